@@ -1,0 +1,143 @@
+// Command gridcells trains and analyses path-integrating recurrent networks and the grid-like
+// units they grow (Schaeffer, Khona & Fiete, NeurIPS 2022; Sorscher et al. 2019).
+//
+// Usage:
+//
+//	gridcells <command> [flags] [args]
+//
+// Run "gridcells help" for the list of commands and "gridcells <command> -h" for one command's flags.
+//
+// EXIT STATUS: 0 success, 1 error, 2 usage or invalid input (nothing written), 130 interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// version is set at link time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// Command is one subcommand. Each lives in its own cmd_<name>.go file and registers itself
+// in an init function, so adding a command touches no other file.
+type Command struct {
+	Name  string
+	Usage string // one line: arguments after the name
+	Short string // one line for the command list
+	Long  string // paragraphs for "gridcells <name> -h"
+	// Flags adds the command's flags to fs and returns the function that runs it.
+	Setup func(fs *flag.FlagSet) func(ctx context.Context, args []string) error
+}
+
+var commands = map[string]*Command{}
+
+func register(c *Command) {
+	if _, dup := commands[c.Name]; dup {
+		panic("gridcells: command registered twice: " + c.Name)
+	}
+	commands[c.Name] = c
+}
+
+// UsageError marks a bad invocation or invalid input; it exits with status 2.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// usagef returns a UsageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return UsageError{fmt.Errorf(format, args...)}
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("gridcells: ")
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fs := newFlagSet(c, stderr)
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return 0
+			}
+		}
+		printCommands(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "gridcells: unknown command %q\n", args[0])
+		printCommands(stderr)
+		return 2
+	}
+	fs := newFlagSet(c, stderr)
+	runFn := c.Setup(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := runFn(ctx, fs.Args())
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "gridcells %s: interrupted\n", c.Name)
+		return 130
+	case errors.As(err, new(UsageError)):
+		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
+		return 1
+	}
+}
+
+func newFlagSet(c *Command, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gridcells "+c.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: gridcells %s %s\n\n%s\n", c.Name, c.Usage, c.Short)
+		if c.Long != "" {
+			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Long))
+		}
+		fmt.Fprintf(w, "\nflags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(w, "\nEXIT STATUS: 0 success, 1 error, 2 usage or invalid input, 130 interrupted.\n")
+	}
+	return fs
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprintf(w, "gridcells %s: path-integrating RNNs and grid cells\n\nusage: gridcells <command> [flags] [args]\n\ncommands:\n", version)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].Short)
+	}
+	fmt.Fprintf(w, "\nRun \"gridcells <command> -h\" for a command's flags and their defaults.\n")
+}
