@@ -1,0 +1,205 @@
+package compute
+
+import "math"
+
+// DType is the element type a backend stores its tensors in.
+type DType int
+
+const (
+	Float32 DType = iota // production type
+	Float64              // for finite-difference gradient checks
+)
+
+func (d DType) String() string {
+	switch d {
+	case Float32:
+		return "float32"
+	case Float64:
+		return "float64"
+	}
+	return "compute.DType(?)"
+}
+
+// Error is the type of the panics raised for programmer misuse (shapes, views, aliasing).
+type Error struct{ string }
+
+func (e Error) Error() string { return e.string }
+
+// Panic values. Backends panic with these (wrapped in a message that names the operation).
+var (
+	ErrShape = Error{"compute: shape mismatch"}
+	ErrView  = Error{"compute: view out of range"}
+)
+
+// Tensor is an opaque handle to a rows×cols row-major matrix owned by a Backend. It may be
+// a view into a larger tensor (see Backend.View). Only the backend that made a tensor may
+// read or write its elements.
+type Tensor interface {
+	Rows() int
+	Cols() int
+}
+
+// Activation is an elementwise nonlinearity φ (spec §3.1: relu, tanh, sigmoid, linear).
+type Activation int
+
+const (
+	Linear Activation = iota
+	ReLU
+	Tanh
+	Sigmoid
+)
+
+var activationNames = [...]string{Linear: "linear", ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
+
+func (a Activation) String() string {
+	if a >= 0 && int(a) < len(activationNames) {
+		return activationNames[a]
+	}
+	return "compute.Activation(?)"
+}
+
+// ParseActivation maps the config names relu, tanh, sigmoid and linear to an Activation.
+func ParseActivation(s string) (Activation, bool) {
+	for i, n := range activationNames {
+		if n == s {
+			return Activation(i), true
+		}
+	}
+	return 0, false
+}
+
+// Apply returns φ(x) in float64; it is the reference the backends implement.
+func (a Activation) Apply(x float64) float64 {
+	switch a {
+	case ReLU:
+		return math.Max(x, 0)
+	case Tanh:
+		return math.Tanh(x)
+	case Sigmoid:
+		return 1 / (1 + math.Exp(-x))
+	}
+	return x
+}
+
+// DerivFromOutput returns φ'(x) expressed through y = φ(x): 1 for linear, [y > 0] for relu
+// (0 at the kink, as PyTorch and TensorFlow), 1 − y² for tanh, y(1 − y) for sigmoid.
+// Backward passes only keep outputs, so this is the form every backend uses.
+func (a Activation) DerivFromOutput(y float64) float64 {
+	switch a {
+	case ReLU:
+		if y > 0 {
+			return 1
+		}
+		return 0
+	case Tanh:
+		return 1 - y*y
+	case Sigmoid:
+		return y * (1 - y)
+	}
+	return 1
+}
+
+// AdamEpsilon names where Adam's ε enters the update (spec §4.2).
+type AdamEpsilon int
+
+const (
+	// EpsilonKeras is TensorFlow's ApplyAdam, used by Keras (NFL): ε̂ is added to √v, the
+	// uncorrected second moment:
+	//   θ ← θ − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε).
+	EpsilonKeras AdamEpsilon = iota
+	// EpsilonPyTorch is torch.optim.Adam (Sorscher): ε is added to √v̂, the bias-corrected
+	// second moment:
+	//   θ ← θ − lr · (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε).
+	EpsilonPyTorch
+)
+
+// AdamStep holds the scalars of one Adam update. Step is t, counted from 1.
+type AdamStep struct {
+	LR, Beta1, Beta2, Eps float64
+	Step                  int
+	Convention            AdamEpsilon
+}
+
+// Backend is the set of operations the models and optimizers need. All tensors are 2-D,
+// row-major; a T×B×N array is a (T·B)×N tensor whose rows t·B … t·B+B−1 are time step t.
+//
+// Scalars are passed as float64 and rounded to the backend's DType. Unless a method says
+// otherwise, dst may alias an operand of the same shape, and shapes must match exactly.
+type Backend interface {
+	// Name describes the backend, e.g. "cpu/float32".
+	Name() string
+	// DType is the element type of every tensor of this backend.
+	DType() DType
+
+	// New returns a zeroed rows×cols tensor (rows, cols ≥ 1).
+	New(rows, cols int) Tensor
+	// View returns the rows×cols block of t starting at (r0, c0). It shares t's memory and
+	// allocates nothing on the device; build views once, outside hot loops.
+	View(t Tensor, r0, c0, rows, cols int) Tensor
+	// Free releases t's memory (a no-op for views and on the CPU). t must not be used after.
+	Free(t Tensor)
+
+	// Upload copies the row-major src (len rows·cols) into dst; Download is the reverse.
+	Upload(dst Tensor, src []float32)
+	Upload64(dst Tensor, src []float64)
+	Download(dst []float32, src Tensor)
+	Download64(dst []float64, src Tensor)
+
+	// Fill sets every element of dst to v.
+	Fill(dst Tensor, v float64)
+	// Copy sets dst = src.
+	Copy(dst, src Tensor)
+	// Scale sets dst = alpha·dst.
+	Scale(dst Tensor, alpha float64)
+	// AddScalar sets dst = dst + v.
+	AddScalar(dst Tensor, v float64)
+	// Axpy sets dst = dst + alpha·x.
+	Axpy(dst Tensor, alpha float64, x Tensor)
+	// Mul sets dst = a ⊙ b (elementwise).
+	Mul(dst, a, b Tensor)
+	// AddMul sets dst = dst + a ⊙ b.
+	AddMul(dst, a, b Tensor)
+
+	// Gemm sets c = alpha·op(a)·op(b) + beta·c, op(x) = xᵀ when the flag is set. With
+	// beta = 0, c is not read (NaNs in c do not propagate). c must not alias a or b.
+	Gemm(transA, transB bool, alpha float64, a, b Tensor, beta float64, c Tensor)
+
+	// Activate sets dst = φ(src).
+	Activate(dst, src Tensor, f Activation)
+	// ActivationGrad sets dst = dst ⊙ φ'(x), given out = φ(x) (see DerivFromOutput).
+	ActivationGrad(dst, out Tensor, f Activation)
+	// AddRowVector adds the 1×cols v to every row of dst (bias add).
+	AddRowVector(dst, v Tensor)
+	// SumRows sets the 1×cols dst = beta·dst + alpha·Σ_i src[i,:] (bias gradient).
+	SumRows(dst Tensor, alpha float64, src Tensor, beta float64)
+
+	// SoftmaxCrossEntropy returns scale·Σ_rows −Σ_j y_j log softmax(z)_j for logits z and
+	// targets y (rows of the same shape), and, when grad is not nil, sets
+	// grad = scale·(softmax(z)·Σ_j y_j − y), the exact gradient also for targets that do not
+	// sum to 1. grad may alias logits.
+	SoftmaxCrossEntropy(grad, logits, targets Tensor, scale float64) float64
+	// SquaredError returns scale·Σ (out − y)² and, when grad is not nil, sets
+	// grad = 2·scale·(out − y). grad may alias out.
+	SquaredError(grad, out, targets Tensor, scale float64) float64
+	// PolarSquaredError takes n×2 tensors of (r, θ) rows and returns
+	// scale·Σ_rows r̂² + r² − 2 r̂ r cos(θ̂ − θ) (spec §4.1 polar MSE, the squared distance of
+	// the two points) and, when grad is not nil, its gradient with respect to out.
+	PolarSquaredError(grad, out, targets Tensor, scale float64) float64
+	// SumSquares returns Σ x².
+	SumSquares(x Tensor) float64
+	// Sum returns Σ x.
+	Sum(x Tensor) float64
+
+	// Adam applies one Adam update to param in place, updating the moments m and v
+	// (formulas at AdamEpsilon), in a single pass over memory.
+	Adam(param, grad, m, v Tensor, s AdamStep)
+	// RMSProp applies Keras' RMSprop without momentum:
+	//   a ← ρa + (1−ρ)g²;  θ ← θ − lr·g/(√a + ε).
+	RMSProp(param, grad, acc Tensor, lr, rho, eps float64)
+	// Adagrad applies Keras' Adagrad (TensorFlow ApplyAdagradV2):
+	//   a ← a + g²;  θ ← θ − lr·g/(√a + ε).
+	Adagrad(param, grad, acc Tensor, lr, eps float64)
+}
+
+// SameShape reports whether a and b have the same shape.
+func SameShape(a, b Tensor) bool { return a.Rows() == b.Rows() && a.Cols() == b.Cols() }

@@ -1,0 +1,518 @@
+// Package computetest is the conformance suite every compute.Backend runs: each operation is
+// compared with a plain float64 loop on the host.
+package computetest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// Tolerances relative to max(1, |want|): float32 backends round every element, and a
+// float32 GEMM over k terms loses about k·2⁻²⁴ in the worst case.
+const (
+	tol32 = 2e-5
+	tol64 = 1e-12
+	// fdTol bounds the error of a central difference with step 1e-6 in float64
+	// (truncation h² plus rounding ε/h).
+	fdTol = 1e-7
+)
+
+func tol(b compute.Backend) float64 {
+	if b.DType() == compute.Float64 {
+		return tol64
+	}
+	return tol32
+}
+
+type host struct {
+	r, c int
+	v    []float64
+}
+
+func randHost(rng *rand.Rand, r, c int) host {
+	h := host{r, c, make([]float64, r*c)}
+	for i := range h.v {
+		h.v[i] = rng.Float64()*2 - 1
+	}
+	return h
+}
+
+func (h host) at(i, j int) float64 { return h.v[i*h.c+j] }
+
+func up(b compute.Backend, h host) compute.Tensor {
+	t := b.New(h.r, h.c)
+	b.Upload64(t, h.v)
+	return t
+}
+
+func down(b compute.Backend, t compute.Tensor) []float64 {
+	d := make([]float64, t.Rows()*t.Cols())
+	b.Download64(d, t)
+	return d
+}
+
+func near(got, want, tol float64) bool {
+	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
+}
+
+func check(t *testing.T, b compute.Backend, name string, got, want []float64) {
+	t.Helper()
+	checkTol(t, name, got, want, tol(b))
+}
+
+func checkFD(t *testing.T, b compute.Backend, name string, got, want []float64) {
+	t.Helper()
+	checkTol(t, name, got, want, max(tol(b), fdTol))
+}
+
+func checkTol(t *testing.T, name string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values; want %d", name, len(got), len(want))
+	}
+	for i := range got {
+		if !near(got[i], want[i], tol) {
+			t.Errorf("%s[%d] = %.10g; want %.10g", name, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+// rounded returns v rounded to the backend's dtype, so that host references start from the
+// same inputs the backend holds.
+func rounded(b compute.Backend, h host) host {
+	if b.DType() == compute.Float32 {
+		for i, x := range h.v {
+			h.v[i] = float64(float32(x))
+		}
+	}
+	return h
+}
+
+// TestBackend runs every conformance test on b.
+func TestBackend(t *testing.T, b compute.Backend) {
+	t.Run("UploadDownload", func(t *testing.T) { testUploadDownload(t, b) })
+	t.Run("View", func(t *testing.T) { testView(t, b) })
+	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
+	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
+	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
+	t.Run("Rows", func(t *testing.T) { testRows(t, b) })
+	t.Run("Losses", func(t *testing.T) { testLosses(t, b) })
+	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
+}
+
+func testUploadDownload(t *testing.T, b compute.Backend) {
+	x := b.New(3, 4)
+	for _, v := range down(b, x) {
+		if v != 0 {
+			t.Fatalf("New: element %v; want 0", v)
+		}
+	}
+	src := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5}
+	b.Upload(x, src)
+	got := make([]float32, 12)
+	b.Download(got, x)
+	for i := range got {
+		if got[i] != src[i] {
+			t.Fatalf("Download[%d] = %v; want %v", i, got[i], src[i])
+		}
+	}
+}
+
+func testView(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := rounded(b, randHost(rng, 5, 6))
+	x := up(b, h)
+	v := b.View(x, 1, 2, 3, 3)
+	got := down(b, v)
+	var want []float64
+	for i := 1; i < 4; i++ {
+		for j := 2; j < 5; j++ {
+			want = append(want, h.at(i, j))
+		}
+	}
+	check(t, b, "View read", got, want)
+	// A view of a view, written through.
+	vv := b.View(v, 1, 1, 2, 2)
+	b.Fill(vv, 7)
+	all := down(b, x)
+	for i := range 5 {
+		for j := range 6 {
+			w := h.at(i, j)
+			if i >= 2 && i < 4 && j >= 3 && j < 5 {
+				w = 7
+			}
+			if all[i*6+j] != w {
+				t.Fatalf("after Fill of a nested view: x[%d,%d] = %v; want %v", i, j, all[i*6+j], w)
+			}
+		}
+	}
+	if !panics(func() { b.View(x, 3, 0, 3, 6) }) {
+		t.Errorf("View past the last row did not panic")
+	}
+}
+
+func panics(f func()) (p bool) {
+	defer func() { p = recover() != nil }()
+	f()
+	return false
+}
+
+func testGemm(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ m, n, k int }{{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {64, 65, 31}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, ab := range [][2]float64{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+					alpha, beta := ab[0], ab[1]
+					ar, ac := tc.m, tc.k
+					if tA {
+						ar, ac = ac, ar
+					}
+					br, bc := tc.k, tc.n
+					if tB {
+						br, bc = bc, br
+					}
+					// Operands are views with a leading dimension larger than their width.
+					ha := rounded(b, randHost(rng, ar+1, ac+2))
+					hb := rounded(b, randHost(rng, br+2, bc+1))
+					hc := rounded(b, randHost(rng, tc.m, tc.n+3))
+					a := b.View(up(b, ha), 1, 1, ar, ac)
+					bb := b.View(up(b, hb), 2, 0, br, bc)
+					cFull := up(b, hc)
+					c := b.View(cFull, 0, 2, tc.m, tc.n)
+					if beta == 0 {
+						b.Fill(c, math.NaN()) // must not propagate
+					}
+					b.Gemm(tA, tB, alpha, a, bb, beta, c)
+					want := make([]float64, tc.m*tc.n)
+					for i := range tc.m {
+						for j := range tc.n {
+							var s float64
+							for l := range tc.k {
+								var x, y float64
+								if tA {
+									x = ha.at(1+l, 1+i)
+								} else {
+									x = ha.at(1+i, 1+l)
+								}
+								if tB {
+									y = hb.at(2+j, l)
+								} else {
+									y = hb.at(2+l, j)
+								}
+								s += x * y
+							}
+							want[i*tc.n+j] = alpha * s
+							if beta != 0 {
+								want[i*tc.n+j] += beta * hc.at(i, 2+j)
+							}
+						}
+					}
+					check(t, b, fmt.Sprintf("Gemm m%d n%d k%d tA=%v tB=%v α=%v β=%v", tc.m, tc.n, tc.k, tA, tB, alpha, beta), down(b, c), want)
+					// Columns outside the view are untouched.
+					full := down(b, cFull)
+					for i := range tc.m {
+						for _, j := range []int{0, 1, tc.n + 2} {
+							if full[i*(tc.n+3)+j] != hc.at(i, j) {
+								t.Fatalf("Gemm wrote outside its view at (%d, %d)", i, j)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !panics(func() { b.Gemm(false, false, 1, b.New(2, 3), b.New(4, 2), 0, b.New(2, 2)) }) {
+		t.Errorf("Gemm with mismatched inner dimensions did not panic")
+	}
+}
+
+func testElementwise(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	hx := rounded(b, randHost(rng, 4, 7))
+	hy := rounded(b, randHost(rng, 4, 7))
+	hz := rounded(b, randHost(rng, 4, 7))
+	n := len(hx.v)
+	want := make([]float64, n)
+	for _, strided := range []bool{false, true} {
+		mk := func(h host) compute.Tensor {
+			if !strided {
+				return up(b, h)
+			}
+			big := b.New(h.r+1, h.c+3)
+			v := b.View(big, 1, 2, h.r, h.c)
+			b.Upload64(v, h.v)
+			return v
+		}
+		name := map[bool]string{false: "", true: " (view)"}[strided]
+		x, y, z := mk(hx), mk(hy), mk(hz)
+
+		b.Scale(x, -1.5)
+		for i := range want {
+			want[i] = -1.5 * hx.v[i]
+		}
+		check(t, b, "Scale"+name, down(b, x), want)
+
+		b.AddScalar(x, 0.25)
+		for i := range want {
+			want[i] += 0.25
+		}
+		check(t, b, "AddScalar"+name, down(b, x), want)
+
+		b.Axpy(x, 2, y)
+		for i := range want {
+			want[i] += 2 * hy.v[i]
+		}
+		check(t, b, "Axpy"+name, down(b, x), want)
+
+		b.AddMul(x, y, z)
+		for i := range want {
+			want[i] += hy.v[i] * hz.v[i]
+		}
+		check(t, b, "AddMul"+name, down(b, x), want)
+
+		b.Mul(x, x, z) // aliasing dst and an operand
+		for i := range want {
+			want[i] *= hz.v[i]
+		}
+		check(t, b, "Mul"+name, down(b, x), want)
+
+		var ss, s float64
+		for _, v := range want {
+			ss += v * v
+			s += v
+		}
+		if got := b.SumSquares(x); !near(got, ss, tol(b)) {
+			t.Errorf("SumSquares%s = %v; want %v", name, got, ss)
+		}
+		if got := b.Sum(x); !near(got, s, tol(b)) {
+			t.Errorf("Sum%s = %v; want %v", name, got, s)
+		}
+
+		b.Copy(x, y)
+		check(t, b, "Copy"+name, down(b, x), hy.v)
+		b.Fill(x, 3)
+		for i := range want {
+			want[i] = 3
+		}
+		check(t, b, "Fill"+name, down(b, x), want)
+	}
+	if !panics(func() { b.Axpy(b.New(2, 3), 1, b.New(3, 2)) }) {
+		t.Errorf("Axpy with mismatched shapes did not panic")
+	}
+}
+
+func testActivations(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	hx := rounded(b, randHost(rng, 3, 9))
+	for i := range hx.v {
+		hx.v[i] *= 4
+	}
+	hx.v[0] = 0 // the ReLU kink
+	hd := rounded(b, randHost(rng, 3, 9))
+	for _, f := range []compute.Activation{compute.Linear, compute.ReLU, compute.Tanh, compute.Sigmoid} {
+		x := up(b, hx)
+		out := b.New(3, 9)
+		b.Activate(out, x, f)
+		want := make([]float64, len(hx.v))
+		for i, v := range hx.v {
+			want[i] = f.Apply(v)
+		}
+		check(t, b, "Activate "+f.String(), down(b, out), want)
+		got := down(b, out)
+		d := up(b, hd)
+		b.ActivationGrad(d, out, f)
+		for i, v := range got {
+			want[i] = hd.v[i] * f.DerivFromOutput(v)
+		}
+		check(t, b, "ActivationGrad "+f.String(), down(b, d), want)
+		// DerivFromOutput agrees with a central difference of Apply away from the kink.
+		for _, v := range hx.v[1:] {
+			const h = 1e-6
+			fd := (f.Apply(v+h) - f.Apply(v-h)) / (2 * h)
+			if !near(f.DerivFromOutput(f.Apply(v)), fd, 1e-6) {
+				t.Errorf("%v: φ'(%v) = %v; central difference %v", f, v, f.DerivFromOutput(f.Apply(v)), fd)
+			}
+		}
+		b.Activate(x, x, f) // in place
+		check(t, b, "Activate in place "+f.String(), down(b, x), got)
+	}
+}
+
+func testRows(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	hx := rounded(b, randHost(rng, 5, 4))
+	hv := rounded(b, randHost(rng, 1, 4))
+	x, v := up(b, hx), up(b, hv)
+	b.AddRowVector(x, v)
+	want := make([]float64, 20)
+	for i := range 5 {
+		for j := range 4 {
+			want[i*4+j] = hx.at(i, j) + hv.v[j]
+		}
+	}
+	check(t, b, "AddRowVector", down(b, x), want)
+	b.SumRows(v, 2, x, 0.5)
+	sums := make([]float64, 4)
+	for j := range 4 {
+		s := 0.0
+		for i := range 5 {
+			s += want[i*4+j]
+		}
+		sums[j] = 0.5*hv.v[j] + 2*s
+	}
+	check(t, b, "SumRows", down(b, v), sums)
+}
+
+func testLosses(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const rows, cols = 6, 5
+	hz := rounded(b, randHost(rng, rows, cols))
+	hy := randHost(rng, rows, cols)
+	for i := range hy.v {
+		hy.v[i] = math.Abs(hy.v[i]) // non-negative targets; rows need not sum to 1
+	}
+	hy = rounded(b, hy)
+	const scale = 0.3
+
+	// Softmax cross-entropy against the direct formula and a central difference.
+	ce := func(z []float64) float64 {
+		var total float64
+		for i := range rows {
+			row := z[i*cols : (i+1)*cols]
+			var s float64
+			for _, v := range row {
+				s += math.Exp(v)
+			}
+			for j, v := range row {
+				total -= hy.at(i, j) * (v - math.Log(s))
+			}
+		}
+		return scale * total
+	}
+	z, y, g := up(b, hz), up(b, hy), b.New(rows, cols)
+	if got, want := b.SoftmaxCrossEntropy(g, z, y, scale), ce(hz.v); !near(got, want, tol(b)) {
+		t.Errorf("SoftmaxCrossEntropy = %v; want %v", got, want)
+	}
+	checkFD(t, b, "SoftmaxCrossEntropy grad", down(b, g), centralDiff(ce, hz.v))
+	if got, want := b.SoftmaxCrossEntropy(nil, z, y, scale), ce(hz.v); !near(got, want, tol(b)) {
+		t.Errorf("SoftmaxCrossEntropy without grad = %v; want %v", got, want)
+	}
+
+	se := func(o []float64) float64 {
+		var s float64
+		for i, v := range o {
+			s += (v - hy.v[i]) * (v - hy.v[i])
+		}
+		return scale * s
+	}
+	if got, want := b.SquaredError(g, z, y, scale), se(hz.v); !near(got, want, tol(b)) {
+		t.Errorf("SquaredError = %v; want %v", got, want)
+	}
+	checkFD(t, b, "SquaredError grad", down(b, g), centralDiff(se, hz.v))
+
+	hp := rounded(b, randHost(rng, 4, 2))
+	hq := rounded(b, randHost(rng, 4, 2))
+	polar := func(o []float64) float64 {
+		var s float64
+		for i := range 4 {
+			// Squared distance of the two points in the plane.
+			x1, y1 := o[2*i]*math.Cos(o[2*i+1]), o[2*i]*math.Sin(o[2*i+1])
+			x2, y2 := hq.at(i, 0)*math.Cos(hq.at(i, 1)), hq.at(i, 0)*math.Sin(hq.at(i, 1))
+			s += (x1-x2)*(x1-x2) + (y1-y2)*(y1-y2)
+		}
+		return scale * s
+	}
+	p, q, gp := up(b, hp), up(b, hq), b.New(4, 2)
+	if got, want := b.PolarSquaredError(gp, p, q, scale), polar(hp.v); !near(got, want, tol(b)) {
+		t.Errorf("PolarSquaredError = %v; want %v", got, want)
+	}
+	checkFD(t, b, "PolarSquaredError grad", down(b, gp), centralDiff(polar, hp.v))
+}
+
+// centralDiff returns the gradient of f at x by central differences (float64 on the host).
+func centralDiff(f func([]float64) float64, x []float64) []float64 {
+	const h = 1e-6
+	g := make([]float64, len(x))
+	xx := append([]float64(nil), x...)
+	for i := range xx {
+		v := xx[i]
+		xx[i] = v + h
+		fp := f(xx)
+		xx[i] = v - h
+		fm := f(xx)
+		xx[i] = v
+		g[i] = (fp - fm) / (2 * h)
+	}
+	return g
+}
+
+func testOptimizers(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	hp := rounded(b, randHost(rng, 3, 4))
+	hg := rounded(b, randHost(rng, 3, 4))
+	n := len(hp.v)
+
+	for _, conv := range []compute.AdamEpsilon{compute.EpsilonKeras, compute.EpsilonPyTorch} {
+		p, g, m, v := up(b, hp), up(b, hg), b.New(3, 4), b.New(3, 4)
+		s := compute.AdamStep{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-3, Convention: conv}
+		want := append([]float64(nil), hp.v...)
+		mw, vw := make([]float64, n), make([]float64, n)
+		for step := 1; step <= 3; step++ {
+			s.Step = step
+			b.Adam(p, g, m, v, s)
+			c1 := 1 - math.Pow(s.Beta1, float64(step))
+			c2 := 1 - math.Pow(s.Beta2, float64(step))
+			for i, gi := range hg.v {
+				mw[i] = s.Beta1*mw[i] + (1-s.Beta1)*gi
+				vw[i] = s.Beta2*vw[i] + (1-s.Beta2)*gi*gi
+				if conv == compute.EpsilonKeras {
+					want[i] -= s.LR * math.Sqrt(c2) / c1 * mw[i] / (math.Sqrt(vw[i]) + s.Eps)
+				} else {
+					want[i] -= s.LR * (mw[i] / c1) / (math.Sqrt(vw[i]/c2) + s.Eps)
+				}
+			}
+		}
+		check(t, b, fmt.Sprintf("Adam(convention %d) param", conv), down(b, p), want)
+		check(t, b, "Adam m", down(b, m), mw)
+		check(t, b, "Adam v", down(b, v), vw)
+	}
+
+	{
+		p, g, a := up(b, hp), up(b, hg), b.New(3, 4)
+		want := append([]float64(nil), hp.v...)
+		aw := make([]float64, n)
+		for range 2 {
+			b.RMSProp(p, g, a, 0.01, 0.9, 1e-7)
+			for i, gi := range hg.v {
+				aw[i] = 0.9*aw[i] + 0.1*gi*gi
+				want[i] -= 0.01 * gi / (math.Sqrt(aw[i]) + 1e-7)
+			}
+		}
+		check(t, b, "RMSProp param", down(b, p), want)
+		check(t, b, "RMSProp acc", down(b, a), aw)
+	}
+	{
+		p, g, a := up(b, hp), up(b, hg), b.New(3, 4)
+		b.Fill(a, 0.1)
+		want := append([]float64(nil), hp.v...)
+		aw := make([]float64, n)
+		for i := range aw {
+			aw[i] = 0.1
+		}
+		for range 2 {
+			b.Adagrad(p, g, a, 0.01, 1e-7)
+			for i, gi := range hg.v {
+				aw[i] += gi * gi
+				want[i] -= 0.01 * gi / (math.Sqrt(aw[i]) + 1e-7)
+			}
+		}
+		check(t, b, "Adagrad param", down(b, p), want)
+		check(t, b, "Adagrad acc", down(b, a), aw)
+	}
+}
