@@ -1,0 +1,406 @@
+package npyio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+)
+
+// fixture arrays, rebuilt from the formulas in testdata/make_fixtures.py (numpy 1.24.2).
+func arange64(n int, scale, offset float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = float64(i)*scale + offset
+	}
+	return out
+}
+
+func fixtures() map[string]*Array {
+	f4 := make([]float32, 24)
+	for i := range f4 {
+		f4[i] = float32(i) * 0.25
+	}
+	a2x3 := NewFloat64(arange64(6, 0.5, -1), 2, 3)
+	return map[string]*Array{
+		"f8_2x3.npy":           a2x3,
+		"f8_2x3_v2.npy":        a2x3,
+		"f8_2x3_v3.npy":        a2x3,
+		"f4_2x3x4.npy":         NewFloat32(f4, 2, 3, 4),
+		"i8_4.npy":             NewInt64([]int64{-3, 0, 7, 1 << 40}, 4),
+		"i4_2x2.npy":           {Shape: []int{2, 2}, Dtype: "<i4", I64: []int64{math.MinInt32, -1, 0, math.MaxInt32}},
+		"f8_scalar.npy":        NewFloat64([]float64{3.25}),
+		"f8_0x3.npy":           NewFloat64([]float64{}, 0, 3),
+		"f8_fortran_2x3x4.npy": NewFloat64(arange64(24, 1, 0), 2, 3, 4),
+		"f8_be_3.npy":          NewFloat64([]float64{1.5, -2, 1e300}, 3),
+		"f4_be_3.npy":          NewFloat32([]float32{1.5, -2, 3e38}, 3),
+		"u1_5.npy":             {Shape: []int{5}, Dtype: "|u1", I64: []int64{0, 1, 127, 128, 255}},
+		"b1_3.npy":             {Shape: []int{3}, Dtype: "|b1", I64: []int64{1, 0, 1}},
+	}
+}
+
+// sameArray reports whether a and b have equal shape, dtype and bit-identical elements.
+func sameArray(a, b *Array) bool {
+	if !reflect.DeepEqual(append([]int{}, a.Shape...), append([]int{}, b.Shape...)) || a.Dtype != b.Dtype {
+		return false
+	}
+	if len(a.F32) != len(b.F32) || len(a.F64) != len(b.F64) || len(a.I64) != len(b.I64) {
+		return false
+	}
+	for i := range a.F32 {
+		if math.Float32bits(a.F32[i]) != math.Float32bits(b.F32[i]) {
+			return false
+		}
+	}
+	for i := range a.F64 {
+		if math.Float64bits(a.F64[i]) != math.Float64bits(b.F64[i]) {
+			return false
+		}
+	}
+	return reflect.DeepEqual(a.I64, b.I64) || (len(a.I64) == 0 && len(b.I64) == 0)
+}
+
+func TestReadNumpyFixtures(t *testing.T) {
+	for name, want := range fixtures() {
+		got, err := ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !sameArray(got, want) {
+			t.Errorf("%s: got %+v, want %+v", name, got, want)
+		}
+		// Read from a plain stream too (size unknown: the grow-as-you-go path).
+		b, _ := os.ReadFile(filepath.Join("testdata", name))
+		got, err = Read(io.MultiReader(bytes.NewReader(b)))
+		if err != nil || !sameArray(got, want) {
+			t.Errorf("%s via stream: got %+v, %v", name, got, err)
+		}
+	}
+}
+
+// TestWriteMatchesNumpy checks that Write reproduces numpy.save byte for byte for every
+// little-endian C-order version 1.0 fixture.
+func TestWriteMatchesNumpy(t *testing.T) {
+	for _, name := range []string{"f8_2x3.npy", "f4_2x3x4.npy", "i8_4.npy", "i4_2x2.npy", "f8_scalar.npy",
+		"f8_0x3.npy", "u1_5.npy", "b1_3.npy"} {
+		want, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, fixtures()[name]); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%s: Write gives\n%q\nnumpy.save gives\n%q", name, buf.Bytes(), want)
+		}
+	}
+}
+
+func TestReadNumpyNPZ(t *testing.T) {
+	want := fixtures()
+	for _, name := range []string{"stored.npz", "deflated.npz"} {
+		m, err := ReadNPZ(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(m) != 2 || !sameArray(m["a"], want["f8_2x3.npy"]) || !sameArray(m["b"], want["i8_4.npy"]) {
+			t.Errorf("%s: got %v", name, m)
+		}
+	}
+}
+
+func randomArray(rng *rand.Rand, dtype string, shape []int) *Array {
+	n, _ := shapeSize(shape)
+	a := &Array{Shape: shape, Dtype: dtype}
+	switch dtype {
+	case "<f4":
+		a.F32 = make([]float32, n)
+		for i := range a.F32 {
+			a.F32[i] = float32(rng.NormFloat64())
+		}
+	case "<f8":
+		a.F64 = make([]float64, n)
+		for i := range a.F64 {
+			a.F64[i] = rng.NormFloat64() * 1e10
+		}
+	default:
+		a.I64 = make([]int64, n)
+		for i := range a.I64 {
+			switch dtype {
+			case "<i8":
+				a.I64[i] = int64(rng.Uint64())
+			case "<i4":
+				a.I64[i] = int64(int32(rng.Uint32()))
+			case "|u1":
+				a.I64[i] = int64(rng.IntN(256))
+			case "|b1":
+				a.I64[i] = int64(rng.IntN(2))
+			}
+		}
+	}
+	return a
+}
+
+func TestRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dir := t.TempDir()
+	shapes := [][]int{{}, {0}, {1}, {7}, {3, 5}, {2, 0, 4}, {2, 3, 4, 5}, {100000}}
+	var names []string
+	var arrays []*Array
+	for _, dt := range []string{"<f4", "<f8", "<i8", "<i4", "|u1", "|b1"} {
+		for _, sh := range shapes {
+			a := randomArray(rng, dt, sh)
+			var buf bytes.Buffer
+			if err := Write(&buf, a); err != nil {
+				t.Fatalf("%s %v: %v", dt, sh, err)
+			}
+			if buf.Len()%arrayAlign != (a.Size()*map[string]int{"<f4": 4, "<f8": 8, "<i8": 8, "<i4": 4, "|u1": 1, "|b1": 1}[dt])%arrayAlign {
+				t.Errorf("%s %v: data does not start on a %d-byte boundary", dt, sh, arrayAlign)
+			}
+			got, err := Read(bytes.NewReader(buf.Bytes()))
+			if err != nil || !sameArray(got, a) {
+				t.Fatalf("%s %v: round trip gives %v, %v", dt, sh, got.Shape, err)
+			}
+			path := filepath.Join(dir, "x.npy")
+			if err := WriteFile(path, a); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := ReadFile(path); err != nil || !sameArray(got, a) {
+				t.Fatalf("%s %v: file round trip: %v", dt, sh, err)
+			}
+			names = append(names, dt[1:]+"_"+string(rune('a'+len(names))))
+			arrays = append(arrays, a)
+		}
+	}
+	path := filepath.Join(dir, "x.npz")
+	if err := WriteNPZ(path, names, arrays); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		if !sameArray(m[n], arrays[i]) {
+			t.Errorf("npz entry %s differs", n)
+		}
+	}
+	var zbuf bytes.Buffer
+	if err := WriteNPZTo(&zbuf, names, arrays, true); err != nil {
+		t.Fatal(err)
+	}
+	m, err = ReadNPZFrom(bytes.NewReader(zbuf.Bytes()), int64(zbuf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		if !sameArray(m[n], arrays[i]) {
+			t.Errorf("compressed npz entry %s differs", n)
+		}
+	}
+}
+
+func TestFortranToC(t *testing.T) {
+	// Fortran layout of a 2×3 matrix [[0,1,2],[3,4,5]] is column by column.
+	got := fortranToC([]int{0, 3, 1, 4, 2, 5}, []int{2, 3})
+	if !reflect.DeepEqual(got, []int{0, 1, 2, 3, 4, 5}) {
+		t.Errorf("fortranToC 2×3 = %v", got)
+	}
+	// 2×3×4: element (i,j,k) = 12i+4j+k is at Fortran offset i+2j+6k.
+	src := make([]int, 24)
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 3; j++ {
+			for k := 0; k < 4; k++ {
+				src[i+2*j+6*k] = 12*i + 4*j + k
+			}
+		}
+	}
+	got = fortranToC(src, []int{2, 3, 4})
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("fortranToC 2×3×4 = %v", got)
+		}
+	}
+}
+
+func TestWriteRejectsInconsistentArrays(t *testing.T) {
+	bad := []*Array{
+		nil,
+		{Shape: []int{2}, Dtype: "<f8", F64: []float64{1}},
+		{Shape: []int{2}, Dtype: "<f8", F32: []float32{1, 2}},
+		{Shape: []int{-1}, Dtype: "<f8"},
+		{Shape: []int{1}, Dtype: "<c16", F64: []float64{1}},
+		{Shape: []int{1}, Dtype: "<i4", I64: []int64{1 << 40}},
+		{Shape: []int{1}, Dtype: "|u1", I64: []int64{256}},
+		{Shape: []int{1}, Dtype: "|b1", I64: []int64{2}},
+	}
+	for _, a := range bad {
+		if err := Write(io.Discard, a); err == nil {
+			t.Errorf("Write(%+v) succeeded", a)
+		}
+	}
+	if err := WriteNPZTo(io.Discard, []string{"a", "a"}, []*Array{NewInt64([]int64{1}, 1), NewInt64([]int64{1}, 1)}, false); err == nil {
+		t.Error("WriteNPZTo accepted duplicate names")
+	}
+	if err := WriteNPZTo(io.Discard, []string{"a"}, nil, false); err == nil {
+		t.Error("WriteNPZTo accepted mismatched names and arrays")
+	}
+}
+
+func npyHeader(dict string) []byte {
+	b := []byte(magic + "\x01\x00")
+	b = append(b, byte(len(dict)), byte(len(dict)>>8))
+	return append(b, dict...)
+}
+
+func TestReadRejectsMalformed(t *testing.T) {
+	good, err := os.ReadFile("testdata/f8_2x3.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every proper prefix of a valid file is truncated.
+	for n := 0; n < len(good); n++ {
+		if _, err := Read(bytes.NewReader(good[:n])); !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFormat) {
+			t.Errorf("prefix of %d bytes: err = %v", n, err)
+		}
+		if _, err := Read(io.MultiReader(bytes.NewReader(good[:n]))); err == nil {
+			t.Errorf("streamed prefix of %d bytes: no error", n)
+		}
+	}
+	cases := map[string][]byte{
+		"bad magic":        append([]byte("\x93NUMPZ"), good[6:]...),
+		"version 4":        append([]byte(magic+"\x04\x00"), good[8:]...),
+		"version 1.1":      append([]byte(magic+"\x01\x01"), good[8:]...),
+		"no dict":          npyHeader("'descr': '<f8'\n"),
+		"missing key":      npyHeader("{'descr': '<f8', 'shape': (1,), }\n"),
+		"extra key":        npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}\n"),
+		"duplicate key":    npyHeader("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }\n"),
+		"complex dtype":    npyHeader("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }\n"),
+		"struct dtype":     npyHeader("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }\n"),
+		"negative dim":     npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }\n"),
+		"int not tuple":    npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1), }\n"),
+		"bad bool":         npyHeader("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,), }\n"),
+		"trailing junk":    npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), } x\n"),
+		"overflowing dims": npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }\n"),
+		"huge dim":         npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }\n"),
+		"v2 huge header":   []byte(magic + "\x02\x00\xff\xff\xff\xff{"),
+		"unterminated":     npyHeader("{'descr': '<f8"),
+	}
+	for name, b := range cases {
+		if _, err := Read(bytes.NewReader(b)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestLyingHeaderDoesNotAllocate checks that a header claiming far more data than the
+// input holds neither succeeds nor allocates anything near the claimed size, whether
+// the input's size is known or not.
+func TestLyingHeaderDoesNotAllocate(t *testing.T) {
+	const claimed = 1 << 34 // 128 GiB of float64s
+	const allowedAlloc = 8 << 20
+	b := npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (16, 1073741824), }\n")
+	b = append(b, make([]byte, 1024)...)
+	for _, r := range []func() io.Reader{
+		func() io.Reader { return bytes.NewReader(b) },
+		func() io.Reader { return io.MultiReader(bytes.NewReader(b)) },
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Read(r())
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("err = %v, want unexpected EOF", err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > allowedAlloc {
+			t.Errorf("allocated %d bytes for a header claiming %d elements", got, claimed)
+		}
+	}
+}
+
+func TestReadNPZRejectsMalformed(t *testing.T) {
+	good, err := os.ReadFile("testdata/stored.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(good); n += 7 {
+		if _, err := ReadNPZFrom(bytes.NewReader(good[:n]), int64(n)); err == nil {
+			t.Errorf("prefix of %d bytes: no error", n)
+		}
+	}
+	// Flip one data byte of entry a: the CRC check must catch it.
+	bad := bytes.Clone(good)
+	i := bytes.Index(bad, []byte("\x00\x00\x00\x00\x00\x00\xe0\xbf")) // -0.5 as <f8
+	if i < 0 {
+		t.Fatal("fixture layout changed")
+	}
+	bad[i+7] ^= 0x40
+	if _, err := ReadNPZFrom(bytes.NewReader(bad), int64(len(bad))); err == nil {
+		t.Error("corrupted entry: no error")
+	}
+}
+
+// TestGoldenRatemaps reads the NFL golden rate maps shared by the grid-score tests.
+func TestGoldenRatemaps(t *testing.T) {
+	const path = "/work/shared/golden/gridscore-synthetic/ratemaps.npy"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("golden file absent: %v", err)
+	}
+	a, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.Shape, []int{160, 32, 32}) || a.Dtype != "<f8" || len(a.F64) != 160*32*32 {
+		t.Errorf("got shape %v dtype %s with %d float64s, want (160, 32, 32) <f8", a.Shape, a.Dtype, len(a.F64))
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.npy")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(npyHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, r := range []io.Reader{bytes.NewReader(b), io.MultiReader(bytes.NewReader(b))} {
+			a, err := Read(r)
+			if err != nil {
+				continue
+			}
+			// Whatever reads must write and read back to the same array.
+			var buf bytes.Buffer
+			if err := Write(&buf, a); err != nil {
+				t.Fatalf("Write of a read array: %v", err)
+			}
+			back, err := Read(&buf)
+			if err != nil || !sameArray(back, a) {
+				t.Fatalf("rewrite does not round-trip: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzReadNPZ(f *testing.F) {
+	for _, p := range []string{"testdata/stored.npz", "testdata/deflated.npz"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ReadNPZFrom(bytes.NewReader(b), int64(len(b)))
+	})
+}
