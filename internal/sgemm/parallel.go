@@ -1,0 +1,176 @@
+package sgemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// maxWorkers caps the number of goroutines one call uses; 0 means GOMAXPROCS.
+// Tests set it to 1 to force the serial path.
+var maxWorkers = 0
+
+// minParallelWork is the number of multiply-adds (m·n·k) below which a product runs
+// on the calling goroutine: waking a worker costs a few microseconds, about what a
+// core spends on 2¹⁸ multiply-adds with the AVX2 kernel.
+var minParallelWork = 1 << 18
+
+// workspace holds one goroutine's packing buffers.
+type workspace struct {
+	a, b, tile []float32
+}
+
+// reserve makes the buffers at least na, nb and nt long, keeping their memory.
+func (ws *workspace) reserve(na, nb, nt int) {
+	if cap(ws.a) < na {
+		ws.a = make([]float32, na)
+	}
+	if cap(ws.b) < nb {
+		ws.b = make([]float32, nb)
+	}
+	if cap(ws.tile) < nt {
+		ws.tile = make([]float32, nt)
+	}
+	ws.a, ws.b, ws.tile = ws.a[:na], ws.b[:nb], ws.tile[:nt]
+}
+
+// freeList is a stack of reusable values. Unlike sync.Pool it is never emptied by
+// the garbage collector, so a warmed-up Sgemm does not allocate after a GC.
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []*T
+}
+
+func (l *freeList[T]) get() *T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.items); n > 0 {
+		x := l.items[n-1]
+		l.items = l.items[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+func (l *freeList[T]) put(x *T) {
+	l.mu.Lock()
+	l.items = append(l.items, x)
+	l.mu.Unlock()
+}
+
+var (
+	workspaces freeList[workspace]
+	jobs       freeList[job]
+)
+
+// job is one parallel call: a grid of rowParts×colParts parts of C.
+type job struct {
+	p                  product
+	rowParts, colParts int
+	rowStep, colStep   int // rows and columns per part, multiples of mr and nr
+	wg                 sync.WaitGroup
+}
+
+// part computes part q of the grid, numbered row-major.
+func (j *job) part(q int) {
+	i0 := q / j.colParts * j.rowStep
+	j0 := q % j.colParts * j.colStep
+	sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
+	ws := workspaces.get()
+	sub.serial(ws)
+	workspaces.put(ws)
+}
+
+// task is one part of a job, sent to a worker.
+type task struct {
+	j *job
+	q int
+}
+
+// pool is the persistent set of worker goroutines. It grows to GOMAXPROCS-1 (the
+// caller is the last worker) and never shrinks.
+var pool struct {
+	mu      sync.Mutex
+	workers int
+	tasks   chan task
+}
+
+func startWorkers(n int) {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if pool.tasks == nil {
+		pool.tasks = make(chan task)
+	}
+	for ; pool.workers < n; pool.workers++ {
+		go func() {
+			for t := range pool.tasks {
+				t.j.part(t.q)
+				t.j.wg.Done()
+			}
+		}()
+	}
+}
+
+// run computes p, splitting C over workers when p is large enough.
+func run(p *product) {
+	workers := runtime.GOMAXPROCS(0)
+	if maxWorkers > 0 {
+		workers = min(workers, maxWorkers)
+	}
+	rowParts, colParts := 1, 1
+	if workers > 1 && p.m*p.n*p.k >= minParallelWork {
+		rowParts, colParts = grid(workers, p.m, p.n, p.kern.mr, p.kern.nr)
+	}
+	if rowParts*colParts == 1 {
+		ws := workspaces.get()
+		p.serial(ws)
+		workspaces.put(ws)
+		return
+	}
+	startWorkers(workers - 1)
+	j := jobs.get()
+	j.p = *p
+	j.rowParts, j.colParts = rowParts, colParts
+	j.rowStep = roundUp((p.m+rowParts-1)/rowParts, p.kern.mr)
+	j.colStep = roundUp((p.n+colParts-1)/colParts, p.kern.nr)
+	// Rounding the steps up can leave trailing parts empty; drop them.
+	j.rowParts = (p.m + j.rowStep - 1) / j.rowStep
+	j.colParts = (p.n + j.colStep - 1) / j.colStep
+	parts := j.rowParts * j.colParts
+	j.wg.Add(parts - 1)
+	for q := 1; q < parts; q++ {
+		pool.tasks <- task{j, q}
+	}
+	j.part(0)
+	j.wg.Wait()
+	j.p = product{} // drop references to the caller's slices
+	jobs.put(j)
+}
+
+// grid chooses how many row and column blocks to cut an m×n product into for
+// the given number of workers. Each part packs its own panels of A (rows) and B
+// (columns), so the packing work per multiply-add grows with 1/rows + 1/cols of a
+// part; grid picks the factorisation rowParts·colParts = workers that minimises
+// rows + cols per part, never cutting finer than one mr×nr tile.
+func grid(workers, m, n, mr, nr int) (rowParts, colParts int) {
+	rowTiles := (m + mr - 1) / mr
+	colTiles := (n + nr - 1) / nr
+	// If no factorisation of workers fits the tiles (a prime count on a narrow
+	// product, say), use one worker fewer.
+	for w := workers; w > 1; w-- {
+		best := -1
+		for rp := 1; rp <= w; rp++ {
+			cp := w / rp
+			if rp*cp != w || rp > rowTiles || cp > colTiles {
+				continue
+			}
+			cost := roundUp((m+rp-1)/rp, mr) + roundUp((n+cp-1)/cp, nr)
+			if best < 0 || cost < best {
+				best, rowParts, colParts = cost, rp, cp
+			}
+		}
+		if best >= 0 {
+			return rowParts, colParts
+		}
+	}
+	return 1, 1
+}
