@@ -1,0 +1,145 @@
+package encode
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// Code is a target encoding of 2-d positions (spec §2.2) with its decoder (spec §2.3).
+// Positions and outputs are row-major float32: n positions are n×2 (x, y in metres), n codes are
+// n×Np. A nil dst allocates; a dst or input of the wrong length panics. A Code is immutable after
+// New and safe for concurrent use.
+type Code interface {
+	Kind() Kind
+	Params() Params // the validated parameters, defaults filled
+	Np() int        // outputs per position
+	// Loss is the training loss that goes with the code (spec §2.2 Loss column, §4.1):
+	// LossCrossEntropy for codes that are probability vectors over the cells, LossPolarMSE for the
+	// low-dim polar code, LossMSE otherwise.
+	Loss() string
+	// Encode writes the targets of the n positions in pos (n×2) into dst (n×Np) and returns dst.
+	Encode(dst, pos []float32) []float32
+	// Decode writes the positions decoded from n network outputs out (n×Np; raw logits for place
+	// codes) into dst (n×2) and returns dst.
+	Decode(dst, out []float32) []float32
+	// DecodingError is the mean Euclidean distance between Decode(out) and pos, in cm (spec §2.3).
+	DecodingError(out, pos []float32) float64
+	// Centres returns the place-field centres as Np×F×2 (cell, field, x/y; metres) and F, the
+	// fields per cell after padding. Padding fields of cells with fewer than F fields sit at 1e7 ×
+	// a random location, as in the reference, so they are never nearest. Non-place codes return nil, 0.
+	Centres() (xy []float32, fields int)
+}
+
+// New draws a Code's random parameters (centres, widths, projections) from rng and returns it.
+// Unset optional fields of p take their defaults; invalid parameters return an error naming the
+// field. The draws depend only on p and rng, so a seeded rng gives the same code every time.
+func New(p Params, rng *rand.Rand) (Code, error) {
+	p = p.withDefaults()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	switch p.Kind {
+	case Cartesian:
+		return &cartesianCode{base{p}}, nil
+	case Polar:
+		return &polarCode{base{p}}, nil
+	case HighDimCartesian:
+		return newHighDimCartesian(p, rng)
+	case HighDimPolar:
+		return newHighDimPolar(p, rng)
+	}
+	return newPlace(p, rng), nil
+}
+
+// base holds what every code shares.
+type base struct{ p Params }
+
+func (b *base) Kind() Kind                { return b.p.Kind }
+func (b *base) Params() Params            { return b.p }
+func (b *base) Np() int                   { return b.p.Np }
+func (b *base) Loss() string              { return LossMSE }
+func (b *base) Centres() ([]float32, int) { return nil, 0 }
+
+// rows checks that pos holds whole positions and that dst fits n rows of width w, allocating a nil dst.
+func rows(dst, in []float32, inWidth, w int, what string) ([]float32, int) {
+	if len(in)%inWidth != 0 {
+		panic("encode: " + what + " length is not a multiple of its row width")
+	}
+	n := len(in) / inWidth
+	if dst == nil {
+		dst = make([]float32, n*w)
+	}
+	if len(dst) != n*w {
+		panic("encode: " + what + " dst length does not match the number of rows")
+	}
+	return dst, n
+}
+
+// decodingError implements Code.DecodingError for any decoder.
+func decodingError(c Code, out, pos []float32) float64 {
+	if len(out)/c.Np() != len(pos)/2 || len(out)%c.Np() != 0 || len(pos)%2 != 0 {
+		panic("encode: DecodingError needs n×Np outputs and n×2 positions")
+	}
+	n := len(pos) / 2
+	if n == 0 {
+		return 0
+	}
+	dec := c.Decode(nil, out)
+	var s float64
+	for i := 0; i < n; i++ {
+		s += math.Hypot(float64(dec[2*i]-pos[2*i]), float64(dec[2*i+1]-pos[2*i+1]))
+	}
+	return 100 * s / float64(n) // m → cm
+}
+
+// parallelMin is the work (positions × cells) below which Encode stays on the calling goroutine:
+// spawning costs about a microsecond, a 512-cell DoS row a fraction of one.
+const parallelMin = 1 << 16
+
+// parallel runs body over [0, n) in contiguous chunks, one per CPU, when the work is large.
+func parallel(n, cost int, body func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 || n*cost < parallelMin {
+		body(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// uniform draws from U(lo, hi).
+func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
+
+// draw samples a const or uniform Dist.
+func draw(rng *rand.Rand, d Dist) float64 {
+	if d.Kind == "uniform" {
+		return uniform(rng, d.A, d.B)
+	}
+	return d.A
+}
+
+// poisson draws from Poisson(λ) by Knuth's product of uniforms; λ ≤ maxPoissonLambda keeps
+// e^−λ far from underflow.
+func poisson(rng *rand.Rand, lambda float64) int {
+	l := math.Exp(-lambda)
+	k, p := 0, rng.Float64()
+	for p > l {
+		k++
+		p *= rng.Float64()
+	}
+	return k
+}

@@ -1,0 +1,25 @@
+// Package encode computes the target codes that path-integrating networks are trained to output,
+// and decodes positions from network outputs (Schaeffer, Khona & Fiete 2022; Sorscher et al. 2019;
+// spec §2).
+//
+// A Code maps 2-d positions (metres, box centred at the origin) to Np outputs: Cartesian and polar
+// codes (low- and high-dimensional) and place-cell codes — Gaussian, DoS (difference of softmaxes,
+// NFL's "difference_of_gaussians"), true DoG, general DoG and SoD — with multiple fields per cell
+// (1 + Poisson(λ), nearest-field rule), multiple scales (σ and s drawn per cell and field) and
+// elliptical fields. The surround width convention is explicit: SigmaRatio (NFL, σ_I = s·σ) or
+// VarianceRatio (Sorscher, σ_I² = s·σ²).
+//
+// Build a Code with New from Params (or FromConfig from a run config) and an explicitly seeded
+// *rand.Rand; the same seed gives the same centres and projections.
+//
+// Layout: row-major float32, positions n×2, codes n×Np. Methods take dst first; a nil dst is
+// allocated. Panics: a dst or input whose length does not match (programmer misuse) panics with an
+// "encode:" message. Errors: invalid Params (user configuration) return an error naming the field
+// and its allowed values; a random projection too close to rank-deficient for its pseudo-inverse
+// decoder returns an error.
+//
+// Speed: the place codes' fast path (one field, shared σ and s, round fields) evaluates
+// −|x−c_i|²/2 as x·c_i − |c_i|²/2 − |x|²/2 and drops the last term inside a softmax, so each
+// (position, cell) costs a 3-term dot product and the exponentials, computed by the float32
+// kernels of internal/asm/f32. Large batches are split over goroutines.
+package encode

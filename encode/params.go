@@ -1,0 +1,254 @@
+package encode
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/gridcells/gridcells/config"
+)
+
+// Kind names a target encoding; the values are NFL's `place_field_values` (spec §2.2).
+type Kind string
+
+// The encodings of spec §2.2. Paper names: DifferenceOfGaussians is "DoS" (difference of
+// softmaxes), TrueDifferenceOfGaussians is "DoG", SoftmaxOfDifferences is "SoD" (spec §0.1 item 4).
+const (
+	Cartesian                    Kind = "cartesian"
+	HighDimCartesian             Kind = "high_dim_cartesian"
+	Polar                        Kind = "polar"
+	HighDimPolar                 Kind = "high_dim_polar"
+	Gaussian                     Kind = "gaussian"
+	DifferenceOfGaussians        Kind = "difference_of_gaussians"
+	TrueDifferenceOfGaussians    Kind = "true_difference_of_gaussians"
+	GeneralDifferenceOfGaussians Kind = "general_difference_of_gaussians"
+	SoftmaxOfDifferences         Kind = "softmax_of_differences"
+)
+
+// Kinds lists every encoding, in the order of spec §2.2.
+var Kinds = []Kind{Cartesian, HighDimCartesian, Polar, HighDimPolar, Gaussian, DifferenceOfGaussians,
+	TrueDifferenceOfGaussians, GeneralDifferenceOfGaussians, SoftmaxOfDifferences}
+
+// Normalizations and surround conventions accepted by Params.
+const (
+	NormNone   = "none"   // unnormalised exponentials
+	NormGlobal = "global" // softmax over the Np cells
+
+	SigmaRatio    = "sigma_ratio"    // NFL: σ_I = s·σ_E (spec §0.1 item 1)
+	VarianceRatio = "variance_ratio" // Sorscher: σ_I² = s·σ_E²
+)
+
+// Loss kinds returned by Code.Loss (spec §4.1).
+const (
+	LossCrossEntropy = "crossentropy"
+	LossMSE          = "mse"
+	LossPolarMSE     = "polarmse"
+)
+
+// Dist is a per-cell (and per-field) scalar: fixed, uniform, or 1+Poisson for field counts.
+// It is the config package's type (NFL's 'Uniform( lo , hi )' / 'Poisson( λ )' strings).
+type Dist = config.Dist
+
+// Params configures a Code. Lengths are in metres. The zero value of an optional field takes
+// the default named in its comment (see withDefaults).
+type Params struct {
+	Kind          Kind
+	Normalization string  // NormNone or NormGlobal; default global for place codes, none otherwise
+	Np            int     // number of output cells
+	BoxWidth      float64 // m; the box is [−W/2, W/2] × [−H/2, H/2] (spec §1.1)
+	BoxHeight     float64 // m
+
+	Sigma              Dist    // place-field width σ_E, m: const or uniform per cell & field
+	Surround           Dist    // surround factor s (> 1): const or uniform per cell & field; default const 2
+	SurroundConvention string  // SigmaRatio (default) or VarianceRatio
+	Fields             Dist    // fields per cell: const n ≥ 1 (default 1) or poisson λ meaning 1+Poisson(λ)
+	AlphaE             float64 // general DoG excitatory amplitude α_E (default 1)
+	AlphaI             float64 // general DoG inhibitory amplitude α_I (default 1)
+	Aspect             Dist    // aspect ratio of elliptical fields (major/minor axis ratio is Aspect); default const 1
+	Kappa              float64 // high-dim polar von Mises concentration κ (default 1.0, spec §10 item 5)
+	TopK               int     // k of the top-k place-cell decoder (default 3, spec §2.3)
+}
+
+// FromConfig converts the encoding section of a run config into Params for a box of the
+// given size, filling defaults, and validates it.
+func FromConfig(e config.Encoding, boxWidth, boxHeight float64) (Params, error) {
+	p := Params{
+		Kind:               Kind(e.Kind),
+		Normalization:      e.Normalization,
+		Np:                 e.Np,
+		BoxWidth:           boxWidth,
+		BoxHeight:          boxHeight,
+		Sigma:              e.PlaceCellRF,
+		Surround:           e.SurroundScale,
+		SurroundConvention: e.SurroundConvention,
+		Fields:             e.FieldsPerCell,
+		AlphaE:             e.AlphaE,
+		AlphaI:             e.AlphaI,
+		Aspect:             e.Anisotropy,
+		Kappa:              e.VonMisesKappa,
+		TopK:               e.DecodeTopK,
+	}
+	p = p.withDefaults()
+	if err := p.Validate(); err != nil {
+		return Params{}, err
+	}
+	return p, nil
+}
+
+// IsPlace reports whether k is a place-cell code (centres, top-k decoding).
+func (k Kind) IsPlace() bool {
+	switch k {
+	case Gaussian, DifferenceOfGaussians, TrueDifferenceOfGaussians, GeneralDifferenceOfGaussians, SoftmaxOfDifferences:
+		return true
+	}
+	return false
+}
+
+// hasSurround reports whether the code uses the surround width σ_I.
+func (k Kind) hasSurround() bool {
+	return k.IsPlace() && k != Gaussian
+}
+
+// withDefaults returns p with every unset optional field at its documented default.
+func (p Params) withDefaults() Params {
+	if p.Normalization == "" {
+		p.Normalization = NormNone
+		if p.Kind.IsPlace() {
+			p.Normalization = NormGlobal
+		}
+	}
+	if p.Surround.Kind == "" {
+		p.Surround = Dist{Kind: "const", A: 2}
+	}
+	if p.SurroundConvention == "" {
+		p.SurroundConvention = SigmaRatio
+	}
+	if p.Fields.Kind == "" {
+		p.Fields = Dist{Kind: "const", A: 1}
+	}
+	if p.Aspect.Kind == "" {
+		p.Aspect = Dist{Kind: "const", A: 1}
+	}
+	if p.AlphaE == 0 && p.AlphaI == 0 {
+		p.AlphaE, p.AlphaI = 1, 1
+	}
+	if p.Kappa == 0 {
+		p.Kappa = 1
+	}
+	if p.TopK == 0 {
+		p.TopK = 3
+	}
+	return p
+}
+
+// Validate reports the first invalid field of p, naming it and the allowed values.
+// New calls it; unset optional fields must have been filled (FromConfig does; New fills them too).
+func (p Params) Validate() error {
+	known := false
+	for _, k := range Kinds {
+		known = known || p.Kind == k
+	}
+	if !known {
+		names := make([]string, len(Kinds))
+		for i, k := range Kinds {
+			names[i] = string(k)
+		}
+		return fmt.Errorf("encode: kind %q is unknown (allowed: %s)", p.Kind, strings.Join(names, ", "))
+	}
+	switch p.Normalization {
+	case NormNone, NormGlobal:
+	case "local":
+		return fmt.Errorf("encode: normalization %q is not implemented by the reference either (spec §2.2 QUIRK); allowed: none, global", p.Normalization)
+	default:
+		return fmt.Errorf("encode: normalization %q is unknown (allowed: none, global)", p.Normalization)
+	}
+	if !(p.BoxWidth > 0) || !(p.BoxHeight > 0) || math.IsInf(p.BoxWidth, 0) || math.IsInf(p.BoxHeight, 0) {
+		return fmt.Errorf("encode: box size %g × %g m must be positive and finite", p.BoxWidth, p.BoxHeight)
+	}
+	switch p.Kind {
+	case Cartesian, Polar:
+		if p.Np != 2 {
+			return fmt.Errorf("encode: np = %d but %s codes have exactly 2 outputs (allowed: 2)", p.Np, p.Kind)
+		}
+		return nil
+	case HighDimCartesian:
+		if p.Np < 2 {
+			return fmt.Errorf("encode: np = %d but high_dim_cartesian needs np ≥ 2 for a pseudo-inverse decoder", p.Np)
+		}
+		return nil
+	case HighDimPolar:
+		if p.Np < 2 || p.Np%2 != 0 {
+			return fmt.Errorf("encode: np = %d but high_dim_polar needs an even np ≥ 2 (half distance cells, half angle cells)", p.Np)
+		}
+		if !(p.Kappa > 0) || math.IsInf(p.Kappa, 0) {
+			return fmt.Errorf("encode: von_mises_kappa = %g must be positive and finite", p.Kappa)
+		}
+		return nil
+	}
+	// Place codes.
+	if p.TopK < 1 {
+		return fmt.Errorf("encode: decode_top_k = %d must be ≥ 1", p.TopK)
+	}
+	if p.Np < p.TopK {
+		return fmt.Errorf("encode: np = %d but top-%d decoding needs np ≥ %d", p.Np, p.TopK, p.TopK)
+	}
+	if err := checkPositive("place_cell_rf", p.Sigma, 0); err != nil {
+		return err
+	}
+	if p.Kind.hasSurround() {
+		// The surround must be wider than the centre: s ≤ 1 makes DoS/DoG vanish or flip sign and
+		// SoD's effective width σs/√(s²−1) undefined.
+		if err := checkPositive("surround_scale", p.Surround, 1); err != nil {
+			return err
+		}
+		switch p.SurroundConvention {
+		case SigmaRatio, VarianceRatio:
+		default:
+			return fmt.Errorf("encode: surround_convention %q is unknown (allowed: sigma_ratio, variance_ratio)", p.SurroundConvention)
+		}
+	}
+	if p.Kind == GeneralDifferenceOfGaussians {
+		if !(p.AlphaE >= 0) || !(p.AlphaI >= 0) || p.AlphaE+p.AlphaI == 0 || math.IsInf(p.AlphaE+p.AlphaI, 0) {
+			return fmt.Errorf("encode: alpha_e = %g, alpha_i = %g must be finite, ≥ 0 and not both 0", p.AlphaE, p.AlphaI)
+		}
+	}
+	switch p.Fields.Kind {
+	case "const":
+		if p.Fields.A < 1 || p.Fields.A != math.Trunc(p.Fields.A) || p.Fields.A > maxFields {
+			return fmt.Errorf("encode: fields_per_cell = %g must be an integer in [1, %d]", p.Fields.A, maxFields)
+		}
+	case "poisson":
+		if !(p.Fields.A >= 0) || p.Fields.A > maxPoissonLambda {
+			return fmt.Errorf("encode: fields_per_cell Poisson λ = %g must be in [0, %d]", p.Fields.A, maxPoissonLambda)
+		}
+	default:
+		return fmt.Errorf("encode: fields_per_cell distribution %q is not allowed (allowed: const, poisson)", p.Fields.Kind)
+	}
+	if err := checkPositive("anisotropy", p.Aspect, 0); err != nil {
+		return err
+	}
+	return nil
+}
+
+const (
+	maxFields        = 64 // F^k decoding enumerates up to maxFields^k choices
+	maxPoissonLambda = 30
+)
+
+// checkPositive validates a const or uniform Dist whose draws must exceed lo.
+func checkPositive(name string, d Dist, lo float64) error {
+	bad := func(v float64) bool { return !(v > lo) || math.IsInf(v, 0) }
+	switch d.Kind {
+	case "const":
+		if bad(d.A) {
+			return fmt.Errorf("encode: %s = %g must be finite and > %g", name, d.A, lo)
+		}
+	case "uniform":
+		if bad(d.A) || bad(d.B) || d.B < d.A {
+			return fmt.Errorf("encode: %s = Uniform(%g, %g) needs %g < low ≤ high < ∞", name, d.A, d.B, lo)
+		}
+	default:
+		return fmt.Errorf("encode: %s distribution %q is not allowed (allowed: const, uniform)", name, d.Kind)
+	}
+	return nil
+}

@@ -1,0 +1,344 @@
+package encode
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/gridcells/gridcells/internal/asm/f32"
+)
+
+// placeCode is every place-cell code of spec §2.2 (Gaussian, DoS, true DoG, general DoG, SoD) with
+// multiple fields, multiple scales and elliptical fields (spec §2.1).
+//
+// Two paths compute the same numbers. The fast path (one field per cell, shared σ and s, round
+// fields) uses −|x−c|²/2 = q − |x|²/2 with q = x·c − |c|²/2: a 3-term dot product per cell, and the
+// |x|² term cancels in a softmax. The general path evaluates each field's (elliptical) distance.
+type placeCode struct {
+	base
+	nf      int       // F, fields per cell after padding
+	nfields []int     // n_i ≤ F, real fields of cell i
+	cx, cy  []float32 // Np×F centres, m (padding fields at 1e7 × a random location)
+	sigE    []float32 // Np×F centre width σ_E, m
+	sigI    []float32 // Np×F surround width σ_I, m (from s by the surround convention)
+	aspect  []float32 // Np×F major/minor axis ratio
+	cos     []float32 // Np×F orientation of the major axis
+	sin     []float32
+
+	fast         bool
+	px, py, half []float32 // fast path: centres and −|c|²/2 per cell
+	aE, aI       float32   // fast path: 1/σ_E², 1/σ_I²
+}
+
+// padFactor moves unused fields far away, as the reference does (spec §2.1).
+const padFactor = 1e7
+
+func newPlace(p Params, rng *rand.Rand) *placeCode {
+	np := p.Np
+	c := &placeCode{base: base{p}, nfields: make([]int, np)}
+	// Draw order: field counts, centres, widths, surrounds, then orientations and aspects, so
+	// that a round-field code (aspect 1) has the same centres and widths as an elliptical one.
+	for i := range c.nfields {
+		if p.Fields.Kind == "poisson" {
+			c.nfields[i] = 1 + poisson(rng, p.Fields.A)
+		} else {
+			c.nfields[i] = int(p.Fields.A)
+		}
+		c.nf = max(c.nf, c.nfields[i])
+	}
+	n := np * c.nf
+	c.cx, c.cy = make([]float32, n), make([]float32, n)
+	w, h := p.BoxWidth, p.BoxHeight
+	for i := 0; i < np; i++ {
+		for f := 0; f < c.nf; f++ {
+			x, y := uniform(rng, -w/2, w/2), uniform(rng, -h/2, h/2)
+			if f >= c.nfields[i] {
+				x, y = padFactor*x, padFactor*y
+			}
+			c.cx[i*c.nf+f], c.cy[i*c.nf+f] = float32(x), float32(y)
+		}
+	}
+	c.sigE, c.sigI = make([]float32, n), make([]float32, n)
+	for k := range c.sigE {
+		c.sigE[k] = float32(draw(rng, p.Sigma))
+	}
+	for k := range c.sigI {
+		s := draw(rng, p.Surround)
+		if p.SurroundConvention == VarianceRatio {
+			c.sigI[k] = float32(float64(c.sigE[k]) * math.Sqrt(s)) // σ_I² = s·σ_E² (Sorscher)
+		} else {
+			c.sigI[k] = float32(float64(c.sigE[k]) * s) // σ_I = s·σ_E (NFL)
+		}
+	}
+	c.aspect, c.cos, c.sin = make([]float32, n), make([]float32, n), make([]float32, n)
+	round := p.Aspect.Kind == "const" && p.Aspect.A == 1
+	for k := range c.aspect {
+		c.aspect[k], c.cos[k] = 1, 1
+		if !round {
+			phi := uniform(rng, 0, math.Pi)
+			c.aspect[k] = float32(draw(rng, p.Aspect))
+			c.cos[k], c.sin[k] = float32(math.Cos(phi)), float32(math.Sin(phi))
+		}
+	}
+
+	c.fast = c.nf == 1
+	for k := range c.sigE {
+		c.fast = c.fast && c.sigE[k] == c.sigE[0] && c.sigI[k] == c.sigI[0] && c.aspect[k] == 1
+	}
+	if c.fast {
+		c.px, c.py, c.half = c.cx, c.cy, make([]float32, np)
+		for i := range c.half {
+			c.half[i] = -(c.cx[i]*c.cx[i] + c.cy[i]*c.cy[i]) / 2
+		}
+		c.aE = 1 / (c.sigE[0] * c.sigE[0])
+		c.aI = 1 / (c.sigI[0] * c.sigI[0])
+	}
+	return c
+}
+
+// Loss: the softmax codes and the shift-and-normalised differences are probability vectors
+// (cross-entropy); unnormalised Gaussian and SoD use MSE (spec §2.2). True and general DoG are
+// always shift-and-normalised (the reference ignores the flag for them).
+func (c *placeCode) Loss() string {
+	if c.p.Normalization == NormGlobal || c.p.Kind == TrueDifferenceOfGaussians || c.p.Kind == GeneralDifferenceOfGaussians ||
+		c.p.Kind == DifferenceOfGaussians {
+		return LossCrossEntropy
+	}
+	return LossMSE
+}
+
+func (c *placeCode) Centres() ([]float32, int) {
+	xy := make([]float32, 2*len(c.cx))
+	for k := range c.cx {
+		xy[2*k], xy[2*k+1] = c.cx[k], c.cy[k]
+	}
+	return xy, c.nf
+}
+
+// workspace is per-goroutine scratch of Np floats each.
+type workspace struct{ a, b, d []float32 }
+
+func (c *placeCode) Encode(dst, pos []float32) []float32 {
+	np := c.p.Np
+	dst, n := rows(dst, pos, 2, np, "Encode")
+	parallel(n, np, func(lo, hi int) {
+		ws := workspace{make([]float32, np), make([]float32, np), make([]float32, np)}
+		for j := lo; j < hi; j++ {
+			c.encodeRow(dst[j*np:(j+1)*np], pos[2*j], pos[2*j+1], &ws)
+		}
+	})
+	return dst
+}
+
+// encodeRow writes the code of one position (x, y) into row.
+//
+// Both paths reduce to exponentials of a·v + b over a vector v: the fast path has v = q (shared by
+// centre and surround), a = 1/σ², and b = −a·max q for a softmax (exact after normalisation) or
+// −a·|x|²/2 for a plain exp(−d²/(2σ²)); the general path has v = the per-cell log-values and a = 1.
+func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
+	global := c.p.Normalization == NormGlobal
+	var vE, vI []float32          // arguments of the centre and surround exponentials
+	var aE, aI float32            // their scales
+	var maxE, maxI, exact float32 // softmax shifts and the plain-exp shift (of v, before scaling)
+	if c.fast {
+		q := ws.a
+		m := f32.Affine2Max(q, c.px, c.py, c.half, x, y)
+		vE, vI, aE, aI = q, q, c.aE, c.aI
+		maxE, maxI, exact = m, m, (x*x+y*y)/2
+	} else {
+		vE, vI = ws.a, ws.b
+		maxE, maxI = c.logValues(vE, vI, x, y)
+		aE, aI = 1, 1
+	}
+
+	switch c.p.Kind {
+	case Gaussian:
+		// global: softmax_i(−d²/(2σ²)); none: exp(−d²/(2σ²)).
+		if global {
+			s := f32.ExpSum(row, vE, aE, -aE*maxE)
+			f32.AddScale(row, 0, 1/s)
+		} else {
+			f32.ExpSum(row, vE, aE, -aE*exact)
+		}
+	case SoftmaxOfDifferences:
+		// softmax_i(−d²/(2σ_E²) + d²/(2σ_I²)) (spec §2.2). Fast path: the argument is (aE−aI)·(q − shift).
+		v, a, m := vE, aE-aI, maxE
+		if !c.fast {
+			v, a, m = ws.d, 1, float32(math.Inf(-1))
+			for i := range v {
+				v[i] = vE[i] - vI[i]
+				m = max(m, v[i])
+			}
+			exact = 0
+		}
+		if global {
+			s := f32.ExpSum(row, v, a, -a*m)
+			f32.AddScale(row, 0, 1/s)
+		} else {
+			f32.ExpSum(row, v, a, -a*exact)
+		}
+	default:
+		// DoS, true DoG, general DoG: z = w_E·g_E − w_I·g_I, then shift-and-normalise (spec §2.2).
+		eI := ws.d
+		var wE, wI float32 = 1, 1
+		if c.p.Kind == DifferenceOfGaussians && global {
+			sE := f32.ExpSum(row, vE, aE, -aE*maxE)
+			sI := f32.ExpSum(eI, vI, aI, -aI*maxI)
+			wE, wI = 1/sE, 1/sI
+		} else {
+			if c.p.Kind == GeneralDifferenceOfGaussians {
+				wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
+			}
+			f32.ExpSum(row, vE, aE, -aE*exact)
+			f32.ExpSum(eI, vI, aI, -aI*exact)
+		}
+		lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
+		shiftAndNormalise(row, lo, sum)
+	}
+}
+
+// shiftAndNormalise adds |min z| to every z_i and divides by the new sum (spec §2.2), given the
+// row's minimum and sum. A row that is all zeros (every exponential underflowed: a position far
+// outside the box) would be 0/0 = NaN in the reference; it becomes uniform here.
+func shiftAndNormalise(row []float32, lo, sum float32) {
+	add := float32(math.Abs(float64(lo)))
+	total := sum + float32(len(row))*add
+	if !(total > 0) || math.IsInf(float64(total), 0) {
+		for i := range row {
+			row[i] = 1 / float32(len(row))
+		}
+		return
+	}
+	f32.AddScale(row, add, 1/total)
+}
+
+// logValues writes each cell's centre and surround log-values −d²/(2σ_E²) and −d²/(2σ_I²) at
+// (x, y), using the field with the smallest d²/(2σ_E²) (nearest-field rule, spec §2.1), and
+// returns their maxima. Elliptical fields measure d² in the field's axes: with u along the major
+// axis and v across, d² = u²/a + a·v², so the field's widths are σ√a and σ/√a (area preserved)
+// and a = 1 is the round field exactly.
+func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float32) {
+	maxE, maxI = float32(math.Inf(-1)), float32(math.Inf(-1))
+	nf := c.nf
+	for i := range vE {
+		best, bestD2 := float32(math.Inf(1)), float32(0)
+		bestK := 0
+		for f := 0; f < c.nfields[i]; f++ {
+			k := i*nf + f
+			dx, dy := x-c.cx[k], y-c.cy[k]
+			var d2 float32
+			if a := c.aspect[k]; a == 1 {
+				d2 = dx*dx + dy*dy
+			} else {
+				u := dx*c.cos[k] + dy*c.sin[k]
+				v := -dx*c.sin[k] + dy*c.cos[k]
+				d2 = u*u/a + a*v*v
+			}
+			e := d2 / (2 * c.sigE[k] * c.sigE[k])
+			if e < best {
+				best, bestD2, bestK = e, d2, k
+			}
+		}
+		vE[i] = -best
+		vI[i] = -bestD2 / (2 * c.sigI[bestK] * c.sigI[bestK])
+		maxE = max(maxE, vE[i])
+		maxI = max(maxI, vI[i])
+	}
+	return maxE, maxI
+}
+
+// Decode implements the top-k decoder of spec §2.3 on raw outputs: the k most active cells (least
+// active for true DoG, whose code is ≤ 0 around its centre), then the mean of their centres; for
+// multi-field cells, of the choice of one field per cell with the smallest spread var_x + var_y
+// over all F^k choices.
+func (c *placeCode) Decode(dst, out []float32) []float32 {
+	np, k := c.p.Np, c.p.TopK
+	dst, n := rows(dst, out, np, 2, "Decode")
+	lowest := c.p.Kind == TrueDifferenceOfGaussians
+	parallel(n, np, func(lo, hi int) {
+		idx := make([]int, k)
+		choice := make([]int, k)
+		for j := lo; j < hi; j++ {
+			topK(idx, out[j*np:(j+1)*np], lowest)
+			dst[2*j], dst[2*j+1] = c.leastSpreadMean(idx, choice)
+		}
+	})
+	return dst
+}
+
+func (c *placeCode) DecodingError(out, pos []float32) float64 { return decodingError(c, out, pos) }
+
+// topK writes into idx the indices of the len(idx) largest values of v (smallest when lowest),
+// largest first; on ties the lower index wins, as tf.math.top_k.
+func topK(idx []int, v []float32, lowest bool) {
+	k := len(idx)
+	vals := make([]float32, 0, 8)
+	if k > cap(vals) {
+		vals = make([]float32, 0, k)
+	}
+	idx = idx[:0]
+	for i, x := range v {
+		if lowest {
+			x = -x
+		}
+		if len(idx) == k && !(x > vals[k-1]) {
+			continue
+		}
+		// Insert after every value ≥ x (earlier indices first on ties).
+		p := len(idx)
+		for p > 0 && x > vals[p-1] {
+			p--
+		}
+		if len(idx) < k {
+			idx = append(idx, 0)
+			vals = append(vals, 0)
+		}
+		copy(idx[p+1:], idx[p:len(idx)-1])
+		copy(vals[p+1:], vals[p:len(vals)-1])
+		idx[p], vals[p] = i, x
+	}
+}
+
+// leastSpreadMean returns the mean centre of the cells idx, choosing per cell the field that
+// minimises the population variance var_x + var_y of the chosen centres (spec §2.3). choice is
+// scratch of len(idx).
+func (c *placeCode) leastSpreadMean(idx, choice []int) (float32, float32) {
+	nf, k := c.nf, len(idx)
+	if nf == 1 {
+		var sx, sy float64
+		for _, i := range idx {
+			sx += float64(c.cx[i])
+			sy += float64(c.cy[i])
+		}
+		return float32(sx / float64(k)), float32(sy / float64(k))
+	}
+	for j := range choice {
+		choice[j] = 0
+	}
+	best, bx, by := math.Inf(1), 0.0, 0.0
+	for {
+		var sx, sy, sxx, syy float64
+		for j, i := range idx {
+			x, y := float64(c.cx[i*nf+choice[j]]), float64(c.cy[i*nf+choice[j]])
+			sx, sy, sxx, syy = sx+x, sy+y, sxx+x*x, syy+y*y
+		}
+		kf := float64(k)
+		mx, my := sx/kf, sy/kf
+		spread := sxx/kf - mx*mx + syy/kf - my*my
+		if spread < best {
+			best, bx, by = spread, mx, my
+		}
+		// Next choice, odometer-style over the real fields of each cell.
+		j := 0
+		for ; j < k; j++ {
+			choice[j]++
+			if choice[j] < c.nfields[idx[j]] {
+				break
+			}
+			choice[j] = 0
+		}
+		if j == k {
+			break
+		}
+	}
+	return float32(bx), float32(by)
+}

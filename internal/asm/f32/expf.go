@@ -1,0 +1,148 @@
+// Package f32 holds float32 kernels for the hot loops of gridcells, each with an AVX2/FMA
+// assembly path on amd64 and a pure-Go fallback (build tag noasm, or any other GOARCH).
+//
+// The expf kernels serve the place-cell target codes (spec §2.2): a softmax over Np cells of
+// −|x−c_i|²/(2σ²) is a row of exponentials of an affine function of a dot product, so
+// generating a batch of targets is dominated by float32 exp. Exp is a Cephes-style expf:
+// range reduction x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for Cody–Waite accuracy),
+// a degree-6 minimax polynomial for e^r, and 2^n built in the exponent bits.
+//
+// Accuracy (tested against math.Exp): relative error ≤ MaxRelErr for x in [ExpUnderflow, ExpSaturate].
+// Below ExpUnderflow (where e^x is a float32 subnormal) the kernels return 0; above ExpSaturate
+// they return e^ExpSaturate ≈ 2.4e38 instead of overflowing. NaN inputs give unspecified results
+// in the slice kernels. The softmax callers only pass arguments ≤ 0.
+//
+// Slice kernels follow the dst-first convention; a length mismatch panics with an "f32:" message.
+package f32
+
+import "math"
+
+const (
+	// MaxRelErr bounds the relative error of Exp (and the slice kernels' exponentials) against
+	// the correctly rounded e^x over [ExpUnderflow, ExpSaturate]. Cephes reports 1.7e-7 for
+	// this polynomial; the test measures it.
+	MaxRelErr = 2.5e-7
+	// ExpUnderflow is the smallest argument with a normal float32 result (ln 2^-126).
+	ExpUnderflow = -87.33654
+	// ExpSaturate is the largest argument reduced with n ≤ 127 (just below 127.5·ln2), so
+	// that 2^n stays a normal float32.
+	ExpSaturate = 88.37626
+
+	log2e  = 1.44269504088896341
+	ln2Hi  = 0.693359375     // high part of ln 2, exactly representable with few bits (Cephes C1)
+	ln2Lo  = -2.12194440e-4  // ln 2 − ln2Hi (Cephes C2)
+	magic  = 12582912        // 1.5·2^23: adding it rounds a float32 to an integer (ties to even)
+	expP0  = 1.9875691500e-4 // Cephes expf minimax coefficients, highest degree first
+	expP1  = 1.3981999507e-3
+	expP2  = 8.3334519073e-3
+	expP3  = 4.1665795894e-2
+	expP4  = 1.6666665459e-1
+	expP5  = 5.0000001201e-1
+	expOne = 1
+)
+
+// Exp returns e^x in float32 with relative error ≤ MaxRelErr (see the package comment for the
+// range). It is about as accurate as float32(math.Exp(float64(x))) and several times faster.
+func Exp(x float32) float32 {
+	if x != x {
+		return x
+	}
+	if x < ExpUnderflow {
+		return 0
+	}
+	if x > ExpSaturate {
+		x = ExpSaturate
+	}
+	// n = round(x·log2e); the conversions stop the compiler from fusing, so the rounding
+	// happens exactly as in the vector kernel.
+	t := float32(float32(x*log2e) + magic)
+	n := t - magic
+	r := float32(x - float32(n*ln2Hi))
+	r = float32(r - float32(n*ln2Lo))
+	p := float32(expP0)
+	p = p*r + expP1
+	p = p*r + expP2
+	p = p*r + expP3
+	p = p*r + expP4
+	p = p*r + expP5
+	y := p*(r*r) + r + expOne
+	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// ExpSum sets dst[i] = e^(a·x[i] + b) and returns Σ dst[i]. With b = −a·max(x) it is the
+// numerator of a softmax of a·x.
+func ExpSum(dst, x []float32, a, b float32) float32 {
+	if len(dst) != len(x) {
+		panic("f32: ExpSum length mismatch")
+	}
+	return expSum(dst, x, a, b)
+}
+
+// Affine2Max sets dst[i] = u·p[i] + v·q[i] + w[i] and returns max dst[i] (−Inf when empty).
+// For place cells with centres (p, q) and w = −|c|²/2 it is x·c_i − |c_i|²/2, whose softmax
+// over i equals that of −|x−c_i|²/2 because the |x|² term is common to all cells.
+func Affine2Max(dst, p, q, w []float32, u, v float32) float32 {
+	if len(p) != len(dst) || len(q) != len(dst) || len(w) != len(dst) {
+		panic("f32: Affine2Max length mismatch")
+	}
+	return affine2Max(dst, p, q, w, u, v)
+}
+
+// DiffMinSum sets dst[i] = a·x[i] − b·y[i] and returns min dst[i] (+Inf when empty) and Σ dst[i].
+func DiffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
+	if len(x) != len(dst) || len(y) != len(dst) {
+		panic("f32: DiffMinSum length mismatch")
+	}
+	return diffMinSum(dst, x, y, a, b)
+}
+
+// AddScale sets dst[i] = (dst[i] + add)·mul.
+func AddScale(dst []float32, add, mul float32) {
+	addScale(dst, add, mul)
+}
+
+// The pure-Go loops below are the reference semantics of the kernels and their fallback.
+
+func expSumGo(dst, x []float32, a, b float32) float32 {
+	var s float32
+	x = x[:len(dst)]
+	for i, v := range x {
+		e := Exp(a*v + b)
+		dst[i] = e
+		s += e
+	}
+	return s
+}
+
+func affine2MaxGo(dst, p, q, w []float32, u, v float32) float32 {
+	m := float32(math.Inf(-1))
+	p, q, w = p[:len(dst)], q[:len(dst)], w[:len(dst)]
+	for i := range dst {
+		d := u*p[i] + v*q[i] + w[i]
+		dst[i] = d
+		if d > m {
+			m = d
+		}
+	}
+	return m
+}
+
+func diffMinSumGo(dst, x, y []float32, a, b float32) (lo, sum float32) {
+	lo = float32(math.Inf(1))
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i := range dst {
+		d := a*x[i] - b*y[i]
+		dst[i] = d
+		sum += d
+		if d < lo {
+			lo = d
+		}
+	}
+	return lo, sum
+}
+
+func addScaleGo(dst []float32, add, mul float32) {
+	for i, v := range dst {
+		dst[i] = (v + add) * mul
+	}
+}

@@ -1,0 +1,140 @@
+package f32
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelTol is the allowed relative difference between a kernel result and the Go reference loop
+// (the AVX2 polynomial uses fused multiply-adds, the Go one does not; sums differ in order).
+const kernelTol = 1e-6
+
+func relErr(got float32, want float64) float64 {
+	if want == 0 {
+		return math.Abs(float64(got))
+	}
+	return math.Abs(float64(got)-want) / math.Abs(want)
+}
+
+// Exp against math.Exp over its whole normal range and densely over [−30, 0], where softmax
+// arguments live.
+func TestExpAccuracy(t *testing.T) {
+	worst, at := 0.0, float32(0)
+	check := func(x float32) {
+		if e := relErr(Exp(x), math.Exp(float64(x))); e > worst {
+			worst, at = e, x
+		}
+	}
+	for x := float32(ExpUnderflow); x <= ExpSaturate; x += 1e-3 {
+		check(x)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1_000_000; i++ {
+		check(float32(-30 * rng.Float64()))
+	}
+	t.Logf("max relative error %.3g at x = %g", worst, at)
+	if worst > MaxRelErr {
+		t.Fatalf("max relative error %.3g at x = %g exceeds MaxRelErr %.3g", worst, at, MaxRelErr)
+	}
+	if Exp(0) != 1 {
+		t.Fatalf("Exp(0) = %g", Exp(0))
+	}
+	if Exp(-100) != 0 || Exp(float32(math.Inf(-1))) != 0 {
+		t.Fatal("Exp below ExpUnderflow is not 0")
+	}
+	if v := Exp(1000); v <= 2e38 || math.IsInf(float64(v), 0) {
+		t.Fatalf("Exp(1000) = %g, want saturation near 2.4e38", v)
+	}
+	if v := Exp(float32(math.NaN())); v == v {
+		t.Fatal("Exp(NaN) is not NaN")
+	}
+}
+
+// The slice kernels against the Go reference loops, for every tail length around the 8-lane
+// vector width and with guard values after dst that must stay untouched.
+func TestKernelsMatchGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 512, 515} {
+		x, y, w := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i], w[i] = float32(2*rng.Float64()-1), float32(2*rng.Float64()-1), float32(-rng.Float64())
+		}
+		guard := float32(math.NaN())
+		mk := func() []float32 {
+			d := make([]float32, n+4)
+			for i := range d {
+				d[i] = guard
+			}
+			return d
+		}
+		checkGuard := func(name string, d []float32) {
+			for _, v := range d[n:] {
+				if v == v {
+					t.Fatalf("%s n=%d: wrote past dst", name, n)
+				}
+			}
+		}
+
+		got, want := mk(), mk()
+		s := ExpSum(got[:n], x, -37.5, 1.25)
+		sw := expSumGo(want[:n], x, -37.5, 1.25)
+		checkGuard("ExpSum", got)
+		for i := 0; i < n; i++ {
+			if relErr(got[i], float64(want[i])) > kernelTol {
+				t.Fatalf("ExpSum n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+		if relErr(s, float64(sw)) > kernelTol {
+			t.Fatalf("ExpSum n=%d sum %g vs %g", n, s, sw)
+		}
+
+		got, want = mk(), mk()
+		m := Affine2Max(got[:n], x, y, w, 0.7, -0.3)
+		mw := affine2MaxGo(want[:n], x, y, w, 0.7, -0.3)
+		checkGuard("Affine2Max", got)
+		if m != mw && n > 0 && math.Abs(float64(m-mw)) > 1e-6 {
+			t.Fatalf("Affine2Max n=%d max %g vs %g", n, m, mw)
+		}
+		for i := 0; i < n; i++ {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("Affine2Max n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+
+		got, want = mk(), mk()
+		lo, sum := DiffMinSum(got[:n], x, y, 1.5, 0.5)
+		low, sumw := diffMinSumGo(want[:n], x, y, 1.5, 0.5)
+		checkGuard("DiffMinSum", got)
+		if lo != low || math.Abs(float64(sum-sumw)) > 1e-5*float64(n+1) {
+			t.Fatalf("DiffMinSum n=%d: (%g, %g) vs (%g, %g)", n, lo, sum, low, sumw)
+		}
+		for i := 0; i < n; i++ {
+			if got[i] != want[i] && math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("DiffMinSum n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+
+		got, want = mk(), mk()
+		copy(got, x)
+		copy(want, x)
+		AddScale(got[:n], 0.25, 3)
+		addScaleGo(want[:n], 0.25, 3)
+		checkGuard("AddScale", got)
+		for i := 0; i < n; i++ {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("AddScale n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func BenchmarkExpSum512(b *testing.B) {
+	x, dst := make([]float32, 512), make([]float32, 512)
+	for i := range x {
+		x[i] = -float32(i) / 50
+	}
+	for b.Loop() {
+		ExpSum(dst, x, 1, 0)
+	}
+}
