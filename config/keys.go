@@ -193,24 +193,28 @@ func CanonicalKey(name string) (string, error) {
 	return s.key, nil
 }
 
-// suggest returns the known key closest to name in edit distance, or "" if none is close.
+// suggest returns the canonical key whose name, bare name or alias is closest to name in
+// edit distance, or "" if none is close. Aliases are tried first so that ties resolve the
+// way the alias table does (sequence_length → trajectory.sequence_length).
 func suggest(name string) string {
 	low := strings.ToLower(name)
 	best, bestD := "", math.MaxInt
 	consider := func(cand, canonical string) {
-		d := editDistance(low, strings.ToLower(cand))
-		if d < bestD || (d == bestD && canonical < best) {
+		if d := editDistance(low, strings.ToLower(cand)); d < bestD {
 			best, bestD = canonical, d
 		}
+	}
+	alist := make([]string, 0, len(aliases))
+	for a := range aliases {
+		alist = append(alist, a)
+	}
+	sort.Strings(alist)
+	for _, a := range alist {
+		consider(a, aliases[a])
 	}
 	for _, s := range registry {
 		consider(s.key, s.key)
 		consider(s.name, s.key)
-	}
-	for a, k := range aliases {
-		if d := editDistance(low, strings.ToLower(a)); d < bestD {
-			best, bestD = a+" ("+k+")", d
-		}
 	}
 	if bestD > max(2, len(name)/3) {
 		return ""
