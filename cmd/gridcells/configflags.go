@@ -29,7 +29,7 @@ func (c *configFlags) Register(fs *flag.FlagSet) {
 	if c.Preset == "" {
 		c.Preset = config.PresetNFL2022
 	}
-	fs.Func("preset", fmt.Sprintf("base preset: %s (default %q)", strings.Join(config.PresetNames(), ", "), c.Preset), func(v string) error {
+	fs.Func("preset", fmt.Sprintf("base preset `name`: %s (default %q)", strings.Join(config.PresetNames(), ", "), c.Preset), func(v string) error {
 		c.Preset = v
 		c.presetSet = true
 		return nil
