@@ -1,0 +1,499 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// Param is one trainable tensor. Name is stable (it is the checkpoint key); Value and Grad
+// live on the model's backend and have shape Rows×Cols (Keras kernel layout: inputs×outputs).
+type Param struct {
+	Name       string
+	Rows, Cols int
+	Value      compute.Tensor
+	Grad       compute.Tensor
+}
+
+// Batch is one batch of trajectories on the host, time-major.
+type Batch struct {
+	B, T     int
+	Vel      []float32 // T×B×Nv velocity inputs u_t (per-step displacements, spec §0.1 item 8)
+	InitCode []float32 // B×Np target code at the start position, p0
+	Targets  []float32 // T×B×Np targets y_t (not read by Forward)
+}
+
+// Inputs are the device-side input tensors of one (B, T) shape; a caller that produces its
+// batches on the device fills them and calls StepLoaded or LossLoaded.
+type Inputs struct {
+	Vel      compute.Tensor // (T·B)×Nv
+	InitCode compute.Tensor // B×Np
+	Targets  compute.Tensor // (T·B)×Np
+}
+
+// Model is a path-integrating recurrent network (spec §3) with its forward pass, hand-derived
+// backward pass through time and loss (spec §4.1) on a compute.Backend.
+type Model struct {
+	cfg  Config
+	b    compute.Backend
+	rng  *rand.Rand
+	ps   []*Param
+	encs []encoder
+	core core
+
+	// Three-layer base (all cells but RNN): embedding M, dense grid layer D, readout bias.
+	threeLayer bool
+	wM, bM     *Param
+	wD, bD     *Param
+	wDec, bDec *Param
+
+	// decayValue/decayGrad are the tensors λ·Σx² acts on (views for UGRNN).
+	decayValue, decayGrad compute.Tensor
+
+	ws   map[[2]int]*workspace
+	mask []float64 // host scratch for dropout masks
+}
+
+type encoder struct{ w, b *Param }
+
+// New builds a model on b, drawing the initial weights from rng. The model keeps rng and
+// draws its dropout masks from it, so a run is reproducible from the rng's seed (the caller
+// owns the source and may save its state).
+func New(b compute.Backend, cfg Config, rng *rand.Rand) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Initializer == "" {
+		cfg.Initializer = GlorotUniform
+	}
+	if cfg.InitConvention == "" {
+		cfg.InitConvention = Keras
+	}
+	m := &Model{cfg: cfg, b: b, rng: rng, ws: map[[2]int]*workspace{}}
+	ng, np, nv := cfg.Ng, cfg.Np, cfg.nv()
+	keras := cfg.InitConvention == Keras
+	glorot := func(r, c int) []float64 { return glorotUniform(rng, r, c) }
+
+	if cfg.Cell == RNN {
+		var w []float64
+		if keras {
+			w = glorot(np, ng)
+		} else {
+			w = uniform(rng, np*ng, 1/sqrt(np))
+		}
+		m.encs = []encoder{{w: m.param("W_enc", np, ng, w)}}
+		m.core = newSimpleCore(m, nv)
+		if keras {
+			w = glorot(ng, np)
+		} else {
+			w = uniform(rng, ng*np, 1/sqrt(ng))
+		}
+		m.wDec = m.param("W_dec", ng, np, w)
+	} else {
+		m.threeLayer = true
+		if cfg.Cell == LSTM {
+			m.encs = []encoder{
+				{m.param("W_enc_h", np, ng, glorot(np, ng)), m.param("b_enc_h", 1, ng, nil)},
+				{m.param("W_enc_c", np, ng, glorot(np, ng)), m.param("b_enc_c", 1, ng, nil)},
+			}
+		} else {
+			m.encs = []encoder{{m.param("W_enc", np, ng, glorot(np, ng)), m.param("b_enc", 1, ng, nil)}}
+		}
+		m.wM = m.param("W_M", nv, ng, glorot(nv, ng))
+		m.bM = m.param("b_M", 1, ng, nil)
+		switch cfg.Cell {
+		case SRNN:
+			m.core = newSimpleCore(m, ng)
+		case LSTM:
+			m.core = newLSTMCore(m)
+		case GRU:
+			m.core = newGRUCore(m)
+		case UGRNN:
+			m.core = newUGRNNCore(m)
+		}
+		m.wD = m.param("W_D", ng, ng, glorot(ng, ng))
+		m.bD = m.param("b_D", 1, ng, nil)
+		m.wDec = m.param("W_dec", ng, np, glorot(ng, np))
+		m.bDec = m.param("b_dec", 1, np, nil)
+	}
+	m.decayValue, m.decayGrad = m.core.decayTarget()
+	return m, nil
+}
+
+func sqrt(n int) float64 { return math.Sqrt(float64(n)) }
+
+// param allocates a parameter and its gradient and uploads init (nil means zeros).
+func (m *Model) param(name string, rows, cols int, init []float64) *Param {
+	p := &Param{Name: name, Rows: rows, Cols: cols, Value: m.b.New(rows, cols), Grad: m.b.New(rows, cols)}
+	if init != nil {
+		m.b.Upload64(p.Value, init)
+	}
+	m.ps = append(m.ps, p)
+	return p
+}
+
+// Config returns the model's configuration with defaults filled in.
+func (m *Model) Config() Config { return m.cfg }
+
+// Backend returns the backend the model runs on.
+func (m *Model) Backend() compute.Backend { return m.b }
+
+// Params returns the trainable parameters in a fixed order. The slice and the Params are
+// the model's own; Value and Grad may be read and written through the backend.
+func (m *Model) Params() []*Param { return m.ps }
+
+// Param returns the parameter called name, or nil.
+func (m *Model) Param(name string) *Param {
+	for _, p := range m.ps {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// workspace holds every buffer of one (B, T) shape, allocated once. Per-time-step views are
+// built here too, so Step allocates nothing after the first call with a shape.
+type workspace struct {
+	B, T int
+	in   Inputs
+	velT []compute.Tensor // T views B×Nv
+
+	out, dOut compute.Tensor // (T·B)×Np
+
+	// Dropout masks (B×nx input, B×Ng recurrent), one per sequence; nil tensors when off.
+	inMask, recMask compute.Tensor
+	// train is set per run: masks apply only when true.
+	train bool
+
+	// Core input X (T·B)×nx: the velocity (RNN) or the embedding M (three-layer), times the
+	// input mask in training. xPlain is without dropout, xDrop the masked copy.
+	xPlain, xDrop   compute.Tensor
+	xPlainT, xDropT []compute.Tensor
+	x               compute.Tensor
+	xT              []compute.Tensor
+	dX              compute.Tensor // (T·B)×nx, gradient w.r.t. X (three-layer only)
+	dXT             []compute.Tensor
+
+	// R stacks the core states r_0 … r_T, (T+1)·B×Ng; rT[t] is r_t, rs is r_1 … r_T.
+	r, rs, rPrev compute.Tensor // rPrev is r_0 … r_{T−1}
+	rT           []compute.Tensor
+	dR           compute.Tensor // (T·B)×Ng, gradient w.r.t. r_1 … r_T (rows t−1 of dRT[t−1] hold step t)
+	dRT          []compute.Tensor
+
+	// s0 are the encoder outputs (s0[0] is r_0; LSTM's s0[1] is c_0), ds0 their gradients.
+	s0, ds0 []compute.Tensor
+
+	// Three-layer grid layer g = φ(R·W_D + b_D) and its gradient.
+	g, dG compute.Tensor
+
+	coreWS coreWorkspace
+}
+
+// rowBlocks returns the n views of B consecutive rows of t starting at row off·B.
+func rowBlocks(b compute.Backend, t compute.Tensor, off, n, rows int) []compute.Tensor {
+	v := make([]compute.Tensor, n)
+	for i := range n {
+		v[i] = b.View(t, (off+i)*rows, 0, rows, t.Cols())
+	}
+	return v
+}
+
+func (m *Model) workspace(B, T int) *workspace {
+	if w := m.ws[[2]int{B, T}]; w != nil {
+		return w
+	}
+	if B < 1 || T < 1 {
+		panic(fmt.Sprintf("nn: batch shape B=%d T=%d", B, T))
+	}
+	b, c := m.b, m.cfg
+	ng, np, nv := c.Ng, c.Np, c.nv()
+	w := &workspace{B: B, T: T}
+	w.in = Inputs{Vel: b.New(T*B, nv), InitCode: b.New(B, np), Targets: b.New(T*B, np)}
+	w.velT = rowBlocks(b, w.in.Vel, 0, T, B)
+	w.out, w.dOut = b.New(T*B, np), b.New(T*B, np)
+
+	nx := nv
+	if m.threeLayer {
+		nx = ng
+		w.xPlain = b.New(T*B, ng)
+		w.xPlainT = rowBlocks(b, w.xPlain, 0, T, B)
+		w.dX = b.New(T*B, ng)
+		w.dXT = rowBlocks(b, w.dX, 0, T, B)
+		w.g, w.dG = b.New(T*B, ng), b.New(T*B, ng)
+	} else {
+		w.xPlain, w.xPlainT = w.in.Vel, w.velT
+	}
+	if c.InputDropout > 0 {
+		w.inMask = b.New(B, nx)
+		w.xDrop = b.New(T*B, nx)
+		w.xDropT = rowBlocks(b, w.xDrop, 0, T, B)
+	}
+	if c.RecurrentDropout > 0 {
+		w.recMask = b.New(B, ng)
+	}
+	w.r = b.New((T+1)*B, ng)
+	w.rT = rowBlocks(b, w.r, 0, T+1, B)
+	w.rs = b.View(w.r, B, 0, T*B, ng)
+	w.rPrev = b.View(w.r, 0, 0, T*B, ng)
+	w.dR = b.New(T*B, ng)
+	w.dRT = rowBlocks(b, w.dR, 0, T, B)
+	w.s0 = []compute.Tensor{w.rT[0]}
+	w.ds0 = []compute.Tensor{b.New(B, ng)}
+	for range m.encs[1:] {
+		w.s0 = append(w.s0, b.New(B, ng))
+		w.ds0 = append(w.ds0, b.New(B, ng))
+	}
+	w.coreWS = m.core.newWorkspace(w)
+	m.ws[[2]int{B, T}] = w
+	return w
+}
+
+// Inputs returns the device input tensors of shape (B, T), allocating the workspace of
+// that shape on first use.
+func (m *Model) Inputs(B, T int) Inputs { return m.workspace(B, T).in }
+
+func (m *Model) load(in Batch) *workspace {
+	w := m.workspace(in.B, in.T)
+	m.b.Upload(w.in.Vel, in.Vel)
+	m.b.Upload(w.in.InitCode, in.InitCode)
+	if in.Targets != nil {
+		m.b.Upload(w.in.Targets, in.Targets)
+	}
+	return w
+}
+
+// Step runs the training forward pass (dropout on), the loss and the backward pass on in,
+// leaving ∂loss/∂θ in every Param.Grad, and returns the loss (data term plus weight decay).
+func (m *Model) Step(in Batch) float64 {
+	w := m.load(in)
+	m.sampleMasks(w)
+	return m.run(w, true, true)
+}
+
+// StepLoaded is Step on the batch already in Inputs(B, T).
+func (m *Model) StepLoaded(B, T int) float64 {
+	w := m.workspace(B, T)
+	m.sampleMasks(w)
+	return m.run(w, true, true)
+}
+
+// Loss returns the evaluation loss on in (no dropout, no gradients).
+func (m *Model) Loss(in Batch) float64 { return m.run(m.load(in), false, false) }
+
+// LossLoaded is Loss on the batch already in Inputs(B, T).
+func (m *Model) LossLoaded(B, T int) float64 { return m.run(m.workspace(B, T), false, false) }
+
+// Forward runs the evaluation forward pass on in (Targets are not read) and returns the
+// outputs ŷ (T×B×Np, logits for cross-entropy) and the grid-layer activations g (T×B×Ng,
+// spec §3: h_t for RNN, the dense layer for the others) on the host. out and g are reused
+// when they have the right length and allocated when nil; a wrong length panics.
+func (m *Model) Forward(in Batch, out, g []float32) ([]float32, []float32) {
+	w := m.load(in)
+	w.train = false
+	m.forward(w)
+	n := in.T * in.B
+	out = sized(out, n*m.cfg.Np)
+	g = sized(g, n*m.cfg.Ng)
+	m.b.Download(out, w.out)
+	m.b.Download(g, m.grid(w))
+	return out, g
+}
+
+func sized(s []float32, n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	if len(s) != n {
+		panic(fmt.Sprintf("nn: Forward destination has %d values; want %d", len(s), n))
+	}
+	return s
+}
+
+func (m *Model) grid(w *workspace) compute.Tensor {
+	if m.threeLayer {
+		return w.g
+	}
+	return w.rs
+}
+
+// sampleMasks draws the dropout masks of one training step from the model's rng: input
+// mask, then recurrent mask, row-major, each element kept with probability 1−p and scaled
+// by 1/(1−p) (Keras inverted dropout, one mask per sequence reused at every time step).
+func (m *Model) sampleMasks(w *workspace) {
+	m.sampleMask(w.inMask, m.cfg.InputDropout)
+	m.sampleMask(w.recMask, m.cfg.RecurrentDropout)
+}
+
+func (m *Model) sampleMask(t compute.Tensor, p float64) {
+	if t == nil {
+		return
+	}
+	n := t.Rows() * t.Cols()
+	if cap(m.mask) < n {
+		m.mask = make([]float64, n)
+	}
+	mk := m.mask[:n]
+	keep := 1 / (1 - p)
+	for i := range mk {
+		if m.rng.Float64() < p {
+			mk[i] = 0
+		} else {
+			mk[i] = keep
+		}
+	}
+	m.b.Upload64(t, mk)
+}
+
+// run does the forward pass, the loss and, if grad, the backward pass on the loaded batch
+// with the masks already in w.
+func (m *Model) run(w *workspace, train, grad bool) float64 {
+	w.train = train
+	m.forward(w)
+	loss := m.loss(w, grad)
+	if m.cfg.WeightDecay > 0 {
+		loss += m.cfg.WeightDecay * m.b.SumSquares(m.decayValue)
+	}
+	if grad {
+		m.backward(w)
+		if m.cfg.WeightDecay > 0 {
+			// ∂(λ·Σx²)/∂x = 2λx (spec §4.1: no ½).
+			m.b.Axpy(m.decayGrad, 2*m.cfg.WeightDecay, m.decayValue)
+		}
+	}
+	return loss
+}
+
+func (m *Model) loss(w *workspace, grad bool) float64 {
+	n := float64(w.T * w.B)
+	var g compute.Tensor
+	if grad {
+		g = w.dOut
+	}
+	switch m.cfg.Loss {
+	case CrossEntropy:
+		return m.b.SoftmaxCrossEntropy(g, w.out, w.in.Targets, 1/n)
+	case MSE:
+		return m.b.SquaredError(g, w.out, w.in.Targets, 1/(n*float64(m.cfg.Np)))
+	case PolarMSE:
+		return m.b.PolarSquaredError(g, w.out, w.in.Targets, 1/n)
+	}
+	panic("nn: unknown loss " + string(m.cfg.Loss))
+}
+
+func (m *Model) forward(w *workspace) {
+	b := m.b
+	// Initial states from the start code: s = p0·W_enc (+ b_enc).
+	for i, e := range m.encs {
+		b.Gemm(false, false, 1, w.in.InitCode, e.w.Value, 0, w.s0[i])
+		if e.b != nil {
+			b.AddRowVector(w.s0[i], e.b.Value)
+		}
+	}
+	// Core input for all T steps at once.
+	if m.threeLayer {
+		b.Gemm(false, false, 1, w.in.Vel, m.wM.Value, 0, w.xPlain)
+		b.AddRowVector(w.xPlain, m.bM.Value)
+	}
+	w.x, w.xT = w.xPlain, w.xPlainT
+	if w.train && w.inMask != nil {
+		for t := range w.T {
+			b.Mul(w.xDropT[t], w.xPlainT[t], w.inMask)
+		}
+		w.x, w.xT = w.xDrop, w.xDropT
+	}
+	w.coreWS.forward()
+	g := w.rs
+	if m.threeLayer {
+		b.Gemm(false, false, 1, w.rs, m.wD.Value, 0, w.g)
+		b.AddRowVector(w.g, m.bD.Value)
+		b.Activate(w.g, w.g, m.cfg.Activation)
+		g = w.g
+	}
+	b.Gemm(false, false, 1, g, m.wDec.Value, 0, w.out)
+	if m.bDec != nil {
+		b.AddRowVector(w.out, m.bDec.Value)
+	}
+}
+
+// backward propagates w.dOut (∂loss/∂ŷ) to every parameter gradient. Each weight gradient
+// is one GEMM over all T·B rows; only the recurrence inside the core is sequential.
+func (m *Model) backward(w *workspace) {
+	b := m.b
+	g := w.rs
+	if m.threeLayer {
+		g = w.g
+	}
+	b.Gemm(true, false, 1, g, w.dOut, 0, m.wDec.Grad)
+	if m.bDec != nil {
+		b.SumRows(m.bDec.Grad, 1, w.dOut, 0)
+	}
+	if m.threeLayer {
+		b.Gemm(false, true, 1, w.dOut, m.wDec.Value, 0, w.dG)
+		b.ActivationGrad(w.dG, w.g, m.cfg.Activation)
+		b.Gemm(true, false, 1, w.rs, w.dG, 0, m.wD.Grad)
+		b.SumRows(m.bD.Grad, 1, w.dG, 0)
+		b.Gemm(false, true, 1, w.dG, m.wD.Value, 0, w.dR)
+	} else {
+		b.Gemm(false, true, 1, w.dOut, m.wDec.Value, 0, w.dR)
+	}
+	for _, d := range w.ds0 {
+		b.Fill(d, 0)
+	}
+	w.coreWS.backward(m.threeLayer)
+	if m.threeLayer {
+		if w.train && w.inMask != nil {
+			for t := range w.T {
+				b.Mul(w.dXT[t], w.dXT[t], w.inMask)
+			}
+		}
+		b.Gemm(true, false, 1, w.in.Vel, w.dX, 0, m.wM.Grad)
+		b.SumRows(m.bM.Grad, 1, w.dX, 0)
+	}
+	for i, e := range m.encs {
+		b.Gemm(true, false, 1, w.in.InitCode, w.ds0[i], 0, e.w.Grad)
+		if e.b != nil {
+			b.SumRows(e.b.Grad, 1, w.ds0[i], 0)
+		}
+	}
+}
+
+// recurrentInput returns the left operand of the recurrent product at one step: h, or
+// h ⊙ mask (stored in hm) when recurrent dropout is active.
+func (w *workspace) recurrentInput(b compute.Backend, h, hm compute.Tensor) compute.Tensor {
+	if w.train && w.recMask != nil {
+		b.Mul(hm, h, w.recMask)
+		return hm
+	}
+	return h
+}
+
+// addRecurrentGrad adds (dz·Wᵀ) ⊙ mask to dst, the gradient w.r.t. h_{t−1} through the
+// recurrent product; tmp (B×Ng) is scratch for the masked case.
+func (w *workspace) addRecurrentGrad(b compute.Backend, dst, dz, W, tmp compute.Tensor) {
+	if w.train && w.recMask != nil {
+		b.Gemm(false, true, 1, dz, W, 0, tmp)
+		b.AddMul(dst, tmp, w.recMask)
+		return
+	}
+	b.Gemm(false, true, 1, dz, W, 1, dst)
+}
+
+// carryTarget is where the gradient w.r.t. r_{t−1} accumulates: dR's block for t−1, or the
+// gradient of the initial state for t = 1.
+func (w *workspace) carryTarget(t int) compute.Tensor {
+	if t == 1 {
+		return w.ds0[0]
+	}
+	return w.dRT[t-2]
+}
+
+// prevStates returns r_0 … r_{T−1} as one (T·B)×Ng tensor, or their masked copies.
+func (w *workspace) prevStates(all, masked compute.Tensor) compute.Tensor {
+	if w.train && w.recMask != nil {
+		return masked
+	}
+	return all
+}

@@ -1,0 +1,208 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cpu"
+)
+
+// Tolerances of the float32-vs-float64 comparison: float32 rounding (2⁻²⁴ ≈ 6e-8) grows
+// through T steps and products of length Ng.
+const (
+	f32LossTol = 1e-5 // relative, loss
+	f32GradTol = 1e-3 // relative to the gradient tensor's norm
+	// hostF32Tol: Forward returns float32 on the host, so a float64 model's outputs are
+	// compared at float32 precision.
+	hostF32Tol = 1e-6
+)
+
+// TestFloat32MatchesFloat64 runs the same model (same weights, same batch, same masks) on the
+// float32 and float64 backends.
+func TestFloat32MatchesFloat64(t *testing.T) {
+	for _, cell := range []Cell{RNN, SRNN, LSTM, GRU, UGRNN} {
+		cfg := Config{Cell: cell, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-4}
+		if cell == LSTM || cell == GRU {
+			cfg.Activation = compute.Tanh
+		}
+		if cell != UGRNN {
+			cfg.InputDropout, cfg.RecurrentDropout = 0.1, 0.1
+		}
+		m32, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m64, _ := New(cpu.New64(), cfg, rand.New(rand.NewPCG(1, 1)))
+		// Same weights: copy float32 values into the float64 model.
+		for i, p := range m32.Params() {
+			v := make([]float32, p.Rows*p.Cols)
+			m32.b.Download(v, p.Value)
+			m64.b.Upload(m64.Params()[i].Value, v)
+		}
+		in := testBatch(rand.New(rand.NewPCG(2, 2)), cfg, 8, 10)
+		// Both models draw their masks from identically seeded rngs.
+		l32, l64 := m32.Step(in), m64.Step(in)
+		if math.Abs(l32-l64) > f32LossTol*math.Abs(l64) {
+			t.Errorf("%s: float32 loss %v; float64 %v", cell, l32, l64)
+		}
+		for i, p := range m64.Params() {
+			g64 := make([]float64, p.Rows*p.Cols)
+			g32 := make([]float64, p.Rows*p.Cols)
+			m64.b.Download64(g64, p.Grad)
+			m32.b.Download64(g32, m32.Params()[i].Grad)
+			var d2, n2 float64
+			for j := range g64 {
+				d2 += (g32[j] - g64[j]) * (g32[j] - g64[j])
+				n2 += g64[j] * g64[j]
+			}
+			if math.Sqrt(d2) > f32GradTol*math.Sqrt(n2)+1e-12 {
+				t.Errorf("%s %s: float32 gradient differs by %.3g (norm %.3g)", cell, p.Name, math.Sqrt(d2), math.Sqrt(n2))
+			}
+		}
+	}
+}
+
+// TestRNNForwardNaive compares the batched Sorscher RNN forward pass with a per-sequence,
+// per-step loop written directly from spec §3.1.
+func TestRNNForwardNaive(t *testing.T) {
+	cfg := Config{Cell: RNN, Ng: 9, Np: 7, Activation: compute.ReLU, Loss: CrossEntropy}
+	m, err := New(cpu.New64(), cfg, rand.New(rand.NewPCG(4, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B, T = 3, 5
+	in := testBatch(rand.New(rand.NewPCG(5, 5)), cfg, B, T)
+	out, g := m.Forward(in, nil, nil)
+	get := func(name string) []float64 {
+		p := m.Param(name)
+		v := make([]float64, p.Rows*p.Cols)
+		m.b.Download64(v, p.Value)
+		return v
+	}
+	wEnc, wIn, wRec, wDec := get("W_enc"), get("W_in"), get("W_rec"), get("W_dec")
+	ng, np := cfg.Ng, cfg.Np
+	for s := range B {
+		h := make([]float64, ng)
+		for j := range ng {
+			for i := range np {
+				h[j] += float64(in.InitCode[s*np+i]) * wEnc[i*ng+j]
+			}
+		}
+		for step := range T {
+			next := make([]float64, ng)
+			for j := range ng {
+				a := 0.0
+				for i := range 2 {
+					a += float64(in.Vel[(step*B+s)*2+i]) * wIn[i*ng+j]
+				}
+				for i := range ng {
+					a += h[i] * wRec[i*ng+j]
+				}
+				next[j] = math.Max(a, 0)
+			}
+			h = next
+			for j := range ng {
+				if got := float64(g[(step*B+s)*ng+j]); math.Abs(got-h[j]) > hostF32Tol*max(1, math.Abs(h[j])) {
+					t.Fatalf("g[t=%d, b=%d, %d] = %v; want %v", step, s, j, got, h[j])
+				}
+			}
+			for k := range np {
+				y := 0.0
+				for j := range ng {
+					y += h[j] * wDec[j*np+k]
+				}
+				if got := float64(out[(step*B+s)*np+k]); math.Abs(got-y) > hostF32Tol*max(1, math.Abs(y)) {
+					t.Fatalf("out[t=%d, b=%d, %d] = %v; want %v", step, s, k, got, y)
+				}
+			}
+		}
+	}
+}
+
+// TestStepAllocs checks that a training step allocates nothing once its workspace exists.
+func TestStepAllocs(t *testing.T) {
+	for _, cell := range []Cell{RNN, LSTM, GRU, UGRNN, SRNN} {
+		cfg := Config{Cell: cell, Ng: 8, Np: 6, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-4}
+		if cell != UGRNN {
+			cfg.InputDropout, cfg.RecurrentDropout = 0.1, 0.1
+		}
+		m, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := testBatch(rand.New(rand.NewPCG(3, 2)), cfg, 4, 5)
+		m.Step(in)
+		if n := testing.AllocsPerRun(5, func() { m.Step(in) }); n != 0 {
+			t.Errorf("%s: Step allocates %v times per call; want 0", cell, n)
+		}
+	}
+}
+
+// TestMasksPerSequence checks the dropout masks: zero or 1/(1−p), fixed over time (the
+// dropped velocity component of a sequence contributes nothing at any step).
+func TestMasksPerSequence(t *testing.T) {
+	cfg := Config{Cell: RNN, Ng: 4, Np: 3, Activation: compute.Linear, Loss: MSE, InputDropout: 0.5}
+	b := cpu.New64()
+	m, err := New(b, cfg, rand.New(rand.NewPCG(8, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := testBatch(rand.New(rand.NewPCG(9, 9)), cfg, 50, 3)
+	w := m.load(in)
+	m.sampleMasks(w)
+	m.run(w, true, false)
+	mask := b.Slice(w.inMask)
+	dropped := 0
+	for _, v := range mask {
+		if v != 0 && v != 2 {
+			t.Fatalf("mask value %v; want 0 or 1/(1−0.5) = 2", v)
+		}
+		if v == 0 {
+			dropped++
+		}
+	}
+	if dropped == 0 || dropped == len(mask) {
+		t.Fatalf("%d of %d mask entries dropped", dropped, len(mask))
+	}
+	x := b.Slice(w.x)
+	for step := range in.T {
+		for s := range in.B {
+			for i := range 2 {
+				want := float64(in.Vel[(step*in.B+s)*2+i]) * mask[s*2+i]
+				if x[(step*in.B+s)*2+i] != want {
+					t.Fatalf("masked input at t=%d b=%d: %v; want %v", step, s, x[(step*in.B+s)*2+i], want)
+				}
+			}
+		}
+	}
+	// Evaluation uses no mask.
+	m.run(w, false, false)
+	if &b.Slice(w.x)[0] != &b.Slice(w.in.Vel)[0] {
+		t.Errorf("evaluation pass used the dropout input")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := Config{Cell: RNN, Ng: 4, Np: 3, Activation: compute.ReLU, Loss: CrossEntropy}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("Validate(%+v) = %v", good, err)
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.Cell = "TCN" },
+		func(c *Config) { c.Ng = 0 },
+		func(c *Config) { c.Loss = PolarMSE },
+		func(c *Config) { c.InputDropout = 1 },
+		func(c *Config) { c.Cell = UGRNN; c.RecurrentDropout = 0.1 },
+		func(c *Config) { c.Cell = GRU; c.InitConvention = PyTorch },
+		func(c *Config) { c.Initializer = "he_normal" },
+		func(c *Config) { c.NFLUGRNNBiasDecay = true },
+	} {
+		c := good
+		bad(&c)
+		if _, err := New(cpu.New64(), c, rand.New(rand.NewPCG(1, 1))); err == nil {
+			t.Errorf("New(%+v) succeeded; want an error", c)
+		}
+	}
+}
