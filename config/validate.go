@@ -47,9 +47,17 @@ func (e Encoding) HasSurround() bool {
 	return false
 }
 
+// globallyNormalized reports whether the targets are a distribution over the cells, as
+// softmax cross-entropy needs (spec §4.1): place codes with global normalization, and true
+// DoG, whose shift-and-normalise runs whatever the flag says (spec §2.2).
+func (e Encoding) globallyNormalized() bool {
+	return e.IsPlaceCode() && (e.Normalization == "global" || e.Kind == KindTrueDoG)
+}
+
 // LossKind resolves Training.Loss: "auto" becomes the loss of spec §2.2's Loss column —
 // MSE for the Cartesian and high-dim polar codes, polar MSE for the low-dim polar code,
-// softmax cross-entropy for globally normalised place codes, MSE for unnormalised ones.
+// softmax cross-entropy for globally normalised place codes (and true DoG, whose targets are
+// normalised regardless of the flag), MSE for unnormalised ones.
 func (c Config) LossKind() string {
 	if c.Training.Loss != LossAuto && c.Training.Loss != "" {
 		return c.Training.Loss
@@ -57,7 +65,7 @@ func (c Config) LossKind() string {
 	switch {
 	case c.Encoding.Kind == KindPolar:
 		return LossPolarMSE
-	case c.Encoding.IsPlaceCode() && c.Encoding.Normalization == "global":
+	case c.Encoding.globallyNormalized():
 		return LossCrossEntropy
 	}
 	return LossMSE
@@ -180,7 +188,7 @@ func (c Config) Validate() error {
 	}
 	switch c.LossKind() {
 	case LossCrossEntropy:
-		if !e.IsPlaceCode() || e.Normalization != "global" {
+		if !e.globallyNormalized() {
 			v.add("training.loss", "crossentropy needs a place-cell encoding with normalization global (spec §4.1), got %s with normalization %s", e.Kind, e.Normalization)
 		}
 	case LossPolarMSE:

@@ -143,6 +143,8 @@ func TestLossKind(t *testing.T) {
 		{KindGaussian, "none", "auto", LossMSE},
 		{KindDoS, "global", "auto", LossCrossEntropy},
 		{KindTrueDoG, "global", "auto", LossCrossEntropy},
+		{KindTrueDoG, "none", "auto", LossCrossEntropy}, // flag ignored (spec §2.2)
+		{KindCartesian, "global", "auto", LossMSE},      // normalization applies to place codes only
 		{KindGeneralDoG, "global", "auto", LossCrossEntropy},
 		{KindSoD, "global", "auto", LossCrossEntropy},
 		{KindDoS, "global", "mse", LossMSE}, // pc_mse_dog_global_other.yaml
