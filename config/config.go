@@ -100,3 +100,9 @@ type Eval struct {
 	BinSide         float64 `json:"bin_side" help:"NFL bin_side_in_m: bin side of training-time rate maps, m"`
 	PlotUnits       int     `json:"plot_units" help:"units drawn in rate-map figures (NFL n_recurrent_units_to_sample)"`
 }
+
+// Clone returns a deep copy of c (Config values share the Eval.NBins slice otherwise).
+func (c Config) Clone() Config {
+	c.Eval.NBins = append([]int(nil), c.Eval.NBins...)
+	return c
+}

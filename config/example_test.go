@@ -37,3 +37,21 @@ func ExampleApplySets() {
 	// --set: activation (model.activation): invalid value "gelu"; allowed: relu, tanh, sigmoid, linear
 	// encoding.np: must be ≥ decode_top_k = 3 for top-3 place decoding (spec §2.3), got 2
 }
+
+// Configs from the NFL codebase load unchanged: flat files with its option names and value
+// strings, or W&B files.
+func ExampleLoad() {
+	cfg, err := config.Load("testdata/pc_ce_dog_multiple_fields_and_scales.yaml")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cfg.Encoding.Kind, cfg.Encoding.FieldsPerCell, cfg.Encoding.PlaceCellRF, cfg.Encoding.SurroundScale)
+	fmt.Println(cfg.Model.RNNType, cfg.Model.Ng, cfg.Seed, cfg.Validate() == nil)
+
+	_, err = config.Load("testdata/bad_dist.yaml")
+	fmt.Println(err)
+	// Output:
+	// difference_of_gaussians Poisson( 3 ) Uniform( 0.06 , 1 ) Uniform( 1.25 , 4.5 )
+	// RNN 1024 2 true
+	// testdata/bad_dist.yaml:2: place_cell_rf (encoding.place_cell_rf): malformed distribution "Uniform( 0.1": missing closing ')'
+}

@@ -453,3 +453,36 @@ func matchEnum(v string, allowed []string) (string, error) {
 	}
 	return "", fmt.Errorf("%w %q; allowed: %s", ErrBadValue, v, strings.Join(allowed, ", "))
 }
+
+// SetValue is Set for a value already decoded from YAML or JSON (string, bool, any integer
+// or float type, []int, or a []any of those for int lists), as a sweep expander holds them.
+func SetValue(cfg *Config, key string, v any) error {
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case float64:
+		s = formatFloat(t)
+	case float32:
+		s = strconv.FormatFloat(float64(t), 'g', -1, 32)
+	case []int:
+		parts := make([]string, len(t))
+		for i, n := range t {
+			parts[i] = strconv.Itoa(n)
+		}
+		s = strings.Join(parts, ",")
+	case []any:
+		parts := make([]string, len(t))
+		for i, e := range t {
+			parts[i] = fmt.Sprint(e)
+		}
+		s = strings.Join(parts, ",")
+	case Dist:
+		s = t.String()
+	case nil:
+		return &ConfigError{Key: key, Err: fmt.Errorf("%w: no value given", ErrBadValue)}
+	default:
+		s = fmt.Sprint(t) // bools and integers
+	}
+	return Set(cfg, key, s)
+}

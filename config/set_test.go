@@ -157,3 +157,30 @@ func TestEveryKey(t *testing.T) {
 		t.Errorf("sequence_length: %v", err)
 	}
 }
+
+func TestSetValueAndClone(t *testing.T) {
+	c := Default()
+	vals := map[string]any{
+		"Ng": 2048, "learning_rate": 0.0005, "is_periodic": true, "nbins": []any{20, 32},
+		"place_cell_rf": "Uniform( 0.06 , 0.24 )", "surround_scale": Uniform(1.5, 2.5), "seed": uint64(4),
+		"alpha_e": float32(0.25),
+	}
+	for k, v := range vals {
+		if err := SetValue(&c, k, v); err != nil {
+			t.Fatalf("SetValue(%s, %v): %v", k, v, err)
+		}
+	}
+	if c.Model.Ng != 2048 || c.Training.LearningRate != 0.0005 || !c.Trajectory.Periodic ||
+		!reflect.DeepEqual(c.Eval.NBins, []int{20, 32}) || c.Encoding.PlaceCellRF != Uniform(0.06, 0.24) ||
+		c.Encoding.SurroundScale != Uniform(1.5, 2.5) || c.Seed != 4 || c.Encoding.AlphaE != 0.25 {
+		t.Errorf("SetValue results wrong: %+v", c)
+	}
+	if err := SetValue(&c, "Ng", nil); err == nil {
+		t.Error("SetValue(nil) accepted")
+	}
+	d := c.Clone()
+	d.Eval.NBins[0] = 3
+	if c.Eval.NBins[0] != 20 {
+		t.Error("Clone shares NBins")
+	}
+}
