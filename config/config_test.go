@@ -295,6 +295,15 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+func TestPresetInWandbForm(t *testing.T) {
+	for _, data := range []string{"preset: {value: quick}\n", "parameters:\n  preset:\n    values: [quick]\n"} {
+		c, err := Parse([]byte(data), "w.yaml", "")
+		if err != nil || !reflect.DeepEqual(c, mustPreset(t, PresetQuick)) {
+			t.Errorf("%q: got %+v, %v; want the quick preset", data, c, err)
+		}
+	}
+}
+
 func TestEmptyFileIsPreset(t *testing.T) {
 	for _, data := range []string{"", "# nothing\n", "{}"} {
 		c, err := Parse([]byte(data), "empty.yaml", PresetSorscher2019)

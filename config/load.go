@@ -58,11 +58,7 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			k, v := root.Content[i], root.Content[i+1]
 			switch {
-			case k.Value == "preset":
-				if v.Kind != yaml.ScalarNode {
-					errs = append(errs, &ConfigError{Source: source, Line: k.Line, Key: "preset", Err: fmt.Errorf("%w: want a preset name", ErrBadValue)})
-					continue
-				}
+			case k.Value == "preset" && v.Kind == yaml.ScalarNode:
 				presetName = v.Value
 			case k.Value == "parameters" && v.Kind == yaml.MappingNode:
 				// A W&B sweep file: its parameters are the options.
@@ -73,6 +69,16 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 			}
 		}
 	}
+	// A preset given in the W&B forms ({value: X}, parameters) selects the base too.
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.spec.key == "preset" {
+			presetName = e.value
+			continue
+		}
+		kept = append(kept, e)
+	}
+	entries = kept
 	if presetName == "" {
 		presetName = PresetNFL2022
 	}
