@@ -21,7 +21,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	pos := []float32{0.1, -0.2, 0.5, 0.5} // two positions, m
-	targets := code.Encode(nil, pos)       // 2×512
+	targets := code.Encode(nil, pos)      // 2×512
 	sum := float32(0)
 	for _, v := range targets[:512] {
 		sum += v

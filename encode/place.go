@@ -27,6 +27,9 @@ type placeCode struct {
 	fast         bool
 	px, py, half []float32 // fast path: centres and −|c|²/2 per cell
 	aE, aI       float32   // fast path: 1/σ_E², 1/σ_I²
+	// squarings is m > 0 when σ_I²/σ_E² = 2^m (σ ratio 2 → 2, variance ratio 2 → 1): then
+	// e^(−d²/(2σ_E²)) = (e^(−d²/(2σ_I²)))^(2^m), one exp and m squarings instead of two exps.
+	squarings int
 }
 
 // padFactor moves unused fields far away, as the reference does (spec §2.1).
@@ -91,6 +94,12 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 		}
 		c.aE = 1 / (c.sigE[0] * c.sigE[0])
 		c.aI = 1 / (c.sigI[0] * c.sigI[0])
+		ratio := math.Pow(float64(c.sigI[0])/float64(c.sigE[0]), 2)
+		if m := math.Round(math.Log2(ratio)); m >= 1 && m <= 4 && math.Abs(ratio-math.Exp2(m)) <= 1e-6*ratio {
+			// σ_I differs from σ_E·2^(m/2) by float32 rounding only; use the exact power.
+			c.squarings = int(m)
+			c.aI = c.aE / float32(math.Exp2(m))
+		}
 	}
 	return c
 }
@@ -180,16 +189,23 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		// DoS, true DoG, general DoG: z = w_E·g_E − w_I·g_I, then shift-and-normalise (spec §2.2).
 		eI := ws.d
 		var wE, wI float32 = 1, 1
-		if c.p.Kind == DifferenceOfGaussians && global {
-			sE := f32.ExpSum(row, vE, aE, -aE*maxE)
-			sI := f32.ExpSum(eI, vI, aI, -aI*maxI)
-			wE, wI = 1/sE, 1/sI
+		softmax := c.p.Kind == DifferenceOfGaussians && global
+		shiftE, shiftI := exact, exact
+		if softmax {
+			shiftE, shiftI = maxE, maxI
+		}
+		var sE, sI float32
+		if c.fast && c.squarings > 0 { // vE = vI and maxE = maxI here
+			sE, sI = f32.ExpSumPow(row, eI, vI, aI, -aI*shiftI, c.squarings)
 		} else {
-			if c.p.Kind == GeneralDifferenceOfGaussians {
-				wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
-			}
-			f32.ExpSum(row, vE, aE, -aE*exact)
-			f32.ExpSum(eI, vI, aI, -aI*exact)
+			sE = f32.ExpSum(row, vE, aE, -aE*shiftE)
+			sI = f32.ExpSum(eI, vI, aI, -aI*shiftI)
+		}
+		switch {
+		case softmax:
+			wE, wI = 1/sE, 1/sI
+		case c.p.Kind == GeneralDifferenceOfGaussians:
+			wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
 		}
 		lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
 		shiftAndNormalise(row, lo, sum)

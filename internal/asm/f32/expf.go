@@ -78,6 +78,21 @@ func ExpSum(dst, x []float32, a, b float32) float32 {
 	return expSum(dst, x, a, b)
 }
 
+// ExpSumPow sets dstI[i] = e^(a·x[i] + b) and dstE[i] = dstI[i]^(2^squarings), returning
+// Σ dstE and Σ dstI. It computes a pair of exponentials whose scales differ by a power of two,
+// e^(2^m·a·x) = (e^(a·x))^(2^m), with one exp and m squarings: the centre and surround of a
+// place cell whose variance ratio σ_I²/σ_E² is 2^m (σ ratio 2 gives m = 2). Each squaring doubles
+// the relative error, so it stays below 2^m·MaxRelErr. squarings must be in [1, 4].
+func ExpSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI float32) {
+	if len(dstE) != len(x) || len(dstI) != len(x) {
+		panic("f32: ExpSumPow length mismatch")
+	}
+	if squarings < 1 || squarings > 4 {
+		panic("f32: ExpSumPow squarings outside [1, 4]")
+	}
+	return expSumPow(dstE, dstI, x, a, b, squarings)
+}
+
 // Affine2Max sets dst[i] = u·p[i] + v·q[i] + w[i] and returns max dst[i] (−Inf when empty).
 // For place cells with centres (p, q) and w = −|c|²/2 it is x·c_i − |c_i|²/2, whose softmax
 // over i equals that of −|x−c_i|²/2 because the |x|² term is common to all cells.
@@ -112,6 +127,21 @@ func expSumGo(dst, x []float32, a, b float32) float32 {
 		s += e
 	}
 	return s
+}
+
+func expSumPowGo(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI float32) {
+	x, dstI = x[:len(dstE)], dstI[:len(dstE)]
+	for i, v := range x {
+		e := Exp(a*v + b)
+		dstI[i] = e
+		sI += e
+		for range squarings {
+			e *= e
+		}
+		dstE[i] = e
+		sE += e
+	}
+	return sE, sI
 }
 
 func affine2MaxGo(dst, p, q, w []float32, u, v float32) float32 {

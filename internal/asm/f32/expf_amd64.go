@@ -2,16 +2,92 @@
 
 package f32
 
-// Temporary: the AVX2 kernels land next; until then amd64 uses the Go loops.
+import "golang.org/x/sys/cpu"
 
-func expSum(dst, x []float32, a, b float32) float32 { return expSumGo(dst, x, a, b) }
+// useAVX2 selects the assembly kernels; tests turn it off to check the fallback.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// expSumAVX2 is expSumGo over n elements, n a multiple of 8:
+//
+//	for i := range n { dst[i] = Exp(a*x[i] + b); s += dst[i] }
+//
+//go:noescape
+func expSumAVX2(dst, x *float32, n int, a, b float32) float32
+
+// expSumPowAVX2 is expSumPowGo over n elements, n a multiple of 8, squarings ≥ 1:
+//
+//	for i := range n { e := Exp(a*x[i] + b); dstI[i] = e; sI += e; for range squarings { e *= e }; dstE[i] = e; sE += e }
+//
+//go:noescape
+func expSumPowAVX2(dstE, dstI, x *float32, n int, a, b float32, squarings int) (sE, sI float32)
+
+// affine2MaxAVX2 is affine2MaxGo over n elements, n a multiple of 8:
+//
+//	for i := range n { dst[i] = u*p[i] + v*q[i] + w[i]; m = max(m, dst[i]) }
+//
+//go:noescape
+func affine2MaxAVX2(dst, p, q, w *float32, n int, u, v float32) float32
+
+// diffMinSumAVX2 is diffMinSumGo over n elements, n a multiple of 8:
+//
+//	for i := range n { dst[i] = a*x[i] - b*y[i]; lo = min(lo, dst[i]); sum += dst[i] }
+//
+//go:noescape
+func diffMinSumAVX2(dst, x, y *float32, n int, a, b float32) (lo, sum float32)
+
+// addScaleAVX2 is addScaleGo over n elements, n a multiple of 8:
+//
+//	for i := range n { dst[i] = (dst[i] + add) * mul }
+//
+//go:noescape
+func addScaleAVX2(dst *float32, n int, add, mul float32)
+
+// Each wrapper runs the vector kernel on the largest multiple of 8 and the Go loop on the tail.
+
+func expSum(dst, x []float32, a, b float32) float32 {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return expSumGo(dst, x, a, b)
+	}
+	s := expSumAVX2(&dst[0], &x[0], n, a, b)
+	return s + expSumGo(dst[n:], x[n:], a, b)
+}
+
+func expSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI float32) {
+	n := len(dstE) &^ 7
+	if !useAVX2 || n == 0 {
+		return expSumPowGo(dstE, dstI, x, a, b, squarings)
+	}
+	sE, sI = expSumPowAVX2(&dstE[0], &dstI[0], &x[0], n, a, b, squarings)
+	tE, tI := expSumPowGo(dstE[n:], dstI[n:], x[n:], a, b, squarings)
+	return sE + tE, sI + tI
+}
 
 func affine2Max(dst, p, q, w []float32, u, v float32) float32 {
-	return affine2MaxGo(dst, p, q, w, u, v)
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return affine2MaxGo(dst, p, q, w, u, v)
+	}
+	m := affine2MaxAVX2(&dst[0], &p[0], &q[0], &w[0], n, u, v)
+	return max(m, affine2MaxGo(dst[n:], p[n:], q[n:], w[n:], u, v))
 }
 
 func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
-	return diffMinSumGo(dst, x, y, a, b)
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return diffMinSumGo(dst, x, y, a, b)
+	}
+	lo, sum = diffMinSumAVX2(&dst[0], &x[0], &y[0], n, a, b)
+	tlo, tsum := diffMinSumGo(dst[n:], x[n:], y[n:], a, b)
+	return min(lo, tlo), sum + tsum
 }
 
-func addScale(dst []float32, add, mul float32) { addScaleGo(dst, add, mul) }
+func addScale(dst []float32, add, mul float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		addScaleGo(dst, add, mul)
+		return
+	}
+	addScaleAVX2(&dst[0], n, add, mul)
+	addScaleGo(dst[n:], add, mul)
+}

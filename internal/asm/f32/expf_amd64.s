@@ -1,0 +1,366 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// AVX2+FMA kernels of expf.go; each handles n elements, n a multiple of 8 (the Go wrappers in
+// expf_amd64.go do the tail). The expc table holds each constant broadcast to 8 lanes:
+// LOG2E  1.442695041
+// LN2HI  0.693359375
+// LN2LO  -0.00021219444
+// LO     -87.33654
+// HI     88.37626
+// ONE    1
+// P0     0.000198756915
+// P1     0.001398199951
+// P2     0.008333451907
+// P3     0.04166579589
+// P4     0.1666666546
+// P5     0.500000012
+// NEGINF -inf
+// POSINF inf
+// BIAS   127 (int32 exponent bias)
+#define LOG2E 0
+#define LN2HI 32
+#define LN2LO 64
+#define LO 96
+#define HI 128
+#define ONE 160
+#define P0 192
+#define P1 224
+#define P2 256
+#define P3 288
+#define P4 320
+#define P5 352
+#define NEGINF 384
+#define POSINF 416
+#define BIAS 448
+
+DATA expc<>+0(SB)/4, $0x3fb8aa3b
+DATA expc<>+4(SB)/4, $0x3fb8aa3b
+DATA expc<>+8(SB)/4, $0x3fb8aa3b
+DATA expc<>+12(SB)/4, $0x3fb8aa3b
+DATA expc<>+16(SB)/4, $0x3fb8aa3b
+DATA expc<>+20(SB)/4, $0x3fb8aa3b
+DATA expc<>+24(SB)/4, $0x3fb8aa3b
+DATA expc<>+28(SB)/4, $0x3fb8aa3b
+DATA expc<>+32(SB)/4, $0x3f318000
+DATA expc<>+36(SB)/4, $0x3f318000
+DATA expc<>+40(SB)/4, $0x3f318000
+DATA expc<>+44(SB)/4, $0x3f318000
+DATA expc<>+48(SB)/4, $0x3f318000
+DATA expc<>+52(SB)/4, $0x3f318000
+DATA expc<>+56(SB)/4, $0x3f318000
+DATA expc<>+60(SB)/4, $0x3f318000
+DATA expc<>+64(SB)/4, $0xb95e8083
+DATA expc<>+68(SB)/4, $0xb95e8083
+DATA expc<>+72(SB)/4, $0xb95e8083
+DATA expc<>+76(SB)/4, $0xb95e8083
+DATA expc<>+80(SB)/4, $0xb95e8083
+DATA expc<>+84(SB)/4, $0xb95e8083
+DATA expc<>+88(SB)/4, $0xb95e8083
+DATA expc<>+92(SB)/4, $0xb95e8083
+DATA expc<>+96(SB)/4, $0xc2aeac4f
+DATA expc<>+100(SB)/4, $0xc2aeac4f
+DATA expc<>+104(SB)/4, $0xc2aeac4f
+DATA expc<>+108(SB)/4, $0xc2aeac4f
+DATA expc<>+112(SB)/4, $0xc2aeac4f
+DATA expc<>+116(SB)/4, $0xc2aeac4f
+DATA expc<>+120(SB)/4, $0xc2aeac4f
+DATA expc<>+124(SB)/4, $0xc2aeac4f
+DATA expc<>+128(SB)/4, $0x42b0c0a5
+DATA expc<>+132(SB)/4, $0x42b0c0a5
+DATA expc<>+136(SB)/4, $0x42b0c0a5
+DATA expc<>+140(SB)/4, $0x42b0c0a5
+DATA expc<>+144(SB)/4, $0x42b0c0a5
+DATA expc<>+148(SB)/4, $0x42b0c0a5
+DATA expc<>+152(SB)/4, $0x42b0c0a5
+DATA expc<>+156(SB)/4, $0x42b0c0a5
+DATA expc<>+160(SB)/4, $0x3f800000
+DATA expc<>+164(SB)/4, $0x3f800000
+DATA expc<>+168(SB)/4, $0x3f800000
+DATA expc<>+172(SB)/4, $0x3f800000
+DATA expc<>+176(SB)/4, $0x3f800000
+DATA expc<>+180(SB)/4, $0x3f800000
+DATA expc<>+184(SB)/4, $0x3f800000
+DATA expc<>+188(SB)/4, $0x3f800000
+DATA expc<>+192(SB)/4, $0x39506967
+DATA expc<>+196(SB)/4, $0x39506967
+DATA expc<>+200(SB)/4, $0x39506967
+DATA expc<>+204(SB)/4, $0x39506967
+DATA expc<>+208(SB)/4, $0x39506967
+DATA expc<>+212(SB)/4, $0x39506967
+DATA expc<>+216(SB)/4, $0x39506967
+DATA expc<>+220(SB)/4, $0x39506967
+DATA expc<>+224(SB)/4, $0x3ab743ce
+DATA expc<>+228(SB)/4, $0x3ab743ce
+DATA expc<>+232(SB)/4, $0x3ab743ce
+DATA expc<>+236(SB)/4, $0x3ab743ce
+DATA expc<>+240(SB)/4, $0x3ab743ce
+DATA expc<>+244(SB)/4, $0x3ab743ce
+DATA expc<>+248(SB)/4, $0x3ab743ce
+DATA expc<>+252(SB)/4, $0x3ab743ce
+DATA expc<>+256(SB)/4, $0x3c088908
+DATA expc<>+260(SB)/4, $0x3c088908
+DATA expc<>+264(SB)/4, $0x3c088908
+DATA expc<>+268(SB)/4, $0x3c088908
+DATA expc<>+272(SB)/4, $0x3c088908
+DATA expc<>+276(SB)/4, $0x3c088908
+DATA expc<>+280(SB)/4, $0x3c088908
+DATA expc<>+284(SB)/4, $0x3c088908
+DATA expc<>+288(SB)/4, $0x3d2aa9c1
+DATA expc<>+292(SB)/4, $0x3d2aa9c1
+DATA expc<>+296(SB)/4, $0x3d2aa9c1
+DATA expc<>+300(SB)/4, $0x3d2aa9c1
+DATA expc<>+304(SB)/4, $0x3d2aa9c1
+DATA expc<>+308(SB)/4, $0x3d2aa9c1
+DATA expc<>+312(SB)/4, $0x3d2aa9c1
+DATA expc<>+316(SB)/4, $0x3d2aa9c1
+DATA expc<>+320(SB)/4, $0x3e2aaaaa
+DATA expc<>+324(SB)/4, $0x3e2aaaaa
+DATA expc<>+328(SB)/4, $0x3e2aaaaa
+DATA expc<>+332(SB)/4, $0x3e2aaaaa
+DATA expc<>+336(SB)/4, $0x3e2aaaaa
+DATA expc<>+340(SB)/4, $0x3e2aaaaa
+DATA expc<>+344(SB)/4, $0x3e2aaaaa
+DATA expc<>+348(SB)/4, $0x3e2aaaaa
+DATA expc<>+352(SB)/4, $0x3f000000
+DATA expc<>+356(SB)/4, $0x3f000000
+DATA expc<>+360(SB)/4, $0x3f000000
+DATA expc<>+364(SB)/4, $0x3f000000
+DATA expc<>+368(SB)/4, $0x3f000000
+DATA expc<>+372(SB)/4, $0x3f000000
+DATA expc<>+376(SB)/4, $0x3f000000
+DATA expc<>+380(SB)/4, $0x3f000000
+DATA expc<>+384(SB)/4, $0xff800000
+DATA expc<>+388(SB)/4, $0xff800000
+DATA expc<>+392(SB)/4, $0xff800000
+DATA expc<>+396(SB)/4, $0xff800000
+DATA expc<>+400(SB)/4, $0xff800000
+DATA expc<>+404(SB)/4, $0xff800000
+DATA expc<>+408(SB)/4, $0xff800000
+DATA expc<>+412(SB)/4, $0xff800000
+DATA expc<>+416(SB)/4, $0x7f800000
+DATA expc<>+420(SB)/4, $0x7f800000
+DATA expc<>+424(SB)/4, $0x7f800000
+DATA expc<>+428(SB)/4, $0x7f800000
+DATA expc<>+432(SB)/4, $0x7f800000
+DATA expc<>+436(SB)/4, $0x7f800000
+DATA expc<>+440(SB)/4, $0x7f800000
+DATA expc<>+444(SB)/4, $0x7f800000
+DATA expc<>+448(SB)/4, $0x0000007f
+DATA expc<>+452(SB)/4, $0x0000007f
+DATA expc<>+456(SB)/4, $0x0000007f
+DATA expc<>+460(SB)/4, $0x0000007f
+DATA expc<>+464(SB)/4, $0x0000007f
+DATA expc<>+468(SB)/4, $0x0000007f
+DATA expc<>+472(SB)/4, $0x0000007f
+DATA expc<>+476(SB)/4, $0x0000007f
+GLOBL expc<>(SB), RODATA|NOPTR, $480
+
+// LOADCONST puts the register-resident exp constants in Y9–Y12.
+#define LOADCONST \
+	VMOVUPS expc<>+LO(SB), Y12; \
+	VMOVUPS expc<>+HI(SB), Y11; \
+	VMOVUPS expc<>+LOG2E(SB), Y10; \
+	VMOVUPS expc<>+LN2HI(SB), Y9
+
+// EXP8 sets Y5 = e^Y0 lane-wise (Y0 clobbered, Y1–Y4 scratch), exactly the steps of Exp in
+// expf.go: mask the lanes below LO (they become 0), clamp to [LO, HI], n = round(x·log2e) (ties to
+// even), r = x − n·ln2 in two parts, p(r) by Horner with FMA, e^r = p·r² + r + 1, times 2^n
+// built in the exponent bits.
+#define EXP8 \
+	VCMPPS $1, Y12, Y0, Y1; \
+	VMAXPS Y12, Y0, Y0; \
+	VMINPS Y11, Y0, Y0; \
+	VMULPS Y10, Y0, Y2; \
+	VROUNDPS $0, Y2, Y2; \
+	VFNMADD231PS Y9, Y2, Y0; \
+	VFNMADD231PS expc<>+LN2LO(SB), Y2, Y0; \
+	VMOVUPS expc<>+P0(SB), Y3; \
+	VFMADD213PS expc<>+P1(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P2(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P3(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P4(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P5(SB), Y0, Y3; \
+	VMULPS Y0, Y0, Y4; \
+	VADDPS expc<>+ONE(SB), Y0, Y5; \
+	VFMADD231PS Y4, Y3, Y5; \
+	VCVTPS2DQ Y2, Y2; \
+	VPADDD expc<>+BIAS(SB), Y2, Y2; \
+	VPSLLD $23, Y2, Y2; \
+	VMULPS Y2, Y5, Y5; \
+	VANDNPS Y5, Y1, Y5
+
+// HSUM leaves the sum of the 8 lanes of Y in the low lane of X (Y's low half); X0 is scratch.
+#define HSUM(Y, X) \
+	VEXTRACTF128 $1, Y, X0; \
+	VADDPS X0, X, X; \
+	VHADDPS X, X, X; \
+	VHADDPS X, X, X
+
+// HREDUCE leaves OP (VMAXPS or VMINPS) over the 8 lanes of Y in the low lane of X; X0 is scratch.
+#define HREDUCE(OP, Y, X) \
+	VEXTRACTF128 $1, Y, X0; \
+	OP X0, X, X; \
+	VSHUFPS $0x4e, X, X, X0; \
+	OP X0, X, X; \
+	VSHUFPS $0xb1, X, X, X0; \
+	OP X0, X, X
+
+// func expSumAVX2(dst, x *float32, n int, a, b float32) float32
+TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y15
+	VBROADCASTSS b+28(FP), Y14
+	VXORPS Y13, Y13, Y13
+	LOADCONST
+	SHRQ $3, CX
+	JZ   expsum_done
+
+expsum_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y14, Y15, Y0
+	EXP8
+	VMOVUPS Y5, (DI)
+	VADDPS Y5, Y13, Y13
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  expsum_loop
+
+expsum_done:
+	HSUM(Y13, X13)
+	MOVSS X13, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func expSumPowAVX2(dstE, dstI, x *float32, n int, a, b float32, squarings int) (sE, sI float32)
+TEXT ·expSumPowAVX2(SB), NOSPLIT, $0-56
+	MOVQ dstE+0(FP), DI
+	MOVQ dstI+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS a+32(FP), Y15
+	VBROADCASTSS b+36(FP), Y14
+	MOVQ squarings+40(FP), DX
+	VXORPS Y13, Y13, Y13 // Σ e_I
+	VXORPS Y8, Y8, Y8    // Σ e_E
+	LOADCONST
+	SHRQ $3, CX
+	JZ   exppow_done
+
+exppow_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y14, Y15, Y0
+	EXP8
+	VMOVUPS Y5, (R8)
+	VADDPS Y5, Y13, Y13
+	MOVQ DX, AX
+
+exppow_square:
+	VMULPS Y5, Y5, Y5
+	DECQ AX
+	JNZ  exppow_square
+	VMOVUPS Y5, (DI)
+	VADDPS Y5, Y8, Y8
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  exppow_loop
+
+exppow_done:
+	HSUM(Y8, X8)
+	HSUM(Y13, X13)
+	MOVSS X8, sE+48(FP)
+	MOVSS X13, sI+52(FP)
+	VZEROUPPER
+	RET
+
+// func affine2MaxAVX2(dst, p, q, w *float32, n int, u, v float32) float32
+TEXT ·affine2MaxAVX2(SB), NOSPLIT, $0-52
+	MOVQ dst+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ q+16(FP), R8
+	MOVQ w+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS u+40(FP), Y15
+	VBROADCASTSS v+44(FP), Y14
+	VMOVUPS expc<>+NEGINF(SB), Y13
+	SHRQ $3, CX
+	JZ   affine_done
+
+affine_loop:
+	VMOVUPS (R9), Y0
+	VFMADD231PS (SI), Y15, Y0
+	VFMADD231PS (R8), Y14, Y0
+	VMOVUPS Y0, (DI)
+	VMAXPS Y0, Y13, Y13
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  affine_loop
+
+affine_done:
+	HREDUCE(VMAXPS, Y13, X13)
+	MOVSS X13, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func diffMinSumAVX2(dst, x, y *float32, n int, a, b float32) (lo, sum float32)
+TEXT ·diffMinSumAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), R8
+	MOVQ n+24(FP), CX
+	VBROADCASTSS a+32(FP), Y15
+	VBROADCASTSS b+36(FP), Y14
+	VMOVUPS expc<>+POSINF(SB), Y13
+	VXORPS Y12, Y12, Y12
+	SHRQ $3, CX
+	JZ   diff_done
+
+diff_loop:
+	VMULPS (SI), Y15, Y0
+	VFNMADD231PS (R8), Y14, Y0
+	VMOVUPS Y0, (DI)
+	VMINPS Y0, Y13, Y13
+	VADDPS Y0, Y12, Y12
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  diff_loop
+
+diff_done:
+	HREDUCE(VMINPS, Y13, X13)
+	HSUM(Y12, X12)
+	MOVSS X13, lo+40(FP)
+	MOVSS X12, sum+44(FP)
+	VZEROUPPER
+	RET
+
+// func addScaleAVX2(dst *float32, n int, add, mul float32)
+TEXT ·addScaleAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS add+16(FP), Y15
+	VBROADCASTSS mul+20(FP), Y14
+	SHRQ $3, CX
+	JZ   addscale_done
+
+addscale_loop:
+	VADDPS (DI), Y15, Y0
+	VMULPS Y14, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  addscale_loop
+
+addscale_done:
+	VZEROUPPER
+	RET
