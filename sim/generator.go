@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Generator draws batches of trajectories. It is not safe for concurrent use.
+type Generator struct {
+	p   Params
+	src *rand.PCG
+	rng *rand.Rand
+
+	// Per-trajectory state, reused across batches so that Next does not allocate.
+	x, y    []float32 // position, m (float32 so that targets are exact float32 sums of inputs)
+	heading []float64 // rad, unwrapped
+	vx, vy  []float64 // RatInABox velocity, m/s
+	rotVel  []float64 // RatInABox rotational velocity, rad/s
+}
+
+// streamSIM is the PCG stream NewSeed uses, so that a run's seed gives the simulator a
+// stream distinct from other consumers seeded with the same number.
+const streamSIM = 0x73696d // "sim"
+
+// New returns a Generator for p drawing from src. It returns an error if p is invalid.
+func New(p Params, src *rand.PCG) (*Generator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Generator{p: p, src: src, rng: rand.New(src)}, nil
+}
+
+// NewSeed is New with rand.NewPCG(seed, "sim").
+func NewSeed(p Params, seed uint64) (*Generator, error) {
+	return New(p, rand.NewPCG(seed, streamSIM))
+}
+
+// Params returns the generator's parameters.
+func (g *Generator) Params() Params { return g.p }
+
+// MarshalBinary returns the state of the generator's random source; a Generator with the
+// same Params restored with UnmarshalBinary produces the same batches from then on.
+func (g *Generator) MarshalBinary() ([]byte, error) { return g.src.MarshalBinary() }
+
+// UnmarshalBinary restores a state returned by MarshalBinary.
+func (g *Generator) UnmarshalBinary(data []byte) error { return g.src.UnmarshalBinary(data) }
+
+// Next fills dst with B fresh, independent trajectories of T steps. After the first call
+// for a given B it does not allocate. It panics if dst's slices do not match its B and T.
+func (g *Generator) Next(dst *Batch) {
+	dst.check()
+	g.grow(dst.B)
+	switch g.p.Model {
+	case Sorscher:
+		g.sorscher(dst)
+	default:
+		g.ratInABox(dst)
+	}
+}
+
+func (g *Generator) grow(B int) {
+	if len(g.x) == B {
+		return
+	}
+	g.x = make([]float32, B)
+	g.y = make([]float32, B)
+	g.heading = make([]float64, B)
+	if g.p.Model == RatInABox {
+		g.vx = make([]float64, B)
+		g.vy = make([]float64, B)
+		g.rotVel = make([]float64, B)
+	}
+}
+
+// wrapAngle maps a to [−π, π) as np.mod(a + π, 2π) − π does.
+func wrapAngle(a float64) float64 {
+	return floorMod(a+math.Pi, 2*math.Pi) - math.Pi
+}
+
+// floorMod returns a mod m in [0, m) (Python's % for floats; math.Mod keeps a's sign).
+func floorMod(a, m float64) float64 {
+	r := a - m*math.Floor(a/m)
+	if r >= m { // a/m rounded up to an integer boundary
+		r = 0
+	}
+	return r
+}
+
+// wrapCoord maps a coordinate into [−L/2, L/2) (spec §1.1 step 5).
+func wrapCoord(v float32, L float64) float32 {
+	w := float32(floorMod(float64(v)+L/2, L) - L/2)
+	if float64(w) >= L/2 { // float32 rounding up onto the far edge
+		w = float32(-L / 2)
+	}
+	return w
+}

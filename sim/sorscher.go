@@ -1,0 +1,95 @@
+package sim
+
+import "math"
+
+// sorscher fills dst with the random walk of spec §1.1 (SOR trajectory_generator.py
+// generate_trajectory; NFL trajectory_generator.py _trajectory_builder). With P[0..T+1]
+// and H[0..T+1] the walk's positions and headings, the outputs follow step 6:
+// InitPos = P[1], input t = ℓ[t+1]·(cos H[t+1], sin H[t+1]), target t = P[t+2].
+func (g *Generator) sorscher(dst *Batch) {
+	p := &g.p
+	B, T := dst.B, dst.T
+	hw, hh := p.BoxWidth/2, p.BoxHeight/2
+	rng := g.rng
+	turnStd := p.RotVelStd * p.Dt // per-step turn std, 11.52·0.02 = 0.2304 rad
+
+	// Step 2: P[0] uniform over the box, H[0] uniform in [0, 2π).
+	for b := 0; b < B; b++ {
+		g.x[b] = float32((rng.Float64()*2 - 1) * hw)
+		g.y[b] = float32((rng.Float64()*2 - 1) * hh)
+		h := rng.Float64() * 2 * math.Pi
+		g.heading[b] = h
+		dst.InitHeading[b] = float32(wrapAngle(h))
+	}
+	// Step 4 for t = 0..T; step t moves P[t] to P[t+1] along H[t].
+	for t := 0; t <= T; t++ {
+		var vel, pos []float32
+		var head []float32
+		if t > 0 {
+			vel = dst.Vel[2*(t-1)*B : 2*t*B]
+			pos = dst.Pos[2*(t-1)*B : 2*t*B]
+			head = dst.Heading[(t-1)*B : t*B]
+		}
+		for b := 0; b < B; b++ {
+			x, y, h := g.x[b], g.y[b], g.heading[b]
+			// Rayleigh(b) speed by inversion: b·√(−2 ln(1−U)).
+			v := p.SpeedScale * math.Sqrt(-2*math.Log(1-rng.Float64()))
+			turn := 0.0
+			if !p.Periodic {
+				turn, v = avoidWall(float64(x), float64(y), h, v, hw, hh, p.BorderRegion, p.BorderSlowdown)
+			}
+			turn += turnStd * rng.NormFloat64()
+			step := v * p.Dt
+			sin, cos := math.Sincos(h)
+			ux, uy := float32(step*cos), float32(step*sin)
+			x += ux
+			y += uy
+			if p.Periodic {
+				x = wrapCoord(x, p.BoxWidth)
+				y = wrapCoord(y, p.BoxHeight)
+			}
+			g.x[b], g.y[b], g.heading[b] = x, y, h+turn
+			if t == 0 {
+				dst.InitPos[2*b], dst.InitPos[2*b+1] = x, y
+				continue
+			}
+			vel[2*b], vel[2*b+1] = ux, uy
+			pos[2*b], pos[2*b+1] = x, y
+			head[b] = float32(wrapAngle(h))
+		}
+	}
+}
+
+// avoidWall is SOR's avoid_wall for one walker at (x, y) with heading h: if the nearest
+// wall (ties go to the first of right, top, left, bottom) is closer than border and the
+// walker heads towards it (|a| < π/2, a the heading relative to the wall's outward
+// normal), it returns the turn that makes the walker run parallel to the wall and the
+// speed times slowdown; otherwise no turn and the speed unchanged.
+func avoidWall(x, y, h, v, hw, hh, border, slowdown float64) (turn, speed float64) {
+	d, normal := hw-x, 0.0
+	if dt := hh - y; dt < d {
+		d, normal = dt, math.Pi/2
+	}
+	if dl := x + hw; dl < d {
+		d, normal = dl, math.Pi
+	}
+	if db := y + hh; db < d {
+		d, normal = db, 3*math.Pi/2
+	}
+	if d >= border {
+		return 0, v
+	}
+	a := wrapAngle(floorMod(h, 2*math.Pi) - normal)
+	abs := math.Abs(a)
+	if abs >= math.Pi/2 {
+		return 0, v
+	}
+	// np.sign(0) = 0: a walker heading straight at the wall is slowed but not turned.
+	switch {
+	case a > 0:
+		turn = math.Pi/2 - abs
+	case a < 0:
+		turn = -(math.Pi/2 - abs)
+	}
+	return turn, v * slowdown
+}
