@@ -440,20 +440,28 @@ func (b *Backend[T]) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, s
 		for _, v := range zr {
 			mx = max(mx, v)
 		}
-		// Accumulate in float64: Np = 512 terms per row, 4,000 rows per step.
+		// Accumulate in float64: Np = 512 terms per row, 4,000 rows per step. The
+		// exponentials are computed once and kept in grad for the gradient pass.
+		var gr []T
+		if g != nil {
+			gr = g.row(i)[:len(zr)]
+		}
 		var s, sy, syz float64
 		for j, v := range zr {
-			s += math.Exp(float64(v - mx))
+			d := float64(v - mx)
+			e := math.Exp(d)
+			s += e
 			sy += float64(yr[j])
-			syz += float64(yr[j]) * float64(v-mx)
+			syz += float64(yr[j]) * d
+			if gr != nil {
+				gr[j] = T(e)
+			}
 		}
-		lse := math.Log(s)
-		total += lse*sy - syz
-		if g != nil {
-			gr := g.row(i)[:len(zr)]
-			for j, v := range zr {
-				p := math.Exp(float64(v-mx)) / s
-				gr[j] = T(scale * (p*sy - float64(yr[j])))
+		total += math.Log(s)*sy - syz
+		if gr != nil {
+			a := scale * sy / s
+			for j, e := range gr {
+				gr[j] = T(a*float64(e) - scale*float64(yr[j]))
 			}
 		}
 	}

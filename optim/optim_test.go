@@ -1,0 +1,168 @@
+package optim
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/nn"
+)
+
+const tol = 1e-12 // float64 backend against closed forms
+
+func oneParam(b compute.Backend, theta, grad []float64) *nn.Param {
+	p := &nn.Param{Name: "w", Rows: 1, Cols: len(theta), Value: b.New(1, len(theta)), Grad: b.New(1, len(theta))}
+	b.Upload64(p.Value, theta)
+	b.Upload64(p.Grad, grad)
+	return p
+}
+
+// TestFirstStep compares the first update of each optimizer (zero initial state) with its
+// closed form, written out by hand from the formulas in the package comment.
+func TestFirstStep(t *testing.T) {
+	const lr, theta, eps = 0.1, 1.0, 1e-7
+	for _, tc := range []struct {
+		s    Settings
+		want func(g float64) float64
+	}{
+		{Settings{Kind: SGD, LR: lr}, func(g float64) float64 { return theta - lr*g }},
+		// Keras: m₁ = 0.1g, v₁ = 0.001g², θ₁ = θ − lr·√0.001/0.1 · 0.1g/(√0.001·|g| + ε).
+		{Settings{Kind: Adam, LR: lr}, func(g float64) float64 {
+			return theta - lr*math.Sqrt(0.001)*g/(math.Sqrt(0.001)*math.Abs(g)+eps)
+		}},
+		// PyTorch: m̂ = g, v̂ = g², θ₁ = θ − lr·g/(|g| + ε).
+		{Settings{Kind: Adam, LR: lr, AdamEpsilon: compute.EpsilonPyTorch}, func(g float64) float64 {
+			return theta - lr*g/(math.Abs(g)+eps)
+		}},
+		// a₁ = 0.1g², θ₁ = θ − lr·g/(√0.1·|g| + ε).
+		{Settings{Kind: RMSProp, LR: lr}, func(g float64) float64 { return theta - lr*g/(math.Sqrt(0.1)*math.Abs(g)+eps) }},
+		// a₁ = 0.1 + g², θ₁ = θ − lr·g/(√(0.1+g²) + ε).
+		{Settings{Kind: Adagrad, LR: lr}, func(g float64) float64 { return theta - lr*g/(math.Sqrt(0.1+g*g)+eps) }},
+		{Settings{Kind: Adagrad, LR: lr, InitialAccumulator: -1}, func(g float64) float64 { return theta - lr*g/(math.Abs(g)+eps) }},
+	} {
+		b := cpu.New64()
+		grads := []float64{0.5, -2, 1e-3}
+		p := oneParam(b, []float64{theta, theta, theta}, grads)
+		o, err := New(b, []*nn.Param{p}, tc.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Step()
+		got := make([]float64, 3)
+		b.Download64(got, p.Value)
+		for i, g := range grads {
+			if w := tc.want(g); math.Abs(got[i]-w) > tol {
+				t.Errorf("%+v, g = %v: θ₁ = %.15g; want %.15g", tc.s, g, got[i], w)
+			}
+		}
+	}
+}
+
+// TestResume checks that saving and restoring State and Iterations continues the exact same
+// trajectory of updates, as a checkpoint resume must.
+func TestResume(t *testing.T) {
+	for _, k := range []Kind{Adam, RMSProp, SGD, Adagrad} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		b := cpu.New64()
+		grads := make([][]float64, 6)
+		for i := range grads {
+			grads[i] = []float64{rng.NormFloat64(), rng.NormFloat64()}
+		}
+		run := func(p *nn.Param, o *Optimizer, from, to int) {
+			for i := from; i < to; i++ {
+				b.Upload64(p.Grad, grads[i])
+				o.Step()
+			}
+		}
+		s := Settings{Kind: k, LR: 0.01}
+		pa := oneParam(b, []float64{1, 2}, []float64{0, 0})
+		oa, _ := New(b, []*nn.Param{pa}, s)
+		run(pa, oa, 0, 6)
+
+		pb := oneParam(b, []float64{1, 2}, []float64{0, 0})
+		ob, _ := New(b, []*nn.Param{pb}, s)
+		run(pb, ob, 0, 3)
+		saved := map[string][]float64{}
+		for _, st := range ob.State() {
+			v := make([]float64, st.Rows*st.Cols)
+			b.Download64(v, st.Tensor)
+			saved[st.Name] = v
+		}
+		theta := make([]float64, 2)
+		b.Download64(theta, pb.Value)
+		pc := oneParam(b, theta, []float64{0, 0})
+		oc, _ := New(b, []*nn.Param{pc}, s)
+		for _, st := range oc.State() {
+			b.Upload64(st.Tensor, saved[st.Name])
+		}
+		oc.SetIterations(ob.Iterations())
+		run(pc, oc, 3, 6)
+
+		got, want := make([]float64, 2), make([]float64, 2)
+		b.Download64(got, pc.Value)
+		b.Download64(want, pa.Value)
+		if got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("%s: resumed θ = %v; uninterrupted %v", k, got, want)
+		}
+	}
+}
+
+func TestStateNames(t *testing.T) {
+	b := cpu.New64()
+	p := oneParam(b, []float64{1}, []float64{1})
+	p.Name = "W_rec"
+	o, _ := New(b, []*nn.Param{p}, Settings{Kind: Adam, LR: 1})
+	if st := o.State(); len(st) != 2 || st[0].Name != "m/W_rec" || st[1].Name != "v/W_rec" {
+		t.Errorf("Adam state = %+v; want m/W_rec, v/W_rec", st)
+	}
+}
+
+// TestTrainsModel is an integration check: Adam on the float32 CPU backend lowers the loss
+// of a small RNN on a fixed batch.
+func TestTrainsModel(t *testing.T) {
+	cfg := nn.Config{Cell: nn.RNN, Ng: 16, Np: 8, Activation: compute.ReLU, Loss: nn.MSE}
+	b := cpu.New(nil)
+	m, err := nn.New(b, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	in := nn.Batch{B: 8, T: 5, Vel: make([]float32, 5*8*2), InitCode: make([]float32, 8*8), Targets: make([]float32, 5*8*8)}
+	for _, s := range [][]float32{in.Vel, in.InitCode, in.Targets} {
+		for i := range s {
+			s[i] = float32(rng.Float64() - 0.5)
+		}
+	}
+	o, err := New(b, m.Params(), Settings{Kind: Adam, LR: 1e-2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.Step(in)
+	o.Step()
+	for range 100 {
+		m.Step(in)
+		o.Step()
+	}
+	if last := m.Loss(in); !(last < 0.5*first) {
+		t.Errorf("loss %v after 100 Adam steps; started at %v, want below half", last, first)
+	}
+}
+
+func TestFromConfig(t *testing.T) {
+	c := &config.Config{}
+	c.Training.Optimizer, c.Training.LearningRate, c.Training.Epsilon = "adam", 1e-4, 1e-8
+	c.Model.InitConvention = "pytorch"
+	s, err := FromConfig(c)
+	if err != nil || s.Kind != Adam || s.AdamEpsilon != compute.EpsilonPyTorch || s.Epsilon != 1e-8 {
+		t.Errorf("FromConfig = %+v, %v; want adam with the PyTorch ε convention", s, err)
+	}
+	c.Training.Optimizer = "lbfgs"
+	var ce *config.ConfigError
+	if _, err := FromConfig(c); !errors.As(err, &ce) || ce.Key != "training.optimizer" {
+		t.Errorf("FromConfig(optimizer lbfgs) error = %v; want a ConfigError for training.optimizer", err)
+	}
+}
