@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log"
+	"math"
+	"os"
+
+	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/sim"
+)
+
+// simulateOptions are the flags of "gridcells simulate".
+type simulateOptions struct {
+	Batch     int
+	Steps     int
+	Seed      uint64
+	Model     string
+	BoxWidth  float64
+	BoxHeight float64
+	Dt        float64
+	Periodic  bool
+	Out       string
+}
+
+// AddFlags defines the command's flags with the defaults of spec §1.1.
+func (o *simulateOptions) AddFlags(fs *flag.FlagSet) {
+	d := sim.DefaultParams()
+	fs.IntVar(&o.Batch, "batch", 200, "number of trajectories `B`")
+	fs.IntVar(&o.Steps, "steps", 20, "steps per trajectory `T`")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`; the same seed gives the same file")
+	fs.StringVar(&o.Model, "model", string(d.Model), "motion `model`: sorscher (spec §1.1 random walk) or ratinabox (OU motion)")
+	fs.Float64Var(&o.BoxWidth, "box-width", d.BoxWidth, "box width in `m`, centred at the origin")
+	fs.Float64Var(&o.BoxHeight, "box-height", d.BoxHeight, "box height in `m`, centred at the origin")
+	fs.Float64Var(&o.Dt, "dt", d.Dt, "time step in `s`")
+	fs.BoolVar(&o.Periodic, "periodic", d.Periodic, "wrap positions into the box instead of avoiding walls (default false)")
+	fs.StringVar(&o.Out, "out", "", "output .npz `file` (required)")
+}
+
+func init() {
+	register(&Command{
+		Name:  "simulate",
+		Usage: "--out F.npz [--batch B] [--steps T] [--seed S] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]",
+		Short: "generate random-walk trajectories to an .npz file",
+		Long: `Simulate draws B independent trajectories of T steps with the training motion model
+(spec §1.1: Rayleigh speeds, Gaussian turns, slow turn-away within 3 cm of a wall; or
+RatInABox's Ornstein-Uhlenbeck motion) and writes them, batch-major as NumPy users expect,
+to an .npz archive:
+
+  positions   float32 B×(T+1)×2  the initial position, then the T target positions (m)
+  velocities  float32 B×T×2      per-step displacement (m per step, not m/s);
+                                 positions[:, t+1] = positions[:, t] + velocities[:, t]
+  headings    float32 B×T        direction of each step (rad, in [-pi, pi))
+  dt          float64 scalar     time step (s)
+
+Load with numpy.load("F.npz").`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o simulateOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				return runSimulate(ctx, &o, args, os.Stderr)
+			}
+		},
+	})
+}
+
+// maxSimulateElements bounds B·(T+1)·2 so that one output array stays addressable and
+// the request fits in memory (2³¹ float32s = 8 GiB).
+const maxSimulateElements = 1 << 31
+
+// runSimulate validates o, generates the trajectories and writes o.Out. Invalid input
+// returns a UsageError before anything is written; progress goes to logw.
+func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io.Writer) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if o.Out == "" {
+		return usagef("--out is required")
+	}
+	if o.Batch < 1 {
+		return usagef("--batch = %d: want at least 1", o.Batch)
+	}
+	if o.Steps < 1 {
+		return usagef("--steps = %d: want at least 1", o.Steps)
+	}
+	if float64(o.Batch)*float64(o.Steps+1)*2 > maxSimulateElements {
+		return usagef("--batch %d × --steps %d is too large (at most %d floats per array)", o.Batch, o.Steps, maxSimulateElements)
+	}
+	p := sim.DefaultParams()
+	if o.Model != string(sim.Sorscher) && o.Model != string(sim.RatInABox) {
+		return usagef("--model %q: want sorscher or ratinabox", o.Model)
+	}
+	p.Model = sim.MotionModel(o.Model)
+	p.BoxWidth, p.BoxHeight, p.Dt, p.Periodic = o.BoxWidth, o.BoxHeight, o.Dt, o.Periodic
+	if p.Model == sim.Sorscher && p.BorderRegion >= math.Min(p.BoxWidth, p.BoxHeight)/2 && p.BoxWidth > 0 && p.BoxHeight > 0 {
+		return usagef("box %v × %v m is too small for the %v m wall band", p.BoxWidth, p.BoxHeight, p.BorderRegion)
+	}
+	if p.Model == sim.RatInABox && p.OU.WallRepelDistance >= math.Min(p.BoxWidth, p.BoxHeight)/2 && p.BoxWidth > 0 && p.BoxHeight > 0 {
+		return usagef("box %v × %v m is too small for the %v m wall-repulsion band", p.BoxWidth, p.BoxHeight, p.OU.WallRepelDistance)
+	}
+	g, err := sim.NewSeed(p, o.Seed)
+	if err != nil {
+		return UsageError{err}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	B, T := o.Batch, o.Steps
+	batch := sim.NewBatch(B, T)
+	g.Next(batch)
+
+	// Time-major Batch → batch-major arrays.
+	pos := make([]float32, B*(T+1)*2)
+	vel := make([]float32, B*T*2)
+	head := make([]float32, B*T)
+	for b := 0; b < B; b++ {
+		copy(pos[b*(T+1)*2:], batch.InitPos[2*b:2*b+2])
+		for t := 0; t < T; t++ {
+			k := t*B + b
+			copy(pos[(b*(T+1)+t+1)*2:], batch.Pos[2*k:2*k+2])
+			copy(vel[(b*T+t)*2:], batch.Vel[2*k:2*k+2])
+			head[b*T+t] = batch.Heading[k]
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err = npyio.WriteNPZ(o.Out,
+		[]string{"positions", "velocities", "headings", "dt"},
+		[]*npyio.Array{
+			npyio.NewFloat32(pos, B, T+1, 2),
+			npyio.NewFloat32(vel, B, T, 2),
+			npyio.NewFloat32(head, B, T),
+			npyio.NewFloat64([]float64{p.Dt}),
+		})
+	if err != nil {
+		return err
+	}
+	log.New(logw, "gridcells: ", 0).Printf("simulate: wrote %d %s trajectories of %d steps to %s", B, p.Model, T, o.Out)
+	return nil
+}
