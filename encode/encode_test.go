@@ -544,3 +544,28 @@ func TestDeterministicAndParallel(t *testing.T) {
 		}
 	}
 }
+
+// Every preset's encoding builds, and a run's seed fixes its centres.
+func TestForRunPresets(t *testing.T) {
+	for _, name := range config.PresetNames() {
+		cfg, err := config.Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ForRun(cfg)
+		if err != nil {
+			t.Fatalf("preset %s: %v", name, err)
+		}
+		b, _ := ForRun(cfg)
+		ca, _ := a.Centres()
+		cb, _ := b.Centres()
+		for i := range ca {
+			if ca[i] != cb[i] {
+				t.Fatalf("preset %s: centres differ between two builds with seed %d", name, cfg.Seed)
+			}
+		}
+		if a.Loss() != cfg.LossKind() && cfg.Training.Loss == config.LossAuto {
+			t.Errorf("preset %s: code loss %q, config loss %q", name, a.Loss(), cfg.LossKind())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package encode
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/gridcells/gridcells/config"
@@ -93,6 +94,20 @@ func FromConfig(e config.Encoding, boxWidth, boxHeight float64) (Params, error) 
 		return Params{}, err
 	}
 	return p, nil
+}
+
+// StreamCentres is the PCG stream of the generator that ForRun draws a run's code from, so that
+// every command building the code of a run (train, eval, encode) gets the same centres.
+const StreamCentres uint64 = 0x656e636f6465 // "encode"
+
+// ForRun builds the code of a run: Params from cfg.Encoding and the box of cfg.Trajectory, and
+// the random draws from PCG(cfg.Seed, StreamCentres).
+func ForRun(cfg config.Config) (Code, error) {
+	p, err := FromConfig(cfg.Encoding, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight)
+	if err != nil {
+		return nil, err
+	}
+	return New(p, rand.New(rand.NewPCG(cfg.Seed, StreamCentres)))
 }
 
 // IsPlace reports whether k is a place-cell code (centres, top-k decoding).

@@ -104,12 +104,11 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 	return c
 }
 
-// Loss: the softmax codes and the shift-and-normalised differences are probability vectors
-// (cross-entropy); unnormalised Gaussian and SoD use MSE (spec §2.2). True and general DoG are
-// always shift-and-normalised (the reference ignores the flag for them).
+// Loss: softmax cross-entropy for globally normalised place codes and for true DoG, whose
+// shift-and-normalise runs whatever the flag says; MSE for unnormalised codes (spec §2.2 Loss
+// column). This matches config.Config.LossKind, which validates the training loss the same way.
 func (c *placeCode) Loss() string {
-	if c.p.Normalization == NormGlobal || c.p.Kind == TrueDifferenceOfGaussians || c.p.Kind == GeneralDifferenceOfGaussians ||
-		c.p.Kind == DifferenceOfGaussians {
+	if c.p.Normalization == NormGlobal || c.p.Kind == TrueDifferenceOfGaussians {
 		return LossCrossEntropy
 	}
 	return LossMSE

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/npyio"
+)
+
+// runEncodeArgs parses args as "gridcells encode" does and runs it, returning stdout.
+func runEncodeArgs(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("encode", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o encodeOptions
+	o.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	var out bytes.Buffer
+	err := runEncode(context.Background(), &o, fs.Args(), &out)
+	return out.String(), err
+}
+
+func writePositions(t *testing.T, path string, a *npyio.Array) {
+	t.Helper()
+	if err := npyio.WriteFile(path, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEncodeCommand(t *testing.T) {
+	dir := t.TempDir()
+	posPath := filepath.Join(dir, "pos.npy")
+	// 2 trajectories × 3 steps × 2, float64 as numpy writes by default.
+	pos := []float64{0, 0, 0.5, -0.5, 1, 1, -1, 0.2, 0.3, 0.3, -0.7, -0.9}
+	writePositions(t, posPath, npyio.NewFloat64(pos, 2, 3, 2))
+	out := filepath.Join(dir, "enc")
+	stdout, err := runEncodeArgs(t, "--positions", posPath, "--out", out, "--np", "64", "--sigma", "0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "codes.npy (2×3×64)") || !strings.Contains(stdout, "centres.npy (64×1×2)") {
+		t.Fatalf("summary %q", stdout)
+	}
+	codes, err := npyio.ReadFile(filepath.Join(out, "codes.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if codes.Dtype != "<f4" || len(codes.Shape) != 3 || codes.Shape[0] != 2 || codes.Shape[1] != 3 || codes.Shape[2] != 64 {
+		t.Fatalf("codes: dtype %s shape %v", codes.Dtype, codes.Shape)
+	}
+	// nfl2022's code is DoS with global normalisation: each row is a distribution.
+	for r := 0; r < 6; r++ {
+		s := 0.0
+		for _, v := range codes.F32[r*64 : (r+1)*64] {
+			s += float64(v)
+		}
+		if math.Abs(s-1) > 1e-5 {
+			t.Fatalf("row %d sums to %g", r, s)
+		}
+	}
+	centres, err := npyio.ReadFile(filepath.Join(out, "centres.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(centres.Shape) != 3 || centres.Shape[0] != 64 || centres.Shape[1] != 1 || centres.Shape[2] != 2 {
+		t.Fatalf("centres shape %v", centres.Shape)
+	}
+	for _, v := range centres.F32 {
+		if math.Abs(float64(v)) > 1.1 {
+			t.Fatalf("centre coordinate %g outside the 2.2 m box", v)
+		}
+	}
+	// Same seed, same centres; another seed, other centres.
+	out2 := filepath.Join(dir, "enc2")
+	if _, err := runEncodeArgs(t, "--positions", posPath, "--out", out2, "--np", "64", "--sigma", "0.3", "--set", "seed=7"); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := npyio.ReadFile(filepath.Join(out2, "centres.npy"))
+	if c2.F32[0] == centres.F32[0] && c2.F32[1] == centres.F32[1] {
+		t.Fatal("seed 7 gives the same first centre as the preset's seed")
+	}
+
+	// A non-place code writes no centres.
+	out3 := filepath.Join(dir, "enc3")
+	if _, err := runEncodeArgs(t, "--positions", posPath, "--out", out3, "--kind", "cartesian", "--np", "2", "--set", "normalization=none"); err != nil {
+		t.Fatal(err)
+	}
+	cart, _ := npyio.ReadFile(filepath.Join(out3, "codes.npy"))
+	if cart.F32[2] != 0.5 || cart.F32[3] != -0.5 {
+		t.Fatalf("cartesian codes %v", cart.F32[:4])
+	}
+	if _, err := os.Stat(filepath.Join(out3, "centres.npy")); !os.IsNotExist(err) {
+		t.Fatal("centres.npy written for a Cartesian code")
+	}
+}
+
+func TestEncodeCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "pos.npy")
+	writePositions(t, good, npyio.NewFloat32([]float32{0, 0, 0.1, 0.2}, 2, 2))
+	wrongShape := filepath.Join(dir, "pos3.npy")
+	writePositions(t, wrongShape, npyio.NewFloat32([]float32{0, 0, 0}, 1, 3))
+	ints := filepath.Join(dir, "posint.npy")
+	writePositions(t, ints, npyio.NewInt64([]int64{0, 0}, 1, 2))
+	nan := filepath.Join(dir, "posnan.npy")
+	writePositions(t, nan, npyio.NewFloat32([]float32{0, float32(math.NaN())}, 1, 2))
+	garbage := filepath.Join(dir, "garbage.npy")
+	if err := os.WriteFile(garbage, []byte("not an npy file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--out", out}, "--positions is required"},
+		{[]string{"--positions", good}, "--out is required"},
+		{[]string{"--positions", filepath.Join(dir, "missing.npy"), "--out", out}, "missing.npy"},
+		{[]string{"--positions", garbage, "--out", out}, "garbage.npy"},
+		{[]string{"--positions", wrongShape, "--out", out}, "want (..., 2)"},
+		{[]string{"--positions", ints, "--out", out}, "dtype"},
+		{[]string{"--positions", nan, "--out", out}, "finite"},
+		{[]string{"--positions", good, "--out", out, "--sigma", "-0.1"}, "place_cell_rf"},
+		{[]string{"--positions", good, "--out", out, "--np", "2"}, "encoding.np"},
+		{[]string{"--positions", good, "--out", out, "--surround", "1"}, "surround_scale"},
+		{[]string{"--positions", good, "--out", out, "--kind", "dog"}, "encoding.kind"},
+		{[]string{"--positions", good, "--out", out, "--set", "box_width=0"}, "box_width"},
+		{[]string{"--positions", good, "--out", out, "--set", "place_cell_rf=Uniform( 0.1"}, "place_cell_rf"},
+		{[]string{"--positions", good, "--out", out, "extra"}, "unexpected arguments"},
+	}
+	for _, tc := range cases {
+		stdout, err := runEncodeArgs(t, tc.args...)
+		if !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v: got %v; want a UsageError containing %q", tc.args, err, tc.msg)
+		}
+		if stdout != "" {
+			t.Errorf("%v: printed %q despite the error", tc.args, stdout)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("%v: output directory created despite the error", tc.args)
+		}
+	}
+	// Through the command framework: exit status 2.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"encode", "--positions", good, "--out", out, "--sigma", "-1"}, &stdout, &stderr); code != 2 {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
