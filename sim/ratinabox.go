@@ -51,7 +51,8 @@ func (g *Generator) ratInABox(dst *Batch) {
 		g.x[b] = float32((rng.Float64()*2 - 1) * hw)
 		g.y[b] = float32((rng.Float64()*2 - 1) * hh)
 		dir := rng.Float64() * 2 * math.Pi
-		speed := sigma * math.Sqrt(-2*math.Log(1-rng.Float64()))
+		n1, n2 := rng.NormFloat64(), rng.NormFloat64()
+		speed := sigma * math.Sqrt(n1*n1+n2*n2) // stationary Rayleigh(σ)
 		sin, cos := math.Sincos(dir)
 		g.vx[b], g.vy[b] = speed*cos, speed*sin
 		g.rotVel[b] = o.RotVelStd * rng.NormFloat64()
