@@ -84,12 +84,12 @@ func (a *Array) Size() int {
 }
 
 // AsFloat64 returns the elements as float64: F64 itself for a "<f8" array, otherwise a
-// new slice converted from F32 or I64.
+// new slice converted from F32 ("<f4") or I64 (integer and boolean dtypes).
 func (a *Array) AsFloat64() []float64 {
-	switch {
-	case a.F64 != nil || a.Dtype == "<f8":
+	switch a.Dtype {
+	case "<f8":
 		return a.F64
-	case a.F32 != nil || a.Dtype == "<f4":
+	case "<f4":
 		out := make([]float64, len(a.F32))
 		for i, v := range a.F32 {
 			out[i] = float64(v)
@@ -107,10 +107,10 @@ func (a *Array) AsFloat64() []float64 {
 // AsFloat32 returns the elements as float32: F32 itself for a "<f4" array, otherwise a
 // new slice converted (and rounded) from F64 or I64.
 func (a *Array) AsFloat32() []float32 {
-	switch {
-	case a.F32 != nil || a.Dtype == "<f4":
+	switch a.Dtype {
+	case "<f4":
 		return a.F32
-	case a.F64 != nil || a.Dtype == "<f8":
+	case "<f8":
 		out := make([]float32, len(a.F64))
 		for i, v := range a.F64 {
 			out[i] = float32(v)

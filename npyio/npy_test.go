@@ -208,6 +208,45 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestWriteVersion2 checks that a header too long for version 1.0's uint16 length is
+// written as version 2.0, as numpy does (format._wrap_header_guess_version).
+func TestWriteVersion2(t *testing.T) {
+	shape := make([]int, 22000) // "1, " per axis: a 66 kB header
+	for i := range shape {
+		shape[i] = 1
+	}
+	a := NewFloat64([]float64{2.5}, shape...)
+	var buf bytes.Buffer
+	if err := Write(&buf, a); err != nil {
+		t.Fatal(err)
+	}
+	if b := buf.Bytes(); b[6] != 2 || b[7] != 0 || (buf.Len()-8)%arrayAlign != 0 {
+		t.Fatalf("version %d.%d, %d bytes; want 2.0 with the data 64-byte aligned", b[6], b[7], buf.Len())
+	}
+	got, err := Read(&buf)
+	if err != nil || !sameArray(got, a) {
+		t.Fatalf("version 2.0 round trip: %v", err)
+	}
+}
+
+func TestAsFloat(t *testing.T) {
+	i := &Array{Shape: []int{3}, Dtype: "<i4", I64: []int64{-1, 0, 1 << 30}}
+	if got := i.AsFloat64(); !reflect.DeepEqual(got, []float64{-1, 0, 1 << 30}) {
+		t.Errorf("AsFloat64 of <i4 = %v", got)
+	}
+	f := NewFloat64([]float64{0.1, 1e300}, 2)
+	if got := f.AsFloat32(); got[0] != float32(0.1) || !math.IsInf(float64(got[1]), 1) {
+		t.Errorf("AsFloat32 of <f8 = %v", got)
+	}
+	g := NewFloat32([]float32{0.1}, 1)
+	if got := g.AsFloat64(); got[0] != float64(float32(0.1)) {
+		t.Errorf("AsFloat64 of <f4 = %v", got)
+	}
+	if got := f.AsFloat64(); &got[0] != &f.F64[0] {
+		t.Error("AsFloat64 of <f8 copies")
+	}
+}
+
 func TestFortranToC(t *testing.T) {
 	// Fortran layout of a 2×3 matrix [[0,1,2],[3,4,5]] is column by column.
 	got := fortranToC([]int{0, 3, 1, 4, 2, 5}, []int{2, 3})
