@@ -9,7 +9,7 @@ type Batch struct {
 	InitHeading []float32 // B, rad in [−π, π): the walker's heading before the first input (unused by the RNN)
 	Vel         []float32 // T×B×2, m: per-step displacement (not m/s; spec §0.1 item 8)
 	Pos         []float32 // T×B×2, m: target positions, Pos[t] = Pos[t−1] + Vel[t]
-	Heading     []float32 // T×B, rad in [−π, π): direction of the step Vel[t]
+	Heading     []float32 // T×B, rad in [−π, π): direction of motion in step t (Sorscher: exactly that of Vel[t]; RatInABox: of the velocity, which the wall conveyor shift can deflect Vel[t] from)
 }
 
 // NewBatch allocates a Batch for B trajectories of T steps.
