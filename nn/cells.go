@@ -4,12 +4,15 @@ import (
 	"github.com/gridcells/gridcells/compute"
 )
 
-// core is the recurrent layer of a model: it maps the input sequence w.x and the initial
+// core is the recurrent layer of a model: it maps the input sequence w.xs and the initial
 // state w.s0 to the states r_1 … r_T (w.rs), and back.
 type core interface {
 	newWorkspace(w *workspace) coreWorkspace
 	// decayTarget returns the tensor weight decay acts on and its gradient (spec §4.1).
 	decayTarget() (value, grad compute.Tensor)
+	// gates is the number of gate blocks that Keras masks separately (SimpleRNN 1, GRU 3,
+	// LSTM 4), or 0 for a cell without dropout (UGRNN).
+	gates() int
 }
 
 type coreWorkspace interface {
@@ -19,25 +22,13 @@ type coreWorkspace interface {
 	backward(needDX bool)
 }
 
-// gateViews returns, for each of the T per-step B×(n·ng) blocks of z, the n column blocks
-// of width ng: v[k][t] is gate k at step t+1.
-func gateViews(b compute.Backend, zT []compute.Tensor, n, ng int) [][]compute.Tensor {
-	v := make([][]compute.Tensor, n)
-	for k := range n {
-		v[k] = make([]compute.Tensor, len(zT))
-		for t, z := range zT {
-			v[k][t] = b.View(z, 0, k*ng, z.Rows(), ng)
-		}
-	}
-	return v
-}
-
 // ---- Simple recurrence (Sorscher/NFL RNN and SRNN) ----
 
 // simpleCore is Keras SimpleRNN without bias (spec §3.1): r_t = φ(x_t·W_in + r_{t−1}·W_rec).
 type simpleCore struct {
 	m         *Model
 	wIn, wRec *Param
+	p         *gateProducts
 }
 
 func newSimpleCore(m *Model, nx int) *simpleCore {
@@ -51,52 +42,51 @@ func newSimpleCore(m *Model, nx int) *simpleCore {
 		wIn = glorotUniform(rng, nx, ng)
 		wRec = c.recurrentInit(rng, ng, ng)
 	}
-	return &simpleCore{m: m, wIn: m.param("W_in", nx, ng, wIn), wRec: m.param("W_rec", ng, ng, wRec)}
+	s := &simpleCore{m: m, wIn: m.param("W_in", nx, ng, wIn), wRec: m.param("W_rec", ng, ng, wRec)}
+	s.p = newGateProducts(m.b, 1, ng, s.wIn, s.wRec)
+	return s
 }
 
 func (c *simpleCore) decayTarget() (compute.Tensor, compute.Tensor) { return c.wRec.Value, c.wRec.Grad }
+func (c *simpleCore) gates() int                                    { return 1 }
 
 type simpleWS struct {
-	c   *simpleCore
-	w   *workspace
-	hm  compute.Tensor // masked r_0 … r_{T−1} (recurrent dropout only)
-	hmT []compute.Tensor
-	tmp compute.Tensor
+	c      *simpleCore
+	w      *workspace
+	gp     *gateWS
+	rsBlk  []compute.Tensor
+	dRBlk  []compute.Tensor
+	rBlk   [][]compute.Tensor // [t][0] = r_t
+	dRStep [][]compute.Tensor
 }
 
 func (c *simpleCore) newWorkspace(w *workspace) coreWorkspace {
-	b, ng := c.m.b, c.m.cfg.Ng
-	s := &simpleWS{c: c, w: w, tmp: b.New(w.B, ng), hmT: make([]compute.Tensor, w.T)}
-	if w.recMask != nil {
-		s.hm = b.New(w.T*w.B, ng)
-		s.hmT = rowBlocks(b, s.hm, 0, w.T, w.B)
-	}
+	b := c.m.b
+	s := &simpleWS{c: c, w: w, gp: c.p.newWorkspace(b, w), rsBlk: []compute.Tensor{w.rs}, dRBlk: []compute.Tensor{w.dR}}
+	s.rBlk = stepBlocks(b, w.rT, 1, c.m.cfg.Ng)
+	s.dRStep = stepBlocks(b, w.dRT, 1, c.m.cfg.Ng)
 	return s
 }
 
 func (s *simpleWS) forward() {
-	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
+	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
 	// The input product of all T steps is one GEMM; only the recurrent product is sequential.
-	b.Gemm(false, false, 1, w.x, c.wIn.Value, 0, w.rs)
+	s.gp.input(w.rs, s.rsBlk)
 	for t := 1; t <= w.T; t++ {
-		h := w.recurrentInput(b, w.rT[t-1], s.hmT[t-1])
-		b.Gemm(false, false, 1, h, c.wRec.Value, 1, w.rT[t])
+		s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], 1)
 		b.Activate(w.rT[t], w.rT[t], act)
 	}
 }
 
 func (s *simpleWS) backward(needDX bool) {
-	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
+	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
 	for t := w.T; t >= 1; t-- {
 		da := w.dRT[t-1]
 		b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
-		w.addRecurrentGrad(b, w.carryTarget(t), da, c.wRec.Value, s.tmp)
+		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
-	b.Gemm(true, false, 1, w.prevStates(w.rPrev, s.hm), w.dR, 0, c.wRec.Grad)
-	b.Gemm(true, false, 1, w.x, w.dR, 0, c.wIn.Grad)
-	if needDX {
-		b.Gemm(false, true, 1, w.dR, c.wIn.Value, 0, w.dX)
-	}
+	s.gp.recurrentWeightGrad(w.dR, s.dRBlk)
+	s.gp.inputGrad(w.dR, s.dRBlk, needDX)
 }
 
 // ---- LSTM (spec §3.2) ----
@@ -109,6 +99,7 @@ func (s *simpleWS) backward(needDX bool) {
 type lstmCore struct {
 	m            *Model
 	wIn, wRec, b *Param
+	p            *gateProducts
 }
 
 func newLSTMCore(m *Model) *lstmCore {
@@ -117,45 +108,18 @@ func newLSTMCore(m *Model) *lstmCore {
 	for j := ng; j < 2*ng; j++ {
 		bias[j] = 1 // Keras unit_forget_bias
 	}
-	return &lstmCore{
+	l := &lstmCore{
 		m:    m,
 		wIn:  m.param("W_in", ng, 4*ng, glorotUniform(rng, ng, 4*ng)),
 		wRec: m.param("W_rec", ng, 4*ng, c.recurrentInit(rng, ng, 4*ng)),
 		b:    m.param("b", 1, 4*ng, bias),
 	}
+	l.p = newGateProducts(m.b, 4, ng, l.wIn, l.wRec)
+	return l
 }
 
 func (c *lstmCore) decayTarget() (compute.Tensor, compute.Tensor) { return c.wRec.Value, c.wRec.Grad }
-
-type lstmWS struct {
-	c       *lstmCore
-	w       *workspace
-	z, dz   compute.Tensor     // (T·B)×4Ng gate activations [i f g o] and their pre-activation gradients
-	zT, dzT []compute.Tensor   // per step
-	g, dg   [][]compute.Tensor // [gate][step] B×Ng views
-	cs      compute.Tensor     // c_0 … c_T stacked
-	cT      []compute.Tensor
-	phiC    []compute.Tensor // φ(c_t), t = 1 … T
-	phiCAll compute.Tensor
-	dc, tmp compute.Tensor
-	hm      compute.Tensor
-	hmT     []compute.Tensor
-}
-
-func (c *lstmCore) newWorkspace(w *workspace) coreWorkspace {
-	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
-	s := &lstmWS{c: c, w: w, z: b.New(T*B, 4*ng), dz: b.New(T*B, 4*ng), cs: b.New((T+1)*B, ng),
-		phiCAll: b.New(T*B, ng), dc: b.New(B, ng), tmp: b.New(B, ng), hmT: make([]compute.Tensor, T)}
-	s.zT, s.dzT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.dz, 0, T, B)
-	s.g, s.dg = gateViews(b, s.zT, 4, ng), gateViews(b, s.dzT, 4, ng)
-	s.cT = rowBlocks(b, s.cs, 0, T+1, B)
-	s.phiC = rowBlocks(b, s.phiCAll, 0, T, B)
-	if w.recMask != nil {
-		s.hm = b.New(T*B, ng)
-		s.hmT = rowBlocks(b, s.hm, 0, T, B)
-	}
-	return s
-}
+func (c *lstmCore) gates() int                                    { return 4 }
 
 const (
 	gateI = iota
@@ -164,16 +128,42 @@ const (
 	gateO
 )
 
+type lstmWS struct {
+	c          *lstmCore
+	w          *workspace
+	gp         *gateWS
+	z, dz      compute.Tensor // (T·B)×4Ng gate activations [i f g o]; gradients w.r.t. their pre-activations
+	zBlk, dBlk []compute.Tensor
+	zT, dzT    []compute.Tensor
+	g, dg      [][]compute.Tensor // [step][gate] B×Ng
+	cs         compute.Tensor     // c_0 … c_T stacked
+	cT         []compute.Tensor
+	phiCAll    compute.Tensor
+	phiC       []compute.Tensor // φ(c_t), t = 1 … T
+	dc, tmp    compute.Tensor
+}
+
+func (c *lstmCore) newWorkspace(w *workspace) coreWorkspace {
+	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
+	s := &lstmWS{c: c, w: w, gp: c.p.newWorkspace(b, w), z: b.New(T*B, 4*ng), dz: b.New(T*B, 4*ng),
+		cs: b.New((T+1)*B, ng), phiCAll: b.New(T*B, ng), dc: b.New(B, ng), tmp: b.New(B, ng)}
+	s.zBlk, s.dBlk = colBlocks(b, s.z, 4, ng), colBlocks(b, s.dz, 4, ng)
+	s.zT, s.dzT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.dz, 0, T, B)
+	s.g, s.dg = stepBlocks(b, s.zT, 4, ng), stepBlocks(b, s.dzT, 4, ng)
+	s.cT = rowBlocks(b, s.cs, 0, T+1, B)
+	s.phiC = rowBlocks(b, s.phiCAll, 0, T, B)
+	return s
+}
+
 func (s *lstmWS) forward() {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
-	b.Gemm(false, false, 1, w.x, c.wIn.Value, 0, s.z)
+	s.gp.input(s.z, s.zBlk)
 	b.AddRowVector(s.z, c.b.Value)
 	b.Copy(s.cT[0], w.s0[1])
 	for t := 1; t <= w.T; t++ {
 		k := t - 1
-		h := w.recurrentInput(b, w.rT[t-1], s.hmT[k])
-		b.Gemm(false, false, 1, h, c.wRec.Value, 1, s.zT[k])
-		i, f, g, o := s.g[gateI][k], s.g[gateF][k], s.g[gateG][k], s.g[gateO][k]
+		s.gp.recurrent(k, s.zT[k], s.g[k], 1)
+		i, f, g, o := s.g[k][gateI], s.g[k][gateF], s.g[k][gateG], s.g[k][gateO]
 		b.Activate(i, i, compute.Sigmoid)
 		b.Activate(f, f, compute.Sigmoid)
 		b.Activate(g, g, act)
@@ -191,8 +181,8 @@ func (s *lstmWS) backward(needDX bool) {
 	for t := w.T; t >= 1; t-- {
 		k := t - 1
 		dh := w.dRT[k]
-		i, f, g, o := s.g[gateI][k], s.g[gateF][k], s.g[gateG][k], s.g[gateO][k]
-		di, df, dg, do := s.dg[gateI][k], s.dg[gateF][k], s.dg[gateG][k], s.dg[gateO][k]
+		i, f, g, o := s.g[k][gateI], s.g[k][gateF], s.g[k][gateG], s.g[k][gateO]
+		di, df, dg, do := s.dg[k][gateI], s.dg[k][gateF], s.dg[k][gateG], s.dg[k][gateO]
 		b.Mul(do, dh, s.phiC[k])
 		b.ActivationGrad(do, o, compute.Sigmoid)
 		// dc_t = dc (from t+1) + dh ⊙ o ⊙ φ'(c_t)
@@ -206,15 +196,12 @@ func (s *lstmWS) backward(needDX bool) {
 		b.Mul(df, s.dc, s.cT[t-1])
 		b.ActivationGrad(df, f, compute.Sigmoid)
 		b.Mul(s.dc, s.dc, f)
-		w.addRecurrentGrad(b, w.carryTarget(t), s.dzT[k], c.wRec.Value, s.tmp)
+		s.gp.recurrentGrad(s.dzT[k], s.dg[k], w.carryTarget(t))
 	}
 	b.Axpy(w.ds0[1], 1, s.dc)
-	b.Gemm(true, false, 1, w.prevStates(w.rPrev, s.hm), s.dz, 0, c.wRec.Grad)
-	b.Gemm(true, false, 1, w.x, s.dz, 0, c.wIn.Grad)
+	s.gp.recurrentWeightGrad(s.dz, s.dBlk)
 	b.SumRows(c.b.Grad, 1, s.dz, 0)
-	if needDX {
-		b.Gemm(false, true, 1, s.dz, c.wIn.Value, 0, w.dX)
-	}
+	s.gp.inputGrad(s.dz, s.dBlk, needDX)
 }
 
 // ---- GRU (spec §3.3) ----
@@ -223,7 +210,7 @@ func (s *lstmWS) backward(needDX bool) {
 //
 //	x̃ = x·W_in + b_in,  ĩ = h_{t−1}·W_rec + b_rec,
 //	z = σ(x̃_z + ĩ_z),  r = σ(x̃_r + ĩ_r),  ĥ = φ(x̃_h + r ⊙ ĩ_h),
-//	h_t = z ⊙ h_{t−1} + (1 − z) ⊙ ĥ.
+//	h_t = z ⊙ h_{t−1} + (1 − z) ⊙ ĥ   (the unmasked h_{t−1}, as Keras).
 //
 // The bias is one 2×3Ng parameter as in Keras: row 0 is b_in, row 1 is b_rec.
 type gruCore struct {
@@ -231,6 +218,7 @@ type gruCore struct {
 	wIn, wRec, b      *Param
 	bIn, bRec         compute.Tensor
 	bInGrad, bRecGrad compute.Tensor
+	p                 *gateProducts
 }
 
 func newGRUCore(m *Model) *gruCore {
@@ -243,22 +231,12 @@ func newGRUCore(m *Model) *gruCore {
 	}
 	g.bIn, g.bRec = b.View(g.b.Value, 0, 0, 1, 3*ng), b.View(g.b.Value, 1, 0, 1, 3*ng)
 	g.bInGrad, g.bRecGrad = b.View(g.b.Grad, 0, 0, 1, 3*ng), b.View(g.b.Grad, 1, 0, 1, 3*ng)
+	g.p = newGateProducts(b, 3, ng, g.wIn, g.wRec)
 	return g
 }
 
 func (c *gruCore) decayTarget() (compute.Tensor, compute.Tensor) { return c.wRec.Value, c.wRec.Grad }
-
-type gruWS struct {
-	c                       *gruCore
-	w                       *workspace
-	z, inner, dz, dInner    compute.Tensor // (T·B)×3Ng
-	zT, innerT, dzT, dInT   []compute.Tensor
-	g, in, dg, dIn          [][]compute.Tensor // [gate][step] B×Ng
-	zr, innerZR, dzr, dInZR []compute.Tensor   // z and r blocks together, B×2Ng
-	tmp                     compute.Tensor
-	hm                      compute.Tensor
-	hmT                     []compute.Tensor
-}
+func (c *gruCore) gates() int                                    { return 3 }
 
 const (
 	gruZ = iota
@@ -266,45 +244,54 @@ const (
 	gruH
 )
 
+type gruWS struct {
+	c                      *gruCore
+	w                      *workspace
+	gp                     *gateWS
+	z, inner, dz, dInner   compute.Tensor // (T·B)×3Ng
+	dzBlk, dInBlk          []compute.Tensor
+	zBlk                   []compute.Tensor
+	zT, innerT, dzT, dInT  []compute.Tensor
+	g, in, dg, dIn         [][]compute.Tensor // [step][gate] B×Ng
+	zr, innerZR, dzr, dIZR []compute.Tensor   // z and r blocks together, B×2Ng
+	tmp                    compute.Tensor
+}
+
 func (c *gruCore) newWorkspace(w *workspace) coreWorkspace {
 	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
-	s := &gruWS{c: c, w: w, tmp: b.New(B, ng), hmT: make([]compute.Tensor, T)}
+	s := &gruWS{c: c, w: w, gp: c.p.newWorkspace(b, w), tmp: b.New(B, ng)}
 	s.z, s.inner, s.dz, s.dInner = b.New(T*B, 3*ng), b.New(T*B, 3*ng), b.New(T*B, 3*ng), b.New(T*B, 3*ng)
+	s.zBlk, s.dzBlk, s.dInBlk = colBlocks(b, s.z, 3, ng), colBlocks(b, s.dz, 3, ng), colBlocks(b, s.dInner, 3, ng)
 	s.zT, s.innerT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.inner, 0, T, B)
 	s.dzT, s.dInT = rowBlocks(b, s.dz, 0, T, B), rowBlocks(b, s.dInner, 0, T, B)
-	s.g, s.in = gateViews(b, s.zT, 3, ng), gateViews(b, s.innerT, 3, ng)
-	s.dg, s.dIn = gateViews(b, s.dzT, 3, ng), gateViews(b, s.dInT, 3, ng)
+	s.g, s.in = stepBlocks(b, s.zT, 3, ng), stepBlocks(b, s.innerT, 3, ng)
+	s.dg, s.dIn = stepBlocks(b, s.dzT, 3, ng), stepBlocks(b, s.dInT, 3, ng)
 	for k := range T {
 		s.zr = append(s.zr, b.View(s.zT[k], 0, 0, B, 2*ng))
 		s.innerZR = append(s.innerZR, b.View(s.innerT[k], 0, 0, B, 2*ng))
 		s.dzr = append(s.dzr, b.View(s.dzT[k], 0, 0, B, 2*ng))
-		s.dInZR = append(s.dInZR, b.View(s.dInT[k], 0, 0, B, 2*ng))
-	}
-	if w.recMask != nil {
-		s.hm = b.New(T*B, ng)
-		s.hmT = rowBlocks(b, s.hm, 0, T, B)
+		s.dIZR = append(s.dIZR, b.View(s.dInT[k], 0, 0, B, 2*ng))
 	}
 	return s
 }
 
 func (s *gruWS) forward() {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
-	b.Gemm(false, false, 1, w.x, c.wIn.Value, 0, s.z)
+	s.gp.input(s.z, s.zBlk)
 	b.AddRowVector(s.z, c.bIn)
 	for t := 1; t <= w.T; t++ {
 		k := t - 1
-		h := w.recurrentInput(b, w.rT[t-1], s.hmT[k])
-		b.Gemm(false, false, 1, h, c.wRec.Value, 0, s.innerT[k])
+		s.gp.recurrent(k, s.innerT[k], s.in[k], 0)
 		b.AddRowVector(s.innerT[k], c.bRec)
 		b.Axpy(s.zr[k], 1, s.innerZR[k])
 		b.Activate(s.zr[k], s.zr[k], compute.Sigmoid)
-		hh := s.g[gruH][k]
-		b.AddMul(hh, s.g[gruR][k], s.in[gruH][k])
+		hh := s.g[k][gruH]
+		b.AddMul(hh, s.g[k][gruR], s.in[k][gruH])
 		b.Activate(hh, hh, act)
-		// h_t = ĥ + z ⊙ (h_{t−1} − ĥ); Keras uses the unmasked h_{t−1} here.
+		// h_t = ĥ + z ⊙ (h_{t−1} − ĥ)
 		b.Copy(w.rT[t], w.rT[t-1])
 		b.Axpy(w.rT[t], -1, hh)
-		b.Mul(w.rT[t], w.rT[t], s.g[gruZ][k])
+		b.Mul(w.rT[t], w.rT[t], s.g[k][gruZ])
 		b.Axpy(w.rT[t], 1, hh)
 	}
 }
@@ -314,8 +301,8 @@ func (s *gruWS) backward(needDX bool) {
 	for t := w.T; t >= 1; t-- {
 		k := t - 1
 		dh := w.dRT[k]
-		z, r, hh := s.g[gruZ][k], s.g[gruR][k], s.g[gruH][k]
-		dz, dr, dhh := s.dg[gruZ][k], s.dg[gruR][k], s.dg[gruH][k]
+		z, r, hh := s.g[k][gruZ], s.g[k][gruR], s.g[k][gruH]
+		dz, dr, dhh := s.dg[k][gruZ], s.dg[k][gruR], s.dg[k][gruH]
 		// ∂/∂a_z = dh ⊙ (h_{t−1} − ĥ) ⊙ σ'
 		b.Copy(s.tmp, w.rT[t-1])
 		b.Axpy(s.tmp, -1, hh)
@@ -326,21 +313,18 @@ func (s *gruWS) backward(needDX bool) {
 		b.Copy(dhh, dh)
 		b.Axpy(dhh, -1, s.tmp)
 		b.ActivationGrad(dhh, hh, act)
-		b.Mul(s.dIn[gruH][k], dhh, r)
-		b.Mul(dr, dhh, s.in[gruH][k])
+		b.Mul(s.dIn[k][gruH], dhh, r)
+		b.Mul(dr, dhh, s.in[k][gruH])
 		b.ActivationGrad(dr, r, compute.Sigmoid)
-		b.Copy(s.dInZR[k], s.dzr[k])
+		b.Copy(s.dIZR[k], s.dzr[k])
 		target := w.carryTarget(t)
 		b.AddMul(target, dh, z)
-		w.addRecurrentGrad(b, target, s.dInT[k], c.wRec.Value, s.tmp)
+		s.gp.recurrentGrad(s.dInT[k], s.dIn[k], target)
 	}
-	b.Gemm(true, false, 1, w.prevStates(w.rPrev, s.hm), s.dInner, 0, c.wRec.Grad)
+	s.gp.recurrentWeightGrad(s.dInner, s.dInBlk)
 	b.SumRows(c.bRecGrad, 1, s.dInner, 0)
-	b.Gemm(true, false, 1, w.x, s.dz, 0, c.wIn.Grad)
 	b.SumRows(c.bInGrad, 1, s.dz, 0)
-	if needDX {
-		b.Gemm(false, true, 1, s.dz, c.wIn.Value, 0, w.dX)
-	}
+	s.gp.inputGrad(s.dz, s.dzBlk, needDX)
 }
 
 // ---- UGRNN (Collins et al. 2017; spec §3.3) ----
@@ -350,7 +334,9 @@ func (s *gruWS) backward(needDX bool) {
 //
 //	gate = σ(a_g + 1),  cand = φ(a_c),  h_t = gate ⊙ h_{t−1} + (1 − gate) ⊙ cand.
 //
-// The rows 0…Ng−1 of W multiply x_t, the rows Ng…2Ng−1 multiply h_{t−1} (the recurrent block).
+// The rows 0…Ng−1 of W multiply x_t, the rows Ng…2Ng−1 multiply h_{t−1} (the recurrent
+// block). The cell has no dropout: NFL wraps it in keras.layers.RNN, which ignores the
+// dropout options, so the rates are accepted and have no effect.
 type ugrnnCore struct {
 	m              *Model
 	w, b           *Param
@@ -372,13 +358,15 @@ func (c *ugrnnCore) decayTarget() (compute.Tensor, compute.Tensor) {
 	return c.wH, c.gH
 }
 
+func (c *ugrnnCore) gates() int { return 0 }
+
 type ugrnnWS struct {
 	c       *ugrnnCore
 	w       *workspace
 	z, dz   compute.Tensor // (T·B)×2Ng [gate cand]
 	gateAll compute.Tensor
 	zT, dzT []compute.Tensor
-	g, dg   [][]compute.Tensor
+	g, dg   [][]compute.Tensor // [step][0 gate, 1 cand]
 	tmp     compute.Tensor
 }
 
@@ -387,19 +375,19 @@ func (c *ugrnnCore) newWorkspace(w *workspace) coreWorkspace {
 	s := &ugrnnWS{c: c, w: w, z: b.New(T*B, 2*ng), dz: b.New(T*B, 2*ng), tmp: b.New(B, ng)}
 	s.gateAll = b.View(s.z, 0, 0, T*B, ng)
 	s.zT, s.dzT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.dz, 0, T, B)
-	s.g, s.dg = gateViews(b, s.zT, 2, ng), gateViews(b, s.dzT, 2, ng)
+	s.g, s.dg = stepBlocks(b, s.zT, 2, ng), stepBlocks(b, s.dzT, 2, ng)
 	return s
 }
 
 func (s *ugrnnWS) forward() {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
-	b.Gemm(false, false, 1, w.x, c.wX, 0, s.z)
+	b.Gemm(false, false, 1, w.xs[0], c.wX, 0, s.z)
 	b.AddRowVector(s.z, c.b.Value)
 	b.AddScalar(s.gateAll, 1) // the +1 of σ(a_g + 1)
 	for t := 1; t <= w.T; t++ {
 		k := t - 1
 		b.Gemm(false, false, 1, w.rT[t-1], c.wH, 1, s.zT[k])
-		gate, cand := s.g[0][k], s.g[1][k]
+		gate, cand := s.g[k][0], s.g[k][1]
 		b.Activate(gate, gate, compute.Sigmoid)
 		b.Activate(cand, cand, act)
 		// h_t = cand + gate ⊙ (h_{t−1} − cand)
@@ -415,8 +403,8 @@ func (s *ugrnnWS) backward(needDX bool) {
 	for t := w.T; t >= 1; t-- {
 		k := t - 1
 		dh := w.dRT[k]
-		gate, cand := s.g[0][k], s.g[1][k]
-		dgate, dcand := s.dg[0][k], s.dg[1][k]
+		gate, cand := s.g[k][0], s.g[k][1]
+		dgate, dcand := s.dg[k][0], s.dg[k][1]
 		b.Copy(s.tmp, w.rT[t-1])
 		b.Axpy(s.tmp, -1, cand)
 		b.Mul(dgate, dh, s.tmp)
@@ -429,7 +417,7 @@ func (s *ugrnnWS) backward(needDX bool) {
 		b.AddMul(target, dh, gate)
 		b.Gemm(false, true, 1, s.dzT[k], c.wH, 1, target)
 	}
-	b.Gemm(true, false, 1, w.x, s.dz, 0, c.gX)
+	b.Gemm(true, false, 1, w.xs[0], s.dz, 0, c.gX)
 	b.Gemm(true, false, 1, w.rPrev, s.dz, 0, c.gH)
 	b.SumRows(c.b.Grad, 1, s.dz, 0)
 	if needDX {

@@ -61,6 +61,9 @@ type Config struct {
 	Initializer    Initializer    // recurrent matrix; "" means glorot_uniform
 	InitConvention InitConvention // "" means keras
 
+	// Dropout rates are accepted and ignored for UGRNN, whose NFL implementation has no
+	// dropout (NFL's sweeps cross them with every cell).
+	//
 	// InputDropout is Keras' `dropout` of the recurrent layer, which NFL sets from
 	// `readout_dropout`: for the RNN cell it drops the velocity input u_t, for the others the
 	// embedding m_t (spec §0.1 item 6). One mask per sequence, inverted scaling, training only.
@@ -137,9 +140,6 @@ func (c Config) Validate() error {
 	}{{"InputDropout", c.InputDropout}, {"RecurrentDropout", c.RecurrentDropout}} {
 		if !(d.v >= 0 && d.v < 1) {
 			return &FieldError{d.name, d.v, "a rate in [0, 1)"}
-		}
-		if c.Cell == UGRNN && d.v != 0 {
-			return &FieldError{d.name, d.v, "0 for cell UGRNN (NFL's UGRNN has no dropout)"}
 		}
 	}
 	if !(c.WeightDecay >= 0) {

@@ -130,17 +130,13 @@ func TestGradients(t *testing.T) {
 	for _, cell := range []Cell{RNN, SRNN, LSTM, GRU, UGRNN} {
 		for _, act := range []compute.Activation{compute.ReLU, compute.Tanh, compute.Sigmoid, compute.Linear} {
 			for _, loss := range []Loss{CrossEntropy, MSE, PolarMSE} {
-				for _, drop := range []bool{false, true} {
-					if drop && cell == UGRNN {
-						continue // NFL's UGRNN has no dropout; Validate rejects it
-					}
+				// Dropout: off, input only, recurrent only, both (per-gate masks for LSTM/GRU).
+				for _, drop := range [][2]float64{{0, 0}, {0.3, 0}, {0, 0.4}, {0.3, 0.4}} {
 					for _, wd := range []float64{0, 0.05} {
 						np := map[Loss]int{CrossEntropy: 5, MSE: 4, PolarMSE: 2}[loss]
-						cfg := Config{Cell: cell, Ng: 6, Np: np, Activation: act, Loss: loss, WeightDecay: wd}
-						if drop {
-							cfg.InputDropout, cfg.RecurrentDropout = 0.3, 0.4
-						}
-						name := fmt.Sprintf("%s/%s/%s/drop=%v/wd=%v", cell, act, loss, drop, wd)
+						cfg := Config{Cell: cell, Ng: 6, Np: np, Activation: act, Loss: loss, WeightDecay: wd,
+							InputDropout: drop[0], RecurrentDropout: drop[1]}
+						name := fmt.Sprintf("%s/%s/%s/drop=%v,%v/wd=%v", cell, act, loss, drop[0], drop[1], wd)
 						t.Run(name, func(t *testing.T) {
 							seed := uint64(len(name))
 							m, err := New(cpu.New64(), cfg, rand.New(rand.NewPCG(seed, 1)))

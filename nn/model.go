@@ -163,19 +163,26 @@ type workspace struct {
 
 	out, dOut compute.Tensor // (T·B)×Np
 
-	// Dropout masks (B×nx input, B×Ng recurrent), one per sequence; nil tensors when off.
-	inMask, recMask compute.Tensor
+	// Dropout masks, one per sequence: B×nx on the core input, B×Ng on h_{t−1}; one each,
+	// or one per gate (see gateProducts); empty when off.
+	inMasks, recMasks []compute.Tensor
+	// activeIn and activeRec are the masks of the current run: the masks in training, nil
+	// in evaluation.
+	activeIn, activeRec []compute.Tensor
 	// train is set per run: masks apply only when true.
 	train bool
 
-	// Core input X (T·B)×nx: the velocity (RNN) or the embedding M (three-layer), times the
-	// input mask in training. xPlain is without dropout, xDrop the masked copy.
-	xPlain, xDrop   compute.Tensor
-	xPlainT, xDropT []compute.Tensor
-	x               compute.Tensor
-	xT              []compute.Tensor
-	dX              compute.Tensor // (T·B)×nx, gradient w.r.t. X (three-layer only)
-	dXT             []compute.Tensor
+	// Core input X (T·B)×nx: the velocity (RNN) or the embedding M (three-layer). xPlain is
+	// without dropout, xDrops[i] = xPlain ⊙ inMasks[i]; xs is what the current run uses:
+	// {xPlain}, or xDrops in training.
+	xPlain  compute.Tensor
+	xPlainT []compute.Tensor
+	xDrops  []compute.Tensor
+	xDropsT [][]compute.Tensor
+	xs      []compute.Tensor
+	xsPlain []compute.Tensor
+	dX      compute.Tensor // (T·B)×nx, gradient w.r.t. X before dropout (three-layer only)
+	dXT     []compute.Tensor
 
 	// R stacks the core states r_0 … r_T, (T+1)·B×Ng; rT[t] is r_t, rs is r_1 … r_T.
 	r, rs, rPrev compute.Tensor // rPrev is r_0 … r_{T−1}
@@ -226,13 +233,16 @@ func (m *Model) workspace(B, T int) *workspace {
 	} else {
 		w.xPlain, w.xPlainT = w.in.Vel, w.velT
 	}
-	if c.InputDropout > 0 {
-		w.inMask = b.New(B, nx)
-		w.xDrop = b.New(T*B, nx)
-		w.xDropT = rowBlocks(b, w.xDrop, 0, T, B)
+	w.xsPlain = []compute.Tensor{w.xPlain}
+	nIn, nRec := m.maskCounts()
+	for range nIn {
+		w.inMasks = append(w.inMasks, b.New(B, nx))
+		xd := b.New(T*B, nx)
+		w.xDrops = append(w.xDrops, xd)
+		w.xDropsT = append(w.xDropsT, rowBlocks(b, xd, 0, T, B))
 	}
-	if c.RecurrentDropout > 0 {
-		w.recMask = b.New(B, ng)
+	for range nRec {
+		w.recMasks = append(w.recMasks, b.New(B, ng))
 	}
 	w.r = b.New((T+1)*B, ng)
 	w.rT = rowBlocks(b, w.r, 0, T+1, B)
@@ -323,14 +333,35 @@ func (m *Model) grid(w *workspace) compute.Tensor {
 // mask, then recurrent mask, row-major, each element kept with probability 1−p and scaled
 // by 1/(1−p) (Keras inverted dropout, one mask per sequence reused at every time step).
 func (m *Model) sampleMasks(w *workspace) {
-	m.sampleMask(w.inMask, m.cfg.InputDropout)
-	m.sampleMask(w.recMask, m.cfg.RecurrentDropout)
+	for _, t := range w.inMasks {
+		m.sampleMask(t, m.cfg.InputDropout)
+	}
+	for _, t := range w.recMasks {
+		m.sampleMask(t, m.cfg.RecurrentDropout)
+	}
+}
+
+// maskCounts returns how many input and recurrent masks a step draws: Keras uses one of
+// each, except that LSTM and GRU draw one per gate when recurrent dropout is on (Keras'
+// implementation 1, see gateProducts). UGRNN has none.
+func (m *Model) maskCounts() (nIn, nRec int) {
+	g := m.core.gates()
+	if g == 0 {
+		return 0, 0
+	}
+	if m.cfg.InputDropout > 0 {
+		nIn = 1
+		if m.cfg.RecurrentDropout > 0 {
+			nIn = g
+		}
+	}
+	if m.cfg.RecurrentDropout > 0 {
+		nRec = g
+	}
+	return nIn, nRec
 }
 
 func (m *Model) sampleMask(t compute.Tensor, p float64) {
-	if t == nil {
-		return
-	}
 	n := t.Rows() * t.Cols()
 	if cap(m.mask) < n {
 		m.mask = make([]float64, n)
@@ -397,12 +428,17 @@ func (m *Model) forward(w *workspace) {
 		b.Gemm(false, false, 1, w.in.Vel, m.wM.Value, 0, w.xPlain)
 		b.AddRowVector(w.xPlain, m.bM.Value)
 	}
-	w.x, w.xT = w.xPlain, w.xPlainT
-	if w.train && w.inMask != nil {
-		for t := range w.T {
-			b.Mul(w.xDropT[t], w.xPlainT[t], w.inMask)
+	w.xs, w.activeIn, w.activeRec = w.xsPlain, nil, nil
+	if w.train {
+		w.activeIn, w.activeRec = w.inMasks, w.recMasks
+		for i, mk := range w.activeIn {
+			for t := range w.T {
+				b.Mul(w.xDropsT[i][t], w.xPlainT[t], mk)
+			}
 		}
-		w.x, w.xT = w.xDrop, w.xDropT
+		if len(w.activeIn) > 0 {
+			w.xs = w.xDrops
+		}
 	}
 	w.coreWS.forward()
 	g := w.rs
@@ -444,11 +480,6 @@ func (m *Model) backward(w *workspace) {
 	}
 	w.coreWS.backward(m.threeLayer)
 	if m.threeLayer {
-		if w.train && w.inMask != nil {
-			for t := range w.T {
-				b.Mul(w.dXT[t], w.dXT[t], w.inMask)
-			}
-		}
 		b.Gemm(true, false, 1, w.in.Vel, w.dX, 0, m.wM.Grad)
 		b.SumRows(m.bM.Grad, 1, w.dX, 0)
 	}
@@ -460,27 +491,6 @@ func (m *Model) backward(w *workspace) {
 	}
 }
 
-// recurrentInput returns the left operand of the recurrent product at one step: h, or
-// h ⊙ mask (stored in hm) when recurrent dropout is active.
-func (w *workspace) recurrentInput(b compute.Backend, h, hm compute.Tensor) compute.Tensor {
-	if w.train && w.recMask != nil {
-		b.Mul(hm, h, w.recMask)
-		return hm
-	}
-	return h
-}
-
-// addRecurrentGrad adds (dz·Wᵀ) ⊙ mask to dst, the gradient w.r.t. h_{t−1} through the
-// recurrent product; tmp (B×Ng) is scratch for the masked case.
-func (w *workspace) addRecurrentGrad(b compute.Backend, dst, dz, W, tmp compute.Tensor) {
-	if w.train && w.recMask != nil {
-		b.Gemm(false, true, 1, dz, W, 0, tmp)
-		b.AddMul(dst, tmp, w.recMask)
-		return
-	}
-	b.Gemm(false, true, 1, dz, W, 1, dst)
-}
-
 // carryTarget is where the gradient w.r.t. r_{t−1} accumulates: dR's block for t−1, or the
 // gradient of the initial state for t = 1.
 func (w *workspace) carryTarget(t int) compute.Tensor {
@@ -488,12 +498,4 @@ func (w *workspace) carryTarget(t int) compute.Tensor {
 		return w.ds0[0]
 	}
 	return w.dRT[t-2]
-}
-
-// prevStates returns r_0 … r_{T−1} as one (T·B)×Ng tensor, or their masked copies.
-func (w *workspace) prevStates(all, masked compute.Tensor) compute.Tensor {
-	if w.train && w.recMask != nil {
-		return masked
-	}
-	return all
 }

@@ -153,7 +153,7 @@ func TestMasksPerSequence(t *testing.T) {
 	w := m.load(in)
 	m.sampleMasks(w)
 	m.run(w, true, false)
-	mask := b.Slice(w.inMask)
+	mask := b.Slice(w.inMasks[0])
 	dropped := 0
 	for _, v := range mask {
 		if v != 0 && v != 2 {
@@ -166,7 +166,7 @@ func TestMasksPerSequence(t *testing.T) {
 	if dropped == 0 || dropped == len(mask) {
 		t.Fatalf("%d of %d mask entries dropped", dropped, len(mask))
 	}
-	x := b.Slice(w.x)
+	x := b.Slice(w.xs[0])
 	for step := range in.T {
 		for s := range in.B {
 			for i := range 2 {
@@ -179,7 +179,7 @@ func TestMasksPerSequence(t *testing.T) {
 	}
 	// Evaluation uses no mask.
 	m.run(w, false, false)
-	if &b.Slice(w.x)[0] != &b.Slice(w.in.Vel)[0] {
+	if &b.Slice(w.xs[0])[0] != &b.Slice(w.in.Vel)[0] {
 		t.Errorf("evaluation pass used the dropout input")
 	}
 }
@@ -194,7 +194,6 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Ng = 0 },
 		func(c *Config) { c.Loss = PolarMSE },
 		func(c *Config) { c.InputDropout = 1 },
-		func(c *Config) { c.Cell = UGRNN; c.RecurrentDropout = 0.1 },
 		func(c *Config) { c.Cell = GRU; c.InitConvention = PyTorch },
 		func(c *Config) { c.Initializer = "he_normal" },
 		func(c *Config) { c.NFLUGRNNBiasDecay = true },
@@ -203,6 +202,31 @@ func TestValidate(t *testing.T) {
 		bad(&c)
 		if _, err := New(cpu.New64(), c, rand.New(rand.NewPCG(1, 1))); err == nil {
 			t.Errorf("New(%+v) succeeded; want an error", c)
+		}
+	}
+}
+
+// TestMaskCounts checks Keras' mask layout: SimpleRNN one input and one recurrent mask;
+// LSTM and GRU one shared input mask without recurrent dropout (implementation 2) and one
+// mask per gate for both once recurrent dropout is on (implementation 1); UGRNN none.
+func TestMaskCounts(t *testing.T) {
+	for _, tc := range []struct {
+		cell      Cell
+		in, rec   float64
+		nIn, nRec int
+	}{
+		{RNN, 0.5, 0.5, 1, 1}, {SRNN, 0.5, 0, 1, 0}, {LSTM, 0.5, 0, 1, 0}, {LSTM, 0.5, 0.5, 4, 4},
+		{LSTM, 0, 0.5, 0, 4}, {GRU, 0.5, 0.5, 3, 3}, {GRU, 0.5, 0, 1, 0}, {UGRNN, 0.5, 0.5, 0, 0},
+	} {
+		cfg := Config{Cell: tc.cell, Ng: 4, Np: 3, Activation: compute.Tanh, Loss: MSE, InputDropout: tc.in, RecurrentDropout: tc.rec}
+		m, err := New(cpu.New64(), cfg, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := m.workspace(2, 3)
+		if len(w.inMasks) != tc.nIn || len(w.recMasks) != tc.nRec {
+			t.Errorf("%s dropout %v/%v: %d input and %d recurrent masks; want %d and %d",
+				tc.cell, tc.in, tc.rec, len(w.inMasks), len(w.recMasks), tc.nIn, tc.nRec)
 		}
 	}
 }
