@@ -225,6 +225,7 @@ type scoreWork struct {
 	coef  []float64 // m×m spline coefficients
 	half  []float64 // SAC at plan pixels
 	rot   []float64 // rotated SAC at plan pixels
+	line  []float64 // m values for the prefilter
 }
 
 func newScoreWork(pl *ringPlan) *scoreWork {
@@ -235,6 +236,7 @@ func newScoreWork(pl *ringPlan) *scoreWork {
 		coef:  make([]float64, m*m),
 		half:  make([]float64, len(pl.pix)),
 		rot:   make([]float64, len(pl.pix)),
+		line:  make([]float64, m),
 	}
 	return w
 }
@@ -309,7 +311,7 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 		w.half[k] = w.acorr[p]
 	}
 	copy(w.coef, w.acorr)
-	splinePrefilter(w.coef, pl.m)
+	splinePrefilter(w.coef, pl.m, w.line)
 
 	// Cumulative sums over the half-ring pixels at each ring's end.
 	var sumS, sumSS [ringCount]float64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
@@ -110,5 +111,129 @@ func TestGridScoreGolden(t *testing.T) {
 			}
 		}
 		t.Logf("%s: worst |Δscore| over %d golden maps = %.3g", method, len(got), worst)
+	}
+}
+
+// invarianceTol bounds how much a translation or rotation of a hexagonal lattice may change
+// its score: sampling the lattice on a different grid changes the map slightly.
+const invarianceTol = 0.1
+
+func TestGridScoreInvariance(t *testing.T) {
+	const n = 32
+	sc, err := NewScorer(n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := sc.Score(hexLattice(n, 8, 0.2, 0, 0))
+	if base.Score60 < 1 {
+		t.Fatalf("hexagonal lattice scores %v, want > 1 (reason %q)", base.Score60, base.Reason)
+	}
+	for _, c := range []struct {
+		name           string
+		orient, x0, y0 float64
+	}{
+		{"translated", 0.2, 3.3, -5.1},
+		{"translated far", 0.2, 17, 11},
+		{"rotated 17°", 0.2 + 17*math.Pi/180, 0, 0},
+		{"rotated 41°", 0.2 + 41*math.Pi/180, 1.5, 2.5},
+	} {
+		g := sc.Score(hexLattice(n, 8, c.orient, c.x0, c.y0))
+		if math.Abs(g.Score60-base.Score60) > invarianceTol {
+			t.Errorf("%s: score60 %.4f, untransformed %.4f", c.name, g.Score60, base.Score60)
+		}
+	}
+	// A square lattice is not a grid: low 60° score, high 90° score.
+	sq := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			sq[i*n+j] = math.Cos(2*math.Pi*float64(i)/8) + math.Cos(2*math.Pi*float64(j)/8)
+		}
+	}
+	if g := sc.Score(sq); !(g.Score60 < 0 && g.Score90 > 1) {
+		t.Errorf("square lattice: score60 %.3f score90 %.3f, want < 0 and > 1", g.Score60, g.Score90)
+	}
+}
+
+func TestGridScoreBNT(t *testing.T) {
+	const n = 32
+	sc, err := NewScorer(n, &Settings{Method: MethodBNT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex := sc.Score(hexLattice(n, 8, 0.3, 1, 2))
+	// opexebo: "a good grid is about 1.3; the theoretical bound is 2".
+	if !(hex.Score60 > 1 && hex.Score60 <= 2) || hex.Method != MethodBNT {
+		t.Errorf("bnt hexagonal lattice: %+v, want score60 in (1, 2]", hex)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	noise := Smooth(nil, randomMap(rng, n, 0), n, 1.5, false)
+	if g := sc.Score(noise); !(g.Score60 < hex.Score60-0.5) {
+		t.Errorf("bnt smoothed noise scores %.3f, hexagonal %.3f", g.Score60, hex.Score60)
+	}
+}
+
+func TestGridScoreBadInput(t *testing.T) {
+	if _, err := NewScorer(1, nil); err == nil {
+		t.Error("1×1 maps: no error")
+	}
+	if _, err := NewScorer(32, &Settings{Method: "hexness"}); err == nil {
+		t.Error("unknown method: no error")
+	}
+	const n = 16
+	nan := math.NaN()
+	allNaN := make([]float64, n*n)
+	constant := make([]float64, n*n)
+	withInf := hexLattice(n, 6, 0, 0, 0)
+	nanAndConst := make([]float64, n*n)
+	for i := range allNaN {
+		allNaN[i] = nan
+		constant[i] = 2.5
+		nanAndConst[i] = 0
+		if i%3 == 0 {
+			nanAndConst[i] = nan
+		}
+	}
+	withInf[5] = math.Inf(1)
+	for _, method := range Methods {
+		sc, err := NewScorer(n, &Settings{Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, rm := range map[string][]float64{"all NaN": allNaN, "constant": constant, "Inf": withInf, "zeros and NaN": nanAndConst} {
+			g := sc.Score(rm)
+			if !math.IsNaN(g.Score60) || !math.IsNaN(g.Score90) || g.Reason == "" || g.Ring60 != -1 {
+				t.Errorf("%s %s: %+v, want NaN scores with a reason", method, name, g)
+			}
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("wrong-length map: no panic")
+			}
+		}()
+		sc, _ := NewScorer(n, nil)
+		sc.Score(make([]float64, n*n-1))
+	}()
+}
+
+func TestParseMethod(t *testing.T) {
+	for _, m := range Methods {
+		if got, err := ParseMethod(string(m)); err != nil || got != m {
+			t.Errorf("ParseMethod(%q) = %v, %v", m, got, err)
+		}
+	}
+	if _, err := ParseMethod("NFL"); err == nil {
+		t.Error("ParseMethod is case-sensitive; want error for NFL")
+	}
+}
+
+func TestScoreAllCancel(t *testing.T) {
+	const n = 20
+	sc, _ := NewScorer(n, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sc.ScoreAll(ctx, benchMaps(n, 64), 2); err == nil {
+		t.Error("cancelled context: no error")
 	}
 }

@@ -19,46 +19,55 @@ import (
 // (Unser, Aldroubi & Eden 1991; scipy ni_splines.c get_filter_poles, order 3).
 const splinePole = -0.267949192431122706472553658494127633
 
-// prefilterLine replaces the n samples c[0], c[s], …, c[(n-1)s] by their cubic B-spline
-// coefficients under the mirror boundary condition, exactly as scipy's apply_filter does for
-// mode 'constant' (which uses the mirror initialisation): gain, causal pass, anticausal pass.
-func prefilterLine(c []float64, off, stride, n int) {
+// prefilterLine replaces the samples of line c by their cubic B-spline coefficients under
+// the mirror boundary condition, exactly as scipy's apply_filter does for mode 'constant'
+// (which uses the mirror initialisation): gain, causal pass, anticausal pass. zn1 is
+// z^(len(c)−1).
+func prefilterLine(c []float64, zn1 float64) {
+	n := len(c)
 	if n < 2 {
 		return
 	}
 	const z = splinePole
 	const gain = (1 - z) * (1 - 1/z)
-	at := func(i int) int { return off + i*stride }
-	for i := 0; i < n; i++ {
-		c[at(i)] *= gain
+	for i := range c {
+		c[i] *= gain
 	}
 	// Causal initialisation for the mirror boundary (scipy _init_causal_mirror).
-	zn1 := math.Pow(z, float64(n-1))
 	zi := z
-	c0 := c[at(0)] + zn1*c[at(n-1)]
+	c0 := c[0] + zn1*c[n-1]
 	for i := 1; i < n-1; i++ {
-		c0 += zi * (c[at(i)] + zn1*c[at(n-1-i)])
+		c0 += zi * (c[i] + zn1*c[n-1-i])
 		zi *= z
 	}
-	c[at(0)] = c0 / (1 - zn1*zn1)
+	c[0] = c0 / (1 - zn1*zn1)
 	for i := 1; i < n; i++ {
-		c[at(i)] += z * c[at(i-1)]
+		c[i] += z * c[i-1]
 	}
 	// Anticausal initialisation (scipy _init_anticausal_mirror).
-	c[at(n-1)] = (z*c[at(n-2)] + c[at(n-1)]) * z / (z*z - 1)
+	c[n-1] = (z*c[n-2] + c[n-1]) * z / (z*z - 1)
 	for i := n - 2; i >= 0; i-- {
-		c[at(i)] = z * (c[at(i+1)] - c[at(i)])
+		c[i] = z * (c[i+1] - c[i])
 	}
 }
 
 // splinePrefilter turns the m×m row-major image a into cubic B-spline coefficients in place:
-// first along axis 0 (columns), then along axis 1 (rows), as scipy.ndimage.spline_filter does.
-func splinePrefilter(a []float64, m int) {
+// first along axis 0 (columns), then along axis 1 (rows), as scipy.ndimage.spline_filter
+// does. buf needs room for m values.
+func splinePrefilter(a []float64, m int, buf []float64) {
+	zn1 := math.Pow(splinePole, float64(m-1))
+	col := buf[:m]
 	for j := 0; j < m; j++ {
-		prefilterLine(a, j, m, m)
+		for i := range col {
+			col[i] = a[i*m+j]
+		}
+		prefilterLine(col, zn1)
+		for i, x := range col {
+			a[i*m+j] = x
+		}
 	}
 	for i := 0; i < m; i++ {
-		prefilterLine(a, i*m, 1, m)
+		prefilterLine(a[i*m:(i+1)*m], zn1)
 	}
 }
 
@@ -261,7 +270,7 @@ func RotateSAC(a []float64, m int, deg float64) []float64 {
 		pix[i] = int32(i)
 	}
 	coef := append([]float64(nil), a...)
-	splinePrefilter(coef, m)
+	splinePrefilter(coef, m, make([]float64, m))
 	out := make([]float64, m*m)
 	newRotation(m, deg, splineCubic, pix).apply(out, coef)
 	return out

@@ -220,21 +220,29 @@ func (w *sacWork) compute(dst, rm []float64, mode SACMode) bool {
 		sumSq += x * x * w.v[i]
 	}
 	fftErr := fftRelErr * sumSq
+	// SAC(−Δ) = SAC(Δ) exactly (the formula is symmetric in the two series), so only the
+	// lags up to the centre are computed and mirrored.
 	m := 2*n - 1
-	for i := 0; i < m; i++ {
-		for j := 0; j < m; j++ {
-			k := i*m + j
-			kr := (m-1-i)*m + (m - 1 - j) // the opposite lag −Δ
+	for k := 0; k <= m*m/2; k++ {
+		i, j := k/m, k%m
+		{
+			kr := m*m - 1 - k // the opposite lag −Δ
 			nb := w.cnt[k]
 			s1, s2 := w.s1[k], w.s1[kr]
 			s11, s22 := w.s11[k], w.s11[kr]
 			nb2 := nb * nb
 			den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
 			s12 := w.s12[k]
-			if den > 0 && nb*den < fftErr*fftSafety {
+			switch {
+			case mode == SACReference && den > 0 && nb*den < fftErr*fftSafety:
+				// Corner sums are exact enough; only S12 needs the direct sum.
 				s12 = w.directS12(i-(n-1), j-(n-1))
+			case mode == SACNaNAware && !(nb*den >= fftErr*fftSafety):
+				// All six sums came from FFTs: redo the lag directly.
+				s12, s1, s2, s11, s22, nb = w.directSums(i-(n-1), j-(n-1))
 			}
 			dst[k] = pearsonFromSums(s12, s1, s2, s11, s22, nb)
+			dst[kr] = dst[k]
 		}
 	}
 	return true
@@ -247,6 +255,24 @@ const fftRelErr = 1e-14
 // fftSafety is how far above the FFT's error a lag's nb·std1·std2 must be (1e8: relative
 // error of the correlation below 1e-8) for the FFT's S12 to be used.
 const fftSafety = 1e8
+
+// directSums returns the six NaN-aware sums of one lag, summed directly.
+func (w *sacWork) directSums(dr, dc int) (s12, s1, s2, s11, s22, nb float64) {
+	n := w.n
+	for a := max(0, -dr); a < n-max(0, dr); a++ {
+		for b := max(0, -dc); b < n-max(0, dc); b++ {
+			p, q := a*n+b, (a+dr)*n+b+dc
+			x, y, vx, vy := w.r[p], w.r[q], w.v[p], w.v[q]
+			s12 += x * y
+			s1 += x * vy
+			s2 += vx * y
+			s11 += x * x * vy
+			s22 += vx * y * y
+			nb += vx * vy
+		}
+	}
+	return
+}
 
 // directS12 returns Σ r[p]·r[p+Δ] over the pairs inside the map (empty bins are zeros in
 // w.r in both modes, so this is S12 for either mode).

@@ -1,0 +1,142 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// ParticipationRatio returns PR = (Σλ)²/Σλ² of the eigenvalues λ of the covariance of x,
+// samples×dims row-major (spec §5.7; skdim lPCA 'participation_ratio'). It needs no
+// eigen-decomposition: Σλ = tr C and Σλ² = ‖C‖²_F, and C may be replaced by the Gram
+// matrix of the centred samples when there are fewer samples than dimensions (same nonzero
+// spectrum). PR is 1 for rank-one data and d for isotropic data in d dimensions. It returns
+// an error when there are fewer than two samples or the data have no variance.
+func ParticipationRatio(x []float64, samples, dims int) (float64, error) {
+	if len(x) != samples*dims {
+		panic(fmt.Sprintf("analysis: ParticipationRatio: %d values for %d×%d", len(x), samples, dims))
+	}
+	if samples < 2 || dims < 1 {
+		return math.NaN(), fmt.Errorf("analysis: participation ratio needs ≥ 2 samples and ≥ 1 dimension, got %d×%d", samples, dims)
+	}
+	xc := make([]float64, len(x))
+	for j := 0; j < dims; j++ {
+		var mean float64
+		for i := 0; i < samples; i++ {
+			mean += x[i*dims+j]
+		}
+		mean /= float64(samples)
+		for i := 0; i < samples; i++ {
+			xc[i*dims+j] = x[i*dims+j] - mean
+		}
+	}
+	// C ∝ XᵀX (dims×dims) or G = XXᵀ (samples×samples), whichever is smaller; the common
+	// scale 1/(samples−1) cancels in the ratio.
+	a := blas64.General{Rows: samples, Cols: dims, Stride: dims, Data: xc}
+	k := min(samples, dims)
+	c := blas64.Symmetric{Uplo: blas.Upper, N: k, Stride: k, Data: make([]float64, k*k)}
+	if dims <= samples {
+		blas64.Syrk(blas.Trans, 1, a, 0, c)
+	} else {
+		blas64.Syrk(blas.NoTrans, 1, a, 0, c)
+	}
+	var tr, fro float64
+	for i := 0; i < k; i++ {
+		tr += c.Data[i*k+i]
+		fro += c.Data[i*k+i] * c.Data[i*k+i]
+		for j := i + 1; j < k; j++ {
+			fro += 2 * c.Data[i*k+j] * c.Data[i*k+j]
+		}
+	}
+	if !(fro > 0) {
+		return math.NaN(), fmt.Errorf("analysis: participation ratio of data with no variance is undefined")
+	}
+	return tr * tr / fro, nil
+}
+
+// ParticipationRatio32 is ParticipationRatio for float32 activations (samples×units).
+func ParticipationRatio32(x []float32, samples, dims int) (float64, error) {
+	if len(x) != samples*dims {
+		panic(fmt.Sprintf("analysis: ParticipationRatio32: %d values for %d×%d", len(x), samples, dims))
+	}
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return ParticipationRatio(y, samples, dims)
+}
+
+// RateMapSmoothingSigma is the Gaussian smoothing, in bins, applied to rate maps before
+// their participation ratio [spec §5.7; NFL analyze.py].
+const RateMapSmoothingSigma = 2.0
+
+// RateMapParticipationRatio returns the participation ratio of units rate maps of n×n bins
+// (unit-major, NaN = empty), each smoothed with a Gaussian of sigma bins (NaN-aware, empty
+// bins filled from neighbours; use RateMapSmoothingSigma for NFL's 2). Bins are the samples
+// and units the dimensions, as for activations; bins still empty after smoothing are left out.
+func RateMapParticipationRatio(maps []float64, units, n int, sigma float64) (float64, error) {
+	nn := n * n
+	if len(maps) != units*nn {
+		panic(fmt.Sprintf("analysis: RateMapParticipationRatio: %d values for %d maps of %d×%d", len(maps), units, n, n))
+	}
+	sm := make([]float64, len(maps))
+	for u := 0; u < units; u++ {
+		Smooth(sm[u*nn:(u+1)*nn], maps[u*nn:(u+1)*nn], n, sigma, false)
+	}
+	var rows []float64
+	samples := 0
+	for b := 0; b < nn; b++ {
+		ok := true
+		for u := 0; u < units; u++ {
+			if v := sm[u*nn+b]; v != v {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for u := 0; u < units; u++ {
+			rows = append(rows, sm[u*nn+b])
+		}
+		samples++
+	}
+	return ParticipationRatio(rows, samples, units)
+}
+
+// Decoder turns network outputs (rows×width, row-major) into positions (rows×2, m) in dst;
+// the encode package's codes provide them (Code.Decode).
+type Decoder func(dst, out []float32)
+
+// DecodingError returns the mean and median Euclidean distance, in metres, between the
+// positions decode gives for the outputs out (rows×width) and the true positions pos
+// (rows×2) [spec §4.3 step 2: NFL's pos_decoding_err, reported in cm = 100×].
+func DecodingError(decode Decoder, out []float32, width int, pos []float32) (mean, median float64) {
+	if width < 1 || len(out)%width != 0 || len(pos) != len(out)/width*2 {
+		panic(fmt.Sprintf("analysis: DecodingError: %d outputs of width %d for %d positions", len(out), width, len(pos)/2))
+	}
+	rows := len(pos) / 2
+	if rows == 0 {
+		return math.NaN(), math.NaN()
+	}
+	dec := make([]float32, 2*rows)
+	decode(dec, out)
+	d := make([]float64, rows)
+	var sum float64
+	for i := range d {
+		dx := float64(dec[2*i]) - float64(pos[2*i])
+		dy := float64(dec[2*i+1]) - float64(pos[2*i+1])
+		d[i] = math.Hypot(dx, dy)
+		sum += d[i]
+	}
+	mean = sum / float64(rows)
+	sortFloat64s(d)
+	if rows%2 == 1 {
+		median = d[rows/2]
+	} else {
+		median = (d[rows/2-1] + d[rows/2]) / 2
+	}
+	return mean, median
+}

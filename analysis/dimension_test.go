@@ -1,0 +1,87 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestParticipationRatioClosedForms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	// Isotropic Gaussian in d dimensions: PR → d; with s samples the sample covariance's
+	// PR is d·(1 − O(d/s)), so allow 5 % for s = 20,000, d = 8.
+	const isoTol = 0.05
+	for _, d := range []int{1, 3, 8} {
+		const s = 20000
+		x := make([]float64, s*d)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		pr, err := ParticipationRatio(x, s, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(pr-float64(d))/float64(d) > isoTol {
+			t.Errorf("isotropic d=%d: PR %.3f", d, pr)
+		}
+	}
+	// Rank one: every sample a multiple of one direction: PR = 1 exactly (to rounding), in
+	// both the covariance (samples ≥ dims) and the Gram (samples < dims) branch.
+	const rankOneTol = 1e-9
+	for _, shape := range [][2]int{{500, 6}, {5, 40}} {
+		s, d := shape[0], shape[1]
+		dir := make([]float64, d)
+		for j := range dir {
+			dir[j] = rng.NormFloat64()
+		}
+		x := make([]float64, s*d)
+		for i := 0; i < s; i++ {
+			a := rng.NormFloat64()
+			for j := 0; j < d; j++ {
+				x[i*d+j] = a * dir[j]
+			}
+		}
+		pr, err := ParticipationRatio(x, s, d)
+		if err != nil || math.Abs(pr-1) > rankOneTol {
+			t.Errorf("rank one %d×%d: PR %v, %v", s, d, pr, err)
+		}
+	}
+	// Two independent directions with variances 1 and 4: PR = (1+4)²/(1+16) = 25/17.
+	const s = 50000
+	x := make([]float64, s*2)
+	for i := 0; i < s; i++ {
+		x[2*i], x[2*i+1] = rng.NormFloat64(), 2*rng.NormFloat64()
+	}
+	if pr, _ := ParticipationRatio(x, s, 2); math.Abs(pr-25.0/17) > 0.02 {
+		t.Errorf("variances 1 and 4: PR %.4f, want %.4f", pr, 25.0/17)
+	}
+	if _, err := ParticipationRatio(make([]float64, 6), 3, 2); err == nil {
+		t.Error("no variance: no error")
+	}
+}
+
+func TestRateMapParticipationRatio(t *testing.T) {
+	// Units that are all scaled copies of one map are rank one: PR = 1.
+	const n, units = 16, 5
+	base := hexLattice(n, 6, 0.1, 0, 0)
+	maps := make([]float64, 0, units*n*n)
+	for u := 0; u < units; u++ {
+		for _, v := range base {
+			maps = append(maps, float64(u+1)*v)
+		}
+	}
+	pr, err := RateMapParticipationRatio(maps, units, n, RateMapSmoothingSigma)
+	if err != nil || math.Abs(pr-1) > 1e-9 {
+		t.Errorf("scaled copies: PR %v, %v; want 1", pr, err)
+	}
+}
+
+func TestDecodingError(t *testing.T) {
+	// An identity "decoder" on 2-wide outputs offset by (0.03, 0.04) m is 5 cm off everywhere.
+	pos := []float32{0, 0, 1, 1, -0.5, 0.2}
+	out := []float32{0.03, 0.04, 1.03, 1.04, -0.47, 0.24}
+	mean, median := DecodingError(func(dst, o []float32) { copy(dst, o) }, out, 2, pos)
+	if math.Abs(mean-0.05) > 1e-6 || math.Abs(median-0.05) > 1e-6 {
+		t.Errorf("mean %v median %v, want 0.05", mean, median)
+	}
+}

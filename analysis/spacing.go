@@ -1,0 +1,134 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Periodicity is a grid's period (spacing) and orientation measured on a rate map's
+// autocorrelation [spec §5.6; NFL scores.py calculate_grid_cell_periodicity_and_orientation].
+type Periodicity struct {
+	Period    float64 // mean distance of the six nearest autocorrelation peaks, bins
+	PeriodStd float64 // their standard deviation (NFL's period_err), bins
+	// Orientation is the lattice axis angle in degrees in [0, 60): the circular mean of the
+	// six peak angles modulo 60°, angles measured as atan2(Δy, Δx) = atan2(column offset,
+	// row offset) like NFL's.
+	Orientation float64
+	Angles      [6]float64    // the six peaks' angles, degrees in (−180, 180]
+	Peaks       [6][2]float64 // the six peaks' (row, column) offsets from the centre, bins
+	Reason      string        // why the fields are NaN; empty when defined
+}
+
+// PeriodicitySettings configures MeasurePeriodicity. A nil *PeriodicitySettings means
+// the defaults.
+type PeriodicitySettings struct {
+	// Subpixel refines each peak with a parabola through it and its two neighbours per axis
+	// (default false: NFL's integer-bin peaks).
+	Subpixel bool
+}
+
+// MeasurePeriodicity measures the period and orientation of the n×n rate map rm with NFL's
+// recipe [spec §5.6]: NaN → 0; the unnormalised full 2-D autocorrelation (not the SAC);
+// local maxima as skimage.feature.peak_local_max finds them with its defaults (3×3
+// neighbourhood, 1-bin border excluded, above the image minimum); offsets from index
+// shape//2; sorted by distance; the closest (the centre) dropped and the next six kept.
+func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity {
+	if len(rm) != n*n {
+		panic("analysis: MeasurePeriodicity: len(rm) != n*n")
+	}
+	var set PeriodicitySettings
+	if s != nil {
+		set = *s
+	}
+	nan := math.NaN()
+	bad := func(reason string) Periodicity {
+		p := Periodicity{Period: nan, PeriodStd: nan, Orientation: nan, Reason: reason}
+		for i := range p.Angles {
+			p.Angles[i] = nan
+			p.Peaks[i] = [2]float64{nan, nan}
+		}
+		return p
+	}
+	if n < 3 {
+		return bad(fmt.Sprintf("map of %d×%d bins is too small for six autocorrelation peaks", n, n))
+	}
+	r := make([]float64, n*n)
+	for i, x := range rm {
+		if x == x {
+			r[i] = x
+		}
+	}
+	m := 2*n - 1
+	ac := make([]float64, m*m)
+	cp := newCorrPlan(n, 2)
+	cp.forward(0, r)
+	cp.correlate(ac, 0, 0)
+
+	lo := math.Inf(1)
+	for _, x := range ac {
+		lo = math.Min(lo, x)
+	}
+	type peak struct{ di, dj, d float64 }
+	var peaks []peak
+	c := m / 2
+	for i := 1; i < m-1; i++ {
+		for j := 1; j < m-1; j++ {
+			v := ac[i*m+j]
+			if !(v > lo) {
+				continue
+			}
+			isMax := true
+			for a := -1; a <= 1 && isMax; a++ {
+				for b := -1; b <= 1; b++ {
+					if ac[(i+a)*m+j+b] > v {
+						isMax = false
+						break
+					}
+				}
+			}
+			if !isMax {
+				continue
+			}
+			di, dj := float64(i-c), float64(j-c)
+			if set.Subpixel {
+				di += parabolaOffset(ac[(i-1)*m+j], v, ac[(i+1)*m+j])
+				dj += parabolaOffset(ac[i*m+j-1], v, ac[i*m+j+1])
+			}
+			peaks = append(peaks, peak{di, dj, math.Hypot(di, dj)})
+		}
+	}
+	if len(peaks) < 7 {
+		return bad(fmt.Sprintf("only %d autocorrelation peaks, need the centre and six neighbours", len(peaks)))
+	}
+	sort.SliceStable(peaks, func(a, b int) bool { return peaks[a].d < peaks[b].d })
+	var p Periodicity
+	var sum, sumSq, cs, sn float64
+	for k, q := range peaks[1:7] {
+		sum += q.d
+		sumSq += q.d * q.d
+		ang := math.Atan2(q.dj, q.di)
+		p.Angles[k] = ang * 180 / math.Pi
+		p.Peaks[k] = [2]float64{q.di, q.dj}
+		cs += math.Cos(6 * ang)
+		sn += math.Sin(6 * ang)
+	}
+	p.Period = sum / 6
+	p.PeriodStd = math.Sqrt(math.Max(sumSq/6-p.Period*p.Period, 0))
+	o := math.Atan2(sn, cs) / 6 * 180 / math.Pi
+	if o < 0 {
+		o += 60
+	}
+	p.Orientation = o
+	return p
+}
+
+// parabolaOffset returns the offset in (−0.5, 0.5) of the vertex of the parabola through
+// (−1, a), (0, b), (1, c), or 0 when they do not make a maximum.
+func parabolaOffset(a, b, c float64) float64 {
+	den := a - 2*b + c
+	if !(den < 0) {
+		return 0
+	}
+	return math.Max(-0.5, math.Min(0.5, 0.5*(a-c)/den))
+}

@@ -1,0 +1,61 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Acceptance tolerances for synthetic lattices (issue 4).
+const (
+	spacingRelTol  = 0.05 // relative
+	orientationTol = 3.0  // degrees
+)
+
+func angleDiff60(a, b float64) float64 {
+	d := math.Mod(math.Abs(a-b), 60)
+	return math.Min(d, 60-d)
+}
+
+func TestPeriodicitySyntheticLattices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	const n = 44
+	for trial := 0; trial < 12; trial++ {
+		spacing := 7 + 8*rng.Float64()
+		orient := 60 * rng.Float64()
+		rm := hexLattice(n, spacing, orient*math.Pi/180, 10*rng.Float64(), 10*rng.Float64())
+		for _, sub := range []bool{false, true} {
+			p := MeasurePeriodicity(rm, n, &PeriodicitySettings{Subpixel: sub})
+			if p.Reason != "" {
+				t.Fatalf("spacing %.2f: %s", spacing, p.Reason)
+			}
+			if math.Abs(p.Period-spacing)/spacing > spacingRelTol {
+				t.Errorf("subpixel=%v: period %.3f, lattice %.3f", sub, p.Period, spacing)
+			}
+			if d := angleDiff60(p.Orientation, orient); d > orientationTol {
+				t.Errorf("subpixel=%v spacing %.2f: orientation %.2f°, lattice %.2f°", sub, spacing, p.Orientation, orient)
+			}
+		}
+	}
+	if p := MeasurePeriodicity(make([]float64, 4), 2, nil); p.Reason == "" || !math.IsNaN(p.Period) {
+		t.Errorf("2×2 map: %+v, want NaN with a reason", p)
+	}
+}
+
+func TestDominantWavenumber(t *testing.T) {
+	const n = 44
+	for _, c := range []struct{ spacing, orient float64 }{{9, 10}, {13, 37}, {17.5, 55}} {
+		rm := hexLattice(n, c.spacing, c.orient*math.Pi/180, 2, 3)
+		pk := DominantWavenumber(rm, n, 0)
+		if math.Abs(pk.Spacing-c.spacing)/c.spacing > spacingRelTol {
+			t.Errorf("spacing %.2f: spectrum gives %.3f (K %.4f)", c.spacing, pk.Spacing, pk.K)
+		}
+		// Wave vectors lie at orient + 30° + k·60°.
+		if d := angleDiff60(pk.Angle, c.orient+30); d > orientationTol {
+			t.Errorf("orientation %.1f: wave vector at %.2f°", c.orient, pk.Angle)
+		}
+	}
+	if pk := DominantWavenumber(make([]float64, 16), 4, 0); pk.Reason == "" {
+		t.Error("constant map: no reason")
+	}
+}
