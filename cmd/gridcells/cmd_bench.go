@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/train"
+)
+
+// benchOptions are the flags of "gridcells bench train".
+type benchOptions struct {
+	Ng, Np, Batch, Seq, Steps int
+	Cell                      string
+	Seed                      uint64
+}
+
+// AddFlags defines the flags with the benchmark shape of DESIGN.md ("Compute"): Np 512,
+// B 200, T 20.
+func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.Ng, "ng", 1024, "recurrent units `Ng`")
+	fs.IntVar(&o.Np, "np", 512, "place cells `Np` (DoS code)")
+	fs.IntVar(&o.Batch, "batch", 200, "trajectories per step `B`")
+	fs.IntVar(&o.Seq, "seq", 20, "steps per trajectory `T`")
+	fs.IntVar(&o.Steps, "steps", 10, "timed repetitions of each measurement `S` (after one warm-up)")
+	fs.StringVar(&o.Cell, "cell", "RNN", "recurrent `cell`: RNN, LSTM, GRU, UGRNN or SRNN")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`")
+}
+
+func init() {
+	register(&Command{
+		Name:  "bench",
+		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN]",
+		Short: "time training steps (median ms per step, JSON)",
+		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
+cross-entropy) with the given sizes and prints one JSON object to stdout with the median
+milliseconds of:
+
+  step_ms             forward + backward pass + Adam update, batch generated beforehand
+  batch_ms            generating one batch: B trajectories of T steps and their codes
+  step_with_batch_ms  a batch generated, then a step on it, one after the other
+  pipelined_step_ms   a step of the training loop, whose producer goroutine generates
+                      the next batch while the step runs
+
+Compare with /work/shared/bench/torch_rnn_step.py (PyTorch) run in the same shell.`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o benchOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				// "bench train --ng N": flag parsing stopped at "train"; parse the rest.
+				if len(args) == 0 || args[0] != "train" {
+					return usagef("want a benchmark name: train")
+				}
+				if err := fs.Parse(args[1:]); err != nil {
+					return UsageError{err}
+				}
+				return runBenchTrain(ctx, &o, fs.Args(), os.Stdout)
+			}
+		},
+	})
+}
+
+func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if o.Steps < 1 {
+		return usagef("--steps %d: want ≥ 1", o.Steps)
+	}
+	cfg, err := config.Preset(config.PresetNFL2022)
+	if err != nil {
+		return err
+	}
+	cfg.Seed = o.Seed
+	sets := []string{
+		"model.ng=" + strconv.Itoa(o.Ng), "encoding.np=" + strconv.Itoa(o.Np),
+		"trajectory.batch_size=" + strconv.Itoa(o.Batch), "trajectory.sequence_length=" + strconv.Itoa(o.Seq),
+		"model.rnn_type=" + o.Cell,
+	}
+	if err := config.ApplySets(&cfg, sets); err != nil {
+		return UsageError{err}
+	}
+	if err := cfg.Validate(); err != nil {
+		return UsageError{fmt.Errorf("invalid benchmark:\n%w", indent(err))}
+	}
+	res, err := train.Bench(cfg, o.Steps, train.Options{})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Ng    int    `json:"ng"`
+		Np    int    `json:"np"`
+		Batch int    `json:"batch"`
+		Seq   int    `json:"seq"`
+		Cell  string `json:"cell"`
+		train.BenchResult
+	}{o.Ng, o.Np, o.Batch, o.Seq, cfg.Model.RNNType, res}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", b)
+	return err
+}

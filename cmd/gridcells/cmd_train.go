@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/train"
+)
+
+// trainOptions are the flags of "gridcells train".
+type trainOptions struct {
+	cf     configFlags
+	Out    string
+	Resume string
+	Quiet  bool
+}
+
+// AddFlags defines the command's flags; the default preset is quick.
+func (o *trainOptions) AddFlags(fs *flag.FlagSet) {
+	o.cf.Preset = config.PresetQuick
+	o.cf.Register(fs)
+	fs.StringVar(&o.Out, "out", "", "run `directory` to create (required unless --resume)")
+	fs.StringVar(&o.Resume, "resume", "", "continue the interrupted run in `directory` with its saved config")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr (default false)")
+}
+
+func init() {
+	register(&Command{
+		Name:  "train",
+		Usage: "[--preset P] [--config F] [--set k=v ...] --out DIR | --resume DIR [--quiet]",
+		Short: "train one network and write its run directory",
+		Long: `Train trains one path-integrating network (spec §3–§4) on fresh random-walk batches,
+evaluates it the NFL way at the end (spec §4.3: one batch of eval.sequence_length steps,
+rate maps, grid scores) and writes the run directory:
+
+  config.json            resolved config, gridcells and Go versions, backend
+  metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time
+  checkpoint/latest.npz  weights, optimizer and RNG state (every training.checkpoint_every steps)
+  checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
+  eval/activations.npy   grid-layer activations of the evaluation batch, (B*T)×Ng float32
+  eval/positions.npy     their positions, (B*T)×2 float32
+  ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others
+  scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
+  summary.json           loss, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
+                         has_possible_grid_cells (spec §5.6), steps, wall time, steps/s
+
+Ctrl-C saves a checkpoint and exits with status 130; "gridcells train --resume DIR" then
+continues the run and reaches the same final weights as an uninterrupted run. A finished
+run is never overwritten. Progress goes to stderr about once a second on a terminal,
+at each evaluation otherwise.`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o trainOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				return runTrain(ctx, &o, args, os.Stdout, os.Stderr)
+			}
+		},
+	})
+}
+
+// runTrain starts or resumes a run. Invalid input returns a UsageError before anything is
+// written; the summary goes to stdout and progress to logw.
+func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw io.Writer) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	var p *trainProgress
+	opt := train.Options{Version: version}
+	if !o.Quiet {
+		p = &trainProgress{w: logw, tty: isTerminal(logw), start: time.Now()}
+		opt.Progress = p
+	}
+	var sum *train.Summary
+	var err error
+	if o.Resume != "" {
+		if o.Out != "" || o.cf.File != "" || len(o.cf.Sets) > 0 || o.cf.presetSet {
+			return usagef("--resume takes the config from the run directory; do not combine it with --out, --preset, --config or --set")
+		}
+		if _, err := train.LoadConfig(o.Resume); err != nil {
+			return usagef("--resume %s: %v", o.Resume, err)
+		}
+		sum, err = train.Resume(ctx, o.Resume, opt)
+	} else {
+		if o.Out == "" {
+			return usagef("--out DIR is required (or --resume DIR)")
+		}
+		cfg, cerr := o.cf.Resolve()
+		if cerr != nil {
+			return cerr
+		}
+		if _, berr := train.NewBackend(cfg.Training.Device); berr != nil {
+			return UsageError{berr}
+		}
+		sum, err = train.Train(ctx, o.Out, cfg, opt)
+	}
+	if errors.Is(err, train.ErrRunExists) || errors.Is(err, train.ErrFinished) {
+		// Nothing was written: the directory's run is left as it was.
+		return usagef("%v", err)
+	}
+	if p != nil {
+		p.finish()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "steps %d in %.0f s (%.1f steps/s, %s)\nloss %.4f, decoding error %.2f cm\nmax score60 (%s, %d bins) %.3f; units above 0.3/0.8/1.2: %.0f%% / %.0f%% / %.0f%%\nhas possible grid cells: %v\n",
+		sum.Steps, float64(sum.WallSeconds), float64(sum.StepsPerSecond), sum.Backend,
+		float64(sum.Loss), float64(sum.DecodingErrorCM),
+		sum.ScoreMethod, sum.NBins, float64(sum.MaxScore60),
+		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
+		sum.HasPossibleGridCells)
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// trainProgress prints the loop's progress: on a terminal one self-overwriting line about
+// once a second; otherwise one line per evaluation.
+type trainProgress struct {
+	w       io.Writer
+	tty     bool
+	start   time.Time
+	last    time.Time
+	lastEv  *train.EvalPoint
+	partial bool // a \r line is on the terminal
+}
+
+func (p *trainProgress) Step(s train.Status) {
+	if s.Eval != nil {
+		e := *s.Eval
+		p.lastEv = &e
+	}
+	now := time.Now()
+	if p.tty {
+		if now.Sub(p.last) < time.Second && s.Step != s.Total {
+			return
+		}
+	} else if s.Eval == nil {
+		return
+	}
+	p.last = now
+	eta := "?"
+	if r := s.StepsPerSecond; r > 0 && !math.IsNaN(r) {
+		eta = (time.Duration(float64(s.Total-s.Step)/r) * time.Second).Round(time.Second).String()
+	}
+	line := fmt.Sprintf("step %d/%d  %.1f steps/s  ETA %s  loss %.4f", s.Step, s.Total, s.StepsPerSecond, eta, s.Loss)
+	if p.lastEv != nil {
+		line += fmt.Sprintf("  eval loss %.4f  decoding error %.1f cm", p.lastEv.Loss, p.lastEv.DecodingErrorCM)
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+		p.partial = true
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+func (p *trainProgress) Stage(what string) {
+	p.finish()
+	fmt.Fprintf(p.w, "%s…\n", what)
+}
+
+// finish ends a pending terminal line.
+func (p *trainProgress) finish() {
+	if p.partial {
+		fmt.Fprintln(p.w)
+		p.partial = false
+	}
+}

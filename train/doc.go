@@ -1,0 +1,46 @@
+// Package train runs the training loop of a path-integrating network (spec §4) and writes
+// its run directory (DESIGN.md, "Run directory").
+//
+// # The loop
+//
+// Every gradient step draws a fresh batch of B trajectories of T steps (package sim), encodes
+// the start and target positions with the run's code (package encode), runs the model's
+// forward and backward pass (package nn) and applies the optimizer (package optim). A
+// producer goroutine generates the next batch while the current step runs, so batch
+// generation overlaps with the step (DESIGN.md, "Compute"). Every training.eval_every steps
+// the network is evaluated on a fresh batch (loss and decoding error in cm, spec §2.3) and a
+// line is appended to metrics.jsonl; every training.checkpoint_every steps, and at the end,
+// the state is checkpointed.
+//
+// # Determinism and resume
+//
+// All randomness derives from the config's seed through separate PCG streams: the
+// trajectory generator, the model's initial weights and dropout masks, the evaluation
+// batches (one stateless stream per evaluated step) and the post-training evaluation. A
+// checkpoint holds the weights, the optimizer state, the step counter and the state of every
+// stateful random source — for the trajectory generator the state that produces the next
+// batch the loop has not consumed yet, not the state of the producer, which is one batch
+// ahead. Resume restores them, drops metrics lines written after the checkpoint, and
+// continues; the final weights are bit-identical to those of an uninterrupted run with the
+// same seed and backend. Cancelling the context saves a checkpoint at the current step and
+// returns the context's error.
+//
+// # Run directory
+//
+//	config.json            the resolved config with the gridcells and Go versions and the backend
+//	metrics.jsonl          one JSON object per evaluated step (MetricsLine)
+//	checkpoint/latest.npz  weights (keys = nn parameter names), optimizer state ("optim.*"),
+//	                       step, RNG states and counters ("state.*")
+//	checkpoint/final.npz   the final weights only, keys = nn parameter names
+//	eval/activations.npy   grid-layer activations of the post-training batch, (B·T)×Ng float32
+//	eval/positions.npy     their positions, (B·T)×2 float32
+//	ratemaps.npy           rate maps at eval.nbins[0], units×n×n float32 (NaN = empty bin)
+//	ratemaps_N.npy         rate maps at the other resolutions
+//	scores.csv, scores_N.csv  grid scores per analysed unit
+//	summary.json           headline numbers (Summary)
+//
+// Every file is written atomically (internal/safefile), so a run directory is either
+// complete or resumable. Evaluate recomputes the post-training part from a finished run.
+//
+// Library code never prints: progress goes through the Progress interface.
+package train

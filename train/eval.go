@@ -1,0 +1,287 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/internal/safefile"
+	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/sim"
+)
+
+// Score thresholds whose unit fractions the summary reports (spec §5.6: NFL plots 0.3, 0.8
+// and 1.2, strict ">").
+var summaryThresholds = []float64{0.3, 0.8, 1.2}
+
+// Summary is summary.json: the run's headline numbers.
+type Summary struct {
+	Steps          int    `json:"steps"`
+	WallSeconds    Number `json:"wall_s"`      // training time, summed over sessions
+	StepsPerSecond Number `json:"steps_per_s"` // steps / wall_s
+	Backend        string `json:"backend"`
+
+	// Post-training evaluation (spec §4.3): one fresh batch of eval.sequence_length steps.
+	EvalBatch       int    `json:"eval_batch_size"`
+	EvalSequence    int    `json:"eval_sequence_length"`
+	Loss            Number `json:"loss"`
+	DecodingErrorCM Number `json:"decoding_error_cm"`
+
+	// Grid scores of the first scorer (eval.nbins[0]).
+	ScoreMethod   string             `json:"score_method"`
+	NBins         int                `json:"nbins"`
+	UnitsScored   int                `json:"units_scored"`
+	MaxScore60    Number             `json:"max_score60"`
+	FracAbove     map[string]float64 `json:"frac_units_score60_above"` // threshold → fraction of scored units with score60 > threshold
+	GridThreshold float64            `json:"grid_threshold"`
+	DecodeCM      float64            `json:"decode_threshold_cm"`
+	// HasPossibleGridCells is NFL's network-level rule (spec §5.6): decoding error below
+	// eval.decode_threshold_cm and max score60 above eval.grid_threshold.
+	HasPossibleGridCells bool `json:"has_possible_grid_cells"`
+	// MaxScore60ByNBins is the max score60 of every scorer, keyed by nbins.
+	MaxScore60ByNBins map[string]Number `json:"max_score60_by_nbins"`
+}
+
+// Evaluate recomputes the post-training evaluation of the finished (or fully trained) run in
+// dir from checkpoint/final.npz and writes eval/, the rate maps, the scores and
+// summary.json again. The training figures of the summary come from checkpoint/latest.npz.
+func Evaluate(ctx context.Context, dir string, opt Options) (*Summary, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRun(dir, cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, finalFile)
+	m, err := npyio.ReadNPZ(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("train: %s: %w (no %s: the run has not finished training)", dir, ErrNoRun, finalFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := r.loadWeights(m, path); err != nil {
+		return nil, err
+	}
+	// The training figures (steps, time) live in the latest checkpoint's state.
+	if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
+		return nil, err
+	}
+	if err := r.loadWeights(m, path); err != nil {
+		return nil, err
+	}
+	return r.evaluate(ctx)
+}
+
+// evaluate runs spec §4.3 on the model in r and writes eval/, rate maps, scores and the
+// summary.
+func (r *run) evaluate(ctx context.Context) (*Summary, error) {
+	cfg := r.cfg
+	if r.opt.Progress != nil {
+		r.opt.Progress.Stage("evaluating")
+	}
+	B := cfg.Eval.BatchSize
+	if B == 0 {
+		B = cfg.Trajectory.BatchSize
+	}
+	T := cfg.Eval.SequenceLength
+	gen, err := sim.New(r.simP, rand.NewPCG(cfg.Seed, streamFinalEval))
+	if err != nil {
+		return nil, err
+	}
+	sb := sim.NewBatch(B, T)
+	gen.Next(sb)
+	np := r.code.Np()
+	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
+	fillBatch(r.code, sb, &nb)
+	loss := r.model.Loss(nb)
+	out, g := r.model.Forward(nb, nil, nil)
+	decErr := r.code.DecodingError(out, sb.Pos)
+	ng := r.ncfg.Ng
+
+	if err := os.MkdirAll(filepath.Join(r.dir, evalDir), 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	// Rows are time-major (t·B + b), the layout of every batch here; NFL flattens batch-major,
+	// which only reorders rows.
+	if err := npyio.WriteFile(filepath.Join(r.dir, evalDir, "activations.npy"), npyio.NewFloat32(g, T*B, ng)); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := npyio.WriteFile(filepath.Join(r.dir, evalDir, "positions.npy"), npyio.NewFloat32(sb.Pos, T*B, 2)); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+
+	if r.opt.Progress != nil {
+		r.opt.Progress.Stage("scoring")
+	}
+	method, err := analysis.ParseMethod(cfg.Eval.ScoreMethod)
+	if err != nil {
+		return nil, err
+	}
+	sum := &Summary{
+		Steps:             r.step,
+		WallSeconds:       Number(r.elapsed.Seconds()),
+		StepsPerSecond:    Number(float64(r.step) / r.elapsed.Seconds()),
+		Backend:           r.b.Name(),
+		EvalBatch:         B,
+		EvalSequence:      T,
+		Loss:              Number(loss),
+		DecodingErrorCM:   Number(decErr),
+		ScoreMethod:       string(method),
+		GridThreshold:     cfg.Eval.GridThreshold,
+		DecodeCM:          cfg.Eval.DecodeThreshold,
+		MaxScore60ByNBins: map[string]Number{},
+	}
+	for i, n := range cfg.Eval.NBins {
+		units := analysedUnits(ng, cfg.Eval.NUnits, rand.New(rand.NewPCG(cfg.Seed, streamUnits+uint64(i))))
+		maps := RateMaps(g, sb.Pos, ng, units, n, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight)
+		sc, err := analysis.NewScorer(n, &analysis.Settings{Method: method})
+		if err != nil {
+			return nil, err
+		}
+		scores, err := sc.ScoreAll(ctx, maps, 0)
+		if err != nil {
+			return nil, err
+		}
+		suffix := ""
+		if i > 0 {
+			suffix = "_" + strconv.Itoa(n)
+		}
+		m32 := make([]float32, len(maps))
+		for j, v := range maps {
+			m32[j] = float32(v)
+		}
+		if err := npyio.WriteFile(filepath.Join(r.dir, "ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := writeScores(filepath.Join(r.dir, "scores"+suffix+".csv"), units, scores); err != nil {
+			return nil, err
+		}
+		mx := math.Inf(-1)
+		for _, s := range scores {
+			if !math.IsNaN(s.Score60) {
+				mx = max(mx, s.Score60)
+			}
+		}
+		sum.MaxScore60ByNBins[strconv.Itoa(n)] = Number(mx)
+		if i == 0 {
+			sum.NBins = n
+			sum.UnitsScored = len(units)
+			sum.MaxScore60 = Number(mx)
+			sum.FracAbove = map[string]float64{}
+			for _, th := range summaryThresholds {
+				c := 0
+				for _, s := range scores {
+					if s.Score60 > th {
+						c++
+					}
+				}
+				sum.FracAbove[strconv.FormatFloat(th, 'g', -1, 64)] = float64(c) / float64(len(units))
+			}
+			sum.HasPossibleGridCells = decErr < cfg.Eval.DecodeThreshold && mx > cfg.Eval.GridThreshold
+		}
+	}
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := safefile.WriteFile(filepath.Join(r.dir, summaryFile), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// analysedUnits returns the units a scorer analyses (spec §4.3 step 4): all of them when
+// ng ≤ n, otherwise n drawn uniformly without replacement, in increasing order.
+func analysedUnits(ng, n int, rng *rand.Rand) []int {
+	if n <= 0 || ng <= n {
+		u := make([]int, ng)
+		for i := range u {
+			u[i] = i
+		}
+		return u
+	}
+	u := rng.Perm(ng)[:n]
+	slices.Sort(u)
+	return u
+}
+
+// RateMaps returns the rate maps of the given units (spec §5.1, DM/NFL calculate_ratemap):
+// the mean activation over nbins × nbins equal square bins spanning the box [−w/2, w/2] ×
+// [−h/2, h/2]. Points outside the box are dropped, a point on the upper edge goes in the
+// last bin, empty bins are NaN, and the first index is the x-bin (scipy
+// binned_statistic_2d order). act is n×ng (row i is the activations at pos[2i:2i+2]); the
+// result holds len(units) maps of nbins·nbins values back to back.
+func RateMaps(act, pos []float32, ng int, units []int, nbins int, w, h float64) []float64 {
+	n := len(pos) / 2
+	if len(pos) != 2*n || len(act) != n*ng {
+		panic(fmt.Sprintf("train: RateMaps: %d activations and %d positions for %d units", len(act), len(pos), ng))
+	}
+	bin := func(x, size float64) int {
+		lo, hi := -size/2, size/2
+		if x < lo || x > hi {
+			return -1
+		}
+		if x == hi {
+			return nbins - 1
+		}
+		return min(int((x-lo)/(hi-lo)*float64(nbins)), nbins-1)
+	}
+	cells := nbins * nbins
+	count := make([]float64, cells)
+	idx := make([]int, n)
+	for i := range n {
+		bx, by := bin(float64(pos[2*i]), w), bin(float64(pos[2*i+1]), h)
+		if bx < 0 || by < 0 {
+			idx[i] = -1
+			continue
+		}
+		idx[i] = bx*nbins + by
+		count[idx[i]]++
+	}
+	maps := make([]float64, len(units)*cells)
+	for i, k := range idx {
+		if k < 0 {
+			continue
+		}
+		row := act[i*ng : (i+1)*ng]
+		for j, u := range units {
+			maps[j*cells+k] += float64(row[u])
+		}
+	}
+	for j := range units {
+		m := maps[j*cells : (j+1)*cells]
+		for k := range m {
+			if count[k] == 0 {
+				m[k] = math.NaN()
+			} else {
+				m[k] /= count[k]
+			}
+		}
+	}
+	return maps
+}
+
+// writeScores writes one CSV row per analysed unit.
+func writeScores(path string, units []int, scores []analysis.GridScore) error {
+	var b bytes.Buffer
+	b.WriteString("unit,score60,score90,ring60,ring90,outer60,outer90,meandiff60,minmax60\n")
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for i, s := range scores {
+		fmt.Fprintf(&b, "%d,%s,%s,%d,%d,%s,%s,%s,%s\n", units[i], f(s.Score60), f(s.Score90), s.Ring60, s.Ring90,
+			f(s.Outer60), f(s.Outer90), f(s.MeanDiff60), f(s.MinMax60))
+	}
+	return safefile.WriteFile(path, b.Bytes())
+}

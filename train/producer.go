@@ -1,0 +1,75 @@
+package train
+
+import (
+	"sync"
+
+	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/sim"
+)
+
+// item is one generated batch with the generator state right after it was drawn: the state
+// that produces the batch after it. A checkpoint taken once this batch is consumed stores
+// stateAfter, never the producer's current state, which is already a batch further on.
+type item struct {
+	sb         *sim.Batch
+	nb         nn.Batch
+	stateAfter []byte
+}
+
+// producer generates batches on its own goroutine, one ahead of the consumer: two buffers
+// circulate, one being trained on and one being filled.
+type producer struct {
+	ready chan *item
+	free  chan *item
+	quit  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+func startProducer(gen *sim.Generator, code encode.Code, B, T int) *producer {
+	const buffers = 2
+	p := &producer{ready: make(chan *item, buffers), free: make(chan *item, buffers), quit: make(chan struct{})}
+	np := code.Np()
+	for range buffers {
+		p.free <- &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T,
+			InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			var it *item
+			select {
+			case it = <-p.free:
+			case <-p.quit:
+				return
+			}
+			gen.Next(it.sb)
+			fillBatch(code, it.sb, &it.nb)
+			st, err := gen.MarshalBinary()
+			if err != nil {
+				panic("train: marshalling the trajectory generator: " + err.Error())
+			}
+			it.stateAfter = st
+			select {
+			case p.ready <- it:
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// next returns the next batch in generation order.
+func (p *producer) next() *item { return <-p.ready }
+
+// release hands a consumed batch back for refilling.
+func (p *producer) release(it *item) { p.free <- it }
+
+// stop ends the goroutine and waits for it.
+func (p *producer) stop() {
+	p.once.Do(func() { close(p.quit) })
+	p.wg.Wait()
+}

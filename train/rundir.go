@@ -1,0 +1,187 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/safefile"
+)
+
+// File names inside a run directory (DESIGN.md, "Run directory").
+const (
+	configFile    = "config.json"
+	metricsFile   = "metrics.jsonl"
+	checkpointDir = "checkpoint"
+	latestFile    = "checkpoint/latest.npz"
+	finalFile     = "checkpoint/final.npz"
+	evalDir       = "eval"
+	summaryFile   = "summary.json"
+)
+
+// RunInfo is config.json: the resolved config and what produced the run.
+type RunInfo struct {
+	GridcellsVersion string          `json:"gridcells_version"`
+	GoVersion        string          `json:"go_version"`
+	Backend          string          `json:"backend"`
+	Config           json.RawMessage `json:"config"`
+}
+
+func writeConfig(dir string, cfg config.Config, backend, version string) error {
+	cj, err := cfg.JSON()
+	if err != nil {
+		return err
+	}
+	info := RunInfo{GridcellsVersion: version, GoVersion: runtime.Version(), Backend: backend, Config: cj}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return safefile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'))
+}
+
+// LoadConfig returns the config saved in the run directory dir.
+func LoadConfig(dir string) (config.Config, error) {
+	cfg, _, err := loadRunInfo(dir)
+	return cfg, err
+}
+
+func loadRunInfo(dir string) (config.Config, RunInfo, error) {
+	path := filepath.Join(dir, configFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: %w (no %s)", dir, ErrNoRun, configFile)
+	}
+	if err != nil {
+		return config.Config{}, RunInfo{}, fmt.Errorf("train: %w", err)
+	}
+	var info RunInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: %w", path, err)
+	}
+	if len(info.Config) == 0 {
+		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: no \"config\" object", path)
+	}
+	cfg, err := config.Parse(info.Config, path, "")
+	if err != nil {
+		return config.Config{}, RunInfo{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, RunInfo{}, err
+	}
+	return cfg, info, nil
+}
+
+// Number is a float64 that encodes NaN and ±Inf as JSON null (a diverged run's loss, a
+// run without scorable units), which encoding/json would refuse.
+type Number float64
+
+// MarshalJSON writes n, or null when it is not finite.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON reads a number, or NaN for null.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Number(math.NaN())
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("train: bad number %s", b)
+	}
+	*n = Number(f)
+	return nil
+}
+
+// MetricsLine is one line of metrics.jsonl, written at every evaluated step.
+type MetricsLine struct {
+	Step            int    `json:"step"`
+	Loss            Number `json:"loss"`              // mean training loss since the previous line
+	EvalLoss        Number `json:"eval_loss"`         // loss on a fresh batch, no dropout
+	DecodingErrorCM Number `json:"decoding_error_cm"` // on the same batch (spec §2.3)
+	StepsPerSecond  Number `json:"steps_per_s"`       // since the previous line (or the session's start)
+	WallSeconds     Number `json:"wall_s"`            // training time so far, over all sessions
+	Time            string `json:"time"`              // UTC, RFC 3339
+}
+
+// ReadMetrics returns the lines of a run's metrics.jsonl. A torn last line (a run killed
+// while writing it) is ignored.
+func ReadMetrics(dir string) ([]MetricsLine, error) {
+	data, err := os.ReadFile(filepath.Join(dir, metricsFile))
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var lines []MetricsLine
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		var m MetricsLine
+		if len(bytes.TrimSpace(l)) == 0 || json.Unmarshal(l, &m) != nil {
+			continue
+		}
+		lines = append(lines, m)
+	}
+	return lines, nil
+}
+
+// truncateMetrics rewrites metrics.jsonl keeping the complete lines of steps ≤ step: the
+// lines written after the checkpoint a run resumes from are written again by the resumed
+// run.
+func truncateMetrics(dir string, step int) error {
+	path := filepath.Join(dir, metricsFile)
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("train: %w", err)
+	}
+	var keep bytes.Buffer
+	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
+		var m MetricsLine
+		if len(l) == 0 || l[len(l)-1] != '\n' || json.Unmarshal(l, &m) != nil || m.Step > step {
+			continue
+		}
+		keep.Write(l)
+	}
+	return safefile.WriteFile(path, keep.Bytes())
+}
+
+// metricsWriter appends lines to metrics.jsonl, one write call per line.
+type metricsWriter struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func openMetrics(dir string) (*metricsWriter, error) {
+	f, err := os.OpenFile(filepath.Join(dir, metricsFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return &metricsWriter{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+func (m *metricsWriter) write(line MetricsLine) error {
+	b, err := json.Marshal(line)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if _, err := m.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("train: writing %s: %w", metricsFile, err)
+	}
+	return nil
+}
+
+func (m *metricsWriter) Close() error { return m.f.Close() }
+
+var _ io.Closer = (*metricsWriter)(nil)

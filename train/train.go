@@ -1,0 +1,376 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/internal/sgemm"
+	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/optim"
+	"github.com/gridcells/gridcells/sim"
+)
+
+// PCG streams of the run's random sources: each consumer of the seed gets its own stream,
+// so that changing how one of them draws leaves the others' draws unchanged. (The code's
+// centres use encode.StreamCentres.)
+const (
+	streamTrajectory = 0x7472616a6563 // "trajec": training batches
+	streamModel      = 0x6d6f64656c   // "model": initial weights, then dropout masks
+	streamEval       = 0x6576616c     // "eval": the batch of each evaluated step
+	streamFinalEval  = 0x6e666c       // "nfl": the post-training batch (spec §4.3)
+	streamUnits      = 0x756e697473   // "units": units analysed per scorer
+)
+
+// Errors returned when a run directory is in the wrong state for the request.
+var (
+	// ErrRunExists: Train was given a directory that already holds a run.
+	ErrRunExists = errors.New("the directory already holds a run (resume it, or choose another directory)")
+	// ErrFinished: the run in the directory has finished; it is never overwritten.
+	ErrFinished = errors.New("the run in the directory has finished")
+	// ErrNoRun: the directory holds no run to resume or evaluate.
+	ErrNoRun = errors.New("the directory holds no run")
+)
+
+// Progress receives the loop's progress. Calls come from the training goroutine and must
+// return quickly; an implementation throttles its own output.
+type Progress interface {
+	// Step is called after every gradient step.
+	Step(s Status)
+	// Stage is called when the run enters a phase other than training steps, e.g.
+	// "evaluating" or "scoring".
+	Stage(what string)
+}
+
+// Status describes the run after one gradient step.
+type Status struct {
+	Step, Total    int
+	Loss           float64       // training loss of this step (data term plus weight decay)
+	StepsPerSecond float64       // moving average over the recent steps of this session
+	Elapsed        time.Duration // training time so far, summed over resumed sessions
+	Eval           *EvalPoint    // set when the network was evaluated at this step
+}
+
+// EvalPoint is one evaluation on a fresh batch.
+type EvalPoint struct {
+	Loss            float64
+	DecodingErrorCM float64 // mean distance between decoded and true position, cm (spec §2.3)
+}
+
+// Options are the run's settings that are not part of its config.
+type Options struct {
+	// Backend runs the model; nil means NewBackend(cfg.Training.Device).
+	Backend compute.Backend
+	// Progress receives progress; nil means none.
+	Progress Progress
+	// Version is the gridcells version recorded in config.json.
+	Version string
+}
+
+// NewBackend returns the compute backend for a training.device value. "auto" and "cpu"
+// give the float32 CPU backend with the project's SGEMM (internal/sgemm); "cuda" is not
+// available in this build.
+func NewBackend(device string) (compute.Backend, error) {
+	switch device {
+	case "", "auto", "cpu":
+		return cpu.New(&cpu.Settings{Sgemm: sgemm.Sgemm}), nil
+	default:
+		return nil, &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %q is not available in this build; allowed: auto, cpu", config.ErrBadValue, device)}
+	}
+}
+
+// run is one training run in memory.
+type run struct {
+	dir   string
+	cfg   config.Config
+	opt   Options
+	b     compute.Backend
+	code  encode.Code
+	simP  sim.Params
+	ncfg  nn.Config
+	gen   *sim.Generator
+	msrc  *rand.PCG // the model's source: initial weights, then dropout masks
+	model *nn.Model
+	optim *optim.Optimizer
+
+	step      int
+	elapsed   time.Duration // training time of earlier sessions
+	lossSum   float64       // training losses since the last metrics line
+	lossCount int
+	genState  []byte // trajectory generator state that produces the next unconsumed batch
+}
+
+// newRun builds every part of a run from its config, seeded as a fresh run.
+func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &run{dir: dir, cfg: cfg, opt: opt, b: opt.Backend}
+	if r.b == nil {
+		b, err := NewBackend(cfg.Training.Device)
+		if err != nil {
+			return nil, err
+		}
+		r.b = b
+	}
+	var err error
+	if r.code, err = encode.ForRun(cfg); err != nil {
+		return nil, err
+	}
+	if r.simP, err = sim.FromConfig(cfg.Trajectory); err != nil {
+		return nil, err
+	}
+	if r.gen, err = sim.New(r.simP, rand.NewPCG(cfg.Seed, streamTrajectory)); err != nil {
+		return nil, err
+	}
+	if r.ncfg, err = nn.FromConfig(&cfg); err != nil {
+		return nil, err
+	}
+	r.msrc = rand.NewPCG(cfg.Seed, streamModel)
+	if r.model, err = nn.New(r.b, r.ncfg, rand.New(r.msrc)); err != nil {
+		return nil, err
+	}
+	s, err := optim.FromConfig(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r.optim, err = optim.New(r.b, r.model.Params(), s); err != nil {
+		return nil, err
+	}
+	if r.genState, err = r.gen.MarshalBinary(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Train starts a new run of cfg in dir (created if needed) and runs it to the end: training,
+// checkpoints, and the post-training evaluation. dir must not hold a run already. When ctx
+// is cancelled, Train saves a checkpoint and returns ctx's error; Resume continues.
+func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Summary, error) {
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
+			return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
+		}
+		return nil, fmt.Errorf("train: %s: %w", dir, ErrRunExists)
+	}
+	r, err := newRun(dir, cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := writeConfig(dir, cfg, r.b.Name(), opt.Version); err != nil {
+		return nil, err
+	}
+	if err := truncateMetrics(dir, 0); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// Resume continues the run in dir from its latest checkpoint (from the start when it was
+// stopped before its first checkpoint) with the config saved in dir. Metrics lines written
+// after that checkpoint are dropped. The final weights are bit-identical to those of an
+// uninterrupted run on the same backend.
+func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
+		return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
+	}
+	r, err := newRun(dir, cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, latestFile)); err == nil {
+		if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
+			return nil, err
+		}
+	}
+	if err := truncateMetrics(dir, r.step); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// execute runs the remaining steps, the final checkpoint and the evaluation.
+func (r *run) execute(ctx context.Context) (*Summary, error) {
+	if err := r.loop(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.saveFinal(); err != nil {
+		return nil, err
+	}
+	return r.evaluate(ctx)
+}
+
+// evalEvery and checkpointEvery resolve the "0 = end of each epoch" convention.
+func (r *run) evalEvery() int {
+	if n := r.cfg.Training.EvalEvery; n > 0 {
+		return n
+	}
+	return r.cfg.Training.StepsPerEpoch
+}
+
+func (r *run) checkpointEvery() int {
+	if n := r.cfg.Training.CheckpointEvery; n > 0 {
+		return n
+	}
+	return r.cfg.Training.StepsPerEpoch
+}
+
+// loop runs gradient steps until the configured total, checkpointing on the way. On
+// cancellation it checkpoints the current step and returns ctx's error.
+func (r *run) loop(ctx context.Context) error {
+	total := r.cfg.TotalSteps()
+	if r.step >= total {
+		return nil
+	}
+	B, T := r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength
+	prod := startProducer(r.gen, r.code, B, T)
+	defer prod.stop()
+
+	metrics, err := openMetrics(r.dir)
+	if err != nil {
+		return err
+	}
+	defer metrics.Close()
+
+	ev := newEvaluator(r, B, T)
+	session := time.Now()
+	lastLine, lastLineStep := session, r.step
+	var rate rateMeter
+	for r.step < total {
+		if ctx.Err() != nil {
+			r.elapsed += time.Since(session)
+			if err := r.checkpoint(); err != nil {
+				return err
+			}
+			return ctx.Err()
+		}
+		it := prod.next()
+		t0 := time.Now()
+		loss := r.model.Step(it.nb)
+		r.optim.Step()
+		r.genState = it.stateAfter
+		prod.release(it)
+		r.step++
+		r.lossSum += loss
+		r.lossCount++
+		now := time.Now()
+		rate.add(now.Sub(t0), now)
+
+		st := Status{Step: r.step, Total: total, Loss: loss, StepsPerSecond: rate.perSecond(),
+			Elapsed: r.elapsed + now.Sub(session)}
+		if r.step%r.evalEvery() == 0 || r.step == total {
+			p := ev.at(r.step)
+			st.Eval = &p
+			line := MetricsLine{
+				Step:            r.step,
+				Loss:            Number(r.lossSum / float64(r.lossCount)),
+				EvalLoss:        Number(p.Loss),
+				DecodingErrorCM: Number(p.DecodingErrorCM),
+				StepsPerSecond:  Number(float64(r.step-lastLineStep) / now.Sub(lastLine).Seconds()),
+				WallSeconds:     Number(st.Elapsed.Seconds()),
+				Time:            now.UTC().Format(time.RFC3339),
+			}
+			if err := metrics.write(line); err != nil {
+				return err
+			}
+			r.lossSum, r.lossCount = 0, 0
+			lastLine, lastLineStep = time.Now(), r.step
+		}
+		if r.opt.Progress != nil {
+			r.opt.Progress.Step(st)
+		}
+		if r.step%r.checkpointEvery() == 0 && r.step < total {
+			// Elapsed is saved as of this step; the session clock keeps running.
+			saved := r.elapsed
+			r.elapsed += time.Since(session)
+			err := r.checkpoint()
+			r.elapsed = saved
+			if err != nil {
+				return err
+			}
+		}
+	}
+	r.elapsed += time.Since(session)
+	return nil
+}
+
+// rateMeter is an exponential moving average of the step rate, for progress display.
+type rateMeter struct {
+	last time.Time
+	ema  float64 // seconds per step
+}
+
+func (m *rateMeter) add(_ time.Duration, now time.Time) {
+	if !m.last.IsZero() {
+		d := now.Sub(m.last).Seconds()
+		if m.ema == 0 {
+			m.ema = d
+		} else {
+			m.ema += 0.05 * (d - m.ema)
+		}
+	}
+	m.last = now
+}
+
+func (m *rateMeter) perSecond() float64 {
+	if m.ema == 0 {
+		return math.NaN()
+	}
+	return 1 / m.ema
+}
+
+// evaluator computes EvalPoints on fresh batches of the training shape. The batch of step s
+// comes from its own stateless PCG stream, so evaluations do not disturb the training
+// stream and need no state in the checkpoint.
+type evaluator struct {
+	r   *run
+	sb  *sim.Batch
+	nb  nn.Batch
+	out []float32
+}
+
+func newEvaluator(r *run, B, T int) *evaluator {
+	np := r.code.Np()
+	return &evaluator{r: r, sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T,
+		InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+}
+
+func (e *evaluator) at(step int) EvalPoint {
+	g, err := sim.New(e.r.simP, rand.NewPCG(e.r.cfg.Seed^uint64(step)*0x9e3779b97f4a7c15, streamEval))
+	if err != nil {
+		panic("train: " + err.Error()) // the params were validated when the run was built
+	}
+	g.Next(e.sb)
+	fillBatch(e.r.code, e.sb, &e.nb)
+	loss := e.r.model.Loss(e.nb)
+	e.out, _ = e.r.model.Forward(e.nb, e.out, nil)
+	return EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
+}
+
+// fillBatch encodes a batch of trajectories into the model's inputs: the velocity inputs are
+// shared, the initial code and the targets are the code of InitPos and Pos (spec §1–§2).
+func fillBatch(code encode.Code, sb *sim.Batch, nb *nn.Batch) {
+	nb.B, nb.T = sb.B, sb.T
+	nb.Vel = sb.Vel
+	code.Encode(nb.InitCode, sb.InitPos)
+	code.Encode(nb.Targets, sb.Pos)
+}

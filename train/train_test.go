@@ -1,0 +1,230 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/npyio"
+)
+
+// smallConfig is a run that trains in well under a second: a DoS RNN with recurrent dropout
+// (so that the dropout stream is part of the state a resume must restore).
+func smallConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg, err := config.Preset(config.PresetQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seed = 7
+	if err := config.ApplySets(&cfg, []string{
+		"model.ng=24", "encoding.np=32", "trajectory.batch_size=8", "trajectory.sequence_length=6",
+		"training.n_epochs=3", "training.n_grad_steps_per_epoch=20", "training.eval_every=10",
+		"training.checkpoint_every=7", "model.recurrent_dropout=0.1", "eval.nbins=20",
+		"eval.sequence_length=10", "eval.batch_size=20",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// cancelAt cancels a context when the loop reports step k.
+type cancelAt struct {
+	k      int
+	cancel context.CancelFunc
+	stages []string
+	last   int
+}
+
+func (c *cancelAt) Step(s Status) {
+	c.last = s.Step
+	if s.Step == c.k {
+		c.cancel()
+	}
+}
+func (c *cancelAt) Stage(what string) { c.stages = append(c.stages, what) }
+
+func readWeights(t *testing.T, path string) map[string]*npyio.Array {
+	t.Helper()
+	m, err := npyio.ReadNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// sameWeights fails unless the two weight files hold bit-identical float32 arrays.
+func sameWeights(t *testing.T, a, b string) {
+	t.Helper()
+	ma, mb := readWeights(t, a), readWeights(t, b)
+	if len(ma) != len(mb) || len(ma) == 0 {
+		t.Fatalf("%s has %d entries, %s has %d", a, len(ma), b, len(mb))
+	}
+	for k, x := range ma {
+		y, ok := mb[k]
+		if !ok || !slices.Equal(x.Shape, y.Shape) || !slices.Equal(x.F32, y.F32) {
+			t.Fatalf("entry %q differs between %s and %s", k, a, b)
+		}
+	}
+}
+
+func TestResumeBitIdentical(t *testing.T) {
+	cfg := smallConfig(t)
+	ref := t.TempDir()
+	if _, err := Train(context.Background(), ref, cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Interrupted at step 17 (between checkpoints at 14 and 21, after the evaluation at 10),
+	// then resumed twice: once more interrupted at 33, then to the end.
+	dir := t.TempDir()
+	for i, k := range []int{17, 33} {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := &cancelAt{k: k, cancel: cancel}
+		var err error
+		if i == 0 {
+			_, err = Train(ctx, dir, cfg, Options{Progress: p})
+		} else {
+			_, err = Resume(ctx, dir, Options{Progress: p})
+		}
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d: err = %v, want context.Canceled", i, err)
+		}
+		if p.last != k {
+			t.Fatalf("run %d stopped after step %d, want %d", i, p.last, k)
+		}
+		if _, err := os.Stat(filepath.Join(dir, finalFile)); err == nil {
+			t.Fatal("an interrupted run wrote final weights")
+		}
+	}
+	sum, err := Resume(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Steps != cfg.TotalSteps() {
+		t.Fatalf("summary steps = %d, want %d", sum.Steps, cfg.TotalSteps())
+	}
+	sameWeights(t, filepath.Join(ref, finalFile), filepath.Join(dir, finalFile))
+	// The whole checkpoint (optimizer moments, RNG states) agrees too, except wall time.
+	la, lb := readWeights(t, filepath.Join(ref, latestFile)), readWeights(t, filepath.Join(dir, latestFile))
+	for k, x := range la {
+		if k == keyElapsed {
+			continue
+		}
+		y := lb[k]
+		if y == nil || !slices.Equal(x.F32, y.F32) || !slices.Equal(x.I64, y.I64) || !slices.Equal(x.F64, y.F64) {
+			t.Errorf("checkpoint entry %q differs after resume", k)
+		}
+	}
+
+	// Metrics: the same steps in the same order, and the same evaluation numbers (the
+	// evaluation batches are a function of the step; the loss means span the interruption).
+	ma, err := ReadMetrics(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ma) != len(mb) || len(ma) != cfg.TotalSteps()/cfg.Training.EvalEvery {
+		t.Fatalf("metrics lines: %d uninterrupted, %d resumed, want %d", len(ma), len(mb), cfg.TotalSteps()/cfg.Training.EvalEvery)
+	}
+	for i := range ma {
+		if ma[i].Step != mb[i].Step || ma[i].Loss != mb[i].Loss || ma[i].EvalLoss != mb[i].EvalLoss || ma[i].DecodingErrorCM != mb[i].DecodingErrorCM {
+			t.Errorf("metrics line %d: %+v uninterrupted, %+v resumed", i, ma[i], mb[i])
+		}
+	}
+}
+
+// A metrics line written after the last checkpoint (a run killed between the two) is
+// dropped on resume and written again.
+func TestResumeDropsLaterMetrics(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &cancelAt{k: 17, cancel: cancel}
+	if _, err := Train(ctx, dir, cfg, Options{Progress: p}); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	// Pretend the run was killed at 17 after the checkpoint of 14: lines for 20 and a torn one.
+	f, err := os.OpenFile(filepath.Join(dir, metricsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step":20,"loss":1}` + "\n" + `{"step":30,"lo`)
+	f.Close()
+	if err := truncateMetrics(dir, 14); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m[0].Step != 10 {
+		t.Fatalf("after truncation to step 14: %+v, want only step 10", m)
+	}
+}
+
+func TestTrainRefusesExistingRun(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), dir, cfg, Options{}); !errors.Is(err, ErrFinished) {
+		t.Fatalf("second Train: err = %v, want ErrFinished", err)
+	}
+	if _, err := Resume(context.Background(), dir, Options{}); !errors.Is(err, ErrFinished) {
+		t.Fatalf("Resume of a finished run: err = %v, want ErrFinished", err)
+	}
+	if _, err := Resume(context.Background(), t.TempDir(), Options{}); !errors.Is(err, ErrNoRun) {
+		t.Fatalf("Resume of an empty directory: err = %v, want ErrNoRun", err)
+	}
+	// The run directory of DESIGN.md.
+	for _, f := range []string{configFile, metricsFile, latestFile, finalFile, "eval/activations.npy",
+		"eval/positions.npy", "ratemaps.npy", "scores.csv", summaryFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	a, err := npyio.ReadFile(filepath.Join(dir, "eval/activations.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{20 * 10, 24}; !slices.Equal(a.Shape, want) {
+		t.Errorf("activations shape %v, want %v", a.Shape, want)
+	}
+	// Evaluate reproduces the summary of the run.
+	s1, err := os.ReadFile(filepath.Join(dir, summaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Evaluate(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := os.ReadFile(filepath.Join(dir, summaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s1) != string(s2) {
+		t.Errorf("Evaluate changed the summary:\n%s\n%s", s1, s2)
+	}
+	cfg2, err := LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j1, _ := cfg.JSON()
+	j2, _ := cfg2.JSON()
+	if string(j1) != string(j2) {
+		t.Errorf("LoadConfig does not round-trip:\n%s\n%s", j1, j2)
+	}
+}
