@@ -24,7 +24,7 @@ func newPlaceCode(t Tuning, np int, width, height float64, rng *rand.Rand) *plac
 
 func (c *placeCode) Np() int { return len(c.cx) }
 
-func (c *placeCode) Encode(dst, pos []float32) {
+func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	np := len(c.cx)
 	sE := c.tuning.Sigma
 	sI := 0.0
@@ -87,6 +87,7 @@ func (c *placeCode) Encode(dst, pos []float32) {
 			}
 		}
 	}
+	return dst
 }
 
 func softmax(v []float64) {

@@ -12,7 +12,7 @@ import (
 // row-major).
 type Encoder interface {
 	Np() int
-	Encode(dst, pos []float32)
+	Encode(dst, pos []float32) []float32
 }
 
 // SpectrumSettings configures ComputeSpectrum. A nil *SpectrumSettings means defaults.

@@ -117,7 +117,7 @@ func TestSpectrumTranslationInvariantCode(t *testing.T) {
 // across cells.
 type linearDoS struct{ *placeCode }
 
-func (c linearDoS) Encode(dst, pos []float32) {
+func (c linearDoS) Encode(dst, pos []float32) []float32 {
 	np := len(c.cx)
 	sE, sI := c.tuning.Sigma, c.tuning.SurroundSigma()
 	for p := 0; p < len(pos)/2; p++ {
@@ -127,6 +127,7 @@ func (c linearDoS) Encode(dst, pos []float32) {
 			dst[p*np+i] = float32(math.Exp(-d2/(2*sE*sE))/(2*math.Pi*sE*sE) - math.Exp(-d2/(2*sI*sI))/(2*math.Pi*sI*sI))
 		}
 	}
+	return dst
 }
 
 func TestSpectrumDeterministic(t *testing.T) {

@@ -1,0 +1,172 @@
+package theory
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gridcells/gridcells/analysis"
+)
+
+// Acceptance limits of issue 5 for the pattern-forming dynamics.
+const (
+	gridScoreMin  = 0.8  // min-max score60 (NFL) of a hexagonal map
+	periodRelTol  = 0.10 // measured lattice spacing vs the closed-form prediction
+	hexMajority   = 0.75 // fraction of ReLU maps that must be hexagonal
+	tanhScoreMax  = 0.5  // no tanh map may score like a grid
+	dynamicsSteps = 400
+)
+
+func dosSpectrum(t *testing.T, sigma float64, conv string) (*Spectrum, Tuning) {
+	t.Helper()
+	tu := Tuning{Kind: KindDoS, Sigma: sigma, Surround: 2, Convention: conv}
+	code := newPlaceCode(tu, 512, 2.2, 2.2, rand.New(rand.NewPCG(1, 2)))
+	spec, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 44})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, tu
+}
+
+// TestReLUDynamicsFormHexagons: SOR's single-map ReLU dynamics on a DoS covariance give
+// hexagonal maps (NFL min-max score60 > 0.8) whose spacing is the predicted 4π/(√3 k*)
+// (spec §8.3–§8.4). The default torus is HexDomainSize's; on larger tori (σ 0.12 in the
+// variance-ratio convention gets 75 points) some maps settle on a sheared lattice within
+// 1200 steps, so the acceptance check uses the NFL convention.
+func TestReLUDynamicsFormHexagons(t *testing.T) {
+	cases := []struct {
+		sigma float64
+		conv  string
+		steps int
+	}{{0.08, SigmaRatio, dynamicsSteps}, {0.12, SigmaRatio, 1200}}
+	if testing.Short() {
+		cases = cases[:1]
+	}
+	for _, c := range cases {
+		spec, tu := dosSpectrum(t, c.sigma, c.conv)
+		m, err := Simulate(context.Background(), spec, &DynamicsSettings{Maps: 4, Steps: c.steps}, rand.New(rand.NewPCG(7, 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := analysis.NewScorer(m.Size, &analysis.Settings{Method: analysis.MethodNFL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := HexSpacing(tu.PeakWavenumber())
+		hex := 0
+		for i := 0; i < m.N; i++ {
+			g := sc.Score(m.Map(i))
+			l := FourierLattice(m.Map(i), m.Size, m.BinX, m.BinY)
+			t.Logf("σ %g %s map %d (%d×%d): score60 %.2f, spacing %.3f m (predicted %.3f), angle error %.1f°", c.sigma, c.conv, i, m.Size, m.Size, g.Score60, l.Spacing, want, l.AngleError)
+			if g.Score60 > gridScoreMin && l.IsHexagonal() && math.Abs(l.Spacing/want-1) <= periodRelTol {
+				hex++
+			}
+		}
+		if float64(hex) < hexMajority*float64(m.N) {
+			t.Errorf("σ %g %s: %d of %d ReLU maps hexagonal with the predicted spacing, want ≥ %.0f %%", c.sigma, c.conv, hex, m.N, 100*hexMajority)
+		}
+	}
+}
+
+// TestTanhDynamicsNoHexagons: the odd nonlinearity preserves G → −G and gives stripes or
+// labyrinths, not hexagons (spec §8.3).
+func TestTanhDynamicsNoHexagons(t *testing.T) {
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	m, err := Simulate(context.Background(), spec, &DynamicsSettings{Maps: 4, Steps: dynamicsSteps, Activation: ActivationTanh}, rand.New(rand.NewPCG(7, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := analysis.NewScorer(m.Size, nil)
+	for i := 0; i < m.N; i++ {
+		g := sc.Score(m.Map(i))
+		l := FourierLattice(m.Map(i), m.Size, m.BinX, m.BinY)
+		if g.Score60 > tanhScoreMax || l.IsHexagonal() {
+			t.Errorf("tanh map %d: score60 %.2f, hexagonal %v; want no grid", i, g.Score60, l.IsHexagonal())
+		}
+	}
+}
+
+func TestSimulateDeterministic(t *testing.T) {
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	for _, set := range []DynamicsSettings{{Maps: 3, Steps: 20}, {Maps: 3, Steps: 20, Orthogonal: true}} {
+		a, err := Simulate(context.Background(), spec, &set, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := Simulate(context.Background(), spec, &set, rand.New(rand.NewPCG(1, 1)))
+		for i := range a.Data {
+			if a.Data[i] != b.Data[i] {
+				t.Fatalf("%+v: maps differ between runs with the same seed", set)
+			}
+		}
+	}
+}
+
+// TestOrthogonalDynamics: SOR's multi-map dynamics stay finite and the Sanger term keeps the
+// maps from collapsing onto one pattern; the first map's dominant wave vector lies on the
+// ring |k| ≈ k* of the spectrum.
+func TestOrthogonalDynamics(t *testing.T) {
+	const ringTol = 0.15
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	m, err := Simulate(context.Background(), spec, &DynamicsSettings{Maps: 4, Steps: 300, Orthogonal: true}, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := FourierLattice(m.Map(0), m.Size, m.BinX, m.BinY)
+	if k := math.Hypot(l.Waves[0][0], l.Waves[0][1]); math.Abs(k/spec.PeakK-1) > ringTol {
+		t.Errorf("map 0 dominant |k| = %.2f, spectrum peak %.2f", k, spec.PeakK)
+	}
+	// Pairwise correlations below 1: distinct maps.
+	for a := 0; a < m.N; a++ {
+		for b := a + 1; b < m.N; b++ {
+			if r := correlation(m.Map(a), m.Map(b)); r > 0.99 {
+				t.Errorf("maps %d and %d identical (r = %.3f)", a, b, r)
+			}
+		}
+	}
+}
+
+func correlation(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma += a[i]
+		mb += b[i]
+	}
+	ma /= float64(len(a))
+	mb /= float64(len(b))
+	var sab, saa, sbb float64
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+func TestHexDomainSize(t *testing.T) {
+	// A 66-point torus of 5-cm bins (3.3 m) holds a hexagonal lattice at k* = 8.01 rad/m
+	// (found with the explorer: angle error 1.9°), a 44-point one (the 2.2-m box) does not.
+	if e := hexFitError(8.01, 2*math.Pi/3.3, 2*math.Pi/3.3); e > hexFitAngle {
+		t.Errorf("3.3-m torus: angle error %.1f°, want ≤ %g", e, hexFitAngle)
+	}
+	if e := hexFitError(8.01, 2*math.Pi/2.2, 2*math.Pi/2.2); e <= hexFitAngle {
+		t.Errorf("2.2-m torus: angle error %.1f°, want > %g", e, hexFitAngle)
+	}
+	if n := HexDomainSize(0, 0.05, 0.05, 44, 132); n != 44 {
+		t.Errorf("HexDomainSize(k*=0) = %d, want 44", n)
+	}
+	n := HexDomainSize(8.01, 0.05, 0.05, 44, 132)
+	if n < 44 || !smooth(n) || hexFitError(8.01, 2*math.Pi/(float64(n)*0.05), 2*math.Pi/(float64(n)*0.05)) > hexFitAngle {
+		t.Errorf("HexDomainSize(8.01) = %d: not a fitting 11-smooth size", n)
+	}
+}
+
+func TestDynamicsSettingsErrors(t *testing.T) {
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	for _, set := range []DynamicsSettings{{Maps: -1}, {Rate: 2}, {Activation: "sigmoid"}, {Size: 4}, {Size: 10}} {
+		if _, err := Simulate(context.Background(), spec, &set, rand.New(rand.NewPCG(1, 1))); err == nil {
+			t.Errorf("Simulate(%+v): no error", set)
+		}
+	}
+}
