@@ -63,6 +63,7 @@ func (t *tensor[T]) row(i int) []T { return t.data[i*t.ld : i*t.ld+t.cols] }
 // Backend is the CPU implementation of compute.Backend for element type T (float32 or
 // float64). It is not safe for concurrent use by several goroutines on the same tensors.
 type Backend[T float] struct {
+	f32  bool // float32 elements: fast float32-accurate exponentials (expF32)
 	gemm func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 }
 
@@ -72,7 +73,7 @@ func New(s *Settings) *Backend[float32] {
 	if s != nil && s.Sgemm != nil {
 		g = s.Sgemm
 	}
-	return &Backend[float32]{gemm: g}
+	return &Backend[float32]{f32: true, gemm: g}
 }
 
 // New64 returns the float64 CPU backend, used by the finite-difference gradient checks.
@@ -449,7 +450,12 @@ func (b *Backend[T]) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, s
 		var s, sy, syz float64
 		for j, v := range zr {
 			d := float64(v - mx)
-			e := math.Exp(d)
+			var e float64
+			if b.f32 {
+				e = expF32(d)
+			} else {
+				e = math.Exp(d)
+			}
 			s += e
 			sy += float64(yr[j])
 			syz += float64(yr[j]) * d
