@@ -146,7 +146,10 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 	}
 	for i, n := range cfg.Eval.NBins {
 		units := analysedUnits(ng, cfg.Eval.NUnits, rand.New(rand.NewPCG(cfg.Seed, streamUnits+uint64(i))))
-		maps := RateMaps(g, sb.Pos, ng, units, n, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight)
+		maps, err := rateMaps(g, sb.Pos, ng, units, n, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight)
+		if err != nil {
+			return nil, err
+		}
 		sc, err := analysis.NewScorer(n, &analysis.Settings{Method: method})
 		if err != nil {
 			return nil, err
@@ -166,7 +169,7 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 		if err := npyio.WriteFile(filepath.Join(r.dir, "ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		if err := writeScores(filepath.Join(r.dir, "scores"+suffix+".csv"), units, scores); err != nil {
+		if err := writeScores(filepath.Join(r.dir, "scores"+suffix+".csv"), units, maps, n, scores); err != nil {
 			return nil, err
 		}
 		mx := math.Inf(-1)
@@ -218,70 +221,43 @@ func analysedUnits(ng, n int, rng *rand.Rand) []int {
 	return u
 }
 
-// RateMaps returns the rate maps of the given units (spec §5.1, DM/NFL calculate_ratemap):
-// the mean activation over nbins × nbins equal square bins spanning the box [−w/2, w/2] ×
-// [−h/2, h/2]. Points outside the box are dropped, a point on the upper edge goes in the
-// last bin, empty bins are NaN, and the first index is the x-bin (scipy
-// binned_statistic_2d order). act is n×ng (row i is the activations at pos[2i:2i+2]); the
-// result holds len(units) maps of nbins·nbins values back to back.
-func RateMaps(act, pos []float32, ng int, units []int, nbins int, w, h float64) []float64 {
-	n := len(pos) / 2
-	if len(pos) != 2*n || len(act) != n*ng {
-		panic(fmt.Sprintf("train: RateMaps: %d activations and %d positions for %d units", len(act), len(pos), ng))
+// rateMaps returns the rate maps of the given units (spec §5.1) on nbins × nbins bins over
+// the box [−w/2, w/2] × [−h/2, h/2]: len(units) maps back to back, NaN = empty bin. act is
+// rows×ng, row i the activations at pos[2i:2i+2].
+func rateMaps(act, pos []float32, ng int, units []int, nbins int, w, h float64) ([]float64, error) {
+	acc, err := analysis.NewRateMapAccumulator(ng, nbins, analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2})
+	if err != nil {
+		return nil, err
 	}
-	bin := func(x, size float64) int {
-		lo, hi := -size/2, size/2
-		if x < lo || x > hi {
-			return -1
-		}
-		if x == hi {
-			return nbins - 1
-		}
-		return min(int((x-lo)/(hi-lo)*float64(nbins)), nbins-1)
-	}
+	acc.Add(pos, act)
+	all := acc.Maps(nil)
 	cells := nbins * nbins
-	count := make([]float64, cells)
-	idx := make([]int, n)
-	for i := range n {
-		bx, by := bin(float64(pos[2*i]), w), bin(float64(pos[2*i+1]), h)
-		if bx < 0 || by < 0 {
-			idx[i] = -1
-			continue
-		}
-		idx[i] = bx*nbins + by
-		count[idx[i]]++
+	maps := make([]float64, 0, len(units)*cells)
+	for _, u := range units {
+		maps = append(maps, all[u*cells:(u+1)*cells]...)
 	}
-	maps := make([]float64, len(units)*cells)
-	for i, k := range idx {
-		if k < 0 {
-			continue
-		}
-		row := act[i*ng : (i+1)*ng]
-		for j, u := range units {
-			maps[j*cells+k] += float64(row[u])
-		}
-	}
-	for j := range units {
-		m := maps[j*cells : (j+1)*cells]
-		for k := range m {
-			if count[k] == 0 {
-				m[k] = math.NaN()
-			} else {
-				m[k] /= count[k]
-			}
-		}
-	}
-	return maps
+	return maps, nil
 }
 
-// writeScores writes one CSV row per analysed unit.
-func writeScores(path string, units []int, scores []analysis.GridScore) error {
+// periodicityThreshold is the score60 above which a unit's grid period and orientation are
+// measured (spec §4.3 step 5).
+const periodicityThreshold = 0.3
+
+// writeScores writes one CSV row per analysed unit: its grid scores and, for units with
+// score60 above periodicityThreshold, the grid period (bins) and orientation (degrees) of
+// spec §5.6; NaN for the others, as NFL leaves them unmeasured.
+func writeScores(path string, units []int, maps []float64, n int, scores []analysis.GridScore) error {
 	var b bytes.Buffer
-	b.WriteString("unit,score60,score90,ring60,ring90,outer60,outer90,meandiff60,minmax60\n")
+	b.WriteString("unit,score60,score90,ring60,ring90,outer60,outer90,meandiff60,minmax60,period_bins,period_std_bins,orientation_deg\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	cells := n * n
 	for i, s := range scores {
-		fmt.Fprintf(&b, "%d,%s,%s,%d,%d,%s,%s,%s,%s\n", units[i], f(s.Score60), f(s.Score90), s.Ring60, s.Ring90,
-			f(s.Outer60), f(s.Outer90), f(s.MeanDiff60), f(s.MinMax60))
+		per := analysis.Periodicity{Period: math.NaN(), PeriodStd: math.NaN(), Orientation: math.NaN()}
+		if s.Score60 > periodicityThreshold {
+			per = analysis.MeasurePeriodicity(maps[i*cells:(i+1)*cells], n, nil)
+		}
+		fmt.Fprintf(&b, "%d,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s\n", units[i], f(s.Score60), f(s.Score90), s.Ring60, s.Ring90,
+			f(s.Outer60), f(s.Outer90), f(s.MeanDiff60), f(s.MinMax60), f(per.Period), f(per.PeriodStd), f(per.Orientation))
 	}
 	return safefile.WriteFile(path, b.Bytes())
 }

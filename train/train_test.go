@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -226,5 +227,47 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	j2, _ := cfg2.JSON()
 	if string(j1) != string(j2) {
 		t.Errorf("LoadConfig does not round-trip:\n%s\n%s", j1, j2)
+	}
+}
+
+// rateMaps against bins counted by hand: 4×4 bins over [−1, 1]², two units.
+func TestRateMaps(t *testing.T) {
+	pos := []float32{
+		-0.9, -0.9, // bin (0, 0)
+		-0.6, -0.9, // bin (0, 0)
+		0.9, -0.9, // bin (3, 0): first index is x
+		1, 1, // upper edge: bin (3, 3)
+		1.2, 0, // outside: dropped
+	}
+	act := []float32{
+		1, 10,
+		3, 30,
+		5, 50,
+		7, 70,
+		100, 100,
+	}
+	maps, err := rateMaps(act, pos, 2, []int{1}, 4, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]float64{0*4 + 0: 20, 3*4 + 0: 50, 3*4 + 3: 70}
+	for k, v := range maps {
+		w, ok := want[k]
+		if !ok && v == v { // v == v: not NaN
+			t.Errorf("bin %d = %v, want NaN (empty)", k, v)
+		}
+		if ok && v != w {
+			t.Errorf("bin %d = %v, want %v", k, v, w)
+		}
+	}
+}
+
+func TestAnalysedUnits(t *testing.T) {
+	if u := analysedUnits(5, 8, nil); !slices.Equal(u, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("Ng ≤ n_units: %v, want every unit", u)
+	}
+	u := analysedUnits(100, 10, rand.New(rand.NewPCG(1, 2)))
+	if len(u) != 10 || !slices.IsSorted(u) || len(slices.Compact(slices.Clone(u))) != 10 || u[0] < 0 || u[9] >= 100 {
+		t.Errorf("10 of 100: %v, want 10 distinct sorted units", u)
 	}
 }

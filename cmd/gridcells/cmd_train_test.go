@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gridcells/gridcells/npyio"
+)
+
+// tinyRun are --set overrides for a run of a few seconds on 2 cores, checkpointing often.
+var tinyRun = []string{
+	"--set", "model.ng=32", "--set", "encoding.np=48", "--set", "trajectory.batch_size=16",
+	"--set", "trajectory.sequence_length=10", "--set", "training.n_epochs=1",
+	"--set", "training.n_grad_steps_per_epoch=1500", "--set", "training.eval_every=100",
+	"--set", "training.checkpoint_every=50", "--set", "model.recurrent_dropout=0.1",
+	"--set", "eval.nbins=20", "--set", "eval.sequence_length=10", "--set", "seed=3",
+}
+
+func TestTrainCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	var out, errw bytes.Buffer
+	for _, args := range [][]string{
+		{"train"},                                   // no --out
+		{"train", "--out", dir, "--set", "ng=0"},    // invalid config
+		{"train", "--resume", dir, "--set", "ng=8"}, // --resume with overrides
+		{"train", "--resume", filepath.Join(dir, "none")},
+		{"bench", "nothing"},
+		{"bench", "train", "--cell", "CNN"},
+	} {
+		out.Reset()
+		errw.Reset()
+		if code := run(args, &out, &errw); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", args, code, errw.String())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused command wrote %d entries", len(entries))
+	}
+}
+
+// TestTrainKillResume builds the binary, interrupts a run twice — SIGINT (checkpoint, exit
+// 130) and SIGKILL after a later checkpoint — resumes it to the end, and compares the final
+// weights with those of an uninterrupted run: they must be bit-identical.
+func TestTrainKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and trains three times; skipped with -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "gridcells")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ref, dir := filepath.Join(tmp, "ref"), filepath.Join(tmp, "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"train", "--quiet", "--out", ref}, tinyRun...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+
+	// startThenStop starts args and sends sig once the latest checkpoint is past step after.
+	startThenStop := func(args []string, sig syscall.Signal, after int64) (int, int64) {
+		t.Helper()
+		var errw bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Stderr = &errw
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		latest := filepath.Join(dir, "checkpoint", "latest.npz")
+		for {
+			if m, err := npyio.ReadNPZ(latest); err == nil && m["state.step"].I64[0] > after {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatal("no checkpoint appeared")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("run stopped by %v: %v, want an exit error (stderr %q)", sig, err, errw.String())
+		}
+		m, err := npyio.ReadNPZ(latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ee.ExitCode(), m["state.step"].I64[0]
+	}
+	code, step := startThenStop(append([]string{"train", "--quiet", "--out", dir}, tinyRun...), syscall.SIGINT, 0)
+	if code != 130 {
+		t.Errorf("SIGINT: exit status %d, want 130", code)
+	}
+	if step%50 == 0 {
+		t.Logf("SIGINT landed on a checkpoint step (%d)", step)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "final.npz")); err == nil {
+		t.Fatal("the run finished before it could be interrupted; make tinyRun longer")
+	}
+	code, step2 := startThenStop([]string{"train", "--quiet", "--resume", dir}, syscall.SIGKILL, step)
+	if code != -1 {
+		t.Errorf("SIGKILL: exit code %d, want -1 (killed)", code)
+	}
+	if step2 <= step {
+		t.Fatalf("resumed run did not checkpoint past step %d", step)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "final.npz")); err == nil {
+		t.Fatal("the run finished before it could be killed; make tinyRun longer")
+	}
+	cmd = exec.CommandContext(ctx, bin, "train", "--quiet", "--resume", dir)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("final resume: %v\n%s", err, b)
+	}
+
+	wa, err := npyio.ReadNPZ(filepath.Join(ref, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := npyio.ReadNPZ(filepath.Join(dir, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"W_enc", "W_in", "W_rec", "W_dec"} {
+		if wa[k] == nil || wb[k] == nil || !slices.Equal(wa[k].F32, wb[k].F32) {
+			t.Errorf("final %s differs between the uninterrupted and the killed-and-resumed run", k)
+		}
+	}
+	// One metrics line per evaluation, none repeated by the resumes.
+	data, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i, l := range lines {
+		var m struct{ Step int }
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.Step != 100*(i+1) {
+			t.Fatalf("metrics line %d = %s, want step %d", i, l, 100*(i+1))
+		}
+	}
+	if len(lines) != 15 {
+		t.Errorf("%d metrics lines, want 15", len(lines))
+	}
+	// A finished run is never overwritten.
+	cmd = exec.CommandContext(ctx, bin, append([]string{"train", "--quiet", "--out", dir}, tinyRun...)...)
+	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 2 {
+		t.Errorf("train over a finished run: %v, want exit status 2", err)
+	}
+}
