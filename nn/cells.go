@@ -145,8 +145,8 @@ type lstmWS struct {
 
 func (c *lstmCore) newWorkspace(w *workspace) coreWorkspace {
 	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
-	s := &lstmWS{c: c, w: w, gp: c.p.newWorkspace(b, w), z: b.New(T*B, 4*ng), dz: b.New(T*B, 4*ng),
-		cs: b.New((T+1)*B, ng), phiCAll: b.New(T*B, ng), dc: b.New(B, ng), tmp: b.New(B, ng)}
+	s := &lstmWS{c: c, w: w, gp: c.p.newWorkspace(b, w), z: w.newTensor(T*B, 4*ng), dz: w.newTensor(T*B, 4*ng),
+		cs: w.newTensor((T+1)*B, ng), phiCAll: w.newTensor(T*B, ng), dc: w.newTensor(B, ng), tmp: w.newTensor(B, ng)}
 	s.zBlk, s.dBlk = colBlocks(b, s.z, 4, ng), colBlocks(b, s.dz, 4, ng)
 	s.zT, s.dzT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.dz, 0, T, B)
 	s.g, s.dg = stepBlocks(b, s.zT, 4, ng), stepBlocks(b, s.dzT, 4, ng)
@@ -259,8 +259,8 @@ type gruWS struct {
 
 func (c *gruCore) newWorkspace(w *workspace) coreWorkspace {
 	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
-	s := &gruWS{c: c, w: w, gp: c.p.newWorkspace(b, w), tmp: b.New(B, ng)}
-	s.z, s.inner, s.dz, s.dInner = b.New(T*B, 3*ng), b.New(T*B, 3*ng), b.New(T*B, 3*ng), b.New(T*B, 3*ng)
+	s := &gruWS{c: c, w: w, gp: c.p.newWorkspace(b, w), tmp: w.newTensor(B, ng)}
+	s.z, s.inner, s.dz, s.dInner = w.newTensor(T*B, 3*ng), w.newTensor(T*B, 3*ng), w.newTensor(T*B, 3*ng), w.newTensor(T*B, 3*ng)
 	s.zBlk, s.dzBlk, s.dInBlk = colBlocks(b, s.z, 3, ng), colBlocks(b, s.dz, 3, ng), colBlocks(b, s.dInner, 3, ng)
 	s.zT, s.innerT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.inner, 0, T, B)
 	s.dzT, s.dInT = rowBlocks(b, s.dz, 0, T, B), rowBlocks(b, s.dInner, 0, T, B)
@@ -372,7 +372,7 @@ type ugrnnWS struct {
 
 func (c *ugrnnCore) newWorkspace(w *workspace) coreWorkspace {
 	b, ng, B, T := c.m.b, c.m.cfg.Ng, w.B, w.T
-	s := &ugrnnWS{c: c, w: w, z: b.New(T*B, 2*ng), dz: b.New(T*B, 2*ng), tmp: b.New(B, ng)}
+	s := &ugrnnWS{c: c, w: w, z: w.newTensor(T*B, 2*ng), dz: w.newTensor(T*B, 2*ng), tmp: w.newTensor(B, ng)}
 	s.gateAll = b.View(s.z, 0, 0, T*B, ng)
 	s.zT, s.dzT = rowBlocks(b, s.z, 0, T, B), rowBlocks(b, s.dz, 0, T, B)
 	s.g, s.dg = stepBlocks(b, s.zT, 2, ng), stepBlocks(b, s.dzT, 2, ng)

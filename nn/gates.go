@@ -56,14 +56,14 @@ type gateWS struct {
 }
 
 func (p *gateProducts) newWorkspace(b compute.Backend, w *workspace) *gateWS {
-	s := &gateWS{p: p, b: b, w: w, tmp: b.New(w.B, p.ng)}
+	s := &gateWS{p: p, b: b, w: w, tmp: w.newTensor(w.B, p.ng)}
 	for range w.recMasks {
-		hm := b.New(w.T*w.B, p.ng)
+		hm := w.newTensor(w.T*w.B, p.ng)
 		s.hm = append(s.hm, hm)
 		s.hmT = append(s.hmT, rowBlocks(b, hm, 0, w.T, w.B))
 	}
 	if len(w.inMasks) > 1 {
-		s.tmpX = b.New(w.T*w.B, p.wIn.Rows)
+		s.tmpX = w.newTensor(w.T*w.B, p.wIn.Rows)
 		s.tmpXT = rowBlocks(b, s.tmpX, 0, w.T, w.B)
 	}
 	return s

@@ -197,6 +197,16 @@ type workspace struct {
 	g, dG compute.Tensor
 
 	coreWS coreWorkspace
+
+	b     compute.Backend
+	owned []compute.Tensor // every tensor allocated for this shape (views excluded)
+}
+
+// newTensor allocates a tensor owned by the workspace.
+func (w *workspace) newTensor(rows, cols int) compute.Tensor {
+	t := w.b.New(rows, cols)
+	w.owned = append(w.owned, t)
+	return t
 }
 
 // rowBlocks returns the n views of B consecutive rows of t starting at row off·B.
@@ -217,48 +227,61 @@ func (m *Model) workspace(B, T int) *workspace {
 	}
 	b, c := m.b, m.cfg
 	ng, np, nv := c.Ng, c.Np, c.nv()
-	w := &workspace{B: B, T: T}
-	w.in = Inputs{Vel: b.New(T*B, nv), InitCode: b.New(B, np), Targets: b.New(T*B, np)}
+	w := &workspace{B: B, T: T, b: b}
+	w.in = Inputs{Vel: w.newTensor(T*B, nv), InitCode: w.newTensor(B, np), Targets: w.newTensor(T*B, np)}
 	w.velT = rowBlocks(b, w.in.Vel, 0, T, B)
-	w.out, w.dOut = b.New(T*B, np), b.New(T*B, np)
+	w.out, w.dOut = w.newTensor(T*B, np), w.newTensor(T*B, np)
 
 	nx := nv
 	if m.threeLayer {
 		nx = ng
-		w.xPlain = b.New(T*B, ng)
+		w.xPlain = w.newTensor(T*B, ng)
 		w.xPlainT = rowBlocks(b, w.xPlain, 0, T, B)
-		w.dX = b.New(T*B, ng)
+		w.dX = w.newTensor(T*B, ng)
 		w.dXT = rowBlocks(b, w.dX, 0, T, B)
-		w.g, w.dG = b.New(T*B, ng), b.New(T*B, ng)
+		w.g, w.dG = w.newTensor(T*B, ng), w.newTensor(T*B, ng)
 	} else {
 		w.xPlain, w.xPlainT = w.in.Vel, w.velT
 	}
 	w.xsPlain = []compute.Tensor{w.xPlain}
 	nIn, nRec := m.maskCounts()
 	for range nIn {
-		w.inMasks = append(w.inMasks, b.New(B, nx))
-		xd := b.New(T*B, nx)
+		w.inMasks = append(w.inMasks, w.newTensor(B, nx))
+		xd := w.newTensor(T*B, nx)
 		w.xDrops = append(w.xDrops, xd)
 		w.xDropsT = append(w.xDropsT, rowBlocks(b, xd, 0, T, B))
 	}
 	for range nRec {
-		w.recMasks = append(w.recMasks, b.New(B, ng))
+		w.recMasks = append(w.recMasks, w.newTensor(B, ng))
 	}
-	w.r = b.New((T+1)*B, ng)
+	w.r = w.newTensor((T+1)*B, ng)
 	w.rT = rowBlocks(b, w.r, 0, T+1, B)
 	w.rs = b.View(w.r, B, 0, T*B, ng)
 	w.rPrev = b.View(w.r, 0, 0, T*B, ng)
-	w.dR = b.New(T*B, ng)
+	w.dR = w.newTensor(T*B, ng)
 	w.dRT = rowBlocks(b, w.dR, 0, T, B)
 	w.s0 = []compute.Tensor{w.rT[0]}
-	w.ds0 = []compute.Tensor{b.New(B, ng)}
+	w.ds0 = []compute.Tensor{w.newTensor(B, ng)}
 	for range m.encs[1:] {
-		w.s0 = append(w.s0, b.New(B, ng))
-		w.ds0 = append(w.ds0, b.New(B, ng))
+		w.s0 = append(w.s0, w.newTensor(B, ng))
+		w.ds0 = append(w.ds0, w.newTensor(B, ng))
 	}
 	w.coreWS = m.core.newWorkspace(w)
 	m.ws[[2]int{B, T}] = w
 	return w
+}
+
+// ReleaseWorkspace frees the buffers of the (B, T) shape, e.g. those of a one-off
+// evaluation batch; the next use of that shape allocates them again.
+func (m *Model) ReleaseWorkspace(B, T int) {
+	w := m.ws[[2]int{B, T}]
+	if w == nil {
+		return
+	}
+	delete(m.ws, [2]int{B, T})
+	for _, t := range w.owned {
+		m.b.Free(t)
+	}
 }
 
 // Inputs returns the device input tensors of shape (B, T), allocating the workspace of

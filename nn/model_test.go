@@ -230,3 +230,20 @@ func TestMaskCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseWorkspace(t *testing.T) {
+	cfg := Config{Cell: GRU, Ng: 4, Np: 3, Activation: compute.Tanh, Loss: MSE, RecurrentDropout: 0.2}
+	m, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := testBatch(rand.New(rand.NewPCG(2, 1)), cfg, 2, 3)
+	want := m.Loss(in)
+	m.ReleaseWorkspace(2, 3)
+	if _, ok := m.ws[[2]int{2, 3}]; ok {
+		t.Fatalf("workspace still held after ReleaseWorkspace")
+	}
+	if got := m.Loss(in); got != want {
+		t.Errorf("loss after re-allocating the workspace = %v; want %v", got, want)
+	}
+}

@@ -403,6 +403,12 @@ func testLosses(t *testing.T, b compute.Backend) {
 	if got, want := b.SoftmaxCrossEntropy(nil, z, y, scale), ce(hz.v); !near(got, want, tol(b)) {
 		t.Errorf("SoftmaxCrossEntropy without grad = %v; want %v", got, want)
 	}
+	// The gradient may overwrite the logits.
+	za := up(b, hz)
+	if got, want := b.SoftmaxCrossEntropy(za, za, y, scale), ce(hz.v); !near(got, want, tol(b)) {
+		t.Errorf("SoftmaxCrossEntropy(grad = logits) = %v; want %v", got, want)
+	}
+	check(t, b, "SoftmaxCrossEntropy grad aliasing logits", down(b, za), down(b, g))
 
 	se := func(o []float64) float64 {
 		var s float64
