@@ -23,7 +23,8 @@ type UnitScores struct {
 }
 
 // ReadScoresCSV reads a scores.csv (one row per unit, a header row naming the columns).
-// It needs the columns score60 and period (rate-map bins, spec §5.6); an nbins column, when
+// It needs the columns score60 and period_bins (or period; rate-map bins, spec §5.6, as
+// package train writes them); an nbins column, when
 // present, gives each row's rate-map resolution, otherwise every row gets defaultNBins.
 // Empty, "nan" and "NaN" cells read as NaN.
 func ReadScoresCSV(r io.Reader, defaultNBins int) (*UnitScores, error) {
@@ -38,9 +39,12 @@ func ReadScoresCSV(r io.Reader, defaultNBins int) (*UnitScores, error) {
 		col[strings.ToLower(strings.TrimSpace(h))] = i
 	}
 	iScore, ok1 := col["score60"]
-	iPeriod, ok2 := col["period"]
+	iPeriod, ok2 := col["period_bins"]
+	if !ok2 {
+		iPeriod, ok2 = col["period"]
+	}
 	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("theory: scores.csv: columns score60 and period are required, header has %q", header)
+		return nil, fmt.Errorf("theory: scores.csv: columns score60 and period_bins (or period) are required, header has %q", header)
 	}
 	iBins, hasBins := col["nbins"]
 	u := &UnitScores{}

@@ -58,8 +58,11 @@ func TestReLUDynamicsFormHexagons(t *testing.T) {
 		for i := 0; i < m.N; i++ {
 			g := sc.Score(m.Map(i))
 			l := FourierLattice(m.Map(i), m.Size, m.BinX, m.BinY)
-			t.Logf("σ %g %s map %d (%d×%d): score60 %.2f, spacing %.3f m (predicted %.3f), angle error %.1f°", c.sigma, c.conv, i, m.Size, m.Size, g.Score60, l.Spacing, want, l.AngleError)
-			if g.Score60 > gridScoreMin && l.IsHexagonal() && math.Abs(l.Spacing/want-1) <= periodRelTol {
+			// NFL's period (six nearest autocorrelation peaks, spec §5.6), bins → m.
+			period := analysis.MeasurePeriodicity(m.Map(i), m.Size, nil).Period * m.BinX
+			t.Logf("σ %g %s map %d (%d×%d): score60 %.2f, period %.3f m, Fourier spacing %.3f m (predicted %.3f), angle error %.1f°",
+				c.sigma, c.conv, i, m.Size, m.Size, g.Score60, period, l.Spacing, want, l.AngleError)
+			if g.Score60 > gridScoreMin && l.IsHexagonal() && math.Abs(period/want-1) <= periodRelTol {
 				hex++
 			}
 		}
