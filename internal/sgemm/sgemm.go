@@ -147,14 +147,14 @@ func (p *product) serial(ws *workspace) {
 		nb := min(nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kc {
 			kb := min(kc, p.k-pc)
-			packB(ws.b, p.tB, p.b, p.ldb, pc, jc, kb, nb, nr)
+			packB(kern, ws.b, p.tB, p.b, p.ldb, pc, jc, kb, nb)
 			beta := p.beta
 			if pc > 0 {
 				beta = 1 // later slices accumulate onto the first one's result.
 			}
 			for ic := 0; ic < p.m; ic += mc {
 				mb := min(mc, p.m-ic)
-				packA(ws.a, p.tA, p.a, p.lda, ic, pc, mb, kb, mr)
+				packA(kern, ws.a, p.tA, p.a, p.lda, ic, pc, mb, kb)
 				p.macro(ws, ic, jc, mb, nb, kb, beta)
 			}
 		}
@@ -211,6 +211,9 @@ type microKernel struct {
 	//	c[i·ldc+j] = alpha·Σ_{p<k} a[p·mr+i]·b[p·nr+j] + beta·c[i·ldc+j]
 	// without reading c when beta is zero. a and b point to packed micro-panels.
 	run func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+	// Optional packers for full micro-panels of A (N: stored m×k, T: stored k×m)
+	// and B (N: stored k×n, T: stored n×k); zero values fall back to Go loops.
+	packAN, packAT, packBN, packBT panelPacker
 }
 
 // kernelGeneric is the portable kernel, used when no assembly kernel fits the CPU.
