@@ -18,8 +18,10 @@ func expF32(x float64) float64 {
 	if x < -708 {
 		return 0
 	}
-	k := math.Floor(x*log2e + 0.5)
+	// k = round(x/ln2) for x ≤ 0: int64() truncates toward zero, so subtract ½ first.
+	ki := int64(x*log2e - 0.5)
+	k := float64(ki)
 	r := (x - k*ln2Hi) - k*ln2Lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
+	return p * math.Float64frombits(uint64(ki+1023)<<52)
 }
