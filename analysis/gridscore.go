@@ -109,6 +109,10 @@ type ringPlan struct {
 	// ends[k] is the number of pix in ring k (fixed-ring plans).
 	ends [ringCount]int
 	rots []*rotation
+	// gather90 is the 90° rotation as a pixel gather: it maps integer pixels to integer
+	// pixels, where the interpolating spline reproduces the samples, so rot90(SAC)(pix[k]) =
+	// SAC[gather90[k]] up to rounding (fixed-ring plans).
+	gather90 []int32
 }
 
 var planCache sync.Map // planKey → *ringPlan
@@ -157,6 +161,11 @@ func fixedRingPlan(n int) *ringPlan {
 	}
 	for _, a := range sacAngles {
 		pl.rots = append(pl.rots, newRotation(m, a, splineCubic, pl.pix))
+	}
+	// scipy's 90° matrix is [[−0, 1], [−1, −0]] with offset (0, m−1): input (o1, m−1−o0).
+	for _, p := range pl.pix {
+		o0, o1 := int(p)/m, int(p)%m
+		pl.gather90 = append(pl.gather90, int32(o1*m+m-1-o0))
 	}
 	got, _ := planCache.LoadOrStore(key, pl)
 	return got.(*ringPlan)
@@ -225,7 +234,7 @@ type scoreWork struct {
 	coef  []float64 // m×m spline coefficients
 	half  []float64 // SAC at plan pixels
 	rot   []float64 // rotated SAC at plan pixels
-	line  []float64 // m values for the prefilter
+	line  []float64 // m·m scratch for the prefilter
 }
 
 func newScoreWork(pl *ringPlan) *scoreWork {
@@ -236,7 +245,7 @@ func newScoreWork(pl *ringPlan) *scoreWork {
 		coef:  make([]float64, m*m),
 		half:  make([]float64, len(pl.pix)),
 		rot:   make([]float64, len(pl.pix)),
-		line:  make([]float64, m),
+		line:  make([]float64, m*m),
 	}
 	return w
 }
@@ -329,7 +338,13 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 	}
 	var sumR, sumSR [7][ringCount]float64
 	for ai, rot := range pl.rots {
-		rot.apply(w.rot, w.coef)
+		if ai == a90 {
+			for k, q := range pl.gather90 {
+				w.rot[k] = w.acorr[q]
+			}
+		} else {
+			rot.apply(w.rot, w.coef)
+		}
 		var s, sp float64
 		k := 0
 		for r := 0; r < ringCount; r++ {

@@ -237,3 +237,21 @@ func TestScoreAllCancel(t *testing.T) {
 		t.Error("cancelled context: no error")
 	}
 }
+
+// TestGather90MatchesSpline checks the 90° shortcut against the spline rotation it replaces.
+func TestGather90MatchesSpline(t *testing.T) {
+	const n = 20
+	const tol = 1e-12
+	rng := rand.New(rand.NewPCG(16, 17))
+	sac, _ := Autocorrelogram(randomMap(rng, n, 0), n, SACReference)
+	pl := fixedRingPlan(n)
+	coef := append([]float64(nil), sac...)
+	splinePrefilter(coef, pl.m, make([]float64, pl.m*pl.m))
+	got := make([]float64, len(pl.pix))
+	pl.rots[a90].apply(got, coef)
+	for k, q := range pl.gather90 {
+		if math.Abs(got[k]-sac[q]) > tol {
+			t.Fatalf("pixel %d: spline %v, gather %v", pl.pix[k], got[k], sac[q])
+		}
+	}
+}

@@ -53,21 +53,67 @@ func prefilterLine(c []float64, zn1 float64) {
 
 // splinePrefilter turns the m×m row-major image a into cubic B-spline coefficients in place:
 // first along axis 0 (columns), then along axis 1 (rows), as scipy.ndimage.spline_filter
-// does. buf needs room for m values.
+// does. The arithmetic per line is prefilterLine's, but all columns advance together (and
+// the rows are filtered as columns of the transpose), so the recursions' latency chains run
+// side by side. buf needs room for m·m values.
 func splinePrefilter(a []float64, m int, buf []float64) {
+	if m < 2 {
+		return
+	}
 	zn1 := math.Pow(splinePole, float64(m-1))
-	col := buf[:m]
-	for j := 0; j < m; j++ {
-		for i := range col {
-			col[i] = a[i*m+j]
-		}
-		prefilterLine(col, zn1)
-		for i, x := range col {
-			a[i*m+j] = x
+	filterColumns(a, m, zn1, buf[:m])
+	t := buf[:m*m]
+	transpose(t, a, m)
+	filterColumns(t, m, zn1, a[:m]) // a's first row is scratch until the transpose back
+	transpose(a, t, m)
+}
+
+func transpose(dst, src []float64, m int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < m; j++ {
+			dst[j*m+i] = src[i*m+j]
 		}
 	}
-	for i := 0; i < m; i++ {
-		prefilterLine(a[i*m:(i+1)*m], zn1)
+}
+
+// filterColumns runs prefilterLine on every column of the m×m image a at once; acc needs m
+// values (it must not alias a).
+func filterColumns(a []float64, m int, zn1 float64, acc []float64) {
+	const z = splinePole
+	const gain = (1 - z) * (1 - 1/z)
+	for i := range a[:m*m] {
+		a[i] *= gain
+	}
+	first, last := a[:m], a[(m-1)*m:m*m]
+	for j := range acc {
+		acc[j] = first[j] + zn1*last[j]
+	}
+	zi := z
+	for i := 1; i < m-1; i++ {
+		ri, rk := a[i*m:(i+1)*m], a[(m-1-i)*m:(m-i)*m]
+		for j := range acc {
+			acc[j] += zi * (ri[j] + zn1*rk[j])
+		}
+		zi *= z
+	}
+	for j := range acc {
+		first[j] = acc[j] / (1 - zn1*zn1)
+	}
+	for i := 1; i < m; i++ {
+		prev, cur := a[(i-1)*m:i*m], a[i*m:(i+1)*m]
+		for j := range cur {
+			cur[j] += z * prev[j]
+		}
+	}
+	prev := a[(m-2)*m : (m-1)*m]
+	for j := range last {
+		last[j] = (z*prev[j] + last[j]) * z / (z*z - 1)
+	}
+	for i := m - 2; i >= 0; i-- {
+		next, cur := a[(i+1)*m:(i+2)*m], a[i*m:(i+1)*m]
+		for j := range cur {
+			cur[j] = z * (next[j] - cur[j])
+		}
 	}
 }
 
@@ -270,7 +316,7 @@ func RotateSAC(a []float64, m int, deg float64) []float64 {
 		pix[i] = int32(i)
 	}
 	coef := append([]float64(nil), a...)
-	splinePrefilter(coef, m, make([]float64, m))
+	splinePrefilter(coef, m, make([]float64, m*m))
 	out := make([]float64, m*m)
 	newRotation(m, deg, splineCubic, pix).apply(out, coef)
 	return out

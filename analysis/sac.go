@@ -137,14 +137,15 @@ func (cp *corrPlan) correlate(dst []float64, ka, kb int) {
 // sacWork is the per-goroutine workspace of the autocorrelogram.
 type sacWork struct {
 	n      int
-	plan   *corrPlan
-	r      []float64 // n×n, NaN replaced
-	r2     []float64 // n×n squares (or validity for the NaN-aware mode)
-	v      []float64 // n×n validity
-	s12    []float64 // m×m
-	s1     []float64 // m×m
-	s11    []float64 // m×m
-	cnt    []float64 // m×m
+	auto   *autoCorrPlan // S12 of the reference mode
+	plan   *corrPlan     // the NaN-aware mode's cross-correlations
+	r      []float64     // n×n, NaN replaced
+	r2     []float64     // n×n squares
+	v      []float64     // n×n validity
+	s12    []float64     // m×m
+	s1     []float64     // m×m
+	s11    []float64     // m×m
+	cnt    []float64     // m×m
 	corner [4][]float64
 }
 
@@ -152,7 +153,7 @@ func newSACWork(n int) *sacWork {
 	m := 2*n - 1
 	w := &sacWork{
 		n:    n,
-		plan: newCorrPlan(n, 4),
+		auto: newAutoCorrPlan(n),
 		r:    make([]float64, n*n),
 		r2:   make([]float64, n*n),
 		v:    make([]float64, n*n),
@@ -311,8 +312,7 @@ func pearsonFromSums(s12, s1, s2, s11, s22, nb float64) float64 {
 // anchored at the corner given by the signs of dr and dc, and the p+Δ rectangle is that of −Δ.
 func (w *sacWork) referenceSums() {
 	n, m := w.n, 2*w.n-1
-	w.plan.forward(0, w.r)
-	w.plan.correlate(w.s12, 0, 0)
+	w.auto.correlate(w.s12, w.r)
 	for i := range w.r2 {
 		w.r2[i] = w.r[i] * w.r[i]
 	}
@@ -372,6 +372,9 @@ func (w *sacWork) cornerSums(a []float64) {
 // nanAwareSums fills the sums over pairs of non-empty bins, all by FFT correlation:
 // S12 = r⋆r, S1(Δ) = Σ r[p]v[p+Δ] = r⋆v, S11 = r²⋆v, N = v⋆v (rounded to an integer).
 func (w *sacWork) nanAwareSums() {
+	if w.plan == nil {
+		w.plan = newCorrPlan(w.n, 4)
+	}
 	for i := range w.r2 {
 		w.r2[i] = w.r[i] * w.r[i]
 	}
