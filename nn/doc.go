@@ -37,10 +37,12 @@
 // Keras semantics: one mask per sequence (B×n) reused at every time step, inverted scaling
 // 1/(1−p), training steps only. Config.InputDropout (NFL's readout_dropout) drops the
 // velocity u_t for RNN and the embedding m_t for the others (spec §0.1 item 6);
-// Config.RecurrentDropout drops h_{t−1} inside the recurrent product. For LSTM and GRU the
-// same input mask and the same recurrent mask serve all gates (Keras implementation 2); Keras
-// switches to independent per-gate masks when recurrent_dropout > 0, which is not modelled.
-// Masks come from the model's rng, input mask first.
+// Config.RecurrentDropout drops h_{t−1} inside the recurrent product. As in Keras, LSTM and
+// GRU share one input mask between their gates while recurrent dropout is off
+// (implementation 2) and draw independent input and recurrent masks per gate when it is on
+// (Keras then falls back to implementation 1). UGRNN accepts the rates and ignores them,
+// as NFL's keras.layers.RNN wrapper does.
+// Masks come from the model's rng, input masks first.
 //
 // # Precision and checks
 //

@@ -187,7 +187,7 @@ type workspace struct {
 	// R stacks the core states r_0 … r_T, (T+1)·B×Ng; rT[t] is r_t, rs is r_1 … r_T.
 	r, rs, rPrev compute.Tensor // rPrev is r_0 … r_{T−1}
 	rT           []compute.Tensor
-	dR           compute.Tensor // (T·B)×Ng, gradient w.r.t. r_1 … r_T (rows t−1 of dRT[t−1] hold step t)
+	dR           compute.Tensor // (T·B)×Ng, gradient w.r.t. r_1 … r_T; dRT[t−1] is the block of r_t
 	dRT          []compute.Tensor
 
 	// s0 are the encoder outputs (s0[0] is r_0; LSTM's s0[1] is c_0), ds0 their gradients.
