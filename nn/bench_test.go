@@ -35,8 +35,12 @@ func benchStep(b *testing.B, be compute.Backend, ng int) {
 	}
 	in := testBatch(rand.New(rand.NewPCG(2, 2)), cfg, 200, 20)
 	m.Step(in) // allocate the workspace
+	c0 := cpuSeconds()
 	for b.Loop() {
 		m.Step(in)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/step")
+	if c := cpuSeconds(); c > 0 {
+		b.ReportMetric((c-c0)*1e3/float64(b.N), "cpu-ms/step")
+	}
 }
