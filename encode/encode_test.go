@@ -186,6 +186,41 @@ func TestPlaceClosedForm(t *testing.T) {
 	}
 }
 
+// Narrow fields far from every centre: the softmax codes must shift by their own maximum and
+// still match the float64 formulas; the one-pass DoS path must fall back to that shift and agree
+// with the general path.
+func TestPlaceNarrowSoftmax(t *testing.T) {
+	pos := []float32{0, 0, 0.3, -0.2, -1.05, 1.0, 1.1, -1.1}
+	for _, kind := range []Kind{Gaussian, SoftmaxOfDifferences} {
+		p := placeParams(kind, 4)
+		p.Sigma.A = 0.02
+		checkAgainstRef(t, string(kind)+"/narrow", mustNew(t, p, 1).(*placeCode), pos)
+	}
+	far := []float32{2, 2, -2, 0.5, 0.3, 2.5}
+	for _, conv := range []string{SigmaRatio, VarianceRatio} {
+		p := placeParams(DifferenceOfGaussians, 16)
+		p.Sigma.A, p.SurroundConvention = 0.05, conv
+		c := mustNew(t, p, 1).(*placeCode)
+		for j := 0; j < len(far)/2; j++ {
+			dmin := math.Inf(1)
+			for i := range c.cx {
+				dmin = math.Min(dmin, math.Hypot(float64(far[2*j]-c.cx[i]), float64(far[2*j+1]-c.cy[i])))
+			}
+			if dmin*dmin/(2*0.05*0.05) < maxShiftLoss {
+				t.Fatalf("position %d is only %g m from a centre: the fallback is not exercised", j, dmin)
+			}
+		}
+		fast := c.Encode(nil, far)
+		c.fast = false
+		general := c.Encode(nil, far)
+		for i := range fast {
+			if math.IsNaN(float64(fast[i])) || math.Abs(float64(fast[i]-general[i])) > pathTol {
+				t.Fatalf("%s entry %d: one-pass %g, general %g", conv, i, fast[i], general[i])
+			}
+		}
+	}
+}
+
 // One fully hand-computed value: two cells at (0,0) and (0.3,0.4), σ = 0.5, Gaussian softmax at the
 // origin: d² = 0 and 0.25, so p₀ = 1/(1 + e^{−0.25/0.5}) = 1/(1 + e^{−0.5}).
 func TestGaussianTwoCellsByHand(t *testing.T) {
@@ -193,7 +228,6 @@ func TestGaussianTwoCellsByHand(t *testing.T) {
 	p.Sigma.A, p.TopK = 0.5, 1
 	c := mustNew(t, p, 1).(*placeCode)
 	c.cx[0], c.cy[0], c.cx[1], c.cy[1] = 0, 0, 0.3, 0.4
-	c.half[0], c.half[1] = 0, -0.125
 	got := c.Encode(nil, []float32{0, 0})
 	want := 1 / (1 + math.Exp(-0.5))
 	if math.Abs(float64(got[0])-want) > 1e-6 || math.Abs(float64(got[1])-(1-want)) > 1e-6 {

@@ -11,8 +11,8 @@ import (
 // multiple fields, multiple scales and elliptical fields (spec §2.1).
 //
 // Two paths compute the same numbers. The fast path (one field per cell, shared σ and s, round
-// fields) uses −|x−c|²/2 = q − |x|²/2 with q = x·c − |c|²/2: a 3-term dot product per cell, and the
-// |x|² term cancels in a softmax. The general path evaluates each field's (elliptical) distance.
+// fields) runs vector kernels over the squared distances to the centres; the general path
+// evaluates each field's (elliptical) distance and the nearest-field rule in Go.
 type placeCode struct {
 	base
 	nf      int       // F, fields per cell after padding
@@ -24,9 +24,9 @@ type placeCode struct {
 	cos     []float32 // Np×F orientation of the major axis
 	sin     []float32
 
-	fast         bool
-	px, py, half []float32 // fast path: centres and −|c|²/2 per cell
-	aE, aI       float32   // fast path: 1/σ_E², 1/σ_I²
+	fast   bool
+	px, py []float32 // fast path: centres
+	aE, aI float32   // fast path: 1/(2σ_E²), 1/(2σ_I²)
 	// squarings is m > 0 when σ_I²/σ_E² = 2^m (σ ratio 2 → 2, variance ratio 2 → 1): then
 	// e^(−d²/(2σ_E²)) = (e^(−d²/(2σ_I²)))^(2^m), one exp and m squarings instead of two exps.
 	squarings int
@@ -88,12 +88,9 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 		c.fast = c.fast && c.sigE[k] == c.sigE[0] && c.sigI[k] == c.sigI[0] && c.aspect[k] == 1
 	}
 	if c.fast {
-		c.px, c.py, c.half = c.cx, c.cy, make([]float32, np)
-		for i := range c.half {
-			c.half[i] = -(c.cx[i]*c.cx[i] + c.cy[i]*c.cy[i]) / 2
-		}
-		c.aE = 1 / (c.sigE[0] * c.sigE[0])
-		c.aI = 1 / (c.sigI[0] * c.sigI[0])
+		c.px, c.py = c.cx, c.cy
+		c.aE = 1 / (2 * c.sigE[0] * c.sigE[0])
+		c.aI = 1 / (2 * c.sigI[0] * c.sigI[0])
 		ratio := math.Pow(float64(c.sigI[0])/float64(c.sigE[0]), 2)
 		if m := math.Round(math.Log2(ratio)); m >= 1 && m <= 4 && math.Abs(ratio-math.Exp2(m)) <= 1e-6*ratio {
 			// σ_I differs from σ_E·2^(m/2) by float32 rounding only; use the exact power.
@@ -139,67 +136,65 @@ func (c *placeCode) Encode(dst, pos []float32) []float32 {
 
 // encodeRow writes the code of one position (x, y) into row.
 //
-// Both paths reduce to exponentials of a·v + b over a vector v: the fast path has v = q (shared by
-// centre and surround), a = 1/σ², and b = −a·max q for a softmax (exact after normalisation) or
-// −a·|x|²/2 for a plain exp(−d²/(2σ²)); the general path has v = the per-cell log-values and a = 1.
+// Both paths reduce to exponentials k·v + b of a vector v: the fast path has v = d² (shared by
+// centre and surround) and k = −1/(2σ²); the general path has v = the per-cell log-values and
+// k = 1. A softmax subtracts the largest exponent (b = −k·extreme of v), a plain exp uses b = 0.
 func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 	global := c.p.Normalization == NormGlobal
-	var vE, vI []float32          // arguments of the centre and surround exponentials
-	var aE, aI float32            // their scales
-	var maxE, maxI, exact float32 // softmax shifts and the plain-exp shift (of v, before scaling)
+	if c.fast && c.squarings > 0 && c.p.Kind.hasSurround() && c.p.Kind != SoftmaxOfDifferences {
+		c.encodeDifferenceRow(row, x, y, ws)
+		return
+	}
+	var vE, vI []float32 // arguments of the centre and surround exponentials
+	var kE, kI float32   // their scales
+	var bE, bI float32   // softmax offsets: minus the largest exponent
 	if c.fast {
-		q := ws.a
-		m := f32.Affine2Max(q, c.px, c.py, c.half, x, y)
-		vE, vI, aE, aI = q, q, c.aE, c.aI
-		maxE, maxI, exact = m, m, (x*x+y*y)/2
+		d2 := ws.a
+		m := f32.Dist2Min(d2, c.px, c.py, x, y)
+		vE, vI, kE, kI = d2, d2, -c.aE, -c.aI
+		bE, bI = c.aE*m, c.aI*m
 	} else {
 		vE, vI = ws.a, ws.b
-		maxE, maxI = c.logValues(vE, vI, x, y)
-		aE, aI = 1, 1
+		maxE, maxI := c.logValues(vE, vI, x, y)
+		kE, kI, bE, bI = 1, 1, -maxE, -maxI
 	}
 
 	switch c.p.Kind {
 	case Gaussian:
 		// global: softmax_i(−d²/(2σ²)); none: exp(−d²/(2σ²)).
 		if global {
-			s := f32.ExpSum(row, vE, aE, -aE*maxE)
+			s := f32.ExpSum(row, vE, kE, bE)
 			f32.AddScale(row, 0, 1/s)
 		} else {
-			f32.ExpSum(row, vE, aE, -aE*exact)
+			f32.ExpSum(row, vE, kE, 0)
 		}
 	case SoftmaxOfDifferences:
-		// softmax_i(−d²/(2σ_E²) + d²/(2σ_I²)) (spec §2.2). Fast path: the argument is (aE−aI)·(q − shift).
-		v, a, m := vE, aE-aI, maxE
+		// softmax_i(−d²/(2σ_E²) + d²/(2σ_I²)) (spec §2.2). Fast path: −(a_E − a_I)·d²; its largest
+		// value is at the smallest d², so the offset is the fast path's bE − bI.
+		v, k, b := vE, kE-kI, bE-bI
 		if !c.fast {
-			v, a, m = ws.d, 1, float32(math.Inf(-1))
+			v, k, b = ws.d, 1, float32(math.Inf(1))
 			for i := range v {
 				v[i] = vE[i] - vI[i]
-				m = max(m, v[i])
+				b = min(b, -v[i])
 			}
-			exact = 0
 		}
 		if global {
-			s := f32.ExpSum(row, v, a, -a*m)
+			s := f32.ExpSum(row, v, k, b)
 			f32.AddScale(row, 0, 1/s)
 		} else {
-			f32.ExpSum(row, v, a, -a*exact)
+			f32.ExpSum(row, v, k, 0)
 		}
 	default:
 		// DoS, true DoG, general DoG: z = w_E·g_E − w_I·g_I, then shift-and-normalise (spec §2.2).
 		eI := ws.d
 		var wE, wI float32 = 1, 1
 		softmax := c.p.Kind == DifferenceOfGaussians && global
-		shiftE, shiftI := exact, exact
-		if softmax {
-			shiftE, shiftI = maxE, maxI
+		if !softmax {
+			bE, bI = 0, 0
 		}
-		var sE, sI float32
-		if c.fast && c.squarings > 0 { // vE = vI and maxE = maxI here
-			sE, sI = f32.ExpSumPow(row, eI, vI, aI, -aI*shiftI, c.squarings)
-		} else {
-			sE = f32.ExpSum(row, vE, aE, -aE*shiftE)
-			sI = f32.ExpSum(eI, vI, aI, -aI*shiftI)
-		}
+		sE := f32.ExpSum(row, vE, kE, bE)
+		sI := f32.ExpSum(eI, vI, kI, bI)
 		switch {
 		case softmax:
 			wE, wI = 1/sE, 1/sI
@@ -209,6 +204,34 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
 		shiftAndNormalise(row, lo, sum)
 	}
+}
+
+// maxShiftLoss bounds how far below 1 the largest centre exponential may fall when a softmax
+// row is computed without subtracting its maximum: at e^−40 the entries flushed to 0 (below
+// 2^−125) are < 1e-20 of the largest, invisible in float32.
+const maxShiftLoss = 40
+
+// encodeDifferenceRow is the fast path of DoS, true DoG and general DoG when σ_I²/σ_E² = 2^m:
+// one pass computes d², g_I = e^(−d²/(2σ_I²)) and g_E = g_I^(2^m) = e^(−d²/(2σ_E²)). A softmax
+// is invariant to the shift, so the DoS takes the plain exponentials unless the nearest centre
+// is so far (in units of σ_E) that the largest g_E would lose precision; then it redoes the pass
+// shifted by the smallest d², as a softmax does.
+func (c *placeCode) encodeDifferenceRow(row []float32, x, y float32, ws *workspace) {
+	eI := ws.d
+	sE, sI, d2min := f32.Dist2ExpPowSum(row, eI, c.px, c.py, x, y, c.aI, 0, c.squarings)
+	softmax := c.p.Kind == DifferenceOfGaussians && c.p.Normalization == NormGlobal
+	var wE, wI float32 = 1, 1
+	switch {
+	case softmax:
+		if c.aE*d2min > maxShiftLoss {
+			sE, sI, _ = f32.Dist2ExpPowSum(row, eI, c.px, c.py, x, y, c.aI, d2min, c.squarings)
+		}
+		wE, wI = 1/sE, 1/sI
+	case c.p.Kind == GeneralDifferenceOfGaussians:
+		wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
+	}
+	lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
+	shiftAndNormalise(row, lo, sum)
 }
 
 // shiftAndNormalise adds |min z| to every z_i and divides by the new sum (spec §2.2), given the

@@ -2,13 +2,13 @@
 // assembly path on amd64 and a pure-Go fallback (build tag noasm, or any other GOARCH).
 //
 // The expf kernels serve the place-cell target codes (spec §2.2): a softmax over Np cells of
-// −|x−c_i|²/(2σ²) is a row of exponentials of an affine function of a dot product, so
-// generating a batch of targets is dominated by float32 exp. Exp is a Cephes-style expf:
+// −|x−c_i|²/(2σ²) is a row of exponentials of squared distances, so generating a batch of
+// targets is dominated by float32 exp. Exp is a Cephes-style expf:
 // range reduction x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for Cody–Waite accuracy),
 // a degree-6 minimax polynomial for e^r, and 2^n built in the exponent bits.
 //
 // Accuracy (tested against math.Exp): relative error ≤ MaxRelErr for x in [ExpUnderflow, ExpSaturate].
-// Below ExpUnderflow (where e^x is a float32 subnormal) the kernels return 0; above ExpSaturate
+// Below ExpUnderflow (where e^x < 2^-125) the kernels return 0; above ExpSaturate
 // they return e^ExpSaturate ≈ 2.4e38 instead of overflowing. NaN inputs give unspecified results
 // in the slice kernels. The softmax callers only pass arguments ≤ 0.
 //
@@ -22,8 +22,13 @@ const (
 	// the correctly rounded e^x over [ExpUnderflow, ExpSaturate]. Cephes reports 1.7e-7 for
 	// this polynomial; the test measures it.
 	MaxRelErr = 2.5e-7
-	// ExpUnderflow is the smallest argument with a normal float32 result (ln 2^-126).
-	ExpUnderflow = -87.33654
+	// ExpUnderflow is −125·ln 2: below it (e^x < 2^-125 ≈ 2.4e-38) the kernels return 0. Never
+	// producing subnormals matters for speed: arithmetic on them takes a slow microcode path
+	// (tens of times slower per vector on the reference machine).
+	ExpUnderflow = -86.64339
+	// tinySquare is the smallest value ExpSumPow squares; smaller ones would square to a
+	// subnormal and are set to 0 first.
+	tinySquare = 0x1p-63
 	// ExpSaturate is the largest argument reduced with n ≤ 127 (just below 127.5·ln2), so
 	// that 2^n stays a normal float32.
 	ExpSaturate = 88.37626
@@ -93,14 +98,33 @@ func ExpSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 	return expSumPow(dstE, dstI, x, a, b, squarings)
 }
 
-// Affine2Max sets dst[i] = u·p[i] + v·q[i] + w[i] and returns max dst[i] (−Inf when empty).
-// For place cells with centres (p, q) and w = −|c|²/2 it is x·c_i − |c_i|²/2, whose softmax
-// over i equals that of −|x−c_i|²/2 because the |x|² term is common to all cells.
-func Affine2Max(dst, p, q, w []float32, u, v float32) float32 {
-	if len(p) != len(dst) || len(q) != len(dst) || len(w) != len(dst) {
-		panic("f32: Affine2Max length mismatch")
+// Dist2Min sets dst[i] = (x − px[i])² + (y − py[i])², the squared distance from (x, y) to
+// point i, and returns min dst[i] (+Inf when empty).
+//
+// Place codes use the distance itself rather than the dot-product form −|x−c|²/2 =
+// x·c − |c|²/2 − |x|²/2: that form is one vector op cheaper but cancels terms of size |x|² in
+// float32, an exponent error of ≈ε|x|²/σ² (1e-3 relative at σ = 1 cm in a 2.2 m box).
+func Dist2Min(dst, px, py []float32, x, y float32) float32 {
+	if len(px) != len(dst) || len(py) != len(dst) {
+		panic("f32: Dist2Min length mismatch")
 	}
-	return affine2Max(dst, p, q, w, u, v)
+	return dist2Min(dst, px, py, x, y)
+}
+
+// Dist2ExpPowSum fuses Dist2Min and ExpSumPow for one place-cell row: with d_i² the squared
+// distance from (x, y) to point i, it sets dstI[i] = e^(a·(s − d_i²)) and
+// dstE[i] = dstI[i]^(2^squarings), and returns Σ dstE, Σ dstI and min d_i² (+Inf when empty),
+// without storing d². The shift s is subtracted before scaling, so that d_i² = s gives exactly 1,
+// as a softmax shifted by its maximum does. squarings must be in [1, 4].
+func Dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
+	n := len(dstE)
+	if len(dstI) != n || len(px) != n || len(py) != n {
+		panic("f32: Dist2ExpPowSum length mismatch")
+	}
+	if squarings < 1 || squarings > 4 {
+		panic("f32: Dist2ExpPowSum squarings outside [1, 4]")
+	}
+	return dist2ExpPowSum(dstE, dstI, px, py, x, y, a, s, squarings)
 }
 
 // DiffMinSum sets dst[i] = a·x[i] − b·y[i] and returns min dst[i] (+Inf when empty) and Σ dst[i].
@@ -136,6 +160,9 @@ func expSumPowGo(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI f
 		dstI[i] = e
 		sI += e
 		for range squarings {
+			if e < tinySquare {
+				e = 0
+			}
 			e *= e
 		}
 		dstE[i] = e
@@ -144,17 +171,38 @@ func expSumPowGo(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI f
 	return sE, sI
 }
 
-func affine2MaxGo(dst, p, q, w []float32, u, v float32) float32 {
-	m := float32(math.Inf(-1))
-	p, q, w = p[:len(dst)], q[:len(dst)], w[:len(dst)]
+func dist2MinGo(dst, px, py []float32, x, y float32) float32 {
+	m := float32(math.Inf(1))
+	px, py = px[:len(dst)], py[:len(dst)]
 	for i := range dst {
-		d := u*p[i] + v*q[i] + w[i]
+		dx, dy := x-px[i], y-py[i]
+		d := dx*dx + dy*dy
 		dst[i] = d
-		if d > m {
-			m = d
-		}
+		m = min(m, d)
 	}
 	return m
+}
+
+func dist2ExpPowSumGo(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
+	d2min = float32(math.Inf(1))
+	dstI, px, py = dstI[:len(dstE)], px[:len(dstE)], py[:len(dstE)]
+	for i := range dstE {
+		dx, dy := x-px[i], y-py[i]
+		d := dx*dx + dy*dy
+		d2min = min(d2min, d)
+		e := Exp(a * (s - d))
+		dstI[i] = e
+		sI += e
+		for range squarings {
+			if e < tinySquare {
+				e = 0
+			}
+			e *= e
+		}
+		dstE[i] = e
+		sE += e
+	}
+	return sE, sI, d2min
 }
 
 func diffMinSumGo(dst, x, y []float32, a, b float32) (lo, sum float32) {

@@ -21,12 +21,19 @@ func expSumAVX2(dst, x *float32, n int, a, b float32) float32
 //go:noescape
 func expSumPowAVX2(dstE, dstI, x *float32, n int, a, b float32, squarings int) (sE, sI float32)
 
-// affine2MaxAVX2 is affine2MaxGo over n elements, n a multiple of 8:
+// dist2MinAVX2 is dist2MinGo over n elements, n a multiple of 8:
 //
-//	for i := range n { dst[i] = u*p[i] + v*q[i] + w[i]; m = max(m, dst[i]) }
+//	for i := range n { dst[i] = (x-px[i])² + (y-py[i])²; m = min(m, dst[i]) }
 //
 //go:noescape
-func affine2MaxAVX2(dst, p, q, w *float32, n int, u, v float32) float32
+func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
+
+// dist2ExpPowSumAVX2 is dist2ExpPowSumGo over n elements, n a multiple of 8, squarings ≥ 1:
+//
+//	for i := range n { d := (x-px[i])² + (y-py[i])²; m = min(m, d); e := Exp(a*(s-d)); dstI[i] = e; …as expSumPowAVX2 }
+//
+//go:noescape
+func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s float32, squarings int) (sE, sI, d2min float32)
 
 // diffMinSumAVX2 is diffMinSumGo over n elements, n a multiple of 8:
 //
@@ -63,13 +70,23 @@ func expSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 	return sE + tE, sI + tI
 }
 
-func affine2Max(dst, p, q, w []float32, u, v float32) float32 {
+func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
+	n := len(dstE) &^ 7
+	if !useAVX2 || n == 0 {
+		return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
+	}
+	sE, sI, d2min = dist2ExpPowSumAVX2(&dstE[0], &dstI[0], &px[0], &py[0], n, x, y, a, s, squarings)
+	tE, tI, tm := dist2ExpPowSumGo(dstE[n:], dstI[n:], px[n:], py[n:], x, y, a, s, squarings)
+	return sE + tE, sI + tI, min(d2min, tm)
+}
+
+func dist2Min(dst, px, py []float32, x, y float32) float32 {
 	n := len(dst) &^ 7
 	if !useAVX2 || n == 0 {
-		return affine2MaxGo(dst, p, q, w, u, v)
+		return dist2MinGo(dst, px, py, x, y)
 	}
-	m := affine2MaxAVX2(&dst[0], &p[0], &q[0], &w[0], n, u, v)
-	return max(m, affine2MaxGo(dst[n:], p[n:], q[n:], w[n:], u, v))
+	m := dist2MinAVX2(&dst[0], &px[0], &py[0], n, x, y)
+	return min(m, dist2MinGo(dst[n:], px[n:], py[n:], x, y))
 }
 
 func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {

@@ -7,7 +7,7 @@
 // LOG2E  1.442695041
 // LN2HI  0.693359375
 // LN2LO  -0.00021219444
-// LO     -87.33654
+// LO     -86.64339 (-125·ln2: results below 2^-125 are flushed to 0, never subnormal)
 // HI     88.37626
 // ONE    1
 // P0     0.000198756915
@@ -19,6 +19,7 @@
 // NEGINF -inf
 // POSINF inf
 // BIAS   127 (int32 exponent bias)
+// TINY   2^-63 (lanes below it are zeroed before a squaring, whose result would be subnormal)
 #define LOG2E 0
 #define LN2HI 32
 #define LN2LO 64
@@ -34,6 +35,7 @@
 #define NEGINF 384
 #define POSINF 416
 #define BIAS 448
+#define TINY 480
 
 DATA expc<>+0(SB)/4, $0x3fb8aa3b
 DATA expc<>+4(SB)/4, $0x3fb8aa3b
@@ -59,14 +61,14 @@ DATA expc<>+80(SB)/4, $0xb95e8083
 DATA expc<>+84(SB)/4, $0xb95e8083
 DATA expc<>+88(SB)/4, $0xb95e8083
 DATA expc<>+92(SB)/4, $0xb95e8083
-DATA expc<>+96(SB)/4, $0xc2aeac4f
-DATA expc<>+100(SB)/4, $0xc2aeac4f
-DATA expc<>+104(SB)/4, $0xc2aeac4f
-DATA expc<>+108(SB)/4, $0xc2aeac4f
-DATA expc<>+112(SB)/4, $0xc2aeac4f
-DATA expc<>+116(SB)/4, $0xc2aeac4f
-DATA expc<>+120(SB)/4, $0xc2aeac4f
-DATA expc<>+124(SB)/4, $0xc2aeac4f
+DATA expc<>+96(SB)/4, $0xc2ad496a
+DATA expc<>+100(SB)/4, $0xc2ad496a
+DATA expc<>+104(SB)/4, $0xc2ad496a
+DATA expc<>+108(SB)/4, $0xc2ad496a
+DATA expc<>+112(SB)/4, $0xc2ad496a
+DATA expc<>+116(SB)/4, $0xc2ad496a
+DATA expc<>+120(SB)/4, $0xc2ad496a
+DATA expc<>+124(SB)/4, $0xc2ad496a
 DATA expc<>+128(SB)/4, $0x42b0c0a5
 DATA expc<>+132(SB)/4, $0x42b0c0a5
 DATA expc<>+136(SB)/4, $0x42b0c0a5
@@ -155,7 +157,15 @@ DATA expc<>+464(SB)/4, $0x0000007f
 DATA expc<>+468(SB)/4, $0x0000007f
 DATA expc<>+472(SB)/4, $0x0000007f
 DATA expc<>+476(SB)/4, $0x0000007f
-GLOBL expc<>(SB), RODATA|NOPTR, $480
+DATA expc<>+480(SB)/4, $0x20000000
+DATA expc<>+484(SB)/4, $0x20000000
+DATA expc<>+488(SB)/4, $0x20000000
+DATA expc<>+492(SB)/4, $0x20000000
+DATA expc<>+496(SB)/4, $0x20000000
+DATA expc<>+500(SB)/4, $0x20000000
+DATA expc<>+504(SB)/4, $0x20000000
+DATA expc<>+508(SB)/4, $0x20000000
+GLOBL expc<>(SB), RODATA|NOPTR, $512
 
 // LOADCONST puts the register-resident exp constants in Y9–Y12.
 #define LOADCONST \
@@ -251,6 +261,10 @@ TEXT ·expSumPowAVX2(SB), NOSPLIT, $0-56
 	SHRQ $3, CX
 	JZ   exppow_done
 
+	VMOVUPS expc<>+TINY(SB), Y7
+	CMPQ DX, $2
+	JEQ  exppow2_loop
+
 exppow_loop:
 	VMOVUPS (SI), Y0
 	VFMADD213PS Y14, Y15, Y0
@@ -260,6 +274,8 @@ exppow_loop:
 	MOVQ DX, AX
 
 exppow_square:
+	VCMPPS $13, Y7, Y5, Y1
+	VANDPS Y1, Y5, Y5
 	VMULPS Y5, Y5, Y5
 	DECQ AX
 	JNZ  exppow_square
@@ -270,6 +286,28 @@ exppow_square:
 	ADDQ $32, R8
 	DECQ CX
 	JNZ  exppow_loop
+	JMP  exppow_done
+
+	// squarings = 2 (σ ratio 2, the NFL default) without the inner loop.
+exppow2_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y14, Y15, Y0
+	EXP8
+	VMOVUPS Y5, (R8)
+	VADDPS Y5, Y13, Y13
+	VCMPPS $13, Y7, Y5, Y1
+	VANDPS Y1, Y5, Y5
+	VMULPS Y5, Y5, Y5
+	VCMPPS $13, Y7, Y5, Y1
+	VANDPS Y1, Y5, Y5
+	VMULPS Y5, Y5, Y5
+	VMOVUPS Y5, (DI)
+	VADDPS Y5, Y8, Y8
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  exppow2_loop
 
 exppow_done:
 	HSUM(Y8, X8)
@@ -279,35 +317,34 @@ exppow_done:
 	VZEROUPPER
 	RET
 
-// func affine2MaxAVX2(dst, p, q, w *float32, n int, u, v float32) float32
-TEXT ·affine2MaxAVX2(SB), NOSPLIT, $0-52
+// func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
+TEXT ·dist2MinAVX2(SB), NOSPLIT, $0-44
 	MOVQ dst+0(FP), DI
-	MOVQ p+8(FP), SI
-	MOVQ q+16(FP), R8
-	MOVQ w+24(FP), R9
-	MOVQ n+32(FP), CX
-	VBROADCASTSS u+40(FP), Y15
-	VBROADCASTSS v+44(FP), Y14
-	VMOVUPS expc<>+NEGINF(SB), Y13
+	MOVQ px+8(FP), SI
+	MOVQ py+16(FP), R8
+	MOVQ n+24(FP), CX
+	VBROADCASTSS x+32(FP), Y15
+	VBROADCASTSS y+36(FP), Y14
+	VMOVUPS expc<>+POSINF(SB), Y13
 	SHRQ $3, CX
-	JZ   affine_done
+	JZ   dist2_done
 
-affine_loop:
-	VMOVUPS (R9), Y0
-	VFMADD231PS (SI), Y15, Y0
-	VFMADD231PS (R8), Y14, Y0
+dist2_loop:
+	VSUBPS (SI), Y15, Y0
+	VMULPS Y0, Y0, Y0
+	VSUBPS (R8), Y14, Y1
+	VFMADD231PS Y1, Y1, Y0
 	VMOVUPS Y0, (DI)
-	VMAXPS Y0, Y13, Y13
+	VMINPS Y0, Y13, Y13
 	ADDQ $32, SI
 	ADDQ $32, R8
-	ADDQ $32, R9
 	ADDQ $32, DI
 	DECQ CX
-	JNZ  affine_loop
+	JNZ  dist2_loop
 
-affine_done:
-	HREDUCE(VMAXPS, Y13, X13)
-	MOVSS X13, ret+48(FP)
+dist2_done:
+	HREDUCE(VMINPS, Y13, X13)
+	MOVSS X13, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -362,5 +399,64 @@ addscale_loop:
 	JNZ  addscale_loop
 
 addscale_done:
+	VZEROUPPER
+	RET
+
+// func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s float32, squarings int) (sE, sI, d2min float32)
+TEXT ·dist2ExpPowSumAVX2(SB), NOSPLIT, $0-76
+	MOVQ dstE+0(FP), DI
+	MOVQ dstI+8(FP), R8
+	MOVQ px+16(FP), SI
+	MOVQ py+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS x+40(FP), Y6
+	VBROADCASTSS a+48(FP), Y15
+	VBROADCASTSS s+52(FP), Y14
+	MOVQ squarings+56(FP), DX
+	VXORPS Y13, Y13, Y13          // Σ e_I
+	VXORPS Y8, Y8, Y8             // Σ e_E
+	VMOVUPS expc<>+POSINF(SB), Y7 // min d²
+	LOADCONST
+	SHRQ $3, CX
+	JZ   dep_done
+
+dep_loop:
+	// d² = (x − px)² + (y − py)², tracked for its minimum; the exp argument is a·(s − d²),
+	// exactly 0 where d² = s.
+	VSUBPS (SI), Y6, Y0
+	VMULPS Y0, Y0, Y0
+	VBROADCASTSS y+44(FP), Y1
+	VSUBPS (R9), Y1, Y1
+	VFMADD231PS Y1, Y1, Y0
+	VMINPS Y0, Y7, Y7
+	VSUBPS Y0, Y14, Y0
+	VMULPS Y15, Y0, Y0
+	EXP8
+	VMOVUPS Y5, (R8)
+	VADDPS Y5, Y13, Y13
+	MOVQ DX, AX
+
+dep_square:
+	VCMPPS $13, expc<>+TINY(SB), Y5, Y1
+	VANDPS Y1, Y5, Y5
+	VMULPS Y5, Y5, Y5
+	DECQ AX
+	JNZ  dep_square
+	VMOVUPS Y5, (DI)
+	VADDPS Y5, Y8, Y8
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  dep_loop
+
+dep_done:
+	HSUM(Y8, X8)
+	HSUM(Y13, X13)
+	HREDUCE(VMINPS, Y7, X7)
+	MOVSS X8, sE+64(FP)
+	MOVSS X13, sI+68(FP)
+	MOVSS X7, d2min+72(FP)
 	VZEROUPPER
 	RET

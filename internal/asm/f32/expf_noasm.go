@@ -11,12 +11,14 @@ func expSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 	return expSumPowGo(dstE, dstI, x, a, b, squarings)
 }
 
-func affine2Max(dst, p, q, w []float32, u, v float32) float32 {
-	return affine2MaxGo(dst, p, q, w, u, v)
-}
+func dist2Min(dst, px, py []float32, x, y float32) float32 { return dist2MinGo(dst, px, py, x, y) }
 
 func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	return diffMinSumGo(dst, x, y, a, b)
 }
 
 func addScale(dst []float32, add, mul float32) { addScaleGo(dst, add, mul) }
+
+func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
+	return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
+}

@@ -132,15 +132,52 @@ func testKernels(t *testing.T) {
 		}
 
 		got, want = mk(), mk()
-		m := Affine2Max(got[:n], x, y, w, 0.7, -0.3)
-		mw := affine2MaxGo(want[:n], x, y, w, 0.7, -0.3)
-		checkGuard("Affine2Max", got)
-		if m != mw && n > 0 && math.Abs(float64(m-mw)) > 1e-6 {
-			t.Fatalf("Affine2Max n=%d max %g vs %g", n, m, mw)
+		m := Dist2Min(got[:n], x, y, 0.7, -0.3)
+		mw := dist2MinGo(want[:n], x, y, 0.7, -0.3)
+		checkGuard("Dist2Min", got)
+		if math.Abs(float64(m-mw)) > 1e-6 {
+			t.Fatalf("Dist2Min n=%d min %g vs %g", n, m, mw)
 		}
 		for i := 0; i < n; i++ {
 			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
-				t.Fatalf("Affine2Max n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+				t.Fatalf("Dist2Min n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+
+		got, want = mk(), mk()
+		got2, want2 = mk(), mk()
+		for _, sq := range []int{1, 2, 3} {
+			const a, s = 20, 0.1 // exponents a·(s − d²) down to −158: covers the flush to 0
+			sE, sI, dm := Dist2ExpPowSum(got[:n], got2[:n], x, y, 0.7, -0.3, a, s, sq)
+			wE, wI, wm := dist2ExpPowSumGo(want[:n], want2[:n], x, y, 0.7, -0.3, a, s, sq)
+			checkGuard("Dist2ExpPowSum E", got)
+			checkGuard("Dist2ExpPowSum I", got2)
+			tol := expTol(a*8, a*s) * float64(int(1)<<sq)
+			for i := 0; i < n; i++ {
+				dx, dy := 0.7-float64(x[i]), -0.3-float64(y[i])
+				direct := math.Exp(a * (s - dx*dx - dy*dy))
+				if relErr(got2[i], direct) > tol || relErr(got2[i], float64(want2[i])) > tol {
+					t.Fatalf("Dist2ExpPowSum n=%d i=%d: e_I %g, Go %g, float64 %g", n, i, got2[i], want2[i], direct)
+				}
+				if pw := math.Pow(direct, float64(int(1)<<sq)); pw > 0x1p-100 && relErr(got[i], pw) > tol {
+					t.Fatalf("Dist2ExpPowSum n=%d sq=%d i=%d: e_E %g, float64 %g", n, sq, i, got[i], pw)
+				}
+			}
+			if relErr(sE, float64(wE)) > tol || relErr(sI, float64(wI)) > tol || math.Abs(float64(dm-wm)) > 1e-6 {
+				t.Fatalf("Dist2ExpPowSum n=%d sq=%d: (%g, %g, %g) vs (%g, %g, %g)", n, sq, sE, sI, dm, wE, wI, wm)
+			}
+		}
+		// At the minimum with s = min d², e is exactly 1.
+		if n > 0 {
+			d2 := make([]float32, n)
+			m := Dist2Min(d2, x, y, 0.7, -0.3)
+			Dist2ExpPowSum(got[:n], got2[:n], x, y, 0.7, -0.3, 50, m, 2)
+			one := false
+			for i := 0; i < n; i++ {
+				one = one || (d2[i] == m && got2[i] == 1 && got[i] == 1)
+			}
+			if !one {
+				t.Fatalf("Dist2ExpPowSum n=%d: no exact 1 at the nearest point", n)
 			}
 		}
 
@@ -178,5 +215,17 @@ func BenchmarkExpSum512(b *testing.B) {
 	}
 	for b.Loop() {
 		ExpSum(dst, x, 1, 0)
+	}
+}
+
+// BenchmarkExpSumPow512 is one DoS row (512 cells, σ ratio 2): arguments down to −80 as in a
+// 2.2 m box with σ_I = 0.24 m.
+func BenchmarkExpSumPow512(b *testing.B) {
+	x, e, i := make([]float32, 512), make([]float32, 512), make([]float32, 512)
+	for k := range x {
+		x[k] = -80 * float32(k) / 512
+	}
+	for b.Loop() {
+		ExpSumPow(e, i, x, 1, 0, 2)
 	}
 }
