@@ -1,0 +1,514 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/internal/safefile"
+	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/theory"
+)
+
+// theoryOptions are the flags of "gridcells theory".
+type theoryOptions struct {
+	cf         configFlags
+	res        int
+	wrap       bool
+	simulate   bool
+	activation string
+	orthogonal bool
+	maps       int
+	steps      int
+	out        string
+	run        string
+	threshold  float64
+	// Shortcuts for the encoding keys, applied after every --set.
+	kind, sigma, surround, convention string
+}
+
+func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
+	o.cf = configFlags{Preset: config.PresetNFL2022}
+	o.cf.Register(fs)
+	fs.IntVar(&o.res, "res", 55, "grid points per side of the box for the covariance (SOR's notebook uses 55)")
+	fs.BoolVar(&o.wrap, "wrap", false, "estimate the covariance as SOR's compute_covariance (circular roll of C = P Pᵀ) instead of over pairs inside the box")
+	fs.BoolVar(&o.simulate, "simulate", false, "run the pattern-forming dynamics (spec §8.3) and score the maps")
+	fs.StringVar(&o.activation, "activation", theory.ActivationReLU, "dynamics nonlinearity: relu (hexagons) or tanh (stripes)")
+	fs.BoolVar(&o.orthogonal, "orthogonal", false, "multi-map dynamics with the Sanger/Oja orthogonalisation term instead of independent maps")
+	fs.IntVar(&o.maps, "maps", 8, "number of maps the dynamics grow")
+	fs.IntVar(&o.steps, "steps", 0, "dynamics iterations (0: 500 single-map, 2000 multi-map)")
+	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
+	fs.StringVar(&o.run, "run", "", "trained run `dir`ectory: take the config from RUN_DIR/config.json and compare the prediction with RUN_DIR/scores.csv")
+	fs.Float64Var(&o.threshold, "threshold", 0.8, "score60 above which a trained unit counts as grid-like (with --run)")
+	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K`")
+	fs.StringVar(&o.sigma, "sigma", "", "shortcut for --set encoding.place_cell_rf=`σ` (m)")
+	fs.StringVar(&o.surround, "surround", "", "shortcut for --set encoding.surround_scale=`s`")
+	fs.StringVar(&o.convention, "surround-convention", "", "shortcut for --set encoding.surround_convention=`C` (sigma_ratio or variance_ratio)")
+}
+
+func init() {
+	register(&Command{
+		Name:  "theory",
+		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR]",
+		Short: "spectrum of a target code, k*, predicted grid spacing, pattern-forming dynamics",
+		Long: `Theory predicts from the target code alone whether grid cells should form and at what scale
+(spec §8). It prints:
+
+  - the closed-form peak wavenumber k* of the encoding's tuning (Gaussian, DoS in either surround
+    convention, true DoG, general DoG, SoD; spec §8.2) and the hexagonal spacing 4π/(√3 k*) in m
+    and in rate-map bins (eval.nbins[0] across the box);
+  - the numerical k* of the code that training uses (package encode, centres from the run's
+    seed): the translation-averaged place-cell covariance on a res×res grid, its 2-D Fourier
+    transform and radial profile (spec §8.1);
+  - whether a pattern forms (the spectrum peaks at a finite wavenumber).
+
+With --simulate it runs the pattern-forming dynamics (spec §8.3) on that covariance and scores the
+maps (NFL min-max score60, NFL period). With --run RUN_DIR the config is RUN_DIR/config.json and the
+prediction is compared with the median and KDE mode of the period of the run's units with score60
+above --threshold (RUN_DIR/scores.csv).
+
+With --out DIR it writes:
+  spectrum.npy         float64 (2R+1)×(2R+1): 2-D transform of the covariance, k = 0 at the centre
+  covariance.npy       float64 (2R+1)×(2R+1): translation-averaged covariance Σ(Δ), lag 0 at the centre
+  radial_profile.csv   k (rad/m), numerical Σ̃(k), closed form ρ|p̂(k)|² scaled to the same peak
+  spectrum.png, radial_profile.png
+  maps.npy, maps.csv, maps.png (with --simulate): N×n×n maps, their scores and periods
+
+Examples:
+  gridcells theory
+  gridcells theory --sigma 0.2 --simulate --out th
+  gridcells theory --preset sorscher2019 --simulate --activation tanh
+  gridcells theory --run runs/dos-012`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o theoryOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				return runTheory(ctx, &o, args, os.Stdout, os.Stderr)
+			}
+		},
+	})
+}
+
+// runTheory resolves the config, validates every input, then computes and prints; files
+// are written only after everything has been computed.
+func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.Writer) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if o.res < 8 || o.res > 1024 {
+		return usagef("--res %d: want 8..1024", o.res)
+	}
+	if o.activation != theory.ActivationReLU && o.activation != theory.ActivationTanh {
+		return usagef("--activation %q: want relu or tanh", o.activation)
+	}
+	if o.maps < 1 || o.maps > 4096 {
+		return usagef("--maps %d: want 1..4096", o.maps)
+	}
+	if o.steps < 0 {
+		return usagef("--steps %d: want ≥ 0", o.steps)
+	}
+	if math.IsNaN(o.threshold) {
+		return usagef("--threshold NaN")
+	}
+	var cfg config.Config
+	var scores *theory.UnitScores
+	if o.run != "" {
+		if o.cf.File != "" || len(o.cf.Sets) > 0 || o.cf.presetSet || o.kind != "" || o.sigma != "" || o.surround != "" || o.convention != "" {
+			return usagef("--run takes the config from RUN_DIR/config.json; drop --preset, --config, --set and the encoding shortcuts")
+		}
+		var err error
+		cfg, scores, err = theory.ReadRun(o.run)
+		if err != nil {
+			return UsageError{err}
+		}
+	} else {
+		for _, s := range []struct{ key, v string }{
+			{"encoding.kind", o.kind}, {"encoding.place_cell_rf", o.sigma},
+			{"encoding.surround_scale", o.surround}, {"encoding.surround_convention", o.convention},
+		} {
+			if s.v != "" {
+				o.cf.Sets = append(o.cf.Sets, s.key+"="+s.v)
+			}
+		}
+		var err error
+		if cfg, err = o.cf.Resolve(); err != nil {
+			return err
+		}
+	}
+	code, err := encode.ForRun(cfg)
+	if err != nil {
+		return UsageError{err}
+	}
+	width, height := cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight
+	nbins := 44
+	if len(cfg.Eval.NBins) > 0 {
+		nbins = cfg.Eval.NBins[0]
+	}
+	bin := width / float64(nbins)
+
+	e := cfg.Encoding
+	fmt.Fprintf(w, "encoding: %s, Np %d, place_cell_rf %s m, surround_scale %s (%s), box %g × %g m\n",
+		e.Kind, e.Np, distString(e.PlaceCellRF), distString(e.SurroundScale), e.SurroundConvention, width, height)
+
+	tuning, tuningErr := theory.TuningOf(e)
+	closedK := math.NaN()
+	if tuningErr == nil {
+		closedK = tuning.PeakWavenumber()
+		fmt.Fprintf(w, "closed form: k* = %.3f rad/m, %s\n", closedK, spacingString(closedK, bin, nbins))
+	} else {
+		fmt.Fprintf(w, "closed form: none (%v)\n", tuningErr)
+	}
+
+	t0 := time.Now()
+	spec, err := theory.ComputeSpectrum(code, width, height, &theory.SpectrumSettings{Res: o.res, Wrap: o.wrap})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(logw, "gridcells theory: spectrum of %d cells on %d×%d points in %.2f s\n", code.Np(), o.res, o.res, time.Since(t0).Seconds())
+	rel := ""
+	if closedK > 0 {
+		rel = fmt.Sprintf(" (%+.1f %% vs closed form)", 100*(spec.PeakK/closedK-1))
+	}
+	fmt.Fprintf(w, "numerical (res %d): k* = %.3f rad/m%s, %s\n", o.res, spec.PeakK, rel, spacingString(spec.PeakK, bin, nbins))
+	if spec.FormsPattern() {
+		fmt.Fprintf(w, "pattern: forms (the spectrum peaks at k* = %.3f rad/m, wavelength %.3f m)\n", spec.PeakK, 2*math.Pi/spec.PeakK)
+	} else {
+		fmt.Fprintf(w, "pattern: none (the spectrum peaks at k = 0: the uniform mode grows fastest)\n")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	var sim *theoryMaps
+	if o.simulate {
+		if sim, err = simulateTheory(ctx, o, cfg, spec, w); err != nil {
+			return err
+		}
+	}
+
+	if scores != nil {
+		k, src := closedK, "closed form"
+		if !(k > 0) {
+			k, src = spec.PeakK, "numerical"
+		}
+		c := theory.Compare(k, width, scores, o.threshold)
+		fmt.Fprintf(w, "run %s: %d of %d units with score60 > %g and a period\n", o.run, c.GridUnits, c.Units, o.threshold)
+		if c.GridUnits > 0 && k > 0 {
+			fmt.Fprintf(w, "  measured period: median %.2f bins, KDE mode %.2f bins (%d bins of %.3f m)\n", c.MedianPeriod, c.ModePeriod, c.NBins, c.BinSize)
+			fmt.Fprintf(w, "  predicted (%s): %.2f bins; measured/predicted: median %.3f, mode %.3f\n", src, c.PredictedBins, c.MedianRatio, c.ModeRatio)
+		} else if k == 0 {
+			fmt.Fprintf(w, "  no finite-wavelength pattern is predicted for this code\n")
+		}
+	}
+
+	if o.out != "" {
+		if err := writeTheoryOutputs(o.out, spec, tuningErr == nil, tuning, sim); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "gridcells theory: wrote %s\n", o.out)
+	}
+	return nil
+}
+
+// theoryMaps are the simulated maps and their scores.
+type theoryMaps struct {
+	maps    *theory.Maps
+	score60 []float64
+	period  []float64 // bins of the dynamics grid
+}
+
+func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, spec *theory.Spectrum, w io.Writer) (*theoryMaps, error) {
+	t0 := time.Now()
+	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal}
+	// The dynamics draw from their own stream of the run's seed.
+	m, err := theory.Simulate(ctx, spec, set, rand.New(rand.NewPCG(cfg.Seed, 0x7468656f7279))) // "theory"
+	if err != nil {
+		return nil, err
+	}
+	sc, err := analysis.NewScorer(m.Size, &analysis.Settings{Method: analysis.MethodNFL})
+	if err != nil {
+		return nil, err
+	}
+	r := &theoryMaps{maps: m, score60: make([]float64, m.N), period: make([]float64, m.N)}
+	hex := 0
+	for i := 0; i < m.N; i++ {
+		r.score60[i] = sc.Score(m.Map(i)).Score60
+		r.period[i] = analysis.MeasurePeriodicity(m.Map(i), m.Size, nil).Period
+		if r.score60[i] > 0.8 {
+			hex++
+		}
+	}
+	kind := "single-map"
+	if o.orthogonal {
+		kind = "multi-map (Sanger/Oja)"
+	}
+	med := func(x []float64) float64 {
+		y := make([]float64, 0, len(x))
+		for _, v := range x {
+			if !math.IsNaN(v) {
+				y = append(y, v)
+			}
+		}
+		if len(y) == 0 {
+			return math.NaN()
+		}
+		sort.Float64s(y)
+		if len(y)%2 == 1 {
+			return y[len(y)/2]
+		}
+		return (y[len(y)/2-1] + y[len(y)/2]) / 2
+	}
+	mp := med(r.period) * m.BinX
+	fmt.Fprintf(w, "dynamics: %s %s, %d maps on a %d×%d torus (%.2f m), %.1f s\n", kind, o.activation, m.N, m.Size, m.Size, float64(m.Size)*m.BinX, time.Since(t0).Seconds())
+	fmt.Fprintf(w, "  score60 (NFL min-max): median %.2f; %d of %d maps > 0.8\n", med(r.score60), hex, m.N)
+	pred := ""
+	if spec.PeakK > 0 {
+		pred = fmt.Sprintf(" (predicted %.3f m from the numerical k*, ratio %.3f)", spec.PredictedSpacing(), mp/spec.PredictedSpacing())
+	}
+	fmt.Fprintf(w, "  period (NFL): median %.3f m%s\n", mp, pred)
+	return r, nil
+}
+
+func distString(d config.Dist) string {
+	switch d.Kind {
+	case "uniform":
+		return fmt.Sprintf("U(%g, %g)", d.A, d.B)
+	case "poisson":
+		return fmt.Sprintf("1+Poisson(%g)", d.A)
+	}
+	return strconv.FormatFloat(d.A, 'g', -1, 64)
+}
+
+func spacingString(k, bin float64, nbins int) string {
+	if !(k > 0) {
+		return "no finite spacing (peak at k = 0)"
+	}
+	a := theory.HexSpacing(k)
+	return fmt.Sprintf("spacing %.3f m = %.1f bins (%d bins of %.3f m)", a, a/bin, nbins, bin)
+}
+
+func writeTheoryOutputs(dir string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	m := 2*spec.LagRadius + 1
+	if err := npyio.WriteFile(filepath.Join(dir, "spectrum.npy"), npyio.NewFloat64(spec.Power, m, m)); err != nil {
+		return err
+	}
+	if err := npyio.WriteFile(filepath.Join(dir, "covariance.npy"), npyio.NewFloat64(spec.Covariance, m, m)); err != nil {
+		return err
+	}
+	// Closed-form ρ|p̂|², scaled to the numerical profile's peak.
+	closed := make([]float64, len(spec.K))
+	if hasClosed {
+		var cmax, nmax float64
+		for i, k := range spec.K {
+			p := tuning.Transform(k)
+			closed[i] = p * p
+			cmax = math.Max(cmax, closed[i])
+			nmax = math.Max(nmax, spec.Profile[i])
+		}
+		for i := range closed {
+			closed[i] *= nmax / cmax
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("k_rad_per_m,numerical,closed_form_scaled\n")
+	for i, k := range spec.K {
+		c := "NaN"
+		if hasClosed {
+			c = strconv.FormatFloat(closed[i], 'g', 8, 64)
+		}
+		fmt.Fprintf(&b, "%s,%s,%s\n", strconv.FormatFloat(k, 'g', 8, 64), strconv.FormatFloat(spec.Profile[i], 'g', 8, 64), c)
+	}
+	if err := safefile.WriteFile(filepath.Join(dir, "radial_profile.csv"), b.Bytes()); err != nil {
+		return err
+	}
+	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), spec); err != nil {
+		return err
+	}
+	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed); err != nil {
+		return err
+	}
+	if sim == nil {
+		return nil
+	}
+	mp := sim.maps
+	data := make([]float32, len(mp.Data))
+	for i, v := range mp.Data {
+		data[i] = float32(v)
+	}
+	if err := npyio.WriteFile(filepath.Join(dir, "maps.npy"), npyio.NewFloat32(data, mp.N, mp.Size, mp.Size)); err != nil {
+		return err
+	}
+	b.Reset()
+	b.WriteString("map,score60,period_bins,period_m\n")
+	for i := range sim.score60 {
+		fmt.Fprintf(&b, "%d,%.6g,%.6g,%.6g\n", i, sim.score60[i], sim.period[i], sim.period[i]*mp.BinX)
+	}
+	if err := safefile.WriteFile(filepath.Join(dir, "maps.csv"), b.Bytes()); err != nil {
+		return err
+	}
+	return plotMaps(filepath.Join(dir, "maps.png"), sim)
+}
+
+// grid adapts a row-major n0×n1 array (first index x) to plotter.GridXYZ.
+type grid struct {
+	z          []float64
+	n0, n1     int
+	x0, y0     float64
+	dx, dy     float64
+	lo, hi     float64
+	clampRange bool
+}
+
+func (g grid) Dims() (c, r int)   { return g.n0, g.n1 }
+func (g grid) X(c int) float64    { return g.x0 + float64(c)*g.dx }
+func (g grid) Y(r int) float64    { return g.y0 + float64(r)*g.dy }
+func (g grid) Z(c, r int) float64 { return g.z[c*g.n1+r] }
+
+func plotSpectrum(path string, spec *theory.Spectrum) error {
+	m := 2*spec.LagRadius + 1
+	r := float64(spec.LagRadius)
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("covariance spectrum, k* = %.2f rad/m", spec.PeakK)
+	p.X.Label.Text = "kx (rad/m)"
+	p.Y.Label.Text = "ky (rad/m)"
+	h := plotter.NewHeatMap(grid{z: spec.Power, n0: m, n1: m, x0: -r * spec.DKX, y0: -r * spec.DKY, dx: spec.DKX, dy: spec.DKY}, palette.Heat(64, 1))
+	p.Add(h)
+	if spec.PeakK > 0 {
+		ring := make(plotter.XYs, 121)
+		for i := range ring {
+			a := 2 * math.Pi * float64(i) / 120
+			ring[i].X, ring[i].Y = spec.PeakK*math.Cos(a), spec.PeakK*math.Sin(a)
+		}
+		l, err := plotter.NewLine(ring)
+		if err != nil {
+			return err
+		}
+		l.Color = color.RGBA{B: 255, A: 255}
+		l.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+		p.Add(l)
+	}
+	// Zoom on the wavenumbers up to 3k* (or 40 rad/m without a peak).
+	lim := math.Max(3*spec.PeakK, 20)
+	lim = math.Min(lim, r*math.Min(spec.DKX, spec.DKY))
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -lim, lim, -lim, lim
+	return savePlot(p, path, 5*vg.Inch, 5*vg.Inch)
+}
+
+func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64) error {
+	p := plot.New()
+	p.Title.Text = "radial profile of the covariance spectrum"
+	p.X.Label.Text = "|k| (rad/m)"
+	p.Y.Label.Text = "Σ̃(|k|)"
+	kmax := math.Min(spec.K[len(spec.K)-1], math.Max(4*spec.PeakK, 30))
+	var num, cf plotter.XYs
+	top := 0.0
+	for i, k := range spec.K {
+		if k > kmax {
+			break
+		}
+		num = append(num, plotter.XY{X: k, Y: spec.Profile[i]})
+		top = math.Max(top, spec.Profile[i])
+		if hasClosed {
+			cf = append(cf, plotter.XY{X: k, Y: closed[i]})
+		}
+	}
+	l, err := plotter.NewLine(num)
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(1.5)
+	p.Add(l)
+	p.Legend.Add("numerical", l)
+	if hasClosed {
+		c, err := plotter.NewLine(cf)
+		if err != nil {
+			return err
+		}
+		c.Color = color.RGBA{R: 200, A: 255}
+		c.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		p.Add(c)
+		p.Legend.Add("closed form (scaled)", c)
+	}
+	if spec.PeakK > 0 {
+		mk, err := plotter.NewLine(plotter.XYs{{X: spec.PeakK, Y: 0}, {X: spec.PeakK, Y: top}})
+		if err != nil {
+			return err
+		}
+		mk.Color = color.RGBA{B: 255, A: 255}
+		mk.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(mk)
+		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)
+	}
+	p.Legend.Top = true
+	return savePlot(p, path, 6*vg.Inch, 4*vg.Inch)
+}
+
+func plotMaps(path string, sim *theoryMaps) error {
+	m := sim.maps
+	cols := int(math.Ceil(math.Sqrt(float64(m.N))))
+	rows := (m.N + cols - 1) / cols
+	plots := make([][]*plot.Plot, rows)
+	for r := range plots {
+		plots[r] = make([]*plot.Plot, cols)
+		for c := range plots[r] {
+			i := r*cols + c
+			if i >= m.N {
+				continue
+			}
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("%d: score %.2f", i, sim.score60[i])
+			p.HideAxes()
+			p.Add(plotter.NewHeatMap(grid{z: m.Map(i), n0: m.Size, n1: m.Size, dx: 1, dy: 1}, palette.Heat(64, 1)))
+			plots[r][c] = p
+		}
+	}
+	const tile = 2 * vg.Inch
+	img := vgimg.New(vg.Length(cols)*tile, vg.Length(rows)*tile)
+	dc := draw.New(img)
+	canvases := plot.Align(plots, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter}, dc)
+	for r := range plots {
+		for c, p := range plots[r] {
+			if p != nil {
+				p.Draw(canvases[r][c])
+			}
+		}
+	}
+	return safefile.Write(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+		return err
+	})
+}
+
+func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return err
+	}
+	return safefile.Write(path, func(out io.Writer) error {
+		_, err := wt.WriteTo(out)
+		return err
+	})
+}

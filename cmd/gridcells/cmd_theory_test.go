@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// theoryRun parses args as "gridcells theory" does and runs it, capturing stdout.
+func theoryRun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var o theoryOptions
+	fs := flag.NewFlagSet("theory", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return "", UsageError{err}
+	}
+	var out bytes.Buffer
+	err := runTheory(context.Background(), &o, fs.Args(), &out, io.Discard)
+	return out.String(), err
+}
+
+func TestTheoryCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "th")
+	out, err := theoryRun(t, "--res", "24", "--simulate", "--maps", "2", "--steps", "30", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"closed form: k* = 8.011 rad/m, spacing 0.906 m = 18.1 bins", "numerical (res 24): k* = ", "pattern: forms", "dynamics: single-map relu, 2 maps"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"spectrum.npy", "covariance.npy", "radial_profile.csv", "spectrum.png", "radial_profile.png", "maps.npy", "maps.csv", "maps.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+}
+
+func TestTheoryNoPattern(t *testing.T) {
+	out, err := theoryRun(t, "--res", "24", "--kind", "gaussian")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "closed form: k* = 0.000 rad/m, no finite spacing") || !strings.Contains(out, "pattern: none") {
+		t.Errorf("Gaussian code:\n%s", out)
+	}
+}
+
+func TestTheoryRun(t *testing.T) {
+	out, err := theoryRun(t, "--res", "24", "--run", "../../theory/testdata/run_dos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"5 of 10 units with score60 > 0.8", "median 18.50 bins", "predicted (closed form): 18.11 bins"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTheoryUsageErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "never")
+	for _, args := range [][]string{
+		{"--res", "3"},
+		{"--activation", "sigmoid"},
+		{"--maps", "0"},
+		{"--set", "encoding.kind=bogus"},
+		{"--run", "../../theory/testdata/run_dos", "--sigma", "0.2"},
+		{"--run", "no/such/run"},
+		{"extra"},
+	} {
+		_, err := theoryRun(t, append(args, "--out", dir)...)
+		if !errors.As(err, new(UsageError)) {
+			t.Errorf("theory %q: err = %v, want a usage error", args, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("theory %q wrote %s", args, dir)
+		}
+	}
+}
