@@ -13,7 +13,8 @@ import (
 // SgemmFunc is the single-precision matrix product the float32 backend calls for every Gemm:
 // row-major c = alpha·op(a)·op(b) + beta·c with op(a) m×k, op(b) k×n, leading dimensions
 // lda, ldb, ldc (the BLAS convention, row-major). It is the one place a faster kernel
-// (internal/sgemm) plugs in; the default is gonum's pure-Go blas32.
+// (internal/sgemm) plugs in; the default is gonum's pure-Go blas32. As in BLAS, with beta = 0
+// c is output only: its old contents (possibly NaN) must not be read.
 type SgemmFunc func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // DgemmFunc is the float64 counterpart of SgemmFunc, used by the float64 backend.
@@ -321,13 +322,6 @@ func (b *Backend[T]) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta
 	}
 	if k != k2 || z.rows != m || z.cols != n {
 		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
-	}
-	if beta == 0 {
-		// BLAS implementations may read c when beta is 0 (gonum scales it by 0); clear it so
-		// stale NaNs never propagate.
-		for i := range z.rows {
-			clear(z.row(i))
-		}
 	}
 	b.gemm(tA, tB, m, n, k, T(alpha), x.data, x.ld, y.data, y.ld, T(beta), z.data, z.ld)
 }
