@@ -121,10 +121,10 @@ func (a *autoCorrPlan) correlate(dst, r []float64) {
 			z := buf[k]
 			zc := buf[(p-k)%p]
 			zc = complex(real(zc), -imag(zc))
-			ra[k] = (z + zc) / 2
+			ra[k] = complex(0.5*(real(z)+real(zc)), 0.5*(imag(z)+imag(zc)))
 			if rb != nil {
-				d := (z - zc) / 2
-				rb[k] = complex(imag(d), -real(d)) // divide by i
+				// (z − zc)/(2i)
+				rb[k] = complex(0.5*(imag(z)-imag(zc)), -0.5*(real(z)-real(zc)))
 			}
 		}
 	}
@@ -153,10 +153,9 @@ func (a *autoCorrPlan) correlate(dst, r []float64) {
 			z := buf[t]
 			zc := buf[(p-t)%p]
 			zc = complex(real(zc), -imag(zc))
-			a.col[t*h+k] = (z + zc) / 2
+			a.col[t*h+k] = complex(0.5*(real(z)+real(zc)), 0.5*(imag(z)+imag(zc)))
 			if k+1 < h {
-				d := (z - zc) / 2
-				a.col[t*h+k+1] = complex(imag(d), -real(d))
+				a.col[t*h+k+1] = complex(0.5*(imag(z)-imag(zc)), -0.5*(real(z)-real(zc)))
 			}
 		}
 	}

@@ -203,6 +203,10 @@ type rotation struct {
 	rows   []int32
 	cols   []int32
 	wr, wc []float64
+	// base[k] is the flat index of the first tap of pixel k when its taps×taps block is a
+	// plain contiguous block of the image (no mirrored or dropped taps), else −1.
+	base []int32
+	m    int
 }
 
 // newRotation builds the rotation of an m×m image by deg degrees counter-clockwise in the
@@ -218,6 +222,7 @@ func newRotation(m int, deg float64, kind interpKind, pix []int32) *rotation {
 		cols: make([]int32, len(pix)*taps),
 		wr:   make([]float64, len(pix)*taps),
 		wc:   make([]float64, len(pix)*taps),
+		base: make([]int32, len(pix)),
 	}
 	c, s := cosSinDeg(deg)
 	h := float64(m-1) / 2
@@ -273,6 +278,21 @@ func newRotation(m int, deg float64, kind interpKind, pix []int32) *rotation {
 			}
 		}
 	}
+	for k := range pix {
+		r.base[k] = -1
+		j := k * taps
+		plain := true
+		for a := 1; a < taps; a++ {
+			plain = plain && r.rows[j+a] == r.rows[j]+int32(a*m) && r.cols[j+a] == r.cols[j]+int32(a)
+		}
+		for a := 0; a < taps; a++ {
+			plain = plain && r.wr[j+a] != 0 && r.wc[j+a] != 0
+		}
+		if plain {
+			r.base[k] = r.rows[j] + r.cols[j]
+		}
+	}
+	r.m = m
 	return r
 }
 
@@ -280,8 +300,23 @@ func newRotation(m int, deg float64, kind interpKind, pix []int32) *rotation {
 func (r *rotation) apply(dst, src []float64) {
 	if r.taps == 4 {
 		rows, cols, wr, wc := r.rows, r.cols, r.wr, r.wc
+		m := r.m
 		for k := range dst {
 			j := k * 4
+			if b := int(r.base[k]); b >= 0 {
+				// Interior pixel: four contiguous rows of four.
+				ar := wr[j : j+4 : j+4]
+				ac := wc[j : j+4 : j+4]
+				s0 := src[b : b+4 : b+4]
+				s1 := src[b+m : b+m+4 : b+m+4]
+				s2 := src[b+2*m : b+2*m+4 : b+2*m+4]
+				s3 := src[b+3*m : b+3*m+4 : b+3*m+4]
+				dst[k] = ar[0]*(ac[0]*s0[0]+ac[1]*s0[1]+ac[2]*s0[2]+ac[3]*s0[3]) +
+					ar[1]*(ac[0]*s1[0]+ac[1]*s1[1]+ac[2]*s1[2]+ac[3]*s1[3]) +
+					ar[2]*(ac[0]*s2[0]+ac[1]*s2[1]+ac[2]*s2[2]+ac[3]*s2[3]) +
+					ar[3]*(ac[0]*s3[0]+ac[1]*s3[1]+ac[2]*s3[2]+ac[3]*s3[3])
+				continue
+			}
 			rr := rows[j : j+4 : j+4]
 			cc := cols[j : j+4 : j+4]
 			ar := wr[j : j+4 : j+4]

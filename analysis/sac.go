@@ -136,17 +136,18 @@ func (cp *corrPlan) correlate(dst []float64, ka, kb int) {
 
 // sacWork is the per-goroutine workspace of the autocorrelogram.
 type sacWork struct {
-	n      int
-	auto   *autoCorrPlan // S12 of the reference mode
-	plan   *corrPlan     // the NaN-aware mode's cross-correlations
-	r      []float64     // n×n, NaN replaced
-	r2     []float64     // n×n squares
-	v      []float64     // n×n validity
-	s12    []float64     // m×m
-	s1     []float64     // m×m
-	s11    []float64     // m×m
-	cnt    []float64     // m×m
-	corner [4][]float64
+	n       int
+	auto    *autoCorrPlan // S12 of the reference mode
+	plan    *corrPlan     // the NaN-aware mode's cross-correlations
+	r       []float64     // n×n, NaN replaced
+	r2      []float64     // n×n squares
+	v       []float64     // n×n validity
+	s12     []float64     // m×m
+	s1      []float64     // m×m
+	s11     []float64     // m×m
+	cnt     []float64     // m×m
+	corner  [4][]float64  // corner sums of r
+	corner2 [4][]float64  // corner sums of r²
 }
 
 func newSACWork(n int) *sacWork {
@@ -164,6 +165,7 @@ func newSACWork(n int) *sacWork {
 	}
 	for i := range w.corner {
 		w.corner[i] = make([]float64, (n+1)*(n+1))
+		w.corner2[i] = make([]float64, (n+1)*(n+1))
 	}
 	return w
 }
@@ -208,11 +210,6 @@ func (w *sacWork) compute(dst, rm []float64, mode SACMode) bool {
 	if hazard {
 		return sacDirect(dst, w.r, w.v, n, mode)
 	}
-	if mode == SACReference {
-		w.referenceSums()
-	} else {
-		w.nanAwareSums()
-	}
 	// The FFT's S12 carries an absolute error of about eps·log(p)·Σr²; where a lag's
 	// nb·std1·std2 is not far above it (lags whose overlap holds only tiny rates, such as
 	// the tail of a place field), S12 is summed directly, in O(nb), as the reference does.
@@ -221,32 +218,77 @@ func (w *sacWork) compute(dst, rm []float64, mode SACMode) bool {
 		sumSq += x * x * w.v[i]
 	}
 	fftErr := fftRelErr * sumSq
+	if mode == SACReference {
+		w.referenceLags(dst, fftErr*fftSafety)
+		return true
+	}
+	w.nanAwareSums()
 	// SAC(−Δ) = SAC(Δ) exactly (the formula is symmetric in the two series), so only the
 	// lags up to the centre are computed and mirrored.
 	m := 2*n - 1
 	for k := 0; k <= m*m/2; k++ {
 		i, j := k/m, k%m
-		{
-			kr := m*m - 1 - k // the opposite lag −Δ
-			nb := w.cnt[k]
-			s1, s2 := w.s1[k], w.s1[kr]
-			s11, s22 := w.s11[k], w.s11[kr]
-			nb2 := nb * nb
-			den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
-			s12 := w.s12[k]
-			switch {
-			case mode == SACReference && den > 0 && nb*den < fftErr*fftSafety:
-				// Corner sums are exact enough; only S12 needs the direct sum.
-				s12 = w.directS12(i-(n-1), j-(n-1))
-			case mode == SACNaNAware && !(nb*den >= fftErr*fftSafety):
-				// All six sums came from FFTs: redo the lag directly.
-				s12, s1, s2, s11, s22, nb = w.directSums(i-(n-1), j-(n-1))
-			}
-			dst[k] = pearsonFromSums(s12, s1, s2, s11, s22, nb)
-			dst[kr] = dst[k]
+		kr := m*m - 1 - k // the opposite lag −Δ
+		nb := w.cnt[k]
+		s1, s2 := w.s1[k], w.s1[kr]
+		s11, s22 := w.s11[k], w.s11[kr]
+		nb2 := nb * nb
+		den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
+		s12 := w.s12[k]
+		if !(nb*den >= fftErr*fftSafety) {
+			// All six sums came from FFTs: redo the lag directly.
+			s12, s1, s2, s11, s22, nb = w.directSums(i-(n-1), j-(n-1))
 		}
+		dst[k] = pearsonFromSums(s12, s1, s2, s11, s22, nb)
+		dst[kr] = dst[k]
 	}
 	return true
+}
+
+// referenceLags computes every lag of the reference-mode SAC into dst: S12 by FFT, S1, S2,
+// S11, S22 from corner-anchored running sums. For a lag Δ = (dr, dc) the bins p with p and
+// p+Δ inside form an (n−|dr|)×(n−|dc|) rectangle anchored at the corner given by the signs
+// of dr and dc, and the p+Δ rectangle is the same size at the opposite corner. Lags with
+// nb·std1·std2 below direct get their S12 summed directly. SAC(−Δ) = SAC(Δ) exactly (the
+// formula is symmetric in the two series), so half the lags are computed and mirrored.
+func (w *sacWork) referenceLags(dst []float64, direct float64) {
+	n, m := w.n, 2*w.n-1
+	w.auto.correlate(w.s12, w.r)
+	for i := range w.r2 {
+		w.r2[i] = w.r[i] * w.r[i]
+	}
+	w.cornerSums(w.corner[:], w.r)
+	w.cornerSums(w.corner2[:], w.r2)
+	for k := 0; k <= m*m/2; k++ {
+		dr, dc := k/m-(n-1), k%m-(n-1)
+		c := 0
+		if dr < 0 {
+			c |= 2
+		}
+		if dc < 0 {
+			c |= 1
+		}
+		h, wd := n-abs(dr), n-abs(dc)
+		t := h*(n+1) + wd
+		s1, s2 := w.corner[c][t], w.corner[c^3][t]
+		s11, s22 := w.corner2[c][t], w.corner2[c^3][t]
+		nb := float64(h * wd)
+		// The reference's formula [spec §5.2 step 3], with 1/nb multiplied rather than
+		// divided (a last-bit difference).
+		inb := 1 / nb
+		m1, m2 := s1*inb, s2*inb
+		den := math.Sqrt(s11*inb-m1*m1) * math.Sqrt(s22*inb-m2*m2)
+		var v float64
+		if den > 0 { // 0/0 and NaN → 0, as nan_to_num makes them
+			s12 := w.s12[k]
+			if nb*den < direct {
+				s12 = w.directS12(dr, dc)
+			}
+			v = (s12*inb - m1*m2) / den
+		}
+		dst[k] = v
+		dst[m*m-1-k] = v
+	}
 }
 
 // fftRelErr bounds the FFT correlation's rounding error relative to Σr² (float64 epsilon
@@ -307,49 +349,12 @@ func pearsonFromSums(s12, s1, s2, s11, s22, nb float64) float64 {
 	return c
 }
 
-// referenceSums fills s12 by FFT and s1, s11, cnt from corner-anchored running sums: for
-// a lag Δ = (dr, dc) the bins p with p and p+Δ inside form an (n−|dr|)×(n−|dc|) rectangle
-// anchored at the corner given by the signs of dr and dc, and the p+Δ rectangle is that of −Δ.
-func (w *sacWork) referenceSums() {
-	n, m := w.n, 2*w.n-1
-	w.auto.correlate(w.s12, w.r)
-	for i := range w.r2 {
-		w.r2[i] = w.r[i] * w.r[i]
-	}
-	for _, src := range []struct {
-		a   []float64
-		dst []float64
-	}{{w.r, w.s1}, {w.r2, w.s11}} {
-		w.cornerSums(src.a)
-		for i := 0; i < m; i++ {
-			dr := i - (n - 1)
-			for j := 0; j < m; j++ {
-				dc := j - (n - 1)
-				c := 0
-				if dr < 0 {
-					c |= 2
-				}
-				if dc < 0 {
-					c |= 1
-				}
-				h, wd := n-abs(dr), n-abs(dc)
-				src.dst[i*m+j] = w.corner[c][h*(n+1)+wd]
-			}
-		}
-	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < m; j++ {
-			w.cnt[i*m+j] = float64((n - abs(i-(n-1))) * (n - abs(j-(n-1))))
-		}
-	}
-}
-
 // cornerSums fills corner[c][h*(n+1)+w] with the sum of a over the h×w rectangle anchored at
 // corner c (bit 1: bottom instead of top, bit 0: right instead of left).
-func (w *sacWork) cornerSums(a []float64) {
+func (w *sacWork) cornerSums(tables [][]float64, a []float64) {
 	n := w.n
 	for c := 0; c < 4; c++ {
-		t := w.corner[c]
+		t := tables[c]
 		clear(t)
 		for h := 1; h <= n; h++ {
 			row := h - 1
