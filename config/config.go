@@ -72,6 +72,8 @@ type Model struct {
 	InitConvention   string  `json:"init_convention" enum:"keras|pytorch" help:"default initialisations: keras (NFL, glorot) or pytorch (Sorscher, U(±1/√fan_in))"`
 	ReadoutDropout   float64 `json:"readout_dropout" help:"Keras input dropout rate (drops the velocity input for RNN; spec §0.1 item 6)"`
 	RecurrentDropout float64 `json:"recurrent_dropout" help:"dropout rate on h_{t-1}"`
+	// NFL applies weight decay to UGRNN's bias vector instead of its recurrent weights (spec §0.1 item 7).
+	NFLUGRNNBiasDecay bool `json:"nfl_ugrnn_bias_decay" help:"reproduce NFL's UGRNN quirk: weight decay on the bias instead of the recurrent weights"`
 }
 
 // Training configures the optimisation (spec §4).

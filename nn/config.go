@@ -161,9 +161,8 @@ func (c Config) Validate() error {
 }
 
 // FromConfig builds the model description of a resolved run configuration: model options
-// from c.Model, loss and weight decay from c.Training, Np from c.Encoding. Loss "auto" picks
-// the loss of the encoding (spec §2.2 Loss column): polarmse for "polar", crossentropy for
-// globally normalised place-cell codes, mse otherwise.
+// from c.Model, loss and weight decay from c.Training, Np from c.Encoding. Loss "auto" is
+// resolved by config.Config.LossKind.
 func FromConfig(c *config.Config) (Config, error) {
 	m, tr := c.Model, c.Training
 	act, ok := compute.ParseActivation(m.Activation)
@@ -171,28 +170,20 @@ func FromConfig(c *config.Config) (Config, error) {
 		return Config{}, &FieldError{"model.activation", m.Activation, "relu, tanh, sigmoid or linear"}
 	}
 	cell := Cell(strings.ToUpper(m.RNNType))
-	loss := Loss(tr.Loss)
-	if loss == "auto" || loss == "" {
-		switch {
-		case c.Encoding.Kind == "polar":
-			loss = PolarMSE
-		case c.Encoding.Normalization == "global" || c.Encoding.Kind == "true_difference_of_gaussians":
-			loss = CrossEntropy
-		default:
-			loss = MSE
-		}
-	}
+	// One rule for the loss of an encoding (spec §2.2 Loss column) lives in config.
+	loss := Loss(c.LossKind())
 	nc := Config{
-		Cell:             cell,
-		Ng:               m.Ng,
-		Np:               c.Encoding.Np,
-		Activation:       act,
-		Initializer:      Initializer(m.Initializer),
-		InitConvention:   InitConvention(m.InitConvention),
-		InputDropout:     m.ReadoutDropout,
-		RecurrentDropout: m.RecurrentDropout,
-		WeightDecay:      tr.WeightDecay,
-		Loss:             loss,
+		Cell:              cell,
+		Ng:                m.Ng,
+		Np:                c.Encoding.Np,
+		Activation:        act,
+		Initializer:       Initializer(m.Initializer),
+		InitConvention:    InitConvention(m.InitConvention),
+		InputDropout:      m.ReadoutDropout,
+		RecurrentDropout:  m.RecurrentDropout,
+		WeightDecay:       tr.WeightDecay,
+		NFLUGRNNBiasDecay: m.NFLUGRNNBiasDecay,
+		Loss:              loss,
 	}
 	if err := nc.Validate(); err != nil {
 		fe := err.(*FieldError)
