@@ -183,6 +183,11 @@ func dist2MinGo(dst, px, py []float32, x, y float32) float32 {
 	return m
 }
 
+// squareFloor[m] = 2^(−126/2^m) is the smallest value that can be squared m times without a
+// subnormal result; smaller values are set to 0 first. Checking once against it is the same as
+// checking each intermediate square against tinySquare.
+var squareFloor = [5]float32{0x1p-126, 0x1p-63, 0x1.6a09e8p-32, 0x1.306fe2p-16, 0x1.172b84p-8} // rounded up
+
 func dist2ExpPowSumGo(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
 	d2min = float32(math.Inf(1))
 	dstI, px, py = dstI[:len(dstE)], px[:len(dstE)], py[:len(dstE)]
@@ -193,10 +198,10 @@ func dist2ExpPowSumGo(dstE, dstI, px, py []float32, x, y, a, s float32, squaring
 		e := Exp(a * (s - d))
 		dstI[i] = e
 		sI += e
+		if e < squareFloor[squarings] {
+			e = 0
+		}
 		for range squarings {
-			if e < tinySquare {
-				e = 0
-			}
 			e *= e
 		}
 		dstE[i] = e

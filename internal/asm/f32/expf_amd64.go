@@ -16,7 +16,7 @@ func expSumAVX2(dst, x *float32, n int, a, b float32) float32
 
 // expSumPowAVX2 is expSumPowGo over n elements, n a multiple of 8, squarings ≥ 1:
 //
-//	for i := range n { e := Exp(a*x[i] + b); dstI[i] = e; sI += e; for range squarings { e *= e }; dstE[i] = e; sE += e }
+//	for i := range n { e := Exp(a*x[i] + b); dstI[i] = e; sI += e; for range squarings { if e < 2^-63 { e = 0 }; e *= e }; dstE[i] = e; sE += e }
 //
 //go:noescape
 func expSumPowAVX2(dstE, dstI, x *float32, n int, a, b float32, squarings int) (sE, sI float32)
@@ -30,10 +30,13 @@ func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
 
 // dist2ExpPowSumAVX2 is dist2ExpPowSumGo over n elements, n a multiple of 8, squarings ≥ 1:
 //
-//	for i := range n { d := (x-px[i])² + (y-py[i])²; m = min(m, d); e := Exp(a*(s-d)); dstI[i] = e; …as expSumPowAVX2 }
+//	for i := range n { d := (x-px[i])² + (y-py[i])²; m = min(m, d); e := Exp(a*(s-d)); dstI[i] = e; sI += e
+//		if e < thr { e = 0 }; for range squarings { e *= e }; dstE[i] = e; sE += e }
+//
+// thr = 2^(−126/2^squarings) is the smallest value whose squarings stay normal floats.
 //
 //go:noescape
-func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s float32, squarings int) (sE, sI, d2min float32)
+func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
 
 // diffMinSumAVX2 is diffMinSumGo over n elements, n a multiple of 8:
 //
@@ -75,7 +78,7 @@ func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings 
 	if !useAVX2 || n == 0 {
 		return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
 	}
-	sE, sI, d2min = dist2ExpPowSumAVX2(&dstE[0], &dstI[0], &px[0], &py[0], n, x, y, a, s, squarings)
+	sE, sI, d2min = dist2ExpPowSumAVX2(&dstE[0], &dstI[0], &px[0], &py[0], n, x, y, a, s, squareFloor[squarings], squarings)
 	tE, tI, tm := dist2ExpPowSumGo(dstE[n:], dstI[n:], px[n:], py[n:], x, y, a, s, squarings)
 	return sE + tE, sI + tI, min(d2min, tm)
 }

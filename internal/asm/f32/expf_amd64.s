@@ -175,12 +175,11 @@ GLOBL expc<>(SB), RODATA|NOPTR, $512
 	VMOVUPS expc<>+LN2HI(SB), Y9
 
 // EXP8 sets Y5 = e^Y0 lane-wise (Y0 clobbered, Y1–Y4 scratch), exactly the steps of Exp in
-// expf.go: mask the lanes below LO (they become 0), clamp to [LO, HI], n = round(x·log2e) (ties to
-// even), r = x − n·ln2 in two parts, p(r) by Horner with FMA, e^r = p·r² + r + 1, times 2^n
+// expf.go: mask the lanes below LO (they become 0 whatever garbage the steps below make of them,
+// −Inf included), clamp to HI, n = round(x·log2e) (ties to even), r = x − n·ln2 in two parts, p(r) by Horner with FMA, e^r = p·r² + r + 1, times 2^n
 // built in the exponent bits.
 #define EXP8 \
 	VCMPPS $1, Y12, Y0, Y1; \
-	VMAXPS Y12, Y0, Y0; \
 	VMINPS Y11, Y0, Y0; \
 	VMULPS Y10, Y0, Y2; \
 	VROUNDPS $0, Y2, Y2; \
@@ -216,6 +215,34 @@ GLOBL expc<>(SB), RODATA|NOPTR, $512
 	OP X0, X, X; \
 	VSHUFPS $0xb1, X, X, X0; \
 	OP X0, X, X
+
+// DEPHEAD computes, for the 8 points at (SI, R9), d² (min tracked in Y7), e_I = e^(a·(s − d²))
+// into Y5 (stored at R8, summed in Y13), then zeroes the lanes of Y5 below the threshold in Y6 so
+// that the squarings that follow never produce subnormals.
+#define DEPHEAD \
+	VBROADCASTSS x+40(FP), Y0; \
+	VSUBPS (SI), Y0, Y0; \
+	VMULPS Y0, Y0, Y0; \
+	VBROADCASTSS y+44(FP), Y1; \
+	VSUBPS (R9), Y1, Y1; \
+	VFMADD231PS Y1, Y1, Y0; \
+	VMINPS Y0, Y7, Y7; \
+	VSUBPS Y0, Y14, Y0; \
+	VMULPS Y15, Y0, Y0; \
+	EXP8; \
+	VMOVUPS Y5, (R8); \
+	VADDPS Y5, Y13, Y13; \
+	VCMPPS $13, Y6, Y5, Y1; \
+	VANDPS Y1, Y5, Y5
+
+// DEPTAIL stores e_E = Y5 at DI, sums it in Y8 and advances the pointers.
+#define DEPTAIL \
+	VMOVUPS Y5, (DI); \
+	VADDPS Y5, Y8, Y8; \
+	ADDQ $32, SI; \
+	ADDQ $32, R9; \
+	ADDQ $32, DI; \
+	ADDQ $32, R8
 
 // func expSumAVX2(dst, x *float32, n int, a, b float32) float32
 TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
@@ -402,61 +429,54 @@ addscale_done:
 	VZEROUPPER
 	RET
 
-// func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s float32, squarings int) (sE, sI, d2min float32)
-TEXT ·dist2ExpPowSumAVX2(SB), NOSPLIT, $0-76
+// func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
+TEXT ·dist2ExpPowSumAVX2(SB), NOSPLIT, $0-84
 	MOVQ dstE+0(FP), DI
 	MOVQ dstI+8(FP), R8
 	MOVQ px+16(FP), SI
 	MOVQ py+24(FP), R9
 	MOVQ n+32(FP), CX
-	VBROADCASTSS x+40(FP), Y6
 	VBROADCASTSS a+48(FP), Y15
 	VBROADCASTSS s+52(FP), Y14
-	MOVQ squarings+56(FP), DX
+	VBROADCASTSS thr+56(FP), Y6
+	MOVQ squarings+64(FP), DX
 	VXORPS Y13, Y13, Y13          // Σ e_I
 	VXORPS Y8, Y8, Y8             // Σ e_E
 	VMOVUPS expc<>+POSINF(SB), Y7 // min d²
 	LOADCONST
 	SHRQ $3, CX
 	JZ   dep_done
+	CMPQ DX, $2
+	JEQ  dep2_loop
 
 dep_loop:
-	// d² = (x − px)² + (y − py)², tracked for its minimum; the exp argument is a·(s − d²),
-	// exactly 0 where d² = s.
-	VSUBPS (SI), Y6, Y0
-	VMULPS Y0, Y0, Y0
-	VBROADCASTSS y+44(FP), Y1
-	VSUBPS (R9), Y1, Y1
-	VFMADD231PS Y1, Y1, Y0
-	VMINPS Y0, Y7, Y7
-	VSUBPS Y0, Y14, Y0
-	VMULPS Y15, Y0, Y0
-	EXP8
-	VMOVUPS Y5, (R8)
-	VADDPS Y5, Y13, Y13
+	DEPHEAD
 	MOVQ DX, AX
 
 dep_square:
-	VCMPPS $13, expc<>+TINY(SB), Y5, Y1
-	VANDPS Y1, Y5, Y5
 	VMULPS Y5, Y5, Y5
 	DECQ AX
 	JNZ  dep_square
-	VMOVUPS Y5, (DI)
-	VADDPS Y5, Y8, Y8
-	ADDQ $32, SI
-	ADDQ $32, R9
-	ADDQ $32, DI
-	ADDQ $32, R8
+	DEPTAIL
 	DECQ CX
 	JNZ  dep_loop
+	JMP  dep_done
+
+	// squarings = 2 (σ ratio 2, the NFL default), without the inner loop.
+dep2_loop:
+	DEPHEAD
+	VMULPS Y5, Y5, Y5
+	VMULPS Y5, Y5, Y5
+	DEPTAIL
+	DECQ CX
+	JNZ  dep2_loop
 
 dep_done:
 	HSUM(Y8, X8)
 	HSUM(Y13, X13)
 	HREDUCE(VMINPS, Y7, X7)
-	MOVSS X8, sE+64(FP)
-	MOVSS X13, sI+68(FP)
-	MOVSS X7, d2min+72(FP)
+	MOVSS X8, sE+72(FP)
+	MOVSS X13, sI+76(FP)
+	MOVSS X7, d2min+80(FP)
 	VZEROUPPER
 	RET
