@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
@@ -28,7 +30,7 @@ type encodeOptions struct {
 func (o *encodeOptions) AddFlags(fs *flag.FlagSet) {
 	o.cf = configFlags{Preset: config.PresetNFL2022}
 	o.cf.Register(fs)
-	fs.StringVar(&o.positions, "positions", "", "positions `file` (.npy, float32 or float64, shape (..., 2), metres; required)")
+	fs.StringVar(&o.positions, "positions", "", "positions `file`: .npy, or .npz[:key] (default key \"positions\", as gridcells simulate writes); float32 or float64, shape (..., 2), metres; required")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for codes.npy and centres.npy (required; created if missing)")
 	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K` (cartesian, high_dim_cartesian, polar, high_dim_polar, gaussian, difference_of_gaussians, true_difference_of_gaussians, general_difference_of_gaussians, softmax_of_differences)")
 	fs.StringVar(&o.np, "np", "", "shortcut for --set encoding.np=`N`")
@@ -44,7 +46,8 @@ func init() {
 		Short: "compute the target code of given positions, and the place-cell centres, to npy",
 		Long: `Encode builds the target code of a run configuration (spec §2.2; the centres drawn from the run's
 seed exactly as train draws them) and applies it to every position in POS.npy, an array of
-shape (..., 2) in metres with the box centred at the origin. It writes:
+shape (..., 2) in metres with the box centred at the origin (or the "positions" array of an .npz
+from gridcells simulate; another array with F.npz:key). It writes:
 
   DIR/codes.npy    float32, shape (..., Np): the targets
   DIR/centres.npy  float32, shape (Np, F, 2): place-field centres, F fields per cell after
@@ -54,6 +57,7 @@ and prints a one-line summary, with the decoding error of the codes themselves, 
 
 Examples:
   gridcells encode --positions pos.npy --out enc
+  gridcells simulate --out traj.npz && gridcells encode --positions traj.npz --out enc
   gridcells encode --positions pos.npy --out enc --preset sorscher2019 --set seed=3
   gridcells encode --positions pos.npy --out enc --kind gaussian --sigma 0.2 --np 256`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -122,9 +126,26 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer
 	return err
 }
 
-// readEncodePositions loads a (..., 2) float array of finite positions as float32.
+// readEncodePositions loads a (..., 2) float array of finite positions as float32 from an .npy
+// file or an array of an .npz archive (F.npz or F.npz:key, default key "positions").
 func readEncodePositions(path string) ([]float32, []int, error) {
-	a, err := npyio.ReadFile(path)
+	var a *npyio.Array
+	var err error
+	if file, key, ok := npzPath(path); ok {
+		var arrays map[string]*npyio.Array
+		if arrays, err = npyio.ReadNPZ(file); err == nil {
+			if a = arrays[key]; a == nil {
+				names := make([]string, 0, len(arrays))
+				for n := range arrays {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				return nil, nil, usagef("--positions %s: no array %q (arrays: %s)", file, key, strings.Join(names, ", "))
+			}
+		}
+	} else {
+		a, err = npyio.ReadFile(path)
+	}
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -145,6 +166,17 @@ func readEncodePositions(path string) ([]float32, []int, error) {
 		}
 	}
 	return pos, a.Shape, nil
+}
+
+// npzPath splits "F.npz" or "F.npz:key" into the archive and the array name.
+func npzPath(path string) (file, key string, ok bool) {
+	if strings.HasSuffix(path, ".npz") {
+		return path, "positions", true
+	}
+	if i := strings.LastIndex(path, ".npz:"); i >= 0 {
+		return path[:i+4], path[i+5:], true
+	}
+	return "", "", false
 }
 
 func encodeShape(shape []int) string {

@@ -90,6 +90,24 @@ func TestEncodeCommand(t *testing.T) {
 		t.Fatal("seed 7 gives the same first centre as the preset's seed")
 	}
 
+	// Positions from an .npz, as gridcells simulate writes them (default key "positions").
+	npz := filepath.Join(dir, "traj.npz")
+	if err := npyio.WriteNPZ(npz, []string{"positions", "other"}, []*npyio.Array{
+		npyio.NewFloat64(pos, 2, 3, 2), npyio.NewFloat64(pos[:6], 3, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{npz, npz + ":other"} {
+		out4 := filepath.Join(dir, "enc4")
+		stdout, err := runEncodeArgs(t, "--positions", arg, "--out", out4, "--np", "64", "--sigma", "0.3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c4, _ := npyio.ReadFile(filepath.Join(out4, "codes.npy"))
+		if c4.F32[5] != codes.F32[5] || !strings.Contains(stdout, "codes.npy") {
+			t.Fatalf("%s: codes differ from the .npy input's", arg)
+		}
+	}
+
 	// A non-place code writes no centres.
 	out3 := filepath.Join(dir, "enc3")
 	if _, err := runEncodeArgs(t, "--positions", posPath, "--out", out3, "--kind", "cartesian", "--np", "2", "--set", "normalization=none"); err != nil {
@@ -118,6 +136,10 @@ func TestEncodeCommandErrors(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not an npy file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	npzNoKey := filepath.Join(dir, "t.npz")
+	if err := npyio.WriteNPZ(npzNoKey, []string{"positions"}, []*npyio.Array{npyio.NewFloat32([]float32{0, 0}, 1, 2)}); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "out")
 	cases := []struct {
 		args []string
@@ -137,6 +159,7 @@ func TestEncodeCommandErrors(t *testing.T) {
 		{[]string{"--positions", good, "--out", out, "--set", "box_width=0"}, "box_width"},
 		{[]string{"--positions", good, "--out", out, "--set", "place_cell_rf=Uniform( 0.1"}, "place_cell_rf"},
 		{[]string{"--positions", good, "--out", out, "extra"}, "unexpected arguments"},
+		{[]string{"--positions", npzNoKey + ":pos", "--out", out}, `no array "pos"`},
 	}
 	for _, tc := range cases {
 		stdout, err := runEncodeArgs(t, tc.args...)
