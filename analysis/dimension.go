@@ -106,9 +106,9 @@ func RateMapParticipationRatio(maps []float64, units, n int, sigma float64) (flo
 	return ParticipationRatio(rows, samples, units)
 }
 
-// Decoder turns network outputs (rows×width, row-major) into positions (rows×2, m) in dst;
-// the encode package's codes provide them (Code.Decode).
-type Decoder func(dst, out []float32)
+// Decoder turns network outputs (rows×width, row-major) into positions (rows×2, m), written
+// into dst and returned; the encode package's codes provide them (encode.Code.Decode).
+type Decoder func(dst, out []float32) []float32
 
 // DecodingError returns the mean and median Euclidean distance, in metres, between the
 // positions decode gives for the outputs out (rows×width) and the true positions pos
@@ -121,8 +121,10 @@ func DecodingError(decode Decoder, out []float32, width int, pos []float32) (mea
 	if rows == 0 {
 		return math.NaN(), math.NaN()
 	}
-	dec := make([]float32, 2*rows)
-	decode(dec, out)
+	dec := decode(make([]float32, 2*rows), out)
+	if len(dec) != 2*rows {
+		panic(fmt.Sprintf("analysis: DecodingError: decoder returned %d values for %d positions", len(dec), rows))
+	}
 	d := make([]float64, rows)
 	var sum float64
 	for i := range d {

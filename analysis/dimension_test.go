@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
 )
 
 func TestParticipationRatioClosedForms(t *testing.T) {
@@ -80,8 +83,28 @@ func TestDecodingError(t *testing.T) {
 	// An identity "decoder" on 2-wide outputs offset by (0.03, 0.04) m is 5 cm off everywhere.
 	pos := []float32{0, 0, 1, 1, -0.5, 0.2}
 	out := []float32{0.03, 0.04, 1.03, 1.04, -0.47, 0.24}
-	mean, median := DecodingError(func(dst, o []float32) { copy(dst, o) }, out, 2, pos)
+	mean, median := DecodingError(func(dst, o []float32) []float32 { copy(dst, o); return dst }, out, 2, pos)
 	if math.Abs(mean-0.05) > 1e-6 || math.Abs(median-0.05) > 1e-6 {
 		t.Errorf("mean %v median %v, want 0.05", mean, median)
+	}
+}
+
+// TestDecodingErrorWithEncode decodes a real place-cell code of the encode package: the
+// decoding error of the targets themselves is small and equals what the code reports.
+func TestDecodingErrorWithEncode(t *testing.T) {
+	p := encode.Params{Kind: encode.Gaussian, Np: 256, Sigma: config.Const(0.12), BoxWidth: 2.2, BoxHeight: 2.2}
+	code, err := encode.New(p, rand.New(rand.NewPCG(18, 19)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(20, 21))
+	pos := make([]float32, 2*500)
+	for i := range pos {
+		pos[i] = float32(rng.Float64()*2 - 1)
+	}
+	out := code.Encode(nil, pos)
+	mean, _ := DecodingError(code.Decode, out, code.Np(), pos)
+	if want := code.DecodingError(out, pos) / 100; math.Abs(mean-want) > 1e-6 {
+		t.Errorf("mean error %v m, encode reports %v m", mean, want)
 	}
 }

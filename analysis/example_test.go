@@ -32,3 +32,22 @@ func ExampleScorer_Score() {
 	// nfl score60 1.37 score90 0.27 best ring outer radius 0.40·n
 	// period 8.0 bins
 }
+
+// ExampleRateMapAccumulator builds rate maps from positions and activations that arrive in
+// chunks, as they do from a long evaluation run.
+func ExampleRateMapAccumulator() {
+	acc, err := analysis.NewRateMapAccumulator(2, 2, analysis.SquareBox(2)) // 2 units, 2×2 bins over [−1, 1]²
+	if err != nil {
+		panic(err)
+	}
+	// Chunk 1: two samples in bin (x 0, y 0) and (x 1, y 1).
+	acc.Add([]float32{-0.5, -0.5, 0.5, 0.5}, []float32{1, 10, 3, 30})
+	// Chunk 2: one more sample in bin (0, 0).
+	acc.Add([]float32{-0.25, -0.75}, []float32{2, 20})
+	maps := acc.Maps(nil) // unit-major, then x-bin, then y-bin
+	fmt.Println("unit 0:", maps[0:4])
+	fmt.Println("unit 1:", maps[4:8])
+	// Output:
+	// unit 0: [1.5 NaN NaN 3]
+	// unit 1: [15 NaN NaN 30]
+}
