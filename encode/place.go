@@ -164,7 +164,7 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		// global: softmax_i(−d²/(2σ²)); none: exp(−d²/(2σ²)).
 		if global {
 			s := f32.ExpSum(row, vE, kE, bE)
-			f32.AddScale(row, 0, 1/s)
+			f32.AddScale(row, row, 0, 1/s)
 		} else {
 			f32.ExpSum(row, vE, kE, 0)
 		}
@@ -181,7 +181,7 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		}
 		if global {
 			s := f32.ExpSum(row, v, k, b)
-			f32.AddScale(row, 0, 1/s)
+			f32.AddScale(row, row, 0, 1/s)
 		} else {
 			f32.ExpSum(row, v, k, 0)
 		}
@@ -202,7 +202,7 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 			wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
 		}
 		lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
-		shiftAndNormalise(row, lo, sum)
+		shiftAndNormalise(row, row, lo, sum)
 	}
 }
 
@@ -216,28 +216,32 @@ const maxShiftLoss = 40
 // is invariant to the shift, so the DoS takes the plain exponentials unless the nearest centre
 // is so far (in units of σ_E) that the largest g_E would lose precision; then it redoes the pass
 // shifted by the smallest d², as a softmax does.
+//
+// The passes work in the goroutine's scratch (in L1) and only the last writes row, so the
+// batch's output memory is touched once.
 func (c *placeCode) encodeDifferenceRow(row []float32, x, y float32, ws *workspace) {
-	eI := ws.d
-	sE, sI, d2min := f32.Dist2ExpPowSum(row, eI, c.px, c.py, x, y, c.aI, 0, c.squarings)
+	eE, eI := ws.a, ws.d
+	sE, sI, d2min := f32.Dist2ExpPowSum(eE, eI, c.px, c.py, x, y, c.aI, 0, c.squarings)
 	softmax := c.p.Kind == DifferenceOfGaussians && c.p.Normalization == NormGlobal
 	var wE, wI float32 = 1, 1
 	switch {
 	case softmax:
 		if c.aE*d2min > maxShiftLoss {
-			sE, sI, _ = f32.Dist2ExpPowSum(row, eI, c.px, c.py, x, y, c.aI, d2min, c.squarings)
+			sE, sI, _ = f32.Dist2ExpPowSum(eE, eI, c.px, c.py, x, y, c.aI, d2min, c.squarings)
 		}
 		wE, wI = 1/sE, 1/sI
 	case c.p.Kind == GeneralDifferenceOfGaussians:
 		wE, wI = float32(c.p.AlphaE), float32(c.p.AlphaI)
 	}
-	lo, sum := f32.DiffMinSum(row, row, eI, wE, wI)
-	shiftAndNormalise(row, lo, sum)
+	lo, sum := f32.DiffMinSum(eE, eE, eI, wE, wI)
+	shiftAndNormalise(row, eE, lo, sum)
 }
 
-// shiftAndNormalise adds |min z| to every z_i and divides by the new sum (spec §2.2), given the
-// row's minimum and sum. A row that is all zeros (every exponential underflowed: a position far
-// outside the box) would be 0/0 = NaN in the reference; it becomes uniform here.
-func shiftAndNormalise(row []float32, lo, sum float32) {
+// shiftAndNormalise writes into row z_i + |min z| divided by the new sum (spec §2.2), given z, its
+// minimum and its sum; row and z may be the same slice. A z that is all zeros (every
+// exponential underflowed: a position far outside the box) would be 0/0 = NaN in the
+// reference; the row becomes uniform here.
+func shiftAndNormalise(row, z []float32, lo, sum float32) {
 	add := float32(math.Abs(float64(lo)))
 	total := sum + float32(len(row))*add
 	if !(total > 0) || math.IsInf(float64(total), 0) {
@@ -246,7 +250,7 @@ func shiftAndNormalise(row []float32, lo, sum float32) {
 		}
 		return
 	}
-	f32.AddScale(row, add, 1/total)
+	f32.AddScale(row, z, add, 1/total)
 }
 
 // logValues writes each cell's centre and surround log-values −d²/(2σ_E²) and −d²/(2σ_I²) at

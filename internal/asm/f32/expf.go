@@ -135,9 +135,12 @@ func DiffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	return diffMinSum(dst, x, y, a, b)
 }
 
-// AddScale sets dst[i] = (dst[i] + add)·mul.
-func AddScale(dst []float32, add, mul float32) {
-	addScale(dst, add, mul)
+// AddScale sets dst[i] = (x[i] + add)·mul; dst and x may be the same slice.
+func AddScale(dst, x []float32, add, mul float32) {
+	if len(x) != len(dst) {
+		panic("f32: AddScale length mismatch")
+	}
+	addScale(dst, x, add, mul)
 }
 
 // The pure-Go loops below are the reference semantics of the kernels and their fallback.
@@ -224,8 +227,9 @@ func diffMinSumGo(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	return lo, sum
 }
 
-func addScaleGo(dst []float32, add, mul float32) {
-	for i, v := range dst {
+func addScaleGo(dst, x []float32, add, mul float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
 		dst[i] = (v + add) * mul
 	}
 }

@@ -47,10 +47,10 @@ func diffMinSumAVX2(dst, x, y *float32, n int, a, b float32) (lo, sum float32)
 
 // addScaleAVX2 is addScaleGo over n elements, n a multiple of 8:
 //
-//	for i := range n { dst[i] = (dst[i] + add) * mul }
+//	for i := range n { dst[i] = (x[i] + add) * mul }
 //
 //go:noescape
-func addScaleAVX2(dst *float32, n int, add, mul float32)
+func addScaleAVX2(dst, x *float32, n int, add, mul float32)
 
 // Each wrapper runs the vector kernel on the largest multiple of 8 and the Go loop on the tail.
 
@@ -102,12 +102,12 @@ func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	return min(lo, tlo), sum + tsum
 }
 
-func addScale(dst []float32, add, mul float32) {
+func addScale(dst, x []float32, add, mul float32) {
 	n := len(dst) &^ 7
 	if !useAVX2 || n == 0 {
-		addScaleGo(dst, add, mul)
+		addScaleGo(dst, x, add, mul)
 		return
 	}
-	addScaleAVX2(&dst[0], n, add, mul)
-	addScaleGo(dst[n:], add, mul)
+	addScaleAVX2(&dst[0], &x[0], n, add, mul)
+	addScaleGo(dst[n:], x[n:], add, mul)
 }

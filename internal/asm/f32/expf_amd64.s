@@ -408,19 +408,21 @@ diff_done:
 	VZEROUPPER
 	RET
 
-// func addScaleAVX2(dst *float32, n int, add, mul float32)
-TEXT ·addScaleAVX2(SB), NOSPLIT, $0-24
+// func addScaleAVX2(dst, x *float32, n int, add, mul float32)
+TEXT ·addScaleAVX2(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS add+16(FP), Y15
-	VBROADCASTSS mul+20(FP), Y14
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS add+24(FP), Y15
+	VBROADCASTSS mul+28(FP), Y14
 	SHRQ $3, CX
 	JZ   addscale_done
 
 addscale_loop:
-	VADDPS (DI), Y15, Y0
+	VADDPS (SI), Y15, Y0
 	VMULPS Y14, Y0, Y0
 	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
 	JNZ  addscale_loop

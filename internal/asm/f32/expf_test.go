@@ -195,14 +195,20 @@ func testKernels(t *testing.T) {
 		}
 
 		got, want = mk(), mk()
-		copy(got, x)
-		copy(want, x)
-		AddScale(got[:n], 0.25, 3)
-		addScaleGo(want[:n], 0.25, 3)
+		AddScale(got[:n], x, 0.25, 3)
+		addScaleGo(want[:n], x, 0.25, 3)
 		checkGuard("AddScale", got)
 		for i := 0; i < n; i++ {
-			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 || math.Abs(float64(got[i])-(float64(x[i])+0.25)*3) > 1e-6 {
 				t.Fatalf("AddScale n=%d i=%d: %g vs %g", n, i, got[i], want[i])
+			}
+		}
+		copy(got, x) // in place
+		AddScale(got[:n], got[:n], 0.25, 3)
+		checkGuard("AddScale in place", got)
+		for i := 0; i < n; i++ {
+			if got[i] != want[i] && math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("AddScale in place n=%d i=%d: %g vs %g", n, i, got[i], want[i])
 			}
 		}
 	}
