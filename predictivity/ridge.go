@@ -102,9 +102,9 @@ type Result struct {
 	MedianR, MedianR2, MedianPenalty float64
 	// RepeatMedianR is the median r of each unit subsample, in draw order.
 	RepeatMedianR []float64
-	Samples int // samples used: those where no unit and no neuron is NaN
-	Units   int // regressors per fit (Settings.Units, or all units)
-	Neurons int
+	Samples       int // samples used: those where no unit and no neuron is NaN
+	Units         int // regressors per fit (Settings.Units, or all units)
+	Neurons       int
 }
 
 // Fit predicts the neurons from the model's units by cross-validated ridge regression
