@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/gridcells/gridcells/internal/asm/f32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -123,9 +124,10 @@ func (c *highDimCartesian) DecodingError(out, pos []float32) float64 {
 // Decoding (spec §2.3): r̂ = (ŷ_dist − b)·pinv(a), θ̂ = μ of the most active angle cell.
 type highDimPolar struct {
 	base
-	a, b []float32 // Np/2 each
-	mu   []float32 // Np/2 preferred angles, rad
-	pinv []float32 // Np/2×1
+	a, b         []float32 // Np/2 each
+	mu           []float32 // Np/2 preferred angles, rad
+	cosMu, sinMu []float32 // cos μ_j, sin μ_j: cos(θ − μ) = cos θ cos μ + sin θ sin μ
+	pinv         []float32 // Np/2×1
 }
 
 func newHighDimPolar(p Params, rng *rand.Rand) (*highDimPolar, error) {
@@ -137,8 +139,10 @@ func newHighDimPolar(p Params, rng *rand.Rand) (*highDimPolar, error) {
 	for i := range c.b {
 		c.b[i] = float32(uniform(rng, -1, 1))
 	}
+	c.cosMu, c.sinMu = make([]float32, h), make([]float32, h)
 	for i := range c.mu {
 		c.mu[i] = float32(uniform(rng, -math.Pi, math.Pi))
+		c.cosMu[i], c.sinMu[i] = float32(math.Cos(float64(c.mu[i]))), float32(math.Sin(float64(c.mu[i])))
 	}
 	var err error
 	c.pinv, err = pseudoInverse(c.a, 1, h)
@@ -151,16 +155,22 @@ func newHighDimPolar(p Params, rng *rand.Rand) (*highDimPolar, error) {
 func (c *highDimPolar) Encode(dst, pos []float32) []float32 {
 	np, h := c.p.Np, c.p.Np/2
 	dst, n := rows(dst, pos, 2, np, "Encode")
-	kappa := c.p.Kappa
-	for i := 0; i < n; i++ {
-		x, y := float64(pos[2*i]), float64(pos[2*i+1])
-		r, theta := float32(math.Hypot(x, y)), math.Atan2(y, x)
-		row := dst[i*np : (i+1)*np]
-		for j := 0; j < h; j++ {
-			row[j] = r*c.a[j] + c.b[j]
-			row[h+j] = float32(math.Exp(kappa * math.Cos(theta-float64(c.mu[j]))))
+	kappa := float32(c.p.Kappa)
+	parallel(n, np, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			x, y := float64(pos[2*i]), float64(pos[2*i+1])
+			r := math.Hypot(x, y)
+			cosT, sinT := float32(1), float32(0) // θ = atan2(0, 0) = 0 at the origin
+			if r > 0 {
+				cosT, sinT = float32(x/r), float32(y/r)
+			}
+			row := dst[i*np : (i+1)*np]
+			for j := 0; j < h; j++ {
+				row[j] = float32(r)*c.a[j] + c.b[j]
+				row[h+j] = f32.Exp(kappa * (cosT*c.cosMu[j] + sinT*c.sinMu[j]))
+			}
 		}
-	}
+	})
 	return dst
 }
 
