@@ -79,6 +79,16 @@ func testKernels(t *testing.T) {
 		for i := range x {
 			x[i], y[i], w[i] = float32(2*rng.Float64()-1), float32(2*rng.Float64()-1), float32(-rng.Float64())
 		}
+		// Inputs must come out unchanged.
+		x0, y0 := append([]float32(nil), x...), append([]float32(nil), y...)
+		defer func() {
+			for i := range x0 {
+				if x[i] != x0[i] || y[i] != y0[i] {
+					t.Errorf("n=%d: a kernel modified its input at %d", n, i)
+					return
+				}
+			}
+		}()
 		guard := float32(math.NaN())
 		mk := func() []float32 {
 			d := make([]float32, n+4)
