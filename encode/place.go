@@ -24,6 +24,9 @@ type placeCode struct {
 	cos     []float32 // Np×F orientation of the major axis
 	sin     []float32
 
+	// General path: per field 1/(2σ_E²), 1/(2σ_I²) and 1/aspect, so the per-position loop multiplies.
+	halfInvE, halfInvI, invAspect []float32
+
 	fast   bool
 	px, py []float32 // fast path: centres
 	aE, aI float32   // fast path: 1/(2σ_E²), 1/(2σ_I²)
@@ -81,6 +84,13 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 			c.aspect[k] = float32(draw(rng, p.Aspect))
 			c.cos[k], c.sin[k] = float32(math.Cos(phi)), float32(math.Sin(phi))
 		}
+	}
+
+	c.halfInvE, c.halfInvI, c.invAspect = make([]float32, n), make([]float32, n), make([]float32, n)
+	for k := range c.sigE {
+		c.halfInvE[k] = 1 / (2 * c.sigE[k] * c.sigE[k])
+		c.halfInvI[k] = 1 / (2 * c.sigI[k] * c.sigI[k])
+		c.invAspect[k] = 1 / c.aspect[k]
 	}
 
 	c.fast = c.nf == 1
@@ -262,10 +272,8 @@ func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float3
 	maxE, maxI = float32(math.Inf(-1)), float32(math.Inf(-1))
 	nf := c.nf
 	for i := range vE {
-		best, bestD2 := float32(math.Inf(1)), float32(0)
-		bestK := 0
-		for f := 0; f < c.nfields[i]; f++ {
-			k := i*nf + f
+		bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), i*nf
+		for k := i * nf; k < i*nf+c.nfields[i]; k++ {
 			dx, dy := x-c.cx[k], y-c.cy[k]
 			var d2 float32
 			if a := c.aspect[k]; a == 1 {
@@ -273,15 +281,14 @@ func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float3
 			} else {
 				u := dx*c.cos[k] + dy*c.sin[k]
 				v := -dx*c.sin[k] + dy*c.cos[k]
-				d2 = u*u/a + a*v*v
+				d2 = u*u*c.invAspect[k] + a*v*v
 			}
-			e := d2 / (2 * c.sigE[k] * c.sigE[k])
-			if e < best {
-				best, bestD2, bestK = e, d2, k
+			if e := d2 * c.halfInvE[k]; e < bestE {
+				bestE, bestD2, bestK = e, d2, k
 			}
 		}
-		vE[i] = -best
-		vI[i] = -bestD2 / (2 * c.sigI[bestK] * c.sigI[bestK])
+		vE[i] = -bestE
+		vI[i] = -bestD2 * c.halfInvI[bestK]
 		maxE = max(maxE, vE[i])
 		maxI = max(maxI, vI[i])
 	}
