@@ -20,18 +20,22 @@ func newFFT2(n0, n1 int) *fft2 {
 }
 
 // forward replaces a with its DFT Σ a[x] e^{−2πi k·x/n}.
-func (f *fft2) forward(a []complex128) { f.transform(a, false) }
+func (f *fft2) forward(a []complex128) { f.transform(a, false, f.n0) }
+
+// forwardRows is forward for an array whose rows from rows on are zero (a zero-padded map):
+// their row transforms are skipped.
+func (f *fft2) forwardRows(a []complex128, rows int) { f.transform(a, false, rows) }
 
 // inverse replaces a with its unnormalised inverse DFT Σ a[k] e^{+2πi k·x/n}; divide by
 // n0·n1 to invert forward.
-func (f *fft2) inverse(a []complex128) { f.transform(a, true) }
+func (f *fft2) inverse(a []complex128) { f.transform(a, true, f.n0) }
 
-func (f *fft2) transform(a []complex128, inv bool) {
-	if len(a) != f.n0*f.n1 {
+func (f *fft2) transform(a []complex128, inv bool, rows int) {
+	if len(a) != f.n0*f.n1 || rows > f.n0 {
 		panic("theory: fft2 length mismatch")
 	}
 	tmp := f.tmp[:f.n1]
-	for r := 0; r < f.n0; r++ {
+	for r := 0; r < rows; r++ {
 		row := a[r*f.n1 : (r+1)*f.n1]
 		if inv {
 			f.f1.Sequence(tmp, row)

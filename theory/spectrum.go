@@ -293,7 +293,7 @@ func autocorrPower(codes []float32, np, res, n int) []float64 {
 							z[ix*n+iy] = complex(float64(codes[row+ia]), im)
 						}
 					}
-					f.forward(z)
+					f.forwardRows(z, res)
 					for i, v := range z {
 						a[i] += real(v)*real(v) + imag(v)*imag(v)
 					}

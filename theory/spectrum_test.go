@@ -25,7 +25,7 @@ func TestSpectrumMatchesClosedForm(t *testing.T) {
 	}{
 		{0.08, 2.2, 512, 55},
 		{0.12, 2.2, 512, 55},
-		{0.20, 4.4, 2048, 88},
+		{0.20, 4.4, 2048, 66},
 	}
 	if testing.Short() {
 		cases = cases[:2]

@@ -374,12 +374,10 @@ func writeTheoryOutputs(dir string, spec *theory.Spectrum, hasClosed bool, tunin
 
 // grid adapts a row-major n0×n1 array (first index x) to plotter.GridXYZ.
 type grid struct {
-	z          []float64
-	n0, n1     int
-	x0, y0     float64
-	dx, dy     float64
-	lo, hi     float64
-	clampRange bool
+	z      []float64
+	n0, n1 int
+	x0, y0 float64
+	dx, dy float64
 }
 
 func (g grid) Dims() (c, r int)   { return g.n0, g.n1 }
