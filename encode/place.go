@@ -26,6 +26,7 @@ type placeCode struct {
 
 	// General path: per field 1/(2σ_E²), 1/(2σ_I²) and 1/aspect, so the per-position loop multiplies.
 	halfInvE, halfInvI, invAspect []float32
+	round                         bool // every field has aspect 1
 
 	fast   bool
 	px, py []float32 // fast path: centres
@@ -93,6 +94,10 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 		c.invAspect[k] = 1 / c.aspect[k]
 	}
 
+	c.round = true
+	for _, a := range c.aspect {
+		c.round = c.round && a == 1
+	}
 	c.fast = c.nf == 1
 	for k := range c.sigE {
 		c.fast = c.fast && c.sigE[k] == c.sigE[0] && c.sigI[k] == c.sigI[0] && c.aspect[k] == 1
@@ -271,6 +276,26 @@ func shiftAndNormalise(row, z []float32, lo, sum float32) {
 func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float32) {
 	maxE, maxI = float32(math.Inf(-1)), float32(math.Inf(-1))
 	nf := c.nf
+	if c.round {
+		// Round fields: the same rule without the rotation, in the tightest loop.
+		for i := range vE {
+			lo, hi := i*nf, i*nf+c.nfields[i]
+			cx, cy, hE := c.cx[lo:hi], c.cy[lo:hi], c.halfInvE[lo:hi]
+			bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), 0
+			for f := range cx {
+				dx, dy := x-cx[f], y-cy[f]
+				d2 := dx*dx + dy*dy
+				if e := d2 * hE[f]; e < bestE {
+					bestE, bestD2, bestK = e, d2, f
+				}
+			}
+			vE[i] = -bestE
+			vI[i] = -bestD2 * c.halfInvI[lo+bestK]
+			maxE = max(maxE, vE[i])
+			maxI = max(maxI, vI[i])
+		}
+		return maxE, maxI
+	}
 	for i := range vE {
 		bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), i*nf
 		for k := i * nf; k < i*nf+c.nfields[i]; k++ {
