@@ -363,7 +363,9 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 	for r := 0; r < ringCount; r++ {
 		a := 2 * float64(pl.ends[r]) // full ring pixel count
 		if a == 0 {
-			continue
+			// The reference's mean over an empty mask is 0/0, so its max over rings is NaN.
+			return invalid(sc.method, fmt.Sprintf("ring %d (radii %.3g–%.3g bins) holds no pixel at n = %d, so the reference's score is NaN",
+				r, ringInner*float64(pl.n), RingOuter(r)*float64(pl.n), pl.n))
 		}
 		mu := 2 * sumS[r] / a
 		v := (2*sumSS[r]-a*mu*mu)/a + maskVarianceFloor
@@ -386,7 +388,7 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 		}
 	}
 	if res.Ring90 < 0 || ring60MD < 0 || ring60MM < 0 {
-		return invalid(sc.method, "no ring has pixels (map too small) or the scores are NaN")
+		return invalid(sc.method, "the ring correlations are NaN")
 	}
 	res.MeanDiff60, res.MinMax60, res.Score90 = bestMD, bestMM, best90
 	if sc.method == MethodDeepMind {

@@ -176,6 +176,12 @@ func TestGridScoreBadInput(t *testing.T) {
 	if _, err := NewScorer(1, nil); err == nil {
 		t.Error("1×1 maps: no error")
 	}
+	// 2×2 maps: the innermost ring (0.4–0.8 bins) is empty, so the reference gives NaN.
+	if sc, err := NewScorer(2, nil); err != nil {
+		t.Error(err)
+	} else if g := sc.Score([]float64{1, 2, 3, 5}); !math.IsNaN(g.Score60) || g.Reason == "" {
+		t.Errorf("2×2 map: %+v, want NaN with a reason", g)
+	}
 	if _, err := NewScorer(32, &Settings{Method: "hexness"}); err == nil {
 		t.Error("unknown method: no error")
 	}
