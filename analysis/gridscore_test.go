@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -25,15 +26,19 @@ type goldenRow struct {
 // DeepMind scorer (scores.py as copied into SOR and NFL; scipy 1.10) gives them, both 60°
 // conventions (copied from ../shared/golden/gridscore-synthetic, see its README there).
 func loadGolden(t testing.TB) ([]float64, int, []goldenRow) {
+	return loadGoldenFiles(t, "testdata/gridscore_synthetic_ratemaps.npy", "testdata/gridscore_synthetic_scores.csv")
+}
+
+func loadGoldenFiles(t testing.TB, mapsFile, scoresFile string) ([]float64, int, []goldenRow) {
 	t.Helper()
-	a, err := npyio.ReadFile("testdata/gridscore_synthetic_ratemaps.npy")
+	a, err := npyio.ReadFile(mapsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(a.Shape) != 3 || a.Shape[1] != a.Shape[2] {
 		t.Fatalf("golden maps shape %v", a.Shape)
 	}
-	f, err := os.Open("testdata/gridscore_synthetic_scores.csv")
+	f, err := os.Open(scoresFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +70,23 @@ func cleanKind(k string) bool { return k == "hex" || k == "hex_relu" || k == "sq
 
 func TestGridScoreGolden(t *testing.T) {
 	maps, n, rows := loadGolden(t)
+	checkGolden(t, maps, n, rows)
+}
+
+// TestGridScoreGoldenSizes checks the same on 3×3, 7×7, 20×20 and 44×44 maps (see
+// testdata/dmscores_README.md).
+func TestGridScoreGoldenSizes(t *testing.T) {
+	for _, n := range []int{3, 7, 20, 44} {
+		maps, got, rows := loadGoldenFiles(t, fmt.Sprintf("testdata/dmscores_n%d.npy", n), fmt.Sprintf("testdata/dmscores_n%d.csv", n))
+		if got != n {
+			t.Fatalf("dmscores_n%d holds %d×%d maps", n, got, got)
+		}
+		checkGolden(t, maps, n, rows)
+	}
+}
+
+func checkGolden(t *testing.T, maps []float64, n int, rows []goldenRow) {
+	t.Helper()
 	for _, method := range []Method{MethodDeepMind, MethodNFL} {
 		sc, err := NewScorer(n, &Settings{Method: method})
 		if err != nil {
@@ -110,7 +132,7 @@ func TestGridScoreGolden(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: worst |Δscore| over %d golden maps = %.3g", method, len(got), worst)
+		t.Logf("n=%d %s: worst |Δscore| over %d golden maps = %.3g", n, method, len(got), worst)
 	}
 }
 
