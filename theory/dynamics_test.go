@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/gridcells/gridcells/analysis"
@@ -18,14 +19,28 @@ const (
 	dynamicsSteps = 400
 )
 
+// dosSpectra caches the spectra the dynamics tests share (Simulate does not modify them).
+var (
+	dosSpectraMu sync.Mutex
+	dosSpectra   = map[Tuning]*Spectrum{}
+)
+
+// dosSpectrum returns the spectrum of a 512-cell DoS code (s 2) on a 44×44 grid over the
+// 2.2-m box.
 func dosSpectrum(t *testing.T, sigma float64, conv string) (*Spectrum, Tuning) {
 	t.Helper()
 	tu := Tuning{Kind: KindDoS, Sigma: sigma, Surround: 2, Convention: conv}
+	dosSpectraMu.Lock()
+	defer dosSpectraMu.Unlock()
+	if s, ok := dosSpectra[tu]; ok {
+		return s, tu
+	}
 	code := newPlaceCode(tu, 512, 2.2, 2.2, rand.New(rand.NewPCG(1, 2)))
 	spec, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 44})
 	if err != nil {
 		t.Fatal(err)
 	}
+	dosSpectra[tu] = spec
 	return spec, tu
 }
 
