@@ -61,9 +61,7 @@ func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity
 	}
 	m := 2*n - 1
 	ac := make([]float64, m*m)
-	cp := newCorrPlan(n, 2)
-	cp.forward(0, r)
-	cp.correlate(ac, 0, 0)
+	newAutoCorrPlan(n).correlate(ac, r)
 
 	lo := math.Inf(1)
 	for _, x := range ac {

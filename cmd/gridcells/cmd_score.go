@@ -52,7 +52,8 @@ The CSV has one row per map:
 where ring is the outer radius (in units of n) of the ring that gave score60, spacing the
 hexagonal spacing implied by the spectrum's dominant wavenumber (bins), orientation the
 lattice axis in degrees [0, 60), period NFL's grid period (bins), and reason says why a
-score is NaN (empty or constant map, ...). The summary (to stdout) gives the maximum score60
+score is NaN (empty or constant map, ...). Period and orientation are given for every map;
+NFL computes them only for maps with score60 > 0.3, where they are meaningful. The summary (to stdout) gives the maximum score60
 and the fractions of maps with score60 > 0.3, 0.8 and 1.2 (NFL's thresholds, strict).
 
 Examples:
