@@ -1,0 +1,164 @@
+package figure
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gridcells/gridcells/internal/safefile"
+)
+
+// DPI is the resolution every figure is rendered at: 96 dots per inch, the CSS pixel, so a
+// figure of Width pixels shows at its natural size in a browser.
+const DPI = 96
+
+// Error is the type of the panics this package raises on programmer misuse.
+type Error struct{ string }
+
+func (e Error) Error() string { return e.string }
+
+// Misuse panics.
+var (
+	ErrShape = Error{"figure: shape mismatch"}
+	ErrSize  = Error{"figure: figure size must be positive"}
+)
+
+// Figure is a grid of gonum plots of a fixed pixel size, rendered to PNG on demand.
+// A figure is built by one of the functions of this package (Montage, Autocorrelograms,
+// Survival, Fractions, TrainingCurves, PeriodVsWidth, Spectra, Trajectories).
+type Figure struct {
+	Width, Height int    // pixels at DPI
+	Title         string // drawn centred above the panels; empty for none
+
+	plots [][]*plot.Plot // rows of panels; a nil panel leaves its tile blank
+	pad   vg.Length      // space between tiles
+}
+
+// newFigure returns a figure of rows×cols empty tiles.
+func newFigure(width, height, rows, cols int) *Figure {
+	if width <= 0 || height <= 0 || rows <= 0 || cols <= 0 {
+		panic(ErrSize)
+	}
+	p := make([][]*plot.Plot, rows)
+	for r := range p {
+		p[r] = make([]*plot.Plot, cols)
+	}
+	return &Figure{Width: width, Height: height, plots: p, pad: 2 * vg.Millimeter}
+}
+
+// titleFont is the font of a figure's overall title.
+var titleFont = font.Font{Typeface: "Liberation", Variant: "Serif", Weight: 1, Size: vg.Points(13)}
+
+// px converts pixels to a vg.Length at DPI.
+func px(n int) vg.Length { return vg.Length(n) * vg.Inch / DPI }
+
+// Canvas draws the figure on a new image canvas of Width×Height pixels.
+func (f *Figure) Canvas() *vgimg.Canvas {
+	img := vgimg.NewWith(vgimg.UseWH(px(f.Width), px(f.Height)), vgimg.UseDPI(DPI))
+	dc := draw.New(img)
+	if f.Title != "" {
+		sty := text.Style{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
+		h := sty.Height(f.Title)
+		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.Title)
+		dc.Max.Y -= h + 2*vg.Millimeter
+	}
+	rows, cols := len(f.plots), len(f.plots[0])
+	// plot.Align needs a plot in every tile to size the axes; blank tiles get an empty
+	// plot that is never drawn.
+	grid := make([][]*plot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+		for c := range grid[r] {
+			if grid[r][c] = f.plots[r][c]; grid[r][c] == nil {
+				blank := plot.New()
+				blank.HideAxes()
+				grid[r][c] = blank
+			}
+		}
+	}
+	canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
+	for r := range f.plots {
+		for c, p := range f.plots[r] {
+			if p != nil {
+				p.Draw(canvases[r][c])
+			}
+		}
+	}
+	return img
+}
+
+// EncodePNG writes the figure to w as a PNG image.
+func (f *Figure) EncodePNG(w io.Writer) error {
+	if _, err := (vgimg.PngCanvas{Canvas: f.Canvas()}).WriteTo(w); err != nil {
+		return fmt.Errorf("figure: %w", err)
+	}
+	return nil
+}
+
+// PNG returns the figure as PNG bytes.
+func (f *Figure) PNG() ([]byte, error) {
+	var b bytes.Buffer
+	if err := f.EncodePNG(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteFile writes the figure as a PNG file at path atomically (a temporary file renamed
+// into place), so a reader never sees a partial image.
+func (f *Figure) WriteFile(path string) error {
+	return safefile.Write(path, f.EncodePNG)
+}
+
+// finite returns the values of v that are neither NaN nor infinite.
+func finite(v []float64) []float64 {
+	out := make([]float64, 0, len(v))
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// isFinite reports whether x is neither NaN nor infinite.
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// palette of the series of line and bar figures: the Okabe–Ito colours, distinguishable
+// with the common colour-vision deficiencies (Okabe & Ito 2008).
+var seriesColors = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{213, 94, 0, 255},    // vermillion
+	color.RGBA{0, 158, 115, 255},   // bluish green
+	color.RGBA{204, 121, 167, 255}, // reddish purple
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{86, 180, 233, 255},  // sky blue
+	color.RGBA{240, 228, 66, 255},  // yellow
+	color.RGBA{0, 0, 0, 255},       // black
+}
+
+// seriesColor returns the colour of series i.
+func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
+
+// dashes of series i beyond the palette, so that more than eight series stay distinct.
+func seriesDashes(i int) []vg.Length {
+	if i/len(seriesColors)%2 == 1 {
+		return []vg.Length{vg.Points(4), vg.Points(2)}
+	}
+	return nil
+}
+
+// titleRow is the height, pixels, that tiled figures add to each tile for its title.
+const titleRow = 18
+
+// nanGrey is the colour of empty (NaN) rate-map bins.
+var nanGrey = color.RGBA{170, 170, 170, 255}

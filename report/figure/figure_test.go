@@ -1,0 +1,414 @@
+package figure
+
+import (
+	"bytes"
+	"flag"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// dumpFigure, when set, receives every figure a test renders (for looking at them).
+var dumpFigure func(name string, png []byte)
+
+var update = flag.Bool("update", false, "regenerate the testdata/*_golden.png images")
+
+// goldenDelta is the normalised YIQ colour distance (gonum cmpimg's measure) two pixels of a
+// golden comparison may differ by: anti-aliased text edges move slightly between font
+// rasteriser versions, while a changed figure differs far more.
+const goldenDelta = 0.1
+
+// decodePNG decodes b and checks its size.
+func decodePNG(t *testing.T, b []byte, w, h int) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decoding the PNG: %v", err)
+	}
+	if got := img.Bounds().Size(); got.X != w || got.Y != h {
+		t.Fatalf("PNG is %d×%d pixels, want %d×%d", got.X, got.Y, w, h)
+	}
+	return img
+}
+
+// distinctColors counts the distinct colours of img, up to limit.
+func distinctColors(img image.Image, limit int) int {
+	seen := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), uint8(a >> 8)}] = true
+			if len(seen) >= limit {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+// checkFigure renders f to a file atomically, reads it back and checks that it decodes to
+// a Width×Height image with more than a few colours (axes, text and data, not a blank).
+func checkFigure(t *testing.T, f *Figure) image.Image {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fig.png")
+	if err := f.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, b, f.Width, f.Height)
+	if dumpFigure != nil {
+		dumpFigure(t.Name(), b)
+	}
+	const minColors = 8
+	if n := distinctColors(img, minColors); n < minColors {
+		t.Errorf("figure has %d distinct colours, want ≥ %d (blank?)", n, minColors)
+	}
+	return img
+}
+
+// yiqClose is gonum cmpimg's perceptual pixel comparison: the YIQ distance of two colours
+// within delta (normalised to the largest possible distance).
+func yiqClose(c1, c2 color.RGBA, delta float64) bool {
+	const maxDist = 35215.0
+	r1, g1, b1 := float64(c1.R), float64(c1.G), float64(c1.B)
+	r2, g2, b2 := float64(c2.R), float64(c2.G), float64(c2.B)
+	y := (r1-r2)*0.29889531 + (g1-g2)*0.58662247 + (b1-b2)*0.11448223
+	i := (r1-r2)*0.59597799 - (g1-g2)*0.27417610 - (b1-b2)*0.32180189
+	q := (r1-r2)*0.21147017 - (g1-g2)*0.52261711 + (b1-b2)*0.31114694
+	return 0.5053*y*y+0.299*i*i+0.1957*q*q <= maxDist*delta*delta
+}
+
+// checkGolden compares the PNG got with testdata/<name>_golden.png within goldenDelta per
+// pixel, or rewrites the golden with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+"_golden.png")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	gi, err := png.Decode(bytes.NewReader(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gi.Bounds() != wi.Bounds() {
+		t.Fatalf("%s: size %v, golden %v", name, gi.Bounds(), wi.Bounds())
+	}
+	bad := 0
+	b := gi.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if !yiqClose(color.RGBAModel.Convert(gi.At(x, y)).(color.RGBA), color.RGBAModel.Convert(wi.At(x, y)).(color.RGBA), goldenDelta) {
+				bad++
+			}
+		}
+	}
+	if bad > 0 {
+		_ = os.WriteFile(filepath.Join(t.TempDir(), name+".png"), got, 0o644)
+		t.Errorf("%s differs from %s in %d pixels (rerun with -update if the change is intended)", name, path, bad)
+	}
+}
+
+// hexMap returns an n×n rate map of three plane waves at 60° (a hexagonal grid of period
+// `period` bins), the pattern the grid score rewards.
+func hexMap(n int, period float64, phase float64) []float64 {
+	k := 4 * math.Pi / (math.Sqrt(3) * period)
+	m := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			v := 0.0
+			for a := range 3 {
+				th := float64(a)*math.Pi/3 + 0.2
+				v += math.Cos(k*(math.Cos(th)*float64(i)+math.Sin(th)*float64(j)) + phase)
+			}
+			m[i*n+j] = math.Max(v, 0)
+		}
+	}
+	return m
+}
+
+func TestMontage(t *testing.T) {
+	const n = 20
+	rng := rand.New(rand.NewPCG(1, 2))
+	var units []UnitMap
+	for u := range 5 {
+		m := hexMap(n, 6+float64(u), rng.Float64())
+		m[3] = math.NaN() // empty bin: grey
+		units = append(units, UnitMap{Unit: u, Score60: 1.1 - 0.3*float64(u), Map: m})
+	}
+	units[4].Score60 = math.NaN()
+	f := Montage(units, n, &MontageSettings{Tile: 120})
+	img := checkFigure(t, f)
+	if f.Width != 3*120 || f.Height != 2*(120+titleRow)+30 {
+		t.Errorf("montage of 5 units is %d×%d, want 3 columns × 2 rows of 120+18 px + 30 px title", f.Width, f.Height)
+	}
+	// The grey of empty bins must appear somewhere.
+	found := false
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y && !found; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == nanGrey {
+				found = true
+				break
+			}
+		}
+	}
+	if !found {
+		t.Error("no grey pixel for the empty bins")
+	}
+}
+
+func TestMontagePanicsOnShape(t *testing.T) {
+	defer func() {
+		if r := recover(); r != ErrShape {
+			t.Errorf("recovered %v, want ErrShape", r)
+		}
+	}()
+	Montage([]UnitMap{{Map: make([]float64, 10)}}, 4, nil)
+}
+
+func TestTopUnits(t *testing.T) {
+	nan := math.NaN()
+	got := TopUnits([]float64{0.2, nan, 1.3, -0.5, 1.3, 0.9}, 4)
+	want := []int{2, 4, 5, 0}
+	if len(got) != len(want) {
+		t.Fatalf("TopUnits = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("TopUnits = %v, want %v", got, want)
+		}
+	}
+	if all := TopUnits([]float64{nan, 1}, 10); len(all) != 2 || all[0] != 1 || all[1] != 0 {
+		t.Errorf("TopUnits with k > len = %v, want [1 0]", all)
+	}
+}
+
+func TestAutocorrelograms(t *testing.T) {
+	const n = 20
+	var panels []SACPanel
+	for u := range 4 {
+		panels = append(panels, NewSACPanel(u, 0.9, hexMap(n, 7, 0.3*float64(u)), n, 0.6))
+	}
+	if p := panels[0]; p.Size != 2*n-1 || len(p.SAC) != p.Size*p.Size || p.Inner != 4 || p.Outer != 12 {
+		t.Fatalf("panel: size %d, %d values, ring %g–%g; want %d, %d, 4–12 bins", p.Size, len(p.SAC), p.Inner, p.Outer, 2*n-1, (2*n-1)*(2*n-1))
+	}
+	// The zero lag of an autocorrelogram is 1 (spec §5.2).
+	const zeroLagTol = 1e-9
+	if c := panels[0].SAC[(n-1)*(2*n-1)+n-1]; math.Abs(c-1) > zeroLagTol {
+		t.Errorf("SAC at zero lag = %g, want 1", c)
+	}
+	f := Autocorrelograms(panels, &GridSettings{Tile: 150})
+	checkFigure(t, f)
+	if f.Width != 2*150 || f.Height != 2*(150+titleRow)+30 {
+		t.Errorf("size %d×%d, want 300×366", f.Width, f.Height)
+	}
+}
+
+func TestSurvivalPoints(t *testing.T) {
+	nan := math.NaN()
+	// Values 0.1, 0.5, 0.5, 0.9 and a NaN: S = 1 below 0.1, 3/4 on [0.1, 0.5), 1/4 on
+	// [0.5, 0.9), 0 from 0.9.
+	pts := SurvivalPoints([]float64{0.5, nan, 0.9, 0.1, 0.5}, -1, 2)
+	want := [][2]float64{{-1, 1}, {0.1, 0.75}, {0.5, 0.25}, {0.9, 0}, {2, 0}}
+	if len(pts) != len(want) {
+		t.Fatalf("SurvivalPoints = %v, want %v", pts, want)
+	}
+	for i, w := range want {
+		if pts[i].X != w[0] || pts[i].Y != w[1] {
+			t.Fatalf("SurvivalPoints = %v, want %v", pts, want)
+		}
+	}
+	if SurvivalPoints([]float64{nan}, 0, 1) != nil {
+		t.Error("SurvivalPoints of no finite value is not nil")
+	}
+}
+
+// survivalSamples are fixed per-unit scores of three conditions: a DoS-like long right tail,
+// a Gaussian-like bulk and a Cartesian-like low cluster with undefined scores.
+func survivalSamples() []Sample {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var dos, gauss, cart []float64
+	for range 200 {
+		dos = append(dos, rng.NormFloat64()*0.4+0.4)
+		gauss = append(gauss, rng.NormFloat64()*0.2)
+		cart = append(cart, rng.NormFloat64()*0.1-0.2)
+	}
+	cart[0], cart[1] = math.NaN(), math.NaN()
+	return []Sample{{"DoS", dos}, {"Gaussian", gauss}, {"Cartesian", cart}}
+}
+
+func TestSurvivalGolden(t *testing.T) {
+	f, err := Survival(survivalSamples(), &SurvivalSettings{Width: 480, Height: 320})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+	b, err := f.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "survival", b)
+}
+
+// fractionGroups are the paper's Fig. 2a categories with made-up counts.
+func fractionGroups() ([]string, []FractionGroup) {
+	mk := func(k, n int) Fraction {
+		p := float64(k) / float64(n)
+		h := 1.96 * math.Sqrt(p*(1-p)/float64(n))
+		return Fraction{P: p, Lo: math.Max(0, p-h), Hi: math.Min(1, p+h), K: k, N: n}
+	}
+	nan := math.NaN()
+	return []string{"error < 10 cm", "score60 > 0.8 | error < 10 cm"}, []FractionGroup{
+		{"Cartesian", []Fraction{mk(6, 10), mk(0, 6)}},
+		{"Gaussian", []Fraction{mk(9, 10), mk(1, 9)}},
+		{"DoS", []Fraction{mk(10, 10), mk(9, 10)}},
+		{"none finished", []Fraction{{P: nan, Lo: nan, Hi: nan}, {P: nan, Lo: nan, Hi: nan}}},
+	}
+}
+
+func TestFractionsGolden(t *testing.T) {
+	series, groups := fractionGroups()
+	f, err := Fractions(series, groups, &FractionSettings{Width: 520, Height: 340})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+	b, err := f.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "fractions", b)
+}
+
+func TestFractionsPanicsOnShape(t *testing.T) {
+	defer func() {
+		if r := recover(); r != ErrShape {
+			t.Errorf("recovered %v, want ErrShape", r)
+		}
+	}()
+	Fractions([]string{"a", "b"}, []FractionGroup{{"x", []Fraction{{}}}}, nil)
+}
+
+func TestTrainingCurves(t *testing.T) {
+	var pts []MetricPoint
+	for i := range 30 {
+		s := float64(i + 1)
+		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s)})
+	}
+	pts[10].Loss = math.NaN() // a diverged point leaves a gap, not an error
+	for _, log := range []bool{false, true} {
+		f, err := TrainingCurves(pts, &CurveSettings{Width: 600, Height: 260, LogLoss: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFigure(t, f)
+	}
+}
+
+func TestPeriodVsWidth(t *testing.T) {
+	d := PeriodData{BinCM: 5}
+	for _, sigma := range []float64{0.08, 0.12, 0.2} {
+		// Spec §8.4: the NFL-convention prediction at s = 2 is about 151 bins per metre of σ.
+		for u := range 5 {
+			d.Units = append(d.Units, PeriodPoint{Sigma: sigma, Period: 151*sigma + float64(u) - 2})
+		}
+		d.Modes = append(d.Modes, PeriodPoint{Sigma: sigma, Period: 151 * sigma})
+	}
+	d.Theory = []PeriodPoint{{0.2, 30.2}, {0.08, 12.1}, {0.12, 18.1}} // unsorted on purpose
+	d.Units = append(d.Units, PeriodPoint{Sigma: 0.1, Period: math.NaN()})
+	f, err := PeriodVsWidth(d, &PeriodSettings{Width: 500, Height: 360})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+}
+
+func TestSpectra(t *testing.T) {
+	// Synthetic spectra: a ring at k* = 8 rad/m (DoS-like) and a peak at 0 (DoG-like).
+	const r, dk = 20, 1.0
+	m := 2*r + 1
+	ring := make([]float64, m*m)
+	peak := make([]float64, m*m)
+	for i := range m {
+		for j := range m {
+			k := math.Hypot(float64(i-r)*dk, float64(j-r)*dk)
+			ring[i*m+j] = math.Exp(-(k - 8) * (k - 8) / 4)
+			peak[i*m+j] = math.Exp(-k * k / 20)
+		}
+	}
+	var ks, pr, pp []float64
+	for k := 0.0; k <= 20; k += 0.5 {
+		ks = append(ks, k)
+		pr = append(pr, math.Exp(-(k-8)*(k-8)/4))
+		pp = append(pp, math.Exp(-k*k/20))
+	}
+	panels := []SpectrumPanel{
+		{Name: "DoS", Size: m, Power: ring, DKX: dk, DKY: dk, K: ks, Profile: pr, PeakK: 8},
+		{Name: "true DoG", Size: m, Power: peak, DKX: dk, DKY: dk, K: ks, Profile: pp},
+	}
+	f, err := Spectra(panels, &SpectraSettings{Tile: 220})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+	if f.Width != 440 {
+		t.Errorf("width %d, want two 220-px panels", f.Width)
+	}
+}
+
+func TestOccupancy(t *testing.T) {
+	b := Box{-1, 1, -1, 1}
+	// Bins of 1 m: (−0.5, −0.5) → (0, 0); (1, 1) on the upper edge → (1, 1); (0.5, −0.5) →
+	// (1, 0) twice; (2, 0) is outside and dropped.
+	h, n := Occupancy([]Point{{-0.5, -0.5}, {1, 1}, {0.5, -0.5}, {0.5, -0.5}, {2, 0}}, b, 2)
+	want := []float64{0.25, 0, 0.5, 0.25}
+	if n != 4 {
+		t.Errorf("%d positions inside, want 4", n)
+	}
+	for i := range want {
+		if h[i] != want[i] {
+			t.Fatalf("Occupancy = %v, want %v", h, want)
+		}
+	}
+}
+
+func TestTrajectories(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var paths [][]Point
+	for range 3 {
+		p := []Point{{rng.Float64() - 0.5, rng.Float64() - 0.5}}
+		for range 50 {
+			q := p[len(p)-1]
+			p = append(p, Point{math.Max(-1.1, math.Min(1.1, q.X+0.05*rng.NormFloat64())), math.Max(-1.1, math.Min(1.1, q.Y+0.05*rng.NormFloat64()))})
+		}
+		paths = append(paths, p)
+	}
+	f, err := Trajectories(TrajectoryData{Paths: paths, Box: Box{-1.1, 1.1, -1.1, 1.1}, Bins: 22}, &TrajectorySettings{Tile: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+	if f.Width != 500 || f.Height != 280 {
+		t.Errorf("size %d×%d, want 500×280", f.Width, f.Height)
+	}
+}

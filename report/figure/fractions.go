@@ -1,0 +1,148 @@
+package figure
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Fraction is a proportion k/n with its 95 % confidence interval [Lo, Hi].
+type Fraction struct {
+	P, Lo, Hi float64 // NaN when N = 0
+	K, N      int
+}
+
+// FractionGroup is one condition of a bar chart: one fraction per series.
+type FractionGroup struct {
+	Label     string
+	Fractions []Fraction // one per series, in series order
+}
+
+// FractionSettings configures Fractions. A nil *FractionSettings means defaults.
+type FractionSettings struct {
+	Width, Height int    // pixels (default 100 per group, at least 480, × 420)
+	Title         string // default "fractions of networks per condition (95 % CI)"
+	YLabel        string // default "fraction of networks"
+}
+
+// Fractions draws grouped bars of fractions, one group per condition and one bar per
+// series, with 95 % interval whiskers and the counts k/n under each bar's top, as paper
+// Fig. 2a shows the fraction of networks that decode position and, of those, the fraction
+// with possible grid cells. A NaN fraction (n = 0) leaves its bar out. It panics if a
+// group does not have one fraction per series.
+func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*Figure, error) {
+	set := FractionSettings{Width: max(480, 100*len(groups)+120), Height: 420,
+		Title: "fractions of networks per condition (95 % CI)", YLabel: "fraction of networks"}
+	if s != nil {
+		if s.Width > 0 {
+			set.Width = s.Width
+		}
+		if s.Height > 0 {
+			set.Height = s.Height
+		}
+		if s.Title != "" {
+			set.Title = s.Title
+		}
+		if s.YLabel != "" {
+			set.YLabel = s.YLabel
+		}
+	}
+	for _, g := range groups {
+		if len(g.Fractions) != len(series) {
+			panic(ErrShape)
+		}
+	}
+	f := newFigure(set.Width, set.Height, 1, 1)
+	p := plot.New()
+	p.Title.Text = set.Title
+	p.Y.Label.Text = set.YLabel
+	// Headroom above 1 keeps the legend clear of full bars.
+	p.Y.Min, p.Y.Max = 0, 1.3
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}})
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
+	p.Add(plotter.NewGrid())
+	// Bars of one group share 80 % of a unit of x.
+	width := 0.8 / float64(max(1, len(series)))
+	for si, name := range series {
+		b := &ciBars{color: seriesColor(si), width: width}
+		for gi, g := range groups {
+			fr := g.Fractions[si]
+			if math.IsNaN(fr.P) {
+				continue
+			}
+			x := float64(gi) - 0.4 + width*(float64(si)+0.5)
+			b.bars = append(b.bars, ciBar{x: x, frac: fr})
+		}
+		p.Add(b)
+		p.Legend.Add(name, b)
+	}
+	labels := make([]string, len(groups))
+	for i, g := range groups {
+		labels[i] = g.Label
+	}
+	p.NominalX(labels...)
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
+	if len(groups) > 5 {
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.YOffs = -2 * vg.Millimeter
+	p.Legend.XOffs = 2 * vg.Millimeter
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	f.plots[0][0] = p
+	return f, nil
+}
+
+// ciBar is one bar of a ciBars plotter.
+type ciBar struct {
+	x    float64 // bar centre
+	frac Fraction
+}
+
+// ciBars draws bars from 0 to P with whiskers from Lo to Hi, in data coordinates.
+type ciBars struct {
+	bars  []ciBar
+	color color.Color
+	width float64 // bar width, x units
+}
+
+// Plot implements plot.Plotter.
+func (b *ciBars) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	line := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
+	lab := draw.TextStyle{Color: color.Gray{60}, Font: plt.Y.Tick.Label.Font, XAlign: draw.XCenter, YAlign: draw.YBottom, Handler: plt.Y.Tick.Label.Handler}
+	lab.Font.Size = vg.Points(6.5)
+	for _, bar := range b.bars {
+		x0, x1 := tx(bar.x-b.width/2), tx(bar.x+b.width/2)
+		y0, y1 := ty(0), ty(bar.frac.P)
+		rect := c.ClipPolygonY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+		c.FillPolygon(b.color, rect)
+		if isFinite(bar.frac.Lo) && isFinite(bar.frac.Hi) {
+			xc := tx(bar.x)
+			tick := (x1 - x0) / 4
+			ylo, yhi := ty(bar.frac.Lo), ty(bar.frac.Hi)
+			c.StrokeLine2(line, xc, ylo, xc, yhi)
+			c.StrokeLine2(line, xc-tick, ylo, xc+tick, ylo)
+			c.StrokeLine2(line, xc-tick, yhi, xc+tick, yhi)
+		}
+		top := bar.frac.P
+		if isFinite(bar.frac.Hi) {
+			top = bar.frac.Hi
+		}
+		c.FillText(lab, vg.Point{X: tx(bar.x), Y: ty(top) + vg.Points(1)}, fmt.Sprintf("%d/%d", bar.frac.K, bar.frac.N))
+	}
+}
+
+// Thumbnail implements plot.Thumbnailer for the legend.
+func (b *ciBars) Thumbnail(c *draw.Canvas) {
+	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
+	c.FillPolygon(b.color, c.ClipPolygonY(pts))
+}

@@ -1,0 +1,143 @@
+package figure
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/gridcells/gridcells/theory"
+)
+
+// SpectrumPanel is the Fourier spectrum of one encoding's place-cell covariance
+// (spec §8.1–§8.2).
+type SpectrumPanel struct {
+	Name string
+	// Power is the 2-D transform, Size×Size with the kx index first and k = 0 at the centre
+	// index (Size−1)/2, on steps DKX, DKY, rad/m.
+	Size     int
+	Power    []float64
+	DKX, DKY float64
+	// K and Profile are the radial profile Σ̃(|k|) at wavenumbers K, rad/m.
+	K, Profile []float64
+	PeakK      float64 // k*, rad/m; 0 when the spectrum peaks at k = 0
+}
+
+// SpectrumPanelOf copies the parts of a theory.Spectrum that Spectra draws.
+func SpectrumPanelOf(name string, sp *theory.Spectrum) SpectrumPanel {
+	return SpectrumPanel{Name: name, Size: 2*sp.LagRadius + 1, Power: sp.Power, DKX: sp.DKX, DKY: sp.DKY,
+		K: sp.K, Profile: sp.Profile, PeakK: sp.PeakK}
+}
+
+// SpectraSettings configures Spectra. A nil *SpectraSettings means defaults.
+type SpectraSettings struct {
+	Tile  int     // side of each panel, pixels (default 300)
+	Title string  // default "Fourier spectra of the place-cell covariance"
+	KMax  float64 // largest |k| shown, rad/m (default max(3·k*, 20) over the panels)
+}
+
+// Spectra draws the encodings' covariance spectra side by side, as paper Fig. 4c compares
+// DoS with true DoG: on top the 2-D power with the ring |k| = k* dashed, below the radial
+// profile scaled to its largest magnitude with k* marked. A ring-shaped spectrum (DoS)
+// selects a grid period; one peaked at k = 0 (Gaussian, true DoG) does not (spec §8.2).
+// It panics if a panel's Power is not Size×Size or its K and Profile differ in length.
+func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
+	var set SpectraSettings
+	if s != nil {
+		set = *s
+	}
+	if set.Tile <= 0 {
+		set.Tile = 300
+	}
+	if set.Title == "" {
+		set.Title = "Fourier spectra of the place-cell covariance"
+	}
+	kmax := set.KMax
+	if kmax <= 0 {
+		kmax = 20
+		for _, sp := range panels {
+			kmax = math.Max(kmax, 3*sp.PeakK)
+		}
+	}
+	f := newFigure(max(1, len(panels))*set.Tile, 2*set.Tile*4/5+30, 2, max(1, len(panels)))
+	f.Title = set.Title
+	for i, sp := range panels {
+		if len(sp.Power) != sp.Size*sp.Size || len(sp.K) != len(sp.Profile) {
+			panic(ErrShape)
+		}
+		r := float64(sp.Size-1) / 2
+		lim := math.Min(kmax, r*math.Min(sp.DKX, sp.DKY))
+		top := plot.New()
+		top.Title.Text = sp.Name
+		top.X.Label.Text = "kx (rad/m)"
+		top.Y.Label.Text = "ky (rad/m)"
+		// Crop to the shown window, so the image neither spills over the axes nor spends
+		// its pixels on wavenumbers outside it.
+		c := (sp.Size - 1) / 2
+		wx := min(c, int(math.Ceil(lim/sp.DKX)))
+		wy := min(c, int(math.Ceil(lim/sp.DKY)))
+		crop := make([]float64, 0, (2*wx+1)*(2*wy+1))
+		for i := c - wx; i <= c+wx; i++ {
+			crop = append(crop, sp.Power[i*sp.Size+c-wy:i*sp.Size+c+wy+1]...)
+		}
+		top.Add(heatMap(mapGrid{z: crop, n0: 2*wx + 1, n1: 2*wy + 1, x0: -float64(wx) * sp.DKX, y0: -float64(wy) * sp.DKY, dx: sp.DKX, dy: sp.DKY}, math.NaN(), math.NaN()))
+		if sp.PeakK > 0 {
+			top.Add(circle(sp.PeakK, ringColor))
+		}
+		top.X.Min, top.X.Max, top.Y.Min, top.Y.Max = -lim, lim, -lim, lim
+		f.plots[0][i] = top
+
+		prof := plot.New()
+		prof.X.Label.Text = "|k| (rad/m)"
+		prof.Y.Label.Text = "Σ̃(|k|) / max |Σ̃|"
+		prof.Add(plotter.NewGrid())
+		scale := 0.0
+		for j, k := range sp.K {
+			if k <= lim && isFinite(sp.Profile[j]) {
+				scale = math.Max(scale, math.Abs(sp.Profile[j]))
+			}
+		}
+		if scale == 0 {
+			scale = 1
+		}
+		var xy plotter.XYs
+		for j, k := range sp.K {
+			if k <= lim && isFinite(sp.Profile[j]) {
+				xy = append(xy, plotter.XY{X: k, Y: sp.Profile[j] / scale})
+			}
+		}
+		if len(xy) > 0 {
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, fmt.Errorf("figure: %w", err)
+			}
+			l.Color = seriesColor(0)
+			l.Width = vg.Points(1.5)
+			prof.Add(l)
+		}
+		lowest := 0.0
+		for _, q := range xy {
+			lowest = math.Min(lowest, q.Y)
+		}
+		if sp.PeakK > 0 {
+			mk, err := plotter.NewLine(plotter.XYs{{X: sp.PeakK, Y: lowest}, {X: sp.PeakK, Y: 1}})
+			if err != nil {
+				return nil, fmt.Errorf("figure: %w", err)
+			}
+			mk.Color = color.RGBA{0, 150, 200, 255}
+			mk.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+			prof.Add(mk)
+			prof.Title.Text = fmt.Sprintf("ring at k* = %.2f rad/m", sp.PeakK)
+		} else {
+			prof.Title.Text = "peak at k = 0: no grid period"
+		}
+		prof.Title.TextStyle.Font.Size = vg.Points(10)
+		prof.X.Min, prof.X.Max = 0, lim
+		prof.Y.Min, prof.Y.Max = lowest-0.05, 1.05
+		f.plots[1][i] = prof
+	}
+	return f, nil
+}

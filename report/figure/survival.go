@@ -1,0 +1,149 @@
+package figure
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// Sample is a named set of values, such as the per-unit grid scores of one condition.
+type Sample struct {
+	Name   string
+	Values []float64 // NaN values (undefined scores) are left out and counted in the legend
+}
+
+// SurvivalSettings configures Survival. A nil *SurvivalSettings means defaults.
+type SurvivalSettings struct {
+	Width, Height int       // pixels (default 640×420)
+	Title         string    // default "survival functions of per-unit grid scores"
+	XLabel        string    // default "grid score (60°)"
+	Thresholds    []float64 // dashed vertical lines (default 0.3, 0.8, 1.2: NFL's thresholds, spec §5.6)
+}
+
+// SurvivalPoints returns the empirical survival function S(x) = P(value > x) of the finite
+// values of v as the corners of a post-step line: (lo, S(lo)), then (u, S(u)) at each
+// distinct value u in increasing order, then (hi, S(hi)); S is constant from one corner's x
+// up to the next. lo and hi extend the line to the plot's range; lo ≥ min(v) or hi ≤
+// max(v) clip it. With no finite value it returns nil.
+func SurvivalPoints(v []float64, lo, hi float64) plotter.XYs {
+	s := finite(v)
+	if len(s) == 0 {
+		return nil
+	}
+	slices.Sort(s)
+	n := float64(len(s))
+	// above(x) = #{s > x}/n for the sorted s.
+	above := func(x float64) float64 {
+		i, found := slices.BinarySearch(s, x)
+		if found {
+			for i < len(s) && s[i] == x {
+				i++
+			}
+		}
+		return float64(len(s)-i) / n
+	}
+	var pts plotter.XYs
+	if lo < s[0] {
+		pts = append(pts, plotter.XY{X: lo, Y: above(lo)})
+	}
+	for i, u := range s {
+		if (i > 0 && u == s[i-1]) || u < lo || u > hi {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: u, Y: above(u)})
+	}
+	if hi > s[len(s)-1] || len(pts) == 0 || pts[len(pts)-1].X < hi {
+		pts = append(pts, plotter.XY{X: hi, Y: above(hi)})
+	}
+	return pts
+}
+
+// Survival draws the empirical survival functions P(score > x) of each sample on one set
+// of axes, as paper Fig. 2b does for the per-unit grid scores of each encoding, with
+// dashed vertical lines at the thresholds. The legend gives each sample's count of finite
+// values (and of undefined ones, when there are any).
+func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
+	set := SurvivalSettings{Width: 640, Height: 420, Title: "survival functions of per-unit grid scores",
+		XLabel: "grid score (60°)", Thresholds: []float64{0.3, 0.8, 1.2}}
+	if s != nil {
+		if s.Width > 0 {
+			set.Width = s.Width
+		}
+		if s.Height > 0 {
+			set.Height = s.Height
+		}
+		if s.Title != "" {
+			set.Title = s.Title
+		}
+		if s.XLabel != "" {
+			set.XLabel = s.XLabel
+		}
+		if s.Thresholds != nil {
+			set.Thresholds = s.Thresholds
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, sm := range samples {
+		for _, v := range finite(sm.Values) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if lo > hi { // no data at all: show the usual score range
+		lo, hi = -1, 1.5
+	}
+	margin := 0.05 * math.Max(hi-lo, 0.1)
+	lo, hi = lo-margin, hi+margin
+
+	f := newFigure(set.Width, set.Height, 1, 1)
+	p := plot.New()
+	p.Title.Text = set.Title
+	p.X.Label.Text = set.XLabel
+	p.Y.Label.Text = "P(score > x)"
+	p.Y.Min, p.Y.Max = 0, 1.02
+	p.X.Min, p.X.Max = lo, hi
+	p.Add(plotter.NewGrid())
+	for _, th := range set.Thresholds {
+		if th <= lo || th >= hi {
+			continue
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: th, Y: 0}, {X: th, Y: 1.02}})
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		l.Color = color.Gray{140}
+		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(l)
+	}
+	for i, sm := range samples {
+		pts := SurvivalPoints(sm.Values, lo, hi)
+		nf := len(finite(sm.Values))
+		label := fmt.Sprintf("%s (%d units)", sm.Name, nf)
+		if nan := len(sm.Values) - nf; nan > 0 {
+			label = fmt.Sprintf("%s (%d units, %d undefined)", sm.Name, nf, nan)
+		}
+		if pts == nil {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color = seriesColor(i)
+		l.Dashes = seriesDashes(i)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(label, l)
+	}
+	p.Legend.Top = true
+	p.Legend.XOffs = -vg.Millimeter
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Legend.ThumbnailWidth = vg.Points(18)
+	f.plots[0][0] = p
+	return f, nil
+}

@@ -1,0 +1,149 @@
+package figure
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Point is a position in the box, m.
+type Point struct{ X, Y float64 }
+
+// Box is the arena, m.
+type Box struct{ XMin, XMax, YMin, YMax float64 }
+
+// TrajectoryData is what Trajectories draws.
+type TrajectoryData struct {
+	Paths []([]Point) // trajectories, each a sequence of positions
+	// Occupancy are the positions whose histogram is drawn; nil uses every point of Paths.
+	Occupancy []Point
+	Box       Box
+	Bins      int // histogram bins per side (default 44, NFL's rate-map resolution)
+}
+
+// TrajectorySettings configures Trajectories. A nil *TrajectorySettings means defaults.
+type TrajectorySettings struct {
+	Tile  int    // side of each of the two panels, pixels (default 380)
+	Title string // default "trajectories and occupancy"
+}
+
+// Trajectories draws sample trajectories in the box (left; a dot marks each start) and the
+// occupancy, the fraction of time steps spent in each of Bins×Bins bins (right, same
+// binning rule as the rate maps of spec §5.1: points outside the box are dropped, the
+// upper edge belongs to the last bin). It panics if the box is empty.
+func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
+	var set TrajectorySettings
+	if s != nil {
+		set = *s
+	}
+	if set.Tile <= 0 {
+		set.Tile = 380
+	}
+	if set.Title == "" {
+		set.Title = "trajectories and occupancy"
+	}
+	b := d.Box
+	if !(b.XMax > b.XMin && b.YMax > b.YMin) {
+		panic(Error{"figure: Trajectories: empty box"})
+	}
+	bins := d.Bins
+	if bins <= 0 {
+		bins = 44
+	}
+	f := newFigure(2*set.Tile, set.Tile+30, 1, 2)
+	f.Title = set.Title
+
+	paths := plot.New()
+	paths.Title.Text = fmt.Sprintf("%d trajectories", len(d.Paths))
+	paths.X.Label.Text = "x (m)"
+	paths.Y.Label.Text = "y (m)"
+	frame, err := plotter.NewLine(plotter.XYs{{X: b.XMin, Y: b.YMin}, {X: b.XMax, Y: b.YMin}, {X: b.XMax, Y: b.YMax}, {X: b.XMin, Y: b.YMax}, {X: b.XMin, Y: b.YMin}})
+	if err != nil {
+		return nil, fmt.Errorf("figure: %w", err)
+	}
+	frame.Color = color.Gray{80}
+	paths.Add(frame)
+	for i, path := range d.Paths {
+		var xy plotter.XYs
+		for _, q := range path {
+			if isFinite(q.X) && isFinite(q.Y) {
+				xy = append(xy, plotter.XY{X: q.X, Y: q.Y})
+			}
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		l.Color = seriesColor(i)
+		l.Width = vg.Points(1)
+		start, err := plotter.NewScatter(xy[:1])
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		start.Color = seriesColor(i)
+		start.Shape = draw.CircleGlyph{}
+		start.Radius = vg.Points(2.5)
+		paths.Add(l, start)
+	}
+	pad := 0.02 * math.Max(b.XMax-b.XMin, b.YMax-b.YMin)
+	paths.X.Min, paths.X.Max, paths.Y.Min, paths.Y.Max = b.XMin-pad, b.XMax+pad, b.YMin-pad, b.YMax+pad
+
+	occ := d.Occupancy
+	if occ == nil {
+		for _, path := range d.Paths {
+			occ = append(occ, path...)
+		}
+	}
+	hist, total := Occupancy(occ, b, bins)
+	occPlot := plot.New()
+	occPlot.Title.Text = fmt.Sprintf("occupancy of %d positions", total)
+	occPlot.X.Label.Text = "x (m)"
+	occPlot.Y.Label.Text = "y (m)"
+	dx, dy := (b.XMax-b.XMin)/float64(bins), (b.YMax-b.YMin)/float64(bins)
+	top := 0.0
+	for _, v := range hist {
+		top = math.Max(top, v)
+	}
+	occPlot.Add(heatMap(mapGrid{z: hist, n0: bins, n1: bins, x0: b.XMin + dx/2, y0: b.YMin + dy/2, dx: dx, dy: dy}, 0, math.Max(top, 1e-300)))
+	occPlot.X.Min, occPlot.X.Max, occPlot.Y.Min, occPlot.Y.Max = b.XMin, b.XMax, b.YMin, b.YMax
+	f.plots[0][0], f.plots[0][1] = paths, occPlot
+	return f, nil
+}
+
+// Occupancy returns the fraction of the positions in each of bins×bins bins of the box
+// (first index the x-bin) and the number of positions that fell inside the box. Points
+// outside are dropped; a point on the upper edge goes in the last bin (spec §5.1). With
+// no point inside, every fraction is 0.
+func Occupancy(pos []Point, b Box, bins int) ([]float64, int) {
+	hist := make([]float64, bins*bins)
+	n := 0
+	bin := func(v, lo, hi float64) (int, bool) {
+		if !(v >= lo && v <= hi) {
+			return 0, false
+		}
+		i := int((v - lo) / (hi - lo) * float64(bins))
+		return min(i, bins-1), true
+	}
+	for _, q := range pos {
+		i, okx := bin(q.X, b.XMin, b.XMax)
+		j, oky := bin(q.Y, b.YMin, b.YMax)
+		if okx && oky {
+			hist[i*bins+j]++
+			n++
+		}
+	}
+	if n > 0 {
+		for i := range hist {
+			hist[i] /= float64(n)
+		}
+	}
+	return hist, n
+}
