@@ -2,7 +2,11 @@
 
 package f32
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 selects the assembly kernels; tests turn it off to check the fallback.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -37,6 +41,11 @@ func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
 //
 //go:noescape
 func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
+
+// dist2ExpPowSum2AVX2 is dist2ExpPowSumAVX2 for n a multiple of 16, two interleaved vectors of 8 per step.
+//
+//go:noescape
+func dist2ExpPowSum2AVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
 
 // diffMinSumAVX2 is diffMinSumGo over n elements, n a multiple of 8:
 //
@@ -78,7 +87,16 @@ func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings 
 	if !useAVX2 || n == 0 {
 		return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
 	}
-	sE, sI, d2min = dist2ExpPowSumAVX2(&dstE[0], &dstI[0], &px[0], &py[0], n, x, y, a, s, squareFloor[squarings], squarings)
+	thr := squareFloor[squarings]
+	n16 := n &^ 15
+	d2min = float32(math.Inf(1))
+	if n16 > 0 {
+		sE, sI, d2min = dist2ExpPowSum2AVX2(&dstE[0], &dstI[0], &px[0], &py[0], n16, x, y, a, s, thr, squarings)
+	}
+	if n > n16 {
+		tE, tI, tm := dist2ExpPowSumAVX2(&dstE[n16], &dstI[n16], &px[n16], &py[n16], n-n16, x, y, a, s, thr, squarings)
+		sE, sI, d2min = sE+tE, sI+tI, min(d2min, tm)
+	}
 	tE, tI, tm := dist2ExpPowSumGo(dstE[n:], dstI[n:], px[n:], py[n:], x, y, a, s, squarings)
 	return sE + tE, sI + tI, min(d2min, tm)
 }

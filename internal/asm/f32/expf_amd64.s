@@ -244,6 +244,52 @@ GLOBL expc<>(SB), RODATA|NOPTR, $512
 	ADDQ $32, DI; \
 	ADDQ $32, R8
 
+// EXP8X2 is EXP8 on two independent vectors at once, interleaved so that the out-of-order core
+// always has two ready chains (the exp is a ~20-deep dependency chain): e^Y0 → Y3 and
+// e^Y5 → Y8, with Y1, Y2, Y4, Y6, Y7, Y9 as scratch. The constants are memory operands, which
+// frees the registers for the second chain.
+#define EXP8X2 \
+	VCMPPS $1, expc<>+LO(SB), Y0, Y1; \
+	VCMPPS $1, expc<>+LO(SB), Y5, Y6; \
+	VMINPS expc<>+HI(SB), Y0, Y0; \
+	VMINPS expc<>+HI(SB), Y5, Y5; \
+	VMULPS expc<>+LOG2E(SB), Y0, Y2; \
+	VMULPS expc<>+LOG2E(SB), Y5, Y7; \
+	VROUNDPS $0, Y2, Y2; \
+	VROUNDPS $0, Y7, Y7; \
+	VFNMADD231PS expc<>+LN2HI(SB), Y2, Y0; \
+	VFNMADD231PS expc<>+LN2HI(SB), Y7, Y5; \
+	VFNMADD231PS expc<>+LN2LO(SB), Y2, Y0; \
+	VFNMADD231PS expc<>+LN2LO(SB), Y7, Y5; \
+	VMOVUPS expc<>+P0(SB), Y3; \
+	VMOVUPS expc<>+P0(SB), Y8; \
+	VFMADD213PS expc<>+P1(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P1(SB), Y5, Y8; \
+	VFMADD213PS expc<>+P2(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P2(SB), Y5, Y8; \
+	VFMADD213PS expc<>+P3(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P3(SB), Y5, Y8; \
+	VFMADD213PS expc<>+P4(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P4(SB), Y5, Y8; \
+	VFMADD213PS expc<>+P5(SB), Y0, Y3; \
+	VFMADD213PS expc<>+P5(SB), Y5, Y8; \
+	VMULPS Y0, Y0, Y4; \
+	VMULPS Y5, Y5, Y9; \
+	VADDPS expc<>+ONE(SB), Y0, Y0; \
+	VADDPS expc<>+ONE(SB), Y5, Y5; \
+	VFMADD213PS Y0, Y4, Y3; \
+	VFMADD213PS Y5, Y9, Y8; \
+	VCVTPS2DQ Y2, Y2; \
+	VCVTPS2DQ Y7, Y7; \
+	VPADDD expc<>+BIAS(SB), Y2, Y2; \
+	VPADDD expc<>+BIAS(SB), Y7, Y7; \
+	VPSLLD $23, Y2, Y2; \
+	VPSLLD $23, Y7, Y7; \
+	VMULPS Y2, Y3, Y3; \
+	VMULPS Y7, Y8, Y8; \
+	VANDNPS Y3, Y1, Y3; \
+	VANDNPS Y8, Y6, Y8
+
 // func expSumAVX2(dst, x *float32, n int, a, b float32) float32
 TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
@@ -376,6 +422,8 @@ dist2_done:
 	RET
 
 // func diffMinSumAVX2(dst, x, y *float32, n int, a, b float32) (lo, sum float32)
+// Two vectors per iteration with their own min and sum accumulators: one accumulator would make
+// the loop wait on the adder's latency.
 TEXT ·diffMinSumAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -384,23 +432,43 @@ TEXT ·diffMinSumAVX2(SB), NOSPLIT, $0-48
 	VBROADCASTSS a+32(FP), Y15
 	VBROADCASTSS b+36(FP), Y14
 	VMOVUPS expc<>+POSINF(SB), Y13
+	VMOVUPS Y13, Y11
 	VXORPS Y12, Y12, Y12
+	VXORPS Y10, Y10, Y10
 	SHRQ $3, CX
-	JZ   diff_done
+	MOVQ CX, DX
+	SHRQ $1, DX
+	JZ   diff_single
 
 diff_loop:
+	VMULPS (SI), Y15, Y0
+	VMULPS 32(SI), Y15, Y1
+	VFNMADD231PS (R8), Y14, Y0
+	VFNMADD231PS 32(R8), Y14, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMINPS Y0, Y13, Y13
+	VMINPS Y1, Y11, Y11
+	VADDPS Y0, Y12, Y12
+	VADDPS Y1, Y10, Y10
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  diff_loop
+
+diff_single:
+	ANDQ $1, CX
+	JZ   diff_done
 	VMULPS (SI), Y15, Y0
 	VFNMADD231PS (R8), Y14, Y0
 	VMOVUPS Y0, (DI)
 	VMINPS Y0, Y13, Y13
 	VADDPS Y0, Y12, Y12
-	ADDQ $32, SI
-	ADDQ $32, R8
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  diff_loop
 
 diff_done:
+	VMINPS Y11, Y13, Y13
+	VADDPS Y10, Y12, Y12
 	HREDUCE(VMINPS, Y13, X13)
 	HSUM(Y12, X12)
 	MOVSS X13, lo+40(FP)
@@ -480,5 +548,78 @@ dep_done:
 	MOVSS X8, sE+72(FP)
 	MOVSS X13, sI+76(FP)
 	MOVSS X7, d2min+80(FP)
+	VZEROUPPER
+	RET
+
+// func dist2ExpPowSum2AVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
+// is dist2ExpPowSumAVX2 on two vectors of 8 points per iteration (n a multiple of 16).
+TEXT ·dist2ExpPowSum2AVX2(SB), NOSPLIT, $0-84
+	MOVQ dstE+0(FP), DI
+	MOVQ dstI+8(FP), R8
+	MOVQ px+16(FP), SI
+	MOVQ py+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS a+48(FP), Y15
+	VBROADCASTSS s+52(FP), Y14
+	VBROADCASTSS thr+56(FP), Y13
+	MOVQ squarings+64(FP), DX
+	VXORPS Y12, Y12, Y12           // Σ e_I
+	VXORPS Y11, Y11, Y11           // Σ e_E
+	VMOVUPS expc<>+POSINF(SB), Y10 // min d²
+	SHRQ $4, CX
+	JZ   dep2x_done
+
+dep2x_loop:
+	VBROADCASTSS x+40(FP), Y0
+	VMOVUPS Y0, Y5
+	VSUBPS (SI), Y0, Y0
+	VSUBPS 32(SI), Y5, Y5
+	VMULPS Y0, Y0, Y0
+	VMULPS Y5, Y5, Y5
+	VBROADCASTSS y+44(FP), Y1
+	VSUBPS (R9), Y1, Y6
+	VSUBPS 32(R9), Y1, Y1
+	VFMADD231PS Y6, Y6, Y0
+	VFMADD231PS Y1, Y1, Y5
+	VMINPS Y0, Y10, Y10
+	VMINPS Y5, Y10, Y10
+	VSUBPS Y0, Y14, Y0
+	VSUBPS Y5, Y14, Y5
+	VMULPS Y15, Y0, Y0
+	VMULPS Y15, Y5, Y5
+	EXP8X2
+	VMOVUPS Y3, (R8)
+	VMOVUPS Y8, 32(R8)
+	VADDPS Y3, Y12, Y12
+	VADDPS Y8, Y12, Y12
+	VCMPPS $13, Y13, Y3, Y1
+	VCMPPS $13, Y13, Y8, Y6
+	VANDPS Y1, Y3, Y3
+	VANDPS Y6, Y8, Y8
+	MOVQ DX, AX
+
+dep2x_square:
+	VMULPS Y3, Y3, Y3
+	VMULPS Y8, Y8, Y8
+	DECQ AX
+	JNZ  dep2x_square
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y8, 32(DI)
+	VADDPS Y3, Y11, Y11
+	VADDPS Y8, Y11, Y11
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $64, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  dep2x_loop
+
+dep2x_done:
+	HSUM(Y11, X11)
+	HSUM(Y12, X12)
+	HREDUCE(VMINPS, Y10, X10)
+	MOVSS X11, sE+72(FP)
+	MOVSS X12, sI+76(FP)
+	MOVSS X10, d2min+80(FP)
 	VZEROUPPER
 	RET
