@@ -84,7 +84,12 @@ func newAutoCorrPlan(n int) *autoCorrPlan {
 	for p < 2*n-1 {
 		p <<= 1
 	}
-	p = max(p, 2)
+	return newFFT2Plan(n, max(p, 2))
+}
+
+// newFFT2Plan returns a plan for n×n images zero-padded to p×p (p a power of two ≥ n);
+// with p ≥ 2n−1 its correlate is a linear autocorrelation.
+func newFFT2Plan(n, p int) *autoCorrPlan {
 	h := p/2 + 1
 	return &autoCorrPlan{n: n, p: p, h: h, f: newRadix2(p),
 		buf:  make([]complex128, p),
@@ -97,6 +102,13 @@ func newAutoCorrPlan(n int) *autoCorrPlan {
 // correlate writes the (2n−1)×(2n−1) autocorrelation of the n×n image r into dst, zero lag
 // at (n−1, n−1).
 func (a *autoCorrPlan) correlate(dst, r []float64) {
+	a.power(r)
+	a.inverse(dst)
+}
+
+// power fills a.pw (p rows × h columns, columns 0…p/2) with |F|² of the n×n image r
+// zero-padded to p×p.
+func (a *autoCorrPlan) power(r []float64) {
 	n, p, h := a.n, a.p, a.h
 	buf := a.buf
 	// Rows: pack rows i and i+1 as real and imaginary parts; split the spectra with
@@ -139,6 +151,12 @@ func (a *autoCorrPlan) correlate(dst, r []float64) {
 			a.pw[i*h+k] = real(v)*real(v) + imag(v)*imag(v)
 		}
 	}
+}
+
+// inverse writes the (2n−1)×(2n−1) inverse transform of a.pw, lags wrapped, into dst.
+func (a *autoCorrPlan) inverse(dst []float64) {
+	n, p, h := a.n, a.p, a.h
+	buf := a.buf
 	// Columns inverse: two real power columns per complex transform.
 	for k := 0; k < h; k += 2 {
 		for i := 0; i < p; i++ {

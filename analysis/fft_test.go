@@ -31,3 +31,45 @@ func TestAutoCorrPlanMatchesDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestPowerSpectrumPaths checks the radix-2 spectrum against gonum's on the same map, and
+// Parseval's theorem: Σ|F|² = size² · Σx² for the mean-subtracted map.
+func TestPowerSpectrumPaths(t *testing.T) {
+	const tol = 1e-9
+	rng := rand.New(rand.NewPCG(22, 23))
+	n := 12
+	rm := randomMap(rng, n, 0.1)
+	a, _ := PowerSpectrum(rm, n, 32) // radix-2
+	b, _ := PowerSpectrum(rm, n, 30) // gonum mixed radix
+	var mean float64
+	cnt := 0
+	for _, x := range rm {
+		if x == x {
+			mean += x
+			cnt++
+		}
+	}
+	mean /= float64(cnt)
+	var energy float64
+	for _, x := range rm {
+		if x == x {
+			energy += (x - mean) * (x - mean)
+		}
+	}
+	for _, c := range []struct {
+		p    []float64
+		size int
+	}{{a, 32}, {b, 30}} {
+		var s float64
+		for _, v := range c.p {
+			s += v
+		}
+		if want := float64(c.size*c.size) * energy; math.Abs(s-want) > tol*want {
+			t.Errorf("size %d: Σ|F|² %v, Parseval %v", c.size, s, want)
+		}
+	}
+	// Zero frequency and a shared frequency (1/2 cycle per bin is index 16 of 32 and 15 of 30).
+	if math.Abs(a[16*32+16]-b[15*30+15]) > tol*a[16*32+16] {
+		t.Errorf("Nyquist power: radix-2 %v, gonum %v", a[16*32+16], b[15*30+15])
+	}
+}

@@ -48,6 +48,28 @@ func PowerSpectrum(rm []float64, n, size int) ([]float64, int) {
 	if cnt > 0 {
 		mean /= float64(cnt)
 	}
+	x := make([]float64, n*n)
+	for i, v := range rm {
+		if v == v {
+			x[i] = v - mean
+		}
+	}
+	power := make([]float64, size*size)
+	if size&(size-1) == 0 {
+		// Power-of-two sizes: the packed-real radix-2 transform.
+		pl := newFFT2Plan(n, size)
+		pl.power(x)
+		h := pl.h
+		for a := 0; a < size; a++ {
+			for b := 0; b < h; b++ {
+				v := pl.pw[a*h+b]
+				power[a*size+b] = v
+				// Real input: F(−a, −b) = conj F(a, b).
+				power[((size-a)%size)*size+(size-b)%size] = v
+			}
+		}
+		return power, size
+	}
 	h := size/2 + 1
 	rowFFT := fourier.NewFFT(size)
 	colFFT := fourier.NewCmplxFFT(size)
@@ -55,25 +77,19 @@ func PowerSpectrum(rm []float64, n, size int) ([]float64, int) {
 	row := make([]float64, size)
 	for i := 0; i < n; i++ {
 		clear(row)
-		for j := 0; j < n; j++ {
-			if x := rm[i*n+j]; x == x {
-				row[j] = x - mean
-			}
-		}
+		copy(row, x[i*n:(i+1)*n])
 		rowFFT.Coefficients(spec[i*h:(i+1)*h], row)
 	}
 	col := make([]complex128, size)
-	power := make([]float64, size*size)
 	for b := 0; b < h; b++ {
 		for a := 0; a < size; a++ {
 			col[a] = spec[a*h+b]
 		}
 		colFFT.Coefficients(col, col)
 		for a := 0; a < size; a++ {
-			p := real(col[a])*real(col[a]) + imag(col[a])*imag(col[a])
-			power[a*size+b] = p
-			// Real input: F(−a, −b) = conj F(a, b).
-			power[((size-a)%size)*size+(size-b)%size] = p
+			v := real(col[a])*real(col[a]) + imag(col[a])*imag(col[a])
+			power[a*size+b] = v
+			power[((size-a)%size)*size+(size-b)%size] = v
 		}
 	}
 	return power, size

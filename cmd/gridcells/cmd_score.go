@@ -236,9 +236,12 @@ func measureMaps(maps []float64, count, n, workers int) ([]analysis.Periodicity,
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// A 4n-point padded spectrum with the sub-bin peak fit resolves the wavenumber well at a
-	// fraction of a 256-point one's cost.
-	size := 4 * n
+	// A spectrum padded to ≥ 4n points (a power of two, for the fast transform) with the
+	// sub-bin peak fit resolves the wavenumber well at a fraction of a 256-point one's cost.
+	size := 1
+	for size < 4*n {
+		size <<= 1
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for g := 0; g < workers; g++ {
