@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"math"
-	"sync"
 )
 
 // This file holds the rotation of a square autocorrelogram about its centre, as
@@ -124,9 +123,9 @@ func cubicWeights(x float64) [4]float64 {
 	u := 1 - t
 	var w [4]float64
 	w[0] = u * u * u / 6
-	w[1] = (float64(3*t*t*t) - float64(6*t*t) + 4) / 6
+	w[1] = (t*t*(3*t-6) + 4) / 6
 	w[3] = t * t * t / 6
-	w[2] = 1 - w[0] - w[1] - w[3]
+	w[2] = 1 - w[0] - w[1] - w[3] // the weights sum to 1
 	return w
 }
 
@@ -356,6 +355,3 @@ func RotateSAC(a []float64, m int, deg float64) []float64 {
 	newRotation(m, deg, splineCubic, pix).apply(out, coef)
 	return out
 }
-
-// rotationCache memoises rotations by key; safe for concurrent use.
-var rotationCache sync.Map // key string → *rotation
