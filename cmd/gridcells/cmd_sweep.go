@@ -1,0 +1,513 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/safefile"
+	"github.com/gridcells/gridcells/sweep"
+)
+
+func init() {
+	register(&Command{
+		Name:  "sweep",
+		Usage: "expand|run|submit|collect|table [flags] ARG",
+		Short: "expand a W&B/NFL sweep file, run it here, on SLURM or Kubernetes, and tabulate it",
+		Long: `Sweep runs many networks from one W&B-style sweep file (spec §6; NFL's sweep files run
+unchanged) with no server: a static manifest plus an index-addressed worker.
+
+  gridcells sweep expand SWEEP.yaml --out DIR [--count N --seed S] [--preset P] [--set k=v ...]
+      writes DIR/manifest.jsonl (one resolved, validated config per line; run id = hash of the
+      config) and DIR/sweep.yaml, and prints the number of runs. Random sweeps need --count
+      or a run_cap.
+  gridcells sweep run DIR [--workers N] [--index I]
+      runs the manifest here with a pool of N workers, each run a "gridcells train" process
+      in DIR/runs/<id>/; finished runs are skipped, interrupted ones resumed, failed ones
+      recorded in DIR/runs/<id>/error.json and retried by the next "sweep run". With
+      --index, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX (+ $GRIDCELLS_SWEEP_INDEX_OFFSET),
+      it runs that one row: what a cluster task calls.
+  gridcells sweep submit DIR --slurm [--partition P --gpus G --cpus C --mem M --time T
+      --max-parallel K --max-array-size S] [--dry-run]
+      writes DIR/slurm/array_<k>.sh (sbatch --array, one task per row, split into arrays of
+      at most MaxArraySize tasks: --max-array-size, else "scontrol show config", else 1001)
+      and submits them, printing the job ids.
+  gridcells sweep submit DIR --k8s --image IMAGE --pvc CLAIM [--parallelism K --retries R ...]
+      writes DIR/k8s/job.yaml, an Indexed Job with one completion per row.
+  gridcells sweep collect DIR [--out FILE] [--by KEY,KEY] [--json]
+      writes one CSV row per run (default DIR/runs.csv) and prints the paper's table: per
+      condition N, the fraction with decoding error < 10 cm and, of those, the fraction with
+      max score60 > 0.8, with Wilson 95 % intervals.
+  gridcells sweep table DIR [--by KEY,KEY] [--json]
+      prints the table only.
+
+Run "gridcells sweep VERB -h" for a verb's flags.`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			return func(ctx context.Context, args []string) error {
+				return runSweep(ctx, args, os.Stdout, os.Stderr)
+			}
+		},
+	})
+}
+
+// runSweep dispatches a sweep verb.
+func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("missing verb: expand, run, submit, collect or table (\"gridcells sweep -h\")")
+	}
+	verb, rest := args[0], args[1:]
+	switch verb {
+	case "expand":
+		var o sweepExpandOptions
+		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepExpand(&o, pos, stdout, stderr) })
+	case "run":
+		var o sweepRunOptions
+		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepRun(ctx, &o, pos, stdout, stderr) })
+	case "submit":
+		var o sweepSubmitOptions
+		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepSubmit(ctx, &o, pos, stdout, stderr) })
+	case "collect", "table":
+		o := sweepCollectOptions{table: verb == "table"}
+		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepCollect(&o, pos, stdout, stderr) })
+	}
+	return usagef("unknown verb %q: want expand, run, submit, collect or table", verb)
+}
+
+// runVerb parses a verb's flags, which may come before or after its arguments, and runs it.
+func runVerb(verb string, args []string, stderr io.Writer, addFlags func(*flag.FlagSet), run func([]string) error) error {
+	fs := flag.NewFlagSet("gridcells sweep "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: gridcells sweep %s (see \"gridcells sweep -h\")\n\nflags:\n", verb)
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nEXIT STATUS: 0 success, 1 error, 2 usage or invalid input, 130 interrupted.\n")
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return UsageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	return run(pos)
+}
+
+// ---- expand
+
+type sweepExpandOptions struct {
+	Out     string
+	Count   int
+	Seed    uint64
+	Preset  string
+	Sets    []string
+	Replace bool
+
+	presetSet bool
+}
+
+func (o *sweepExpandOptions) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Out, "out", "", "sweep `directory` to write (required)")
+	fs.IntVar(&o.Count, "count", 0, "runs of a random sweep (0 = the file's run_cap)")
+	fs.Uint64Var(&o.Seed, "seed", 0, "seed of a random sweep's draws")
+	fs.Func("preset", fmt.Sprintf("base preset `name` when the file names none: %s (default %q)", strings.Join(config.PresetNames(), ", "), config.PresetNFL2022), func(v string) error {
+		o.Preset, o.presetSet = v, true
+		return nil
+	})
+	fs.Func("set", "override one option in every run, `key=value` (repeatable; not a swept key)", func(v string) error {
+		o.Sets = append(o.Sets, v)
+		return nil
+	})
+	fs.BoolVar(&o.Replace, "replace", false, "replace a different manifest already in the directory (default false)")
+}
+
+func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want one sweep file, got %d arguments", len(args))
+	}
+	if o.Out == "" {
+		return usagef("--out DIR is required")
+	}
+	if o.Count < 0 {
+		return usagef("--count must be ≥ 0, got %d", o.Count)
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	sw, err := sweep.Parse(data, args[0])
+	if err != nil {
+		return UsageError{fmt.Errorf("invalid sweep file:\n%w", indent(err))}
+	}
+	if o.presetSet && sw.Preset != "" && !strings.EqualFold(sw.Preset, o.Preset) {
+		return usagef("--preset %s conflicts with preset %s in %s", o.Preset, sw.Preset, args[0])
+	}
+	runs, notes, err := sw.Expand(&sweep.ExpandSettings{Preset: o.Preset, Sets: o.Sets, Count: o.Count, Seed: o.Seed})
+	if err != nil {
+		return UsageError{fmt.Errorf("invalid sweep:\n%w", indent(err))}
+	}
+	for _, n := range append(sw.Notes, notes...) {
+		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if err := sweep.Create(o.Out, data, runs, o.Replace); err != nil {
+		if errors.Is(err, sweep.ErrManifestDiffers) {
+			return usagef("%v (--replace)", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s (%s sweep)\n", filepath.Join(o.Out, sweep.ManifestFile), sw.Method)
+	fmt.Fprintln(stdout, len(runs))
+	return nil
+}
+
+// ---- run
+
+type sweepRunOptions struct {
+	Workers int
+	Index   int
+	Quiet   bool
+}
+
+func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.Workers, "workers", 1, "runs trained at once by the local pool (each uses every core it is given)")
+	fs.IntVar(&o.Index, "index", -1, "run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr (default false)")
+}
+
+func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want one sweep directory, got %d arguments", len(args))
+	}
+	if o.Workers < 1 {
+		return usagef("--workers must be ≥ 1, got %d", o.Workers)
+	}
+	dir := args[0]
+	runs, err := sweep.LoadManifest(dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
+	w := &sweep.Worker{Dir: dir, Progress: p}
+	index, from := o.Index, "--index"
+	if index < 0 {
+		i, src, ok, err := sweep.TaskIndex(os.Getenv)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if ok {
+			index, from = i, src
+		}
+	}
+	if index >= 0 {
+		if index >= len(runs) {
+			return usagef("row %d (from %s) is outside the manifest's %d rows", index, from, len(runs))
+		}
+		out := w.RunOne(ctx, runs[index])
+		switch out.Result {
+		case sweep.ResultSkipped:
+			fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, index)
+		case sweep.ResultBusy:
+			fmt.Fprintf(stderr, "run %s (row %d) is being run by another worker\n", out.Run.ID, index)
+		case sweep.ResultCancelled:
+			return out.Err
+		case sweep.ResultFailed:
+			return out.Err
+		}
+		return nil
+	}
+	fmt.Fprintf(stderr, "%d runs, %d workers\n", len(runs), o.Workers)
+	outs := w.RunAll(ctx, runs, o.Workers)
+	counts := map[string]int{}
+	var failed []error
+	for _, out := range outs {
+		counts[out.Result]++
+		if out.Result == sweep.ResultFailed {
+			failed = append(failed, out.Err)
+		}
+	}
+	fmt.Fprintf(stderr, "%d runs: %d finished now, %d had finished, %d failed, %d run by other workers, %d cancelled\n",
+		len(runs), counts[sweep.ResultFinished], counts[sweep.ResultSkipped], counts[sweep.ResultFailed], counts[sweep.ResultBusy], counts[sweep.ResultCancelled])
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d runs failed (their errors are in runs/<id>/error.json):\n%w", len(failed), indent(errors.Join(failed...)))
+	}
+	return nil
+}
+
+// sweepProgress prints one line per started and ended run.
+type sweepProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	total int
+	done  int
+	quiet bool
+}
+
+func (p *sweepProgress) Started(r sweep.Run, resumed bool) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	verb := "start"
+	if resumed {
+		verb = "resume"
+	}
+	fmt.Fprintf(p.w, "%s  %-6s row %d run %s  %s\n", time.Now().Format("15:04:05"), verb, r.Index, r.ID, r.Params)
+}
+
+func (p *sweepProgress) Done(o sweep.Outcome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if p.quiet && o.Result != sweep.ResultFailed {
+		return
+	}
+	msg := fmt.Sprintf("%s  %-6s row %d run %s in %s (%d/%d)", time.Now().Format("15:04:05"), o.Result, o.Run.Index, o.Run.ID, o.Elapsed.Round(100*time.Millisecond), p.done, p.total)
+	if o.Err != nil && o.Result == sweep.ResultFailed {
+		msg += ": " + o.Err.Error()
+	}
+	fmt.Fprintln(p.w, msg)
+}
+
+// ---- submit
+
+type sweepSubmitOptions struct {
+	SLURM, K8s bool
+	DryRun     bool
+	Program    string
+	JobName    string
+	GPUs, CPUs int
+	Mem        string
+
+	Partition    string
+	Time         string
+	MaxParallel  int
+	MaxArraySize int
+
+	Image, Namespace, PVC, SubPath, Mount string
+	Parallelism, Retries                  int
+}
+
+func (o *sweepSubmitOptions) AddFlags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.SLURM, "slurm", false, "write and submit SLURM job arrays (default false)")
+	fs.BoolVar(&o.K8s, "k8s", false, "write a Kubernetes Indexed Job (default false)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "write the scripts but do not submit them (default false)")
+	fs.StringVar(&o.Program, "program", "", "gridcells `path` on the nodes (default: this executable for SLURM, \"gridcells\" in the image for Kubernetes)")
+	fs.StringVar(&o.JobName, "job-name", "gridcells-sweep", "job `name`")
+	fs.IntVar(&o.GPUs, "gpus", 0, "GPUs per run (SLURM --gres=gpu:N, Kubernetes nvidia.com/gpu)")
+	fs.IntVar(&o.CPUs, "cpus", 0, "CPUs per run (0 = the scheduler's default); also GOMAXPROCS")
+	fs.StringVar(&o.Mem, "mem", "", "memory per run, e.g. 8G (\"\" = the scheduler's default)")
+	fs.StringVar(&o.Partition, "partition", "", "SLURM `partition` (\"\" = the cluster's default)")
+	fs.StringVar(&o.Time, "time", "", "SLURM time limit per run, e.g. 1-00:00:00 (\"\" = the partition's)")
+	fs.IntVar(&o.MaxParallel, "max-parallel", 0, "SLURM: at most this many tasks of each array at once (0 = no limit)")
+	fs.IntVar(&o.MaxArraySize, "max-array-size", 0, "SLURM MaxArraySize (0 = from \"scontrol show config\", else 1001)")
+	fs.StringVar(&o.Image, "image", "", "Kubernetes: container `image` with gridcells")
+	fs.StringVar(&o.Namespace, "namespace", "", "Kubernetes `namespace` (\"\" = the context's)")
+	fs.StringVar(&o.PVC, "pvc", "", "Kubernetes: PersistentVolumeClaim holding the sweep directory")
+	fs.StringVar(&o.SubPath, "sub-path", "", "Kubernetes: the sweep directory inside the claim (\"\" = its root)")
+	fs.StringVar(&o.Mount, "mount", "/sweep", "Kubernetes: where the sweep directory is mounted in the pod")
+	fs.IntVar(&o.Parallelism, "parallelism", 0, "Kubernetes: pods at once (0 = all)")
+	fs.IntVar(&o.Retries, "retries", 2, "Kubernetes: backoffLimitPerIndex, retries of a failed run")
+}
+
+func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want one sweep directory, got %d arguments", len(args))
+	}
+	if o.SLURM == o.K8s {
+		return usagef("give exactly one of --slurm and --k8s")
+	}
+	dir, err := filepath.Abs(args[0])
+	if err != nil {
+		return err
+	}
+	runs, err := sweep.LoadManifest(dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(runs) == 0 {
+		return usagef("%s: the manifest has no runs", dir)
+	}
+	if o.K8s {
+		b, err := sweep.K8sJob(&sweep.K8sSettings{
+			Name: o.JobName, Namespace: o.Namespace, Image: o.Image, Program: o.Program,
+			PVC: o.PVC, SubPath: o.SubPath, MountPath: o.Mount, Parallelism: o.Parallelism,
+			BackoffLimitPerIndex: o.Retries, CPUs: o.CPUs, Mem: o.Mem, GPUs: o.GPUs,
+		}, len(runs))
+		if err != nil {
+			return usagef("%v", err)
+		}
+		path := filepath.Join(dir, "k8s", "job.yaml")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := safefile.WriteFile(path, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s (%d runs); submit it with: kubectl apply -f %s\n", path, len(runs), path)
+		fmt.Fprintln(stdout, path)
+		return nil
+	}
+	program := o.Program
+	if program == "" {
+		if program, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if program, err = filepath.Abs(program); err != nil {
+		return err
+	}
+	s := &sweep.SLURMSettings{
+		Dir: dir, Program: program, JobName: o.JobName, Partition: o.Partition, GPUs: o.GPUs,
+		CPUs: o.CPUs, Mem: o.Mem, Time: o.Time, MaxParallel: o.MaxParallel, MaxArraySize: o.MaxArraySize,
+	}
+	if err := s.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	from := "--max-array-size"
+	if s.MaxArraySize == 0 {
+		if n, ok := sweep.ClusterMaxArraySize(ctx); ok {
+			s.MaxArraySize, from = n, "scontrol show config"
+		} else {
+			s.MaxArraySize, from = sweep.DefaultMaxArraySize, "default"
+		}
+	}
+	parts := sweep.SplitArray(len(runs), s.MaxArraySize)
+	for _, d := range []string{filepath.Join(dir, "slurm"), filepath.Join(dir, sweep.LogsDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var scripts []string
+	for k, part := range parts {
+		path := filepath.Join(dir, "slurm", fmt.Sprintf("array_%d.sh", k))
+		if err := safefile.WriteFile(path, []byte(sweep.SLURMScript(s, part, len(runs)))); err != nil {
+			return err
+		}
+		if err := os.Chmod(path, 0o755); err != nil {
+			return err
+		}
+		scripts = append(scripts, path)
+	}
+	fmt.Fprintf(stderr, "%d runs in %d array(s) of at most %d tasks (MaxArraySize from %s): %s\n",
+		len(runs), len(parts), s.MaxArraySize, from, strings.Join(scripts, " "))
+	if o.DryRun {
+		for _, sc := range scripts {
+			fmt.Fprintf(stdout, "sbatch --parsable %s\n", sc)
+		}
+		return nil
+	}
+	ids, err := sweep.SubmitSLURM(ctx, scripts)
+	for _, id := range ids {
+		fmt.Fprintln(stdout, id)
+	}
+	return err
+}
+
+// ---- collect and table
+
+type sweepCollectOptions struct {
+	table           bool
+	Out             string
+	By              string
+	JSON            bool
+	DecodeCM        float64
+	Grid            float64
+	RequireFinished bool
+}
+
+func (o *sweepCollectOptions) AddFlags(fs *flag.FlagSet) {
+	if !o.table {
+		fs.StringVar(&o.Out, "out", "", "CSV `file` of the runs (default DIR/runs.csv)")
+		fs.BoolVar(&o.RequireFinished, "require-finished", false, "exit with status 1 unless every run has finished (default false)")
+	}
+	fs.StringVar(&o.By, "by", "", "group the table by these comma-separated `keys` (default: the swept keys except seed; \"none\": one group)")
+	fs.BoolVar(&o.JSON, "json", false, "print the table and the runs as JSON instead of text (default false)")
+	fs.Float64Var(&o.DecodeCM, "decode-threshold", sweep.DefaultDecodeThresholdCM, "decoding error below which a network path-integrates, cm")
+	fs.Float64Var(&o.Grid, "grid-threshold", sweep.DefaultGridThreshold, "max score60 above which a network has possible grid cells")
+}
+
+func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want one sweep directory, got %d arguments", len(args))
+	}
+	dir := args[0]
+	runs, err := sweep.LoadManifest(dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	results, err := sweep.Collect(dir, runs)
+	if err != nil {
+		return err
+	}
+	var by []string
+	switch o.By {
+	case "":
+		by = sweep.DefaultBy(results)
+	case "none":
+	default:
+		by = strings.Split(o.By, ",")
+	}
+	th := sweep.Thresholds{DecodeCM: o.DecodeCM, Grid: o.Grid}
+	keys, conds, err := sweep.Table(results, by, th)
+	if err != nil {
+		return UsageError{err}
+	}
+	if !o.table {
+		out := o.Out
+		if out == "" {
+			out = filepath.Join(dir, "runs.csv")
+		}
+		if err := safefile.Write(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", out)
+	}
+	counts := sweep.Counts(results)
+	var cs []string
+	for _, st := range []string{sweep.StatusFinished, sweep.StatusRunning, sweep.StatusInterrupted, sweep.StatusFailed, sweep.StatusPending} {
+		if counts[st] > 0 {
+			cs = append(cs, strconv.Itoa(counts[st])+" "+st)
+		}
+	}
+	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), strings.Join(cs, ", "))
+	if o.JSON {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sweep.NewReport(results, keys, conds, th)); err != nil {
+			return err
+		}
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	} else if err := sweep.WriteTable(stdout, keys, conds, th); err != nil {
+		return err
+	}
+	if o.RequireFinished && counts[sweep.StatusFinished] != len(results) {
+		return fmt.Errorf("%w: %d of %d", sweep.ErrIncomplete, len(results)-counts[sweep.StatusFinished], len(results))
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gridcells/gridcells/sweep"
+)
+
+// tinySweep is a 3-run sweep that trains in well under a second per run.
+const tinySweep = "../../sweep/testdata/tiny.yaml"
+
+// runCLI runs "gridcells sweep ARGS..." in-process and returns the exit status main would.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	if args[0] != "sweep" {
+		t.Fatalf("runCLI runs sweep verbs, got %q", args)
+	}
+	var out, errw bytes.Buffer
+	err := runSweep(context.Background(), args[1:], &out, &errw)
+	switch {
+	case err == nil:
+		code = 0
+	case errors.As(err, new(UsageError)):
+		code = 2
+	default:
+		code = 1
+	}
+	if err != nil {
+		errw.WriteString(err.Error())
+	}
+	return code, out.String(), errw.String()
+}
+
+func TestSweepCommandUsage(t *testing.T) {
+	tmp := t.TempDir()
+	bad := filepath.Join(tmp, "bad.yaml")
+	os.WriteFile(bad, []byte("method: grid\nparameters:\n  seed: {values: [0, 1]}\n  rnn_type: {values: [RNN, CNN]}\n"), 0o644)
+	out := filepath.Join(tmp, "out")
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr
+	}{
+		{[]string{"sweep"}, "missing verb"},
+		{[]string{"sweep", "launch"}, "unknown verb"},
+		{[]string{"sweep", "expand", tinySweep}, "--out"},
+		{[]string{"sweep", "expand", bad, "--out", out}, "bad.yaml:4: rnn_type (model.rnn_type)"},
+		{[]string{"sweep", "expand", tinySweep, "--out", out, "--count", "3"}, "random sweeps"},
+		{[]string{"sweep", "expand", tinySweep, "--out", out, "--preset", "nfl2022"}, "conflicts"},
+		{[]string{"sweep", "expand", tinySweep, "--out", out, "--set", "seed=4"}, "swept"},
+		{[]string{"sweep", "run", out}, "no manifest.jsonl"},
+		{[]string{"sweep", "collect", out}, "no manifest.jsonl"},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused command created %s", out)
+	}
+}
+
+// expand, submit --dry-run (split arrays, K8s) and collect on a sweep with no finished run.
+func TestSweepExpandSubmitCollect(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sw")
+	code, stdout, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir)
+	if code != 0 || stdout != "3\n" {
+		t.Fatalf("expand: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// Expanding again into the same directory is idempotent.
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
+		t.Fatalf("second expand: %d %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "sweep", "submit", dir, "--slurm", "--dry-run", "--max-array-size", "2", "--max-parallel", "1", "--program", "/opt/gridcells")
+	if code != 0 || strings.Count(stdout, "sbatch --parsable") != 2 {
+		t.Fatalf("submit --dry-run: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	second, err := os.ReadFile(filepath.Join(dir, "slurm", "array_1.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	for _, want := range []string{"--array=0-0%1", sweep.EnvIndexOffset + "=2", "exec /opt/gridcells sweep run " + abs} {
+		if !strings.Contains(string(second), want) {
+			t.Errorf("array_1.sh lacks %q:\n%s", want, second)
+		}
+	}
+	code, _, stderr = runCLI(t, "sweep", "submit", dir, "--k8s", "--image", "gridcells:dev", "--pvc", "sweeps", "--gpus", "1")
+	if code != 0 {
+		t.Fatalf("submit --k8s: %d %s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "k8s", "job.yaml")); err != nil || !strings.Contains(string(b), "completions: 3") {
+		t.Errorf("job.yaml: %v\n%s", err, b)
+	}
+	if code, _, _ := runCLI(t, "sweep", "submit", dir, "--k8s", "--pvc", "sweeps"); code != 2 {
+		t.Errorf("--k8s without --image: exit %d, want 2", code)
+	}
+	code, stdout, _ = runCLI(t, "sweep", "collect", dir)
+	if code != 0 || !strings.Contains(stdout, "all        3     0") {
+		t.Errorf("collect of an unrun sweep: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 1 {
+		t.Errorf("--require-finished with pending runs: exit %d, want 1", code)
+	}
+}
+
+// TestSweepKillResume builds the binary, kills "sweep run" with SIGKILL three times while
+// two concurrent pools work on the same directory, lets a last pass finish, and checks
+// that the collected table has every run exactly once, finished, with a consistent
+// metrics log (no two processes trained one run at once).
+func TestSweepKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and trains a sweep; skipped with -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "gridcells")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(tmp, "sw")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	expand := exec.CommandContext(ctx, bin, "sweep", "expand", tinySweep, "--out", dir,
+		"--set", "n_grad_steps_per_epoch=10000", "--set", "checkpoint_every=250", "--set", "eval_every=2500")
+	if out, err := expand.CombinedOutput(); err != nil {
+		t.Fatalf("expand: %v\n%s", err, out)
+	}
+	for i, after := range []time.Duration{500 * time.Millisecond, 900 * time.Millisecond, 700 * time.Millisecond} {
+		// Two pools at once: the locks keep them off each other's runs.
+		var cmds []*exec.Cmd
+		for range 2 {
+			c := exec.CommandContext(ctx, bin, "sweep", "run", dir, "--workers", "2", "--quiet")
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, c)
+		}
+		time.Sleep(after)
+		for _, c := range cmds {
+			c.Process.Signal(syscall.SIGKILL)
+			c.Wait()
+		}
+		t.Logf("kill %d after %v", i+1, after)
+	}
+	// The kernel kills the train processes with their pool (Pdeathsig); wait until no run
+	// is held, then finish the sweep.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _, _ := runCLI(t, "sweep", "collect", dir, "--out", filepath.Join(tmp, "mid.csv"))
+		if code != 0 {
+			t.Fatal("collect failed")
+		}
+		b, _ := os.ReadFile(filepath.Join(tmp, "mid.csv"))
+		if !strings.Contains(string(b), ",running,") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if out, err := exec.CommandContext(ctx, bin, "sweep", "run", dir).CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	code, _, stderr := runCLI(t, "sweep", "collect", dir, "--require-finished")
+	if code != 0 {
+		t.Fatalf("collect: exit %d\n%s", code, stderr)
+	}
+	f, err := os.Open(filepath.Join(dir, "runs.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	resumed := 0
+	for _, r := range rows[1:] {
+		if seen[r[0]] || r[3] != "finished" {
+			t.Errorf("row %v: duplicate or not finished", r)
+		}
+		seen[r[0]] = true
+		// A resumed run drops the metrics lines after its checkpoint, so steps increase
+		// strictly to the end unless two processes trained it at once.
+		metrics, _ := os.ReadFile(filepath.Join(dir, "runs", r[0], "metrics.jsonl"))
+		last := 0
+		for _, l := range strings.Split(strings.TrimSpace(string(metrics)), "\n") {
+			var m struct{ Step int }
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m.Step <= last {
+				t.Errorf("run %s: metrics line %q after step %d", r[0], l, last)
+			}
+			last = m.Step
+		}
+		if last != 10000 {
+			t.Errorf("run %s: last metrics step %d, want 10000", r[0], last)
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "runs", r[0], "train.log"))
+		resumed += strings.Count(string(log), "gridcells sweep: resume run")
+	}
+	if len(seen) != 3 {
+		t.Errorf("%d runs collected, want 3", len(seen))
+	}
+	if resumed == 0 {
+		t.Error("no run was resumed: the kills did not interrupt a run")
+	}
+}

@@ -1,0 +1,434 @@
+package sweep
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gridcells/gridcells/config"
+)
+
+// Default thresholds of the paper's table (spec §5.6, §7.1): a network path-integrates when
+// its decoding error is below 10 cm, and has possible grid cells when, in addition, its
+// max score60 exceeds 0.8.
+const (
+	DefaultDecodeThresholdCM = 10
+	DefaultGridThreshold     = 0.8
+)
+
+// z95 is the standard normal quantile of 0.975, for 95 % intervals.
+const z95 = 1.959963984540054
+
+// Number is a float64 that reads and writes JSON null as NaN (a diverged run's loss, a run
+// without scored units).
+type Number float64
+
+// MarshalJSON writes n, or null when it is not finite.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON reads a number, or NaN for null.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Number(math.NaN())
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("sweep: bad number %s", b)
+	}
+	*n = Number(f)
+	return nil
+}
+
+// Summary is the part of a run's summary.json (written by package train) that a sweep
+// table uses.
+type Summary struct {
+	Steps                int               `json:"steps"`
+	WallSeconds          Number            `json:"wall_s"`
+	Loss                 Number            `json:"loss"`
+	DecodingErrorCM      Number            `json:"decoding_error_cm"`
+	MaxScore60           Number            `json:"max_score60"`
+	FracAbove            map[string]Number `json:"frac_units_score60_above"`
+	HasPossibleGridCells bool              `json:"has_possible_grid_cells"`
+}
+
+// Result is one run of a collected sweep.
+type Result struct {
+	Run     Run
+	Status  string   // one of the Status constants
+	Error   string   // the last failure, for failed runs
+	Summary *Summary // for finished runs
+}
+
+// Collect reads the state, summary and last error of every run of the manifest.
+func Collect(dir string, runs []Run) ([]Result, error) {
+	out := make([]Result, len(runs))
+	for i, r := range runs {
+		rd := RunDir(dir, r.ID)
+		res := Result{Run: r, Status: State(rd)}
+		switch res.Status {
+		case StatusFinished:
+			path := filepath.Join(rd, summaryFile)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("sweep: %w", err)
+			}
+			var s Summary
+			if err := json.Unmarshal(b, &s); err != nil {
+				return nil, fmt.Errorf("sweep: %s: %w", path, err)
+			}
+			res.Summary = &s
+		case StatusFailed:
+			var f failure
+			if b, err := os.ReadFile(filepath.Join(rd, errorFile)); err == nil && json.Unmarshal(b, &f) == nil {
+				res.Error = f.Error
+			}
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// fracKeys are the score thresholds of summary.json's fractions, sorted numerically.
+func fracKeys(results []Result) []string {
+	var keys []string
+	for _, r := range results {
+		if r.Summary == nil {
+			continue
+		}
+		for k := range r.Summary.FracAbove {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		fa, _ := strconv.ParseFloat(a, 64)
+		fb, _ := strconv.ParseFloat(b, 64)
+		return strings.Compare(fmt.Sprintf("%020.6f", fa), fmt.Sprintf("%020.6f", fb))
+	})
+	return keys
+}
+
+// paramKeys are the swept keys of the runs, in the order of the first run that has each.
+func paramKeys(results []Result) []string {
+	var keys []string
+	for _, r := range results {
+		for _, p := range r.Run.Params {
+			if !slices.Contains(keys, p.Key) {
+				keys = append(keys, p.Key)
+			}
+		}
+	}
+	return keys
+}
+
+// WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
+// status, decoding_error_cm, max_score60, frac_units_score60_above_<t> for each threshold
+// of the summaries, has_possible_grid_cells, steps, wall_s, error. Missing numbers are
+// empty cells (pandas reads NaN).
+func WriteCSV(w io.Writer, results []Result) error {
+	pk, fk := paramKeys(results), fracKeys(results)
+	head := []string{"run_id", "index"}
+	head = append(head, pk...)
+	head = append(head, "status", "decoding_error_cm", "max_score60")
+	for _, k := range fk {
+		head = append(head, "frac_units_score60_above_"+k)
+	}
+	head = append(head, "has_possible_grid_cells", "steps", "wall_s", "error")
+	cw := csv.NewWriter(w)
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	num := func(n Number) string {
+		f := float64(n)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return ""
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	for _, r := range results {
+		row := []string{r.Run.ID, strconv.Itoa(r.Run.Index)}
+		for _, k := range pk {
+			v, _ := r.Run.Params.Get(k)
+			row = append(row, v)
+		}
+		row = append(row, r.Status)
+		if s := r.Summary; s != nil {
+			row = append(row, num(s.DecodingErrorCM), num(s.MaxScore60))
+			for _, k := range fk {
+				if v, ok := s.FracAbove[k]; ok {
+					row = append(row, num(v))
+				} else {
+					row = append(row, "")
+				}
+			}
+			row = append(row, strconv.FormatBool(s.HasPossibleGridCells), strconv.Itoa(s.Steps), num(s.WallSeconds))
+		} else {
+			for range 2 + len(fk) + 3 {
+				row = append(row, "")
+			}
+		}
+		row = append(row, r.Error)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Thresholds of the paper's table.
+type Thresholds struct {
+	DecodeCM float64 // decoding error below which a network path-integrates, cm
+	Grid     float64 // max score60 above which it has possible grid cells
+}
+
+// Interval is a proportion with its 95 % Wilson score interval.
+type Interval struct {
+	P, Lo, Hi Number
+}
+
+// Wilson returns the proportion k/n with its Wilson score interval at quantile z (Wilson
+// 1927; Agresti & Coull 1998):
+//
+//	centre = (p̂ + z²/2n) / (1 + z²/n),  half = z/(1 + z²/n) · √(p̂(1−p̂)/n + z²/4n²).
+//
+// With n = 0 every field is NaN.
+func Wilson(k, n int, z float64) Interval {
+	if n == 0 {
+		nan := Number(math.NaN())
+		return Interval{nan, nan, nan}
+	}
+	if k < 0 || k > n {
+		panic("sweep: Wilson: k outside [0, n]")
+	}
+	fn := float64(n)
+	p := float64(k) / fn
+	z2 := z * z
+	den := 1 + z2/fn
+	centre := (p + z2/(2*fn)) / den
+	half := z / den * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn))
+	return Interval{P: Number(p), Lo: Number(math.Max(0, centre-half)), Hi: Number(math.Min(1, centre+half))}
+}
+
+// Condition is one row of the paper's table: the runs that share the values of the
+// grouping keys.
+type Condition struct {
+	Values     []string // one per grouping key
+	Runs       int      // runs of the condition in the manifest
+	N          int      // finished runs (the denominators)
+	Decoded    int      // finished runs with decoding error < DecodeCM
+	Grid       int      // of those, runs with max score60 > Grid
+	FracDecode Interval // Decoded / N
+	FracGrid   Interval // Grid / Decoded: possible grid cells given < DecodeCM
+}
+
+// DefaultBy is the default grouping: the swept keys except the seed, which only replicates
+// a condition (NFL's figures pool seeds).
+func DefaultBy(results []Result) []string {
+	var by []string
+	for _, k := range paramKeys(results) {
+		if k != "seed" {
+			by = append(by, k)
+		}
+	}
+	return by
+}
+
+// Table groups the runs by the values of the keys by (canonical or alias config keys; none
+// = one condition) and counts, per condition in order of first appearance, the finished
+// runs, those with decoding error < th.DecodeCM, and among those the ones with max score60
+// > th.Grid, with Wilson 95 % intervals (spec §7.1). A NaN decoding error or score counts
+// as not passing.
+func Table(results []Result, by []string, th Thresholds) ([]string, []Condition, error) {
+	keys := make([]string, len(by))
+	for i, b := range by {
+		k, err := config.CanonicalKey(b)
+		if err != nil {
+			return nil, nil, &config.ConfigError{Source: "--by", Key: b, Err: err}
+		}
+		keys[i] = k
+	}
+	var conds []Condition
+	index := map[string]int{}
+	for _, r := range results {
+		vals := make([]string, len(keys))
+		for i, k := range keys {
+			v, ok := r.Run.Params.Get(k)
+			if !ok {
+				var err error
+				if v, err = config.Get(r.Run.Config, k); err != nil {
+					return nil, nil, err
+				}
+			}
+			vals[i] = v
+		}
+		id := strings.Join(vals, "\x00")
+		ci, ok := index[id]
+		if !ok {
+			ci = len(conds)
+			index[id] = ci
+			conds = append(conds, Condition{Values: vals})
+		}
+		c := &conds[ci]
+		c.Runs++
+		if r.Status != StatusFinished || r.Summary == nil {
+			continue
+		}
+		c.N++
+		if float64(r.Summary.DecodingErrorCM) < th.DecodeCM {
+			c.Decoded++
+			if float64(r.Summary.MaxScore60) > th.Grid {
+				c.Grid++
+			}
+		}
+	}
+	for i := range conds {
+		c := &conds[i]
+		c.FracDecode = Wilson(c.Decoded, c.N, z95)
+		c.FracGrid = Wilson(c.Grid, c.Decoded, z95)
+	}
+	return keys, conds, nil
+}
+
+// WriteTable prints the table as aligned text.
+func WriteTable(w io.Writer, keys []string, conds []Condition, th Thresholds) error {
+	head := append(slices.Clone(keys), "runs", "N",
+		fmt.Sprintf("frac err<%gcm [95%% CI]", th.DecodeCM),
+		fmt.Sprintf("frac score60>%g | err<%gcm [95%% CI]", th.Grid, th.DecodeCM))
+	if len(keys) == 0 {
+		head = append([]string{"condition"}, head...)
+	}
+	rows := [][]string{head}
+	ci := func(iv Interval) string {
+		if math.IsNaN(float64(iv.P)) {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f [%.3f, %.3f]", float64(iv.P), float64(iv.Lo), float64(iv.Hi))
+	}
+	for _, c := range conds {
+		row := slices.Clone(c.Values)
+		if len(keys) == 0 {
+			row = []string{"all"}
+		}
+		row = append(row, strconv.Itoa(c.Runs), strconv.Itoa(c.N),
+			fmt.Sprintf("%d/%d = %s", c.Decoded, c.N, ci(c.FracDecode)),
+			fmt.Sprintf("%d/%d = %s", c.Grid, c.Decoded, ci(c.FracGrid)))
+		rows = append(rows, row)
+	}
+	width := make([]int, len(head))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], len([]rune(cell)))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", width[i]-len([]rune(cell))))
+			}
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Report is the JSON form of a collected sweep.
+type Report struct {
+	Thresholds Thresholds      `json:"thresholds"`
+	By         []string        `json:"by"`
+	Counts     map[string]int  `json:"counts"` // runs per status
+	Table      []conditionJSON `json:"table"`
+	Runs       []resultJSON    `json:"runs"`
+}
+
+type conditionJSON struct {
+	Values     map[string]string `json:"values"`
+	Runs       int               `json:"runs"`
+	N          int               `json:"n"`
+	Decoded    int               `json:"decoded"`
+	Grid       int               `json:"grid"`
+	FracDecode Interval          `json:"frac_decoded"`
+	FracGrid   Interval          `json:"frac_grid_given_decoded"`
+}
+
+type resultJSON struct {
+	ID      string   `json:"run_id"`
+	Index   int      `json:"index"`
+	Params  Params   `json:"params"`
+	Status  string   `json:"status"`
+	Error   string   `json:"error,omitempty"`
+	Summary *Summary `json:"summary,omitempty"`
+}
+
+// NewReport assembles the JSON report of a collected sweep.
+func NewReport(results []Result, keys []string, conds []Condition, th Thresholds) Report {
+	rep := Report{Thresholds: th, By: keys, Counts: Counts(results)}
+	for _, c := range conds {
+		vals := map[string]string{}
+		for i, k := range keys {
+			vals[k] = c.Values[i]
+		}
+		rep.Table = append(rep.Table, conditionJSON{vals, c.Runs, c.N, c.Decoded, c.Grid, c.FracDecode, c.FracGrid})
+	}
+	for _, r := range results {
+		p := r.Run.Params
+		if p == nil {
+			p = Params{}
+		}
+		rep.Runs = append(rep.Runs, resultJSON{r.Run.ID, r.Run.Index, p, r.Status, r.Error, r.Summary})
+	}
+	return rep
+}
+
+// MarshalJSON is needed because encoding/json would write Interval's fields by name only.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		P  Number `json:"p"`
+		Lo Number `json:"lo"`
+		Hi Number `json:"hi"`
+	}{iv.P, iv.Lo, iv.Hi})
+}
+
+// MarshalJSON writes thresholds with their units in the names.
+func (t Thresholds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		DecodeCM float64 `json:"decode_cm"`
+		Grid     float64 `json:"max_score60"`
+	}{t.DecodeCM, t.Grid})
+}
+
+// Counts returns the number of runs in each status.
+func Counts(results []Result) map[string]int {
+	m := map[string]int{}
+	for _, r := range results {
+		m[r.Status]++
+	}
+	return m
+}
+
+// ErrIncomplete: a collected sweep has runs that have not finished.
+var ErrIncomplete = errors.New("not every run has finished")

@@ -1,0 +1,232 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// wilsonTol is the tolerance between two algebraically equal forms of the Wilson bounds.
+const wilsonTol = 1e-12
+
+// wilsonClosed is the textbook form of the Wilson score bounds (Agresti & Coull 1998,
+// eq. 2), written independently of Wilson's centre ± half form:
+// (k + z²/2 ± z·√(k(n−k)/n + z²/4)) / (n + z²).
+func wilsonClosed(k, n int, z float64) (lo, hi float64) {
+	fk, fn := float64(k), float64(n)
+	r := z * math.Sqrt(fk*(fn-fk)/fn+z*z/4)
+	return (fk + z*z/2 - r) / (fn + z*z), (fk + z*z/2 + r) / (fn + z*z)
+}
+
+func TestWilson(t *testing.T) {
+	for _, tc := range []struct{ k, n int }{{0, 1}, {0, 3}, {1, 3}, {3, 5}, {5, 10}, {10, 10}, {70, 661}, {1641, 1689}} {
+		iv := Wilson(tc.k, tc.n, z95)
+		lo, hi := wilsonClosed(tc.k, tc.n, z95)
+		if math.Abs(float64(iv.Lo)-lo) > wilsonTol || math.Abs(float64(iv.Hi)-hi) > wilsonTol {
+			t.Errorf("%d/%d: [%v, %v], want [%v, %v]", tc.k, tc.n, iv.Lo, iv.Hi, lo, hi)
+		}
+		if float64(iv.P) != float64(tc.k)/float64(tc.n) {
+			t.Errorf("%d/%d: p %v", tc.k, tc.n, iv.P)
+		}
+	}
+	// Edge cases in closed form: 0/n → [0, z²/(n+z²)], n/n → [n/(n+z²), 1].
+	z2 := z95 * z95
+	if iv := Wilson(0, 3, z95); math.Abs(float64(iv.Lo)) > wilsonTol || math.Abs(float64(iv.Hi)-z2/(3+z2)) > wilsonTol {
+		t.Errorf("0/3: %+v, want [0, %v]", iv, z2/(3+z2))
+	}
+	if iv := Wilson(10, 10, z95); math.Abs(float64(iv.Hi)-1) > wilsonTol || math.Abs(float64(iv.Lo)-10/(10+z2)) > wilsonTol {
+		t.Errorf("10/10: %+v, want [%v, 1]", iv, 10/(10+z2))
+	}
+	if iv := Wilson(0, 0, z95); !math.IsNaN(float64(iv.P)) {
+		t.Errorf("0/0: %+v, want NaN", iv)
+	}
+}
+
+// handMadeSweep writes run directories by hand: RNN seeds 0–4 finished (one diverged with
+// null numbers), LSTM seeds 0–4 two finished, one failed, one interrupted, one pending.
+func handMadeSweep(t *testing.T) (string, []Run) {
+	t.Helper()
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  rnn_type: {values: [RNN, LSTM]}\n  seed: {values: [0, 1, 2, 3, 4]}\n")
+	write := func(i int, name, body string) {
+		rd := RunDir(dir, runs[i].ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rd, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := func(errCM, score string) string {
+		return `{"steps": 100, "wall_s": 2.5, "decoding_error_cm": ` + errCM + `, "max_score60": ` + score +
+			`, "frac_units_score60_above": {"0.3": 0.25, "0.8": 0.125, "1.2": 0}, "has_possible_grid_cells": false}`
+	}
+	// RNN (rows 0–4): errors 5, 8, 12, 3, null; scores 0.9, 0.5, 1.0, 0.85, null.
+	// → N 5, decoded 3 (5, 8, 3), grid given decoded 2 (0.9, 0.85).
+	for i, v := range [][2]string{{"5", "0.9"}, {"8", "0.5"}, {"12", "1.0"}, {"3", "0.85"}, {"null", "null"}} {
+		write(i, runInfoFile, "{}")
+		write(i, summaryFile, sum(v[0], v[1]))
+	}
+	// LSTM (rows 5–9): finished 4 cm / 0.95 and 20 cm / 1.3; failed; interrupted; pending.
+	// → N 2, decoded 1, grid 1.
+	write(5, summaryFile, sum("4", "0.95"))
+	write(6, summaryFile, sum("20", "1.3"))
+	write(7, runInfoFile, "{}")
+	write(7, errorFile, `{"error": "exit status 3", "exit_code": 3}`)
+	write(8, runInfoFile, "{}")
+	return dir, runs
+}
+
+func TestCollectAndTable(t *testing.T) {
+	dir, runs := handMadeSweep(t)
+	results, err := Collect(dir, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, r := range results {
+		statuses = append(statuses, r.Status)
+	}
+	wantStatus := []string{"finished", "finished", "finished", "finished", "finished", "finished", "finished", "failed", "interrupted", "pending"}
+	if !slices.Equal(statuses, wantStatus) {
+		t.Fatalf("statuses %v, want %v", statuses, wantStatus)
+	}
+	if results[7].Error != "exit status 3" {
+		t.Errorf("failed run's error %q", results[7].Error)
+	}
+
+	by := DefaultBy(results)
+	if !slices.Equal(by, []string{"model.rnn_type"}) {
+		t.Fatalf("default grouping %v, want the swept keys but seed", by)
+	}
+	th := Thresholds{DecodeCM: DefaultDecodeThresholdCM, Grid: DefaultGridThreshold}
+	keys, conds, err := Table(results, by, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counts struct {
+		vals                   string
+		runs, n, decoded, grid int
+	}
+	want := []counts{{"RNN", 5, 5, 3, 2}, {"LSTM", 5, 2, 1, 1}}
+	if len(conds) != len(want) || !slices.Equal(keys, []string{"model.rnn_type"}) {
+		t.Fatalf("%d conditions by %v", len(conds), keys)
+	}
+	for i, c := range conds {
+		got := counts{strings.Join(c.Values, ","), c.Runs, c.N, c.Decoded, c.Grid}
+		if got != want[i] {
+			t.Errorf("condition %d: %+v, want %+v", i, got, want[i])
+		}
+		lo, hi := wilsonClosed(c.Decoded, c.N, z95)
+		if math.Abs(float64(c.FracDecode.Lo)-lo) > wilsonTol || math.Abs(float64(c.FracDecode.Hi)-hi) > wilsonTol {
+			t.Errorf("condition %d: decode CI [%v, %v], want [%v, %v]", i, c.FracDecode.Lo, c.FracDecode.Hi, lo, hi)
+		}
+		lo, hi = wilsonClosed(c.Grid, c.Decoded, z95)
+		if math.Abs(float64(c.FracGrid.Lo)-lo) > wilsonTol || math.Abs(float64(c.FracGrid.Hi)-hi) > wilsonTol {
+			t.Errorf("condition %d: grid CI [%v, %v], want [%v, %v]", i, c.FracGrid.Lo, c.FracGrid.Hi, lo, hi)
+		}
+	}
+	// Other thresholds and groupings: all runs together, a 15 cm threshold and a score 0.95.
+	_, conds, err = Table(results, nil, Thresholds{DecodeCM: 15, Grid: 0.95})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decoded < 15: 5, 8, 12, 3, 4 → 5 of 7; score > 0.95 among them: 1.0 → 1.
+	if c := conds[0]; len(conds) != 1 || c.N != 7 || c.Decoded != 5 || c.Grid != 1 {
+		t.Errorf("one group at 15 cm / 0.95: %+v", conds)
+	}
+	// Grouping by a key that is not swept uses the run's config (alias accepted).
+	_, conds, err = Table(results, []string{"Ng"}, th)
+	if err != nil || len(conds) != 1 || conds[0].Values[0] != "256" {
+		t.Errorf("by Ng: %+v %v", conds, err)
+	}
+	if _, _, err := Table(results, []string{"no_such_key"}, th); err == nil {
+		t.Error("unknown --by key: no error")
+	}
+
+	var tbl bytes.Buffer
+	if err := WriteTable(&tbl, keys, mustTable(t, results, by, th), th); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tbl.String(), "3/5 = 0.600") || !strings.Contains(tbl.String(), "2/3 = 0.667") {
+		t.Errorf("table:\n%s", tbl.String())
+	}
+}
+
+func mustTable(t *testing.T, results []Result, by []string, th Thresholds) []Condition {
+	_, conds, err := Table(results, by, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conds
+}
+
+// The CSV has one row per run with the swept parameters; pandas-friendly empty cells for
+// missing numbers. The JSON report round-trips with null for NaN.
+func TestCSVAndJSON(t *testing.T) {
+	dir, runs := handMadeSweep(t)
+	results, err := Collect(dir, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, results); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60",
+		"frac_units_score60_above_0.3", "frac_units_score60_above_0.8", "frac_units_score60_above_1.2",
+		"has_possible_grid_cells", "steps", "wall_s", "error"}
+	if !slices.Equal(rows[0], wantHead) {
+		t.Fatalf("header %v\nwant %v", rows[0], wantHead)
+	}
+	if len(rows) != 1+len(runs) {
+		t.Fatalf("%d rows, want %d", len(rows)-1, len(runs))
+	}
+	if r := rows[1]; r[0] != runs[0].ID || r[2] != "RNN" || r[3] != "0" || r[4] != "finished" || r[5] != "5" || r[6] != "0.9" || r[8] != "0.125" {
+		t.Errorf("row 0: %v", r)
+	}
+	if r := rows[5]; r[5] != "" || r[6] != "" {
+		t.Errorf("diverged run: %v, want empty numbers", r)
+	}
+	if r := rows[8]; r[4] != "failed" || r[13] != "exit status 3" || r[5] != "" {
+		t.Errorf("failed run: %v", r)
+	}
+
+	keys, conds, _ := Table(results, DefaultBy(results), Thresholds{DecodeCM: 10, Grid: 0.8})
+	b, err := json.Marshal(NewReport(results, keys, conds, Thresholds{DecodeCM: 10, Grid: 0.8}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Counts map[string]int
+		Table  []struct {
+			Values     map[string]string
+			N, Decoded int
+			FracDecode struct{ P, Lo, Hi *float64 } `json:"frac_decoded"`
+		}
+		Runs []struct {
+			Status  string
+			Summary *struct {
+				DecodingErrorCM *float64 `json:"decoding_error_cm"`
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Counts["finished"] != 7 || back.Table[0].Values["model.rnn_type"] != "RNN" || *back.Table[0].FracDecode.P != 0.6 {
+		t.Errorf("report: %s", b)
+	}
+	if back.Runs[4].Summary == nil || back.Runs[4].Summary.DecodingErrorCM != nil {
+		t.Errorf("diverged run's decoding error should be null: %s", b)
+	}
+}

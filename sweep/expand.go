@@ -1,0 +1,349 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/gridcells/gridcells/config"
+)
+
+// IDLength is the number of hex digits of a run id: 48 bits, so a collision among a
+// million runs has probability ~2e-3·10⁻³ (birthday bound n²/2⁴⁹).
+const IDLength = 12
+
+// streamRandom is the PCG stream of a random sweep's draws (the seed is the user's).
+const streamRandom = 0x7377656570 // "sweep"
+
+// maxDrawsPerRun bounds the draws of a random sweep whose space is smaller than the count
+// asked for: after count·maxDrawsPerRun draws the sweep stops with the distinct runs found.
+const maxDrawsPerRun = 50
+
+// Run is one row of a manifest: a fully resolved, validated config.
+type Run struct {
+	Index  int           // 0-based row in the manifest
+	ID     string        // ConfigID of Config
+	Params Params        // the swept parameters' values in this run, in file order
+	Config config.Config // the resolved config
+}
+
+// Param is one swept parameter's value in a run.
+type ParamValue struct {
+	Key   string // canonical config key
+	Value string // as config.Get formats it
+}
+
+// Params are a run's swept values, in the sweep file's order. They marshal to a JSON
+// object whose keys keep that order.
+type Params []ParamValue
+
+// Get returns the value of key, or "" and false.
+func (ps Params) Get(key string) (string, bool) {
+	for _, p := range ps {
+		if p.Key == key {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// String is "key=value key=value" for progress lines.
+func (ps Params) String() string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return strings.Join(parts, " ")
+}
+
+// MarshalJSON writes {"key": "value", ...} in order.
+func (ps Params) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(p.Key)
+		v, _ := json.Marshal(p.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads an object of string values, keeping the order.
+func (ps *Params) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := t.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("sweep: params must be an object")
+	}
+	*ps = (*ps)[:0]
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("sweep: params: %w", err)
+		}
+		*ps = append(*ps, ParamValue{Key: kt.(string), Value: v})
+	}
+	_, err = dec.Token()
+	return err
+}
+
+// ConfigID is the id of a resolved config: the first IDLength hex digits of the SHA-256 of
+// its canonical JSON (config.Config.JSON: struct order, every field). Two runs with the same
+// id would train the same network with the same seed.
+func ConfigID(cfg config.Config) (string, error) {
+	j, err := cfg.JSON()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(j)
+	return hex.EncodeToString(sum[:])[:IDLength], nil
+}
+
+// ExpandSettings are the choices of one expansion that are not in the sweep file.
+type ExpandSettings struct {
+	// Preset is the base preset when the file names none ("" = nfl2022).
+	Preset string
+	// Sets are key=value overrides applied to every run after the sweep's values (the
+	// --set flags); they may not touch a swept key.
+	Sets []string
+	// Count is the number of runs of a random sweep (0 = the file's run_cap). It must be 0
+	// for a grid sweep, whose size is the product of its value counts (capped by run_cap).
+	Count int
+	// Seed seeds a random sweep's draws; the same file, count and seed give the same runs,
+	// and a larger count extends the list of a smaller one.
+	Seed uint64
+}
+
+// Expand resolves the sweep into runs: the base preset, the file's constant parameters,
+// each run's swept values, then s.Sets; every run is validated. Grid order is the product
+// of the swept parameters in file order with the last one varying fastest. Runs whose
+// resolved configs coincide are kept once (notes says how many were dropped). Errors are
+// *config.ConfigError values (joined) that name the file, line or run, and key.
+func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err error) {
+	if s == nil {
+		s = &ExpandSettings{}
+	}
+	presetName := sw.Preset
+	if presetName == "" {
+		presetName = s.Preset
+	}
+	if presetName == "" {
+		presetName = config.PresetNFL2022
+	}
+	base, err := config.Preset(presetName)
+	if err != nil {
+		return nil, nil, err
+	}
+	var swept []*Param
+	for i := range sw.Params {
+		p := &sw.Params[i]
+		if p.Swept() {
+			swept = append(swept, p)
+			continue
+		}
+		if err := config.Set(&base, p.Key, p.Values[0]); err != nil {
+			return nil, nil, sw.wrap(p.Line, err)
+		}
+	}
+	// --set may not override a swept key: that would silently collapse the sweep.
+	var sets []string
+	for _, kv := range s.Sets {
+		k, _, _ := strings.Cut(kv, "=")
+		key, err := config.CanonicalKey(k)
+		if err != nil {
+			return nil, nil, &config.ConfigError{Source: "--set", Key: k, Err: err}
+		}
+		for _, p := range swept {
+			if p.Key == key {
+				return nil, nil, &config.ConfigError{Source: "--set", Key: key, Err: fmt.Errorf("%w: %s is swept by %s (line %d); remove it from --set or from the file", ErrSweep, key, sw.Source, p.Line)}
+			}
+		}
+		sets = append(sets, kv)
+	}
+	if err := config.ApplySets(&base, sets); err != nil {
+		return nil, nil, err
+	}
+
+	var combos [][]string // one value per swept parameter
+	switch sw.Method {
+	case MethodGrid:
+		if s.Count != 0 {
+			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: fmt.Errorf("%w: a count applies to random sweeps; this one is grid (cap it with run_cap)", ErrSweep)}
+		}
+		lists := make([][]string, len(swept))
+		for i, p := range swept {
+			if lists[i], err = p.gridValues(); err != nil {
+				return nil, nil, sw.wrapKey(p.Line, p.Key, err)
+			}
+		}
+		combos = product(lists, sw.RunCap)
+	case MethodRandom:
+		count := s.Count
+		if count == 0 {
+			count = sw.RunCap
+		}
+		if count <= 0 {
+			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "run_cap", Err: fmt.Errorf("%w: a random sweep needs a count (--count N) or run_cap", ErrSweep)}
+		}
+		if sw.RunCap > 0 && count > sw.RunCap {
+			notes = append(notes, fmt.Sprintf("count %d capped at run_cap %d", count, sw.RunCap))
+			count = sw.RunCap
+		}
+		combos, err = sw.draw(swept, base, sets, count, s.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(combos) < count {
+			notes = append(notes, fmt.Sprintf("only %d distinct runs found in %d draws (the space is smaller than the count)", len(combos), count*maxDrawsPerRun))
+		}
+	default:
+		return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: fmt.Errorf("%w: method %q", ErrSweep, sw.Method)}
+	}
+
+	seen := map[string]bool{}
+	var errs []error
+	dups := 0
+	for _, combo := range combos {
+		r, err := sw.resolve(base, swept, combo, sets)
+		if err != nil {
+			errs = append(errs, err)
+			if len(errs) == 10 {
+				errs = append(errs, fmt.Errorf("(further invalid runs not listed)"))
+				break
+			}
+			continue
+		}
+		if seen[r.ID] {
+			dups++
+			continue
+		}
+		seen[r.ID] = true
+		r.Index = len(runs)
+		runs = append(runs, r)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	if dups > 0 {
+		notes = append(notes, fmt.Sprintf("%d combinations resolve to the config of an earlier run and were kept once", dups))
+	}
+	return runs, notes, nil
+}
+
+// resolve builds one run from the base config and one value per swept parameter.
+func (sw *Sweep) resolve(base config.Config, swept []*Param, combo []string, sets []string) (Run, error) {
+	cfg := base.Clone()
+	for i, p := range swept {
+		if err := config.Set(&cfg, p.Key, combo[i]); err != nil {
+			return Run{}, sw.wrap(p.Line, err)
+		}
+	}
+	// --set wins over the file (it was applied to the base; reapplying restores keys that a
+	// swept value may have touched through an alias of the same field).
+	if err := config.ApplySets(&cfg, sets); err != nil {
+		return Run{}, err
+	}
+	params := make(Params, len(swept))
+	for i, p := range swept {
+		v, err := config.Get(cfg, p.Key)
+		if err != nil {
+			return Run{}, err
+		}
+		params[i] = ParamValue{Key: p.Key, Value: v}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Run{}, fmt.Errorf("%s: the run with %s is invalid:\n%w", sw.Source, params, err)
+	}
+	id, err := ConfigID(cfg)
+	if err != nil {
+		return Run{}, err
+	}
+	return Run{ID: id, Params: params, Config: cfg}, nil
+}
+
+// draw returns count distinct combinations of a random search, drawn in sequence from one
+// seeded stream (so a larger count extends a smaller one). Combinations that repeat an
+// earlier resolved config are redrawn.
+func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count int, seed uint64) ([][]string, error) {
+	rng := rand.New(rand.NewPCG(seed, streamRandom))
+	seen := map[string]bool{}
+	var combos [][]string
+	for tries := 0; len(combos) < count && tries < count*maxDrawsPerRun; tries++ {
+		combo := make([]string, len(swept))
+		for i, p := range swept {
+			combo[i] = p.sample(rng)
+		}
+		r, err := sw.resolve(base, swept, combo, sets)
+		if err != nil {
+			return nil, err
+		}
+		if seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true
+		combos = append(combos, combo)
+	}
+	return combos, nil
+}
+
+// product enumerates the Cartesian product of lists, last list fastest, stopping after
+// limit combinations (0 = all).
+func product(lists [][]string, limit int) [][]string {
+	total := 1
+	for _, l := range lists {
+		total *= len(l)
+	}
+	if limit > 0 && limit < total {
+		total = limit
+	}
+	out := make([][]string, 0, total)
+	idx := make([]int, len(lists))
+	for n := 0; n < total; n++ {
+		c := make([]string, len(lists))
+		for i, l := range lists {
+			c[i] = l[idx[i]]
+		}
+		out = append(out, c)
+		for i := len(lists) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(lists[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out
+}
+
+// wrap gives a config error from Set the file and line.
+func (sw *Sweep) wrap(line int, err error) error {
+	var ce *config.ConfigError
+	if errors.As(err, &ce) {
+		c := *ce
+		c.Source, c.Line = sw.Source, line
+		return &c
+	}
+	return &config.ConfigError{Source: sw.Source, Line: line, Err: err}
+}
+
+func (sw *Sweep) wrapKey(line int, key string, err error) error {
+	return &config.ConfigError{Source: sw.Source, Line: line, Key: key, Err: err}
+}

@@ -1,0 +1,184 @@
+package sweep
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/safefile"
+)
+
+// Files of a sweep directory.
+const (
+	ManifestFile = "manifest.jsonl" // one Run per line
+	SweepFile    = "sweep.yaml"     // copy of the sweep file
+	RunsDir      = "runs"           // runs/<id>/ are the run directories
+	LogsDir      = "logs"           // scheduler logs (SLURM %A_%a files)
+
+	// Files of a run directory written by this package (the rest is the train package's).
+	runConfigFile = "sweep_config.json" // the run's resolved config, given to "gridcells train --config"
+	errorFile     = "error.json"        // the last failure of the run (removed when it finishes)
+	lockFile      = ".lock"             // held while a worker runs the run
+	logFile       = "train.log"         // stdout and stderr of the run's train processes
+	summaryFile   = "summary.json"      // written by train when the run has finished
+	runInfoFile   = "config.json"       // written by train when the run has started
+	checkpoint    = "checkpoint/latest.npz"
+)
+
+// manifestLine is the JSON form of one Run.
+type manifestLine struct {
+	Index  int             `json:"index"`
+	ID     string          `json:"id"`
+	Params Params          `json:"params"`
+	Config json.RawMessage `json:"config"`
+}
+
+// WriteManifest writes runs to w, one JSON object per line:
+// {"index": i, "id": "...", "params": {swept key: value, ...}, "config": {resolved config}}.
+func WriteManifest(w io.Writer, runs []Run) error {
+	for _, r := range runs {
+		cj, err := r.Config.JSON()
+		if err != nil {
+			return err
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, cj); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		params := r.Params
+		if params == nil {
+			params = Params{}
+		}
+		b, err := json.Marshal(manifestLine{Index: r.Index, ID: r.ID, Params: params, Config: compact.Bytes()})
+		if err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadManifest reads a manifest written by WriteManifest; source names it in errors. Each
+// config is parsed and validated again (config.Parse), and each id checked against it, so
+// an edited manifest cannot run a config under another run's id.
+func ReadManifest(r io.Reader, source string) ([]Run, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	var runs []Run
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		where := source + ":" + strconv.Itoa(line)
+		var ml manifestLine
+		if err := json.Unmarshal(sc.Bytes(), &ml); err != nil {
+			return nil, fmt.Errorf("sweep: %s: %w", where, err)
+		}
+		cfg, err := config.Parse(ml.Config, where, "")
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("sweep: %s: %w", where, err)
+		}
+		id, err := ConfigID(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if id != ml.ID {
+			return nil, fmt.Errorf("sweep: %s: id %s does not match its config (hash %s); re-run \"gridcells sweep expand\"", where, ml.ID, id)
+		}
+		if ml.Index != len(runs) {
+			return nil, fmt.Errorf("sweep: %s: index %d, want %d (rows are numbered from 0 in order)", where, ml.Index, len(runs))
+		}
+		runs = append(runs, Run{Index: ml.Index, ID: ml.ID, Params: ml.Params, Config: cfg})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("sweep: %s: %w", source, err)
+	}
+	return runs, nil
+}
+
+// LoadManifest reads dir/manifest.jsonl.
+func LoadManifest(dir string) ([]Run, error) {
+	path := filepath.Join(dir, ManifestFile)
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("sweep: %s: no %s (run \"gridcells sweep expand SWEEP.yaml --out %s\" first)", dir, ManifestFile, dir)
+		}
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer f.Close()
+	return ReadManifest(f, path)
+}
+
+// ErrManifestDiffers: the sweep directory already holds a different manifest.
+var ErrManifestDiffers = errors.New("the directory already holds a different manifest")
+
+// Create writes a sweep directory: dir/manifest.jsonl, dir/sweep.yaml (a copy of the
+// file's bytes) and dir/runs/. Writing the same manifest again is allowed (expansion is
+// deterministic); a different one is refused with ErrManifestDiffers, because the run ids
+// of the old one would be orphaned, unless replace is set.
+func Create(dir string, sweepYAML []byte, runs []Run, replace bool) error {
+	var buf bytes.Buffer
+	if err := WriteManifest(&buf, runs); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, ManifestFile)
+	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, buf.Bytes()) && !replace {
+		return fmt.Errorf("sweep: %s: %w (expand into a new directory, or replace it)", dir, ErrManifestDiffers)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	if err := safefile.WriteFile(filepath.Join(dir, SweepFile), sweepYAML); err != nil {
+		return err
+	}
+	return safefile.WriteFile(path, buf.Bytes())
+}
+
+// RunDir is the run directory of the run with the given id in the sweep directory dir.
+func RunDir(dir, id string) string { return filepath.Join(dir, RunsDir, id) }
+
+// Run states, as Collect reports them.
+const (
+	StatusPending     = "pending"     // nothing started
+	StatusInterrupted = "interrupted" // started (config.json) but no summary: resumable
+	StatusRunning     = "running"     // a worker holds the run's lock now
+	StatusFailed      = "failed"      // the last attempt failed (error.json)
+	StatusFinished    = "finished"    // summary.json present
+)
+
+// State returns the status of a run directory (see the Status constants).
+func State(runDir string) string {
+	if exists(filepath.Join(runDir, summaryFile)) {
+		return StatusFinished
+	}
+	if locked(filepath.Join(runDir, lockFile)) {
+		return StatusRunning
+	}
+	if exists(filepath.Join(runDir, errorFile)) {
+		return StatusFailed
+	}
+	if exists(filepath.Join(runDir, runInfoFile)) {
+		return StatusInterrupted
+	}
+	return StatusPending
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

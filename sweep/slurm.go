@@ -1,0 +1,167 @@
+package sweep
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// DefaultMaxArraySize is SLURM's default MaxArraySize (slurm.conf(5)): array indices run
+// from 0 to MaxArraySize−1.
+const DefaultMaxArraySize = 1001
+
+// SLURMSettings describe the job arrays of a sweep (ecosystem.md §5.3).
+type SLURMSettings struct {
+	Dir     string // the sweep directory as the compute nodes see it (absolute)
+	Program string // the gridcells executable as the compute nodes see it (absolute)
+	JobName string // sbatch --job-name ("" = gridcells-sweep)
+
+	Partition   string // sbatch --partition ("" = the cluster's default)
+	GPUs        int    // GPUs per task, sbatch --gres=gpu:N (0 = none)
+	CPUs        int    // sbatch --cpus-per-task (0 = the cluster's default); also GOMAXPROCS
+	Mem         string // sbatch --mem, e.g. "8G" ("" = the cluster's default)
+	Time        string // sbatch --time, e.g. "1-00:00:00" ("" = the partition's limit)
+	MaxParallel int    // at most this many tasks of each array at once, --array=…%N (0 = no limit)
+	// MaxArraySize is the cluster's MaxArraySize: an array has at most this many tasks, so
+	// larger manifests are split (0 = DefaultMaxArraySize).
+	MaxArraySize int
+}
+
+// ArrayPart is one job array of a split manifest: rows Offset … Offset+Count−1, run as
+// array tasks 0 … Count−1 with $GRIDCELLS_SWEEP_INDEX_OFFSET = Offset.
+type ArrayPart struct {
+	Offset, Count int
+}
+
+// SplitArray splits n manifest rows into arrays of at most maxArraySize tasks (task indices
+// must stay below MaxArraySize, so an array of maxArraySize tasks uses 0 … maxArraySize−1).
+func SplitArray(n, maxArraySize int) []ArrayPart {
+	if maxArraySize < 1 {
+		panic("sweep: SplitArray: maxArraySize < 1")
+	}
+	var parts []ArrayPart
+	for off := 0; off < n; off += maxArraySize {
+		parts = append(parts, ArrayPart{Offset: off, Count: min(maxArraySize, n-off)})
+	}
+	return parts
+}
+
+var maxArrayRe = regexp.MustCompile(`(?m)^\s*MaxArraySize\s*=\s*(\d+)\s*$`)
+
+// ParseMaxArraySize reads MaxArraySize from the output of "scontrol show config".
+func ParseMaxArraySize(scontrolConfig string) (int, bool) {
+	m := maxArrayRe.FindStringSubmatch(scontrolConfig)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
+}
+
+// ClusterMaxArraySize asks the cluster for its MaxArraySize ("scontrol show config");
+// ok is false when scontrol is missing or does not say.
+func ClusterMaxArraySize(ctx context.Context) (int, bool) {
+	out, err := exec.CommandContext(ctx, "scontrol", "show", "config").Output()
+	if err != nil {
+		return 0, false
+	}
+	return ParseMaxArraySize(string(out))
+}
+
+// SLURMScript returns the sbatch script of one array part: each task runs
+// "gridcells sweep run DIR", which reads its row from $SLURM_ARRAY_TASK_ID plus the part's
+// offset.
+func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
+	var b strings.Builder
+	name := s.JobName
+	if name == "" {
+		name = "gridcells-sweep"
+	}
+	b.WriteString("#!/bin/bash\n")
+	fmt.Fprintf(&b, "# gridcells sweep: rows %d-%d of %d in %s/%s\n", part.Offset, part.Offset+part.Count-1, total, s.Dir, ManifestFile)
+	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", name)
+	array := fmt.Sprintf("0-%d", part.Count-1)
+	if s.MaxParallel > 0 {
+		array += fmt.Sprintf("%%%d", s.MaxParallel)
+	}
+	fmt.Fprintf(&b, "#SBATCH --array=%s\n", array)
+	fmt.Fprintf(&b, "#SBATCH --output=%s/%s/slurm-%%A_%%a.out\n", s.Dir, LogsDir)
+	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
+	if s.Partition != "" {
+		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", s.Partition)
+	}
+	if s.CPUs > 0 {
+		fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", s.CPUs)
+	}
+	if s.GPUs > 0 {
+		fmt.Fprintf(&b, "#SBATCH --gres=gpu:%d\n", s.GPUs)
+	}
+	if s.Mem != "" {
+		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", s.Mem)
+	}
+	if s.Time != "" {
+		fmt.Fprintf(&b, "#SBATCH --time=%s\n", s.Time)
+	}
+	b.WriteString("set -eu\n")
+	fmt.Fprintf(&b, "export %s=%d\n", EnvIndexOffset, part.Offset)
+	if s.CPUs > 0 {
+		// Without cgroups a task sees every core of the node.
+		fmt.Fprintf(&b, "export GOMAXPROCS=%d\n", s.CPUs)
+	}
+	fmt.Fprintf(&b, "exec %s sweep run %s\n", shellQuote(s.Program), shellQuote(s.Dir))
+	return b.String()
+}
+
+// Validate checks the settings that sbatch would reject late.
+func (s *SLURMSettings) Validate() error {
+	if s.GPUs < 0 || s.CPUs < 0 || s.MaxParallel < 0 || s.MaxArraySize < 0 {
+		return fmt.Errorf("sweep: --gpus, --cpus, --max-parallel and --max-array-size must be ≥ 0")
+	}
+	for _, v := range []string{s.JobName, s.Partition, s.Mem, s.Time} {
+		if strings.ContainsAny(v, " \t\n'\"\\$`") {
+			return fmt.Errorf("sweep: %q: SLURM options may not contain spaces, quotes or $", v)
+		}
+	}
+	return nil
+}
+
+// SubmitSLURM submits each script with "sbatch --parsable" and returns the job ids.
+func SubmitSLURM(ctx context.Context, scripts []string) ([]string, error) {
+	var ids []string
+	for _, path := range scripts {
+		out, err := exec.CommandContext(ctx, "sbatch", "--parsable", path).CombinedOutput()
+		if err != nil {
+			return ids, fmt.Errorf("sweep: sbatch %s: %v: %s", path, err, strings.TrimSpace(string(out)))
+		}
+		id := ""
+		sc := bufio.NewScanner(strings.NewReader(string(out)))
+		for sc.Scan() {
+			// --parsable prints "jobid" or "jobid;cluster" (possibly after warnings).
+			if f, _, _ := strings.Cut(strings.TrimSpace(sc.Text()), ";"); f != "" {
+				if _, err := strconv.Atoi(f); err == nil {
+					id = f
+				}
+			}
+		}
+		if id == "" {
+			return ids, fmt.Errorf("sweep: sbatch %s printed no job id: %s", path, strings.TrimSpace(string(out)))
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]#~=%;&|<>(){}!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,160 @@
+package sweep
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestSplitArray(t *testing.T) {
+	for _, tc := range []struct {
+		n, max int
+		want   []ArrayPart
+	}{
+		{0, 1001, nil},
+		{6, 1001, []ArrayPart{{0, 6}}},
+		{1001, 1001, []ArrayPart{{0, 1001}}}, // indices 0 … 1000 = MaxArraySize−1
+		{1002, 1001, []ArrayPart{{0, 1001}, {1001, 1}}},
+		{7680, 1001, []ArrayPart{{0, 1001}, {1001, 1001}, {2002, 1001}, {3003, 1001}, {4004, 1001}, {5005, 1001}, {6006, 1001}, {7007, 673}}},
+		{5, 2, []ArrayPart{{0, 2}, {2, 2}, {4, 1}}},
+	} {
+		got := SplitArray(tc.n, tc.max)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("SplitArray(%d, %d) = %v, want %v", tc.n, tc.max, got, tc.want)
+		}
+		// Every row is covered once and every task index is below MaxArraySize.
+		next := 0
+		for _, p := range got {
+			if p.Offset != next || p.Count < 1 || p.Count-1 >= tc.max {
+				t.Errorf("SplitArray(%d, %d): part %+v", tc.n, tc.max, p)
+			}
+			next += p.Count
+		}
+		if next != tc.n {
+			t.Errorf("SplitArray(%d, %d) covers %d rows", tc.n, tc.max, next)
+		}
+	}
+}
+
+func TestParseMaxArraySize(t *testing.T) {
+	out := "Configuration data as of 2026-11-26T20:00:00\nMaxArraySize            = 40001\nMaxJobCount             = 10000\n"
+	if n, ok := ParseMaxArraySize(out); !ok || n != 40001 {
+		t.Errorf("got %d %v, want 40001", n, ok)
+	}
+	if _, ok := ParseMaxArraySize("MaxJobCount = 10000\n"); ok {
+		t.Error("found MaxArraySize in output without it")
+	}
+}
+
+func TestSLURMScript(t *testing.T) {
+	s := &SLURMSettings{Dir: "/scratch/my sweep", Program: "/opt/gridcells", Partition: "fiete", GPUs: 1, CPUs: 4,
+		Mem: "12G", Time: "3-00:00:00", MaxParallel: 200, MaxArraySize: 1001}
+	parts := SplitArray(2352, s.MaxArraySize)
+	script := SLURMScript(s, parts[2], 2352)
+	for _, want := range []string{
+		"#!/bin/bash\n",
+		"#SBATCH --array=0-349%200\n",
+		"#SBATCH --output=/scratch/my sweep/logs/slurm-%A_%a.out\n",
+		"#SBATCH --partition=fiete\n", "#SBATCH --gres=gpu:1\n", "#SBATCH --cpus-per-task=4\n",
+		"#SBATCH --mem=12G\n", "#SBATCH --time=3-00:00:00\n",
+		"export GRIDCELLS_SWEEP_INDEX_OFFSET=2002\n", "export GOMAXPROCS=4\n",
+		"exec /opt/gridcells sweep run '/scratch/my sweep'\n",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	// Without options the script asks for nothing the cluster would have to grant.
+	bare := SLURMScript(&SLURMSettings{Dir: "/d", Program: "/g"}, ArrayPart{0, 3}, 3)
+	for _, absent := range []string{"--partition", "--gres", "--mem", "--time", "%", "GOMAXPROCS"} {
+		if strings.Contains(strings.ReplaceAll(bare, "%A_%a", ""), absent) {
+			t.Errorf("bare script has %q:\n%s", absent, bare)
+		}
+	}
+	if err := (&SLURMSettings{Partition: "a b"}).Validate(); err == nil {
+		t.Error("a partition with a space was accepted")
+	}
+}
+
+// The Indexed Job parses back with the fields Kubernetes requires for an index-addressed
+// sweep (kubernetes.io/docs/tasks/job/indexed-parallel-processing-static).
+func TestK8sJob(t *testing.T) {
+	b, err := K8sJob(&K8sSettings{Name: "dos-ideal", Image: "ghcr.io/x/gridcells:1", PVC: "sweeps", SubPath: "dos-ideal",
+		Parallelism: 4, BackoffLimitPerIndex: 2, CPUs: 8, Mem: "12G", GPUs: 1}, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job map[string]any
+	if err := yaml.Unmarshal(b, &job); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	get := func(path ...any) any {
+		var v any = job
+		for _, p := range path {
+			switch k := p.(type) {
+			case string:
+				v = v.(map[string]any)[k]
+			case int:
+				v = v.([]any)[k]
+			}
+		}
+		return v
+	}
+	checks := []struct {
+		path []any
+		want any
+	}{
+		{[]any{"apiVersion"}, "batch/v1"},
+		{[]any{"kind"}, "Job"},
+		{[]any{"metadata", "name"}, "dos-ideal"},
+		{[]any{"spec", "completionMode"}, "Indexed"},
+		{[]any{"spec", "completions"}, 6},
+		{[]any{"spec", "parallelism"}, 4},
+		{[]any{"spec", "backoffLimitPerIndex"}, 2},
+		{[]any{"spec", "template", "spec", "restartPolicy"}, "Never"},
+		{[]any{"spec", "template", "spec", "containers", 0, "image"}, "ghcr.io/x/gridcells:1"},
+		{[]any{"spec", "template", "spec", "containers", 0, "command", 0}, "gridcells"},
+		{[]any{"spec", "template", "spec", "containers", 0, "env", 0, "name"}, "JOB_COMPLETION_INDEX"},
+		{[]any{"spec", "template", "spec", "containers", 0, "env", 0, "valueFrom", "fieldRef", "fieldPath"}, "metadata.annotations['batch.kubernetes.io/job-completion-index']"},
+		{[]any{"spec", "template", "spec", "containers", 0, "resources", "limits", "nvidia.com/gpu"}, "1"},
+		{[]any{"spec", "template", "spec", "containers", 0, "resources", "limits", "memory"}, "12Gi"},
+		{[]any{"spec", "template", "spec", "containers", 0, "resources", "requests", "cpu"}, "8"},
+		{[]any{"spec", "template", "spec", "containers", 0, "volumeMounts", 0, "name"}, "sweep"},
+		{[]any{"spec", "template", "spec", "containers", 0, "volumeMounts", 0, "mountPath"}, "/sweep"},
+		{[]any{"spec", "template", "spec", "containers", 0, "volumeMounts", 0, "subPath"}, "dos-ideal"},
+		{[]any{"spec", "template", "spec", "volumes", 0, "name"}, "sweep"},
+		{[]any{"spec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "claimName"}, "sweeps"},
+	}
+	for _, c := range checks {
+		if got := get(c.path...); got != c.want {
+			t.Errorf("%v = %v, want %v", c.path, got, c.want)
+		}
+	}
+	var args []string
+	for _, a := range get("spec", "template", "spec", "containers", 0, "args").([]any) {
+		args = append(args, a.(string))
+	}
+	if want := []string{"sweep", "run", "/sweep", "--index", "$(JOB_COMPLETION_INDEX)"}; !slices.Equal(args, want) {
+		t.Errorf("args %v, want %v", args, want)
+	}
+	// Parallelism 0 means all at once; no GPU request without --gpus.
+	b, _ = K8sJob(&K8sSettings{Image: "i", PVC: "p"}, 3)
+	if s := string(b); !strings.Contains(s, "parallelism: 3") || strings.Contains(s, "nvidia.com/gpu") || strings.Contains(s, "resources") {
+		t.Errorf("minimal job:\n%s", s)
+	}
+	for _, bad := range []*K8sSettings{{PVC: "p"}, {Image: "i"}, {Image: "i", PVC: "p", Name: "Bad_Name"}, {Image: "i", PVC: "p", Mem: "lots"}} {
+		if _, err := K8sJob(bad, 3); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}
+
+func TestK8sQuantity(t *testing.T) {
+	for in, want := range map[string]string{"8G": "8Gi", "500M": "500Mi", "4096": "4096Mi", "8Gi": "8Gi", "2T": "2Ti", "64k": "64Ki"} {
+		if got, err := k8sQuantity(in); err != nil || got != want {
+			t.Errorf("%s → %s (%v), want %s", in, got, err, want)
+		}
+	}
+}

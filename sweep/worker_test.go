@@ -1,0 +1,265 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/config"
+)
+
+// The test binary doubles as a fake "gridcells train" when $SWEEP_FAKE_TRAIN is set: it
+// records its invocation, writes config.json and a summary.json whose decoding error is
+// 3·seed cm, and fails for the seed in $SWEEP_FAKE_FAIL_SEED.
+func TestMain(m *testing.M) {
+	if os.Getenv("SWEEP_FAKE_TRAIN") != "" {
+		os.Exit(fakeTrain(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeTrain(args []string) int {
+	var dir, cfgPath string
+	resume := false
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "--out":
+			dir = args[i+1]
+		case "--config":
+			cfgPath = args[i+1]
+		case "--resume":
+			dir, resume = args[i+1], true
+		}
+	}
+	if args[0] != "train" || dir == "" {
+		fmt.Fprintln(os.Stderr, "fake train: bad arguments", args)
+		return 2
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, "invocations"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	fmt.Fprintf(f, "resume=%v\n", resume)
+	f.Close()
+	if !resume {
+		b, err := os.ReadFile(cfgPath)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := os.WriteFile(filepath.Join(dir, runInfoFile), []byte(`{"config":`+string(b)+`}`), 0o644); err != nil {
+			return 1
+		}
+	}
+	var info struct{ Config json.RawMessage }
+	b, _ := os.ReadFile(filepath.Join(dir, runInfoFile))
+	if err := json.Unmarshal(b, &info); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cfg, err := config.Parse(info.Config, "config.json", "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if s := os.Getenv("SWEEP_FAKE_FAIL_SEED"); s != "" && s == strconv.FormatUint(cfg.Seed, 10) {
+		fmt.Fprintln(os.Stderr, "fake train: diverged on purpose")
+		return 3
+	}
+	sum := fmt.Sprintf(`{"steps": 20, "decoding_error_cm": %d, "max_score60": 0.5, "frac_units_score60_above": {"0.3": 0.5, "0.8": 0, "1.2": 0}, "has_possible_grid_cells": false}`, 3*cfg.Seed)
+	if err := os.WriteFile(filepath.Join(dir, summaryFile), []byte(sum), 0o644); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// newSweepDir expands text into a fresh sweep directory.
+func newSweepDir(t *testing.T, text string) (string, []Run) {
+	t.Helper()
+	sw, err := Parse([]byte(text), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _, err := sw.Expand(&ExpandSettings{Preset: config.PresetQuick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Create(dir, []byte(text), runs, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir, runs
+}
+
+func invocations(t *testing.T, dir, id string) []string {
+	b, err := os.ReadFile(filepath.Join(RunDir(dir, id), "invocations"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+type recorder struct{ started, done []string }
+
+func (r *recorder) Started(run Run, resumed bool) { r.started = append(r.started, run.ID) }
+func (r *recorder) Done(o Outcome)                { r.done = append(r.done, o.Result) }
+
+// The pool skips finished runs, resumes interrupted ones, records a failure without
+// stopping the others, and retries failed runs on the next pass.
+func TestPoolSkipsResumesAndRecordsFailures(t *testing.T) {
+	t.Setenv("SWEEP_FAKE_TRAIN", "1")
+	t.Setenv("SWEEP_FAKE_FAIL_SEED", "2")
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [0, 1, 2, 3]}\n")
+	// Row 0 finished before; row 1 was interrupted (config.json, no summary).
+	for i, files := range map[int][]string{0: {summaryFile}, 1: {}} {
+		rd := RunDir(dir, runs[i].ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cj, _ := runs[i].Config.JSON()
+		os.WriteFile(filepath.Join(rd, runInfoFile), []byte(`{"config":`+string(cj)+`}`), 0o644)
+		for _, f := range files {
+			os.WriteFile(filepath.Join(rd, f), []byte(`{"decoding_error_cm": 1}`), 0o644)
+		}
+	}
+	rec := &recorder{}
+	w := &Worker{Dir: dir, Program: os.Args[0], Progress: rec}
+	outs := w.RunAll(context.Background(), runs, 2)
+	want := []string{ResultSkipped, ResultFinished, ResultFailed, ResultFinished}
+	for i, o := range outs {
+		if o.Result != want[i] {
+			t.Errorf("row %d: %s (%v), want %s", i, o.Result, o.Err, want[i])
+		}
+	}
+	if !outs[1].Resumed || outs[3].Resumed {
+		t.Errorf("resumed flags: row 1 %v, row 3 %v", outs[1].Resumed, outs[3].Resumed)
+	}
+	if got := invocations(t, dir, runs[0].ID); got != nil {
+		t.Errorf("finished row 0 was run again: %v", got)
+	}
+	if got := invocations(t, dir, runs[1].ID); len(got) != 1 || got[0] != "resume=true" {
+		t.Errorf("row 1 invocations %v, want one resume", got)
+	}
+	if len(rec.started) != 3 || len(rec.done) != 3 {
+		t.Errorf("progress: %d started, %d done, want 3 and 3", len(rec.started), len(rec.done))
+	}
+	var f failure
+	b, err := os.ReadFile(filepath.Join(RunDir(dir, runs[2].ID), errorFile))
+	if err != nil || json.Unmarshal(b, &f) != nil || f.ExitCode != 3 || !strings.Contains(f.LogTail, "diverged on purpose") {
+		t.Errorf("error.json of the failed run: %+v (%v)", f, err)
+	}
+	if st := State(RunDir(dir, runs[2].ID)); st != StatusFailed {
+		t.Errorf("state of the failed run: %s", st)
+	}
+
+	// Second pass: everything finished is skipped; the failed run is retried and now passes.
+	t.Setenv("SWEEP_FAKE_FAIL_SEED", "")
+	outs = w.RunAll(context.Background(), runs, 2)
+	want = []string{ResultSkipped, ResultSkipped, ResultFinished, ResultSkipped}
+	for i, o := range outs {
+		if o.Result != want[i] {
+			t.Errorf("second pass row %d: %s, want %s", i, o.Result, want[i])
+		}
+	}
+	if got := invocations(t, dir, runs[3].ID); len(got) != 1 {
+		t.Errorf("row 3 ran %d times, want 1", len(got))
+	}
+	if exists(filepath.Join(RunDir(dir, runs[2].ID), errorFile)) {
+		t.Error("error.json kept after the run finished")
+	}
+	results, err := Collect(dir, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Status != StatusFinished {
+			t.Errorf("run %d: %s", r.Run.Index, r.Status)
+		}
+	}
+}
+
+// A run whose lock another worker holds is left to it.
+func TestBusyRunIsLeftAlone(t *testing.T) {
+	t.Setenv("SWEEP_FAKE_TRAIN", "1")
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [5]}\n")
+	rd := RunDir(dir, runs[0].ID)
+	os.MkdirAll(rd, 0o755)
+	l, err := tryLock(filepath.Join(rd, lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Worker{Dir: dir, Program: os.Args[0]}
+	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultBusy {
+		t.Fatalf("locked run: %s, want busy", o.Result)
+	}
+	if st := State(rd); st != StatusRunning {
+		t.Errorf("state of a locked run: %s", st)
+	}
+	l.unlock()
+	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished {
+		t.Fatalf("after unlock: %s (%v)", o.Result, o.Err)
+	}
+}
+
+// The manifest round-trips, and a row whose config no longer matches its id is refused.
+func TestManifestRoundTrip(t *testing.T) {
+	runs, _ := expandFile(t, "testdata/pc_ce_dog_multiple_fields_and_scales.yaml", nil)
+	var buf bytes.Buffer
+	if err := WriteManifest(&buf, runs); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadManifest(bytes.NewReader(buf.Bytes()), "m.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != len(runs) {
+		t.Fatalf("%d rows back, want %d", len(back), len(runs))
+	}
+	for i := range runs {
+		if back[i].ID != runs[i].ID || back[i].Params.String() != runs[i].Params.String() {
+			t.Fatalf("row %d: %s %s, want %s %s", i, back[i].ID, back[i].Params, runs[i].ID, runs[i].Params)
+		}
+	}
+	tampered := strings.Replace(buf.String(), `"seed":0`, `"seed":7`, 1)
+	if _, err := ReadManifest(strings.NewReader(tampered), "m.jsonl"); err == nil || !strings.Contains(err.Error(), "m.jsonl:1") {
+		t.Errorf("tampered manifest: %v", err)
+	}
+	// Creating the same manifest twice is allowed; a different one is refused.
+	dir := t.TempDir()
+	if err := Create(dir, nil, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Create(dir, nil, runs, false); err != nil {
+		t.Errorf("same manifest again: %v", err)
+	}
+	if err := Create(dir, nil, runs[:3], false); err == nil {
+		t.Error("a different manifest replaced the old one")
+	}
+}
+
+func TestTaskIndex(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		want    int
+		ok, bad bool
+	}{
+		{env: map[string]string{}, ok: false},
+		{env: map[string]string{EnvSLURMTask: "4"}, want: 4, ok: true},
+		{env: map[string]string{EnvSLURMTask: "4", EnvIndexOffset: "1001"}, want: 1005, ok: true},
+		{env: map[string]string{EnvK8sIndex: "7"}, want: 7, ok: true},
+		{env: map[string]string{EnvSLURMTask: "2", EnvK8sIndex: "7"}, want: 2, ok: true}, // SLURM first
+		{env: map[string]string{EnvSLURMTask: "x"}, ok: true, bad: true},
+		{env: map[string]string{EnvK8sIndex: "3", EnvIndexOffset: "-1"}, ok: true, bad: true},
+	} {
+		got, from, ok, err := TaskIndex(func(k string) string { return tc.env[k] })
+		if ok != tc.ok || (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("env %v: index %d from %q ok %v err %v; want %d ok %v bad %v", tc.env, got, from, ok, err, tc.want, tc.ok, tc.bad)
+		}
+	}
+}
