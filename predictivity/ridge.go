@@ -262,21 +262,40 @@ func choosePenalties(X, Y *mat.Dense, train, fold []int, folds int, grid []float
 			// reports the failure if it persists.
 			continue
 		}
-		xv := path.project(gatherRows(X, valRows))
+		// The squared error of every penalty without forming the predictions: with
+		// residual ỹ − P·Z (ỹ centred by the fit's means, Z the coefficients),
+		// ‖ỹ − PZ‖² = ‖ỹ‖² − 2·Σ Z∘(Pᵀỹ) + Σ Z∘(PᵀP·Z), which costs k²·m per penalty
+		// instead of rows·k·m.
+		pv := path.project(gatherRows(X, valRows))
 		yv := gatherRows(Y, valRows)
+		standardise(yv, path.ymean, nil)
+		var gram, pty, gz mat.Dense
+		gram.Mul(pv.T(), pv)
+		pty.Mul(pv.T(), yv)
+		yy := make([]float64, m)
+		rows, _ := yv.Dims()
+		for i := 0; i < rows; i++ {
+			for j, v := range yv.RawRowView(i) {
+				yy[j] += v * v
+			}
+		}
+		k, _ := pty.Dims()
 		for a, alpha := range grid {
 			for j := range lam {
 				lam[j] = alpha
 			}
-			pv := path.predict(xv, lam)
-			rows, _ := pv.Dims()
-			for i := 0; i < rows; i++ {
-				pr, yr := pv.RawRowView(i), yv.RawRowView(i)
-				for j := range pr {
-					d := yr[j] - pr[j]
-					sse[a][j] += d * d
+			z := path.coefficients(lam)
+			gz.Mul(&gram, z)
+			for j := range yy {
+				sse[a][j] += yy[j]
+			}
+			for c := 0; c < k; c++ {
+				zr, pr, gr := z.RawRowView(c), pty.RawRowView(c), gz.RawRowView(c)
+				for j := range zr {
+					sse[a][j] += zr[j] * (gr[j] - 2*pr[j])
 				}
 			}
+			gz.Reset()
 		}
 	}
 	best := make([]float64, m)
@@ -292,16 +311,24 @@ func choosePenalties(X, Y *mat.Dense, train, fold []int, folds int, grid []float
 	return best
 }
 
-// ridgePath holds the thin SVD X̃ = U·diag(s)·Vᵀ of a standardised training design and
-// Uᵀ·Ỹ of the centred training responses, from which the ridge solution for any penalty
-// λ is B(λ) = V·diag(s/(s² + λ))·Uᵀ·Ỹ (ESL eq. 3.47).
+// ridgePath holds what the ridge solution for any penalty needs, from one thin SVD
+// X̃ = U·diag(s)·Vᵀ of the standardised training design (ESL eq. 3.47): B(λ) =
+// V·diag(s/(s² + λ))·Uᵀ·Ỹ. Predictions for new rows X̃* are P·diag(1/(s² + λ))·Q with
+//
+//	primal (n ≥ p): P = X̃*·V,     Q = Vᵀ·X̃ᵀ·Ỹ   (only V is computed: the SVD's QR path)
+//	dual   (n < p): P = X̃*·X̃ᵀ·U,  Q = Uᵀ·Ỹ      (only U is computed)
+//
+// both equal to X̃*·V·diag(s/(s² + λ))·Uᵀ·Ỹ without dividing by s, so zero singular
+// values need no special case.
 type ridgePath struct {
 	n           int       // training rows
 	mean, scale []float64 // per unit, of the training rows
 	ymean       []float64 // per neuron, of the training rows
-	s           []float64 // singular values
-	v           *mat.Dense
-	uty         *mat.Dense
+	d           []float64 // squared singular values s²
+	dual        bool
+	v, u        *mat.Dense // V (primal) or U (dual)
+	xs          *mat.Dense // standardised training design (dual only)
+	q           *mat.Dense // k×m
 }
 
 func newRidgePath(X, Y *mat.Dense) (*ridgePath, error) {
@@ -315,42 +342,68 @@ func newRidgePath(X, Y *mat.Dense) (*ridgePath, error) {
 	columnStats(Yc, rp.ymean, nil)
 	standardise(Yc, rp.ymean, nil)
 	var svd mat.SVD
-	if !svd.Factorize(Xs, mat.SVDThin) {
+	rp.dual = n < p
+	kind := mat.SVDThinV
+	if rp.dual {
+		kind = mat.SVDThinU
+	}
+	if !svd.Factorize(Xs, kind) {
 		return nil, fmt.Errorf("predictivity: SVD of the %d×%d design did not converge", n, p)
 	}
-	rp.s = svd.Values(nil)
-	var u mat.Dense
-	svd.UTo(&u)
-	rp.v = new(mat.Dense)
-	svd.VTo(rp.v)
-	rp.uty = new(mat.Dense)
-	rp.uty.Mul(u.T(), Yc)
+	s := svd.Values(nil)
+	rp.d = make([]float64, len(s))
+	for i, v := range s {
+		rp.d[i] = v * v
+	}
+	rp.q = new(mat.Dense)
+	if rp.dual {
+		rp.u = new(mat.Dense)
+		svd.UTo(rp.u)
+		rp.xs = Xs
+		rp.q.Mul(rp.u.T(), Yc)
+	} else {
+		rp.v = new(mat.Dense)
+		svd.VTo(rp.v)
+		var xty mat.Dense
+		xty.Mul(Xs.T(), Yc)
+		rp.q.Mul(rp.v.T(), &xty)
+	}
 	return rp, nil
 }
 
-// project returns X̃·V for new rows X, standardised with the training statistics.
+// project returns P for new rows X, standardised with the training statistics.
 func (rp *ridgePath) project(X *mat.Dense) *mat.Dense {
 	Xs := mat.DenseCopyOf(X)
 	standardise(Xs, rp.mean, rp.scale)
-	var xv mat.Dense
-	xv.Mul(Xs, rp.v)
-	return &xv
+	var pr mat.Dense
+	if rp.dual {
+		var k mat.Dense
+		k.Mul(Xs, rp.xs.T())
+		pr.Mul(&k, rp.u)
+	} else {
+		pr.Mul(Xs, rp.v)
+	}
+	return &pr
 }
 
-// predict returns the predictions X̃V·diag(s/(s² + λ_j))·UᵀỸ + ȳ for projected rows xv,
-// with penalty α_j (λ_j = n·α_j) for neuron j.
-func (rp *ridgePath) predict(xv *mat.Dense, alpha []float64) *mat.Dense {
-	k, m := rp.uty.Dims()
+// coefficients returns diag(1/(s² + λ_j))·Q column by column, with penalty α_j (λ_j = n·α_j)
+// for neuron j.
+func (rp *ridgePath) coefficients(alpha []float64) *mat.Dense {
+	k, m := rp.q.Dims()
 	coef := mat.NewDense(k, m, nil)
 	for c := 0; c < k; c++ {
-		s := rp.s[c]
-		src, dst := rp.uty.RawRowView(c), coef.RawRowView(c)
+		src, dst := rp.q.RawRowView(c), coef.RawRowView(c)
 		for j := range dst {
-			dst[j] = src[j] * s / (s*s + float64(rp.n)*alpha[j])
+			dst[j] = src[j] / (rp.d[c] + float64(rp.n)*alpha[j])
 		}
 	}
+	return coef
+}
+
+// predict returns the predictions P·diag(1/(s² + λ_j))·Q + ȳ for projected rows pr.
+func (rp *ridgePath) predict(pr *mat.Dense, alpha []float64) *mat.Dense {
 	var out mat.Dense
-	out.Mul(xv, coef)
+	out.Mul(pr, rp.coefficients(alpha))
 	rows, _ := out.Dims()
 	for i := 0; i < rows; i++ {
 		r := out.RawRowView(i)
@@ -538,3 +591,6 @@ func Transpose(data []float64, rows, cols int) *mat.Dense {
 	}
 	return out
 }
+
+// mat64 wraps row-major rows×cols data as a *mat.Dense without copying.
+func mat64(data []float64, rows, cols int) *mat.Dense { return mat.NewDense(rows, cols, data) }
