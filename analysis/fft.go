@@ -5,6 +5,79 @@ import (
 	"math/bits"
 )
 
+// cfft is an in-place unnormalised complex FFT of a fixed length.
+type cfft interface {
+	transform(x []complex128, inverse bool)
+}
+
+// newCFFT returns an FFT of length p, which must be 2^k or 3·2^k.
+func newCFFT(p int) cfft {
+	if p%3 == 0 {
+		return newRadix3x2(p)
+	}
+	return newRadix2(p)
+}
+
+// fftLength returns the smallest length ≥ k of the form 2^j or 3·2^j.
+func fftLength(k int) int {
+	p := 1
+	for p < k {
+		p <<= 1
+	}
+	if q := p / 4 * 3; q >= k && q > 0 {
+		return q
+	}
+	return max(p, 2)
+}
+
+// radix3x2 is an FFT of length p = 3q, q a power of two: one decimation-in-time radix-3
+// step over three radix-2 transforms of the interleaved thirds,
+// X[k] = Y0[k mod q] + w^k·Y1[k mod q] + w^2k·Y2[k mod q], w = exp(∓2πi/p).
+type radix3x2 struct {
+	p, q int
+	sub  *radix2
+	tw   []complex128 // exp(−2πik/p), k < p
+	part [3][]complex128
+}
+
+func newRadix3x2(p int) *radix3x2 {
+	q := p / 3
+	f := &radix3x2{p: p, q: q, tw: make([]complex128, p)}
+	if q >= 2 {
+		f.sub = newRadix2(q)
+	}
+	for k := range f.tw {
+		s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(p))
+		f.tw[k] = complex(c, s)
+	}
+	for r := range f.part {
+		f.part[r] = make([]complex128, q)
+	}
+	return f
+}
+
+func (f *radix3x2) transform(x []complex128, inverse bool) {
+	p, q := f.p, f.q
+	for r := 0; r < 3; r++ {
+		y := f.part[r]
+		for t := range y {
+			y[t] = x[3*t+r]
+		}
+		if f.sub != nil {
+			f.sub.transform(y, inverse)
+		}
+	}
+	y0, y1, y2 := f.part[0], f.part[1], f.part[2]
+	for k := 0; k < p; k++ {
+		w1, w2 := f.tw[k], f.tw[2*k%p]
+		if inverse {
+			w1, w2 = complex(real(w1), -imag(w1)), complex(real(w2), -imag(w2))
+		}
+		kk := k % q
+		x[k] = y0[kk] + w1*y1[kk] + w2*y2[kk]
+	}
+}
+
 // radix2 is an in-place iterative radix-2 complex FFT of a fixed power-of-two length, with
 // its twiddles and bit-reversal table precomputed. The autocorrelogram is the scorer's
 // hottest FFT use, and a plain radix-2 transform with packed real rows is several times
@@ -72,7 +145,7 @@ func (f *radix2) transform(x []complex128, inverse bool) {
 // complex transform wherever the data are real. It is not safe for concurrent use.
 type autoCorrPlan struct {
 	n, p, h int
-	f       *radix2
+	f       cfft
 	buf     []complex128 // p
 	spec    []complex128 // p rows × h columns
 	pw      []float64    // p rows × h columns, the power spectrum
@@ -80,18 +153,14 @@ type autoCorrPlan struct {
 }
 
 func newAutoCorrPlan(n int) *autoCorrPlan {
-	p := 1
-	for p < 2*n-1 {
-		p <<= 1
-	}
-	return newFFT2Plan(n, max(p, 2))
+	return newFFT2Plan(n, fftLength(2*n-1))
 }
 
-// newFFT2Plan returns a plan for n×n images zero-padded to p×p (p a power of two ≥ n);
+// newFFT2Plan returns a plan for n×n images zero-padded to p×p (p = 2^k or 3·2^k, ≥ n);
 // with p ≥ 2n−1 its correlate is a linear autocorrelation.
 func newFFT2Plan(n, p int) *autoCorrPlan {
 	h := p/2 + 1
-	return &autoCorrPlan{n: n, p: p, h: h, f: newRadix2(p),
+	return &autoCorrPlan{n: n, p: p, h: h, f: newCFFT(p),
 		buf:  make([]complex128, p),
 		spec: make([]complex128, p*h),
 		pw:   make([]float64, p*h),

@@ -73,3 +73,35 @@ func TestPowerSpectrumPaths(t *testing.T) {
 		t.Errorf("Nyquist power: radix-2 %v, gonum %v", a[16*32+16], b[15*30+15])
 	}
 }
+
+// TestCFFTMatchesDFT checks both FFT kinds against the O(p²) DFT.
+func TestCFFTMatchesDFT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(26, 27))
+	for _, p := range []int{2, 4, 6, 12, 16, 48, 96} {
+		x := make([]complex128, p)
+		for i := range x {
+			x[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+		}
+		for _, inverse := range []bool{false, true} {
+			got := append([]complex128(nil), x...)
+			newCFFT(p).transform(got, inverse)
+			sign := -1.0
+			if inverse {
+				sign = 1
+			}
+			for k := 0; k < p; k++ {
+				var want complex128
+				for j, v := range x {
+					s, c := math.Sincos(sign * 2 * math.Pi * float64(j*k%p) / float64(p))
+					want += v * complex(c, s)
+				}
+				if d := got[k] - want; math.Hypot(real(d), imag(d)) > fftTol {
+					t.Fatalf("p=%d inverse=%v k=%d: %v, DFT %v", p, inverse, k, got[k], want)
+				}
+			}
+		}
+	}
+	if fftLength(87) != 96 || fftLength(63) != 64 || fftLength(39) != 48 || fftLength(1) != 2 {
+		t.Errorf("fftLength: 87→%d 63→%d 39→%d 1→%d", fftLength(87), fftLength(63), fftLength(39), fftLength(1))
+	}
+}

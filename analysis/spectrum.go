@@ -55,8 +55,8 @@ func PowerSpectrum(rm []float64, n, size int) ([]float64, int) {
 		}
 	}
 	power := make([]float64, size*size)
-	if size&(size-1) == 0 {
-		// Power-of-two sizes: the packed-real radix-2 transform.
+	if size&(size-1) == 0 || (size%3 == 0 && (size/3)&(size/3-1) == 0 && size >= 6) {
+		// Sizes 2^k and 3·2^k: the packed-real radix-2 (and radix-3) transform.
 		pl := newFFT2Plan(n, size)
 		pl.power(x)
 		h := pl.h
