@@ -36,9 +36,9 @@ type DynamicsSettings struct {
 	// Size is the number of grid points per side of the periodic domain the maps live on,
 	// at the spectrum's bin size. SOR uses the box (the spectrum's Res), but a square torus
 	// holds an undistorted hexagonal lattice only for some sides, and a box-sized torus
-	// often forces a sheared one. The default (0) is HexDomainSize: the smallest size from
-	// Res to 3·Res whose torus holds a hexagonal lattice of wavenumber k*, or Res when the
-	// spectrum has no finite peak or no size fits.
+	// often forces a sheared one. The default (0) is Spectrum.HexDomainSize: the smallest
+	// size from Res to 3·Res on which an unsheared hexagonal triad grows fastest, or Res
+	// when the spectrum has no finite peak or no size fits.
 	Size int
 	// InitScale is the standard deviation of the initial maps (default 1e-8, SOR).
 	InitScale float64
@@ -71,7 +71,7 @@ func (s *DynamicsSettings) withDefaults(spec *Spectrum) (DynamicsSettings, error
 		out.Gain = 30
 	}
 	if out.Size == 0 {
-		out.Size = HexDomainSize(spec.PeakK, spec.BinX, spec.BinY, spec.Res, 3*spec.Res)
+		out.Size = spec.HexDomainSize(spec.Res, 3*spec.Res)
 	}
 	if out.InitScale == 0 {
 		out.InitScale = 1e-8
@@ -366,71 +366,89 @@ func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st Dyna
 	return nil
 }
 
-// Tolerances of HexDomainSize: how far the torus's wave vectors may be from a perfect
-// hexagonal triad on the ring |k| = k*.
+// Limits of HexDomainSize.
 const (
-	hexFitAngle = 3.0  // degrees
-	hexFitK     = 0.03 // relative deviation of |k| from k*
+	hexFitAngle = 3.0 // degrees: largest shear of the fastest-growing triad
+	hexFitRing  = 0.2 // relative width of the band around k* searched for triads
 )
 
 // HexDomainSize returns the smallest size in [lo, hi] with no prime factor above 11 (fast
-// FFT lengths) such that a periodic size×size grid
-// of bins binX × binY m has three wave vectors k1 + k2 + k3 = 0 within hexFitK of
-// wavenumber kstar and within hexFitAngle of 60° apart (modulo 180°), i.e. can hold a
-// nearly undistorted hexagonal lattice of spacing 4π/(√3 k*). It returns lo when kstar is 0
-// or no size fits.
-func HexDomainSize(kstar, binX, binY float64, lo, hi int) int {
-	if !(kstar > 0) {
+// FFT lengths) whose periodic size×size grid, at the spectrum's bin size, lets a nearly
+// undistorted hexagonal lattice grow fastest: among the triads of torus wave vectors
+// k1 + k2 + k3 = 0 with lengths within hexFitRing of k*, the one whose slowest member has
+// the largest Σ̃ (the linear growth rate, spec §8.3) must be within hexFitAngle of 60°
+// apart. A torus where a sheared triad grows faster tends to lock into it. It returns lo
+// when the spectrum has no finite peak or no size fits.
+func (s *Spectrum) HexDomainSize(lo, hi int) int {
+	if !(s.PeakK > 0) {
 		return lo
 	}
 	for size := lo; size <= hi; size++ {
-		if !smooth(size) {
-			continue
-		}
-		if hexFitError(kstar, 2*math.Pi/(float64(size)*binX), 2*math.Pi/(float64(size)*binY)) <= hexFitAngle {
+		if smooth(size) && s.fastestTriadShear(size) <= hexFitAngle {
 			return size
 		}
 	}
 	return lo
 }
 
-// hexFitError returns the smallest angle error of a triad of lattice wave vectors
-// (a·dkx, b·dky) with lengths within hexFitK of kstar, or +Inf.
-func hexFitError(kstar, dkx, dky float64) float64 {
-	type vec struct{ a, b int }
-	var ring []vec
-	ra, rb := int(kstar*(1+hexFitK)/dkx)+1, int(kstar*(1+hexFitK)/dky)+1
-	onRing := func(a, b int) bool {
-		k := math.Hypot(float64(a)*dkx, float64(b)*dky)
-		return math.Abs(k-kstar) <= hexFitK*kstar
+// ProfileAt returns the radial profile Σ̃ at wavenumber k (rad/m), linearly interpolated,
+// 0 beyond its last sample.
+func (s *Spectrum) ProfileAt(k float64) float64 {
+	if len(s.K) < 2 || k < 0 {
+		return math.NaN()
 	}
+	step := s.K[1] - s.K[0]
+	i := int(k / step)
+	if i+1 >= len(s.K) {
+		return 0
+	}
+	f := k/step - float64(i)
+	return s.Profile[i]*(1-f) + s.Profile[i+1]*f
+}
+
+// fastestTriadShear returns the angle error (largest deviation from 60° of the three
+// directions modulo 180°) of the fastest-growing triad on a periodic size×size grid, or
+// +Inf when there is none.
+func (s *Spectrum) fastestTriadShear(size int) float64 {
+	dkx := 2 * math.Pi / (float64(size) * s.BinX)
+	dky := 2 * math.Pi / (float64(size) * s.BinY)
+	type vec struct{ a, b int }
+	length := func(v vec) float64 { return math.Hypot(float64(v.a)*dkx, float64(v.b)*dky) }
+	inBand := func(v vec) bool { return math.Abs(length(v)-s.PeakK) <= hexFitRing*s.PeakK }
+	var ring []vec
+	ra := int(s.PeakK*(1+hexFitRing)/dkx) + 1
+	rb := int(s.PeakK*(1+hexFitRing)/dky) + 1
 	for a := -ra; a <= ra; a++ {
 		for b := -rb; b <= rb; b++ {
-			if onRing(a, b) {
-				ring = append(ring, vec{a, b})
+			if v := (vec{a, b}); inBand(v) {
+				ring = append(ring, v)
 			}
 		}
 	}
 	dir := func(v vec) float64 {
 		return math.Mod(math.Atan2(float64(v.b)*dky, float64(v.a)*dkx)*180/math.Pi+360, 180)
 	}
-	best := math.Inf(1)
+	bestG, shear := math.Inf(-1), math.Inf(1)
 	for i, v1 := range ring {
 		for _, v2 := range ring[i+1:] {
 			v3 := vec{-v1.a - v2.a, -v1.b - v2.b}
-			if !onRing(v3.a, v3.b) {
+			if !inBand(v3) {
+				continue
+			}
+			g := math.Min(s.ProfileAt(length(v1)), math.Min(s.ProfileAt(length(v2)), s.ProfileAt(length(v3))))
+			if g <= bestG {
 				continue
 			}
 			d := []float64{dir(v1), dir(v2), dir(v3)}
 			sort.Float64s(d)
 			e := 0.0
-			for _, g := range []float64{d[1] - d[0], d[2] - d[1], 180 - d[2] + d[0]} {
-				e = math.Max(e, math.Abs(g-60))
+			for _, gap := range []float64{d[1] - d[0], d[2] - d[1], 180 - d[2] + d[0]} {
+				e = math.Max(e, math.Abs(gap-60))
 			}
-			best = math.Min(best, e)
+			bestG, shear = g, e
 		}
 	}
-	return best
+	return shear
 }
 
 // smooth reports whether n has no prime factor larger than 11.
