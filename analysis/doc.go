@@ -6,6 +6,24 @@
 // copied into Sorscher et al. and NFL; opexebo/BNT for the expanding-annulus score). Where
 // the codebases disagree the choice is a named option (Method, SACMode), never silent.
 //
+// # Entry points
+//
+//   - RateMapAccumulator, Smooth: rate maps from streamed positions and activations.
+//   - Autocorrelogram (SACReference or SACNaNAware), SACDirect, RotateSAC.
+//   - NewScorer, Scorer.Score, Scorer.ScoreAll: grid scores (MethodNFL, MethodDeepMind, MethodBNT).
+//   - MeasurePeriodicity, PowerSpectrum, DominantWavenumber: period, orientation, spectra.
+//   - ModulesKDE, ModulesCluster: grid modules and their scale ratios over a population.
+//   - ParticipationRatio, RateMapParticipationRatio, DecodingError.
+//
+// # Accuracy
+//
+// The fixed-ring scores agree with the DeepMind reference scorer (scipy 1.10) to about 1e-8
+// on the project's golden maps and on maps of 3 to 44 bins (testdata), including NaN bins and
+// the maps on which the reference overflows (NaN with a Reason here). S12 of the
+// autocorrelogram comes from an FFT, the other four sums from exact corner-anchored running
+// sums; a lag whose overlap holds rates too small for the FFT's absolute rounding error is
+// summed directly, as the reference does, so tails of place fields come out right.
+//
 // # Layout
 //
 // Rate maps are float64, row-major n×n, first index = x-bin, second = y-bin (scipy
