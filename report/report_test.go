@@ -1,0 +1,233 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridcells/gridcells/report/figure"
+)
+
+func init() {
+	generatedAt = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+}
+
+// hexMap returns an n×n rectified sum of three plane waves at 60°: a hexagonal rate map
+// of the given period (bins).
+func hexMap(n int, period, phase float64) []float64 {
+	k := 4 * math.Pi / (math.Sqrt(3) * period)
+	m := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			v := 0.0
+			for a := range 3 {
+				th := float64(a) * math.Pi / 3
+				v += math.Cos(k*(math.Cos(th)*float64(i)+math.Sin(th)*float64(j)) + phase)
+			}
+			m[i*n+j] = math.Max(v, 0)
+		}
+	}
+	return m
+}
+
+// testRun is a small synthetic run: 6 units of 16×16 bins, 12 logged steps, 3 paths.
+func testRun() *Run {
+	const n = 16
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := &Run{
+		Title:    "run <test> & co", // escaped by the template
+		Config:   "{\n  \"seed\": 1\n}",
+		Headline: []Item{{"decoding error (cm)", "4.2"}, {"max score60", "1.1"}},
+		NBins:    n,
+		Top:      4,
+	}
+	for i := range 12 {
+		r.Metrics = append(r.Metrics, figure.MetricPoint{Step: 10 * (i + 1), Loss: 6 / float64(i+1), EvalLoss: 6.1 / float64(i+1), DecodingErrorCM: 50 / float64(i+1)})
+	}
+	for u := range 6 {
+		m := hexMap(n, 5+float64(u), rng.Float64())
+		m[u] = math.NaN()
+		r.Units = append(r.Units, Unit{Unit: 10 + u, Score60: 1.1 - 0.25*float64(u), Score90: 0.1, Outer60: 0.6, Period: 5 + float64(u), Map: m})
+	}
+	r.Units[5].Score60 = math.NaN()
+	var paths [][]figure.Point
+	for range 3 {
+		p := []figure.Point{{X: 0, Y: 0}}
+		for range 20 {
+			q := p[len(p)-1]
+			p = append(p, figure.Point{X: q.X + 0.05*rng.NormFloat64(), Y: q.Y + 0.05*rng.NormFloat64()})
+		}
+		paths = append(paths, p)
+	}
+	r.Trajectories = &figure.TrajectoryData{Paths: paths, Box: figure.Box{XMin: -1.1, XMax: 1.1, YMin: -1.1, YMax: 1.1}}
+	return r
+}
+
+// testSweep is a synthetic sweep of three conditions of two runs each.
+func testSweep() *Sweep {
+	nan := math.NaN()
+	frac := func(k, n int) figure.Fraction {
+		if n == 0 {
+			return figure.Fraction{P: nan, Lo: nan, Hi: nan}
+		}
+		p := float64(k) / float64(n)
+		return figure.Fraction{P: p, Lo: math.Max(0, p-0.3), Hi: math.Min(1, p+0.3), K: k, N: n}
+	}
+	s := &Sweep{Title: "sweep", Keys: []string{"encoding.kind"}, DecodeCM: 10, Grid: 0.8, ParamKeys: []string{"encoding.kind", "seed"}}
+	s.Conditions = []Condition{
+		{Values: []string{"dos"}, Runs: 2, N: 2, FracDecode: frac(2, 2), FracGrid: frac(2, 2), Scores: []float64{0.2, 0.9, 1.2, nan}},
+		{Values: []string{"gaussian"}, Runs: 2, N: 2, FracDecode: frac(2, 2), FracGrid: frac(0, 2), Scores: []float64{0.1, 0.3, -0.2}},
+		{Values: []string{"cartesian"}, Runs: 2, N: 0, FracDecode: frac(0, 0), FracGrid: frac(0, 0)},
+	}
+	s.Runs = []SweepRun{
+		{ID: "aaa", Index: 0, Params: []string{"dos", "0"}, Status: "finished", DecodingErrorCM: 3.5, MaxScore60: 1.2, HasGrid: true, Steps: 100, Link: "runs/aaa/report.html"},
+		{ID: "bbb", Index: 1, Params: []string{"dos", "1"}, Status: "finished", DecodingErrorCM: 4.5, MaxScore60: 0.9, HasGrid: true, Steps: 100},
+		{ID: "ccc", Index: 2, Params: []string{"gaussian", "0"}, Status: "finished", DecodingErrorCM: 2.5, MaxScore60: 0.3, Steps: 100},
+		{ID: "ddd", Index: 3, Params: []string{"gaussian", "1"}, Status: "finished", DecodingErrorCM: 12.5, MaxScore60: 0.1, Steps: 100},
+		{ID: "eee", Index: 4, Params: []string{"cartesian", "0"}, Status: "failed", DecodingErrorCM: nan, MaxScore60: nan, Error: "diverged"},
+		{ID: "fff", Index: 5, Params: []string{"cartesian", "1"}, Status: "pending", DecodingErrorCM: nan, MaxScore60: nan},
+	}
+	s.Periods = &figure.PeriodData{Units: []figure.PeriodPoint{{Sigma: 0.12, Period: 18}}, Modes: []figure.PeriodPoint{{Sigma: 0.12, Period: 18}}, Theory: []figure.PeriodPoint{{Sigma: 0.1, Period: 15}, {Sigma: 0.2, Period: 30}}}
+	return s
+}
+
+var imgRE = regexp.MustCompile(`<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" width="(\d+)"`)
+
+// checkPage checks that html embeds want figures as decodable PNG data URIs, refers to no
+// external resource and contains each of the strings in has.
+func checkPage(t *testing.T, html string, want int, has ...string) {
+	t.Helper()
+	m := imgRE.FindAllStringSubmatch(html, -1)
+	if len(m) != want {
+		t.Errorf("page embeds %d PNG figures, want %d", len(m), want)
+	}
+	for _, sm := range m {
+		b, err := base64.StdEncoding.DecodeString(sm[1])
+		if err != nil {
+			t.Fatalf("figure data URI: %v", err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("embedded figure does not decode: %v", err)
+		}
+		if w := img.Bounds().Dx(); sm[2] != strconvItoa(w) {
+			t.Errorf("img width attribute %s, PNG is %d wide", sm[2], w)
+		}
+	}
+	// Self-contained: no external scripts, styles, images or fonts.
+	for _, bad := range []string{"<link", "src=\"http", "src='http", "url(http", "@import"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("page refers to an external resource (%q)", bad)
+		}
+	}
+	for _, s := range has {
+		if !strings.Contains(html, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+}
+
+func strconvItoa(n int) string { return intCell(n).Text }
+
+func TestRunReport(t *testing.T) {
+	rep, err := NewRunReport(testRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"training.png", "ratemaps.png", "autocorrelograms.png", "scores.png", "trajectories.png"}
+	if len(rep.Figures) != len(names) {
+		t.Fatalf("%d figures, want %d", len(rep.Figures), len(names))
+	}
+	for i, n := range names {
+		if rep.Figures[i].Name != n {
+			t.Errorf("figure %d is %s, want %s", i, rep.Figures[i].Name, n)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	if err := rep.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteFigures(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, FiguresDir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	checkPage(t, html, len(names),
+		"<title>run &lt;test&gt; &amp; co</title>", // the title is escaped
+		"decoding error (cm)", "&#34;seed&#34;: 1", // headline, config
+		`<td data-v="1.1" class="num">1.1</td>`, // sortable unit table with sort keys
+		"generated 2026-01-02T03:04:05Z")
+	// Six units, the NaN score without a sort key so it sorts last.
+	if got := strings.Count(html, "<tr><td data-v=\"1"); got != 6 {
+		t.Errorf("units table has %d rows, want 6", got)
+	}
+}
+
+func TestRunReportWithoutData(t *testing.T) {
+	rep, err := NewRunReport(&Run{Headline: []Item{{"steps", "0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, b.String(), 0, "No metrics were logged", "<title>gridcells run</title>")
+}
+
+func TestRunReportBadMap(t *testing.T) {
+	r := testRun()
+	r.Units[0].Map = r.Units[0].Map[:10]
+	if _, err := NewRunReport(r); err == nil || !strings.Contains(err.Error(), "unit 10") {
+		t.Errorf("error %v, want one naming unit 10", err)
+	}
+}
+
+func TestSweepReport(t *testing.T) {
+	rep, err := NewSweepReport(testSweep())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	checkPage(t, html, 3,
+		`<a href="runs/aaa/report.html">aaa</a>`,
+		`<td data-v="1" class="num">2/2 = 1.00 [0.70, 1.00]</td>`, // condition fraction with its interval
+		`<td class="num">0/0</td>`,                                // no finished run: no fraction
+		`<td class="failed">failed</td>`, "diverged",
+		`<th scope="row">finished</th><td class="num">4</td>`,
+		`table class="sortable" id="table-runs"`, `data-type="num"`)
+	for _, n := range []string{"fractions.png", "survival.png", "periods.png"} {
+		found := false
+		for _, f := range rep.Figures {
+			found = found || f.Name == n
+		}
+		if !found {
+			t.Errorf("no figure %s", n)
+		}
+	}
+}

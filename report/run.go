@@ -1,0 +1,143 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gridcells/gridcells/report/figure"
+)
+
+// Unit is one analysed unit of a run: its rate map and the columns of scores.csv that the
+// report shows.
+type Unit struct {
+	Unit    int       // unit index in the network
+	Score60 float64   // 60° grid score (NaN when undefined)
+	Score90 float64   // 90° grid score
+	Outer60 float64   // outer radius of the ring of Score60, units of n (NaN: none)
+	Period  float64   // NFL grid period, bins (NaN when not measured)
+	Map     []float64 // n×n rate map (x-bin first, NaN = empty bin); nil when not available
+}
+
+// Run is what a run report shows; package train's run directory fills it (the gridcells
+// report command reads the files).
+type Run struct {
+	Title    string // page title (default "gridcells run")
+	Config   string // the resolved config as text (config.json), shown verbatim
+	Headline []Item // headline numbers (summary.json), in order
+	Notes    []string
+
+	Metrics           []figure.MetricPoint // metrics.jsonl
+	DecodeThresholdCM float64              // drawn on the decoding-error curve (0: 10 cm)
+	GridThreshold     float64              // marked on the score distribution (0: 0.8)
+
+	NBins int    // rate-map side n
+	Units []Unit // analysed units, in scores.csv order
+	Top   int    // units in the montage and autocorrelograms (default 16)
+
+	Trajectories *figure.TrajectoryData // evaluation trajectories; nil for none
+}
+
+// NewRunReport renders the figures of a run — training curves, a montage of the
+// top-scoring rate maps, their autocorrelograms with the score ring, the distribution of
+// unit scores, the evaluation trajectories — and the units table, and returns the report.
+// Parts whose data is missing (no metrics, no rate maps) are left out with a note.
+func NewRunReport(r *Run) (*Report, error) {
+	title := r.Title
+	if title == "" {
+		title = "gridcells run"
+	}
+	rep := newReport("run", title)
+	rep.page.Headline = r.Headline
+	rep.page.Config = r.Config
+	rep.page.Notes = append(rep.page.Notes, r.Notes...)
+	decode := r.DecodeThresholdCM
+	if decode == 0 {
+		decode = 10
+	}
+	grid := r.GridThreshold
+	if grid == 0 {
+		grid = 0.8
+	}
+
+	if len(r.Metrics) > 0 {
+		f, err := figure.TrainingCurves(r.Metrics, &figure.CurveSettings{DecodeThresholdCM: decode})
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("training.png", fmt.Sprintf("Training (metrics.jsonl): loss on the training batches and on a fresh evaluation batch without dropout; position decoding error (spec §2.3) with the %g cm threshold of the run classification (spec §5.6).", decode), f); err != nil {
+			return nil, err
+		}
+	} else {
+		rep.page.Notes = append(rep.page.Notes, "No metrics were logged (metrics.jsonl missing or empty).")
+	}
+
+	scores := make([]float64, len(r.Units))
+	for i, u := range r.Units {
+		scores[i] = u.Score60
+	}
+	top := r.Top
+	if top <= 0 {
+		top = 16
+	}
+	n := r.NBins
+	var best []Unit
+	for _, i := range figure.TopUnits(scores, top) {
+		if u := r.Units[i]; u.Map != nil {
+			if len(u.Map) != n*n {
+				return nil, fmt.Errorf("report: unit %d: rate map of %d values, want %d×%d", u.Unit, len(u.Map), n, n)
+			}
+			best = append(best, u)
+		}
+	}
+	if len(best) > 0 {
+		maps := make([]figure.UnitMap, len(best))
+		sacs := make([]figure.SACPanel, len(best))
+		for i, u := range best {
+			maps[i] = figure.UnitMap{Unit: u.Unit, Score60: u.Score60, Map: u.Map}
+			sacs[i] = figure.NewSACPanel(u.Unit, u.Score60, u.Map, n, u.Outer60)
+		}
+		if err := rep.addFigure("ratemaps.png", fmt.Sprintf("Rate maps (%d×%d bins, x to the right) of the %d units with the highest 60° grid scores, each scaled to its own range; grey bins were never visited.", n, n, len(best)),
+			figure.Montage(maps, n, &figure.MontageSettings{Title: fmt.Sprintf("top %d of %d units by grid score", len(best), len(r.Units))})); err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("autocorrelograms.png", "Spatial autocorrelograms of the same units (spec §5.2, colour range −1 to 1) with the ring (annulus) that gave each unit's score dashed (spec §5.3).",
+			figure.Autocorrelograms(sacs, nil)); err != nil {
+			return nil, err
+		}
+	} else if len(r.Units) > 0 {
+		rep.page.Notes = append(rep.page.Notes, "No rate maps were found (ratemaps.npy missing), so the montage and autocorrelograms are left out.")
+	}
+	if len(r.Units) > 0 {
+		f, err := figure.Survival([]figure.Sample{{Name: "this run", Values: scores}}, &figure.SurvivalSettings{Thresholds: []float64{0.3, grid, 1.2}})
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("scores.png", fmt.Sprintf("Distribution of the units' 60° grid scores as a survival function P(score > x) (paper Fig. 2b); dashed lines at the thresholds 0.3, %g and 1.2.", grid), f); err != nil {
+			return nil, err
+		}
+		rep.page.Tables = append(rep.page.Tables, unitsTable(r.Units))
+	}
+	if t := r.Trajectories; t != nil && len(t.Paths) > 0 {
+		f, err := figure.Trajectories(*t, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("trajectories.png", fmt.Sprintf("Evaluation trajectories (%d shown) and the occupancy of all evaluation positions.", len(t.Paths)), f); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// unitsTable is the sortable table of analysed units.
+func unitsTable(units []Unit) table {
+	t := table{ID: "units", Late: true, Caption: fmt.Sprintf("Units (%d analysed)", len(units)),
+		Head: []column{{"unit", true}, {"score60", true}, {"score90", true}, {"ring outer (n)", true}, {"period (bins)", true}}}
+	for _, u := range units {
+		t.Rows = append(t.Rows, []cell{intCell(u.Unit), numCell(u.Score60), numCell(u.Score90), numCell(u.Outer60), numCell(u.Period)})
+	}
+	return t
+}
+
+// nan is a NaN for struct literals.
+var nan = math.NaN()

@@ -1,0 +1,189 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gridcells/gridcells/report/figure"
+)
+
+// Condition is one row of a sweep's table (spec §7.1): the runs sharing the values of the
+// grouping keys.
+type Condition struct {
+	Values     []string        // one per Sweep.Keys
+	Runs       int             // runs of the condition in the manifest
+	N          int             // finished runs
+	FracDecode figure.Fraction // finished runs with decoding error < DecodeCM
+	FracGrid   figure.Fraction // of those, runs with max score60 > Grid
+	// Scores are the per-unit 60° grid scores of the condition's finished runs pooled
+	// (for the survival functions; nil when the runs' scores.csv are not read).
+	Scores []float64
+}
+
+// SweepRun is one row of a sweep's table of runs.
+type SweepRun struct {
+	ID              string
+	Index           int
+	Params          []string // values of Sweep.ParamKeys
+	Status          string   // finished, failed, pending, interrupted, running
+	DecodingErrorCM float64  // NaN when not finished
+	MaxScore60      float64
+	HasGrid         bool   // has possible grid cells (spec §5.6)
+	Steps           int    // training steps done
+	Link            string // relative link to the run's own report; empty for none
+	Error           string // last failure
+}
+
+// Sweep is what a sweep report shows; package sweep's collected table fills it (the
+// gridcells report command reads the files).
+type Sweep struct {
+	Title      string
+	Keys       []string // grouping keys of the conditions
+	DecodeCM   float64  // decoding-error threshold, cm
+	Grid       float64  // max-score60 threshold
+	Conditions []Condition
+	ParamKeys  []string // swept keys, the columns of the runs table
+	Runs       []SweepRun
+	Notes      []string
+	Periods    *figure.PeriodData // grid period vs place-cell width; nil for none
+}
+
+// conditionLabel names a condition by its values ("all" without grouping keys).
+func (s *Sweep) conditionLabel(c Condition) string {
+	if len(s.Keys) == 0 {
+		return "all"
+	}
+	parts := make([]string, len(c.Values))
+	for i, v := range c.Values {
+		if len(s.Keys) == 1 {
+			parts[i] = v
+		} else {
+			parts[i] = s.Keys[i] + "=" + v
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// NewSweepReport renders a sweep's per-condition table with its bar chart (paper Fig. 2a),
+// the survival functions of the pooled per-unit scores (Fig. 2b), the period-vs-width
+// figure when given (Fig. 3), and the sortable table of runs.
+func NewSweepReport(s *Sweep) (*Report, error) {
+	title := s.Title
+	if title == "" {
+		title = "gridcells sweep"
+	}
+	rep := newReport("sweep", title)
+	counts := map[string]int{}
+	for _, r := range s.Runs {
+		counts[r.Status]++
+	}
+	rep.page.Headline = []Item{{"runs", fmt.Sprint(len(s.Runs))}}
+	for _, st := range []string{"finished", "running", "interrupted", "pending", "failed"} {
+		if counts[st] > 0 {
+			rep.page.Headline = append(rep.page.Headline, Item{st, fmt.Sprint(counts[st])})
+		}
+	}
+	rep.page.Headline = append(rep.page.Headline,
+		Item{"conditions", fmt.Sprint(len(s.Conditions))},
+		Item{"grouped by", strings.Join(s.Keys, ", ")},
+		Item{"decoding-error threshold", fmt.Sprintf("%g cm", s.DecodeCM)},
+		Item{"grid-score threshold", fmt.Sprintf("max score60 > %g", s.Grid)})
+	rep.page.Notes = append(rep.page.Notes, s.Notes...)
+	rep.page.Notes = append(rep.page.Notes, fmt.Sprintf(
+		"A network decodes when its position decoding error is below %g cm; it has possible grid cells when, in addition, its best unit's 60° grid score exceeds %g (NFL's rule, spec §5.6). Intervals are 95 %% Wilson score intervals.", s.DecodeCM, s.Grid))
+
+	// Per-condition table.
+	ct := table{ID: "conditions", Caption: "Conditions"}
+	for _, k := range s.Keys {
+		ct.Head = append(ct.Head, column{k, false})
+	}
+	if len(s.Keys) == 0 {
+		ct.Head = append(ct.Head, column{"condition", false})
+	}
+	ct.Head = append(ct.Head, column{"runs", true}, column{"finished", true},
+		column{fmt.Sprintf("error < %g cm", s.DecodeCM), true},
+		column{fmt.Sprintf("score60 > %g | error < %g cm", s.Grid, s.DecodeCM), true})
+	groups := make([]figure.FractionGroup, len(s.Conditions))
+	var samples []figure.Sample
+	for i, c := range s.Conditions {
+		var row []cell
+		for _, v := range c.Values {
+			row = append(row, cell{Text: v})
+		}
+		if len(s.Keys) == 0 {
+			row = append(row, cell{Text: "all"})
+		}
+		row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
+		ct.Rows = append(ct.Rows, row)
+		label := s.conditionLabel(c)
+		groups[i] = figure.FractionGroup{Label: label, Fractions: []figure.Fraction{c.FracDecode, c.FracGrid}}
+		if c.Scores != nil {
+			samples = append(samples, figure.Sample{Name: label, Values: c.Scores})
+		}
+	}
+	rep.page.Tables = append(rep.page.Tables, ct)
+
+	if len(s.Conditions) > 0 {
+		f, err := figure.Fractions([]string{fmt.Sprintf("error < %g cm", s.DecodeCM), fmt.Sprintf("max score60 > %g, given error < %g cm", s.Grid, s.DecodeCM)}, groups, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("fractions.png", fmt.Sprintf("Fraction of finished networks per condition that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g), with 95 %% Wilson intervals and counts k/n (paper Fig. 2a).", s.DecodeCM, s.Grid), f); err != nil {
+			return nil, err
+		}
+	}
+	if len(samples) > 0 {
+		f, err := figure.Survival(samples, &figure.SurvivalSettings{Thresholds: []float64{0.3, s.Grid, 1.2}})
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("survival.png", "Survival functions P(score > x) of the per-unit 60° grid scores, pooled over each condition's finished runs (paper Fig. 2b).", f); err != nil {
+			return nil, err
+		}
+	}
+	if s.Periods != nil && len(s.Periods.Units)+len(s.Periods.Modes) > 0 {
+		f, err := figure.PeriodVsWidth(*s.Periods, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) from the encoding's spectrum (spec §8.4; paper Fig. 3).", f); err != nil {
+			return nil, err
+		}
+	}
+
+	// Runs table.
+	rt := table{ID: "runs", Late: true, Caption: fmt.Sprintf("Runs (%d)", len(s.Runs)), Head: []column{{"run", false}, {"index", true}}}
+	for _, k := range s.ParamKeys {
+		rt.Head = append(rt.Head, column{k, false})
+	}
+	rt.Head = append(rt.Head, column{"status", false}, column{"decoding error (cm)", true}, column{"max score60", true},
+		column{"possible grid cells", false}, column{"steps", true}, column{"error", false})
+	for _, r := range s.Runs {
+		id := cell{Text: r.ID}
+		if r.Link != "" {
+			id.Href = safeLink(r.Link)
+		}
+		row := []cell{id, intCell(r.Index)}
+		for _, v := range r.Params {
+			row = append(row, cell{Text: v})
+		}
+		for range len(s.ParamKeys) - len(r.Params) {
+			row = append(row, cell{})
+		}
+		grid := cell{Text: "no"}
+		if r.HasGrid {
+			grid = cell{Text: "yes", Class: "yes"}
+		}
+		if r.Status != "finished" {
+			grid = cell{Text: "–"}
+		}
+		steps := intCell(r.Steps)
+		if r.Status != "finished" && r.Steps == 0 {
+			steps = cell{Text: "–", Class: "num"}
+		}
+		row = append(row, cell{Text: r.Status, Class: r.Status}, numCell(r.DecodingErrorCM), numCell(r.MaxScore60), grid, steps, cell{Text: r.Error})
+		rt.Rows = append(rt.Rows, row)
+	}
+	rep.page.Tables = append(rep.page.Tables, rt)
+	return rep, nil
+}
