@@ -171,3 +171,45 @@ func TestRidgePathMatchesNormalEquations(t *testing.T) {
 		}
 	}
 }
+
+// With more units than samples the dual form (SVD's U, kernel X̃*·X̃ᵀ) must give the
+// same predictions as the normal equations.
+func TestRidgePathDualMatchesNormalEquations(t *testing.T) {
+	X, Y := linearTruth(12, 30, 2, 0.5, 8)
+	rp, err := newRidgePath(X, Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rp.dual {
+		t.Fatal("12×30 design not in dual form")
+	}
+	const alpha = 0.05
+	xs := mat.DenseCopyOf(X)
+	standardise(xs, rp.mean, rp.scale)
+	yc := mat.DenseCopyOf(Y)
+	standardise(yc, rp.ymean, nil)
+	var a mat.Dense
+	a.Mul(xs.T(), xs)
+	for i := 0; i < 30; i++ {
+		a.Set(i, i, a.At(i, i)+12*alpha)
+	}
+	var rhs, b mat.Dense
+	rhs.Mul(xs.T(), yc)
+	if err := b.Solve(&a, &rhs); err != nil {
+		t.Fatal(err)
+	}
+	Xnew, _ := linearTruth(5, 30, 2, 0.5, 9)
+	xn := mat.DenseCopyOf(Xnew)
+	standardise(xn, rp.mean, rp.scale)
+	var want mat.Dense
+	want.Mul(xn, &b)
+	got := rp.predict(rp.project(Xnew), []float64{alpha, alpha})
+	const tol = 1e-9
+	for i := 0; i < 5; i++ {
+		for j := 0; j < 2; j++ {
+			if d := math.Abs(got.At(i, j) - rp.ymean[j] - want.At(i, j)); d > tol {
+				t.Fatalf("(%d,%d): dual path %g, normal equations %g", i, j, got.At(i, j)-rp.ymean[j], want.At(i, j))
+			}
+		}
+	}
+}
