@@ -179,3 +179,8 @@ rows=$(($(wc -l <"$sweep_dir/runs.csv") - 1))
 [ "$rows" = 3 ] || die "runs.csv has $rows rows, want 3"
 [ "$(ls "$sweep_dir"/logs/slurm-*.out | wc -l)" = 3 ] || die "want one SLURM log per task"
 log "OK: 3 runs submitted as 2 SLURM arrays, finished and collected in $((SECONDS - t0)) s"
+
+# The Go test of the same path (skipped by "go test ./..." where no cluster answers).
+t0=$SECONDS
+go test -count=1 -run '^TestSweepSLURM$' ./cmd/gridcells/ || die "TestSweepSLURM failed"
+log "OK: TestSweepSLURM in $((SECONDS - t0)) s"

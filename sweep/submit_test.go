@@ -1,6 +1,10 @@
 package sweep
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -156,5 +160,45 @@ func TestK8sQuantity(t *testing.T) {
 		if got, err := k8sQuantity(in); err != nil || got != want {
 			t.Errorf("%s → %s (%v), want %s", in, got, err, want)
 		}
+	}
+}
+
+// fakeCommand puts an executable shell script named name first on $PATH.
+func fakeCommand(t *testing.T, name, script string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs /bin/sh")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// SubmitSLURM reads the job id of "sbatch --parsable" past warnings and a cluster name,
+// and reports sbatch's own message when it refuses.
+func TestSubmitSLURMParsesJobIDs(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "calls")
+	fakeCommand(t, "sbatch", `echo "$@" >> `+log+`
+echo "sbatch: warning: can't honor --ntasks-per-node"
+n=$(wc -l < `+log+`)
+echo "$((4240 + n));cluster"
+`)
+	ids, err := SubmitSLURM(context.Background(), []string{"/d/slurm/array_0.sh", "/d/slurm/array_1.sh"})
+	if err != nil || !slices.Equal(ids, []string{"4241", "4242"}) {
+		t.Fatalf("ids %v, %v", ids, err)
+	}
+	calls, _ := os.ReadFile(log)
+	if string(calls) != "--parsable /d/slurm/array_0.sh\n--parsable /d/slurm/array_1.sh\n" {
+		t.Errorf("sbatch calls:\n%s", calls)
+	}
+	fakeCommand(t, "sbatch", "echo 'sbatch: error: invalid partition specified: gpu' >&2; exit 1\n")
+	if _, err := SubmitSLURM(context.Background(), []string{"x.sh"}); err == nil || !strings.Contains(err.Error(), "invalid partition") {
+		t.Errorf("refused submission: %v", err)
+	}
+	fakeCommand(t, "scontrol", "printf 'Configuration data as of now\\nMaxArraySize            = 75001\\n'\n")
+	if n, ok := ClusterMaxArraySize(context.Background()); !ok || n != 75001 {
+		t.Errorf("ClusterMaxArraySize = %d, %v; want 75001", n, ok)
 	}
 }

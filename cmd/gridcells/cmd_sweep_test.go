@@ -214,3 +214,49 @@ func TestSweepKillResume(t *testing.T) {
 		t.Error("no run was resumed: the kills did not interrupt a run")
 	}
 }
+
+// TestSweepSLURM submits the tiny sweep to a real SLURM cluster and waits for it. It is
+// skipped unless sbatch is on $PATH and sinfo answers; .ci/slurm.sh runs it while its
+// single-node cluster is up. The sweep directory must be visible to the compute nodes (on a
+// real cluster, set $TMPDIR to a shared file system).
+func TestSweepSLURM(t *testing.T) {
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		t.Skip("sbatch is not on $PATH")
+	}
+	if out, err := exec.Command("sinfo", "-h").CombinedOutput(); err != nil {
+		t.Skipf("no SLURM cluster answers: %v: %s", err, out)
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "gridcells")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(tmp, "sw")
+	if out, err := exec.Command(bin, "sweep", "expand", tinySweep, "--out", dir).CombinedOutput(); err != nil {
+		t.Fatalf("expand: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "sweep", "submit", dir, "--slurm", "--cpus", "1", "--time", "10", "--job-name", "gridcells-go-test").Output()
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) != 1 {
+		t.Fatalf("submit printed %q, want one job id", out)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		q, err := exec.Command("squeue", "-h", "-j", ids[0]).Output()
+		if err == nil && len(strings.TrimSpace(string(q))) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			exec.Command("scancel", ids[0]).Run()
+			t.Fatalf("job %s still queued after 5 minutes: %s", ids[0], q)
+		}
+		time.Sleep(time.Second)
+	}
+	if code, stdout, stderr := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 0 {
+		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
+		t.Fatalf("collect: exit %d\n%s%s\nlogs: %v", code, stdout, stderr, logs)
+	}
+}
