@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/safefile"
+	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/predictivity"
+	"github.com/gridcells/gridcells/train"
+)
+
+// Output file names of "gridcells predictivity".
+const (
+	predictivityCSV    = "predictivity.csv"
+	predictivityFigure = "predictivity_vs_dimensionality.png"
+)
+
+// listFlag is a repeatable flag whose values may also be comma-separated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// predictivityOptions are the flags of "gridcells predictivity".
+type predictivityOptions struct {
+	runs       listFlag
+	neural     string
+	positions  string
+	headings   string
+	synthetic  bool
+	synthSeed  uint64
+	noise      float64
+	nbins      int
+	out        string
+	folds      int
+	innerFolds int
+	units      int
+	repeats    int
+	seed       uint64
+}
+
+func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
+	fs.Var(&o.runs, "runs", "run `DIR`s to compare (repeatable or comma-separated; more may follow as arguments)")
+	fs.StringVar(&o.neural, "neural", "", "recorded neurons, npy `FILE`: neurons×n×n or neurons×n² rate maps, or neurons×samples with --positions")
+	fs.StringVar(&o.positions, "positions", "", "npy `FILE` of samples×2 positions (m) of the --neural samples; both neural data and model activations are then binned on the run's grid")
+	fs.StringVar(&o.headings, "headings", "", "npy `FILE` of the samples' headings (rad), for --synthetic with --positions (default: head-direction tuning averaged out)")
+	fs.BoolVar(&o.synthetic, "synthetic", false, "predict a synthetic MEC population (grid modules, place, border, conjunctive head-direction cells) instead of --neural")
+	fs.Uint64Var(&o.synthSeed, "synthetic-seed", 1, "seed of the synthetic population and its noise")
+	fs.Float64Var(&o.noise, "noise", 0.1, "noise std of the synthetic population, fraction of the peak rate (0: none)")
+	fs.IntVar(&o.nbins, "nbins", 0, "bins per side when binning (--positions or --synthetic; 0: the run's eval.nbins[0])")
+	fs.StringVar(&o.out, "out", ".", "`DIR` for "+predictivityCSV+" and "+predictivityFigure)
+	fs.IntVar(&o.folds, "folds", 5, "outer cross-validation folds")
+	fs.IntVar(&o.innerFolds, "inner-folds", 3, "inner folds choosing each neuron's ridge penalty")
+	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, so every run gets as many)")
+	fs.IntVar(&o.repeats, "repeats", 3, "unit draws averaged over (when a run has more units than --units)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fold assignment and the unit draws")
+}
+
+func init() {
+	register(&Command{
+		Name:  "predictivity",
+		Usage: "--runs DIR... (--neural FILE.npy [--positions FILE.npy] | --synthetic) [--out DIR] [flags]",
+		Short: "neural predictivity of trained runs vs their dimensionality (ridge regression, paper Fig. 6)",
+		Long: `Predictivity asks how well each run's units linearly predict recorded neurons, and plots that
+against the dimensionality of the run's representation, as in the paper's Fig. 6 (spec §7.6,
+after Nayebi et al. 2021): predictivity tracks the participation ratio of the rate maps, not
+grid-likeness.
+
+For every run it regresses the neurons on the run's units with cross-validated ridge regression
+(outer --folds, each neuron's penalty chosen by --inner-folds nested cross-validation over a log
+grid, --units units drawn --repeats times) and reports the median over neurons of the held-out
+Pearson r and R². Samples are rate-map bins; bins empty in the model or in the recording are
+dropped.
+
+Inputs:
+  --neural FILE.npy                 neurons×n×n (or neurons×n²) rate maps; the run's rate maps are
+                                    computed at that n from eval/activations.npy and
+                                    eval/positions.npy (or read from ratemaps*.npy of that size)
+  --neural FILE --positions P.npy   neurons×samples rates at the samples×2 positions of P; neurons
+                                    and the run's activations are both binned on the run's box at
+                                    --nbins (default eval.nbins[0])
+  --synthetic                       a seeded synthetic population evaluated at the bin centres (or at
+                                    --positions, with --headings if given), with --noise
+
+Outputs in --out: ` + predictivityCSV + ` (run, architecture, activation, pr_activations,
+pr_ratemaps, median_r, median_r2, n_units) and ` + predictivityFigure + ` (median r against
+the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table is
+also printed.
+
+Examples:
+  gridcells predictivity --runs runs/rnn,runs/lstm,runs/ugrnn --synthetic --out fig6
+  gridcells predictivity --neural mec.npy --positions mec_pos.npy --units 256 runs/*`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o predictivityOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				return runPredictivity(ctx, &o, args, os.Stdout, os.Stderr)
+			}
+		},
+	})
+}
+
+// predictivityRun is one run directory's data.
+type predictivityRun struct {
+	dir      string
+	cfg      config.Config
+	box      analysis.Box
+	act, pos []float32 // eval activations (rows×ng) and positions (rows×2); nil when absent
+	rows, ng int
+}
+
+// runPredictivity runs the command; tests call it directly.
+func runPredictivity(ctx context.Context, o *predictivityOptions, args []string, stdout, stderr io.Writer) error {
+	dirs := append(append([]string(nil), o.runs...), args...)
+	switch {
+	case len(dirs) == 0:
+		return usagef("no runs: give run directories with --runs DIR or as arguments")
+	case o.neural == "" && !o.synthetic:
+		return usagef("no recording: give --neural FILE.npy or --synthetic")
+	case o.neural != "" && o.synthetic:
+		return usagef("--neural and --synthetic exclude each other")
+	case o.headings != "" && (!o.synthetic || o.positions == ""):
+		return usagef("--headings needs --synthetic and --positions")
+	case o.folds < 2:
+		return usagef("--folds %d: need at least 2", o.folds)
+	case o.innerFolds < 2:
+		return usagef("--inner-folds %d: need at least 2", o.innerFolds)
+	case o.units < 0:
+		return usagef("--units %d: must be ≥ 0", o.units)
+	case o.repeats < 1:
+		return usagef("--repeats %d: must be ≥ 1", o.repeats)
+	case o.nbins < 0 || o.nbins == 1:
+		return usagef("--nbins %d: must be 0 (the run's) or ≥ 2", o.nbins)
+	case o.noise < 0:
+		return usagef("--noise %g: must be ≥ 0", o.noise)
+	}
+
+	// Read every input before computing or writing anything.
+	runs := make([]*predictivityRun, len(dirs))
+	for i, d := range dirs {
+		r, err := loadPredictivityRun(d)
+		if err != nil {
+			return UsageError{err}
+		}
+		runs[i] = r
+	}
+	var neural *npyio.Array
+	if o.neural != "" {
+		a, err := npyio.ReadFile(o.neural)
+		if err != nil {
+			return usagef("--neural: %v", err)
+		}
+		if len(a.Shape) != 2 && len(a.Shape) != 3 || a.Shape[0] < 1 {
+			return usagef("--neural %s: shape %v, want neurons×n×n, neurons×n² or neurons×samples", o.neural, a.Shape)
+		}
+		neural = a
+	}
+	var pos, heading []float32
+	if o.positions != "" {
+		a, err := npyio.ReadFile(o.positions)
+		if err != nil {
+			return usagef("--positions: %v", err)
+		}
+		if len(a.Shape) != 2 || a.Shape[1] != 2 {
+			return usagef("--positions %s: shape %v, want samples×2", o.positions, a.Shape)
+		}
+		pos = a.AsFloat32()
+		if neural != nil && (len(neural.Shape) != 2 || neural.Shape[1] != a.Shape[0]) {
+			return usagef("--neural %s: shape %v, want neurons×%d (one column per --positions sample)", o.neural, neural.Shape, a.Shape[0])
+		}
+	}
+	if o.headings != "" {
+		a, err := npyio.ReadFile(o.headings)
+		if err != nil {
+			return usagef("--headings: %v", err)
+		}
+		heading = a.AsFloat32()
+		if len(a.Shape) == 0 || a.Shape[0] != len(pos)/2 || len(heading) != len(pos)/2 {
+			return usagef("--headings %s: shape %v, want %d headings (one per --positions sample)", o.headings, a.Shape, len(pos)/2)
+		}
+	}
+	var pop *predictivity.Population
+	if o.synthetic {
+		noise := o.noise
+		if noise == 0 {
+			noise = -1 // PopulationSettings: −1 means none
+		}
+		p, err := predictivity.NewPopulation(&predictivity.PopulationSettings{Noise: noise}, o.synthSeed)
+		if err != nil {
+			return err
+		}
+		pop = p
+	}
+
+	// Resolution of each run's rate maps, and the maps themselves.
+	mapsN := 0 // fixed by --neural rate maps
+	if neural != nil && pos == nil {
+		cells := neural.Shape[1]
+		if len(neural.Shape) == 3 {
+			if neural.Shape[1] != neural.Shape[2] {
+				return usagef("--neural %s: shape %v: rate maps must be square", o.neural, neural.Shape)
+			}
+			cells *= neural.Shape[2]
+		}
+		mapsN = int(math.Round(math.Sqrt(float64(cells))))
+		if mapsN*mapsN != cells || mapsN < 2 {
+			return usagef("--neural %s: shape %v: %d bins per neuron is not an n×n rate map (pass --positions for neurons×samples data)", o.neural, neural.Shape, cells)
+		}
+	}
+	models := make([][]float64, len(runs))
+	units := make([]int, len(runs))
+	res := make([]int, len(runs))
+	minUnits := math.MaxInt
+	for i, r := range runs {
+		n := mapsN
+		if n == 0 {
+			n = o.nbins
+			if n == 0 {
+				if len(r.cfg.Eval.NBins) == 0 {
+					return usagef("%s: config has no eval.nbins; pass --nbins", r.dir)
+				}
+				n = r.cfg.Eval.NBins[0]
+			}
+		}
+		m, u, err := r.rateMaps(n)
+		if err != nil {
+			return UsageError{err}
+		}
+		models[i], units[i], res[i] = m, u, n
+		minUnits = min(minUnits, u)
+	}
+	regressors := o.units
+	if regressors == 0 {
+		regressors = minUnits
+	}
+
+	pts := make([]predictivity.Point, len(runs))
+	for i, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := res[i]
+		y, neurons, err := o.neuralMaps(r, n, neural, pos, heading, pop)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "gridcells predictivity: %s: %d units, %d neurons, %d×%d bins\n", r.dir, units[i], neurons, n, n)
+		fit, err := predictivity.Fit(predictivity.Transpose(models[i], units[i], n*n), predictivity.Transpose(y, neurons, n*n),
+			&predictivity.Settings{Folds: o.folds, InnerFolds: o.innerFolds, Units: regressors, Repeats: o.repeats, Seed: o.seed})
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.dir, err)
+		}
+		prAct := math.NaN()
+		if r.act != nil {
+			if v, err := analysis.ParticipationRatio32(r.act, r.rows, r.ng); err == nil {
+				prAct = v
+			}
+		}
+		prMaps, err := analysis.RateMapParticipationRatio(models[i], units[i], n, analysis.RateMapSmoothingSigma)
+		if err != nil {
+			prMaps = math.NaN() // e.g. a run whose units never vary
+		}
+		pts[i] = predictivity.Point{Run: r.dir, Architecture: r.cfg.Model.RNNType, Activation: r.cfg.Model.Activation,
+			PRActivity: prAct, PRRateMaps: prMaps, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
+	}
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	if err := safefile.Write(filepath.Join(o.out, predictivityCSV), func(w io.Writer) error {
+		return predictivity.WriteCSV(w, pts)
+	}); err != nil {
+		return err
+	}
+	if err := predictivity.WriteFigure(filepath.Join(o.out, predictivityFigure), pts); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "run\tarchitecture\tactivation\tPR activations\tPR rate maps\tmedian r\tmedian R²\tunits\n")
+	for _, p := range pts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%.3f\t%.3f\t%d\n", p.Run, p.Architecture, p.Activation, p.PRActivity, p.PRRateMaps, p.MedianR, p.MedianR2, p.Units)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "gridcells predictivity: wrote %s and %s\n", filepath.Join(o.out, predictivityCSV), filepath.Join(o.out, predictivityFigure))
+	return nil
+}
+
+// neuralMaps returns the recording as neurons×n×n rate maps on run r's box.
+func (o *predictivityOptions) neuralMaps(r *predictivityRun, n int, neural *npyio.Array, pos, heading []float32, pop *predictivity.Population) ([]float64, int, error) {
+	switch {
+	case pos == nil && neural != nil:
+		return neural.AsFloat64(), neural.Shape[0], nil
+	case pos == nil:
+		return pop.RateMaps(n, r.box, rand.New(rand.NewPCG(o.synthSeed, 1))), pop.Neurons(), nil
+	}
+	// Neurons × samples at pos: bin them on the run's grid.
+	var rates []float64
+	neurons := 0
+	if neural != nil {
+		rates, neurons = neural.AsFloat64(), neural.Shape[0]
+	} else {
+		rates, neurons = pop.Rates(pos, heading, rand.New(rand.NewPCG(o.synthSeed, 1))), pop.Neurons()
+	}
+	samples := len(pos) / 2
+	acc, err := analysis.NewRateMapAccumulator(neurons, n, r.box)
+	if err != nil {
+		return nil, 0, err
+	}
+	act := make([]float32, samples*neurons) // samples × neurons
+	for j := 0; j < neurons; j++ {
+		for i := 0; i < samples; i++ {
+			act[i*neurons+j] = float32(rates[j*samples+i])
+		}
+	}
+	acc.Add(pos, act)
+	return acc.Maps(nil), neurons, nil
+}
+
+// loadPredictivityRun reads a run directory's config and, when present, its evaluation
+// activations and positions.
+func loadPredictivityRun(dir string) (*predictivityRun, error) {
+	cfg, err := train.LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	w, h := cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight
+	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}}
+	actPath := filepath.Join(dir, "eval", "activations.npy")
+	act, err := npyio.ReadFile(actPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil // rate maps only
+	}
+	if err != nil {
+		return nil, err
+	}
+	pos, err := npyio.ReadFile(filepath.Join(dir, "eval", "positions.npy"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: activations without positions: %w", dir, err)
+	}
+	if len(act.Shape) != 2 || len(pos.Shape) != 2 || pos.Shape[1] != 2 || pos.Shape[0] != act.Shape[0] {
+		return nil, fmt.Errorf("%s: eval/activations.npy %v and eval/positions.npy %v: want rows×units and rows×2", dir, act.Shape, pos.Shape)
+	}
+	r.act, r.pos, r.rows, r.ng = act.AsFloat32(), pos.AsFloat32(), act.Shape[0], act.Shape[1]
+	return r, nil
+}
+
+// rateMaps returns the run's units×n×n rate maps: of every unit from the evaluation
+// activations when the run has them, otherwise from a ratemaps*.npy file of that size.
+func (r *predictivityRun) rateMaps(n int) ([]float64, int, error) {
+	if r.act != nil {
+		acc, err := analysis.NewRateMapAccumulator(r.ng, n, r.box)
+		if err != nil {
+			return nil, 0, err
+		}
+		acc.Add(r.pos, r.act)
+		return acc.Maps(nil), r.ng, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(r.dir, "ratemaps*.npy"))
+	sort.Strings(files)
+	var sizes []string
+	for _, f := range files {
+		a, err := npyio.ReadFile(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(a.Shape) == 3 && a.Shape[1] == n && a.Shape[2] == n && a.Shape[0] > 0 {
+			return a.AsFloat64(), a.Shape[0], nil
+		}
+		sizes = append(sizes, fmt.Sprintf("%s %v", filepath.Base(f), a.Shape))
+	}
+	return nil, 0, fmt.Errorf("%s: no eval/activations.npy and no ratemaps*.npy of %d×%d bins (have: %s)", r.dir, n, n, strings.Join(sizes, ", "))
+}
