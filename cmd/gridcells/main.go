@@ -89,7 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet(c, stderr)
 	runFn := c.Setup(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	positional, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -97,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := runFn(ctx, fs.Args())
+	err = runFn(ctx, positional)
 	switch {
 	case err == nil:
 		return 0
@@ -140,4 +141,26 @@ func printCommands(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].Short)
 	}
 	fmt.Fprintf(w, "\nRun \"gridcells <command> -h\" for a command's flags and their defaults.\n")
+}
+
+// parseInterspersed parses flags that may come before or after positional arguments
+// ("gridcells score maps.npy --method nfl"), which the flag package alone stops at. A "--"
+// ends flag parsing; everything after it is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		// fs.Parse consumed a "--" terminator if the remaining args follow one.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
