@@ -3,15 +3,22 @@ package predictivity
 import (
 	"context"
 	"flag"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/internal/safefile"
 )
 
-var fullHypothesis = flag.Bool("hypothesis.full", false, "run the full random-feature table of TestDimensionalityHypothesis (14 models × 3 seeds, two unit subsamples; about a minute)")
+var (
+	fullHypothesis = flag.Bool("hypothesis.full", false, "run the full random-feature table of TestDimensionalityHypothesis (14 models × 3 seeds, two unit subsamples; about a minute)")
+	hypothesisOut  = flag.String("hypothesis.out", "", "directory to write TestDimensionalityHypothesis's table (predictivity.csv) and figure (predictivity_vs_dimensionality.png) to")
+)
 
 // hypothesisModel is one random-feature model of the dimensionality test and its numbers,
 // averaged over the model seeds.
@@ -58,6 +65,23 @@ func TestDimensionalityHypothesis(t *testing.T) {
 	t.Logf("model   components      PR  max score60  median r")
 	for _, m := range models {
 		t.Logf("%-7s %10d  %6.2f  %11.2f  %8.3f", m.name(), m.set.Components, m.pr, m.grid, m.medianR)
+	}
+	if *hypothesisOut != "" {
+		var pts []Point
+		for _, m := range models {
+			arch := "non-grid (smooth)"
+			if m.set.Grid {
+				arch = "grid-like"
+			}
+			pts = append(pts, Point{Run: fmt.Sprintf("%s C=%d", m.name(), m.set.Components), Architecture: arch, Activation: "relu",
+				PRActivity: math.NaN(), PRRateMaps: m.pr, MedianR: m.medianR, MedianR2: math.NaN(), Units: unitsPerFit})
+		}
+		if err := safefile.Write(filepath.Join(*hypothesisOut, "predictivity.csv"), func(w io.Writer) error { return WriteCSV(w, pts) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFigure(filepath.Join(*hypothesisOut, "predictivity_vs_dimensionality.png"), pts); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var pr, gs, r []float64
 	for _, m := range models {
