@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,9 @@ type Worker struct {
 	// Progress receives each run's start and outcome; nil means none. Calls may come from
 	// several goroutines at once.
 	Progress Progress
+	// Threads is GOMAXPROCS of each train process (0 = inherited), so that a pool of N
+	// workers shares the cores instead of oversubscribing them N times.
+	Threads int
 }
 
 // Progress receives the progress of a sweep.
@@ -180,6 +184,9 @@ func (w *Worker) RunOne(ctx context.Context, r Run) Outcome {
 func (w *Worker) train(ctx context.Context, program string, args []string, log io.Writer) error {
 	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Stdout, cmd.Stderr = log, log
+	if w.Threads > 0 {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(w.Threads))
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace
 	bindToParent(cmd)

@@ -44,6 +44,7 @@ func fakeTrain(args []string) int {
 	f, _ := os.OpenFile(filepath.Join(dir, "invocations"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	fmt.Fprintf(f, "resume=%v\n", resume)
 	f.Close()
+	os.WriteFile(filepath.Join(dir, "gomaxprocs"), []byte(os.Getenv("GOMAXPROCS")), 0o644)
 	if !resume {
 		b, err := os.ReadFile(cfgPath)
 		if err != nil {
@@ -184,7 +185,8 @@ func TestPoolSkipsResumesAndRecordsFailures(t *testing.T) {
 	}
 }
 
-// A run whose lock another worker holds is left to it.
+// A run whose lock another worker holds is left to it; once free, it runs with the
+// worker's GOMAXPROCS.
 func TestBusyRunIsLeftAlone(t *testing.T) {
 	t.Setenv("SWEEP_FAKE_TRAIN", "1")
 	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [5]}\n")
@@ -202,8 +204,13 @@ func TestBusyRunIsLeftAlone(t *testing.T) {
 		t.Errorf("state of a locked run: %s", st)
 	}
 	l.unlock()
+	w.Threads = 3
 	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished {
 		t.Fatalf("after unlock: %s (%v)", o.Result, o.Err)
+	}
+	// The train process gets the worker's share of the cores.
+	if b, _ := os.ReadFile(filepath.Join(rd, "gomaxprocs")); string(b) != "3" {
+		t.Errorf("GOMAXPROCS of the train process %q, want 3", b)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,6 +175,14 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 		}
 		return err
 	}
+	// How the manifest was made, so that it can be made again.
+	settings, _ := json.MarshalIndent(map[string]any{
+		"sweep_file": args[0], "method": sw.Method, "runs": len(runs), "preset": o.Preset,
+		"set": o.Sets, "count": o.Count, "seed": o.Seed, "gridcells_version": version,
+	}, "", "  ")
+	if err := safefile.WriteFile(filepath.Join(o.Out, "expand.json"), append(settings, '\n')); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "wrote %s (%s sweep)\n", filepath.Join(o.Out, sweep.ManifestFile), sw.Method)
 	fmt.Fprintln(stdout, len(runs))
 	return nil
@@ -207,6 +216,10 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 	}
 	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
 	w := &sweep.Worker{Dir: dir, Progress: p}
+	if o.Workers > 1 && os.Getenv("GOMAXPROCS") == "" {
+		// Each run would otherwise use every core; share them among the workers.
+		w.Threads = max(1, runtime.NumCPU()/o.Workers)
+	}
 	index, from := o.Index, "--index"
 	if index < 0 {
 		i, src, ok, err := sweep.TaskIndex(os.Getenv)
