@@ -506,6 +506,11 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 		}
 	}
 	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), strings.Join(cs, ", "))
+	for _, r := range results {
+		if r.Status == sweep.StatusFailed {
+			fmt.Fprintf(stderr, "  failed: row %d run %s (%s): %s\n", r.Run.Index, r.Run.ID, r.Run.Params, r.Error)
+		}
+	}
 	if o.JSON {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
