@@ -1,0 +1,582 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/report"
+	"github.com/gridcells/gridcells/report/figure"
+	"github.com/gridcells/gridcells/sweep"
+	"github.com/gridcells/gridcells/theory"
+	"github.com/gridcells/gridcells/train"
+)
+
+// reportOptions are the flags of "gridcells report".
+type reportOptions struct {
+	out      string
+	top      int
+	paths    int
+	by       string
+	decodeCM float64
+	grid     float64
+	runs     bool
+}
+
+func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
+	fs.IntVar(&o.top, "top", 16, "run: `units` with the highest grid scores shown in the montage and autocorrelograms")
+	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")
+	fs.StringVar(&o.by, "by", "", "sweep: comma-separated config `keys` that define a condition (default: the swept keys except seed)")
+	fs.Float64Var(&o.decodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "sweep: decoding-error `threshold` (cm) below which a network decodes (spec §5.6)")
+	fs.Float64Var(&o.grid, "grid-threshold", sweep.DefaultGridThreshold, "sweep: max score60 `threshold` above which a decoding network has possible grid cells")
+	fs.BoolVar(&o.runs, "runs", false, "sweep: also write report.html (and figures/) in every finished run directory, linked from the runs table (default false)")
+}
+
+func init() {
+	register(&Command{
+		Name:  "report",
+		Usage: "RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs]",
+		Short: "self-contained HTML report (figures embedded) of a run or a sweep",
+		Long: `Report writes DIR/figures/*.png and a self-contained report.html (figures embedded as data
+URIs, inline CSS, no external resource: it reads offline and can be mailed alone).
+
+A run directory (config.json + summary.json, from "gridcells train") gives: the headline
+numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
+the --top units with the highest 60° grid scores (ratemaps.npy, scores.csv), their
+autocorrelograms with the ring of each score, the distribution of unit scores as a
+survival function, the evaluation trajectories and occupancy (eval/positions.npy), a
+sortable units table and the resolved config.
+
+A sweep directory (manifest.jsonl, from "gridcells sweep expand") gives: the paper's table
+per condition (finished runs, fraction with decoding error < --decode-cm and of those the
+fraction with max score60 > --grid-threshold, Wilson 95 % intervals; spec §7.1) and its
+bar chart (Fig. 2a), the survival functions of the per-unit scores pooled per condition
+(Fig. 2b), grid period vs place-cell width with theory's prediction when the width varies
+(Fig. 3), and a sortable table of all runs. Unfinished runs are listed and not counted.
+
+Examples:
+  gridcells report runs/dos-seed0
+  gridcells report sweeps/encodings --by encoding.kind --runs
+  gridcells report runs/dos-seed0 --out /tmp/dos.html`,
+		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o reportOptions
+			o.AddFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				return runReport(ctx, &o, args, os.Stdout, os.Stderr)
+			}
+		},
+	})
+}
+
+// Kinds of directory "gridcells report" accepts.
+const (
+	reportRun   = "run"
+	reportSweep = "sweep"
+)
+
+// reportKind says whether dir is a run or a sweep directory.
+func reportKind(dir string) (string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	if !st.IsDir() {
+		return "", usagef("%s is not a directory", dir)
+	}
+	has := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	}
+	switch {
+	case has(sweep.ManifestFile):
+		return reportSweep, nil
+	case has("config.json") && has("summary.json"):
+		return reportRun, nil
+	case has("config.json"):
+		return "", usagef("%s: run directory without summary.json: the run has not finished (resume it with gridcells train --resume)", dir)
+	}
+	return "", usagef("%s: neither a run directory (config.json + summary.json) nor a sweep directory (%s)", dir, sweep.ManifestFile)
+}
+
+// runReport checks the arguments, builds the report of the run or sweep directory and
+// writes its figures and HTML.
+func runReport(ctx context.Context, o *reportOptions, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want exactly one RUN_DIR or SWEEP_DIR argument, got %d", len(args))
+	}
+	if o.top < 1 {
+		return usagef("--top %d: must be ≥ 1", o.top)
+	}
+	if o.paths < 0 {
+		return usagef("--paths %d: must be ≥ 0", o.paths)
+	}
+	if !(o.decodeCM > 0) {
+		return usagef("--decode-cm %g: must be > 0", o.decodeCM)
+	}
+	if math.IsNaN(o.grid) {
+		return usagef("--grid-threshold: must be a number")
+	}
+	dir := args[0]
+	kind, err := reportKind(dir)
+	if err != nil {
+		return err
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Join(dir, "report.html")
+	}
+	var rep *report.Report
+	switch kind {
+	case reportRun:
+		rep, err = runReportOf(dir, o)
+	case reportSweep:
+		rep, err = sweepReportOf(ctx, dir, out, o, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteFigures(dir); err != nil {
+		return err
+	}
+	if err := rep.WriteFile(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s report, %d figures in %s)\n", out, kind, len(rep.Figures), filepath.Join(dir, report.FiguresDir))
+	return nil
+}
+
+// runFile is the part of a run's config.json that the report reads without validating
+// the whole config (a report of an old run should not fail on a newer key set).
+type runFile struct {
+	GridcellsVersion string `json:"gridcells_version"`
+	Backend          string `json:"backend"`
+	Config           struct {
+		Trajectory struct {
+			BoxWidth  float64 `json:"box_width"`
+			BoxHeight float64 `json:"box_height"`
+		} `json:"trajectory"`
+	} `json:"config"`
+}
+
+// runSummary is the part of summary.json that sets the report's thresholds and the
+// evaluation batch layout.
+type runSummary struct {
+	EvalBatch     int     `json:"eval_batch_size"`
+	GridThreshold float64 `json:"grid_threshold"`
+	DecodeCM      float64 `json:"decode_threshold_cm"`
+}
+
+// runReportOf reads the run directory dir into a report.Run and renders it.
+func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
+	cfgBytes, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var rf runFile
+	if err := json.Unmarshal(cfgBytes, &rf); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, cfgBytes, "", "  "); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	sumBytes, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, err
+	}
+	var sum runSummary
+	if err := json.Unmarshal(sumBytes, &sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	headline, err := flattenJSON(sumBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	abs, _ := filepath.Abs(dir)
+	r := &report.Run{
+		Title:             "run " + filepath.Base(abs),
+		Config:            pretty.String(),
+		Headline:          headline,
+		DecodeThresholdCM: sum.DecodeCM,
+		GridThreshold:     sum.GridThreshold,
+		Top:               o.top,
+	}
+	if rf.GridcellsVersion != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("Trained with gridcells %s on %s.", rf.GridcellsVersion, rf.Backend))
+	}
+
+	if lines, err := train.ReadMetrics(dir); err == nil {
+		for _, l := range lines {
+			r.Metrics = append(r.Metrics, figure.MetricPoint{Step: l.Step, Loss: float64(l.Loss), EvalLoss: float64(l.EvalLoss), DecodingErrorCM: float64(l.DecodingErrorCM)})
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+
+	units, err := readUnitScores(filepath.Join(dir, "scores.csv"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if a, err := npyio.ReadFile(filepath.Join(dir, "ratemaps.npy")); err == nil {
+		if len(a.Shape) != 3 || a.Shape[1] != a.Shape[2] {
+			return nil, fmt.Errorf("%s: shape %v, want units×n×n", filepath.Join(dir, "ratemaps.npy"), a.Shape)
+		}
+		if a.Shape[0] != len(units) {
+			return nil, fmt.Errorf("%s: %d maps but scores.csv has %d units", filepath.Join(dir, "ratemaps.npy"), a.Shape[0], len(units))
+		}
+		n := a.Shape[1]
+		maps := a.AsFloat64()
+		r.NBins = n
+		for i := range units {
+			units[i].Map = maps[i*n*n : (i+1)*n*n]
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	r.Units = units
+
+	if o.paths > 0 && sum.EvalBatch > 0 {
+		a, err := npyio.ReadFile(filepath.Join(dir, "eval", "positions.npy"))
+		switch {
+		case err == nil:
+			w, h := rf.Config.Trajectory.BoxWidth, rf.Config.Trajectory.BoxHeight
+			if len(a.Shape) == 2 && a.Shape[1] == 2 && a.Shape[0]%sum.EvalBatch == 0 && w > 0 && h > 0 {
+				r.Trajectories = evalTrajectories(a.AsFloat64(), sum.EvalBatch, o.paths, w, h)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+	}
+	return report.NewRunReport(r)
+}
+
+// evalTrajectories splits the time-major evaluation positions (row t·B + b, the layout of
+// eval/positions.npy) into the first `paths` trajectories, with every position for the
+// occupancy, in the box of the given size centred on the origin.
+func evalTrajectories(pos []float64, batch, paths int, w, h float64) *figure.TrajectoryData {
+	rows := len(pos) / 2
+	steps := rows / batch
+	d := &figure.TrajectoryData{Box: figure.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}}
+	for b := range min(paths, batch) {
+		p := make([]figure.Point, steps)
+		for t := range steps {
+			i := t*batch + b
+			p[t] = figure.Point{X: pos[2*i], Y: pos[2*i+1]}
+		}
+		d.Paths = append(d.Paths, p)
+	}
+	d.Occupancy = make([]figure.Point, rows)
+	for i := range rows {
+		d.Occupancy[i] = figure.Point{X: pos[2*i], Y: pos[2*i+1]}
+	}
+	return d
+}
+
+// readUnitScores reads a run's scores.csv (package train's columns: unit, score60,
+// score90, outer60, period_bins, ...) by column name; absent columns read as NaN.
+func readUnitScores(path string) ([]report.Unit, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no header", path)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimSpace(h)] = i
+	}
+	if _, ok := col["score60"]; !ok {
+		return nil, fmt.Errorf("%s: no score60 column", path)
+	}
+	get := func(row []string, name string) (float64, error) {
+		i, ok := col[name]
+		if !ok || i >= len(row) || row[i] == "" {
+			return math.NaN(), nil
+		}
+		return strconv.ParseFloat(row[i], 64)
+	}
+	units := make([]report.Unit, 0, len(rows)-1)
+	for line, row := range rows[1:] {
+		u := report.Unit{Unit: line}
+		if i, ok := col["unit"]; ok && i < len(row) {
+			if u.Unit, err = strconv.Atoi(row[i]); err != nil {
+				return nil, fmt.Errorf("%s: line %d: unit %q: %w", path, line+2, row[i], err)
+			}
+		}
+		for _, c := range []struct {
+			name string
+			dst  *float64
+		}{{"score60", &u.Score60}, {"score90", &u.Score90}, {"outer60", &u.Outer60}, {"period_bins", &u.Period}} {
+			if *c.dst, err = get(row, c.name); err != nil {
+				return nil, fmt.Errorf("%s: line %d: %s: %w", path, line+2, c.name, err)
+			}
+		}
+		units = append(units, u)
+	}
+	return units, nil
+}
+
+// flattenJSON returns the leaves of a JSON object in file order as name–value items,
+// nested keys joined by " " ("frac_units_score60_above 0.8"); numbers are shown with six
+// significant digits, null as "–".
+func flattenJSON(data []byte) ([]report.Item, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var items []report.Item
+	var walk func(prefix string) error
+	walk = func(prefix string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				for dec.More() {
+					kt, err := dec.Token()
+					if err != nil {
+						return err
+					}
+					name := kt.(string)
+					if prefix != "" {
+						name = prefix + " " + name
+					}
+					if err := walk(name); err != nil {
+						return err
+					}
+				}
+			case '[':
+				var parts []string
+				for dec.More() {
+					var x any
+					if err := dec.Decode(&x); err != nil {
+						return err
+					}
+					parts = append(parts, fmt.Sprint(x))
+				}
+				items = append(items, report.Item{Name: prefix, Value: strings.Join(parts, ", ")})
+			}
+			_, err := dec.Token() // the closing delimiter
+			return err
+		case json.Number:
+			s := v.String()
+			if f, err := v.Float64(); err == nil && strings.ContainsAny(s, ".eE") {
+				s = strconv.FormatFloat(f, 'g', 6, 64)
+			}
+			items = append(items, report.Item{Name: prefix, Value: s})
+		case nil:
+			items = append(items, report.Item{Name: prefix, Value: "–"})
+		default:
+			items = append(items, report.Item{Name: prefix, Value: fmt.Sprint(v)})
+		}
+		return nil
+	}
+	if err := walk(""); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// sweepReportOf collects the sweep directory dir (package sweep) into a report.Sweep and
+// renders it; out is where the page goes, for the links to the runs' reports.
+func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stderr io.Writer) (*report.Report, error) {
+	runs, err := sweep.LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	results, err := sweep.Collect(dir, runs)
+	if err != nil {
+		return nil, err
+	}
+	var by []string
+	if o.by != "" {
+		for _, k := range strings.Split(o.by, ",") {
+			by = append(by, strings.TrimSpace(k))
+		}
+	} else {
+		by = sweep.DefaultBy(results)
+	}
+	th := sweep.Thresholds{DecodeCM: o.decodeCM, Grid: o.grid}
+	keys, conds, err := sweep.Table(results, by, th)
+	if err != nil {
+		var ce *config.ConfigError
+		if errors.As(err, &ce) {
+			return nil, UsageError{err}
+		}
+		return nil, err
+	}
+	abs, _ := filepath.Abs(dir)
+	s := &report.Sweep{Title: "sweep " + filepath.Base(abs), Keys: keys, DecodeCM: o.decodeCM, Grid: o.grid}
+	condIndex := map[string]int{}
+	for i, c := range conds {
+		condIndex[strings.Join(c.Values, "\x00")] = i
+		s.Conditions = append(s.Conditions, report.Condition{Values: c.Values, Runs: c.Runs, N: c.N,
+			FracDecode: fraction(c.FracDecode, c.Decoded, c.N), FracGrid: fraction(c.FracGrid, c.Grid, c.Decoded)})
+	}
+	for _, r := range results {
+		for _, p := range r.Run.Params {
+			if !slices.Contains(s.ParamKeys, p.Key) {
+				s.ParamKeys = append(s.ParamKeys, p.Key)
+			}
+		}
+	}
+	periods := &figure.PeriodData{}
+	sigmaPeriods := map[float64][]float64{}
+	theoryAt := map[float64]float64{}
+	unreadable := 0
+	for _, r := range results {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rd := sweep.RunDir(dir, r.Run.ID)
+		row := report.SweepRun{ID: r.Run.ID, Index: r.Run.Index, Status: r.Status, Error: r.Error,
+			DecodingErrorCM: math.NaN(), MaxScore60: math.NaN()}
+		for _, k := range s.ParamKeys {
+			v, _ := r.Run.Params.Get(k)
+			row.Params = append(row.Params, v)
+		}
+		if r.Summary != nil {
+			row.DecodingErrorCM = float64(r.Summary.DecodingErrorCM)
+			row.MaxScore60 = float64(r.Summary.MaxScore60)
+			row.Steps = r.Summary.Steps
+			row.HasGrid = float64(r.Summary.DecodingErrorCM) < o.decodeCM && float64(r.Summary.MaxScore60) > o.grid
+		}
+		if r.Status == sweep.StatusFinished {
+			if o.runs {
+				rep, err := runReportOf(rd, o)
+				if err == nil {
+					err = rep.WriteFigures(rd)
+				}
+				if err == nil {
+					err = rep.WriteFile(filepath.Join(rd, "report.html"))
+				}
+				if err != nil {
+					return nil, fmt.Errorf("run %s: %w", r.Run.ID, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(rd, "report.html")); err == nil {
+				if rel, err := filepath.Rel(filepath.Dir(out), filepath.Join(rd, "report.html")); err == nil {
+					row.Link = filepath.ToSlash(rel)
+				}
+			}
+			units, err := readUnitScores(filepath.Join(rd, "scores.csv"))
+			if err != nil {
+				unreadable++
+				fmt.Fprintf(stderr, "gridcells report: run %s: %v\n", r.Run.ID, err)
+			} else {
+				ci, err := conditionOf(r.Run, keys, condIndex)
+				if err != nil {
+					return nil, err
+				}
+				c := &s.Conditions[ci]
+				if c.Scores == nil {
+					c.Scores = []float64{}
+				}
+				sigma, predicted, ok := placeCellWidth(r.Run.Config)
+				for _, u := range units {
+					c.Scores = append(c.Scores, u.Score60)
+					if ok && u.Score60 > o.grid && !math.IsNaN(u.Period) {
+						periods.Units = append(periods.Units, figure.PeriodPoint{Sigma: sigma, Period: u.Period})
+						sigmaPeriods[sigma] = append(sigmaPeriods[sigma], u.Period)
+					}
+				}
+				if ok {
+					theoryAt[sigma] = predicted
+				}
+			}
+		}
+		s.Runs = append(s.Runs, row)
+	}
+	if unreadable > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d finished runs have no readable scores.csv; their units are missing from the score distributions.", unreadable))
+	}
+	// Fig. 3 only when the place-cell width varies over the sweep.
+	if len(theoryAt) > 1 {
+		for sigma, pred := range theoryAt {
+			periods.Theory = append(periods.Theory, figure.PeriodPoint{Sigma: sigma, Period: pred})
+			if ps := sigmaPeriods[sigma]; len(ps) > 0 {
+				if m, err := analysis.ModulesKDE(ps, nil); err == nil && len(m.Density) > 0 {
+					periods.Modes = append(periods.Modes, figure.PeriodPoint{Sigma: sigma, Period: m.Grid[argmax(m.Density)]})
+				}
+			}
+		}
+		s.Periods = periods
+	}
+	return report.NewSweepReport(s)
+}
+
+// fraction converts a sweep interval with its counts into the report's fraction.
+func fraction(iv sweep.Interval, k, n int) figure.Fraction {
+	return figure.Fraction{P: float64(iv.P), Lo: float64(iv.Lo), Hi: float64(iv.Hi), K: k, N: n}
+}
+
+// conditionOf returns the index of run's condition: the values of the grouping keys, taken
+// as sweep.Table takes them (swept value, else the resolved config's).
+func conditionOf(r sweep.Run, keys []string, index map[string]int) (int, error) {
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		v, ok := r.Params.Get(k)
+		if !ok {
+			var err error
+			if v, err = config.Get(r.Config, k); err != nil {
+				return 0, err
+			}
+		}
+		vals[i] = v
+	}
+	ci, ok := index[strings.Join(vals, "\x00")]
+	if !ok {
+		return 0, fmt.Errorf("run %s: condition %v not in the table", r.ID, vals)
+	}
+	return ci, nil
+}
+
+// placeCellWidth returns the place-cell width σ of a run's single-scale place-cell code
+// and the grid period theory predicts for it in rate-map bins of eval.nbins[0]: the hexagonal
+// spacing 4π/(√3 k*) of the tuning's peak wavenumber (spec §8.2, §8.4). ok is false for
+// codes without a closed form or without a finite-wavelength peak.
+func placeCellWidth(cfg config.Config) (sigma, periodBins float64, ok bool) {
+	t, err := theory.TuningOf(cfg.Encoding)
+	if err != nil || t.Validate() != nil || len(cfg.Eval.NBins) == 0 {
+		return 0, 0, false
+	}
+	k := t.PeakWavenumber()
+	if !(k > 0) {
+		return t.Sigma, math.NaN(), true
+	}
+	bin := cfg.Trajectory.BoxWidth / float64(cfg.Eval.NBins[0])
+	return t.Sigma, theory.HexSpacing(k) / bin, true
+}
+
+// argmax returns the index of the largest value of v.
+func argmax(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

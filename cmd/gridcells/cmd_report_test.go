@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyTestdata copies testdata/report/<name> (a run directory from "gridcells train" and
+// a sweep directory from "gridcells sweep", shrunk and edited by hand: tiny networks, 12×12
+// rate maps; in the sweep, some units given scores above 0.8 with periods, and one run
+// turned into a failed one) to a temporary directory, since the command writes into it.
+func copyTestdata(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "report", name))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func defaultReportOptions() reportOptions {
+	return reportOptions{top: 16, paths: 5, decodeCM: 10, grid: 0.8}
+}
+
+// checkPNGs checks that dir/figures holds exactly the named PNG files and that each decodes.
+func checkPNGs(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(dir, "figures"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != len(names) {
+		var got []string
+		for _, e := range ents {
+			got = append(got, e.Name())
+		}
+		t.Errorf("figures/ holds %v, want %v", got, names)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, "figures", n))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+func TestReportRunCommand(t *testing.T) {
+	dir := copyTestdata(t, "run")
+	o := defaultReportOptions()
+	o.top = 4
+	var stdout, stderr bytes.Buffer
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "run report, 5 figures") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	checkPNGs(t, dir, "autocorrelograms.png", "ratemaps.png", "scores.png", "training.png", "trajectories.png")
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	for _, want := range []string{
+		"<title>run run</title>",
+		`<th scope="row">decoding_error_cm</th><td class="num">106.719</td>`, // summary.json, 6 digits
+		`<th scope="row">frac_units_score60_above 0.3</th><td class="num">0.25</td>`,
+		"of the 4 units with the highest 60° grid scores", // montage caption: --top 4 of the 8 units
+		"&#34;box_width&#34;: 2.2",
+		"Units (8 analysed)",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "data:image/png;base64,"); n != 5 {
+		t.Errorf("report.html embeds %d figures, want 5", n)
+	}
+}
+
+func TestReportSweepCommand(t *testing.T) {
+	dir := copyTestdata(t, "sweep")
+	o := defaultReportOptions()
+	o.runs = true
+	out := filepath.Join(t.TempDir(), "elsewhere", "sweep.html")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o.out = out
+	var stdout, stderr bytes.Buffer
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	checkPNGs(t, dir, "fractions.png", "periods.png", "survival.png")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	rel, err := filepath.Rel(filepath.Dir(out), filepath.Join(dir, "runs", "076170e09d9e", "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		// Conditions by place-cell width (the swept key other than seed), with Wilson intervals:
+		// 2/2 decode, 2/2 with grid cells at σ 0.12; σ 0.2 has one finished and one failed run.
+		`<td>0.12</td><td data-v="2" class="num">2</td><td data-v="2" class="num">2</td><td data-v="1" class="num">2/2 = 1.00 [0.34, 1.00]</td>`,
+		`<td>0.2</td><td data-v="2" class="num">2</td><td data-v="1" class="num">1</td>`,
+		`<td class="failed">failed</td>`, "train: loss diverged (NaN) at step 12",
+		`<a href="` + filepath.ToSlash(rel) + `">076170e09d9e</a>`, // link to the run's own report (--runs)
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// --runs wrote the finished runs' reports; the failed run has none.
+	for id, want := range map[string]bool{"076170e09d9e": true, "a4731297a9d8": false} {
+		_, err := os.Stat(filepath.Join(dir, "runs", id, "report.html"))
+		if got := err == nil; got != want {
+			t.Errorf("run %s has report.html: %v, want %v", id, got, want)
+		}
+	}
+}
+
+func TestReportCommandUsage(t *testing.T) {
+	runDir := copyTestdata(t, "run")
+	sweepDir := copyTestdata(t, "sweep")
+	unfinished := t.TempDir()
+	if err := os.WriteFile(filepath.Join(unfinished, "config.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(runDir, "summary.json")
+	for _, c := range []struct {
+		name string
+		args []string
+		edit func(*reportOptions)
+		want string
+	}{
+		{"no argument", nil, nil, "exactly one"},
+		{"two arguments", []string{runDir, sweepDir}, nil, "exactly one"},
+		{"missing", []string{filepath.Join(runDir, "nope")}, nil, "no such file"},
+		{"file", []string{file}, nil, "not a directory"},
+		{"unfinished run", []string{unfinished}, nil, "has not finished"},
+		{"plain directory", []string{t.TempDir()}, nil, "neither a run directory"},
+		{"top", []string{runDir}, func(o *reportOptions) { o.top = 0 }, "--top"},
+		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},
+		{"by", []string{sweepDir}, func(o *reportOptions) { o.by = "no_such_key" }, "no_such_key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := defaultReportOptions()
+			if c.edit != nil {
+				c.edit(&o)
+			}
+			var stdout, stderr bytes.Buffer
+			err := runReport(context.Background(), &o, c.args, &stdout, &stderr)
+			if !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want a usage error mentioning %q", err, c.want)
+			}
+		})
+	}
+	// Nothing was written by the refused invocations.
+	for _, d := range []string{runDir, sweepDir} {
+		if _, err := os.Stat(filepath.Join(d, "report.html")); err == nil {
+			t.Errorf("%s: report.html written by a refused invocation", d)
+		}
+		if _, err := os.Stat(filepath.Join(d, "figures")); err == nil {
+			t.Errorf("%s: figures/ written by a refused invocation", d)
+		}
+	}
+}
+
+func TestFlattenJSON(t *testing.T) {
+	items, err := flattenJSON([]byte(`{"a": 1, "b": {"x": 0.123456789, "y": null}, "c": [1, 2], "d": "s", "e": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a=1;b x=0.123457;b y=–;c=1, 2;d=s;e=true"
+	var got []string
+	for _, it := range items {
+		got = append(got, it.Name+"="+it.Value)
+	}
+	if g := strings.Join(got, ";"); g != want {
+		t.Errorf("flattenJSON = %s, want %s", g, want)
+	}
+}
