@@ -187,6 +187,10 @@ type Backend interface {
 	PolarSquaredError(grad, out, targets Tensor, scale float64) float64
 	// SumSquares returns Σ x².
 	SumSquares(x Tensor) float64
+	// ScaleSumSquares sets dst = alpha·src and returns Σ src² (of src as it was: dst may
+	// alias src), in one pass: the weight-decay term λ·Σw² and the start 2λ·w of its
+	// gradient (spec §4.1), onto which the weight-gradient GEMM then accumulates.
+	ScaleSumSquares(dst Tensor, alpha float64, src Tensor) float64
 	// Sum returns Σ x.
 	Sum(x Tensor) float64
 

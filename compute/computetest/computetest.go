@@ -293,6 +293,22 @@ func testElementwise(t *testing.T, b compute.Backend) {
 		if got := b.Sum(x); !near(got, s, tol(b)) {
 			t.Errorf("Sum%s = %v; want %v", name, got, s)
 		}
+		scaled := mk(hx)
+		if got := b.ScaleSumSquares(scaled, -0.5, x); !near(got, ss, tol(b)) {
+			t.Errorf("ScaleSumSquares%s = %v; want %v", name, got, ss)
+		}
+		half := make([]float64, n)
+		for i, v := range want {
+			half[i] = -0.5 * v
+		}
+		check(t, b, "ScaleSumSquares dst"+name, down(b, scaled), half)
+		if got := b.ScaleSumSquares(scaled, 2, scaled); !near(got, ss/4, tol(b)) { // in place
+			t.Errorf("ScaleSumSquares in place%s = %v; want %v", name, got, ss/4)
+		}
+		for i := range half {
+			half[i] *= 2
+		}
+		check(t, b, "ScaleSumSquares in place"+name, down(b, scaled), half)
 
 		b.Copy(x, y)
 		check(t, b, "Copy"+name, down(b, x), hy.v)

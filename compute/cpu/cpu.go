@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -67,8 +68,11 @@ func (t *tensor[T]) row(i int) []T { return t.data[i*t.ld : i*t.ld+t.cols] }
 // Backend is the CPU implementation of compute.Backend for element type T (float32 or
 // float64). It is not safe for concurrent use by several goroutines on the same tensors.
 type Backend[T float] struct {
-	f32  bool // float32 elements: fast float32-accurate exponentials (expF32)
+	f32  bool // float32 elements: the fused AVX2 passes of fast32.go
 	gemm func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+	wg    sync.WaitGroup // joins the parts of a parallel operation
+	tasks tasks          // float32 work handed to the worker pool, reused
 }
 
 // New returns the float32 CPU backend.
@@ -188,6 +192,10 @@ func (b *Backend[T]) Upload(dst compute.Tensor, src []float32) {
 	}
 	for i := range x.rows {
 		r := x.row(i)
+		if b.f32 {
+			copy(f32s(r), src[i*x.cols:(i+1)*x.cols])
+			continue
+		}
 		for j, v := range src[i*x.cols : (i+1)*x.cols] {
 			r[j] = T(v)
 		}
@@ -214,6 +222,10 @@ func (b *Backend[T]) Download(dst []float32, src compute.Tensor) {
 	}
 	for i := range x.rows {
 		d := dst[i*x.cols : (i+1)*x.cols]
+		if b.f32 {
+			copy(d, f32s(x.row(i)))
+			continue
+		}
 		for j, v := range x.row(i) {
 			d[j] = float32(v)
 		}
@@ -280,6 +292,15 @@ func (b *Backend[T]) Axpy(dst compute.Tensor, alpha float64, src compute.Tensor)
 	flat := b.same("Axpy", dst, src)
 	x, y := b.t(dst), b.t(src)
 	a := T(alpha)
+	if b.f32 {
+		t := &b.tasks.elem
+		for i := range lines(x, flat) {
+			d := f32s(line(x, i, flat))
+			t.op, t.dst, t.x, t.y, t.a, t.b = opAxpby, d, d, f32s(line(y, i, flat)), 1, float32(alpha)
+			b.elementwise(t, len(d))
+		}
+		return
+	}
 	for i := range lines(x, flat) {
 		d, s := line(x, i, flat), line(y, i, flat)
 		s = s[:len(d)]
@@ -332,6 +353,10 @@ func (b *Backend[T]) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta
 func (b *Backend[T]) Activate(dst, src compute.Tensor, f compute.Activation) {
 	flat := b.same("Activate", dst, src)
 	x, y := b.t(dst), b.t(src)
+	if b.f32 {
+		b.activate32(x, y, flat, f)
+		return
+	}
 	for i := range lines(x, flat) {
 		d, s := line(x, i, flat), line(y, i, flat)
 		s = s[:len(d)]
@@ -359,6 +384,15 @@ func (b *Backend[T]) Activate(dst, src compute.Tensor, f compute.Activation) {
 func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activation) {
 	flat := b.same("ActivationGrad", dst, out)
 	x, y := b.t(dst), b.t(out)
+	if b.f32 && f == compute.ReLU {
+		t := &b.tasks.elem
+		for i := range lines(x, flat) {
+			d := f32s(line(x, i, flat))
+			t.op, t.dst, t.x = opReLUMask, d, f32s(line(y, i, flat))
+			b.elementwise(t, len(d))
+		}
+		return
+	}
 	for i := range lines(x, flat) {
 		d, s := line(x, i, flat), line(y, i, flat)
 		s = s[:len(d)]
@@ -430,6 +464,9 @@ func (b *Backend[T]) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, s
 	if grad != nil {
 		g = b.t(grad)
 	}
+	if b.f32 {
+		return b.softmaxCrossEntropy32(g, z, y, scale)
+	}
 	var total float64
 	for i := range z.rows {
 		zr, yr := z.row(i), y.row(i)
@@ -438,8 +475,7 @@ func (b *Backend[T]) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, s
 		for _, v := range zr {
 			mx = max(mx, v)
 		}
-		// Accumulate in float64: Np = 512 terms per row, 4,000 rows per step. The
-		// exponentials are computed once and kept in grad for the gradient pass.
+		// The exponentials are computed once and kept in grad for the gradient pass.
 		var gr []T
 		if g != nil {
 			gr = g.row(i)[:len(zr)]
@@ -447,12 +483,7 @@ func (b *Backend[T]) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, s
 		var s, sy, syz float64
 		for j, v := range zr {
 			d := float64(v - mx)
-			var e float64
-			if b.f32 {
-				e = expF32(d)
-			} else {
-				e = math.Exp(d)
-			}
+			e := math.Exp(d)
 			s += e
 			sy += float64(yr[j])
 			syz += float64(yr[j]) * d
@@ -532,9 +563,35 @@ func (b *Backend[T]) SumSquares(t compute.Tensor) float64 {
 	x := b.t(t)
 	flat := x.contiguous()
 	var s float64
+	if b.f32 {
+		for i := range lines(x, flat) {
+			s += b.sumSquares(nil, f32s(line(x, i, flat)), 0)
+		}
+		return s
+	}
 	for i := range lines(x, flat) {
 		for _, v := range line(x, i, flat) {
 			s += float64(v) * float64(v)
+		}
+	}
+	return s
+}
+
+func (b *Backend[T]) ScaleSumSquares(dst compute.Tensor, alpha float64, src compute.Tensor) float64 {
+	flat := b.same("ScaleSumSquares", dst, src)
+	x, y := b.t(dst), b.t(src)
+	var s float64
+	for i := range lines(x, flat) {
+		d, v := line(x, i, flat), line(y, i, flat)
+		if b.f32 {
+			s += b.sumSquares(f32s(d), f32s(v), float32(alpha))
+			continue
+		}
+		v = v[:len(d)]
+		a := T(alpha)
+		for j, e := range v {
+			s += float64(e) * float64(e)
+			d[j] = a * e
 		}
 	}
 	return s
@@ -567,6 +624,17 @@ func (b *Backend[T]) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) 
 	epsT := T(s.Eps)
 	if s.Convention == compute.EpsilonPyTorch {
 		epsT = T(s.Eps * math.Sqrt(c2))
+	}
+	if b.f32 {
+		t := &b.tasks.adam
+		t.b1, t.c1, t.b2, t.c2 = float32(s.Beta1), float32(1-s.Beta1), float32(s.Beta2), float32(1-s.Beta2)
+		t.lr, t.eps = float32(lrT), float32(epsT)
+		for i := range lines(p, flat) {
+			t.p, t.g, t.m, t.v = f32s(line(p, i, flat)), f32s(line(g, i, flat)), f32s(line(mm, i, flat)), f32s(line(vv, i, flat))
+			parallelFor(t, len(t.p), 8, minParallel, &b.wg)
+		}
+		t.p, t.g, t.m, t.v = nil, nil, nil, nil
+		return
 	}
 	for i := range lines(p, flat) {
 		pr, gr, mr, vr := line(p, i, flat), line(g, i, flat), line(mm, i, flat), line(vv, i, flat)

@@ -1,0 +1,239 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/internal/asm/f32"
+)
+
+// This file holds the float32 backend's fused passes: each operation of a training step
+// that is not a matrix product reads and writes its tensors once, with the AVX2 kernels of
+// kernels.go, split over cores for large tensors (parallel.go).
+
+// f32s reinterprets s as []float32. Only the float32 backend (T = float32) calls it.
+func f32s[T float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// sumChunk is the number of elements per partial sum of the parallel reductions: the
+// partials are added in chunk order, so a sum does not depend on the number of workers.
+const sumChunk = 1 << 14
+
+// tasks holds one preallocated task per operation, so that handing work to the pool
+// allocates nothing (a Backend is not used concurrently).
+type tasks struct {
+	elem    elemTask
+	adam    adamTask
+	sumSq   sumSqTask
+	softmax softmaxTask
+}
+
+type elemOp int
+
+const (
+	opReLU     elemOp = iota // dst = max(x, 0)
+	opReLUMask               // dst = dst·[x > 0]
+	opAxpby                  // dst = a·x + b·y
+)
+
+// elemTask is an elementwise kernel on contiguous slices of one length.
+type elemTask struct {
+	op        elemOp
+	dst, x, y []float32
+	a, b      float32
+}
+
+func (t *elemTask) run(_, lo, hi int) {
+	switch t.op {
+	case opReLU:
+		relu(t.dst[lo:hi], t.x[lo:hi])
+	case opReLUMask:
+		reluMask(t.dst[lo:hi], t.x[lo:hi])
+	case opAxpby:
+		axpby(t.dst[lo:hi], t.x[lo:hi], t.y[lo:hi], t.a, t.b)
+	}
+}
+
+// elementwise runs t (filled in by the caller) over n elements.
+func (b *Backend[T]) elementwise(t *elemTask, n int) {
+	parallelFor(t, n, 8, minParallel, &b.wg)
+	t.dst, t.x, t.y = nil, nil, nil
+}
+
+type adamTask struct {
+	p, g, m, v              []float32
+	b1, c1, b2, c2, lr, eps float32
+}
+
+func (t *adamTask) run(_, lo, hi int) {
+	adam32(t.p[lo:hi], t.g[lo:hi], t.m[lo:hi], t.v[lo:hi], t.b1, t.c1, t.b2, t.c2, t.lr, t.eps)
+}
+
+// sumSqTask sets partial[c] to the sum of squares of chunk c of x (and, with dst, writes
+// dst = alpha·x in the same pass).
+type sumSqTask struct {
+	dst, x  []float32
+	alpha   float32
+	partial []float64
+}
+
+func (t *sumSqTask) run(_, lo, hi int) {
+	for c := lo; c < hi; c++ {
+		s, e := c*sumChunk, min((c+1)*sumChunk, len(t.x))
+		if t.dst != nil {
+			t.partial[c] = scaleSumSquares32(t.dst[s:e], t.x[s:e], t.alpha)
+		} else {
+			t.partial[c] = sumSquares32(t.x[s:e])
+		}
+	}
+}
+
+// sumSquares returns Σ x², and with dst sets dst = alpha·x in the same pass.
+func (b *Backend[T]) sumSquares(dst, x []float32, alpha float32) float64 {
+	t := &b.tasks.sumSq
+	chunks := (len(x) + sumChunk - 1) / sumChunk
+	if cap(t.partial) < chunks {
+		t.partial = make([]float64, chunks)
+	}
+	t.partial = t.partial[:chunks]
+	t.dst, t.x, t.alpha = dst, x, alpha
+	parallelFor(t, chunks, 1, max(1, minParallel/sumChunk), &b.wg)
+	var s float64
+	for _, p := range t.partial {
+		s += p
+	}
+	t.dst, t.x = nil, nil
+	return s
+}
+
+// softmaxTask computes the softmax cross-entropy of rows [lo, hi) (see
+// Backend.SoftmaxCrossEntropy), one pass per kernel over each 2 KB row while it is in L1.
+type softmaxTask struct {
+	z, y, g       []float32
+	ldz, ldy, ldg int
+	cols          int
+	scale         float64
+	loss          []float64 // per row, added in row order by the caller
+	scratch       [][]float32
+}
+
+func (t *softmaxTask) run(part, lo, hi int) {
+	n := t.cols
+	for i := lo; i < hi; i++ {
+		zr, yr := t.z[i*t.ldz:i*t.ldz+n], t.y[i*t.ldy:i*t.ldy+n]
+		mx := rowMax(zr)
+		// Σy and Σy·(z − max) before the exponentials, which may overwrite z (grad = logits).
+		sy, syd := sumDotShift(yr, zr, mx)
+		var e []float32
+		if t.g != nil {
+			e = t.g[i*t.ldg : i*t.ldg+n]
+		} else {
+			e = t.scratch[part][:n]
+		}
+		s := f32.ExpSum(e, zr, 1, -mx)
+		// −Σ y_j log softmax_j = Σy·log Σe − Σ y·(z − max).
+		t.loss[i] = math.Log(float64(s))*float64(sy) - float64(syd)
+		if t.g != nil {
+			// grad = scale·(softmax·Σy − y) = (scale·Σy/Σe)·e − scale·y.
+			axpby(e, e, yr, float32(t.scale*float64(sy)/float64(s)), float32(-t.scale))
+		}
+	}
+}
+
+func (b *Backend[T]) softmaxCrossEntropy32(g, z, y *tensor[T], scale float64) float64 {
+	t := &b.tasks.softmax
+	rows, cols := z.rows, z.cols
+	t.z, t.y, t.ldz, t.ldy, t.cols, t.scale = f32s(z.data), f32s(y.data), z.ld, y.ld, cols, scale
+	if g != nil {
+		t.g, t.ldg = f32s(g.data), g.ld
+	}
+	if cap(t.loss) < rows {
+		t.loss = make([]float64, rows)
+	}
+	t.loss = t.loss[:rows]
+	minRows := max(1, minParallel/cols)
+	if g == nil {
+		np := parts(rows, minRows)
+		for len(t.scratch) < np {
+			t.scratch = append(t.scratch, nil)
+		}
+		for q := range np {
+			if cap(t.scratch[q]) < cols {
+				t.scratch[q] = make([]float32, cols)
+			}
+		}
+	}
+	parallelFor(t, rows, 1, minRows, &b.wg)
+	var total float64
+	for _, l := range t.loss {
+		total += l
+	}
+	t.z, t.y, t.g = nil, nil, nil
+	return scale * total
+}
+
+// Float32 activations: the exponentials in float32 (f32.Exp, relative error ≤ 2.5e-7)
+// instead of float64 math.
+
+// tanh32 returns tanh x in float32. Below |x| = 0.625 it uses the odd minimax polynomial of
+// Cephes' tanhf (no cancellation near 0); above, 1 − 2/(e^{2|x|} + 1) with the sign of x.
+func tanh32(x float32) float32 {
+	a := x
+	if a < 0 {
+		a = -a
+	}
+	switch {
+	case a < 0.625:
+		z := x * x
+		p := (((-5.70498872745e-3*z+2.06390887954e-2)*z-5.37397155531e-2)*z+1.33314422036e-1)*z - 3.33332819422e-1
+		return x + x*z*p
+	case a > 9.1: // 1 − tanh(9.1) < 2.5e-8: rounds to 1 in float32
+		a = 1
+	case a != a:
+		return x
+	default:
+		a = 1 - 2/(f32.Exp(2*a)+1)
+	}
+	if x < 0 {
+		return -a
+	}
+	return a
+}
+
+// sigmoid32 returns 1/(1 + e^{−x}) in float32. Below −80, where e^{−x} would saturate, it
+// returns e^x (the relative difference is e^x < 2e-35).
+func sigmoid32(x float32) float32 {
+	if x < -80 {
+		return f32.Exp(x)
+	}
+	return 1 / (1 + f32.Exp(-x))
+}
+
+// activate32 is Activate for the float32 backend.
+func (b *Backend[T]) activate32(x, y *tensor[T], flat bool, f compute.Activation) {
+	for i := range lines(x, flat) {
+		d, s := f32s(line(x, i, flat)), f32s(line(y, i, flat))
+		s = s[:len(d)]
+		switch f {
+		case compute.Linear:
+			copy(d, s)
+		case compute.ReLU:
+			t := &b.tasks.elem
+			t.op, t.dst, t.x = opReLU, d, s
+			b.elementwise(t, len(d))
+		case compute.Tanh:
+			for j, v := range s {
+				d[j] = tanh32(v)
+			}
+		case compute.Sigmoid:
+			for j, v := range s {
+				d[j] = sigmoid32(v)
+			}
+		default:
+			panic(fmt.Sprintf("cpu: unknown activation %d", f))
+		}
+	}
+}

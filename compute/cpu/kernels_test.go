@@ -1,0 +1,216 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// kernelTol bounds the relative difference between an assembly kernel and its Go twin: they
+// round differently only where the assembly fuses a multiply-add or sums in another order.
+const kernelTol = 1e-6
+
+// Measured accuracy of the float32 activations against float64 math (relative, or absolute
+// near zero crossings for sigmoid's complement): float32 rounding is 6e-8.
+const (
+	tanh32Tol    = 3e-7
+	sigmoid32Tol = 3e-7
+)
+
+func randF32(rng *rand.Rand, n int, scale float64) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32((rng.Float64()*2 - 1) * scale)
+	}
+	return x
+}
+
+func relClose(got, want, tol float64) bool {
+	return math.Abs(got-want) <= tol*max(1, math.Abs(want))
+}
+
+func closeSlices(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if !relClose(float64(got[i]), float64(want[i]), kernelTol) {
+			t.Fatalf("%s[%d] = %v; Go twin %v", name, i, got[i], want[i])
+		}
+	}
+}
+
+// TestKernelsMatchGo compares every kernel wrapper (assembly body and Go tail) with its Go
+// twin at lengths around the vector width.
+func TestKernelsMatchGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2/FMA kernels on this machine or build")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 7, 8, 9, 16, 31, 512, 1001} {
+		x, y, z := randF32(rng, n, 3), randF32(rng, n, 1), randF32(rng, n, 2)
+		x[0] = 0
+		if got, want := rowMax(x), rowMaxGo(x); got != want {
+			t.Errorf("n=%d: rowMax = %v; want %v", n, got, want)
+		}
+		gy, gd := sumDotShift(y, z, 0.5)
+		wy, wd := sumDotShiftGo(y, z, 0.5)
+		if !relClose(float64(gy), float64(wy), kernelTol*float64(n)) || !relClose(float64(gd), float64(wd), kernelTol*float64(n)) {
+			t.Errorf("n=%d: sumDotShift = %v, %v; want %v, %v", n, gy, gd, wy, wd)
+		}
+		d1, d2 := make([]float32, n), make([]float32, n)
+		axpby(d1, x, y, 0.7, -1.3)
+		axpbyGo(d2, x, y, 0.7, -1.3)
+		closeSlices(t, fmt.Sprintf("n=%d axpby", n), d1, d2)
+		relu(d1, x)
+		reluGo(d2, x)
+		if !slices.Equal(d1, d2) {
+			t.Errorf("n=%d: relu differs from the Go loop", n)
+		}
+		copy(d1, y)
+		copy(d2, y)
+		reluMask(d1, x)
+		reluMaskGo(d2, x)
+		if !slices.Equal(d1, d2) {
+			t.Errorf("n=%d: reluMask differs from the Go loop", n)
+		}
+		p1, p2 := slices.Clone(x), slices.Clone(x)
+		m1, m2 := slices.Clone(z), slices.Clone(z)
+		v1 := make([]float32, n)
+		for i := range v1 {
+			v1[i] = y[i] * y[i]
+		}
+		v2 := slices.Clone(v1)
+		adam32(p1, y, m1, v1, 0.9, 0.1, 0.999, 0.001, 0.01, 1e-7)
+		adamGo(p2, y, m2, v2, 0.9, 0.1, 0.999, 0.001, 0.01, 1e-7)
+		closeSlices(t, fmt.Sprintf("n=%d adam p", n), p1, p2)
+		closeSlices(t, fmt.Sprintf("n=%d adam m", n), m1, m2)
+		closeSlices(t, fmt.Sprintf("n=%d adam v", n), v1, v2)
+		if got, want := sumSquares32(x), sumSquaresGo(x); !relClose(got, want, 1e-12) {
+			t.Errorf("n=%d: sumSquares = %v; want %v", n, got, want)
+		}
+		gs := scaleSumSquares32(d1, x, -2)
+		ws := scaleSumSquaresGo(d2, x, -2)
+		if !relClose(gs, ws, 1e-12) || !slices.Equal(d1, d2) {
+			t.Errorf("n=%d: scaleSumSquares = %v; want %v (or dst differs)", n, gs, ws)
+		}
+	}
+}
+
+// TestParallelDeterministic checks that the operations split over workers give the same
+// bits as on one goroutine, on tensors large enough to be split (and with three parts).
+func TestParallelDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	run := func(workers int) [][]float32 {
+		defer func(w int) { maxWorkers = w }(maxWorkers)
+		maxWorkers = workers
+		b := New(nil)
+		rng := rand.New(rand.NewPCG(3, 4))
+		const rows, cols = 400, 517 // odd width: vector tails in every row
+		up := func(scale float64) compute.Tensor {
+			x := b.New(rows, cols)
+			b.Upload(x, randF32(rng, rows*cols, scale))
+			return x
+		}
+		z, y, p, g := up(4), up(1), up(1), up(1)
+		m, v := b.New(rows, cols), b.New(rows, cols)
+		grad := b.New(rows, cols)
+		loss := b.SoftmaxCrossEntropy(grad, z, y, 1.0/rows)
+		lossOnly := b.SoftmaxCrossEntropy(nil, z, y, 1.0/rows)
+		for step := 1; step <= 2; step++ {
+			b.Adam(p, g, m, v, compute.AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-7, Step: step})
+		}
+		b.Activate(z, z, compute.ReLU)
+		b.ActivationGrad(g, z, compute.ReLU)
+		b.Axpy(y, -0.3, g)
+		ss := b.SumSquares(y)
+		sss := b.ScaleSumSquares(m, 0.5, y)
+		out := [][]float32{{float32(loss), float32(lossOnly), float32(ss), float32(sss)}}
+		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y} {
+			out = append(out, slices.Clone(b.Slice(x)))
+		}
+		if loss != lossOnly {
+			t.Errorf("workers=%d: loss with gradient %v, without %v", workers, loss, lossOnly)
+		}
+		return out
+	}
+	serial, par := run(1), run(0)
+	for i := range serial {
+		if !slices.Equal(serial[i], par[i]) {
+			t.Errorf("result %d differs between 1 and 3 workers", i)
+		}
+	}
+}
+
+// TestSoftmaxCrossEntropyLarge compares the float32 loss and gradient at the training
+// step's row width (Np 512) with the float64 backend.
+func TestSoftmaxCrossEntropyLarge(t *testing.T) {
+	const rows, cols = 300, 512
+	const tol = 2e-5 // float32 rounding of exponentials and row sums
+	rng := rand.New(rand.NewPCG(5, 6))
+	zs, ys := randF32(rng, rows*cols, 6), randF32(rng, rows*cols, 1)
+	for i := range ys {
+		ys[i] = (ys[i] + 1) / cols
+	}
+	res := func(b compute.Backend) (float64, []float64) {
+		z, y, g := b.New(rows, cols), b.New(rows, cols), b.New(rows, cols)
+		b.Upload(z, zs)
+		b.Upload(y, ys)
+		l := b.SoftmaxCrossEntropy(g, z, y, 1.0/rows)
+		d := make([]float64, rows*cols)
+		b.Download64(d, g)
+		return l, d
+	}
+	l32, g32 := res(New(nil))
+	l64, g64 := res(New64())
+	if !relClose(l32, l64, tol) {
+		t.Errorf("loss %v; float64 backend %v", l32, l64)
+	}
+	for i := range g32 {
+		if math.Abs(g32[i]-g64[i]) > tol/rows {
+			t.Fatalf("grad[%d] = %v; float64 backend %v", i, g32[i], g64[i])
+		}
+	}
+}
+
+func TestActivations32(t *testing.T) {
+	worstT, worstS := 0.0, 0.0
+	for x := -30.0; x <= 30; x += 0.00123 {
+		xf := float32(x)
+		wt := math.Tanh(float64(xf))
+		et := math.Abs(float64(tanh32(xf))-wt) / max(math.Abs(wt), 1e-30)
+		ws := 1 / (1 + math.Exp(-float64(xf)))
+		es := math.Abs(float64(sigmoid32(xf))-ws) / ws
+		worstT, worstS = max(worstT, et), max(worstS, es)
+	}
+	for _, x := range []float32{1e-30, -1e-20, 1e-7, 0.3, 0.6249, 0.625, -0.626, 9.09, 9.2, 50, -1e30} {
+		wt := math.Tanh(float64(x))
+		worstT = max(worstT, math.Abs(float64(tanh32(x))-wt)/math.Abs(wt))
+	}
+	if worstT > tanh32Tol {
+		t.Errorf("tanh32 relative error %.3g; want ≤ %g", worstT, tanh32Tol)
+	}
+	if worstS > sigmoid32Tol {
+		t.Errorf("sigmoid32 relative error %.3g; want ≤ %g", worstS, sigmoid32Tol)
+	}
+	t.Logf("max relative error: tanh32 %.3g, sigmoid32 %.3g", worstT, worstS)
+	if v := tanh32(float32(math.NaN())); v == v {
+		t.Errorf("tanh32(NaN) = %v; want NaN", v)
+	}
+	if v := sigmoid32(-100); v < 0 || v > 1e-43 {
+		t.Errorf("sigmoid32(-100) = %v; want ≈ 3.7e-44", v)
+	}
+	if tanh32(0) != 0 || sigmoid32(0) != 0.5 {
+		t.Errorf("tanh32(0), sigmoid32(0) = %v, %v; want 0, 0.5", tanh32(0), sigmoid32(0))
+	}
+}
+
+// TestFallback runs the conformance suite's elementwise checks on the Go loops.
+func TestFallback(t *testing.T) {
+	defer func(u bool) { useAVX2 = u }(useAVX2)
+	useAVX2 = false
+	TestFloat32(t)
+}
