@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -200,5 +201,30 @@ echo "$((4240 + n));cluster"
 	fakeCommand(t, "scontrol", "printf 'Configuration data as of now\\nMaxArraySize            = 75001\\n'\n")
 	if n, ok := ClusterMaxArraySize(context.Background()); !ok || n != 75001 {
 		t.Errorf("ClusterMaxArraySize = %d, %v; want 75001", n, ok)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// The Job for a typical GPU sweep matches the reviewed golden YAML
+// (testdata/k8s_job_golden.yaml; regenerate with go test -update).
+func TestK8sJobGolden(t *testing.T) {
+	b, err := K8sJob(&K8sSettings{Name: "pc-ce-dog-ideal", Namespace: "grid", Image: "registry.example/gridcells:0.1",
+		PVC: "sweeps", SubPath: "pc_ce_dog_ideal", Parallelism: 6, BackoffLimitPerIndex: 2, CPUs: 4, Mem: "12G", GPUs: 1}, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const golden = "testdata/k8s_job_golden.yaml"
+	if *update {
+		if err := os.WriteFile(golden, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(want) {
+		t.Errorf("Job differs from %s:\n%s", golden, b)
 	}
 }
