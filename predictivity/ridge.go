@@ -138,9 +138,6 @@ func Fit(model, neural *mat.Dense, s *Settings) (*Result, error) {
 		return nil, fmt.Errorf("predictivity: %d usable samples (of %d; rows with NaN dropped): need at least %d for Folds = %d and InnerFolds = %d",
 			len(keep), n, need, set.Folds, set.InnerFolds)
 	}
-	if p == 0 || m == 0 {
-		return nil, fmt.Errorf("predictivity: no model units (%d) or no neurons (%d)", p, m)
-	}
 	X := gatherRows(model, keep)
 	Y := gatherRows(neural, keep)
 	n = len(keep)

@@ -72,7 +72,7 @@ func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", ".", "`DIR` for "+predictivityCSV+" and "+predictivityFigure)
 	fs.IntVar(&o.folds, "folds", 5, "outer cross-validation folds")
 	fs.IntVar(&o.innerFolds, "inner-folds", 3, "inner folds choosing each neuron's ridge penalty")
-	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, so every run gets as many)")
+	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, at most 256, so every run gets as many)")
 	fs.IntVar(&o.repeats, "repeats", 3, "unit draws averaged over (when a run has more units than --units)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fold assignment and the unit draws")
 }
@@ -123,12 +123,18 @@ Examples:
 
 // predictivityRun is one run directory's data.
 type predictivityRun struct {
-	dir      string
-	cfg      config.Config
-	box      analysis.Box
-	act, pos []float32 // eval activations (rows×ng) and positions (rows×2); nil when absent
-	rows, ng int
+	dir   string
+	cfg   config.Config
+	box   analysis.Box
+	n     int       // rate-map bins per side
+	maps  []float64 // units×n×n rate maps
+	units int
+	prAct float64 // participation ratio of the evaluation activations (NaN without them)
 }
+
+// defaultRegressors caps the default number of regressors per fit: the ridge fits cost
+// O(samples·units²) each, and 256 is the number of units NFL's quick evaluation analyses.
+const defaultRegressors = 256
 
 // runPredictivity runs the command; tests call it directly.
 func runPredictivity(ctx context.Context, o *predictivityOptions, args []string, stdout, stderr io.Writer) error {
@@ -157,14 +163,6 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 	}
 
 	// Read every input before computing or writing anything.
-	runs := make([]*predictivityRun, len(dirs))
-	for i, d := range dirs {
-		r, err := loadPredictivityRun(d)
-		if err != nil {
-			return UsageError{err}
-		}
-		runs[i] = r
-	}
 	var neural *npyio.Array
 	if o.neural != "" {
 		a, err := npyio.ReadFile(o.neural)
@@ -228,31 +226,22 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 			return usagef("--neural %s: shape %v: %d bins per neuron is not an n×n rate map (pass --positions for neurons×samples data)", o.neural, neural.Shape, cells)
 		}
 	}
-	models := make([][]float64, len(runs))
-	units := make([]int, len(runs))
-	res := make([]int, len(runs))
+	runs := make([]*predictivityRun, len(dirs))
 	minUnits := math.MaxInt
-	for i, r := range runs {
-		n := mapsN
-		if n == 0 {
-			n = o.nbins
-			if n == 0 {
-				if len(r.cfg.Eval.NBins) == 0 {
-					return usagef("%s: config has no eval.nbins; pass --nbins", r.dir)
-				}
-				n = r.cfg.Eval.NBins[0]
-			}
+	for i, d := range dirs {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		m, u, err := r.rateMaps(n)
+		r, err := loadPredictivityRun(d, mapsN, o.nbins)
 		if err != nil {
 			return UsageError{err}
 		}
-		models[i], units[i], res[i] = m, u, n
-		minUnits = min(minUnits, u)
+		runs[i] = r
+		minUnits = min(minUnits, r.units)
 	}
 	regressors := o.units
 	if regressors == 0 {
-		regressors = minUnits
+		regressors = min(minUnits, defaultRegressors)
 	}
 
 	pts := make([]predictivity.Point, len(runs))
@@ -260,29 +249,23 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := res[i]
+		n := r.n
 		y, neurons, err := o.neuralMaps(r, n, neural, pos, heading, pop)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "gridcells predictivity: %s: %d units, %d neurons, %d×%d bins\n", r.dir, units[i], neurons, n, n)
-		fit, err := predictivity.Fit(predictivity.Transpose(models[i], units[i], n*n), predictivity.Transpose(y, neurons, n*n),
+		fmt.Fprintf(stderr, "gridcells predictivity: %s: %d units, %d neurons, %d×%d bins\n", r.dir, r.units, neurons, n, n)
+		fit, err := predictivity.Fit(predictivity.Transpose(r.maps, r.units, n*n), predictivity.Transpose(y, neurons, n*n),
 			&predictivity.Settings{Folds: o.folds, InnerFolds: o.innerFolds, Units: regressors, Repeats: o.repeats, Seed: o.seed})
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.dir, err)
 		}
-		prAct := math.NaN()
-		if r.act != nil {
-			if v, err := analysis.ParticipationRatio32(r.act, r.rows, r.ng); err == nil {
-				prAct = v
-			}
-		}
-		prMaps, err := analysis.RateMapParticipationRatio(models[i], units[i], n, analysis.RateMapSmoothingSigma)
+		prMaps, err := analysis.RateMapParticipationRatio(r.maps, r.units, n, analysis.RateMapSmoothingSigma)
 		if err != nil {
 			prMaps = math.NaN() // e.g. a run whose units never vary
 		}
 		pts[i] = predictivity.Point{Run: r.dir, Architecture: r.cfg.Model.RNNType, Activation: r.cfg.Model.Activation,
-			PRActivity: prAct, PRRateMaps: prMaps, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
+			PRActivity: r.prAct, PRRateMaps: prMaps, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
 	}
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
@@ -339,19 +322,31 @@ func (o *predictivityOptions) neuralMaps(r *predictivityRun, n int, neural *npyi
 	return acc.Maps(nil), neurons, nil
 }
 
-// loadPredictivityRun reads a run directory's config and, when present, its evaluation
-// activations and positions.
-func loadPredictivityRun(dir string) (*predictivityRun, error) {
+// loadPredictivityRun reads a run directory: its config, and its rate maps at n bins
+// per side (mapsN when the recording fixes it, else nbins, else the run's eval.nbins[0]),
+// of every unit from eval/activations.npy and eval/positions.npy when the run has them
+// (also giving the activations' participation ratio), otherwise from a ratemaps*.npy of
+// that size. The activations are not kept.
+func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error) {
 	cfg, err := train.LoadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	w, h := cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight
-	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}}
-	actPath := filepath.Join(dir, "eval", "activations.npy")
-	act, err := npyio.ReadFile(actPath)
+	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}, prAct: math.NaN()}
+	switch {
+	case mapsN > 0:
+		r.n = mapsN
+	case nbins > 0:
+		r.n = nbins
+	case len(cfg.Eval.NBins) > 0:
+		r.n = cfg.Eval.NBins[0]
+	default:
+		return nil, fmt.Errorf("%s: config has no eval.nbins; pass --nbins", dir)
+	}
+	act, err := npyio.ReadFile(filepath.Join(dir, "eval", "activations.npy"))
 	if errors.Is(err, os.ErrNotExist) {
-		return r, nil // rate maps only
+		return r, r.readRateMaps()
 	}
 	if err != nil {
 		return nil, err
@@ -360,36 +355,37 @@ func loadPredictivityRun(dir string) (*predictivityRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: activations without positions: %w", dir, err)
 	}
-	if len(act.Shape) != 2 || len(pos.Shape) != 2 || pos.Shape[1] != 2 || pos.Shape[0] != act.Shape[0] {
+	if len(act.Shape) != 2 || len(pos.Shape) != 2 || pos.Shape[1] != 2 || pos.Shape[0] != act.Shape[0] || act.Shape[1] < 1 {
 		return nil, fmt.Errorf("%s: eval/activations.npy %v and eval/positions.npy %v: want rows×units and rows×2", dir, act.Shape, pos.Shape)
 	}
-	r.act, r.pos, r.rows, r.ng = act.AsFloat32(), pos.AsFloat32(), act.Shape[0], act.Shape[1]
+	a32, rows, ng := act.AsFloat32(), act.Shape[0], act.Shape[1]
+	acc, err := analysis.NewRateMapAccumulator(ng, r.n, r.box)
+	if err != nil {
+		return nil, err
+	}
+	acc.Add(pos.AsFloat32(), a32)
+	r.maps, r.units = acc.Maps(nil), ng
+	if v, err := analysis.ParticipationRatio32(a32, rows, ng); err == nil {
+		r.prAct = v
+	}
 	return r, nil
 }
 
-// rateMaps returns the run's units×n×n rate maps: of every unit from the evaluation
-// activations when the run has them, otherwise from a ratemaps*.npy file of that size.
-func (r *predictivityRun) rateMaps(n int) ([]float64, int, error) {
-	if r.act != nil {
-		acc, err := analysis.NewRateMapAccumulator(r.ng, n, r.box)
-		if err != nil {
-			return nil, 0, err
-		}
-		acc.Add(r.pos, r.act)
-		return acc.Maps(nil), r.ng, nil
-	}
+// readRateMaps reads the run's rate maps from the first ratemaps*.npy of n×n bins.
+func (r *predictivityRun) readRateMaps() error {
 	files, _ := filepath.Glob(filepath.Join(r.dir, "ratemaps*.npy"))
 	sort.Strings(files)
 	var sizes []string
 	for _, f := range files {
 		a, err := npyio.ReadFile(f)
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
-		if len(a.Shape) == 3 && a.Shape[1] == n && a.Shape[2] == n && a.Shape[0] > 0 {
-			return a.AsFloat64(), a.Shape[0], nil
+		if len(a.Shape) == 3 && a.Shape[1] == r.n && a.Shape[2] == r.n && a.Shape[0] > 0 {
+			r.maps, r.units = a.AsFloat64(), a.Shape[0]
+			return nil
 		}
 		sizes = append(sizes, fmt.Sprintf("%s %v", filepath.Base(f), a.Shape))
 	}
-	return nil, 0, fmt.Errorf("%s: no eval/activations.npy and no ratemaps*.npy of %d×%d bins (have: %s)", r.dir, n, n, strings.Join(sizes, ", "))
+	return fmt.Errorf("%s: no eval/activations.npy and no ratemaps*.npy of %d×%d bins (have: %s)", r.dir, r.n, r.n, strings.Join(sizes, ", "))
 }
