@@ -326,3 +326,27 @@ func besselI0(x float64) float64 {
 	}
 	return sum
 }
+
+// BinSamples returns the neurons×n×n rate maps (mean per bin, NaN where a bin has no
+// sample; first index x-bin) of neurons×samples rates recorded at the positions pos
+// (samples×2, m), binned on n×n bins over box as analysis.RateMapAccumulator bins model
+// activations (spec §5.1), so that recordings and models share their bins. It returns an
+// error for n < 1 or an empty box and panics if the lengths disagree.
+func BinSamples(rates []float64, neurons int, pos []float32, n int, box analysis.Box) ([]float64, error) {
+	samples := len(pos) / 2
+	if len(pos)%2 != 0 || neurons < 1 || len(rates) != neurons*samples {
+		panic(fmt.Sprintf("predictivity: BinSamples of %d rates for %d neurons at %d position values", len(rates), neurons, len(pos)))
+	}
+	acc, err := analysis.NewRateMapAccumulator(neurons, n, box)
+	if err != nil {
+		return nil, err
+	}
+	act := make([]float32, samples*neurons) // samples × neurons, the accumulator's layout
+	for j := 0; j < neurons; j++ {
+		for i := 0; i < samples; i++ {
+			act[i*neurons+j] = float32(rates[j*samples+i])
+		}
+	}
+	acc.Add(pos, act)
+	return acc.Maps(nil), nil
+}

@@ -274,3 +274,21 @@ func TestTableAndFigure(t *testing.T) {
 		}
 	}
 }
+
+func TestBinSamples(t *testing.T) {
+	box := analysis.SquareBox(2)
+	// Two neurons, four samples: three in bin (0, 0), one in bin (1, 1) of a 2×2 grid.
+	pos := []float32{-0.5, -0.5, -0.9, -0.1, -0.2, -0.7, 0.5, 0.5}
+	rates := []float64{1, 2, 3, 10, -1, -2, -3, 7}
+	maps, err := BinSamples(rates, 2, pos, 2, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN()
+	want := []float64{2, nan, nan, 10, -2, nan, nan, 7}
+	for i := range want {
+		if !(maps[i] == want[i] || math.IsNaN(maps[i]) && math.IsNaN(want[i])) {
+			t.Fatalf("maps %v, want %v", maps, want)
+		}
+	}
+}

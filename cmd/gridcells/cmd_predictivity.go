@@ -307,19 +307,8 @@ func (o *predictivityOptions) neuralMaps(r *predictivityRun, n int, neural *npyi
 	} else {
 		rates, neurons = pop.Rates(pos, heading, rand.New(rand.NewPCG(o.synthSeed, 1))), pop.Neurons()
 	}
-	samples := len(pos) / 2
-	acc, err := analysis.NewRateMapAccumulator(neurons, n, r.box)
-	if err != nil {
-		return nil, 0, err
-	}
-	act := make([]float32, samples*neurons) // samples × neurons
-	for j := 0; j < neurons; j++ {
-		for i := 0; i < samples; i++ {
-			act[i*neurons+j] = float32(rates[j*samples+i])
-		}
-	}
-	acc.Add(pos, act)
-	return acc.Maps(nil), neurons, nil
+	maps, err := predictivity.BinSamples(rates, neurons, pos, n, r.box)
+	return maps, neurons, err
 }
 
 // loadPredictivityRun reads a run directory: its config, and its rate maps at n bins
