@@ -85,7 +85,7 @@ func (s *simpleWS) backward(needDX bool) {
 		b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
-	s.gp.recurrentWeightGrad(w.dR, s.dRBlk)
+	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
 	s.gp.inputGrad(w.dR, s.dRBlk, needDX)
 }
 
@@ -199,7 +199,7 @@ func (s *lstmWS) backward(needDX bool) {
 		s.gp.recurrentGrad(s.dzT[k], s.dg[k], w.carryTarget(t))
 	}
 	b.Axpy(w.ds0[1], 1, s.dc)
-	s.gp.recurrentWeightGrad(s.dz, s.dBlk)
+	s.gp.recurrentWeightGrad(s.dz, s.dBlk, s.c.m.decayBeta)
 	b.SumRows(c.b.Grad, 1, s.dz, 0)
 	s.gp.inputGrad(s.dz, s.dBlk, needDX)
 }
@@ -321,7 +321,7 @@ func (s *gruWS) backward(needDX bool) {
 		b.AddMul(target, dh, z)
 		s.gp.recurrentGrad(s.dInT[k], s.dIn[k], target)
 	}
-	s.gp.recurrentWeightGrad(s.dInner, s.dInBlk)
+	s.gp.recurrentWeightGrad(s.dInner, s.dInBlk, s.c.m.decayBeta)
 	b.SumRows(c.bRecGrad, 1, s.dInner, 0)
 	b.SumRows(c.bInGrad, 1, s.dz, 0)
 	s.gp.inputGrad(s.dz, s.dzBlk, needDX)
@@ -417,9 +417,14 @@ func (s *ugrnnWS) backward(needDX bool) {
 		b.AddMul(target, dh, gate)
 		b.Gemm(false, true, 1, s.dzT[k], c.wH, 1, target)
 	}
+	// The decayed tensor (gH, or b with the NFL quirk) already holds 2λ·x: accumulate.
+	betaH, betaB := c.m.decayBeta, 0.0
+	if c.m.cfg.NFLUGRNNBiasDecay {
+		betaH, betaB = 0, c.m.decayBeta
+	}
 	b.Gemm(true, false, 1, w.xs[0], s.dz, 0, c.gX)
-	b.Gemm(true, false, 1, w.rPrev, s.dz, 0, c.gH)
-	b.SumRows(c.b.Grad, 1, s.dz, 0)
+	b.Gemm(true, false, 1, w.rPrev, s.dz, betaH, c.gH)
+	b.SumRows(c.b.Grad, 1, s.dz, betaB)
 	if needDX {
 		b.Gemm(false, true, 1, s.dz, c.wX, 0, w.dX)
 	}

@@ -141,15 +141,16 @@ func (s *gateWS) recurrentGrad(dz compute.Tensor, dzBlk []compute.Tensor, target
 	}
 }
 
-// recurrentWeightGrad sets ∂loss/∂W_rec from dz of all steps: one GEMM over all T·B rows
-// (one per gate with per-gate masks).
-func (s *gateWS) recurrentWeightGrad(dz compute.Tensor, dzBlk []compute.Tensor) {
+// recurrentWeightGrad sets ∂loss/∂W_rec = beta·∂loss/∂W_rec + Σ_t h_{t−1}ᵀ·dz_t from dz of
+// all steps: one GEMM over all T·B rows (one per gate with per-gate masks). beta = 1 keeps
+// the weight-decay gradient already there.
+func (s *gateWS) recurrentWeightGrad(dz compute.Tensor, dzBlk []compute.Tensor, beta float64) {
 	b, w, p := s.b, s.w, s.p
 	if len(w.activeRec) == 0 {
-		b.Gemm(true, false, 1, w.rPrev, dz, 0, p.wRec.Grad)
+		b.Gemm(true, false, 1, w.rPrev, dz, beta, p.wRec.Grad)
 		return
 	}
 	for g := range w.activeRec {
-		b.Gemm(true, false, 1, s.hm[g], dzBlk[g], 0, p.gRecBlk[g])
+		b.Gemm(true, false, 1, s.hm[g], dzBlk[g], beta, p.gRecBlk[g])
 	}
 }

@@ -51,6 +51,9 @@ type Model struct {
 
 	// decayValue/decayGrad are the tensors λ·Σx² acts on (views for UGRNN).
 	decayValue, decayGrad compute.Tensor
+	// decayBeta is 1 while a backward pass runs with weight decay: decayGrad then already
+	// holds 2λx, and the core's gradient product for that tensor accumulates onto it.
+	decayBeta float64
 
 	ws   map[[2]int]*workspace
 	mask []float64 // host scratch for dropout masks
@@ -407,15 +410,20 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 	w.train = train
 	m.forward(w)
 	loss := m.loss(w, grad)
-	if m.cfg.WeightDecay > 0 {
-		loss += m.cfg.WeightDecay * m.b.SumSquares(m.decayValue)
+	m.decayBeta = 0
+	if lambda := m.cfg.WeightDecay; lambda > 0 {
+		if grad {
+			// λ·Σx² and its gradient 2λx (spec §4.1: no ½) in one pass over x; the weight
+			// gradient of backward then accumulates onto 2λx (GEMM beta = 1) instead of
+			// a separate Axpy pass after it.
+			loss += lambda * m.b.ScaleSumSquares(m.decayGrad, 2*lambda, m.decayValue)
+			m.decayBeta = 1
+		} else {
+			loss += lambda * m.b.SumSquares(m.decayValue)
+		}
 	}
 	if grad {
 		m.backward(w)
-		if m.cfg.WeightDecay > 0 {
-			// ∂(λ·Σx²)/∂x = 2λx (spec §4.1: no ½).
-			m.b.Axpy(m.decayGrad, 2*m.cfg.WeightDecay, m.decayValue)
-		}
 	}
 	return loss
 }
