@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,64 +54,92 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
   gridcells sweep table DIR [--by KEY,KEY] [--json]
       prints the table only.
 
-Run "gridcells sweep VERB -h" for a verb's flags.`,
+Each flag below applies to the verbs its description names.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var o sweepOptions
+			o.AddFlags(fs)
 			return func(ctx context.Context, args []string) error {
-				return runSweep(ctx, args, os.Stdout, os.Stderr)
+				return runSweepVerb(ctx, &o, fs, args, os.Stdout, os.Stderr)
 			}
 		},
 	})
 }
 
-// runSweep dispatches a sweep verb.
+// sweepOptions are the flags of every verb. The command framework parses flags anywhere
+// on the line ("sweep expand F --out D") with one flag set per command, so the verbs share
+// it; a flag given to a verb it does not apply to is a usage error.
+type sweepOptions struct {
+	expand  sweepExpandOptions
+	run     sweepRunOptions
+	submit  sweepSubmitOptions
+	collect sweepCollectOptions
+}
+
+// sweepVerbFlags lists the flags each verb takes.
+var sweepVerbFlags = map[string][]string{
+	"expand":  {"out", "count", "seed", "preset", "set", "replace"},
+	"run":     {"workers", "index", "quiet"},
+	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries"},
+	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
+	"table":   {"by", "json", "decode-threshold", "grid-threshold"},
+}
+
+// AddFlags defines every verb's flags on fs. --out is shared by expand (the sweep
+// directory) and collect (the CSV file).
+func (o *sweepOptions) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.expand.Out, "out", "", "expand: sweep `directory` to write (required); collect: CSV file of the runs (default DIR/runs.csv)")
+	o.expand.AddFlags(fs)
+	o.run.AddFlags(fs)
+	o.submit.AddFlags(fs)
+	o.collect.AddFlags(fs)
+}
+
+// runSweep parses a sweep command line (verb, arguments and flags in any order) as the
+// command framework does and runs it; tests call it.
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gridcells sweep", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o sweepOptions
+	o.AddFlags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return UsageError{err}
+	}
+	return runSweepVerb(ctx, &o, fs, pos, stdout, stderr)
+}
+
+// runSweepVerb checks that the flags given apply to the verb and runs it.
+func runSweepVerb(ctx context.Context, o *sweepOptions, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("missing verb: expand, run, submit, collect or table (\"gridcells sweep -h\")")
 	}
 	verb, rest := args[0], args[1:]
+	allowed, ok := sweepVerbFlags[verb]
+	if !ok {
+		return usagef("unknown verb %q: want expand, run, submit, collect or table", verb)
+	}
+	var bad []string
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(allowed, f.Name) {
+			bad = append(bad, "--"+f.Name)
+		}
+	})
+	if len(bad) > 0 {
+		return usagef("%s: not a flag of \"sweep %s\" (its flags: --%s)", strings.Join(bad, ", "), verb, strings.Join(allowed, ", --"))
+	}
 	switch verb {
 	case "expand":
-		var o sweepExpandOptions
-		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepExpand(&o, pos, stdout, stderr) })
+		return runSweepExpand(&o.expand, rest, stdout, stderr)
 	case "run":
-		var o sweepRunOptions
-		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepRun(ctx, &o, pos, stdout, stderr) })
+		return runSweepRun(ctx, &o.run, rest, stdout, stderr)
 	case "submit":
-		var o sweepSubmitOptions
-		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepSubmit(ctx, &o, pos, stdout, stderr) })
-	case "collect", "table":
-		o := sweepCollectOptions{table: verb == "table"}
-		return runVerb(verb, rest, stderr, o.AddFlags, func(pos []string) error { return runSweepCollect(&o, pos, stdout, stderr) })
+		return runSweepSubmit(ctx, &o.submit, rest, stdout, stderr)
+	default: // collect, table
+		c := o.collect
+		c.table = verb == "table"
+		c.Out = o.expand.Out
+		return runSweepCollect(&c, rest, stdout, stderr)
 	}
-	return usagef("unknown verb %q: want expand, run, submit, collect or table", verb)
-}
-
-// runVerb parses a verb's flags, which may come before or after its arguments, and runs it.
-func runVerb(verb string, args []string, stderr io.Writer, addFlags func(*flag.FlagSet), run func([]string) error) error {
-	fs := flag.NewFlagSet("gridcells sweep "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: gridcells sweep %s (see \"gridcells sweep -h\")\n\nflags:\n", verb)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nEXIT STATUS: 0 success, 1 error, 2 usage or invalid input, 130 interrupted.\n")
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return UsageError{err}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	return run(pos)
 }
 
 // ---- expand
@@ -127,18 +156,17 @@ type sweepExpandOptions struct {
 }
 
 func (o *sweepExpandOptions) AddFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Out, "out", "", "sweep `directory` to write (required)")
-	fs.IntVar(&o.Count, "count", 0, "runs of a random sweep (0 = the file's run_cap)")
-	fs.Uint64Var(&o.Seed, "seed", 0, "seed of a random sweep's draws")
-	fs.Func("preset", fmt.Sprintf("base preset `name` when the file names none: %s (default %q)", strings.Join(config.PresetNames(), ", "), config.PresetNFL2022), func(v string) error {
+	fs.IntVar(&o.Count, "count", 0, "expand: runs of a random sweep (0 = the file's run_cap)")
+	fs.Uint64Var(&o.Seed, "seed", 0, "expand: seed of a random sweep's draws")
+	fs.Func("preset", fmt.Sprintf("expand: base preset `name` when the file names none: %s (default %q)", strings.Join(config.PresetNames(), ", "), config.PresetNFL2022), func(v string) error {
 		o.Preset, o.presetSet = v, true
 		return nil
 	})
-	fs.Func("set", "override one option in every run, `key=value` (repeatable; not a swept key)", func(v string) error {
+	fs.Func("set", "expand: override one option in every run, `key=value` (repeatable; not a swept key)", func(v string) error {
 		o.Sets = append(o.Sets, v)
 		return nil
 	})
-	fs.BoolVar(&o.Replace, "replace", false, "replace a different manifest already in the directory (default false)")
+	fs.BoolVar(&o.Replace, "replace", false, "expand: replace a different manifest already in the directory (default false)")
 }
 
 func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writer) error {
@@ -197,9 +225,9 @@ type sweepRunOptions struct {
 }
 
 func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
-	fs.IntVar(&o.Workers, "workers", 1, "runs trained at once by the local pool (each uses every core it is given)")
-	fs.IntVar(&o.Index, "index", -1, "run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr (default false)")
+	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
+	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
 }
 
 func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout, stderr io.Writer) error {
@@ -324,25 +352,25 @@ type sweepSubmitOptions struct {
 }
 
 func (o *sweepSubmitOptions) AddFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&o.SLURM, "slurm", false, "write and submit SLURM job arrays (default false)")
-	fs.BoolVar(&o.K8s, "k8s", false, "write a Kubernetes Indexed Job (default false)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "write the scripts but do not submit them (default false)")
-	fs.StringVar(&o.Program, "program", "", "gridcells `path` on the nodes (default: this executable for SLURM, \"gridcells\" in the image for Kubernetes)")
-	fs.StringVar(&o.JobName, "job-name", "gridcells-sweep", "job `name`")
-	fs.IntVar(&o.GPUs, "gpus", 0, "GPUs per run (SLURM --gres=gpu:N, Kubernetes nvidia.com/gpu)")
-	fs.IntVar(&o.CPUs, "cpus", 0, "CPUs per run (0 = the scheduler's default); also GOMAXPROCS")
-	fs.StringVar(&o.Mem, "mem", "", "memory per run, e.g. 8G (\"\" = the scheduler's default)")
-	fs.StringVar(&o.Partition, "partition", "", "SLURM `partition` (\"\" = the cluster's default)")
-	fs.StringVar(&o.Time, "time", "", "SLURM time limit per run, e.g. 1-00:00:00 (\"\" = the partition's)")
-	fs.IntVar(&o.MaxParallel, "max-parallel", 0, "SLURM: at most this many tasks of each array at once (0 = no limit)")
-	fs.IntVar(&o.MaxArraySize, "max-array-size", 0, "SLURM MaxArraySize (0 = from \"scontrol show config\", else 1001)")
-	fs.StringVar(&o.Image, "image", "", "Kubernetes: container `image` with gridcells")
-	fs.StringVar(&o.Namespace, "namespace", "", "Kubernetes `namespace` (\"\" = the context's)")
-	fs.StringVar(&o.PVC, "pvc", "", "Kubernetes: PersistentVolumeClaim holding the sweep directory")
-	fs.StringVar(&o.SubPath, "sub-path", "", "Kubernetes: the sweep directory inside the claim (\"\" = its root)")
-	fs.StringVar(&o.Mount, "mount", "/sweep", "Kubernetes: where the sweep directory is mounted in the pod")
-	fs.IntVar(&o.Parallelism, "parallelism", 0, "Kubernetes: pods at once (0 = all)")
-	fs.IntVar(&o.Retries, "retries", 2, "Kubernetes: backoffLimitPerIndex, retries of a failed run")
+	fs.BoolVar(&o.SLURM, "slurm", false, "submit: write and submit SLURM job arrays (default false)")
+	fs.BoolVar(&o.K8s, "k8s", false, "submit: write a Kubernetes Indexed Job (default false)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "submit: write the scripts but do not submit them (default false)")
+	fs.StringVar(&o.Program, "program", "", "submit: gridcells `path` on the nodes (default: this executable for SLURM, \"gridcells\" in the image for Kubernetes)")
+	fs.StringVar(&o.JobName, "job-name", "gridcells-sweep", "submit: job `name`")
+	fs.IntVar(&o.GPUs, "gpus", 0, "submit: GPUs per run (SLURM --gres=gpu:N, Kubernetes nvidia.com/gpu)")
+	fs.IntVar(&o.CPUs, "cpus", 0, "submit: CPUs per run (0 = the scheduler's default); also GOMAXPROCS")
+	fs.StringVar(&o.Mem, "mem", "", "submit: memory per run, e.g. 8G (\"\" = the scheduler's default)")
+	fs.StringVar(&o.Partition, "partition", "", "submit: SLURM `partition` (\"\" = the cluster's default)")
+	fs.StringVar(&o.Time, "time", "", "submit: SLURM time limit per run, e.g. 1-00:00:00 (\"\" = the partition's)")
+	fs.IntVar(&o.MaxParallel, "max-parallel", 0, "submit: SLURM: at most this many tasks of each array at once (0 = no limit)")
+	fs.IntVar(&o.MaxArraySize, "max-array-size", 0, "submit: SLURM MaxArraySize (0 = from \"scontrol show config\", else 1001)")
+	fs.StringVar(&o.Image, "image", "", "submit: Kubernetes: container `image` with gridcells")
+	fs.StringVar(&o.Namespace, "namespace", "", "submit: Kubernetes `namespace` (\"\" = the context's)")
+	fs.StringVar(&o.PVC, "pvc", "", "submit: Kubernetes: PersistentVolumeClaim holding the sweep directory")
+	fs.StringVar(&o.SubPath, "sub-path", "", "submit: Kubernetes: the sweep directory inside the claim (\"\" = its root)")
+	fs.StringVar(&o.Mount, "mount", "/sweep", "submit: Kubernetes: where the sweep directory is mounted in the pod")
+	fs.IntVar(&o.Parallelism, "parallelism", 0, "submit: Kubernetes: pods at once (0 = all)")
+	fs.IntVar(&o.Retries, "retries", 2, "submit: Kubernetes: backoffLimitPerIndex, retries of a failed run")
 }
 
 func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, stdout, stderr io.Writer) error {
@@ -452,14 +480,11 @@ type sweepCollectOptions struct {
 }
 
 func (o *sweepCollectOptions) AddFlags(fs *flag.FlagSet) {
-	if !o.table {
-		fs.StringVar(&o.Out, "out", "", "CSV `file` of the runs (default DIR/runs.csv)")
-		fs.BoolVar(&o.RequireFinished, "require-finished", false, "exit with status 1 unless every run has finished (default false)")
-	}
-	fs.StringVar(&o.By, "by", "", "group the table by these comma-separated `keys` (default: the swept keys except seed; \"none\": one group)")
-	fs.BoolVar(&o.JSON, "json", false, "print the table and the runs as JSON instead of text (default false)")
-	fs.Float64Var(&o.DecodeCM, "decode-threshold", sweep.DefaultDecodeThresholdCM, "decoding error below which a network path-integrates, cm")
-	fs.Float64Var(&o.Grid, "grid-threshold", sweep.DefaultGridThreshold, "max score60 above which a network has possible grid cells")
+	fs.BoolVar(&o.RequireFinished, "require-finished", false, "collect: exit with status 1 unless every run has finished (default false)")
+	fs.StringVar(&o.By, "by", "", "collect, table: group the table by these comma-separated `keys` (default: the swept keys except seed; \"none\": one group)")
+	fs.BoolVar(&o.JSON, "json", false, "collect, table: print the table and the runs as JSON instead of text (default false)")
+	fs.Float64Var(&o.DecodeCM, "decode-threshold", sweep.DefaultDecodeThresholdCM, "collect, table: decoding error below which a network path-integrates, cm")
+	fs.Float64Var(&o.Grid, "grid-threshold", sweep.DefaultGridThreshold, "collect, table: max score60 above which a network has possible grid cells")
 }
 
 func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Writer) error {

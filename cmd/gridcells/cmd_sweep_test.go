@@ -59,6 +59,9 @@ func TestSweepCommandUsage(t *testing.T) {
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--preset", "nfl2022"}, "conflicts"},
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--set", "seed=4"}, "swept"},
 		{[]string{"sweep", "run", out}, "no manifest.jsonl"},
+		{[]string{"sweep", "run", out, "--count", "3"}, "--count: not a flag of \"sweep run\""},
+		{[]string{"sweep", "table", out, "--out", "x.csv"}, "--out: not a flag of \"sweep table\""},
+		{[]string{"sweep", "expand", tinySweep, "--out", out, "--workers", "2"}, "--workers: not a flag"},
 		{[]string{"sweep", "collect", out}, "no manifest.jsonl"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
