@@ -130,6 +130,9 @@ type ExpandSettings struct {
 	// Seed seeds a random sweep's draws; the same file, count and seed give the same runs,
 	// and a larger count extends the list of a smaller one.
 	Seed uint64
+	// SkipInvalid drops the combinations that fail validation (with a note) instead of
+	// failing: some NFL files sweep values that cannot run (spec §6.3).
+	SkipInvalid bool
 }
 
 // Expand resolves the sweep into runs: the base preset, the file's constant parameters,
@@ -207,7 +210,7 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 			notes = append(notes, fmt.Sprintf("count %d capped at run_cap %d", count, sw.RunCap))
 			count = sw.RunCap
 		}
-		combos, err = sw.draw(swept, base, sets, count, s.Seed)
+		combos, err = sw.draw(swept, base, sets, count, s.Seed, s.SkipInvalid)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -220,9 +223,17 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 
 	seen := map[string]bool{}
 	var errs []error
-	dups := 0
+	dups, invalid := 0, 0
+	var firstInvalid error
 	for _, combo := range combos {
 		r, err := sw.resolve(base, swept, combo, sets)
+		if err != nil && s.SkipInvalid && errors.Is(err, errInvalidRun) {
+			if invalid == 0 {
+				firstInvalid = err
+			}
+			invalid++
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			if len(errs) == 10 {
@@ -241,6 +252,9 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
+	}
+	if invalid > 0 {
+		notes = append(notes, fmt.Sprintf("%d invalid combinations skipped; the first: %v", invalid, firstInvalid))
 	}
 	if dups > 0 {
 		notes = append(notes, fmt.Sprintf("%d combinations resolve to the config of an earlier run and were kept once", dups))
@@ -270,7 +284,7 @@ func (sw *Sweep) resolve(base config.Config, swept []*Param, combo []string, set
 		params[i] = ParamValue{Key: p.Key, Value: v}
 	}
 	if err := cfg.Validate(); err != nil {
-		return Run{}, fmt.Errorf("%s: the run with %s is invalid:\n%w", sw.Source, params, err)
+		return Run{}, invalidRunError{fmt.Errorf("%s: the run with %s is invalid:\n%w", sw.Source, params, err)}
 	}
 	id, err := ConfigID(cfg)
 	if err != nil {
@@ -279,10 +293,17 @@ func (sw *Sweep) resolve(base config.Config, swept []*Param, combo []string, set
 	return Run{ID: id, Params: params, Config: cfg}, nil
 }
 
+// errInvalidRun marks a combination whose resolved config fails validation.
+var errInvalidRun = errors.New("invalid run")
+
+type invalidRunError struct{ error }
+
+func (e invalidRunError) Unwrap() []error { return []error{e.error, errInvalidRun} }
+
 // draw returns count distinct combinations of a random search, drawn in sequence from one
 // seeded stream (so a larger count extends a smaller one). Combinations that repeat an
 // earlier resolved config are redrawn.
-func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count int, seed uint64) ([][]string, error) {
+func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count int, seed uint64, skipInvalid bool) ([][]string, error) {
 	rng := rand.New(rand.NewPCG(seed, streamRandom))
 	seen := map[string]bool{}
 	var combos [][]string
@@ -292,6 +313,9 @@ func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count i
 			combo[i] = p.sample(rng)
 		}
 		r, err := sw.resolve(base, swept, combo, sets)
+		if err != nil && skipInvalid && errors.Is(err, errInvalidRun) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -393,6 +393,11 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "encoding.np=2") {
 		t.Errorf("invalid combination: %v", err)
 	}
+	// --skip-invalid keeps the valid ones and says how many were dropped.
+	runs, notes, err := expandText(t, "method: grid\nparameters:\n  Np: {values: [512, 2, 256]}\n", &ExpandSettings{SkipInvalid: true})
+	if err != nil || len(runs) != 2 || len(notes) != 1 || !strings.Contains(notes[0], "1 invalid") {
+		t.Errorf("skip-invalid: %d runs, notes %v, %v", len(runs), notes, err)
+	}
 	_, _, err = expandText(t, "method: grid\nparameters:\n  seed: {values: [0, 1]}\n", &ExpandSettings{Sets: []string{"seed=3"}})
 	if err == nil || !strings.Contains(err.Error(), "swept") {
 		t.Errorf("--set of a swept key: %v", err)

@@ -77,7 +77,7 @@ type sweepOptions struct {
 
 // sweepVerbFlags lists the flags each verb takes.
 var sweepVerbFlags = map[string][]string{
-	"expand":  {"out", "count", "seed", "preset", "set", "replace"},
+	"expand":  {"out", "count", "seed", "preset", "set", "replace", "skip-invalid"},
 	"run":     {"workers", "index", "quiet"},
 	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries"},
 	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
@@ -145,12 +145,13 @@ func runSweepVerb(ctx context.Context, o *sweepOptions, fs *flag.FlagSet, args [
 // ---- expand
 
 type sweepExpandOptions struct {
-	Out     string
-	Count   int
-	Seed    uint64
-	Preset  string
-	Sets    []string
-	Replace bool
+	Out         string
+	Count       int
+	Seed        uint64
+	Preset      string
+	Sets        []string
+	Replace     bool
+	SkipInvalid bool
 
 	presetSet bool
 }
@@ -167,6 +168,7 @@ func (o *sweepExpandOptions) AddFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.BoolVar(&o.Replace, "replace", false, "expand: replace a different manifest already in the directory (default false)")
+	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "expand: drop combinations that fail validation, with a note, instead of failing (default false)")
 }
 
 func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writer) error {
@@ -190,12 +192,19 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	if o.presetSet && sw.Preset != "" && !strings.EqualFold(sw.Preset, o.Preset) {
 		return usagef("--preset %s conflicts with preset %s in %s", o.Preset, sw.Preset, args[0])
 	}
-	runs, notes, err := sw.Expand(&sweep.ExpandSettings{Preset: o.Preset, Sets: o.Sets, Count: o.Count, Seed: o.Seed})
+	runs, notes, err := sw.Expand(&sweep.ExpandSettings{Preset: o.Preset, Sets: o.Sets, Count: o.Count, Seed: o.Seed, SkipInvalid: o.SkipInvalid})
 	if err != nil {
-		return UsageError{fmt.Errorf("invalid sweep:\n%w", indent(err))}
+		hint := ""
+		if strings.Contains(err.Error(), "is invalid:") {
+			hint = "\n(--skip-invalid drops the invalid combinations)"
+		}
+		return UsageError{fmt.Errorf("invalid sweep:\n%w%s", indent(err), hint)}
 	}
 	for _, n := range append(sw.Notes, notes...) {
 		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if len(runs) == 0 {
+		return usagef("%s: no valid run to write", args[0])
 	}
 	if err := sweep.Create(o.Out, data, runs, o.Replace); err != nil {
 		if errors.Is(err, sweep.ErrManifestDiffers) {
@@ -206,7 +215,7 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	// How the manifest was made, so that it can be made again.
 	settings, _ := json.MarshalIndent(map[string]any{
 		"sweep_file": args[0], "method": sw.Method, "runs": len(runs), "preset": o.Preset,
-		"set": o.Sets, "count": o.Count, "seed": o.Seed, "gridcells_version": version,
+		"set": o.Sets, "count": o.Count, "seed": o.Seed, "skip_invalid": o.SkipInvalid, "gridcells_version": version,
 	}, "", "  ")
 	if err := safefile.WriteFile(filepath.Join(o.Out, "expand.json"), append(settings, '\n')); err != nil {
 		return err
