@@ -37,11 +37,11 @@ func (m hypothesisModel) name() string {
 // Thresholds of the hypothesis test, set from the full table (see the report of issue 10)
 // with room for seed-to-seed variation.
 const (
-	minRankPR     = 0.7  // Spearman ρ between participation ratio and median r over the models
-	minFamilyGain = 0.1  // median r gained from a family's lowest- to highest-PR model
-	minDimBeatsGC = 0.1  // how much the high-PR non-grid model beats the low-PR grid model
-	bins          = 44   // rate-map side (NFL's 5 cm bins in the 2.2 m box)
-	unitsPerFit   = 50   // regressors per fit (of each model's 100 units)
+	minRankPR     = 0.7 // Spearman ρ between participation ratio and median r over the models
+	minFamilyGain = 0.1 // median r gained from a family's lowest- to highest-PR model
+	minDimBeatsGC = 0.1 // how much the high-PR non-grid model beats the low-PR grid model
+	bins          = 44  // rate-map side (NFL's 5 cm bins in the 2.2 m box)
+	unitsPerFit   = 50  // regressors per fit (of each model's 100 units)
 	minGridGrid   = 0.8 // every grid model has possible grid cells (NFL's max score60 threshold, spec §5.6)
 	minGridGap    = 0.4 // mean max score60 of the grid models above that of the smooth ones
 )
