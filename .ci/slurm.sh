@@ -56,7 +56,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
 	log "installing slurm-wlm and munge"
 	t0=$SECONDS
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
+	apt-get update -qq >/dev/null || die "apt-get update failed"
 	apt-get install -y -qq slurm-wlm munge >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; die "apt-get install failed"; }
 	log "installed in $((SECONDS - t0)) s"
 fi
