@@ -214,3 +214,29 @@ func TestFallback(t *testing.T) {
 	useAVX2 = false
 	TestFloat32(t)
 }
+
+// TestParallelAllocs checks that operations split over the worker pool allocate nothing
+// once warm (the training step's zero-allocation guarantee, nn.TestStepAllocs, at sizes
+// large enough to use the pool).
+func TestParallelAllocs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	b := New(nil)
+	const rows, cols = 300, 512
+	z, y, g, m, v := b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols)
+	step := 0
+	ops := func() {
+		step++
+		b.SoftmaxCrossEntropy(g, z, y, 1)
+		b.SoftmaxCrossEntropy(nil, z, y, 1)
+		b.Activate(z, z, compute.ReLU)
+		b.ActivationGrad(g, z, compute.ReLU)
+		b.Axpy(y, 0.5, g)
+		b.SumSquares(y)
+		b.ScaleSumSquares(m, 2, y)
+		b.Adam(z, g, m, v, compute.AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-7, Step: step})
+	}
+	ops()
+	if n := testing.AllocsPerRun(5, ops); n != 0 {
+		t.Errorf("parallel operations allocate %v times per run; want 0", n)
+	}
+}
