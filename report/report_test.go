@@ -67,6 +67,7 @@ func testRun() *Run {
 		}
 		paths = append(paths, p)
 	}
+	r.Spectrum = &figure.SpectrumPanel{Name: "DoS", Size: 3, Power: []float64{0, 1, 0, 1, 0, 1, 0, 1, 0}, DKX: 4, DKY: 4, K: []float64{0, 4, 8}, Profile: []float64{0, 1, 0.2}, PeakK: 4}
 	r.Trajectories = &figure.TrajectoryData{Paths: paths, Box: figure.Box{XMin: -1.1, XMax: 1.1, YMin: -1.1, YMax: 1.1}}
 	return r
 }
@@ -94,6 +95,10 @@ func testSweep() *Sweep {
 		{ID: "ddd", Index: 3, Params: []string{"gaussian", "1"}, Status: "finished", DecodingErrorCM: 12.5, MaxScore60: 0.1, Steps: 100},
 		{ID: "eee", Index: 4, Params: []string{"cartesian", "0"}, Status: "failed", DecodingErrorCM: nan, MaxScore60: nan, Error: "diverged"},
 		{ID: "fff", Index: 5, Params: []string{"cartesian", "1"}, Status: "pending", DecodingErrorCM: nan, MaxScore60: nan},
+	}
+	s.Spectra = []figure.SpectrumPanel{
+		{Name: "dos", Size: 3, Power: []float64{0, 1, 0, 1, 0, 1, 0, 1, 0}, DKX: 4, DKY: 4, K: []float64{0, 4, 8}, Profile: []float64{0, 1, 0.2}, PeakK: 4},
+		{Name: "gaussian", Size: 3, Power: []float64{0, 0, 0, 0, 1, 0, 0, 0, 0}, DKX: 4, DKY: 4, K: []float64{0, 4, 8}, Profile: []float64{1, 0.3, 0}},
 	}
 	s.Periods = &figure.PeriodData{Units: []figure.PeriodPoint{{Sigma: 0.12, Period: 18}}, Modes: []figure.PeriodPoint{{Sigma: 0.12, Period: 18}}, Theory: []figure.PeriodPoint{{Sigma: 0.1, Period: 15}, {Sigma: 0.2, Period: 30}}}
 	return s
@@ -142,7 +147,7 @@ func TestRunReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"training.png", "ratemaps.png", "autocorrelograms.png", "scores.png", "trajectories.png"}
+	names := []string{"training.png", "ratemaps.png", "autocorrelograms.png", "scores.png", "trajectories.png", "spectrum.png"}
 	if len(rep.Figures) != len(names) {
 		t.Fatalf("%d figures, want %d", len(rep.Figures), len(names))
 	}
@@ -214,14 +219,14 @@ func TestSweepReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := b.String()
-	checkPage(t, html, 3,
+	checkPage(t, html, 4,
 		`<a href="runs/aaa/report.html">aaa</a>`,
 		`<td data-v="1" class="num">2/2 = 1.00 [0.70, 1.00]</td>`, // condition fraction with its interval
 		`<td class="num">0/0</td>`,                                // no finished run: no fraction
 		`<td class="failed">failed</td>`, "diverged",
 		`<th scope="row">finished</th><td class="num">4</td>`,
 		`table class="sortable" id="table-runs"`, `data-type="num"`)
-	for _, n := range []string{"fractions.png", "survival.png", "periods.png"} {
+	for _, n := range []string{"fractions.png", "survival.png", "periods.png", "spectra.png"} {
 		found := false
 		for _, f := range rep.Figures {
 			found = found || f.Name == n

@@ -35,6 +35,10 @@ type Run struct {
 	Top   int    // units in the montage and autocorrelograms (default 16)
 
 	Trajectories *figure.TrajectoryData // evaluation trajectories; nil for none
+
+	// Spectrum is the covariance spectrum of the run's target code (package theory,
+	// spec §8.1–§8.2); nil for none.
+	Spectrum *figure.SpectrumPanel
 }
 
 // NewRunReport renders the figures of a run — training curves, a montage of the
@@ -126,8 +130,20 @@ func NewRunReport(r *Run) (*Report, error) {
 			return nil, err
 		}
 	}
+	if r.Spectrum != nil {
+		f, err := figure.Spectra([]figure.SpectrumPanel{*r.Spectrum}, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("spectrum.png", spectrumCaption, f); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
+
+// spectrumCaption explains the spectrum figures.
+const spectrumCaption = "Fourier transform of the place-cell covariance of the target code (theory, spec §8.1–§8.2): top, the 2-D spectrum with the ring |k| = k* dashed; bottom, its radial profile. A ring (DoS) selects the grid period 4π/(√3 k*) (spec §8.4); a peak at k = 0 (Gaussian, true DoG, Cartesian) selects none (paper Fig. 4)."
 
 // unitsTable is the sortable table of analysed units.
 func unitsTable(units []Unit) table {

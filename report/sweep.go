@@ -46,6 +46,9 @@ type Sweep struct {
 	Runs       []SweepRun
 	Notes      []string
 	Periods    *figure.PeriodData // grid period vs place-cell width; nil for none
+	// Spectra are the covariance spectra of the sweep's distinct target codes (package
+	// theory), side by side; nil for none.
+	Spectra []figure.SpectrumPanel
 }
 
 // conditionLabel names a condition by its values ("all" without grouping keys).
@@ -147,6 +150,16 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 			return nil, err
 		}
 		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) from the encoding's spectrum (spec §8.4; paper Fig. 3).", f); err != nil {
+			return nil, err
+		}
+	}
+
+	if len(s.Spectra) > 0 {
+		f, err := figure.Spectra(s.Spectra, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := rep.addFigure("spectra.png", spectrumCaption, f); err != nil {
 			return nil, err
 		}
 	}

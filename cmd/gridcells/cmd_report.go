@@ -18,6 +18,7 @@ import (
 
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/report"
 	"github.com/gridcells/gridcells/report/figure"
@@ -35,6 +36,7 @@ type reportOptions struct {
 	decodeCM float64
 	grid     float64
 	runs     bool
+	theory   bool
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
@@ -44,6 +46,7 @@ func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.by, "by", "", "sweep: comma-separated config `keys` that define a condition (default: the swept keys except seed)")
 	fs.Float64Var(&o.decodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "sweep: decoding-error `threshold` (cm) below which a network decodes (spec §5.6)")
 	fs.Float64Var(&o.grid, "grid-threshold", sweep.DefaultGridThreshold, "sweep: max score60 `threshold` above which a decoding network has possible grid cells")
+	fs.BoolVar(&o.theory, "theory", true, "add the covariance spectrum of the target code(s) from package theory (spec §8; a second or two per code)")
 	fs.BoolVar(&o.runs, "runs", false, "sweep: also write report.html (and figures/) in every finished run directory, linked from the runs table (default false)")
 }
 
@@ -262,7 +265,66 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 			return nil, err
 		}
 	}
+	if o.theory {
+		if cfg, err := train.LoadConfig(dir); err == nil {
+			panel, err := spectrumOf(encodingName(cfg), cfg)
+			if err != nil {
+				r.Notes = append(r.Notes, fmt.Sprintf("No covariance spectrum: %v.", err))
+			} else {
+				r.Spectrum = &panel
+			}
+		} else {
+			r.Notes = append(r.Notes, fmt.Sprintf("No covariance spectrum: %v.", err))
+		}
+	}
 	return report.NewRunReport(r)
+}
+
+// spectrumOf computes the covariance spectrum of the target code of cfg (its place-cell
+// centres drawn as the run draws them) over the run's box with package theory's defaults.
+func spectrumOf(name string, cfg config.Config) (figure.SpectrumPanel, error) {
+	code, err := encode.ForRun(cfg)
+	if err != nil {
+		return figure.SpectrumPanel{}, err
+	}
+	sp, err := theory.ComputeSpectrum(code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, nil)
+	if err != nil {
+		return figure.SpectrumPanel{}, err
+	}
+	return figure.SpectrumPanelOf(name, sp), nil
+}
+
+// kindNames are the paper's names of the target codes (spec §2.2).
+var kindNames = map[string]string{
+	"cartesian":                       "Cartesian",
+	"high_dim_cartesian":              "high-dim Cartesian",
+	"polar":                           "polar",
+	"high_dim_polar":                  "high-dim polar",
+	"gaussian":                        "Gaussian",
+	"difference_of_gaussians":         "DoS",
+	"true_difference_of_gaussians":    "true DoG",
+	"general_difference_of_gaussians": "general DoG",
+	"softmax_of_differences":          "SoD",
+}
+
+// encodingName names a run's target code: its kind as the paper names it and, for place
+// cells, width and surround.
+func encodingName(cfg config.Config) string {
+	name, ok := kindNames[cfg.Encoding.Kind]
+	if !ok {
+		name = cfg.Encoding.Kind
+	}
+	if k := cfg.Encoding.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
+		if rf, err := config.Get(cfg, "encoding.place_cell_rf"); err == nil {
+			name += ", σ " + rf
+		}
+		if cfg.Encoding.Kind != "gaussian" {
+			if s, err := config.Get(cfg, "encoding.surround_scale"); err == nil {
+				name += ", s " + s
+			}
+		}
+	}
+	return name
 }
 
 // evalTrajectories splits the time-major evaluation positions (row t·B + b, the layout of
@@ -524,7 +586,57 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		}
 		s.Periods = periods
 	}
+	if o.theory {
+		s.Spectra, s.Notes = sweepSpectra(results, keys, conds, s.Notes)
+	}
 	return report.NewSweepReport(s)
+}
+
+// maxSpectra bounds the spectra of a sweep report (one per distinct target code).
+const maxSpectra = 8
+
+// sweepSpectra returns the covariance spectra of the distinct target codes of the sweep's
+// conditions (the first run of each condition stands for it), named by condition.
+func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition, notes []string) ([]figure.SpectrumPanel, []string) {
+	seen := map[string]bool{}
+	var panels []figure.SpectrumPanel
+	for _, c := range conds {
+		var cfg *config.Config
+		for i := range results {
+			v := make([]string, len(keys))
+			for j, k := range keys {
+				if x, ok := results[i].Run.Params.Get(k); ok {
+					v[j] = x
+				} else {
+					v[j], _ = config.Get(results[i].Run.Config, k)
+				}
+			}
+			if slices.Equal(v, c.Values) {
+				cfg = &results[i].Run.Config
+				break
+			}
+		}
+		if cfg == nil {
+			continue
+		}
+		enc, err := json.Marshal(cfg.Encoding)
+		if err != nil || seen[string(enc)] {
+			continue
+		}
+		seen[string(enc)] = true
+		if len(panels) == maxSpectra {
+			notes = append(notes, fmt.Sprintf("Spectra of the first %d distinct target codes only.", maxSpectra))
+			break
+		}
+		name := encodingName(*cfg)
+		panel, err := spectrumOf(name, *cfg)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("No covariance spectrum for %s: %v.", name, err))
+			continue
+		}
+		panels = append(panels, panel)
+	}
+	return panels, notes
 }
 
 // fraction converts a sweep interval with its counts into the report's fraction.

@@ -25,7 +25,7 @@ func copyTestdata(t *testing.T, name string) string {
 }
 
 func defaultReportOptions() reportOptions {
-	return reportOptions{top: 16, paths: 5, decodeCM: 10, grid: 0.8}
+	return reportOptions{top: 16, paths: 5, decodeCM: 10, grid: 0.8, theory: true}
 }
 
 // checkPNGs checks that dir/figures holds exactly the named PNG files and that each decodes.
@@ -62,10 +62,10 @@ func TestReportRunCommand(t *testing.T) {
 	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "run report, 5 figures") {
+	if !strings.Contains(stdout.String(), "run report, 6 figures") {
 		t.Errorf("stdout %q", stdout.String())
 	}
-	checkPNGs(t, dir, "autocorrelograms.png", "ratemaps.png", "scores.png", "training.png", "trajectories.png")
+	checkPNGs(t, dir, "autocorrelograms.png", "ratemaps.png", "scores.png", "spectrum.png", "training.png", "trajectories.png")
 	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +83,18 @@ func TestReportRunCommand(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	if n := strings.Count(html, "data:image/png;base64,"); n != 5 {
-		t.Errorf("report.html embeds %d figures, want 5", n)
+	if n := strings.Count(html, "data:image/png;base64,"); n != 6 {
+		t.Errorf("report.html embeds %d figures, want 6", n)
+	}
+
+	// Without theory, without trajectories: two figures fewer, written again over the first.
+	o.theory, o.paths = false, 0
+	stdout.Reset()
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "run report, 4 figures") {
+		t.Errorf("stdout %q", stdout.String())
 	}
 }
 
@@ -101,7 +111,8 @@ func TestReportSweepCommand(t *testing.T) {
 	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	checkPNGs(t, dir, "fractions.png", "periods.png", "survival.png")
+	// Two distinct codes (DoS at σ 0.12 and 0.2): the spectra figure has both.
+	checkPNGs(t, dir, "fractions.png", "periods.png", "spectra.png", "survival.png")
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

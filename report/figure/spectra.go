@@ -62,7 +62,8 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 			kmax = math.Max(kmax, 3*sp.PeakK)
 		}
 	}
-	f := newFigure(max(1, len(panels))*set.Tile, 2*set.Tile*4/5+30, 2, max(1, len(panels)))
+	// Square tiles keep the ring |k| = k* round.
+	f := newFigure(max(1, len(panels))*set.Tile, 2*set.Tile+30, 2, max(1, len(panels)))
 	f.Title = set.Title
 	for i, sp := range panels {
 		if len(sp.Power) != sp.Size*sp.Size || len(sp.K) != len(sp.Profile) {
@@ -87,7 +88,9 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		if sp.PeakK > 0 {
 			top.Add(circle(sp.PeakK, ringColor))
 		}
-		top.X.Min, top.X.Max, top.Y.Min, top.Y.Max = -lim, lim, -lim, lim
+		// The axes end at the image's edges, so it neither spills over the title nor leaves a gap.
+		ex, ey := (float64(wx)+0.5)*sp.DKX, (float64(wy)+0.5)*sp.DKY
+		top.X.Min, top.X.Max, top.Y.Min, top.Y.Max = -ex, ex, -ey, ey
 		f.plots[0][i] = top
 
 		prof := plot.New()
