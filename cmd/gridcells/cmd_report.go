@@ -273,11 +273,35 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 			} else {
 				r.Spectrum = &panel
 			}
+			if note := periodNote(cfg, r.Units, sum.GridThreshold); note != "" {
+				r.Notes = append(r.Notes, note)
+			}
 		} else {
 			r.Notes = append(r.Notes, fmt.Sprintf("No covariance spectrum: %v.", err))
 		}
 	}
 	return report.NewRunReport(r)
+}
+
+// periodNote compares theory's grid period for the run's code (closed form, spec §8.4)
+// with the median period of the units that score above the grid threshold.
+func periodNote(cfg config.Config, units []report.Unit, threshold float64) string {
+	sigma, k, predicted, ok := placeCellWidth(cfg)
+	if !ok || !(k > 0) {
+		return ""
+	}
+	var periods []float64
+	for _, u := range units {
+		if u.Score60 > threshold && !math.IsNaN(u.Period) {
+			periods = append(periods, u.Period)
+		}
+	}
+	note := fmt.Sprintf("Theory (spec §8.2, §8.4): σ = %g m gives k* = %.2f rad/m and a predicted grid period of %.1f rate-map bins.", sigma, k, predicted)
+	if len(periods) > 0 {
+		slices.Sort(periods)
+		note += fmt.Sprintf(" Measured: median %.1f bins over the %d units with score60 > %g.", periods[len(periods)/2], len(periods), threshold)
+	}
+	return note
 }
 
 // spectrumOf computes the covariance spectrum of the target code of cfg (its place-cell
@@ -556,7 +580,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				if c.Scores == nil {
 					c.Scores = []float64{}
 				}
-				sigma, predicted, ok := placeCellWidth(r.Run.Config)
+				sigma, _, predicted, ok := placeCellWidth(r.Run.Config)
 				for _, u := range units {
 					c.Scores = append(c.Scores, u.Score60)
 					if ok && u.Score60 > o.grid && !math.IsNaN(u.Period) {
@@ -665,21 +689,22 @@ func conditionOf(r sweep.Run, keys []string, index map[string]int) (int, error) 
 	return ci, nil
 }
 
-// placeCellWidth returns the place-cell width σ of a run's single-scale place-cell code
-// and the grid period theory predicts for it in rate-map bins of eval.nbins[0]: the hexagonal
-// spacing 4π/(√3 k*) of the tuning's peak wavenumber (spec §8.2, §8.4). ok is false for
-// codes without a closed form or without a finite-wavelength peak.
-func placeCellWidth(cfg config.Config) (sigma, periodBins float64, ok bool) {
+// placeCellWidth returns the place-cell width σ of a run's single-scale place-cell code,
+// the peak wavenumber k* of its tuning (closed form, 0 when the spectrum peaks at k = 0)
+// and the grid period theory predicts in rate-map bins of eval.nbins[0]: the hexagonal
+// spacing 4π/(√3 k*) (spec §8.2, §8.4; NaN without a peak). ok is false for codes without
+// a closed form (not place cells, widths drawn per cell, several fields).
+func placeCellWidth(cfg config.Config) (sigma, kstar, periodBins float64, ok bool) {
 	t, err := theory.TuningOf(cfg.Encoding)
 	if err != nil || t.Validate() != nil || len(cfg.Eval.NBins) == 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	k := t.PeakWavenumber()
 	if !(k > 0) {
-		return t.Sigma, math.NaN(), true
+		return t.Sigma, 0, math.NaN(), true
 	}
 	bin := cfg.Trajectory.BoxWidth / float64(cfg.Eval.NBins[0])
-	return t.Sigma, theory.HexSpacing(k) / bin, true
+	return t.Sigma, k, theory.HexSpacing(k) / bin, true
 }
 
 // argmax returns the index of the largest value of v.

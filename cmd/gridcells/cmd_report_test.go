@@ -78,6 +78,9 @@ func TestReportRunCommand(t *testing.T) {
 		"of the 4 units with the highest 60° grid scores", // montage caption: --top 4 of the 8 units
 		"&#34;box_width&#34;: 2.2",
 		"Units (8 analysed)",
+		// Spec §8.4: σ 0.12 m, s 2 (NFL convention) → k* 8.01 rad/m, spacing 0.906 m, which
+		// is 4.9 bins of 2.2/12 m.
+		"k* = 8.01 rad/m and a predicted grid period of 4.9 rate-map bins",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
