@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gridcells/gridcells/report/figure"
 )
@@ -154,6 +153,3 @@ func unitsTable(units []Unit) table {
 	}
 	return t
 }
-
-// nan is a NaN for struct literals.
-var nan = math.NaN()

@@ -22,6 +22,7 @@ import (
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/report"
 	"github.com/gridcells/gridcells/report/figure"
+	"github.com/gridcells/gridcells/sim"
 	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/theory"
 	"github.com/gridcells/gridcells/train"
@@ -259,7 +260,10 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 		case err == nil:
 			w, h := rf.Config.Trajectory.BoxWidth, rf.Config.Trajectory.BoxHeight
 			if len(a.Shape) == 2 && a.Shape[1] == 2 && a.Shape[0]%sum.EvalBatch == 0 && w > 0 && h > 0 {
-				r.Trajectories = evalTrajectories(a.AsFloat64(), sum.EvalBatch, o.paths, w, h)
+				// Rows are time-major, t·B + b: sim's layout.
+				b := &sim.Batch{B: sum.EvalBatch, T: a.Shape[0] / sum.EvalBatch, Pos: a.AsFloat32()}
+				d := figure.TrajectoriesOf(b, o.paths, w, h)
+				r.Trajectories = &d
 			}
 		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
@@ -349,28 +353,6 @@ func encodingName(cfg config.Config) string {
 		}
 	}
 	return name
-}
-
-// evalTrajectories splits the time-major evaluation positions (row t·B + b, the layout of
-// eval/positions.npy) into the first `paths` trajectories, with every position for the
-// occupancy, in the box of the given size centred on the origin.
-func evalTrajectories(pos []float64, batch, paths int, w, h float64) *figure.TrajectoryData {
-	rows := len(pos) / 2
-	steps := rows / batch
-	d := &figure.TrajectoryData{Box: figure.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}}
-	for b := range min(paths, batch) {
-		p := make([]figure.Point, steps)
-		for t := range steps {
-			i := t*batch + b
-			p[t] = figure.Point{X: pos[2*i], Y: pos[2*i+1]}
-		}
-		d.Paths = append(d.Paths, p)
-	}
-	d.Occupancy = make([]figure.Point, rows)
-	for i := range rows {
-		d.Occupancy[i] = figure.Point{X: pos[2*i], Y: pos[2*i+1]}
-	}
-	return d
 }
 
 // readUnitScores reads a run's scores.csv (package train's columns: unit, score60,

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gridcells/gridcells/sim"
 )
 
 // dumpFigure, when set, receives every figure a test renders (for looking at them).
@@ -396,6 +398,41 @@ func TestOccupancy(t *testing.T) {
 			t.Fatalf("Occupancy = %v, want %v", h, want)
 		}
 	}
+}
+
+func TestTrajectoriesOf(t *testing.T) {
+	const B, T = 4, 30
+	gen, err := sim.New(sim.DefaultParams(), rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sim.NewBatch(B, T)
+	gen.Next(b)
+	d := TrajectoriesOf(b, 3, 2.2, 2.2)
+	if len(d.Paths) != 3 || len(d.Occupancy) != B*T {
+		t.Fatalf("%d paths, %d occupancy points; want 3 and %d", len(d.Paths), len(d.Occupancy), B*T)
+	}
+	// Path i is InitPos then Pos[t][i] for t = 0..T−1 (time-major, spec §1.1 batches).
+	for i, p := range d.Paths {
+		if len(p) != T+1 || p[0] != (Point{float64(b.InitPos[2*i]), float64(b.InitPos[2*i+1])}) {
+			t.Fatalf("path %d: %d points from %v", i, len(p), p[0])
+		}
+		for tt := range T {
+			k := 2 * (tt*B + i)
+			if p[tt+1] != (Point{float64(b.Pos[k]), float64(b.Pos[k+1])}) {
+				t.Fatalf("path %d step %d = %v, want Pos[%d][%d]", i, tt, p[tt+1], tt, i)
+			}
+		}
+	}
+	// The walk stays in the box, so every position counts in the occupancy.
+	if _, n := Occupancy(d.Occupancy, d.Box, 10); n != B*T {
+		t.Errorf("%d of %d positions inside the box", n, B*T)
+	}
+	f, err := Trajectories(d, &TrajectorySettings{Tile: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
 }
 
 func TestTrajectories(t *testing.T) {

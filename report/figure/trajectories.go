@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gridcells/gridcells/sim"
 )
 
 // Point is a position in the box, m.
@@ -116,6 +118,36 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	occPlot.X.Min, occPlot.X.Max, occPlot.Y.Min, occPlot.Y.Max = b.XMin, b.XMax, b.YMin, b.YMax
 	f.plots[0][0], f.plots[0][1] = paths, occPlot
 	return f, nil
+}
+
+// TrajectoriesOf returns the data of Trajectories for a batch of package sim (time-major
+// positions Pos, T×B×2, m; the layout of a run's eval/positions.npy too): the first `paths`
+// trajectories, each starting at its InitPos when the batch has one, with every position
+// of the batch for the occupancy, in the box of the given size centred on the origin (sim's
+// convention). It panics if len(b.Pos) ≠ T·B·2.
+func TrajectoriesOf(b *sim.Batch, paths int, width, height float64) TrajectoryData {
+	if len(b.Pos) != b.T*b.B*2 {
+		panic(ErrShape)
+	}
+	d := TrajectoryData{Box: Box{XMin: -width / 2, XMax: width / 2, YMin: -height / 2, YMax: height / 2}}
+	at := func(t, i int) Point { k := 2 * (t*b.B + i); return Point{X: float64(b.Pos[k]), Y: float64(b.Pos[k+1])} }
+	for i := range min(max(paths, 0), b.B) {
+		var p []Point
+		if len(b.InitPos) == 2*b.B {
+			p = append(p, Point{X: float64(b.InitPos[2*i]), Y: float64(b.InitPos[2*i+1])})
+		}
+		for t := range b.T {
+			p = append(p, at(t, i))
+		}
+		d.Paths = append(d.Paths, p)
+	}
+	d.Occupancy = make([]Point, 0, b.T*b.B)
+	for t := range b.T {
+		for i := range b.B {
+			d.Occupancy = append(d.Occupancy, at(t, i))
+		}
+	}
+	return d
 }
 
 // Occupancy returns the fraction of the positions in each of bins×bins bins of the box
