@@ -455,3 +455,33 @@ func TestTrajectories(t *testing.T) {
 		t.Errorf("size %d×%d, want 500×280", f.Width, f.Height)
 	}
 }
+
+// TestMontageOrientation checks the axes of a rate map: the first index is the x-bin
+// (spec §5.1), drawn to the right, and y grows upwards, so the bin (x = n−1, y = 0) is at
+// the lower right of its tile. That bin is empty (NaN) and so the only grey one.
+func TestMontageOrientation(t *testing.T) {
+	const n = 4
+	m := make([]float64, n*n)
+	for i := range m {
+		m[i] = float64(i % 3)
+	}
+	m[(n-1)*n+0] = math.NaN()
+	f := Montage([]UnitMap{{Unit: 0, Score60: 0, Map: m}}, n, &MontageSettings{Tile: 200})
+	img := checkFigure(t, f)
+	b := img.Bounds()
+	var sx, sy, count int
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == nanGrey {
+				sx, sy, count = sx+x, sy+y, count+1
+			}
+		}
+	}
+	if count == 0 {
+		t.Fatal("no grey pixel")
+	}
+	cx, cy := float64(sx)/float64(count), float64(sy)/float64(count)
+	if cx < float64(b.Dx())*0.65 || cy < float64(b.Dy())*0.65 {
+		t.Errorf("empty bin drawn around (%.0f, %.0f) of a %d×%d image, want the lower right", cx, cy, b.Dx(), b.Dy())
+	}
+}

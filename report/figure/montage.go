@@ -43,11 +43,19 @@ func (g mapGrid) Y(r int) float64    { return g.y0 + float64(r)*g.dy }
 func (g mapGrid) Z(c, r int) float64 { return g.z[c*g.n1+r] }
 
 // heatPalette is the colour map of rate maps and spectra: Moreland's perceptually
-// uniform black-body scale (low = black, high = white-yellow), which leaves mid grey free
-// for empty bins.
+// uniform black-body scale (low = black, high = pale yellow), which leaves mid grey free
+// for empty bins. Its last tenth, which runs into pure white, is cut off so that the
+// highest rates stay distinct from the white page.
 func heatPalette() palette.Palette {
-	return moreland.BlackBody().Palette(128)
+	const colors, cut = 128, 14
+	return fixedPalette(moreland.BlackBody().Palette(colors + cut).Colors()[:colors])
 }
+
+// fixedPalette is a palette.Palette of given colours.
+type fixedPalette []color.Color
+
+// Colors implements palette.Palette.
+func (p fixedPalette) Colors() []color.Color { return p }
 
 // imageSide is the least side, pixels, of the image heatMap draws: each cell becomes a
 // block of whole pixels, so that the image's scaling to the panel (bilinear in vgimg)
