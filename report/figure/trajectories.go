@@ -106,7 +106,7 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	}
 	hist, total := Occupancy(occ, b, bins)
 	occPlot := plot.New()
-	occPlot.Title.Text = fmt.Sprintf("occupancy of %d positions", total)
+	occPlot.Title.Text = fmt.Sprintf("occupancy (%d positions in the box)", total)
 	occPlot.X.Label.Text = "x (m)"
 	occPlot.Y.Label.Text = "y (m)"
 	dx, dy := (b.XMax-b.XMin)/float64(bins), (b.YMax-b.YMin)/float64(bins)
