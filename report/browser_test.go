@@ -46,6 +46,9 @@ func runChromium(t *testing.T, bin, page string, extra ...string) (stdout string
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Chromium's helper processes inherit stdout; if a timeout kills the browser, stop
+	// waiting for them to close it.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s: %v\n%s", bin, err, tail(errb.String(), 2000))
 	}
