@@ -513,6 +513,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	periods := &figure.PeriodData{}
 	sigmaPeriods := map[float64][]float64{}
 	theoryAt := map[float64]float64{}
+	binCM := map[float64]bool{} // rate-map bin sides of the runs, cm
 	unreadable := 0
 	for _, r := range results {
 		if err := ctx.Err(); err != nil {
@@ -572,6 +573,9 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				}
 				if ok {
 					theoryAt[sigma] = predicted
+					if cfg := r.Run.Config; len(cfg.Eval.NBins) > 0 {
+						binCM[math.Round(1e4*cfg.Trajectory.BoxWidth/float64(cfg.Eval.NBins[0]))/100] = true
+					}
 				}
 			}
 		}
@@ -588,6 +592,11 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				if m, err := analysis.ModulesKDE(ps, nil); err == nil && len(m.Density) > 0 {
 					periods.Modes = append(periods.Modes, figure.PeriodPoint{Sigma: sigma, Period: m.Grid[argmax(m.Density)]})
 				}
+			}
+		}
+		if len(binCM) == 1 {
+			for b := range binCM {
+				periods.BinCM = b
 			}
 		}
 		s.Periods = periods
