@@ -1,0 +1,494 @@
+package reproduce
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/sweep"
+	"github.com/gridcells/gridcells/theory"
+)
+
+// z95 is the normal quantile of the 95 % Wilson intervals, as package sweep's table.
+const z95 = 1.959963984540054
+
+// Row puts one of the paper's numbers beside ours.
+type Row struct {
+	Quantity  string
+	Condition string
+	// Paper is the paper's value as text (with its N), or "–" when the paper has none for
+	// this condition; PaperValue is the number, NaN for ranges and qualitative statements.
+	Paper      string
+	PaperValue float64
+	Ours       string
+	OursValue  float64 // NaN when nothing was measured
+	K, N       int     // counts behind a fraction (N = 0 otherwise)
+	Lo, Hi     float64 // 95 % Wilson interval of a fraction (NaN otherwise)
+}
+
+// ConditionUnits are the per-unit results of one condition's finished runs, pooled.
+type ConditionUnits struct {
+	Label   string
+	Sigma   float64   // place-cell width, m (NaN unless every run has the same single width)
+	Score60 []float64 // every analysed unit
+	// PeriodPaperBins are the grid periods of units with score60 above the grid threshold,
+	// converted to the paper's 5-cm bins.
+	PeriodPaperBins []float64
+}
+
+// Comparison is a collected sweep next to the paper.
+type Comparison struct {
+	Labels []string // one per condition of the table
+	Rows   []Row
+	Units  []ConditionUnits // one per condition
+	Notes  []string
+}
+
+// Input is a collected sweep: its directory (for the runs' scores.csv), the collected
+// results and the per-condition table of package sweep.
+type Input struct {
+	Dir        string
+	Results    []sweep.Result
+	Keys       []string // canonical grouping keys of Conditions
+	Conditions []sweep.Condition
+	Thresholds sweep.Thresholds
+}
+
+// Compare reads the finished runs' scores.csv and returns the comparison rows of result r
+// (spec §7): paper Fig. 2a's fractions for encodings, Fig. 3's period modes for periods,
+// Fig. 4's unit percentages for dos-details, Result #4's fractions for hyperparameters and
+// Fig. 5's numbers for biological.
+func Compare(r Result, in Input) (*Comparison, error) {
+	c := &Comparison{}
+	index := map[string]int{}
+	for i, cond := range in.Conditions {
+		index[strings.Join(cond.Values, "\x00")] = i
+		c.Labels = append(c.Labels, label(r, in.Keys, in.Conditions, i))
+		c.Units = append(c.Units, ConditionUnits{Label: c.Labels[i], Sigma: math.NaN()})
+	}
+	sigmaSeen := make([]bool, len(in.Conditions))
+	unreadable := 0
+	for _, res := range in.Results {
+		if res.Status != sweep.StatusFinished {
+			continue
+		}
+		vals := make([]string, len(in.Keys))
+		for i, k := range in.Keys {
+			v, ok := res.Run.Params.Get(k)
+			if !ok {
+				var err error
+				if v, err = config.Get(res.Run.Config, k); err != nil {
+					return nil, err
+				}
+			}
+			vals[i] = v
+		}
+		ci, ok := index[strings.Join(vals, "\x00")]
+		if !ok {
+			return nil, fmt.Errorf("reproduce: run %s: condition %q not in the table", res.Run.ID, vals)
+		}
+		cfg := res.Run.Config
+		u := &c.Units[ci]
+		sigma := math.NaN()
+		if d := cfg.Encoding.PlaceCellRF; d.Kind == "const" || d.Kind == "" {
+			sigma = d.A
+		}
+		if !sigmaSeen[ci] {
+			u.Sigma, sigmaSeen[ci] = sigma, true
+		} else if !(u.Sigma == sigma) {
+			u.Sigma = math.NaN()
+		}
+		if len(cfg.Eval.NBins) == 0 {
+			continue
+		}
+		nbins := cfg.Eval.NBins[0]
+		scores, err := readScores(filepath.Join(sweep.RunDir(in.Dir, res.Run.ID), "scores.csv"), nbins)
+		if err != nil {
+			unreadable++
+			continue
+		}
+		for j, s := range scores.Score60 {
+			u.Score60 = append(u.Score60, s)
+			p := scores.Period[j]
+			if s > in.Thresholds.Grid && !math.IsNaN(p) {
+				binCM := 100 * cfg.Trajectory.BoxWidth / float64(scores.NBins[j])
+				u.PeriodPaperBins = append(u.PeriodPaperBins, p*binCM/PaperBinCM)
+			}
+		}
+	}
+	if unreadable > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d finished runs have no readable scores.csv; their units are left out.", unreadable))
+	}
+	switch r.Name {
+	case "encodings":
+		c.encodings(in)
+	case "periods":
+		c.periods(in)
+	case "dos-details":
+		c.dosDetails(in)
+	case "hyperparameters":
+		c.hyperparameters(in)
+	case "biological":
+		c.biological(in)
+	default:
+		return nil, fmt.Errorf("reproduce: result %q has no sweep comparison (it trains nothing)", r.Name)
+	}
+	return c, nil
+}
+
+func readScores(path string, nbins int) (*theory.UnitScores, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return theory.ReadScoresCSV(f, nbins)
+}
+
+// label names condition i of the table: its value for one grouping key; for
+// hyperparameters the keys that differ from the first condition (the ideal network,
+// "baseline"); otherwise key=value pairs.
+func label(r Result, keys []string, conds []sweep.Condition, i int) string {
+	vals := conds[i].Values
+	if len(keys) == 1 {
+		return vals[0]
+	}
+	var parts []string
+	for j, k := range keys {
+		short := k[strings.LastIndex(k, ".")+1:]
+		if r.Name == "hyperparameters" {
+			if vals[j] != conds[0].Values[j] {
+				parts = append(parts, short+"="+vals[j])
+			}
+			continue
+		}
+		if k == "name" {
+			parts = append(parts, vals[j])
+			continue
+		}
+		parts = append(parts, short+"="+vals[j])
+	}
+	if len(parts) == 0 {
+		return "baseline"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fracRow returns a row of a fraction k/n with its Wilson interval.
+func fracRow(quantity, cond string, k, n int, paper string, paperValue float64) Row {
+	iv := sweep.Wilson(k, n, z95)
+	row := Row{Quantity: quantity, Condition: cond, Paper: paper, PaperValue: paperValue, K: k, N: n,
+		OursValue: float64(iv.P), Lo: float64(iv.Lo), Hi: float64(iv.Hi)}
+	if n == 0 {
+		row.Ours = "0/0 (no run)"
+	} else {
+		row.Ours = fmt.Sprintf("%d/%d = %.2f [%.2f, %.2f]", k, n, row.OursValue, row.Lo, row.Hi)
+	}
+	return row
+}
+
+// valueRow returns a row of a measured number.
+func valueRow(quantity, cond string, v float64, unit string, paper string, paperValue float64) Row {
+	row := Row{Quantity: quantity, Condition: cond, Paper: paper, PaperValue: paperValue, OursValue: v, Lo: math.NaN(), Hi: math.NaN()}
+	if math.IsNaN(v) {
+		row.Ours = "–"
+	} else {
+		row.Ours = strconv.FormatFloat(v, 'f', 2, 64) + unit
+	}
+	return row
+}
+
+const none = "–"
+
+func paperFrac(p float64, n int) string { return fmt.Sprintf("%.2f (N %d)", p, n) }
+
+func (c *Comparison) decodeGridRows(in Input, i int, paperDecode, paperGrid string, pd, pg float64) {
+	cond := in.Conditions[i]
+	th := in.Thresholds
+	c.Rows = append(c.Rows,
+		fracRow(fmt.Sprintf("networks with decoding error < %g cm", th.DecodeCM), c.Labels[i], cond.Decoded, cond.N, paperDecode, pd),
+		fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", th.Grid, th.DecodeCM), c.Labels[i], cond.Grid, cond.Decoded, paperGrid, pg))
+}
+
+// unitsAbove counts the units with score60 > th (NaN scores count as not above).
+func unitsAbove(scores []float64, th float64) int {
+	k := 0
+	for _, s := range scores {
+		if s > th {
+			k++
+		}
+	}
+	return k
+}
+
+func maxScore(scores []float64) float64 {
+	m := math.NaN()
+	for _, s := range scores {
+		if !math.IsNaN(s) && !(s <= m) {
+			m = s
+		}
+	}
+	return m
+}
+
+func (c *Comparison) encodings(in Input) {
+	for i := range in.Conditions {
+		name := in.Conditions[i].Values[0]
+		p, ok := category(name)
+		if !ok {
+			c.decodeGridRows(in, i, none, none, math.NaN(), math.NaN())
+			continue
+		}
+		c.decodeGridRows(in, i, paperFrac(p.Decode, p.N), paperFrac(p.Grid, p.N), p.Decode, p.Grid)
+		best := p.BestUnits
+		if best == "" {
+			best = none
+		}
+		c.Rows = append(c.Rows, valueRow("best unit's score60", c.Labels[i], maxScore(c.Units[i].Score60), "", best, math.NaN()))
+	}
+}
+
+// paperMode returns Fig. 3's mode at width sigma.
+func paperMode(sigma float64) (float64, bool) {
+	for _, m := range Fig3Modes {
+		if math.Abs(m.Sigma-sigma) < 1e-9 {
+			return m.Bins, true
+		}
+	}
+	return 0, false
+}
+
+// kdeMode is the argmax of NFL's KDE (bandwidth 1 bin on [0, 150]) of the periods.
+func kdeMode(periods []float64) float64 {
+	m, err := analysis.ModulesKDE(periods, nil)
+	if err != nil || len(m.Density) == 0 {
+		return math.NaN()
+	}
+	best := 0
+	for i, d := range m.Density {
+		if d > m.Density[best] {
+			best = i
+		}
+	}
+	return m.Grid[best]
+}
+
+// predictedBins is the spacing that theory's k* of a single-width code predicts, in the
+// paper's 5-cm bins (spec §8.2, §8.4); NaN without a finite peak.
+func predictedBins(e config.Encoding) float64 {
+	t, err := theory.TuningOf(e)
+	if err != nil {
+		return math.NaN()
+	}
+	k := t.PeakWavenumber()
+	if !(k > 0) {
+		return math.NaN()
+	}
+	return 100 * theory.HexSpacing(k) / PaperBinCM
+}
+
+func (c *Comparison) periods(in Input) {
+	type mode struct{ sigma, bins float64 }
+	var modes []mode
+	for i := range in.Conditions {
+		u := c.Units[i]
+		paper, pv := none, math.NaN()
+		if m, ok := paperMode(u.Sigma); ok {
+			paper, pv = fmt.Sprintf("%.1f", m), m
+		}
+		mb := kdeMode(u.PeriodPaperBins)
+		row := valueRow(fmt.Sprintf("KDE mode of the grid period of units with score60 > %g (5-cm bins)", in.Thresholds.Grid), c.Labels[i], mb, "", paper, pv)
+		row.N = len(u.PeriodPaperBins)
+		if row.N == 0 {
+			row.Ours = fmt.Sprintf("no unit with score60 > %g", in.Thresholds.Grid)
+		} else {
+			row.Ours += fmt.Sprintf(" (%d units)", row.N)
+			modes = append(modes, mode{u.Sigma, mb})
+		}
+		c.Rows = append(c.Rows, row)
+		// Theory's prediction for the condition's code (first finished or listed run).
+		for _, res := range in.Results {
+			if v, err := config.Get(res.Run.Config, in.Keys[0]); err == nil && v == in.Conditions[i].Values[0] {
+				p := predictedBins(res.Run.Config.Encoding)
+				ref, rv := none, math.NaN()
+				for _, s := range Sec84 {
+					if math.Abs(s.Sigma-u.Sigma) < 1e-9 && math.Abs(s.S-res.Run.Config.Encoding.SurroundScale.A) < 1e-9 {
+						ref, rv = fmt.Sprintf("%.1f (spec §8.4)", s.Bins), s.Bins
+					}
+				}
+				c.Rows = append(c.Rows, valueRow("theory: spacing 4π/(√3 k*) (5-cm bins)", c.Labels[i], p, "", ref, rv))
+				break
+			}
+		}
+	}
+	sort.Slice(modes, func(a, b int) bool { return modes[a].sigma < modes[b].sigma })
+	for k := 0; k+1 < len(modes); k++ {
+		a, b := modes[k], modes[k+1]
+		c.Rows = append(c.Rows, valueRow("ratio of consecutive KDE modes", fmt.Sprintf("σ %g → %g", a.sigma, b.sigma), b.bins/a.bins, "",
+			fmt.Sprintf("%.2f–%.2f (12 ratios)", Fig3Ratios[0], Fig3Ratios[1]), math.NaN()))
+	}
+}
+
+func (c *Comparison) dosDetails(in Input) {
+	for i, cond := range in.Conditions {
+		name := cond.Values[0]
+		u := c.Units[i]
+		for _, th := range Fig4UnitsAbove {
+			paper := none
+			if name == "DoS" {
+				paper = th.Text + " of units per network"
+			}
+			row := fracRow(fmt.Sprintf("units with score60 > %g", th.Threshold), c.Labels[i], unitsAbove(u.Score60, th.Threshold), len(u.Score60), paper, math.NaN())
+			c.Rows = append(c.Rows, row)
+		}
+		paper := "long tail beyond 1"
+		if name == "DoG" {
+			paper = "almost none"
+		}
+		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), paper, math.NaN()))
+		pg, pgv := none, math.NaN()
+		switch {
+		case name == "DoS" && math.Abs(u.Sigma-0.12) < 1e-9:
+			pg, pgv = fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN), Fig4IdealGrid
+		case name == "DoG":
+			if p, ok := category("DoG"); ok {
+				pg, pgv = paperFrac(p.Grid, p.N)+" (Fig. 2)", p.Grid
+			}
+		}
+		c.Rows = append(c.Rows, fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM),
+			c.Labels[i], cond.Grid, cond.Decoded, pg, pgv))
+		for _, res := range in.Results {
+			if res.Run.Config.Name != name || !(math.Abs(res.Run.Config.Encoding.PlaceCellRF.A-u.Sigma) < 1e-9) {
+				continue
+			}
+			t, err := theory.TuningOf(res.Run.Config.Encoding)
+			if err != nil {
+				break
+			}
+			k := t.PeakWavenumber()
+			paper := "ring: peak at k* > 0"
+			if name == "DoG" {
+				paper = "peak at k = 0"
+			}
+			c.Rows = append(c.Rows, valueRow("covariance spectrum peak k* (rad/m, closed form)", c.Labels[i], k, "", paper, math.NaN()))
+			break
+		}
+	}
+}
+
+func (c *Comparison) hyperparameters(in Input) {
+	for i := range in.Conditions {
+		pd, pg, pdv, pgv := "–", "fewer networks with grid cells (qualitative, spec §7.7)", math.NaN(), math.NaN()
+		if i == 0 {
+			pd = none
+			pg, pgv = fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN), Fig4IdealGrid
+		}
+		c.decodeGridRows(in, i, pd, pg, pdv, pgv)
+	}
+}
+
+func (c *Comparison) biological(in Input) {
+	for i, cond := range in.Conditions {
+		name := cond.Values[0]
+		u := c.Units[i]
+		pd, pdv := none, math.NaN()
+		if _, ok := Fig5Survival05[name]; ok {
+			pd, pdv = paperFrac(Fig5Decode, Fig5N), Fig5Decode
+		}
+		c.decodeGridRows(in, i, pd, none, pdv, math.NaN())
+		ps, psv := none, math.NaN()
+		if v, ok := Fig5Survival05[name]; ok {
+			ps, psv = fmt.Sprintf("≈ %.1f", v), v
+		}
+		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5 (survival at 0.5)", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), ps, psv))
+		best := none
+		if v, ok := Fig5Best[name]; ok {
+			best = v
+		}
+		c.Rows = append(c.Rows, valueRow("best unit's score60", c.Labels[i], maxScore(u.Score60), "", best, math.NaN()))
+	}
+}
+
+// WriteRowsCSV writes the comparison rows as CSV: quantity, condition, the paper's text
+// and value, ours as text and value, counts and interval (empty when not applicable).
+func WriteRowsCSV(w io.Writer, rows []Row) error {
+	var b strings.Builder
+	b.WriteString("quantity,condition,paper,paper_value,ours,ours_value,k,n,ci_lo,ci_hi\n")
+	for _, r := range rows {
+		k, n := "", ""
+		if r.N > 0 || strings.Contains(r.Ours, "/") {
+			k, n = strconv.Itoa(r.K), strconv.Itoa(r.N)
+		}
+		fields := []string{r.Quantity, r.Condition, r.Paper, csvNum(r.PaperValue), r.Ours, csvNum(r.OursValue), k, n, csvNum(r.Lo), csvNum(r.Hi)}
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(csvField(f))
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteTableCSV writes package sweep's per-condition table with the paper's Fig. 2a
+// fractions beside it when the condition is a paper category: one row per condition.
+func WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition, th sweep.Thresholds) error {
+	if len(labels) != len(conds) {
+		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
+	}
+	var b strings.Builder
+	head := append([]string{"condition"}, keys...)
+	head = append(head, "runs", "finished", "decoded", "frac_decode", "decode_lo", "decode_hi", "grid", "frac_grid", "grid_lo", "grid_hi",
+		"paper_n", "paper_frac_decode", "paper_frac_grid")
+	b.WriteString(strings.Join(head, ",") + "\n")
+	for i, c := range conds {
+		fields := append([]string{labels[i]}, c.Values...)
+		fields = append(fields, strconv.Itoa(c.Runs), strconv.Itoa(c.N), strconv.Itoa(c.Decoded),
+			csvNum(float64(c.FracDecode.P)), csvNum(float64(c.FracDecode.Lo)), csvNum(float64(c.FracDecode.Hi)),
+			strconv.Itoa(c.Grid), csvNum(float64(c.FracGrid.P)), csvNum(float64(c.FracGrid.Lo)), csvNum(float64(c.FracGrid.Hi)))
+		pn, pd, pg := "", "", ""
+		if slices.Contains(keys, "name") {
+			if p, ok := category(c.Values[slices.Index(keys, "name")]); ok && len(keys) == 1 {
+				pn, pd, pg = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid)
+			}
+		}
+		fields = append(fields, pn, pd, pg)
+		for j, f := range fields {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(csvField(f))
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	_ = th
+	return err
+}
+
+// csvNum formats x for CSV: empty for NaN.
+func csvNum(x float64) string {
+	if math.IsNaN(x) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', 6, 64)
+}
+
+// csvField quotes f when CSV needs it.
+func csvField(f string) string {
+	if strings.ContainsAny(f, ",\"\n") {
+		return `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+	}
+	return f
+}
