@@ -441,9 +441,10 @@ func WriteRowsCSV(w io.Writer, rows []Row) error {
 	return err
 }
 
-// WriteTableCSV writes package sweep's per-condition table with the paper's Fig. 2a
-// fractions beside it when the condition is a paper category: one row per condition.
-func WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition, th sweep.Thresholds) error {
+// WriteTableCSV writes package sweep's per-condition table, one row per condition (its
+// label, the values of keys, counts, fractions and 95 % Wilson intervals), with paper Fig.
+// 2a's N and fractions beside it for the encodings result.
+func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition) error {
 	if len(labels) != len(conds) {
 		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
 	}
@@ -458,8 +459,8 @@ func WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Co
 			csvNum(float64(c.FracDecode.P)), csvNum(float64(c.FracDecode.Lo)), csvNum(float64(c.FracDecode.Hi)),
 			strconv.Itoa(c.Grid), csvNum(float64(c.FracGrid.P)), csvNum(float64(c.FracGrid.Lo)), csvNum(float64(c.FracGrid.Hi)))
 		pn, pd, pg := "", "", ""
-		if slices.Contains(keys, "name") {
-			if p, ok := category(c.Values[slices.Index(keys, "name")]); ok && len(keys) == 1 {
+		if r.Name == "encodings" && slices.Contains(keys, "name") {
+			if p, ok := category(c.Values[slices.Index(keys, "name")]); ok {
 				pn, pd, pg = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid)
 			}
 		}
@@ -473,7 +474,6 @@ func WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Co
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
-	_ = th
 	return err
 }
 

@@ -15,7 +15,7 @@
 //
 // paper uses the paper's sizes and steps (spec §6.1: Ng 1024, 20 × 10,000 steps, every
 // factorial value); small is what a few CPU hours (or one GPU hour) trains, built on the
-// quick preset; tiny is what CI trains in about a minute on 2 cores (Ng 48, 300 steps,
+// quick preset; tiny is what CI trains in about a minute on 2 cores (Ng 48, 1500 steps,
 // batch 50, one seed, rate maps at 20 bins). Tiny runs are far too short to grow grid
 // cells; they exercise every step of the pipeline on real training.
 //
