@@ -227,4 +227,3 @@ func floats(v []float64) string {
 	}
 	return "[" + strings.Join(s, " ") + "]"
 }
-
