@@ -14,6 +14,7 @@ import (
 
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/report/figure"
 	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/theory"
 )
@@ -41,8 +42,9 @@ type ConditionUnits struct {
 	Sigma   float64   // place-cell width, m (NaN unless every run has the same single width)
 	Score60 []float64 // every analysed unit
 	// PeriodPaperBins are the grid periods of units with score60 above the grid threshold,
-	// converted to the paper's 5-cm bins.
-	PeriodPaperBins []float64
+	// converted to the paper's 5-cm bins; AllPeriodPaperBins those of every unit whose
+	// period was measured (score60 > 0.3, spec §4.3 step 5).
+	PeriodPaperBins, AllPeriodPaperBins []float64
 }
 
 // Comparison is a collected sweep next to the paper.
@@ -50,7 +52,10 @@ type Comparison struct {
 	Labels []string // one per condition of the table
 	Rows   []Row
 	Units  []ConditionUnits // one per condition
-	Notes  []string
+	// Periods is grid period vs place-cell width in the paper's 5-cm bins (periods result):
+	// every measured unit, the KDE mode per width and theory's prediction.
+	Periods *figure.PeriodData
+	Notes   []string
 }
 
 // Input is a collected sweep: its directory (for the runs' scores.csv), the collected
@@ -119,9 +124,13 @@ func Compare(r Result, in Input) (*Comparison, error) {
 		for j, s := range scores.Score60 {
 			u.Score60 = append(u.Score60, s)
 			p := scores.Period[j]
-			if s > in.Thresholds.Grid && !math.IsNaN(p) {
-				binCM := 100 * cfg.Trajectory.BoxWidth / float64(scores.NBins[j])
-				u.PeriodPaperBins = append(u.PeriodPaperBins, p*binCM/PaperBinCM)
+			if math.IsNaN(p) {
+				continue
+			}
+			pb := p * 100 * cfg.Trajectory.BoxWidth / float64(scores.NBins[j]) / PaperBinCM
+			u.AllPeriodPaperBins = append(u.AllPeriodPaperBins, pb)
+			if s > in.Thresholds.Grid {
+				u.PeriodPaperBins = append(u.PeriodPaperBins, pb)
 			}
 		}
 	}
@@ -299,8 +308,15 @@ func predictedBins(e config.Encoding) float64 {
 func (c *Comparison) periods(in Input) {
 	type mode struct{ sigma, bins float64 }
 	var modes []mode
+	c.Periods = &figure.PeriodData{BinCM: PaperBinCM}
 	for i := range in.Conditions {
 		u := c.Units[i]
+		for _, p := range u.AllPeriodPaperBins {
+			c.Periods.Units = append(c.Periods.Units, figure.PeriodPoint{Sigma: u.Sigma, Period: p})
+		}
+		if m := kdeMode(u.AllPeriodPaperBins); !math.IsNaN(m) {
+			c.Periods.Modes = append(c.Periods.Modes, figure.PeriodPoint{Sigma: u.Sigma, Period: m})
+		}
 		paper, pv := none, math.NaN()
 		if m, ok := paperMode(u.Sigma); ok {
 			paper, pv = fmt.Sprintf("%.1f", m), m
@@ -315,6 +331,11 @@ func (c *Comparison) periods(in Input) {
 			modes = append(modes, mode{u.Sigma, mb})
 		}
 		c.Rows = append(c.Rows, row)
+		low := valueRow("KDE mode of the grid period of every unit with a measured period, score60 > 0.3 (5-cm bins)", c.Labels[i], kdeMode(u.AllPeriodPaperBins), "", none, math.NaN())
+		if low.N = len(u.AllPeriodPaperBins); low.N > 0 {
+			low.Ours += fmt.Sprintf(" (%d units)", low.N)
+		}
+		c.Rows = append(c.Rows, low)
 		// Theory's prediction for the condition's code (first finished or listed run).
 		for _, res := range in.Results {
 			if v, err := config.Get(res.Run.Config, in.Keys[0]); err == nil && v == in.Conditions[i].Values[0] {
@@ -326,6 +347,9 @@ func (c *Comparison) periods(in Input) {
 					}
 				}
 				c.Rows = append(c.Rows, valueRow("theory: spacing 4π/(√3 k*) (5-cm bins)", c.Labels[i], p, "", ref, rv))
+				if !math.IsNaN(p) {
+					c.Periods.Theory = append(c.Periods.Theory, figure.PeriodPoint{Sigma: u.Sigma, Period: p})
+				}
 				break
 			}
 		}

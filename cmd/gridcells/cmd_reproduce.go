@@ -280,6 +280,15 @@ func addComparison(rep *report.Report, res reproduce.Result, cmp *reproduce.Comp
 	if err := rep.AddTable("paper", fmt.Sprintf("The paper (%s, spec §7) beside this sweep", res.Figure), head, cells, true); err != nil {
 		return err
 	}
+	if cmp.Periods != nil && len(cmp.Periods.Units)+len(cmp.Periods.Theory) > 0 {
+		f, err := figure.PeriodVsWidth(*cmp.Periods, &figure.PeriodSettings{Title: "grid period vs place-cell width (units with score60 > 0.3)"})
+		if err != nil {
+			return err
+		}
+		if err := rep.AddFigure("paper_fig3.png", "Grid period of every unit whose period was measured (score60 > 0.3) against the place-cell width σ, in the paper's 5-cm bins: units, their KDE mode per width and theory's spacing 4π/(√3 k*) (spec §8.4). Paper Fig. 3b's modes for units above 0.8 are ≈14.5, 21 and 30.5 bins at σ 0.08, 0.12 and 0.20 m (table above).", f, true); err != nil {
+			return err
+		}
+	}
 	if res.Name != "encodings" {
 		return nil
 	}
@@ -365,7 +374,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 		for i := range d.Maps.N {
 			units = append(units, figure.UnitMap{Unit: i, Score60: d.Score60[i], Map: d.Maps.Map(i)})
 		}
-		f := figure.Montage(units, d.Maps.Size, &figure.MontageSettings{Title: fmt.Sprintf("pattern formation, %s, on the %s spectrum", d.Activation, d.Code)})
+		f := figure.Montage(units, d.Maps.Size, &figure.MontageSettings{Title: d.Activation + " dynamics"})
 		caption := fmt.Sprintf("Maps grown by the linear pattern-forming dynamics with a %s nonlinearity on the covariance of %s (spec §8.3), with their NFL score60: %d of %d above %g; median period %.2f m.",
 			d.Activation, d.Code, d.Hexagonal, len(d.Score60), reproduce.HexThreshold, d.PeriodM)
 		if err := rep.AddFigure("dynamics_"+d.Activation+".png", caption, f, false); err != nil {

@@ -1,0 +1,117 @@
+package reproduce
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/sweep"
+)
+
+// modeTol is the accuracy of a KDE mode: the evaluation grid over [0, 150] bins has 1000
+// points, a step of 0.15 bins.
+const modeTol = 0.1
+
+// fakeSweep writes scores.csv for every run of the periods tiny sweep: units with score60
+// 1.0 and the given period (rate-map bins at the run's 20 bins) per place-cell width, plus
+// units below every threshold, and returns the collected results as package sweep reads
+// them.
+func fakeSweep(t *testing.T, periodAt map[float64]float64) (string, []sweep.Result) {
+	t.Helper()
+	r, _ := Lookup("periods")
+	runs, _, err := r.Expand(Tiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var results []sweep.Result
+	for _, run := range runs {
+		rd := sweep.RunDir(dir, run.ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		b.WriteString("unit,score60,period_bins\n")
+		p := periodAt[run.Config.Encoding.PlaceCellRF.A]
+		for u := range 10 {
+			fmt.Fprintf(&b, "%d,1.0,%g\n", u, p)
+		}
+		for u := 10; u < 20; u++ {
+			fmt.Fprintf(&b, "%d,0.1,NaN\n", u)
+		}
+		if err := os.WriteFile(filepath.Join(rd, "scores.csv"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, sweep.Result{Run: run, Status: sweep.StatusFinished,
+			Summary: &sweep.Summary{DecodingErrorCM: 5, MaxScore60: 1}})
+	}
+	return dir, results
+}
+
+// Periods measured at 20 bins over 2.2 m are compared in the paper's 5-cm bins (×2.2), the
+// KDE mode of each width recovers them, theory's spacing matches spec §8.4, and the ratio
+// of consecutive modes is reported.
+func TestComparePeriods(t *testing.T) {
+	// 5.5 and 13.75 bins of 11 cm = 12.1 and 30.25 bins of 5 cm.
+	dir, results := fakeSweep(t, map[float64]float64{0.08: 5.5, 0.2: 13.75})
+	r, _ := Lookup("periods")
+	th := sweep.Thresholds{DecodeCM: 10, Grid: 0.8}
+	keys, conds, err := sweep.Table(results, r.By, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(r, Input{Dir: dir, Results: results, Keys: keys, Conditions: conds, Thresholds: th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"0.08": 12.1, "0.2": 30.25}
+	theoryWant := map[string]float64{"0.08": 12.1, "0.2": 30.2} // spec §8.4, one decimal
+	got := 0
+	for _, row := range c.Rows {
+		switch {
+		case strings.HasPrefix(row.Quantity, "KDE mode of the grid period of units with score60 > 0.8"):
+			got++
+			if math.Abs(row.OursValue-want[row.Condition]) > modeTol || row.N != 10 {
+				t.Errorf("σ %s: mode %g from %d units, want %g from 10", row.Condition, row.OursValue, row.N, want[row.Condition])
+			}
+		case strings.HasPrefix(row.Quantity, "theory"):
+			if math.Abs(row.OursValue-theoryWant[row.Condition]) > 0.05 || math.Abs(row.PaperValue-theoryWant[row.Condition]) > 1e-9 {
+				t.Errorf("σ %s: theory %g, paper column %g; want %g", row.Condition, row.OursValue, row.PaperValue, theoryWant[row.Condition])
+			}
+		case row.Quantity == "ratio of consecutive KDE modes":
+			if math.Abs(row.OursValue-30.25/12.1) > 0.02 {
+				t.Errorf("ratio %g, want %g", row.OursValue, 30.25/12.1)
+			}
+		}
+	}
+	if got != 2 {
+		t.Errorf("%d mode rows, want 2", got)
+	}
+	if c.Periods == nil || len(c.Periods.Units) != 20 || len(c.Periods.Theory) != 2 {
+		t.Errorf("period data %+v", c.Periods)
+	}
+}
+
+// Per-condition table rows carry the paper's Fig. 2a values only for the encodings result.
+func TestWriteTableCSV(t *testing.T) {
+	conds := []sweep.Condition{{Values: []string{"DoS"}, Runs: 2, N: 2, Decoded: 1, Grid: 1,
+		FracDecode: sweep.Wilson(1, 2, z95), FracGrid: sweep.Wilson(1, 1, z95)}}
+	var enc, bio strings.Builder
+	r, _ := Lookup("encodings")
+	if err := r.WriteTableCSV(&enc, []string{"name"}, []string{"DoS"}, conds); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Lookup("biological")
+	if err := b.WriteTableCSV(&bio, []string{"name"}, []string{"DoS"}, conds); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(enc.String(), ",1689,0.92,0.91\n") {
+		t.Errorf("encodings row %q lacks paper Fig. 2a's DoS values", enc.String())
+	}
+	if !strings.HasSuffix(bio.String(), ",,,\n") {
+		t.Errorf("biological row %q has paper Fig. 2a values", bio.String())
+	}
+}
