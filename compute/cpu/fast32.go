@@ -37,6 +37,7 @@ const (
 	opReLU     elemOp = iota // dst = max(x, 0)
 	opReLUMask               // dst = dst·[x > 0]
 	opAxpby                  // dst = a·x + b·y
+	opCopy                   // dst = x
 )
 
 // elemTask is an elementwise kernel on contiguous slices of one length.
@@ -54,6 +55,8 @@ func (t *elemTask) run(_, lo, hi int) {
 		reluMask(t.dst[lo:hi], t.x[lo:hi])
 	case opAxpby:
 		axpby(t.dst[lo:hi], t.x[lo:hi], t.y[lo:hi], t.a, t.b)
+	case opCopy:
+		copy(t.dst[lo:hi], t.x[lo:hi])
 	}
 }
 

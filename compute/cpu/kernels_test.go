@@ -223,9 +223,11 @@ func TestParallelAllocs(t *testing.T) {
 	b := New(nil)
 	const rows, cols = 300, 512
 	z, y, g, m, v := b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols)
+	host := make([]float32, rows*cols)
 	step := 0
 	ops := func() {
 		step++
+		b.Upload(y, host)
 		b.SoftmaxCrossEntropy(g, z, y, 1)
 		b.SoftmaxCrossEntropy(nil, z, y, 1)
 		b.Activate(z, z, compute.ReLU)
