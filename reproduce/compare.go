@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -445,24 +446,17 @@ func (c *Comparison) biological(in Input) {
 // WriteRowsCSV writes the comparison rows as CSV: quantity, condition, the paper's text
 // and value, ours as text and value, counts and interval (empty when not applicable).
 func WriteRowsCSV(w io.Writer, rows []Row) error {
-	var b strings.Builder
-	b.WriteString("quantity,condition,paper,paper_value,ours,ours_value,k,n,ci_lo,ci_hi\n")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"quantity", "condition", "paper", "paper_value", "ours", "ours_value", "k", "n", "ci_lo", "ci_hi"})
 	for _, r := range rows {
 		k, n := "", ""
 		if r.N > 0 || strings.Contains(r.Ours, "/") {
 			k, n = strconv.Itoa(r.K), strconv.Itoa(r.N)
 		}
-		fields := []string{r.Quantity, r.Condition, r.Paper, csvNum(r.PaperValue), r.Ours, csvNum(r.OursValue), k, n, csvNum(r.Lo), csvNum(r.Hi)}
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(csvField(f))
-		}
-		b.WriteByte('\n')
+		cw.Write([]string{r.Quantity, r.Condition, r.Paper, csvNum(r.PaperValue), r.Ours, csvNum(r.OursValue), k, n, csvNum(r.Lo), csvNum(r.Hi)})
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	cw.Flush()
+	return cw.Error()
 }
 
 // WriteTableCSV writes package sweep's per-condition table, one row per condition (its
@@ -472,33 +466,25 @@ func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds
 	if len(labels) != len(conds) {
 		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
 	}
-	var b strings.Builder
+	cw := csv.NewWriter(w)
 	head := append([]string{"condition"}, keys...)
-	head = append(head, "runs", "finished", "decoded", "frac_decode", "decode_lo", "decode_hi", "grid", "frac_grid", "grid_lo", "grid_hi",
-		"paper_n", "paper_frac_decode", "paper_frac_grid")
-	b.WriteString(strings.Join(head, ",") + "\n")
+	cw.Write(append(head, "runs", "finished", "decoded", "frac_decode", "decode_lo", "decode_hi", "grid", "frac_grid", "grid_lo", "grid_hi",
+		"paper_n", "paper_frac_decode", "paper_frac_grid"))
 	for i, c := range conds {
 		fields := append([]string{labels[i]}, c.Values...)
 		fields = append(fields, strconv.Itoa(c.Runs), strconv.Itoa(c.N), strconv.Itoa(c.Decoded),
 			csvNum(float64(c.FracDecode.P)), csvNum(float64(c.FracDecode.Lo)), csvNum(float64(c.FracDecode.Hi)),
 			strconv.Itoa(c.Grid), csvNum(float64(c.FracGrid.P)), csvNum(float64(c.FracGrid.Lo)), csvNum(float64(c.FracGrid.Hi)))
 		pn, pd, pg := "", "", ""
-		if r.Name == "encodings" && slices.Contains(keys, "name") {
-			if p, ok := category(c.Values[slices.Index(keys, "name")]); ok {
+		if i := slices.Index(keys, "name"); r.Name == "encodings" && i >= 0 {
+			if p, ok := category(c.Values[i]); ok {
 				pn, pd, pg = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid)
 			}
 		}
-		fields = append(fields, pn, pd, pg)
-		for j, f := range fields {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(csvField(f))
-		}
-		b.WriteByte('\n')
+		cw.Write(append(fields, pn, pd, pg))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	cw.Flush()
+	return cw.Error()
 }
 
 // csvNum formats x for CSV: empty for NaN.
@@ -507,12 +493,4 @@ func csvNum(x float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(x, 'g', 6, 64)
-}
-
-// csvField quotes f when CSV needs it.
-func csvField(f string) string {
-	if strings.ContainsAny(f, ",\"\n") {
-		return `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
-	}
-	return f
 }
