@@ -3,6 +3,7 @@ package sgemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // maxWorkers caps the number of goroutines one call uses; 0 means GOMAXPROCS.
@@ -62,28 +63,32 @@ var (
 	jobs       freeList[job]
 )
 
-// job is one parallel call: a grid of rowParts×colParts parts of C.
+// job is one parallel call: a grid of rowParts×colParts parts of C that the
+// participating goroutines take in turn.
 type job struct {
 	p                  product
 	rowParts, colParts int
 	rowStep, colStep   int // rows and columns per part, multiples of mr and nr
+	next               atomic.Int64
 	wg                 sync.WaitGroup
 }
 
-// part computes part q of the grid, numbered row-major.
-func (j *job) part(q int) {
-	i0 := q / j.colParts * j.rowStep
-	j0 := q % j.colParts * j.colStep
-	sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
+// work computes parts until none is left. Parts are handed out dynamically, so a
+// goroutine whose core is busy with other work takes fewer of them.
+func (j *job) work() {
 	ws := workspaces.get()
-	sub.serial(ws)
+	parts := int64(j.rowParts * j.colParts)
+	for {
+		q := int(j.next.Add(1) - 1)
+		if q >= int(parts) {
+			break
+		}
+		i0 := q / j.colParts * j.rowStep
+		j0 := q % j.colParts * j.colStep
+		sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
+		sub.serial(ws)
+	}
 	workspaces.put(ws)
-}
-
-// task is one part of a job, sent to a worker.
-type task struct {
-	j *job
-	q int
 }
 
 // pool is the persistent set of worker goroutines. It grows to GOMAXPROCS-1 (the
@@ -91,24 +96,35 @@ type task struct {
 var pool struct {
 	mu      sync.Mutex
 	workers int
-	tasks   chan task
+	jobs    chan *job
 }
 
 func startWorkers(n int) {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
-	if pool.tasks == nil {
-		pool.tasks = make(chan task)
+	if pool.jobs == nil {
+		pool.jobs = make(chan *job)
 	}
 	for ; pool.workers < n; pool.workers++ {
 		go func() {
-			for t := range pool.tasks {
-				t.j.part(t.q)
-				t.j.wg.Done()
+			for j := range pool.jobs {
+				j.work()
+				j.wg.Done()
 			}
 		}()
 	}
 }
+
+// partsPerWorker is how many parts run splits a large product into per worker:
+// more than one, so that the split stays balanced when another process holds
+// one of the cores for a while, at the price of packing the shared operand once
+// per part instead of once per worker.
+const partsPerWorker = 3
+
+// minPartWork is the least work (multiply-adds) per part when cutting a product
+// into more parts than workers: about 0.5 ms on one core, so that the extra
+// packing stays a few per cent. Tests set it to 0.
+var minPartWork = 1 << 25
 
 // run computes p, splitting C over workers when p is large enough.
 func run(p *product) {
@@ -116,9 +132,14 @@ func run(p *product) {
 	if maxWorkers > 0 {
 		workers = min(workers, maxWorkers)
 	}
+	work := p.m * p.n * p.k
 	rowParts, colParts := 1, 1
-	if workers > 1 && p.m*p.n*p.k >= minParallelWork {
-		rowParts, colParts = grid(workers, p.m, p.n, p.kern.mr, p.kern.nr)
+	if workers > 1 && work >= minParallelWork {
+		parts := workers
+		if work/(workers*partsPerWorker) >= minPartWork {
+			parts = workers * partsPerWorker
+		}
+		rowParts, colParts = grid(parts, p.m, p.n, p.kern.mr, p.kern.nr)
 	}
 	if rowParts*colParts == 1 {
 		ws := workspaces.get()
@@ -126,37 +147,37 @@ func run(p *product) {
 		workspaces.put(ws)
 		return
 	}
-	startWorkers(workers - 1)
 	j := jobs.get()
 	j.p = *p
-	j.rowParts, j.colParts = rowParts, colParts
 	j.rowStep = roundUp((p.m+rowParts-1)/rowParts, p.kern.mr)
 	j.colStep = roundUp((p.n+colParts-1)/colParts, p.kern.nr)
 	// Rounding the steps up can leave trailing parts empty; drop them.
 	j.rowParts = (p.m + j.rowStep - 1) / j.rowStep
 	j.colParts = (p.n + j.colStep - 1) / j.colStep
-	parts := j.rowParts * j.colParts
-	j.wg.Add(parts - 1)
-	for q := 1; q < parts; q++ {
-		pool.tasks <- task{j, q}
+	j.next.Store(0)
+	helpers := min(workers, j.rowParts*j.colParts) - 1
+	startWorkers(helpers)
+	j.wg.Add(helpers)
+	for range helpers {
+		pool.jobs <- j
 	}
-	j.part(0)
+	j.work()
 	j.wg.Wait()
 	j.p = product{} // drop references to the caller's slices
 	jobs.put(j)
 }
 
-// grid chooses how many row and column blocks to cut an m×n product into for
-// the given number of workers. Each part packs its own panels of A (rows) and B
+// grid chooses how many row and column blocks to cut an m×n product into to make
+// the given number of parts. Each part packs its own panels of A (rows) and B
 // (columns), so the packing work per multiply-add grows with 1/rows + 1/cols of a
-// part; grid picks the factorisation rowParts·colParts = workers that minimises
+// part; grid picks the factorisation rowParts·colParts = parts that minimises
 // rows + cols per part, never cutting finer than one mr×nr tile.
-func grid(workers, m, n, mr, nr int) (rowParts, colParts int) {
+func grid(parts, m, n, mr, nr int) (rowParts, colParts int) {
 	rowTiles := (m + mr - 1) / mr
 	colTiles := (n + nr - 1) / nr
-	// If no factorisation of workers fits the tiles (a prime count on a narrow
-	// product, say), use one worker fewer.
-	for w := workers; w > 1; w-- {
+	// If no factorisation of parts fits the tiles (a prime count on a narrow
+	// product, say), use one part fewer.
+	for w := parts; w > 1; w-- {
 		best := -1
 		for rp := 1; rp <= w; rp++ {
 			cp := w / rp

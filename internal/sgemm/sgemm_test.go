@@ -116,19 +116,20 @@ type config struct {
 	blk      blocking
 	workers  int // maxWorkers; 1 is serial
 	minWork  int // minParallelWork
+	partWork int // minPartWork
 	maxProcs int // GOMAXPROCS during the run; 0 leaves it
 }
 
 // apply sets the package knobs for c and returns a function that restores them.
 func (c config) apply() (restore func()) {
-	oldAVX, oldBlk, oldWorkers, oldMin := useAVX2FMA, blocks, maxWorkers, minParallelWork
-	useAVX2FMA, blocks, maxWorkers, minParallelWork = c.avx2, c.blk, c.workers, c.minWork
+	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork
+	useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork = c.avx2, c.blk, c.workers, c.minWork, c.partWork
 	oldProcs := 0
 	if c.maxProcs > 0 {
 		oldProcs = runtime.GOMAXPROCS(c.maxProcs)
 	}
 	return func() {
-		useAVX2FMA, blocks, maxWorkers, minParallelWork = oldAVX, oldBlk, oldWorkers, oldMin
+		useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
 		if oldProcs > 0 {
 			runtime.GOMAXPROCS(oldProcs)
 		}
@@ -140,8 +141,9 @@ var smallBlocks = blocking{mc: 13, kc: 7, nc: 33}
 
 // configs lists every path: each kernel this machine can run (the generic one
 // always, as blake2b's tests turn features off), serial and parallel (with the
-// threshold at zero so that small products split, and with more workers than
-// cores to reach 2-D grids), at the tuned and at tiny block sizes.
+// thresholds at zero so that small products split, into partsPerWorker parts per
+// worker, and with more workers than cores to reach 2-D grids), at the tuned and
+// at tiny block sizes.
 func configs() []config {
 	kernels := []bool{false}
 	if useAVX2FMA {
@@ -158,9 +160,9 @@ func configs() []config {
 			b    blocking
 		}{{"tuned", blocks}, {"small", smallBlocks}} {
 			cs = append(cs,
-				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork},
-				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, minWork: 0, maxProcs: 2},
-				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, minWork: 0, maxProcs: 6},
+				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, partWork: minPartWork},
+				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, maxProcs: 2},
+				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, maxProcs: 6},
 			)
 		}
 	}
@@ -384,7 +386,7 @@ func TestSgemmAllocs(t *testing.T) {
 	const m, n, k = 130, 90, 70
 	a, b, c := randSlice(rnd, m*k), randSlice(rnd, k*n), make([]float32, m*n)
 	for _, workers := range []int{1, 2} {
-		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, minWork: 0, maxProcs: 2}.apply()()
+		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, maxProcs: 2}.apply()()
 		Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
 		allocs := testing.AllocsPerRun(20, func() {
 			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)

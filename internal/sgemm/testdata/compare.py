@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Side-by-side GFLOP/s table: our Sgemm (BenchmarkSgemm) against OpenBLAS (numpy).
 
-Alternates rounds of the Go benchmark and openblas_bench.py on the same machine so
-that both see the same background load, then prints the median GFLOP/s per shape
-and the ratio ours/OpenBLAS as a Markdown table. Run from the repository root:
+For each shape of the training step, alternates a run of the Go benchmark and of
+openblas_bench.py, -rounds times, so that both see the same background load, then
+prints the median GFLOP/s per shape and the ratio ours/OpenBLAS as a Markdown
+table. Run from the repository root:
 
-    /usr/bin/python3 internal/sgemm/testdata/compare.py [-rounds N] [-threads T]
+    /usr/bin/python3 internal/sgemm/testdata/compare.py [-rounds N] [-threads T] [-only REGEXP]
 
 T (default 2) is both OPENBLAS_NUM_THREADS and GOMAXPROCS, so both libraries use
 the same number of cores. The two cores of the reference machine are shared with
-other work: check `uptime` first and rerun when the load is low.
+other work: check `uptime` first, and rerun when the load is low.
 """
 import os
 import re
@@ -18,6 +19,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from openblas_bench import SHAPES  # noqa: E402  (one shape list for both sides)
 
 
 def arg(name, default):
@@ -29,33 +32,30 @@ def arg(name, default):
 def main():
     rounds = int(arg("-rounds", "5"))
     threads = arg("-threads", "2")
+    only = re.compile(arg("-only", "."))
     env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, GOMAXPROCS=threads)
     test_bin = "/tmp/sgemm_compare.test"
     subprocess.run(["go", "test", "-c", "-o", test_bin, "./internal/sgemm"], check=True)
-    ours, theirs = {}, {}
-    for r in range(rounds):
-        out = subprocess.run(
-            [test_bin, "-test.run", "^$", "-test.bench", "^BenchmarkSgemm$", "-test.benchtime", "400ms"],
-            env=env, capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            m = re.match(r"BenchmarkSgemm/(\S+?)(-\d+)?\s.*?([\d.]+) GFLOP/s", line)
-            if m:
-                ours.setdefault(m.group(1), []).append(float(m.group(3)))
-        out = subprocess.run(
-            ["/usr/bin/python3", os.path.join(HERE, "openblas_bench.py"), "-reps", "3"],
-            env=env, capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            m = re.match(r"(\S+)\t.*\t([\d.]+) GFLOP/s", line)
-            if m:
-                theirs.setdefault(m.group(1), []).append(float(m.group(2)))
-        print("round %d/%d done, load %s" % (r + 1, rounds, os.getloadavg()[0]), file=sys.stderr)
-    print("| shape (M×N×K) | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, vals in ours.items():
-        if name not in theirs:
+    print("| shape (M×N×K) | ours GFLOP/s | OpenBLAS GFLOP/s | ratio | load |")
+    print("|---|---:|---:|---:|---:|")
+    for name, ta, tb, m, n, k in SHAPES:
+        full = "%s/m=%d,n=%d,k=%d" % (name, m, n, k)
+        if not only.search(full):
             continue
-        a, b = statistics.median(vals), statistics.median(theirs[name])
-        print("| %s | %.1f | %.1f | %.2f |" % (name, a, b, a / b))
+        ours, theirs = [], []
+        load0 = os.getloadavg()[0]
+        for _ in range(rounds):
+            out = subprocess.run(
+                [test_bin, "-test.run", "^$", "-test.bench", "^BenchmarkSgemm$/^%s$/^m=%d,n=%d,k=%d$" % (name, m, n, k),
+                 "-test.benchtime", "300ms"],
+                env=env, capture_output=True, text=True, check=True).stdout
+            ours += [float(x) for x in re.findall(r"([\d.]+) GFLOP/s", out)]
+            out = subprocess.run(
+                ["/usr/bin/python3", os.path.join(HERE, "openblas_bench.py"), "-reps", "3", "-shape", full],
+                env=env, capture_output=True, text=True, check=True).stdout
+            theirs += [float(x) for x in re.findall(r"([\d.]+) GFLOP/s", out)]
+        a, b = statistics.median(ours), statistics.median(theirs)
+        print("| %s | %.1f | %.1f | %.2f | %.1f–%.1f |" % (full, a, b, a / b, load0, os.getloadavg()[0]), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ views of row-major arrays, so numpy hands OpenBLAS the transpose flags instead o
 copying. The output array is preallocated (out=) so only the GEMM is timed.
 
 Usage (set the thread count explicitly so both sides use both cores):
-    OPENBLAS_NUM_THREADS=2 /usr/bin/python3 internal/sgemm/testdata/openblas_bench.py [-reps N]
+    OPENBLAS_NUM_THREADS=2 /usr/bin/python3 internal/sgemm/testdata/openblas_bench.py [-reps N] [-shape NAME]
+where NAME (e.g. recurrent-NN/m=200,n=4096,k=4096) runs a single shape.
 Prints one line per shape: name, median seconds, GFLOP/s (2·m·n·k / time).
 """
 import os
@@ -34,9 +35,12 @@ def main():
     reps = 7
     if "-reps" in sys.argv:
         reps = int(sys.argv[sys.argv.index("-reps") + 1])
+    only = sys.argv[sys.argv.index("-shape") + 1] if "-shape" in sys.argv else None
     print("OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"))
     rng = np.random.default_rng(1)
     for name, ta, tb, m, n, k in SHAPES:
+        if only is not None and only != "%s/m=%d,n=%d,k=%d" % (name, m, n, k):
+            continue
         # Stored shapes: A is m×k (k×m when transposed), B is k×n (n×k when transposed).
         a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
         b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
