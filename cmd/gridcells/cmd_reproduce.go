@@ -290,6 +290,11 @@ func addComparison(rep *report.Report, res reproduce.Result, cmp *reproduce.Comp
 			return err
 		}
 	}
+	if res.Name == "dos-details" {
+		if err := addUnitsAbove(rep, cmp); err != nil {
+			return err
+		}
+	}
 	if res.Name != "encodings" {
 		return nil
 	}
@@ -313,6 +318,36 @@ func addComparison(rep *report.Report, res reproduce.Result, cmp *reproduce.Comp
 		return err
 	}
 	return rep.AddFigure("paper_fig2a.png", fmt.Sprintf("Fraction of networks per encoding that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g): ours beside paper Fig. 2a (bars read off NFL's figure, ±0.02; intervals at the paper's N).", th.DecodeCM, th.Grid), f, true)
+}
+
+// addUnitsAbove adds paper Fig. 4's panel: the fraction of units per condition with
+// score60 above 0.3, 0.8 and 1.15 (spec §5.6, §7.4), pooled over the condition's runs.
+func addUnitsAbove(rep *report.Report, cmp *reproduce.Comparison) error {
+	thresholds := []float64{0.3, 0.8, 1.15}
+	var series []string
+	for _, th := range thresholds {
+		series = append(series, fmt.Sprintf("score60 > %g", th))
+	}
+	var groups []figure.FractionGroup
+	for _, u := range cmp.Units {
+		g := figure.FractionGroup{Label: u.Label}
+		for _, th := range thresholds {
+			k := 0
+			for _, s := range u.Score60 {
+				if s > th {
+					k++
+				}
+			}
+			iv := sweep.Wilson(k, len(u.Score60), 1.959963984540054)
+			g.Fractions = append(g.Fractions, figure.Fraction{P: float64(iv.P), Lo: float64(iv.Lo), Hi: float64(iv.Hi), K: k, N: len(u.Score60)})
+		}
+		groups = append(groups, g)
+	}
+	f, err := figure.Fractions(series, groups, &figure.FractionSettings{Title: "units above grid-score thresholds per condition (95 % CI)", YLabel: "fraction of units"})
+	if err != nil {
+		return err
+	}
+	return rep.AddFigure("paper_fig4_units_above.png", "Fraction of units (pooled over each condition's runs) with score60 above 0.3, 0.8 and 1.15, as paper Fig. 4 plots per place-cell width: there ≈10–20 %, ≲5 % and 0–1 % for DoS (spec §7.4).", f, true)
 }
 
 // paperFraction is the paper's fraction p of n networks as a figure fraction with its
