@@ -11,18 +11,19 @@ import "unsafe"
 //     micro-panel (6 KiB) and the C tile.
 //   - mc = 144: the packed mc×kc A block is 144 KiB, well inside the 512 KiB L2
 //     alongside B micro-panels streaming through it; 144 is a multiple of mr = 6.
-//   - nc = 4080: the packed kc×nc B block is ~4 MiB per worker, so two workers fit
-//     the 32 MiB L3 with room for C; 4080 is a multiple of nr = 16 and covers the
-//     training step's widths (≤ 4096 split over two workers) in one block.
+//   - nc = 4096: the packed kc×nc B block is 4 MiB per worker, so two workers fit
+//     the 32 MiB L3 with room for C; it covers the training step's widths
+//     (≤ 4096) in one block, so A is packed once per kc slice.
 //
-// The values are rounded per kernel to multiples of its mr and nr.
+// The values are rounded per kernel to multiples of its mr and nr, and m and n
+// are then cut into equal blocks no larger than these (see balancedBlock).
 type blocking struct {
 	mc, kc, nc int
 }
 
 // blocks is a variable so that tests can shrink it to reach block edges with
 // small matrices.
-var blocks = blocking{mc: 144, kc: 256, nc: 4080}
+var blocks = blocking{mc: 144, kc: 256, nc: 4096}
 
 // Sgemm computes
 //
@@ -138,8 +139,11 @@ func (p *product) sub(i0, i1, j0, j1 int) product {
 func (p *product) serial(ws *workspace) {
 	kern := p.kern
 	mr, nr := kern.mr, kern.nr
-	mc := max(mr, p.blk.mc/mr*mr)
-	nc := max(nr, p.blk.nc/nr*nr)
+	// Cut m and n into blocks of nearly equal size no larger than mc and nc
+	// (200 rows with mc 144 become 102 + 98, not 144 + 56), so that no block is
+	// left with a few tiles that amortise its packing poorly.
+	mc := balancedBlock(p.m, max(mr, p.blk.mc/mr*mr), mr)
+	nc := balancedBlock(p.n, max(nr, p.blk.nc/nr*nr), nr)
 	kc := max(1, p.blk.kc)
 	ws.reserve(min(mc, roundUp(p.m, mr))*min(kc, p.k), min(kc, p.k)*min(nc, roundUp(p.n, nr)), mr*nr)
 
@@ -202,6 +206,13 @@ func mergeTile(c []float32, ldc int, tile []float32, nr, rows, cols int, beta fl
 }
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// balancedBlock returns the block size, a multiple of step and at most limit (a
+// multiple of step), that cuts n into the fewest blocks of nearly equal size.
+func balancedBlock(n, limit, step int) int {
+	blocks := (n + limit - 1) / limit
+	return min(limit, roundUp((n+blocks-1)/blocks, step))
+}
 
 // microKernel is one register-tile kernel.
 type microKernel struct {
