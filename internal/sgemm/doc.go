@@ -24,9 +24,20 @@
 // reads or writes outside C.
 //
 // Large products are split over a persistent pool of worker goroutines sized to
-// GOMAXPROCS: C is cut into a grid of row and column blocks, one per worker, each
-// packing its own panels. Small products run on the calling goroutine. Packing
-// buffers are kept in free lists, so after warm-up a call allocates nothing.
+// GOMAXPROCS: C is cut into a grid of tile-aligned row and column blocks (one per
+// worker, or three per worker for large products), each packing its own panels,
+// and the workers take blocks from a shared counter, so that a core busy with
+// other work does not hold up the call. Small products run on the calling
+// goroutine. Packing buffers are kept in free lists, so after warm-up a call
+// allocates nothing.
+//
+// # Build tags and CPU features
+//
+// Building with -tags noasm drops the assembly and uses the Go kernel everywhere.
+// On amd64 the package variable useAVX2FMA (from golang.org/x/sys/cpu) selects the
+// kernel; the tests turn it off to run the Go kernel too. An AVX-512 kernel would
+// slot in beside the AVX2 one (see kernel_amd64.go); it is left out because it
+// cannot be tested on the reference machine.
 //
 // # Contract
 //
