@@ -59,7 +59,7 @@ func TestPresetValues(t *testing.T) {
 		// spec §6.3 banino.yaml.
 		PresetBanino2018: {ng: 128, np: 256, batch: 10, T: 100, steps: 1000000, kind: KindGaussian, conv: "sigma_ratio",
 			rnn: "LSTM", act: "tanh", rf: 0.01, s: 2, lr: 1e-5, eps: 1e-7, wd: 1e-5, optimizer: "rmsprop", init: "keras", readoutDropout: 0.5},
-		PresetQuick: {ng: quickNg, np: 512, batch: 200, T: 20, steps: quickEpochs * quickStepsPerEpoch, kind: KindDoS, conv: "sigma_ratio",
+		PresetQuick: {ng: quickNg, np: 512, batch: quickBatchSize, T: 20, steps: quickEpochs * quickStepsPerEpoch, kind: KindDoS, conv: "sigma_ratio",
 			rnn: "RNN", act: "relu", rf: 0.12, s: 2, lr: quickLearningRate, eps: 1e-7, wd: 1e-4, optimizer: "adam", init: "keras"},
 	}
 	for name, w := range cases {

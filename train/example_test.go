@@ -17,7 +17,8 @@ func ExampleTrain() {
 		return
 	}
 	err = config.ApplySets(&cfg, []string{"model.ng=16", "encoding.np=32", "trajectory.batch_size=10",
-		"training.n_epochs=2", "training.n_grad_steps_per_epoch=20", "eval.nbins=20", "eval.n_units=8"})
+		"training.n_epochs=2", "training.n_grad_steps_per_epoch=20", "training.eval_every=20",
+		"eval.nbins=20", "eval.n_units=8", "eval.batch_size=20"})
 	if err != nil {
 		fmt.Println(err)
 		return
