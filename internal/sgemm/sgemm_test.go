@@ -116,20 +116,20 @@ type config struct {
 	blk      blocking
 	workers  int // maxWorkers; 1 is serial
 	minWork  int // minParallelWork
-	partWork int // minPartWork
+	partSide int // minPartSide
 	maxProcs int // GOMAXPROCS during the run; 0 leaves it
 }
 
 // apply sets the package knobs for c and returns a function that restores them.
 func (c config) apply() (restore func()) {
-	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork
-	useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork = c.avx2, c.blk, c.workers, c.minWork, c.partWork
+	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide
+	useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide = c.avx2, c.blk, c.workers, c.minWork, c.partSide
 	oldProcs := 0
 	if c.maxProcs > 0 {
 		oldProcs = runtime.GOMAXPROCS(c.maxProcs)
 	}
 	return func() {
-		useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartWork = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
+		useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
 		if oldProcs > 0 {
 			runtime.GOMAXPROCS(oldProcs)
 		}
@@ -160,7 +160,7 @@ func configs() []config {
 			b    blocking
 		}{{"tuned", blocks}, {"small", smallBlocks}} {
 			cs = append(cs,
-				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, partWork: minPartWork},
+				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, partSide: minPartSide},
 				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, maxProcs: 2},
 				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, maxProcs: 6},
 			)
