@@ -121,13 +121,19 @@ func startWorkers(n int) {
 // per part instead of once per worker.
 const partsPerWorker = 3
 
-// minPartSide is the fewest rows and columns a part may have when a product is
-// cut into more parts than workers. Each part packs its own rows of A and
-// columns of B, so packing costs about 9·(1/rows + 1/cols) of the part's
-// multiply-adds on Zen 3 (0.2 ns per packed value, 0.022 ns per multiply-add);
-// with both sides ≥ 384 that stays under 5 %. Smaller products get one part per
-// worker. Tests set it to 0.
-var minPartSide = 384
+// maxExtraPacking bounds the packing that cutting a product into more parts than
+// workers may add. A part of r rows and c columns packs its own rows of A and
+// columns of B, about 9·(1/r + 1/c) of its multiply-adds on Zen 3 (0.2 ns per
+// packed value, 0.022 ns per multiply-add); the finer grid is used only when
+// 1/r + 1/c grows by at most this much (about 2 % more time), so the recurrent
+// product (200×4096) is cut finer but 256×256×4000 is not. Tests set it high.
+var maxExtraPacking = 0.002
+
+// packingPerMAC is 1/rows + 1/cols of the parts of an m×n product cut into a
+// rowParts×colParts grid.
+func packingPerMAC(m, n, rowParts, colParts int) float64 {
+	return float64(rowParts)/float64(m) + float64(colParts)/float64(n)
+}
 
 // run computes p, splitting C over workers when p is large enough.
 func run(p *product) {
@@ -138,9 +144,10 @@ func run(p *product) {
 	work := p.m * p.n * p.k
 	rowParts, colParts := 1, 1
 	if workers > 1 && work >= minParallelWork {
-		rowParts, colParts = grid(workers*partsPerWorker, p.m, p.n, p.kern.mr, p.kern.nr)
-		if (p.m+rowParts-1)/rowParts < minPartSide || (p.n+colParts-1)/colParts < minPartSide {
-			rowParts, colParts = grid(workers, p.m, p.n, p.kern.mr, p.kern.nr)
+		rowParts, colParts = grid(workers, p.m, p.n, p.kern.mr, p.kern.nr)
+		fr, fc := grid(workers*partsPerWorker, p.m, p.n, p.kern.mr, p.kern.nr)
+		if packingPerMAC(p.m, p.n, fr, fc)-packingPerMAC(p.m, p.n, rowParts, colParts) <= maxExtraPacking {
+			rowParts, colParts = fr, fc
 		}
 	}
 	if rowParts*colParts == 1 {

@@ -111,25 +111,25 @@ func reference(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 
 // config is one way of running Sgemm: kernel, blocking and worker count.
 type config struct {
-	name     string
-	avx2     bool // useAVX2FMA
-	blk      blocking
-	workers  int // maxWorkers; 1 is serial
-	minWork  int // minParallelWork
-	partSide int // minPartSide
-	maxProcs int // GOMAXPROCS during the run; 0 leaves it
+	name         string
+	avx2         bool // useAVX2FMA
+	blk          blocking
+	workers      int     // maxWorkers; 1 is serial
+	minWork      int     // minParallelWork
+	extraPacking float64 // maxExtraPacking
+	maxProcs     int     // GOMAXPROCS during the run; 0 leaves it
 }
 
 // apply sets the package knobs for c and returns a function that restores them.
 func (c config) apply() (restore func()) {
-	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide
-	useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide = c.avx2, c.blk, c.workers, c.minWork, c.partSide
+	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking
+	useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = c.avx2, c.blk, c.workers, c.minWork, c.extraPacking
 	oldProcs := 0
 	if c.maxProcs > 0 {
 		oldProcs = runtime.GOMAXPROCS(c.maxProcs)
 	}
 	return func() {
-		useAVX2FMA, blocks, maxWorkers, minParallelWork, minPartSide = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
+		useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
 		if oldProcs > 0 {
 			runtime.GOMAXPROCS(oldProcs)
 		}
@@ -160,9 +160,9 @@ func configs() []config {
 			b    blocking
 		}{{"tuned", blocks}, {"small", smallBlocks}} {
 			cs = append(cs,
-				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, partSide: minPartSide},
-				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, maxProcs: 2},
-				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, maxProcs: 6},
+				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking},
+				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, extraPacking: 10, maxProcs: 2},
+				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, extraPacking: 10, maxProcs: 6},
 			)
 		}
 	}
@@ -386,7 +386,7 @@ func TestSgemmAllocs(t *testing.T) {
 	const m, n, k = 130, 90, 70
 	a, b, c := randSlice(rnd, m*k), randSlice(rnd, k*n), make([]float32, m*n)
 	for _, workers := range []int{1, 2} {
-		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, maxProcs: 2}.apply()()
+		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, extraPacking: 10, maxProcs: 2}.apply()()
 		Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
 		allocs := testing.AllocsPerRun(20, func() {
 			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
