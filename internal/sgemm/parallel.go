@@ -125,9 +125,10 @@ const partsPerWorker = 3
 // workers may add. A part of r rows and c columns packs its own rows of A and
 // columns of B, about 9·(1/r + 1/c) of its multiply-adds on Zen 3 (0.2 ns per
 // packed value, 0.022 ns per multiply-add); the finer grid is used only when
-// 1/r + 1/c grows by at most this much (about 2 % more time), so the recurrent
-// product (200×4096) is cut finer but 256×256×4000 is not. Tests set it high.
-var maxExtraPacking = 0.002
+// 1/r + 1/c grows by at most this much (about 1 % more time), so the recurrent
+// product (200×4096×4096, +0.00096) is cut finer but 1024×1024×4000 (+0.0019)
+// is not, which measured slower cut finer. Tests set it high.
+var maxExtraPacking = 0.001
 
 // packingPerMAC is 1/rows + 1/cols of the parts of an m×n product cut into a
 // rowParts×colParts grid.
