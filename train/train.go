@@ -14,7 +14,6 @@ import (
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
-	"github.com/gridcells/gridcells/internal/sgemm"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/optim"
 	"github.com/gridcells/gridcells/sim"
@@ -77,12 +76,12 @@ type Options struct {
 }
 
 // NewBackend returns the compute backend for a training.device value. "auto" and "cpu"
-// give the float32 CPU backend with the project's SGEMM (internal/sgemm); "cuda" is not
+// give the float32 CPU backend (compute/cpu, with its default SGEMM); "cuda" is not
 // available in this build.
 func NewBackend(device string) (compute.Backend, error) {
 	switch device {
 	case "", "auto", "cpu":
-		return cpu.New(&cpu.Settings{Sgemm: sgemm.Sgemm}), nil
+		return cpu.New(nil), nil
 	default:
 		return nil, &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %q is not available in this build; allowed: auto, cpu", config.ErrBadValue, device)}
 	}
