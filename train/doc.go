@@ -27,7 +27,9 @@
 //
 // # Run directory
 //
-//	config.json            the resolved config with the gridcells and Go versions and the backend
+//	config.json            the resolved config with the gridcells and Go versions, the backend and
+//	                       a fingerprint of the target code (resume and evaluation check it)
+//	place_cells.npy        place-cell centres, Np×F×2 float32 (place codes only)
 //	metrics.jsonl          one JSON object per evaluated step (MetricsLine)
 //	checkpoint/latest.npz  weights (keys = nn parameter names), optimizer state ("optim.*"),
 //	                       step, RNG states and counters ("state.*")

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/npyio"
@@ -56,11 +57,30 @@ type Summary struct {
 // dir from checkpoint/final.npz and writes eval/, the rate maps, the scores and
 // summary.json again. The training figures of the summary come from checkpoint/latest.npz.
 func Evaluate(ctx context.Context, dir string, opt Options) (*Summary, error) {
-	cfg, err := LoadConfig(dir)
+	return reevaluate(ctx, dir, nil, opt)
+}
+
+// EvaluateWith is Evaluate with the evaluation settings eval (rate-map resolutions, score
+// method, units, thresholds) in place of the run's own: the evaluation batch, the model and
+// the units' random subsets come from the run as Evaluate's do. config.json is left as it
+// was; summary.json records the resolution and method used. The combined config must
+// validate.
+func EvaluateWith(ctx context.Context, dir string, eval config.Eval, opt Options) (*Summary, error) {
+	return reevaluate(ctx, dir, &eval, opt)
+}
+
+// reevaluate loads the run in dir (with its evaluation settings replaced by eval when eval is
+// not nil) and evaluates its final weights.
+func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options) (*Summary, error) {
+	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRun(dir, cfg, opt)
+	if eval != nil {
+		cfg.Eval = *eval
+		cfg.Eval.NBins = append([]int(nil), eval.NBins...)
+	}
+	r, err := openRun(dir, cfg, info, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +92,8 @@ func Evaluate(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := r.loadWeights(m, path); err != nil {
-		return nil, err
-	}
-	// The training figures (steps, time) live in the latest checkpoint's state.
+	// The training figures (steps, time) live in the latest checkpoint's state; the final
+	// weights are loaded after it, over the latest checkpoint's.
 	if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@ package train
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +17,7 @@ import (
 	"strconv"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -26,27 +30,53 @@ const (
 	finalFile     = "checkpoint/final.npz"
 	evalDir       = "eval"
 	summaryFile   = "summary.json"
+	centresFile   = "place_cells.npy"
 )
 
 // RunInfo is config.json: the resolved config and what produced the run.
 type RunInfo struct {
-	GridcellsVersion string          `json:"gridcells_version"`
-	GoVersion        string          `json:"go_version"`
-	Backend          string          `json:"backend"`
-	Config           json.RawMessage `json:"config"`
+	GridcellsVersion string `json:"gridcells_version"`
+	GoVersion        string `json:"go_version"`
+	Backend          string `json:"backend"`
+	// CodeFingerprint identifies the target code the run was trained with (codeFingerprint);
+	// empty in runs written before it existed.
+	CodeFingerprint string          `json:"code_fingerprint,omitempty"`
+	Config          json.RawMessage `json:"config"`
 }
 
-func writeConfig(dir string, cfg config.Config, backend, version string) error {
+func writeConfig(dir string, cfg config.Config, backend, version, fingerprint string) error {
 	cj, err := cfg.JSON()
 	if err != nil {
 		return err
 	}
-	info := RunInfo{GridcellsVersion: version, GoVersion: runtime.Version(), Backend: backend, Config: cj}
+	info := RunInfo{GridcellsVersion: version, GoVersion: runtime.Version(), Backend: backend, CodeFingerprint: fingerprint, Config: cj}
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return safefile.WriteFile(filepath.Join(dir, configFile), append(b, '\n'))
+}
+
+// codeFingerprint is a SHA-256 of the code's outputs on a 16×16 grid of positions over the
+// box. The place-cell centres are not stored in config.json but drawn from the seed, so
+// this is what tells a resumed or re-evaluated run that it sees the same targets.
+func codeFingerprint(code encode.Code, tr config.Trajectory) string {
+	const n = 16
+	pos := make([]float32, 0, 2*n*n)
+	for i := range n {
+		for j := range n {
+			pos = append(pos,
+				float32(tr.BoxWidth*((float64(i)+0.5)/n-0.5)),
+				float32(tr.BoxHeight*((float64(j)+0.5)/n-0.5)))
+		}
+	}
+	out := make([]float32, n*n*code.Np())
+	code.Encode(out, pos)
+	h := sha256.New()
+	for _, v := range out {
+		h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // LoadConfig returns the config saved in the run directory dir.

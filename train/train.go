@@ -15,6 +15,7 @@ import (
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/optim"
 	"github.com/gridcells/gridcells/sim"
 )
@@ -38,6 +39,10 @@ var (
 	ErrFinished = errors.New("the run in the directory has finished")
 	// ErrNoRun: the directory holds no run to resume or evaluate.
 	ErrNoRun = errors.New("the directory holds no run")
+	// ErrCodeChanged: the target code that the run's config builds now differs from the one
+	// the run was trained with (its place-cell centres are drawn from the seed by package
+	// encode, so a change there changes them); resuming or evaluating would be silently wrong.
+	ErrCodeChanged = errors.New("the target code built from the run's config differs from the one it was trained with (was it trained by another gridcells version?)")
 )
 
 // Progress receives the loop's progress. Calls come from the training goroutine and must
@@ -151,6 +156,19 @@ func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	return r, nil
 }
 
+// openRun is newRun for a run directory that already holds config.json (info): it refuses to
+// go on when the target code no longer matches the one the run was trained with.
+func openRun(dir string, cfg config.Config, info RunInfo, opt Options) (*run, error) {
+	r, err := newRun(dir, cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	if info.CodeFingerprint != "" && info.CodeFingerprint != codeFingerprint(r.code, cfg.Trajectory) {
+		return nil, fmt.Errorf("train: %s: %w", dir, ErrCodeChanged)
+	}
+	return r, nil
+}
+
 // Train starts a new run of cfg in dir (created if needed) and runs it to the end: training,
 // checkpoints, and the post-training evaluation. dir must not hold a run already. When ctx
 // is cancelled, Train saves a checkpoint and returns ctx's error; Resume continues.
@@ -168,8 +186,15 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := writeConfig(dir, cfg, r.b.Name(), opt.Version); err != nil {
+	if err := writeConfig(dir, cfg, r.b.Name(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
 		return nil, err
+	}
+	// The place-cell centres (Np×F×2, m), for analyses outside gridcells; the run itself
+	// redraws them from the seed.
+	if xy, f := r.code.Centres(); xy != nil {
+		if err := npyio.WriteFile(filepath.Join(dir, centresFile), npyio.NewFloat32(xy, r.code.Np(), f, 2)); err != nil {
+			return nil, err
+		}
 	}
 	if err := truncateMetrics(dir, 0); err != nil {
 		return nil, err
@@ -182,14 +207,14 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 // after that checkpoint are dropped. The final weights are bit-identical to those of an
 // uninterrupted run on the same backend.
 func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
-	cfg, err := LoadConfig(dir)
+	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
 		return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
 	}
-	r, err := newRun(dir, cfg, opt)
+	r, err := openRun(dir, cfg, info, opt)
 	if err != nil {
 		return nil, err
 	}

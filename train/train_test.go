@@ -2,11 +2,13 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/config"
@@ -192,7 +194,7 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	}
 	// The run directory of DESIGN.md.
 	for _, f := range []string{configFile, metricsFile, latestFile, finalFile, "eval/activations.npy",
-		"eval/positions.npy", "ratemaps.npy", "scores.csv", summaryFile} {
+		"eval/positions.npy", "ratemaps.npy", "scores.csv", summaryFile, centresFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -227,6 +229,39 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	j2, _ := cfg2.JSON()
 	if string(j1) != string(j2) {
 		t.Errorf("LoadConfig does not round-trip:\n%s\n%s", j1, j2)
+	}
+}
+
+// TestCodeChangedRefused: a run whose target code no longer matches the one it was trained
+// with (here: a tampered fingerprint in config.json) is neither evaluated nor resumed.
+func TestCodeChangedRefused(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Train(ctx, dir, cfg, Options{Progress: &cancelAt{k: 5, cancel: cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train: err = %v, want context.Canceled", err)
+	}
+	path := filepath.Join(dir, configFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info RunInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.CodeFingerprint) != 32 {
+		t.Fatalf("code_fingerprint = %q; want 32 hex digits", info.CodeFingerprint)
+	}
+	tampered := strings.Replace(string(b), info.CodeFingerprint, strings.Repeat("0", 32), 1)
+	if err := os.WriteFile(path, []byte(tampered), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(context.Background(), dir, Options{}); !errors.Is(err, ErrCodeChanged) {
+		t.Errorf("Resume with a changed code: err = %v, want ErrCodeChanged", err)
+	}
+	if _, err := Evaluate(context.Background(), dir, Options{}); !errors.Is(err, ErrCodeChanged) {
+		t.Errorf("Evaluate with a changed code: err = %v, want ErrCodeChanged", err)
 	}
 }
 
