@@ -140,56 +140,168 @@ func paramKeys(results []Result) []string {
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60, frac_units_score60_above_<t> for each threshold
 // of the summaries, has_possible_grid_cells, steps, wall_s, error. Missing numbers are
-// empty cells (pandas reads NaN).
+// empty cells (pandas reads NaN). WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
-	pk, fk := paramKeys(results), fracKeys(results)
-	head := []string{"run_id", "index"}
-	head = append(head, pk...)
-	head = append(head, "status", "decoding_error_cm", "max_score60")
-	for _, k := range fk {
-		head = append(head, "frac_units_score60_above_"+k)
+	cols, rows := runsTable(results)
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		head[i] = c.Name
 	}
-	head = append(head, "has_possible_grid_cells", "steps", "wall_s", "error")
 	cw := csv.NewWriter(w)
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	num := func(n Number) string {
+	line := make([]string, len(cols))
+	for _, row := range rows {
+		for i, c := range row {
+			line[i] = c.Text // "" when missing
+		}
+		if err := cw.Write(line); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ColumnKind is the type of a column of the runs table, which WriteParquet maps to a
+// Parquet type.
+type ColumnKind int
+
+// Column kinds.
+const (
+	KindString ColumnKind = iota // UTF-8 text
+	KindInt                      // signed integer (INT64)
+	KindUint                     // unsigned integer (INT64, UINT(64) annotation)
+	KindFloat                    // float64 (DOUBLE); NaN and ±Inf are missing
+	KindBool                     // BOOLEAN
+)
+
+// Column is one column of the runs table.
+type Column struct {
+	Name     string
+	Kind     ColumnKind
+	Required bool // present in every row (run_id, index, status)
+}
+
+// cell is one value of the runs table as runs.csv writes it; Missing cells are empty in
+// the CSV and null in the Parquet file.
+type cell struct {
+	Text    string
+	Missing bool
+}
+
+// paramKind maps a config key's type (config.KeyInfo.Type) to a column kind; dists
+// ("Uniform( a , b )"), enums and int lists stay text.
+func paramKind(typ string) ColumnKind {
+	switch typ {
+	case "int":
+		return KindInt
+	case "uint":
+		return KindUint
+	case "float":
+		return KindFloat
+	case "bool":
+		return KindBool
+	}
+	return KindString
+}
+
+// parses reports whether text is a value of kind k, as config.Get and WriteCSV format it.
+func (k ColumnKind) parses(text string) bool {
+	var err error
+	switch k {
+	case KindInt:
+		_, err = strconv.ParseInt(text, 10, 64)
+	case KindUint:
+		_, err = strconv.ParseUint(text, 10, 64)
+	case KindFloat:
+		_, err = strconv.ParseFloat(text, 64)
+	case KindBool:
+		_, err = strconv.ParseBool(text)
+	}
+	return err == nil
+}
+
+// RunsColumns returns the columns of runs.csv and runs.parquet for results, in order.
+func RunsColumns(results []Result) []Column {
+	cols, _ := runsTable(results)
+	return cols
+}
+
+// runsTable is the runs table that WriteCSV and WriteParquet write, so that both files
+// have the same columns in the same order and the same cells. A parameter column takes its
+// kind from the config key's type, or is text if some run's value does not parse as one.
+func runsTable(results []Result) ([]Column, [][]cell) {
+	pk, fk := paramKeys(results), fracKeys(results)
+	types := map[string]string{}
+	for _, ki := range config.Keys() {
+		types[ki.Key] = ki.Type
+	}
+	cols := []Column{{"run_id", KindString, true}, {"index", KindInt, true}}
+	for _, k := range pk {
+		kind := paramKind(types[k])
+		for _, r := range results {
+			if v, ok := r.Run.Params.Get(k); ok && !kind.parses(v) {
+				kind = KindString
+				break
+			}
+		}
+		cols = append(cols, Column{Name: k, Kind: kind})
+	}
+	cols = append(cols, Column{"status", KindString, true},
+		Column{Name: "decoding_error_cm", Kind: KindFloat}, Column{Name: "max_score60", Kind: KindFloat})
+	for _, k := range fk {
+		cols = append(cols, Column{Name: "frac_units_score60_above_" + k, Kind: KindFloat})
+	}
+	cols = append(cols, Column{Name: "has_possible_grid_cells", Kind: KindBool},
+		Column{Name: "steps", Kind: KindInt}, Column{Name: "wall_s", Kind: KindFloat},
+		Column{Name: "error", Kind: KindString})
+
+	missing := cell{Missing: true}
+	num := func(n Number) cell {
 		f := float64(n)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return ""
+			return missing
 		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
+		return cell{Text: strconv.FormatFloat(f, 'g', -1, 64)}
 	}
-	for _, r := range results {
-		row := []string{r.Run.ID, strconv.Itoa(r.Run.Index)}
+	rows := make([][]cell, len(results))
+	for i, r := range results {
+		row := make([]cell, 0, len(cols))
+		row = append(row, cell{Text: r.Run.ID}, cell{Text: strconv.Itoa(r.Run.Index)})
 		for _, k := range pk {
-			v, _ := r.Run.Params.Get(k)
-			row = append(row, v)
+			if v, ok := r.Run.Params.Get(k); ok {
+				row = append(row, cell{Text: v})
+			} else {
+				row = append(row, missing)
+			}
 		}
-		row = append(row, r.Status)
+		row = append(row, cell{Text: r.Status})
 		if s := r.Summary; s != nil {
 			row = append(row, num(s.DecodingErrorCM), num(s.MaxScore60))
 			for _, k := range fk {
 				if v, ok := s.FracAbove[k]; ok {
 					row = append(row, num(v))
 				} else {
-					row = append(row, "")
+					row = append(row, missing)
 				}
 			}
-			row = append(row, strconv.FormatBool(s.HasPossibleGridCells), strconv.Itoa(s.Steps), num(s.WallSeconds))
+			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)},
+				cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
 			for range 2 + len(fk) + 3 {
-				row = append(row, "")
+				row = append(row, missing)
 			}
 		}
-		row = append(row, r.Error)
-		if err := cw.Write(row); err != nil {
-			return err
+		if r.Error != "" {
+			row = append(row, cell{Text: r.Error})
+		} else {
+			row = append(row, missing)
 		}
+		rows[i] = row
 	}
-	cw.Flush()
-	return cw.Error()
+	return cols, rows
 }
 
 // Thresholds of the paper's table.

@@ -32,6 +32,16 @@
 // $GRIDCELLS_SWEEP_INDEX_OFFSET (TaskIndex). SLURMScript and SplitArray write sbatch
 // --array scripts within the cluster's MaxArraySize; K8sJob writes an Indexed Job.
 //
+// # Collecting
+//
+// Collect reads every run's state, summary and last error. WriteCSV (runs.csv) and
+// WriteParquet (runs.parquet) write the same table, one row per run and one column per
+// swept parameter and metric, in the same order (RunsColumns); in the Parquet file ids,
+// status, errors and text parameters are STRING, metrics and float parameters DOUBLE with
+// null for NaN, counts and integer parameters INT64, booleans BOOLEAN, so pandas reads the
+// same frame from either. Table and WriteTable give the paper's table with Wilson
+// intervals (spec §7.1).
+//
 // # Errors
 //
 // Problems with a sweep file are *config.ConfigError values naming the file, line and key

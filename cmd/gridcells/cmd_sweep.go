@@ -48,9 +48,11 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
   gridcells sweep submit DIR --k8s --image IMAGE --pvc CLAIM [--parallelism K --retries R ...]
       writes DIR/k8s/job.yaml, an Indexed Job with one completion per row.
   gridcells sweep collect DIR [--out FILE] [--by KEY,KEY] [--json]
-      writes one CSV row per run (default DIR/runs.csv) and prints the paper's table: per
-      condition N, the fraction with decoding error < 10 cm and, of those, the fraction with
-      max score60 > 0.8, with Wilson 95 % intervals.
+      writes one row per run, one column per swept parameter and metric, to a CSV file
+      (default DIR/runs.csv) and with the same columns to a Parquet file beside it
+      (DIR/runs.parquet; pandas reads both), and prints the paper's table: per condition
+      N, the fraction with decoding error < 10 cm and, of those, the fraction with max
+      score60 > 0.8, with Wilson 95 % intervals.
   gridcells sweep table DIR [--by KEY,KEY] [--json]
       prints the table only.
 
@@ -87,7 +89,7 @@ var sweepVerbFlags = map[string][]string{
 // AddFlags defines every verb's flags on fs. --out is shared by expand (the sweep
 // directory) and collect (the CSV file).
 func (o *sweepOptions) AddFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.expand.Out, "out", "", "expand: sweep `directory` to write (required); collect: CSV file of the runs (default DIR/runs.csv)")
+	fs.StringVar(&o.expand.Out, "out", "", "expand: sweep `directory` to write (required); collect: CSV file of the runs (default DIR/runs.csv; the Parquet file is FILE with extension .parquet)")
 	o.expand.AddFlags(fs)
 	o.run.AddFlags(fs)
 	o.submit.AddFlags(fs)
@@ -530,7 +532,11 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 		if err := safefile.Write(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) }); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "wrote %s\n", out)
+		pq := parquetPath(out)
+		if err := safefile.Write(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s and %s\n", out, pq)
 	}
 	counts := sweep.Counts(results)
 	var cs []string
@@ -562,4 +568,10 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 		return fmt.Errorf("%w: %d of %d", sweep.ErrIncomplete, len(results)-counts[sweep.StatusFinished], len(results))
 	}
 	return nil
+}
+
+// parquetPath is where collect writes the Parquet table beside the CSV file out: out with
+// its extension replaced by .parquet (runs.csv → runs.parquet).
+func parquetPath(out string) string {
+	return strings.TrimSuffix(out, filepath.Ext(out)) + ".parquet"
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gridcells/gridcells/sweep"
+	"github.com/parquet-go/parquet-go"
 )
 
 // tinySweep is a 3-run sweep that trains in well under a second per run.
@@ -112,6 +113,12 @@ func TestSweepExpandSubmitCollect(t *testing.T) {
 	code, stdout, _ = runCLI(t, "sweep", "collect", dir)
 	if code != 0 || !strings.Contains(stdout, "all        3     0") {
 		t.Errorf("collect of an unrun sweep: exit %d\n%s", code, stdout)
+	}
+	// runs.parquet lies beside runs.csv with one row per run (sweep tests compare cells).
+	if b, err := os.ReadFile(filepath.Join(dir, "runs.parquet")); err != nil {
+		t.Error(err)
+	} else if pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b))); err != nil || pf.NumRows() != 3 {
+		t.Errorf("runs.parquet: %v, want 3 rows", err)
 	}
 	if code, _, _ := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 1 {
 		t.Errorf("--require-finished with pending runs: exit %d, want 1", code)
@@ -261,5 +268,15 @@ func TestSweepSLURM(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 0 {
 		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
 		t.Fatalf("collect: exit %d\n%s%s\nlogs: %v", code, stdout, stderr, logs)
+	}
+}
+
+func TestParquetPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"sweep/runs.csv": "sweep/runs.parquet", "mid.csv": "mid.parquet", "table": "table.parquet", "a.b/t.tsv": "a.b/t.parquet",
+	} {
+		if got := parquetPath(in); got != want {
+			t.Errorf("parquetPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
