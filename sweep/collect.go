@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/jsonnum"
 )
 
 // Default thresholds of the paper's table (spec §5.6, §7.1): a network path-integrates when
@@ -27,32 +28,8 @@ const (
 // z95 is the standard normal quantile of 0.975, for 95 % intervals.
 const z95 = 1.959963984540054
 
-// Number is a float64 that reads and writes JSON null as NaN (a diverged run's loss, a run
-// without scored units).
-type Number float64
-
-// MarshalJSON writes n, or null when it is not finite.
-func (n Number) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON reads a number, or NaN for null.
-func (n *Number) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Number(math.NaN())
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("sweep: bad number %s", b)
-	}
-	*n = Number(f)
-	return nil
-}
+// Number is a float64 that reads and writes JSON null as NaN (internal/jsonnum).
+type Number = jsonnum.Number
 
 // Summary is the part of a run's summary.json (written by package train) that a sweep
 // table uses.

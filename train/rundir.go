@@ -14,10 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/internal/jsonnum"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -111,32 +111,8 @@ func loadRunInfo(dir string) (config.Config, RunInfo, error) {
 	return cfg, info, nil
 }
 
-// Number is a float64 that encodes NaN and ±Inf as JSON null (a diverged run's loss, a
-// run without scorable units), which encoding/json would refuse.
-type Number float64
-
-// MarshalJSON writes n, or null when it is not finite.
-func (n Number) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON reads a number, or NaN for null.
-func (n *Number) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Number(math.NaN())
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("train: bad number %s", b)
-	}
-	*n = Number(f)
-	return nil
-}
+// Number is a float64 that reads and writes JSON null as NaN (internal/jsonnum).
+type Number = jsonnum.Number
 
 // MetricsLine is one line of metrics.jsonl, written at every evaluated step.
 type MetricsLine struct {
