@@ -44,6 +44,20 @@ type Figure struct {
 }
 
 // newFigure returns a figure of rows×cols empty tiles.
+// newTiledFigure lays out n square tiles of tile pixels, each under a one-line title, in
+// columns columns (≤ 0: a near-square grid of at most 8 columns), and returns the figure and
+// the number of columns used.
+func newTiledFigure(n, tile, columns int, title string) (*Figure, int) {
+	cols := columns
+	if cols <= 0 {
+		cols = min(8, max(1, int(math.Ceil(math.Sqrt(float64(n))))))
+	}
+	rows := max(1, (n+cols-1)/cols)
+	f := newFigure(cols*tile, rows*(tile+titleRow)+30, rows, cols)
+	f.Title = title
+	return f, cols
+}
+
 func newFigure(width, height, rows, cols int) *Figure {
 	if width <= 0 || height <= 0 || rows <= 0 || cols <= 0 {
 		panic(ErrSize)

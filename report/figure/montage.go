@@ -136,14 +136,7 @@ func Montage(units []UnitMap, n int, s *MontageSettings) *Figure {
 	if set.Title == "" {
 		set.Title = "rate maps"
 	}
-	cols := set.Columns
-	if cols <= 0 {
-		cols = min(8, max(1, int(math.Ceil(math.Sqrt(float64(len(units)))))))
-	}
-	rows := max(1, (len(units)+cols-1)/cols)
-	// Each tile is a square map under a one-line title.
-	f := newFigure(cols*set.Tile, rows*(set.Tile+titleRow)+30, rows, cols)
-	f.Title = set.Title
+	f, cols := newTiledFigure(len(units), set.Tile, set.Columns, set.Title)
 	for i, u := range units {
 		if len(u.Map) != n*n {
 			panic(ErrShape)

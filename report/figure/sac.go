@@ -69,13 +69,7 @@ func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 	if set.Title == "" {
 		set.Title = "spatial autocorrelograms (dashed: ring of the score)"
 	}
-	cols := set.Columns
-	if cols <= 0 {
-		cols = min(8, max(1, int(math.Ceil(math.Sqrt(float64(len(panels)))))))
-	}
-	rows := max(1, (len(panels)+cols-1)/cols)
-	f := newFigure(cols*set.Tile, rows*(set.Tile+titleRow)+30, rows, cols)
-	f.Title = set.Title
+	f, cols := newTiledFigure(len(panels), set.Tile, set.Columns, set.Title)
 	for i, sp := range panels {
 		if len(sp.SAC) != sp.Size*sp.Size {
 			panic(ErrShape)
