@@ -205,5 +205,26 @@ type Backend interface {
 	Adagrad(param, grad, acc Tensor, lr, eps float64)
 }
 
+// PackedGemmer is an optional extension of Backend for a right operand that many products
+// share, such as W_rec in the recurrent product h_{t−1}·W_rec of every time step: Pack puts
+// op(b) into the matrix kernel's internal layout once, instead of once per Gemm. Models
+// test for it with a type assertion and fall back to Gemm without it.
+type PackedGemmer interface {
+	// NewPacked returns an empty packed operand; build it once, outside hot loops.
+	NewPacked() Packed
+	// Pack stores op(b) (bᵀ when transB) in p, replacing what p held. b must not change
+	// while p is used: pack again after an update.
+	Pack(p Packed, transB bool, b Tensor)
+	// GemmPacked sets c = alpha·op(a)·op(b) + beta·c for the op(b) last packed into p, with
+	// the same result, bit for bit, as the matching Gemm and Gemm's rules for beta and c.
+	GemmPacked(transA bool, alpha float64, a Tensor, p Packed, beta float64, c Tensor)
+}
+
+// Packed is a right operand packed by a PackedGemmer (opaque to models).
+type Packed interface {
+	// PackedShape returns the shape k×n of the packed op(b) (0×0 before the first Pack).
+	PackedShape() (k, n int)
+}
+
 // SameShape reports whether a and b have the same shape.
 func SameShape(a, b Tensor) bool { return a.Rows() == b.Rows() && a.Cols() == b.Cols() }

@@ -72,19 +72,23 @@ func (s *simpleWS) forward() {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
 	// The input product of all T steps is one GEMM; only the recurrent product is sequential.
 	s.gp.input(w.rs, s.rsBlk)
+	s.gp.packRecurrent(false)
 	for t := 1; t <= w.T; t++ {
 		s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], 1)
 		b.Activate(w.rT[t], w.rT[t], act)
 	}
+	s.gp.endPass()
 }
 
 func (s *simpleWS) backward(needDX bool) {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
+	s.gp.packRecurrent(true)
 	for t := w.T; t >= 1; t-- {
 		da := w.dRT[t-1]
 		b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
+	s.gp.endPass()
 	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
 	s.gp.inputGrad(w.dR, s.dRBlk, needDX)
 }
@@ -160,6 +164,7 @@ func (s *lstmWS) forward() {
 	s.gp.input(s.z, s.zBlk)
 	b.AddRowVector(s.z, c.b.Value)
 	b.Copy(s.cT[0], w.s0[1])
+	s.gp.packRecurrent(false)
 	for t := 1; t <= w.T; t++ {
 		k := t - 1
 		s.gp.recurrent(k, s.zT[k], s.g[k], 1)
@@ -173,11 +178,13 @@ func (s *lstmWS) forward() {
 		b.Activate(s.phiC[k], s.cT[t], act)
 		b.Mul(w.rT[t], o, s.phiC[k])
 	}
+	s.gp.endPass()
 }
 
 func (s *lstmWS) backward(needDX bool) {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
 	b.Fill(s.dc, 0)
+	s.gp.packRecurrent(true)
 	for t := w.T; t >= 1; t-- {
 		k := t - 1
 		dh := w.dRT[k]
@@ -198,6 +205,7 @@ func (s *lstmWS) backward(needDX bool) {
 		b.Mul(s.dc, s.dc, f)
 		s.gp.recurrentGrad(s.dzT[k], s.dg[k], w.carryTarget(t))
 	}
+	s.gp.endPass()
 	b.Axpy(w.ds0[1], 1, s.dc)
 	s.gp.recurrentWeightGrad(s.dz, s.dBlk, s.c.m.decayBeta)
 	b.SumRows(c.b.Grad, 1, s.dz, 0)
@@ -279,6 +287,7 @@ func (s *gruWS) forward() {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
 	s.gp.input(s.z, s.zBlk)
 	b.AddRowVector(s.z, c.bIn)
+	s.gp.packRecurrent(false)
 	for t := 1; t <= w.T; t++ {
 		k := t - 1
 		s.gp.recurrent(k, s.innerT[k], s.in[k], 0)
@@ -294,10 +303,12 @@ func (s *gruWS) forward() {
 		b.Mul(w.rT[t], w.rT[t], s.g[k][gruZ])
 		b.Axpy(w.rT[t], 1, hh)
 	}
+	s.gp.endPass()
 }
 
 func (s *gruWS) backward(needDX bool) {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
+	s.gp.packRecurrent(true)
 	for t := w.T; t >= 1; t-- {
 		k := t - 1
 		dh := w.dRT[k]
@@ -321,6 +332,7 @@ func (s *gruWS) backward(needDX bool) {
 		b.AddMul(target, dh, z)
 		s.gp.recurrentGrad(s.dInT[k], s.dIn[k], target)
 	}
+	s.gp.endPass()
 	s.gp.recurrentWeightGrad(s.dInner, s.dInBlk, s.c.m.decayBeta)
 	b.SumRows(c.bRecGrad, 1, s.dInner, 0)
 	b.SumRows(c.bInGrad, 1, s.dz, 0)

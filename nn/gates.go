@@ -53,10 +53,29 @@ type gateWS struct {
 	tmp   compute.Tensor     // B×Ng
 	tmpX  compute.Tensor     // (T·B)×nx, per-gate input dropout only
 	tmpXT []compute.Tensor
+
+	// With a backend that can pack a GEMM operand once (compute.PackedGemmer), the T
+	// recurrent products of a pass share W_rec (or W_recᵀ backward) packed by
+	// packRecurrent instead of repacking it on every step (issue 7).
+	pg     compute.PackedGemmer
+	wPack  compute.Packed
+	packed packedPass
 }
+
+// packedPass says which recurrent products wPack currently serves.
+type packedPass int
+
+const (
+	packedNone     packedPass = iota
+	packedForward             // W_rec, for recurrent
+	packedBackward            // W_recᵀ, for recurrentGrad
+)
 
 func (p *gateProducts) newWorkspace(b compute.Backend, w *workspace) *gateWS {
 	s := &gateWS{p: p, b: b, w: w, tmp: w.newTensor(w.B, p.ng)}
+	if pg, ok := b.(compute.PackedGemmer); ok {
+		s.pg, s.wPack = pg, pg.NewPacked()
+	}
 	for range w.recMasks {
 		hm := w.newTensor(w.T*w.B, p.ng)
 		s.hm = append(s.hm, hm)
@@ -112,11 +131,35 @@ func (s *gateWS) inputGrad(dz compute.Tensor, dzBlk []compute.Tensor, needDX boo
 	}
 }
 
+// packRecurrent packs W_rec for the recurrent products of the pass about to run: for
+// recurrent (forward) or, with backward, W_recᵀ for recurrentGrad. W_rec does not change
+// within a pass. With per-gate recurrent dropout the products use column blocks of W_rec
+// and stay unpacked. endPass must follow the pass, so that a later update of W_rec is
+// never multiplied in its stale packed form.
+func (s *gateWS) packRecurrent(backward bool) {
+	s.packed = packedNone
+	if s.pg == nil || len(s.w.activeRec) > 0 {
+		return
+	}
+	s.pg.Pack(s.wPack, backward, s.p.wRec.Value)
+	s.packed = packedForward
+	if backward {
+		s.packed = packedBackward
+	}
+}
+
+// endPass drops the packed W_rec of packRecurrent.
+func (s *gateWS) endPass() { s.packed = packedNone }
+
 // recurrent sets dst = beta·dst + h_{t−1}·W_rec at step t = k+1 (h masked per gate when
 // recurrent dropout is active); dstBlk are dst's G column blocks.
 func (s *gateWS) recurrent(k int, dst compute.Tensor, dstBlk []compute.Tensor, beta float64) {
 	b, w, p := s.b, s.w, s.p
 	h := w.rT[k]
+	if s.packed == packedForward {
+		s.pg.GemmPacked(false, 1, h, s.wPack, beta, dst)
+		return
+	}
 	if len(w.activeRec) == 0 {
 		b.Gemm(false, false, 1, h, p.wRec.Value, beta, dst)
 		return
@@ -131,6 +174,10 @@ func (s *gateWS) recurrent(k int, dst compute.Tensor, dstBlk []compute.Tensor, b
 // given dz = ∂loss/∂(h_{t−1}·W_rec) at that step.
 func (s *gateWS) recurrentGrad(dz compute.Tensor, dzBlk []compute.Tensor, target compute.Tensor) {
 	b, w, p := s.b, s.w, s.p
+	if s.packed == packedBackward {
+		s.pg.GemmPacked(false, 1, dz, s.wPack, 1, target)
+		return
+	}
 	if len(w.activeRec) == 0 {
 		b.Gemm(false, true, 1, dz, p.wRec.Value, 1, target)
 		return

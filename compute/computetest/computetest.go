@@ -98,6 +98,9 @@ func TestBackend(t *testing.T, b compute.Backend) {
 	t.Run("UploadDownload", func(t *testing.T) { testUploadDownload(t, b) })
 	t.Run("View", func(t *testing.T) { testView(t, b) })
 	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
+	if pg, ok := b.(compute.PackedGemmer); ok {
+		t.Run("GemmPacked", func(t *testing.T) { testGemmPacked(t, b, pg) })
+	}
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
 	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
 	t.Run("Rows", func(t *testing.T) { testRows(t, b) })
@@ -229,6 +232,56 @@ func testGemm(t *testing.T, b compute.Backend) {
 	}
 	if !panics(func() { b.Gemm(false, false, 1, b.New(2, 3), b.New(4, 2), 0, b.New(2, 2)) }) {
 		t.Errorf("Gemm with mismatched inner dimensions did not panic")
+	}
+}
+
+// testGemmPacked checks that GemmPacked equals Gemm bit for bit, on views, both
+// transposes, several row counts per packing and one Packed reused for every shape.
+func testGemmPacked(t *testing.T, b compute.Backend, pg compute.PackedGemmer) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := pg.NewPacked()
+	for _, tc := range []struct{ n, k int }{{1, 1}, {5, 7}, {9, 33}, {65, 31}} {
+		for _, tB := range []bool{false, true} {
+			br, bc := tc.k, tc.n
+			if tB {
+				br, bc = bc, br
+			}
+			bb := b.View(up(b, rounded(b, randHost(rng, br+2, bc+1))), 2, 0, br, bc)
+			pg.Pack(p, tB, bb)
+			if k, n := p.PackedShape(); k != tc.k || n != tc.n {
+				t.Fatalf("PackedShape = %d×%d, want %d×%d", k, n, tc.k, tc.n)
+			}
+			for _, m := range []int{1, 3, 17, 64} {
+				for _, tA := range []bool{false, true} {
+					for _, ab := range [][2]float64{{1, 0}, {-2, 0.25}} {
+						ar, ac := m, tc.k
+						if tA {
+							ar, ac = ac, ar
+						}
+						a := b.View(up(b, rounded(b, randHost(rng, ar+1, ac+2))), 1, 1, ar, ac)
+						hc := rounded(b, randHost(rng, m, tc.n+3))
+						want, got := up(b, hc), up(b, hc)
+						wantV, gotV := b.View(want, 0, 2, m, tc.n), b.View(got, 0, 2, m, tc.n)
+						if ab[1] == 0 {
+							b.Fill(gotV, math.NaN()) // must not propagate
+						}
+						b.Gemm(tA, tB, ab[0], a, bb, ab[1], wantV)
+						pg.GemmPacked(tA, ab[0], a, p, ab[1], gotV)
+						w, g := down(b, want), down(b, got)
+						for i := range w {
+							if math.Float64bits(g[i]) != math.Float64bits(w[i]) {
+								t.Fatalf("GemmPacked m%d n%d k%d tA=%v tB=%v α=%v β=%v: element %d = %v, Gemm gives %v",
+									m, tc.n, tc.k, tA, tB, ab[0], ab[1], i, g[i], w[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	pg.Pack(p, false, b.New(4, 3))
+	if !panics(func() { pg.GemmPacked(false, 1, b.New(2, 3), p, 0, b.New(2, 3)) }) {
+		t.Errorf("GemmPacked with mismatched inner dimensions did not panic")
 	}
 }
 

@@ -68,8 +68,10 @@ func (t *tensor[T]) row(i int) []T { return t.data[i*t.ld : i*t.ld+t.cols] }
 // Backend is the CPU implementation of compute.Backend for element type T (float32 or
 // float64). It is not safe for concurrent use by several goroutines on the same tensors.
 type Backend[T float] struct {
-	f32  bool // float32 elements: the fused AVX2 passes of fast32.go
-	gemm func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+	f32 bool // float32 elements: the fused AVX2 passes of fast32.go
+	// ownSgemm: gemm is sgemm.Sgemm, so GemmPacked may use sgemm's packed operands.
+	ownSgemm bool
+	gemm     func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
 	wg    sync.WaitGroup // joins the parts of a parallel operation
 	tasks tasks          // float32 work handed to the worker pool, reused
@@ -77,11 +79,10 @@ type Backend[T float] struct {
 
 // New returns the float32 CPU backend.
 func New(s *Settings) *Backend[float32] {
-	g := SgemmFunc(sgemm.Sgemm)
 	if s != nil && s.Sgemm != nil {
-		g = s.Sgemm
+		return &Backend[float32]{f32: true, gemm: s.Sgemm}
 	}
-	return &Backend[float32]{f32: true, gemm: g}
+	return &Backend[float32]{f32: true, ownSgemm: true, gemm: sgemm.Sgemm}
 }
 
 // New64 returns the float64 CPU backend, used by the finite-difference gradient checks.

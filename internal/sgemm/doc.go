@@ -48,4 +48,11 @@
 // short leading dimensions, short slices) panics with a message that starts with
 // "sgemm: ". Results are deterministic for a given kernel: the split over workers
 // never splits the k sum, so the number of goroutines does not change the result.
+//
+// # Shared right operands
+//
+// Sgemm packs op(B) on every call. A caller that multiplies many left operands by
+// the same B (an RNN's W_rec at every time step) packs it once with PackB and
+// calls SgemmPacked, which reads the same panels in the same order and so gives the
+// same bits as Sgemm (packed.go).
 package sgemm

@@ -115,6 +115,10 @@ type product struct {
 	beta    float32
 	c       []float32
 	ldc     int
+	// pb, when not nil, holds op(B) already packed (SgemmPacked); b and tB are then
+	// unused and col0 is the first column of this part within pb.
+	pb   *PackedB
+	col0 int
 }
 
 // sub returns the part of p that computes rows [i0, i1) and columns [j0, j1) of C.
@@ -126,9 +130,12 @@ func (p *product) sub(i0, i1, j0, j1 int) product {
 	} else {
 		q.a = p.a[i0*p.lda:]
 	}
-	if p.tB {
+	switch {
+	case p.pb != nil:
+		q.col0 = p.col0 + j0
+	case p.tB:
 		q.b = p.b[j0*p.ldb:]
-	} else {
+	default:
 		q.b = p.b[j0:]
 	}
 	q.c = p.c[i0*p.ldc+j0:]
@@ -145,13 +152,25 @@ func (p *product) serial(ws *workspace) {
 	mc := balancedBlock(p.m, max(mr, p.blk.mc/mr*mr), mr)
 	nc := balancedBlock(p.n, max(nr, p.blk.nc/nr*nr), nr)
 	kc := max(1, p.blk.kc)
-	ws.reserve(min(mc, roundUp(p.m, mr))*min(kc, p.k), min(kc, p.k)*min(nc, roundUp(p.n, nr)), mr*nr)
+	nbuf := min(kc, p.k) * min(nc, roundUp(p.n, nr))
+	if p.pb != nil {
+		nbuf = 0 // B comes packed
+	}
+	ws.reserve(min(mc, roundUp(p.m, mr))*min(kc, p.k), nbuf, mr*nr)
 
 	for jc := 0; jc < p.n; jc += nc {
 		nb := min(nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kc {
 			kb := min(kc, p.k-pc)
-			packB(kern, ws.b, p.tB, p.b, p.ldb, pc, jc, kb, nb)
+			var bBlock []float32
+			if p.pb != nil {
+				// The same panels packB would build: see PackB for the layout.
+				off := pc*p.pb.nPad + (p.col0+jc)*kb
+				bBlock = p.pb.data[off : off+kb*roundUp(nb, nr)]
+			} else {
+				packB(kern, ws.b, p.tB, p.b, p.ldb, pc, jc, kb, nb)
+				bBlock = ws.b
+			}
 			beta := p.beta
 			if pc > 0 {
 				beta = 1 // later slices accumulate onto the first one's result.
@@ -159,22 +178,22 @@ func (p *product) serial(ws *workspace) {
 			for ic := 0; ic < p.m; ic += mc {
 				mb := min(mc, p.m-ic)
 				packA(kern, ws.a, p.tA, p.a, p.lda, ic, pc, mb, kb)
-				p.macro(ws, ic, jc, mb, nb, kb, beta)
+				p.macro(ws, bBlock, ic, jc, mb, nb, kb, beta)
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over the packed mb×kb block of A and kb×nb block of
-// B, updating C[ic:ic+mb, jc:jc+nb].
-func (p *product) macro(ws *workspace, ic, jc, mb, nb, kb int, beta float32) {
+// macro runs the micro-kernel over the packed mb×kb block of A (ws.a) and kb×nb
+// block of B (bBlock), updating C[ic:ic+mb, jc:jc+nb].
+func (p *product) macro(ws *workspace, bBlock []float32, ic, jc, mb, nb, kb int, beta float32) {
 	kern := p.kern
 	mr, nr := kern.mr, kern.nr
 	ldc := p.ldc
 	tile := ws.tile
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
-		bp := &ws.b[jr*kb]
+		bp := &bBlock[jr*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			ap := &ws.a[ir*kb]

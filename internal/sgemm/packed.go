@@ -1,0 +1,105 @@
+package sgemm
+
+// PackedB is a right operand op(B) packed once for several products that share it,
+// such as the recurrent product h_{t−1}·W_rec of every time step of an RNN: Sgemm
+// repacks op(B) on every call (about 1/m of its work per multiply-add, 1/200 for
+// the training step's batch), SgemmPacked reads it as PackB left it.
+//
+// Layout: for each kc-slice [pc, pc+kb) of k, the ⌈n/nr⌉ nr-wide micro-panels of
+// op(B)[pc:pc+kb, :] in the order and format packB writes them (panel q at offset
+// pc·nPad + q·nr·kb, nPad = n rounded up to nr). Every column block Sgemm's loops
+// pack starts at a multiple of nr, so each is a contiguous run of these panels,
+// identical to what packB would build: SgemmPacked gives bit-identical results to
+// Sgemm with the same kernel and blocking.
+//
+// The zero value is ready for PackB, which reuses its memory when it is large enough.
+type PackedB struct {
+	kern       *microKernel
+	kc         int
+	k, n, nPad int
+	data       []float32
+}
+
+// K and N are the dimensions of the packed op(B) (k×n).
+func (pb *PackedB) K() int { return pb.k }
+func (pb *PackedB) N() int { return pb.n }
+
+// PackB packs op(B) into dst, where op(B) is k×n: B is stored n×k when tB is true
+// and k×n otherwise, with row stride ldb. It panics on a negative dimension, a too
+// small ldb or a too short b, as Sgemm does. dst allocates only when it grows.
+func PackB(dst *PackedB, tB bool, k, n int, b []float32, ldb int) {
+	if k < 0 || n < 0 {
+		panic("sgemm: negative dimension")
+	}
+	bRows, bCols := k, n
+	if tB {
+		bRows, bCols = n, k
+	}
+	if ldb < max(1, bCols) {
+		panic("sgemm: ldb smaller than the stored row length of B")
+	}
+	kern := currentKernel()
+	dst.kern, dst.kc, dst.k, dst.n = kern, max(1, blocks.kc), k, n
+	dst.nPad = roundUp(n, kern.nr)
+	size := k * dst.nPad
+	if cap(dst.data) < size {
+		dst.data = make([]float32, size)
+	}
+	dst.data = dst.data[:size]
+	if k == 0 || n == 0 {
+		return
+	}
+	if len(b) < (bRows-1)*ldb+bCols {
+		panic("sgemm: B slice too short")
+	}
+	for pc := 0; pc < k; pc += dst.kc {
+		kb := min(dst.kc, k-pc)
+		packB(kern, dst.data[pc*dst.nPad:pc*dst.nPad+kb*dst.nPad], tB, b, ldb, pc, 0, kb, n)
+	}
+}
+
+// SgemmPacked computes C = alpha·op(A)·op(B) + beta·C as Sgemm does, with op(B)
+// (k×n) taken from pb as PackB packed it. m is the number of rows of op(A) and C;
+// A is stored k×m when tA is true and m×k otherwise. It panics as Sgemm does on bad
+// dimensions or slices, and if pb was never packed.
+func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	if pb.kern == nil {
+		panic("sgemm: SgemmPacked with an unpacked PackedB")
+	}
+	if m < 0 {
+		panic("sgemm: negative dimension")
+	}
+	n, k := pb.n, pb.k
+	aRows, aCols := m, k
+	if tA {
+		aRows, aCols = k, m
+	}
+	if lda < max(1, aCols) {
+		panic("sgemm: lda smaller than the stored row length of A")
+	}
+	if ldc < max(1, n) {
+		panic("sgemm: ldc smaller than n")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("sgemm: C slice too short")
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if len(a) < (aRows-1)*lda+aCols {
+		panic("sgemm: A slice too short")
+	}
+	blk := blocks
+	blk.kc = pb.kc // the k-slices are fixed by the packing
+	p := product{
+		kern: pb.kern, blk: blk,
+		tA: tA, m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc,
+		pb: pb,
+	}
+	run(&p)
+}
