@@ -70,28 +70,8 @@ func SgemmPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packed
 		panic("sgemm: negative dimension")
 	}
 	n, k := pb.n, pb.k
-	aRows, aCols := m, k
-	if tA {
-		aRows, aCols = k, m
-	}
-	if lda < max(1, aCols) {
-		panic("sgemm: lda smaller than the stored row length of A")
-	}
-	if ldc < max(1, n) {
-		panic("sgemm: ldc smaller than n")
-	}
-	if m == 0 || n == 0 {
+	if checkAC(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
-	}
-	if len(c) < (m-1)*ldc+n {
-		panic("sgemm: C slice too short")
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	if len(a) < (aRows-1)*lda+aCols {
-		panic("sgemm: A slice too short")
 	}
 	blk := blocks
 	blk.kc = pb.kc // the k-slices are fixed by the packing

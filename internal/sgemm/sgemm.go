@@ -41,35 +41,15 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if m < 0 || n < 0 || k < 0 {
 		panic("sgemm: negative dimension")
 	}
-	aRows, aCols := m, k
-	if tA {
-		aRows, aCols = k, m
-	}
 	bRows, bCols := k, n
 	if tB {
 		bRows, bCols = n, k
 	}
-	if lda < max(1, aCols) {
-		panic("sgemm: lda smaller than the stored row length of A")
-	}
 	if ldb < max(1, bCols) {
 		panic("sgemm: ldb smaller than the stored row length of B")
 	}
-	if ldc < max(1, n) {
-		panic("sgemm: ldc smaller than n")
-	}
-	if m == 0 || n == 0 {
+	if checkAC(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
-	}
-	if len(c) < (m-1)*ldc+n {
-		panic("sgemm: C slice too short")
-	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	if len(a) < (aRows-1)*lda+aCols {
-		panic("sgemm: A slice too short")
 	}
 	if len(b) < (bRows-1)*ldb+bCols {
 		panic("sgemm: B slice too short")
@@ -299,4 +279,34 @@ func runGeneric(k int, a, b, c *float32, ldc int, alpha, beta float32) {
 			}
 		}
 	}
+}
+
+// checkAC checks the arguments of A and C that Sgemm and SgemmPacked share, panicking on
+// misuse, and takes the quick returns (an empty C; alpha or k zero, where C = beta·C and A
+// is not read). It reports whether the product is already done.
+func checkAC(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
+	aRows, aCols := m, k
+	if tA {
+		aRows, aCols = k, m
+	}
+	if lda < max(1, aCols) {
+		panic("sgemm: lda smaller than the stored row length of A")
+	}
+	if ldc < max(1, n) {
+		panic("sgemm: ldc smaller than n")
+	}
+	if m == 0 || n == 0 {
+		return true
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("sgemm: C slice too short")
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return true
+	}
+	if len(a) < (aRows-1)*lda+aCols {
+		panic("sgemm: A slice too short")
+	}
+	return false
 }
