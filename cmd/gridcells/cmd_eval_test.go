@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,27 +17,7 @@ import (
 // runEvalArgs parses args as the eval command's flags and runs it in-process.
 func runEvalArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var o evalOptions
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	o.AddFlags(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2, "", err.Error()
-	}
-	var out, errw bytes.Buffer
-	err = runEval(context.Background(), &o, pos, &out, &errw)
-	switch {
-	case err == nil:
-	case errors.As(err, new(UsageError)):
-		code = 2
-	default:
-		code = 1
-	}
-	if err != nil {
-		errw.WriteString(err.Error())
-	}
-	return code, out.String(), errw.String()
+	return runInProcess(runEval, args...)
 }
 
 // evalTestRun trains a run small enough to take about a second: Ng 16, 40 steps.

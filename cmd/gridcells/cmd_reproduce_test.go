@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
-	"errors"
-	"flag"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,27 +29,7 @@ func TestMain(m *testing.M) {
 // returning the exit status main would.
 func runReproduceArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var o reproduceOptions
-	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	o.AddFlags(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2, "", err.Error()
-	}
-	var out, errw bytes.Buffer
-	err = runReproduce(context.Background(), &o, pos, &out, &errw)
-	switch {
-	case err == nil:
-	case errors.As(err, new(UsageError)):
-		code = 2
-	default:
-		code = 1
-	}
-	if err != nil {
-		errw.WriteString(err.Error())
-	}
-	return code, out.String(), errw.String()
+	return runInProcess(runReproduce, args...)
 }
 
 func TestReproduceUsage(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,18 +28,10 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	}
 	var out, errw bytes.Buffer
 	err := runSweep(context.Background(), args[1:], &out, &errw)
-	switch {
-	case err == nil:
-		code = 0
-	case errors.As(err, new(UsageError)):
-		code = 2
-	default:
-		code = 1
-	}
 	if err != nil {
 		errw.WriteString(err.Error())
 	}
-	return code, out.String(), errw.String()
+	return exitStatus(err), out.String(), errw.String()
 }
 
 func TestSweepCommandUsage(t *testing.T) {

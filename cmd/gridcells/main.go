@@ -99,17 +99,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = runFn(ctx, positional)
+	code := exitStatus(err)
+	switch code {
+	case 0:
+	case 130:
+		fmt.Fprintf(stderr, "gridcells %s: interrupted\n", c.Name)
+	default:
+		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
+	}
+	return code
+}
+
+// exitStatus is the documented exit status of a command's error: 0 success, 130
+// interrupted, 2 usage or invalid input, 1 any other error.
+func exitStatus(err error) int {
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(stderr, "gridcells %s: interrupted\n", c.Name)
 		return 130
 	case errors.As(err, new(UsageError)):
-		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
 		return 1
 	}
 }

@@ -1,11 +1,36 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"io"
 	"reflect"
 	"testing"
 )
+
+// runInProcess parses args into a fresh O's flags, as main does, and calls run with
+// buffers for its output. It returns main's exit status and the two streams, the error's
+// message appended to stderr.
+func runInProcess[O any, PO interface {
+	*O
+	AddFlags(*flag.FlagSet)
+}](run func(context.Context, PO, []string, io.Writer, io.Writer) error, args ...string) (code int, stdout, stderr string) {
+	o := PO(new(O))
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.AddFlags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2, "", err.Error()
+	}
+	var out, errw bytes.Buffer
+	err = run(context.Background(), o, pos, &out, &errw)
+	if err != nil {
+		errw.WriteString(err.Error())
+	}
+	return exitStatus(err), out.String(), errw.String()
+}
 
 func TestParseInterspersed(t *testing.T) {
 	for _, tc := range []struct {
