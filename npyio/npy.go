@@ -90,17 +90,9 @@ func (a *Array) AsFloat64() []float64 {
 	case "<f8":
 		return a.F64
 	case "<f4":
-		out := make([]float64, len(a.F32))
-		for i, v := range a.F32 {
-			out[i] = float64(v)
-		}
-		return out
+		return convert[float64](a.F32)
 	default:
-		out := make([]float64, len(a.I64))
-		for i, v := range a.I64 {
-			out[i] = float64(v)
-		}
-		return out
+		return convert[float64](a.I64)
 	}
 }
 
@@ -111,18 +103,19 @@ func (a *Array) AsFloat32() []float32 {
 	case "<f4":
 		return a.F32
 	case "<f8":
-		out := make([]float32, len(a.F64))
-		for i, v := range a.F64 {
-			out[i] = float32(v)
-		}
-		return out
+		return convert[float32](a.F64)
 	default:
-		out := make([]float32, len(a.I64))
-		for i, v := range a.I64 {
-			out[i] = float32(v)
-		}
-		return out
+		return convert[float32](a.I64)
 	}
+}
+
+// convert returns a new slice of src's elements converted to D.
+func convert[D, S float32 | float64 | int64](src []S) []D {
+	out := make([]D, len(src))
+	for i, v := range src {
+		out[i] = D(v)
+	}
+	return out
 }
 
 // kind is the storage class of a dtype.
