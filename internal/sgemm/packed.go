@@ -38,24 +38,57 @@ func PackB(dst *PackedB, tB bool, k, n int, b []float32, ldb int) {
 	if ldb < max(1, bCols) {
 		panic("sgemm: ldb smaller than the stored row length of B")
 	}
-	kern := currentKernel()
-	dst.kern, dst.kc, dst.k, dst.n = kern, max(1, blocks.kc), k, n
-	dst.nPad = roundUp(n, kern.nr)
-	size := k * dst.nPad
-	if cap(dst.data) < size {
-		dst.data = make([]float32, size)
-	}
-	dst.data = dst.data[:size]
+	dst.reset(currentKernel(), k, n)
 	if k == 0 || n == 0 {
 		return
 	}
 	if len(b) < (bRows-1)*ldb+bCols {
 		panic("sgemm: B slice too short")
 	}
-	for pc := 0; pc < k; pc += dst.kc {
-		kb := min(dst.kc, k-pc)
-		packB(kern, dst.data[pc*dst.nPad:pc*dst.nPad+kb*dst.nPad], tB, b, ldb, pc, 0, kb, n)
+	dst.pack(tB, b, ldb)
+}
+
+// reset sizes pb for a k×n op(B) packed for kern, reusing its memory.
+func (pb *PackedB) reset(kern *microKernel, k, n int) {
+	pb.kern, pb.kc, pb.k, pb.n = kern, max(1, blocks.kc), k, n
+	pb.nPad = roundUp(n, kern.nr)
+	size := k * pb.nPad
+	if cap(pb.data) < size {
+		pb.data = make([]float32, size)
 	}
+	pb.data = pb.data[:size]
+}
+
+// packPart packs columns [j0, j1) (j0 a multiple of nr) of the kc-slice that
+// starts at row pc of op(B): the panels packB would write for the whole slice,
+// at the same offsets, so that parts packed by different goroutines make up the
+// same PackedB.
+func (pb *PackedB) packPart(tB bool, b []float32, ldb, pc, j0, j1 int) {
+	kb := min(pb.kc, pb.k-pc)
+	off := pc*pb.nPad + j0*kb
+	packB(pb.kern, pb.data[off:off+kb*roundUp(j1-j0, pb.kern.nr)], tB, b, ldb, pc, j0, kb, j1-j0)
+}
+
+// pack packs all of op(B), over the worker pool when it is large enough.
+func (pb *PackedB) pack(tB bool, b []float32, ldb int) {
+	slices := (pb.k + pb.kc - 1) / pb.kc
+	workers := runWorkers()
+	if workers == 1 || pb.k*pb.n < minParallelPack {
+		for s := range slices {
+			pb.packPart(tB, b, ldb, s*pb.kc, 0, pb.n)
+		}
+		return
+	}
+	// Enough parts for every worker to take several (a slice per part when k is
+	// long, column chunks of a slice when it is short), so that the split stays
+	// balanced when a core is busy.
+	chunks := min((partsPerWorker*workers+slices-1)/slices, pb.nPad/pb.kern.nr)
+	j := jobs.get()
+	j.pack, j.packTB, j.packB, j.packLdb = pb, tB, b, ldb
+	j.rowParts, j.colParts = slices, chunks
+	j.rowStep, j.colStep = pb.kc, roundUp((pb.n+chunks-1)/chunks, pb.kern.nr)
+	j.colParts = (pb.n + j.colStep - 1) / j.colStep
+	dispatch(j, workers)
 }
 
 // SgemmPacked computes C = alpha·op(A)·op(B) + beta·C as Sgemm does, with op(B)

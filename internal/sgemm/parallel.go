@@ -66,7 +66,14 @@ var (
 // job is one parallel call: a grid of rowParts×colParts parts of C that the
 // participating goroutines take in turn.
 type job struct {
-	p                  product
+	p product
+	// pack, when not nil, makes this a packing job (PackedB.pack): part (s, q)
+	// packs column chunk q of kc-slice s of op(B) from packB (packTB, packLdb).
+	pack    *PackedB
+	packTB  bool
+	packB   []float32
+	packLdb int
+
 	rowParts, colParts int
 	rowStep, colStep   int // rows and columns per part, multiples of mr and nr
 	next               atomic.Int64
@@ -85,6 +92,10 @@ func (j *job) work() {
 		}
 		i0 := q / j.colParts * j.rowStep
 		j0 := q % j.colParts * j.colStep
+		if j.pack != nil {
+			j.pack.packPart(j.packTB, j.packB, j.packLdb, i0, j0, min(j0+j.colStep, j.pack.n))
+			continue
+		}
 		sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
 		sub.serial(ws)
 	}
@@ -136,21 +147,52 @@ func packingPerMAC(m, n, rowParts, colParts int) float64 {
 	return float64(rowParts)/float64(m) + float64(colParts)/float64(n)
 }
 
-// run computes p, splitting C over workers when p is large enough.
-func run(p *product) {
+// minParallelPack is the size (values) of op(B) above which PackedB.pack runs
+// on the worker pool.
+var minParallelPack = 1 << 16
+
+// runWorkers is the number of goroutines a call may use.
+func runWorkers() int {
 	workers := runtime.GOMAXPROCS(0)
 	if maxWorkers > 0 {
 		workers = min(workers, maxWorkers)
 	}
+	return workers
+}
+
+// run computes p, splitting C over workers when p is large enough.
+func run(p *product) {
+	workers := runWorkers()
 	work := p.m * p.n * p.k
 	rowParts, colParts := 1, 1
-	if workers > 1 && work >= minParallelWork {
+	switch {
+	case workers <= 1 || work < minParallelWork:
+	case p.pb != nil:
+		rowParts = packedRowParts(p, workers)
+	default:
 		rowParts, colParts = grid(workers, p.m, p.n, p.kern.mr, p.kern.nr)
 		fr, fc := grid(workers*partsPerWorker, p.m, p.n, p.kern.mr, p.kern.nr)
 		if packingPerMAC(p.m, p.n, fr, fc)-packingPerMAC(p.m, p.n, rowParts, colParts) <= maxExtraPacking {
 			rowParts, colParts = fr, fc
 		}
 	}
+	runParts(p, workers, rowParts, colParts)
+}
+
+// packedRowParts is the number of row parts of a product whose op(B) is packed
+// already. A part then packs only its rows of A, so cutting columns would pack
+// all of A once per column part (for the recurrent product, 200×Ng twice per
+// time step), while a row part costs only a reread of the packed op(B) from
+// cache: cut rows only, into as many parts as the row blocks of A allow (up to
+// partsPerWorker per worker, for balance), at least one per worker.
+func packedRowParts(p *product, workers int) int {
+	rowTiles := (p.m + p.kern.mr - 1) / p.kern.mr
+	mc := max(p.kern.mr, p.blk.mc/p.kern.mr*p.kern.mr)
+	return min(rowTiles, max(workers, min(workers*partsPerWorker, (p.m+mc-1)/mc)))
+}
+
+// runParts computes p cut into a rowParts×colParts grid of parts.
+func runParts(p *product, workers, rowParts, colParts int) {
 	if rowParts*colParts == 1 {
 		ws := workspaces.get()
 		p.serial(ws)
@@ -164,6 +206,12 @@ func run(p *product) {
 	// Rounding the steps up can leave trailing parts empty; drop them.
 	j.rowParts = (p.m + j.rowStep - 1) / j.rowStep
 	j.colParts = (p.n + j.colStep - 1) / j.colStep
+	dispatch(j, workers)
+}
+
+// dispatch runs job j on the calling goroutine and up to workers−1 pool workers,
+// waits for it and recycles it.
+func dispatch(j *job, workers int) {
 	j.next.Store(0)
 	helpers := min(workers, j.rowParts*j.colParts) - 1
 	startWorkers(helpers)
@@ -173,7 +221,8 @@ func run(p *product) {
 	}
 	j.work()
 	j.wg.Wait()
-	j.p = product{} // drop references to the caller's slices
+	// Drop references to the caller's slices.
+	*j = job{}
 	jobs.put(j)
 }
 

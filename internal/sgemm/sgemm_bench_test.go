@@ -48,7 +48,7 @@ func BenchmarkSgemm(b *testing.B) {
 // BenchmarkSgemmSerial is BenchmarkSgemm on one goroutine, for the kernel's speed
 // per core.
 func BenchmarkSgemmSerial(b *testing.B) {
-	defer config{avx2: useAVX2FMA, blk: blocks, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking}.apply()()
+	defer config{avx2: useAVX2FMA, blk: blocks, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack}.apply()()
 	for _, s := range benchShapes {
 		b.Run(fmt.Sprintf("%s/m=%d,n=%d,k=%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
 			benchOne(b, s.tA, s.tB, s.m, s.n, s.k)

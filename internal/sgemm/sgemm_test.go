@@ -117,19 +117,23 @@ type config struct {
 	workers      int     // maxWorkers; 1 is serial
 	minWork      int     // minParallelWork
 	extraPacking float64 // maxExtraPacking
+	parallelPack int     // minParallelPack
 	maxProcs     int     // GOMAXPROCS during the run; 0 leaves it
 }
 
 // apply sets the package knobs for c and returns a function that restores them.
 func (c config) apply() (restore func()) {
 	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking
+	oldPack := minParallelPack
 	useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = c.avx2, c.blk, c.workers, c.minWork, c.extraPacking
+	minParallelPack = c.parallelPack
 	oldProcs := 0
 	if c.maxProcs > 0 {
 		oldProcs = runtime.GOMAXPROCS(c.maxProcs)
 	}
 	return func() {
 		useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
+		minParallelPack = oldPack
 		if oldProcs > 0 {
 			runtime.GOMAXPROCS(oldProcs)
 		}
@@ -142,8 +146,9 @@ var smallBlocks = blocking{mc: 13, kc: 7, nc: 33}
 // configs lists every path: each kernel this machine can run (the generic one
 // always, as blake2b's tests turn features off), serial and parallel (with the
 // thresholds at zero so that small products split, into partsPerWorker parts per
-// worker, and with more workers than cores to reach 2-D grids), at the tuned and
-// at tiny block sizes.
+// worker, and with more workers than cores to reach 2-D grids;  PackB on the
+// pool), at the tuned and at tiny
+// block sizes.
 func configs() []config {
 	kernels := []bool{false}
 	if useAVX2FMA {
@@ -160,7 +165,7 @@ func configs() []config {
 			b    blocking
 		}{{"tuned", blocks}, {"small", smallBlocks}} {
 			cs = append(cs,
-				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking},
+				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack},
 				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, extraPacking: 10, maxProcs: 2},
 				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, extraPacking: 10, maxProcs: 6},
 			)
