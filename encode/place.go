@@ -233,7 +233,9 @@ const maxShiftLoss = 40
 // shifted by the smallest d², as a softmax does.
 //
 // The passes work in the goroutine's scratch (in L1) and only the last writes row, so the
-// batch's output memory is touched once.
+// batch's output memory is touched once. The sum of z = w_E·g_E − w_I·g_I is summed directly:
+// w_E·Σg_E − w_I·Σg_I, 0 up to rounding for the DoS, can be off by an ulp of 1 when every z is
+// tiny (a position far from every centre).
 func (c *placeCode) encodeDifferenceRow(row []float32, x, y float32, ws *workspace) {
 	eE, eI := ws.a, ws.d
 	sE, sI, d2min := f32.Dist2ExpPowSum(eE, eI, c.px, c.py, x, y, c.aI, 0, c.squarings)

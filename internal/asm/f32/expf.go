@@ -12,6 +12,9 @@
 // they return e^ExpSaturate ≈ 2.4e38 instead of overflowing. NaN inputs give unspecified results
 // in the slice kernels. The softmax callers only pass arguments ≤ 0.
 //
+// The difference-of-softmaxes rows (dos.go, Dist2ExpPowSum) use a leaner base-2 exponential of
+// the same accuracy (Exp2MaxRelErr).
+//
 // Slice kernels follow the dst-first convention; a length mismatch panics with an "f32:" message.
 package f32
 
@@ -111,22 +114,6 @@ func Dist2Min(dst, px, py []float32, x, y float32) float32 {
 	return dist2Min(dst, px, py, x, y)
 }
 
-// Dist2ExpPowSum fuses Dist2Min and ExpSumPow for one place-cell row: with d_i² the squared
-// distance from (x, y) to point i, it sets dstI[i] = e^(a·(s − d_i²)) and
-// dstE[i] = dstI[i]^(2^squarings), and returns Σ dstE, Σ dstI and min d_i² (+Inf when empty),
-// without storing d². The shift s is subtracted before scaling, so that d_i² = s gives exactly 1,
-// as a softmax shifted by its maximum does. squarings must be in [1, 4].
-func Dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
-	n := len(dstE)
-	if len(dstI) != n || len(px) != n || len(py) != n {
-		panic("f32: Dist2ExpPowSum length mismatch")
-	}
-	if squarings < 1 || squarings > 4 {
-		panic("f32: Dist2ExpPowSum squarings outside [1, 4]")
-	}
-	return dist2ExpPowSum(dstE, dstI, px, py, x, y, a, s, squarings)
-}
-
 // DiffMinSum sets dst[i] = a·x[i] − b·y[i] and returns min dst[i] (+Inf when empty) and Σ dst[i].
 func DiffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	if len(x) != len(dst) || len(y) != len(dst) {
@@ -184,33 +171,6 @@ func dist2MinGo(dst, px, py []float32, x, y float32) float32 {
 		m = min(m, d)
 	}
 	return m
-}
-
-// squareFloor[m] = 2^(−126/2^m) is the smallest value that can be squared m times without a
-// subnormal result; smaller values are set to 0 first. Checking once against it is the same as
-// checking each intermediate square against tinySquare.
-var squareFloor = [5]float32{0x1p-126, 0x1p-63, 0x1.6a09e8p-32, 0x1.306fe2p-16, 0x1.172b84p-8} // rounded up
-
-func dist2ExpPowSumGo(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
-	d2min = float32(math.Inf(1))
-	dstI, px, py = dstI[:len(dstE)], px[:len(dstE)], py[:len(dstE)]
-	for i := range dstE {
-		dx, dy := x-px[i], y-py[i]
-		d := dx*dx + dy*dy
-		d2min = min(d2min, d)
-		e := Exp(a * (s - d))
-		dstI[i] = e
-		sI += e
-		if e < squareFloor[squarings] {
-			e = 0
-		}
-		for range squarings {
-			e *= e
-		}
-		dstE[i] = e
-		sE += e
-	}
-	return sE, sI, d2min
 }
 
 func diffMinSumGo(dst, x, y []float32, a, b float32) (lo, sum float32) {

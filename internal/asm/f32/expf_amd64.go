@@ -2,11 +2,7 @@
 
 package f32
 
-import (
-	"math"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 // useAVX2 selects the assembly kernels; tests turn it off to check the fallback.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -31,21 +27,6 @@ func expSumPowAVX2(dstE, dstI, x *float32, n int, a, b float32, squarings int) (
 //
 //go:noescape
 func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
-
-// dist2ExpPowSumAVX2 is dist2ExpPowSumGo over n elements, n a multiple of 8, squarings ≥ 1:
-//
-//	for i := range n { d := (x-px[i])² + (y-py[i])²; m = min(m, d); e := Exp(a*(s-d)); dstI[i] = e; sI += e
-//		if e < thr { e = 0 }; for range squarings { e *= e }; dstE[i] = e; sE += e }
-//
-// thr = 2^(−126/2^squarings) is the smallest value whose squarings stay normal floats.
-//
-//go:noescape
-func dist2ExpPowSumAVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
-
-// dist2ExpPowSum2AVX2 is dist2ExpPowSumAVX2 for n a multiple of 16, two interleaved vectors of 8 per step.
-//
-//go:noescape
-func dist2ExpPowSum2AVX2(dstE, dstI, px, py *float32, n int, x, y, a, s, thr float32, squarings int) (sE, sI, d2min float32)
 
 // diffMinSumAVX2 is diffMinSumGo over n elements, n a multiple of 8:
 //
@@ -80,25 +61,6 @@ func expSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 	sE, sI = expSumPowAVX2(&dstE[0], &dstI[0], &x[0], n, a, b, squarings)
 	tE, tI := expSumPowGo(dstE[n:], dstI[n:], x[n:], a, b, squarings)
 	return sE + tE, sI + tI
-}
-
-func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
-	n := len(dstE) &^ 7
-	if !useAVX2 || n == 0 {
-		return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
-	}
-	thr := squareFloor[squarings]
-	n16 := n &^ 15
-	d2min = float32(math.Inf(1))
-	if n16 > 0 {
-		sE, sI, d2min = dist2ExpPowSum2AVX2(&dstE[0], &dstI[0], &px[0], &py[0], n16, x, y, a, s, thr, squarings)
-	}
-	if n > n16 {
-		tE, tI, tm := dist2ExpPowSumAVX2(&dstE[n16], &dstI[n16], &px[n16], &py[n16], n-n16, x, y, a, s, thr, squarings)
-		sE, sI, d2min = sE+tE, sI+tI, min(d2min, tm)
-	}
-	tE, tI, tm := dist2ExpPowSumGo(dstE[n:], dstI[n:], px[n:], py[n:], x, y, a, s, squarings)
-	return sE + tE, sI + tI, min(d2min, tm)
 }
 
 func dist2Min(dst, px, py []float32, x, y float32) float32 {

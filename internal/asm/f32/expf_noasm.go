@@ -18,7 +18,3 @@ func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 }
 
 func addScale(dst, x []float32, add, mul float32) { addScaleGo(dst, x, add, mul) }
-
-func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
-	return dist2ExpPowSumGo(dstE, dstI, px, py, x, y, a, s, squarings)
-}

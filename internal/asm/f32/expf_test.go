@@ -155,43 +155,6 @@ func testKernels(t *testing.T) {
 		}
 
 		got, want = mk(), mk()
-		got2, want2 = mk(), mk()
-		for _, sq := range []int{1, 2, 3} {
-			const a, s = 20, 0.1 // exponents a·(s − d²) down to −158: covers the flush to 0
-			sE, sI, dm := Dist2ExpPowSum(got[:n], got2[:n], x, y, 0.7, -0.3, a, s, sq)
-			wE, wI, wm := dist2ExpPowSumGo(want[:n], want2[:n], x, y, 0.7, -0.3, a, s, sq)
-			checkGuard("Dist2ExpPowSum E", got)
-			checkGuard("Dist2ExpPowSum I", got2)
-			tol := expTol(a*8, a*s) * float64(int(1)<<sq)
-			for i := 0; i < n; i++ {
-				dx, dy := 0.7-float64(x[i]), -0.3-float64(y[i])
-				direct := math.Exp(a * (s - dx*dx - dy*dy))
-				if relErr(got2[i], direct) > tol || relErr(got2[i], float64(want2[i])) > tol {
-					t.Fatalf("Dist2ExpPowSum n=%d i=%d: e_I %g, Go %g, float64 %g", n, i, got2[i], want2[i], direct)
-				}
-				if pw := math.Pow(direct, float64(int(1)<<sq)); pw > 0x1p-100 && relErr(got[i], pw) > tol {
-					t.Fatalf("Dist2ExpPowSum n=%d sq=%d i=%d: e_E %g, float64 %g", n, sq, i, got[i], pw)
-				}
-			}
-			if relErr(sE, float64(wE)) > tol || relErr(sI, float64(wI)) > tol || math.Abs(float64(dm-wm)) > 1e-6 {
-				t.Fatalf("Dist2ExpPowSum n=%d sq=%d: (%g, %g, %g) vs (%g, %g, %g)", n, sq, sE, sI, dm, wE, wI, wm)
-			}
-		}
-		// At the minimum with s = min d², e is exactly 1.
-		if n > 0 {
-			d2 := make([]float32, n)
-			m := Dist2Min(d2, x, y, 0.7, -0.3)
-			Dist2ExpPowSum(got[:n], got2[:n], x, y, 0.7, -0.3, 50, m, 2)
-			one := false
-			for i := 0; i < n; i++ {
-				one = one || (d2[i] == m && got2[i] == 1 && got[i] == 1)
-			}
-			if !one {
-				t.Fatalf("Dist2ExpPowSum n=%d: no exact 1 at the nearest point", n)
-			}
-		}
-
-		got, want = mk(), mk()
 		lo, sum := DiffMinSum(got[:n], x, y, 1.5, 0.5)
 		low, sumw := diffMinSumGo(want[:n], x, y, 1.5, 0.5)
 		checkGuard("DiffMinSum", got)
