@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 )
 
 // Generator draws batches of trajectories. It is not safe for concurrent use.
@@ -16,6 +18,13 @@ type Generator struct {
 	heading []float64 // rad, unwrapped
 	vx, vy  []float64 // RatInABox velocity, m/s
 	rotVel  []float64 // RatInABox rotational velocity, rad/s
+
+	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch,
+	// and the chunk counter and wait group of the goroutines that walk them.
+	chunkSrc  []*rand.PCG
+	chunkRng  []*rand.Rand
+	nextChunk atomic.Int64
+	wg        sync.WaitGroup
 }
 
 // streamSIM is the PCG stream NewSeed uses, so that a run's seed gives the simulator a
@@ -59,17 +68,19 @@ func (g *Generator) Next(dst *Batch) {
 }
 
 func (g *Generator) grow(B int) {
+	if g.p.Model == Sorscher {
+		g.growChunks(sorscherChunks(B))
+		return
+	}
 	if len(g.x) == B {
 		return
 	}
 	g.x = make([]float32, B)
 	g.y = make([]float32, B)
 	g.heading = make([]float64, B)
-	if g.p.Model == RatInABox {
-		g.vx = make([]float64, B)
-		g.vy = make([]float64, B)
-		g.rotVel = make([]float64, B)
-	}
+	g.vx = make([]float64, B)
+	g.vy = make([]float64, B)
+	g.rotVel = make([]float64, B)
 }
 
 // wrapAngle maps a to [−π, π) as np.mod(a + π, 2π) − π does.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -376,6 +377,28 @@ func TestDeterminismAndCheckpoint(t *testing.T) {
 		restored.Next(bb)
 		if !batchesEqual(ba, bb) {
 			t.Fatalf("%s: restored generator diverges", model)
+		}
+	}
+}
+
+// The Sorscher walk's chunks run on as many goroutines as are free: the batch must not depend
+// on how many there are, nor on whether a chunk boundary falls inside B.
+func TestSorscherIndependentOfGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, B := range []int{1, sorscherChunk, 3*sorscherChunk + 5} {
+		var want *Batch
+		for _, procs := range []int{1, 2, 5} {
+			runtime.GOMAXPROCS(procs)
+			g := mustNew(t, DefaultParams(), 11)
+			b := NewBatch(B, 7)
+			for range 3 { // the pool's helpers start with the first call
+				g.Next(b)
+			}
+			if want == nil {
+				want = b
+			} else if !batchesEqual(b, want) {
+				t.Fatalf("B=%d: GOMAXPROCS %d gives a different batch than GOMAXPROCS 1", B, procs)
+			}
 		}
 	}
 }

@@ -1,37 +1,47 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// sorscherChunk is the number of trajectories walked with one random stream. A batch's
+// chunks draw their streams' seeds from the generator's source in order, so the batch depends
+// on the source state and this constant only, not on how many goroutines walk the chunks.
+const sorscherChunk = 32
+
+// sorscherChunks returns the number of chunks of a batch of B trajectories.
+func sorscherChunks(B int) int { return (B + sorscherChunk - 1) / sorscherChunk }
 
 // sorscher fills dst with the random walk of spec §1.1 (SOR trajectory_generator.py
 // generate_trajectory; NFL trajectory_generator.py _trajectory_builder). With P[0..T+1]
 // and H[0..T+1] the walk's positions and headings, the outputs follow step 6:
 // InitPos = P[1], input t = ℓ[t+1]·(cos H[t+1], sin H[t+1]), target t = P[t+2].
+//
+// The trajectories are independent, so chunks of sorscherChunk of them are walked in parallel,
+// each with its own PCG stream seeded from g.rng.
 func (g *Generator) sorscher(dst *Batch) {
+	for c := range g.chunkSrc[:sorscherChunks(dst.B)] {
+		g.chunkSrc[c].Seed(g.rng.Uint64(), g.rng.Uint64())
+	}
+	g.parallelChunks(dst, sorscherChunks(dst.B))
+}
+
+// sorscherChunk walks chunk c of dst's trajectories.
+func (g *Generator) sorscherWalk(dst *Batch, c int) {
 	p := &g.p
 	B, T := dst.B, dst.T
 	hw, hh := p.BoxWidth/2, p.BoxHeight/2
-	rng := g.rng
+	rng := g.chunkRng[c]
 	turnStd := p.RotVelStd * p.Dt // per-step turn std, 11.52·0.02 = 0.2304 rad
-
-	// Step 2: P[0] uniform over the box, H[0] uniform in [0, 2π).
-	for b := 0; b < B; b++ {
-		g.x[b] = float32((rng.Float64()*2 - 1) * hw)
-		g.y[b] = float32((rng.Float64()*2 - 1) * hh)
+	for b := c * sorscherChunk; b < min((c+1)*sorscherChunk, B); b++ {
+		// Step 2: P[0] uniform over the box, H[0] uniform in [0, 2π).
+		x := float32((rng.Float64()*2 - 1) * hw)
+		y := float32((rng.Float64()*2 - 1) * hh)
 		h := rng.Float64() * 2 * math.Pi
-		g.heading[b] = h
 		dst.InitHeading[b] = float32(wrapAngle(h))
-	}
-	// Step 4 for t = 0..T; step t moves P[t] to P[t+1] along H[t].
-	for t := 0; t <= T; t++ {
-		var vel, pos []float32
-		var head []float32
-		if t > 0 {
-			vel = dst.Vel[2*(t-1)*B : 2*t*B]
-			pos = dst.Pos[2*(t-1)*B : 2*t*B]
-			head = dst.Heading[(t-1)*B : t*B]
-		}
-		for b := 0; b < B; b++ {
-			x, y, h := g.x[b], g.y[b], g.heading[b]
+		// Step 4 for t = 0..T; step t moves P[t] to P[t+1] along H[t].
+		for t := 0; t <= T; t++ {
 			// Rayleigh(b) speed as b·|(N₁, N₂)|: two ziggurat normals cost less than
 			// the logarithm of inversion sampling.
 			n1, n2 := rng.NormFloat64(), rng.NormFloat64()
@@ -50,15 +60,25 @@ func (g *Generator) sorscher(dst *Batch) {
 				x = wrapCoord(x, p.BoxWidth)
 				y = wrapCoord(y, p.BoxHeight)
 			}
-			g.x[b], g.y[b], g.heading[b] = x, y, h+turn
 			if t == 0 {
 				dst.InitPos[2*b], dst.InitPos[2*b+1] = x, y
-				continue
+			} else {
+				k := (t-1)*B + b
+				dst.Vel[2*k], dst.Vel[2*k+1] = ux, uy
+				dst.Pos[2*k], dst.Pos[2*k+1] = x, y
+				dst.Heading[k] = float32(wrapAngle(h))
 			}
-			vel[2*b], vel[2*b+1] = ux, uy
-			pos[2*b], pos[2*b+1] = x, y
-			head[b] = float32(wrapAngle(h))
+			h += turn
 		}
+	}
+}
+
+// growChunks makes sure there is a random stream for each of n chunks.
+func (g *Generator) growChunks(n int) {
+	for len(g.chunkSrc) < n {
+		src := &rand.PCG{}
+		g.chunkSrc = append(g.chunkSrc, src)
+		g.chunkRng = append(g.chunkRng, rand.New(src))
 	}
 }
 
