@@ -3,6 +3,9 @@ package encode
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gridcells/gridcells/internal/asm/f32"
 )
@@ -137,16 +140,103 @@ func (c *placeCode) Centres() ([]float32, int) {
 // workspace is per-goroutine scratch of Np floats each.
 type workspace struct{ a, b, d []float32 }
 
+// fit makes each slice hold np floats, reusing the memory when it can.
+func (ws *workspace) fit(np int) {
+	if cap(ws.a) < np {
+		ws.a, ws.b, ws.d = make([]float32, np), make([]float32, np), make([]float32, np)
+	}
+	ws.a, ws.b, ws.d = ws.a[:np], ws.b[:np], ws.d[:np]
+}
+
+// Encode splits the rows over the calling goroutine and helpers from a pool shared by all
+// place codes (started on first use, GOMAXPROCS − 1 at most, never stopped), which claim
+// blocks of encodeBlock rows from the call's counter until none is left. Rows are computed
+// independently, so the result does not depend on the split, and a call allocates nothing
+// once the pools are warm: a training step encodes a batch every few milliseconds.
 func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	np := c.p.Np
 	dst, n := rows(dst, pos, 2, np, "Encode")
-	parallel(n, np, func(lo, hi int) {
-		ws := workspace{make([]float32, np), make([]float32, np), make([]float32, np)}
-		for j := lo; j < hi; j++ {
-			c.encodeRow(dst[j*np:(j+1)*np], pos[2*j], pos[2*j+1], &ws)
+	call := encodeCalls.Get().(*encodeCall)
+	call.c, call.dst, call.pos, call.n = c, dst, pos, n
+	call.next.Store(0)
+	helpers := 0
+	if n*np >= parallelMin {
+		helpers = min(runtime.GOMAXPROCS(0), (n+encodeBlock-1)/encodeBlock) - 1
+	}
+	if helpers > 0 {
+		startEncodeHelpers(helpers)
+	}
+	for range helpers {
+		call.wg.Add(1)
+		select {
+		case encodeHelpers.calls <- call:
+		default: // every helper is busy with another call: this goroutine does the work
+			call.wg.Done()
 		}
-	})
+	}
+	ws := workspaces.Get().(*workspace)
+	call.run(ws)
+	workspaces.Put(ws)
+	call.wg.Wait()
+	call.c, call.dst, call.pos = nil, nil, nil
+	encodeCalls.Put(call)
 	return dst
+}
+
+// encodeBlock is the number of rows a goroutine claims at a time: 16 DoS rows of 512 cells
+// take a few microseconds, far more than claiming them.
+const encodeBlock = 16
+
+// encodeCall is one Encode call's rows and the counter its goroutines claim them from.
+type encodeCall struct {
+	c        *placeCode
+	dst, pos []float32
+	n        int
+	next     atomic.Int64
+	wg       sync.WaitGroup
+}
+
+// run encodes blocks of rows until every block is claimed.
+func (e *encodeCall) run(ws *workspace) {
+	np := e.c.p.Np
+	ws.fit(np)
+	for {
+		lo := int(e.next.Add(encodeBlock)) - encodeBlock
+		if lo >= e.n {
+			return
+		}
+		for j := lo; j < min(lo+encodeBlock, e.n); j++ {
+			e.c.encodeRow(e.dst[j*np:(j+1)*np], e.pos[2*j], e.pos[2*j+1], ws)
+		}
+	}
+}
+
+var (
+	encodeCalls = sync.Pool{New: func() any { return new(encodeCall) }}
+	workspaces  = sync.Pool{New: func() any { return new(workspace) }}
+)
+
+var encodeHelpers struct {
+	mu    sync.Mutex
+	n     int
+	calls chan *encodeCall
+}
+
+func startEncodeHelpers(n int) {
+	encodeHelpers.mu.Lock()
+	defer encodeHelpers.mu.Unlock()
+	if encodeHelpers.calls == nil {
+		encodeHelpers.calls = make(chan *encodeCall)
+	}
+	for ; encodeHelpers.n < n; encodeHelpers.n++ {
+		go func() {
+			var ws workspace
+			for call := range encodeHelpers.calls {
+				call.run(&ws)
+				call.wg.Done()
+			}
+		}()
+	}
 }
 
 // encodeRow writes the code of one position (x, y) into row.
