@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -73,8 +72,8 @@ type Backend[T float] struct {
 	ownSgemm bool
 	gemm     func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
-	wg    sync.WaitGroup // joins the parts of a parallel operation
-	tasks tasks          // float32 work handed to the worker pool, reused
+	par   rangeRun // parallelFor's scratch
+	tasks tasks    // float32 work handed to the worker pool, reused
 }
 
 // New returns the float32 CPU backend.
@@ -639,7 +638,7 @@ func (b *Backend[T]) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) 
 		t.lr, t.eps = float32(lrT), float32(epsT)
 		for i := range lines(p, flat) {
 			t.p, t.g, t.m, t.v = f32s(line(p, i, flat)), f32s(line(g, i, flat)), f32s(line(mm, i, flat)), f32s(line(vv, i, flat))
-			parallelFor(t, len(t.p), 8, minParallel, &b.wg)
+			parallelFor(t, len(t.p), 8, minParallel, &b.par)
 		}
 		t.p, t.g, t.m, t.v = nil, nil, nil, nil
 		return

@@ -62,7 +62,7 @@ func (t *elemTask) run(_, lo, hi int) {
 
 // elementwise runs t (filled in by the caller) over n elements.
 func (b *Backend[T]) elementwise(t *elemTask, n int) {
-	parallelFor(t, n, 8, minParallel, &b.wg)
+	parallelFor(t, n, 8, minParallel, &b.par)
 	t.dst, t.x, t.y = nil, nil, nil
 }
 
@@ -103,7 +103,7 @@ func (b *Backend[T]) sumSquares(dst, x []float32, alpha float32) float64 {
 	}
 	t.partial = t.partial[:chunks]
 	t.dst, t.x, t.alpha = dst, x, alpha
-	parallelFor(t, chunks, 1, max(1, minParallel/sumChunk), &b.wg)
+	parallelFor(t, chunks, 1, max(1, minParallel/sumChunk), &b.par)
 	var s float64
 	for _, p := range t.partial {
 		s += p
@@ -169,7 +169,7 @@ func (b *Backend[T]) softmaxCrossEntropy32(g, z, y *tensor[T], scale float64) fl
 			}
 		}
 	}
-	parallelFor(t, rows, 1, minRows, &b.wg)
+	parallelFor(t, rows, 1, minRows, &b.par)
 	var total float64
 	for _, l := range t.loss {
 		total += l

@@ -2,14 +2,15 @@ package cpu
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/gridcells/gridcells/internal/workpool"
 )
 
 // Row-wise and elementwise kernels on large tensors run on several cores: a training step
 // at Ng 4096 applies ReLU to 819,200 elements after each recurrent product and Adam to 21
 // million parameters, which one core streams through at memory speed only. Small tensors
-// stay on the calling goroutine, where waking a worker (a few µs) would cost more than it
-// saves.
+// stay on the calling goroutine, where handing parts to a worker (a few µs) would cost more
+// than it saves.
 
 // minParallel is the number of elements (or row elements) below which an operation runs
 // serially: about 20 µs of work for the cheapest kernels.
@@ -22,35 +23,16 @@ var maxWorkers = 0
 // Parts write disjoint memory; a part's index selects its scratch space.
 type rangeTask interface{ run(part, lo, hi int) }
 
-type poolItem struct {
-	t      rangeTask
-	part   int
-	lo, hi int
-	wg     *sync.WaitGroup
+// rangeRun is one parallelFor call as a workpool.Task: part q runs t over
+// [q·step, min((q+1)·step, n)). A Backend keeps one, so that a call allocates nothing.
+type rangeRun struct {
+	t       rangeTask
+	n, step int
 }
 
-// pool is the persistent set of worker goroutines shared by all backends. It grows to
-// GOMAXPROCS−1 workers (the caller runs the first part) and never shrinks.
-var pool struct {
-	mu      sync.Mutex
-	workers int
-	items   chan poolItem
-}
-
-func startWorkers(n int) {
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	if pool.items == nil {
-		pool.items = make(chan poolItem)
-	}
-	for ; pool.workers < n; pool.workers++ {
-		go func() {
-			for it := range pool.items {
-				it.t.run(it.part, it.lo, it.hi)
-				it.wg.Done()
-			}
-		}()
-	}
+func (r *rangeRun) Run(q int) {
+	lo := q * r.step
+	r.t.run(q, lo, min(lo+r.step, r.n))
 }
 
 // parts returns how many parts to cut n indices into, each of at least minPart indices.
@@ -63,9 +45,10 @@ func parts(n, minPart int) int {
 }
 
 // parallelFor runs t over [0, n) in up to parts(n, minPart) parts whose bounds are
-// multiples of grain, the calling goroutine taking part 0. wg is the caller's (a Backend's),
-// so that a call allocates nothing.
-func parallelFor(t rangeTask, n, grain, minPart int, wg *sync.WaitGroup) {
+// multiples of grain, on the calling goroutine and the spinning workers of
+// internal/workpool (a parked worker costs tens of µs to wake; see there). r is the
+// caller's (a Backend's) scratch, so that a call allocates nothing.
+func parallelFor(t rangeTask, n, grain, minPart int, r *rangeRun) {
 	np := parts(n, minPart)
 	if np <= 1 {
 		t.run(0, 0, n)
@@ -73,13 +56,7 @@ func parallelFor(t rangeTask, n, grain, minPart int, wg *sync.WaitGroup) {
 	}
 	step := (n + np - 1) / np
 	step = (step + grain - 1) / grain * grain
-	startWorkers(np - 1)
-	q := 1
-	for lo := step; lo < n; lo += step {
-		wg.Add(1)
-		pool.items <- poolItem{t: t, part: q, lo: lo, hi: min(lo+step, n), wg: wg}
-		q++
-	}
-	t.run(0, 0, min(step, n))
-	wg.Wait()
+	*r = rangeRun{t: t, n: n, step: step}
+	workpool.Run(r, (n+step-1)/step, np)
+	r.t = nil
 }

@@ -3,16 +3,19 @@ package sgemm
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/gridcells/gridcells/internal/workpool"
 )
 
-// maxWorkers caps the number of goroutines one call uses; 0 means GOMAXPROCS.
+// maxWorkers caps the number of workers a call splits its product for; 0 means
+// GOMAXPROCS.
 // Tests set it to 1 to force the serial path.
 var maxWorkers = 0
 
 // minParallelWork is the number of multiply-adds (m·n·k) below which a product runs
-// on the calling goroutine: waking a worker costs a few microseconds, about what a
-// core spends on 2¹⁸ multiply-adds with the AVX2 kernel.
+// on the calling goroutine: handing parts to a spinning worker (internal/workpool)
+// costs a few microseconds, about what a core spends on 2¹⁸ multiply-adds with the
+// AVX2 kernel.
 var minParallelWork = 1 << 18
 
 // workspace holds one goroutine's packing buffers.
@@ -64,7 +67,8 @@ var (
 )
 
 // job is one parallel call: a grid of rowParts×colParts parts of C that the
-// participating goroutines take in turn.
+// participating goroutines take in turn (internal/workpool hands them out
+// dynamically, so a goroutine whose core is busy with other work takes fewer).
 type job struct {
 	p product
 	// pack, when not nil, makes this a packing job (PackedB.pack): part (s, q)
@@ -76,54 +80,20 @@ type job struct {
 
 	rowParts, colParts int
 	rowStep, colStep   int // rows and columns per part, multiples of mr and nr
-	next               atomic.Int64
-	wg                 sync.WaitGroup
 }
 
-// work computes parts until none is left. Parts are handed out dynamically, so a
-// goroutine whose core is busy with other work takes fewer of them.
-func (j *job) work() {
+// Run computes part q of the grid (workpool.Task).
+func (j *job) Run(q int) {
+	i0 := q / j.colParts * j.rowStep
+	j0 := q % j.colParts * j.colStep
+	if j.pack != nil {
+		j.pack.packPart(j.packTB, j.packB, j.packLdb, i0, j0, min(j0+j.colStep, j.pack.n))
+		return
+	}
 	ws := workspaces.get()
-	parts := int64(j.rowParts * j.colParts)
-	for {
-		q := int(j.next.Add(1) - 1)
-		if q >= int(parts) {
-			break
-		}
-		i0 := q / j.colParts * j.rowStep
-		j0 := q % j.colParts * j.colStep
-		if j.pack != nil {
-			j.pack.packPart(j.packTB, j.packB, j.packLdb, i0, j0, min(j0+j.colStep, j.pack.n))
-			continue
-		}
-		sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
-		sub.serial(ws)
-	}
+	sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
+	sub.serial(ws)
 	workspaces.put(ws)
-}
-
-// pool is the persistent set of worker goroutines. It grows to GOMAXPROCS-1 (the
-// caller is the last worker) and never shrinks.
-var pool struct {
-	mu      sync.Mutex
-	workers int
-	jobs    chan *job
-}
-
-func startWorkers(n int) {
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	if pool.jobs == nil {
-		pool.jobs = make(chan *job)
-	}
-	for ; pool.workers < n; pool.workers++ {
-		go func() {
-			for j := range pool.jobs {
-				j.work()
-				j.wg.Done()
-			}
-		}()
-	}
 }
 
 // partsPerWorker is how many parts run splits a large product into per worker:
@@ -209,20 +179,11 @@ func runParts(p *product, workers, rowParts, colParts int) {
 	dispatch(j, workers)
 }
 
-// dispatch runs job j on the calling goroutine and up to workers−1 pool workers,
-// waits for it and recycles it.
+// dispatch runs job j on the calling goroutine and the worker pool, waits for
+// it and recycles it.
 func dispatch(j *job, workers int) {
-	j.next.Store(0)
-	helpers := min(workers, j.rowParts*j.colParts) - 1
-	startWorkers(helpers)
-	j.wg.Add(helpers)
-	for range helpers {
-		pool.jobs <- j
-	}
-	j.work()
-	j.wg.Wait()
-	// Drop references to the caller's slices.
-	*j = job{}
+	workpool.Run(j, j.rowParts*j.colParts, workers)
+	*j = job{} // drop references to the caller's slices
 	jobs.put(j)
 }
 
