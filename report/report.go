@@ -119,15 +119,31 @@ func (r *Report) WriteFile(path string) error {
 	return safefile.Write(path, r.WriteHTML)
 }
 
-// WriteFigures writes every figure as dir/figures/<name>, each atomically.
+// WriteFigures writes every figure as dir/figures/<name>, each atomically, and
+// removes the PNG files there that this report does not have: a figure an earlier
+// report drew (a theory panel, say, before the option that draws it was turned
+// off) would otherwise sit beside the new ones as if it belonged to them.
 func (r *Report) WriteFigures(dir string) error {
 	fd := filepath.Join(dir, FiguresDir)
 	if err := os.MkdirAll(fd, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	keep := make(map[string]bool, len(r.Figures))
 	for _, f := range r.Figures {
 		if err := safefile.WriteFile(filepath.Join(fd, f.Name), f.PNG); err != nil {
 			return err
+		}
+		keep[f.Name] = true
+	}
+	old, err := filepath.Glob(filepath.Join(fd, "*.png"))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, path := range old {
+		if !keep[filepath.Base(path)] {
+			if err := os.Remove(path); err != nil {
+				return fmt.Errorf("report: removing a stale figure: %w", err)
+			}
 		}
 	}
 	return nil

@@ -161,8 +161,23 @@ func TestRunReport(t *testing.T) {
 	if err := rep.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
+	// A figure left by an earlier report goes; other files stay.
+	if err := os.MkdirAll(filepath.Join(dir, FiguresDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"stale.png", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, FiguresDir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := rep.WriteFigures(dir); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FiguresDir, "stale.png")); !os.IsNotExist(err) {
+		t.Errorf("stale.png still there (err %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FiguresDir, "notes.txt")); err != nil {
+		t.Errorf("notes.txt: %v", err)
 	}
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join(dir, FiguresDir, n))
