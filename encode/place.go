@@ -150,9 +150,12 @@ func (ws *workspace) fit(np int) {
 
 // Encode splits the rows over the calling goroutine and helpers from a pool shared by all
 // place codes (started on first use, GOMAXPROCS − 1 at most, never stopped), which claim
-// blocks of encodeBlock rows from the call's counter until none is left. Rows are computed
-// independently, so the result does not depend on the split, and a call allocates nothing
-// once the pools are warm: a training step encodes a batch every few milliseconds.
+// blocks of encodeBlock rows from the call's counter until none is left. The call is queued
+// for the helpers, not handed over, so that a helper still returning from the previous call
+// joins in as soon as it is free (a handover would find it busy and skip it); one that comes
+// when every block is claimed returns at once. Rows are computed independently, so the result
+// does not depend on the split, and a call allocates nothing once the pools are warm: a
+// training step encodes a batch every few milliseconds.
 func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	np := c.p.Np
 	dst, n := rows(dst, pos, 2, np, "Encode")
@@ -170,7 +173,7 @@ func (c *placeCode) Encode(dst, pos []float32) []float32 {
 		call.wg.Add(1)
 		select {
 		case encodeHelpers.calls <- call:
-		default: // every helper is busy with another call: this goroutine does the work
+		default: // the queue is full of other calls: this goroutine does the work
 			call.wg.Done()
 		}
 	}
@@ -216,6 +219,9 @@ var (
 	workspaces  = sync.Pool{New: func() any { return new(workspace) }}
 )
 
+// helperQueue bounds the calls waiting for a helper.
+const helperQueue = 64
+
 var encodeHelpers struct {
 	mu    sync.Mutex
 	n     int
@@ -226,7 +232,7 @@ func startEncodeHelpers(n int) {
 	encodeHelpers.mu.Lock()
 	defer encodeHelpers.mu.Unlock()
 	if encodeHelpers.calls == nil {
-		encodeHelpers.calls = make(chan *encodeCall)
+		encodeHelpers.calls = make(chan *encodeCall, helperQueue)
 	}
 	for ; encodeHelpers.n < n; encodeHelpers.n++ {
 		go func() {

@@ -7,9 +7,10 @@ import (
 
 // Chunks of a batch run on the calling goroutine and on helpers from a pool of goroutines
 // shared by all generators, started on first use and never stopped (GOMAXPROCS − 1 of them
-// at most). A helper is handed the generator, and the goroutines claim chunks from its
-// counter until none is left, so the split adapts to however many are free and a call
-// allocates nothing.
+// at most). The batch is queued for the helpers, and the goroutines claim chunks from the
+// generator's counter until none is left, so the split adapts to however many are free (a
+// helper still returning from the previous batch joins as soon as it can; one that comes
+// after the last chunk returns at once) and a call allocates nothing.
 
 type chunkJob struct {
 	g   *Generator
@@ -27,7 +28,7 @@ func startHelpers(n int) {
 	chunkPool.mu.Lock()
 	defer chunkPool.mu.Unlock()
 	if chunkPool.jobs == nil {
-		chunkPool.jobs = make(chan chunkJob)
+		chunkPool.jobs = make(chan chunkJob, 64)
 	}
 	for ; chunkPool.helpers < n; chunkPool.helpers++ {
 		go func() {
@@ -50,7 +51,7 @@ func (g *Generator) parallelChunks(dst *Batch, n int) {
 		g.wg.Add(1)
 		select {
 		case chunkPool.jobs <- chunkJob{g, dst, n}:
-		default: // every helper is busy (another generator): this goroutine does the work
+		default: // the queue is full of other generators' batches: this goroutine does the work
 			g.wg.Done()
 		}
 	}
