@@ -321,6 +321,25 @@ func TestSorscherHeadingIsStepDirection(t *testing.T) {
 	}
 }
 
+// sincos against math.Sincos over the wrapped headings and a margin beyond.
+func TestSincos(t *testing.T) {
+	const tol = 1e-11
+	worst := 0.0
+	for h := -2 * math.Pi; h <= 2*math.Pi; h += 1e-4 {
+		s, c := sincos(h)
+		ws, wc := math.Sincos(h)
+		worst = max(worst, math.Abs(s-ws), math.Abs(c-wc))
+	}
+	for _, h := range []float64{0, math.Pi / 4, math.Pi / 2, -math.Pi / 2, math.Pi, -math.Pi, 3 * math.Pi / 4, -3 * math.Pi / 4} {
+		s, c := sincos(h)
+		ws, wc := math.Sincos(h)
+		worst = max(worst, math.Abs(s-ws), math.Abs(c-wc))
+	}
+	if worst > tol {
+		t.Errorf("sincos differs from math.Sincos by %g", worst)
+	}
+}
+
 func TestAvoidWall(t *testing.T) {
 	const hw, hh, border, slow = 1.1, 1.1, 0.03, 0.25
 	for _, tc := range []struct {
