@@ -29,8 +29,10 @@
 // All draws come from the *rand.PCG given to New; the same source state always gives the
 // same batches. Each batch is a fresh set of B independent trajectories, so the PCG
 // state is the generator's whole state: MarshalBinary/UnmarshalBinary checkpoint it and
-// a resumed run continues bit-identically. Draw order differs from the NumPy reference,
-// so only distributions, not streams, match it (spec §10 item 6).
+// a resumed run continues bit-identically. The Sorscher walk draws a seed for each chunk of
+// 32 trajectories from that source at the start of a batch and walks the chunks in parallel,
+// each from its own PCG stream, so a batch does not depend on GOMAXPROCS. Draw order differs
+// from the NumPy reference, so only distributions, not streams, match it (spec §10 item 6).
 //
 // # Errors and panics
 //
