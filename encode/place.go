@@ -151,11 +151,12 @@ func (ws *workspace) fit(np int) {
 // Encode splits the rows over the calling goroutine and helpers from a pool shared by all
 // place codes (started on first use, GOMAXPROCS − 1 at most, never stopped), which claim
 // blocks of encodeBlock rows from the call's counter until none is left. The call is queued
-// for the helpers, not handed over, so that a helper still returning from the previous call
-// joins in as soon as it is free (a handover would find it busy and skip it); one that comes
-// when every block is claimed returns at once. Rows are computed independently, so the result
-// does not depend on the split, and a call allocates nothing once the pools are warm: a
-// training step encodes a batch every few milliseconds.
+// for the helpers with one token each; a helper that takes a token joins in, and once this
+// goroutine has run out of blocks it revokes the tokens no helper has taken yet, so that it
+// never waits for a helper to wake up (tens of microseconds on the reference machine, as long
+// as a small call). Rows are computed independently, so the result does not depend on the
+// split, and a call allocates nothing once the pools are warm: a training step encodes a batch
+// every few milliseconds.
 func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	np := c.p.Np
 	dst, n := rows(dst, pos, 2, np, "Encode")
@@ -168,18 +169,19 @@ func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	}
 	if helpers > 0 {
 		startEncodeHelpers(helpers)
+		call.wg.Add(helpers)
+		call.tokens.Store(int32(helpers))
 	}
 	for range helpers {
-		call.wg.Add(1)
 		select {
 		case encodeHelpers.calls <- call:
 		default: // the queue is full of other calls: this goroutine does the work
-			call.wg.Done()
 		}
 	}
 	ws := workspaces.Get().(*workspace)
 	call.run(ws)
 	workspaces.Put(ws)
+	call.wg.Add(-int(call.tokens.Swap(0)))
 	call.wg.Wait()
 	call.c, call.dst, call.pos = nil, nil, nil
 	encodeCalls.Put(call)
@@ -190,13 +192,29 @@ func (c *placeCode) Encode(dst, pos []float32) []float32 {
 // take a few microseconds, far more than claiming them.
 const encodeBlock = 16
 
-// encodeCall is one Encode call's rows and the counter its goroutines claim them from.
+// encodeCall is one Encode call's rows, the counter its goroutines claim them from, and the
+// tokens not yet taken by helpers. A helper may find a queued call already finished, or
+// reused by a later Encode: a token it takes is always one of the current call's.
 type encodeCall struct {
 	c        *placeCode
 	dst, pos []float32
 	n        int
 	next     atomic.Int64
+	tokens   atomic.Int32
 	wg       sync.WaitGroup
+}
+
+// take claims one of the call's tokens, false when none is left.
+func (e *encodeCall) take() bool {
+	for {
+		t := e.tokens.Load()
+		if t <= 0 {
+			return false
+		}
+		if e.tokens.CompareAndSwap(t, t-1) {
+			return true
+		}
+	}
 }
 
 // run encodes blocks of rows until every block is claimed.
@@ -238,8 +256,10 @@ func startEncodeHelpers(n int) {
 		go func() {
 			var ws workspace
 			for call := range encodeHelpers.calls {
-				call.run(&ws)
-				call.wg.Done()
+				if call.take() {
+					call.run(&ws)
+					call.wg.Done()
+				}
 			}
 		}()
 	}

@@ -19,11 +19,15 @@ type Generator struct {
 	vx, vy  []float64 // RatInABox velocity, m/s
 	rotVel  []float64 // RatInABox rotational velocity, rad/s
 
-	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch,
-	// and the chunk counter and wait group of the goroutines that walk them.
+	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch;
+	// the batch being walked, its chunk counter, the helper tokens not yet taken and the wait
+	// group of the goroutines that walk it (see parallel.go).
 	chunkSrc  []*rand.PCG
 	chunkRng  []*rand.Rand
+	chunkDst  *Batch
+	chunks    int
 	nextChunk atomic.Int64
+	tokens    atomic.Int32
 	wg        sync.WaitGroup
 }
 
