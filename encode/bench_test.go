@@ -44,6 +44,9 @@ func BenchmarkTrainingBatch(b *testing.B) {
 
 // Encode reuses its goroutines and scratch: a training batch allocates nothing once warm.
 func TestEncodeDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	c := mustNew(t, placeParams(DifferenceOfGaussians, 512), 1)
 	pos := randomPositions(400, 3) // 400×512 is above parallelMin: split over goroutines
 	dst := make([]float32, 400*512)

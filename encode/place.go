@@ -3,11 +3,10 @@ package encode
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gridcells/gridcells/internal/asm/f32"
+	"github.com/gridcells/gridcells/internal/workpool"
 )
 
 // placeCode is every place-cell code of spec §2.2 (Gaussian, DoS, true DoG, general DoG, SoD) with
@@ -148,122 +147,52 @@ func (ws *workspace) fit(np int) {
 	ws.a, ws.b, ws.d = ws.a[:np], ws.b[:np], ws.d[:np]
 }
 
-// Encode splits the rows over the calling goroutine and helpers from a pool shared by all
-// place codes (started on first use, GOMAXPROCS − 1 at most, never stopped), which claim
-// blocks of encodeBlock rows from the call's counter until none is left. The call is queued
-// for the helpers with one token each; a helper that takes a token joins in, and once this
-// goroutine has run out of blocks it revokes the tokens no helper has taken yet, so that it
-// never waits for a helper to wake up (tens of microseconds on the reference machine, as long
-// as a small call). Rows are computed independently, so the result does not depend on the
-// split, and a call allocates nothing once the pools are warm: a training step encodes a batch
-// every few milliseconds.
+// Encode runs blocks of encodeBlock rows as the parts of one workpool operation, on the
+// calling goroutine and the pool's workers (the hand-off of a channel would cost tens of
+// microseconds on the reference machine, as long as a small call). Rows are computed
+// independently, so the result does not depend on the split, and a call allocates nothing
+// once the pools are warm: a training step encodes a batch every few milliseconds.
 func (c *placeCode) Encode(dst, pos []float32) []float32 {
 	np := c.p.Np
 	dst, n := rows(dst, pos, 2, np, "Encode")
 	call := encodeCalls.Get().(*encodeCall)
 	call.c, call.dst, call.pos, call.n = c, dst, pos, n
-	call.next.Store(0)
-	helpers := 0
+	workers := 1
 	if n*np >= parallelMin {
-		helpers = min(runtime.GOMAXPROCS(0), (n+encodeBlock-1)/encodeBlock) - 1
+		workers = 0 // GOMAXPROCS
 	}
-	if helpers > 0 {
-		startEncodeHelpers(helpers)
-		call.wg.Add(helpers)
-		call.tokens.Store(int32(helpers))
-	}
-	for range helpers {
-		select {
-		case encodeHelpers.calls <- call:
-		default: // the queue is full of other calls: this goroutine does the work
-		}
-	}
-	ws := workspaces.Get().(*workspace)
-	call.run(ws)
-	workspaces.Put(ws)
-	call.wg.Add(-int(call.tokens.Swap(0)))
-	call.wg.Wait()
+	workpool.Run(call, (n+encodeBlock-1)/encodeBlock, workers)
 	call.c, call.dst, call.pos = nil, nil, nil
 	encodeCalls.Put(call)
 	return dst
 }
 
-// encodeBlock is the number of rows a goroutine claims at a time: 16 DoS rows of 512 cells
-// take a few microseconds, far more than claiming them.
+// encodeBlock is the number of rows in a part: 16 DoS rows of 512 cells take a few
+// microseconds, far more than claiming them.
 const encodeBlock = 16
 
-// encodeCall is one Encode call's rows, the counter its goroutines claim them from, and the
-// tokens not yet taken by helpers. A helper may find a queued call already finished, or
-// reused by a later Encode: a token it takes is always one of the current call's.
+// encodeCall is one Encode call as a workpool.Task.
 type encodeCall struct {
 	c        *placeCode
 	dst, pos []float32
 	n        int
-	next     atomic.Int64
-	tokens   atomic.Int32
-	wg       sync.WaitGroup
 }
 
-// take claims one of the call's tokens, false when none is left.
-func (e *encodeCall) take() bool {
-	for {
-		t := e.tokens.Load()
-		if t <= 0 {
-			return false
-		}
-		if e.tokens.CompareAndSwap(t, t-1) {
-			return true
-		}
-	}
-}
-
-// run encodes blocks of rows until every block is claimed.
-func (e *encodeCall) run(ws *workspace) {
+// Run encodes the rows of block part, in scratch from the workspaces pool.
+func (e *encodeCall) Run(part int) {
 	np := e.c.p.Np
+	ws := workspaces.Get().(*workspace)
 	ws.fit(np)
-	for {
-		lo := int(e.next.Add(encodeBlock)) - encodeBlock
-		if lo >= e.n {
-			return
-		}
-		for j := lo; j < min(lo+encodeBlock, e.n); j++ {
-			e.c.encodeRow(e.dst[j*np:(j+1)*np], e.pos[2*j], e.pos[2*j+1], ws)
-		}
+	for j := part * encodeBlock; j < min((part+1)*encodeBlock, e.n); j++ {
+		e.c.encodeRow(e.dst[j*np:(j+1)*np], e.pos[2*j], e.pos[2*j+1], ws)
 	}
+	workspaces.Put(ws)
 }
 
 var (
 	encodeCalls = sync.Pool{New: func() any { return new(encodeCall) }}
 	workspaces  = sync.Pool{New: func() any { return new(workspace) }}
 )
-
-// helperQueue bounds the calls waiting for a helper.
-const helperQueue = 64
-
-var encodeHelpers struct {
-	mu    sync.Mutex
-	n     int
-	calls chan *encodeCall
-}
-
-func startEncodeHelpers(n int) {
-	encodeHelpers.mu.Lock()
-	defer encodeHelpers.mu.Unlock()
-	if encodeHelpers.calls == nil {
-		encodeHelpers.calls = make(chan *encodeCall, helperQueue)
-	}
-	for ; encodeHelpers.n < n; encodeHelpers.n++ {
-		go func() {
-			var ws workspace
-			for call := range encodeHelpers.calls {
-				if call.take() {
-					call.run(&ws)
-					call.wg.Done()
-				}
-			}
-		}()
-	}
-}
 
 // encodeRow writes the code of one position (x, y) into row.
 //

@@ -3,8 +3,6 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 )
 
 // Generator draws batches of trajectories. It is not safe for concurrent use.
@@ -19,16 +17,11 @@ type Generator struct {
 	vx, vy  []float64 // RatInABox velocity, m/s
 	rotVel  []float64 // RatInABox rotational velocity, rad/s
 
-	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch;
-	// the batch being walked, its chunk counter, the helper tokens not yet taken and the wait
-	// group of the goroutines that walk it (see parallel.go).
-	chunkSrc  []*rand.PCG
-	chunkRng  []*rand.Rand
-	chunkDst  *Batch
-	chunks    int
-	nextChunk atomic.Int64
-	tokens    atomic.Int32
-	wg        sync.WaitGroup
+	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch,
+	// and the walk's task.
+	chunkSrc []*rand.PCG
+	chunkRng []*rand.Rand
+	walk     sorscherWalk
 }
 
 // streamSIM is the PCG stream NewSeed uses, so that a run's seed gives the simulator a

@@ -410,7 +410,7 @@ func TestSorscherIndependentOfGOMAXPROCS(t *testing.T) {
 			runtime.GOMAXPROCS(procs)
 			g := mustNew(t, DefaultParams(), 11)
 			b := NewBatch(B, 7)
-			for range 3 { // the pool's helpers start with the first call
+			for range 3 { // the pool's workers start with the first call
 				g.Next(b)
 			}
 			if want == nil {

@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/gridcells/gridcells/internal/workpool"
 )
 
 // sorscherChunk is the number of trajectories walked with one random stream. A batch's
@@ -18,17 +20,26 @@ func sorscherChunks(B int) int { return (B + sorscherChunk - 1) / sorscherChunk 
 // and H[0..T+1] the walk's positions and headings, the outputs follow step 6:
 // InitPos = P[1], input t = ℓ[t+1]·(cos H[t+1], sin H[t+1]), target t = P[t+2].
 //
-// The trajectories are independent, so chunks of sorscherChunk of them are walked in parallel,
-// each with its own PCG stream seeded from g.rng.
+// The trajectories are independent, so chunks of sorscherChunk of them are walked in parallel
+// as the parts of a workpool operation, each with its own PCG stream seeded from g.rng.
 func (g *Generator) sorscher(dst *Batch) {
 	for c := range g.chunkSrc[:sorscherChunks(dst.B)] {
 		g.chunkSrc[c].Seed(g.rng.Uint64(), g.rng.Uint64())
 	}
-	g.parallelChunks(dst, sorscherChunks(dst.B))
+	g.walk.g, g.walk.dst = g, dst
+	workpool.Run(&g.walk, sorscherChunks(dst.B), 0)
+	g.walk.dst = nil
 }
 
-// sorscherChunk walks chunk c of dst's trajectories.
-func (g *Generator) sorscherWalk(dst *Batch, c int) {
+// sorscherWalk is one batch's walk as a workpool.Task: part c walks chunk c.
+type sorscherWalk struct {
+	g   *Generator
+	dst *Batch
+}
+
+// Run walks chunk c of the batch's trajectories.
+func (w *sorscherWalk) Run(c int) {
+	g, dst := w.g, w.dst
 	p := &g.p
 	B, T := dst.B, dst.T
 	hw, hh := p.BoxWidth/2, p.BoxHeight/2
