@@ -183,7 +183,11 @@ func (e *encodeCall) Run(part int) {
 	np := e.c.p.Np
 	ws := workspaces.Get().(*workspace)
 	ws.fit(np)
-	for j := part * encodeBlock; j < min((part+1)*encodeBlock, e.n); j++ {
+	hi := min((part+1)*encodeBlock, e.n)
+	for j := part * encodeBlock; j < hi; j++ {
+		if j+1 < hi { // the next row's output, fetched while this one is computed
+			f32.Prefetch(e.dst[(j+1)*np : (j+2)*np])
+		}
 		e.c.encodeRow(e.dst[j*np:(j+1)*np], e.pos[2*j], e.pos[2*j+1], ws)
 	}
 	workspaces.Put(ws)

@@ -20,3 +20,14 @@ func dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, k, s float32, squarings 
 	tE, tI, tm := dist2ExpPowSumGo(dstE[n:], dstI[n:], px[n:], py[n:], x, y, k, s, squarings)
 	return sE + tE, sI + tI, min(d2min, tm)
 }
+
+// prefetchAVX2 prefetches the cache lines of n floats from p, n a multiple of 16.
+//
+//go:noescape
+func prefetchAVX2(p *float32, n int)
+
+func prefetch(x []float32) {
+	if n := len(x) &^ 15; n > 0 {
+		prefetchAVX2(&x[0], n)
+	}
+}

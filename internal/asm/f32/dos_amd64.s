@@ -432,3 +432,22 @@ dos_done:
 	MOVSS X12, sI+76(FP)
 	VZEROUPPER
 	RET
+
+// func prefetchAVX2(p *float32, n int)
+// One PREFETCHT0 per 64-byte line of n floats from p (n a multiple of 16). A read prefetch of
+// a line no other core holds brings it in the exclusive state, so the stores that follow need
+// no further request.
+TEXT ·prefetchAVX2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $4, CX
+	JZ   prefetch_done
+
+prefetch_loop:
+	PREFETCHT0 (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  prefetch_loop
+
+prefetch_done:
+	RET

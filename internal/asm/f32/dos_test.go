@@ -160,6 +160,22 @@ func testDoSKernels(t *testing.T) {
 	}
 }
 
+// Prefetch is only a hint: it must leave x unchanged and accept any length.
+func TestPrefetch(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 17, 512, 515} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i)
+		}
+		Prefetch(x)
+		for i, v := range x {
+			if v != float32(i) {
+				t.Fatalf("n=%d: Prefetch changed x[%d] to %g", n, i, v)
+			}
+		}
+	}
+}
+
 // BenchmarkDoSRow is one row of the NFL DoS code (spec §2.2: Np 512, σ_E 0.12 m, σ ratio 2 so two
 // squarings, softmax weights), the three passes encode runs per position.
 func BenchmarkDoSRow(b *testing.B) {
