@@ -183,10 +183,16 @@ func (e *encodeCall) Run(part int) {
 	np := e.c.p.Np
 	ws := workspaces.Get().(*workspace)
 	ws.fit(np)
-	hi := min((part+1)*encodeBlock, e.n)
-	for j := part * encodeBlock; j < hi; j++ {
-		if j+1 < hi { // the next row's output, fetched while this one is computed
-			f32.Prefetch(e.dst[(j+1)*np : (j+2)*np])
+	// The output two rows ahead is fetched while a row is computed (the block's first two
+	// before): its stores then find their lines in cache. Two rows ahead measured ~5% faster
+	// than one on one CPU.
+	lo, hi := part*encodeBlock, min((part+1)*encodeBlock, e.n)
+	for j := lo; j < min(lo+2, hi); j++ {
+		f32.Prefetch(e.dst[j*np : (j+1)*np])
+	}
+	for j := lo; j < hi; j++ {
+		if j+2 < hi {
+			f32.Prefetch(e.dst[(j+2)*np : (j+3)*np])
 		}
 		e.c.encodeRow(e.dst[j*np:(j+1)*np], e.pos[2*j], e.pos[2*j+1], ws)
 	}
