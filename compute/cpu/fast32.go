@@ -38,6 +38,8 @@ const (
 	opReLUMask               // dst = dst·[x > 0]
 	opAxpby                  // dst = a·x + b·y
 	opCopy                   // dst = x
+	opTanh                   // dst = tanh(x)
+	opSigmoid                // dst = 1/(1 + e^−x)
 )
 
 // elemTask is an elementwise kernel on contiguous slices of one length.
@@ -57,6 +59,14 @@ func (t *elemTask) run(_, lo, hi int) {
 		axpby(t.dst[lo:hi], t.x[lo:hi], t.y[lo:hi], t.a, t.b)
 	case opCopy:
 		copy(t.dst[lo:hi], t.x[lo:hi])
+	case opTanh:
+		for j, v := range t.x[lo:hi] {
+			t.dst[lo+j] = tanh32(v)
+		}
+	case opSigmoid:
+		for j, v := range t.x[lo:hi] {
+			t.dst[lo+j] = sigmoid32(v)
+		}
 	}
 }
 
@@ -215,6 +225,9 @@ func sigmoid32(x float32) float32 {
 	return 1 / (1 + f32.Exp(-x))
 }
 
+// activationOps are the elementwise operations of the activations activate32 runs in parallel.
+var activationOps = map[compute.Activation]elemOp{compute.ReLU: opReLU, compute.Tanh: opTanh, compute.Sigmoid: opSigmoid}
+
 // activate32 is Activate for the float32 backend.
 func (b *Backend[T]) activate32(x, y *tensor[T], flat bool, f compute.Activation) {
 	for i := range lines(x, flat) {
@@ -223,18 +236,12 @@ func (b *Backend[T]) activate32(x, y *tensor[T], flat bool, f compute.Activation
 		switch f {
 		case compute.Linear:
 			copy(d, s)
-		case compute.ReLU:
+		case compute.ReLU, compute.Tanh, compute.Sigmoid:
+			// The LSTM, GRU and UGRNN gates apply tanh and sigmoid to T·B·G·Ng values a
+			// step, a sixth of an LSTM step's time on one core.
 			t := &b.tasks.elem
-			t.op, t.dst, t.x = opReLU, d, s
+			t.op, t.dst, t.x = activationOps[f], d, s
 			b.elementwise(t, len(d))
-		case compute.Tanh:
-			for j, v := range s {
-				d[j] = tanh32(v)
-			}
-		case compute.Sigmoid:
-			for j, v := range s {
-				d[j] = sigmoid32(v)
-			}
 		default:
 			panic(fmt.Sprintf("cpu: unknown activation %d", f))
 		}

@@ -124,12 +124,15 @@ func TestParallelDeterministic(t *testing.T) {
 			b.Adam(p, g, m, v, compute.AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-7, Step: step})
 		}
 		b.Activate(z, z, compute.ReLU)
+		th, sg := up(3), up(3)
+		b.Activate(th, th, compute.Tanh)
+		b.Activate(sg, sg, compute.Sigmoid)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, -0.3, g)
 		ss := b.SumSquares(y)
 		sss := b.ScaleSumSquares(m, 0.5, y)
 		out := [][]float32{{float32(loss), float32(lossOnly), float32(ss), float32(sss)}}
-		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y} {
+		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y, th, sg} {
 			out = append(out, slices.Clone(b.Slice(x)))
 		}
 		if loss != lossOnly {
@@ -231,6 +234,8 @@ func TestParallelAllocs(t *testing.T) {
 		b.SoftmaxCrossEntropy(g, z, y, 1)
 		b.SoftmaxCrossEntropy(nil, z, y, 1)
 		b.Activate(z, z, compute.ReLU)
+		b.Activate(g, z, compute.Tanh)
+		b.Activate(g, z, compute.Sigmoid)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, 0.5, g)
 		b.SumSquares(y)
