@@ -41,6 +41,9 @@ type Summary struct {
 	MaxScore60           Number            `json:"max_score60"`
 	FracAbove            map[string]Number `json:"frac_units_score60_above"`
 	HasPossibleGridCells bool              `json:"has_possible_grid_cells"`
+	// Diverged: the network's last evaluation during training decoded far worse than its
+	// best (train.Summary); its final numbers describe a blown-up network.
+	Diverged bool `json:"diverged"`
 }
 
 // Result is one run of a collected sweep.
@@ -116,7 +119,7 @@ func paramKeys(results []Result) []string {
 
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60, frac_units_score60_above_<t> for each threshold
-// of the summaries, has_possible_grid_cells, steps, wall_s, error. Missing numbers are
+// of the summaries, has_possible_grid_cells, diverged, steps, wall_s, error. Missing numbers are
 // empty cells (pandas reads NaN). WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
 	cols, rows := runsTable(results)
@@ -231,7 +234,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 	for _, k := range fk {
 		cols = append(cols, Column{Name: "frac_units_score60_above_" + k, Kind: KindFloat})
 	}
-	cols = append(cols, Column{Name: "has_possible_grid_cells", Kind: KindBool},
+	cols = append(cols, Column{Name: "has_possible_grid_cells", Kind: KindBool}, Column{Name: "diverged", Kind: KindBool},
 		Column{Name: "steps", Kind: KindInt}, Column{Name: "wall_s", Kind: KindFloat},
 		Column{Name: "error", Kind: KindString})
 
@@ -264,10 +267,10 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 					row = append(row, missing)
 				}
 			}
-			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)},
+			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)}, cell{Text: strconv.FormatBool(s.Diverged)},
 				cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
-			for range 2 + len(fk) + 3 {
+			for range 2 + len(fk) + 4 {
 				row = append(row, missing)
 			}
 		}

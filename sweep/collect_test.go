@@ -184,7 +184,7 @@ func TestCSVAndJSON(t *testing.T) {
 	}
 	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60",
 		"frac_units_score60_above_0.3", "frac_units_score60_above_0.8", "frac_units_score60_above_1.2",
-		"has_possible_grid_cells", "steps", "wall_s", "error"}
+		"has_possible_grid_cells", "diverged", "steps", "wall_s", "error"}
 	if !slices.Equal(rows[0], wantHead) {
 		t.Fatalf("header %v\nwant %v", rows[0], wantHead)
 	}
@@ -197,7 +197,7 @@ func TestCSVAndJSON(t *testing.T) {
 	if r := rows[5]; r[5] != "" || r[6] != "" {
 		t.Errorf("diverged run: %v, want empty numbers", r)
 	}
-	if r := rows[8]; r[4] != "failed" || r[13] != "exit status 3" || r[5] != "" {
+	if r := rows[8]; r[4] != "failed" || r[14] != "exit status 3" || r[5] != "" {
 		t.Errorf("failed run: %v", r)
 	}
 

@@ -51,6 +51,36 @@ type Summary struct {
 	HasPossibleGridCells bool `json:"has_possible_grid_cells"`
 	// MaxScore60ByNBins is the max score60 of every scorer, keyed by nbins.
 	MaxScore60ByNBins map[string]Number `json:"max_score60_by_nbins"`
+
+	// The best evaluation during training (metrics.jsonl), and whether the network got
+	// much worse after it (see diverged): a ReLU RNN at a large learning rate can blow up
+	// late, and its final numbers then say nothing about what the network had learnt.
+	BestEvalStep            int    `json:"best_eval_step"`
+	BestEvalDecodingErrorCM Number `json:"best_eval_decoding_error_cm"`
+	Diverged                bool   `json:"diverged"`
+}
+
+// divergeFactor: training diverged when its last evaluation decodes more than this many
+// times worse than its best, and worse than the decoding threshold.
+const divergeFactor = 3
+
+// diverged finds the best evaluation of lines (lowest decoding error) and reports whether
+// the last one is more than divergeFactor times worse and above threshold cm. Runs without
+// evaluations (or only NaN ones) have best step −1 and never diverge.
+func diverged(lines []MetricsLine, threshold float64) (bestStep int, bestCM float64, div bool) {
+	bestStep, bestCM = -1, math.NaN()
+	for _, l := range lines {
+		if e := float64(l.DecodingErrorCM); !math.IsNaN(e) && (bestStep < 0 || e < bestCM) {
+			bestStep, bestCM = l.Step, e
+		}
+	}
+	if bestStep < 0 {
+		return bestStep, bestCM, false
+	}
+	last := float64(lines[len(lines)-1].DecodingErrorCM)
+	// A NaN last evaluation (the loss overflowed) is divergence too.
+	div = math.IsNaN(last) || (last > divergeFactor*bestCM && last > threshold)
+	return bestStep, bestCM, div
 }
 
 // Evaluate recomputes the post-training evaluation of the finished (or fully trained) run in
@@ -213,6 +243,11 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 			}
 			sum.HasPossibleGridCells = decErr < cfg.Eval.DecodeThreshold && mx > cfg.Eval.GridThreshold
 		}
+	}
+	sum.BestEvalStep, sum.BestEvalDecodingErrorCM = -1, Number(math.NaN())
+	if lines, err := ReadMetrics(r.dir); err == nil {
+		best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
+		sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
 	}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {

@@ -1,0 +1,30 @@
+package train
+
+import (
+	"math"
+	"testing"
+)
+
+// TestDiverged checks the divergence rule on the metrics of a run that blew up late (the
+// high-dim Cartesian network of the small encodings reproduction: 2.5 cm, then 86 cm), a
+// healthy one, one whose last evaluation is NaN and one never evaluated.
+func TestDiverged(t *testing.T) {
+	line := func(step int, cm float64) MetricsLine { return MetricsLine{Step: step, DecodingErrorCM: Number(cm)} }
+	for _, tc := range []struct {
+		name     string
+		lines    []MetricsLine
+		best     int
+		diverged bool
+	}{
+		{"blew up", []MetricsLine{line(500, 6.1), line(2500, 2.5), line(11000, 3.0), line(12000, 83.9)}, 2500, true},
+		{"healthy", []MetricsLine{line(500, 40), line(1000, 9), line(1500, 8.5), line(2000, 8.7)}, 1500, false},
+		{"worse but decodes", []MetricsLine{line(500, 2), line(1000, 7)}, 500, false},
+		{"NaN at the end", []MetricsLine{line(500, 5), line(1000, math.NaN())}, 500, true},
+		{"never evaluated", nil, -1, false},
+	} {
+		best, _, div := diverged(tc.lines, 10)
+		if best != tc.best || div != tc.diverged {
+			t.Errorf("%s: best step %d, diverged %v; want %d, %v", tc.name, best, div, tc.best, tc.diverged)
+		}
+	}
+}
