@@ -49,7 +49,9 @@ rate maps, grid scores) and writes the run directory:
   ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others
   scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
   summary.json           loss, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
-                         has_possible_grid_cells (spec §5.6), steps, wall time, steps/s
+                         has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
+                         the best evaluation during training and "diverged" (the last one
+                         decoded >3× worse than the best and above the threshold: a blow-up)
 
 Ctrl-C saves a checkpoint and exits with status 130; "gridcells train --resume DIR" then
 continues the run and reaches the same final weights as an uninterrupted run. A finished
