@@ -19,21 +19,22 @@
 //
 // The micro-kernel is chosen at run time from the CPU's features (see
 // golang.org/x/sys/cpu): on amd64 with AVX2 and FMA it is a 6×16 register tile in Go
-// assembly; elsewhere, or when built with the noasm tag, a portable Go kernel is
+// assembly; elsewhere, or when built with the purego (or noasm) tag, a portable Go kernel is
 // used. Edge tiles are computed into a small buffer and merged in Go, so no kernel
 // reads or writes outside C.
 //
-// Large products are split over a persistent pool of worker goroutines sized to
-// GOMAXPROCS: C is cut into a grid of tile-aligned row and column blocks (one per
-// worker, or three per worker for large products), each packing its own panels,
-// and the workers take blocks from a shared counter, so that a core busy with
-// other work does not hold up the call. Small products run on the calling
-// goroutine. Packing buffers are kept in free lists, so after warm-up a call
-// allocates nothing.
+// Large products are split over the spinning worker pool of internal/workpool (the
+// caller plus up to GOMAXPROCS−1 goroutines): C is cut into a grid of tile-aligned
+// row and column blocks (one per worker, or three per worker for large products),
+// each packing its own panels, and the workers take blocks from a shared counter, so
+// that a core busy with other work does not hold up the call. With op(B) packed
+// already (SgemmPacked) only rows are cut, so that A is packed once. Small products
+// run on the calling goroutine. Packing buffers are kept in free lists, so after
+// warm-up a call allocates nothing.
 //
 // # Build tags and CPU features
 //
-// Building with -tags noasm drops the assembly and uses the Go kernel everywhere.
+// Building with -tags purego (or noasm) drops the assembly and uses the Go kernel everywhere.
 // On amd64 the package variable useAVX2FMA (from golang.org/x/sys/cpu) selects the
 // kernel; the tests turn it off to run the Go kernel too. An AVX-512 kernel would
 // slot in beside the AVX2 one (see kernel_amd64.go); it is left out because it

@@ -1,5 +1,5 @@
 // Package f32 holds float32 kernels for the hot loops of gridcells, each with an AVX2/FMA
-// assembly path on amd64 and a pure-Go fallback (build tag noasm, or any other GOARCH).
+// assembly path on amd64 and a pure-Go fallback (build tag purego or noasm, or any other GOARCH).
 //
 // The expf kernels serve the place-cell target codes (spec §2.2): a softmax over Np cells of
 // −|x−c_i|²/(2σ²) is a row of exponentials of squared distances, so generating a batch of
