@@ -12,6 +12,11 @@
 // yields the processor on every poll (runtime.Gosched), so other goroutines of the
 // process, such as a training loop's batch producer, still run.
 //
+// Spinning assumes that the process has its GOMAXPROCS cores to itself: Gosched yields
+// to the process's other goroutines, not to other processes. Several training processes on
+// one machine should each get a share of the cores through GOMAXPROCS, as the sweep
+// executors set it.
+//
 // One operation runs at a time: a call made while another is in flight runs all of
 // its parts on its own goroutine, which keeps results and progress independent of
 // how calls interleave.
