@@ -320,6 +320,10 @@ func (b *Backend[T]) Axpy(dst compute.Tensor, alpha float64, src compute.Tensor)
 func (b *Backend[T]) Mul(dst, p, q compute.Tensor) {
 	flat := b.same("Mul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
+	if b.f32 {
+		b.product32(opMul, x, y, z, flat)
+		return
+	}
 	for i := range lines(x, flat) {
 		d, s, r := line(x, i, flat), line(y, i, flat), line(z, i, flat)
 		s, r = s[:len(d)], r[:len(d)]
@@ -332,6 +336,10 @@ func (b *Backend[T]) Mul(dst, p, q compute.Tensor) {
 func (b *Backend[T]) AddMul(dst, p, q compute.Tensor) {
 	flat := b.same("AddMul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
+	if b.f32 {
+		b.product32(opAddMul, x, y, z, flat)
+		return
+	}
 	for i := range lines(x, flat) {
 		d, s, r := line(x, i, flat), line(y, i, flat), line(z, i, flat)
 		s, r = s[:len(d)], r[:len(d)]
@@ -391,11 +399,11 @@ func (b *Backend[T]) Activate(dst, src compute.Tensor, f compute.Activation) {
 func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activation) {
 	flat := b.same("ActivationGrad", dst, out)
 	x, y := b.t(dst), b.t(out)
-	if b.f32 && f == compute.ReLU {
+	if op, ok := activationGradOps[f]; b.f32 && ok {
 		t := &b.tasks.elem
 		for i := range lines(x, flat) {
 			d := f32s(line(x, i, flat))
-			t.op, t.dst, t.x = opReLUMask, d, f32s(line(y, i, flat))
+			t.op, t.dst, t.x = op, d, f32s(line(y, i, flat))
 			b.elementwise(t, len(d))
 		}
 		return
@@ -422,6 +430,21 @@ func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activatio
 		default:
 			panic(fmt.Sprintf("cpu: unknown activation %d", f))
 		}
+	}
+}
+
+// activationGradOps are the float32 backend's parallel passes of ActivationGrad.
+var activationGradOps = map[compute.Activation]elemOp{compute.ReLU: opReLUMask, compute.Tanh: opTanhGrad, compute.Sigmoid: opSigmoidGrad}
+
+// product32 runs the elementwise product op (opMul or opAddMul) of the float32 backend
+// over cores: the gates of LSTM, GRU and UGRNN cells multiply T·B·Ng values several
+// times a step.
+func (b *Backend[T]) product32(op elemOp, x, y, z *tensor[T], flat bool) {
+	t := &b.tasks.elem
+	for i := range lines(x, flat) {
+		d := f32s(line(x, i, flat))
+		t.op, t.dst, t.x, t.y = op, d, f32s(line(y, i, flat))[:len(d)], f32s(line(z, i, flat))[:len(d)]
+		b.elementwise(t, len(d))
 	}
 }
 

@@ -34,12 +34,16 @@ type tasks struct {
 type elemOp int
 
 const (
-	opReLU     elemOp = iota // dst = max(x, 0)
-	opReLUMask               // dst = dst·[x > 0]
-	opAxpby                  // dst = a·x + b·y
-	opCopy                   // dst = x
-	opTanh                   // dst = tanh(x)
-	opSigmoid                // dst = 1/(1 + e^−x)
+	opReLU        elemOp = iota // dst = max(x, 0)
+	opReLUMask                  // dst = dst·[x > 0]
+	opAxpby                     // dst = a·x + b·y
+	opCopy                      // dst = x
+	opTanh                      // dst = tanh(x)
+	opSigmoid                   // dst = 1/(1 + e^−x)
+	opTanhGrad                  // dst = dst·(1 − x²), x = tanh's output
+	opSigmoidGrad               // dst = dst·x·(1 − x), x = sigmoid's output
+	opMul                       // dst = x·y
+	opAddMul                    // dst = dst + x·y
 )
 
 // elemTask is an elementwise kernel on contiguous slices of one length.
@@ -66,6 +70,26 @@ func (t *elemTask) run(_, lo, hi int) {
 	case opSigmoid:
 		for j, v := range t.x[lo:hi] {
 			t.dst[lo+j] = sigmoid32(v)
+		}
+	case opTanhGrad:
+		d := t.dst[lo:hi]
+		for j, v := range t.x[lo:hi] {
+			d[j] *= 1 - v*v
+		}
+	case opSigmoidGrad:
+		d := t.dst[lo:hi]
+		for j, v := range t.x[lo:hi] {
+			d[j] *= v * (1 - v)
+		}
+	case opMul:
+		d, y := t.dst[lo:hi], t.y[lo:hi]
+		for j, v := range t.x[lo:hi] {
+			d[j] = v * y[j]
+		}
+	case opAddMul:
+		d, y := t.dst[lo:hi], t.y[lo:hi]
+		for j, v := range t.x[lo:hi] {
+			d[j] += v * y[j]
 		}
 	}
 }

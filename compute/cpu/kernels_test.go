@@ -127,12 +127,17 @@ func TestParallelDeterministic(t *testing.T) {
 		th, sg := up(3), up(3)
 		b.Activate(th, th, compute.Tanh)
 		b.Activate(sg, sg, compute.Sigmoid)
+		gt, gs, pr := up(1), up(1), up(1)
+		b.ActivationGrad(gt, th, compute.Tanh)
+		b.ActivationGrad(gs, sg, compute.Sigmoid)
+		b.AddMul(pr, th, sg)
+		b.Mul(gt, gt, sg)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, -0.3, g)
 		ss := b.SumSquares(y)
 		sss := b.ScaleSumSquares(m, 0.5, y)
 		out := [][]float32{{float32(loss), float32(lossOnly), float32(ss), float32(sss)}}
-		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y, th, sg} {
+		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y, th, sg, gt, gs, pr} {
 			out = append(out, slices.Clone(b.Slice(x)))
 		}
 		if loss != lossOnly {
@@ -236,6 +241,10 @@ func TestParallelAllocs(t *testing.T) {
 		b.Activate(z, z, compute.ReLU)
 		b.Activate(g, z, compute.Tanh)
 		b.Activate(g, z, compute.Sigmoid)
+		b.ActivationGrad(g, z, compute.Tanh)
+		b.ActivationGrad(g, z, compute.Sigmoid)
+		b.Mul(g, g, z)
+		b.AddMul(g, g, z)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, 0.5, g)
 		b.SumSquares(y)
