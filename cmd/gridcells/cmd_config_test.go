@@ -76,7 +76,7 @@ func TestConfigCommandPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Model.Ng != 64 || cfg.Training.LearningRate != 0.002 || cfg.Preset != config.PresetQuick || cfg.Training.NEpochs != 8 {
+	if cfg.Model.Ng != 64 || cfg.Training.LearningRate != 0.002 || cfg.Preset != config.PresetQuick || cfg.Training.NEpochs != 11 {
 		t.Errorf("precedence: Ng %d lr %v preset %s epochs %d", cfg.Model.Ng, cfg.Training.LearningRate, cfg.Preset, cfg.Training.NEpochs)
 	}
 	// A file naming a preset and a different explicit --preset conflict.
