@@ -33,7 +33,7 @@ func ExampleApplySets() {
 	fmt.Println(cfg.Validate())
 	// Output:
 	// UGRNN 256 Uniform( 0.06 , 0.24 ) Poisson( 3 )
-	// crossentropy 12000
+	// crossentropy 16500
 	// --set: activation (model.activation): invalid value "gelu"; allowed: relu, tanh, sigmoid, linear
 	// encoding.np: must be ≥ decode_top_k = 3 for top-3 place decoding (spec §2.3), got 2
 }
