@@ -1,5 +1,7 @@
 package sgemm
 
+import "github.com/gridcells/gridcells/internal/workpool"
+
 // PackedB is a right operand op(B) packed once for several products that share it,
 // such as the recurrent product h_{t−1}·W_rec of every time step of an RNN: Sgemm
 // repacks op(B) on every call (about 1/m of its work per multiply-add, 1/200 for
@@ -18,6 +20,7 @@ type PackedB struct {
 	kc         int
 	k, n, nPad int
 	data       []float32
+	task       packTask // pack's work on the pool, kept here so that packing allocates nothing
 }
 
 // K and N are the dimensions of the packed op(B) (k×n).
@@ -31,20 +34,12 @@ func PackB(dst *PackedB, tB bool, k, n int, b []float32, ldb int) {
 	if k < 0 || n < 0 {
 		panic("sgemm: negative dimension")
 	}
-	bRows, bCols := k, n
-	if tB {
-		bRows, bCols = n, k
-	}
-	if ldb < max(1, bCols) {
-		panic("sgemm: ldb smaller than the stored row length of B")
-	}
+	rows, cols := storedB(tB, k, n, ldb)
 	dst.reset(currentKernel(), k, n)
 	if k == 0 || n == 0 {
 		return
 	}
-	if len(b) < (bRows-1)*ldb+bCols {
-		panic("sgemm: B slice too short")
-	}
+	checkBLen(b, rows, cols, ldb)
 	dst.pack(tB, b, ldb)
 }
 
@@ -83,12 +78,26 @@ func (pb *PackedB) pack(tB bool, b []float32, ldb int) {
 	// long, column chunks of a slice when it is short), so that the split stays
 	// balanced when a core is busy.
 	chunks := min((partsPerWorker*workers+slices-1)/slices, pb.nPad/pb.kern.nr)
-	j := jobs.get()
-	j.pack, j.packTB, j.packB, j.packLdb = pb, tB, b, ldb
-	j.rowParts, j.colParts = slices, chunks
-	j.rowStep, j.colStep = pb.kc, roundUp((pb.n+chunks-1)/chunks, pb.kern.nr)
-	j.colParts = (pb.n + j.colStep - 1) / j.colStep
-	dispatch(j, workers)
+	step := roundUp((pb.n+chunks-1)/chunks, pb.kern.nr)
+	chunks = (pb.n + step - 1) / step
+	pb.task = packTask{pb: pb, tB: tB, b: b, ldb: ldb, chunks: chunks, step: step}
+	workpool.Run(&pb.task, slices*chunks, workers)
+	pb.task = packTask{} // drop the reference to the caller's b
+}
+
+// packTask is PackedB.pack over the worker pool (a workpool.Task): part q packs
+// column chunk q%chunks, step columns wide, of kc-slice q/chunks.
+type packTask struct {
+	pb           *PackedB
+	tB           bool
+	b            []float32
+	ldb          int
+	chunks, step int
+}
+
+func (t *packTask) Run(q int) {
+	j0 := q % t.chunks * t.step
+	t.pb.packPart(t.tB, t.b, t.ldb, q/t.chunks*t.pb.kc, j0, min(j0+t.step, t.pb.n))
 }
 
 // SgemmPacked computes C = alpha·op(A)·op(B) + beta·C as Sgemm does, with op(B)

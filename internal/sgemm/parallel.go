@@ -70,14 +70,7 @@ var (
 // participating goroutines take in turn (internal/workpool hands them out
 // dynamically, so a goroutine whose core is busy with other work takes fewer).
 type job struct {
-	p product
-	// pack, when not nil, makes this a packing job (PackedB.pack): part (s, q)
-	// packs column chunk q of kc-slice s of op(B) from packB (packTB, packLdb).
-	pack    *PackedB
-	packTB  bool
-	packB   []float32
-	packLdb int
-
+	p                  product
 	rowParts, colParts int
 	rowStep, colStep   int // rows and columns per part, multiples of mr and nr
 }
@@ -86,10 +79,6 @@ type job struct {
 func (j *job) Run(q int) {
 	i0 := q / j.colParts * j.rowStep
 	j0 := q % j.colParts * j.colStep
-	if j.pack != nil {
-		j.pack.packPart(j.packTB, j.packB, j.packLdb, i0, j0, min(j0+j.colStep, j.pack.n))
-		return
-	}
 	ws := workspaces.get()
 	sub := j.p.sub(i0, min(i0+j.rowStep, j.p.m), j0, min(j0+j.colStep, j.p.n))
 	sub.serial(ws)
@@ -176,12 +165,6 @@ func runParts(p *product, workers, rowParts, colParts int) {
 	// Rounding the steps up can leave trailing parts empty; drop them.
 	j.rowParts = (p.m + j.rowStep - 1) / j.rowStep
 	j.colParts = (p.n + j.colStep - 1) / j.colStep
-	dispatch(j, workers)
-}
-
-// dispatch runs job j on the calling goroutine and the worker pool, waits for
-// it and recycles it.
-func dispatch(j *job, workers int) {
 	workpool.Run(j, j.rowParts*j.colParts, workers)
 	*j = job{} // drop references to the caller's slices
 	jobs.put(j)

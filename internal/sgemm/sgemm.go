@@ -41,19 +41,11 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if m < 0 || n < 0 || k < 0 {
 		panic("sgemm: negative dimension")
 	}
-	bRows, bCols := k, n
-	if tB {
-		bRows, bCols = n, k
-	}
-	if ldb < max(1, bCols) {
-		panic("sgemm: ldb smaller than the stored row length of B")
-	}
+	bRows, bCols := storedB(tB, k, n, ldb)
 	if checkAC(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
-	if len(b) < (bRows-1)*ldb+bCols {
-		panic("sgemm: B slice too short")
-	}
+	checkBLen(b, bRows, bCols, ldb)
 	p := product{
 		kern: currentKernel(), blk: blocks,
 		tA: tA, tB: tB, m: m, n: n, k: k,
@@ -278,6 +270,26 @@ func runGeneric(k int, a, b, c *float32, ldc int, alpha, beta float32) {
 				row[j] = alpha*acc[i][j] + beta*row[j]
 			}
 		}
+	}
+}
+
+// storedB returns the stored rows and columns of B for a k×n op(B), panicking if ldb
+// is shorter than a stored row (Sgemm and PackB).
+func storedB(tB bool, k, n, ldb int) (rows, cols int) {
+	rows, cols = k, n
+	if tB {
+		rows, cols = n, k
+	}
+	if ldb < max(1, cols) {
+		panic("sgemm: ldb smaller than the stored row length of B")
+	}
+	return rows, cols
+}
+
+// checkBLen panics if b cannot hold rows stored rows of cols values, ldb apart.
+func checkBLen(b []float32, rows, cols, ldb int) {
+	if len(b) < (rows-1)*ldb+cols {
+		panic("sgemm: B slice too short")
 	}
 }
 
