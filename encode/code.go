@@ -4,7 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
+
+	"github.com/gridcells/gridcells/internal/workpool"
 )
 
 // Code is a target encoding of 2-d positions (spec §2.2) with its decoder (spec §2.3).
@@ -94,32 +95,33 @@ func decodingError(c Code, out, pos []float32) float64 {
 	return 100 * s / float64(n) // m → cm
 }
 
-// parallelMin is the work (positions × cells) below which Encode stays on the calling goroutine:
-// spawning costs about a microsecond, a 512-cell DoS row a fraction of one.
+// parallelMin is the work (positions × cells) below which Encode and Decode stay on the
+// calling goroutine: handing parts to the pool's workers costs microseconds, a 512-cell DoS
+// row a fraction of one.
 const parallelMin = 1 << 16
 
-// parallel runs body over [0, n) in contiguous chunks, one per CPU, when the work is large.
+// parallel runs body over [0, n) in contiguous chunks, one per CPU, as the parts of one
+// internal/workpool operation when the work is large.
 func parallel(n, cost int, body func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
+	if n*cost < parallelMin {
+		workers = 1
 	}
-	if workers <= 1 || n*cost < parallelMin {
-		body(0, n)
+	chunk := (n + workers - 1) / max(workers, 1)
+	if chunk == 0 {
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body(lo, hi)
-		}()
-	}
-	wg.Wait()
+	t := &rangeTask{n: n, chunk: chunk, body: body}
+	workpool.Run(t, (n+chunk-1)/chunk, workers)
 }
+
+// rangeTask is one parallel call as a workpool.Task: part q runs body on chunk q.
+type rangeTask struct {
+	n, chunk int
+	body     func(lo, hi int)
+}
+
+func (t *rangeTask) Run(q int) { t.body(q*t.chunk, min((q+1)*t.chunk, t.n)) }
 
 // uniform draws from U(lo, hi).
 func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
