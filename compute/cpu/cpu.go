@@ -321,7 +321,7 @@ func (b *Backend[T]) Mul(dst, p, q compute.Tensor) {
 	flat := b.same("Mul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
 	if b.f32 {
-		b.product32(opMul, x, y, z, flat)
+		b.elementwise32(opMul, x, y, z, flat)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -337,7 +337,7 @@ func (b *Backend[T]) AddMul(dst, p, q compute.Tensor) {
 	flat := b.same("AddMul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
 	if b.f32 {
-		b.product32(opAddMul, x, y, z, flat)
+		b.elementwise32(opAddMul, x, y, z, flat)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -400,12 +400,7 @@ func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activatio
 	flat := b.same("ActivationGrad", dst, out)
 	x, y := b.t(dst), b.t(out)
 	if op, ok := activationGradOps[f]; b.f32 && ok {
-		t := &b.tasks.elem
-		for i := range lines(x, flat) {
-			d := f32s(line(x, i, flat))
-			t.op, t.dst, t.x = op, d, f32s(line(y, i, flat))
-			b.elementwise(t, len(d))
-		}
+		b.elementwise32(op, x, y, nil, flat)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -435,18 +430,6 @@ func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activatio
 
 // activationGradOps are the float32 backend's parallel passes of ActivationGrad.
 var activationGradOps = map[compute.Activation]elemOp{compute.ReLU: opReLUMask, compute.Tanh: opTanhGrad, compute.Sigmoid: opSigmoidGrad}
-
-// product32 runs the elementwise product op (opMul or opAddMul) of the float32 backend
-// over cores: the gates of LSTM, GRU and UGRNN cells multiply T·B·Ng values several
-// times a step.
-func (b *Backend[T]) product32(op elemOp, x, y, z *tensor[T], flat bool) {
-	t := &b.tasks.elem
-	for i := range lines(x, flat) {
-		d := f32s(line(x, i, flat))
-		t.op, t.dst, t.x, t.y = op, d, f32s(line(y, i, flat))[:len(d)], f32s(line(z, i, flat))[:len(d)]
-		b.elementwise(t, len(d))
-	}
-}
 
 func (b *Backend[T]) AddRowVector(dst, v compute.Tensor) {
 	x, y := b.t(dst), b.t(v)

@@ -250,24 +250,28 @@ func sigmoid32(x float32) float32 {
 }
 
 // activationOps are the elementwise operations of the activations activate32 runs in parallel.
-var activationOps = map[compute.Activation]elemOp{compute.ReLU: opReLU, compute.Tanh: opTanh, compute.Sigmoid: opSigmoid}
+var activationOps = map[compute.Activation]elemOp{compute.Linear: opCopy, compute.ReLU: opReLU, compute.Tanh: opTanh, compute.Sigmoid: opSigmoid}
 
-// activate32 is Activate for the float32 backend.
+// activate32 is Activate for the float32 backend. The LSTM, GRU and UGRNN gates apply tanh
+// and sigmoid to T·B·G·Ng values a step, a sixth of an LSTM step's time on one core.
 func (b *Backend[T]) activate32(x, y *tensor[T], flat bool, f compute.Activation) {
-	for i := range lines(x, flat) {
-		d, s := f32s(line(x, i, flat)), f32s(line(y, i, flat))
-		s = s[:len(d)]
-		switch f {
-		case compute.Linear:
-			copy(d, s)
-		case compute.ReLU, compute.Tanh, compute.Sigmoid:
-			// The LSTM, GRU and UGRNN gates apply tanh and sigmoid to T·B·G·Ng values a
-			// step, a sixth of an LSTM step's time on one core.
-			t := &b.tasks.elem
-			t.op, t.dst, t.x = activationOps[f], d, s
-			b.elementwise(t, len(d))
-		default:
-			panic(fmt.Sprintf("cpu: unknown activation %d", f))
+	op, ok := activationOps[f]
+	if !ok {
+		panic(fmt.Sprintf("cpu: unknown activation %d", f))
+	}
+	b.elementwise32(op, x, y, nil, flat)
+}
+
+// elementwise32 runs op over the float32 tensors dst, x and (for two-operand ops) y,
+// line by line (one line when flat), each line split over cores.
+func (b *Backend[T]) elementwise32(op elemOp, dst, x, y *tensor[T], flat bool) {
+	t := &b.tasks.elem
+	for i := range lines(dst, flat) {
+		d := f32s(line(dst, i, flat))
+		t.op, t.dst, t.x = op, d, f32s(line(x, i, flat))[:len(d)]
+		if y != nil {
+			t.y = f32s(line(y, i, flat))[:len(d)]
 		}
+		b.elementwise(t, len(d))
 	}
 }
