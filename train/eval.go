@@ -244,11 +244,11 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 			sum.HasPossibleGridCells = decErr < cfg.Eval.DecodeThreshold && mx > cfg.Eval.GridThreshold
 		}
 	}
-	sum.BestEvalStep, sum.BestEvalDecodingErrorCM = -1, Number(math.NaN())
-	if lines, err := ReadMetrics(r.dir); err == nil {
-		best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
-		sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
-	}
+	// A run directory without metrics.jsonl (no evaluation during training) has no best
+	// evaluation and never diverged: diverged of no lines says so.
+	lines, _ := ReadMetrics(r.dir)
+	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
+	sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
