@@ -68,17 +68,7 @@ func TestExp2Accuracy(t *testing.T) {
 }
 
 // The DoS kernels against the Go reference loops and float64, with and without the assembly.
-func TestDoSKernelsMatchGo(t *testing.T) {
-	for _, asm := range []bool{true, false} {
-		if asm && !useAVX2 {
-			continue
-		}
-		saved := useAVX2
-		useAVX2 = asm
-		testDoSKernels(t)
-		useAVX2 = saved
-	}
-}
+func TestDoSKernelsMatchGo(t *testing.T) { withEachPath(t, testDoSKernels) }
 
 func testDoSKernels(t *testing.T) {
 	// Lengths around the kernels' blocks: four 8-lane vectors per step (32), single vectors (8),

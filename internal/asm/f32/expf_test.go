@@ -60,14 +60,18 @@ func TestExpAccuracy(t *testing.T) {
 
 // The slice kernels against the Go reference loops, for every tail length around the 8-lane
 // vector width and with guard values after dst that must stay untouched.
-func TestKernelsMatchGo(t *testing.T) {
+func TestKernelsMatchGo(t *testing.T) { withEachPath(t, testKernels) }
+
+// withEachPath runs test with the assembly kernels (where the CPU has them) and with the Go
+// loops.
+func withEachPath(t *testing.T, test func(*testing.T)) {
 	for _, asm := range []bool{true, false} {
 		if asm && !useAVX2 {
 			continue
 		}
 		saved := useAVX2
 		useAVX2 = asm
-		testKernels(t)
+		test(t)
 		useAVX2 = saved
 	}
 }
