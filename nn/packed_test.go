@@ -60,14 +60,6 @@ type plainBackend struct{ compute.Backend }
 func TestStepAllocsPacked(t *testing.T) {
 	for _, cell := range []Cell{RNN, LSTM, GRU, SRNN} {
 		cfg := Config{Cell: cell, Ng: 8, Np: 6, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-4}
-		m, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(1, 2)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := testBatch(rand.New(rand.NewPCG(3, 2)), cfg, 4, 5)
-		m.Step(in)
-		if n := testing.AllocsPerRun(5, func() { m.Step(in) }); n != 0 {
-			t.Errorf("%s: Step allocates %v times per call; want 0", cell, n)
-		}
+		checkStepAllocs(t, cfg)
 	}
 }
