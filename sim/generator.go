@@ -11,11 +11,11 @@ type Generator struct {
 	src *rand.PCG
 	rng *rand.Rand
 
-	// Per-trajectory state, reused across batches so that Next does not allocate.
-	x, y    []float32 // position, m (float32 so that targets are exact float32 sums of inputs)
-	heading []float64 // rad, unwrapped
-	vx, vy  []float64 // RatInABox velocity, m/s
-	rotVel  []float64 // RatInABox rotational velocity, rad/s
+	// RatInABox per-trajectory state, reused across batches so that Next does not allocate
+	// (the Sorscher walk keeps its state in locals, one chunk of trajectories per part).
+	x, y   []float32 // position, m (float32 so that targets are exact float32 sums of inputs)
+	vx, vy []float64 // velocity, m/s
+	rotVel []float64 // rotational velocity, rad/s
 
 	// Sorscher: one random stream per chunk of trajectories, seeded from rng at each batch,
 	// and the walk's task.
@@ -74,7 +74,6 @@ func (g *Generator) grow(B int) {
 	}
 	g.x = make([]float32, B)
 	g.y = make([]float32, B)
-	g.heading = make([]float64, B)
 	g.vx = make([]float64, B)
 	g.vy = make([]float64, B)
 	g.rotVel = make([]float64, B)
