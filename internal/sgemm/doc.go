@@ -18,9 +18,10 @@
 //	        ir: one mr×kc micro-panel of A; the micro-kernel updates the mr×nr tile of C in registers
 //
 // The micro-kernel is chosen at run time from the CPU's features (see
-// golang.org/x/sys/cpu): on amd64 with AVX2 and FMA it is a 6×16 register tile in Go
-// assembly; elsewhere, or when built with the purego (or noasm) tag, a portable Go kernel is
-// used. Edge tiles are computed into a small buffer and merged in Go, so no kernel
+// golang.org/x/sys/cpu): on amd64 with AVX-512F it is a 12×32 register tile in Go
+// assembly (24 zmm accumulators), with AVX2 and FMA a 6×16 tile (12 ymm);
+// elsewhere, or when built with the purego (or noasm) tag, a portable 4×4 Go
+// kernel is used. Edge tiles are computed into a small buffer and merged in Go, so no kernel
 // reads or writes outside C.
 //
 // Large products are split over the spinning worker pool of internal/workpool (the
@@ -35,10 +36,17 @@
 // # Build tags and CPU features
 //
 // Building with -tags purego (or noasm) drops the assembly and uses the Go kernel everywhere.
-// On amd64 the package variable useAVX2FMA (from golang.org/x/sys/cpu) selects the
-// kernel; the tests turn it off to run the Go kernel too. An AVX-512 kernel would
-// slot in beside the AVX2 one (see kernel_amd64.go); it is left out because it
-// cannot be tested on the reference machine.
+// On amd64 the fastest kernel the CPU supports runs: "avx512" (AVX-512F), then
+// "avx2fma" (AVX2 and FMA), then "generic". The environment variable
+// GRIDCELLS_SGEMM_KERNEL=generic|avx2fma|avx512, read once when the program starts,
+// pins one, for instance to step around a kernel that misbehaves on some CPU; a
+// name that is unknown or that the CPU cannot run is ignored (the default runs),
+// and KernelName reports the kernel in use. The tests run every kernel the CPU
+// supports; the packers of the AVX-512 kernel use AVX only and are tested on AVX2
+// machines too, and testdata/kernel_emu.py checks the AVX-512 micro-kernel's
+// machine code by emulation where the CPU lacks AVX-512. On Intel CPUs of the
+// Skylake-X generation 512-bit instructions lower the clock, so there avx2fma may
+// be the faster choice; pin it after comparing the two with BenchmarkSgemm.
 //
 // # Contract
 //

@@ -4,14 +4,20 @@ package sgemm
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2FMA selects the AVX2+FMA kernel. Tests turn it off to run the generic
-// kernel on machines that have the assembly one (the x/crypto/blake2b pattern).
-var useAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-
-// An AVX-512 kernel would add a useAVX512 flag (cpu.X86.HasAVX512F), a
-// microKernel value with its own tile (e.g. 14×32 in 28 zmm accumulators) and a
-// case in currentKernel ahead of AVX2; the packing and blocking code takes mr and
-// nr from the kernel and needs no change.
+// availableKernels lists the kernels this CPU runs, slowest first: the
+// generic one always, the AVX2+FMA one and, ahead of it, the AVX-512F one when
+// x/sys/cpu reports the features (including the operating system's support for
+// the wider register state).
+func availableKernels() []*microKernel {
+	ks := []*microKernel{&kernelGeneric}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, &kernelAVX2FMA)
+	}
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, &kernelAVX512)
+	}
+	return ks
+}
 
 var kernelAVX2FMA = microKernel{
 	name: "avx2fma", mr: 6, nr: 16, run: kernel6x16AVX2FMA,
@@ -21,12 +27,17 @@ var kernelAVX2FMA = microKernel{
 	packBT: panelPacker{packB16T, 8},
 }
 
-// currentKernel returns the fastest kernel the CPU supports.
-func currentKernel() *microKernel {
-	if useAVX2FMA {
-		return &kernelAVX2FMA
-	}
-	return &kernelGeneric
+// kernelAVX512 is the 12×32 AVX-512F kernel: 24 of the 32 zmm registers hold
+// the tile, two the values of B and four broadcast values of A (the tile of
+// BLIS's Skylake-X sgemm, transposed for row-major C). Its packers use AVX
+// (VEX) instructions only, so they are tested on AVX2 machines too
+// (kernel_amd64_test.go).
+var kernelAVX512 = microKernel{
+	name: "avx512", mr: 12, nr: 32, run: kernel12x32AVX512,
+	packAN: panelPacker{packA12N, 4},
+	packAT: panelPacker{packA12T, 1},
+	packBN: panelPacker{packB32N, 1},
+	packBT: panelPacker{packB32T, 8},
 }
 
 // kernel6x16AVX2FMA is, with mr = 6 and nr = 16,
@@ -94,3 +105,33 @@ func packB16N(k int, src *float32, ldb int, dst *float32)
 //
 //go:noescape
 func packB16T(k int, src *float32, ldb int, dst *float32)
+
+// kernel12x32AVX512 is kernel6x16AVX2FMA's loop with mr = 12 and nr = 32, the
+// 24 16-wide accumulators held in Z0–Z23 (kernel512_amd64.s).
+//
+//go:noescape
+func kernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// packA12N packs k (a multiple of 4) steps of twelve rows of A stored row-major
+// (dst[p*12+i] = src[i*lda+p]).
+//
+//go:noescape
+func packA12N(k int, src *float32, lda int, dst *float32)
+
+// packA12T packs k steps of twelve columns of A stored transposed
+// (dst[p*12+i] = src[p*lda+i]).
+//
+//go:noescape
+func packA12T(k int, src *float32, lda int, dst *float32)
+
+// packB32N packs k steps of 32 columns of B stored row-major
+// (dst[p*32+j] = src[p*ldb+j]).
+//
+//go:noescape
+func packB32N(k int, src *float32, ldb int, dst *float32)
+
+// packB32T packs k (a multiple of 8) steps of 32 rows of B stored transposed
+// (dst[p*32+j] = src[j*ldb+p]), with 8×8 in-register transposes.
+//
+//go:noescape
+func packB32T(k int, src *float32, ldb int, dst *float32)

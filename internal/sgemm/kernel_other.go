@@ -2,9 +2,5 @@
 
 package sgemm
 
-// useAVX2FMA is always false without the assembly kernels; it exists so that
-// tests can name it on every platform.
-var useAVX2FMA = false
-
-// currentKernel returns the portable Go kernel.
-func currentKernel() *microKernel { return &kernelGeneric }
+// availableKernels lists the kernels this build runs: the portable Go kernel only.
+func availableKernels() []*microKernel { return []*microKernel{&kernelGeneric} }

@@ -186,3 +186,161 @@ b16tloop:
 
 b16tdone:
 	RET
+
+// Packing routines for the 12×32 AVX-512 kernel (kernel512_amd64.s). They use
+// VEX-encoded AVX instructions only, so they run, and are tested, on AVX2
+// machines as well.
+
+// func packA12T(k int, src *float32, lda int, dst *float32)
+TEXT ·packA12T(SB), NOSPLIT, $0-32
+	MOVQ  k+0(FP), CX
+	MOVQ  src+8(FP), SI
+	MOVQ  lda+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  dst+24(FP), DI
+	TESTQ CX, CX
+	JLE   a12tdone
+
+a12tloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $48, DI
+	DECQ    CX
+	JNZ     a12tloop
+	VZEROUPPER
+
+a12tdone:
+	RET
+
+// TRANSPOSE4X4 packs four k steps of the four rows starting at R (row stride
+// R8, three rows R11): the four values of step p go to byte OFF + 48·p of DI.
+#define TRANSPOSE4X4(R, OFF) \
+	VMOVUPS   (R), X0;            \
+	VMOVUPS   (R)(R8*1), X1;      \
+	VMOVUPS   (R)(R8*2), X2;      \
+	VMOVUPS   (R)(R11*1), X3;     \
+	VUNPCKLPS X1, X0, X4;         \
+	VUNPCKHPS X1, X0, X5;         \
+	VUNPCKLPS X3, X2, X6;         \
+	VUNPCKHPS X3, X2, X7;         \
+	VSHUFPS   $0x44, X6, X4, X0;  \
+	VSHUFPS   $0xEE, X6, X4, X1;  \
+	VSHUFPS   $0x44, X7, X5, X2;  \
+	VSHUFPS   $0xEE, X7, X5, X3;  \
+	VMOVUPS   X0, OFF(DI);        \
+	VMOVUPS   X1, OFF+48(DI);     \
+	VMOVUPS   X2, OFF+96(DI);     \
+	VMOVUPS   X3, OFF+144(DI)
+
+// func packA12N(k int, src *float32, lda int, dst *float32)
+// k must be a multiple of 4.
+TEXT ·packA12N(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	SHRQ $2, CX
+	JZ   a12ndone
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+	LEAQ (R8)(R8*2), R11 // 3 rows
+	LEAQ (SI)(R8*4), R9  // row 4
+	LEAQ (R9)(R8*4), R10 // row 8
+
+a12nloop:
+	TRANSPOSE4X4(SI, 0)
+	TRANSPOSE4X4(R9, 16)
+	TRANSPOSE4X4(R10, 32)
+	ADDQ $16, SI
+	ADDQ $16, R9
+	ADDQ $16, R10
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  a12nloop
+
+a12ndone:
+	RET
+
+// func packB32N(k int, src *float32, ldb int, dst *float32)
+TEXT ·packB32N(SB), NOSPLIT, $0-32
+	MOVQ  k+0(FP), CX
+	MOVQ  src+8(FP), SI
+	MOVQ  ldb+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  dst+24(FP), DI
+	TESTQ CX, CX
+	JLE   b32ndone
+
+b32nloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    R8, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     b32nloop
+	VZEROUPPER
+
+b32ndone:
+	RET
+
+// STORE8W is STORE8 for 128-byte k steps: OFF is 0, 32, 64 or 96 for rows
+// 0–7, 8–15, 16–23 or 24–31.
+#define STORE8W(OFF) \
+	VMOVUPS Y8, OFF(DI);      \
+	VMOVUPS Y10, OFF+128(DI); \
+	VMOVUPS Y12, OFF+256(DI); \
+	VMOVUPS Y14, OFF+384(DI); \
+	VMOVUPS Y9, OFF+512(DI);  \
+	VMOVUPS Y11, OFF+640(DI); \
+	VMOVUPS Y13, OFF+768(DI); \
+	VMOVUPS Y15, OFF+896(DI)
+
+// func packB32T(k int, src *float32, ldb int, dst *float32)
+// k must be a multiple of 8.
+TEXT ·packB32T(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	SHRQ $3, CX
+	JZ   b32tdone
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8           // 1 row
+	LEAQ (R8)(R8*2), R11  // 3 rows
+	LEAQ (R8)(R8*4), R12  // 5 rows
+	LEAQ (R11)(R8*4), R13 // 7 rows
+	LEAQ (SI)(R8*8), R9   // row 8
+	LEAQ (R9)(R8*8), R10  // row 16
+	LEAQ (R10)(R8*8), BX  // row 24
+	MOVQ dst+24(FP), DI
+
+b32tloop:
+	LOAD8(SI, 0)
+	TRANSPOSE8
+	STORE8W(0)
+	LOAD8(R9, 0)
+	TRANSPOSE8
+	STORE8W(32)
+	LOAD8(R10, 0)
+	TRANSPOSE8
+	STORE8W(64)
+	LOAD8(BX, 0)
+	TRANSPOSE8
+	STORE8W(96)
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, BX
+	ADDQ $1024, DI
+	DECQ CX
+	JNZ  b32tloop
+	VZEROUPPER
+
+b32tdone:
+	RET

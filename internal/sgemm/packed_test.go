@@ -116,16 +116,20 @@ func TestSgemmPackedAllocs(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 10))
 	const m, n, k = 64, 96, 80
 	a, b, c := randSlice(rnd, m*k), randSlice(rnd, k*n), randSlice(rnd, m*n)
-	for _, workers := range []int{1, 2} {
-		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, extraPacking: 10, maxProcs: 2}.apply()()
-		var pb PackedB
-		f := func() {
-			PackB(&pb, true, k, n, b, k)
-			SgemmPacked(false, m, 1, a, k, &pb, 0, c, n)
-		}
-		f()
-		if got := testing.AllocsPerRun(10, f); got != 0 {
-			t.Errorf("workers=%d: %v allocations per call, want 0", workers, got)
+	for _, kern := range availableKernels() {
+		for _, workers := range []int{1, 2} {
+			restore := config{kern: kern, blk: blocks, workers: workers, extraPacking: 10, maxProcs: 2}.apply()
+			var pb PackedB
+			f := func() {
+				PackB(&pb, true, k, n, b, k)
+				SgemmPacked(false, m, 1, a, k, &pb, 0, c, n)
+			}
+			f()
+			got := testing.AllocsPerRun(10, f)
+			restore()
+			if got != 0 {
+				t.Errorf("%s, workers=%d: %v allocations per call, want 0", kern.name, workers, got)
+			}
 		}
 	}
 }

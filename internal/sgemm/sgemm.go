@@ -10,10 +10,15 @@ import "unsafe"
 //     is 256·16·4 B = 16 KiB, half of L1d, leaving room for the streaming A
 //     micro-panel (6 KiB) and the C tile.
 //   - mc = 144: the packed mc×kc A block is 144 KiB, well inside the 512 KiB L2
-//     alongside B micro-panels streaming through it; 144 is a multiple of mr = 6.
+//     alongside B micro-panels streaming through it; 144 is a multiple of mr = 6
+//     (and of the AVX-512 kernel's 12).
 //   - nc = 4096: the packed kc×nc B block is 4 MiB per worker, so two workers fit
 //     the 32 MiB L3 with room for C; it covers the training step's widths
 //     (≤ 4096) in one block, so A is packed once per kc slice.
+//
+// With the 12×32 AVX-512 kernel the kc×nr B micro-panel is 32 KiB at kc = 256,
+// all of a 32 KiB L1d (Skylake-X, Zen 4; 48 KiB on Ice Lake and later): kc = 128
+// may suit it better, untested for want of such a machine here.
 //
 // The values are rounded per kernel to multiples of its mr and nr, and m and n
 // are then cut into equal blocks no larger than these (see balancedBlock).

@@ -36,7 +36,8 @@ var benchShapes = func() []struct {
 }()
 
 // BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) at the training step's shapes
-// with the default kernel and all GOMAXPROCS workers.
+// with the default kernel (logged with each shape; GRIDCELLS_SGEMM_KERNEL pins it)
+// and all GOMAXPROCS workers.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
 		b.Run(fmt.Sprintf("%s/m=%d,n=%d,k=%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
@@ -48,7 +49,7 @@ func BenchmarkSgemm(b *testing.B) {
 // BenchmarkSgemmSerial is BenchmarkSgemm on one goroutine, for the kernel's speed
 // per core.
 func BenchmarkSgemmSerial(b *testing.B) {
-	defer config{avx2: useAVX2FMA, blk: blocks, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack}.apply()()
+	defer config{kern: activeKernel, blk: blocks, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack}.apply()()
 	for _, s := range benchShapes {
 		b.Run(fmt.Sprintf("%s/m=%d,n=%d,k=%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
 			benchOne(b, s.tA, s.tB, s.m, s.n, s.k)
@@ -120,6 +121,7 @@ func benchOne(b *testing.B, tA, tB bool, m, n, k int) {
 	}
 	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.Logf("kernel %s", KernelName())
 	if cpu := cpuSeconds() - cpu0; cpu > 0 {
 		// With w workers busy, w CPU-seconds pass per second: this is per core.
 		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")

@@ -112,7 +112,7 @@ func reference(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 // config is one way of running Sgemm: kernel, blocking and worker count.
 type config struct {
 	name         string
-	avx2         bool // useAVX2FMA
+	kern         *microKernel // activeKernel
 	blk          blocking
 	workers      int     // maxWorkers; 1 is serial
 	minWork      int     // minParallelWork
@@ -123,16 +123,16 @@ type config struct {
 
 // apply sets the package knobs for c and returns a function that restores them.
 func (c config) apply() (restore func()) {
-	oldAVX, oldBlk, oldWorkers, oldMin, oldPart := useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking
+	oldKern, oldBlk, oldWorkers, oldMin, oldPart := activeKernel, blocks, maxWorkers, minParallelWork, maxExtraPacking
 	oldPack := minParallelPack
-	useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = c.avx2, c.blk, c.workers, c.minWork, c.extraPacking
+	activeKernel, blocks, maxWorkers, minParallelWork, maxExtraPacking = c.kern, c.blk, c.workers, c.minWork, c.extraPacking
 	minParallelPack = c.parallelPack
 	oldProcs := 0
 	if c.maxProcs > 0 {
 		oldProcs = runtime.GOMAXPROCS(c.maxProcs)
 	}
 	return func() {
-		useAVX2FMA, blocks, maxWorkers, minParallelWork, maxExtraPacking = oldAVX, oldBlk, oldWorkers, oldMin, oldPart
+		activeKernel, blocks, maxWorkers, minParallelWork, maxExtraPacking = oldKern, oldBlk, oldWorkers, oldMin, oldPart
 		minParallelPack = oldPack
 		if oldProcs > 0 {
 			runtime.GOMAXPROCS(oldProcs)
@@ -143,31 +143,23 @@ func (c config) apply() (restore func()) {
 // smallBlocks makes every block loop run several times on the test sizes.
 var smallBlocks = blocking{mc: 13, kc: 7, nc: 33}
 
-// configs lists every path: each kernel this machine can run (the generic one
-// always, as blake2b's tests turn features off), serial and parallel (with the
-// thresholds at zero so that small products split, into partsPerWorker parts per
-// worker, and with more workers than cores to reach 2-D grids;  PackB on the
-// pool), at the tuned and at tiny
-// block sizes.
+// configs lists every path: each kernel this machine can run (availableKernels:
+// the generic one always, as blake2b's tests turn features off), serial and
+// parallel (with the thresholds at zero so that small products split, into
+// partsPerWorker parts per worker, and with more workers than cores to reach 2-D
+// grids; PackB on the pool), at the tuned and at tiny block sizes.
 func configs() []config {
-	kernels := []bool{false}
-	if useAVX2FMA {
-		kernels = append(kernels, true)
-	}
 	var cs []config
-	for _, avx := range kernels {
-		kname := "generic"
-		if avx {
-			kname = "avx2fma"
-		}
+	for _, kern := range availableKernels() {
 		for _, blk := range []struct {
 			name string
 			b    blocking
 		}{{"tuned", blocks}, {"small", smallBlocks}} {
+			name := kern.name + "/" + blk.name
 			cs = append(cs,
-				config{name: kname + "/" + blk.name + "/serial", avx2: avx, blk: blk.b, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack},
-				config{name: kname + "/" + blk.name + "/par2", avx2: avx, blk: blk.b, workers: 2, extraPacking: 10, maxProcs: 2},
-				config{name: kname + "/" + blk.name + "/par6", avx2: avx, blk: blk.b, workers: 6, extraPacking: 10, maxProcs: 6},
+				config{name: name + "/serial", kern: kern, blk: blk.b, workers: 1, minWork: minParallelWork, extraPacking: maxExtraPacking, parallelPack: minParallelPack},
+				config{name: name + "/par2", kern: kern, blk: blk.b, workers: 2, extraPacking: 10, maxProcs: 2},
+				config{name: name + "/par6", kern: kern, blk: blk.b, workers: 6, extraPacking: 10, maxProcs: 6},
 			)
 		}
 	}
@@ -175,16 +167,18 @@ func configs() []config {
 }
 
 // shapes are the sizes every config runs, chosen to leave every kind of tail for
-// both kernels (6×16 AVX2, 4×4 generic) and for the small blocks (mc 13 → 12 or
-// 8, kc 7, nc 33 → 32).
+// every kernel (4×4 generic, 6×16 AVX2, 12×32 AVX-512, each unrolling k by 4) and
+// for the small blocks (mc 13 → 12 or 8, kc 7, nc 33 → 32).
 var shapes = []struct{ m, n, k int }{
 	{1, 1, 1},      // single element: partial tile in both directions
 	{6, 16, 4},     // one full AVX2 tile, k a multiple of the 4-step unroll
 	{6, 16, 7},     // k remainder 3 after the unroll, one full small kc block
 	{7, 17, 5},     // one row and one column over a tile
 	{5, 15, 9},     // one short of a tile both ways; k crosses the small kc
-	{12, 32, 8},    // exact multiples of both tiles, kc + 1 for small blocks
+	{12, 32, 8},    // one full AVX-512 tile, exact multiples of the others; kc + 1 for small blocks
+	{11, 31, 6},    // one short of an AVX-512 tile both ways, k remainder 2
 	{13, 33, 14},   // mc, nc of the small blocks exceeded by one; two full kc
+	{24, 64, 13},   // 2×2 full AVX-512 tiles, k remainder 1 (two small kc, tail 6)
 	{25, 70, 15},   // several mc and nc blocks with tails; kc tail of 1
 	{2, 50, 3},     // fewer rows than a tile, wide
 	{40, 3, 6},     // tall, narrower than any tile
@@ -390,14 +384,17 @@ func TestSgemmAllocs(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	const m, n, k = 130, 90, 70
 	a, b, c := randSlice(rnd, m*k), randSlice(rnd, k*n), make([]float32, m*n)
-	for _, workers := range []int{1, 2} {
-		defer config{avx2: useAVX2FMA, blk: blocks, workers: workers, extraPacking: 10, maxProcs: 2}.apply()()
-		Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
-		allocs := testing.AllocsPerRun(20, func() {
-			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
-		})
-		if allocs != 0 {
-			t.Errorf("workers=%d: %v allocations per call, want 0", workers, allocs)
+	for _, kern := range availableKernels() {
+		for _, workers := range []int{1, 2} {
+			restore := config{kern: kern, blk: blocks, workers: workers, extraPacking: 10, maxProcs: 2}.apply()
+			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) // warm up
+			allocs := testing.AllocsPerRun(20, func() {
+				Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			})
+			restore()
+			if allocs != 0 {
+				t.Errorf("%s, workers=%d: %v allocations per call, want 0", kern.name, workers, allocs)
+			}
 		}
 	}
 }

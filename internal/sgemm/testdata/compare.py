@@ -6,11 +6,15 @@ openblas_bench.py, -rounds times, so that both see the same background load, the
 prints the median GFLOP/s per shape and the ratio ours/OpenBLAS as a Markdown
 table. Run from the repository root:
 
-    /usr/bin/python3 internal/sgemm/testdata/compare.py [-rounds N] [-threads T] [-only REGEXP]
+    /usr/bin/python3 internal/sgemm/testdata/compare.py [-rounds N] [-threads T] [-only REGEXP] [-testbin PATH]
 
 T (default 2) is both OPENBLAS_NUM_THREADS and GOMAXPROCS, so both libraries use
-the same number of cores. The two cores of the reference machine are shared with
-other work: check `uptime` first, and rerun when the load is low.
+the same number of cores. -testbin runs a test binary built beforehand with
+`CGO_ENABLED=0 go test -c -o PATH ./internal/sgemm` instead of building one, for
+hosts without Go. The kernel column is the micro-kernel the benchmark logged
+(GRIDCELLS_SGEMM_KERNEL in the environment pins it). The two cores of the
+reference machine are shared with other work: check `uptime` first, and rerun
+when the load is low.
 """
 import os
 import re
@@ -34,15 +38,18 @@ def main():
     threads = arg("-threads", "2")
     only = re.compile(arg("-only", "."))
     env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, GOMAXPROCS=threads)
-    test_bin = "/tmp/sgemm_compare.test"
-    subprocess.run(["go", "test", "-c", "-o", test_bin, "./internal/sgemm"], check=True)
-    print("| shape (M×N×K) | ours GFLOP/s | OpenBLAS GFLOP/s | ratio | load |")
-    print("|---|---:|---:|---:|---:|")
+    test_bin = arg("-testbin", None)
+    if test_bin is None:
+        test_bin = "/tmp/sgemm_compare.test"
+        subprocess.run(["go", "test", "-c", "-o", test_bin, "./internal/sgemm"], check=True)
+    test_bin = os.path.abspath(test_bin)
+    print("| shape (M×N×K) | ours GFLOP/s | OpenBLAS GFLOP/s | ratio | load | kernel |")
+    print("|---|---:|---:|---:|---:|---|")
     for name, ta, tb, m, n, k in SHAPES:
         full = "%s/m=%d,n=%d,k=%d" % (name, m, n, k)
         if not only.search(full):
             continue
-        ours, theirs = [], []
+        ours, theirs, kernels = [], [], set()
         load0 = os.getloadavg()[0]
         for _ in range(rounds):
             out = subprocess.run(
@@ -50,12 +57,14 @@ def main():
                  "-test.benchtime", "300ms"],
                 env=env, capture_output=True, text=True, check=True).stdout
             ours += [float(x) for x in re.findall(r"([\d.]+) GFLOP/s", out)]
+            kernels.update(re.findall(r"kernel (\w+)", out))
             out = subprocess.run(
-                ["/usr/bin/python3", os.path.join(HERE, "openblas_bench.py"), "-reps", "3", "-shape", full],
+                [sys.executable, os.path.join(HERE, "openblas_bench.py"), "-reps", "3", "-shape", full],
                 env=env, capture_output=True, text=True, check=True).stdout
             theirs += [float(x) for x in re.findall(r"([\d.]+) GFLOP/s", out)]
         a, b = statistics.median(ours), statistics.median(theirs)
-        print("| %s | %.1f | %.1f | %.2f | %.1f–%.1f |" % (full, a, b, a / b, load0, os.getloadavg()[0]), flush=True)
+        print("| %s | %.1f | %.1f | %.2f | %.1f–%.1f | %s |" % (
+            full, a, b, a / b, load0, os.getloadavg()[0], ",".join(sorted(kernels)) or "?"), flush=True)
 
 
 if __name__ == "__main__":
