@@ -41,12 +41,15 @@
 // GRIDCELLS_SGEMM_KERNEL=generic|avx2fma|avx512, read once when the program starts,
 // pins one, for instance to step around a kernel that misbehaves on some CPU; a
 // name that is unknown or that the CPU cannot run is ignored (the default runs),
-// and KernelName reports the kernel in use. The tests run every kernel the CPU
-// supports; the packers of the AVX-512 kernel use AVX only and are tested on AVX2
-// machines too, and testdata/kernel_emu.py checks the AVX-512 micro-kernel's
-// machine code by emulation where the CPU lacks AVX-512. On Intel CPUs of the
-// Skylake-X generation 512-bit instructions lower the clock, so there avx2fma may
-// be the faster choice; pin it after comparing the two with BenchmarkSgemm.
+// and KernelName reports the kernel in use. On Intel CPUs of the Skylake-X
+// generation 512-bit instructions lower the clock, so avx2fma may be faster
+// there; compare the two with BenchmarkSgemm before pinning one.
+//
+// The tests run every kernel the CPU supports. On AVX2 machines they also run the
+// AVX-512 kernel's 12×32 tile and its packers (which use AVX only) with a Go
+// micro-kernel, and testdata/kernel_emu.py checks the AVX-512 micro-kernel's
+// machine code by emulation, so that a CPU without AVX-512 tests all but the
+// micro-kernel's execution.
 //
 // # Contract
 //

@@ -10,6 +10,23 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
+// The AVX-512 kernel's tile and packers with the micro-kernel written in Go:
+// on a machine without AVX-512 it runs the blocking, edge-tile and parallel
+// code for a 12×32 tile and the packers through every test of configs, so
+// that only the assembly micro-kernel itself is left to run where the CPU has
+// AVX-512 (TestMicroKernels; testdata/kernel_emu.py emulates it here).
+var kernelLoop12x32 = func() microKernel {
+	k := kernelAVX512
+	k.name, k.run = "loop12x32", loopKernel(kernelAVX512.mr, kernelAVX512.nr)
+	return k
+}()
+
+func init() {
+	if cpu.X86.HasAVX2 { // for the packers (AVX)
+		extraTestKernels = append(extraTestKernels, &kernelLoop12x32)
+	}
+}
+
 // TestPanelPackers checks each assembly kernel's packers bit for bit against
 // the Go loops of packA and packB (the same kernel with its packers removed),
 // for full and partial panels, k below, at and around each packer's k step, and

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 const (
@@ -140,6 +141,32 @@ func (c config) apply() (restore func()) {
 	}
 }
 
+// extraTestKernels are kernels that configs runs besides the available ones
+// (see kernel_amd64_test.go).
+var extraTestKernels []*microKernel
+
+// loopKernel returns a micro-kernel (microKernel.run) for an mr×nr tile written
+// as the plain loops of its definition.
+func loopKernel(mr, nr int) func(k int, a, b, c *float32, ldc int, alpha, beta float32) {
+	return func(k int, a, b, c *float32, ldc int, alpha, beta float32) {
+		as, bs := unsafe.Slice(a, k*mr), unsafe.Slice(b, k*nr)
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		for i := range mr {
+			for j := range nr {
+				var s float32
+				for p := range k {
+					s += as[p*mr+i] * bs[p*nr+j]
+				}
+				if beta == 0 {
+					cs[i*ldc+j] = alpha * s
+				} else {
+					cs[i*ldc+j] = alpha*s + beta*cs[i*ldc+j]
+				}
+			}
+		}
+	}
+}
+
 // smallBlocks makes every block loop run several times on the test sizes.
 var smallBlocks = blocking{mc: 13, kc: 7, nc: 33}
 
@@ -148,9 +175,11 @@ var smallBlocks = blocking{mc: 13, kc: 7, nc: 33}
 // parallel (with the thresholds at zero so that small products split, into
 // partsPerWorker parts per worker, and with more workers than cores to reach 2-D
 // grids; PackB on the pool), at the tuned and at tiny block sizes.
+//
+// extraTestKernels are added: kernels made for the tests alone.
 func configs() []config {
 	var cs []config
-	for _, kern := range availableKernels() {
+	for _, kern := range append(availableKernels(), extraTestKernels...) {
 		for _, blk := range []struct {
 			name string
 			b    blocking

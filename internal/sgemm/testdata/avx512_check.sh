@@ -22,6 +22,7 @@ if [ -z "$bin" ] || [ ! -x "$bin" ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 logs=${LOGDIR:-/tmp}
+mkdir -p "$logs"
 failed=0
 
 echo "== host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
