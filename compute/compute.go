@@ -226,5 +226,18 @@ type Packed interface {
 	PackedShape() (k, n int)
 }
 
+// Synchronizer is implemented by backends whose operations run asynchronously (the GPU):
+// Synchronize waits until every queued operation has finished. Timings test for it.
+type Synchronizer interface {
+	Synchronize()
+}
+
+// Synchronize waits for b's queued work when b is asynchronous; it does nothing otherwise.
+func Synchronize(b Backend) {
+	if s, ok := b.(Synchronizer); ok {
+		s.Synchronize()
+	}
+}
+
 // SameShape reports whether a and b have the same shape.
 func SameShape(a, b Tensor) bool { return a.Rows() == b.Rows() && a.Cols() == b.Cols() }

@@ -87,7 +87,7 @@ type Training struct {
 	StepsPerEpoch   int     `json:"n_grad_steps_per_epoch" help:"gradient steps per epoch"`
 	EvalEvery       int     `json:"eval_every" help:"steps between evaluations (0 = end of each epoch)"`
 	CheckpointEvery int     `json:"checkpoint_every" help:"steps between checkpoints (0 = end of each epoch)"`
-	Device          string  `json:"device" enum:"auto|cpu|cuda" help:"compute backend; auto uses CUDA when its libraries are found"`
+	Device          string  `json:"device" enum:"auto|cpu|cuda|cuda-tf32" help:"compute backend; auto uses CUDA (full float32) when its libraries and a GPU are found, else the CPU; cuda-tf32 lets matrix products use TF32 tensor cores"`
 }
 
 // Eval configures post-training evaluation (spec §4.3, §5).

@@ -84,7 +84,7 @@ func TestSetTypes(t *testing.T) {
 		{"activation=gelu", "model.activation", "allowed: relu, tanh, sigmoid, linear"},
 		{"place_field_values=dog", "encoding.kind", "allowed: cartesian, high_dim_cartesian"},
 		{"loss=huber", "training.loss", "allowed: auto, crossentropy, mse, polarmse"},
-		{"device=tpu", "training.device", "allowed: auto, cpu, cuda"},
+		{"device=tpu", "training.device", "allowed: auto, cpu, cuda, cuda-tf32"},
 		{"score_method=max", "eval.score_method", "allowed: nfl, deepmind, bnt"},
 		{"motion_model=levy", "trajectory.motion_model", "allowed: sorscher, ratinabox"},
 		{"surround_convention=std", "encoding.surround_convention", "allowed: sigma_ratio, variance_ratio"},

@@ -1,10 +1,13 @@
 package train
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/sim"
@@ -42,7 +45,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 		return BenchResult{}, err
 	}
 	batch := func() { gen.Next(sb); fillBatch(r.code, sb, &nb) }
-	step := func() { r.model.Step(nb); r.optim.Step() }
+	// A GPU backend queues the optimizer's update and returns: wait for it, so that each
+	// timing holds whole steps.
+	step := func() { r.model.Step(nb); r.optim.Step(); compute.Synchronize(r.b) }
 	median := func(f func()) float64 {
 		f()
 		ts := make([]float64, steps)
@@ -67,7 +72,88 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 		it := prod.next()
 		r.model.Step(it.nb)
 		r.optim.Step()
+		compute.Synchronize(r.b)
 		prod.release(it)
 	})
+	return res, nil
+}
+
+// LanesResult is the throughput of several networks trained at once in one process, each
+// on its own backend (on a GPU: its own CUDA stream, so their kernels overlap).
+type LanesResult struct {
+	Lanes   int    `json:"lanes"`
+	Steps   int    `json:"steps"` // timed steps of each network
+	Backend string `json:"backend"`
+	// WallS is the time for every lane to run its steps, from a common start.
+	WallS float64 `json:"wall_s"`
+	// LaneStepMS is WallS/Steps: how long one step of each network takes while all run.
+	LaneStepMS float64 `json:"lane_step_ms"`
+	// NetworkStepMS is WallS/(Steps·Lanes): the device time per step of one network.
+	NetworkStepMS float64 `json:"network_step_ms"`
+	// StepsPerSecond counts the steps of all lanes together.
+	StepsPerSecond float64 `json:"steps_per_second"`
+	// NetworksPerHour is how many runs of RunSteps steps an hour trains at this rate.
+	NetworksPerHour float64 `json:"networks_per_hour"`
+	RunSteps        int     `json:"run_steps"`
+}
+
+// BenchLanes trains lanes copies of cfg's network (seeds cfg.Seed, cfg.Seed+1, …) at once,
+// each in its own goroutine with its own backend from newBackend, its own trajectory
+// producer and optimizer, as a sweep of same-shape runs would. After two untimed warm-up
+// steps per lane, all lanes start together and run steps pipelined training steps.
+// runSteps (e.g. 200,000 for an NFL run) only scales NetworksPerHour.
+func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func() (compute.Backend, error)) (LanesResult, error) {
+	if lanes < 1 || steps < 1 {
+		return LanesResult{}, fmt.Errorf("train: BenchLanes: lanes %d and steps %d must be ≥ 1", lanes, steps)
+	}
+	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
+	runs := make([]*run, lanes)
+	prods := make([]*producer, lanes)
+	for i := range runs {
+		b, err := newBackend()
+		if err != nil {
+			return LanesResult{}, err
+		}
+		c := cfg
+		c.Seed = cfg.Seed + uint64(i)
+		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
+			return LanesResult{}, err
+		}
+		prods[i] = startProducer(runs[i].gen, runs[i].code, B, T)
+		defer prods[i].stop()
+	}
+	step := func(i int) {
+		it := prods[i].next()
+		runs[i].model.Step(it.nb)
+		runs[i].optim.Step()
+		prods[i].release(it)
+	}
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(lanes)
+	done.Add(lanes)
+	for i := range runs {
+		go func() {
+			defer done.Done()
+			step(i)
+			step(i)
+			compute.Synchronize(runs[i].b)
+			ready.Done()
+			<-start
+			for range steps {
+				step(i)
+			}
+			compute.Synchronize(runs[i].b)
+		}()
+	}
+	ready.Wait()
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	wall := time.Since(t0).Seconds()
+	res := LanesResult{Lanes: lanes, Steps: steps, Backend: runs[0].b.Name(), WallS: wall,
+		LaneStepMS: 1000 * wall / float64(steps), NetworkStepMS: 1000 * wall / float64(steps*lanes),
+		StepsPerSecond: float64(steps*lanes) / wall, RunSteps: runSteps}
+	res.NetworksPerHour = 3600 * res.StepsPerSecond / float64(runSteps)
 	return res, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/compute/cuda"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/nn"
@@ -80,15 +81,33 @@ type Options struct {
 	Version string
 }
 
-// NewBackend returns the compute backend for a training.device value. "auto" and "cpu"
-// give the float32 CPU backend (compute/cpu, with its default SGEMM); "cuda" is not
-// available in this build.
-func NewBackend(device string) (compute.Backend, error) {
+// NewBackend returns the compute backend for a training.device value, and a line for the
+// user that says which it chose and why:
+//   - "cpu": the float32 CPU backend (compute/cpu, with its default SGEMM);
+//   - "cuda", "cuda-tf32": the CUDA backend on GPU 0 (compute/cuda), in full float32 or with
+//     TF32 tensor-core products; an error when no GPU or library is found;
+//   - "auto" (or ""): CUDA in full float32 when it is available, else the CPU.
+func NewBackend(device string) (compute.Backend, string, error) {
 	switch device {
-	case "", "auto", "cpu":
-		return cpu.New(nil), nil
+	case "cpu":
+		return cpu.New(nil), "cpu (training.device cpu)", nil
+	case "cuda", "cuda-tf32":
+		b, err := cuda.New(&cuda.Settings{TF32: device == "cuda-tf32"})
+		if err != nil {
+			return nil, "", &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %s: %v", config.ErrBadValue, device, err)}
+		}
+		return b, fmt.Sprintf("%s on %s", b.Name(), b.Info()), nil
+	case "", "auto":
+		if err := cuda.Available(); err != nil {
+			return cpu.New(nil), fmt.Sprintf("cpu (auto: no GPU: %v)", err), nil
+		}
+		b, err := cuda.New(nil)
+		if err != nil {
+			return cpu.New(nil), fmt.Sprintf("cpu (auto: the GPU failed to start: %v)", err), nil
+		}
+		return b, fmt.Sprintf("%s on %s (auto)", b.Name(), b.Info()), nil
 	default:
-		return nil, &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %q is not available in this build; allowed: auto, cpu", config.ErrBadValue, device)}
+		return nil, "", &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %q; allowed: auto, cpu, cuda, cuda-tf32", config.ErrBadValue, device)}
 	}
 }
 
@@ -120,7 +139,7 @@ func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	}
 	r := &run{dir: dir, cfg: cfg, opt: opt, b: opt.Backend}
 	if r.b == nil {
-		b, err := NewBackend(cfg.Training.Device)
+		b, _, err := NewBackend(cfg.Training.Device)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/train"
 )
@@ -16,7 +17,8 @@ import (
 // benchOptions are the flags of "gridcells bench train".
 type benchOptions struct {
 	Ng, Np, Batch, Seq, Steps int
-	Cell                      string
+	Lanes, RunSteps           int
+	Cell, Device              string
 	Seed                      uint64
 }
 
@@ -30,12 +32,15 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Steps, "steps", 10, "timed repetitions of each measurement `S` (after one warm-up)")
 	fs.StringVar(&o.Cell, "cell", "RNN", "recurrent `cell`: RNN, LSTM, GRU, UGRNN or SRNN")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`")
+	fs.IntVar(&o.Lanes, "lanes", 1, "train `K` networks at once, each on its own backend (GPU: its own stream), and report their joint throughput")
+	fs.IntVar(&o.RunSteps, "run-steps", 200000, "with --lanes: steps of one run `N`, for networks_per_hour (NFL: 200000)")
+	fs.StringVar(&o.Device, "device", "cpu", "compute `backend`: cpu, cuda, cuda-tf32 or auto")
 }
 
 func init() {
 	register(&Command{
 		Name:  "bench",
-		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN]",
+		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu]",
 		Short: "time training steps (median ms per step, JSON)",
 		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
 cross-entropy) with the given sizes and prints one JSON object to stdout with the median
@@ -80,7 +85,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	sets := []string{
 		"model.ng=" + strconv.Itoa(o.Ng), "encoding.np=" + strconv.Itoa(o.Np),
 		"trajectory.batch_size=" + strconv.Itoa(o.Batch), "trajectory.sequence_length=" + strconv.Itoa(o.Seq),
-		"model.rnn_type=" + o.Cell,
+		"model.rnn_type=" + o.Cell, "training.device=" + o.Device,
 	}
 	if err := config.ApplySets(&cfg, sets); err != nil {
 		return UsageError{err}
@@ -88,7 +93,35 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if err := cfg.Validate(); err != nil {
 		return UsageError{fmt.Errorf("invalid benchmark:\n%w", indent(err))}
 	}
-	res, err := train.Bench(cfg, o.Steps, train.Options{})
+	if o.Lanes < 1 || o.RunSteps < 1 {
+		return usagef("--lanes %d, --run-steps %d: want ≥ 1", o.Lanes, o.RunSteps)
+	}
+	be, which, err := train.NewBackend(cfg.Training.Device)
+	if err != nil {
+		return UsageError{err}
+	}
+	fmt.Fprintf(os.Stderr, "device: %s\n", which)
+	if o.Lanes > 1 {
+		first := true
+		lres, err := train.BenchLanes(cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
+			if first {
+				first = false
+				return be, nil
+			}
+			b, _, err := train.NewBackend(cfg.Training.Device)
+			return b, err
+		})
+		if err != nil {
+			return err
+		}
+		return writeJSONLine(stdout, struct {
+			Ng   int    `json:"ng"`
+			Np   int    `json:"np"`
+			Cell string `json:"cell"`
+			train.LanesResult
+		}{o.Ng, o.Np, cfg.Model.RNNType, lres})
+	}
+	res, err := train.Bench(cfg, o.Steps, train.Options{Backend: be})
 	if err != nil {
 		return err
 	}
@@ -100,10 +133,15 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		Cell  string `json:"cell"`
 		train.BenchResult
 	}{o.Ng, o.Np, o.Batch, o.Seq, cfg.Model.RNNType, res}
-	b, err := json.Marshal(out)
+	return writeJSONLine(stdout, out)
+}
+
+// writeJSONLine writes v as one line of JSON.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%s\n", b)
+	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
 }

@@ -85,9 +85,16 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if o.Out != "" || o.cf.File != "" || len(o.cf.Sets) > 0 || o.cf.presetSet {
 			return usagef("--resume takes the config from the run directory; do not combine it with --out, --preset, --config or --set")
 		}
-		if _, err := train.LoadConfig(o.Resume); err != nil {
-			return usagef("--resume %s: %v", o.Resume, err)
+		rcfg, lerr := train.LoadConfig(o.Resume)
+		if lerr != nil {
+			return usagef("--resume %s: %v", o.Resume, lerr)
 		}
+		b, which, berr := train.NewBackend(rcfg.Training.Device)
+		if berr != nil {
+			return UsageError{berr}
+		}
+		fmt.Fprintf(logw, "device: %s\n", which)
+		opt.Backend = b
 		sum, err = train.Resume(ctx, o.Resume, opt)
 	} else {
 		if o.Out == "" {
@@ -97,9 +104,12 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if cerr != nil {
 			return cerr
 		}
-		if _, berr := train.NewBackend(cfg.Training.Device); berr != nil {
+		b, which, berr := train.NewBackend(cfg.Training.Device)
+		if berr != nil {
 			return UsageError{berr}
 		}
+		fmt.Fprintf(logw, "device: %s\n", which)
+		opt.Backend = b
 		sum, err = train.Train(ctx, o.Out, cfg, opt)
 	}
 	if errors.Is(err, train.ErrRunExists) || errors.Is(err, train.ErrFinished) {

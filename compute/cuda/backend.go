@@ -1,0 +1,724 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// Settings configures a backend. A nil *Settings means the defaults.
+type Settings struct {
+	// Device is the CUDA device ordinal (default 0).
+	Device int
+	// TF32 lets cuBLAS use TF32 tensor cores for the matrix products (10-bit mantissa
+	// inputs, float32 accumulation): several times faster on Ampere and newer, less exact.
+	// The default is full float32.
+	TF32 bool
+}
+
+// kernel indexes kernelNames.
+type kernel int
+
+const (
+	kFill kernel = iota
+	kCopy
+	kScale
+	kAddScalar
+	kAxpy
+	kMul
+	kActivate
+	kActivationGrad
+	kAddRowVector
+	kSumRows
+	kSumSquares
+	kSum
+	kSquaredError
+	kSoftmaxCE
+	kPolarSE
+	kReduce
+	kAdam
+	kRMSProp
+	numKernels
+)
+
+const (
+	blockSize   = 256  // threads per block of the one-dimensional kernels
+	maxPartials = 1024 // blocks of a reduction's first pass, the length of its partials
+	maxArgs     = 20
+)
+
+// launchArgs is the heap memory handed to cuLaunchKernel and cuBLAS: the argument values
+// and the table of pointers to them (cuLaunchKernel's kernelParams), built once so that a
+// launch allocates nothing.
+type launchArgs struct {
+	vals        [maxArgs]uint64
+	ptrs        [maxArgs]uintptr
+	alpha, beta float32 // cuBLAS scalars (host pointer mode)
+	result      float64 // a reduction's result, copied back from the device
+}
+
+// DeviceInfo describes the device a backend runs on.
+type DeviceInfo struct {
+	Ordinal      int
+	Name         string
+	Major, Minor int // compute capability
+	SMs          int
+	MemoryBytes  int64
+	Driver       int // cuDriverGetVersion, e.g. 13000
+	CUBLAS       int // cublasGetVersion, e.g. 130000
+	Library      string
+}
+
+func (d DeviceInfo) String() string {
+	return fmt.Sprintf("%s (sm_%d%d, %d SMs, %.0f GiB; driver %d.%d, cuBLAS %d)", d.Name, d.Major, d.Minor, d.SMs,
+		float64(d.MemoryBytes)/(1<<30), d.Driver/1000, d.Driver%1000/10, d.CUBLAS)
+}
+
+// Backend is the CUDA implementation of compute.Backend, in float32. Its operations are
+// queued on one CUDA stream of its own and return without waiting, except those that
+// return a value to the host (the losses and sums, Download), which wait for the stream.
+// Several backends in one process run concurrently on the same GPU. A Backend is not safe
+// for concurrent use by several goroutines.
+type Backend struct {
+	a      *api
+	info   DeviceInfo
+	tf32   bool
+	ctx    uintptr // the device's primary context
+	stream uintptr
+	blas   uintptr
+	fns    [numKernels]uintptr
+	args   *launchArgs
+	maxGrd int
+
+	partials *tensor // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
+	rowloss  *tensor // per-row losses, doubles, grown on demand
+	staging  *tensor // contiguous copy for Upload/Download of strided views
+}
+
+var _ compute.Backend = (*Backend)(nil)
+
+// tensor is a rows×cols block at device address ptr with leading dimension ld.
+type tensor struct {
+	ptr            uintptr
+	rows, cols, ld int
+	view           bool
+	owner          *Backend
+}
+
+func (t *tensor) Rows() int { return t.rows }
+func (t *tensor) Cols() int { return t.cols }
+
+func (t *tensor) contiguous() bool { return t.ld == t.cols || t.rows == 1 }
+
+// Available reports whether a CUDA device can be used, and why not.
+func Available() error {
+	a, err := load()
+	if err != nil {
+		return err
+	}
+	if err := a.check("cuInit", call(a.cuInit, 0)); err != nil {
+		return err
+	}
+	var n int32
+	if err := a.check("cuDeviceGetCount", call(a.cuDeviceGetCount, uintptr(unsafe.Pointer(&n)))); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("cuda: the driver loaded but finds no CUDA device")
+	}
+	return nil
+}
+
+// New returns a backend on a CUDA device, loading the driver, cuBLAS and NVRTC and
+// compiling the kernels (cached after the first run; see the package doc).
+func New(s *Settings) (*Backend, error) {
+	if s == nil {
+		s = &Settings{}
+	}
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	// The driver's current context is per OS thread: keep this goroutine on one thread
+	// while it sets up (the NVRTC compile is long enough for the scheduler to move it).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a := loaded
+	b := &Backend{a: a, tf32: s.TF32, args: &launchArgs{}}
+	for i := range b.args.ptrs {
+		b.args.ptrs[i] = uintptr(unsafe.Pointer(&b.args.vals[i]))
+	}
+	var dev int32
+	if err := a.check("cuDeviceGet", call(a.cuDeviceGet, uintptr(unsafe.Pointer(&dev)), uintptr(s.Device))); err != nil {
+		return nil, fmt.Errorf("cuda: device %d: %w", s.Device, err)
+	}
+	if err := b.describe(dev, s.Device); err != nil {
+		return nil, err
+	}
+	if err := a.check("cuDevicePrimaryCtxRetain", call(a.cuDevicePrimaryCtxRetain, uintptr(unsafe.Pointer(&b.ctx)), uintptr(dev))); err != nil {
+		return nil, err
+	}
+	b.enter()
+	const streamNonBlocking = 1
+	if err := a.check("cuStreamCreate", call(a.cuStreamCreate, uintptr(unsafe.Pointer(&b.stream)), streamNonBlocking)); err != nil {
+		return nil, err
+	}
+	if err := cublasCheck("cublasCreate_v2", call(a.cublasCreate, uintptr(unsafe.Pointer(&b.blas)))); err != nil {
+		return nil, err
+	}
+	if err := cublasCheck("cublasSetStream_v2", call(a.cublasSetStream, b.blas, b.stream)); err != nil {
+		return nil, err
+	}
+	// cublasMath_t: CUBLAS_DEFAULT_MATH 0, CUBLAS_PEDANTIC_MATH 2, CUBLAS_TF32_TENSOR_OP_MATH 3.
+	mode := uintptr(0)
+	if s.TF32 {
+		mode = 3
+	}
+	if err := cublasCheck("cublasSetMathMode", call(a.cublasSetMathMode, b.blas, mode)); err != nil {
+		return nil, err
+	}
+	var ver int32
+	if cublasCheck("cublasGetVersion_v2", call(a.cublasGetVersion, b.blas, uintptr(unsafe.Pointer(&ver)))) == nil {
+		b.info.CUBLAS = int(ver)
+	}
+	if err := b.loadKernels(); err != nil {
+		return nil, err
+	}
+	b.maxGrd = max(1, b.info.SMs) * 16
+	b.partials = b.alloc(1, 2*(maxPartials+1))
+	return b, nil
+}
+
+// describe fills b.info from the driver's device attributes.
+func (b *Backend) describe(dev int32, ordinal int) error {
+	a := b.a
+	name := make([]byte, 256)
+	if err := a.check("cuDeviceGetName", call(a.cuDeviceGetName, uintptr(unsafe.Pointer(&name[0])), uintptr(len(name)), uintptr(dev))); err != nil {
+		return err
+	}
+	for i, c := range name {
+		if c == 0 {
+			name = name[:i]
+			break
+		}
+	}
+	attr := func(id int) int {
+		var v int32
+		call(a.cuDeviceGetAttribute, uintptr(unsafe.Pointer(&v)), uintptr(id), uintptr(dev))
+		return int(v)
+	}
+	// CUdevice_attribute: MULTIPROCESSOR_COUNT 16, COMPUTE_CAPABILITY_MAJOR 75, _MINOR 76.
+	var mem uint64
+	call(a.cuDeviceTotalMem, uintptr(unsafe.Pointer(&mem)), uintptr(dev))
+	var drv int32
+	call(a.cuDriverGetVersion, uintptr(unsafe.Pointer(&drv)))
+	b.info = DeviceInfo{Ordinal: ordinal, Name: string(name), Major: attr(75), Minor: attr(76), SMs: attr(16),
+		MemoryBytes: int64(mem), Driver: int(drv), Library: a.cublas.path}
+	return nil
+}
+
+// loadKernels compiles (or takes from the cache) kernels.cu and looks up every entry point.
+// A CUBIN for the device's own architecture is tried first; if the driver cannot load it
+// (an NVRTC newer than the driver), PTX is compiled and left to the driver's JIT.
+func (b *Backend) loadKernels() error {
+	a := b.a
+	var mod uintptr
+	var loadErr error
+	for _, ptx := range []bool{false, true} {
+		img, err := a.compile(b.info.Major, b.info.Minor, ptx)
+		if err != nil {
+			return err
+		}
+		if ptx {
+			img.data = append(img.data, 0) // cuModuleLoadData takes PTX as a C string
+		}
+		b.enter()
+		loadErr = a.check("cuModuleLoadData", call(a.cuModuleLoadData, uintptr(unsafe.Pointer(&mod)), uintptr(unsafe.Pointer(&img.data[0]))))
+		if loadErr == nil {
+			break
+		}
+	}
+	if loadErr != nil {
+		return loadErr
+	}
+	for i, n := range kernelNames {
+		cn := cString(n)
+		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&b.fns[i])), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Info describes the backend's device.
+func (b *Backend) Info() DeviceInfo { return b.info }
+
+// TF32 reports whether the matrix products use TF32 tensor cores.
+func (b *Backend) TF32() bool { return b.tf32 }
+
+func (b *Backend) Name() string {
+	if b.tf32 {
+		return "cuda/float32+tf32"
+	}
+	return "cuda/float32"
+}
+
+func (b *Backend) DType() compute.DType { return compute.Float32 }
+
+// enter makes the backend's context current on this OS thread: the driver keeps the
+// current context per thread and goroutines move between threads.
+func (b *Backend) enter() {
+	if r := call(b.a.cuCtxSetCurrent, b.ctx); r != 0 {
+		panic(b.a.check("cuCtxSetCurrent", r))
+	}
+}
+
+func (b *Backend) must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Synchronize waits until every queued operation of b has finished.
+func (b *Backend) Synchronize() {
+	b.enter()
+	b.must(b.a.check("cuStreamSynchronize", call(b.a.cuStreamSynchronize, b.stream)))
+}
+
+// alloc returns a zeroed rows×cols tensor in stream-ordered memory.
+func (b *Backend) alloc(rows, cols int) *tensor {
+	if rows < 1 || cols < 1 {
+		panic(fmt.Sprintf("cuda: New(%d, %d): non-positive dimension", rows, cols))
+	}
+	b.enter()
+	n := rows * cols
+	t := &tensor{rows: rows, cols: cols, ld: cols, owner: b}
+	if err := b.a.check("cuMemAllocAsync", call(b.a.cuMemAllocAsync, uintptr(unsafe.Pointer(&t.ptr)), uintptr(4*n), b.stream)); err != nil {
+		err.(*CUDAError).Info = fmt.Sprintf("%d×%d float32 (%.1f MiB) on %s", rows, cols, float64(4*n)/(1<<20), b.info.Name)
+		panic(err)
+	}
+	b.must(b.a.check("cuMemsetD32Async", call(b.a.cuMemsetD32Async, t.ptr, 0, uintptr(n), b.stream)))
+	return t
+}
+
+func (b *Backend) New(rows, cols int) compute.Tensor { return b.alloc(rows, cols) }
+
+func (b *Backend) t(t compute.Tensor) *tensor {
+	x, ok := t.(*tensor)
+	if !ok || x.owner != b {
+		panic(fmt.Sprintf("cuda: tensor %T does not belong to this %s backend", t, b.Name()))
+	}
+	if x.ptr == 0 {
+		panic("cuda: use of a freed tensor")
+	}
+	return x
+}
+
+func (b *Backend) View(t compute.Tensor, r0, c0, rows, cols int) compute.Tensor {
+	x := b.t(t)
+	if r0 < 0 || c0 < 0 || rows < 1 || cols < 1 || r0+rows > x.rows || c0+cols > x.cols {
+		panic(fmt.Errorf("%w: View(%d, %d, %d, %d) of a %d×%d tensor", compute.ErrView, r0, c0, rows, cols, x.rows, x.cols))
+	}
+	return &tensor{ptr: x.ptr + uintptr(4*(r0*x.ld+c0)), rows: rows, cols: cols, ld: x.ld, view: true, owner: b}
+}
+
+func (b *Backend) Free(t compute.Tensor) {
+	x := b.t(t)
+	if x.view {
+		return
+	}
+	b.enter()
+	b.must(b.a.check("cuMemFreeAsync", call(b.a.cuMemFreeAsync, x.ptr, b.stream)))
+	x.ptr = 0
+}
+
+// scratch returns *buf resized to hold at least n float32 slots.
+func (b *Backend) scratch(buf **tensor, n int) *tensor {
+	if *buf == nil || (*buf).cols < n {
+		if *buf != nil {
+			b.Free(*buf)
+		}
+		*buf = b.alloc(1, max(n, 1024))
+	}
+	return *buf
+}
+
+func shapeErr(op string, ts ...compute.Tensor) {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d×%d", t.Rows(), t.Cols())
+	}
+	panic(fmt.Errorf("%w: %s(%s)", compute.ErrShape, op, s))
+}
+
+func (b *Backend) same(op string, ts ...compute.Tensor) {
+	for _, t := range ts {
+		if !compute.SameShape(ts[0], t) {
+			shapeErr(op, ts...)
+		}
+	}
+}
+
+// Launch arguments, each in an 8-byte slot: the kernel reads the width of its parameter's
+// type from the slot's start (little-endian).
+func ptrArg(t *tensor) uint64 {
+	if t == nil {
+		return 0
+	}
+	return uint64(t.ptr)
+}
+func intArg(v int) uint64          { return uint64(uint32(int32(v))) }
+func f32Arg(v float64) uint64      { return uint64(math.Float32bits(float32(v))) }
+func f64Arg(v float64) uint64      { return math.Float64bits(v) }
+func longArg(v int) uint64         { return uint64(int64(v)) }
+func partialsOut(p *tensor) uint64 { return uint64(p.ptr) + 8*maxPartials }
+
+// launch queues kernel k on a gx-block grid of bx×by threads.
+func (b *Backend) launch(k kernel, gx, bx, by int, args ...uint64) {
+	copy(b.args.vals[:], args)
+	r := call(b.a.cuLaunchKernel, b.fns[k], uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
+		uintptr(unsafe.Pointer(&b.args.ptrs[0])), 0)
+	if r != 0 {
+		err := b.a.check("cuLaunchKernel", r)
+		err.(*CUDAError).Info = kernelNames[k]
+		panic(err)
+	}
+}
+
+// grid returns the number of blocks for n elements, one per blockSize, at most maxGrd.
+func (b *Backend) grid(n int) int { return max(1, min((n+blockSize-1)/blockSize, b.maxGrd)) }
+
+// elementwise launches k over the rows×cols of shape, with args after the leading ones.
+func (b *Backend) elementwise(k kernel, n int, args ...uint64) {
+	b.enter()
+	b.launch(k, b.grid(n), blockSize, 1, args...)
+}
+
+func (b *Backend) Upload(dst compute.Tensor, src []float32) {
+	x := b.t(dst)
+	n := x.rows * x.cols
+	if len(src) != n {
+		panic(fmt.Errorf("%w: Upload of %d values into %d×%d", compute.ErrShape, len(src), x.rows, x.cols))
+	}
+	b.enter()
+	to := x
+	if !x.contiguous() {
+		to = b.scratch(&b.staging, n)
+	}
+	// From pageable memory the driver stages src before returning, so src may change after.
+	b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))
+	if to != x {
+		b.launch(kCopy, b.grid(n), blockSize, 1, ptrArg(x), intArg(x.ld), ptrArg(to), intArg(x.cols), intArg(x.rows), intArg(x.cols))
+	}
+}
+
+func (b *Backend) Upload64(dst compute.Tensor, src []float64) {
+	f := make([]float32, len(src))
+	for i, v := range src {
+		f[i] = float32(v)
+	}
+	b.Upload(dst, f)
+}
+
+func (b *Backend) Download(dst []float32, src compute.Tensor) {
+	x := b.t(src)
+	n := x.rows * x.cols
+	if len(dst) != n {
+		panic(fmt.Errorf("%w: Download of %d×%d into %d values", compute.ErrShape, x.rows, x.cols, len(dst)))
+	}
+	b.enter()
+	from := x
+	if !x.contiguous() {
+		from = b.scratch(&b.staging, n)
+		b.launch(kCopy, b.grid(n), blockSize, 1, ptrArg(from), intArg(x.cols), ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(x.cols))
+	}
+	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&dst[0])), from.ptr, uintptr(4*n), b.stream)))
+	b.Synchronize()
+}
+
+func (b *Backend) Download64(dst []float64, src compute.Tensor) {
+	f := make([]float32, len(dst))
+	b.Download(f, src)
+	for i, v := range f {
+		dst[i] = float64(v)
+	}
+}
+
+// strided returns the leading arguments of an elementwise kernel on x: pointer and ld.
+func strided(x *tensor) (uint64, uint64) { return ptrArg(x), intArg(x.ld) }
+
+func (b *Backend) Fill(dst compute.Tensor, v float64) {
+	x := b.t(dst)
+	p, ld := strided(x)
+	b.elementwise(kFill, x.rows*x.cols, p, ld, intArg(x.rows), intArg(x.cols), f32Arg(v))
+}
+
+func (b *Backend) Copy(dst, src compute.Tensor) {
+	b.same("Copy", dst, src)
+	x, y := b.t(dst), b.t(src)
+	p, ld := strided(x)
+	q, lq := strided(y)
+	b.elementwise(kCopy, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols))
+}
+
+func (b *Backend) Scale(dst compute.Tensor, alpha float64) {
+	x := b.t(dst)
+	p, ld := strided(x)
+	b.elementwise(kScale, x.rows*x.cols, p, ld, intArg(x.rows), intArg(x.cols), f32Arg(alpha))
+}
+
+func (b *Backend) AddScalar(dst compute.Tensor, v float64) {
+	x := b.t(dst)
+	p, ld := strided(x)
+	b.elementwise(kAddScalar, x.rows*x.cols, p, ld, intArg(x.rows), intArg(x.cols), f32Arg(v))
+}
+
+func (b *Backend) Axpy(dst compute.Tensor, alpha float64, src compute.Tensor) {
+	b.same("Axpy", dst, src)
+	x, y := b.t(dst), b.t(src)
+	p, ld := strided(x)
+	q, lq := strided(y)
+	b.elementwise(kAxpy, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), f32Arg(alpha))
+}
+
+func (b *Backend) mul(op string, acc int, dst, p, q compute.Tensor) {
+	b.same(op, dst, p, q)
+	x, y, z := b.t(dst), b.t(p), b.t(q)
+	xp, xl := strided(x)
+	yp, yl := strided(y)
+	zp, zl := strided(z)
+	b.elementwise(kMul, x.rows*x.cols, xp, xl, yp, yl, zp, zl, intArg(x.rows), intArg(x.cols), intArg(acc))
+}
+
+func (b *Backend) Mul(dst, p, q compute.Tensor)    { b.mul("Mul", 0, dst, p, q) }
+func (b *Backend) AddMul(dst, p, q compute.Tensor) { b.mul("AddMul", 1, dst, p, q) }
+
+// cublasOperation_t: CUBLAS_OP_N 0, CUBLAS_OP_T 1.
+func op(t bool) uintptr {
+	if t {
+		return 1
+	}
+	return 0
+}
+
+// Gemm runs cuBLAS on the row-major operands by computing the column-major product
+// cᵀ = op(b)ᵀ·op(a)ᵀ: a row-major matrix with leading dimension ld is, read column-major,
+// its transpose with the same leading dimension, so no data moves.
+func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor) {
+	x, y, z := b.t(a), b.t(bb), b.t(c)
+	m, k := x.rows, x.cols
+	if tA {
+		m, k = k, m
+	}
+	k2, n := y.rows, y.cols
+	if tB {
+		k2, n = n, k2
+	}
+	if k != k2 || z.rows != m || z.cols != n {
+		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
+	}
+	b.enter()
+	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
+	r := call(b.a.cublasSgemm, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),
+		uintptr(unsafe.Pointer(&b.args.alpha)), y.ptr, uintptr(y.ld), x.ptr, uintptr(x.ld),
+		uintptr(unsafe.Pointer(&b.args.beta)), z.ptr, uintptr(z.ld))
+	if err := cublasCheck("cublasSgemm_v2", r); err != nil {
+		err.(*CUDAError).Info = fmt.Sprintf("m=%d n=%d k=%d tA=%v tB=%v", m, n, k, tA, tB)
+		panic(err)
+	}
+}
+
+func (b *Backend) Activate(dst, src compute.Tensor, f compute.Activation) {
+	b.same("Activate", dst, src)
+	checkActivation(f)
+	x, y := b.t(dst), b.t(src)
+	p, ld := strided(x)
+	q, lq := strided(y)
+	b.elementwise(kActivate, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), intArg(int(f)))
+}
+
+func (b *Backend) ActivationGrad(dst, out compute.Tensor, f compute.Activation) {
+	b.same("ActivationGrad", dst, out)
+	checkActivation(f)
+	x, y := b.t(dst), b.t(out)
+	p, ld := strided(x)
+	q, lq := strided(y)
+	b.elementwise(kActivationGrad, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), intArg(int(f)))
+}
+
+// checkActivation panics on values the kernels do not know (they would act as linear).
+func checkActivation(f compute.Activation) {
+	if f < compute.Linear || f > compute.Sigmoid {
+		panic(fmt.Sprintf("cuda: unknown activation %d", f))
+	}
+}
+
+func (b *Backend) AddRowVector(dst, v compute.Tensor) {
+	x, y := b.t(dst), b.t(v)
+	if y.rows != 1 || y.cols != x.cols {
+		shapeErr("AddRowVector", dst, v)
+	}
+	p, ld := strided(x)
+	b.elementwise(kAddRowVector, x.rows*x.cols, p, ld, ptrArg(y), intArg(x.rows), intArg(x.cols))
+}
+
+func (b *Backend) SumRows(dst compute.Tensor, alpha float64, src compute.Tensor, beta float64) {
+	x, y := b.t(dst), b.t(src)
+	if x.rows != 1 || x.cols != y.cols {
+		shapeErr("SumRows", dst, src)
+	}
+	b.enter()
+	b.launch(kSumRows, (y.cols+31)/32, 32, 8, ptrArg(x), ptrArg(y), intArg(y.ld), intArg(y.rows), intArg(y.cols), f32Arg(alpha), f32Arg(beta))
+}
+
+// reduce sums the n doubles at in on the device and returns the sum to the host, waiting
+// for the stream.
+func (b *Backend) reduce(in uint64, n int) float64 {
+	p := b.partials
+	b.launch(kReduce, 1, blockSize, 1, partialsOut(p), in, longArg(n))
+	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&b.args.result)), uintptr(partialsOut(p)), 8, b.stream)))
+	b.Synchronize()
+	return b.args.result
+}
+
+// partialGrid is the block count of a reduction's first pass over n elements.
+func partialGrid(n int) int { return max(1, min((n+blockSize-1)/blockSize, maxPartials)) }
+
+func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
+	var g *tensor
+	if grad != nil {
+		b.same("SoftmaxCrossEntropy", grad, logits, targets)
+		g = b.t(grad)
+	} else {
+		b.same("SoftmaxCrossEntropy", logits, targets)
+	}
+	z, y := b.t(logits), b.t(targets)
+	b.enter()
+	rl := b.scratch(&b.rowloss, 2*z.rows)
+	gp, gl := uint64(0), uint64(0)
+	if g != nil {
+		gp, gl = strided(g)
+	}
+	b.launch(kSoftmaxCE, min(z.rows, 65535), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
+		intArg(z.rows), intArg(z.cols), f64Arg(scale))
+	return scale * b.reduce(ptrArg(rl), z.rows)
+}
+
+func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
+	var g *tensor
+	if grad != nil {
+		b.same("SquaredError", grad, out, targets)
+		g = b.t(grad)
+	} else {
+		b.same("SquaredError", out, targets)
+	}
+	o, y := b.t(out), b.t(targets)
+	b.enter()
+	n := o.rows * o.cols
+	gp, gl := uint64(0), uint64(0)
+	if g != nil {
+		gp, gl = strided(g)
+	}
+	blocks := partialGrid(n)
+	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
+		intArg(o.rows), intArg(o.cols), f64Arg(2*scale))
+	return scale * b.reduce(ptrArg(b.partials), blocks)
+}
+
+func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
+	var g *tensor
+	if grad != nil {
+		b.same("PolarSquaredError", grad, out, targets)
+		g = b.t(grad)
+	} else {
+		b.same("PolarSquaredError", out, targets)
+	}
+	if out.Cols() != 2 {
+		shapeErr("PolarSquaredError", out, targets)
+	}
+	o, y := b.t(out), b.t(targets)
+	b.enter()
+	rl := b.scratch(&b.rowloss, 2*o.rows)
+	gp, gl := uint64(0), uint64(0)
+	if g != nil {
+		gp, gl = strided(g)
+	}
+	b.launch(kPolarSE, b.grid(o.rows), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
+		intArg(o.rows), f64Arg(scale))
+	return scale * b.reduce(ptrArg(rl), o.rows)
+}
+
+// sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
+func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
+	b.enter()
+	n := src.rows * src.cols
+	blocks := partialGrid(n)
+	dp, dl := uint64(0), uint64(0)
+	if dst != nil {
+		dp, dl = strided(dst)
+	}
+	b.launch(kSumSquares, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld), intArg(src.rows), intArg(src.cols), f32Arg(alpha))
+	return b.reduce(ptrArg(b.partials), blocks)
+}
+
+func (b *Backend) SumSquares(x compute.Tensor) float64 { return b.sumSquares(nil, 0, b.t(x)) }
+
+func (b *Backend) ScaleSumSquares(dst compute.Tensor, alpha float64, src compute.Tensor) float64 {
+	b.same("ScaleSumSquares", dst, src)
+	return b.sumSquares(b.t(dst), alpha, b.t(src))
+}
+
+func (b *Backend) Sum(t compute.Tensor) float64 {
+	x := b.t(t)
+	b.enter()
+	n := x.rows * x.cols
+	blocks := partialGrid(n)
+	b.launch(kSum, blocks, blockSize, 1, ptrArg(b.partials), ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(x.cols))
+	return b.reduce(ptrArg(b.partials), blocks)
+}
+
+func (b *Backend) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) {
+	b.same("Adam", param, grad, m, v)
+	if s.Step < 1 {
+		panic(fmt.Sprintf("cuda: Adam step %d, want ≥ 1", s.Step))
+	}
+	p, g, mm, vv := b.t(param), b.t(grad), b.t(m), b.t(v)
+	// The same scalars as the CPU backend: both conventions reduce to
+	// θ ← θ − lrT·m/(√v + epsT) (see compute.AdamEpsilon).
+	c1 := 1 - math.Pow(s.Beta1, float64(s.Step))
+	c2 := 1 - math.Pow(s.Beta2, float64(s.Step))
+	lrT := float64(float32(s.LR * math.Sqrt(c2) / c1))
+	epsT := s.Eps
+	if s.Convention == compute.EpsilonPyTorch {
+		epsT = s.Eps * math.Sqrt(c2)
+	}
+	pp, pl := strided(p)
+	gp, gl := strided(g)
+	mp, ml := strided(mm)
+	vp, vl := strided(vv)
+	b.elementwise(kAdam, p.rows*p.cols, pp, pl, gp, gl, mp, ml, vp, vl, intArg(p.rows), intArg(p.cols),
+		f32Arg(s.Beta1), f32Arg(1-s.Beta1), f32Arg(s.Beta2), f32Arg(1-s.Beta2), f32Arg(lrT), f32Arg(epsT))
+}
+
+func (b *Backend) rmsprop(op string, param, grad, acc compute.Tensor, lr, rho, eps float64) {
+	b.same(op, param, grad, acc)
+	p, g, a := b.t(param), b.t(grad), b.t(acc)
+	pp, pl := strided(p)
+	gp, gl := strided(g)
+	ap, al := strided(a)
+	b.elementwise(kRMSProp, p.rows*p.cols, pp, pl, gp, gl, ap, al, intArg(p.rows), intArg(p.cols), f32Arg(rho), f32Arg(lr), f32Arg(eps))
+}
+
+func (b *Backend) RMSProp(param, grad, acc compute.Tensor, lr, rho, eps float64) {
+	b.rmsprop("RMSProp", param, grad, acc, lr, rho, eps)
+}
+
+// Adagrad runs the RMSProp kernel with ρ = −1, its switch to a ← a + g².
+func (b *Backend) Adagrad(param, grad, acc compute.Tensor, lr, eps float64) {
+	b.rmsprop("Adagrad", param, grad, acc, lr, -1, eps)
+}

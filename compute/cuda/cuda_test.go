@@ -1,0 +1,81 @@
+package cuda
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute/computetest"
+)
+
+// newOrSkip returns a backend on device 0, or skips the test where there is no usable GPU
+// (CI has none).
+func newOrSkip(t *testing.T, s *Settings) *Backend {
+	t.Helper()
+	if err := Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	b, err := New(s)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Logf("device: %s", b.Info())
+	return b
+}
+
+// TestConformance runs the backend conformance suite (every operation against a float64
+// host loop, tolerance 2e-5 relative) on the GPU in full float32.
+func TestConformance(t *testing.T) { computetest.TestBackend(t, newOrSkip(t, nil)) }
+
+// TestKernelNames checks that every entry point the backend looks up is defined, with C
+// linkage, in kernels.cu, so a renamed kernel fails here and not only on a GPU.
+func TestKernelNames(t *testing.T) {
+	if len(kernelNames) != int(numKernels) {
+		t.Fatalf("%d kernel names for %d kernel constants", len(kernelNames), numKernels)
+	}
+	ext := strings.Index(kernelSource, `extern "C" {`)
+	if ext < 0 {
+		t.Fatal(`kernels.cu has no extern "C" block`)
+	}
+	for _, n := range kernelNames {
+		re := regexp.MustCompile(`__global__ void ` + n + `\(`)
+		loc := re.FindStringIndex(kernelSource)
+		if loc == nil {
+			t.Errorf("kernels.cu defines no __global__ %s", n)
+		} else if loc[0] < ext {
+			t.Errorf("%s is defined before the extern \"C\" block: its name would be mangled", n)
+		}
+	}
+}
+
+// TestMissingLibrary checks the error for a library that is not there: it names the
+// library, every name tried and the environment variable that points to it.
+func TestMissingLibrary(t *testing.T) {
+	t.Setenv("GRIDCELLS_CUDA_LIBS", t.TempDir())
+	_, err := openLibrary("cuFAKE", []string{"libcufake.so.13", "libcufake.so.12"}, nil)
+	var le *LibraryError
+	if !errors.As(err, &le) {
+		t.Fatalf("error %v (%T); want *LibraryError", err, err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"cuFAKE", "libcufake.so.13", "libcufake.so.12", "GRIDCELLS_CUDA_LIBS"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+}
+
+// TestArgEncoding checks the launch-argument slots: kernels read int and float parameters
+// from the low bytes of a little-endian slot.
+func TestArgEncoding(t *testing.T) {
+	if got := intArg(-1); got != 0xffffffff {
+		t.Errorf("intArg(-1) = %#x; want 0xffffffff", got)
+	}
+	if got := f32Arg(1); got != 0x3f800000 {
+		t.Errorf("f32Arg(1) = %#x; want 0x3f800000", got)
+	}
+	if got := f64Arg(1); got != 0x3ff0000000000000 {
+		t.Errorf("f64Arg(1) = %#x; want 0x3ff0000000000000", got)
+	}
+}

@@ -1,0 +1,32 @@
+// Package cuda is the GPU implementation of compute.Backend, for NVIDIA GPUs, without cgo
+// and without CUDA at build time.
+//
+// At run time it loads, with github.com/ebitengine/purego:
+//   - the CUDA driver API (libcuda.so.1, installed with the NVIDIA driver);
+//   - cuBLAS (libcublas.so.13, falling back to .12), which runs every Gemm;
+//   - NVRTC (libnvrtc.so.13, falling back to .12), which compiles the elementwise,
+//     loss, reduction and optimizer kernels of kernels.cu for the device at first use.
+//
+// Libraries are looked up by name through the dynamic loader first (LD_LIBRARY_PATH,
+// ld.so.cache), then in $GRIDCELLS_CUDA_LIBS, $CUDA_HOME/lib64, /usr/local/cuda/lib64 and
+// the nvidia/*/lib folders of pip-installed CUDA wheels (PyTorch's). A missing library or
+// symbol is a *LibraryError that names it and every name and path tried.
+//
+// Compiled kernels are cached in $GRIDCELLS_CACHE/cuda (default: the user cache
+// directory's gridcells/cuda), keyed by the source, the NVRTC version and the device's
+// architecture, so later runs skip the compile (about a second).
+//
+// Every operation of a Backend is queued on its own CUDA stream and returns at once; the
+// host waits only where a value comes back (losses, sums, Download). A training step
+// therefore makes two host round trips (the loss and the weight-decay term), none per time
+// step. Several Backends in one process (one per goroutine) share the GPU and run
+// concurrently, which is how small networks fill it.
+//
+// Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
+// cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere
+// and newer GPUs.
+//
+// Reductions (losses, sums, bias gradients) sum in double precision in a fixed order, so
+// a backend's results do not change from run to run. They differ from the CPU backend's in
+// the last bits of float32 (different summation order and cuBLAS's blocking).
+package cuda

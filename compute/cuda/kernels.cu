@@ -1,0 +1,295 @@
+// Kernels of the gridcells CUDA backend, compiled at run time by NVRTC (see nvrtc.go).
+//
+// Every tensor is a rows×cols row-major block with leading dimension ld (a view of a larger
+// matrix when ld > cols), so element i of the block, in row-major order, is at
+// (i / cols)·ld + i % cols. Elementwise kernels run a grid-stride loop over the rows·cols
+// elements; the launch shape only changes speed, never results.
+//
+// Reductions are deterministic: each block sums its elements in double precision in a fixed
+// order and writes one partial; gc_reduce then sums the partials in a fixed order. The same
+// inputs give the same bits on every run, unlike atomicAdd.
+
+#define GC_LOOP(i, n) \
+	for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+
+// GPUs have no integer divider: a 64-bit division is a long software sequence, enough to
+// make a memory-bound pass compute-bound. Contiguous tensors need none, and blocks below
+// 2³¹ elements divide in 32 bits.
+__device__ __forceinline__ long long gc_at(long long i, int cols, int ld) {
+	if (ld == cols) return i;
+	if (i < 0x7fffffffLL) {
+		unsigned int u = (unsigned int)i, c = (unsigned int)cols;
+		return (long long)(u / c) * ld + (u % c);
+	}
+	return (i / cols) * (long long)ld + (i % cols);
+}
+
+// Activations, as compute.Activation: 0 linear, 1 relu, 2 tanh, 3 sigmoid.
+__device__ __forceinline__ float gc_act(float x, int f) {
+	switch (f) {
+	case 1: return x > 0.0f ? x : 0.0f;
+	case 2: return tanhf(x);
+	case 3: return 1.0f / (1.0f + expf(-x));
+	}
+	return x;
+}
+
+// φ'(x) from y = φ(x) (compute.Activation.DerivFromOutput).
+__device__ __forceinline__ float gc_dact(float y, int f) {
+	switch (f) {
+	case 1: return y > 0.0f ? 1.0f : 0.0f;
+	case 2: return 1.0f - y * y;
+	case 3: return y * (1.0f - y);
+	}
+	return 1.0f;
+}
+
+// gc_block_sum returns the sum of v over the block in thread 0 (blockDim.x a multiple of
+// 32, at most 1024). Every thread must call it.
+__device__ double gc_block_sum(double v) {
+	__shared__ double part[32];
+	__syncthreads(); // part may still be read by a previous call
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	if (lane == 0) part[warp] = v;
+	__syncthreads();
+	if (warp == 0) {
+		v = lane < (int)(blockDim.x >> 5) ? part[lane] : 0.0;
+		for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+	}
+	return v;
+}
+
+// gc_block_bcast_sum returns the block sum of v to every thread.
+__device__ double gc_block_bcast_sum(double v) {
+	__shared__ double total;
+	v = gc_block_sum(v);
+	if (threadIdx.x == 0) total = v;
+	__syncthreads();
+	return total;
+}
+
+// gc_block_max returns the maximum of v over the block to every thread.
+__device__ float gc_block_max(float v) {
+	__shared__ float part[32];
+	__shared__ float total;
+	__syncthreads();
+	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	if (lane == 0) part[warp] = v;
+	__syncthreads();
+	if (warp == 0) {
+		v = lane < (int)(blockDim.x >> 5) ? part[lane] : -3.402823466e38f;
+		for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
+		if (lane == 0) total = v;
+	}
+	__syncthreads();
+	return total;
+}
+
+extern "C" {
+
+__global__ void gc_fill(float* d, int ldd, int rows, int cols, float v) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) d[gc_at(i, cols, ldd)] = v;
+}
+
+__global__ void gc_copy(float* d, int ldd, const float* s, int lds, int rows, int cols) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) d[gc_at(i, cols, ldd)] = s[gc_at(i, cols, lds)];
+}
+
+__global__ void gc_scale(float* d, int ldd, int rows, int cols, float a) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) d[gc_at(i, cols, ldd)] *= a;
+}
+
+__global__ void gc_add_scalar(float* d, int ldd, int rows, int cols, float a) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) d[gc_at(i, cols, ldd)] += a;
+}
+
+// d = d + a·x
+__global__ void gc_axpy(float* d, int ldd, const float* x, int ldx, int rows, int cols, float a) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		long long k = gc_at(i, cols, ldd);
+		d[k] = d[k] + a * x[gc_at(i, cols, ldx)];
+	}
+}
+
+// d = (acc ? d : 0) + p ⊙ q
+__global__ void gc_mul(float* d, int ldd, const float* p, int ldp, const float* q, int ldq, int rows, int cols, int acc) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		long long k = gc_at(i, cols, ldd);
+		float v = p[gc_at(i, cols, ldp)] * q[gc_at(i, cols, ldq)];
+		d[k] = acc ? d[k] + v : v;
+	}
+}
+
+__global__ void gc_activate(float* d, int ldd, const float* s, int lds, int rows, int cols, int f) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) d[gc_at(i, cols, ldd)] = gc_act(s[gc_at(i, cols, lds)], f);
+}
+
+// d = d ⊙ φ'(x) given y = φ(x)
+__global__ void gc_activation_grad(float* d, int ldd, const float* y, int ldy, int rows, int cols, int f) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		long long k = gc_at(i, cols, ldd);
+		float g = gc_dact(y[gc_at(i, cols, ldy)], f);
+		// relu masks (0·Inf would be NaN): the CPU backend sets masked entries to 0.
+		d[k] = (f == 1) ? (g > 0.0f ? d[k] : 0.0f) : d[k] * g;
+	}
+}
+
+// d[i, :] += v for every row i
+__global__ void gc_add_row_vector(float* d, int ldd, const float* v, int rows, int cols) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		long long r = i < 0x7fffffffLL ? (long long)((unsigned int)i / (unsigned int)cols) : i / cols;
+		d[r * ldd + (i - r * cols)] += v[i - r * cols];
+	}
+}
+
+// d = beta·d + alpha·Σ_rows s, for a 1×cols d. Block (32, 8): 32 columns, 8 row lanes
+// that each sum every 8th row in double precision, then combine in a fixed order.
+__global__ void gc_sum_rows(float* d, const float* s, int lds, int rows, int cols, float alpha, float beta) {
+	__shared__ double part[8][33];
+	int c = blockIdx.x * 32 + threadIdx.x;
+	double acc = 0.0;
+	if (c < cols)
+		for (int r = threadIdx.y; r < rows; r += 8) acc += (double)s[(long long)r * lds + c];
+	part[threadIdx.y][threadIdx.x] = acc;
+	__syncthreads();
+	if (threadIdx.y == 0 && c < cols) {
+		double t = 0.0;
+		for (int k = 0; k < 8; k++) t += part[k][threadIdx.x];
+		float v = (float)((double)alpha * t);
+		d[c] = beta == 0.0f ? v : beta * d[c] + v;
+	}
+}
+
+// partial[block] = Σ x² over the block's elements; with d != 0 also d = a·x (d may be x).
+__global__ void gc_sum_squares(double* partial, float* d, int ldd, const float* x, int ldx, int rows, int cols, float a) {
+	long long n = (long long)rows * cols;
+	double acc = 0.0;
+	GC_LOOP(i, n) {
+		float v = x[gc_at(i, cols, ldx)];
+		acc += (double)v * v;
+		if (d) d[gc_at(i, cols, ldd)] = a * v;
+	}
+	acc = gc_block_sum(acc);
+	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+}
+
+// partial[block] = Σ x over the block's elements.
+__global__ void gc_sum(double* partial, const float* x, int ldx, int rows, int cols) {
+	long long n = (long long)rows * cols;
+	double acc = 0.0;
+	GC_LOOP(i, n) acc += (double)x[gc_at(i, cols, ldx)];
+	acc = gc_block_sum(acc);
+	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+}
+
+// partial[block] = Σ (o − y)²; with g != 0 also g = gs·(o − y) (g may be o).
+__global__ void gc_squared_error(double* partial, float* g, int ldg, const float* o, int ldo, const float* y, int ldy, int rows, int cols, double gs) {
+	long long n = (long long)rows * cols;
+	double acc = 0.0;
+	GC_LOOP(i, n) {
+		double e = (double)o[gc_at(i, cols, ldo)] - (double)y[gc_at(i, cols, ldy)];
+		acc += e * e;
+		if (g) g[gc_at(i, cols, ldg)] = (float)(gs * e);
+	}
+	acc = gc_block_sum(acc);
+	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+}
+
+// Softmax cross-entropy, one block per row (grid-stride over rows):
+// rowloss[r] = log Σ_j e^{z_j−m} · Σ_j y_j − Σ_j y_j (z_j − m), m = max_j z_j, and with
+// g != 0, g_j = scale·(softmax(z)_j·Σy − y_j) (g may be z: each thread reads z_j before it
+// writes g_j, and all reads of the sums finish at the block reductions).
+__global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale) {
+	for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+		const float* zr = z + (long long)r * ldz;
+		const float* yr = y + (long long)r * ldy;
+		float m = -3.402823466e38f;
+		for (int j = threadIdx.x; j < cols; j += blockDim.x) m = fmaxf(m, zr[j]);
+		m = gc_block_max(m);
+		double s = 0.0, sy = 0.0, syz = 0.0;
+		for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+			float dz = zr[j] - m;
+			s += (double)expf(dz);
+			sy += (double)yr[j];
+			syz += (double)yr[j] * dz;
+		}
+		s = gc_block_bcast_sum(s);
+		sy = gc_block_bcast_sum(sy);
+		syz = gc_block_bcast_sum(syz);
+		if (threadIdx.x == 0) rowloss[r] = log(s) * sy - syz;
+		if (g) {
+			float* gr = g + (long long)r * ldg;
+			double a = scale * sy / s;
+			for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+				float e = expf(zr[j] - m);
+				float yj = yr[j];
+				gr[j] = (float)(a * e - scale * yj);
+			}
+		}
+		__syncthreads(); // the next row reuses the shared sums
+	}
+}
+
+// Polar squared error per row of n×2 (r, θ): rowloss = r̂² + r² − 2r̂r·cos(θ̂ − θ), and with
+// g != 0 its gradient times scale with respect to (r̂, θ̂).
+__global__ void gc_polar_se(double* rowloss, float* g, int ldg, const float* o, int ldo, const float* y, int ldy, int rows, double scale) {
+	GC_LOOP(r, rows) {
+		double r1 = o[r * ldo], t1 = o[r * ldo + 1];
+		double r2 = y[r * ldy], t2 = y[r * ldy + 1];
+		double c = cos(t1 - t2), s = sin(t1 - t2);
+		rowloss[r] = r1 * r1 + r2 * r2 - 2 * r1 * r2 * c;
+		if (g) {
+			g[r * ldg] = (float)(scale * (2 * r1 - 2 * r2 * c));
+			g[r * ldg + 1] = (float)(scale * (2 * r1 * r2 * s));
+		}
+	}
+}
+
+// out[0] = Σ_{i<n} in[i], summed by one block in a fixed order.
+__global__ void gc_reduce(double* out, const double* in, long long n) {
+	double acc = 0.0;
+	for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += in[i];
+	acc = gc_block_sum(acc);
+	if (threadIdx.x == 0) out[0] = acc;
+}
+
+// Adam in the form both conventions share (compute.AdamEpsilon):
+// m ← b1·m + (1−b1)·g; v ← b2·v + (1−b2)·g²; θ ← θ − lr·m/(√v + eps).
+__global__ void gc_adam(float* p, int ldp, const float* g, int ldg, float* m, int ldm, float* v, int ldv, int rows, int cols,
+		float b1, float c1, float b2, float c2, float lr, float eps) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		float gj = g[gc_at(i, cols, ldg)];
+		long long km = gc_at(i, cols, ldm), kv = gc_at(i, cols, ldv), kp = gc_at(i, cols, ldp);
+		float mj = b1 * m[km] + c1 * gj;
+		float vj = b2 * v[kv] + c2 * gj * gj;
+		m[km] = mj;
+		v[kv] = vj;
+		p[kp] -= lr * mj / (sqrtf(vj) + eps);
+	}
+}
+
+// Keras RMSprop without momentum (rho < 0 selects Adagrad: a ← a + g²).
+__global__ void gc_rmsprop(float* p, int ldp, const float* g, int ldg, float* a, int lda, int rows, int cols, float rho, float lr, float eps) {
+	long long n = (long long)rows * cols;
+	GC_LOOP(i, n) {
+		float gj = g[gc_at(i, cols, ldg)];
+		long long ka = gc_at(i, cols, lda);
+		float aj = rho < 0.0f ? a[ka] + gj * gj : rho * a[ka] + (1.0f - rho) * gj * gj;
+		a[ka] = aj;
+		p[gc_at(i, cols, ldp)] -= lr * gj / (sqrtf(aj) + eps);
+	}
+}
+
+} // extern "C"
