@@ -266,6 +266,11 @@ func (b *Backend[T]) Fill(dst compute.Tensor, v float64) {
 func (b *Backend[T]) Copy(dst, src compute.Tensor) {
 	flat := b.same("Copy", dst, src)
 	x, y := b.t(dst), b.t(src)
+	if b.f32 {
+		// The GRU and UGRNN steps copy h_{t−1} (B×Ng) and gate blocks: split over cores.
+		b.elementwise32(opCopy, x, y, nil, flat, 0, 0)
+		return
+	}
 	for i := range lines(x, flat) {
 		copy(line(x, i, flat), line(y, i, flat))
 	}
@@ -286,6 +291,10 @@ func (b *Backend[T]) Scale(dst compute.Tensor, alpha float64) {
 func (b *Backend[T]) AddScalar(dst compute.Tensor, v float64) {
 	x := b.t(dst)
 	flat := x.contiguous()
+	if b.f32 {
+		b.elementwise32(opAddScalar, x, x, nil, flat, float32(v), 0)
+		return
+	}
 	a := T(v)
 	for i := range lines(x, flat) {
 		d := line(x, i, flat)
@@ -300,12 +309,7 @@ func (b *Backend[T]) Axpy(dst compute.Tensor, alpha float64, src compute.Tensor)
 	x, y := b.t(dst), b.t(src)
 	a := T(alpha)
 	if b.f32 {
-		t := &b.tasks.elem
-		for i := range lines(x, flat) {
-			d := f32s(line(x, i, flat))
-			t.op, t.dst, t.x, t.y, t.a, t.b = opAxpby, d, d, f32s(line(y, i, flat)), 1, float32(alpha)
-			b.elementwise(t, len(d))
-		}
+		b.elementwise32(opAxpby, x, x, y, flat, 1, float32(alpha))
 		return
 	}
 	for i := range lines(x, flat) {
@@ -321,7 +325,7 @@ func (b *Backend[T]) Mul(dst, p, q compute.Tensor) {
 	flat := b.same("Mul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
 	if b.f32 {
-		b.elementwise32(opMul, x, y, z, flat)
+		b.elementwise32(opMul, x, y, z, flat, 0, 0)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -337,7 +341,7 @@ func (b *Backend[T]) AddMul(dst, p, q compute.Tensor) {
 	flat := b.same("AddMul", dst, p, q)
 	x, y, z := b.t(dst), b.t(p), b.t(q)
 	if b.f32 {
-		b.elementwise32(opAddMul, x, y, z, flat)
+		b.elementwise32(opAddMul, x, y, z, flat, 0, 0)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -400,7 +404,7 @@ func (b *Backend[T]) ActivationGrad(dst, out compute.Tensor, f compute.Activatio
 	flat := b.same("ActivationGrad", dst, out)
 	x, y := b.t(dst), b.t(out)
 	if op, ok := activationGradOps[f]; b.f32 && ok {
-		b.elementwise32(op, x, y, nil, flat)
+		b.elementwise32(op, x, y, nil, flat, 0, 0)
 		return
 	}
 	for i := range lines(x, flat) {
@@ -436,6 +440,12 @@ func (b *Backend[T]) AddRowVector(dst, v compute.Tensor) {
 	if y.rows != 1 || y.cols != x.cols {
 		shapeErr("AddRowVector", dst, v)
 	}
+	if b.f32 {
+		// One pass over the T·B rows of a layer's pre-activations, split over cores by
+		// rows; the bias row repeats (leading dimension 0). 1·x + 1·bias is the rounded sum.
+		b.elementwise32(opAxpby, x, x, &tensor[T]{data: y.data, rows: x.rows, cols: x.cols, ld: 0}, false, 1, 1)
+		return
+	}
 	bias := y.row(0)
 	for i := range x.rows {
 		d := x.row(i)
@@ -457,6 +467,10 @@ func (b *Backend[T]) SumRows(dst compute.Tensor, alpha float64, src compute.Tens
 		for j := range d {
 			d[j] *= T(beta)
 		}
+	}
+	if b.f32 {
+		b.sumRows32(x, y, float32(alpha))
+		return
 	}
 	a := T(alpha)
 	for i := range y.rows {

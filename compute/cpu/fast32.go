@@ -29,6 +29,7 @@ type tasks struct {
 	adam    adamTask
 	sumSq   sumSqTask
 	softmax softmaxTask
+	sumRows sumRowsTask
 }
 
 type elemOp int
@@ -44,51 +45,77 @@ const (
 	opSigmoidGrad               // dst = dst·x·(1 − x), x = sigmoid's output
 	opMul                       // dst = x·y
 	opAddMul                    // dst = dst + x·y
+	opAddScalar                 // dst = x + a
 )
 
-// elemTask is an elementwise kernel on contiguous slices of one length.
+// elemTask is an elementwise kernel over lines of equal length. Contiguous operands are one
+// line of n elements (cols = 0), split over cores by elements. Views, such as the gate
+// blocks of an LSTM's (T·B)×4Ng activations, are rows lines of cols elements: line i of
+// dst starts at i·ldd (of x at i·ldx, of y at i·ldy; ldy = 0 repeats one row, a bias), and
+// they are split over cores by lines, so that a B×Ng gate block costs one parallel pass
+// rather than B serial ones.
 type elemTask struct {
-	op        elemOp
-	dst, x, y []float32
-	a, b      float32
+	op                  elemOp
+	dst, x, y           []float32
+	a, b                float32
+	cols, ldd, ldx, ldy int
 }
 
 func (t *elemTask) run(_, lo, hi int) {
+	if t.cols == 0 {
+		var y []float32
+		if t.y != nil {
+			y = t.y[lo:hi]
+		}
+		t.apply(t.dst[lo:hi], t.x[lo:hi], y)
+		return
+	}
+	n := t.cols
+	var y []float32
+	for i := lo; i < hi; i++ {
+		if t.y != nil {
+			y = t.y[i*t.ldy : i*t.ldy+n]
+		}
+		t.apply(t.dst[i*t.ldd:i*t.ldd+n], t.x[i*t.ldx:i*t.ldx+n], y)
+	}
+}
+
+// apply runs t's operation on one part: d, x and (for two-operand ops) y of one length.
+func (t *elemTask) apply(d, x, y []float32) {
 	switch t.op {
 	case opReLU:
-		relu(t.dst[lo:hi], t.x[lo:hi])
+		relu(d, x)
 	case opReLUMask:
-		reluMask(t.dst[lo:hi], t.x[lo:hi])
+		reluMask(d, x)
 	case opAxpby:
-		axpby(t.dst[lo:hi], t.x[lo:hi], t.y[lo:hi], t.a, t.b)
+		axpby(d, x, y, t.a, t.b)
 	case opCopy:
-		copy(t.dst[lo:hi], t.x[lo:hi])
+		copy(d, x)
+	case opAddScalar:
+		// (x + a)·1 is the rounded sum x + a.
+		f32.AddScale(d, x, t.a, 1)
 	case opTanh:
-		for j, v := range t.x[lo:hi] {
-			t.dst[lo+j] = tanh32(v)
+		for j, v := range x {
+			d[j] = tanh32(v)
 		}
 	case opSigmoid:
-		for j, v := range t.x[lo:hi] {
-			t.dst[lo+j] = sigmoid32(v)
-		}
+		sigmoids(d, x)
 	case opTanhGrad:
-		d := t.dst[lo:hi]
-		for j, v := range t.x[lo:hi] {
+		for j, v := range x {
 			d[j] *= 1 - v*v
 		}
 	case opSigmoidGrad:
-		d := t.dst[lo:hi]
-		for j, v := range t.x[lo:hi] {
+		for j, v := range x {
 			d[j] *= v * (1 - v)
 		}
 	case opMul:
-		d, y := t.dst[lo:hi], t.y[lo:hi]
-		for j, v := range t.x[lo:hi] {
+		y = y[:len(d)]
+		for j, v := range x {
 			d[j] = v * y[j]
 		}
 	case opAddMul:
-		d, y := t.dst[lo:hi], t.y[lo:hi]
-		for j, v := range t.x[lo:hi] {
+		y = y[:len(d)]
+		for j, v := range x {
 			d[j] += v * y[j]
 		}
 	}
@@ -98,6 +125,56 @@ func (t *elemTask) run(_, lo, hi int) {
 func (b *Backend[T]) elementwise(t *elemTask, n int) {
 	parallelFor(t, n, 8, minParallel, &b.par)
 	t.dst, t.x, t.y = nil, nil, nil
+}
+
+// sumRowsTask adds alpha times the column sums of src (rows lines of leading dimension ld)
+// to dst: part [lo, hi) owns the columns lo … hi−1 and adds the rows to them in row order,
+// so every column's sum has one order whatever the number of parts.
+type sumRowsTask struct {
+	dst, src []float32
+	rows, ld int
+	alpha    float32
+}
+
+func (t *sumRowsTask) run(_, lo, hi int) {
+	d := t.dst[lo:hi]
+	for i := range t.rows {
+		// d + alpha·v, rounded as d += alpha·v: the product, then the sum.
+		axpby(d, t.src[i*t.ld+lo:i*t.ld+hi], d, t.alpha, 1)
+	}
+}
+
+// sumRows32 is SumRows for the float32 backend after dst's scaling by beta: split by
+// columns in parts that are whole cache lines (and whole vectors, so that which columns
+// the assembly and the Go tail of axpby see does not depend on the split).
+func (b *Backend[T]) sumRows32(dst, src *tensor[T], alpha float32) {
+	t := &b.tasks.sumRows
+	t.dst, t.src, t.rows, t.ld, t.alpha = f32s(dst.row(0)), f32s(src.data), src.rows, src.ld, alpha
+	parallelFor(t, src.cols, 16, max(16, minParallel/src.rows), &b.par)
+	t.dst, t.src = nil, nil
+}
+
+// sigmoidChunk is the number of exponentials sigmoids computes per vector pass: a stack
+// buffer that stays in L1.
+const sigmoidChunk = 256
+
+// sigmoids sets dst[i] = sigmoid32(x[i]) (dst may be x), with the exponentials e^{−x} of
+// each chunk in one vector pass (f32.ExpSum, the same rounding as f32.Exp).
+func sigmoids(dst, x []float32) {
+	var buf [sigmoidChunk]float32
+	dst = dst[:len(x)]
+	for lo := 0; lo < len(x); lo += sigmoidChunk {
+		xs := x[lo:min(lo+sigmoidChunk, len(x))]
+		d, e := dst[lo:lo+len(xs)], buf[:len(xs)]
+		f32.ExpSum(e, xs, -1, 0)
+		for j, v := range xs {
+			if !(v >= -80) { // as sigmoid32: e^{−x} saturates; NaN passes through f32.Exp
+				d[j] = f32.Exp(v)
+			} else {
+				d[j] = 1 / (1 + e[j])
+			}
+		}
+	}
 }
 
 type adamTask struct {
@@ -259,19 +336,29 @@ func (b *Backend[T]) activate32(x, y *tensor[T], flat bool, f compute.Activation
 	if !ok {
 		panic(fmt.Sprintf("cpu: unknown activation %d", f))
 	}
-	b.elementwise32(op, x, y, nil, flat)
+	b.elementwise32(op, x, y, nil, flat, 0, 0)
 }
 
-// elementwise32 runs op over the float32 tensors dst, x and (for two-operand ops) y,
-// line by line (one line when flat), each line split over cores.
-func (b *Backend[T]) elementwise32(op elemOp, dst, x, y *tensor[T], flat bool) {
+// elementwise32 runs op over the float32 tensors dst, x and (for two-operand ops) y, with
+// the scalars a and bb of opAxpby and opAddScalar: as one line split over cores when flat,
+// otherwise row by row, the rows split over cores.
+func (b *Backend[T]) elementwise32(op elemOp, dst, x, y *tensor[T], flat bool, a, bb float32) {
 	t := &b.tasks.elem
-	for i := range lines(dst, flat) {
-		d := f32s(line(dst, i, flat))
-		t.op, t.dst, t.x = op, d, f32s(line(x, i, flat))[:len(d)]
+	t.op, t.a, t.b = op, a, bb
+	if flat {
+		n := dst.rows * dst.cols
+		t.dst, t.x = f32s(dst.data[:n]), f32s(x.data[:n])
 		if y != nil {
-			t.y = f32s(line(y, i, flat))[:len(d)]
+			t.y = f32s(y.data[:n])
 		}
-		b.elementwise(t, len(d))
+		b.elementwise(t, n)
+		return
 	}
+	t.cols, t.dst, t.ldd, t.x, t.ldx = dst.cols, f32s(dst.data), dst.ld, f32s(x.data), x.ld
+	if y != nil {
+		t.y, t.ldy = f32s(y.data), y.ld
+	}
+	parallelFor(t, dst.rows, 1, max(1, minParallel/dst.cols), &b.par)
+	t.cols = 0
+	t.dst, t.x, t.y = nil, nil, nil
 }

@@ -104,6 +104,7 @@ func TestKernelsMatchGo(t *testing.T) {
 // bits as on one goroutine, on tensors large enough to be split (and with three parts).
 func TestParallelDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	defer splitSmall()()
 	run := func(workers int) [][]float32 {
 		defer func(w int) { maxWorkers = w }(maxWorkers)
 		maxWorkers = workers
@@ -134,10 +135,18 @@ func TestParallelDeterministic(t *testing.T) {
 		b.Mul(gt, gt, sg)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, -0.3, g)
+		// Column blocks (split by rows), a bias row and column sums (split by columns).
+		half := cols / 2
+		zl, gr := b.View(z, 0, 0, rows, half), b.View(g, 0, cols-half, rows, half)
+		b.Activate(zl, zl, compute.Sigmoid)
+		b.AddMul(gr, zl, b.View(p, 0, 1, rows, half))
+		b.AddRowVector(pr, b.View(y, 7, 0, 1, cols))
+		sums := b.New(1, cols)
+		b.SumRows(sums, -0.7, pr, 0)
 		ss := b.SumSquares(y)
 		sss := b.ScaleSumSquares(m, 0.5, y)
 		out := [][]float32{{float32(loss), float32(lossOnly), float32(ss), float32(sss)}}
-		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y, th, sg, gt, gs, pr} {
+		for _, x := range []compute.Tensor{grad, p, m, v, z, g, y, th, sg, gt, gs, pr, sums} {
 			out = append(out, slices.Clone(b.Slice(x)))
 		}
 		if loss != lossOnly {
@@ -228,9 +237,12 @@ func TestFallback(t *testing.T) {
 // large enough to use the pool).
 func TestParallelAllocs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	defer splitSmall()()
 	b := New(nil)
 	const rows, cols = 300, 512
 	z, y, g, m, v := b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols), b.New(rows, cols)
+	bias := b.New(1, cols)
+	zv, gv := b.View(z, 0, 1, rows, cols/2), b.View(g, 0, 3, rows, cols/2) // column blocks, split by rows
 	host := make([]float32, rows*cols)
 	step := 0
 	ops := func() {
@@ -247,6 +259,13 @@ func TestParallelAllocs(t *testing.T) {
 		b.AddMul(g, g, z)
 		b.ActivationGrad(g, z, compute.ReLU)
 		b.Axpy(y, 0.5, g)
+		b.Activate(gv, zv, compute.Sigmoid)
+		b.Mul(gv, gv, zv)
+		b.Axpy(gv, -1, zv)
+		b.Copy(gv, zv)
+		b.AddScalar(gv, 1)
+		b.AddRowVector(g, bias)
+		b.SumRows(bias, 1, g, 0)
 		b.SumSquares(y)
 		b.ScaleSumSquares(m, 2, y)
 		b.Adam(z, g, m, v, compute.AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-7, Step: step})
@@ -255,4 +274,102 @@ func TestParallelAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(5, ops); n != 0 {
 		t.Errorf("parallel operations allocate %v times per run; want 0", n)
 	}
+}
+
+// TestSigmoids checks the chunked vector sigmoid against float64 math with the tolerance of
+// sigmoid32, across chunk boundaries, vector tails and the special values (below −80, ±Inf,
+// NaN), in place and not.
+func TestSigmoids(t *testing.T) {
+	// f32.Exp flushes to zero below f32.ExpUnderflow, where e^x < 2^−125 (as sigmoid32).
+	const flushed = 0x1p-125
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 7, 9, sigmoidChunk - 1, sigmoidChunk, sigmoidChunk + 9, 3*sigmoidChunk + 5} {
+		x := randF32(rng, n, 100)
+		for i, v := range []float32{-80.5, -80, -79.9, -1e30, 1e30, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 0} {
+			if i < n {
+				x[(i*37)%n] = v
+			}
+		}
+		got := make([]float32, n)
+		sigmoids(got, x)
+		inPlace := slices.Clone(x)
+		sigmoids(inPlace, inPlace)
+		for i, v := range x {
+			want := 1 / (1 + math.Exp(-float64(v)))
+			for _, g := range []float32{got[i], inPlace[i]} {
+				ok := math.Abs(float64(g)-want) <= sigmoid32Tol*want+flushed || g != g && want != want
+				if !ok {
+					t.Fatalf("n=%d: sigmoids(%v) = %v (in place %v); want %v", n, v, got[i], inPlace[i], want)
+				}
+			}
+		}
+	}
+}
+
+// viewTol bounds the difference between the float32 and float64 backends on one elementwise
+// operation of values of order 1: a few float32 roundings.
+const viewTol = 1e-6
+
+// TestViewsMatchFloat64 runs the elementwise operations, AddRowVector and SumRows of a
+// training step on column blocks of wide tensors (an LSTM's gate blocks), large enough to be
+// split over cores by rows or columns, and compares them with the float64 backend, whose
+// loops are independent of the float32 passes.
+func TestViewsMatchFloat64(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	defer splitSmall()()
+	const rows, blk = 300, 261 // odd width: vector tails in every row
+	rng := rand.New(rand.NewPCG(9, 10))
+	hosts := [][]float32{randF32(rng, rows*3*blk, 3), randF32(rng, rows*3*blk, 1), randF32(rng, 3*blk, 1)}
+	run := func(b compute.Backend) [][]float64 {
+		x, y := b.New(rows, 3*blk), b.New(rows, 3*blk)
+		bias := b.New(1, 3*blk)
+		b.Upload(x, hosts[0])
+		b.Upload(y, hosts[1])
+		b.Upload(bias, hosts[2])
+		sums := b.New(2, blk)
+		b.Fill(sums, 0.25)
+		x0, x1, x2 := b.View(x, 0, 0, rows, blk), b.View(x, 0, blk, rows, blk), b.View(x, 0, 2*blk, rows, blk)
+		y0, y1, y2 := b.View(y, 0, 0, rows, blk), b.View(y, 0, blk, rows, blk), b.View(y, 0, 2*blk, rows, blk)
+		b.AddRowVector(x, bias)
+		b.AddScalar(x2, 0.5)
+		b.Activate(x0, x0, compute.Sigmoid)
+		b.Activate(y2, x1, compute.Tanh)
+		b.Activate(x1, x1, compute.ReLU)
+		b.Mul(y0, y0, x0)
+		b.ActivationGrad(y0, x0, compute.Sigmoid)
+		b.ActivationGrad(y1, x1, compute.ReLU)
+		b.ActivationGrad(y2, y2, compute.Tanh)
+		b.AddMul(y1, x0, x2)
+		b.Axpy(y2, -0.75, x2)
+		b.Copy(x2, y0)
+		b.SumRows(b.View(sums, 0, 0, 1, blk), 1, y1, 0)
+		b.SumRows(b.View(sums, 1, 0, 1, blk), -0.5, y2, 2)
+		var out [][]float64
+		for _, s := range []compute.Tensor{x, y, sums} {
+			d := make([]float64, s.Rows()*s.Cols())
+			b.Download64(d, s)
+			out = append(out, d)
+		}
+		return out
+	}
+	got, want := run(New(nil)), run(New64())
+	for k, name := range []string{"x", "y", "column sums"} {
+		tol := viewTol
+		if k == 2 {
+			tol *= rows // a sum of rows terms
+		}
+		for i := range got[k] {
+			if !relClose(got[k][i], want[k][i], tol) {
+				t.Fatalf("%s[%d] = %v; float64 backend %v", name, i, got[k][i], want[k][i])
+			}
+		}
+	}
+}
+
+// splitSmall lowers minParallel so that the tests' tensors of a few hundred rows are split
+// into several parts (column blocks by rows, column sums by columns); it returns the undo.
+func splitSmall() func() {
+	n := minParallel
+	minParallel = 1 << 12
+	return func() { minParallel = n }
 }
