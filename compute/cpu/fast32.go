@@ -95,9 +95,7 @@ func (t *elemTask) apply(d, x, y []float32) {
 		// (x + a)·1 is the rounded sum x + a.
 		f32.AddScale(d, x, t.a, 1)
 	case opTanh:
-		for j, v := range x {
-			d[j] = tanh32(v)
-		}
+		tanhs(d, x)
 	case opSigmoid:
 		sigmoids(d, x)
 	case opTanhGrad:
@@ -154,17 +152,17 @@ func (b *Backend[T]) sumRows32(dst, src *tensor[T], alpha float32) {
 	t.dst, t.src = nil, nil
 }
 
-// sigmoidChunk is the number of exponentials sigmoids computes per vector pass: a stack
-// buffer that stays in L1.
-const sigmoidChunk = 256
+// expChunk is the number of exponentials sigmoids and tanhs compute per vector pass: a
+// stack buffer that stays in L1.
+const expChunk = 256
 
 // sigmoids sets dst[i] = sigmoid32(x[i]) (dst may be x), with the exponentials e^{−x} of
 // each chunk in one vector pass (f32.ExpSum, the same rounding as f32.Exp).
 func sigmoids(dst, x []float32) {
-	var buf [sigmoidChunk]float32
+	var buf [expChunk]float32
 	dst = dst[:len(x)]
-	for lo := 0; lo < len(x); lo += sigmoidChunk {
-		xs := x[lo:min(lo+sigmoidChunk, len(x))]
+	for lo := 0; lo < len(x); lo += expChunk {
+		xs := x[lo:min(lo+expChunk, len(x))]
 		d, e := dst[lo:lo+len(xs)], buf[:len(xs)]
 		f32.ExpSum(e, xs, -1, 0)
 		for j, v := range xs {
@@ -172,6 +170,33 @@ func sigmoids(dst, x []float32) {
 				d[j] = f32.Exp(v)
 			} else {
 				d[j] = 1 / (1 + e[j])
+			}
+		}
+	}
+}
+
+// tanhs sets dst[i] = tanh32(x[i]) (dst may be x), with the exponentials e^{2|x|} of each
+// chunk in one vector pass; the arguments where tanh32 needs no exponential (|x| < 0.625,
+// |x| > 9.1, NaN) go to tanh32 itself.
+func tanhs(dst, x []float32) {
+	var buf [expChunk]float32
+	dst = dst[:len(x)]
+	for lo := 0; lo < len(x); lo += expChunk {
+		xs := x[lo:min(lo+expChunk, len(x))]
+		d, e := dst[lo:lo+len(xs)], buf[:len(xs)]
+		for j, v := range xs {
+			e[j] = 2 * math.Float32frombits(math.Float32bits(v)&^(1<<31))
+		}
+		f32.ExpSum(e, e, 1, 0)
+		for j, v := range xs {
+			if a := math.Float32frombits(math.Float32bits(v) &^ (1 << 31)); a >= 0.625 && a <= 9.1 {
+				t := 1 - 2/(e[j]+1)
+				if v < 0 {
+					t = -t
+				}
+				d[j] = t
+			} else {
+				d[j] = tanh32(v)
 			}
 		}
 	}

@@ -276,30 +276,44 @@ func TestParallelAllocs(t *testing.T) {
 	}
 }
 
-// TestSigmoids checks the chunked vector sigmoid against float64 math with the tolerance of
-// sigmoid32, across chunk boundaries, vector tails and the special values (below −80, ±Inf,
-// NaN), in place and not.
-func TestSigmoids(t *testing.T) {
+// TestVectorActivations checks the chunked vector sigmoid and tanh against float64 math
+// with the tolerances of sigmoid32 and tanh32, across chunk boundaries, vector tails, the
+// branch points of tanh32 and the special values (below −80, ±Inf, NaN), in place and not.
+func TestVectorActivations(t *testing.T) {
 	// f32.Exp flushes to zero below f32.ExpUnderflow, where e^x < 2^−125 (as sigmoid32).
 	const flushed = 0x1p-125
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, n := range []int{1, 7, 9, sigmoidChunk - 1, sigmoidChunk, sigmoidChunk + 9, 3*sigmoidChunk + 5} {
-		x := randF32(rng, n, 100)
-		for i, v := range []float32{-80.5, -80, -79.9, -1e30, 1e30, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 0} {
-			if i < n {
-				x[(i*37)%n] = v
+	for _, f := range []struct {
+		name string
+		vec  func(dst, x []float32)
+		want func(float64) float64
+		tol  float64
+	}{
+		{"sigmoids", sigmoids, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, sigmoid32Tol},
+		{"tanhs", tanhs, math.Tanh, tanh32Tol},
+	} {
+		for _, n := range []int{1, 7, 9, expChunk - 1, expChunk, expChunk + 9, 3*expChunk + 5} {
+			x := randF32(rng, n, 100)
+			if n > 100 {
+				copy(x[n/2:], randF32(rng, n/4, 4)) // the exponential branch of tanh32
 			}
-		}
-		got := make([]float32, n)
-		sigmoids(got, x)
-		inPlace := slices.Clone(x)
-		sigmoids(inPlace, inPlace)
-		for i, v := range x {
-			want := 1 / (1 + math.Exp(-float64(v)))
-			for _, g := range []float32{got[i], inPlace[i]} {
-				ok := math.Abs(float64(g)-want) <= sigmoid32Tol*want+flushed || g != g && want != want
-				if !ok {
-					t.Fatalf("n=%d: sigmoids(%v) = %v (in place %v); want %v", n, v, got[i], inPlace[i], want)
+			for i, v := range []float32{-80.5, -80, -79.9, -1e30, 1e30, float32(math.Inf(-1)), float32(math.Inf(1)), float32(math.NaN()), 0,
+				0.625, -0.6249, 9.1, -9.11, 1e-30} {
+				if i < n {
+					x[(i*37)%n] = v
+				}
+			}
+			got := make([]float32, n)
+			f.vec(got, x)
+			inPlace := slices.Clone(x)
+			f.vec(inPlace, inPlace)
+			for i, v := range x {
+				want := f.want(float64(v))
+				for _, g := range []float32{got[i], inPlace[i]} {
+					ok := math.Abs(float64(g)-want) <= f.tol*math.Abs(want)+flushed || g != g && want != want
+					if !ok {
+						t.Fatalf("n=%d: %s(%v) = %v (in place %v); want %v", n, f.name, v, got[i], inPlace[i], want)
+					}
 				}
 			}
 		}
