@@ -55,6 +55,10 @@ type Worker struct {
 	// Threads is GOMAXPROCS of each train process (0 = inherited), so that a pool of N
 	// workers shares the cores instead of oversubscribing them N times.
 	Threads int
+	// Lanes is how many runs RunAll trains together in one process ("gridcells lanes"),
+	// each on its own backend; on a GPU each has its own CUDA stream, so small networks
+	// fill the device. Runs on the CPU device are never grouped. 0 or 1: one run per process.
+	Lanes int
 }
 
 // Progress receives the progress of a sweep.
@@ -85,76 +89,167 @@ type failure struct {
 // runs/<id>/error.json. Only problems of the sweep directory itself are returned in
 // Outcome.Err with Result "failed" without an error.json.
 func (w *Worker) RunOne(ctx context.Context, r Run) Outcome {
+	return w.RunGroup(ctx, []Run{r})[0]
+}
+
+// RunGroup makes one attempt at each of runs, as RunOne does, training the ones it can
+// start together in one process: "PROGRAM lanes --run DIR[=CONFIG] ..." when there are
+// several (each run a lane with its own backend; on a GPU, its own CUDA stream), the usual
+// "PROGRAM train" for one. Every run of the group is locked for the whole attempt; each
+// run's train.log receives the process's output.
+func (w *Worker) RunGroup(ctx context.Context, runs []Run) []Outcome {
+	out := make([]Outcome, len(runs))
+	var ps []*prepared
+	for i, r := range runs {
+		p, o := w.prepare(r)
+		out[i] = o
+		if p != nil {
+			p.index = i
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return out
+	}
+	defer func() {
+		for _, p := range ps {
+			p.release()
+		}
+	}()
+	program := w.Program
+	if program == "" {
+		var err error
+		if program, err = os.Executable(); err != nil {
+			for _, p := range ps {
+				out[p.index] = Outcome{Run: p.run, Result: ResultFailed, Err: fmt.Errorf("sweep: %w", err)}
+			}
+			return out
+		}
+	}
+	var args []string
+	if len(ps) == 1 {
+		args = ps[0].trainArgs()
+	} else {
+		args = []string{"lanes"}
+		for _, p := range ps {
+			args = append(args, "--run", p.laneArg())
+		}
+	}
+	logs := make([]io.Writer, len(ps))
+	for i, p := range ps {
+		verb := "start"
+		if p.resumed {
+			verb = "resume"
+		}
+		fmt.Fprintf(p.log, "== %s gridcells sweep: %s run %s (row %d, pid %d): %s %s\n",
+			time.Now().UTC().Format(time.RFC3339), verb, p.run.ID, p.run.Index, os.Getpid(), program, strings.Join(args, " "))
+		if w.Progress != nil {
+			w.Progress.Started(p.run, p.resumed)
+		}
+		logs[i] = p.log
+	}
+	t0 := time.Now()
+	err := w.train(ctx, program, args, io.MultiWriter(logs...))
+	for _, p := range ps {
+		out[p.index] = w.finish(ctx, p, err, time.Since(t0), len(ps) > 1)
+	}
+	return out
+}
+
+// prepared is a run locked and ready to train.
+type prepared struct {
+	run     Run
+	index   int // in the group
+	dir     string
+	resumed bool
+	lock    *runLock
+	log     *os.File
+	logAt   int64 // the log's size before this attempt
+}
+
+func (p *prepared) release() {
+	p.log.Close()
+	p.lock.unlock()
+}
+
+// trainArgs is the "gridcells train" command line of the run.
+func (p *prepared) trainArgs() []string {
+	if p.resumed {
+		return []string{"train", "--resume", p.dir}
+	}
+	return []string{"train", "--config", filepath.Join(p.dir, runConfigFile), "--out", p.dir}
+}
+
+// laneArg is the run's "--run" value of "gridcells lanes".
+func (p *prepared) laneArg() string {
+	if p.resumed {
+		return p.dir
+	}
+	return p.dir + "=" + filepath.Join(p.dir, runConfigFile)
+}
+
+// prepare locks run r and writes its config, or returns its outcome (skipped, busy or
+// failed) and nil when it is not to be trained now.
+func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 	o := Outcome{Run: r}
 	dir := RunDir(w.Dir, r.ID)
 	if exists(filepath.Join(dir, summaryFile)) {
 		o.Result = ResultSkipped
-		return o
+		return nil, o
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		o.Result, o.Err = ResultFailed, fmt.Errorf("sweep: %w", err)
-		return o
+		return nil, o
 	}
 	lock, err := tryLock(filepath.Join(dir, lockFile))
 	if errors.Is(err, errBusy) {
 		o.Result = ResultBusy
-		return o
+		return nil, o
 	}
 	if err != nil {
 		o.Result, o.Err = ResultFailed, err
-		return o
+		return nil, o
 	}
-	defer lock.unlock()
 	// It may have finished between the first look and the lock.
 	if exists(filepath.Join(dir, summaryFile)) {
+		lock.unlock()
 		o.Result = ResultSkipped
-		return o
+		return nil, o
 	}
-	program := w.Program
-	if program == "" {
-		if program, err = os.Executable(); err != nil {
-			o.Result, o.Err = ResultFailed, fmt.Errorf("sweep: %w", err)
-			return o
-		}
-	}
-	var args []string
-	if exists(filepath.Join(dir, runInfoFile)) {
-		o.Resumed = true
-		args = []string{"train", "--resume", dir}
-	} else {
+	p := &prepared{run: r, dir: dir, lock: lock, resumed: exists(filepath.Join(dir, runInfoFile))}
+	if !p.resumed {
 		cj, err := r.Config.JSON()
 		if err == nil {
 			err = safefile.WriteFile(filepath.Join(dir, runConfigFile), cj)
 		}
 		if err != nil {
+			lock.unlock()
 			o.Result, o.Err = ResultFailed, err
-			return o
+			return nil, o
 		}
-		args = []string{"train", "--config", filepath.Join(dir, runConfigFile), "--out", dir}
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
+		lock.unlock()
 		o.Result, o.Err = ResultFailed, fmt.Errorf("sweep: %w", err)
-		return o
+		return nil, o
 	}
-	defer logf.Close()
-	start, _ := logf.Seek(0, io.SeekEnd)
-	verb := "start"
-	if o.Resumed {
-		verb = "resume"
-	}
-	fmt.Fprintf(logf, "== %s gridcells sweep: %s run %s (row %d, pid %d): %s %s\n",
-		time.Now().UTC().Format(time.RFC3339), verb, r.ID, r.Index, os.Getpid(), program, strings.Join(args, " "))
-	if w.Progress != nil {
-		w.Progress.Started(r, o.Resumed)
-	}
-	t0 := time.Now()
-	err = w.train(ctx, program, args, logf)
-	o.Elapsed = time.Since(t0)
+	p.log = logf
+	p.logAt, _ = logf.Seek(0, io.SeekEnd)
+	return p, o
+}
+
+// finish records the outcome of p's attempt, whose process (a lanes process when lanes)
+// ended with err after elapsed.
+func (w *Worker) finish(ctx context.Context, p *prepared, err error, elapsed time.Duration, lanes bool) Outcome {
+	o := Outcome{Run: p.run, Resumed: p.resumed, Elapsed: elapsed}
+	dir := p.dir
 	switch {
 	case ctx.Err() != nil:
 		o.Result, o.Err = ResultCancelled, ctx.Err()
-	case err == nil && exists(filepath.Join(dir, summaryFile)):
+	case exists(filepath.Join(dir, summaryFile)) && (err == nil || lanes):
+		// A lanes process exits non-zero when any lane failed; a run that wrote its summary
+		// finished all the same.
 		o.Result = ResultFinished
 		os.Remove(filepath.Join(dir, errorFile))
 	default:
@@ -162,12 +257,12 @@ func (w *Worker) RunOne(ctx context.Context, r Run) Outcome {
 			err = fmt.Errorf("train exited without writing %s", summaryFile)
 		}
 		o.Result = ResultFailed
-		f := failure{Error: err.Error(), ExitCode: -1, Time: time.Now().UTC().Format(time.RFC3339), LogTail: tail(logf.Name(), start)}
+		f := failure{Error: err.Error(), ExitCode: -1, Time: time.Now().UTC().Format(time.RFC3339), LogTail: tail(p.log.Name(), p.logAt)}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			f.ExitCode = ee.ExitCode()
 		}
-		o.Err = fmt.Errorf("run %s: %v (see %s)", r.ID, err, filepath.Join(dir, logFile))
+		o.Err = fmt.Errorf("run %s: %v (see %s)", p.run.ID, err, filepath.Join(dir, logFile))
 		b, _ := json.MarshalIndent(f, "", "  ")
 		if werr := safefile.WriteFile(filepath.Join(dir, errorFile), append(b, '\n')); werr != nil {
 			o.Err = errors.Join(o.Err, werr)
@@ -222,25 +317,63 @@ func (w *Worker) RunAll(ctx context.Context, runs []Run, workers int) []Outcome 
 		workers = 1
 	}
 	out := make([]Outcome, len(runs))
-	next := make(chan int)
+	groups := w.groups(runs)
+	next := make(chan []int)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for g := range next {
 				if ctx.Err() != nil {
-					out[i] = Outcome{Run: runs[i], Result: ResultCancelled, Err: ctx.Err()}
+					for _, i := range g {
+						out[i] = Outcome{Run: runs[i], Result: ResultCancelled, Err: ctx.Err()}
+					}
 					continue
 				}
-				out[i] = w.RunOne(ctx, runs[i])
+				rs := make([]Run, len(g))
+				for k, i := range g {
+					rs[k] = runs[i]
+				}
+				for k, o := range w.RunGroup(ctx, rs) {
+					out[g[k]] = o
+				}
 			}
 		}()
 	}
-	for i := range runs {
-		next <- i
+	for _, g := range groups {
+		next <- g
 	}
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// groups cuts runs (by index, in manifest order) into the units RunAll hands to a worker:
+// with Lanes > 1, up to Lanes consecutive unfinished runs whose device is not the CPU
+// (lanes share a GPU; on the CPU they would only share the cores); otherwise one run each.
+func (w *Worker) groups(runs []Run) [][]int {
+	var gs [][]int
+	var cur []int
+	flush := func() {
+		if len(cur) > 0 {
+			gs = append(gs, cur)
+			cur = nil
+		}
+	}
+	for i, r := range runs {
+		laned := w.Lanes > 1 && r.Config.Training.Device != "cpu" &&
+			!exists(filepath.Join(RunDir(w.Dir, r.ID), summaryFile))
+		if !laned {
+			flush()
+			gs = append(gs, []int{i})
+			continue
+		}
+		cur = append(cur, i)
+		if len(cur) == w.Lanes {
+			flush()
+		}
+	}
+	flush()
+	return gs
 }

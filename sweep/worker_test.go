@@ -25,6 +25,24 @@ func TestMain(m *testing.M) {
 }
 
 func fakeTrain(args []string) int {
+	if len(args) > 0 && args[0] == "lanes" {
+		// "lanes --run DIR[=CONFIG] ...": each lane as its own fake train; the exit status
+		// is the worst lane's.
+		var lanes []string
+		for i := 1; i+1 < len(args); i += 2 {
+			if args[i] != "--run" {
+				fmt.Fprintln(os.Stderr, "fake lanes: bad arguments", args)
+				return 2
+			}
+			lanes = append(lanes, args[i+1])
+		}
+		code := 0
+		for _, l := range lanes {
+			dir, cfgPath, _ := strings.Cut(l, "=")
+			code = max(code, fakeRun(dir, cfgPath, cfgPath == "", fmt.Sprintf("lanes=%d", len(lanes))))
+		}
+		return code
+	}
 	var dir, cfgPath string
 	resume := false
 	for i := 0; i+1 < len(args); i++ {
@@ -41,8 +59,17 @@ func fakeTrain(args []string) int {
 		fmt.Fprintln(os.Stderr, "fake train: bad arguments", args)
 		return 2
 	}
+	return fakeRun(dir, cfgPath, resume, "")
+}
+
+// fakeRun is one fake training of the run in dir; how (e.g. "lanes=2") is recorded with
+// the invocation.
+func fakeRun(dir, cfgPath string, resume bool, how string) int {
 	f, _ := os.OpenFile(filepath.Join(dir, "invocations"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	fmt.Fprintf(f, "resume=%v\n", resume)
+	if how != "" {
+		fmt.Fprintln(f, how)
+	}
 	f.Close()
 	os.WriteFile(filepath.Join(dir, "gomaxprocs"), []byte(os.Getenv("GOMAXPROCS")), 0o644)
 	if !resume {
@@ -268,5 +295,40 @@ func TestTaskIndex(t *testing.T) {
 		if ok != tc.ok || (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
 			t.Errorf("env %v: index %d from %q ok %v err %v; want %d ok %v bad %v", tc.env, got, from, ok, err, tc.want, tc.ok, tc.bad)
 		}
+	}
+}
+
+// With Lanes, the pool trains consecutive non-CPU runs together in one "lanes" process, a
+// failed lane fails only its own run, and CPU runs go one per process.
+func TestPoolLanes(t *testing.T) {
+	t.Setenv("SWEEP_FAKE_TRAIN", "1")
+	t.Setenv("SWEEP_FAKE_FAIL_SEED", "2")
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [0, 1, 2, 3, 4]}\n")
+	// Row 4 trains on the CPU: it must not join a lane group.
+	runs[4].Config.Training.Device = "cpu"
+	w := &Worker{Dir: dir, Program: os.Args[0], Lanes: 2}
+	if got := fmt.Sprint(w.groups(runs)); got != "[[0 1] [2 3] [4]]" {
+		t.Fatalf("groups %s; want [[0 1] [2 3] [4]]", got)
+	}
+	outs := w.RunAll(context.Background(), runs, 1)
+	want := []string{ResultFinished, ResultFinished, ResultFailed, ResultFinished, ResultFinished}
+	for i, o := range outs {
+		if o.Result != want[i] {
+			t.Errorf("row %d: %s (%v); want %s", i, o.Result, o.Err, want[i])
+		}
+	}
+	for i, wantHow := range []string{"lanes=2", "lanes=2", "lanes=2", "lanes=2", ""} {
+		inv := strings.Join(invocations(t, dir, runs[i].ID), " ")
+		if wantHow != "" && !strings.Contains(inv, wantHow) || wantHow == "" && strings.Contains(inv, "lanes") {
+			t.Errorf("row %d invocations %q; want %q", i, inv, wantHow)
+		}
+	}
+	if !exists(filepath.Join(RunDir(dir, runs[2].ID), errorFile)) {
+		t.Errorf("the failed lane has no %s", errorFile)
+	}
+	// On a second pass the finished runs are groups of one (skipped at once), so the
+	// failed run is retried alone rather than waiting for a finished partner.
+	if got := fmt.Sprint(w.groups(runs)); got != "[[0] [1] [2] [3] [4]]" {
+		t.Errorf("groups after the pass %s; want [[0] [1] [2] [3] [4]]", got)
 	}
 }

@@ -80,7 +80,7 @@ type sweepOptions struct {
 // sweepVerbFlags lists the flags each verb takes.
 var sweepVerbFlags = map[string][]string{
 	"expand":  {"out", "count", "seed", "preset", "set", "replace", "skip-invalid"},
-	"run":     {"workers", "index", "quiet"},
+	"run":     {"workers", "index", "quiet", "lanes"},
 	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries"},
 	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
 	"table":   {"by", "json", "decode-threshold", "grid-threshold"},
@@ -231,6 +231,7 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 
 type sweepRunOptions struct {
 	Workers int
+	Lanes   int
 	Index   int
 	Quiet   bool
 }
@@ -239,6 +240,7 @@ func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
 	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
+	fs.IntVar(&o.Lanes, "lanes", 1, "run: train up to `K` consecutive GPU (non-cpu device) runs together in one \"gridcells lanes\" process, each on its own CUDA stream")
 }
 
 func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout, stderr io.Writer) error {
@@ -248,13 +250,16 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 	if o.Workers < 1 {
 		return usagef("--workers must be ≥ 1, got %d", o.Workers)
 	}
+	if o.Lanes < 1 {
+		return usagef("--lanes must be ≥ 1, got %d", o.Lanes)
+	}
 	dir := args[0]
 	runs, err := sweep.LoadManifest(dir)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
-	w := &sweep.Worker{Dir: dir, Progress: p}
+	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes}
 	if o.Workers > 1 && os.Getenv("GOMAXPROCS") == "" {
 		// Each run would otherwise use every core; share them among the workers.
 		w.Threads = max(1, runtime.NumCPU()/o.Workers)
@@ -286,7 +291,11 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		}
 		return nil
 	}
-	fmt.Fprintf(stderr, "%d runs, %d workers\n", len(runs), o.Workers)
+	if o.Lanes > 1 {
+		fmt.Fprintf(stderr, "%d runs, %d workers, up to %d lanes per process\n", len(runs), o.Workers, o.Lanes)
+	} else {
+		fmt.Fprintf(stderr, "%d runs, %d workers\n", len(runs), o.Workers)
+	}
 	outs := w.RunAll(ctx, runs, o.Workers)
 	counts := map[string]int{}
 	var failed []error

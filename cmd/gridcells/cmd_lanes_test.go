@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/npyio"
+)
+
+// TestLanes trains two tiny runs as lanes of one process on the CPU and checks that each
+// reaches the same final weights as the same run trained alone by "gridcells train".
+func TestLanes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains three tiny runs; skipped with -short")
+	}
+	tmp := t.TempDir()
+	sets := []string{"model.ng=24", "encoding.np=32", "trajectory.batch_size=8", "trajectory.sequence_length=5",
+		"training.n_epochs=1", "training.n_grad_steps_per_epoch=60", "training.eval_every=30",
+		"eval.nbins=10", "eval.sequence_length=5", "training.device=cpu"}
+	cfgs := make([]string, 2)
+	for i := range cfgs {
+		cfg, err := config.Preset(config.PresetQuick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := config.ApplySets(&cfg, append(sets, fmt.Sprintf("seed=%d", 5+i))); err != nil {
+			t.Fatal(err)
+		}
+		j, err := cfg.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i] = filepath.Join(tmp, fmt.Sprintf("cfg%d.json", i))
+		if err := os.WriteFile(cfgs[i], j, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b, alone := filepath.Join(tmp, "a"), filepath.Join(tmp, "b"), filepath.Join(tmp, "alone")
+	var out, errw bytes.Buffer
+	if code := run([]string{"lanes", "--run", a + "=" + cfgs[0], "--run", b + "=" + cfgs[1]}, &out, &errw); code != 0 {
+		t.Fatalf("lanes: exit %d: %s", code, errw.String())
+	}
+	if code := run([]string{"train", "--quiet", "--config", cfgs[1], "--out", alone}, &out, &errw); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errw.String())
+	}
+	for _, d := range []string{a, b} {
+		var sum map[string]any
+		buf, err := os.ReadFile(filepath.Join(d, "summary.json"))
+		if err != nil || json.Unmarshal(buf, &sum) != nil {
+			t.Fatalf("%s: no summary: %v", d, err)
+		}
+		log, _ := os.ReadFile(filepath.Join(d, "train.log"))
+		if !strings.Contains(string(log), "device: cpu") {
+			t.Errorf("%s/train.log does not name the device:\n%s", d, log)
+		}
+	}
+	wl, err := npyio.ReadNPZ(filepath.Join(b, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, err := npyio.ReadNPZ(filepath.Join(alone, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range wa {
+		y := wl[name]
+		if y == nil || len(y.F32) != len(x.F32) {
+			t.Fatalf("%s: missing or resized in the lane's run", name)
+		}
+		for i := range x.F32 {
+			if x.F32[i] != y.F32[i] {
+				t.Fatalf("%s[%d]: %g as a lane, %g alone; want identical", name, i, y.F32[i], x.F32[i])
+			}
+		}
+	}
+	// Bad input is refused before anything is written.
+	bad := filepath.Join(tmp, "bad")
+	for _, args := range [][]string{
+		{"lanes"},
+		{"lanes", "--run", bad + "=" + filepath.Join(tmp, "missing.json")},
+		{"lanes", "--run", a + "=" + cfgs[0], "--run", a + "=" + cfgs[1]},
+		{"lanes", "--run", bad},
+	} {
+		if code := run(args, &out, &errw); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused lanes command created %s", bad)
+	}
+}
