@@ -239,5 +239,19 @@ func Synchronize(b Backend) {
 	}
 }
 
+// GemmDims returns the sizes m, n, k of c = op(a)·op(b), op(x) = xᵀ when the flag is set,
+// and whether the three shapes agree (op(a) m×k, op(b) k×n, c m×n).
+func GemmDims(transA, transB bool, a, b, c Tensor) (m, n, k int, ok bool) {
+	m, k = a.Rows(), a.Cols()
+	if transA {
+		m, k = k, m
+	}
+	k2, n := b.Rows(), b.Cols()
+	if transB {
+		k2, n = n, k2
+	}
+	return m, n, k, k == k2 && c.Rows() == m && c.Cols() == n
+}
+
 // SameShape reports whether a and b have the same shape.
 func SameShape(a, b Tensor) bool { return a.Rows() == b.Rows() && a.Cols() == b.Cols() }

@@ -355,15 +355,8 @@ func (b *Backend[T]) AddMul(dst, p, q compute.Tensor) {
 
 func (b *Backend[T]) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor) {
 	x, y, z := b.t(a), b.t(bb), b.t(c)
-	m, k := x.rows, x.cols
-	if tA {
-		m, k = k, m
-	}
-	k2, n := y.rows, y.cols
-	if tB {
-		k2, n = n, k2
-	}
-	if k != k2 || z.rows != m || z.cols != n {
+	m, n, k, ok := compute.GemmDims(tA, tB, a, bb, c)
+	if !ok {
 		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
 	}
 	b.gemm(tA, tB, m, n, k, T(alpha), x.data, x.ld, y.data, y.ld, T(beta), z.data, z.ld)

@@ -511,15 +511,8 @@ func op(t bool) uintptr {
 // its transpose with the same leading dimension, so no data moves.
 func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor) {
 	x, y, z := b.t(a), b.t(bb), b.t(c)
-	m, k := x.rows, x.cols
-	if tA {
-		m, k = k, m
-	}
-	k2, n := y.rows, y.cols
-	if tB {
-		k2, n = n, k2
-	}
-	if k != k2 || z.rows != m || z.cols != n {
+	m, n, k, ok := compute.GemmDims(tA, tB, a, bb, c)
+	if !ok {
 		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
 	}
 	b.enter()
@@ -586,44 +579,36 @@ func (b *Backend) reduce(in uint64, n int) float64 {
 	return b.args.result
 }
 
+// lossGrad checks the shapes of a loss's operands (grad, when not nil, as well) and
+// returns grad's pointer and leading dimension as launch arguments: 0, 0 without a grad,
+// which the kernels read as "loss only".
+func (b *Backend) lossGrad(op string, grad, out, targets compute.Tensor) (ptr, ld uint64) {
+	if grad == nil {
+		b.same(op, out, targets)
+		return 0, 0
+	}
+	b.same(op, grad, out, targets)
+	return strided(b.t(grad))
+}
+
 // partialGrid is the block count of a reduction's first pass over n elements.
 func partialGrid(n int) int { return max(1, min((n+blockSize-1)/blockSize, maxPartials)) }
 
 func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
-	var g *tensor
-	if grad != nil {
-		b.same("SoftmaxCrossEntropy", grad, logits, targets)
-		g = b.t(grad)
-	} else {
-		b.same("SoftmaxCrossEntropy", logits, targets)
-	}
+	gp, gl := b.lossGrad("SoftmaxCrossEntropy", grad, logits, targets)
 	z, y := b.t(logits), b.t(targets)
 	b.enter()
 	rl := b.scratch(&b.rowloss, 2*z.rows)
-	gp, gl := uint64(0), uint64(0)
-	if g != nil {
-		gp, gl = strided(g)
-	}
 	b.launch(kSoftmaxCE, min(z.rows, 65535), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
 		intArg(z.rows), intArg(z.cols), f64Arg(scale))
 	return scale * b.reduce(ptrArg(rl), z.rows)
 }
 
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
-	var g *tensor
-	if grad != nil {
-		b.same("SquaredError", grad, out, targets)
-		g = b.t(grad)
-	} else {
-		b.same("SquaredError", out, targets)
-	}
+	gp, gl := b.lossGrad("SquaredError", grad, out, targets)
 	o, y := b.t(out), b.t(targets)
 	b.enter()
 	n := o.rows * o.cols
-	gp, gl := uint64(0), uint64(0)
-	if g != nil {
-		gp, gl = strided(g)
-	}
 	blocks := partialGrid(n)
 	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
 		intArg(o.rows), intArg(o.cols), f64Arg(2*scale))
@@ -631,23 +616,13 @@ func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64)
 }
 
 func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
-	var g *tensor
-	if grad != nil {
-		b.same("PolarSquaredError", grad, out, targets)
-		g = b.t(grad)
-	} else {
-		b.same("PolarSquaredError", out, targets)
-	}
+	gp, gl := b.lossGrad("PolarSquaredError", grad, out, targets)
 	if out.Cols() != 2 {
 		shapeErr("PolarSquaredError", out, targets)
 	}
 	o, y := b.t(out), b.t(targets)
 	b.enter()
 	rl := b.scratch(&b.rowloss, 2*o.rows)
-	gp, gl := uint64(0), uint64(0)
-	if g != nil {
-		gp, gl = strided(g)
-	}
 	b.launch(kPolarSE, b.grid(o.rows), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
 		intArg(o.rows), f64Arg(scale))
 	return scale * b.reduce(ptrArg(rl), o.rows)
