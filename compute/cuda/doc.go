@@ -26,6 +26,10 @@
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere
 // and newer GPUs.
 //
+// Building with -tags nocuda leaves the backend out (Available and New then fail): the
+// binary no longer imports purego, whose dlopen links it dynamically against the C
+// library, and is fully static.
+//
 // Reductions (losses, sums, bias gradients) sum in double precision in a fixed order, so
 // a backend's results do not change from run to run. They differ from the CPU backend's in
 // the last bits of float32 (different summation order and cuBLAS's blocking).

@@ -1,0 +1,26 @@
+//go:build nocuda
+
+package cuda
+
+import (
+	"errors"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// errNoCUDA is what every entry point returns in a build without the GPU backend.
+var errNoCUDA = errors.New("cuda: this gridcells was built with -tags nocuda, without the GPU backend")
+
+// Available always fails: the build has no GPU backend. Building with -tags nocuda drops
+// purego, whose dlopen makes the binary dynamically linked against the C library, so the
+// binary is fully static.
+func Available() error { return errNoCUDA }
+
+// Backend exists so that callers compile; New never returns one.
+type Backend struct{ compute.Backend }
+
+// New always fails in this build.
+func New(*Settings) (*Backend, error) { return nil, errNoCUDA }
+
+// Info is the zero DeviceInfo.
+func (b *Backend) Info() DeviceInfo { return DeviceInfo{} }
