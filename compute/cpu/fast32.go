@@ -99,23 +99,13 @@ func (t *elemTask) apply(d, x, y []float32) {
 	case opSigmoid:
 		sigmoids(d, x)
 	case opTanhGrad:
-		for j, v := range x {
-			d[j] *= 1 - v*v
-		}
+		tanhGrad(d, x)
 	case opSigmoidGrad:
-		for j, v := range x {
-			d[j] *= v * (1 - v)
-		}
+		sigmoidGrad(d, x)
 	case opMul:
-		y = y[:len(d)]
-		for j, v := range x {
-			d[j] = v * y[j]
-		}
+		mul(d, x, y)
 	case opAddMul:
-		y = y[:len(d)]
-		for j, v := range x {
-			d[j] += v * y[j]
-		}
+		addMul(d, x, y)
 	}
 }
 

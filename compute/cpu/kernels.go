@@ -86,3 +86,35 @@ func scaleSumSquaresGo(dst, x []float32, alpha float32) float64 {
 	}
 	return s
 }
+
+// mulGo sets dst[i] = x[i]·y[i].
+func mulGo(dst, x, y []float32) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i, v := range x {
+		dst[i] = v * y[i]
+	}
+}
+
+// addMulGo sets dst[i] += x[i]·y[i].
+func addMulGo(dst, x, y []float32) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for i, v := range x {
+		dst[i] += v * y[i]
+	}
+}
+
+// sigmoidGradGo sets dst[i] *= out[i]·(1 − out[i]): the sigmoid derivative from its output.
+func sigmoidGradGo(dst, out []float32) {
+	out = out[:len(dst)]
+	for i, v := range out {
+		dst[i] *= v * (1 - v)
+	}
+}
+
+// tanhGradGo sets dst[i] *= 1 − out[i]²: the tanh derivative from its output.
+func tanhGradGo(dst, out []float32) {
+	out = out[:len(dst)]
+	for i, v := range out {
+		dst[i] *= 1 - v*v
+	}
+}

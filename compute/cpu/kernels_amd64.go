@@ -117,3 +117,59 @@ func scaleSumSquares32(dst, x []float32, alpha float32) float64 {
 	x = x[:len(dst)]
 	return scaleSumSquaresAVX2(&dst[0], &x[0], n, alpha) + scaleSumSquaresGo(dst[n:], x[n:], alpha)
 }
+
+//go:noescape
+func mulAVX2(dst, x, y *float32, n int)
+
+//go:noescape
+func addMulAVX2(dst, x, y *float32, n int)
+
+//go:noescape
+func sigmoidGradAVX2(dst, out *float32, n int)
+
+//go:noescape
+func tanhGradAVX2(dst, out *float32, n int)
+
+func mul(dst, x, y []float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		mulGo(dst, x, y)
+		return
+	}
+	x, y = x[:len(dst)], y[:len(dst)]
+	mulAVX2(&dst[0], &x[0], &y[0], n)
+	mulGo(dst[n:], x[n:], y[n:])
+}
+
+func addMul(dst, x, y []float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		addMulGo(dst, x, y)
+		return
+	}
+	x, y = x[:len(dst)], y[:len(dst)]
+	addMulAVX2(&dst[0], &x[0], &y[0], n)
+	addMulGo(dst[n:], x[n:], y[n:])
+}
+
+func sigmoidGrad(dst, out []float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		sigmoidGradGo(dst, out)
+		return
+	}
+	out = out[:len(dst)]
+	sigmoidGradAVX2(&dst[0], &out[0], n)
+	sigmoidGradGo(dst[n:], out[n:])
+}
+
+func tanhGrad(dst, out []float32) {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		tanhGradGo(dst, out)
+		return
+	}
+	out = out[:len(dst)]
+	tanhGradAVX2(&dst[0], &out[0], n)
+	tanhGradGo(dst[n:], out[n:])
+}

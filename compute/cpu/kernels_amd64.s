@@ -209,3 +209,89 @@ sssloop:
 	VZEROUPPER
 	VMOVSD       X2, ret+32(FP)
 	RET
+
+// func mulAVX2(dst, x, y *float32, n int)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+
+mulloop:
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     mulloop
+	VZEROUPPER
+	RET
+
+// func addMulAVX2(dst, x, y *float32, n int)
+TEXT ·addMulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+
+addmulloop:
+	// The product rounded, then the sum (no FMA), as the Go loop.
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     addmulloop
+	VZEROUPPER
+	RET
+
+// func sigmoidGradAVX2(dst, out *float32, n int)
+TEXT ·sigmoidGradAVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         out+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         $0x3f800000, AX // 1.0
+	VMOVD        AX, X15
+	VBROADCASTSS X15, Y15
+
+sgradloop:
+	// dst·(out·(1 − out)), rounded step by step as the Go loop.
+	VMOVUPS (SI), Y0
+	VSUBPS  Y0, Y15, Y1
+	VMULPS  Y1, Y0, Y1
+	VMULPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     sgradloop
+	VZEROUPPER
+	RET
+
+// func tanhGradAVX2(dst, out *float32, n int)
+TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         out+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         $0x3f800000, AX // 1.0
+	VMOVD        AX, X15
+	VBROADCASTSS X15, Y15
+
+tgradloop:
+	// dst·(1 − out²), rounded step by step as the Go loop.
+	VMOVUPS (SI), Y0
+	VMULPS  Y0, Y0, Y1
+	VSUBPS  Y1, Y15, Y1
+	VMULPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     tgradloop
+	VZEROUPPER
+	RET

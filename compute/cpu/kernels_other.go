@@ -17,3 +17,7 @@ func sumSquares32(x []float32) float64 { return sumSquaresGo(x) }
 func scaleSumSquares32(dst, x []float32, alpha float32) float64 {
 	return scaleSumSquaresGo(dst, x, alpha)
 }
+func mul(dst, x, y []float32)        { mulGo(dst, x, y) }
+func addMul(dst, x, y []float32)     { addMulGo(dst, x, y) }
+func sigmoidGrad(dst, out []float32) { sigmoidGradGo(dst, out) }
+func tanhGrad(dst, out []float32)    { tanhGradGo(dst, out) }

@@ -77,6 +77,24 @@ func TestKernelsMatchGo(t *testing.T) {
 		if !slices.Equal(d1, d2) {
 			t.Errorf("n=%d: reluMask differs from the Go loop", n)
 		}
+		// The products and derivative masks round step by step as their Go loops: equal bits.
+		for _, k := range []struct {
+			name     string
+			vec, ref func(dst []float32)
+		}{
+			{"mul", func(d []float32) { mul(d, x, y) }, func(d []float32) { mulGo(d, x, y) }},
+			{"addMul", func(d []float32) { addMul(d, x, y) }, func(d []float32) { addMulGo(d, x, y) }},
+			{"sigmoidGrad", func(d []float32) { sigmoidGrad(d, y) }, func(d []float32) { sigmoidGradGo(d, y) }},
+			{"tanhGrad", func(d []float32) { tanhGrad(d, y) }, func(d []float32) { tanhGradGo(d, y) }},
+		} {
+			copy(d1, z)
+			copy(d2, z)
+			k.vec(d1)
+			k.ref(d2)
+			if !slices.Equal(d1, d2) {
+				t.Errorf("n=%d: %s differs from the Go loop", n, k.name)
+			}
+		}
 		p1, p2 := slices.Clone(x), slices.Clone(x)
 		m1, m2 := slices.Clone(z), slices.Clone(z)
 		v1 := make([]float32, n)
