@@ -99,9 +99,36 @@ func EvaluateWith(ctx context.Context, dir string, eval config.Eval, opt Options
 	return reevaluate(ctx, dir, &eval, opt)
 }
 
-// reevaluate loads the run in dir (with its evaluation settings replaced by eval when eval is
-// not nil) and evaluates its final weights.
-func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options) (*Summary, error) {
+// EvaluateLatest evaluates the weights of the latest checkpoint of the run in dir, finished or
+// not, as Evaluate does (with eval in place of the run's evaluation settings when not nil),
+// and writes eval/, the rate maps, the scores and summary.json into out, which must not
+// be dir: a summary.json in a run directory marks the run finished. It answers "how does
+// this long run look now?" without stopping it for good.
+func EvaluateLatest(ctx context.Context, dir, out string, eval *config.Eval, opt Options) (*Summary, error) {
+	a, errA := filepath.Abs(dir)
+	b, errB := filepath.Abs(out)
+	if errA != nil || errB != nil || a == b {
+		return nil, fmt.Errorf("train: EvaluateLatest: the output directory must differ from the run directory %s", dir)
+	}
+	r, err := loadForEval(dir, eval, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("train: %s: %w (no %s yet)", dir, ErrNoRun, latestFile)
+		}
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return r.evaluate(ctx, out)
+}
+
+// loadForEval opens the run in dir with its evaluation settings replaced by eval when eval
+// is not nil.
+func loadForEval(dir string, eval *config.Eval, opt Options) (*run, error) {
 	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
@@ -110,7 +137,13 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 		cfg.Eval = *eval
 		cfg.Eval.NBins = append([]int(nil), eval.NBins...)
 	}
-	r, err := openRun(dir, cfg, info, opt)
+	return openRun(dir, cfg, info, opt)
+}
+
+// reevaluate loads the run in dir (with its evaluation settings replaced by eval when eval is
+// not nil) and evaluates its final weights.
+func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options) (*Summary, error) {
+	r, err := loadForEval(dir, eval, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +163,12 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 	if err := r.loadWeights(m, path); err != nil {
 		return nil, err
 	}
-	return r.evaluate(ctx)
+	return r.evaluate(ctx, r.dir)
 }
 
 // evaluate runs spec §4.3 on the model in r and writes eval/, rate maps, scores and the
-// summary.
-func (r *run) evaluate(ctx context.Context) (*Summary, error) {
+// summary into dst (the run directory, except for EvaluateLatest).
+func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	cfg := r.cfg
 	if r.opt.Progress != nil {
 		r.opt.Progress.Stage("evaluating")
@@ -159,15 +192,15 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 	decErr := r.code.DecodingError(out, sb.Pos)
 	ng := r.ncfg.Ng
 
-	if err := os.MkdirAll(filepath.Join(r.dir, evalDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dst, evalDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	// Rows are time-major (t·B + b), the layout of every batch here; NFL flattens batch-major,
 	// which only reorders rows.
-	if err := npyio.WriteFile(filepath.Join(r.dir, evalDir, "activations.npy"), npyio.NewFloat32(g, T*B, ng)); err != nil {
+	if err := npyio.WriteFile(filepath.Join(dst, evalDir, "activations.npy"), npyio.NewFloat32(g, T*B, ng)); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := npyio.WriteFile(filepath.Join(r.dir, evalDir, "positions.npy"), npyio.NewFloat32(sb.Pos, T*B, 2)); err != nil {
+	if err := npyio.WriteFile(filepath.Join(dst, evalDir, "positions.npy"), npyio.NewFloat32(sb.Pos, T*B, 2)); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 
@@ -214,10 +247,10 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 		for j, v := range maps {
 			m32[j] = float32(v)
 		}
-		if err := npyio.WriteFile(filepath.Join(r.dir, "ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
+		if err := npyio.WriteFile(filepath.Join(dst, "ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		if err := writeScores(filepath.Join(r.dir, "scores"+suffix+".csv"), units, maps, n, scores); err != nil {
+		if err := writeScores(filepath.Join(dst, "scores"+suffix+".csv"), units, maps, n, scores); err != nil {
 			return nil, err
 		}
 		mx := math.Inf(-1)
@@ -253,7 +286,7 @@ func (r *run) evaluate(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := safefile.WriteFile(filepath.Join(r.dir, summaryFile), append(b, '\n')); err != nil {
+	if err := safefile.WriteFile(filepath.Join(dst, summaryFile), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return sum, nil

@@ -259,7 +259,7 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 	if err := r.saveFinal(); err != nil {
 		return nil, err
 	}
-	return r.evaluate(ctx)
+	return r.evaluate(ctx, r.dir)
 }
 
 // evalEvery and checkpointEvery resolve the "0 = end of each epoch" convention.

@@ -25,6 +25,8 @@ type evalOptions struct {
 	moduleThreshold float64
 	bandwidth       float64
 	quiet           bool
+	checkpoint      string
+	out             string
 }
 
 func (o *evalOptions) AddFlags(fs *flag.FlagSet) {
@@ -33,6 +35,8 @@ func (o *evalOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.moduleThreshold, "module-threshold", 0.8, "score60 above which a unit's grid period enters the module detection (NFL Fig. 3 uses 0.8)")
 	fs.Float64Var(&o.bandwidth, "bandwidth", 1, "Gaussian KDE bandwidth of the module detection, rate-map bins (NFL: 1)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr (default false)")
+	fs.StringVar(&o.checkpoint, "checkpoint", "final", "weights to evaluate: final (a finished run), or latest (the last checkpoint of a run that may still be training; needs --out)")
+	fs.StringVar(&o.out, "out", "", "with --checkpoint latest: `directory` for the outputs (not the run directory, where a summary.json would mark the run finished)")
 }
 
 func init() {
@@ -56,6 +60,10 @@ biology ≈ 1.4). It writes into RUN_DIR:
 
 config.json is not changed; summary.json records the resolution and method used. Scoring
 uses every core.
+
+--checkpoint latest --out DIR evaluates the last checkpoint of a run that has not finished
+(still training, or stopped) and writes the same files into DIR instead, leaving the run
+directory as it was: a summary.json there would mark the run finished.
 
 Examples:
   gridcells eval runs/dos-seed0
@@ -120,8 +128,30 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "final.npz")); err != nil {
-		return usagef("%s: no checkpoint/final.npz: the run has not finished training (resume it with gridcells train --resume %s)", dir, dir)
+	outDir := dir
+	switch o.checkpoint {
+	case "final":
+		if o.out != "" {
+			return usagef("--out is for --checkpoint latest; a finished run is evaluated in place")
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "final.npz")); err != nil {
+			return usagef("%s: no checkpoint/final.npz: the run has not finished training (resume it with gridcells train --resume %s, or evaluate its last checkpoint with --checkpoint latest --out DIR)", dir, dir)
+		}
+	case "latest":
+		if o.out == "" {
+			return usagef("--checkpoint latest needs --out DIR")
+		}
+		a, _ := filepath.Abs(o.out)
+		b, _ := filepath.Abs(dir)
+		if a == b {
+			return usagef("--out %s: must not be the run directory", o.out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "latest.npz")); err != nil {
+			return usagef("%s: no checkpoint/latest.npz yet", dir)
+		}
+		outDir = o.out
+	default:
+		return usagef("--checkpoint %q: allowed: final, latest", o.checkpoint)
 	}
 	ev := cfg.Eval
 	if o.nbins != "" {
@@ -144,11 +174,16 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if !o.quiet {
 		fmt.Fprintf(stderr, "evaluating %s: nbins %v, %s score\n", dir, ev.NBins, ev.ScoreMethod)
 	}
-	sum, err := train.EvaluateWith(ctx, dir, ev, train.Options{Version: version})
+	var sum *train.Summary
+	if o.checkpoint == "latest" {
+		sum, err = train.EvaluateLatest(ctx, dir, outDir, &ev, train.Options{Version: version})
+	} else {
+		sum, err = train.EvaluateWith(ctx, dir, ev, train.Options{Version: version})
+	}
 	if err != nil {
 		return err
 	}
-	mods, err := detectModules(filepath.Join(dir, "scores.csv"), ev.NBins[0], cfg.Trajectory.BoxWidth, o.moduleThreshold, o.bandwidth)
+	mods, err := detectModules(filepath.Join(outDir, "scores.csv"), ev.NBins[0], cfg.Trajectory.BoxWidth, o.moduleThreshold, o.bandwidth)
 	if err != nil {
 		return err
 	}
@@ -156,7 +191,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	if err := safefile.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n')); err != nil {
+	if err := safefile.WriteFile(filepath.Join(outDir, "summary.json"), append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "loss %.4f, decoding error %.2f cm (batch %d × %d steps)\n", float64(sum.Loss), float64(sum.DecodingErrorCM), sum.EvalBatch, sum.EvalSequence)
@@ -170,7 +205,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	} else {
 		fmt.Fprintf(stdout, "modules: none (%s)\n", mods.Note)
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, "summary.json"))
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(outDir, "summary.json"))
 	return nil
 }
 

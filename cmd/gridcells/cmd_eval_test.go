@@ -126,6 +126,55 @@ func TestEvalRun(t *testing.T) {
 	}
 }
 
+// TestEvalLatest evaluates the last checkpoint of a run without final weights into another
+// directory and leaves the run directory without a summary.
+func TestEvalLatest(t *testing.T) {
+	dir, trained := evalTestRun(t)
+	// An unfinished copy: its config, metrics and latest checkpoint (here the last step's).
+	partial := filepath.Join(t.TempDir(), "partial")
+	os.MkdirAll(filepath.Join(partial, "checkpoint"), 0o755)
+	for _, f := range []string{"config.json", "metrics.jsonl", filepath.Join("checkpoint", "latest.npz")} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(partial, f), b, 0o644)
+	}
+	snap := filepath.Join(t.TempDir(), "snap")
+	code, stdout, stderr := runEvalArgs(t, partial, "--checkpoint", "latest", "--out", snap, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := readEvalSummary(t, snap)
+	var dec float64
+	var steps int
+	json.Unmarshal(m["decoding_error_cm"], &dec)
+	json.Unmarshal(m["steps"], &steps)
+	if math.Abs(dec-float64(trained.DecodingErrorCM)) > decodeTol || steps != trained.Steps {
+		t.Errorf("latest checkpoint: %g cm after %d steps; want the trained run's %g cm after %d", dec, steps, float64(trained.DecodingErrorCM), trained.Steps)
+	}
+	if _, err := os.Stat(filepath.Join(partial, "summary.json")); !os.IsNotExist(err) {
+		t.Errorf("the unfinished run got a summary.json (it would count as finished)")
+	}
+	if !strings.Contains(stdout, filepath.Join(snap, "summary.json")) {
+		t.Errorf("stdout %q does not name the snapshot's summary", stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{partial, "--checkpoint", "latest"}, "needs --out"},
+		{[]string{partial, "--checkpoint", "latest", "--out", partial}, "must not be the run directory"},
+		{[]string{partial, "--checkpoint", "best"}, "allowed: final, latest"},
+		{[]string{dir, "--out", snap}, "--out is for --checkpoint latest"},
+	} {
+		code, _, stderr := runEvalArgs(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
 // Tolerance on the recovered module ratio: the KDE grid over [0, 150] bins has a step of
 // 0.15 bins, so a mode is within 0.08 bins of the true scale (ratio error ≈ 0.01).
 const moduleRatioTol = 0.02

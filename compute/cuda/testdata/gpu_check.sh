@@ -1,0 +1,67 @@
+#!/bin/bash
+# The GPU measurements of the README ("On a GPU"), in one script for a machine with an
+# NVIDIA GPU, Python with PyTorch, and no Go. Build on the development machine:
+#
+#	mkdir -p gpu/bin
+#	CGO_ENABLED=0 go build -ldflags "-s -w" -o gpu/bin/gridcells ./cmd/gridcells
+#	CGO_ENABLED=0 go test -c -o gpu/bin/cuda.test ./compute/cuda
+#	CGO_ENABLED=0 go test -c -o gpu/bin/train.test ./train
+#	CGO_ENABLED=0 go test -c -o gpu/bin/sgemm.test ./internal/sgemm
+#	cp compute/cuda/testdata/gpu_check.sh ../shared/bench/torch_rnn_step.py gpu/
+#
+# then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]".
+# Parts, each run even if an earlier one fails:
+#  1. the backend conformance suite and the CPU-against-GPU training test;
+#  2. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
+#  3. ensemble lanes at Ng 1024 (1, 8 and 16 networks in one process);
+#  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel, if it has one);
+#  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
+#     have passed since the start; if it is stopped early, its last checkpoint is evaluated
+#     ("gridcells eval --checkpoint latest") so that grid scores are measured either way.
+set -u
+cd "$(dirname "$0")"
+B=$PWD/bin
+OUT=${OUT:-/tmp/gpu_check}
+budget=${1:-540}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/log.txt") 2>&1
+t0=$(date +%s)
+el() { echo "[+$(($(date +%s) - t0))s] $*"; }
+# The CUDA libraries of the toolkit or of PyTorch's wheels, wherever they are.
+dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*' -o -name 'libcuda.so.1' \) 2>/dev/null | xargs -r -n1 dirname | sort -u)
+export GRIDCELLS_CUDA_LIBS=$(echo $dirs | tr ' ' ':')
+export GRIDCELLS_CACHE=/tmp/gccache
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+el "== 1. conformance and CPU-against-GPU training"
+timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|device:|_test.go" | head -40
+[ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses" | head -40
+el "== 2. step times, ours then PyTorch"
+for ng in 4096 1024; do
+	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>/dev/null; done
+	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
+	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
+done
+el "== 3. lanes, Ng 1024"
+for dev in cuda cuda-tf32; do
+	for k in 1 8 16; do timeout 60 $B/gridcells bench train --ng 1024 --steps 100 --lanes $k --device $dev 2>/dev/null; done
+done
+el "== 4. SGEMM on the host CPU"
+if [ -x $B/sgemm.test ]; then
+	GOMAXPROCS=8 timeout 200 $B/sgemm.test -test.run . -test.v -test.count 1 >"$OUT/sgemm_tests.log" 2>&1
+	echo "sgemm tests: rc=$? $(grep -m1 'kernel in use' "$OUT/sgemm_tests.log")"
+	GOMAXPROCS=$(nproc) timeout 60 $B/sgemm.test -test.run '^$' -test.bench 'BenchmarkSgemm$/(recurrent-NN|weightgrad-TN)/m=(200|4096)' -test.benchtime 200ms 2>&1 | grep GFLOP
+fi
+el "== 5. Sorscher schedule, TF32"
+left=$((budget - ($(date +%s) - t0)))
+echo "time left for training: $left s"
+run=/tmp/sorscher_gpu
+rm -rf $run
+timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --out $run 2>&1 |
+	tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
+if [ ! -f $run/summary.json ]; then
+	el "stopped early: evaluating the checkpoint"
+	timeout 120 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
+	cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
+fi
+cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+el "done"
