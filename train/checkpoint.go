@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -189,6 +190,7 @@ func (r *run) restore(path string) error {
 	r.step = int(step)
 	r.optim.SetIterations(int(iters))
 	r.lossSum, r.lossCount = sum, int(count)
-	r.elapsed = time.Duration(el * float64(time.Second))
+	// Round, not truncate: seconds·1e9 can land just below the integer it came from.
+	r.elapsed = time.Duration(math.Round(el * float64(time.Second)))
 	return nil
 }

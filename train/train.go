@@ -99,6 +99,12 @@ func NewBackend(device string) (compute.Backend, string, error) {
 		return b, fmt.Sprintf("%s on %s", b.Name(), b.Info()), nil
 	case "", "auto":
 		if err := cuda.Available(); err != nil {
+			// On a machine without NVIDIA's driver this is the normal case: say so briefly
+			// (training.device cuda gives the full error with every path tried).
+			var le *cuda.LibraryError
+			if errors.As(err, &le) && le.Symbol == "" {
+				return cpu.New(nil), fmt.Sprintf("cpu (auto: %s not found)", le.Library), nil
+			}
 			return cpu.New(nil), fmt.Sprintf("cpu (auto: no GPU: %v)", err), nil
 		}
 		b, err := cuda.New(nil)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -48,25 +47,6 @@ func libDirs() []string {
 	}
 	return dirs
 }
-
-// LibraryError reports a library or symbol that could not be loaded, with every name and
-// path tried.
-type LibraryError struct {
-	Library string   // what was looked for, e.g. "cuBLAS"
-	Tried   []string // names and paths tried, in order
-	Symbol  string   // the missing symbol, when the library loaded but lacks one
-	Err     error    // the last loader error
-}
-
-func (e *LibraryError) Error() string {
-	if e.Symbol != "" {
-		return fmt.Sprintf("cuda: %s (%s) has no symbol %s: %v", e.Library, e.Tried[len(e.Tried)-1], e.Symbol, e.Err)
-	}
-	return fmt.Sprintf("cuda: cannot load %s; tried %s: %v (set GRIDCELLS_CUDA_LIBS to the folder that holds it)",
-		e.Library, strings.Join(e.Tried, ", "), e.Err)
-}
-
-func (e *LibraryError) Unwrap() error { return e.Err }
 
 // library is one loaded shared object.
 type library struct {

@@ -1,6 +1,9 @@
 package cuda
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Settings configures a backend. A nil *Settings means the defaults.
 type Settings struct {
@@ -28,3 +31,22 @@ func (d DeviceInfo) String() string {
 	return fmt.Sprintf("%s (sm_%d%d, %d SMs, %.0f GiB; driver %d.%d, cuBLAS %d)", d.Name, d.Major, d.Minor, d.SMs,
 		float64(d.MemoryBytes)/(1<<30), d.Driver/1000, d.Driver%1000/10, d.CUBLAS)
 }
+
+// LibraryError reports a library or symbol that could not be loaded, with every name and
+// path tried.
+type LibraryError struct {
+	Library string   // what was looked for, e.g. "cuBLAS"
+	Tried   []string // names and paths tried, in order
+	Symbol  string   // the missing symbol, when the library loaded but lacks one
+	Err     error    // the last loader error
+}
+
+func (e *LibraryError) Error() string {
+	if e.Symbol != "" {
+		return fmt.Sprintf("cuda: %s (%s) has no symbol %s: %v", e.Library, e.Tried[len(e.Tried)-1], e.Symbol, e.Err)
+	}
+	return fmt.Sprintf("cuda: cannot load %s; tried %s: %v (set GRIDCELLS_CUDA_LIBS to the folder that holds it)",
+		e.Library, strings.Join(e.Tried, ", "), e.Err)
+}
+
+func (e *LibraryError) Unwrap() error { return e.Err }
