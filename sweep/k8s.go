@@ -27,6 +27,7 @@ type K8sSettings struct {
 	CPUs                 int    // CPU request per pod (0 = none); also GOMAXPROCS
 	Mem                  string // memory request and limit, SLURM ("8G") or Kubernetes ("8Gi") units
 	GPUs                 int    // nvidia.com/gpu limit per pod (0 = none)
+	Lanes                int    // rows per pod, trained together as lanes of one process (0, 1 = one)
 }
 
 // K8s object shapes (only the fields the Job uses), in the key order kubectl prints.
@@ -96,8 +97,10 @@ type (
 
 var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-// K8sJob returns the YAML of an Indexed Job with one completion per manifest row: pod i
-// runs "gridcells sweep run MOUNT --index $(JOB_COMPLETION_INDEX)" on the sweep directory
+// K8sJob returns the YAML of an Indexed Job with one completion per task (a manifest row,
+// or with s.Lanes > 1 a group of Lanes rows trained together; completions counts tasks,
+// see LaneTasks): pod i runs "gridcells sweep run MOUNT --index $(JOB_COMPLETION_INDEX)
+// [--lanes K]" on the sweep directory
 // mounted from the claim, with restartPolicy Never (which backoffLimitPerIndex requires);
 // a failed index is retried with the same index, and a retry resumes the run.
 func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
@@ -114,8 +117,8 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 		return nil, fmt.Errorf("sweep: a Kubernetes Job needs the PersistentVolumeClaim holding the sweep directory (--pvc)")
 	case completions < 1:
 		return nil, fmt.Errorf("sweep: the manifest has no runs")
-	case s.Parallelism < 0 || s.BackoffLimitPerIndex < 0 || s.CPUs < 0 || s.GPUs < 0:
-		return nil, fmt.Errorf("sweep: --parallelism, --retries, --cpus and --gpus must be ≥ 0")
+	case s.Parallelism < 0 || s.BackoffLimitPerIndex < 0 || s.CPUs < 0 || s.GPUs < 0 || s.Lanes < 0:
+		return nil, fmt.Errorf("sweep: --parallelism, --retries, --cpus, --gpus and --lanes must be ≥ 0")
 	}
 	program := s.Program
 	if program == "" {
@@ -136,6 +139,9 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 		// Kubernetes expands $(VAR) in args from the container's environment.
 		Args:         []string{"sweep", "run", mount, "--index", "$(" + EnvK8sIndex + ")"},
 		VolumeMounts: []k8sMount{{Name: "sweep", MountPath: mount, SubPath: s.SubPath}},
+	}
+	if s.Lanes > 1 {
+		c.Args = append(c.Args, "--lanes", strconv.Itoa(s.Lanes))
 	}
 	// The index is also set by Kubernetes itself; naming it from the pod annotation keeps
 	// the manifest working on clusters that predate the variable (< 1.22).
@@ -187,7 +193,11 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 		},
 	}
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# gridcells sweep: %d runs; kubectl apply -f this file\n", completions)
+	if s.Lanes > 1 {
+		fmt.Fprintf(&buf, "# gridcells sweep: %d tasks of up to %d runs each; kubectl apply -f this file\n", completions, s.Lanes)
+	} else {
+		fmt.Fprintf(&buf, "# gridcells sweep: %d runs; kubectl apply -f this file\n", completions)
+	}
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(job); err != nil {

@@ -29,10 +29,15 @@ type SLURMSettings struct {
 	// MaxArraySize is the cluster's MaxArraySize: an array has at most this many tasks, so
 	// larger manifests are split (0 = DefaultMaxArraySize).
 	MaxArraySize int
+	// Lanes is how many consecutive rows each task trains together in one process
+	// ("gridcells sweep run --lanes K": GPU ensemble lanes); 0 or 1 is one row per task.
+	// The arrays then count tasks, ⌈rows/Lanes⌉ of them (LaneTasks).
+	Lanes int
 }
 
-// ArrayPart is one job array of a split manifest: rows Offset … Offset+Count−1, run as
-// array tasks 0 … Count−1 with $GRIDCELLS_SWEEP_INDEX_OFFSET = Offset.
+// ArrayPart is one job array of a split manifest: tasks Offset … Offset+Count−1 (manifest
+// rows, or groups of Lanes rows), run as array tasks 0 … Count−1 with
+// $GRIDCELLS_SWEEP_INDEX_OFFSET = Offset.
 type ArrayPart struct {
 	Offset, Count int
 }
@@ -85,7 +90,13 @@ func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
 		name = "gridcells-sweep"
 	}
 	b.WriteString("#!/bin/bash\n")
-	fmt.Fprintf(&b, "# gridcells sweep: rows %d-%d of %d in %s/%s\n", part.Offset, part.Offset+part.Count-1, total, s.Dir, ManifestFile)
+	if s.Lanes > 1 {
+		lo, _, _ := LaneRows(total, s.Lanes, part.Offset)
+		_, hi, _ := LaneRows(total, s.Lanes, part.Offset+part.Count-1)
+		fmt.Fprintf(&b, "# gridcells sweep: rows %d-%d of %d in %s/%s, %d per task as lanes of one process\n", lo, hi-1, total, s.Dir, ManifestFile, s.Lanes)
+	} else {
+		fmt.Fprintf(&b, "# gridcells sweep: rows %d-%d of %d in %s/%s\n", part.Offset, part.Offset+part.Count-1, total, s.Dir, ManifestFile)
+	}
 	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", name)
 	array := fmt.Sprintf("0-%d", part.Count-1)
 	if s.MaxParallel > 0 {
@@ -115,14 +126,18 @@ func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
 		// Without cgroups a task sees every core of the node.
 		fmt.Fprintf(&b, "export GOMAXPROCS=%d\n", s.CPUs)
 	}
-	fmt.Fprintf(&b, "exec %s sweep run %s\n", shellQuote(s.Program), shellQuote(s.Dir))
+	lanes := ""
+	if s.Lanes > 1 {
+		lanes = fmt.Sprintf(" --lanes %d", s.Lanes)
+	}
+	fmt.Fprintf(&b, "exec %s sweep run %s%s\n", shellQuote(s.Program), shellQuote(s.Dir), lanes)
 	return b.String()
 }
 
 // Validate checks the settings that sbatch would reject late.
 func (s *SLURMSettings) Validate() error {
-	if s.GPUs < 0 || s.CPUs < 0 || s.MaxParallel < 0 || s.MaxArraySize < 0 {
-		return fmt.Errorf("sweep: --gpus, --cpus, --max-parallel and --max-array-size must be ≥ 0")
+	if s.GPUs < 0 || s.CPUs < 0 || s.MaxParallel < 0 || s.MaxArraySize < 0 || s.Lanes < 0 {
+		return fmt.Errorf("sweep: --gpus, --cpus, --max-parallel, --max-array-size and --lanes must be ≥ 0")
 	}
 	for _, v := range []string{s.JobName, s.Partition, s.Mem, s.Time} {
 		if strings.ContainsAny(v, " \t\n'\"\\$`") {

@@ -228,3 +228,43 @@ func TestK8sJobGolden(t *testing.T) {
 		t.Errorf("Job differs from %s:\n%s", golden, b)
 	}
 }
+
+// With lanes, a cluster task trains K consecutive rows: the arrays count ⌈rows/K⌉ tasks,
+// the last task takes the remainder, and the script asks "sweep run" for lanes.
+func TestLaneTasks(t *testing.T) {
+	for _, c := range []struct{ n, lanes, tasks int }{{10, 4, 3}, {8, 4, 2}, {3, 1, 3}, {3, 0, 3}, {1, 8, 1}} {
+		if got := LaneTasks(c.n, c.lanes); got != c.tasks {
+			t.Errorf("LaneTasks(%d, %d) = %d; want %d", c.n, c.lanes, got, c.tasks)
+		}
+	}
+	for _, c := range []struct {
+		n, lanes, task, lo, hi int
+		ok                     bool
+	}{{10, 4, 0, 0, 4, true}, {10, 4, 2, 8, 10, true}, {10, 4, 3, 0, 0, false}, {10, 1, 9, 9, 10, true}, {10, 4, -1, 0, 0, false}} {
+		lo, hi, ok := LaneRows(c.n, c.lanes, c.task)
+		if lo != c.lo || hi != c.hi || ok != c.ok {
+			t.Errorf("LaneRows(%d, %d, %d) = %d, %d, %v; want %d, %d, %v", c.n, c.lanes, c.task, lo, hi, ok, c.lo, c.hi, c.ok)
+		}
+	}
+	s := &SLURMSettings{Dir: "/d", Program: "/g", GPUs: 1, Lanes: 4, MaxArraySize: 2}
+	parts := SplitArray(LaneTasks(10, s.Lanes), s.MaxArraySize)
+	if len(parts) != 2 || parts[1] != (ArrayPart{2, 1}) {
+		t.Fatalf("parts %v; want two arrays, the second task 2 alone", parts)
+	}
+	script := SLURMScript(s, parts[1], 10)
+	for _, want := range []string{"#SBATCH --array=0-0\n", "export GRIDCELLS_SWEEP_INDEX_OFFSET=2\n",
+		"rows 8-9 of 10", "exec /g sweep run /d --lanes 4\n"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	b, err := K8sJob(&K8sSettings{Image: "img", PVC: "pvc", GPUs: 1, Lanes: 4}, LaneTasks(10, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"completions: 3", "- --lanes\n", "- \"4\"\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("Job lacks %q:\n%s", want, b)
+		}
+	}
+}

@@ -349,6 +349,24 @@ func (w *Worker) RunAll(ctx context.Context, runs []Run, workers int) []Outcome 
 	return out
 }
 
+// LaneTasks is the number of cluster tasks (array tasks, Job completions) that run n
+// manifest rows lanes at a time: ⌈n/lanes⌉.
+func LaneTasks(n, lanes int) int {
+	lanes = max(lanes, 1)
+	return (n + lanes - 1) / lanes
+}
+
+// LaneRows returns the manifest rows lo … hi−1 of cluster task `task` when each task trains
+// lanes consecutive rows together, and false when the task has no rows.
+func LaneRows(n, lanes, task int) (lo, hi int, ok bool) {
+	lanes = max(lanes, 1)
+	lo = task * lanes
+	if task < 0 || lo >= n {
+		return 0, 0, false
+	}
+	return lo, min(n, lo+lanes), true
+}
+
 // groups cuts runs (by index, in manifest order) into the units RunAll hands to a worker:
 // with Lanes > 1, up to Lanes consecutive unfinished runs whose device is not the CPU
 // (lanes share a GPU; on the CPU they would only share the cores); otherwise one run each.

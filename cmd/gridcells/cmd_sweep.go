@@ -81,7 +81,7 @@ type sweepOptions struct {
 var sweepVerbFlags = map[string][]string{
 	"expand":  {"out", "count", "seed", "preset", "set", "replace", "skip-invalid"},
 	"run":     {"workers", "index", "quiet", "lanes"},
-	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries"},
+	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries", "lanes"},
 	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
 	"table":   {"by", "json", "decode-threshold", "grid-threshold"},
 }
@@ -93,6 +93,7 @@ func (o *sweepOptions) AddFlags(fs *flag.FlagSet) {
 	o.expand.AddFlags(fs)
 	o.run.AddFlags(fs)
 	o.submit.AddFlags(fs)
+	o.submit.lanes = &o.run.Lanes
 	o.collect.AddFlags(fs)
 }
 
@@ -240,7 +241,7 @@ func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
 	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
-	fs.IntVar(&o.Lanes, "lanes", 1, "run: train up to `K` consecutive GPU (non-cpu device) runs together in one \"gridcells lanes\" process, each on its own CUDA stream")
+	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` consecutive GPU (non-cpu device) runs together in one \"gridcells lanes\" process, each on its own CUDA stream; with --index (or a cluster task), the task's K rows")
 }
 
 func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout, stderr io.Writer) error {
@@ -275,21 +276,28 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		}
 	}
 	if index >= 0 {
-		if index >= len(runs) {
+		// One task: row index, or with --lanes K the task's K rows trained together.
+		lo, hi, ok := sweep.LaneRows(len(runs), o.Lanes, index)
+		if !ok {
+			if o.Lanes > 1 {
+				return usagef("task %d (from %s) is outside the manifest's %d rows in tasks of %d", index, from, len(runs), o.Lanes)
+			}
 			return usagef("row %d (from %s) is outside the manifest's %d rows", index, from, len(runs))
 		}
-		out := w.RunOne(ctx, runs[index])
-		switch out.Result {
-		case sweep.ResultSkipped:
-			fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, index)
-		case sweep.ResultBusy:
-			fmt.Fprintf(stderr, "run %s (row %d) is being run by another worker\n", out.Run.ID, index)
-		case sweep.ResultCancelled:
-			return out.Err
-		case sweep.ResultFailed:
-			return out.Err
+		var failed []error
+		for _, out := range w.RunGroup(ctx, runs[lo:hi]) {
+			switch out.Result {
+			case sweep.ResultSkipped:
+				fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, out.Run.Index)
+			case sweep.ResultBusy:
+				fmt.Fprintf(stderr, "run %s (row %d) is being run by another worker\n", out.Run.ID, out.Run.Index)
+			case sweep.ResultCancelled:
+				return out.Err
+			case sweep.ResultFailed:
+				failed = append(failed, out.Err)
+			}
 		}
-		return nil
+		return errors.Join(failed...)
 	}
 	if o.Lanes > 1 {
 		fmt.Fprintf(stderr, "%d runs, %d workers, up to %d lanes per process\n", len(runs), o.Workers, o.Lanes)
@@ -369,6 +377,8 @@ type sweepSubmitOptions struct {
 
 	Image, Namespace, PVC, SubPath, Mount string
 	Parallelism, Retries                  int
+
+	lanes *int // the --lanes flag, which "sweep run" defines (nil: 1)
 }
 
 func (o *sweepSubmitOptions) AddFlags(fs *flag.FlagSet) {
@@ -411,12 +421,20 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 	if len(runs) == 0 {
 		return usagef("%s: the manifest has no runs", dir)
 	}
+	lanes := 1
+	if o.lanes != nil {
+		lanes = *o.lanes
+	}
+	if lanes < 1 {
+		return usagef("--lanes must be ≥ 1, got %d", lanes)
+	}
+	tasks := sweep.LaneTasks(len(runs), lanes)
 	if o.K8s {
 		b, err := sweep.K8sJob(&sweep.K8sSettings{
 			Name: o.JobName, Namespace: o.Namespace, Image: o.Image, Program: o.Program,
 			PVC: o.PVC, SubPath: o.SubPath, MountPath: o.Mount, Parallelism: o.Parallelism,
-			BackoffLimitPerIndex: o.Retries, CPUs: o.CPUs, Mem: o.Mem, GPUs: o.GPUs,
-		}, len(runs))
+			BackoffLimitPerIndex: o.Retries, CPUs: o.CPUs, Mem: o.Mem, GPUs: o.GPUs, Lanes: lanes,
+		}, tasks)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -427,7 +445,7 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		if err := safefile.WriteFile(path, b); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "wrote %s (%d runs); submit it with: kubectl apply -f %s\n", path, len(runs), path)
+		fmt.Fprintf(stderr, "wrote %s (%d runs in %d pods); submit it with: kubectl apply -f %s\n", path, len(runs), tasks, path)
 		fmt.Fprintln(stdout, path)
 		return nil
 	}
@@ -443,6 +461,7 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 	s := &sweep.SLURMSettings{
 		Dir: dir, Program: program, JobName: o.JobName, Partition: o.Partition, GPUs: o.GPUs,
 		CPUs: o.CPUs, Mem: o.Mem, Time: o.Time, MaxParallel: o.MaxParallel, MaxArraySize: o.MaxArraySize,
+		Lanes: lanes,
 	}
 	if err := s.Validate(); err != nil {
 		return usagef("%v", err)
@@ -455,7 +474,7 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 			s.MaxArraySize, from = sweep.DefaultMaxArraySize, "default"
 		}
 	}
-	parts := sweep.SplitArray(len(runs), s.MaxArraySize)
+	parts := sweep.SplitArray(tasks, s.MaxArraySize)
 	for _, d := range []string{filepath.Join(dir, "slurm"), filepath.Join(dir, sweep.LogsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err

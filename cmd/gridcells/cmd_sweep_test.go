@@ -271,3 +271,38 @@ func TestParquetPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepRunLaneTask runs one cluster task with --lanes 2: task 0 trains rows 0 and 1
+// together in one "gridcells lanes" process (this test binary, as the command), and
+// leaves row 2 to task 1.
+func TestSweepRunLaneTask(t *testing.T) {
+	t.Setenv(asMainEnv, "1")
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
+		t.Fatalf("expand: %d %s", code, stderr)
+	}
+	code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "0", "--lanes", "2", "--quiet")
+	if code != 0 {
+		t.Fatalf("sweep run --index 0 --lanes 2: exit %d: %s", code, stderr)
+	}
+	runs, err := sweep.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range runs {
+		rd := sweep.RunDir(dir, r.ID)
+		_, err := os.Stat(filepath.Join(rd, "summary.json"))
+		if finished := err == nil; finished != (i < 2) {
+			t.Errorf("row %d finished %v; want %v", i, finished, i < 2)
+		}
+		if i < 2 {
+			log, _ := os.ReadFile(filepath.Join(rd, "train.log"))
+			if !strings.Contains(string(log), " lanes --run ") {
+				t.Errorf("row %d was not trained as a lane:\n%s", i, log)
+			}
+		}
+	}
+	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "2", "--lanes", "2"); code != 2 || !strings.Contains(stderr, "outside") {
+		t.Errorf("task 2 of 3 rows in tasks of 2: exit %d, %q; want 2 and \"outside\"", code, stderr)
+	}
+}
