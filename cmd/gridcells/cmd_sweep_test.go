@@ -232,33 +232,36 @@ func TestSweepSLURM(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	dir := filepath.Join(tmp, "sw")
-	if out, err := exec.Command(bin, "sweep", "expand", tinySweep, "--out", dir).CombinedOutput(); err != nil {
-		t.Fatalf("expand: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "sweep", "submit", dir, "--slurm", "--cpus", "1", "--time", "10", "--job-name", "gridcells-go-test").Output()
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	ids := strings.Fields(string(out))
-	if len(ids) != 1 {
-		t.Fatalf("submit printed %q, want one job id", out)
-	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		q, err := exec.Command("squeue", "-h", "-j", ids[0]).Output()
-		if err == nil && len(strings.TrimSpace(string(q))) == 0 {
-			break
+	// One task per run, then tasks of two runs trained as lanes of one process.
+	for _, lanes := range []string{"1", "2"} {
+		dir := filepath.Join(tmp, "sw"+lanes)
+		if out, err := exec.Command(bin, "sweep", "expand", tinySweep, "--out", dir).CombinedOutput(); err != nil {
+			t.Fatalf("expand: %v\n%s", err, out)
 		}
-		if time.Now().After(deadline) {
-			exec.Command("scancel", ids[0]).Run()
-			t.Fatalf("job %s still queued after 5 minutes: %s", ids[0], q)
+		out, err := exec.Command(bin, "sweep", "submit", dir, "--slurm", "--cpus", "1", "--time", "10", "--job-name", "gridcells-go-test", "--lanes", lanes).Output()
+		if err != nil {
+			t.Fatalf("submit --lanes %s: %v", lanes, err)
 		}
-		time.Sleep(time.Second)
-	}
-	if code, stdout, stderr := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 0 {
-		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
-		t.Fatalf("collect: exit %d\n%s%s\nlogs: %v", code, stdout, stderr, logs)
+		ids := strings.Fields(string(out))
+		if len(ids) != 1 {
+			t.Fatalf("submit printed %q, want one job id", out)
+		}
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			q, err := exec.Command("squeue", "-h", "-j", ids[0]).Output()
+			if err == nil && len(strings.TrimSpace(string(q))) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				exec.Command("scancel", ids[0]).Run()
+				t.Fatalf("job %s still queued after 5 minutes: %s", ids[0], q)
+			}
+			time.Sleep(time.Second)
+		}
+		if code, stdout, stderr := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 0 {
+			logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
+			t.Fatalf("collect (--lanes %s): exit %d\n%s%s\nlogs: %v", lanes, code, stdout, stderr, logs)
+		}
 	}
 }
 
