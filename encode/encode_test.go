@@ -603,3 +603,36 @@ func TestForRunPresets(t *testing.T) {
 		}
 	}
 }
+
+// The field-major nearest-field search of round fields (one loop per field slot, masked
+// selection) gives the same exponents, bit for bit, as the per-cell loop over each cell's
+// fields that elliptical fields use, for multi-field and multi-scale codes.
+func TestFieldSlotsMatchPerCellLoop(t *testing.T) {
+	for _, fields := range []Dist{{Kind: "const", A: 1}, {Kind: "const", A: 3}, {Kind: "poisson", A: 3}} {
+		p := placeParams(DifferenceOfGaussians, 97)
+		p.Fields = fields
+		p.Sigma = Dist{Kind: "uniform", A: 0.06, B: 0.24}
+		c := mustNew(t, p, 5).(*placeCode)
+		if !c.round {
+			t.Fatal("a round code without slots")
+		}
+		pos := randomPositions(300, 6)
+		eE, eI := make([]float32, p.Np), make([]float32, p.Np)
+		rE, rI := make([]float32, p.Np), make([]float32, p.Np)
+		for n := 0; n < len(pos); n += 2 {
+			x, y := pos[n], pos[n+1]
+			mE, mI := c.fieldExponents(eE, eI, x, y)
+			c.round = false // the per-cell loop
+			rmE, rmI := c.fieldExponents(rE, rI, x, y)
+			c.round = true
+			for i := range eE {
+				if eE[i] != rE[i] || eI[i] != rI[i] {
+					t.Fatalf("fields %v, position %d, cell %d: slots give %g, %g; the per-cell loop %g, %g", fields, n/2, i, eE[i], eI[i], rE[i], rI[i])
+				}
+			}
+			if mE != rmE || mI != rmI {
+				t.Fatalf("fields %v: minima %g, %g; want %g, %g", fields, mE, mI, rmE, rmI)
+			}
+		}
+	}
+}

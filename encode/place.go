@@ -29,6 +29,12 @@ type placeCode struct {
 	// General path: per field 1/(2σ_E²), 1/(2σ_I²) and 1/aspect, so the per-position loop multiplies.
 	halfInvE, halfInvI, invAspect []float32
 	round                         bool // every field has aspect 1
+	// Round fields, field-major: slot f holds field f of every cell that has one (slotCell
+	// lists those cells; slot 0 has them all, in order), with its centre and 1/(2σ²). The
+	// nearest-field search then runs one straight loop per slot, over Σ n_i fields in all,
+	// instead of a short loop per cell.
+	slotX, slotY, slotHE, slotHI [][]float32
+	slotCell                     [][]int32
 
 	fast   bool
 	px, py []float32 // fast path: centres
@@ -99,6 +105,23 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 	c.round = true
 	for _, a := range c.aspect {
 		c.round = c.round && a == 1
+	}
+	if c.round {
+		for f := 0; f < c.nf; f++ {
+			var xs, ys, hes, his []float32
+			var cells []int32
+			for i := 0; i < np; i++ {
+				if f < c.nfields[i] {
+					k := i*c.nf + f
+					xs, ys = append(xs, c.cx[k]), append(ys, c.cy[k])
+					hes, his = append(hes, c.halfInvE[k]), append(his, c.halfInvI[k])
+					cells = append(cells, int32(i))
+				}
+			}
+			c.slotX, c.slotY = append(c.slotX, xs), append(c.slotY, ys)
+			c.slotHE, c.slotHI = append(c.slotHE, hes), append(c.slotHI, his)
+			c.slotCell = append(c.slotCell, cells)
+		}
 	}
 	c.fast = c.nf == 1
 	for k := range c.sigE {
@@ -224,9 +247,11 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		vE, vI, kE, kI = d2, d2, -c.aE, -c.aI
 		bE, bI = c.aE*m, c.aI*m
 	} else {
+		// The nearest fields' exponents e = d²/(2σ²) ≥ 0: exponentials of −e, shifted by the
+		// smallest e in a softmax, exactly as the fast path's −a·d² + a·min d².
 		vE, vI = ws.a, ws.b
-		maxE, maxI := c.logValues(vE, vI, x, y)
-		kE, kI, bE, bI = 1, 1, -maxE, -maxI
+		minE, minI := c.fieldExponents(vE, vI, x, y)
+		kE, kI, bE, bI = -1, -1, minE, minI
 	}
 
 	switch c.p.Kind {
@@ -243,9 +268,10 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		// value is at the smallest d², so the offset is the fast path's bE − bI.
 		v, k, b := vE, kE-kI, bE-bI
 		if !c.fast {
+			// Log-values −e_E + e_I = e_I − e_E, shifted by minus the largest.
 			v, k, b = ws.d, 1, float32(math.Inf(1))
 			for i := range v {
-				v[i] = vE[i] - vI[i]
+				v[i] = vI[i] - vE[i]
 				b = min(b, -v[i])
 			}
 		}
@@ -325,35 +351,44 @@ func shiftAndNormalise(row, z []float32, lo, sum float32) {
 	f32.AddScale(row, z, add, 1/total)
 }
 
-// logValues writes each cell's centre and surround log-values −d²/(2σ_E²) and −d²/(2σ_I²) at
-// (x, y), using the field with the smallest d²/(2σ_E²) (nearest-field rule, spec §2.1), and
-// returns their maxima. Elliptical fields measure d² in the field's axes: with u along the major
-// axis and v across, d² = u²/a + a·v², so the field's widths are σ√a and σ/√a (area preserved)
-// and a = 1 is the round field exactly.
-func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float32) {
-	maxE, maxI = float32(math.Inf(-1)), float32(math.Inf(-1))
+// fieldExponents writes each cell's centre and surround exponents d²/(2σ_E²) and d²/(2σ_I²)
+// at (x, y) (the code's log-values with the sign flipped), using the field with the smallest
+// d²/(2σ_E²) (nearest-field rule, spec §2.1), and returns their minima. Elliptical fields
+// measure d² in the field's axes: with u along the major axis and v across,
+// d² = u²/a + a·v², so the field's widths are σ√a and σ/√a (area preserved) and a = 1 is the
+// round field exactly.
+func (c *placeCode) fieldExponents(eE, eI []float32, x, y float32) (minE, minI float32) {
 	nf := c.nf
 	if c.round {
-		// Round fields: the same rule without the rotation, in the tightest loop.
-		for i := range vE {
-			lo, hi := i*nf, i*nf+c.nfields[i]
-			cx, cy, hE := c.cx[lo:hi], c.cy[lo:hi], c.halfInvE[lo:hi]
-			bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), 0
-			for f := range cx {
-				dx, dy := x-cx[f], y-cy[f]
-				d2 := dx*dx + dy*dy
-				if e := d2 * hE[f]; e < bestE {
-					bestE, bestD2, bestK = e, d2, f
-				}
-			}
-			vE[i] = -bestE
-			vI[i] = -bestD2 * c.halfInvI[lo+bestK]
-			maxE = max(maxE, vE[i])
-			maxI = max(maxI, vI[i])
+		// Round fields, slot by slot: eE and eI hold the best d²/(2σ_E²) and its field's
+		// d²/(2σ_I²) so far. The strict < keeps the first of equal fields, as a loop over
+		// each cell's fields in order does, with the same products, so the result is too.
+		np := len(eE)
+		cx, cy, hE, hI := c.slotX[0][:np], c.slotY[0][:np], c.slotHE[0][:np], c.slotHI[0][:np]
+		for i := range eE {
+			dx, dy := x-cx[i], y-cy[i]
+			d2 := dx*dx + dy*dy
+			eE[i], eI[i] = d2*hE[i], d2*hI[i]
 		}
-		return maxE, maxI
+		for f := 1; f < nf; f++ {
+			cells := c.slotCell[f]
+			cx, cy, hE, hI = c.slotX[f], c.slotY[f], c.slotHE[f], c.slotHI[f]
+			cx, cy, hE, hI = cx[:len(cells)], cy[:len(cells)], hE[:len(cells)], hI[:len(cells)]
+			for j, i := range cells {
+				dx, dy := x-cx[j], y-cy[j]
+				d2 := dx*dx + dy*dy
+				// e < eE[i] chooses at random between a cell's fields, so a branch would be
+				// mispredicted half the time: select with a mask instead. Exponents are ≥ +0
+				// and not NaN, so their bits order as the numbers do.
+				be, bo := math.Float32bits(d2*hE[j]), math.Float32bits(eE[i])
+				take := uint32((int32(be) - int32(bo)) >> 31) // all ones when e < eE[i]
+				eE[i] = math.Float32frombits(be&take | bo&^take)
+				eI[i] = math.Float32frombits(math.Float32bits(d2*hI[j])&take | math.Float32bits(eI[i])&^take)
+			}
+		}
+		return minOf(eE), minOf(eI)
 	}
-	for i := range vE {
+	for i := range eE {
 		bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), i*nf
 		for k := i * nf; k < i*nf+c.nfields[i]; k++ {
 			dx, dy := x-c.cx[k], y-c.cy[k]
@@ -369,12 +404,50 @@ func (c *placeCode) logValues(vE, vI []float32, x, y float32) (maxE, maxI float3
 				bestE, bestD2, bestK = e, d2, k
 			}
 		}
-		vE[i] = -bestE
-		vI[i] = -bestD2 * c.halfInvI[bestK]
-		maxE = max(maxE, vE[i])
-		maxI = max(maxI, vI[i])
+		eE[i] = bestE
+		eI[i] = bestD2 * c.halfInvI[bestK]
 	}
-	return maxE, maxI
+	return minOf(eE), minOf(eI)
+}
+
+// minOf returns the smallest of v (non-empty), +Inf when every value is NaN. A plain
+// comparison, not the min builtin, whose NaN and signed-zero rules cost a branch per
+// element; exponents are ≥ 0 and not NaN for a finite position.
+func minOf(v []float32) float32 {
+	// Four running minima, so that consecutive comparisons do not wait for each other.
+	inf := float32(math.Inf(1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		q := v[i : i+4 : i+4]
+		if q[0] < m0 {
+			m0 = q[0]
+		}
+		if q[1] < m1 {
+			m1 = q[1]
+		}
+		if q[2] < m2 {
+			m2 = q[2]
+		}
+		if q[3] < m3 {
+			m3 = q[3]
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i] < m0 {
+			m0 = v[i]
+		}
+	}
+	if m1 < m0 {
+		m0 = m1
+	}
+	if m3 < m2 {
+		m2 = m3
+	}
+	if m2 < m0 {
+		m0 = m2
+	}
+	return m0
 }
 
 // Decode implements the top-k decoder of spec §2.3 on raw outputs: the k most active cells (least
