@@ -84,8 +84,10 @@ func BenchmarkDecodeBatch(b *testing.B) {
 // BenchmarkMultiFieldBatch is a training batch's targets for NFL's "biological" place cells
 // (spec §2.1): DoS over 512 cells with 1 + Poisson(3) fields each and widths drawn from
 // U(0.06, 0.24) m, round fields, through the nearest-field path. On the 2-core reference
-// machine the field-major search with masked selection took it from 30–33 ms to 19–26 ms,
-// and BenchmarkDoSBatchGeneral from 11–15 ms to 6–7 ms (old and new binaries alternated).
+// machine the field-major search (f32.NearestField's masked vector kernel over prefixes of
+// cells sorted by field count, then f32.Min) took it from 30–35 ms to 5.8–9.0 ms, and
+// BenchmarkDoSBatchGeneral from 11–15 ms to 2.7–3.7 ms (old and new test binaries
+// alternated, 3 rounds, same bits).
 func BenchmarkMultiFieldBatch(b *testing.B) {
 	p := placeParams(DifferenceOfGaussians, 512)
 	p.Fields = Dist{Kind: "poisson", A: 3}

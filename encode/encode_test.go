@@ -619,11 +619,12 @@ func TestFieldSlotsMatchPerCellLoop(t *testing.T) {
 		pos := randomPositions(300, 6)
 		eE, eI := make([]float32, p.Np), make([]float32, p.Np)
 		rE, rI := make([]float32, p.Np), make([]float32, p.Np)
+		sE, sI := make([]float32, p.Np), make([]float32, p.Np)
 		for n := 0; n < len(pos); n += 2 {
 			x, y := pos[n], pos[n+1]
-			mE, mI := c.fieldExponents(eE, eI, x, y)
+			mE, mI := c.fieldExponents(eE, eI, sE, sI, x, y)
 			c.round = false // the per-cell loop
-			rmE, rmI := c.fieldExponents(rE, rI, x, y)
+			rmE, rmI := c.fieldExponents(rE, rI, sE, sI, x, y)
 			c.round = true
 			for i := range eE {
 				if eE[i] != rE[i] || eI[i] != rI[i] {

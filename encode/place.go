@@ -3,6 +3,7 @@ package encode
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/gridcells/gridcells/internal/asm/f32"
@@ -29,12 +30,14 @@ type placeCode struct {
 	// General path: per field 1/(2σ_E²), 1/(2σ_I²) and 1/aspect, so the per-position loop multiplies.
 	halfInvE, halfInvI, invAspect []float32
 	round                         bool // every field has aspect 1
-	// Round fields, field-major: slot f holds field f of every cell that has one (slotCell
-	// lists those cells; slot 0 has them all, in order), with its centre and 1/(2σ²). The
-	// nearest-field search then runs one straight loop per slot, over Σ n_i fields in all,
-	// instead of a short loop per cell.
+	// Round fields, field-major: the cells in slotOrder (by decreasing field count, stable),
+	// and slot f holds field f of the first slotLen[f] of them (those that have one), with its
+	// centre and 1/(2σ²). The nearest-field search then runs one straight loop per slot over
+	// a prefix, Σ n_i fields in all, instead of a short loop per cell. slotOrder is nil when
+	// every cell has F fields (the order is the cells' own).
 	slotX, slotY, slotHE, slotHI [][]float32
-	slotCell                     [][]int32
+	slotLen                      []int
+	slotOrder                    []int32
 
 	fast   bool
 	px, py []float32 // fast path: centres
@@ -107,20 +110,26 @@ func newPlace(p Params, rng *rand.Rand) *placeCode {
 		c.round = c.round && a == 1
 	}
 	if c.round {
+		order := make([]int32, np)
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return c.nfields[b] - c.nfields[a] })
+		if c.nfields[order[np-1]] < c.nf {
+			c.slotOrder = order
+		}
 		for f := 0; f < c.nf; f++ {
 			var xs, ys, hes, his []float32
-			var cells []int32
-			for i := 0; i < np; i++ {
+			for _, i := range order {
 				if f < c.nfields[i] {
-					k := i*c.nf + f
+					k := int(i)*c.nf + f
 					xs, ys = append(xs, c.cx[k]), append(ys, c.cy[k])
 					hes, his = append(hes, c.halfInvE[k]), append(his, c.halfInvI[k])
-					cells = append(cells, int32(i))
 				}
 			}
 			c.slotX, c.slotY = append(c.slotX, xs), append(c.slotY, ys)
 			c.slotHE, c.slotHI = append(c.slotHE, hes), append(c.slotHI, his)
-			c.slotCell = append(c.slotCell, cells)
+			c.slotLen = append(c.slotLen, len(xs))
 		}
 	}
 	c.fast = c.nf == 1
@@ -160,14 +169,14 @@ func (c *placeCode) Centres() ([]float32, int) {
 }
 
 // workspace is per-goroutine scratch of Np floats each.
-type workspace struct{ a, b, d []float32 }
+type workspace struct{ a, b, d, e []float32 }
 
 // fit makes each slice hold np floats, reusing the memory when it can.
 func (ws *workspace) fit(np int) {
 	if cap(ws.a) < np {
-		ws.a, ws.b, ws.d = make([]float32, np), make([]float32, np), make([]float32, np)
+		ws.a, ws.b, ws.d, ws.e = make([]float32, np), make([]float32, np), make([]float32, np), make([]float32, np)
 	}
-	ws.a, ws.b, ws.d = ws.a[:np], ws.b[:np], ws.d[:np]
+	ws.a, ws.b, ws.d, ws.e = ws.a[:np], ws.b[:np], ws.d[:np], ws.e[:np]
 }
 
 // Encode runs blocks of encodeBlock rows as the parts of one workpool operation, on the
@@ -250,7 +259,7 @@ func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
 		// The nearest fields' exponents e = d²/(2σ²) ≥ 0: exponentials of −e, shifted by the
 		// smallest e in a softmax, exactly as the fast path's −a·d² + a·min d².
 		vE, vI = ws.a, ws.b
-		minE, minI := c.fieldExponents(vE, vI, x, y)
+		minE, minI := c.fieldExponents(vE, vI, ws.d, ws.e, x, y)
 		kE, kI, bE, bI = -1, -1, minE, minI
 	}
 
@@ -353,40 +362,38 @@ func shiftAndNormalise(row, z []float32, lo, sum float32) {
 
 // fieldExponents writes each cell's centre and surround exponents d²/(2σ_E²) and d²/(2σ_I²)
 // at (x, y) (the code's log-values with the sign flipped), using the field with the smallest
-// d²/(2σ_E²) (nearest-field rule, spec §2.1), and returns their minima. Elliptical fields
-// measure d² in the field's axes: with u along the major axis and v across,
-// d² = u²/a + a·v², so the field's widths are σ√a and σ/√a (area preserved) and a = 1 is the
-// round field exactly.
-func (c *placeCode) fieldExponents(eE, eI []float32, x, y float32) (minE, minI float32) {
+// d²/(2σ_E²) (nearest-field rule, spec §2.1), and returns their minima; pE and pI are
+// scratch of the same length. Elliptical fields measure d² in the field's axes: with u along
+// the major axis and v across, d² = u²/a + a·v², so the field's widths are σ√a and σ/√a
+// (area preserved) and a = 1 is the round field exactly.
+func (c *placeCode) fieldExponents(eE, eI, pE, pI []float32, x, y float32) (minE, minI float32) {
 	nf := c.nf
 	if c.round {
-		// Round fields, slot by slot: eE and eI hold the best d²/(2σ_E²) and its field's
-		// d²/(2σ_I²) so far. The strict < keeps the first of equal fields, as a loop over
-		// each cell's fields in order does, with the same products, so the result is too.
-		np := len(eE)
-		cx, cy, hE, hI := c.slotX[0][:np], c.slotY[0][:np], c.slotHE[0][:np], c.slotHI[0][:np]
-		for i := range eE {
-			dx, dy := x-cx[i], y-cy[i]
-			d2 := dx*dx + dy*dy
-			eE[i], eI[i] = d2*hE[i], d2*hI[i]
+		// Round fields, slot by slot over prefixes of slotOrder: pE and pI hold the best
+		// d²/(2σ_E²) and its field's d²/(2σ_I²) so far. f32.NearestField's "e < best" keeps
+		// the first of equal fields, as a loop over each cell's fields in order does, with
+		// the same products, so the result is the same; its vector kernel selects with
+		// masks (the choice between a cell's fields is random, a branch would often miss).
+		if c.slotOrder == nil {
+			pE, pI = eE, eI
 		}
-		for f := 1; f < nf; f++ {
-			cells := c.slotCell[f]
-			cx, cy, hE, hI = c.slotX[f], c.slotY[f], c.slotHE[f], c.slotHI[f]
-			cx, cy, hE, hI = cx[:len(cells)], cy[:len(cells)], hE[:len(cells)], hI[:len(cells)]
-			for j, i := range cells {
-				dx, dy := x-cx[j], y-cy[j]
-				d2 := dx*dx + dy*dy
-				// e < eE[i] chooses at random between a cell's fields, so a branch would be
-				// mispredicted half the time: select with a mask instead. Exponents are ≥ +0
-				// and not NaN, so their bits order as the numbers do.
-				be, bo := math.Float32bits(d2*hE[j]), math.Float32bits(eE[i])
-				take := uint32((int32(be) - int32(bo)) >> 31) // all ones when e < eE[i]
-				eE[i] = math.Float32frombits(be&take | bo&^take)
-				eI[i] = math.Float32frombits(math.Float32bits(d2*hI[j])&take | math.Float32bits(eI[i])&^take)
+		np := len(eE)
+		pE, pI = pE[:np], pI[:np]
+		inf := float32(math.Inf(1))
+		for i := range pE {
+			pE[i] = inf // every first field is nearer
+		}
+		for f := range nf {
+			n := c.slotLen[f]
+			f32.NearestField(pE[:n], pI[:n], c.slotX[f][:n], c.slotY[f][:n], c.slotHE[f][:n], c.slotHI[f][:n], x, y)
+		}
+		if c.slotOrder != nil {
+			order := c.slotOrder[:np]
+			for j, i := range order {
+				eE[i], eI[i] = pE[j], pI[j]
 			}
 		}
-		return minOf(eE), minOf(eI)
+		return f32.Min(eE), f32.Min(eI)
 	}
 	for i := range eE {
 		bestE, bestD2, bestK := float32(math.Inf(1)), float32(0), i*nf
@@ -407,47 +414,7 @@ func (c *placeCode) fieldExponents(eE, eI []float32, x, y float32) (minE, minI f
 		eE[i] = bestE
 		eI[i] = bestD2 * c.halfInvI[bestK]
 	}
-	return minOf(eE), minOf(eI)
-}
-
-// minOf returns the smallest of v (non-empty), +Inf when every value is NaN. A plain
-// comparison, not the min builtin, whose NaN and signed-zero rules cost a branch per
-// element; exponents are ≥ 0 and not NaN for a finite position.
-func minOf(v []float32) float32 {
-	// Four running minima, so that consecutive comparisons do not wait for each other.
-	inf := float32(math.Inf(1))
-	m0, m1, m2, m3 := inf, inf, inf, inf
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		q := v[i : i+4 : i+4]
-		if q[0] < m0 {
-			m0 = q[0]
-		}
-		if q[1] < m1 {
-			m1 = q[1]
-		}
-		if q[2] < m2 {
-			m2 = q[2]
-		}
-		if q[3] < m3 {
-			m3 = q[3]
-		}
-	}
-	for ; i < len(v); i++ {
-		if v[i] < m0 {
-			m0 = v[i]
-		}
-	}
-	if m1 < m0 {
-		m0 = m1
-	}
-	if m3 < m2 {
-		m2 = m3
-	}
-	if m2 < m0 {
-		m0 = m2
-	}
-	return m0
+	return f32.Min(eE), f32.Min(eI)
 }
 
 // Decode implements the top-k decoder of spec §2.3 on raw outputs: the k most active cells (least

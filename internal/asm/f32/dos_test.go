@@ -194,3 +194,69 @@ func BenchmarkDoSRow(b *testing.B) {
 		}
 	})
 }
+
+// NearestField matches its Go loop bit for bit at every tail length, with ties (e equal to
+// the best so far: the old field stays), +Inf starting values and NaN centres (never taken).
+func TestNearestField(t *testing.T) { withEachPath(t, testNearestField) }
+
+func testNearestField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 31, 512, 515} {
+		bE, bI := make([]float32, n), make([]float32, n)
+		cx, cy, hE, hI := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range bE {
+			cx[i], cy[i] = float32(2.2*rng.Float64()-1.1), float32(2.2*rng.Float64()-1.1)
+			hE[i], hI[i] = float32(1/(2*0.1*0.1)*(0.5+rng.Float64())), float32(1/(2*0.2*0.2)*(0.5+rng.Float64()))
+			switch i % 5 {
+			case 0:
+				bE[i] = float32(math.Inf(1))
+			case 1:
+				cx[i] = float32(math.NaN())
+			default:
+				bE[i] = float32(10 * rng.Float64())
+			}
+			bI[i] = float32(rng.Float64())
+		}
+		const x, y = 0.3, -0.2
+		if n > 3 {
+			// A tie: bE[3] equals the value this field gives.
+			dx, dy := x-cx[3], y-cy[3]
+			bE[3] = (dx*dx + dy*dy) * hE[3]
+		}
+		wE, wI := append([]float32(nil), bE...), append([]float32(nil), bI...)
+		nearestFieldGo(wE, wI, cx, cy, hE, hI, x, y)
+		NearestField(bE, bI, cx, cy, hE, hI, x, y)
+		for i := range bE {
+			if math.Float32bits(bE[i]) != math.Float32bits(wE[i]) || math.Float32bits(bI[i]) != math.Float32bits(wI[i]) {
+				t.Fatalf("avx2=%v n=%d i=%d: %g, %g; want %g, %g", useAVX2, n, i, bE[i], bI[i], wE[i], wI[i])
+			}
+		}
+		if n > 3 && bI[3] != wI[3] {
+			t.Fatalf("tie at 3 replaced the old field")
+		}
+	}
+}
+
+// Min matches its Go loop at every length around the vector widths, with NaNs skipped.
+func TestMin(t *testing.T) { withEachPath(t, testMin) }
+
+func testMin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 63, 64, 65, 512, 515} {
+		for trial := range 20 {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(100 * rng.Float64())
+				if i%7 == 3 {
+					x[i] = float32(math.NaN())
+				}
+			}
+			if n > 0 && trial%2 == 0 {
+				x[rng.IntN(n)] = -1 // the minimum somewhere, in any lane and accumulator
+			}
+			if got, want := Min(x), minGo(x); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("avx2=%v n=%d trial %d: Min = %g; want %g", useAVX2, n, trial, got, want)
+			}
+		}
+	}
+}

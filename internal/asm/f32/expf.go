@@ -130,6 +130,21 @@ func AddScale(dst, x []float32, add, mul float32) {
 	addScale(dst, x, add, mul)
 }
 
+// NearestField folds one more field into a nearest-field search (spec §2.1): for each i,
+// with d² = (x−cx[i])² + (y−cy[i])², if d²·hE[i] < bE[i] then bE[i] = d²·hE[i] and
+// bI[i] = d²·hI[i]. All slices have len(bE) elements; NaNs never replace.
+func NearestField(bE, bI, cx, cy, hE, hI []float32, x, y float32) {
+	n := len(bE)
+	if len(bI) != n || len(cx) != n || len(cy) != n || len(hE) != n || len(hI) != n {
+		panic("f32: NearestField length mismatch")
+	}
+	nearestField(bE, bI, cx, cy, hE, hI, x, y)
+}
+
+// Min returns the smallest element of x, +Inf for an empty x. NaNs are skipped (a NaN never
+// compares smaller). Between +0 and −0 it may return either.
+func Min(x []float32) float32 { return minimum(x) }
+
 // The pure-Go loops below are the reference semantics of the kernels and their fallback.
 
 func expSumGo(dst, x []float32, a, b float32) float32 {
@@ -185,6 +200,28 @@ func diffMinSumGo(dst, x, y []float32, a, b float32) (lo, sum float32) {
 		}
 	}
 	return lo, sum
+}
+
+func nearestFieldGo(bE, bI, cx, cy, hE, hI []float32, x, y float32) {
+	n := len(bE)
+	bI, cx, cy, hE, hI = bI[:n], cx[:n], cy[:n], hE[:n], hI[:n]
+	for i := range bE {
+		dx, dy := x-cx[i], y-cy[i]
+		d2 := dx*dx + dy*dy
+		if e := d2 * hE[i]; e < bE[i] {
+			bE[i], bI[i] = e, d2*hI[i]
+		}
+	}
+}
+
+func minGo(x []float32) float32 {
+	m := float32(math.Inf(1))
+	for _, v := range x {
+		if v < m {
+			m = v
+		}
+	}
+	return m
 }
 
 func addScaleGo(dst, x []float32, add, mul float32) {

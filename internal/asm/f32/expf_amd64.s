@@ -450,3 +450,99 @@ addscale_loop:
 addscale_done:
 	VZEROUPPER
 	RET
+
+// func nearestFieldAVX2(bE, bI, cx, cy, hE, hI *float32, n int, x, y float32)
+// Per 8 lanes: d2 = (x−cx)² + (y−cy)² (multiply, multiply, add: no FMA, so the bits are
+// Go's), e = d2·hE, take = e < bE (ordered: NaN never takes), bE = take ? e : bE,
+// bI = take ? d2·hI : bI.
+TEXT ·nearestFieldAVX2(SB), NOSPLIT, $0-64
+	MOVQ bE+0(FP), DI
+	MOVQ bI+8(FP), SI
+	MOVQ cx+16(FP), R8
+	MOVQ cy+24(FP), R9
+	MOVQ hE+32(FP), R10
+	MOVQ hI+40(FP), R11
+	MOVQ n+48(FP), CX
+	VBROADCASTSS x+56(FP), Y15
+	VBROADCASTSS y+60(FP), Y14
+	SHRQ $3, CX
+	JZ   nearest_done
+	XORQ AX, AX
+
+nearest_loop:
+	VSUBPS (R8)(AX*1), Y15, Y0  // dx = x − cx
+	VSUBPS (R9)(AX*1), Y14, Y1  // dy = y − cy
+	VMULPS Y0, Y0, Y0
+	VMULPS Y1, Y1, Y1
+	VADDPS Y1, Y0, Y0           // d2
+	VMULPS (R10)(AX*1), Y0, Y2  // e = d2·hE
+	VMULPS (R11)(AX*1), Y0, Y3  // d2·hI
+	VMOVUPS (DI)(AX*1), Y4      // bE
+	VCMPPS $1, Y4, Y2, Y5       // take = e < bE (LT_OS)
+	VBLENDVPS Y5, Y2, Y4, Y4    // take ? e : bE
+	VMOVUPS Y4, (DI)(AX*1)
+	VMOVUPS (SI)(AX*1), Y6      // bI
+	VBLENDVPS Y5, Y3, Y6, Y6    // take ? d2·hI : bI
+	VMOVUPS Y6, (SI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  nearest_loop
+
+nearest_done:
+	VZEROUPPER
+	RET
+
+// func minAVX2(x *float32, n int) float32
+// VMINPS m, x, m (x in a register) sets m = x < m ? x : m per lane: m stays when x is NaN,
+// the Go loop's rule. The accumulators start at +Inf.
+TEXT ·minAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0x7f800000, AX
+	VMOVD AX, X0
+	VBROADCASTSS X0, Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	SHRQ $3, CX
+	MOVQ CX, DX
+	SHRQ $2, DX
+	JZ   min_tail
+
+min4_loop:
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VMINPS Y0, Y4, Y0
+	VMINPS Y1, Y5, Y1
+	VMINPS Y2, Y6, Y2
+	VMINPS Y3, Y7, Y3
+	ADDQ $128, SI
+	DECQ DX
+	JNZ  min4_loop
+
+min_tail:
+	ANDQ $3, CX
+	JZ   min_combine
+
+min_loop:
+	VMOVUPS (SI), Y4
+	VMINPS Y0, Y4, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  min_loop
+
+min_combine:
+	VMINPS Y1, Y0, Y0
+	VMINPS Y3, Y2, Y2
+	VMINPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMINPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1 // swap the 64-bit halves
+	VMINPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1 // swap neighbours
+	VMINPS X1, X0, X0
+	VMOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET

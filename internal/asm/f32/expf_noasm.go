@@ -18,3 +18,9 @@ func diffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 }
 
 func addScale(dst, x []float32, add, mul float32) { addScaleGo(dst, x, add, mul) }
+
+func nearestField(bE, bI, cx, cy, hE, hI []float32, x, y float32) {
+	nearestFieldGo(bE, bI, cx, cy, hE, hI, x, y)
+}
+
+func minimum(x []float32) float32 { return minGo(x) }
