@@ -1,6 +1,9 @@
 package compute
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // DType is the element type a backend stores its tensors in.
 type DType int
@@ -237,6 +240,19 @@ func Synchronize(b Backend) {
 	if s, ok := b.(Synchronizer); ok {
 		s.Synchronize()
 	}
+}
+
+// PanicShape panics with ErrShape, naming the operation and the shapes of its operands:
+// the backends' message for mismatched tensors.
+func PanicShape(op string, ts ...Tensor) {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d×%d", t.Rows(), t.Cols())
+	}
+	panic(fmt.Errorf("%w: %s(%s)", ErrShape, op, s))
 }
 
 // GemmDims returns the sizes m, n, k of c = op(a)·op(b), op(x) = xᵀ when the flag is set,

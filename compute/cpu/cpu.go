@@ -144,16 +144,8 @@ func (b *Backend[T]) Free(t compute.Tensor) {
 	}
 }
 
-func shapeErr(op string, ts ...compute.Tensor) {
-	s := ""
-	for i, t := range ts {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%d×%d", t.Rows(), t.Cols())
-	}
-	panic(fmt.Errorf("%w: %s(%s)", compute.ErrShape, op, s))
-}
+// shapeErr panics for operands of mismatched shapes.
+func shapeErr(op string, ts ...compute.Tensor) { compute.PanicShape(op, ts...) }
 
 // same checks that all tensors have the shape of the first and reports whether all are
 // contiguous, in which case the caller may treat them as one long row.

@@ -320,16 +320,8 @@ func (b *Backend) scratch(buf **tensor, n int) *tensor {
 	return *buf
 }
 
-func shapeErr(op string, ts ...compute.Tensor) {
-	s := ""
-	for i, t := range ts {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%d×%d", t.Rows(), t.Cols())
-	}
-	panic(fmt.Errorf("%w: %s(%s)", compute.ErrShape, op, s))
-}
+// shapeErr panics for operands of mismatched shapes.
+func shapeErr(op string, ts ...compute.Tensor) { compute.PanicShape(op, ts...) }
 
 func (b *Backend) same(op string, ts ...compute.Tensor) {
 	for _, t := range ts {
