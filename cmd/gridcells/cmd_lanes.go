@@ -42,8 +42,8 @@ func init() {
 		Long: `Lanes trains several networks at the same time in one process: each --run is a lane
 with its own goroutine, backend, trajectory producer and optimizer. On a GPU each lane
 has its own CUDA stream, so the kernels of small networks overlap and fill the device
-("gridcells bench train --lanes K" measures the gain). On the CPU lanes only share the
-cores; train runs one after another there.
+("gridcells bench train --lanes K" measures the gain). On the CPU, lanes only share the
+cores, with no gain over training the runs one after another.
 
 --run DIR=CONFIG starts a new run in DIR from the config file CONFIG (as "gridcells
 train --config CONFIG --out DIR"); --run DIR resumes the run in DIR (as "gridcells train
