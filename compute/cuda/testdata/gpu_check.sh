@@ -9,7 +9,8 @@
 #	CGO_ENABLED=0 go test -c -o gpu/bin/sgemm.test ./internal/sgemm
 #	cp compute/cuda/testdata/gpu_check.sh ../shared/bench/torch_rnn_step.py gpu/
 #
-# then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]".
+# then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
+# (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed).
 # Parts, each run even if an earlier one fails:
 #  1. the backend conformance suite and the CPU-against-GPU training test;
 #  2. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
@@ -41,6 +42,11 @@ for ng in 4096 1024; do
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
+if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
+	el "== 2b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"
+	timeout 120 nsys profile -o /tmp/gc_prof --force-overwrite true $B/gridcells bench train --ng 4096 --steps 10 --device cuda-tf32 >/dev/null 2>&1
+	timeout 60 nsys stats --report cuda_gpu_kern_sum,cuda_api_sum /tmp/gc_prof.nsys-rep 2>/dev/null | head -60
+fi
 el "== 3. lanes, Ng 1024"
 for dev in cuda cuda-tf32; do
 	for k in 1 8 16; do timeout 60 $B/gridcells bench train --ng 1024 --steps 100 --lanes $k --device $dev 2>/dev/null; done
