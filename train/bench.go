@@ -47,7 +47,7 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	batch := func() { gen.Next(sb); fillBatch(r.code, sb, &nb) }
 	// A GPU backend queues the optimizer's update and returns: wait for it, so that each
 	// timing holds whole steps.
-	step := func() { r.model.Step(nb); r.optim.Step(); compute.Synchronize(r.b) }
+	step := func() { r.trainStep(nb); compute.Synchronize(r.b) }
 	median := func(f func()) float64 {
 		f()
 		ts := make([]float64, steps)
@@ -70,8 +70,7 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	defer prod.stop()
 	res.PipelinedStepMS = median(func() {
 		it := prod.next()
-		r.model.Step(it.nb)
-		r.optim.Step()
+		r.trainStep(it.nb)
 		compute.Synchronize(r.b)
 		prod.release(it)
 	})
@@ -124,8 +123,7 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	}
 	step := func(i int) {
 		it := prods[i].next()
-		runs[i].model.Step(it.nb)
-		runs[i].optim.Step()
+		runs[i].trainStep(it.nb)
 		prods[i].release(it)
 	}
 	var ready, done sync.WaitGroup

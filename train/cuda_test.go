@@ -98,8 +98,7 @@ func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) (
 	for range steps {
 		gen.Next(sb)
 		fillBatch(r.code, sb, &nb)
-		losses = append(losses, r.model.Step(nb))
-		r.optim.Step()
+		losses = append(losses, r.trainStep(nb))
 	}
 	w := map[string][]float32{}
 	for _, p := range r.model.Params() {

@@ -283,6 +283,14 @@ func (r *run) checkpointEvery() int {
 	return r.cfg.Training.StepsPerEpoch
 }
 
+// trainStep runs one gradient step on nb (forward, backward, optimizer update) and returns
+// its loss. On an asynchronous backend the update may still be queued when it returns.
+func (r *run) trainStep(nb nn.Batch) float64 {
+	loss := r.model.Step(nb)
+	r.optim.Step()
+	return loss
+}
+
 // loop runs gradient steps until the configured total, checkpointing on the way. On
 // cancellation it checkpoints the current step and returns ctx's error.
 func (r *run) loop(ctx context.Context) error {
@@ -314,8 +322,7 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		it := prod.next()
 		t0 := time.Now()
-		loss := r.model.Step(it.nb)
-		r.optim.Step()
+		loss := r.trainStep(it.nb)
 		r.genState = it.stateAfter
 		prod.release(it)
 		r.step++
