@@ -96,11 +96,10 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if o.Lanes < 1 || o.RunSteps < 1 {
 		return usagef("--lanes %d, --run-steps %d: want ≥ 1", o.Lanes, o.RunSteps)
 	}
-	be, which, err := train.NewBackend(cfg.Training.Device)
+	be, err := openBackend(cfg.Training.Device, os.Stderr, "")
 	if err != nil {
 		return UsageError{err}
 	}
-	fmt.Fprintf(os.Stderr, "device: %s\n", which)
 	if o.Lanes > 1 {
 		first := true
 		lres, err := train.BenchLanes(cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {

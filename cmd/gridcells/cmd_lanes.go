@@ -147,11 +147,10 @@ func runLanes(ctx context.Context, specs laneSpecs, logName string, stderr io.Wr
 
 // train runs one lane to its end on a backend of its own.
 func (l *lane) train(ctx context.Context) error {
-	b, which, err := train.NewBackend(l.cfg.Training.Device)
+	b, err := openBackend(l.cfg.Training.Device, l.log, fmt.Sprintf(" (lane of \"gridcells lanes\", pid %d)", os.Getpid()))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(l.log, "device: %s (lane of \"gridcells lanes\", pid %d)\n", which, os.Getpid())
 	p := &trainProgress{w: l.log, start: time.Now()}
 	opt := train.Options{Backend: b, Progress: p, Version: version}
 	var sum *train.Summary

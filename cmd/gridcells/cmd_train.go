@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/train"
 )
@@ -79,37 +80,32 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		p = &trainProgress{w: logw, tty: isTerminal(logw), start: time.Now()}
 		opt.Progress = p
 	}
-	var sum *train.Summary
+	var cfg config.Config
 	var err error
 	if o.Resume != "" {
 		if o.Out != "" || o.cf.File != "" || len(o.cf.Sets) > 0 || o.cf.presetSet {
 			return usagef("--resume takes the config from the run directory; do not combine it with --out, --preset, --config or --set")
 		}
-		rcfg, lerr := train.LoadConfig(o.Resume)
-		if lerr != nil {
-			return usagef("--resume %s: %v", o.Resume, lerr)
+		if cfg, err = train.LoadConfig(o.Resume); err != nil {
+			return usagef("--resume %s: %v", o.Resume, err)
 		}
-		b, which, berr := train.NewBackend(rcfg.Training.Device)
-		if berr != nil {
-			return UsageError{berr}
-		}
-		fmt.Fprintf(logw, "device: %s\n", which)
-		opt.Backend = b
-		sum, err = train.Resume(ctx, o.Resume, opt)
 	} else {
 		if o.Out == "" {
 			return usagef("--out DIR is required (or --resume DIR)")
 		}
-		cfg, cerr := o.cf.Resolve()
-		if cerr != nil {
-			return cerr
+		if cfg, err = o.cf.Resolve(); err != nil {
+			return err
 		}
-		b, which, berr := train.NewBackend(cfg.Training.Device)
-		if berr != nil {
-			return UsageError{berr}
-		}
-		fmt.Fprintf(logw, "device: %s\n", which)
-		opt.Backend = b
+	}
+	b, err := openBackend(cfg.Training.Device, logw, "")
+	if err != nil {
+		return UsageError{err}
+	}
+	opt.Backend = b
+	var sum *train.Summary
+	if o.Resume != "" {
+		sum, err = train.Resume(ctx, o.Resume, opt)
+	} else {
 		sum, err = train.Train(ctx, o.Out, cfg, opt)
 	}
 	if errors.Is(err, train.ErrRunExists) || errors.Is(err, train.ErrFinished) {
@@ -133,6 +129,17 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 			float64(sum.BestEvalDecodingErrorCM), sum.BestEvalStep)
 	}
 	return nil
+}
+
+// openBackend returns the compute backend of a training.device value and says on logw
+// which it chose and why (note is appended to that line).
+func openBackend(device string, logw io.Writer, note string) (compute.Backend, error) {
+	b, which, err := train.NewBackend(device)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(logw, "device: %s%s\n", which, note)
+	return b, nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).
