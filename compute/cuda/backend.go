@@ -375,13 +375,20 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 	b.enter()
 	to := x
 	if !x.contiguous() {
-		to = b.scratch(&b.staging, n)
+		to = b.stagingLike(x)
 	}
 	// From pageable memory the driver stages src before returning, so src may change after.
 	b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))
 	if to != x {
-		b.launch(kCopy, b.grid(n), blockSize, 1, ptrArg(x), intArg(x.ld), ptrArg(to), intArg(x.cols), intArg(x.rows), intArg(x.cols))
+		b.Copy(x, to)
 	}
+}
+
+// stagingLike returns a contiguous tensor of x's shape in the staging buffer, through which
+// Upload and Download move strided views.
+func (b *Backend) stagingLike(x *tensor) *tensor {
+	buf := b.scratch(&b.staging, x.rows*x.cols)
+	return &tensor{ptr: buf.ptr, rows: x.rows, cols: x.cols, ld: x.cols, view: true, owner: b}
 }
 
 func (b *Backend) Upload64(dst compute.Tensor, src []float64) {
@@ -401,8 +408,8 @@ func (b *Backend) Download(dst []float32, src compute.Tensor) {
 	b.enter()
 	from := x
 	if !x.contiguous() {
-		from = b.scratch(&b.staging, n)
-		b.launch(kCopy, b.grid(n), blockSize, 1, ptrArg(from), intArg(x.cols), ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(x.cols))
+		from = b.stagingLike(x)
+		b.Copy(from, x)
 	}
 	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&dst[0])), from.ptr, uintptr(4*n), b.stream)))
 	b.Synchronize()
@@ -425,13 +432,18 @@ func (b *Backend) Fill(dst compute.Tensor, v float64) {
 	b.elementwise(kFill, x.rows*x.cols, p, ld, intArg(x.rows), intArg(x.cols), f32Arg(v))
 }
 
-func (b *Backend) Copy(dst, src compute.Tensor) {
-	b.same("Copy", dst, src)
+// pair launches the elementwise kernel k over dst and src, of the same shape, with the
+// arguments (dst, its ld, src, its ld, rows, cols) and then extra, the kernels' common form.
+func (b *Backend) pair(op string, k kernel, dst, src compute.Tensor, extra ...uint64) {
+	b.same(op, dst, src)
 	x, y := b.t(dst), b.t(src)
-	p, ld := strided(x)
-	q, lq := strided(y)
-	b.elementwise(kCopy, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols))
+	var args [maxArgs]uint64
+	n := copy(args[:], []uint64{ptrArg(x), intArg(x.ld), ptrArg(y), intArg(y.ld), intArg(x.rows), intArg(x.cols)})
+	n += copy(args[n:], extra)
+	b.elementwise(k, x.rows*x.cols, args[:n]...)
 }
+
+func (b *Backend) Copy(dst, src compute.Tensor) { b.pair("Copy", kCopy, dst, src) }
 
 func (b *Backend) Scale(dst compute.Tensor, alpha float64) {
 	x := b.t(dst)
@@ -446,11 +458,7 @@ func (b *Backend) AddScalar(dst compute.Tensor, v float64) {
 }
 
 func (b *Backend) Axpy(dst compute.Tensor, alpha float64, src compute.Tensor) {
-	b.same("Axpy", dst, src)
-	x, y := b.t(dst), b.t(src)
-	p, ld := strided(x)
-	q, lq := strided(y)
-	b.elementwise(kAxpy, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), f32Arg(alpha))
+	b.pair("Axpy", kAxpy, dst, src, f32Arg(alpha))
 }
 
 func (b *Backend) mul(op string, acc int, dst, p, q compute.Tensor) {
@@ -494,21 +502,13 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 }
 
 func (b *Backend) Activate(dst, src compute.Tensor, f compute.Activation) {
-	b.same("Activate", dst, src)
 	checkActivation(f)
-	x, y := b.t(dst), b.t(src)
-	p, ld := strided(x)
-	q, lq := strided(y)
-	b.elementwise(kActivate, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), intArg(int(f)))
+	b.pair("Activate", kActivate, dst, src, intArg(int(f)))
 }
 
 func (b *Backend) ActivationGrad(dst, out compute.Tensor, f compute.Activation) {
-	b.same("ActivationGrad", dst, out)
 	checkActivation(f)
-	x, y := b.t(dst), b.t(out)
-	p, ld := strided(x)
-	q, lq := strided(y)
-	b.elementwise(kActivationGrad, x.rows*x.cols, p, ld, q, lq, intArg(x.rows), intArg(x.cols), intArg(int(f)))
+	b.pair("ActivationGrad", kActivationGrad, dst, out, intArg(int(f)))
 }
 
 // checkActivation panics on values the kernels do not know (they would act as linear).
