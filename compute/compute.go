@@ -229,6 +229,32 @@ type Packed interface {
 	PackedShape() (k, n int)
 }
 
+// LaneGemmer is an optional extension of Backend for ensembles of same-shaped networks
+// (package compute/ensemble keeps lane k of every tensor in the column block k of one
+// allocation): GemmLanes computes the lanes independent products
+//
+//	c_k = alpha·op(a_k)·op(b_k) + beta·c_k,  k = 0 … lanes−1,
+//
+// where x_k is the view x shifted right by k·strideX columns inside the tensor x views
+// (strideX ≥ 1 elements; rows keep x's leading dimension). One call replaces lanes Gemm
+// calls, so that a GPU runs the products of many small networks as one batched kernel
+// (cublasSgemmStridedBatched) instead of lanes launches. Each product follows Gemm's rules
+// for beta and aliasing and equals Gemm's result up to rounding (bit for bit on the CPU;
+// cuBLAS may choose another kernel for a batch than for one product). The caller guarantees that every
+// lane's view lies inside the allocation of the tensor x views.
+type LaneGemmer interface {
+	GemmLanes(transA, transB bool, alpha float64, a, b Tensor, beta float64, c Tensor, lanes, strideA, strideB, strideC int)
+}
+
+// LaneReporter is implemented by ensemble backends, whose every tensor holds one matrix per
+// lane (network): their operations that return a scalar (the losses, the sums) return the
+// sum over the lanes, and LaneValues then returns each lane's own value of the last such
+// operation. The slice is the backend's and is overwritten by the next one.
+type LaneReporter interface {
+	Lanes() int
+	LaneValues() []float64
+}
+
 // Synchronizer is implemented by backends whose operations run asynchronously (the GPU):
 // Synchronize waits until every queued operation has finished. Timings test for it.
 type Synchronizer interface {

@@ -101,6 +101,9 @@ func TestBackend(t *testing.T, b compute.Backend) {
 	if pg, ok := b.(compute.PackedGemmer); ok {
 		t.Run("GemmPacked", func(t *testing.T) { testGemmPacked(t, b, pg) })
 	}
+	if lg, ok := b.(compute.LaneGemmer); ok {
+		t.Run("GemmLanes", func(t *testing.T) { testGemmLanes(t, b, lg) })
+	}
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
 	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
 	t.Run("Rows", func(t *testing.T) { testRows(t, b) })
@@ -232,6 +235,71 @@ func testGemm(t *testing.T, b compute.Backend) {
 	}
 	if !panics(func() { b.Gemm(false, false, 1, b.New(2, 3), b.New(4, 2), 0, b.New(2, 2)) }) {
 		t.Errorf("Gemm with mismatched inner dimensions did not panic")
+	}
+}
+
+// testGemmLanes checks that GemmLanes equals one Gemm per lane (to the backend's tolerance;
+// cuBLAS may pick another kernel for a batch), for lanes laid
+// side by side in the columns of one tensor (package ensemble's layout) with a gap column
+// between them that must stay untouched, on row views, both transposes and beta 0 (c not
+// read) and 1.
+func testGemmLanes(t *testing.T, b compute.Backend, lg compute.LaneGemmer) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ m, n, k, lanes int }{{1, 1, 1, 1}, {3, 5, 7, 3}, {17, 9, 33, 4}, {40, 64, 24, 2}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, beta := range []float64{0, 1} {
+					ar, ac := tc.m, tc.k
+					if tA {
+						ar, ac = ac, ar
+					}
+					br, bc := tc.k, tc.n
+					if tB {
+						br, bc = bc, br
+					}
+					// Lane l of x is the view at column l·(xc+1) of rows 1 … of a tensor with one
+					// spare row on top and one gap column after each lane.
+					operands := func(r, c int) (compute.Tensor, []compute.Tensor) {
+						full := up(b, rounded(b, randHost(rng, r+1, tc.lanes*(c+1))))
+						lanes := make([]compute.Tensor, tc.lanes)
+						for l := range lanes {
+							lanes[l] = b.View(full, 1, l*(c+1), r, c)
+						}
+						return full, lanes
+					}
+					_, a := operands(ar, ac)
+					_, bb := operands(br, bc)
+					cFull, c := operands(tc.m, tc.n)
+					before := down(b, cFull)
+					// The expected result: the same products lane by lane with Gemm, on copies.
+					want := make([][]float64, tc.lanes)
+					for l := range c {
+						cc := b.New(tc.m, tc.n)
+						b.Copy(cc, c[l])
+						b.Gemm(tA, tB, 0.75, a[l], bb[l], beta, cc)
+						want[l] = down(b, cc)
+						if beta == 0 {
+							b.Fill(c[l], math.NaN()) // must not propagate
+						}
+					}
+					lg.GemmLanes(tA, tB, 0.75, a[0], bb[0], beta, c[0], tc.lanes, ac+1, bc+1, tc.n+1)
+					name := fmt.Sprintf("GemmLanes m%d n%d k%d lanes %d tA=%v tB=%v β=%v", tc.m, tc.n, tc.k, tc.lanes, tA, tB, beta)
+					for l := range c {
+						check(t, b, fmt.Sprintf("%s lane %d", name, l), down(b, c[l]), want[l])
+					}
+					full := down(b, cFull)
+					w := tc.lanes * (tc.n + 1)
+					for l := range tc.lanes {
+						j := l*(tc.n+1) + tc.n // the gap column after lane l
+						for i := range tc.m + 1 {
+							if full[i*w+j] != before[i*w+j] {
+								t.Fatalf("%s wrote the gap column at (%d, %d)", name, i, j)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }
 

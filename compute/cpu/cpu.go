@@ -134,7 +134,9 @@ func (b *Backend[T]) View(t compute.Tensor, r0, c0, rows, cols int) compute.Tens
 	}
 	start := r0*x.ld + c0
 	end := (r0+rows-1)*x.ld + c0 + cols
-	return &tensor[T]{data: x.data[start:end:end], rows: rows, cols: cols, ld: x.ld, view: true}
+	// The slice keeps the allocation's capacity: GemmLanes reaches the other lanes of an
+	// ensemble tensor from lane 0's view, within that capacity.
+	return &tensor[T]{data: x.data[start:end], rows: rows, cols: cols, ld: x.ld, view: true}
 }
 
 func (b *Backend[T]) Free(t compute.Tensor) {
@@ -352,6 +354,32 @@ func (b *Backend[T]) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta
 		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
 	}
 	b.gemm(tA, tB, m, n, k, T(alpha), x.data, x.ld, y.data, y.ld, T(beta), z.data, z.ld)
+}
+
+// GemmLanes implements compute.LaneGemmer: one Gemm per lane on the lane's slice of the
+// operands (the CPU gains nothing from batching; it lets ensembles and their tests take the
+// same path as on a GPU).
+func (b *Backend[T]) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor, lanes, strideA, strideB, strideC int) {
+	x, y, z := b.t(a), b.t(bb), b.t(c)
+	m, n, k, ok := compute.GemmDims(tA, tB, a, bb, c)
+	if !ok {
+		shapeErr(fmt.Sprintf("GemmLanes[tA=%v tB=%v]", tA, tB), a, bb, c)
+	}
+	if lanes < 1 || strideA < 1 || strideB < 1 || strideC < 1 {
+		panic(fmt.Sprintf("cpu: GemmLanes(lanes %d, strides %d, %d, %d): want positive values", lanes, strideA, strideB, strideC))
+	}
+	for l := range lanes {
+		b.gemm(tA, tB, m, n, k, T(alpha), laneData(x, l*strideA), x.ld, laneData(y, l*strideB), y.ld, T(beta), laneData(z, l*strideC), z.ld)
+	}
+}
+
+// laneData returns the elements of x shifted by off, checked against x's allocation.
+func laneData[T float](x *tensor[T], off int) []T {
+	n := (x.rows-1)*x.ld + x.cols
+	if off+n > cap(x.data) {
+		panic(fmt.Errorf("%w: GemmLanes lane at offset %d of a %d×%d view (ld %d) runs past its allocation", compute.ErrView, off, x.rows, x.cols, x.ld))
+	}
+	return x.data[off : off+n : off+n]
 }
 
 func (b *Backend[T]) Activate(dst, src compute.Tensor, f compute.Activation) {

@@ -81,6 +81,7 @@ type tensor struct {
 	rows, cols, ld int
 	view           bool
 	owner          *Backend
+	end            uintptr // the end of the allocation the tensor views (GemmLanes checks lanes against it)
 }
 
 func (t *tensor) Rows() int { return t.rows }
@@ -274,6 +275,7 @@ func (b *Backend) alloc(rows, cols int) *tensor {
 		err.(*CUDAError).Info = fmt.Sprintf("%d×%d float32 (%.1f MiB) on %s", rows, cols, float64(4*n)/(1<<20), b.info.Name)
 		panic(err)
 	}
+	t.end = t.ptr + uintptr(4*n)
 	b.must(b.a.check("cuMemsetD32Async", call(b.a.cuMemsetD32Async, t.ptr, 0, uintptr(n), b.stream)))
 	return t
 }
@@ -296,7 +298,7 @@ func (b *Backend) View(t compute.Tensor, r0, c0, rows, cols int) compute.Tensor 
 	if r0 < 0 || c0 < 0 || rows < 1 || cols < 1 || r0+rows > x.rows || c0+cols > x.cols {
 		panic(fmt.Errorf("%w: View(%d, %d, %d, %d) of a %d×%d tensor", compute.ErrView, r0, c0, rows, cols, x.rows, x.cols))
 	}
-	return &tensor{ptr: x.ptr + uintptr(4*(r0*x.ld+c0)), rows: rows, cols: cols, ld: x.ld, view: true, owner: b}
+	return &tensor{ptr: x.ptr + uintptr(4*(r0*x.ld+c0)), rows: rows, cols: cols, ld: x.ld, view: true, owner: b, end: x.end}
 }
 
 func (b *Backend) Free(t compute.Tensor) {
@@ -388,7 +390,7 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 // Upload and Download move strided views.
 func (b *Backend) stagingLike(x *tensor) *tensor {
 	buf := b.scratch(&b.staging, x.rows*x.cols)
-	return &tensor{ptr: buf.ptr, rows: x.rows, cols: x.cols, ld: x.cols, view: true, owner: b}
+	return &tensor{ptr: buf.ptr, rows: x.rows, cols: x.cols, ld: x.cols, view: true, owner: b, end: buf.end}
 }
 
 func (b *Backend) Upload64(dst compute.Tensor, src []float64) {
