@@ -57,6 +57,9 @@ type Model struct {
 
 	ws   map[[2]int]*workspace
 	mask []float64 // host scratch for dropout masks
+
+	// laneLoss is each lane's loss of the last run on an ensemble backend.
+	laneLoss []float64
 }
 
 type encoder struct{ w, b *Param }
@@ -316,6 +319,12 @@ func (m *Model) StepLoaded(B, T int) float64 {
 	return m.run(w, true, true)
 }
 
+// LaneLosses returns, on an ensemble backend (compute.LaneReporter, package
+// compute/ensemble), each lane's loss of the last Step, StepLoaded, Loss or LossLoaded: what
+// a model of its own returns for that lane's batch (the value Step returns is their sum).
+// It returns nil on other backends. The slice is the model's, overwritten by the next step.
+func (m *Model) LaneLosses() []float64 { return m.laneLoss }
+
 // Loss returns the evaluation loss on in (no dropout, no gradients).
 func (m *Model) Loss(in Batch) float64 { return m.run(m.load(in), false, false) }
 
@@ -410,6 +419,10 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 	w.train = train
 	m.forward(w)
 	loss := m.loss(w, grad)
+	lanes, _ := m.b.(compute.LaneReporter)
+	if lanes != nil {
+		m.laneLoss = append(m.laneLoss[:0], lanes.LaneValues()...)
+	}
 	m.decayBeta = 0
 	if lambda := m.cfg.WeightDecay; lambda > 0 {
 		if grad {
@@ -420,6 +433,11 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 			m.decayBeta = 1
 		} else {
 			loss += lambda * m.b.SumSquares(m.decayValue)
+		}
+		if lanes != nil {
+			for k, v := range lanes.LaneValues() {
+				m.laneLoss[k] += lambda * v
+			}
 		}
 	}
 	if grad {
