@@ -198,6 +198,16 @@ func openRun(dir string, cfg config.Config, info RunInfo, opt Options) (*run, er
 // checkpoints, and the post-training evaluation. dir must not hold a run already. When ctx
 // is cancelled, Train saves a checkpoint and returns ctx's error; Resume continues.
 func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Summary, error) {
+	r, err := startRun(dir, cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// startRun prepares a new run of cfg in dir: it writes config.json, the place-cell centres
+// and an empty metrics file, and returns the run at step 0.
+func startRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
 		if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
 			return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
@@ -224,7 +234,7 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 	if err := truncateMetrics(dir, 0); err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r, nil
 }
 
 // Resume continues the run in dir from its latest checkpoint (from the start when it was
@@ -232,6 +242,15 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 // after that checkpoint are dropped. The final weights are bit-identical to those of an
 // uninterrupted run on the same backend.
 func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
+	r, err := reopenRun(dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// reopenRun loads the unfinished run in dir at its latest checkpoint.
+func reopenRun(dir string, opt Options) (*run, error) {
 	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
@@ -254,7 +273,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	if err := truncateMetrics(dir, r.step); err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r, nil
 }
 
 // execute runs the remaining steps, the final checkpoint and the evaluation.
@@ -294,78 +313,143 @@ func (r *run) trainStep(nb nn.Batch) float64 {
 // loop runs gradient steps until the configured total, checkpointing on the way. On
 // cancellation it checkpoints the current step and returns ctx's error.
 func (r *run) loop(ctx context.Context) error {
-	total := r.cfg.TotalSteps()
-	if r.step >= total {
+	if r.step >= r.cfg.TotalSteps() {
 		return nil
 	}
-	B, T := r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength
-	prod := startProducer(r.gen, r.code, B, T)
-	defer prod.stop()
-
-	metrics, err := openMetrics(r.dir)
+	s, err := r.begin()
 	if err != nil {
 		return err
 	}
-	defer metrics.Close()
-
-	ev := newEvaluator(r, B, T)
-	session := time.Now()
-	lastLine, lastLineStep := session, r.step
-	var rate rateMeter
-	for r.step < total {
+	defer s.close()
+	prod := startProducer(r.gen, r.code, s.B, s.T)
+	defer prod.stop()
+	for r.step < s.total {
 		if ctx.Err() != nil {
-			r.elapsed += time.Since(session)
-			if err := r.checkpoint(); err != nil {
-				return err
-			}
-			return ctx.Err()
+			return s.cancel(ctx.Err())
 		}
 		it := prod.next()
 		t0 := time.Now()
 		loss := r.trainStep(it.nb)
 		r.genState = it.stateAfter
 		prod.release(it)
-		r.step++
-		r.lossSum += loss
-		r.lossCount++
-		now := time.Now()
-		rate.add(now.Sub(t0), now)
-
-		st := Status{Step: r.step, Total: total, Loss: loss, StepsPerSecond: rate.perSecond(),
-			Elapsed: r.elapsed + now.Sub(session)}
-		if r.step%r.evalEvery() == 0 || r.step == total {
-			p := ev.at(r.step)
-			st.Eval = &p
-			line := MetricsLine{
-				Step:            r.step,
-				Loss:            Number(r.lossSum / float64(r.lossCount)),
-				EvalLoss:        Number(p.Loss),
-				DecodingErrorCM: Number(p.DecodingErrorCM),
-				StepsPerSecond:  Number(float64(r.step-lastLineStep) / now.Sub(lastLine).Seconds()),
-				WallSeconds:     Number(st.Elapsed.Seconds()),
-				Time:            now.UTC().Format(time.RFC3339),
-			}
-			if err := metrics.write(line); err != nil {
-				return err
-			}
-			r.lossSum, r.lossCount = 0, 0
-			lastLine, lastLineStep = time.Now(), r.step
-		}
-		if r.opt.Progress != nil {
-			r.opt.Progress.Step(st)
-		}
-		if r.step%r.checkpointEvery() == 0 && r.step < total {
-			// Elapsed is saved as of this step; the session clock keeps running.
-			saved := r.elapsed
-			r.elapsed += time.Since(session)
-			err := r.checkpoint()
-			r.elapsed = saved
-			if err != nil {
-				return err
-			}
+		if err := s.record(loss, t0); err != nil {
+			return err
 		}
 	}
-	r.elapsed += time.Since(session)
+	s.end()
+	return nil
+}
+
+// session is the bookkeeping of one run's training steps in this process: metrics lines,
+// evaluations, progress and checkpoints. loop drives one; an ensemble (stack.go) drives one
+// per lane.
+type session struct {
+	r            *run
+	B, T, total  int
+	metrics      *metricsWriter
+	ev           *evaluator
+	start        time.Time
+	lastLine     time.Time
+	lastLineStep int
+	rate         rateMeter
+	loss         float64   // the last counted step's loss
+	now          time.Time // when it was counted
+	// sync, when set, brings r.model (with the optimizer state when optimizer is set) up to
+	// date before an evaluation or a checkpoint reads it.
+	sync func(optimizer bool)
+}
+
+// begin opens the run's metrics and evaluator for a session of steps.
+func (r *run) begin() (*session, error) {
+	metrics, err := openMetrics(r.dir)
+	if err != nil {
+		return nil, err
+	}
+	B, T := r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength
+	now := time.Now()
+	return &session{r: r, B: B, T: T, total: r.cfg.TotalSteps(), metrics: metrics, ev: newEvaluator(r, B, T),
+		start: now, lastLine: now, lastLineStep: r.step}, nil
+}
+
+func (s *session) close() { s.metrics.Close() }
+
+func (s *session) syncModel(optimizer bool) {
+	if s.sync != nil {
+		s.sync(optimizer)
+	}
+}
+
+// cancel checkpoints the run after a cancellation and returns err.
+func (s *session) cancel(err error) error {
+	r := s.r
+	r.elapsed += time.Since(s.start)
+	s.syncModel(true)
+	if cerr := r.checkpoint(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// end adds the session's time to the run's.
+func (s *session) end() { s.r.elapsed += time.Since(s.start) }
+
+// record counts one gradient step of loss, started at t0, and does what follows it (see
+// after).
+func (s *session) record(loss float64, t0 time.Time) error {
+	s.count(loss, t0)
+	return s.after()
+}
+
+// count adds one gradient step of loss, started at t0, to the run's step and accumulators.
+func (s *session) count(loss float64, t0 time.Time) {
+	r := s.r
+	r.step++
+	r.lossSum += loss
+	r.lossCount++
+	s.loss = loss
+	s.now = time.Now()
+	s.rate.add(s.now.Sub(t0), s.now)
+}
+
+// after does what follows the step just counted: at evaluation steps it evaluates and writes
+// the metrics line, then it reports progress, and at checkpoint steps it checkpoints.
+func (s *session) after() error {
+	r, now := s.r, s.now
+	st := Status{Step: r.step, Total: s.total, Loss: s.loss, StepsPerSecond: s.rate.perSecond(),
+		Elapsed: r.elapsed + now.Sub(s.start)}
+	if r.step%r.evalEvery() == 0 || r.step == s.total {
+		s.syncModel(false)
+		p := s.ev.at(r.step)
+		st.Eval = &p
+		line := MetricsLine{
+			Step:            r.step,
+			Loss:            Number(r.lossSum / float64(r.lossCount)),
+			EvalLoss:        Number(p.Loss),
+			DecodingErrorCM: Number(p.DecodingErrorCM),
+			StepsPerSecond:  Number(float64(r.step-s.lastLineStep) / now.Sub(s.lastLine).Seconds()),
+			WallSeconds:     Number(st.Elapsed.Seconds()),
+			Time:            now.UTC().Format(time.RFC3339),
+		}
+		if err := s.metrics.write(line); err != nil {
+			return err
+		}
+		r.lossSum, r.lossCount = 0, 0
+		s.lastLine, s.lastLineStep = time.Now(), r.step
+	}
+	if r.opt.Progress != nil {
+		r.opt.Progress.Step(st)
+	}
+	if r.step%r.checkpointEvery() == 0 && r.step < s.total {
+		// Elapsed is saved as of this step; the session clock keeps running.
+		saved := r.elapsed
+		r.elapsed += time.Since(s.start)
+		s.syncModel(true)
+		err := r.checkpoint()
+		r.elapsed = saved
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,290 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/ensemble"
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/optim"
+)
+
+// ErrNotStackable: runs given to TrainStacked cannot be lanes of one ensemble.
+var ErrNotStackable = errors.New("the runs cannot be trained as one ensemble")
+
+// stackKey is what the lanes of one ensemble share: the network's shape and every setting
+// its weights, its optimizer and the training schedule depend on. Seeds, trajectories,
+// target codes (of the same Np) and evaluation settings may differ between lanes.
+type stackKey struct {
+	Net                         nn.Config
+	Optim                       optim.Settings
+	B, T                        int
+	Total, EvalEvery, CkptEvery int
+	Device                      string
+}
+
+// StackKey returns a string that is equal for two configs exactly when their runs can be
+// lanes of one ensemble (TrainStacked), or an error when cfg cannot be a lane: dropout
+// draws one mask per network, which an ensemble does not do.
+func StackKey(cfg config.Config) (string, error) {
+	if err := cfg.Validate(); err != nil {
+		return "", err
+	}
+	net, err := nn.FromConfig(&cfg)
+	if err != nil {
+		return "", err
+	}
+	if net.InputDropout > 0 || net.RecurrentDropout > 0 {
+		return "", fmt.Errorf("%w: dropout (model.readout_dropout, model.recurrent_dropout) needs a mask per network", ErrNotStackable)
+	}
+	s, err := optim.FromConfig(&cfg)
+	if err != nil {
+		return "", err
+	}
+	r := &run{cfg: cfg}
+	k := stackKey{Net: net, Optim: s, B: cfg.Trajectory.BatchSize, T: cfg.Trajectory.SequenceLength,
+		Total: cfg.TotalSteps(), EvalEvery: r.evalEvery(), CkptEvery: r.checkpointEvery(), Device: cfg.Training.Device}
+	b, err := json.Marshal(k)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// StackedRun is one lane of TrainStacked: a new run of Config in Dir, or, when Config is
+// nil, the unfinished run in Dir resumed from its latest checkpoint.
+type StackedRun struct {
+	Dir      string
+	Config   *config.Config
+	Progress Progress // nil: none
+}
+
+// LaneResult is the outcome of one lane of TrainStacked.
+type LaneResult struct {
+	Summary *Summary
+	Err     error
+}
+
+// TrainStacked trains runs together as the lanes of one ensemble (package compute/ensemble)
+// on the backend b: each step runs every network's forward pass, backward pass and update
+// with the launches of one network and batched GEMMs, which is how small networks fill a GPU
+// (issue 8). Each run keeps its own seed, trajectory producer, target code, metrics,
+// evaluations and checkpoints, and each run directory ends as Train or Resume would leave
+// it: on the CPU, with the shapes of the presets (rows of a multiple of 8 values), the
+// weights are bit-identical to the run's alone; the logged training losses agree to about
+// 1e-15 (see compute/ensemble, Exactness).
+//
+// The runs must share a StackKey and, when resumed, their step. Before training, every run
+// is checked and prepared; an error there (bad config, different keys, a finished run)
+// returns with no lane trained. While training, the lanes step together: an error in one
+// lane (a failed checkpoint write) stops every lane with a checkpoint, and cancellation
+// checkpoints every lane and returns ctx's error. The post-training evaluations run lane by
+// lane, each with its own result.
+func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, version string) ([]LaneResult, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("train: TrainStacked: no runs")
+	}
+	if _, ok := b.(*ensemble.Backend); ok {
+		return nil, fmt.Errorf("train: TrainStacked: give the inner backend, not an ensemble")
+	}
+	// Check every config before writing anything.
+	cfgs := make([]config.Config, len(runs))
+	key := ""
+	for i, sr := range runs {
+		if sr.Config != nil {
+			cfgs[i] = *sr.Config
+		} else {
+			c, _, err := loadRunInfo(sr.Dir)
+			if err != nil {
+				return nil, err
+			}
+			cfgs[i] = c
+		}
+		k, err := StackKey(cfgs[i])
+		if err != nil {
+			return nil, fmt.Errorf("train: %s: %w", sr.Dir, err)
+		}
+		if i == 0 {
+			key = k
+		} else if k != key {
+			return nil, fmt.Errorf("train: %s: %w: its network, optimizer, batch shape or schedule differs from %s's", sr.Dir, ErrNotStackable, runs[0].Dir)
+		}
+	}
+	lanes := make([]*run, len(runs))
+	for i, sr := range runs {
+		opt := Options{Backend: b, Progress: sr.Progress, Version: version}
+		var err error
+		if sr.Config != nil {
+			lanes[i], err = startRun(sr.Dir, cfgs[i], opt)
+		} else {
+			lanes[i], err = reopenRun(sr.Dir, opt)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if lanes[i].step != lanes[0].step {
+			return nil, fmt.Errorf("train: %s: %w: it is at step %d, %s at step %d", sr.Dir, ErrNotStackable, lanes[i].step, runs[0].Dir, lanes[0].step)
+		}
+	}
+	st, err := newStack(lanes, b)
+	if err != nil {
+		return nil, err
+	}
+	defer st.free()
+	if err := st.loop(ctx); err != nil {
+		return nil, err
+	}
+	for k := range lanes {
+		st.sync(k, true)
+	}
+	res := make([]LaneResult, len(lanes))
+	for i, r := range lanes {
+		if err := r.saveFinal(); err != nil {
+			res[i].Err = err
+			continue
+		}
+		res[i].Summary, res[i].Err = r.evaluate(ctx, r.dir)
+	}
+	return res, nil
+}
+
+// stack is the ensemble of a TrainStacked call: one model and optimizer holding every lane,
+// while each lane's run keeps a model of its own, brought up to date (sync) before an
+// evaluation or a checkpoint reads it.
+type stack struct {
+	e     *ensemble.Backend
+	lanes []*run
+	model *nn.Model
+	optim *optim.Optimizer
+}
+
+func newStack(lanes []*run, b compute.Backend) (*stack, error) {
+	e, err := ensemble.New(b, len(lanes))
+	if err != nil {
+		return nil, err
+	}
+	r0 := lanes[0]
+	// The ensemble's own initial weights are overwritten by the lanes' below.
+	m, err := nn.New(e, r0.ncfg, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	o, err := optim.New(e, m.Params(), r0.optim.Settings())
+	if err != nil {
+		return nil, err
+	}
+	st := &stack{e: e, lanes: lanes, model: m, optim: o}
+	for k, r := range lanes {
+		for i, p := range r.model.Params() {
+			b.Copy(e.Lane(m.Params()[i].Value, k), p.Value)
+		}
+		for i, s := range r.optim.State() {
+			b.Copy(e.Lane(o.State()[i].Tensor, k), s.Tensor)
+		}
+	}
+	o.SetIterations(r0.optim.Iterations())
+	return st, nil
+}
+
+// sync copies lane k of the ensemble into its run's model (and optimizer).
+func (st *stack) sync(k int, optimizer bool) {
+	r, b := st.lanes[k], st.e.Inner()
+	for i, p := range r.model.Params() {
+		b.Copy(p.Value, st.e.Lane(st.model.Params()[i].Value, k))
+	}
+	if optimizer {
+		for i, s := range r.optim.State() {
+			b.Copy(s.Tensor, st.e.Lane(st.optim.State()[i].Tensor, k))
+		}
+		r.optim.SetIterations(st.optim.Iterations())
+	}
+}
+
+// free releases the ensemble's tensors.
+func (st *stack) free() {
+	for _, p := range st.model.Params() {
+		st.e.Free(p.Value)
+		st.e.Free(p.Grad)
+	}
+	for _, s := range st.optim.State() {
+		st.e.Free(s.Tensor)
+	}
+	st.model.ReleaseWorkspace(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
+}
+
+// loop is run.loop for every lane at once: one ensemble step per step, then each lane's
+// bookkeeping.
+func (st *stack) loop(ctx context.Context) error {
+	r0 := st.lanes[0]
+	if r0.step >= r0.cfg.TotalSteps() {
+		return nil
+	}
+	sessions := make([]*session, len(st.lanes))
+	prods := make([]*producer, len(st.lanes))
+	for k, r := range st.lanes {
+		s, err := r.begin()
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		s.sync = func(optimizer bool) { st.sync(k, optimizer) }
+		sessions[k] = s
+		prods[k] = startProducer(r.gen, r.code, s.B, s.T)
+		defer prods[k].stop()
+	}
+	B, T, total := sessions[0].B, sessions[0].T, sessions[0].total
+	in := st.model.Inputs(B, T)
+	its := make([]*item, len(st.lanes))
+	for r0.step < total {
+		if err := ctx.Err(); err != nil {
+			return st.cancel(sessions, err)
+		}
+		for k, p := range prods {
+			its[k] = p.next()
+		}
+		t0 := time.Now()
+		for k, it := range its {
+			st.e.UploadLane(in.Vel, k, it.nb.Vel)
+			st.e.UploadLane(in.InitCode, k, it.nb.InitCode)
+			st.e.UploadLane(in.Targets, k, it.nb.Targets)
+		}
+		st.model.StepLoaded(B, T)
+		st.optim.Step()
+		losses := st.model.LaneLosses()
+		for k, it := range its {
+			st.lanes[k].genState = it.stateAfter
+			prods[k].release(it)
+		}
+		// Every lane counts the step before any evaluates or checkpoints, so that a failure
+		// leaves them all at the same step for the checkpoints of cancel.
+		for k, s := range sessions {
+			s.count(losses[k], t0)
+		}
+		for k, s := range sessions {
+			if err := s.after(); err != nil {
+				return st.cancel(sessions, fmt.Errorf("train: %s: %w", st.lanes[k].dir, err))
+			}
+		}
+	}
+	for _, s := range sessions {
+		s.end()
+	}
+	return nil
+}
+
+// cancel checkpoints every lane and returns err joined with any checkpoint error.
+func (st *stack) cancel(sessions []*session, err error) error {
+	errs := []error{err}
+	for k, s := range sessions {
+		if cerr := s.cancel(nil); cerr != nil {
+			errs = append(errs, fmt.Errorf("train: %s: %w", st.lanes[k].dir, cerr))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,156 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/config"
+)
+
+// stackLossTol bounds the difference of the logged training losses between a lane and its
+// run alone: the same float32 values summed in float64 in another order.
+const stackLossTol = 1e-12
+
+// stackConfigs are three runs that can be lanes of one ensemble: different seeds, and the
+// third lane with other place fields (the targets may differ between lanes). No dropout.
+func stackConfigs(t *testing.T) []config.Config {
+	t.Helper()
+	var cfgs []config.Config
+	for i := range 3 {
+		cfg := smallConfig(t)
+		cfg.Seed = uint64(7 + i)
+		sets := []string{"model.recurrent_dropout=0"}
+		if i == 2 {
+			sets = append(sets, "encoding.place_cell_rf=0.2")
+		}
+		if err := config.ApplySets(&cfg, sets); err != nil {
+			t.Fatal(err)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	return cfgs
+}
+
+// TestStackedMatchesAlone trains three runs as one ensemble, interrupted and resumed, and
+// each run alone: the final weights, the checkpoints (optimizer moments, RNG states) and the
+// evaluations are bit-identical; the logged training losses agree to stackLossTol.
+func TestStackedMatchesAlone(t *testing.T) {
+	cfgs := stackConfigs(t)
+	alone := make([]string, len(cfgs))
+	for i, cfg := range cfgs {
+		alone[i] = t.TempDir()
+		if _, err := Train(context.Background(), alone[i], cfg, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs := make([]string, len(cfgs))
+	runs := make([]StackedRun, len(cfgs))
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := &cancelAt{k: 17, cancel: cancel}
+	for i := range cfgs {
+		dirs[i] = t.TempDir()
+		runs[i] = StackedRun{Dir: dirs[i], Config: &cfgs[i]}
+	}
+	runs[1].Progress = stop
+	if _, err := TrainStacked(ctx, runs, cpu.New(nil), "test"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted ensemble: err = %v, want context.Canceled", err)
+	}
+	cancel()
+	if stop.last != 17 {
+		t.Fatalf("the ensemble stopped after step %d, want 17", stop.last)
+	}
+	for i := range runs {
+		runs[i].Config, runs[i].Progress = nil, nil // resume
+	}
+	res, err := TrainStacked(context.Background(), runs, cpu.New(nil), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("lane %d: %v", i, r.Err)
+		}
+		if r.Summary.Steps != cfgs[i].TotalSteps() {
+			t.Errorf("lane %d: %d steps, want %d", i, r.Summary.Steps, cfgs[i].TotalSteps())
+		}
+		t.Run(fmt.Sprint("lane", i), func(t *testing.T) { sameRun(t, alone[i], dirs[i]) })
+	}
+}
+
+// sameRun compares a lane's directory with its run alone.
+func sameRun(t *testing.T, alone, lane string) {
+	sameWeights(t, filepath.Join(alone, finalFile), filepath.Join(lane, finalFile))
+	la, lb := readWeights(t, filepath.Join(alone, latestFile)), readWeights(t, filepath.Join(lane, latestFile))
+	for k, x := range la {
+		y := lb[k]
+		switch {
+		case k == keyElapsed:
+		case k == keyLossSum:
+			if y == nil || math.Abs(x.F64[0]-y.F64[0]) > stackLossTol*math.Abs(x.F64[0]) {
+				t.Errorf("checkpoint loss sum: %v alone, %v as a lane", x.F64, y)
+			}
+		case y == nil || !slices.Equal(x.F32, y.F32) || !slices.Equal(x.I64, y.I64) || !slices.Equal(x.F64, y.F64):
+			t.Errorf("checkpoint entry %q differs", k)
+		}
+	}
+	ma, err := ReadMetrics(alone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := ReadMetrics(lane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ma) != len(mb) {
+		t.Fatalf("metrics lines: %d alone, %d as a lane", len(ma), len(mb))
+	}
+	for i := range ma {
+		a, b := ma[i], mb[i]
+		if a.Step != b.Step || a.EvalLoss != b.EvalLoss || a.DecodingErrorCM != b.DecodingErrorCM ||
+			math.Abs(float64(a.Loss-b.Loss)) > stackLossTol*math.Abs(float64(a.Loss)) {
+			t.Errorf("metrics line %d: %+v alone, %+v as a lane", i, a, b)
+		}
+	}
+	sa, err := os.ReadFile(filepath.Join(alone, summaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(lane, summaryFile)); err != nil || len(sa) == 0 {
+		t.Errorf("the lane has no summary: %v", err)
+	}
+}
+
+// Runs that cannot share an ensemble are refused before anything is written.
+func TestStackedRefused(t *testing.T) {
+	base := stackConfigs(t)[0]
+	other := base
+	if err := config.ApplySets(&other, []string{"model.ng=32"}); err != nil {
+		t.Fatal(err)
+	}
+	dropout := base
+	if err := config.ApplySets(&dropout, []string{"model.recurrent_dropout=0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, pair := range map[string][2]config.Config{
+		"another Ng": {base, other},
+		"dropout":    {dropout, dropout},
+	} {
+		dirs := []string{t.TempDir(), t.TempDir()}
+		_, err := TrainStacked(context.Background(), []StackedRun{{Dir: dirs[0], Config: &pair[0]}, {Dir: dirs[1], Config: &pair[1]}}, cpu.New(nil), "test")
+		if !errors.Is(err, ErrNotStackable) {
+			t.Errorf("%s: err = %v, want ErrNotStackable", name, err)
+		}
+		for _, d := range dirs {
+			if ents, _ := os.ReadDir(d); len(ents) != 0 {
+				t.Errorf("%s: %s holds %d entries after a refusal", name, d, len(ents))
+			}
+		}
+	}
+}
