@@ -30,6 +30,8 @@ type Trajectory struct {
 	Periodic       bool    `json:"periodic" help:"wrap positions into the box (off in every NFL sweep)"`
 	SequenceLength int     `json:"sequence_length" help:"T, steps per training trajectory"`
 	BatchSize      int     `json:"batch_size" help:"B, trajectories per gradient step"`
+	// RNG is omitempty so that configs without it keep their JSON and config id.
+	RNG string `json:"rng,omitempty" enum:"pcg|philox" help:"random source of the sorscher walk: pcg (default when unset) or philox (counter-based Philox4x32-10 in float32, the walk a GPU can generate bit-identically)"`
 
 	// Sorscher/NFL random walk (spec §1.1).
 	RotVelStd      float64 `json:"rot_vel_std" help:"std of the turn noise, rad/s (5.76·2)"`

@@ -162,7 +162,7 @@ func TestJSONKeyOrder(t *testing.T) {
 	last := -1
 	for _, k := range Keys() {
 		name := k.Key[strings.LastIndex(k.Key, ".")+1:]
-		if k.Key == "name" {
+		if k.Key == "name" || (k.Type == "enum" && k.Default == "") {
 			continue // omitted when empty
 		}
 		i := strings.Index(s[last+1:], `"`+name+`"`)
@@ -328,5 +328,40 @@ func TestPrecedence(t *testing.T) {
 		c.Training.NEpochs != q.Training.NEpochs || c.Encoding.Np != q.Encoding.Np {
 		t.Errorf("precedence wrong: Ng %d (want 96, last --set), lr %v (want file's 0.002), epochs %d (want preset's %d)",
 			c.Model.Ng, c.Training.LearningRate, c.Training.NEpochs, q.Training.NEpochs)
+	}
+}
+
+// TestOptionalEnum: trajectory.rng is omitted from the JSON while unset, so that configs from
+// before the key keep their bytes (and sweep ids); set, it is validated like any enum.
+func TestOptionalEnum(t *testing.T) {
+	c := Default()
+	j, err := c.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(j), `"rng"`) {
+		t.Errorf("unset trajectory.rng appears in the JSON")
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("default config with rng unset: %v", err)
+	}
+	if err := Set(&c, "trajectory.rng", "Philox"); err != nil || c.Trajectory.RNG != "philox" {
+		t.Fatalf("Set rng=Philox: %v, stored %q", err, c.Trajectory.RNG)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("rng philox: %v", err)
+	}
+	if j, _ := c.JSON(); !strings.Contains(string(j), `"rng": "philox"`) {
+		t.Errorf("set trajectory.rng missing from the JSON")
+	}
+	if err := Set(&c, "rng", "mt19937"); err == nil || !strings.Contains(err.Error(), "pcg, philox") {
+		t.Errorf("Set rng=mt19937: %v, want an error naming pcg, philox", err)
+	}
+	c.Trajectory.RNG = "xorshift"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trajectory.rng") {
+		t.Errorf("Validate with rng xorshift: %v", err)
+	}
+	if err := Set(&c, "trajectory.rng", ""); err != nil || c.Trajectory.RNG != "" {
+		t.Errorf("Set rng back to unset: %v, stored %q", err, c.Trajectory.RNG)
 	}
 }

@@ -45,7 +45,10 @@ type keySpec struct {
 	kind    fieldKind
 	index   []int    // reflect field index path from Config
 	enum    []string // allowed values for kindEnum
-	help    string
+	// optional marks an omitempty enum: "" is allowed and means the default its help names,
+	// so that adding such a key leaves the JSON, and the config id, of existing configs as it was.
+	optional bool
+	help     string
 }
 
 var (
@@ -100,7 +103,7 @@ func init() {
 func walkFields(t reflect.Type, section string, index []int) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue
 		}
@@ -123,6 +126,7 @@ func walkFields(t reflect.Type, section string, index []int) {
 		case f.Type.Kind() == reflect.String && f.Tag.Get("enum") != "":
 			s.kind = kindEnum
 			s.enum = strings.Split(f.Tag.Get("enum"), "|")
+			s.optional = opts == "omitempty"
 		case f.Type.Kind() == reflect.String:
 			s.kind = kindString
 		case f.Type.Kind() == reflect.Int:
@@ -367,6 +371,10 @@ func (s *keySpec) set(v reflect.Value, raw string) error {
 	case kindString:
 		v.SetString(t)
 	case kindEnum:
+		if s.optional && t == "" {
+			v.SetString("") // back to the default
+			return nil
+		}
 		e, err := matchEnum(t, s.enum)
 		if err != nil {
 			return err

@@ -84,6 +84,9 @@ func (c Config) Validate() error {
 		f := rv.FieldByIndex(s.index)
 		switch s.kind {
 		case kindEnum:
+			if s.optional && f.String() == "" {
+				continue
+			}
 			if _, err := matchEnum(f.String(), s.enum); err != nil || !contains(s.enum, f.String()) {
 				v.add(s.key, "%w %q; allowed: %s", ErrBadValue, f.String(), strings.Join(s.enum, ", "))
 			}

@@ -34,6 +34,14 @@
 // each from its own PCG stream, so a batch does not depend on GOMAXPROCS. Draw order differs
 // from the NumPy reference, so only distributions, not streams, match it (spec §10 item 6).
 //
+// With Params.RNG = Philox (config trajectory.rng: philox) the Sorscher walk instead draws from
+// the counter-based Philox4x32-10, keyed by a word New draws from the source, with the counter
+// (step, trajectory, batch index): see philox.go for the layout. It runs in float32 arithmetic
+// without fused operations, so compute/cuda's GPU generator reproduces its batches bit for bit,
+// and a trajectory does not depend on B, on T beyond its length, or on how the batch is split.
+// Its state is the key and the batch counter; SkipBatch advances the counter past a batch
+// generated elsewhere. Its statistics pass the same tests as the PCG walk's.
+//
 // # Errors and panics
 //
 // Invalid Params (from configuration) return errors naming the field. Passing a Batch

@@ -22,6 +22,12 @@ type Generator struct {
 	chunkSrc []*rand.PCG
 	chunkRng []*rand.Rand
 	walk     sorscherWalk
+
+	// Philox walk (RNG Philox): the key, drawn from src by New, and the index of the next
+	// batch, which together are the whole state; and the walk's task.
+	philoxKey uint64
+	batch     uint64
+	pwalk     philoxWalk
 }
 
 // streamSIM is the PCG stream NewSeed uses, so that a run's seed gives the simulator a
@@ -33,7 +39,11 @@ func New(p Params, src *rand.PCG) (*Generator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Generator{p: p, src: src, rng: rand.New(src)}, nil
+	g := &Generator{p: p, src: src, rng: rand.New(src)}
+	if p.RNG == Philox {
+		g.philoxKey = g.rng.Uint64()
+	}
+	return g, nil
 }
 
 // NewSeed is New with rand.NewPCG(seed, "sim").
@@ -44,20 +54,33 @@ func NewSeed(p Params, seed uint64) (*Generator, error) {
 // Params returns the generator's parameters.
 func (g *Generator) Params() Params { return g.p }
 
-// MarshalBinary returns the state of the generator's random source; a Generator with the
-// same Params restored with UnmarshalBinary produces the same batches from then on.
-func (g *Generator) MarshalBinary() ([]byte, error) { return g.src.MarshalBinary() }
+// MarshalBinary returns the state of the generator's random source (for the Philox walk, its
+// key and batch counter); a Generator with the same Params restored with UnmarshalBinary
+// produces the same batches from then on.
+func (g *Generator) MarshalBinary() ([]byte, error) {
+	if g.p.RNG == Philox {
+		return g.marshalPhilox(), nil
+	}
+	return g.src.MarshalBinary()
+}
 
 // UnmarshalBinary restores a state returned by MarshalBinary.
-func (g *Generator) UnmarshalBinary(data []byte) error { return g.src.UnmarshalBinary(data) }
+func (g *Generator) UnmarshalBinary(data []byte) error {
+	if g.p.RNG == Philox {
+		return g.unmarshalPhilox(data)
+	}
+	return g.src.UnmarshalBinary(data)
+}
 
 // Next fills dst with B fresh, independent trajectories of T steps. After the first call
 // for a given B it does not allocate. It panics if dst's slices do not match its B and T.
 func (g *Generator) Next(dst *Batch) {
 	dst.check()
 	g.grow(dst.B)
-	switch g.p.Model {
-	case Sorscher:
+	switch {
+	case g.p.RNG == Philox:
+		g.philoxBatch(dst)
+	case g.p.Model == Sorscher:
 		g.sorscher(dst)
 	default:
 		g.ratInABox(dst)
@@ -65,6 +88,9 @@ func (g *Generator) Next(dst *Batch) {
 }
 
 func (g *Generator) grow(B int) {
+	if g.p.RNG == Philox {
+		return
+	}
 	if g.p.Model == Sorscher {
 		g.growChunks(sorscherChunks(B))
 		return

@@ -25,6 +25,7 @@ type Params struct {
 	BoxHeight float64     // m (default 2.2)
 	Dt        float64     // s per step (default 0.02)
 	Periodic  bool        // wrap positions into the box instead of avoiding walls (default false)
+	RNG       RNG         // random source of the Sorscher walk: "" or PCG (default), or Philox
 
 	// Sorscher random walk (spec §1.1).
 	RotVelStd      float64 // rad/s, std of the turn noise; the per-step turn has std RotVelStd·Dt (default 11.52)
@@ -92,6 +93,7 @@ func FromConfig(t config.Trajectory) (Params, error) {
 		BoxHeight:      t.BoxHeight,
 		Dt:             t.Dt,
 		Periodic:       t.Periodic,
+		RNG:            RNG(t.RNG),
 		RotVelStd:      t.RotVelStd,
 		SpeedScale:     t.SpeedScale,
 		BorderRegion:   t.BorderRegion,
@@ -124,6 +126,15 @@ func (p Params) Validate() error {
 	case Sorscher, RatInABox:
 	default:
 		return bad("motion_model", fmt.Sprintf("%q", p.Model), `want "sorscher" or "ratinabox"`)
+	}
+	switch p.RNG {
+	case "", PCG:
+	case Philox:
+		if p.Model != Sorscher {
+			return bad("rng", fmt.Sprintf("%q", p.RNG), `the Philox walk exists for motion_model "sorscher" only; want "pcg" with "ratinabox"`)
+		}
+	default:
+		return bad("rng", fmt.Sprintf("%q", p.RNG), `want "pcg" or "philox"`)
 	}
 	switch {
 	case !positive(p.BoxWidth):

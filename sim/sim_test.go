@@ -67,6 +67,17 @@ func loadReference(t *testing.T) sorscherReference {
 // TestSorscherStatistics compares 10⁶ steps of the default walk with the NumPy reference
 // implementation of spec §1.1 and with closed forms.
 func TestSorscherStatistics(t *testing.T) {
+	for _, rng := range []RNG{PCG, Philox} {
+		t.Run(string(rng), func(t *testing.T) {
+			p := DefaultParams()
+			p.RNG = rng
+			testSorscherStatistics(t, p)
+		})
+	}
+}
+
+// testSorscherStatistics is TestSorscherStatistics for the walk of p (default constants).
+func testSorscherStatistics(t *testing.T, p Params) {
 	const (
 		B, T, nBatch = 1000, 20, 200 // 4·10⁶ steps
 		occBatches   = 200           // 2·10⁵ independent positions for the occupancy tests
@@ -85,7 +96,6 @@ func TestSorscherStatistics(t *testing.T) {
 		wantTurnStd   = 0.2304 // spec §1.1: per-step turn std 11.52·0.02 rad
 	)
 	ref := loadReference(t)
-	p := DefaultParams()
 	g := mustNew(t, p, 1)
 	batch := NewBatch(B, T)
 
@@ -245,7 +255,9 @@ func checkAlignment(t *testing.T, p Params, b *Batch) {
 				px, py = b.Pos[2*(k-b.B)], b.Pos[2*(k-b.B)+1]
 			}
 			wx, wy := px+b.Vel[2*k], py+b.Vel[2*k+1]
-			if p.Periodic {
+			if p.Periodic && p.RNG == Philox {
+				wx, wy = wrapCoord32(wx, float32(p.BoxWidth), float32(p.BoxWidth/2)), wrapCoord32(wy, float32(p.BoxHeight), float32(p.BoxHeight/2))
+			} else if p.Periodic {
 				wx, wy = wrapCoord(wx, p.BoxWidth), wrapCoord(wy, p.BoxHeight)
 			}
 			if b.Pos[2*k] != wx || b.Pos[2*k+1] != wy {
@@ -264,6 +276,9 @@ func TestAlignmentAndBox(t *testing.T) {
 		{"sorscher", func(*Params) {}, false},
 		{"sorscher periodic", func(p *Params) { p.Periodic = true }, true},
 		{"sorscher 1x0.5", func(p *Params) { p.BoxWidth, p.BoxHeight = 1, 0.5 }, false},
+		{"philox", func(p *Params) { p.RNG = Philox }, false},
+		{"philox periodic", func(p *Params) { p.RNG = Philox; p.Periodic = true }, true},
+		{"philox 1x0.5", func(p *Params) { p.RNG = Philox; p.BoxWidth, p.BoxHeight = 1, 0.5 }, false},
 		{"ratinabox", func(p *Params) { p.Model = RatInABox }, true},
 		{"ratinabox periodic", func(p *Params) { p.Model = RatInABox; p.Periodic = true }, true},
 		{"ratinabox 1x0.5", func(p *Params) { p.Model = RatInABox; p.BoxWidth, p.BoxHeight = 1, 0.5 }, true},
@@ -295,7 +310,8 @@ func TestAlignmentAndBox(t *testing.T) {
 				t.Errorf("%d of %d positions outside the box", outside, len(b.Pos)/2)
 			}
 			for _, h := range append(b.Heading, b.InitHeading...) {
-				if h < -math.Pi || h >= math.Pi {
+				// float32 headings: the Philox walk's −π is π rounded to float32 (below −π).
+				if h < -pi32 || h >= pi32 {
 					t.Fatalf("heading %v outside [−π, π)", h)
 				}
 			}
@@ -366,9 +382,12 @@ func TestAvoidWall(t *testing.T) {
 }
 
 func TestDeterminismAndCheckpoint(t *testing.T) {
-	for _, model := range []MotionModel{Sorscher, RatInABox} {
+	for _, model := range []MotionModel{Sorscher, RatInABox, "philox"} {
 		p := DefaultParams()
 		p.Model = model
+		if model == "philox" {
+			p.Model, p.RNG = Sorscher, Philox
+		}
 		a, b := mustNew(t, p, 42), mustNew(t, p, 42)
 		ba, bb := NewBatch(20, 30), NewBatch(20, 30)
 		a.Next(ba)
@@ -436,9 +455,12 @@ func batchesEqual(a, b *Batch) bool {
 }
 
 func TestNextDoesNotAllocate(t *testing.T) {
-	for _, model := range []MotionModel{Sorscher, RatInABox} {
+	for _, model := range []MotionModel{Sorscher, RatInABox, "philox"} {
 		p := DefaultParams()
 		p.Model = model
+		if model == "philox" {
+			p.Model, p.RNG = Sorscher, Philox
+		}
 		g := mustNew(t, p, 1)
 		b := NewBatch(200, 20)
 		g.Next(b)
@@ -555,6 +577,8 @@ func TestValidate(t *testing.T) {
 		{"riab_wall_repel_distance", func(p *Params) { p.Model = RatInABox; p.OU.WallRepelDistance = 5 }},
 		{"riab_wall_repel_strength", func(p *Params) { p.Model = RatInABox; p.OU.WallRepelStrength = -1 }},
 		{"riab_thigmotaxis", func(p *Params) { p.Model = RatInABox; p.OU.Thigmotaxis = 1.5 }},
+		{"rng", func(p *Params) { p.RNG = "mt19937" }},
+		{"rng", func(p *Params) { p.Model = RatInABox; p.RNG = Philox }},
 	} {
 		p := DefaultParams()
 		tc.edit(&p)
@@ -606,6 +630,12 @@ func TestWrap(t *testing.T) {
 
 func BenchmarkSorscherBatch(b *testing.B) {
 	benchmarkBatch(b, DefaultParams())
+}
+
+func BenchmarkPhiloxBatch(b *testing.B) {
+	p := DefaultParams()
+	p.RNG = Philox
+	benchmarkBatch(b, p)
 }
 
 func BenchmarkRatInABoxBatch(b *testing.B) {
