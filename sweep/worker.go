@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -59,6 +60,11 @@ type Worker struct {
 	// each on its own backend; on a GPU each has its own CUDA stream, so small networks
 	// fill the device. Runs on the CPU device are never grouped. 0 or 1: one run per process.
 	Lanes int
+	// StackKey, when set, returns the key under which runs can be trained as one ensemble
+	// (train.StackKey; "" when a run cannot be part of one). Groups then gather runs of the
+	// same key, up to Lanes each, wherever they are in the manifest, so that the lanes
+	// process trains each group as one ensemble; runs of key "" are grouped in order.
+	StackKey func(config.Config) string
 }
 
 // Progress receives the progress of a sweep.
@@ -368,8 +374,9 @@ func LaneRows(n, lanes, task int) (lo, hi int, ok bool) {
 }
 
 // groups cuts runs (by index, in manifest order) into the units RunAll hands to a worker:
-// with Lanes > 1, up to Lanes consecutive unfinished runs whose device is not the CPU
-// (lanes share a GPU; on the CPU they would only share the cores); otherwise one run each.
+// with Lanes > 1, up to Lanes unfinished runs whose device is not the CPU (lanes share a
+// GPU; on the CPU they would only share the cores): of one stack key (StackKey), or else
+// consecutive; otherwise one run each.
 func (w *Worker) groups(runs []Run) [][]int {
 	var gs [][]int
 	var cur []int
@@ -379,12 +386,27 @@ func (w *Worker) groups(runs []Run) [][]int {
 			cur = nil
 		}
 	}
+	// open holds the unfilled group of each stack key, by its position in gs.
+	open := map[string]int{}
 	for i, r := range runs {
 		laned := w.Lanes > 1 && r.Config.Training.Device != "cpu" &&
 			!exists(filepath.Join(RunDir(w.Dir, r.ID), summaryFile))
 		if !laned {
 			flush()
 			gs = append(gs, []int{i})
+			continue
+		}
+		if key := w.stackKey(r.Config); key != "" {
+			g, ok := open[key]
+			if !ok {
+				g = len(gs)
+				gs = append(gs, nil)
+				open[key] = g
+			}
+			gs[g] = append(gs[g], i)
+			if len(gs[g]) == w.Lanes {
+				delete(open, key)
+			}
 			continue
 		}
 		cur = append(cur, i)
@@ -394,4 +416,11 @@ func (w *Worker) groups(runs []Run) [][]int {
 	}
 	flush()
 	return gs
+}
+
+func (w *Worker) stackKey(c config.Config) string {
+	if w.StackKey == nil {
+		return ""
+	}
+	return w.StackKey(c)
 }

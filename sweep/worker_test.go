@@ -332,3 +332,16 @@ func TestPoolLanes(t *testing.T) {
 		t.Errorf("groups after the pass %s; want [[0] [1] [2] [3] [4]]", got)
 	}
 }
+
+// With StackKey, groups gather runs of one key wherever they are in the manifest (so that
+// each lanes process can train one ensemble), up to Lanes each; runs of key "" keep the
+// consecutive grouping, and CPU runs stay alone.
+func TestGroupsByStackKey(t *testing.T) {
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [0, 1, 2, 3, 4, 5, 6, 7]}\n")
+	runs[7].Config.Training.Device = "cpu"
+	keys := []string{"a", "b", "a", "", "b", "a", "", "a"}
+	w := &Worker{Dir: dir, Lanes: 2, StackKey: func(c config.Config) string { return keys[c.Seed] }}
+	if got := fmt.Sprint(w.groups(runs)); got != "[[0 2] [1 4] [5] [3 6] [7]]" {
+		t.Errorf("groups %s; want [[0 2] [1 4] [5] [3 6] [7]]", got)
+	}
+}

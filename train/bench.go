@@ -80,7 +80,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 // LanesResult is the throughput of several networks trained at once in one process, each
 // on its own backend (on a GPU: its own CUDA stream, so their kernels overlap).
 type LanesResult struct {
-	Lanes   int    `json:"lanes"`
+	Lanes int `json:"lanes"`
+	// Mode is "streams" (BenchLanes: a backend per lane) or "ensemble" (BenchStacked).
+	Mode    string `json:"mode"`
 	Steps   int    `json:"steps"` // timed steps of each network
 	Backend string `json:"backend"`
 	// WallS is the time for every lane to run its steps, from a common start.
@@ -149,9 +151,65 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	close(start)
 	done.Wait()
 	wall := time.Since(t0).Seconds()
-	res := LanesResult{Lanes: lanes, Steps: steps, Backend: runs[0].b.Name(), WallS: wall,
+	return lanesResult("streams", lanes, steps, runSteps, runs[0].b.Name(), wall), nil
+}
+
+func lanesResult(mode string, lanes, steps, runSteps int, backend string, wall float64) LanesResult {
+	res := LanesResult{Lanes: lanes, Mode: mode, Steps: steps, Backend: backend, WallS: wall,
 		LaneStepMS: 1000 * wall / float64(steps), NetworkStepMS: 1000 * wall / float64(steps*lanes),
 		StepsPerSecond: float64(steps*lanes) / wall, RunSteps: runSteps}
 	res.NetworksPerHour = 3600 * res.StepsPerSecond / float64(runSteps)
-	return res, nil
+	return res
+}
+
+// BenchStacked trains lanes copies of cfg's network (seeds cfg.Seed, cfg.Seed+1, …) as one
+// ensemble on b (TrainStacked's step: each lane's batch from its own producer, uploaded,
+// then one ensemble step and update), and reports their joint throughput like BenchLanes.
+// After two untimed warm-up steps it times steps steps. cfg must be a StackKey config
+// (no dropout).
+func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backend) (LanesResult, error) {
+	if lanes < 1 || steps < 1 {
+		return LanesResult{}, fmt.Errorf("train: BenchStacked: lanes %d and steps %d must be ≥ 1", lanes, steps)
+	}
+	if _, err := StackKey(cfg); err != nil {
+		return LanesResult{}, err
+	}
+	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
+	runs := make([]*run, lanes)
+	prods := make([]*producer, lanes)
+	for i := range runs {
+		c := cfg
+		c.Seed = cfg.Seed + uint64(i)
+		var err error
+		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
+			return LanesResult{}, err
+		}
+		prods[i] = startProducer(runs[i].gen, runs[i].code, B, T)
+		defer prods[i].stop()
+	}
+	st, err := newStack(runs, b)
+	if err != nil {
+		return LanesResult{}, err
+	}
+	defer st.free()
+	in := st.model.Inputs(B, T)
+	its := make([]*item, lanes)
+	step := func() {
+		for k, p := range prods {
+			its[k] = p.next()
+		}
+		st.step(its, in)
+		for k, it := range its {
+			prods[k].release(it)
+		}
+	}
+	step()
+	step()
+	compute.Synchronize(b)
+	t0 := time.Now()
+	for range steps {
+		step()
+	}
+	compute.Synchronize(b)
+	return lanesResult("ensemble", lanes, steps, runSteps, st.e.Name(), time.Since(t0).Seconds()), nil
 }

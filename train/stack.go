@@ -238,8 +238,8 @@ func (st *stack) loop(ctx context.Context) error {
 		prods[k] = startProducer(r.gen, r.code, s.B, s.T)
 		defer prods[k].stop()
 	}
-	B, T, total := sessions[0].B, sessions[0].T, sessions[0].total
-	in := st.model.Inputs(B, T)
+	total := sessions[0].total
+	in := st.model.Inputs(sessions[0].B, sessions[0].T)
 	its := make([]*item, len(st.lanes))
 	for r0.step < total {
 		if err := ctx.Err(); err != nil {
@@ -249,14 +249,7 @@ func (st *stack) loop(ctx context.Context) error {
 			its[k] = p.next()
 		}
 		t0 := time.Now()
-		for k, it := range its {
-			st.e.UploadLane(in.Vel, k, it.nb.Vel)
-			st.e.UploadLane(in.InitCode, k, it.nb.InitCode)
-			st.e.UploadLane(in.Targets, k, it.nb.Targets)
-		}
-		st.model.StepLoaded(B, T)
-		st.optim.Step()
-		losses := st.model.LaneLosses()
+		losses := st.step(its, in)
 		for k, it := range its {
 			st.lanes[k].genState = it.stateAfter
 			prods[k].release(it)
@@ -276,6 +269,20 @@ func (st *stack) loop(ctx context.Context) error {
 		s.end()
 	}
 	return nil
+}
+
+// step runs one gradient step of every lane on its batch its[k] (uploaded into in, the
+// ensemble model's inputs) and returns the lanes' losses. On an asynchronous backend the
+// update may still be queued when it returns.
+func (st *stack) step(its []*item, in nn.Inputs) []float64 {
+	for k, it := range its {
+		st.e.UploadLane(in.Vel, k, it.nb.Vel)
+		st.e.UploadLane(in.InitCode, k, it.nb.InitCode)
+		st.e.UploadLane(in.Targets, k, it.nb.Targets)
+	}
+	st.model.StepLoaded(its[0].nb.B, its[0].nb.T)
+	st.optim.Step()
+	return st.model.LaneLosses()
 }
 
 // cancel checkpoints every lane and returns err joined with any checkpoint error.

@@ -18,6 +18,7 @@ import (
 type benchOptions struct {
 	Ng, Np, Batch, Seq, Steps int
 	Lanes, RunSteps           int
+	Ensemble                  bool
 	Cell, Device              string
 	Seed                      uint64
 }
@@ -33,6 +34,7 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Cell, "cell", "RNN", "recurrent `cell`: RNN, LSTM, GRU, UGRNN or SRNN")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`")
 	fs.IntVar(&o.Lanes, "lanes", 1, "train `K` networks at once, each on its own backend (GPU: its own stream), and report their joint throughput")
+	fs.BoolVar(&o.Ensemble, "ensemble", false, "with --lanes: train the K networks as one ensemble (batched GEMMs, one launch per operation for all lanes) instead of a backend each")
 	fs.IntVar(&o.RunSteps, "run-steps", 200000, "with --lanes: steps of one run `N`, for networks_per_hour (NFL: 200000)")
 	fs.StringVar(&o.Device, "device", "cpu", "compute `backend`: cpu, cuda, cuda-tf32 or auto")
 }
@@ -40,7 +42,7 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "bench",
-		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu]",
+		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--lanes K [--ensemble] [--run-steps N]]",
 		Short: "time training steps (median ms per step, JSON)",
 		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
 cross-entropy) with the given sizes and prints one JSON object to stdout with the median
@@ -51,6 +53,13 @@ milliseconds of:
   step_with_batch_ms  a batch generated, then a step on it, one after the other
   pipelined_step_ms   a step of the training loop, whose producer goroutine generates
                       the next batch while the step runs
+
+With --lanes K it trains K networks at once instead (seeds S, S+1, …; pipelined steps)
+and prints their joint throughput: lane_step_ms (one step of every lane),
+network_step_ms, steps_per_second and networks_per_hour (runs of --run-steps steps).
+Without --ensemble each lane has its own backend (on a GPU its own stream: "streams");
+with --ensemble the K networks are one ensemble (package compute/ensemble): one batched
+GEMM and one kernel per operation for all lanes, as "gridcells lanes --stack" trains them.
 
 Compare with /work/shared/bench/torch_rnn_step.py (PyTorch) run in the same shell.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -100,16 +109,24 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if err != nil {
 		return UsageError{err}
 	}
+	if o.Ensemble && o.Lanes < 2 {
+		return usagef("--ensemble needs --lanes ≥ 2")
+	}
 	if o.Lanes > 1 {
-		first := true
-		lres, err := train.BenchLanes(cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
-			if first {
-				first = false
-				return be, nil
-			}
-			b, _, err := train.NewBackend(cfg.Training.Device)
-			return b, err
-		})
+		var lres train.LanesResult
+		if o.Ensemble {
+			lres, err = train.BenchStacked(cfg, o.Steps, o.Lanes, o.RunSteps, be)
+		} else {
+			first := true
+			lres, err = train.BenchLanes(cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
+				if first {
+					first = false
+					return be, nil
+				}
+				b, _, err := train.NewBackend(cfg.Training.Device)
+				return b, err
+			})
+		}
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/train"
 )
@@ -37,13 +38,23 @@ func (l *laneSpecs) Set(v string) error {
 func init() {
 	register(&Command{
 		Name:  "lanes",
-		Usage: "--run DIR[=CONFIG] --run DIR[=CONFIG] ... [--log NAME]",
-		Short: "train several runs at once in one process, each on its own backend (GPU ensemble lanes)",
-		Long: `Lanes trains several networks at the same time in one process: each --run is a lane
-with its own goroutine, backend, trajectory producer and optimizer. On a GPU each lane
-has its own CUDA stream, so the kernels of small networks overlap and fill the device
-("gridcells bench train --lanes K" measures the gain). On the CPU, lanes only share the
-cores, with no gain over training the runs one after another.
+		Usage: "--run DIR[=CONFIG] --run DIR[=CONFIG] ... [--stack auto|on|off] [--log NAME]",
+		Short: "train several runs at once in one process (GPU ensembles and lanes)",
+		Long: `Lanes trains several networks at the same time in one process. Runs whose networks
+have the same shape, optimizer, batch shape and schedule, and no dropout (they may differ
+in seed, trajectories and place-cell code) can be trained as one ensemble: each step runs
+every network with one batched GEMM and one kernel per operation for all of them, which
+is how small networks fill a GPU ("gridcells bench train --lanes K --ensemble" measures
+it). Each run still has its own producer, metrics, evaluations and checkpoints, and ends
+as "gridcells train" would leave it (on the CPU with bit-identical weights).
+
+--stack auto (the default) trains each group of two or more such runs as an ensemble
+when their device is a GPU, and every other run as a lane of its own: its own goroutine,
+backend and optimizer (on a GPU its own CUDA stream, so the kernels of small networks
+overlap). On the CPU, ensembles are slower than the runs one by one and lanes only share
+the cores. --stack on trains all runs as one ensemble, on any device, and refuses runs
+that cannot be one; --stack off makes every run a lane of its own. Resumed runs of an
+ensemble must be at the same step (an interrupted ensemble stops all of them at one).
 
 --run DIR=CONFIG starts a new run in DIR from the config file CONFIG (as "gridcells
 train --config CONFIG --out DIR"); --run DIR resumes the run in DIR (as "gridcells train
@@ -56,11 +67,17 @@ when any failed; the others still finish.`,
 			var specs laneSpecs
 			fs.Var(&specs, "run", "a lane: run `DIR=CONFIG` (new run) or DIR (resume); repeat for each lane")
 			logName := fs.String("log", "train.log", "file `NAME` in each run directory that receives its progress")
+			stack := fs.String("stack", "auto", "train runs of one shape as one ensemble: `auto` (on a GPU), on or off")
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q (give each run as --run DIR[=CONFIG])", args)
 				}
-				return runLanes(ctx, specs, *logName, os.Stderr)
+				switch *stack {
+				case "auto", "on", "off":
+				default:
+					return usagef("--stack %q: want auto, on or off", *stack)
+				}
+				return runLanes(ctx, specs, *logName, *stack, os.Stderr)
 			}
 		},
 	})
@@ -71,11 +88,13 @@ type lane struct {
 	spec laneSpec
 	cfg  config.Config
 	log  *os.File
+	key  string // train.StackKey, "" when the run cannot be part of an ensemble
+	why  error  // why not
 }
 
 // runLanes checks every spec before it trains any (bad input writes nothing), then trains
 // them concurrently.
-func runLanes(ctx context.Context, specs laneSpecs, logName string, stderr io.Writer) error {
+func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stderr io.Writer) error {
 	if len(specs) == 0 {
 		return usagef("no --run given")
 	}
@@ -103,7 +122,12 @@ func runLanes(ctx context.Context, specs laneSpecs, logName string, stderr io.Wr
 				return usagef("--run %s=%s: %v", s.Dir, s.Config, err)
 			}
 		}
+		l.key, l.why = train.StackKey(l.cfg)
 		lanes[i] = l
+	}
+	groups, err := ensembles(lanes, stack)
+	if err != nil {
+		return err
 	}
 	for _, l := range lanes {
 		if err := os.MkdirAll(l.spec.Dir, 0o755); err != nil {
@@ -116,20 +140,44 @@ func runLanes(ctx context.Context, specs laneSpecs, logName string, stderr io.Wr
 		defer f.Close()
 		l.log = f
 	}
-	fmt.Fprintf(stderr, "%d lanes\n", len(lanes))
 	errs := make([]error, len(lanes))
+	var mu sync.Mutex // stderr
+	report := func(i int, err error) {
+		errs[i] = err
+		status := "finished"
+		if err != nil {
+			status = "failed: " + err.Error()
+			fmt.Fprintf(lanes[i].log, "error: %v\n", err)
+		}
+		mu.Lock()
+		fmt.Fprintf(stderr, "lane %d (%s): %s\n", i, lanes[i].spec.Dir, status)
+		mu.Unlock()
+	}
+	inEnsemble := map[int]bool{}
+	for _, g := range groups {
+		for _, i := range g.members {
+			inEnsemble[i] = true
+		}
+	}
+	fmt.Fprintf(stderr, "%d lanes (%d in %d ensembles)\n", len(lanes), len(inEnsemble), len(groups))
 	var wg sync.WaitGroup
-	for i, l := range lanes {
+	for _, g := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = l.train(ctx)
-			status := "finished"
-			if errs[i] != nil {
-				status = "failed: " + errs[i].Error()
-				fmt.Fprintf(l.log, "error: %v\n", errs[i])
+			for k, err := range g.train(ctx, lanes) {
+				report(g.members[k], err)
 			}
-			fmt.Fprintf(stderr, "lane %d (%s): %s\n", i, l.spec.Dir, status)
+		}()
+	}
+	for i, l := range lanes {
+		if inEnsemble[i] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			report(i, l.train(ctx))
 		}()
 	}
 	wg.Wait()
@@ -162,8 +210,112 @@ func (l *lane) train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l.logSummary(sum)
+	return nil
+}
+
+// logSummary writes the one-line result of the lane's finished run to its log.
+func (l *lane) logSummary(sum *train.Summary) {
 	fmt.Fprintf(l.log, "steps %d in %.0f s (%.1f steps/s, %s); decoding error %.2f cm; max score60 %.3f\n",
 		sum.Steps, float64(sum.WallSeconds), float64(sum.StepsPerSecond), sum.Backend,
 		float64(sum.DecodingErrorCM), float64(sum.MaxScore60))
-	return nil
+}
+
+// ensemble is a group of lanes trained as one ensemble (train.TrainStacked) on backend b.
+type ensemble struct {
+	members []int // indices into the lanes
+	b       compute.Backend
+	// fallback (--stack auto): when the runs turn out not to be stackable (resumed runs at
+	// different steps), train them as lanes of their own instead of failing.
+	fallback bool
+}
+
+// ensembles groups the lanes that share a stack key into ensembles of two or more, as
+// --stack asks: all lanes in one (on), none (off), or the groups whose device is not the
+// CPU (auto). It opens each ensemble's backend and says so on the lanes' logs later.
+func ensembles(lanes []*lane, stack string) ([]*ensemble, error) {
+	if stack == "off" || len(lanes) < 2 && stack == "auto" {
+		return nil, nil
+	}
+	if stack == "on" {
+		for _, l := range lanes {
+			if l.why != nil {
+				return nil, usagef("--stack on: --run %s: %v", l.spec.Dir, l.why)
+			}
+			if l.key != lanes[0].key {
+				return nil, usagef("--stack on: --run %s: %v: its network, optimizer, batch shape or schedule differs from %s's", l.spec.Dir, train.ErrNotStackable, lanes[0].spec.Dir)
+			}
+		}
+	}
+	byKey := map[string]*ensemble{}
+	var order []*ensemble
+	for i, l := range lanes {
+		if l.why != nil {
+			continue
+		}
+		g := byKey[l.key]
+		if g == nil {
+			g = &ensemble{}
+			byKey[l.key] = g
+			order = append(order, g)
+		}
+		g.members = append(g.members, i)
+	}
+	var out []*ensemble
+	for _, g := range order {
+		if len(g.members) < 2 && stack == "auto" {
+			continue
+		}
+		device := lanes[g.members[0]].cfg.Training.Device
+		b, which, err := train.NewBackend(device)
+		if err != nil {
+			return nil, usagef("--run %s: %v", lanes[g.members[0]].spec.Dir, err)
+		}
+		if stack == "auto" && strings.HasPrefix(which, "cpu") {
+			continue // on the CPU an ensemble gains nothing
+		}
+		g.b, g.fallback = b, stack == "auto"
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// train runs the ensemble to its end and returns each member's error.
+func (g *ensemble) train(ctx context.Context, lanes []*lane) []error {
+	runs := make([]train.StackedRun, len(g.members))
+	for k, i := range g.members {
+		l := lanes[i]
+		fmt.Fprintf(l.log, "device: %s (lane %d of an ensemble of %d in \"gridcells lanes\", pid %d)\n", g.b.Name(), k, len(g.members), os.Getpid())
+		runs[k] = train.StackedRun{Dir: l.spec.Dir, Progress: &trainProgress{w: l.log, start: time.Now()}}
+		if l.spec.Config != "" {
+			cfg := l.cfg
+			runs[k].Config = &cfg
+		}
+	}
+	errs := make([]error, len(g.members))
+	res, err := train.TrainStacked(ctx, runs, g.b, version)
+	if errors.Is(err, train.ErrNotStackable) && g.fallback {
+		// Nothing was written: train each run as a lane of its own.
+		var wg sync.WaitGroup
+		for k, i := range g.members {
+			fmt.Fprintf(lanes[i].log, "not an ensemble (%v): a lane of its own\n", err)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[k] = lanes[i].train(ctx)
+			}()
+		}
+		wg.Wait()
+		return errs
+	}
+	for k, i := range g.members {
+		if err != nil {
+			errs[k] = err
+			continue
+		}
+		if errs[k] = res[k].Err; errs[k] == nil {
+			lanes[i].logSummary(res[k].Summary)
+		}
+	}
+	return errs
 }

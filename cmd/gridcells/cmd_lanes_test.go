@@ -60,24 +60,33 @@ func TestLanes(t *testing.T) {
 			t.Errorf("%s/train.log does not name the device:\n%s", d, log)
 		}
 	}
-	wl, err := npyio.ReadNPZ(filepath.Join(b, "checkpoint", "final.npz"))
+	sameFinalWeights(t, alone, b)
+	// The same two runs as one ensemble (--stack on; auto would not stack on the CPU).
+	c, d := filepath.Join(tmp, "c"), filepath.Join(tmp, "d")
+	errw.Reset()
+	if code := run([]string{"lanes", "--stack", "on", "--run", c + "=" + cfgs[0], "--run", d + "=" + cfgs[1]}, &out, &errw); code != 0 {
+		t.Fatalf("lanes --stack on: exit %d: %s", code, errw.String())
+	}
+	if log, _ := os.ReadFile(filepath.Join(d, "train.log")); !strings.Contains(string(log), "lane 1 of an ensemble of 2") {
+		t.Errorf("%s/train.log does not say it was a lane of an ensemble:\n%s", d, log)
+	}
+	sameFinalWeights(t, alone, d)
+	sameFinalWeights(t, a, c)
+	// A config with dropout cannot be part of an ensemble.
+	drop, err := config.Preset(config.PresetQuick)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wa, err := npyio.ReadNPZ(filepath.Join(alone, "checkpoint", "final.npz"))
+	if err := config.ApplySets(&drop, append(sets, "model.recurrent_dropout=0.1")); err != nil {
+		t.Fatal(err)
+	}
+	j, err := drop.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, x := range wa {
-		y := wl[name]
-		if y == nil || len(y.F32) != len(x.F32) {
-			t.Fatalf("%s: missing or resized in the lane's run", name)
-		}
-		for i := range x.F32 {
-			if x.F32[i] != y.F32[i] {
-				t.Fatalf("%s[%d]: %g as a lane, %g alone; want identical", name, i, y.F32[i], x.F32[i])
-			}
-		}
+	dropCfg := filepath.Join(tmp, "dropout.json")
+	if err := os.WriteFile(dropCfg, j, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	// Bad input is refused before anything is written.
 	bad := filepath.Join(tmp, "bad")
@@ -86,12 +95,40 @@ func TestLanes(t *testing.T) {
 		{"lanes", "--run", bad + "=" + filepath.Join(tmp, "missing.json")},
 		{"lanes", "--run", a + "=" + cfgs[0], "--run", a + "=" + cfgs[1]},
 		{"lanes", "--run", bad},
+		{"lanes", "--stack", "maybe", "--run", bad + "=" + cfgs[0]},
+		{"lanes", "--stack", "on", "--run", bad + "=" + cfgs[0], "--run", filepath.Join(tmp, "bad2") + "=" + dropCfg},
 	} {
 		if code := run(args, &out, &errw); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
 	}
-	if _, err := os.Stat(bad); !os.IsNotExist(err) {
-		t.Errorf("a refused lanes command created %s", bad)
+	for _, p := range []string{bad, filepath.Join(tmp, "bad2")} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a refused lanes command created %s", p)
+		}
+	}
+}
+
+// sameFinalWeights fails unless the runs in dirs a and b have bit-identical final weights.
+func sameFinalWeights(t *testing.T, a, b string) {
+	t.Helper()
+	wa, err := npyio.ReadNPZ(filepath.Join(a, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := npyio.ReadNPZ(filepath.Join(b, "checkpoint", "final.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range wa {
+		y := wb[name]
+		if y == nil || len(y.F32) != len(x.F32) {
+			t.Fatalf("%s: missing or resized in %s", name, b)
+		}
+		for i := range x.F32 {
+			if x.F32[i] != y.F32[i] {
+				t.Fatalf("%s[%d]: %g in %s, %g in %s; want identical", name, i, y.F32[i], b, x.F32[i], a)
+			}
+		}
 	}
 }

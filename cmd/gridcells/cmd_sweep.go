@@ -20,6 +20,7 @@ import (
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/sweep"
+	"github.com/gridcells/gridcells/train"
 )
 
 func init() {
@@ -241,7 +242,7 @@ func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
 	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
-	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` consecutive GPU (non-cpu device) runs together in one \"gridcells lanes\" process, each on its own CUDA stream; with --index (or a cluster task), the task's K rows")
+	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` GPU (non-cpu device) runs together in one \"gridcells lanes\" process: runs of one network shape and schedule as one ensemble (batched GEMMs), others each on its own CUDA stream; with --index (or a cluster task), the task's K consecutive rows")
 }
 
 func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout, stderr io.Writer) error {
@@ -260,7 +261,13 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		return usagef("%v", err)
 	}
 	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
-	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes}
+	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes, StackKey: func(c config.Config) string {
+		k, err := train.StackKey(c)
+		if err != nil {
+			return "" // not an ensemble lane (dropout): grouped in manifest order
+		}
+		return k
+	}}
 	if o.Workers > 1 && os.Getenv("GOMAXPROCS") == "" {
 		// Each run would otherwise use every core; share them among the workers.
 		w.Threads = max(1, runtime.NumCPU()/o.Workers)
