@@ -162,6 +162,9 @@ type stack struct {
 	lanes []*run
 	model *nn.Model
 	optim *optim.Optimizer
+	// The lanes' batches of a step, and the host buffer that interleaves them for upload.
+	vel, init, targets [][]float32
+	buf                []float32
 }
 
 func newStack(lanes []*run, b compute.Backend) (*stack, error) {
@@ -179,7 +182,9 @@ func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{e: e, lanes: lanes, model: m, optim: o}
+	n := len(lanes)
+	st := &stack{e: e, lanes: lanes, model: m, optim: o,
+		vel: make([][]float32, n), init: make([][]float32, n), targets: make([][]float32, n)}
 	for k, r := range lanes {
 		for i, p := range r.model.Params() {
 			b.Copy(e.Lane(m.Params()[i].Value, k), p.Value)
@@ -276,10 +281,11 @@ func (st *stack) loop(ctx context.Context) error {
 // update may still be queued when it returns.
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 	for k, it := range its {
-		st.e.UploadLane(in.Vel, k, it.nb.Vel)
-		st.e.UploadLane(in.InitCode, k, it.nb.InitCode)
-		st.e.UploadLane(in.Targets, k, it.nb.Targets)
+		st.vel[k], st.init[k], st.targets[k] = it.nb.Vel, it.nb.InitCode, it.nb.Targets
 	}
+	st.buf = st.e.UploadLanes(in.Vel, st.vel, st.buf)
+	st.buf = st.e.UploadLanes(in.InitCode, st.init, st.buf)
+	st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	st.model.StepLoaded(its[0].nb.B, its[0].nb.T)
 	st.optim.Step()
 	return st.model.LaneLosses()

@@ -71,6 +71,8 @@ type Backend struct {
 	partials *tensor // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
 	rowloss  *tensor // per-row losses, doubles, grown on demand
 	staging  *tensor // contiguous copy for Upload/Download of strided views
+
+	gen *genModule // generate.cu's kernels, loaded by the first NewBatchGenerator (generate.go)
 }
 
 var _ compute.Backend = (*Backend)(nil)
@@ -203,7 +205,7 @@ func (b *Backend) loadKernels() error {
 	var mod uintptr
 	var loadErr error
 	for _, ptx := range []bool{false, true} {
-		img, err := a.compile(b.info.Major, b.info.Minor, ptx)
+		img, err := a.compile(kernelSource, b.info.Major, b.info.Minor, ptx)
 		if err != nil {
 			return err
 		}

@@ -45,9 +45,10 @@ type image struct {
 	ptx  bool
 }
 
-// compile returns the kernels compiled for compute capability major.minor, from the cache
-// when an earlier run compiled the same source with the same NVRTC for the same device.
-func (a *api) compile(major, minor int, ptx bool) (image, error) {
+// compile returns src (kernels.cu or generate.cu) compiled for compute capability
+// major.minor, from the cache when an earlier run compiled the same source with the same
+// NVRTC for the same device.
+func (a *api) compile(src string, major, minor int, ptx bool) (image, error) {
 	var vmaj, vmin int32
 	if err := a.nvrtcCheck("nvrtcVersion", call(a.nvrtcVersion, uintptr(unsafe.Pointer(&vmaj)), uintptr(unsafe.Pointer(&vmin)))); err != nil {
 		return image{}, err
@@ -61,7 +62,7 @@ func (a *api) compile(major, minor int, ptx bool) (image, error) {
 	opts := []string{arch, "--std=c++17", "-default-device"}
 	h := sha256.New()
 	fmt.Fprintf(h, "nvrtc %d.%d\n%q\n", vmaj, vmin, opts)
-	h.Write([]byte(kernelSource))
+	h.Write([]byte(src))
 	key := hex.EncodeToString(h.Sum(nil))[:24] + ext
 	dir := cacheDir()
 	if dir != "" {
@@ -69,7 +70,7 @@ func (a *api) compile(major, minor int, ptx bool) (image, error) {
 			return image{b, ptx}, nil
 		}
 	}
-	img, err := a.nvrtcBuild(opts, ptx)
+	img, err := a.nvrtcBuild(src, opts, ptx)
 	if err != nil {
 		return image{}, err
 	}
@@ -82,9 +83,9 @@ func (a *api) compile(major, minor int, ptx bool) (image, error) {
 	return image{img, ptx}, nil
 }
 
-// nvrtcBuild compiles kernelSource with the given options.
-func (a *api) nvrtcBuild(opts []string, ptx bool) ([]byte, error) {
-	src, name := cString(kernelSource), cString("gridcells_kernels.cu")
+// nvrtcBuild compiles source with the given options.
+func (a *api) nvrtcBuild(source string, opts []string, ptx bool) ([]byte, error) {
+	src, name := cString(source), cString("gridcells_kernels.cu")
 	var prog uintptr
 	if err := a.nvrtcCheck("nvrtcCreateProgram", call(a.nvrtcCreateProgram, uintptr(unsafe.Pointer(&prog)),
 		uintptr(unsafe.Pointer(&src[0])), uintptr(unsafe.Pointer(&name[0])), 0, 0, 0)); err != nil {

@@ -179,6 +179,41 @@ func (b *Backend) UploadLane(dst compute.Tensor, k int, src []float32) {
 	b.in.Upload(b.Lane(dst, k), src)
 }
 
+// UploadLanes copies srcs[k] (rows·cols values each) into lane k of dst, for every lane.
+// When dst covers whole rows it interleaves them on the host into one buffer and uploads
+// that (one transfer, instead of one strided transfer per lane); scratch holds that buffer
+// between calls (nil allocates) and is returned.
+func (b *Backend) UploadLanes(dst compute.Tensor, srcs [][]float32, scratch []float32) []float32 {
+	t := b.t(dst)
+	n := t.rows * t.cols
+	if len(srcs) != b.k {
+		panic(fmt.Sprintf("ensemble: UploadLanes of %d lanes to an ensemble of %d", len(srcs), b.k))
+	}
+	for _, s := range srcs {
+		if len(s) != n {
+			panic(fmt.Errorf("%w: UploadLanes of %d values to a %d×%d lane", compute.ErrShape, len(s), t.rows, t.cols))
+		}
+	}
+	if t.all == nil {
+		for k, l := range t.lane {
+			b.in.Upload(l, srcs[k])
+		}
+		return scratch
+	}
+	if cap(scratch) < b.k*n {
+		scratch = make([]float32, b.k*n)
+	}
+	buf := scratch[:b.k*n]
+	w := b.k * t.cols
+	for k, s := range srcs {
+		for i := range t.rows {
+			copy(buf[i*w+k*t.cols:i*w+(k+1)*t.cols], s[i*t.cols:(i+1)*t.cols])
+		}
+	}
+	b.in.Upload(t.all, buf)
+	return scratch
+}
+
 // DownloadLane copies lane k of src into the rows·cols values of dst.
 func (b *Backend) DownloadLane(dst []float32, src compute.Tensor, k int) {
 	b.in.Download(dst, b.Lane(src, k))

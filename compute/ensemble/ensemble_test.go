@@ -248,6 +248,34 @@ func TestHostTransfers(t *testing.T) {
 	}
 }
 
+// UploadLanes puts each lane's values in its lane, through one interleaved buffer for whole
+// tensors and lane by lane for views that cut columns.
+func TestUploadLanes(t *testing.T) {
+	e, err := New(cpu.New(nil), lanes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := e.New(3, 4)
+	for _, dst := range []compute.Tensor{x, e.View(x, 1, 0, 2, 4), e.View(x, 0, 1, 3, 2)} {
+		n := dst.Rows() * dst.Cols()
+		srcs := make([][]float32, lanes)
+		for k := range srcs {
+			srcs[k] = make([]float32, n)
+			for i := range srcs[k] {
+				srcs[k][i] = float32(100*k + i + 1)
+			}
+		}
+		e.UploadLanes(dst, srcs, nil)
+		got := make([]float32, n)
+		for k := range lanes {
+			e.DownloadLane(got, dst, k)
+			if !slices.Equal(got, srcs[k]) {
+				t.Errorf("%d×%d: lane %d holds %v, want %v", dst.Rows(), dst.Cols(), k, got, srcs[k])
+			}
+		}
+	}
+}
+
 func TestMisuse(t *testing.T) {
 	if _, err := New(cpu.New(nil), 0); err == nil {
 		t.Error("New with 0 lanes did not fail")
