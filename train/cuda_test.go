@@ -108,3 +108,101 @@ func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) (
 	}
 	return losses, w
 }
+
+// TestCUDAEnsembleMatchesCPU trains three networks (seeds 7, 8, 9) as one ensemble on the
+// GPU and on the CPU for a few steps, for a cell without gates (whole-row operations,
+// batched GEMMs) and one with (gate blocks lane by lane), and compares each lane's losses
+// and weights with the tolerances of TestCUDAMatchesCPU. It skips where there is no GPU.
+func TestCUDAEnsembleMatchesCPU(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	const steps, lanes = 5, 3
+	for _, cell := range []string{"RNN", "LSTM"} {
+		t.Run(cell, func(t *testing.T) {
+			cfg, err := config.Preset(config.PresetQuick)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := config.ApplySets(&cfg, []string{"model.ng=64", "encoding.np=64", "trajectory.batch_size=20",
+				"trajectory.sequence_length=10", "model.rnn_type=" + cell, "training.weight_decay=1e-4"}); err != nil {
+				t.Fatal(err)
+			}
+			gpu, _, err := NewBackend("cuda")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lc, wc := stackSteps(t, cfg, cpu.New(nil), lanes, steps)
+			lg, wg := stackSteps(t, cfg, gpu, lanes, steps)
+			for k := range lanes {
+				for i := range steps {
+					if d := math.Abs(lg[k][i]-lc[k][i]) / math.Abs(lc[k][i]); d > gpuLossTol || math.IsNaN(lg[k][i]) {
+						t.Errorf("lane %d step %d: loss %.7g on the GPU, %.7g on the CPU (rel. diff %.2g > %.0g)", k, i+1, lg[k][i], lc[k][i], d, gpuLossTol)
+					}
+				}
+				for name, c := range wc[k] {
+					g := wg[k][name]
+					var scale, worst float64
+					for j := range c {
+						scale = max(scale, math.Abs(float64(c[j])))
+						worst = max(worst, math.Abs(float64(g[j]-c[j])))
+					}
+					if worst > gpuWeightTol*max(scale, 1e-3) {
+						t.Errorf("lane %d %s: max |gpu − cpu| = %.3g after %d steps (scale %.3g)", k, name, worst, steps, scale)
+					}
+				}
+			}
+		})
+	}
+}
+
+// stackSteps trains lanes networks (seeds cfg.Seed, cfg.Seed+1, …) as one ensemble on b for
+// steps steps on batches from each run's own generator, and returns each lane's losses and
+// final weights by name.
+func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps int) ([][]float64, []map[string][]float32) {
+	t.Helper()
+	runs := make([]*run, lanes)
+	for k := range runs {
+		c := cfg
+		c.Seed = cfg.Seed + uint64(k)
+		var err error
+		if runs[k], err = newRun("", c, Options{Backend: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := newStack(runs, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.free()
+	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
+	np := runs[0].code.Np()
+	its := make([]*item, lanes)
+	sbs := make([]*sim.Batch, lanes)
+	for k := range its {
+		its[k] = &item{nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+		sbs[k] = sim.NewBatch(B, T)
+	}
+	in := st.model.Inputs(B, T)
+	losses := make([][]float64, lanes)
+	for range steps {
+		for k, r := range runs {
+			r.gen.Next(sbs[k])
+			fillBatch(r.code, sbs[k], &its[k].nb)
+		}
+		for k, l := range st.step(its, in) {
+			losses[k] = append(losses[k], l)
+		}
+	}
+	weights := make([]map[string][]float32, lanes)
+	for k, r := range runs {
+		st.sync(k, false)
+		weights[k] = map[string][]float32{}
+		for _, p := range r.model.Params() {
+			d := make([]float32, p.Rows*p.Cols)
+			b.Download(d, p.Value)
+			weights[k][p.Name] = d
+		}
+	}
+	return losses, weights
+}

@@ -154,3 +154,26 @@ func TestStackedRefused(t *testing.T) {
 		}
 	}
 }
+
+// stackSteps (the ensemble half of TestCUDAEnsembleMatchesCPU) on the CPU gives each lane
+// the losses and weights of trainSteps on that lane's run alone.
+func TestStackStepsMatchesTrainSteps(t *testing.T) {
+	cfg := stackConfigs(t)[0]
+	const lanes, steps = 2, 4
+	ls, ws := stackSteps(t, cfg, cpu.New(nil), lanes, steps)
+	for k := range lanes {
+		c := cfg
+		c.Seed = cfg.Seed + uint64(k)
+		l, w := trainSteps(t, c, cpu.New(nil), steps)
+		for i := range steps {
+			if math.Abs(ls[k][i]-l[i]) > stackLossTol*math.Abs(l[i]) {
+				t.Errorf("lane %d step %d: loss %v, alone %v", k, i+1, ls[k][i], l[i])
+			}
+		}
+		for name, x := range w {
+			if !slices.Equal(x, ws[k][name]) {
+				t.Errorf("lane %d: %s differs from the run alone", k, name)
+			}
+		}
+	}
+}
