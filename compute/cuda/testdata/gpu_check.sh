@@ -10,12 +10,15 @@
 #	cp compute/cuda/testdata/gpu_check.sh ../shared/bench/torch_rnn_step.py gpu/
 #
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
-# (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed).
-# Parts, each run even if an earlier one fails:
-#  1. the backend conformance suite and the CPU-against-GPU training test;
-#  2. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
-#  3. ensemble lanes at Ng 1024 (1, 8 and 16 networks in one process);
-#  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel, if it has one);
+# (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
+# host CPU's SGEMM checks; SORSCHER=0 skips the long training run).
+# Parts, each run even if an earlier one fails, most important first:
+#  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
+#     tests (one network, and three as one ensemble);
+#  2. ensembles at Ng 1024: K networks as one ensemble (batched GEMMs), K = 8, 16, 32,
+#     FP32 and TF32, and PyTorch's one network at a time for the networks-per-hour ratio;
+#  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
+#  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
 #     ("gridcells eval --checkpoint latest") so that grid scores are measured either way.
@@ -34,29 +37,31 @@ export GRIDCELLS_CUDA_LIBS=$(echo $dirs | tr ' ' ':')
 export GRIDCELLS_CACHE=/tmp/gccache
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 el "== 1. conformance and CPU-against-GPU training"
-timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|device:|_test.go" | head -40
-[ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses" | head -40
-el "== 2. step times, ours then PyTorch"
+timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
+[ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
+el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
+for dev in cuda-tf32 cuda; do
+	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>/dev/null; done
+done
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng 1024 --steps 20 --warmup 3 2>/dev/null
+el "== 3. step times, ours then PyTorch"
 for ng in 4096 1024; do
 	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>/dev/null; done
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
-	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
+	[ $ng = 4096 ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
 if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
-	el "== 2b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"
+	el "== 3b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"
 	timeout 120 nsys profile -o /tmp/gc_prof --force-overwrite true $B/gridcells bench train --ng 4096 --steps 10 --device cuda-tf32 >/dev/null 2>&1
 	timeout 60 nsys stats --report cuda_gpu_kern_sum,cuda_api_sum /tmp/gc_prof.nsys-rep 2>/dev/null | head -60
 fi
-el "== 3. lanes, Ng 1024"
-for dev in cuda cuda-tf32; do
-	for k in 1 8 16; do timeout 60 $B/gridcells bench train --ng 1024 --steps 100 --lanes $k --device $dev 2>/dev/null; done
-done
-el "== 4. SGEMM on the host CPU"
-if [ -x $B/sgemm.test ]; then
+if [ "${SGEMM:-0}" = 1 ] && [ -x $B/sgemm.test ]; then
+	el "== 4. SGEMM on the host CPU"
 	GOMAXPROCS=8 timeout 200 $B/sgemm.test -test.run . -test.v -test.count 1 >"$OUT/sgemm_tests.log" 2>&1
 	echo "sgemm tests: rc=$? $(grep -m1 'kernel in use' "$OUT/sgemm_tests.log")"
 	GOMAXPROCS=$(nproc) timeout 60 $B/sgemm.test -test.run '^$' -test.bench 'BenchmarkSgemm$/(recurrent-NN|weightgrad-TN)/m=(200|4096)' -test.benchtime 200ms 2>&1 | grep GFLOP
 fi
+[ "${SORSCHER:-1}" = 0 ] && { el "done (SORSCHER=0)"; exit 0; }
 el "== 5. Sorscher schedule, TF32"
 left=$((budget - ($(date +%s) - t0)))
 echo "time left for training: $left s"
