@@ -246,6 +246,16 @@ type LaneGemmer interface {
 	GemmLanes(transA, transB bool, alpha float64, a, b Tensor, beta float64, c Tensor, lanes, strideA, strideB, strideC int)
 }
 
+// ScalarDeferrer is an optional extension of Backend for asynchronous backends (the GPU),
+// where each operation that returns a scalar makes the host wait for the device. After
+// DeferScalars, such operations queue their value and return 0, until CollectScalars waits
+// once and returns the queued values in call order (appended to dst), ending the deferral.
+// An ensemble's per-lane losses then cost one wait instead of one per lane.
+type ScalarDeferrer interface {
+	DeferScalars()
+	CollectScalars(dst []float64) []float64
+}
+
 // LaneReporter is implemented by ensemble backends, whose every tensor holds one matrix per
 // lane (network): their operations that return a scalar (the losses, the sums) return the
 // sum over the lanes, and LaneValues then returns each lane's own value of the last such

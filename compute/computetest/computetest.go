@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
@@ -103,6 +104,9 @@ func TestBackend(t *testing.T, b compute.Backend) {
 	}
 	if lg, ok := b.(compute.LaneGemmer); ok {
 		t.Run("GemmLanes", func(t *testing.T) { testGemmLanes(t, b, lg) })
+	}
+	if d, ok := b.(compute.ScalarDeferrer); ok {
+		t.Run("DeferScalars", func(t *testing.T) { testDeferScalars(t, b, d) })
 	}
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
 	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
@@ -300,6 +304,58 @@ func testGemmLanes(t *testing.T, b compute.Backend, lg compute.LaneGemmer) {
 				}
 			}
 		}
+	}
+}
+
+// testDeferScalars checks that deferred scalar operations return 0, do their other work
+// (gradients) as usual, and that CollectScalars returns the values the operations return
+// undeferred, bit for bit, in call order; and that deferral ends with the collection.
+func testDeferScalars(t *testing.T, b compute.Backend, d compute.ScalarDeferrer) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	z := up(b, rounded(b, randHost(rng, 9, 6)))
+	y := up(b, rounded(b, randHost(rng, 9, 6)))
+	p := up(b, rounded(b, randHost(rng, 9, 2)))
+	q := up(b, rounded(b, randHost(rng, 9, 2)))
+	ops := []func(g compute.Tensor) float64{
+		func(g compute.Tensor) float64 { return b.SoftmaxCrossEntropy(g, z, y, 0.25) },
+		func(g compute.Tensor) float64 { return b.SquaredError(g, z, y, 0.5) },
+		func(compute.Tensor) float64 { return b.PolarSquaredError(nil, p, q, 2) },
+		func(compute.Tensor) float64 { return b.SumSquares(z) },
+		func(g compute.Tensor) float64 { return b.ScaleSumSquares(g, 3, y) },
+		func(compute.Tensor) float64 { return b.Sum(y) },
+	}
+	want := make([]float64, len(ops))
+	wantGrad := make([][]float64, len(ops))
+	for i, f := range ops {
+		g := b.New(9, 6)
+		want[i] = f(g)
+		wantGrad[i] = down(b, g)
+	}
+	d.DeferScalars()
+	grads := make([]compute.Tensor, len(ops))
+	for i, f := range ops {
+		grads[i] = b.New(9, 6)
+		if v := f(grads[i]); v != 0 {
+			t.Errorf("deferred operation %d returned %v, want 0", i, v)
+		}
+	}
+	got := d.CollectScalars([]float64{-1})
+	if len(got) != len(ops)+1 || got[0] != -1 {
+		t.Fatalf("CollectScalars appended %v to [-1]; want %d values", got, len(ops))
+	}
+	for i := range ops {
+		if math.Float64bits(got[i+1]) != math.Float64bits(want[i]) {
+			t.Errorf("deferred operation %d: %v, undeferred %v", i, got[i+1], want[i])
+		}
+		if g := down(b, grads[i]); !slices.Equal(g, wantGrad[i]) {
+			t.Errorf("deferred operation %d changed its gradient", i)
+		}
+	}
+	if v := b.Sum(y); v != want[5] {
+		t.Errorf("Sum after CollectScalars = %v, want %v (deferral must end)", v, want[5])
+	}
+	if got := d.CollectScalars(nil); len(got) != 0 {
+		t.Errorf("CollectScalars without DeferScalars returned %v", got)
 	}
 }
 

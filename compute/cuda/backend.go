@@ -69,6 +69,8 @@ type Backend struct {
 	maxGrd int
 
 	partials *tensor // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
+	deferred  *deferredScalars // the sums queued by DeferScalars (lanes.go), kept for reuse
+	deferring bool             // between DeferScalars and CollectScalars
 	rowloss  *tensor // per-row losses, doubles, grown on demand
 	staging  *tensor // contiguous copy for Upload/Download of strided views
 
@@ -540,14 +542,19 @@ func (b *Backend) SumRows(dst compute.Tensor, alpha float64, src compute.Tensor,
 	b.launch(kSumRows, (y.cols+31)/32, 32, 8, ptrArg(x), ptrArg(y), intArg(y.ld), intArg(y.rows), intArg(y.cols), f32Arg(alpha), f32Arg(beta))
 }
 
-// reduce sums the n doubles at in on the device and returns the sum to the host, waiting
-// for the stream.
-func (b *Backend) reduce(in uint64, n int) float64 {
+// reduce sums the n doubles at in on the device and returns scale times the sum to the
+// host, waiting for the stream; while scalars are deferred (DeferScalars, lanes.go) it
+// queues the sum and returns 0.
+func (b *Backend) reduce(in uint64, n int, scale float64) float64 {
+	if b.deferring {
+		b.deferReduce(in, n, scale)
+		return 0
+	}
 	p := b.partials
 	b.launch(kReduce, 1, blockSize, 1, partialsOut(p), in, longArg(n))
 	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&b.args.result)), uintptr(partialsOut(p)), 8, b.stream)))
 	b.Synchronize()
-	return b.args.result
+	return scale * b.args.result
 }
 
 // lossGrad checks the shapes of a loss's operands (grad, when not nil, as well) and
@@ -572,7 +579,7 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 	rl := b.scratch(&b.rowloss, 2*z.rows)
 	b.launch(kSoftmaxCE, min(z.rows, 65535), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
 		intArg(z.rows), intArg(z.cols), f64Arg(scale))
-	return scale * b.reduce(ptrArg(rl), z.rows)
+	return b.reduce(ptrArg(rl), z.rows, scale)
 }
 
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
@@ -583,7 +590,7 @@ func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64)
 	blocks := partialGrid(n)
 	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
 		intArg(o.rows), intArg(o.cols), f64Arg(2*scale))
-	return scale * b.reduce(ptrArg(b.partials), blocks)
+	return b.reduce(ptrArg(b.partials), blocks, scale)
 }
 
 func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
@@ -596,7 +603,7 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 	rl := b.scratch(&b.rowloss, 2*o.rows)
 	b.launch(kPolarSE, b.grid(o.rows), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
 		intArg(o.rows), f64Arg(scale))
-	return scale * b.reduce(ptrArg(rl), o.rows)
+	return b.reduce(ptrArg(rl), o.rows, scale)
 }
 
 // sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
@@ -609,7 +616,7 @@ func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 		dp, dl = strided(dst)
 	}
 	b.launch(kSumSquares, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld), intArg(src.rows), intArg(src.cols), f32Arg(alpha))
-	return b.reduce(ptrArg(b.partials), blocks)
+	return b.reduce(ptrArg(b.partials), blocks, 1)
 }
 
 func (b *Backend) SumSquares(x compute.Tensor) float64 { return b.sumSquares(nil, 0, b.t(x)) }
@@ -625,7 +632,7 @@ func (b *Backend) Sum(t compute.Tensor) float64 {
 	n := x.rows * x.cols
 	blocks := partialGrid(n)
 	b.launch(kSum, blocks, blockSize, 1, ptrArg(b.partials), ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(x.cols))
-	return b.reduce(ptrArg(b.partials), blocks)
+	return b.reduce(ptrArg(b.partials), blocks, 1)
 }
 
 func (b *Backend) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) {

@@ -9,7 +9,72 @@ import (
 	"github.com/gridcells/gridcells/compute"
 )
 
-var _ compute.LaneGemmer = (*Backend)(nil)
+var (
+	_ compute.LaneGemmer     = (*Backend)(nil)
+	_ compute.ScalarDeferrer = (*Backend)(nil)
+)
+
+// maxDeferred is the most sums DeferScalars queues before CollectScalars (a lane's loss and
+// weight-decay term for 2048 lanes).
+const maxDeferred = 4096
+
+// deferredScalars are the sums queued between DeferScalars and CollectScalars: sum i is
+// written by gc_reduce to the device double results[i], and scaled by scales[i] when
+// collected.
+type deferredScalars struct {
+	results *tensor // doubles, as pairs of float32 slots
+	scales  []float64
+	host    []float64
+}
+
+// DeferScalars implements compute.ScalarDeferrer: until CollectScalars, the losses and sums
+// queue their value in device memory and return 0, and the host does not wait for them.
+func (b *Backend) DeferScalars() {
+	if b.deferred == nil {
+		b.deferred = &deferredScalars{results: b.alloc(1, 2*maxDeferred)}
+	}
+	if !b.deferring {
+		b.deferring = true
+		b.deferred.scales = b.deferred.scales[:0]
+	}
+}
+
+// deferReduce queues the sum of the n doubles at in, to be scaled by scale.
+func (b *Backend) deferReduce(in uint64, n int, scale float64) {
+	d := b.deferred
+	i := len(d.scales)
+	if i == maxDeferred {
+		panic(fmt.Sprintf("cuda: more than %d scalars deferred before CollectScalars", maxDeferred))
+	}
+	b.launch(kReduce, 1, blockSize, 1, ptrArg(d.results)+uint64(8*i), in, longArg(n))
+	d.scales = append(d.scales, scale)
+}
+
+// CollectScalars implements compute.ScalarDeferrer: one copy of the queued sums to the host
+// and one wait for the stream, then the values in call order.
+func (b *Backend) CollectScalars(dst []float64) []float64 {
+	if !b.deferring {
+		return dst
+	}
+	b.deferring = false
+	d := b.deferred
+	n := len(d.scales)
+	if n == 0 {
+		return dst
+	}
+	if cap(d.host) < n {
+		d.host = make([]float64, n)
+	}
+	d.host = d.host[:n]
+	b.enter()
+	// Into pageable memory the copy completes before the call returns; the wait makes sure.
+	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&d.host[0])), d.results.ptr, uintptr(8*n), b.stream)))
+	b.Synchronize()
+	for i, v := range d.host {
+		dst = append(dst, d.scales[i]*v)
+	}
+	return dst
+}
 
 // GemmLanes implements compute.LaneGemmer with one cublasSgemmStridedBatched call: the
 // lanes' products of an ensemble (package compute/ensemble) run as one batched kernel

@@ -352,11 +352,27 @@ func (b *Backend) Gemm(transA, transB bool, alpha float64, a, bb compute.Tensor,
 
 // perLane runs the scalar operation f on every lane, records the lanes' values and returns
 // their sum.
+//
+// On an inner backend that can defer scalars (compute.ScalarDeferrer: the GPU), the lanes'
+// operations are queued and their values collected with one wait instead of one per lane.
 func (b *Backend) perLane(f func(k int) float64) float64 {
+	if d, ok := b.in.(compute.ScalarDeferrer); ok && b.k > 1 {
+		d.DeferScalars()
+		for k := range b.k {
+			f(k)
+		}
+		b.vals = d.CollectScalars(b.vals[:0])
+		if len(b.vals) != b.k {
+			panic(fmt.Sprintf("ensemble: %d deferred scalars for %d lanes", len(b.vals), b.k))
+		}
+	} else {
+		for k := range b.k {
+			b.vals[k] = f(k)
+		}
+	}
 	sum := 0.0
-	for k := range b.k {
-		b.vals[k] = f(k)
-		sum += b.vals[k]
+	for _, v := range b.vals {
+		sum += v
 	}
 	return sum
 }

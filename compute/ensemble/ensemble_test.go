@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
 )
 
@@ -24,6 +25,49 @@ func near(got, want float64) bool {
 // plainBackend hides the inner backend's LaneGemmer, so that the ensemble takes its
 // lane-by-lane GEMM path.
 type plainBackend struct{ compute.Backend }
+
+// deferringBackend is the CPU backend with compute.ScalarDeferrer, as the GPU has it: while
+// deferring, its scalar operations queue their value and return 0.
+type deferringBackend struct {
+	compute.Backend
+	deferring bool
+	queued    []float64
+}
+
+func (d *deferringBackend) DeferScalars() { d.deferring, d.queued = true, d.queued[:0] }
+
+func (d *deferringBackend) CollectScalars(dst []float64) []float64 {
+	if !d.deferring {
+		return dst
+	}
+	d.deferring = false
+	return append(dst, d.queued...)
+}
+
+func (d *deferringBackend) scalar(v float64) float64 {
+	if !d.deferring {
+		return v
+	}
+	d.queued = append(d.queued, v)
+	return 0
+}
+
+func (d *deferringBackend) SoftmaxCrossEntropy(g, z, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.SoftmaxCrossEntropy(g, z, y, s))
+}
+func (d *deferringBackend) SquaredError(g, o, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.SquaredError(g, o, y, s))
+}
+func (d *deferringBackend) PolarSquaredError(g, o, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.PolarSquaredError(g, o, y, s))
+}
+func (d *deferringBackend) SumSquares(x compute.Tensor) float64 {
+	return d.scalar(d.Backend.SumSquares(x))
+}
+func (d *deferringBackend) ScaleSumSquares(dst compute.Tensor, a float64, src compute.Tensor) float64 {
+	return d.scalar(d.Backend.ScaleSumSquares(dst, a, src))
+}
+func (d *deferringBackend) Sum(x compute.Tensor) float64 { return d.scalar(d.Backend.Sum(x)) }
 
 // operand is one tensor of an operation: shape rows×cols, or a row vector when rows is 1.
 type operand struct{ rows, cols int }
@@ -133,7 +177,8 @@ func TestMatchesLaneByLane(t *testing.T) {
 	for _, inner := range []struct {
 		name string
 		b    compute.Backend
-	}{{"float32", cpu.New(nil)}, {"float64", cpu.New64()}, {"float32-no-LaneGemmer", plainBackend{cpu.New(nil)}}} {
+	}{{"float32", cpu.New(nil)}, {"float64", cpu.New64()}, {"float32-no-LaneGemmer", plainBackend{cpu.New(nil)}},
+		{"float32-deferred-scalars", &deferringBackend{Backend: cpu.New(nil)}}} {
 		e, err := New(inner.b, lanes)
 		if err != nil {
 			t.Fatal(err)
@@ -316,4 +361,10 @@ func panics(f func()) (p bool) {
 	defer func() { p = recover() != nil }()
 	f()
 	return false
+}
+
+// The test double of the GPU's deferral passes the conformance suite, its DeferScalars
+// part included (which otherwise runs only on a GPU).
+func TestDeferringBackendConforms(t *testing.T) {
+	computetest.TestBackend(t, &deferringBackend{Backend: cpu.New(nil)})
 }
