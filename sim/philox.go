@@ -210,6 +210,21 @@ func wrapCoord32(v, l, half float32) float32 {
 	return w
 }
 
+// PhiloxBatch fills dst with batch index of the Philox walk of p under key: the batch a
+// Generator with RNG Philox and that key draws as its batch number index (the walk is a pure
+// function of p, key, index, B and T). p.RNG is ignored; p must otherwise be valid. It panics if
+// dst's slices do not match its B and T.
+func PhiloxBatch(dst *Batch, p Params, key, index uint64) error {
+	p.RNG = Philox
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	dst.check()
+	w := &philoxWalk{c: newWalkConsts(&p), key: philox.Key(key), batch: index, dst: dst}
+	workpool.Run(w, (dst.B+philoxChunk-1)/philoxChunk, 0)
+	return nil
+}
+
 // philoxStateTag starts a Philox generator's MarshalBinary state, followed by the key and the
 // index of the next batch, both little-endian uint64.
 const philoxStateTag = "sim-philox:"

@@ -63,6 +63,20 @@ func TestPhiloxLayout(t *testing.T) {
 	if trajectoryEqual(small, big, 0, 20) {
 		t.Error("batches 0 and 1 start with the same trajectory")
 	}
+	// PhiloxBatch is the generator's batch as a function of (key, index).
+	key, _, _ := g.PhiloxState()
+	direct := NewBatch(400, 20)
+	if err := PhiloxBatch(direct, DefaultParams(), key, 1); err != nil {
+		t.Fatal(err)
+	}
+	if !batchesEqual(direct, big) {
+		t.Error("PhiloxBatch(key, 1) differs from the generator's batch 1")
+	}
+	bad := DefaultParams()
+	bad.Dt = 0
+	if err := PhiloxBatch(direct, bad, key, 1); err == nil {
+		t.Error("PhiloxBatch accepted dt = 0")
+	}
 }
 
 // TestPhiloxCounters checks the documented counter layout against direct Block calls: the

@@ -24,3 +24,22 @@ func New(*Settings) (*Backend, error) { return nil, errNoCUDA }
 
 // Info is the zero DeviceInfo.
 func (b *Backend) Info() DeviceInfo { return DeviceInfo{} }
+
+// BatchGenerator exists so that callers compile; NewBatchGenerator never returns one.
+type BatchGenerator struct{}
+
+// NewBatchGenerator always fails in this build.
+func (b *Backend) NewBatchGenerator(WalkParams, *PlaceParams) (*BatchGenerator, error) {
+	return nil, errNoCUDA
+}
+
+// Np is 0.
+func (g *BatchGenerator) Np() int { return 0 }
+
+// Generate panics: there is no generator in this build.
+func (g *BatchGenerator) Generate(uint64, compute.Tensor, compute.Tensor, compute.Tensor, compute.Tensor, compute.Tensor) {
+	panic(errNoCUDA)
+}
+
+// Free does nothing.
+func (g *BatchGenerator) Free() {}

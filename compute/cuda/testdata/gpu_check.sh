@@ -15,6 +15,8 @@
 # Parts, each run even if an earlier one fails, most important first:
 #  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
 #     tests (one network, and three as one ensemble);
+#  1b. the GPU batch generator (Philox walk and DoS codes) against the Go walk and encode,
+#     and its time per batch (B 200, T 20, Np 512), in well under 20 s;
 #  2. ensembles at Ng 1024: K networks as one ensemble (batched GEMMs), K = 8, 16, 32,
 #     FP32 and TF32, and PyTorch's one network at a time for the networks-per-hour ratio;
 #  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
@@ -39,6 +41,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 el "== 1. conformance and CPU-against-GPU training"
 timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
 [ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
+el "== 1b. GPU batch generator: tests, then µs per batch (B 200, T 20, DoS Np 512)"
+timeout 60 $B/cuda.test -test.run 'Generate' -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|generate_test.go" | head -30
+timeout 30 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchtime 2000x -test.count 3 2>&1 | grep -E "^Benchmark|FAIL"
 el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
 for dev in cuda-tf32 cuda; do
 	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>/dev/null; done

@@ -1,0 +1,212 @@
+//go:build !nocuda
+
+package cuda
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/sim"
+)
+
+// walkParams maps sim's Params onto WalkParams, as the train package does.
+func walkParams(p sim.Params, B, T int, key uint64) WalkParams {
+	return WalkParams{B: B, T: T, Key: key, BoxWidth: p.BoxWidth, BoxHeight: p.BoxHeight, Dt: p.Dt, Periodic: p.Periodic,
+		RotVelStd: p.RotVelStd, SpeedScale: p.SpeedScale, BorderRegion: p.BorderRegion, BorderSlowdown: p.BorderSlowdown}
+}
+
+// presetCode returns an encode code of the presets' shape (one field, σ 0.12, s 2) and its
+// PlaceParams.
+func presetCode(t testing.TB, kind encode.Kind, conv string, gpu PlaceKind, np int) (encode.Code, *PlaceParams) {
+	ep := encode.Params{Kind: kind, Np: np, BoxWidth: 2.2, BoxHeight: 2.2,
+		Sigma: encode.Dist{Kind: "const", A: 0.12}, Surround: encode.Dist{Kind: "const", A: 2}, SurroundConvention: conv}
+	code, err := encode.New(ep, rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	centres, _ := code.Centres()
+	return code, &PlaceParams{Kind: gpu, Centres: centres, Sigma: 0.12, Surround: 2, VarianceRatio: conv == encode.VarianceRatio}
+}
+
+// TestGenerate runs the batch generator on the GPU: the walk must equal sim.PhiloxBatch bit for
+// bit (the kernel performs the same correctly rounded float32 operations, so no wall-rule
+// branch can flip), and the codes must equal encode's code of the same positions within
+// codeTol. Outputs are views into wider tensors, and a batch index above 2³² is used.
+func TestGenerate(t *testing.T) {
+	b := newOrSkip(t, nil)
+	const B, T, key = 200, 20, 0x9e3779b97f4a7c15
+	for _, tc := range []struct {
+		name  string
+		kind  encode.Kind
+		conv  string
+		gpu   PlaceKind
+		edit  func(*sim.Params)
+		index uint64
+	}{
+		{"DoS sigma ratio", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 0},
+		{"DoS variance ratio", encode.DifferenceOfGaussians, encode.VarianceRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 1<<32 + 3},
+		{"Gaussian periodic", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, func(p *sim.Params) { p.Periodic = true }, 5},
+		{"SoD", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, func(*sim.Params) {}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sim.DefaultParams()
+			tc.edit(&p)
+			code, pp := presetCode(t, tc.kind, tc.conv, tc.gpu, 512)
+			g, err := b.NewBatchGenerator(walkParams(p, B, T, key), pp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Free()
+			// Views: each output is the left part of a wider tensor.
+			view := func(rows, cols int) compute.Tensor { return b.View(b.New(rows, cols+3), 0, 0, rows, cols) }
+			vel, pos, initPos := view(T*B, 2), view(T*B, 2), view(B, 2)
+			initCode, targets := view(B, 512), view(T*B, 512)
+			g.Generate(tc.index, vel, initCode, targets, pos, initPos)
+
+			want := sim.NewBatch(B, T)
+			if err := sim.PhiloxBatch(want, p, key, tc.index); err != nil {
+				t.Fatal(err)
+			}
+			get := func(x compute.Tensor) []float32 {
+				out := make([]float32, x.Rows()*x.Cols())
+				b.Download(out, x)
+				return out
+			}
+			for _, c := range []struct {
+				what      string
+				got, want []float32
+			}{{"vel", get(vel), want.Vel}, {"pos", get(pos), want.Pos}, {"initPos", get(initPos), want.InitPos}} {
+				var differ int
+				worst := 0.0
+				for i := range c.want {
+					if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) {
+						differ++
+						worst = max(worst, math.Abs(float64(c.got[i]-c.want[i])))
+					}
+				}
+				if differ > 0 {
+					t.Errorf("%s: %d of %d values differ from the Go walk (largest by %g m)", c.what, differ, len(c.want), worst)
+				}
+			}
+			for _, c := range []struct {
+				what     string
+				got, pos []float32
+			}{{"initCode", get(initCode), want.InitPos}, {"targets", get(targets), want.Pos}} {
+				ref := code.Encode(nil, c.pos)
+				worst := 0.0
+				for i := range ref {
+					worst = max(worst, math.Abs(float64(c.got[i]-ref[i])))
+				}
+				if !(worst <= codeTol) {
+					t.Errorf("%s: max |GPU − encode| = %g > %g", c.what, worst, codeTol)
+				}
+				t.Logf("%s: max |GPU − encode| = %.2g", c.what, worst)
+			}
+		})
+	}
+}
+
+// TestGenerateWalkOnly: a generator without place cells takes nil codes; shapes and parameters
+// are checked.
+func TestGenerateWalkOnly(t *testing.T) {
+	b := newOrSkip(t, nil)
+	p := sim.DefaultParams()
+	g, err := b.NewBatchGenerator(walkParams(p, 3, 4, 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vel, pos, initPos := b.New(12, 2), b.New(12, 2), b.New(3, 2)
+	g.Generate(0, vel, nil, nil, pos, initPos)
+	got := make([]float32, 24)
+	b.Download(got, pos)
+	want := sim.NewBatch(3, 4)
+	if err := sim.PhiloxBatch(want, p, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != want.Pos[i] {
+			t.Fatalf("pos[%d] = %v, Go walk %v", i, got[i], want.Pos[i])
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("Generate with a wrong vel shape did not panic")
+		}
+	}()
+	g.Generate(0, b.New(11, 2), nil, nil, pos, initPos)
+}
+
+// TestBatchGeneratorParams checks the errors for invalid parameters (no GPU needed beyond
+// the validation, which runs first).
+func TestBatchGeneratorParams(t *testing.T) {
+	p := sim.DefaultParams()
+	good := walkParams(p, 200, 20, 1)
+	for _, tc := range []struct {
+		field string
+		edit  func(*WalkParams, *PlaceParams)
+	}{
+		{"B", func(w *WalkParams, _ *PlaceParams) { w.B = 0 }},
+		{"T", func(w *WalkParams, _ *PlaceParams) { w.T = 0 }},
+		{"BoxWidth", func(w *WalkParams, _ *PlaceParams) { w.BoxWidth = math.NaN() }},
+		{"Dt", func(w *WalkParams, _ *PlaceParams) { w.Dt = 0 }},
+		{"BorderRegion", func(w *WalkParams, _ *PlaceParams) { w.BorderRegion = 2 }},
+		{"BorderSlowdown", func(w *WalkParams, _ *PlaceParams) { w.BorderSlowdown = 1.5 }},
+		{"Centres", func(_ *WalkParams, q *PlaceParams) { q.Centres = q.Centres[:3] }},
+		{"Sigma", func(_ *WalkParams, q *PlaceParams) { q.Sigma = 0 }},
+		{"Surround", func(_ *WalkParams, q *PlaceParams) { q.Surround = 1 }},
+		{"Kind", func(_ *WalkParams, q *PlaceParams) { q.Kind = 7 }},
+	} {
+		w := good
+		q := PlaceParams{Kind: PlaceDifferenceOfSoftmaxes, Centres: []float32{0, 0, 0.5, 0.5}, Sigma: 0.12, Surround: 2}
+		tc.edit(&w, &q)
+		err := w.validate()
+		if err == nil {
+			err = q.validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: error %v, want one naming it", tc.field, err)
+		}
+	}
+	if err := good.validate(); err != nil {
+		t.Errorf("default walk: %v", err)
+	}
+	// One thread per 8 cells at most: 8192 cells fit 1024 threads.
+	for _, np := range []int{1, 31, 100, 512, 2048, 2049, maxPlaceCells} {
+		if bl := placeBlock(np); bl%32 != 0 || bl > 1024 || np > genCellsPerThread*bl {
+			t.Errorf("placeBlock(%d) = %d", np, bl)
+		}
+	}
+}
+
+// BenchmarkGenerateBatch times one training batch on the GPU (B 200, T 20, DoS with Np 512,
+// σ 0.12, σ ratio 2: the NFL preset), walk and codes, to completion (Synchronize).
+func BenchmarkGenerateBatch(bb *testing.B) {
+	if err := Available(); err != nil {
+		bb.Skipf("no CUDA device: %v", err)
+	}
+	b, err := New(nil)
+	if err != nil {
+		bb.Fatal(err)
+	}
+	const B, T = 200, 20
+	_, pp := presetCode(bb, encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512)
+	g, err := b.NewBatchGenerator(walkParams(sim.DefaultParams(), B, T, 1), pp)
+	if err != nil {
+		bb.Fatal(err)
+	}
+	vel, pos, initPos := b.New(T*B, 2), b.New(T*B, 2), b.New(B, 2)
+	initCode, targets := b.New(B, 512), b.New(T*B, 512)
+	g.Generate(0, vel, initCode, targets, pos, initPos)
+	b.Synchronize()
+	i := uint64(1)
+	for bb.Loop() {
+		g.Generate(i, vel, initCode, targets, pos, initPos)
+		b.Synchronize()
+		i++
+	}
+	bb.ReportMetric(float64(bb.Elapsed().Microseconds())/float64(bb.N), "µs/batch")
+}

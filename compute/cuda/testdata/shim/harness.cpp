@@ -1,0 +1,65 @@
+// harness runs generate.cu's kernels on the CPU through cuda_shim.h (see generate_shim_test.go,
+// which writes generate.cu from the embedded source the backend hands to NVRTC).
+//
+//	harness walk OUT B T LD GRID BLOCK key0 key1 batch_lo batch_hi hw hh w h dt turn_std speed border slow periodic
+//	harness place OUT IN NP B ROWS LD BLOCK KIND A_E A_I
+//
+// Integers are decimal and floats are their IEEE bits in decimal, so nothing is rounded on the
+// way. walk writes vel, pos ((T·B) rows) and init_pos (B rows), each row LD floats of which the
+// first 2 are the kernel's (the rest keep their NaN fill), little-endian float32. place reads IN:
+// Np×2 centres, then ROWS positions ×2 (the first B are init_pos), and writes the ROWS codes,
+// each LD floats of which the first Np are the kernel's.
+#include "cuda_shim.h"
+#include "generate.cu"
+
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+static unsigned int arg_u(char **argv, int i) { return (unsigned int)std::strtoul(argv[i], nullptr, 10); }
+static float arg_f(char **argv, int i) { return __uint_as_float(arg_u(argv, i)); }
+
+static void write(const char *path, const std::vector<float> &v) {
+	FILE *f = std::fopen(path, "wb");
+	if (!f || std::fwrite(v.data(), 4, v.size(), f) != v.size() || std::fclose(f) != 0) {
+		std::perror(path);
+		std::exit(1);
+	}
+}
+
+int main(int argc, char **argv) {
+	const float nan = std::numeric_limits<float>::quiet_NaN();
+	std::string mode = argc > 1 ? argv[1] : "";
+	if (mode == "walk" && argc == 22) {
+		int B = arg_u(argv, 3), T = arg_u(argv, 4), ld = arg_u(argv, 5);
+		std::vector<float> vel((size_t)T * B * ld, nan), pos((size_t)T * B * ld, nan), init((size_t)B * ld, nan);
+		gc_shim_launch(arg_u(argv, 6), arg_u(argv, 7), gc_gen_walk, vel.data(), ld, pos.data(), ld, init.data(), ld, B, T,
+		               arg_u(argv, 8), arg_u(argv, 9), arg_u(argv, 10), arg_u(argv, 11), arg_f(argv, 12), arg_f(argv, 13),
+		               arg_f(argv, 14), arg_f(argv, 15), arg_f(argv, 16), arg_f(argv, 17), arg_f(argv, 18), arg_f(argv, 19),
+		               arg_f(argv, 20), (int)arg_u(argv, 21));
+		vel.insert(vel.end(), pos.begin(), pos.end());
+		vel.insert(vel.end(), init.begin(), init.end());
+		write(argv[2], vel);
+		return 0;
+	}
+	if (mode == "place" && argc == 12) {
+		int np = arg_u(argv, 4), B = arg_u(argv, 5), rows = arg_u(argv, 6), ld = arg_u(argv, 7);
+		std::vector<float> in((size_t)2 * (np + rows));
+		FILE *f = std::fopen(argv[3], "rb");
+		if (!f || std::fread(in.data(), 4, in.size(), f) != in.size()) {
+			std::perror(argv[3]);
+			return 1;
+		}
+		std::fclose(f);
+		const float *centres = in.data(), *xy = in.data() + 2 * np;
+		std::vector<float> out((size_t)rows * ld, nan);
+		// init_pos and pos as the kernel sees them: rows of 2 floats.
+		gc_shim_launch(rows, arg_u(argv, 8), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld, xy, 2,
+		               xy + 2 * B, 2, centres, np, B, (int)arg_u(argv, 9), arg_f(argv, 10), arg_f(argv, 11));
+		write(argv[2], out);
+		return 0;
+	}
+	std::fprintf(stderr, "usage: see the header of harness.cpp\n");
+	return 2;
+}
