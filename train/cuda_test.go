@@ -61,12 +61,7 @@ func TestCUDAMatchesCPU(t *testing.T) {
 				}
 				if device == "cuda" {
 					for name, c := range wc {
-						g := wg[name]
-						var scale, worst float64
-						for j := range c {
-							scale = max(scale, math.Abs(float64(c[j])))
-							worst = max(worst, math.Abs(float64(g[j]-c[j])))
-						}
+						worst, scale := drift(c, wg[name])
 						if worst > gpuWeightTol*max(scale, 1e-3) {
 							t.Errorf("%s: max |gpu − cpu| = %.3g after %d steps (scale %.3g, tol %.0g·scale)", name, worst, steps, scale, gpuWeightTol)
 						}
@@ -76,6 +71,16 @@ func TestCUDAMatchesCPU(t *testing.T) {
 			})
 		}
 	}
+}
+
+// drift returns the largest |g − c| over the elements of two weight tensors, and the largest
+// |c|, the scale it is judged against.
+func drift(c, g []float32) (worst, scale float64) {
+	for j := range c {
+		scale = max(scale, math.Abs(float64(c[j])))
+		worst = max(worst, math.Abs(float64(g[j]-c[j])))
+	}
+	return worst, scale
 }
 
 // trainSteps runs steps training steps of cfg's run on backend b, on batches from the run's
@@ -141,12 +146,7 @@ func TestCUDAEnsembleMatchesCPU(t *testing.T) {
 					}
 				}
 				for name, c := range wc[k] {
-					g := wg[k][name]
-					var scale, worst float64
-					for j := range c {
-						scale = max(scale, math.Abs(float64(c[j])))
-						worst = max(worst, math.Abs(float64(g[j]-c[j])))
-					}
+					worst, scale := drift(c, wg[k][name])
 					if worst > gpuWeightTol*max(scale, 1e-3) {
 						t.Errorf("lane %d %s: max |gpu − cpu| = %.3g after %d steps (scale %.3g)", k, name, worst, steps, scale)
 					}
