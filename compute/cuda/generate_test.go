@@ -183,7 +183,8 @@ func TestBatchGeneratorParams(t *testing.T) {
 }
 
 // BenchmarkGenerateBatch times one training batch on the GPU (B 200, T 20, DoS with Np 512,
-// σ 0.12, σ ratio 2: the NFL preset), walk and codes, to completion (Synchronize).
+// σ 0.12, σ ratio 2: the NFL preset) to completion (Synchronize): the walk alone, then the walk
+// and the codes, so that the two kernels' shares show.
 func BenchmarkGenerateBatch(bb *testing.B) {
 	if err := Available(); err != nil {
 		bb.Skipf("no CUDA device: %v", err)
@@ -194,19 +195,28 @@ func BenchmarkGenerateBatch(bb *testing.B) {
 	}
 	const B, T = 200, 20
 	_, pp := presetCode(bb, encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512)
-	g, err := b.NewBatchGenerator(walkParams(sim.DefaultParams(), B, T, 1), pp)
-	if err != nil {
-		bb.Fatal(err)
-	}
 	vel, pos, initPos := b.New(T*B, 2), b.New(T*B, 2), b.New(B, 2)
 	initCode, targets := b.New(B, 512), b.New(T*B, 512)
-	g.Generate(0, vel, initCode, targets, pos, initPos)
-	b.Synchronize()
-	i := uint64(1)
-	for bb.Loop() {
-		g.Generate(i, vel, initCode, targets, pos, initPos)
-		b.Synchronize()
-		i++
+	for _, codes := range []bool{false, true} {
+		name, place, ic, tg := "walk", (*PlaceParams)(nil), compute.Tensor(nil), compute.Tensor(nil)
+		if codes {
+			name, place, ic, tg = "walk+codes", pp, initCode, targets
+		}
+		bb.Run(name, func(bb *testing.B) {
+			g, err := b.NewBatchGenerator(walkParams(sim.DefaultParams(), B, T, 1), place)
+			if err != nil {
+				bb.Fatal(err)
+			}
+			defer g.Free()
+			g.Generate(0, vel, ic, tg, pos, initPos)
+			b.Synchronize()
+			i := uint64(1)
+			for bb.Loop() {
+				g.Generate(i, vel, ic, tg, pos, initPos)
+				b.Synchronize()
+				i++
+			}
+			bb.ReportMetric(float64(bb.Elapsed().Nanoseconds())/1e3/float64(bb.N), "µs/batch")
+		})
 	}
-	bb.ReportMetric(float64(bb.Elapsed().Microseconds())/float64(bb.N), "µs/batch")
 }
