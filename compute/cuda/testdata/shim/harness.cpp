@@ -7,8 +7,9 @@
 // Integers are decimal and floats are their IEEE bits in decimal, so nothing is rounded on the
 // way. walk writes vel, pos ((T·B) rows) and init_pos (B rows), each row LD floats of which the
 // first 2 are the kernel's (the rest keep their NaN fill), little-endian float32. place reads IN:
-// Np×2 centres, then ROWS positions ×2 (the first B are init_pos), and writes the ROWS codes,
-// each LD floats of which the first Np are the kernel's.
+// Np×2 centres, then ROWS positions ×2 (the first B are init_pos), hands the positions to the
+// kernel as rows of 3 floats, and writes the ROWS codes, each LD floats of which the first Np
+// are the kernel's.
 #include "cuda_shim.h"
 #include "generate.cu"
 
@@ -52,11 +53,16 @@ int main(int argc, char **argv) {
 			return 1;
 		}
 		std::fclose(f);
-		const float *centres = in.data(), *xy = in.data() + 2 * np;
+		const float *centres = in.data();
+		// init_pos and pos as the kernel sees them, rows of 3 floats (views of wider tensors).
+		std::vector<float> xy((size_t)3 * rows, nan);
+		for (int r = 0; r < rows; r++) {
+			xy[3 * r] = in[2 * np + 2 * r];
+			xy[3 * r + 1] = in[2 * np + 2 * r + 1];
+		}
 		std::vector<float> out((size_t)rows * ld, nan);
-		// init_pos and pos as the kernel sees them: rows of 2 floats.
-		gc_shim_launch(rows, arg_u(argv, 8), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld, xy, 2,
-		               xy + 2 * B, 2, centres, np, B, (int)arg_u(argv, 9), arg_f(argv, 10), arg_f(argv, 11));
+		gc_shim_launch(rows, arg_u(argv, 8), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld, xy.data(), 3,
+		               xy.data() + 3 * B, 3, centres, np, B, (int)arg_u(argv, 9), arg_f(argv, 10), arg_f(argv, 11));
 		write(argv[2], out);
 		return 0;
 	}
