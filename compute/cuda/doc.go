@@ -26,6 +26,14 @@
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere
 // and newer GPUs.
 //
+// A BatchGenerator (generate.go, generate.cu, a second NVRTC module compiled at its first
+// use) generates training batches on the GPU: sim's Philox random walk, bit for bit (the
+// kernel repeats its correctly rounded float32 operations and its counter layout, so neither
+// results nor launch shape depend on each other), and the place-cell codes of the presets
+// (Gaussian, DoS in both surround conventions, SoD), equal to encode's within float32
+// rounding. Without a GPU, the tests compile generate.cu with g++ through testdata/shim and
+// compare its kernels, run on the CPU, with the Go references.
+//
 // Building with -tags nocuda leaves the backend out (Available and New then fail): the
 // binary no longer imports purego, whose dlopen links it dynamically against the C
 // library, and is fully static.
