@@ -17,15 +17,19 @@ import (
 type BenchResult struct {
 	Steps   int    `json:"steps"`
 	Backend string `json:"backend"`
+	// Batches says where batches are made: "host" (walk and codes on the CPU), "gpu" (Philox
+	// walk and codes on the GPU) or "host walk, gpu codes" (devicegen.go).
+	Batches string `json:"batches"`
 	// StepMS is the model's forward and backward pass plus the optimizer update on a batch
-	// generated beforehand (batch generation excluded).
+	// made beforehand, with the upload of what the host made (the targets, for host batches).
 	StepMS float64 `json:"step_ms"`
-	// BatchMS is generating and encoding one batch (trajectories, initial code, targets).
+	// BatchMS is making one batch (trajectories, initial code, targets): on the host, or on
+	// the GPU (waited for), with the upload of the host walk's positions.
 	BatchMS float64 `json:"batch_ms"`
-	// StepWithBatchMS is a batch generated and then a step on it, one after the other.
+	// StepWithBatchMS is a batch made and then a step on it, one after the other.
 	StepWithBatchMS float64 `json:"step_with_batch_ms"`
-	// PipelinedStepMS is a step of the training loop, whose producer goroutine generates the
-	// next batch while the step runs (batch generation included, overlapped).
+	// PipelinedStepMS is a step of the training loop, whose producer goroutine makes the
+	// next batch while the step runs (host batch making included, overlapped).
 	PipelinedStepMS float64 `json:"pipelined_step_ms"`
 }
 
@@ -38,16 +42,29 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	np := r.code.Np()
-	sb := sim.NewBatch(B, T)
-	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
 	gen, err := sim.New(r.simP, rand.NewPCG(cfg.Seed, streamTrajectory))
 	if err != nil {
 		return BenchResult{}, err
 	}
-	batch := func() { gen.Next(sb); fillBatch(r.code, sb, &nb) }
-	// A GPU backend queues the optimizer's update and returns: wait for it, so that each
-	// timing holds whole steps.
-	step := func() { r.trainStep(nb); compute.Synchronize(r.b) }
+	in := r.model.Inputs(B, T)
+	it := &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+	res := BenchResult{Steps: steps, Backend: r.b.Name(), Batches: "host"}
+	// A GPU backend queues its work and returns: wait for it, so that each timing holds
+	// whole batches and steps.
+	var batch, step func()
+	switch {
+	case r.dev == nil:
+		batch = func() { gen.Next(it.sb); fillBatch(r.code, it.sb, &it.nb) }
+		step = func() { r.trainStep(it); compute.Synchronize(r.b) }
+	case r.dev.walk:
+		res.Batches = "gpu"
+		batch = func() { it.index = gen.SkipBatch(); r.dev.load(it, in); compute.Synchronize(r.b) }
+		step = func() { r.stepLoaded(); compute.Synchronize(r.b) }
+	default:
+		res.Batches = "host walk, gpu codes"
+		batch = func() { gen.Next(it.sb); r.dev.load(it, in); compute.Synchronize(r.b) }
+		step = func() { r.stepLoaded(); compute.Synchronize(r.b) }
+	}
 	median := func(f func()) float64 {
 		f()
 		ts := make([]float64, steps)
@@ -62,17 +79,16 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 		}
 		return (ts[steps/2-1] + ts[steps/2]) / 2
 	}
-	res := BenchResult{Steps: steps, Backend: r.b.Name()}
 	res.BatchMS = median(batch)
 	res.StepMS = median(step)
 	res.StepWithBatchMS = median(func() { batch(); step() })
-	prod := startProducer(gen, r.code, B, T)
-	defer prod.stop()
+	src := r.startSource(B, T)
+	defer src.stop()
 	res.PipelinedStepMS = median(func() {
-		it := prod.next()
-		r.trainStep(it.nb)
+		it := src.next()
+		r.trainStep(it)
 		compute.Synchronize(r.b)
-		prod.release(it)
+		src.release(it)
 	})
 	return res, nil
 }
@@ -109,7 +125,7 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	runs := make([]*run, lanes)
-	prods := make([]*producer, lanes)
+	prods := make([]source, lanes)
 	for i := range runs {
 		b, err := newBackend()
 		if err != nil {
@@ -120,12 +136,12 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
 			return LanesResult{}, err
 		}
-		prods[i] = startProducer(runs[i].gen, runs[i].code, B, T)
+		prods[i] = runs[i].startSource(B, T)
 		defer prods[i].stop()
 	}
 	step := func(i int) {
 		it := prods[i].next()
-		runs[i].trainStep(it.nb)
+		runs[i].trainStep(it)
 		prods[i].release(it)
 	}
 	var ready, done sync.WaitGroup
@@ -176,7 +192,7 @@ func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backe
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	runs := make([]*run, lanes)
-	prods := make([]*producer, lanes)
+	prods := make([]source, lanes)
 	for i := range runs {
 		c := cfg
 		c.Seed = cfg.Seed + uint64(i)
@@ -184,7 +200,7 @@ func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backe
 		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
 			return LanesResult{}, err
 		}
-		prods[i] = startProducer(runs[i].gen, runs[i].code, B, T)
+		prods[i] = runs[i].startSource(B, T)
 		defer prods[i].stop()
 	}
 	st, err := newStack(runs, b)

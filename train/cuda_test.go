@@ -73,6 +73,36 @@ func TestCUDAMatchesCPU(t *testing.T) {
 	}
 }
 
+// TestCUDAPhiloxBatches trains a run with the Philox walk (trajectory.rng philox) for a few
+// steps on the CPU, which walks and encodes on the host, and on the GPU, which generates the
+// same walk and its codes on the device (devicegen.go): the losses agree as in
+// TestCUDAMatchesCPU. It skips where there is no GPU.
+func TestCUDAPhiloxBatches(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	cfg, err := config.Preset(config.PresetQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplySets(&cfg, []string{"model.ng=64", "encoding.np=64", "trajectory.batch_size=20",
+		"trajectory.sequence_length=10", "trajectory.rng=philox"}); err != nil {
+		t.Fatal(err)
+	}
+	gpu, _, err := NewBackend("cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = 5
+	lc, _ := trainSteps(t, cfg, cpu.New(nil), steps)
+	lg, _ := trainSteps(t, cfg, gpu, steps)
+	for i := range lc {
+		if d := math.Abs(lg[i]-lc[i]) / math.Abs(lc[i]); d > gpuLossTol || math.IsNaN(lg[i]) {
+			t.Errorf("step %d: loss %.7g on the GPU (device batches), %.7g on the CPU (rel. diff %.2g > %.0g)", i+1, lg[i], lc[i], d, gpuLossTol)
+		}
+	}
+}
+
 // drift returns the largest |g − c| over the elements of two weight tensors, and the largest
 // |c|, the scale it is judged against.
 func drift(c, g []float32) (worst, scale float64) {
@@ -84,7 +114,8 @@ func drift(c, g []float32) (worst, scale float64) {
 }
 
 // trainSteps runs steps training steps of cfg's run on backend b, on batches from the run's
-// own seeded generator, and returns the losses and the final weights by name.
+// own seeded generator, and returns the losses and the final weights by name. On the GPU the
+// run encodes the targets there (devicegen.go) from the same walk.
 func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) ([]float64, map[string][]float32) {
 	t.Helper()
 	r, err := newRun("", cfg, Options{Backend: b})
@@ -100,10 +131,12 @@ func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) (
 	sb := sim.NewBatch(B, T)
 	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
 	var losses []float64
-	for range steps {
+	it := &item{sb: sb}
+	for i := range steps {
 		gen.Next(sb)
 		fillBatch(r.code, sb, &nb)
-		losses = append(losses, r.trainStep(nb))
+		it.nb, it.index = nb, uint64(i) // index: the Philox walk's batch, for the GPU to generate
+		losses = append(losses, r.trainStep(it))
 	}
 	w := map[string][]float32{}
 	for _, p := range r.model.Params() {
@@ -180,8 +213,8 @@ func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps
 	its := make([]*item, lanes)
 	sbs := make([]*sim.Batch, lanes)
 	for k := range its {
-		its[k] = &item{nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
 		sbs[k] = sim.NewBatch(B, T)
+		its[k] = &item{sb: sbs[k], nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
 	}
 	in := st.model.Inputs(B, T)
 	losses := make([][]float64, lanes)

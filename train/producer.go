@@ -14,6 +14,7 @@ import (
 type item struct {
 	sb         *sim.Batch
 	nb         nn.Batch
+	index      uint64 // the Philox walk's batch index, for batches generated on the GPU
 	stateAfter []byte
 }
 
@@ -27,13 +28,18 @@ type producer struct {
 	once  sync.Once
 }
 
+// startProducer starts generating batches of B trajectories of T steps from gen and
+// encoding them with code; with code nil it only walks (the GPU encodes, devicegen.go), and
+// the items' nb holds the velocities alone.
 func startProducer(gen *sim.Generator, code encode.Code, B, T int) *producer {
 	const buffers = 2
 	p := &producer{ready: make(chan *item, buffers), free: make(chan *item, buffers), quit: make(chan struct{})}
-	np := code.Np()
 	for range buffers {
-		p.free <- &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T,
-			InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+		it := &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T}}
+		if code != nil {
+			it.nb.InitCode, it.nb.Targets = make([]float32, B*code.Np()), make([]float32, T*B*code.Np())
+		}
+		p.free <- it
 	}
 	p.wg.Add(1)
 	go func() {
@@ -46,7 +52,11 @@ func startProducer(gen *sim.Generator, code encode.Code, B, T int) *producer {
 				return
 			}
 			gen.Next(it.sb)
-			fillBatch(code, it.sb, &it.nb)
+			if code != nil {
+				fillBatch(code, it.sb, &it.nb)
+			} else {
+				it.nb.Vel = it.sb.Vel
+			}
 			st, err := gen.MarshalBinary()
 			if err != nil {
 				panic("train: marshalling the trajectory generator: " + err.Error())

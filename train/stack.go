@@ -165,6 +165,9 @@ type stack struct {
 	// The lanes' batches of a step, and the host buffer that interleaves them for upload.
 	vel, init, targets [][]float32
 	buf                []float32
+	// device: some lane makes its batches on the GPU (devicegen.go), so batches load lane
+	// by lane instead of through one interleaved upload.
+	device bool
 }
 
 func newStack(lanes []*run, b compute.Backend) (*stack, error) {
@@ -186,6 +189,7 @@ func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 	st := &stack{e: e, lanes: lanes, model: m, optim: o,
 		vel: make([][]float32, n), init: make([][]float32, n), targets: make([][]float32, n)}
 	for k, r := range lanes {
+		st.device = st.device || r.dev != nil
 		for i, p := range r.model.Params() {
 			b.Copy(e.Lane(m.Params()[i].Value, k), p.Value)
 		}
@@ -231,7 +235,7 @@ func (st *stack) loop(ctx context.Context) error {
 		return nil
 	}
 	sessions := make([]*session, len(st.lanes))
-	prods := make([]*producer, len(st.lanes))
+	prods := make([]source, len(st.lanes))
 	for k, r := range st.lanes {
 		s, err := r.begin()
 		if err != nil {
@@ -240,7 +244,7 @@ func (st *stack) loop(ctx context.Context) error {
 		defer s.close()
 		s.sync = func(optimizer bool) { st.sync(k, optimizer) }
 		sessions[k] = s
-		prods[k] = startProducer(r.gen, r.code, s.B, s.T)
+		prods[k] = r.startSource(s.B, s.T)
 		defer prods[k].stop()
 	}
 	total := sessions[0].total
@@ -280,12 +284,20 @@ func (st *stack) loop(ctx context.Context) error {
 // ensemble model's inputs) and returns the lanes' losses. On an asynchronous backend the
 // update may still be queued when it returns.
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
-	for k, it := range its {
-		st.vel[k], st.init[k], st.targets[k] = it.nb.Vel, it.nb.InitCode, it.nb.Targets
+	if st.device {
+		// Lane by lane: each run's batches are made or encoded on the GPU, into its lane.
+		for k, it := range its {
+			lane := nn.Inputs{Vel: st.e.Lane(in.Vel, k), InitCode: st.e.Lane(in.InitCode, k), Targets: st.e.Lane(in.Targets, k)}
+			st.lanes[k].loadBatch(it, lane, st.e.Inner())
+		}
+	} else {
+		for k, it := range its {
+			st.vel[k], st.init[k], st.targets[k] = it.nb.Vel, it.nb.InitCode, it.nb.Targets
+		}
+		st.buf = st.e.UploadLanes(in.Vel, st.vel, st.buf)
+		st.buf = st.e.UploadLanes(in.InitCode, st.init, st.buf)
+		st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	}
-	st.buf = st.e.UploadLanes(in.Vel, st.vel, st.buf)
-	st.buf = st.e.UploadLanes(in.InitCode, st.init, st.buf)
-	st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	st.model.StepLoaded(its[0].nb.B, its[0].nb.T)
 	st.optim.Step()
 	return st.model.LaneLosses()

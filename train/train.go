@@ -130,6 +130,7 @@ type run struct {
 	msrc  *rand.PCG // the model's source: initial weights, then dropout masks
 	model *nn.Model
 	optim *optim.Optimizer
+	dev   *deviceBatches // batches made on the GPU (devicegen.go); nil: on the host
 
 	step      int
 	elapsed   time.Duration // training time of earlier sessions
@@ -177,6 +178,9 @@ func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	}
 	if r.genState, err = r.gen.MarshalBinary(); err != nil {
 		return nil, err
+	}
+	if r.dev, err = newDeviceBatches(r); err != nil {
+		return nil, fmt.Errorf("%w (%s=1 makes the batches on the host)", err, envHostBatches)
 	}
 	return r, nil
 }
@@ -302,10 +306,18 @@ func (r *run) checkpointEvery() int {
 	return r.cfg.Training.StepsPerEpoch
 }
 
-// trainStep runs one gradient step on nb (forward, backward, optimizer update) and returns
-// its loss. On an asynchronous backend the update may still be queued when it returns.
-func (r *run) trainStep(nb nn.Batch) float64 {
-	loss := r.model.Step(nb)
+// trainStep runs one gradient step on batch it (loaded into the model's inputs, then
+// forward, backward, optimizer update) and returns its loss. On an asynchronous backend the
+// update may still be queued when it returns.
+func (r *run) trainStep(it *item) float64 {
+	B, T := r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength
+	r.loadBatch(it, r.model.Inputs(B, T), r.b)
+	return r.stepLoaded()
+}
+
+// stepLoaded runs one gradient step on the batch already in the model's inputs.
+func (r *run) stepLoaded() float64 {
+	loss := r.model.StepLoaded(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
 	r.optim.Step()
 	return loss
 }
@@ -321,7 +333,7 @@ func (r *run) loop(ctx context.Context) error {
 		return err
 	}
 	defer s.close()
-	prod := startProducer(r.gen, r.code, s.B, s.T)
+	prod := r.startSource(s.B, s.T)
 	defer prod.stop()
 	for r.step < s.total {
 		if ctx.Err() != nil {
@@ -329,7 +341,7 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		it := prod.next()
 		t0 := time.Now()
-		loss := r.trainStep(it.nb)
+		loss := r.trainStep(it)
 		r.genState = it.stateAfter
 		prod.release(it)
 		if err := s.record(loss, t0); err != nil {

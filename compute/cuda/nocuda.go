@@ -43,3 +43,8 @@ func (g *BatchGenerator) Generate(uint64, compute.Tensor, compute.Tensor, comput
 
 // Free does nothing.
 func (g *BatchGenerator) Free() {}
+
+// EncodePositions panics: there is no generator in this build.
+func (g *BatchGenerator) EncodePositions(compute.Tensor, compute.Tensor, compute.Tensor, compute.Tensor) {
+	panic(errNoCUDA)
+}

@@ -1,0 +1,39 @@
+//go:build !nocuda
+
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/gridcells/gridcells/compute"
+)
+
+// EncodePositions queues the place-cell codes of positions walked elsewhere (the host's
+// PCG walk, uploaded): initCode (B×Np) of initPos (B×2) and targets ((T·B)×Np) of pos
+// ((T·B)×2), as Generate does for its own walk. Only B, T and the place cells of the
+// generator are used. It returns without waiting; a generator without place cells, or
+// tensors of the wrong shape, panic.
+func (g *BatchGenerator) EncodePositions(pos, initPos, initCode, targets compute.Tensor) {
+	if g.np == 0 {
+		panic("cuda: EncodePositions on a generator without place cells")
+	}
+	b, B, T := g.b, g.w.B, g.w.T
+	p, ip := b.t(pos), b.t(initPos)
+	if p.rows != T*B || p.cols != 2 || ip.rows != B || ip.cols != 2 {
+		shapeErr(fmt.Sprintf("EncodePositions (B=%d, T=%d): pos (T·B)×2, initPos B×2", B, T), pos, initPos)
+	}
+	b.enter()
+	g.place(p, ip, initCode, targets)
+}
+
+// place launches gc_gen_place: the codes of initPos into initCode and of pos into targets.
+func (g *BatchGenerator) place(p, ip *tensor, initCode, targets compute.Tensor) {
+	b, B, T := g.b, g.w.B, g.w.T
+	ic, tg := b.t(initCode), b.t(targets)
+	if ic.rows != B || ic.cols != g.np || tg.rows != T*B || tg.cols != g.np {
+		shapeErr(fmt.Sprintf("place-cell codes (B=%d, T=%d, Np=%d): initCode B×Np, targets (T·B)×Np", B, T, g.np), initCode, targets)
+	}
+	g.launch(b.gen.place, "gc_gen_place", B*(T+1), placeBlock(g.np), ptrArg(ic), intArg(ic.ld), ptrArg(tg), intArg(tg.ld),
+		ptrArg(ip), intArg(ip.ld), ptrArg(p), intArg(p.ld), ptrArg(g.centres), intArg(g.np), intArg(B), intArg(int(g.kind)),
+		f32bits(g.aE), f32bits(g.aI))
+}
