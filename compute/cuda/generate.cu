@@ -3,7 +3,7 @@
 // (generate.go) and, for the tests, by g++ through testdata/shim/cuda_shim.h, which runs the
 // kernels on the CPU. Nothing here may need a header: NVRTC compiles it without any.
 //
-// Walk (gc_gen_walk): one thread per trajectory walks spec §1.1 step by step, exactly as
+// Walk (gc_gen_walk): one block per trajectory walks spec §1.1 step by step, exactly as
 // sim's philoxTrajectory does, with the same counter layout (counter = (j, b, batch lo,
 // batch hi), key = the generator's key; j = 0 the start, j = t+1 step t) and the same float32
 // operations: every product, quotient and square root through __fmul_rn, __fdiv_rn and
@@ -52,6 +52,9 @@
 #define GEN_TWO_PI 0x1.921fb6p+02f
 #define GEN_HALF_PI 0x1.921fb6p+00f
 #define GEN_THREE_HALF_PI 0x1.2d97c8p+02f
+
+// Most threads per block of gc_gen_walk: the steps whose draws one round computes.
+#define GEN_WALK_MAX_BLOCK 256
 
 // Cells per thread of gc_gen_place: Np ≤ GEN_CELLS_PER_THREAD·blockDim.x (generate.go checks).
 #define GEN_CELLS_PER_THREAD 8
@@ -251,46 +254,68 @@ extern "C" {
 
 // gc_gen_walk writes batch (batch_lo, batch_hi) of the Philox walk: vel and pos are (T·B)×2
 // (row t·B + b: input and target t of trajectory b), init_pos is B×2, each with its leading
-// dimension. One thread per trajectory; any grid with at least B threads.
+// dimension. Block b walks trajectory b (a grid of at least B blocks, any blockDim.x from 1 to
+// GEN_WALK_MAX_BLOCK). The draws of a step depend on its counter only, not on the walk, so the
+// block's threads compute those of blockDim.x steps at once (speed and turn noise, the costly
+// part: Philox, logarithms, square roots), and thread 0 then walks those steps, a short chain of
+// dependent operations per step (wall rule, sine and cosine of the heading, sums). The values
+// are the same as when one thread does both, so the result does not depend on the launch shape.
 __global__ void gc_gen_walk(float *vel, int ld_vel, float *pos, int ld_pos, float *init_pos, int ld_init, int B, int T,
                             unsigned int key0, unsigned int key1, unsigned int batch_lo, unsigned int batch_hi, float hw,
                             float hh, float w, float h, float dt, float turn_std, float speed_scale, float border,
                             float slow, int periodic) {
-	int b = blockIdx.x * blockDim.x + threadIdx.x;
-	if (b >= B) return;
+	__shared__ float speed[GEN_WALK_MAX_BLOCK], noise[GEN_WALK_MAX_BLOCK];
+	int b = blockIdx.x;
+	if (b >= B) return; // the whole block
+	int lane = threadIdx.x, n = blockDim.x;
 	gen_walk p = {hw, hh, w, h, dt, turn_std, speed_scale, border, slow, periodic};
-	gen_u4 r = gen_philox(0u, (unsigned int)b, batch_lo, batch_hi, key0, key1);
-	float x = __fmul_rn(__fmul_rn(2.0f, gen_uniform(r.x)) - 1.0f, p.hw);
-	float y = __fmul_rn(__fmul_rn(2.0f, gen_uniform(r.y)) - 1.0f, p.hh);
-	float hd = __fmul_rn(gen_uniform(r.z), GEN_TWO_PI) - GEN_PI;
-	if (hd >= GEN_PI) hd = -GEN_PI;
-	for (int t = 0; t <= T; t++) {
-		r = gen_philox((unsigned int)(t + 1), (unsigned int)b, batch_lo, batch_hi, key0, key1);
-		float v = __fmul_rn(p.speed_scale, gen_rayleigh(r.x));
-		float turn = 0.0f;
-		if (!p.periodic) gen_avoid_wall(p, x, y, hd, &turn, &v);
-		turn = turn + __fmul_rn(p.turn_std, gen_normal(r.y, r.z));
-		float step = __fmul_rn(v, p.dt);
-		float s, c;
-		gen_sincos(hd, &s, &c);
-		float ux = __fmul_rn(step, c), uy = __fmul_rn(step, s);
-		x = x + ux;
-		y = y + uy;
-		if (p.periodic) {
-			x = gen_wrap_coord(x, p.w, p.hw);
-			y = gen_wrap_coord(y, p.h, p.hh);
+	float x = 0.0f, y = 0.0f, hd = 0.0f; // thread 0's walk
+	if (lane == 0) {
+		gen_u4 r = gen_philox(0u, (unsigned int)b, batch_lo, batch_hi, key0, key1);
+		x = __fmul_rn(__fmul_rn(2.0f, gen_uniform(r.x)) - 1.0f, p.hw);
+		y = __fmul_rn(__fmul_rn(2.0f, gen_uniform(r.y)) - 1.0f, p.hh);
+		hd = __fmul_rn(gen_uniform(r.z), GEN_TWO_PI) - GEN_PI;
+		if (hd >= GEN_PI) hd = -GEN_PI;
+	}
+	for (int t0 = 0; t0 <= T; t0 += n) {
+		// Step t = t0 + lane draws from counter (t + 1, b, batch).
+		if (t0 + lane <= T) {
+			gen_u4 r = gen_philox((unsigned int)(t0 + lane + 1), (unsigned int)b, batch_lo, batch_hi, key0, key1);
+			speed[lane] = __fmul_rn(p.speed_scale, gen_rayleigh(r.x));
+			noise[lane] = __fmul_rn(p.turn_std, gen_normal(r.y, r.z));
 		}
-		if (t == 0) {
-			init_pos[(long long)b * ld_init] = x;
-			init_pos[(long long)b * ld_init + 1] = y;
-		} else {
-			long long k = (long long)(t - 1) * B + b;
-			vel[k * ld_vel] = ux;
-			vel[k * ld_vel + 1] = uy;
-			pos[k * ld_pos] = x;
-			pos[k * ld_pos + 1] = y;
+		__syncthreads();
+		if (lane == 0) {
+			for (int j = 0; j < n && t0 + j <= T; j++) {
+				int t = t0 + j;
+				float v = speed[j];
+				float turn = 0.0f;
+				if (!p.periodic) gen_avoid_wall(p, x, y, hd, &turn, &v);
+				turn = turn + noise[j];
+				float step = __fmul_rn(v, p.dt);
+				float s, c;
+				gen_sincos(hd, &s, &c);
+				float ux = __fmul_rn(step, c), uy = __fmul_rn(step, s);
+				x = x + ux;
+				y = y + uy;
+				if (p.periodic) {
+					x = gen_wrap_coord(x, p.w, p.hw);
+					y = gen_wrap_coord(y, p.h, p.hh);
+				}
+				if (t == 0) {
+					init_pos[(long long)b * ld_init] = x;
+					init_pos[(long long)b * ld_init + 1] = y;
+				} else {
+					long long k = (long long)(t - 1) * B + b;
+					vel[k * ld_vel] = ux;
+					vel[k * ld_vel + 1] = uy;
+					pos[k * ld_pos] = x;
+					pos[k * ld_pos + 1] = y;
+				}
+				hd = gen_wrap_heading(hd + turn);
+			}
 		}
-		hd = gen_wrap_heading(hd + turn);
+		__syncthreads(); // speed and noise are read before the next steps' draws replace them
 	}
 }
 

@@ -133,10 +133,11 @@ func (p *PlaceParams) widths() (aE, aI float32) {
 	return 1 / (2 * sigE * sigE), 1 / (2 * sigI * sigI)
 }
 
-// walkLaunch returns the grid and block of gc_gen_walk for B trajectories: one thread each, in
-// blocks of one warp so that the few trajectories of a batch spread over many multiprocessors
-// (each thread is a long sequential chain; the launch shape does not change the result).
-func walkLaunch(B int) (grid, block int) { return (B + 31) / 32, 32 }
+// walkLaunch returns the grid and block of gc_gen_walk for B trajectories: a block of one warp
+// per trajectory, whose threads compute the draws of 32 steps at once before its first thread
+// walks them (T+1 ≤ 32 steps for training batches: one round), the blocks spread over the
+// multiprocessors. The launch shape does not change the result.
+func walkLaunch(B int) (grid, block int) { return B, 32 }
 
 // placeBlock returns gc_gen_place's threads per block for np cells: two cells per thread
 // (256 threads for 512 cells), a multiple of 32, at most 1024, so that np ≤ 8·block.

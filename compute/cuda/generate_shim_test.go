@@ -129,11 +129,17 @@ func walkArgs(p sim.Params, key, index uint64) []any {
 		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], periodic}
 }
 
-// TestShimWalk: gc_gen_walk run on the CPU equals sim.PhiloxBatch bit for bit, for several
-// launch shapes, walls and a periodic, non-square box, and a batch index above 2³².
-func TestShimWalk(t *testing.T) {
+// TestShim runs generate.cu's kernels on the CPU (one g++ build for both).
+func TestShim(t *testing.T) {
 	bin := buildHarness(t)
-	const B, T, ld = 300, 20, 3 // ld > 2: rows of a wider tensor, as a View gives
+	t.Run("walk", func(t *testing.T) { shimWalk(t, bin) })
+	t.Run("place", func(t *testing.T) { shimPlace(t, bin) })
+}
+
+// shimWalk: gc_gen_walk run on the CPU equals sim.PhiloxBatch bit for bit, for several launch
+// shapes, walls and a periodic, non-square box, and a batch index above 2³².
+func shimWalk(t *testing.T, bin string) {
+	const B, T, ld = 200, 20, 3 // ld > 2: rows of a wider tensor, as a View gives
 	for _, tc := range []struct {
 		name  string
 		edit  func(*sim.Params)
@@ -154,7 +160,10 @@ func TestShimWalk(t *testing.T) {
 				t.Fatal(err)
 			}
 			grid, block := walkLaunch(B)
-			for _, shape := range [][2]int{{grid, block}, {1, B}, {B, 1}} {
+			// The launch Generate uses (32 threads: the draws of all T+1 = 21 steps in one round),
+			// one thread per block (all sequential), 16 threads (two rounds) and 8 (three rounds)
+			// with extra blocks beyond B.
+			for _, shape := range [][2]int{{grid, block}, {B, 1}, {B, 16}, {B + 3, 8}} {
 				out := filepath.Join(t.TempDir(), "walk.bin")
 				runHarness(t, bin, append([]any{"walk", out, B, T, ld, shape[0], shape[1]}, walkArgs(p, key, tc.index)...)...)
 				data := readFloats(t, out)
@@ -192,11 +201,10 @@ func shimPositions(t *testing.T, B, T int, centres []float32) (xy []float32, row
 	return xy, B + len(extra)/2 + T*B, B + len(extra)/2
 }
 
-// TestShimPlace: gc_gen_place run on the CPU equals encode's code of the same positions within
-// codeTol, for the Gaussian, both DoS surround conventions and SoD, with the launch shape
-// Generate uses and with 8 cells per thread.
-func TestShimPlace(t *testing.T) {
-	bin := buildHarness(t)
+// shimPlace: gc_gen_place run on the CPU equals encode's code of the same positions, and the
+// float64 formula, within codeTol, for the Gaussian, both DoS surround conventions and SoD,
+// with the launch shape Generate uses and with 8 cells per thread.
+func shimPlace(t *testing.T, bin string) {
 	for _, tc := range []struct {
 		name  string
 		kind  encode.Kind

@@ -66,22 +66,25 @@ inline float __fdiv_rn(float a, float b) { return a / b; }
 inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 // expf, fabsf, floorf, fminf and rintf are the C library's, from math.h.
 
-// gc_shim_launch runs kernel(args...) on a grid of grid blocks of block threads.
+// gc_shim_launch runs kernel(args...) on a grid of grid blocks of block threads: block
+// std::threads, each running its thread of every block in turn, with a barrier between blocks
+// so that one block at a time uses the __shared__ storage.
 template <class Kernel, class... Args> void gc_shim_launch(unsigned int grid, unsigned int block, Kernel kernel, Args... args) {
 	gridDim = dim3{grid, 1, 1};
 	blockDim = dim3{block, 1, 1};
-	for (unsigned int b = 0; b < grid; b++) {
-		std::barrier<> bar(block);
-		gc_shim_barrier = &bar;
-		std::vector<std::thread> threads;
-		threads.reserve(block);
-		for (unsigned int t = 0; t < block; t++) {
-			threads.emplace_back([=] {
-				threadIdx = dim3{t, 1, 1};
+	std::barrier<> bar(block);
+	gc_shim_barrier = &bar;
+	std::vector<std::thread> threads;
+	threads.reserve(block);
+	for (unsigned int t = 0; t < block; t++) {
+		threads.emplace_back([=, &bar] {
+			threadIdx = dim3{t, 1, 1};
+			for (unsigned int b = 0; b < grid; b++) {
 				blockIdx = dim3{b, 1, 1};
 				kernel(args...);
-			});
-		}
-		for (auto &th : threads) th.join();
+				bar.arrive_and_wait();
+			}
+		});
 	}
+	for (auto &th : threads) th.join();
 }
