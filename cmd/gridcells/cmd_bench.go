@@ -19,7 +19,7 @@ type benchOptions struct {
 	Ng, Np, Batch, Seq, Steps int
 	Lanes, RunSteps           int
 	Ensemble                  bool
-	Cell, Device              string
+	Cell, Device, RNG         string
 	Seed                      uint64
 }
 
@@ -37,19 +37,22 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Ensemble, "ensemble", false, "with --lanes: train the K networks as one ensemble (batched GEMMs, one launch per operation for all lanes) instead of a backend each")
 	fs.IntVar(&o.RunSteps, "run-steps", 200000, "with --lanes: steps of one run `N`, for networks_per_hour (NFL: 200000)")
 	fs.StringVar(&o.Device, "device", "cpu", "compute `backend`: cpu, cuda, cuda-tf32 or auto")
+	fs.StringVar(&o.RNG, "rng", "pcg", "random `walk`: pcg (host walk; on a GPU the codes are made there) or philox (on a GPU walk and codes are made there)")
 }
 
 func init() {
 	register(&Command{
 		Name:  "bench",
-		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--lanes K [--ensemble] [--run-steps N]]",
+		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--rng pcg] [--lanes K [--ensemble] [--run-steps N]]",
 		Short: "time training steps (median ms per step, JSON)",
 		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
 cross-entropy) with the given sizes and prints one JSON object to stdout with the median
 milliseconds of:
 
-  step_ms             forward + backward pass + Adam update, batch generated beforehand
-  batch_ms            generating one batch: B trajectories of T steps and their codes
+  step_ms             forward + backward pass + Adam update, batch made beforehand (with
+                      the upload of what the host made)
+  batch_ms            making one batch: B trajectories of T steps and their codes (on the
+                      GPU, "batches" says which part is made there)
   step_with_batch_ms  a batch generated, then a step on it, one after the other
   pipelined_step_ms   a step of the training loop, whose producer goroutine generates
                       the next batch while the step runs
@@ -94,7 +97,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	sets := []string{
 		"model.ng=" + strconv.Itoa(o.Ng), "encoding.np=" + strconv.Itoa(o.Np),
 		"trajectory.batch_size=" + strconv.Itoa(o.Batch), "trajectory.sequence_length=" + strconv.Itoa(o.Seq),
-		"model.rnn_type=" + o.Cell, "training.device=" + o.Device,
+		"model.rnn_type=" + o.Cell, "training.device=" + o.Device, "trajectory.rng=" + o.RNG,
 	}
 	if err := config.ApplySets(&cfg, sets); err != nil {
 		return UsageError{err}

@@ -18,8 +18,10 @@
 #  1b. the GPU batch generator (Philox walk and DoS codes) against the Go walk and encode,
 #     and its time per batch (B 200, T 20, Np 512), in well under 20 s;
 #  2. ensembles at Ng 1024: K networks as one ensemble (batched GEMMs), K = 8, 16, 32,
-#     FP32 and TF32, and PyTorch's one network at a time for the networks-per-hour ratio;
-#  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024);
+#     FP32 and TF32 (codes made on the GPU; also the walk, --rng philox; and host batches),
+#     and PyTorch's one network at a time for the networks-per-hour ratio;
+#  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024; TF32
+#     also with --rng philox, the whole batch made on the GPU);
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
@@ -48,10 +50,14 @@ el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
 for dev in cuda-tf32 cuda; do
 	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>/dev/null; done
 done
+# The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
+timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 32 --ensemble --device cuda-tf32 --rng philox 2>/dev/null
+GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 16 --ensemble --device cuda-tf32 2>/dev/null
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng 1024 --steps 20 --warmup 3 2>/dev/null
 el "== 3. step times, ours then PyTorch"
 for ng in 4096 1024; do
 	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>/dev/null; done
+	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox 2>/dev/null
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = 4096 ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
