@@ -11,7 +11,9 @@
 #
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
 # (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
-# host CPU's SGEMM checks; SORSCHER=0 skips the long training run).
+# host CPU's SGEMM checks; SORSCHER=0 skips the long training run, SORSCHER=only runs
+# nothing else: parts 1-3 take about 4 minutes and the full Sorscher schedule about 8, more
+# than one 600 s call, so run them as two calls).
 # Parts, each run even if an earlier one fails, most important first:
 #  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
 #     tests (one network, and three as one ensemble);
@@ -40,6 +42,7 @@ dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*'
 export GRIDCELLS_CUDA_LIBS=$(echo $dirs | tr ' ' ':')
 export GRIDCELLS_CACHE=/tmp/gccache
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+if [ "${SORSCHER:-1}" != only ]; then
 el "== 1. conformance and CPU-against-GPU training"
 timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
 [ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
@@ -71,6 +74,7 @@ if [ "${SGEMM:-0}" = 1 ] && [ -x $B/sgemm.test ]; then
 	GOMAXPROCS=8 timeout 200 $B/sgemm.test -test.run . -test.v -test.count 1 >"$OUT/sgemm_tests.log" 2>&1
 	echo "sgemm tests: rc=$? $(grep -m1 'kernel in use' "$OUT/sgemm_tests.log")"
 	GOMAXPROCS=$(nproc) timeout 60 $B/sgemm.test -test.run '^$' -test.bench 'BenchmarkSgemm$/(recurrent-NN|weightgrad-TN)/m=(200|4096)' -test.benchtime 200ms 2>&1 | grep GFLOP
+fi
 fi
 [ "${SORSCHER:-1}" = 0 ] && { el "done (SORSCHER=0)"; exit 0; }
 el "== 5. Sorscher schedule, TF32"
