@@ -51,16 +51,16 @@ timeout 60 $B/cuda.test -test.run 'Generate' -test.v -test.count 1 2>&1 | grep -
 timeout 30 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchtime 2000x -test.count 3 2>&1 | grep -E "^Benchmark|FAIL"
 el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
 for dev in cuda-tf32 cuda; do
-	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>/dev/null; done
+	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>&1 | grep -v "^device: "; done
 done
 # The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
-timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 32 --ensemble --device cuda-tf32 --rng philox 2>/dev/null
-GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 16 --ensemble --device cuda-tf32 2>/dev/null
+timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 32 --ensemble --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
+GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 16 --ensemble --device cuda-tf32 2>&1 | grep -v "^device: "
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng 1024 --steps 20 --warmup 3 2>/dev/null
 el "== 3. step times, ours then PyTorch"
 for ng in 4096 1024; do
-	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>/dev/null; done
-	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox 2>/dev/null
+	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>&1 | grep -v "^device: "; done
+	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = 4096 ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
