@@ -143,13 +143,7 @@ func (g *BatchGenerator) Generate(index uint64, vel, initCode, targets, pos, ini
 	if g.np == 0 {
 		return
 	}
-	ic, tg := b.t(initCode), b.t(targets)
-	if ic.rows != B || ic.cols != g.np || tg.rows != T*B || tg.cols != g.np {
-		shapeErr(fmt.Sprintf("Generate (B=%d, T=%d, Np=%d): initCode B×Np, targets (T·B)×Np", B, T, g.np), initCode, targets)
-	}
-	g.launch(b.gen.place, "gc_gen_place", B*(T+1), placeBlock(g.np), ptrArg(ic), intArg(ic.ld), ptrArg(tg), intArg(tg.ld),
-		ptrArg(ip), intArg(ip.ld), ptrArg(p), intArg(p.ld), ptrArg(g.centres), intArg(g.np), intArg(B), intArg(int(g.kind)),
-		f32bits(g.aE), f32bits(g.aI))
+	g.place(p, ip, initCode, targets)
 }
 
 func f32bits(v float32) uint64 { return uint64(math.Float32bits(v)) }
