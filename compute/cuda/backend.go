@@ -68,11 +68,11 @@ type Backend struct {
 	args   *launchArgs
 	maxGrd int
 
-	partials *tensor // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
+	partials  *tensor          // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
 	deferred  *deferredScalars // the sums queued by DeferScalars (lanes.go), kept for reuse
 	deferring bool             // between DeferScalars and CollectScalars
-	rowloss  *tensor // per-row losses, doubles, grown on demand
-	staging  *tensor // contiguous copy for Upload/Download of strided views
+	rowloss   *tensor          // per-row losses, doubles, grown on demand
+	staging   *tensor          // contiguous copy for Upload/Download of strided views
 
 	gen *genModule // generate.cu's kernels, loaded by the first NewBatchGenerator (generate.go)
 }
