@@ -12,8 +12,8 @@
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
 # (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
 # host CPU's SGEMM checks; SORSCHER=0 skips the long training run, SORSCHER=only runs
-# nothing else: parts 1-3 take about 4 minutes and the full Sorscher schedule about 8, more
-# than one 600 s call, so run them as two calls).
+# nothing else: parts 1-3 take about 4 minutes (2b about 2 more; PRECISION=0 skips it) and
+# the full Sorscher schedule about 8, more than one 600 s call, so run them as two calls).
 # Parts, each run even if an earlier one fails, most important first:
 #  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
 #     tests (one network, and three as one ensemble);
@@ -22,6 +22,8 @@
 #  2. ensembles at Ng 1024: K networks as one ensemble (batched GEMMs), K = 8, 16, 32,
 #     FP32 and TF32 (codes made on the GPU; also the walk, --rng philox; and host batches),
 #     and PyTorch's one network at a time for the networks-per-hour ratio;
+#  2b. TF32 against FP32: eight seeds of the quick preset per precision, each set as one
+#     ensemble: mean loss, decoding error, max score60, runs with grid cells (PRECISION=0 skips);
 #  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024; TF32
 #     also with --rng philox, the whole batch made on the GPU);
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
@@ -57,6 +59,35 @@ done
 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 32 --ensemble --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
 GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 16 --ensemble --device cuda-tf32 2>&1 | grep -v "^device: "
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng 1024 --steps 20 --warmup 3 2>/dev/null
+if [ "${PRECISION:-1}" = 1 ]; then
+	# Issue 8 asks that TF32 training reach the same loss and grid scores as FP32: eight seeds
+	# of the quick preset (Ng 256, 16,500 steps) per precision, each set one ensemble.
+	el "== 2b. TF32 against FP32: quick preset, seeds 1-8, one ensemble per precision"
+	for dev in cuda cuda-tf32; do
+		specs=""
+		rm -rf /tmp/prec_$dev
+		mkdir -p /tmp/prec_$dev
+		for s in 1 2 3 4 5 6 7 8; do
+			$B/gridcells config --preset quick --set seed=$s --set training.device=$dev >/tmp/prec_$dev/s$s.json 2>/dev/null
+			specs="$specs --run /tmp/prec_$dev/run$s=/tmp/prec_$dev/s$s.json"
+		done
+		timeout 240 $B/gridcells lanes --stack on $specs 2>&1 | grep -v "finished$"
+		python3 - "$dev" /tmp/prec_$dev <<'PY'
+import json, sys, glob, statistics as st
+rows = [json.load(open(f)) for f in sorted(glob.glob(sys.argv[2] + "/run*/summary.json"))]
+if rows:
+    print(f"{sys.argv[1]}: {len(rows)} runs, loss {st.mean(r['loss'] for r in rows):.4f}, "
+          f"decoding {st.mean(r['decoding_error_cm'] for r in rows):.2f} cm, "
+          f"max score60 mean {st.mean(r['max_score60'] for r in rows):.3f} "
+          f"({', '.join(format(r['max_score60'], '.2f') for r in rows)}), "
+          f"with grid cells {sum(r['has_possible_grid_cells'] for r in rows)}/{len(rows)}, "
+          f"{rows[0]['wall_s']:.0f} s")
+PY
+		for r in /tmp/prec_$dev/run*; do
+			mkdir -p "$OUT/prec_$dev/$(basename $r)" && cp $r/summary.json $r/metrics.jsonl "$OUT/prec_$dev/$(basename $r)/" 2>/dev/null
+		done
+	done
+fi
 el "== 3. step times, ours then PyTorch"
 for ng in 4096 1024; do
 	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>&1 | grep -v "^device: "; done
