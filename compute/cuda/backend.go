@@ -200,16 +200,27 @@ func (b *Backend) describe(dev int32, ordinal int) error {
 }
 
 // loadKernels compiles (or takes from the cache) kernels.cu and looks up every entry point.
-// A CUBIN for the device's own architecture is tried first; if the driver cannot load it
-// (an NVRTC newer than the driver), PTX is compiled and left to the driver's JIT.
 func (b *Backend) loadKernels() error {
+	fns, err := b.loadModule(kernelSource, kernelNames[:])
+	if err != nil {
+		return err
+	}
+	copy(b.fns[:], fns)
+	return nil
+}
+
+// loadModule compiles (or takes from the cache) CUDA source, loads it on the backend's
+// context and returns the entry points names, in order. A CUBIN for the device's own
+// architecture is tried first; if the driver cannot load it (an NVRTC newer than the
+// driver), PTX is compiled and left to the driver's JIT.
+func (b *Backend) loadModule(source string, names []string) ([]uintptr, error) {
 	a := b.a
 	var mod uintptr
 	var loadErr error
 	for _, ptx := range []bool{false, true} {
-		img, err := a.compile(kernelSource, b.info.Major, b.info.Minor, ptx)
+		img, err := a.compile(source, b.info.Major, b.info.Minor, ptx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ptx {
 			img.data = append(img.data, 0) // cuModuleLoadData takes PTX as a C string
@@ -221,15 +232,16 @@ func (b *Backend) loadKernels() error {
 		}
 	}
 	if loadErr != nil {
-		return loadErr
+		return nil, loadErr
 	}
-	for i, n := range kernelNames {
+	fns := make([]uintptr, len(names))
+	for i, n := range names {
 		cn := cString(n)
-		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&b.fns[i])), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
-			return err
+		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&fns[i])), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return fns, nil
 }
 
 // Info describes the backend's device.

@@ -78,38 +78,15 @@ func (b *Backend) NewBatchGenerator(w WalkParams, p *PlaceParams) (*BatchGenerat
 	return g, nil
 }
 
-// loadGenerate compiles and loads generate.cu once per backend, as loadKernels does kernels.cu:
-// a CUBIN for the device first, PTX for the driver's JIT if the driver cannot load it.
+// loadGenerate compiles and loads generate.cu once per backend, as loadKernels does
+// kernels.cu.
 func (b *Backend) loadGenerate() error {
 	if b.gen != nil {
 		return nil
 	}
-	a := b.a
-	var mod uintptr
-	var loadErr error
-	for _, ptx := range []bool{false, true} {
-		img, err := a.compile(generateSource, b.info.Major, b.info.Minor, ptx)
-		if err != nil {
-			return err
-		}
-		if ptx {
-			img.data = append(img.data, 0)
-		}
-		b.enter()
-		loadErr = a.check("cuModuleLoadData", call(a.cuModuleLoadData, uintptr(unsafe.Pointer(&mod)), uintptr(unsafe.Pointer(&img.data[0]))))
-		if loadErr == nil {
-			break
-		}
-	}
-	if loadErr != nil {
-		return loadErr
-	}
-	var fns [2]uintptr
-	for i, n := range generateNames {
-		cn := cString(n)
-		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&fns[i])), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
-			return err
-		}
+	fns, err := b.loadModule(generateSource, generateNames)
+	if err != nil {
+		return err
 	}
 	b.gen = &genModule{walk: fns[0], place: fns[1]}
 	return nil
