@@ -12,6 +12,23 @@
 // line is appended to metrics.jsonl; every training.checkpoint_every steps, and at the end,
 // the state is checkpointed.
 //
+// # Batches on the GPU
+//
+// On the CUDA backend, a run whose code is one of the presets' kinds makes its batches on the
+// device (devicegen.go): with trajectory.rng philox the whole batch (the counter-based walk
+// and its codes) from the batch index, with the PCG walk the codes of the host's walk. The
+// checkpointed generator state is the same either way, so a run resumes on either device.
+//
+// # Ensembles
+//
+// TrainStacked trains runs that share a StackKey (network shape, optimizer, batch shape and
+// schedule; no dropout) as the lanes of one ensemble (package compute/ensemble): one model
+// holds every network, each step runs them all with batched GEMMs, and each run keeps its own
+// batches, metrics, evaluations and checkpoints through a model of its own that is brought up
+// to date before it is evaluated or checkpointed. On the CPU each lane's weights are
+// bit-identical to the run's alone; "gridcells lanes" and "gridcells sweep run --lanes"
+// use it on GPUs.
+//
 // # Determinism and resume
 //
 // All randomness derives from the config's seed through separate PCG streams: the
