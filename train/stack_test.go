@@ -177,3 +177,54 @@ func TestStackStepsMatchesTrainSteps(t *testing.T) {
 		}
 	}
 }
+
+// The lane-by-lane loading of an ensemble (taken when lanes make their batches on the GPU)
+// gives the same steps as the interleaved upload of host batches; here both on the CPU, with
+// host batches loaded lane by lane.
+func TestStackLaneByLaneLoading(t *testing.T) {
+	cfg := stackConfigs(t)[0]
+	const lanes, steps = 3, 3
+	var weights [2][]float32
+	for mode := range 2 {
+		runs := make([]*run, lanes)
+		for k := range runs {
+			c := cfg
+			c.Seed = cfg.Seed + uint64(k)
+			var err error
+			if runs[k], err = newRun("", c, Options{Backend: cpu.New(nil)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := newStack(runs, runs[0].b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.device = mode == 1
+		B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
+		in := st.model.Inputs(B, T)
+		srcs := make([]source, lanes)
+		its := make([]*item, lanes)
+		for k, r := range runs {
+			srcs[k] = r.startSource(B, T)
+		}
+		for range steps {
+			for k, s := range srcs {
+				its[k] = s.next()
+			}
+			st.step(its, in)
+			for k, s := range srcs {
+				s.release(its[k])
+			}
+		}
+		for _, s := range srcs {
+			s.stop()
+		}
+		p := st.model.Params()[0]
+		weights[mode] = make([]float32, lanes*p.Rows*p.Cols)
+		st.e.Download(weights[mode], p.Value)
+		st.free()
+	}
+	if !slices.Equal(weights[0], weights[1]) {
+		t.Error("lane-by-lane loading trains other weights than the interleaved upload")
+	}
+}
