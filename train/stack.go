@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/ensemble"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/optim"
 )
 
@@ -116,6 +119,19 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 			return nil, fmt.Errorf("train: %s: %w: its network, optimizer, batch shape or schedule differs from %s's", sr.Dir, ErrNotStackable, runs[0].Dir)
 		}
 	}
+	// Every lane must start at the same step; find out before writing anything.
+	first := 0
+	for i, sr := range runs {
+		step, err := startStep(sr)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			first = step
+		} else if step != first {
+			return nil, fmt.Errorf("train: %s: %w: it is at step %d, %s at step %d", sr.Dir, ErrNotStackable, step, runs[0].Dir, first)
+		}
+	}
 	lanes := make([]*run, len(runs))
 	for i, sr := range runs {
 		opt := Options{Backend: b, Progress: sr.Progress, Version: version}
@@ -127,9 +143,6 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		}
 		if err != nil {
 			return nil, err
-		}
-		if lanes[i].step != lanes[0].step {
-			return nil, fmt.Errorf("train: %s: %w: it is at step %d, %s at step %d", sr.Dir, ErrNotStackable, lanes[i].step, runs[0].Dir, lanes[0].step)
 		}
 	}
 	st, err := newStack(lanes, b)
@@ -152,6 +165,33 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		res[i].Summary, res[i].Err = r.evaluate(ctx, r.dir)
 	}
 	return res, nil
+}
+
+// startStep returns the step a lane starts from, without writing anything: 0 for a new run
+// (whose directory must not hold a run), the latest checkpoint's step for a resumed one.
+func startStep(sr StackedRun) (int, error) {
+	if sr.Config != nil {
+		if _, err := os.Stat(filepath.Join(sr.Dir, configFile)); err == nil {
+			return 0, fmt.Errorf("train: %s: %w", sr.Dir, ErrRunExists)
+		}
+		return 0, nil
+	}
+	if _, err := os.Stat(filepath.Join(sr.Dir, summaryFile)); err == nil {
+		return 0, fmt.Errorf("train: %s: %w", sr.Dir, ErrFinished)
+	}
+	path := filepath.Join(sr.Dir, latestFile)
+	if _, err := os.Stat(path); err != nil {
+		return 0, nil // stopped before its first checkpoint: it starts again from step 0
+	}
+	m, err := npyio.ReadNPZ(path)
+	if err != nil {
+		return 0, fmt.Errorf("train: %w", err)
+	}
+	a, ok := m[keyStep]
+	if !ok || len(a.I64) != 1 {
+		return 0, fmt.Errorf("train: %s: missing or malformed entry %q", path, keyStep)
+	}
+	return int(a.I64[0]), nil
 }
 
 // stack is the ensemble of a TrainStacked call: one model and optimizer holding every lane,

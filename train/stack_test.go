@@ -228,3 +228,35 @@ func TestStackLaneByLaneLoading(t *testing.T) {
 		t.Error("lane-by-lane loading trains other weights than the interleaved upload")
 	}
 }
+
+// A lane that cannot start with the others (a resumed run at another step, a directory that
+// holds a run already) is refused before any lane's directory is written, so that the runs
+// can still be trained one by one.
+func TestStackedRefusedBeforeWriting(t *testing.T) {
+	cfgs := stackConfigs(t)
+	resumed := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Train(ctx, resumed, cfgs[1], Options{Progress: &cancelAt{k: 9, cancel: cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	cancel()
+	for name, tc := range map[string]struct {
+		second StackedRun
+		want   error
+	}{
+		"resumed at step 9": {StackedRun{Dir: resumed}, ErrNotStackable},
+		"existing run":      {StackedRun{Dir: resumed, Config: &cfgs[1]}, ErrRunExists},
+	} {
+		fresh := t.TempDir()
+		_, err := TrainStacked(context.Background(), []StackedRun{{Dir: fresh, Config: &cfgs[0]}, tc.second}, cpu.New(nil), "test")
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+		if ents, _ := os.ReadDir(fresh); len(ents) != 0 {
+			t.Errorf("%s: the new lane's directory holds %d entries", name, len(ents))
+		}
+		if _, err := Train(context.Background(), fresh, cfgs[0], Options{}); err != nil {
+			t.Errorf("%s: the new run cannot train alone afterwards: %v", name, err)
+		}
+	}
+}
