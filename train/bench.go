@@ -49,6 +49,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	in := r.model.Inputs(B, T)
 	it := &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
 	res := BenchResult{Steps: steps, Backend: r.b.Name(), Batches: "host"}
+	if r.batchNote != "" {
+		res.Batches = r.batchNote
+	}
 	// A GPU backend queues its work and returns: wait for it, so that each timing holds
 	// whole batches and steps.
 	var batch, step func()

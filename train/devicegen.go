@@ -24,7 +24,9 @@ import (
 //     computed on the device (EncodePositions).
 // The targets then equal encode's to float32 rounding (about 1e-6), not bit for bit, so a
 // GPU run no longer matches the CPU run's weights bit for bit (it did not before either:
-// cuBLAS sums in another order). GRIDCELLS_HOST_BATCHES=1 turns this off.
+// cuBLAS sums in another order). GRIDCELLS_HOST_BATCHES=1 turns this off; a generator that
+// fails to start (its kernels do not compile, say) leaves the run on host batches, with a
+// note through Progress.Stage.
 
 // deviceBatches generates or encodes one run's batches on the GPU.
 type deviceBatches struct {

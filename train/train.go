@@ -131,6 +131,8 @@ type run struct {
 	model *nn.Model
 	optim *optim.Optimizer
 	dev   *deviceBatches // batches made on the GPU (devicegen.go); nil: on the host
+	// batchNote says why batches are made on the host although the GPU could make them.
+	batchNote string
 
 	step      int
 	elapsed   time.Duration // training time of earlier sessions
@@ -180,7 +182,8 @@ func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
 		return nil, err
 	}
 	if r.dev, err = newDeviceBatches(r); err != nil {
-		return nil, fmt.Errorf("%w (%s=1 makes the batches on the host)", err, envHostBatches)
+		// The run can still train with host batches: say so instead of failing.
+		r.dev, r.batchNote = nil, fmt.Sprintf("batches on the host: %v", err)
 	}
 	return r, nil
 }
@@ -282,6 +285,9 @@ func reopenRun(dir string, opt Options) (*run, error) {
 
 // execute runs the remaining steps, the final checkpoint and the evaluation.
 func (r *run) execute(ctx context.Context) (*Summary, error) {
+	if r.batchNote != "" && r.opt.Progress != nil {
+		r.opt.Progress.Stage(r.batchNote)
+	}
 	if err := r.loop(ctx); err != nil {
 		return nil, err
 	}
