@@ -27,6 +27,7 @@ type reproduceOptions struct {
 	out         string
 	executor    string
 	workers     int
+	lanes       int
 	printSweep  bool
 	collectOnly bool
 	decodeCM    float64
@@ -43,6 +44,7 @@ func (o *reproduceOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "sweep `directory` to write (required unless --print-sweep); rerunning the command resumes it")
 	fs.StringVar(&o.executor, "executor", "local", "where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only)")
 	fs.IntVar(&o.workers, "workers", 1, "local: runs trained at once (they share the cores)")
+	fs.IntVar(&o.lanes, "lanes", 1, "train up to `K` GPU (non-cpu device) runs together in one \"gridcells lanes\" process, runs of one network shape as one ensemble (local: per worker; slurm: per array task)")
 	fs.BoolVar(&o.printSweep, "print-sweep", false, "print the built-in sweep YAML of RESULT at --scale and exit (default false)")
 	fs.BoolVar(&o.collectOnly, "collect-only", false, "train nothing: collect the runs that finished and write the table, figures and report (default false)")
 	fs.Float64Var(&o.decodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "decoding-error `threshold` (cm) below which a network decodes (spec §5.6)")
@@ -142,6 +144,8 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 		return usagef("--executor %q: allowed: local, slurm", o.executor)
 	case o.workers < 1:
 		return usagef("--workers must be ≥ 1, got %d", o.workers)
+	case o.lanes < 1:
+		return usagef("--lanes must be ≥ 1, got %d", o.lanes)
 	case !(o.decodeCM > 0):
 		return usagef("--decode-cm %g: must be > 0", o.decodeCM)
 	case math.IsNaN(o.grid):
@@ -172,7 +176,7 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 			}
 		case "slurm":
 			so := &sweepSubmitOptions{SLURM: true, DryRun: o.dryRun, JobName: "gridcells-" + res.Name, GPUs: o.gpus, CPUs: o.cpus,
-				Mem: o.mem, Partition: o.partition, Time: o.timeLimit, MaxParallel: o.maxParallel}
+				Mem: o.mem, Partition: o.partition, Time: o.timeLimit, MaxParallel: o.maxParallel, lanes: &o.lanes}
 			if err := runSweepSubmit(ctx, so, []string{o.out}, stdout, stderr); err != nil {
 				return err
 			}
@@ -188,7 +192,7 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 // out of the table, so that one diverged network does not hide the others.
 func reproduceLocal(ctx context.Context, o *reproduceOptions, runs []sweep.Run, stderr io.Writer) error {
 	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.quiet}
-	w := &sweep.Worker{Dir: o.out, Progress: p}
+	w := &sweep.Worker{Dir: o.out, Progress: p, Lanes: o.lanes, StackKey: stackKey}
 	if o.workers > 1 && os.Getenv("GOMAXPROCS") == "" {
 		w.Threads = max(1, runtime.NumCPU()/o.workers)
 	}

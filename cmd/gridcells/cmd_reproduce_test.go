@@ -44,6 +44,7 @@ func TestReproduceUsage(t *testing.T) {
 		{[]string{"encodings"}, "--out DIR is required"},
 		{[]string{"encodings", "--out", out, "--executor", "k8s"}, "allowed: local, slurm"},
 		{[]string{"encodings", "--out", out, "--workers", "0"}, "--workers must be ≥ 1"},
+		{[]string{"encodings", "--out", out, "--lanes", "0"}, "--lanes must be ≥ 1"},
 	} {
 		code, _, stderr := runReproduceArgs(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
@@ -261,5 +262,15 @@ func TestReproduceSLURMDryRun(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
 	if !strings.Contains(string(html), "0 of 5 runs have finished") {
 		t.Error("report.html does not say that no run has finished")
+	}
+	// --lanes 2 makes each array task train two rows in one lanes process: 3 tasks for 5 runs.
+	lanesDir := filepath.Join(t.TempDir(), "bio-lanes")
+	code, _, stderr = runReproduceArgs(t, "biological", "--scale", "tiny", "--out", lanesDir, "--executor", "slurm", "--dry-run", "--gpus", "1", "--lanes", "2")
+	if code != 0 {
+		t.Fatalf("--lanes 2: exit %d: %s", code, stderr)
+	}
+	script, err = os.ReadFile(filepath.Join(lanesDir, "slurm", "array_0.sh"))
+	if err != nil || !strings.Contains(string(script), "--array=0-2") || !strings.Contains(string(script), "--lanes 2") {
+		t.Errorf("array script with --lanes 2: %v\n%s", err, script)
 	}
 }

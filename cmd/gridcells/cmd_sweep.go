@@ -261,13 +261,7 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		return usagef("%v", err)
 	}
 	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
-	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes, StackKey: func(c config.Config) string {
-		k, err := train.StackKey(c)
-		if err != nil {
-			return "" // not an ensemble lane (dropout): grouped in manifest order
-		}
-		return k
-	}}
+	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes, StackKey: stackKey}
 	if o.Workers > 1 && os.Getenv("GOMAXPROCS") == "" {
 		// Each run would otherwise use every core; share them among the workers.
 		w.Threads = max(1, runtime.NumCPU()/o.Workers)
@@ -609,4 +603,14 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 // its extension replaced by .parquet (runs.csv → runs.parquet).
 func parquetPath(out string) string {
 	return strings.TrimSuffix(out, filepath.Ext(out)) + ".parquet"
+}
+
+// stackKey is sweep.Worker's StackKey: train.StackKey, or "" for a run that cannot be an
+// ensemble lane (dropout), which is then grouped in manifest order.
+func stackKey(c config.Config) string {
+	k, err := train.StackKey(c)
+	if err != nil {
+		return ""
+	}
+	return k
 }
