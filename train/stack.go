@@ -208,6 +208,13 @@ type stack struct {
 	// device: some lane makes its batches on the GPU (devicegen.go), so batches load lane
 	// by lane instead of through one interleaved upload.
 	device bool
+	// encodes: every lane walks on the host and encodes on the GPU; then the lanes' walks go
+	// up as one interleaved upload each of velocities and positions (posE, initPosE, ensemble
+	// tensors) instead of three uploads per lane, and each lane's codes are computed from its
+	// lane of them.
+	encodes        bool
+	posE, initPosE compute.Tensor
+	pos, initPos   [][]float32
 }
 
 func newStack(lanes []*run, b compute.Backend) (*stack, error) {
@@ -228,8 +235,10 @@ func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 	n := len(lanes)
 	st := &stack{e: e, lanes: lanes, model: m, optim: o,
 		vel: make([][]float32, n), init: make([][]float32, n), targets: make([][]float32, n)}
+	st.encodes = true
 	for k, r := range lanes {
 		st.device = st.device || r.dev != nil
+		st.encodes = st.encodes && r.dev != nil && !r.dev.walk
 		for i, p := range r.model.Params() {
 			b.Copy(e.Lane(m.Params()[i].Value, k), p.Value)
 		}
@@ -238,6 +247,11 @@ func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 		}
 	}
 	o.SetIterations(r0.optim.Iterations())
+	if st.encodes {
+		B, T := r0.cfg.Trajectory.BatchSize, r0.cfg.Trajectory.SequenceLength
+		st.posE, st.initPosE = e.New(T*B, 2), e.New(B, 2)
+		st.pos, st.initPos = make([][]float32, n), make([][]float32, n)
+	}
 	return st, nil
 }
 
@@ -257,6 +271,10 @@ func (st *stack) sync(k int, optimizer bool) {
 
 // free releases the ensemble's tensors.
 func (st *stack) free() {
+	if st.encodes {
+		st.e.Free(st.posE)
+		st.e.Free(st.initPosE)
+	}
 	for _, p := range st.model.Params() {
 		st.e.Free(p.Value)
 		st.e.Free(p.Grad)
@@ -324,7 +342,19 @@ func (st *stack) loop(ctx context.Context) error {
 // ensemble model's inputs) and returns the lanes' losses. On an asynchronous backend the
 // update may still be queued when it returns.
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
-	if st.device {
+	if st.encodes {
+		// Host walks, GPU codes: one upload of every lane's velocities and positions, then
+		// each lane's codes from its lane of the positions.
+		for k, it := range its {
+			st.vel[k], st.pos[k], st.initPos[k] = it.sb.Vel, it.sb.Pos, it.sb.InitPos
+		}
+		st.buf = st.e.UploadLanes(in.Vel, st.vel, st.buf)
+		st.buf = st.e.UploadLanes(st.posE, st.pos, st.buf)
+		st.buf = st.e.UploadLanes(st.initPosE, st.initPos, st.buf)
+		for k, r := range st.lanes {
+			r.dev.gen.EncodePositions(st.e.Lane(st.posE, k), st.e.Lane(st.initPosE, k), st.e.Lane(in.InitCode, k), st.e.Lane(in.Targets, k))
+		}
+	} else if st.device {
 		// Lane by lane: each run's batches are made or encoded on the GPU, into its lane.
 		for k, it := range its {
 			lane := nn.Inputs{Vel: st.e.Lane(in.Vel, k), InitCode: st.e.Lane(in.InitCode, k), Targets: st.e.Lane(in.Targets, k)}
