@@ -364,4 +364,8 @@ func TestOptionalEnum(t *testing.T) {
 	if err := Set(&c, "trajectory.rng", ""); err != nil || c.Trajectory.RNG != "" {
 		t.Errorf("Set rng back to unset: %v, stored %q", err, c.Trajectory.RNG)
 	}
+	// The default value set explicitly is stored as unset: one config, one id.
+	if err := Set(&c, "trajectory.rng", "PCG"); err != nil || c.Trajectory.RNG != "" {
+		t.Errorf("Set rng=PCG: %v, stored %q; want it stored as unset", err, c.Trajectory.RNG)
+	}
 }

@@ -45,8 +45,9 @@ type keySpec struct {
 	kind    fieldKind
 	index   []int    // reflect field index path from Config
 	enum    []string // allowed values for kindEnum
-	// optional marks an omitempty enum: "" is allowed and means the default its help names,
-	// so that adding such a key leaves the JSON, and the config id, of existing configs as it was.
+	// optional marks an omitempty enum: "" is allowed and means the default, its first value
+	// (which set stores as ""), so that adding such a key leaves the JSON, and the config id,
+	// of existing configs as it was.
 	optional bool
 	help     string
 }
@@ -378,6 +379,11 @@ func (s *keySpec) set(v reflect.Value, raw string) error {
 		e, err := matchEnum(t, s.enum)
 		if err != nil {
 			return err
+		}
+		if s.optional && e == s.enum[0] {
+			// An optional enum's first value is its default, stored as "": setting it
+			// explicitly leaves the JSON and the config id as they were without the key.
+			e = ""
 		}
 		v.SetString(e)
 	case kindInt:
