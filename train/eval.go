@@ -215,7 +215,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 		Steps:             r.step,
 		WallSeconds:       Number(r.elapsed.Seconds()),
 		StepsPerSecond:    Number(float64(r.step) / r.elapsed.Seconds()),
-		Backend:           r.b.Name(),
+		Backend:           r.backendName(),
 		EvalBatch:         B,
 		EvalSequence:      T,
 		Loss:              Number(loss),

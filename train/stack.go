@@ -134,7 +134,8 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 	}
 	lanes := make([]*run, len(runs))
 	for i, sr := range runs {
-		opt := Options{Backend: b, Progress: sr.Progress, Version: version}
+		opt := Options{Backend: b, Progress: sr.Progress, Version: version,
+			lane: fmt.Sprintf("lane %d of an ensemble of %d", i, len(runs))}
 		var err error
 		if sr.Config != nil {
 			lanes[i], err = startRun(sr.Dir, cfgs[i], opt)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute/cpu"
@@ -79,6 +80,12 @@ func TestStackedMatchesAlone(t *testing.T) {
 		}
 		if r.Summary.Steps != cfgs[i].TotalSteps() {
 			t.Errorf("lane %d: %d steps, want %d", i, r.Summary.Steps, cfgs[i].TotalSteps())
+		}
+		if want := fmt.Sprintf("lane %d of an ensemble of 3", i); !strings.Contains(string(r.Summary.Backend), want) {
+			t.Errorf("lane %d: summary backend %q does not say %q", i, r.Summary.Backend, want)
+		}
+		if _, info, err := loadRunInfo(dirs[i]); err != nil || !strings.Contains(info.Backend, "of an ensemble of 3") {
+			t.Errorf("lane %d: config.json backend %q (%v) does not name the ensemble", i, info.Backend, err)
 		}
 		t.Run(fmt.Sprint("lane", i), func(t *testing.T) { sameRun(t, alone[i], dirs[i]) })
 	}

@@ -79,6 +79,9 @@ type Options struct {
 	Progress Progress
 	// Version is the gridcells version recorded in config.json.
 	Version string
+	// lane describes the run's place in an ensemble (TrainStacked), for config.json and
+	// summary.json; "" for a run trained alone.
+	lane string
 }
 
 // NewBackend returns the compute backend for a training.device value, and a line for the
@@ -228,7 +231,7 @@ func startRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := writeConfig(dir, cfg, r.b.Name(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
+	if err := writeConfig(dir, cfg, r.backendName(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
 		return nil, err
 	}
 	// The place-cell centres (Np×F×2, m), for analyses outside gridcells; the run itself
@@ -295,6 +298,14 @@ func (r *run) execute(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	return r.evaluate(ctx, r.dir)
+}
+
+// backendName is the backend the run trains on, as config.json and summary.json record it.
+func (r *run) backendName() string {
+	if r.opt.lane != "" {
+		return r.b.Name() + " (" + r.opt.lane + ")"
+	}
+	return r.b.Name()
 }
 
 // evalEvery and checkpointEvery resolve the "0 = end of each epoch" convention.
