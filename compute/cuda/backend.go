@@ -140,7 +140,7 @@ func New(s *Settings) (*Backend, error) {
 	if err := a.check("cuDevicePrimaryCtxRetain", call(a.cuDevicePrimaryCtxRetain, uintptr(unsafe.Pointer(&b.ctx)), uintptr(dev))); err != nil {
 		return nil, err
 	}
-	b.enter()
+	defer b.enter()()
 	const streamNonBlocking = 1
 	if err := a.check("cuStreamCreate", call(a.cuStreamCreate, uintptr(unsafe.Pointer(&b.stream)), streamNonBlocking)); err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (b *Backend) loadModule(source string, names []string) ([]uintptr, error) {
 		if ptx {
 			img.data = append(img.data, 0) // cuModuleLoadData takes PTX as a C string
 		}
-		b.enter()
+		defer b.enter()()
 		loadErr = a.check("cuModuleLoadData", call(a.cuModuleLoadData, uintptr(unsafe.Pointer(&mod)), uintptr(unsafe.Pointer(&img.data[0]))))
 		if loadErr == nil {
 			break
@@ -259,12 +259,17 @@ func (b *Backend) Name() string {
 
 func (b *Backend) DType() compute.DType { return compute.Float32 }
 
-// enter makes the backend's context current on this OS thread: the driver keeps the
-// current context per thread and goroutines move between threads.
-func (b *Backend) enter() {
+// enter makes the backend's context current on this OS thread and keeps the goroutine on
+// that thread until the returned function runs: the driver keeps the current context per
+// thread, and a goroutine that moved to another thread between two driver calls would make
+// the second without a context (CUDA_ERROR_INVALID_CONTEXT). Use as defer b.enter()().
+func (b *Backend) enter() (exit func()) {
+	runtime.LockOSThread()
 	if r := call(b.a.cuCtxSetCurrent, b.ctx); r != 0 {
+		runtime.UnlockOSThread()
 		panic(b.a.check("cuCtxSetCurrent", r))
 	}
+	return runtime.UnlockOSThread
 }
 
 func (b *Backend) must(err error) {
@@ -275,7 +280,7 @@ func (b *Backend) must(err error) {
 
 // Synchronize waits until every queued operation of b has finished.
 func (b *Backend) Synchronize() {
-	b.enter()
+	defer b.enter()()
 	b.must(b.a.check("cuStreamSynchronize", call(b.a.cuStreamSynchronize, b.stream)))
 }
 
@@ -284,7 +289,7 @@ func (b *Backend) alloc(rows, cols int) *tensor {
 	if rows < 1 || cols < 1 {
 		panic(fmt.Sprintf("cuda: New(%d, %d): non-positive dimension", rows, cols))
 	}
-	b.enter()
+	defer b.enter()()
 	n := rows * cols
 	t := &tensor{rows: rows, cols: cols, ld: cols, owner: b}
 	if err := b.a.check("cuMemAllocAsync", call(b.a.cuMemAllocAsync, uintptr(unsafe.Pointer(&t.ptr)), uintptr(4*n), b.stream)); err != nil {
@@ -322,7 +327,7 @@ func (b *Backend) Free(t compute.Tensor) {
 	if x.view {
 		return
 	}
-	b.enter()
+	defer b.enter()()
 	b.must(b.a.check("cuMemFreeAsync", call(b.a.cuMemFreeAsync, x.ptr, b.stream)))
 	x.ptr = 0
 }
@@ -380,7 +385,7 @@ func (b *Backend) grid(n int) int { return max(1, min((n+blockSize-1)/blockSize,
 
 // elementwise launches k over the rows×cols of shape, with args after the leading ones.
 func (b *Backend) elementwise(k kernel, n int, args ...uint64) {
-	b.enter()
+	defer b.enter()()
 	b.launch(k, b.grid(n), blockSize, 1, args...)
 }
 
@@ -390,7 +395,7 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 	if len(src) != n {
 		panic(fmt.Errorf("%w: Upload of %d values into %d×%d", compute.ErrShape, len(src), x.rows, x.cols))
 	}
-	b.enter()
+	defer b.enter()()
 	to := x
 	if !x.contiguous() {
 		to = b.stagingLike(x)
@@ -423,7 +428,7 @@ func (b *Backend) Download(dst []float32, src compute.Tensor) {
 	if len(dst) != n {
 		panic(fmt.Errorf("%w: Download of %d×%d into %d values", compute.ErrShape, x.rows, x.cols, len(dst)))
 	}
-	b.enter()
+	defer b.enter()()
 	from := x
 	if !x.contiguous() {
 		from = b.stagingLike(x)
@@ -508,7 +513,7 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 	if !ok {
 		shapeErr(fmt.Sprintf("Gemm[tA=%v tB=%v]", tA, tB), a, bb, c)
 	}
-	b.enter()
+	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
 	r := call(b.a.cublasSgemm, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),
 		uintptr(unsafe.Pointer(&b.args.alpha)), y.ptr, uintptr(y.ld), x.ptr, uintptr(x.ld),
@@ -550,7 +555,7 @@ func (b *Backend) SumRows(dst compute.Tensor, alpha float64, src compute.Tensor,
 	if x.rows != 1 || x.cols != y.cols {
 		shapeErr("SumRows", dst, src)
 	}
-	b.enter()
+	defer b.enter()()
 	b.launch(kSumRows, (y.cols+31)/32, 32, 8, ptrArg(x), ptrArg(y), intArg(y.ld), intArg(y.rows), intArg(y.cols), f32Arg(alpha), f32Arg(beta))
 }
 
@@ -587,7 +592,7 @@ func partialGrid(n int) int { return max(1, min((n+blockSize-1)/blockSize, maxPa
 func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
 	gp, gl := b.lossGrad("SoftmaxCrossEntropy", grad, logits, targets)
 	z, y := b.t(logits), b.t(targets)
-	b.enter()
+	defer b.enter()()
 	rl := b.scratch(&b.rowloss, 2*z.rows)
 	b.launch(kSoftmaxCE, min(z.rows, 65535), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
 		intArg(z.rows), intArg(z.cols), f64Arg(scale))
@@ -597,7 +602,7 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
 	gp, gl := b.lossGrad("SquaredError", grad, out, targets)
 	o, y := b.t(out), b.t(targets)
-	b.enter()
+	defer b.enter()()
 	n := o.rows * o.cols
 	blocks := partialGrid(n)
 	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
@@ -611,7 +616,7 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 		shapeErr("PolarSquaredError", out, targets)
 	}
 	o, y := b.t(out), b.t(targets)
-	b.enter()
+	defer b.enter()()
 	rl := b.scratch(&b.rowloss, 2*o.rows)
 	b.launch(kPolarSE, b.grid(o.rows), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
 		intArg(o.rows), f64Arg(scale))
@@ -620,7 +625,7 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 
 // sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
 func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
-	b.enter()
+	defer b.enter()()
 	n := src.rows * src.cols
 	blocks := partialGrid(n)
 	dp, dl := uint64(0), uint64(0)
@@ -640,7 +645,7 @@ func (b *Backend) ScaleSumSquares(dst compute.Tensor, alpha float64, src compute
 
 func (b *Backend) Sum(t compute.Tensor) float64 {
 	x := b.t(t)
-	b.enter()
+	defer b.enter()()
 	n := x.rows * x.cols
 	blocks := partialGrid(n)
 	b.launch(kSum, blocks, blockSize, 1, ptrArg(b.partials), ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(x.cols))

@@ -3,7 +3,6 @@
 package cuda
 
 import (
-	_ "embed"
 	"fmt"
 	"math"
 	"runtime"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/gridcells/gridcells/compute"
 )
-
-//go:embed generate.cu
-var generateSource string
 
 // generateNames are generate.cu's entry points.
 var generateNames = []string{"gc_gen_walk", "gc_gen_place"}
@@ -109,7 +105,7 @@ func (g *BatchGenerator) Generate(index uint64, vel, initCode, targets, pos, ini
 	if (initCode == nil) != (targets == nil) || (initCode != nil) != (g.np > 0) {
 		panic(fmt.Sprintf("cuda: Generate: initCode and targets must both be given for a generator with place cells (Np = %d) and both nil without", g.np))
 	}
-	b.enter()
+	defer b.enter()()
 	key := g.w.Key
 	grid, block := walkLaunch(B)
 	w := g.walk

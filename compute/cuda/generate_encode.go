@@ -22,7 +22,7 @@ func (g *BatchGenerator) EncodePositions(pos, initPos, initCode, targets compute
 	if p.rows != T*B || p.cols != 2 || ip.rows != B || ip.cols != 2 {
 		shapeErr(fmt.Sprintf("EncodePositions (B=%d, T=%d): pos (T·B)×2, initPos B×2", B, T), pos, initPos)
 	}
-	b.enter()
+	defer b.enter()()
 	g.place(p, ip, initCode, targets)
 }
 

@@ -66,7 +66,7 @@ func (b *Backend) CollectScalars(dst []float64) []float64 {
 		d.host = make([]float64, n)
 	}
 	d.host = d.host[:n]
-	b.enter()
+	defer b.enter()()
 	// Into pageable memory the copy completes before the call returns; the wait makes sure.
 	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&d.host[0])), d.results.ptr, uintptr(8*n), b.stream)))
 	b.Synchronize()
@@ -99,7 +99,7 @@ func (b *Backend) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, be
 				compute.ErrView, lanes-1, (lanes-1)*l.stride, l.t.rows, l.t.cols, l.t.ld))
 		}
 	}
-	b.enter()
+	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
 	r := call(b.a.cublasSgemmStridedBatched, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),
 		uintptr(unsafe.Pointer(&b.args.alpha)), y.ptr, uintptr(y.ld), uintptr(int64(strideB)),
