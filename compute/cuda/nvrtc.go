@@ -4,7 +4,6 @@ package cuda
 
 import (
 	"crypto/sha256"
-	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -14,9 +13,6 @@ import (
 
 	"github.com/gridcells/gridcells/internal/safefile"
 )
-
-//go:embed kernels.cu
-var kernelSource string
 
 // kernelNames are the entry points of kernels.cu, looked up once per backend.
 var kernelNames = []string{
