@@ -21,9 +21,9 @@ import (
 	"github.com/gridcells/gridcells/sim"
 )
 
-// Without a GPU, generate.cu is checked by compiling it with g++ through testdata/shim (a
-// header that gives the CUDA keywords, built-ins and intrinsics their CUDA semantics and runs
-// each block's threads as std::threads) and comparing what its kernels compute on the CPU with
+// Without a GPU, generate.cu is checked by compiling it with g++ through
+// internal/cudaemu/shim/cuda_shim.h (a header that gives the CUDA keywords, built-ins and
+// intrinsics their CUDA semantics and runs each block's threads as fibers) and comparing what its kernels compute on the CPU with
 // the Go references: sim's Philox walk bit for bit, encode's codes within codeTol. The source
 // compiled is generateSource, the string the backend hands to NVRTC.
 
@@ -35,8 +35,8 @@ import (
 // 1e-5 the batch generator was asked for.
 const codeTol = 1e-6
 
-// shimTimeout bounds one harness run: a kernel that skips a __syncthreads in some threads
-// deadlocks in the shim instead of failing.
+// shimTimeout bounds one harness run. (A kernel whose threads wait at different barriers
+// makes the shim abort with a message, but a kernel that loops forever still hangs.)
 const shimTimeout = 2 * time.Minute
 
 // buildHarness compiles testdata/shim/harness.cpp with generateSource, or skips without g++.
@@ -46,12 +46,19 @@ func buildHarness(t *testing.T) string {
 	if err != nil {
 		t.Skipf("no g++ to run generate.cu on the CPU: %v", err)
 	}
-	shim, err := filepath.Abs("testdata/shim")
+	harness, err := filepath.Abs("testdata/shim/harness.cpp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(shim, "harness.cpp")); err != nil {
-		t.Skipf("no harness (a test binary run outside compute/cuda): %v", err)
+	// The shim header is internal/cudaemu's, which the emulated CUDA driver compiles too.
+	shim, err := filepath.Abs("../../internal/cudaemu/shim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{harness, filepath.Join(shim, "cuda_shim.h")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("no harness (a test binary run outside compute/cuda): %v", err)
+		}
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "generate.cu"), []byte(generateSource), 0o644); err != nil {
@@ -61,7 +68,7 @@ func buildHarness(t *testing.T) string {
 	// -ffp-contract=off: no fused multiply-add (see cuda_shim.h); -I dir first, so that
 	// #include "generate.cu" finds the embedded text.
 	cmd := exec.Command(gxx, "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wall", "-Wextra", "-Werror",
-		"-Wno-unknown-pragmas", "-I", dir, "-I", shim, "-o", bin, filepath.Join(shim, "harness.cpp"))
+		"-Wno-unknown-pragmas", "-I", dir, "-I", shim, "-o", bin, harness)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("g++ harness: %v\n%s", err, out)
 	}

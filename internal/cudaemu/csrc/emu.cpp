@@ -1,0 +1,632 @@
+// emu.cpp: the CUDA driver API, cuBLAS and NVRTC entry points that compute/cuda binds
+// (compute/cuda/lib.go), emulated on the CPU. See doc.go for what is and is not emulated.
+// The kernels come from the module translation units that Build generates (one per .cu file,
+// compiled through cuda_shim.h), which register themselves with gc_emu_register_module.
+#include "emu.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#define GC_EXPORT extern "C" __attribute__((visibility("default")))
+
+// CUresult (cuda.h).
+enum : int {
+	CUDA_SUCCESS = 0,
+	CUDA_ERROR_INVALID_VALUE = 1,
+	CUDA_ERROR_OUT_OF_MEMORY = 2,
+	CUDA_ERROR_NOT_INITIALIZED = 3,
+	CUDA_ERROR_INVALID_DEVICE = 101,
+	CUDA_ERROR_INVALID_IMAGE = 200,
+	CUDA_ERROR_INVALID_CONTEXT = 201,
+	CUDA_ERROR_INVALID_HANDLE = 400,
+	CUDA_ERROR_NOT_FOUND = 500,
+	CUDA_ERROR_ILLEGAL_ADDRESS = 700,
+	CUDA_ERROR_NOT_SUPPORTED = 801,
+};
+
+// cublasStatus_t (cublas_api.h).
+enum : int {
+	CUBLAS_STATUS_SUCCESS = 0,
+	CUBLAS_STATUS_NOT_INITIALIZED = 1,
+	CUBLAS_STATUS_INVALID_VALUE = 7,
+	CUBLAS_STATUS_EXECUTION_FAILED = 13,
+};
+
+// nvrtcResult (nvrtc.h).
+enum : int {
+	NVRTC_SUCCESS = 0,
+	NVRTC_ERROR_INVALID_INPUT = 3,
+	NVRTC_ERROR_INVALID_PROGRAM = 4,
+	NVRTC_ERROR_INVALID_OPTION = 5,
+	NVRTC_ERROR_COMPILATION = 6,
+};
+
+namespace {
+
+// The emulated device: one device, compute capability 9.0, two multiprocessors (so that the
+// backend's grids, 16 blocks per SM, stay small and its grid-stride loops take several turns).
+constexpr int kMajor = 9, kMinor = 0, kSMs = 2;
+constexpr size_t kTotalMem = size_t(8) << 30;
+constexpr const char *kImageMagic = "gridcells-cudaemu image fnv1a64=";
+
+std::mutex mu; // every entry point below runs under it: one launch at a time (cuda_shim.h)
+bool initialised = false;
+
+struct Context {
+	int device;
+};
+Context primary{0};
+thread_local Context *current = nullptr; // the driver's current context is per OS thread
+
+struct Stream {
+	int flags;
+};
+
+// allocations maps each live device allocation's start to its size, for the checks of
+// copies, frees and cuBLAS operands.
+std::map<uintptr_t, size_t> allocations;
+
+void warn(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	std::fprintf(stderr, "cudaemu: ");
+	std::vfprintf(stderr, fmt, ap);
+	std::fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+// inside reports whether [p, p+n) lies in one live allocation.
+bool inside(uintptr_t p, size_t n) {
+	auto it = allocations.upper_bound(p);
+	if (it == allocations.begin()) return false;
+	--it;
+	return p >= it->first && p - it->first <= it->second && n <= it->second - (p - it->first);
+}
+
+uint64_t fnv1a64(const char *s, size_t n) {
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+struct Module {
+	uint64_t hash;
+	const gc_emu_kernel *kernels;
+};
+std::vector<Module> &modules() {
+	static std::vector<Module> m;
+	return m;
+}
+
+struct Function {
+	const gc_emu_kernel *kernel;
+};
+
+} // namespace
+
+void gc_emu_register_module(uint64_t source_hash, const gc_emu_kernel *kernels) {
+	modules().push_back(Module{source_hash, kernels});
+}
+
+#define NEED_INIT()                                                                                                            \
+	if (!initialised) return CUDA_ERROR_NOT_INITIALIZED
+#define NEED_CONTEXT()                                                                                                         \
+	NEED_INIT();                                                                                                               \
+	if (!current) return CUDA_ERROR_INVALID_CONTEXT
+
+// ---- CUDA driver API ----
+
+GC_EXPORT int cuInit(unsigned int flags) {
+	std::lock_guard<std::mutex> l(mu);
+	if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+	initialised = true;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDriverGetVersion(int *v) {
+	if (!v) return CUDA_ERROR_INVALID_VALUE;
+	*v = 13000;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDeviceGetCount(int *n) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!n) return CUDA_ERROR_INVALID_VALUE;
+	*n = 1;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDeviceGet(int *dev, int ordinal) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!dev) return CUDA_ERROR_INVALID_VALUE;
+	if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
+	*dev = 0;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDeviceGetName(char *name, int len, int dev) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!name || len <= 0) return CUDA_ERROR_INVALID_VALUE;
+	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+	std::snprintf(name, len, "gridcells cudaemu (CPU emulation)");
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDeviceGetAttribute(int *v, int attr, int dev) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!v) return CUDA_ERROR_INVALID_VALUE;
+	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+	switch (attr) {
+	case 1: *v = 1024; return CUDA_SUCCESS; // MAX_THREADS_PER_BLOCK
+	case 10: *v = 32; return CUDA_SUCCESS;  // WARP_SIZE
+	case 16: *v = kSMs; return CUDA_SUCCESS; // MULTIPROCESSOR_COUNT
+	case 75: *v = kMajor; return CUDA_SUCCESS; // COMPUTE_CAPABILITY_MAJOR
+	case 76: *v = kMinor; return CUDA_SUCCESS; // COMPUTE_CAPABILITY_MINOR
+	}
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
+GC_EXPORT int cuDeviceTotalMem_v2(size_t *bytes, int dev) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!bytes) return CUDA_ERROR_INVALID_VALUE;
+	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+	*bytes = kTotalMem;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuDevicePrimaryCtxRetain(Context **ctx, int dev) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (!ctx) return CUDA_ERROR_INVALID_VALUE;
+	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+	*ctx = &primary;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuCtxSetCurrent(Context *ctx) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (ctx && ctx != &primary) return CUDA_ERROR_INVALID_CONTEXT;
+	current = ctx;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuCtxSynchronize() {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuStreamCreate(Stream **s, unsigned int flags) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!s || flags > 1) return CUDA_ERROR_INVALID_VALUE;
+	*s = new Stream{(int)flags};
+	return CUDA_SUCCESS;
+}
+
+// Streams run synchronously: every operation has finished when its call returns.
+GC_EXPORT int cuStreamSynchronize(Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemAllocAsync(uintptr_t *dptr, size_t n, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!dptr || n == 0) return CUDA_ERROR_INVALID_VALUE;
+	size_t rounded = (n + 255) / 256 * 256;
+	void *p = std::aligned_alloc(256, rounded);
+	if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
+	// Device memory starts undefined: all ones (NaN as float32 and float64), so that a read of
+	// memory nothing wrote shows.
+	std::memset(p, 0xff, rounded);
+	allocations[(uintptr_t)p] = n;
+	*dptr = (uintptr_t)p;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemFreeAsync(uintptr_t p, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	auto it = allocations.find(p);
+	if (it == allocations.end()) {
+		warn("cuMemFreeAsync(%#lx): not the start of a live allocation", (unsigned long)p);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	allocations.erase(it);
+	std::free((void *)p);
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemsetD32Async(uintptr_t p, unsigned int v, size_t n, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (p % 4 != 0 || n > SIZE_MAX / 4 || !inside(p, 4 * n)) {
+		warn("cuMemsetD32Async(%#lx, %zu words): outside every allocation or misaligned", (unsigned long)p, n);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	unsigned int *d = (unsigned int *)p;
+	for (size_t i = 0; i < n; i++) d[i] = v;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void *src, size_t n, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (n == 0) return CUDA_SUCCESS;
+	if (!src || !inside(dst, n)) {
+		warn("cuMemcpyHtoDAsync(%#lx, %zu bytes): outside every allocation", (unsigned long)dst, n);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	std::memcpy((void *)dst, src, n);
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, uintptr_t src, size_t n, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (n == 0) return CUDA_SUCCESS;
+	if (!dst || !inside(src, n)) {
+		warn("cuMemcpyDtoHAsync(%#lx, %zu bytes): outside every allocation", (unsigned long)src, n);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	std::memcpy(dst, (const void *)src, n);
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuMemAllocHost_v2(void **p, size_t n) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!p || n == 0) return CUDA_ERROR_INVALID_VALUE;
+	*p = std::aligned_alloc(256, (n + 255) / 256 * 256);
+	return *p ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+GC_EXPORT int cuMemFreeHost(void *p) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	std::free(p);
+	return CUDA_SUCCESS;
+}
+
+// cuModuleLoadData accepts the images emulated NVRTC returns (CUBIN, or PTX with its NUL) for
+// a source compiled into this library.
+GC_EXPORT int cuModuleLoadData(const Module **mod, const void *image) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!mod || !image) return CUDA_ERROR_INVALID_VALUE;
+	const char *s = (const char *)image;
+	size_t m = std::strlen(kImageMagic);
+	if (std::strncmp(s, kImageMagic, m) != 0) return CUDA_ERROR_INVALID_IMAGE;
+	uint64_t h = std::strtoull(s + m, nullptr, 16);
+	for (const Module &md : modules())
+		if (md.hash == h) {
+			*mod = &md;
+			return CUDA_SUCCESS;
+		}
+	return CUDA_ERROR_INVALID_IMAGE;
+}
+
+GC_EXPORT int cuModuleGetFunction(Function **fn, const Module *mod, const char *name) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!fn || !name) return CUDA_ERROR_INVALID_VALUE;
+	if (!mod) return CUDA_ERROR_INVALID_HANDLE;
+	for (const gc_emu_kernel *k = mod->kernels; k->name; k++)
+		if (std::strcmp(k->name, name) == 0) {
+			*fn = new Function{k};
+			return CUDA_SUCCESS;
+		}
+	return CUDA_ERROR_NOT_FOUND;
+}
+
+// cuLaunchKernel checks the launch shape as the driver does (at most 1024 threads per block,
+// blockDim ≤ (1024, 1024, 64), gridDim.x < 2³¹, gridDim.y, .z ≤ 65535) and runs the grid
+// before it returns. Dynamic shared memory and the extra argument form are not emulated.
+GC_EXPORT int cuLaunchKernel(const Function *f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+                             unsigned int by, unsigned int bz, unsigned int shmem, Stream *, void **params, void **extra) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!f) return CUDA_ERROR_INVALID_HANDLE;
+	if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0 || gx > 0x7fffffffu || gy > 65535 || gz > 65535 ||
+	    bx > 1024 || by > 1024 || bz > 64 || (unsigned long long)bx * by * bz > 1024) {
+		warn("cuLaunchKernel %s: grid (%u,%u,%u) block (%u,%u,%u) out of range", f->kernel->name, gx, gy, gz, bx, by, bz);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	if (extra) {
+		warn("cuLaunchKernel %s: the extra argument form is not emulated", f->kernel->name);
+		return CUDA_ERROR_NOT_SUPPORTED;
+	}
+	if (shmem != 0) {
+		warn("cuLaunchKernel %s: dynamic shared memory is not emulated", f->kernel->name);
+		return CUDA_ERROR_NOT_SUPPORTED;
+	}
+	if (f->kernel->nargs > 0 && !params) return CUDA_ERROR_INVALID_VALUE;
+	f->kernel->run(dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuGetErrorName(int r, const char **s) {
+	if (!s) return CUDA_ERROR_INVALID_VALUE;
+	switch (r) {
+#define N(c)                                                                                                                   \
+	case c: *s = #c; return CUDA_SUCCESS;
+		N(CUDA_SUCCESS)
+		N(CUDA_ERROR_INVALID_VALUE)
+		N(CUDA_ERROR_OUT_OF_MEMORY)
+		N(CUDA_ERROR_NOT_INITIALIZED)
+		N(CUDA_ERROR_INVALID_DEVICE)
+		N(CUDA_ERROR_INVALID_IMAGE)
+		N(CUDA_ERROR_INVALID_CONTEXT)
+		N(CUDA_ERROR_INVALID_HANDLE)
+		N(CUDA_ERROR_NOT_FOUND)
+		N(CUDA_ERROR_ILLEGAL_ADDRESS)
+		N(CUDA_ERROR_NOT_SUPPORTED)
+#undef N
+	}
+	*s = nullptr;
+	return CUDA_ERROR_INVALID_VALUE;
+}
+
+// ---- cuBLAS ----
+
+namespace {
+
+struct Blas {
+	Stream *stream = nullptr;
+	int mode = 0;
+};
+
+// tf32 rounds x to TF32: 10 explicit mantissa bits, to nearest, ties to even; Inf and NaN pass.
+float tf32(float x) {
+	uint32_t u;
+	std::memcpy(&u, &x, 4);
+	if ((u & 0x7f800000u) != 0x7f800000u) {
+		u += 0xfffu + ((u >> 13) & 1u);
+		u &= ~0x1fffu;
+	}
+	std::memcpy(&x, &u, 4);
+	return x;
+}
+
+// operandInside checks that a column-major rows×cols operand with leading dimension ld lies in
+// one device allocation.
+bool operandInside(const float *p, int rows, int cols, int ld) {
+	if (rows == 0 || cols == 0) return true;
+	size_t last = (size_t)(cols - 1) * ld + (rows - 1);
+	return inside((uintptr_t)p, 4 * (last + 1));
+}
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C, column-major, as cublasSgemm: m×n C, k the
+// inner dimension, sums in double rounded once to float32; beta = 0 does not read C.
+int sgemm(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb,
+          const float *beta, float *C, int ldc, long long sa, long long sb, long long sc, int batch, const char *name) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	// cublas_api.h: CUBLAS_OP_N 0, CUBLAS_OP_T 1, CUBLAS_OP_C 2 (= T for real types).
+	if (ta < 0 || ta > 2 || tb < 0 || tb > 2 || m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
+	int ar = ta == 0 ? m : k, ac = ta == 0 ? k : m, br = tb == 0 ? k : n, bc = tb == 0 ? n : k;
+	if (lda < std::max(1, ar) || ldb < std::max(1, br) || ldc < std::max(1, m)) return CUBLAS_STATUS_INVALID_VALUE;
+	if (m == 0 || n == 0 || batch == 0 || ((*alpha == 0 || k == 0) && *beta == 1)) return CUBLAS_STATUS_SUCCESS;
+	bool t32 = (h->mode & 0xf) == 3; // CUBLAS_TF32_TENSOR_OP_MATH
+	double al = *alpha, be = *beta;
+	for (int b = 0; b < batch; b++) {
+		const float *Ab = A + b * sa, *Bb = B + b * sb;
+		float *Cb = C + b * sc;
+		bool readAB = al != 0 && k > 0;
+		if ((readAB && (!operandInside(Ab, ar, ac, lda) || !operandInside(Bb, br, bc, ldb))) || !operandInside(Cb, m, n, ldc)) {
+			warn("%s: batch %d: an operand (m %d n %d k %d, lda %d ldb %d ldc %d) is outside every device allocation", name, b,
+			     m, n, k, lda, ldb, ldc);
+			return CUBLAS_STATUS_EXECUTION_FAILED;
+		}
+		for (int j = 0; j < n; j++)
+			for (int i = 0; i < m; i++) {
+				double s = 0;
+				if (readAB)
+					for (int p = 0; p < k; p++) {
+						float a = ta == 0 ? Ab[(size_t)p * lda + i] : Ab[(size_t)i * lda + p];
+						float bv = tb == 0 ? Bb[(size_t)j * ldb + p] : Bb[(size_t)p * ldb + j];
+						if (t32) {
+							a = tf32(a);
+							bv = tf32(bv);
+						}
+						s += (double)a * bv;
+					}
+				float &c = Cb[(size_t)j * ldc + i];
+				double v = al * s;
+				if (be != 0) v += be * c;
+				c = (float)v;
+			}
+	}
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+} // namespace
+
+GC_EXPORT int cublasCreate_v2(Blas **h) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_INVALID_VALUE;
+	if (!initialised || !current) return CUBLAS_STATUS_NOT_INITIALIZED;
+	*h = new Blas{};
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasSetStream_v2(Blas *h, Stream *s) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	h->stream = s;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasMath_t: DEFAULT 0, TENSOR_OP 1 (deprecated), PEDANTIC 2, TF32_TENSOR_OP 3, optionally
+// with CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION (16).
+GC_EXPORT int cublasSetMathMode(Blas *h, int mode) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if ((mode & ~16) < 0 || (mode & ~16) > 3) return CUBLAS_STATUS_INVALID_VALUE;
+	h->mode = mode;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasGetVersion_v2(Blas *h, int *v) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (!v) return CUBLAS_STATUS_INVALID_VALUE;
+	*v = 130000;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasSgemm_v2(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda,
+                             const float *B, int ldb, const float *beta, float *C, int ldc) {
+	std::lock_guard<std::mutex> l(mu);
+	return sgemm(h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0, 0, 0, 1, "cublasSgemm");
+}
+
+GC_EXPORT int cublasSgemmStridedBatched(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A,
+                                        int lda, long long sa, const float *B, int ldb, long long sb, const float *beta,
+                                        float *C, int ldc, long long sc, int batch) {
+	std::lock_guard<std::mutex> l(mu);
+	return sgemm(h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sa, sb, sc, batch, "cublasSgemmStridedBatched");
+}
+
+// ---- NVRTC ----
+
+namespace {
+
+struct Program {
+	std::string source, log, image;
+	bool compiled = false, ptx = false;
+};
+
+} // namespace
+
+GC_EXPORT int nvrtcVersion(int *major, int *minor) {
+	if (!major || !minor) return NVRTC_ERROR_INVALID_INPUT;
+	*major = 13;
+	*minor = 0;
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcCreateProgram(Program **prog, const char *src, const char *, int nheaders, const char *const *headers,
+                                 const char *const *names) {
+	if (!prog || !src || nheaders < 0 || (nheaders > 0 && (!headers || !names))) return NVRTC_ERROR_INVALID_INPUT;
+	if (nheaders > 0) return NVRTC_ERROR_INVALID_INPUT; // headers are not emulated
+	*prog = new Program{src, "", "", false, false};
+	return NVRTC_SUCCESS;
+}
+
+// nvrtcCompileProgram "compiles" a source compiled into this library: the image names it by
+// hash. --gpu-architecture=sm_XY asks for a CUBIN, compute_XY for PTX.
+GC_EXPORT int nvrtcCompileProgram(Program *p, int nopts, const char *const *opts) {
+	if (!p) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (nopts < 0 || (nopts > 0 && !opts)) return NVRTC_ERROR_INVALID_INPUT;
+	bool ptx = true;
+	for (int i = 0; i < nopts; i++) {
+		std::string o = opts[i] ? opts[i] : "";
+		if (o.rfind("--gpu-architecture=sm_", 0) == 0) ptx = false;
+		else if (o.rfind("--gpu-architecture=compute_", 0) == 0) ptx = true;
+		else if (o.rfind("--gpu-architecture=", 0) == 0 || o.empty()) {
+			p->log = "cudaemu: unknown option " + o;
+			return NVRTC_ERROR_INVALID_OPTION;
+		}
+	}
+	uint64_t h = fnv1a64(p->source.data(), p->source.size());
+	bool known = false;
+	{
+		std::lock_guard<std::mutex> l(mu);
+		for (const Module &m : modules()) known = known || m.hash == h;
+	}
+	char hex[17];
+	std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+	if (!known) {
+		p->log = std::string("cudaemu: this source (fnv1a64 ") + hex +
+		         ") was not compiled into the emulator; rebuild it (cudaemu.Build) from the current sources";
+		return NVRTC_ERROR_COMPILATION;
+	}
+	p->image = std::string(kImageMagic) + hex + (ptx ? " ptx\n" : " cubin\n");
+	p->ptx = ptx;
+	p->compiled = true;
+	p->log.clear();
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcGetProgramLogSize(Program *p, size_t *n) {
+	if (!p) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!n) return NVRTC_ERROR_INVALID_INPUT;
+	*n = p->log.size() + 1;
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcGetProgramLog(Program *p, char *log) {
+	if (!p) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!log) return NVRTC_ERROR_INVALID_INPUT;
+	std::memcpy(log, p->log.c_str(), p->log.size() + 1);
+	return NVRTC_SUCCESS;
+}
+
+// A CUBIN is the image's bytes; PTX is a C string, its size counting the NUL. A program
+// compiled for the other form has size 0, as NVRTC's.
+GC_EXPORT int nvrtcGetCUBINSize(Program *p, size_t *n) {
+	if (!p) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!n) return NVRTC_ERROR_INVALID_INPUT;
+	if (!p->compiled) return NVRTC_ERROR_INVALID_PROGRAM;
+	*n = p->ptx ? 0 : p->image.size();
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcGetCUBIN(Program *p, char *out) {
+	if (!p || !p->compiled) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!out) return NVRTC_ERROR_INVALID_INPUT;
+	if (!p->ptx) std::memcpy(out, p->image.data(), p->image.size());
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcGetPTXSize(Program *p, size_t *n) {
+	if (!p) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!n) return NVRTC_ERROR_INVALID_INPUT;
+	if (!p->compiled) return NVRTC_ERROR_INVALID_PROGRAM;
+	*n = p->image.size() + 1;
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcGetPTX(Program *p, char *out) {
+	if (!p || !p->compiled) return NVRTC_ERROR_INVALID_PROGRAM;
+	if (!out) return NVRTC_ERROR_INVALID_INPUT;
+	std::memcpy(out, p->image.c_str(), p->image.size() + 1);
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT int nvrtcDestroyProgram(Program **p) {
+	if (!p || !*p) return NVRTC_ERROR_INVALID_PROGRAM;
+	delete *p;
+	*p = nullptr;
+	return NVRTC_SUCCESS;
+}
+
+GC_EXPORT const char *nvrtcGetErrorString(int r) {
+	switch (r) {
+	case NVRTC_SUCCESS: return "NVRTC_SUCCESS";
+	case 1: return "NVRTC_ERROR_OUT_OF_MEMORY";
+	case 2: return "NVRTC_ERROR_PROGRAM_CREATION_FAILURE";
+	case NVRTC_ERROR_INVALID_INPUT: return "NVRTC_ERROR_INVALID_INPUT";
+	case NVRTC_ERROR_INVALID_PROGRAM: return "NVRTC_ERROR_INVALID_PROGRAM";
+	case NVRTC_ERROR_INVALID_OPTION: return "NVRTC_ERROR_INVALID_OPTION";
+	case NVRTC_ERROR_COMPILATION: return "NVRTC_ERROR_COMPILATION";
+	}
+	return "NVRTC_ERROR unknown";
+}

@@ -1,0 +1,39 @@
+// Package cudaemu emulates, on the CPU, the three NVIDIA libraries that compute/cuda loads
+// (the CUDA driver, cuBLAS and NVRTC), so that the CUDA backend's Go code and its kernels run
+// in tests without a GPU. It is test support: nothing outside tests uses it.
+//
+// Build compiles one shared library with g++ and links it under the names compute/cuda's loader
+// looks for (libcuda.so.1, libcublas.so.13, libcublasLt.so.13, libnvrtc.so.13). RunTests
+// re-executes the current test binary with GRIDCELLS_CUDA_LIBS pointing there (the libraries
+// are loaded once per process) and checks that the named tests pass and none skips.
+//
+// What is emulated:
+//   - the driver entry points of compute/cuda/lib.go: one device (compute capability 9.0,
+//     2 multiprocessors), its primary context, current per OS thread as in the driver (calls
+//     without one fail with CUDA_ERROR_INVALID_CONTEXT), streams that run every operation
+//     before the call returns, and device memory that is host memory (256-byte aligned, filled
+//     with all-ones bytes, NaN, when allocated). Copies, memsets and frees are checked against
+//     the live allocations (CUDA_ERROR_INVALID_VALUE outside them);
+//   - modules: kernels.cu and generate.cu, exactly as cuda.Sources returns them, are compiled
+//     into the library through shim/cuda_shim.h, one translation unit each, with a table of
+//     their __global__ functions. cuModuleGetFunction looks a name up there
+//     (CUDA_ERROR_NOT_FOUND otherwise) and cuLaunchKernel checks the launch shape, copies the
+//     arguments out of kernelParams into the kernel's parameter types and runs the grid on the
+//     calling thread: blocks in turn, a block's threads as fibers with __syncthreads, warp
+//     shuffles and __shared__ memory (see cuda_shim.h for the exact semantics);
+//   - cuBLAS: cublasSgemm_v2 and cublasSgemmStridedBatched, column-major, host-pointer alpha and
+//     beta, op N/T/C, the argument checks cuBLAS makes (CUBLAS_STATUS_INVALID_VALUE), beta = 0
+//     not reading C, each entry summed in double and rounded once; with
+//     CUBLAS_TF32_TENSOR_OP_MATH, A's and B's elements are first rounded to TF32 (10 mantissa
+//     bits, to nearest even). Operands outside the device allocations fail with
+//     CUBLAS_STATUS_EXECUTION_FAILED (a real GPU would fault);
+//   - NVRTC: a source compiled into the library "compiles" to an image naming its FNV-1a hash
+//     (a CUBIN for --gpu-architecture=sm_XY, PTX for compute_XY), which cuModuleLoadData
+//     accepts; any other source fails with NVRTC_ERROR_COMPILATION and a log saying so.
+//
+// What is not: asynchrony (no operation overlaps another, so a missing synchronisation goes
+// unnoticed), several devices, device-side bounds checks inside kernels, dynamic shared
+// memory and cuLaunchKernel's extra form, PTX or CUBIN contents, NVRTC's compiler diagnostics,
+// CUDA's exact maths functions (expf, tanhf, … are the C library's, within an ulp or two),
+// cuBLAS's summation order and tensor-core accumulation, and speed.
+package cudaemu
