@@ -1,0 +1,121 @@
+package cudaemu
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shimProgram exercises cuda_shim.h's semantics: thread numbering in 2-D blocks, __shared__
+// 2-D arrays across __syncthreads, shuffles of int and double (lanes past the warp keep their
+// value), threads that return before a barrier, and the abort of a block whose threads wait at
+// different barriers. Each line it prints is checked by TestShim against values computed here.
+const shimProgram = `#include "cuda_shim.h"
+#include <cstdio>
+#include <string>
+
+__global__ void reverse(int *out) {
+	__shared__ int s[4][16];
+	int tid = threadIdx.x + blockDim.x * threadIdx.y;
+	s[threadIdx.y][threadIdx.x] = tid + 1000 * blockIdx.x;
+	__syncthreads();
+	out[blockIdx.x * 64 + tid] = s[blockDim.y - 1 - threadIdx.y][blockDim.x - 1 - threadIdx.x];
+}
+
+__global__ void shuffle(int *iout, double *dout) {
+	int tid = threadIdx.x + blockDim.x * threadIdx.y;
+	iout[tid] = __shfl_down_sync(0xffffffffu, tid, 3);
+	dout[tid] = __shfl_down_sync(0xffffffffu, 0.5 * tid, 17);
+}
+
+__global__ void early_return(int *out) {
+	__shared__ int s[64];
+	if (threadIdx.x >= 40) return;
+	s[threadIdx.x] = threadIdx.x;
+	__syncthreads();
+	out[threadIdx.x] = s[39 - threadIdx.x];
+}
+
+__global__ void stuck(int *out) {
+	if (threadIdx.x < 16) __syncthreads();
+	else out[threadIdx.x] = __shfl_down_sync(0xffffffffu, 1, 1);
+}
+
+int main(int argc, char **argv) {
+	std::string mode = argc > 1 ? argv[1] : "";
+	if (mode == "stuck") {
+		int out[32];
+		gc_shim_run(dim3{1, 1, 1}, dim3{32, 1, 1}, [&] { stuck(out); });
+		return 0;
+	}
+	int r[128], iv[64], e[40];
+	double dv[64];
+	gc_shim_run(dim3{2, 1, 1}, dim3{16, 4, 1}, [&] { reverse(r); });
+	gc_shim_run(dim3{1, 1, 1}, dim3{16, 4, 1}, [&] { shuffle(iv, dv); });
+	gc_shim_launch(1, 64, early_return, e);
+	for (int i = 0; i < 128; i++) std::printf("reverse %d %d\n", i, r[i]);
+	for (int i = 0; i < 64; i++) std::printf("shuffle %d %d %.1f\n", i, iv[i], dv[i]);
+	for (int i = 0; i < 40; i++) std::printf("early %d %d\n", i, e[i]);
+	return 0;
+}
+`
+
+// TestShim compiles shimProgram with cuda_shim.h and checks what it prints.
+func TestShim(t *testing.T) {
+	gxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Skipf("no g++: %v", err)
+	}
+	dir := t.TempDir()
+	shim, err := csrc.ReadFile("shim/cuda_shim.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cuda_shim.h"), shim, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prog.cpp"), []byte(shimProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "prog")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := append(append([]string{}, CompileFlags...), "-Werror", "-o", bin, filepath.Join(dir, "prog.cpp"))
+	if out, err := exec.CommandContext(ctx, gxx, args...).CombinedOutput(); err != nil {
+		t.Fatalf("g++: %v\n%s", err, out)
+	}
+	out, err := exec.CommandContext(ctx, bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var want strings.Builder
+	for i := 0; i < 128; i++ {
+		blk, tid := i/64, i%64
+		fmt.Fprintf(&want, "reverse %d %d\n", i, 63-tid+1000*blk)
+	}
+	for i := 0; i < 64; i++ {
+		src, dsrc := i, i
+		if i%32+3 < 32 {
+			src = i + 3
+		}
+		if i%32+17 < 32 {
+			dsrc = i + 17
+		}
+		fmt.Fprintf(&want, "shuffle %d %d %.1f\n", i, src, 0.5*float64(dsrc))
+	}
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&want, "early %d %d\n", i, 39-i)
+	}
+	if string(out) != want.String() {
+		t.Errorf("shim program printed\n%s\nwant\n%s", out, want.String())
+	}
+	out, err = exec.CommandContext(ctx, bin, "stuck").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is stuck") {
+		t.Errorf("a block waiting at different barriers: err %v, output %q; want an abort saying it is stuck", err, out)
+	}
+}
