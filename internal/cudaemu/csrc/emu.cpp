@@ -426,6 +426,7 @@ int sgemm(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, cons
 	if (m == 0 || n == 0 || batch == 0 || ((*alpha == 0 || k == 0) && *beta == 1)) return CUBLAS_STATUS_SUCCESS;
 	bool t32 = (h->mode & 0xf) == 3; // CUBLAS_TF32_TENSOR_OP_MATH
 	double al = *alpha, be = *beta;
+	std::vector<double> pa, pb;
 	for (int b = 0; b < batch; b++) {
 		const float *Ab = A + b * sa, *Bb = B + b * sb;
 		float *Cb = C + b * sc;
@@ -435,19 +436,30 @@ int sgemm(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, cons
 			     m, n, k, lda, ldb, ldc);
 			return CUBLAS_STATUS_EXECUTION_FAILED;
 		}
+		// Rows of op(A) and columns of op(B), contiguous (and rounded to TF32 when asked), so
+		// that each entry of C is one contiguous dot product. A product of two float32 values is
+		// exact in double.
+		if (readAB) {
+			pa.resize((size_t)m * k);
+			pb.resize((size_t)n * k);
+			for (int i = 0; i < m; i++)
+				for (int p = 0; p < k; p++) {
+					float a = ta == 0 ? Ab[(size_t)p * lda + i] : Ab[(size_t)i * lda + p];
+					pa[(size_t)i * k + p] = t32 ? tf32(a) : a;
+				}
+			for (int j = 0; j < n; j++)
+				for (int p = 0; p < k; p++) {
+					float bv = tb == 0 ? Bb[(size_t)j * ldb + p] : Bb[(size_t)p * ldb + j];
+					pb[(size_t)j * k + p] = t32 ? tf32(bv) : bv;
+				}
+		}
 		for (int j = 0; j < n; j++)
 			for (int i = 0; i < m; i++) {
 				double s = 0;
-				if (readAB)
-					for (int p = 0; p < k; p++) {
-						float a = ta == 0 ? Ab[(size_t)p * lda + i] : Ab[(size_t)i * lda + p];
-						float bv = tb == 0 ? Bb[(size_t)j * ldb + p] : Bb[(size_t)p * ldb + j];
-						if (t32) {
-							a = tf32(a);
-							bv = tf32(bv);
-						}
-						s += (double)a * bv;
-					}
+				if (readAB) {
+					const double *ra = &pa[(size_t)i * k], *cb = &pb[(size_t)j * k];
+					for (int p = 0; p < k; p++) s += ra[p] * cb[p];
+				}
 				float &c = Cb[(size_t)j * ldc + i];
 				double v = al * s;
 				if (be != 0) v += be * c;
