@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
 }
 `
 
-// TestShim compiles shimProgram with cuda_shim.h and checks what it prints.
+// TestShim compiles shimProgram with cuda_shim.h, with the x86-64 fiber switch where there is
+// one and with the portable swapcontext, and checks what it prints.
 func TestShim(t *testing.T) {
 	gxx, err := exec.LookPath("g++")
 	if err != nil {
@@ -81,17 +82,6 @@ func TestShim(t *testing.T) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "prog.cpp"), []byte(shimProgram), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "prog")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	args := append(append([]string{}, CompileFlags...), "-Werror", "-o", bin, filepath.Join(dir, "prog.cpp"))
-	if out, err := exec.CommandContext(ctx, gxx, args...).CombinedOutput(); err != nil {
-		t.Fatalf("g++: %v\n%s", err, out)
-	}
-	out, err := exec.CommandContext(ctx, bin).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
 	}
 	var want strings.Builder
 	for i := 0; i < 128; i++ {
@@ -111,11 +101,29 @@ func TestShim(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		fmt.Fprintf(&want, "early %d %d\n", i, 39-i)
 	}
-	if string(out) != want.String() {
-		t.Errorf("shim program printed\n%s\nwant\n%s", out, want.String())
-	}
-	out, err = exec.CommandContext(ctx, bin, "stuck").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "is stuck") {
-		t.Errorf("a block waiting at different barriers: err %v, output %q; want an abort saying it is stuck", err, out)
+	for _, v := range []struct {
+		name  string
+		flags []string
+	}{{"default", nil}, {"ucontext", []string{"-DGC_SHIM_UCONTEXT"}}} {
+		t.Run(v.name, func(t *testing.T) {
+			bin := filepath.Join(dir, "prog-"+v.name)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			args := append(append(append([]string{}, CompileFlags...), v.flags...), "-Werror", "-o", bin, filepath.Join(dir, "prog.cpp"))
+			if out, err := exec.CommandContext(ctx, gxx, args...).CombinedOutput(); err != nil {
+				t.Fatalf("g++: %v\n%s", err, out)
+			}
+			out, err := exec.CommandContext(ctx, bin).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if string(out) != want.String() {
+				t.Errorf("shim program printed\n%s\nwant\n%s", out, want.String())
+			}
+			out, err = exec.CommandContext(ctx, bin, "stuck").CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "is stuck") {
+				t.Errorf("a block waiting at different barriers: err %v, output %q; want an abort saying it is stuck", err, out)
+			}
+		})
 	}
 }

@@ -23,8 +23,8 @@
 //     maths functions (expf, tanhf, log, cos, …) are the C library's, within an ulp or two of
 //     CUDA's, not bit-identical.
 //
-// On x86-64 a fiber switch is six register pushes and pops (gc_shim_switch); elsewhere it is
-// swapcontext, correct but slower (a system call per switch).
+// On x86-64 a fiber switch is six register pushes and pops (gc_shim_switch); elsewhere, or with
+// GC_SHIM_UCONTEXT defined, it is swapcontext, correct but slower (a system call per switch).
 #pragma once
 
 #include <cmath>
@@ -37,7 +37,11 @@
 #include <sys/mman.h>
 #include <type_traits>
 #include <vector>
-#if !defined(__x86_64__)
+
+// GC_SHIM_UCONTEXT forces the portable fiber switch (cudaemu's TestShim builds both).
+#if defined(__x86_64__) && !defined(GC_SHIM_UCONTEXT)
+#define GC_SHIM_ASM_SWITCH 1
+#else
 #include <ucontext.h>
 #endif
 
@@ -61,7 +65,7 @@ struct gc_shim_fiber {
 	unsigned int shuffles = 0; // __shfl_down_sync calls made, to alternate exchange buffers
 	dim3 idx;                  // threadIdx
 	char *stack = nullptr; // from gc_shim_stacks while started and not done
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 	void *sp = nullptr;
 #else
 	ucontext_t ctx;
@@ -76,7 +80,7 @@ struct gc_shim_sched {
 	std::vector<char *> free_stacks;
 	unsigned int current = 0, live = 0, block_wait = 0;
 	const std::function<void()> *body = nullptr;
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 	void *sched_sp = nullptr;
 #else
 	ucontext_t sched_ctx;
@@ -102,7 +106,7 @@ inline char *gc_shim_new_stack() {
 	return (char *)m + gc_shim_guard;
 }
 
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 // gc_shim_switch saves the callee-saved registers on the current stack, stores the stack
 // pointer in *save and continues on the stack to (System V ABI: the caller saved the rest).
 // noipa: callers must assume it reads and writes every global (threadIdx changes across it).
@@ -116,7 +120,7 @@ inline char *gc_shim_new_stack() {
 // gc_shim_yield returns from the current fiber to the scheduler.
 [[gnu::noipa]] inline void gc_shim_yield() {
 	gc_shim_fiber &f = gc_shim.fibers[gc_shim.current];
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 	gc_shim_switch(&f.sp, gc_shim.sched_sp);
 #else
 	swapcontext(&f.ctx, &gc_shim.sched_ctx);
@@ -130,7 +134,7 @@ inline char *gc_shim_new_stack() {
 	std::abort(); // a finished fiber is never resumed
 }
 
-#if !defined(__x86_64__)
+#if !GC_SHIM_ASM_SWITCH
 inline void gc_shim_entry_c() { gc_shim_entry(); }
 #endif
 
@@ -142,7 +146,7 @@ inline void gc_shim_resume(unsigned int i) {
 	if (!f.started) {
 		f.started = true;
 		f.stack = gc_shim_new_stack();
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 		// A frame as if gc_shim_switch had saved it: six registers, then the return address
 		// gc_shim_entry, entered with the stack 8 mod 16 as after a call.
 		uintptr_t top = ((uintptr_t)f.stack + gc_shim_stack_size) & ~(uintptr_t)15;
@@ -159,7 +163,7 @@ inline void gc_shim_resume(unsigned int i) {
 		makecontext(&f.ctx, gc_shim_entry_c, 0);
 #endif
 	}
-#if defined(__x86_64__)
+#if GC_SHIM_ASM_SWITCH
 	gc_shim_switch(&gc_shim.sched_sp, f.sp);
 #else
 	swapcontext(&gc_shim.sched_ctx, &f.ctx);
