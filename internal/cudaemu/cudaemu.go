@@ -20,10 +20,11 @@ import (
 //go:embed csrc/emu.cpp csrc/emu.h shim/cuda_shim.h
 var csrc embed.FS
 
-// LibraryFile is the emulator's shared library in Build's directory; InstalledNames are the
-// names compute/cuda's loader looks for, each a symbolic link to it.
+// LibraryFile is the emulator's shared library in Build's directory.
 const LibraryFile = "libgridcells_cudaemu.so"
 
+// InstalledNames are the names compute/cuda's loader looks for (lib.go), which Build links
+// to LibraryFile: the process loads one copy, which serves as all three libraries.
 var InstalledNames = []string{"libcuda.so.1", "libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13"}
 
 // CompileFlags are g++'s flags for every translation unit: -ffp-contract=off keeps the
@@ -179,8 +180,13 @@ func RunTests(t TB, pattern string, want ...string) string {
 	t.Logf("built the emulator in %.1fs", time.Since(buildStart).Seconds())
 	args := []string{"-test.run", pattern, "-test.v", "-test.count=1", "-test.timeout", childTimeout.String()}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), ChildEnv+"="+buildDir, "GRIDCELLS_CUDA_LIBS="+buildDir,
-		"LD_LIBRARY_PATH="+buildDir+string(filepath.ListSeparator)+os.Getenv("LD_LIBRARY_PATH"),
+	// LD_LIBRARY_PATH as well: the loader tries the bare names first, which would find an
+	// installed driver without a usable device before GRIDCELLS_CUDA_LIBS.
+	ldPath := buildDir
+	if v := os.Getenv("LD_LIBRARY_PATH"); v != "" {
+		ldPath += string(filepath.ListSeparator) + v
+	}
+	cmd.Env = append(os.Environ(), ChildEnv+"="+buildDir, "GRIDCELLS_CUDA_LIBS="+buildDir, "LD_LIBRARY_PATH="+ldPath,
 		"GRIDCELLS_CACHE="+t.TempDir())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
