@@ -256,6 +256,26 @@ type ScalarDeferrer interface {
 	CollectScalars(dst []float64) []float64
 }
 
+// Profiler is an optional extension of Backend for asynchronous backends (the GPU): it
+// times the device work of every operation between StartProfile and StopProfile, so that a
+// training step's device time can be broken down without an external profiler
+// (gridcells bench train --profile).
+type Profiler interface {
+	// StartProfile starts timing; an error says why the backend cannot.
+	StartProfile() error
+	// StopProfile waits for the device and returns the time of each kind of operation,
+	// the largest first, and the span from the first timed operation's start to the last's
+	// end (busy time plus the device's idle gaps between them).
+	StopProfile() (ops []OpTime, spanMS float64, err error)
+}
+
+// OpTime is the device time of one kind of operation during a profile.
+type OpTime struct {
+	Op    string  `json:"op"`    // e.g. a kernel name, or "cublasSgemm NN m=200 n=4096 k=4096"
+	Count int     `json:"count"` // how many ran
+	MS    float64 `json:"ms"`    // their device time in total, milliseconds
+}
+
 // LaneReporter is implemented by ensemble backends, whose every tensor holds one matrix per
 // lane (network): their operations that return a scalar (the losses, the sums) return the
 // sum over the lanes, and LaneValues then returns each lane's own value of the last such

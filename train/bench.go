@@ -182,53 +182,161 @@ func lanesResult(mode string, lanes, steps, runSteps int, backend string, wall f
 }
 
 // BenchStacked trains lanes copies of cfg's network (seeds cfg.Seed, cfg.Seed+1, …) as one
-// ensemble on b (TrainStacked's step: each lane's batch from its own producer, uploaded,
-// then one ensemble step and update), and reports their joint throughput like BenchLanes.
-// After two untimed warm-up steps it times steps steps. cfg must be a StackKey config
-// (no dropout).
+// ensemble on b (TrainStacked's step: each lane's batch from its own producer, loaded, then
+// one ensemble step and update), and reports their joint throughput like BenchLanes. After
+// two untimed warm-up steps it times steps steps. cfg must be a StackKey config (no dropout).
 func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backend) (LanesResult, error) {
+	bs, err := newBenchStack(cfg, steps, lanes, b)
+	if err != nil {
+		return LanesResult{}, err
+	}
+	defer bs.close()
+	bs.step()
+	bs.step()
+	compute.Synchronize(b)
+	t0 := time.Now()
+	for range steps {
+		bs.step()
+	}
+	compute.Synchronize(b)
+	return lanesResult("ensemble", lanes, steps, runSteps, bs.st.e.Name(), time.Since(t0).Seconds()), nil
+}
+
+// benchStack is an ensemble of lanes copies of a config with a batch source per lane, for
+// BenchStacked and ProfileStacked.
+type benchStack struct {
+	st    *stack
+	srcs  []source
+	its   []*item
+	in    nn.Inputs
+	close func()
+}
+
+func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*benchStack, error) {
 	if lanes < 1 || steps < 1 {
-		return LanesResult{}, fmt.Errorf("train: BenchStacked: lanes %d and steps %d must be ≥ 1", lanes, steps)
+		return nil, fmt.Errorf("train: ensemble benchmark: lanes %d and steps %d must be ≥ 1", lanes, steps)
 	}
 	if _, err := StackKey(cfg); err != nil {
-		return LanesResult{}, err
+		return nil, err
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	runs := make([]*run, lanes)
-	prods := make([]source, lanes)
+	bs := &benchStack{srcs: make([]source, 0, lanes), its: make([]*item, lanes)}
+	stop := func() {
+		for _, s := range bs.srcs {
+			s.stop()
+		}
+	}
 	for i := range runs {
 		c := cfg
 		c.Seed = cfg.Seed + uint64(i)
 		var err error
 		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
-			return LanesResult{}, err
+			stop()
+			return nil, err
 		}
-		prods[i] = runs[i].startSource(B, T)
-		defer prods[i].stop()
+		bs.srcs = append(bs.srcs, runs[i].startSource(B, T))
 	}
 	st, err := newStack(runs, b)
 	if err != nil {
-		return LanesResult{}, err
+		stop()
+		return nil, err
 	}
-	defer st.free()
-	in := st.model.Inputs(B, T)
-	its := make([]*item, lanes)
-	step := func() {
-		for k, p := range prods {
-			its[k] = p.next()
-		}
-		st.step(its, in)
-		for k, it := range its {
-			prods[k].release(it)
-		}
+	bs.st, bs.in = st, st.model.Inputs(B, T)
+	bs.close = func() { stop(); st.free() }
+	return bs, nil
+}
+
+// step runs one ensemble step on the next batch of every lane.
+func (bs *benchStack) step() {
+	for k, s := range bs.srcs {
+		bs.its[k] = s.next()
 	}
-	step()
+	bs.st.step(bs.its, bs.in)
+	for k, it := range bs.its {
+		bs.srcs[k].release(it)
+	}
+}
+
+// ProfileResult is where the device time of a training step goes (compute.Profiler), per
+// step: ProfileSteps and ProfileStacked.
+type ProfileResult struct {
+	Steps   int    `json:"profile_steps"`
+	Backend string `json:"backend"`
+	// SpanMS is the device time from the first operation's start to the last's end, per
+	// step; BusyMS the sum of the operations' times. Their difference is the device's idle
+	// time between operations (waiting for the host).
+	SpanMS float64     `json:"span_ms_per_step"`
+	BusyMS float64     `json:"busy_ms_per_step"`
+	Ops    []ProfileOp `json:"ops"`
+}
+
+// ProfileOp is one kind of operation in a ProfileResult, per step.
+type ProfileOp struct {
+	Op    string  `json:"op"`
+	Count float64 `json:"count_per_step"`
+	MS    float64 `json:"ms_per_step"`
+	Share float64 `json:"share_of_busy"`
+}
+
+// ProfileSteps times the device work of steps pipelined training steps of cfg on opt's
+// backend, which must be a compute.Profiler (the GPU), after one untimed step.
+func ProfileSteps(cfg config.Config, steps int, opt Options) (ProfileResult, error) {
+	r, err := newRun("", cfg, opt)
+	if err != nil {
+		return ProfileResult{}, err
+	}
+	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
+	src := r.startSource(B, T)
+	defer src.stop()
+	return profileSteps(r.b, steps, func() {
+		it := src.next()
+		r.trainStep(it)
+		src.release(it)
+	})
+}
+
+// ProfileStacked is ProfileSteps for lanes copies of cfg trained as one ensemble on b.
+func ProfileStacked(cfg config.Config, steps, lanes int, b compute.Backend) (ProfileResult, error) {
+	bs, err := newBenchStack(cfg, steps, lanes, b)
+	if err != nil {
+		return ProfileResult{}, err
+	}
+	defer bs.close()
+	return profileSteps(bs.st.e, steps, bs.step)
+}
+
+func profileSteps(b compute.Backend, steps int, step func()) (ProfileResult, error) {
+	p, ok := b.(compute.Profiler)
+	if !ok {
+		return ProfileResult{}, fmt.Errorf("train: the %s backend cannot profile (a GPU can)", b.Name())
+	}
+	if steps < 1 {
+		return ProfileResult{}, fmt.Errorf("train: profile of %d steps; want ≥ 1", steps)
+	}
 	step()
 	compute.Synchronize(b)
-	t0 := time.Now()
+	if err := p.StartProfile(); err != nil {
+		return ProfileResult{}, err
+	}
 	for range steps {
 		step()
 	}
-	compute.Synchronize(b)
-	return lanesResult("ensemble", lanes, steps, runSteps, st.e.Name(), time.Since(t0).Seconds()), nil
+	ops, span, err := p.StopProfile()
+	if err != nil {
+		return ProfileResult{}, err
+	}
+	n := float64(steps)
+	res := ProfileResult{Steps: steps, Backend: b.Name(), SpanMS: span / n}
+	for _, o := range ops {
+		res.BusyMS += o.MS / n
+	}
+	for _, o := range ops {
+		op := ProfileOp{Op: o.Op, Count: float64(o.Count) / n, MS: o.MS / n}
+		if res.BusyMS > 0 {
+			op.Share = op.MS / res.BusyMS
+		}
+		res.Ops = append(res.Ops, op)
+	}
+	return res, nil
 }

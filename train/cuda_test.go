@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
@@ -238,4 +239,65 @@ func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps
 		}
 	}
 	return losses, weights
+}
+
+// TestCUDAProfile profiles a few training steps of one network and of a two-lane ensemble on
+// the GPU: every kind of operation is there with its count per step (one Adam update per
+// parameter), the shares add up to 1, and the busy time fits in the span. It skips where
+// there is no GPU.
+func TestCUDAProfile(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	cfg, err := config.Preset(config.PresetQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplySets(&cfg, []string{"model.ng=32", "encoding.np=32", "trajectory.batch_size=10",
+		"trajectory.sequence_length=5"}); err != nil {
+		t.Fatal(err)
+	}
+	gpu, _, err := NewBackend("cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = 3
+	one, err := ProfileSteps(cfg, steps, Options{Backend: gpu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := ProfileStacked(cfg, steps, 2, gpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		p    ProfileResult
+		gemm string
+	}{"one network": {one, "cublasSgemm "}, "ensemble of 2": {two, "cublasSgemmStridedBatched "}} {
+		p := tc.p
+		count := func(prefix string) float64 {
+			n := 0.0
+			for _, o := range p.Ops {
+				if strings.HasPrefix(o.Op, prefix) {
+					n += o.Count
+				}
+			}
+			return n
+		}
+		share := 0.0
+		for _, o := range p.Ops {
+			share += o.Share
+		}
+		// RNN: W_enc, W_in, W_rec, W_dec, one Adam update each per step.
+		if c := count("gc_adam"); c != 4 {
+			t.Errorf("%s: %v Adam updates per step, want 4", name, c)
+		}
+		if count(tc.gemm) == 0 {
+			t.Errorf("%s: no %q in the profile %+v", name, tc.gemm, p.Ops)
+		}
+		if math.Abs(share-1) > 1e-9 || p.BusyMS <= 0 || p.BusyMS > p.SpanMS*1.001 {
+			t.Errorf("%s: shares add to %v, busy %v ms, span %v ms", name, share, p.BusyMS, p.SpanMS)
+		}
+		t.Logf("%s: busy %.3f ms, span %.3f ms per step, %d kinds of operation", name, p.BusyMS, p.SpanMS, len(p.Ops))
+	}
 }

@@ -18,7 +18,7 @@ import (
 type benchOptions struct {
 	Ng, Np, Batch, Seq, Steps int
 	Lanes, RunSteps           int
-	Ensemble                  bool
+	Ensemble, Profile         bool
 	Cell, Device, RNG         string
 	Seed                      uint64
 }
@@ -35,6 +35,7 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`")
 	fs.IntVar(&o.Lanes, "lanes", 1, "train `K` networks at once, each on its own backend (GPU: its own stream), and report their joint throughput")
 	fs.BoolVar(&o.Ensemble, "ensemble", false, "with --lanes: train the K networks as one ensemble (batched GEMMs, one launch per operation for all lanes) instead of a backend each")
+	fs.BoolVar(&o.Profile, "profile", false, "on a GPU, also time each kind of device operation over --steps steps and print where a step's device time goes (a second JSON line)")
 	fs.IntVar(&o.RunSteps, "run-steps", 200000, "with --lanes: steps of one run `N`, for networks_per_hour (NFL: 200000)")
 	fs.StringVar(&o.Device, "device", "cpu", "compute `backend`: cpu, cuda, cuda-tf32 or auto")
 	fs.StringVar(&o.RNG, "rng", "pcg", "random `walk`: pcg (host walk; on a GPU the codes are made there) or philox (on a GPU walk and codes are made there)")
@@ -43,7 +44,7 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "bench",
-		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--rng pcg] [--lanes K [--ensemble] [--run-steps N]]",
+		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--rng pcg] [--lanes K [--ensemble] [--run-steps N]] [--profile]",
 		Short: "time training steps (median ms per step, JSON)",
 		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
 cross-entropy) with the given sizes and prints one JSON object to stdout with the median
@@ -63,6 +64,11 @@ network_step_ms, steps_per_second and networks_per_hour (runs of --run-steps ste
 Without --ensemble each lane has its own backend (on a GPU its own stream: "streams");
 with --ensemble the K networks are one ensemble (package compute/ensemble): one batched
 GEMM and one kernel per operation for all lanes, as "gridcells lanes --stack" trains them.
+
+--profile (GPU only) then runs --steps more steps timing every kernel, cuBLAS call and
+copy with CUDA events, and prints a second JSON line: the device time per step of each
+kind of operation (GEMMs by shape), the busy total and the span (busy plus the device's
+idle gaps, waiting for the host).
 
 Compare with /work/shared/bench/torch_rnn_step.py (PyTorch) run in the same shell.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -115,6 +121,12 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if o.Ensemble && o.Lanes < 2 {
 		return usagef("--ensemble needs --lanes ≥ 2")
 	}
+	if o.Profile && o.Lanes > 1 && !o.Ensemble {
+		return usagef("--profile with --lanes needs --ensemble (lanes on their own backends are not profiled)")
+	}
+	if _, ok := be.(compute.Profiler); o.Profile && !ok {
+		return usagef("--profile needs a GPU (--device cuda or cuda-tf32); %s cannot profile", be.Name())
+	}
 	if o.Lanes > 1 {
 		var lres train.LanesResult
 		if o.Ensemble {
@@ -133,17 +145,28 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		if err != nil {
 			return err
 		}
-		return writeJSONLine(stdout, struct {
+		if err := writeJSONLine(stdout, struct {
 			Ng   int    `json:"ng"`
 			Np   int    `json:"np"`
 			Cell string `json:"cell"`
 			train.LanesResult
-		}{o.Ng, o.Np, cfg.Model.RNNType, lres})
+		}{o.Ng, o.Np, cfg.Model.RNNType, lres}); err != nil {
+			return err
+		}
+		if o.Profile {
+			p, err := train.ProfileStacked(cfg, o.Steps, o.Lanes, be)
+			if err != nil {
+				return err
+			}
+			return writeJSONLine(stdout, p)
+		}
+		return nil
 	}
 	res, err := train.Bench(cfg, o.Steps, train.Options{Backend: be})
 	if err != nil {
 		return err
 	}
+
 	out := struct {
 		Ng    int    `json:"ng"`
 		Np    int    `json:"np"`
@@ -152,7 +175,17 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		Cell  string `json:"cell"`
 		train.BenchResult
 	}{o.Ng, o.Np, o.Batch, o.Seq, cfg.Model.RNNType, res}
-	return writeJSONLine(stdout, out)
+	if err := writeJSONLine(stdout, out); err != nil {
+		return err
+	}
+	if o.Profile {
+		p, err := train.ProfileSteps(cfg, o.Steps, train.Options{Backend: be})
+		if err != nil {
+			return err
+		}
+		return writeJSONLine(stdout, p)
+	}
+	return nil
 }
 
 // writeJSONLine writes v as one line of JSON.

@@ -71,6 +71,8 @@ type Backend struct {
 	partials  *tensor          // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
 	deferred  *deferredScalars // the sums queued by DeferScalars (lanes.go), kept for reuse
 	deferring bool             // between DeferScalars and CollectScalars
+	prof      *profiler        // the events of StartProfile (profile.go), kept for reuse
+	profiling bool             // between StartProfile and StopProfile
 	rowloss   *tensor          // per-row losses, doubles, grown on demand
 	staging   *tensor          // contiguous copy for Upload/Download of strided views
 
@@ -371,8 +373,10 @@ func partialsOut(p *tensor) uint64 { return uint64(p.ptr) + 8*maxPartials }
 // launch queues kernel k on a gx-block grid of bx×by threads.
 func (b *Backend) launch(k kernel, gx, bx, by int, args ...uint64) {
 	copy(b.args.vals[:], args)
+	b.timeStart(func() string { return kernelNames[k] })
 	r := call(b.a.cuLaunchKernel, b.fns[k], uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
 		uintptr(unsafe.Pointer(&b.args.ptrs[0])), 0)
+	b.timeEnd()
 	if r != 0 {
 		err := b.a.check("cuLaunchKernel", r)
 		err.(*CUDAError).Info = kernelNames[k]
@@ -401,7 +405,9 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 		to = b.stagingLike(x)
 	}
 	// From pageable memory the driver stages src before returning, so src may change after.
+	b.timeStart(func() string { return "memcpy HtoD (Upload)" })
 	b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))
+	b.timeEnd()
 	if to != x {
 		b.Copy(x, to)
 	}
@@ -434,7 +440,9 @@ func (b *Backend) Download(dst []float32, src compute.Tensor) {
 		from = b.stagingLike(x)
 		b.Copy(from, x)
 	}
+	b.timeStart(func() string { return "memcpy DtoH (Download)" })
 	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&dst[0])), from.ptr, uintptr(4*n), b.stream)))
+	b.timeEnd()
 	b.Synchronize()
 }
 
@@ -515,6 +523,8 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 	}
 	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
+	b.timeStart(func() string { return gemmName("cublasSgemm", tA, tB, m, n, k, 0) })
+	defer b.timeEnd()
 	r := call(b.a.cublasSgemm, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),
 		uintptr(unsafe.Pointer(&b.args.alpha)), y.ptr, uintptr(y.ld), x.ptr, uintptr(x.ld),
 		uintptr(unsafe.Pointer(&b.args.beta)), z.ptr, uintptr(z.ld))

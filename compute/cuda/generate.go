@@ -132,8 +132,10 @@ func boolArg(v bool) uint64 {
 // read from its start as the backend's launch does.
 func (g *BatchGenerator) launch(fn uintptr, name string, gx, bx int, args ...uint64) {
 	copy(g.args.vals[:], args)
+	g.b.timeStart(func() string { return name })
 	r := call(g.b.a.cuLaunchKernel, fn, uintptr(gx), 1, 1, uintptr(bx), 1, 1, 0, g.b.stream,
 		uintptr(unsafe.Pointer(&g.args.ptrs[0])), 0)
+	g.b.timeEnd()
 	if r != 0 {
 		err := g.b.a.check("cuLaunchKernel", r)
 		err.(*CUDAError).Info = name

@@ -101,6 +101,8 @@ func (b *Backend) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, be
 	}
 	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
+	b.timeStart(func() string { return gemmName("cublasSgemmStridedBatched", tA, tB, m, n, k, lanes) })
+	defer b.timeEnd()
 	r := call(b.a.cublasSgemmStridedBatched, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),
 		uintptr(unsafe.Pointer(&b.args.alpha)), y.ptr, uintptr(y.ld), uintptr(int64(strideB)),
 		x.ptr, uintptr(x.ld), uintptr(int64(strideA)),

@@ -155,6 +155,8 @@ type api struct {
 	cuCtxSynchronize, cuStreamCreate, cuStreamSynchronize, cuMemAllocAsync, cuMemFreeAsync,
 	cuMemsetD32Async, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuModuleLoadData,
 	cuModuleGetFunction, cuLaunchKernel, cuGetErrorName, cuMemAllocHost, cuMemFreeHost uintptr
+	// Events, for profiling only (profile.go): optional, 0 when the driver lacks them.
+	cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime uintptr
 
 	// cuBLAS (cublas_api.h, the _v2 entry points).
 	cublasCreate, cublasSetStream, cublasSetMathMode, cublasGetVersion, cublasSgemm,
@@ -199,6 +201,16 @@ func loadAPI() (*api, error) {
 		"cuMemFreeHost": &a.cuMemFreeHost,
 	}); err != nil {
 		return nil, err
+	}
+	// Optional: profiling only. CUDA 12.8 added cuEventElapsedTime_v2 and later toolkits
+	// deprecate the original; take whichever the driver has.
+	a.cuEventCreate, _ = a.driver.sym("cuEventCreate")
+	a.cuEventRecord, _ = a.driver.sym("cuEventRecord")
+	a.cuEventSynchronize, _ = a.driver.sym("cuEventSynchronize")
+	for _, n := range []string{"cuEventElapsedTime_v2", "cuEventElapsedTime"} {
+		if a.cuEventElapsedTime, _ = a.driver.sym(n); a.cuEventElapsedTime != 0 {
+			break
+		}
 	}
 	if a.cublas, err = openLibrary("cuBLAS", cublasNames, []string{"libcublasLt.so.1[0-9]*"}); err != nil {
 		return nil, err

@@ -65,6 +65,23 @@ func (b *Backend) DType() compute.DType { return b.in.DType() }
 // Synchronize waits for the inner backend's queued work (see compute.Synchronizer).
 func (b *Backend) Synchronize() { compute.Synchronize(b.in) }
 
+// StartProfile and StopProfile profile the inner backend (compute.Profiler), when it can.
+func (b *Backend) StartProfile() error {
+	p, ok := b.in.(compute.Profiler)
+	if !ok {
+		return fmt.Errorf("ensemble: the inner backend %s cannot profile", b.in.Name())
+	}
+	return p.StartProfile()
+}
+
+func (b *Backend) StopProfile() ([]compute.OpTime, float64, error) {
+	p, ok := b.in.(compute.Profiler)
+	if !ok {
+		return nil, 0, fmt.Errorf("ensemble: the inner backend %s cannot profile", b.in.Name())
+	}
+	return p.StopProfile()
+}
+
 func (b *Backend) New(rows, cols int) compute.Tensor {
 	if rows < 1 || cols < 1 {
 		panic(fmt.Sprintf("ensemble: New(%d, %d): non-positive dimension", rows, cols))

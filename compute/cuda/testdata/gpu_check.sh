@@ -25,7 +25,9 @@
 #  2b. TF32 against FP32: eight seeds of the quick preset per precision, each set as one
 #     ensemble: mean loss, decoding error, max score60, runs with grid cells (PRECISION=0 skips);
 #  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024; TF32
-#     also with --rng philox, the whole batch made on the GPU);
+#     also with --rng philox, the whole batch made on the GPU); 3a: where a step's device time
+#     goes (bench train --profile: each kernel, GEMM shape and copy, timed with CUDA events),
+#     for Ng 4096 and a 32-lane ensemble;
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
@@ -94,6 +96,21 @@ for ng in 4096 1024; do
 	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = 4096 ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
+done
+el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
+timeout 90 $B/gridcells bench train --ng 4096 --steps 10 --device cuda-tf32 --profile 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ng4096_tf32.json"
+timeout 90 $B/gridcells bench train --ng 1024 --steps 10 --device cuda-tf32 --lanes 32 --ensemble --profile 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ensemble32_tf32.json"
+for f in "$OUT"/profile_*.json; do
+	python3 - "$f" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    sys.exit(f"{sys.argv[1]}: {e}")
+print(f"{sys.argv[1]}: {d['backend']}: busy {d['busy_ms_per_step']:.3f} ms, span {d['span_ms_per_step']:.3f} ms per step")
+for o in d["ops"][:12]:
+    print(f"  {o['ms_per_step']:8.3f} ms {100*o['share_of_busy']:5.1f}% {o['count_per_step']:6.1f}×  {o['op']}")
+PY
 done
 if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
 	el "== 3b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"

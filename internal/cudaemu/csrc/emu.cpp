@@ -5,6 +5,7 @@
 #include "emu.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -360,6 +361,56 @@ GC_EXPORT int cuLaunchKernel(const Function *f, unsigned int gx, unsigned int gy
 	}
 	if (f->kernel->nargs > 0 && !params) return CUDA_ERROR_INVALID_VALUE;
 	f->kernel->run(dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
+	return CUDA_SUCCESS;
+}
+
+// Events (profiling): streams run synchronously, so an event records the host's clock when
+// cuEventRecord is called, and the time between two events is the time of the operations
+// queued between them (run before their calls returned).
+struct Event {
+	bool recorded;
+	std::chrono::steady_clock::time_point at;
+};
+
+GC_EXPORT int cuEventCreate(Event **e, unsigned int flags) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!e || flags > 0xf) return CUDA_ERROR_INVALID_VALUE;
+	*e = new Event{false, {}};
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuEventRecord(Event *e, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!e) return CUDA_ERROR_INVALID_HANDLE;
+	e->recorded = true;
+	e->at = std::chrono::steady_clock::now();
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuEventSynchronize(Event *e) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+static int eventElapsed(float *ms, Event *a, Event *b) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!ms) return CUDA_ERROR_INVALID_VALUE;
+	if (!a || !b || !a->recorded || !b->recorded) return CUDA_ERROR_INVALID_HANDLE;
+	*ms = std::chrono::duration<float, std::milli>(b->at - a->at).count();
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuEventElapsedTime(float *ms, Event *a, Event *b) { return eventElapsed(ms, a, b); }
+GC_EXPORT int cuEventElapsedTime_v2(float *ms, Event *a, Event *b) { return eventElapsed(ms, a, b); }
+
+GC_EXPORT int cuEventDestroy_v2(Event *e) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!e) return CUDA_ERROR_INVALID_HANDLE;
+	delete e;
 	return CUDA_SUCCESS;
 }
 
