@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -150,21 +151,23 @@ func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) (
 
 // TestCUDAEnsembleMatchesCPU trains three networks (seeds 7, 8, 9) as one ensemble on the
 // GPU and on the CPU for a few steps, for a cell without gates (whole-row operations,
-// batched GEMMs) and one with (gate blocks lane by lane), and compares each lane's losses
-// and weights with the tolerances of TestCUDAMatchesCPU. It skips where there is no GPU.
+// batched GEMMs), one with (gate blocks lane by lane), and with the Philox walk (whole
+// batches made on the GPU, lane by lane), and compares each lane's losses and weights with
+// the tolerances of TestCUDAMatchesCPU. It skips where there is no GPU.
 func TestCUDAEnsembleMatchesCPU(t *testing.T) {
 	if err := cuda.Available(); err != nil {
 		t.Skipf("no CUDA device: %v", err)
 	}
 	const steps, lanes = 5, 3
-	for _, cell := range []string{"RNN", "LSTM"} {
-		t.Run(cell, func(t *testing.T) {
+	for _, tc := range []struct{ cell, rng string }{{"RNN", "pcg"}, {"LSTM", "pcg"}, {"RNN", "philox"}} {
+		t.Run(tc.cell+"/"+tc.rng, func(t *testing.T) {
 			cfg, err := config.Preset(config.PresetQuick)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := config.ApplySets(&cfg, []string{"model.ng=64", "encoding.np=64", "trajectory.batch_size=20",
-				"trajectory.sequence_length=10", "model.rnn_type=" + cell, "training.weight_decay=1e-4"}); err != nil {
+				"trajectory.sequence_length=10", "model.rnn_type=" + tc.cell, "training.weight_decay=1e-4",
+				"trajectory.rng=" + tc.rng}); err != nil {
 				t.Fatal(err)
 			}
 			gpu, _, err := NewBackend("cuda")
@@ -219,10 +222,11 @@ func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps
 	}
 	in := st.model.Inputs(B, T)
 	losses := make([][]float64, lanes)
-	for range steps {
+	for i := range steps {
 		for k, r := range runs {
 			r.gen.Next(sbs[k])
 			fillBatch(r.code, sbs[k], &its[k].nb)
+			its[k].index = uint64(i) // the Philox walk's batch, for lanes that generate on the GPU
 		}
 		for k, l := range st.step(its, in) {
 			losses[k] = append(losses[k], l)
@@ -299,5 +303,37 @@ func TestCUDAProfile(t *testing.T) {
 			t.Errorf("%s: shares add to %v, busy %v ms, span %v ms", name, share, p.BusyMS, p.SpanMS)
 		}
 		t.Logf("%s: busy %.3f ms, span %.3f ms per step, %d kinds of operation", name, p.BusyMS, p.SpanMS, len(p.Ops))
+	}
+}
+
+// TestCUDAStackedPhilox trains two runs with the Philox walk as one ensemble on the GPU
+// through TrainStacked: their batches are made on the device from the batch counter alone
+// (no host arrays), and both runs finish. It skips where there is no GPU.
+func TestCUDAStackedPhilox(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	gpu, _, err := NewBackend("cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []StackedRun
+	for i := range 2 {
+		cfg := smallConfig(t)
+		cfg.Seed = uint64(11 + i)
+		if err := config.ApplySets(&cfg, []string{"model.recurrent_dropout=0", "trajectory.rng=philox",
+			"training.device=cuda", "training.n_epochs=1"}); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, StackedRun{Dir: t.TempDir(), Config: &cfg})
+	}
+	res, err := TrainStacked(context.Background(), runs, gpu, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil || r.Summary.Steps != runs[i].Config.TotalSteps() {
+			t.Errorf("lane %d: %v, summary %+v", i, r.Err, r.Summary)
+		}
 	}
 }

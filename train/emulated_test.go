@@ -13,5 +13,5 @@ import (
 // emulation of the CUDA driver, cuBLAS and NVRTC, and requires that they pass and that none
 // skips. It skips where g++ is missing and where a real GPU is usable (they then run on it).
 func TestEmulatedCUDA(t *testing.T) {
-	cudaemu.RunTests(t, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU", "TestCUDAPhiloxBatches", "TestCUDAProfile")
+	cudaemu.RunTests(t, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU", "TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox")
 }

@@ -369,7 +369,8 @@ func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 		st.buf = st.e.UploadLanes(in.InitCode, st.init, st.buf)
 		st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	}
-	st.model.StepLoaded(its[0].nb.B, its[0].nb.T)
+	// The batch shape from the config: a batch made on the GPU has no host arrays.
+	st.model.StepLoaded(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
 	st.optim.Step()
 	return st.model.LaneLosses()
 }

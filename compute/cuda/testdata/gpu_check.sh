@@ -32,7 +32,19 @@
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
 #     ("gridcells eval --checkpoint latest") so that grid scores are measured either way.
+#
+# For a dry run of the script itself on smaller shapes (for instance against the CPU emulation
+# of internal/cudaemu): NG_LARGE (4096), NG_SMALL (1024), LANES ("8 16 32"), BENCH_ARGS (added to
+# every "bench train", e.g. "--np 32 --batch 10 --seq 5"), PREC_SETS and SORSCHER_SETS (extra
+# --set flags for parts 2b and 5).
 set -u
+NG_LARGE=${NG_LARGE:-4096}
+NG_SMALL=${NG_SMALL:-1024}
+LANES=${LANES:-8 16 32}
+LANES_MAX=${LANES##* }
+BENCH_ARGS=${BENCH_ARGS:-}
+PREC_SETS=${PREC_SETS:-}
+SORSCHER_SETS=${SORSCHER_SETS:-}
 cd "$(dirname "$0")"
 B=$PWD/bin
 OUT=${OUT:-/tmp/gpu_check}
@@ -43,24 +55,23 @@ t0=$(date +%s)
 el() { echo "[+$(($(date +%s) - t0))s] $*"; }
 # The CUDA libraries of the toolkit or of PyTorch's wheels, wherever they are.
 dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*' -o -name 'libcuda.so.1' \) 2>/dev/null | xargs -r -n1 dirname | sort -u)
-export GRIDCELLS_CUDA_LIBS=$(echo $dirs | tr ' ' ':')
+export GRIDCELLS_CUDA_LIBS=${GRIDCELLS_CUDA_LIBS:-$(echo $dirs | tr ' ' ':')}
 export GRIDCELLS_CACHE=/tmp/gccache
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 if [ "${SORSCHER:-1}" != only ]; then
 el "== 1. conformance and CPU-against-GPU training"
 timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
 [ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
-el "== 1b. GPU batch generator: tests, then µs per batch (B 200, T 20, DoS Np 512)"
-timeout 60 $B/cuda.test -test.run 'Generate' -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|generate_test.go" | head -30
+el "== 1b. GPU batch generator: µs per batch (B 200, T 20, DoS Np 512; its tests ran in part 1)"
 timeout 30 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchtime 2000x -test.count 3 2>&1 | grep -E "^Benchmark|FAIL"
 el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
 for dev in cuda-tf32 cuda; do
-	for k in 8 16 32; do timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes $k --ensemble --device $dev 2>&1 | grep -v "^device: "; done
+	for k in $LANES; do timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $k --ensemble --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: "; done
 done
 # The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
-timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 32 --ensemble --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
-GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng 1024 --steps 30 --lanes 16 --ensemble --device cuda-tf32 2>&1 | grep -v "^device: "
-timeout 60 python3 ./torch_rnn_step.py --device cuda --ng 1024 --steps 20 --warmup 3 2>/dev/null
+timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
 if [ "${PRECISION:-1}" = 1 ]; then
 	# Issue 8 asks that TF32 training reach the same loss and grid scores as FP32: eight seeds
 	# of the quick preset (Ng 256, 16,500 steps) per precision, each set one ensemble.
@@ -70,7 +81,7 @@ if [ "${PRECISION:-1}" = 1 ]; then
 		rm -rf /tmp/prec_$dev
 		mkdir -p /tmp/prec_$dev
 		for s in 1 2 3 4 5 6 7 8; do
-			$B/gridcells config --preset quick --set seed=$s --set training.device=$dev >/tmp/prec_$dev/s$s.json 2>/dev/null
+			$B/gridcells config --preset quick --set seed=$s --set training.device=$dev $PREC_SETS >/tmp/prec_$dev/s$s.json
 			specs="$specs --run /tmp/prec_$dev/run$s=/tmp/prec_$dev/s$s.json"
 		done
 		timeout 240 $B/gridcells lanes --stack on $specs 2>&1 | grep -v "finished$"
@@ -91,15 +102,15 @@ PY
 	done
 fi
 el "== 3. step times, ours then PyTorch"
-for ng in 4096 1024; do
-	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev 2>&1 | grep -v "^device: "; done
-	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox 2>&1 | grep -v "^device: "
+for ng in $NG_LARGE $NG_SMALL; do
+	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: "; done
+	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
-	[ $ng = 4096 ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
+	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
-timeout 90 $B/gridcells bench train --ng 4096 --steps 10 --device cuda-tf32 --profile 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ng4096_tf32.json"
-timeout 90 $B/gridcells bench train --ng 1024 --steps 10 --device cuda-tf32 --lanes 32 --ensemble --profile 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ensemble32_tf32.json"
+timeout 90 $B/gridcells bench train --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
+timeout 90 $B/gridcells bench train --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
 for f in "$OUT"/profile_*.json; do
 	python3 - "$f" <<'PY'
 import json, sys
@@ -114,7 +125,7 @@ PY
 done
 if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
 	el "== 3b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"
-	timeout 120 nsys profile -o /tmp/gc_prof --force-overwrite true $B/gridcells bench train --ng 4096 --steps 10 --device cuda-tf32 >/dev/null 2>&1
+	timeout 120 nsys profile -o /tmp/gc_prof --force-overwrite true $B/gridcells bench train --ng $NG_LARGE --steps 10 --device cuda-tf32 $BENCH_ARGS >/dev/null 2>&1
 	timeout 60 nsys stats --report cuda_gpu_kern_sum,cuda_api_sum /tmp/gc_prof.nsys-rep 2>/dev/null | head -60
 fi
 if [ "${SGEMM:-0}" = 1 ] && [ -x $B/sgemm.test ]; then
@@ -130,7 +141,7 @@ left=$((budget - ($(date +%s) - t0)))
 echo "time left for training: $left s"
 run=/tmp/sorscher_gpu
 rm -rf $run
-timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --out $run 2>&1 |
+timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 $SORSCHER_SETS --out $run 2>&1 |
 	tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
 if [ ! -f $run/summary.json ]; then
 	el "stopped early: evaluating the checkpoint"
