@@ -48,10 +48,7 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	}
 	in := r.model.Inputs(B, T)
 	it := &item{sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
-	res := BenchResult{Steps: steps, Backend: r.b.Name(), Batches: "host"}
-	if r.batchNote != "" {
-		res.Batches = r.batchNote
-	}
+	res := BenchResult{Steps: steps, Backend: r.b.Name(), Batches: r.batchesMade()}
 	// A GPU backend queues its work and returns: wait for it, so that each timing holds
 	// whole batches and steps.
 	var batch, step func()
@@ -60,11 +57,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 		batch = func() { gen.Next(it.sb); fillBatch(r.code, it.sb, &it.nb) }
 		step = func() { r.trainStep(it); compute.Synchronize(r.b) }
 	case r.dev.walk:
-		res.Batches = "gpu"
 		batch = func() { it.index = gen.SkipBatch(); r.dev.load(it, in); compute.Synchronize(r.b) }
 		step = func() { r.stepLoaded(); compute.Synchronize(r.b) }
 	default:
-		res.Batches = "host walk, gpu codes"
 		batch = func() { gen.Next(it.sb); r.dev.load(it, in); compute.Synchronize(r.b) }
 		step = func() { r.stepLoaded(); compute.Synchronize(r.b) }
 	}
@@ -101,7 +96,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 type LanesResult struct {
 	Lanes int `json:"lanes"`
 	// Mode is "streams" (BenchLanes: a backend per lane) or "ensemble" (BenchStacked).
-	Mode    string `json:"mode"`
+	Mode string `json:"mode"`
+	// Batches says where the lanes' batches are made, as BenchResult.Batches does.
+	Batches string `json:"batches"`
 	Steps   int    `json:"steps"` // timed steps of each network
 	Backend string `json:"backend"`
 	// WallS is the time for every lane to run its steps, from a common start.
@@ -170,7 +167,9 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	close(start)
 	done.Wait()
 	wall := time.Since(t0).Seconds()
-	return lanesResult("streams", lanes, steps, runSteps, runs[0].b.Name(), wall), nil
+	res := lanesResult("streams", lanes, steps, runSteps, runs[0].b.Name(), wall)
+	res.Batches = runs[0].batchesMade()
+	return res, nil
 }
 
 func lanesResult(mode string, lanes, steps, runSteps int, backend string, wall float64) LanesResult {
@@ -199,7 +198,9 @@ func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backe
 		bs.step()
 	}
 	compute.Synchronize(b)
-	return lanesResult("ensemble", lanes, steps, runSteps, bs.st.e.Name(), time.Since(t0).Seconds()), nil
+	res := lanesResult("ensemble", lanes, steps, runSteps, bs.st.e.Name(), time.Since(t0).Seconds())
+	res.Batches = bs.st.lanes[0].batchesMade()
+	return res, nil
 }
 
 // benchStack is an ensemble of lanes copies of a config with a batch source per lane, for

@@ -116,6 +116,20 @@ func (d *deviceBatches) free() {
 	d.b.Free(d.initPos)
 }
 
+// batchesMade says where r's batches are made: "gpu" (Philox walk and codes on the device),
+// "host walk, gpu codes", or "host" (with the reason when the GPU could have made them).
+func (r *run) batchesMade() string {
+	switch {
+	case r.dev != nil && r.dev.walk:
+		return "gpu"
+	case r.dev != nil:
+		return "host walk, gpu codes"
+	case r.batchNote != "":
+		return r.batchNote
+	}
+	return "host"
+}
+
 // source is where a run's training loop takes its batches from: a producer goroutine
 // (host walk, with or without host encoding) or, for the Philox walk on the device, the
 // batch counter alone.
