@@ -1,6 +1,9 @@
 package cudaemu
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -62,4 +65,24 @@ func TestOutcome(t *testing.T) {
 			t.Errorf("%s: output judged passing", c.name)
 		}
 	}
+}
+
+// TestBuildInto builds the emulator into $GRIDCELLS_CUDAEMU_OUT, for running gridcells or a
+// GPU script on it by hand (LD_LIBRARY_PATH and GRIDCELLS_CUDA_LIBS set to that directory);
+// it skips when the variable is unset.
+func TestBuildInto(t *testing.T) {
+	dir := os.Getenv("GRIDCELLS_CUDAEMU_OUT")
+	if dir == "" {
+		t.Skip("GRIDCELLS_CUDAEMU_OUT is not set")
+	}
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skipf("no g++: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built the CUDA emulator in %s", dir)
 }
