@@ -114,6 +114,15 @@ func (r *run) loadWeights(m map[string]*npyio.Array, path string) error {
 	return nil
 }
 
+// checkpointInt returns the integer entry key of the checkpoint m read from path.
+func checkpointInt(m map[string]*npyio.Array, path, key string) (int64, error) {
+	a, ok := m[key]
+	if !ok || len(a.I64) != 1 {
+		return 0, fmt.Errorf("train: %s: missing or malformed entry %q", path, key)
+	}
+	return a.I64[0], nil
+}
+
 // restore loads a checkpoint written by checkpoint into r.
 func (r *run) restore(path string) error {
 	m, err := npyio.ReadNPZ(path)
@@ -131,13 +140,7 @@ func (r *run) restore(path string) error {
 		}
 		r.b.Upload(s.Tensor, a.F32)
 	}
-	scalarI := func(key string) (int64, error) {
-		a, ok := m[key]
-		if !ok || len(a.I64) != 1 {
-			return 0, fmt.Errorf("train: %s: missing or malformed entry %q", path, key)
-		}
-		return a.I64[0], nil
-	}
+	scalarI := func(key string) (int64, error) { return checkpointInt(m, path, key) }
 	scalarF := func(key string) (float64, error) {
 		a, ok := m[key]
 		if !ok || len(a.F64) != 1 {

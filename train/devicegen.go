@@ -109,13 +109,6 @@ func (d *deviceBatches) load(it *item, in nn.Inputs) {
 	d.gen.EncodePositions(d.pos, d.initPos, in.InitCode, in.Targets)
 }
 
-// free releases the generator's device memory.
-func (d *deviceBatches) free() {
-	d.gen.Free()
-	d.b.Free(d.pos)
-	d.b.Free(d.initPos)
-}
-
 // batchesMade says where r's batches are made: "gpu" (Philox walk and codes on the device),
 // "host walk, gpu codes", or "host" (with the reason when the GPU could have made them).
 func (r *run) batchesMade() string {

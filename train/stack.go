@@ -50,9 +50,8 @@ func StackKey(cfg config.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r := &run{cfg: cfg}
 	k := stackKey{Net: net, Optim: s, B: cfg.Trajectory.BatchSize, T: cfg.Trajectory.SequenceLength,
-		Total: cfg.TotalSteps(), EvalEvery: r.evalEvery(), CkptEvery: r.checkpointEvery(), Device: cfg.Training.Device}
+		Total: cfg.TotalSteps(), EvalEvery: evalEvery(cfg.Training), CkptEvery: checkpointEvery(cfg.Training), Device: cfg.Training.Device}
 	b, err := json.Marshal(k)
 	if err != nil {
 		return "", err
@@ -172,13 +171,10 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 // (whose directory must not hold a run), the latest checkpoint's step for a resumed one.
 func startStep(sr StackedRun) (int, error) {
 	if sr.Config != nil {
-		if _, err := os.Stat(filepath.Join(sr.Dir, configFile)); err == nil {
-			return 0, fmt.Errorf("train: %s: %w", sr.Dir, ErrRunExists)
-		}
-		return 0, nil
+		return 0, checkNoRun(sr.Dir)
 	}
-	if _, err := os.Stat(filepath.Join(sr.Dir, summaryFile)); err == nil {
-		return 0, fmt.Errorf("train: %s: %w", sr.Dir, ErrFinished)
+	if err := checkUnfinished(sr.Dir); err != nil {
+		return 0, err
 	}
 	path := filepath.Join(sr.Dir, latestFile)
 	if _, err := os.Stat(path); err != nil {
@@ -188,11 +184,8 @@ func startStep(sr StackedRun) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("train: %w", err)
 	}
-	a, ok := m[keyStep]
-	if !ok || len(a.I64) != 1 {
-		return 0, fmt.Errorf("train: %s: missing or malformed entry %q", path, keyStep)
-	}
-	return int(a.I64[0]), nil
+	step, err := checkpointInt(m, path, keyStep)
+	return int(step), err
 }
 
 // stack is the ensemble of a TrainStacked call: one model and optimizer holding every lane,

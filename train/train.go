@@ -218,11 +218,8 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 // startRun prepares a new run of cfg in dir: it writes config.json, the place-cell centres
 // and an empty metrics file, and returns the run at step 0.
 func startRun(dir string, cfg config.Config, opt Options) (*run, error) {
-	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
-		if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
-			return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
-		}
-		return nil, fmt.Errorf("train: %s: %w", dir, ErrRunExists)
+	if err := checkNoRun(dir); err != nil {
+		return nil, err
 	}
 	r, err := newRun(dir, cfg, opt)
 	if err != nil {
@@ -259,14 +256,33 @@ func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	return r.execute(ctx)
 }
 
+// checkNoRun refuses a directory that holds a run already (ErrFinished or ErrRunExists).
+func checkNoRun(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		if err := checkUnfinished(dir); err != nil {
+			return err
+		}
+		return fmt.Errorf("train: %s: %w", dir, ErrRunExists)
+	}
+	return nil
+}
+
+// checkUnfinished refuses a run that has finished (ErrFinished).
+func checkUnfinished(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
+		return fmt.Errorf("train: %s: %w", dir, ErrFinished)
+	}
+	return nil
+}
+
 // reopenRun loads the unfinished run in dir at its latest checkpoint.
 func reopenRun(dir string, opt Options) (*run, error) {
 	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, summaryFile)); err == nil {
-		return nil, fmt.Errorf("train: %s: %w", dir, ErrFinished)
+	if err := checkUnfinished(dir); err != nil {
+		return nil, err
 	}
 	r, err := openRun(dir, cfg, info, opt)
 	if err != nil {
@@ -309,18 +325,18 @@ func (r *run) backendName() string {
 }
 
 // evalEvery and checkpointEvery resolve the "0 = end of each epoch" convention.
-func (r *run) evalEvery() int {
-	if n := r.cfg.Training.EvalEvery; n > 0 {
-		return n
+func evalEvery(t config.Training) int {
+	if t.EvalEvery > 0 {
+		return t.EvalEvery
 	}
-	return r.cfg.Training.StepsPerEpoch
+	return t.StepsPerEpoch
 }
 
-func (r *run) checkpointEvery() int {
-	if n := r.cfg.Training.CheckpointEvery; n > 0 {
-		return n
+func checkpointEvery(t config.Training) int {
+	if t.CheckpointEvery > 0 {
+		return t.CheckpointEvery
 	}
-	return r.cfg.Training.StepsPerEpoch
+	return t.StepsPerEpoch
 }
 
 // trainStep runs one gradient step on batch it (loaded into the model's inputs, then
@@ -446,7 +462,7 @@ func (s *session) after() error {
 	r, now := s.r, s.now
 	st := Status{Step: r.step, Total: s.total, Loss: s.loss, StepsPerSecond: s.rate.perSecond(),
 		Elapsed: r.elapsed + now.Sub(s.start)}
-	if r.step%r.evalEvery() == 0 || r.step == s.total {
+	if r.step%evalEvery(r.cfg.Training) == 0 || r.step == s.total {
 		s.syncModel(false)
 		p := s.ev.at(r.step)
 		st.Eval = &p
@@ -468,7 +484,7 @@ func (s *session) after() error {
 	if r.opt.Progress != nil {
 		r.opt.Progress.Step(st)
 	}
-	if r.step%r.checkpointEvery() == 0 && r.step < s.total {
+	if r.step%checkpointEvery(r.cfg.Training) == 0 && r.step < s.total {
 		// Elapsed is saved as of this step; the session clock keeps running.
 		saved := r.elapsed
 		r.elapsed += time.Since(s.start)
