@@ -124,18 +124,12 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 		return LanesResult{}, fmt.Errorf("train: BenchLanes: lanes %d and steps %d must be ≥ 1", lanes, steps)
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
-	runs := make([]*run, lanes)
+	runs, err := seededRuns(cfg, lanes, newBackend)
+	if err != nil {
+		return LanesResult{}, err
+	}
 	prods := make([]source, lanes)
 	for i := range runs {
-		b, err := newBackend()
-		if err != nil {
-			return LanesResult{}, err
-		}
-		c := cfg
-		c.Seed = cfg.Seed + uint64(i)
-		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
-			return LanesResult{}, err
-		}
 		prods[i] = runs[i].startSource(B, T)
 		defer prods[i].stop()
 	}
@@ -170,6 +164,24 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	res := lanesResult("streams", lanes, steps, runSteps, runs[0].b.Name(), wall)
 	res.Batches = runs[0].batchesMade()
 	return res, nil
+}
+
+// seededRuns builds lanes runs of cfg with seeds cfg.Seed, cfg.Seed+1, …, each on the
+// backend newBackend returns for it, for the lanes benchmarks and tests.
+func seededRuns(cfg config.Config, lanes int, newBackend func() (compute.Backend, error)) ([]*run, error) {
+	runs := make([]*run, lanes)
+	for i := range runs {
+		b, err := newBackend()
+		if err != nil {
+			return nil, err
+		}
+		c := cfg
+		c.Seed = cfg.Seed + uint64(i)
+		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
 }
 
 func lanesResult(mode string, lanes, steps, runSteps int, backend string, wall float64) LanesResult {
@@ -221,22 +233,18 @@ func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*ben
 		return nil, err
 	}
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
-	runs := make([]*run, lanes)
-	bs := &benchStack{srcs: make([]source, 0, lanes), its: make([]*item, lanes)}
+	runs, err := seededRuns(cfg, lanes, func() (compute.Backend, error) { return b, nil })
+	if err != nil {
+		return nil, err
+	}
+	bs := &benchStack{srcs: make([]source, lanes), its: make([]*item, lanes)}
+	for i, r := range runs {
+		bs.srcs[i] = r.startSource(B, T)
+	}
 	stop := func() {
 		for _, s := range bs.srcs {
 			s.stop()
 		}
-	}
-	for i := range runs {
-		c := cfg
-		c.Seed = cfg.Seed + uint64(i)
-		var err error
-		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
-			stop()
-			return nil, err
-		}
-		bs.srcs = append(bs.srcs, runs[i].startSource(B, T))
 	}
 	st, err := newStack(runs, b)
 	if err != nil {

@@ -198,14 +198,9 @@ func TestCUDAEnsembleMatchesCPU(t *testing.T) {
 // final weights by name.
 func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps int) ([][]float64, []map[string][]float32) {
 	t.Helper()
-	runs := make([]*run, lanes)
-	for k := range runs {
-		c := cfg
-		c.Seed = cfg.Seed + uint64(k)
-		var err error
-		if runs[k], err = newRun("", c, Options{Backend: b}); err != nil {
-			t.Fatal(err)
-		}
+	runs, err := seededRuns(cfg, lanes, func() (compute.Backend, error) { return b, nil })
+	if err != nil {
+		t.Fatal(err)
 	}
 	st, err := newStack(runs, b)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
 )
@@ -193,16 +194,12 @@ func TestStackLaneByLaneLoading(t *testing.T) {
 	const lanes, steps = 3, 3
 	var weights [2][]float32
 	for mode := range 2 {
-		runs := make([]*run, lanes)
-		for k := range runs {
-			c := cfg
-			c.Seed = cfg.Seed + uint64(k)
-			var err error
-			if runs[k], err = newRun("", c, Options{Backend: cpu.New(nil)}); err != nil {
-				t.Fatal(err)
-			}
+		b := cpu.New(nil)
+		runs, err := seededRuns(cfg, lanes, func() (compute.Backend, error) { return b, nil })
+		if err != nil {
+			t.Fatal(err)
 		}
-		st, err := newStack(runs, runs[0].b)
+		st, err := newStack(runs, b)
 		if err != nil {
 			t.Fatal(err)
 		}
