@@ -325,5 +325,19 @@ func GemmDims(transA, transB bool, a, b, c Tensor) (m, n, k int, ok bool) {
 	return m, n, k, k == k2 && c.Rows() == m && c.Cols() == n
 }
 
+// GemmLanesDims returns the sizes m, n, k of each product of a LaneGemmer.GemmLanes call and
+// panics, as the backends do for misuse, when the shapes do not agree (ErrShape) or the lane
+// count or a stride is not positive.
+func GemmLanesDims(transA, transB bool, a, b, c Tensor, lanes, strideA, strideB, strideC int) (m, n, k int) {
+	m, n, k, ok := GemmDims(transA, transB, a, b, c)
+	if !ok {
+		PanicShape(fmt.Sprintf("GemmLanes[tA=%v tB=%v]", transA, transB), a, b, c)
+	}
+	if lanes < 1 || strideA < 1 || strideB < 1 || strideC < 1 {
+		panic(fmt.Sprintf("compute: GemmLanes(lanes %d, strides %d, %d, %d): want positive values", lanes, strideA, strideB, strideC))
+	}
+	return m, n, k
+}
+
 // SameShape reports whether a and b have the same shape.
 func SameShape(a, b Tensor) bool { return a.Rows() == b.Rows() && a.Cols() == b.Cols() }

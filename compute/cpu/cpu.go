@@ -361,13 +361,7 @@ func (b *Backend[T]) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta
 // same path as on a GPU).
 func (b *Backend[T]) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor, lanes, strideA, strideB, strideC int) {
 	x, y, z := b.t(a), b.t(bb), b.t(c)
-	m, n, k, ok := compute.GemmDims(tA, tB, a, bb, c)
-	if !ok {
-		shapeErr(fmt.Sprintf("GemmLanes[tA=%v tB=%v]", tA, tB), a, bb, c)
-	}
-	if lanes < 1 || strideA < 1 || strideB < 1 || strideC < 1 {
-		panic(fmt.Sprintf("cpu: GemmLanes(lanes %d, strides %d, %d, %d): want positive values", lanes, strideA, strideB, strideC))
-	}
+	m, n, k := compute.GemmLanesDims(tA, tB, a, bb, c, lanes, strideA, strideB, strideC)
 	for l := range lanes {
 		b.gemm(tA, tB, m, n, k, T(alpha), laneData(x, l*strideA), x.ld, laneData(y, l*strideB), y.ld, T(beta), laneData(z, l*strideC), z.ld)
 	}

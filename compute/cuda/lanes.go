@@ -82,13 +82,7 @@ func (b *Backend) CollectScalars(dst []float64) []float64 {
 // the column-major product cᵀ = op(b)ᵀ·op(a)ᵀ, and the lanes' offsets are the strides.
 func (b *Backend) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, beta float64, c compute.Tensor, lanes, strideA, strideB, strideC int) {
 	x, y, z := b.t(a), b.t(bb), b.t(c)
-	m, n, k, ok := compute.GemmDims(tA, tB, a, bb, c)
-	if !ok {
-		shapeErr(fmt.Sprintf("GemmLanes[tA=%v tB=%v]", tA, tB), a, bb, c)
-	}
-	if lanes < 1 || strideA < 1 || strideB < 1 || strideC < 1 {
-		panic(fmt.Sprintf("cuda: GemmLanes(lanes %d, strides %d, %d, %d): want positive values", lanes, strideA, strideB, strideC))
-	}
+	m, n, k := compute.GemmLanesDims(tA, tB, a, bb, c, lanes, strideA, strideB, strideC)
 	for _, l := range []struct {
 		t      *tensor
 		stride int
