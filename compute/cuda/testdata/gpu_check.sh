@@ -33,6 +33,12 @@
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
 #     ("gridcells eval --checkpoint latest") so that grid scores are measured either way.
 #
+# SORSCHER=background orders the parts so that two calls fit the 15-minute device budget: the
+# timed parts (1b, 3, 3a, 2) on an idle GPU, then the Sorscher run started in the background
+# (setsid), then the untimed parts (1, 2b) beside it, then waiting for it until SECONDS; a
+# second call right after, "SORSCHER=wait bash gpu_check.sh SECONDS" (STOP_AT_BUDGET=1 stops
+# the run at SECONDS and evaluates its last checkpoint), reports it.
+#
 # For a dry run of the script itself on smaller shapes (for instance against the CPU emulation
 # of internal/cudaemu): NG_LARGE (4096), NG_SMALL (1024), LANES ("8 16 32"), BENCH_ARGS (added to
 # every "bench train", e.g. "--np 32 --batch 10 --seq 5"), PREC_SETS and SORSCHER_SETS (extra
@@ -58,34 +64,38 @@ dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*'
 export GRIDCELLS_CUDA_LIBS=${GRIDCELLS_CUDA_LIBS:-$(echo $dirs | tr ' ' ':')}
 export GRIDCELLS_CACHE=/tmp/gccache
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-if [ "${SORSCHER:-1}" != only ]; then
+part1() {
 el "== 1. conformance and CPU-against-GPU training"
-timeout 90 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
-[ -x $B/train.test ] && timeout 120 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
-el "== 1b. GPU batch generator: µs per batch (B 200, T 20, DoS Np 512; its tests ran in part 1)"
-timeout 30 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchtime 2000x -test.count 3 2>&1 | grep -E "^Benchmark|FAIL"
-el "== 2. ensembles, Ng 1024 (networks_per_hour: runs of 200,000 steps)"
-for dev in cuda-tf32 cuda; do
-	for k in $LANES; do timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $k --ensemble --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: "; done
-done
+timeout 120 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
+[ -x $B/train.test ] && timeout 150 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
+}
+part1b() {
+el "== 1b. GPU batch generator: µs per batch (B 200, T 20, DoS Np 512; its tests run in part 1)"
+timeout 40 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchtime 2000x -test.count 3 2>&1 | grep -E "^Benchmark|FAIL|rror"
+}
+part2() {
+el "== 2. ensembles, Ng $NG_SMALL (networks_per_hour: runs of 200,000 steps)"
+for k in $LANES; do timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $k --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "; done
+timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda $BENCH_ARGS 2>&1 | grep -v "^device: "
 # The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
-GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "
+[ "${HOSTBATCHES:-0}" = 1 ] && GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
-if [ "${PRECISION:-1}" = 1 ]; then
-	# Issue 8 asks that TF32 training reach the same loss and grid scores as FP32: eight seeds
-	# of the quick preset (Ng 256, 16,500 steps) per precision, each set one ensemble.
-	el "== 2b. TF32 against FP32: quick preset, seeds 1-8, one ensemble per precision"
-	for dev in cuda cuda-tf32; do
-		specs=""
-		rm -rf /tmp/prec_$dev
-		mkdir -p /tmp/prec_$dev
-		for s in 1 2 3 4 5 6 7 8; do
-			$B/gridcells config --preset quick --set seed=$s --set training.device=$dev $PREC_SETS >/tmp/prec_$dev/s$s.json
-			specs="$specs --run /tmp/prec_$dev/run$s=/tmp/prec_$dev/s$s.json"
-		done
-		timeout 240 $B/gridcells lanes --stack on $specs 2>&1 | grep -v "finished$"
-		python3 - "$dev" /tmp/prec_$dev <<'PY'
+}
+part2b() {
+# Issue 8 asks that TF32 training reach the same loss and grid scores as FP32: eight seeds
+# of the quick preset (Ng 256, 16,500 steps) per precision, each set one ensemble.
+el "== 2b. TF32 against FP32: quick preset, seeds 1-8, one ensemble per precision"
+for dev in cuda cuda-tf32; do
+	specs=""
+	rm -rf /tmp/prec_$dev
+	mkdir -p /tmp/prec_$dev
+	for s in 1 2 3 4 5 6 7 8; do
+		$B/gridcells config --preset quick --set seed=$s --set training.device=$dev $PREC_SETS >/tmp/prec_$dev/s$s.json
+		specs="$specs --run /tmp/prec_$dev/run$s=/tmp/prec_$dev/s$s.json"
+	done
+	timeout 300 $B/gridcells lanes --stack on $specs 2>&1 | grep -v "finished$"
+	python3 - "$dev" /tmp/prec_$dev <<'PY'
 import json, sys, glob, statistics as st
 rows = [json.load(open(f)) for f in sorted(glob.glob(sys.argv[2] + "/run*/summary.json"))]
 if rows:
@@ -96,18 +106,20 @@ if rows:
           f"with grid cells {sum(r['has_possible_grid_cells'] for r in rows)}/{len(rows)}, "
           f"{rows[0]['wall_s']:.0f} s")
 PY
-		for r in /tmp/prec_$dev/run*; do
-			mkdir -p "$OUT/prec_$dev/$(basename $r)" && cp $r/summary.json $r/metrics.jsonl "$OUT/prec_$dev/$(basename $r)/" 2>/dev/null
-		done
-	done
-fi
+	# One file per precision comes back (the device tool returns few files).
+	tar -C /tmp -czf "$OUT/prec_$dev.tgz" $(cd /tmp && ls -d prec_$dev/run*/summary.json prec_$dev/run*/metrics.jsonl 2>/dev/null) 2>/dev/null
+done
+}
+part3() {
 el "== 3. step times, ours then PyTorch"
 for ng in $NG_LARGE $NG_SMALL; do
-	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: "; done
-	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: " | tee /tmp/bench_${ng}_$dev.json; done
+	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: " | tee /tmp/bench_${ng}_philox.json
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
+}
+part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
 timeout 90 $B/gridcells bench train --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
 timeout 90 $B/gridcells bench train --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
@@ -119,34 +131,92 @@ try:
 except Exception as e:
     sys.exit(f"{sys.argv[1]}: {e}")
 print(f"{sys.argv[1]}: {d['backend']}: busy {d['busy_ms_per_step']:.3f} ms, span {d['span_ms_per_step']:.3f} ms per step")
-for o in d["ops"][:12]:
+for o in d["ops"][:14]:
     print(f"  {o['ms_per_step']:8.3f} ms {100*o['share_of_busy']:5.1f}% {o['count_per_step']:6.1f}×  {o['op']}")
 PY
 done
+}
+part3b() {
 if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
 	el "== 3b. nsys profile of Ng 4096 TF32 steps (PROFILE=1)"
 	timeout 120 nsys profile -o /tmp/gc_prof --force-overwrite true $B/gridcells bench train --ng $NG_LARGE --steps 10 --device cuda-tf32 $BENCH_ARGS >/dev/null 2>&1
 	timeout 60 nsys stats --report cuda_gpu_kern_sum,cuda_api_sum /tmp/gc_prof.nsys-rep 2>/dev/null | head -60
 fi
+}
+part4() {
 if [ "${SGEMM:-0}" = 1 ] && [ -x $B/sgemm.test ]; then
 	el "== 4. SGEMM on the host CPU"
 	GOMAXPROCS=8 timeout 200 $B/sgemm.test -test.run . -test.v -test.count 1 >"$OUT/sgemm_tests.log" 2>&1
 	echo "sgemm tests: rc=$? $(grep -m1 'kernel in use' "$OUT/sgemm_tests.log")"
 	GOMAXPROCS=$(nproc) timeout 60 $B/sgemm.test -test.run '^$' -test.bench 'BenchmarkSgemm$/(recurrent-NN|weightgrad-TN)/m=(200|4096)' -test.benchtime 200ms 2>&1 | grep GFLOP
 fi
-fi
-[ "${SORSCHER:-1}" = 0 ] && { el "done (SORSCHER=0)"; exit 0; }
-el "== 5. Sorscher schedule, TF32"
-left=$((budget - ($(date +%s) - t0)))
-echo "time left for training: $left s"
+}
+# The Sorscher run: the whole batch is made on the GPU (--rng philox) when part 3 measured
+# that faster than host walks with GPU codes; checkpoints every 5,000 steps.
 run=/tmp/sorscher_gpu
-rm -rf $run
-timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 $SORSCHER_SETS --out $run 2>&1 |
-	tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
-if [ ! -f $run/summary.json ]; then
-	el "stopped early: evaluating the checkpoint"
-	timeout 120 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
-	cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
-fi
-cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+sorscher_start() {
+	rng=""
+	if [ -s /tmp/bench_${NG_LARGE}_philox.json ] && [ -s /tmp/bench_${NG_LARGE}_cuda-tf32.json ]; then
+		rng=$(python3 - /tmp/bench_${NG_LARGE}_cuda-tf32.json /tmp/bench_${NG_LARGE}_philox.json <<'PY'
+import json, sys
+try:
+    pcg, ph = (json.loads(open(f).read().strip().splitlines()[-1])["pipelined_step_ms"] for f in sys.argv[1:])
+    print("--set trajectory.rng=philox" if ph < 0.97 * pcg else "")
+except Exception:
+    pass
+PY
+)
+	fi
+	rm -rf $run $run.latest /tmp/sorscher.done
+	echo "sorscher: gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --set training.checkpoint_every=5000 $rng $SORSCHER_SETS"
+	date +%s >/tmp/sorscher.t0
+	setsid nohup bash -c "$B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --set training.checkpoint_every=5000 $rng $SORSCHER_SETS --out $run >/tmp/sorscher.log 2>&1; date +%s >/tmp/sorscher.done" </dev/null >/dev/null 2>&1 &
+}
+sorscher_progress() {
+	tr '\r' '\n' </tmp/sorscher.log 2>/dev/null | grep -E "step [0-9]+/" | tail -1
+}
+# sorscher_wait waits for the background run until the script's budget is spent, then
+# reports it (or says where it is).
+sorscher_wait() {
+	while [ ! -f /tmp/sorscher.done ] && [ $(($(date +%s) - t0)) -lt $budget ]; do sleep 5; done
+	if [ ! -f /tmp/sorscher.done ]; then
+		el "sorscher still running: $(sorscher_progress)"
+		[ "${STOP_AT_BUDGET:-0}" = 1 ] || return 1
+		# Out of time: stop it (SIGINT checkpoints and exits) and evaluate the checkpoint.
+		pkill -INT -f "gridcells train --preset sorscher2019"
+		for i in $(seq 30); do [ -f /tmp/sorscher.done ] && break; sleep 1; done
+		el "stopped early: evaluating the latest checkpoint"
+		timeout 150 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
+		cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
+		cp $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+		return 1
+	fi
+	el "sorscher finished in $(($(cat /tmp/sorscher.done) - $(cat /tmp/sorscher.t0))) s (process wall)"
+	tr '\r' '\n' </tmp/sorscher.log | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
+	cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+}
+sorscher_foreground() {
+	el "== 5. Sorscher schedule, TF32"
+	left=$((budget - ($(date +%s) - t0)))
+	echo "time left for training: $left s"
+	rm -rf $run
+	timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 $SORSCHER_SETS --out $run 2>&1 |
+		tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
+	if [ ! -f $run/summary.json ]; then
+		el "stopped early: evaluating the checkpoint"
+		timeout 120 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
+		cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
+	fi
+	cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+}
+case "${SORSCHER:-1}" in
+0) part1; part1b; part2; part2b; part3; part3a; part3b; part4 ;;
+only) sorscher_foreground ;;
+# background: the timed parts first on an idle GPU, then the Sorscher run in the background
+# (setsid: it outlives this call) while the untimed parts (tests, TF32 check) share the GPU,
+# then wait for it until SECONDS; a second call with SORSCHER=wait collects it.
+background) part1b; part3; part3a; part2; sorscher_start; part1; part2b; sorscher_wait ;;
+wait) sorscher_wait ;;
+*) part1; part1b; part2; part2b; part3; part3a; part3b; part4; sorscher_foreground ;;
+esac
 el "done"
