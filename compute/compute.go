@@ -256,6 +256,21 @@ type ScalarDeferrer interface {
 	CollectScalars(dst []float64) []float64
 }
 
+// LaneScalarer is an optional extension of ScalarDeferrer backends (the GPU): the scalar
+// operations of an ensemble's K lanes (package compute/ensemble), which lie side by side as
+// K column blocks of one tensor, as one operation instead of K. The tensors are
+// rows×(lanes·w) and lane k is their columns [k·w, (k+1)·w). Each method must be called
+// between DeferScalars and CollectScalars and queues lanes values, lane 0 first: those that
+// the single-tensor operation would queue for each lane's block in turn, bit for bit, with
+// the same gradients. The K launches and K reductions of per-lane calls become one each.
+type LaneScalarer interface {
+	ScalarDeferrer
+	SoftmaxCrossEntropyLanes(grad, logits, targets Tensor, scale float64, lanes int)
+	SquaredErrorLanes(grad, out, targets Tensor, scale float64, lanes int)
+	// ScaleSumSquaresLanes is ScaleSumSquares lane by lane, or SumSquares when dst is nil.
+	ScaleSumSquaresLanes(dst Tensor, alpha float64, src Tensor, lanes int)
+}
+
 // Profiler is an optional extension of Backend for asynchronous backends (the GPU): it
 // times the device work of every operation between StartProfile and StopProfile, so that a
 // training step's device time can be broken down without an external profiler

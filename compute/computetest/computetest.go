@@ -108,6 +108,9 @@ func TestBackend(t *testing.T, b compute.Backend) {
 	if d, ok := b.(compute.ScalarDeferrer); ok {
 		t.Run("DeferScalars", func(t *testing.T) { testDeferScalars(t, b, d) })
 	}
+	if ls, ok := b.(compute.LaneScalarer); ok {
+		t.Run("LaneScalars", func(t *testing.T) { testLaneScalars(t, b, ls) })
+	}
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
 	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
 	t.Run("Rows", func(t *testing.T) { testRows(t, b) })
@@ -356,6 +359,70 @@ func testDeferScalars(t *testing.T, b compute.Backend, d compute.ScalarDeferrer)
 	}
 	if got := d.CollectScalars(nil); len(got) != 0 {
 		t.Errorf("CollectScalars without DeferScalars returned %v", got)
+	}
+}
+
+// testLaneScalars checks that each compute.LaneScalarer operation queues, lane by lane, the
+// values that the single operation queues for each lane's column block, bit for bit, with the
+// same gradients; on a small shape and on one whose lanes need many reduction blocks.
+func testLaneScalars(t *testing.T, b compute.Backend, ls compute.LaneScalarer) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, sh := range []struct{ lanes, rows, w int }{{3, 9, 6}, {4, 150, 700}} {
+		z := up(b, rounded(b, randHost(rng, sh.rows, sh.lanes*sh.w)))
+		y := up(b, rounded(b, randHost(rng, sh.rows, sh.lanes*sh.w)))
+		lane := func(x compute.Tensor, k int) compute.Tensor {
+			if x == nil {
+				return nil
+			}
+			return b.View(x, 0, k*sh.w, sh.rows, sh.w)
+		}
+		ops := []struct {
+			name  string
+			grad  bool
+			one   func(g compute.Tensor, k int) float64
+			lanes func(g compute.Tensor)
+		}{
+			{"SoftmaxCrossEntropy", true,
+				func(g compute.Tensor, k int) float64 { return b.SoftmaxCrossEntropy(lane(g, k), lane(z, k), lane(y, k), 0.25) },
+				func(g compute.Tensor) { ls.SoftmaxCrossEntropyLanes(g, z, y, 0.25, sh.lanes) }},
+			{"SoftmaxCrossEntropy (loss only)", false,
+				func(_ compute.Tensor, k int) float64 { return b.SoftmaxCrossEntropy(nil, lane(z, k), lane(y, k), 0.5) },
+				func(compute.Tensor) { ls.SoftmaxCrossEntropyLanes(nil, z, y, 0.5, sh.lanes) }},
+			{"SquaredError", true,
+				func(g compute.Tensor, k int) float64 { return b.SquaredError(lane(g, k), lane(z, k), lane(y, k), 0.5) },
+				func(g compute.Tensor) { ls.SquaredErrorLanes(g, z, y, 0.5, sh.lanes) }},
+			{"ScaleSumSquares", true,
+				func(g compute.Tensor, k int) float64 { return b.ScaleSumSquares(lane(g, k), 3, lane(z, k)) },
+				func(g compute.Tensor) { ls.ScaleSumSquaresLanes(g, 3, z, sh.lanes) }},
+			{"SumSquares", false,
+				func(_ compute.Tensor, k int) float64 { return b.SumSquares(lane(y, k)) },
+				func(compute.Tensor) { ls.ScaleSumSquaresLanes(nil, 0, y, sh.lanes) }},
+		}
+		for _, op := range ops {
+			var gOne, gLanes compute.Tensor
+			if op.grad {
+				gOne, gLanes = b.New(sh.rows, sh.lanes*sh.w), b.New(sh.rows, sh.lanes*sh.w)
+			}
+			ls.DeferScalars()
+			for k := range sh.lanes {
+				op.one(gOne, k)
+			}
+			want := ls.CollectScalars(nil)
+			ls.DeferScalars()
+			op.lanes(gLanes)
+			got := ls.CollectScalars([]float64{-1})
+			if len(got) != sh.lanes+1 || got[0] != -1 {
+				t.Fatalf("%s, %d lanes of %d×%d: CollectScalars appended %v to [-1]; want %d values", op.name, sh.lanes, sh.rows, sh.w, got, sh.lanes)
+			}
+			for k := range sh.lanes {
+				if math.Float64bits(got[k+1]) != math.Float64bits(want[k]) {
+					t.Errorf("%s, %d lanes of %d×%d: lane %d = %v, alone %v", op.name, sh.lanes, sh.rows, sh.w, k, got[k+1], want[k])
+				}
+			}
+			if op.grad && !slices.Equal(down(b, gLanes), down(b, gOne)) {
+				t.Errorf("%s, %d lanes of %d×%d: gradients differ from the lanes' own", op.name, sh.lanes, sh.rows, sh.w)
+			}
+		}
 	}
 }
 

@@ -68,13 +68,14 @@ type Backend struct {
 	args   *launchArgs
 	maxGrd int
 
-	partials  *tensor          // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
-	deferred  *deferredScalars // the sums queued by DeferScalars (lanes.go), kept for reuse
-	deferring bool             // between DeferScalars and CollectScalars
-	prof      *profiler        // the events of StartProfile (profile.go), kept for reuse
-	profiling bool             // between StartProfile and StopProfile
-	rowloss   *tensor          // per-row losses, doubles, grown on demand
-	staging   *tensor          // contiguous copy for Upload/Download of strided views
+	partials     *tensor          // maxPartials+1 doubles, stored as 2·(maxPartials+1) float32 slots
+	deferred     *deferredScalars // the sums queued by DeferScalars (lanes.go), kept for reuse
+	deferring    bool             // between DeferScalars and CollectScalars
+	prof         *profiler        // the events of StartProfile (profile.go), kept for reuse
+	profiling    bool             // between StartProfile and StopProfile
+	rowloss      *tensor          // per-row losses, doubles, grown on demand
+	lanePartials *tensor          // the partials of a LaneScalarer reduction, doubles, grown on demand
+	staging      *tensor          // contiguous copy for Upload/Download of strided views
 
 	gen *genModule // generate.cu's kernels, loaded by the first NewBatchGenerator (generate.go)
 }
@@ -604,8 +605,9 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 	z, y := b.t(logits), b.t(targets)
 	defer b.enter()()
 	rl := b.scratch(&b.rowloss, 2*z.rows)
-	b.launch(kSoftmaxCE, min(z.rows, 65535), blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
-		intArg(z.rows), intArg(z.cols), f64Arg(scale))
+	grid := min(z.rows, 65535)
+	b.launch(kSoftmaxCE, grid, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
+		intArg(z.rows), intArg(z.cols), f64Arg(scale), intArg(grid))
 	return b.reduce(ptrArg(rl), z.rows, scale)
 }
 
@@ -616,7 +618,7 @@ func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64)
 	n := o.rows * o.cols
 	blocks := partialGrid(n)
 	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
-		intArg(o.rows), intArg(o.cols), f64Arg(2*scale))
+		intArg(o.rows), intArg(o.cols), f64Arg(2*scale), intArg(blocks))
 	return b.reduce(ptrArg(b.partials), blocks, scale)
 }
 
@@ -642,7 +644,7 @@ func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 	if dst != nil {
 		dp, dl = strided(dst)
 	}
-	b.launch(kSumSquares, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld), intArg(src.rows), intArg(src.cols), f32Arg(alpha))
+	b.launch(kSumSquares, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld), intArg(src.rows), intArg(src.cols), f32Arg(alpha), intArg(blocks))
 	return b.reduce(ptrArg(b.partials), blocks, 1)
 }
 

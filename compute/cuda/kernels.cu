@@ -12,6 +12,13 @@
 #define GC_LOOP(i, n) \
 	for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
 
+// Lanes (compute.LaneScalarer): a reduction over the K column blocks of an ensemble runs as
+// one launch of K·bpl blocks, bpl per lane. Block j works on lane j / bpl exactly as block
+// j % bpl of a bpl-block launch over that lane alone would, so each lane's partials, and so
+// its sum, are those of its own launch. A single tensor is one lane (bpl = gridDim.x).
+#define GC_LANE_LOOP(i, n, bpl) \
+	for (long long i = (long long)(blockIdx.x % (bpl)) * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * (bpl))
+
 // GPUs have no integer divider: a 64-bit division is a long software sequence, enough to
 // make a memory-bound pass compute-bound. Contiguous tensors need none, and blocks below
 // 2³¹ elements divide in 32 bits.
@@ -172,10 +179,13 @@ __global__ void gc_sum_rows(float* d, const float* s, int lds, int rows, int col
 }
 
 // partial[block] = Σ x² over the block's elements; with d != 0 also d = a·x (d may be x).
-__global__ void gc_sum_squares(double* partial, float* d, int ldd, const float* x, int ldx, int rows, int cols, float a) {
-	long long n = (long long)rows * cols;
+// Lane blockIdx.x / bpl is the rows×cols block at column lane·cols.
+__global__ void gc_sum_squares(double* partial, float* d, int ldd, const float* x, int ldx, int rows, int cols, float a, int bpl) {
+	long long n = (long long)rows * cols, lane = blockIdx.x / bpl;
+	x += lane * cols;
+	if (d) d += lane * cols;
 	double acc = 0.0;
-	GC_LOOP(i, n) {
+	GC_LANE_LOOP(i, n, bpl) {
 		float v = x[gc_at(i, cols, ldx)];
 		acc += (double)v * v;
 		if (d) d[gc_at(i, cols, ldd)] = a * v;
@@ -193,11 +203,15 @@ __global__ void gc_sum(double* partial, const float* x, int ldx, int rows, int c
 	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
-// partial[block] = Σ (o − y)²; with g != 0 also g = gs·(o − y) (g may be o).
-__global__ void gc_squared_error(double* partial, float* g, int ldg, const float* o, int ldo, const float* y, int ldy, int rows, int cols, double gs) {
-	long long n = (long long)rows * cols;
+// partial[block] = Σ (o − y)²; with g != 0 also g = gs·(o − y) (g may be o). Lanes as
+// gc_sum_squares.
+__global__ void gc_squared_error(double* partial, float* g, int ldg, const float* o, int ldo, const float* y, int ldy, int rows, int cols, double gs, int bpl) {
+	long long n = (long long)rows * cols, lane = blockIdx.x / bpl;
+	o += lane * cols;
+	y += lane * cols;
+	if (g) g += lane * cols;
 	double acc = 0.0;
-	GC_LOOP(i, n) {
+	GC_LANE_LOOP(i, n, bpl) {
 		double e = (double)o[gc_at(i, cols, ldo)] - (double)y[gc_at(i, cols, ldy)];
 		acc += e * e;
 		if (g) g[gc_at(i, cols, ldg)] = (float)(gs * e);
@@ -209,9 +223,15 @@ __global__ void gc_squared_error(double* partial, float* g, int ldg, const float
 // Softmax cross-entropy, one block per row (grid-stride over rows):
 // rowloss[r] = log Σ_j e^{z_j−m} · Σ_j y_j − Σ_j y_j (z_j − m), m = max_j z_j, and with
 // g != 0, g_j = scale·(softmax(z)_j·Σy − y_j) (g may be z: each thread reads z_j before it
-// writes g_j, and all reads of the sums finish at the block reductions).
-__global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale) {
-	for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+// writes g_j, and all reads of the sums finish at the block reductions). Lane
+// blockIdx.x / bpl is the block at column lane·cols, its losses at rowloss[lane·rows].
+__global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale, int bpl) {
+	long long lane = blockIdx.x / bpl;
+	z += lane * cols;
+	y += lane * cols;
+	if (g) g += lane * cols;
+	rowloss += lane * rows;
+	for (int r = blockIdx.x % bpl; r < rows; r += bpl) {
 		const float* zr = z + (long long)r * ldz;
 		const float* yr = y + (long long)r * ldy;
 		float m = -3.402823466e38f;
@@ -256,12 +276,14 @@ __global__ void gc_polar_se(double* rowloss, float* g, int ldg, const float* o, 
 	}
 }
 
-// out[0] = Σ_{i<n} in[i], summed by one block in a fixed order.
+// out[j] = Σ_{i<n} in[j·n + i], each j summed by block j in a fixed order (one block per
+// lane's partials).
 __global__ void gc_reduce(double* out, const double* in, long long n) {
+	in += blockIdx.x * n;
 	double acc = 0.0;
 	for (long long i = threadIdx.x; i < n; i += blockDim.x) acc += in[i];
 	acc = gc_block_sum(acc);
-	if (threadIdx.x == 0) out[0] = acc;
+	if (threadIdx.x == 0) out[blockIdx.x] = acc;
 }
 
 // Adam in the form both conventions share (compute.AdamEpsilon):

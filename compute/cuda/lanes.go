@@ -12,6 +12,7 @@ import (
 var (
 	_ compute.LaneGemmer     = (*Backend)(nil)
 	_ compute.ScalarDeferrer = (*Backend)(nil)
+	_ compute.LaneScalarer   = (*Backend)(nil)
 )
 
 // maxDeferred is the most sums DeferScalars queues before CollectScalars (a lane's loss and
@@ -48,6 +49,78 @@ func (b *Backend) deferReduce(in uint64, n int, scale float64) {
 	}
 	b.launch(kReduce, 1, blockSize, 1, ptrArg(d.results)+uint64(8*i), in, longArg(n))
 	d.scales = append(d.scales, scale)
+}
+
+// deferReduceLanes queues lanes sums, sum j of the n doubles at in + 8·j·n, each to be
+// scaled by scale: one gc_reduce launch of a block per lane.
+func (b *Backend) deferReduceLanes(in uint64, n, lanes int, scale float64) {
+	d := b.deferred
+	i := len(d.scales)
+	if i+lanes > maxDeferred {
+		panic(fmt.Sprintf("cuda: more than %d scalars deferred before CollectScalars", maxDeferred))
+	}
+	b.launch(kReduce, lanes, blockSize, 1, ptrArg(d.results)+uint64(8*i), in, longArg(n))
+	for range lanes {
+		d.scales = append(d.scales, scale)
+	}
+}
+
+// laneWidth checks that a lane operation runs while scalars are deferred on a tensor of
+// lanes column blocks, and returns the width of one block.
+func (b *Backend) laneWidth(op string, x *tensor, lanes int) int {
+	if !b.deferring {
+		panic("cuda: " + op + " outside DeferScalars … CollectScalars")
+	}
+	if lanes < 1 || x.cols%lanes != 0 {
+		panic(fmt.Errorf("%w: %s of %d lanes on %d columns", compute.ErrShape, op, lanes, x.cols))
+	}
+	return x.cols / lanes
+}
+
+// SoftmaxCrossEntropyLanes implements compute.LaneScalarer: the rows of every lane's block
+// in one gc_softmax_ce launch (a row's loss and gradient do not depend on the launch shape),
+// then one reduction of a block per lane.
+func (b *Backend) SoftmaxCrossEntropyLanes(grad, logits, targets compute.Tensor, scale float64, lanes int) {
+	gp, gl := b.lossGrad("SoftmaxCrossEntropyLanes", grad, logits, targets)
+	z, y := b.t(logits), b.t(targets)
+	w := b.laneWidth("SoftmaxCrossEntropyLanes", z, lanes)
+	defer b.enter()()
+	rl := b.scratch(&b.rowloss, 2*lanes*z.rows)
+	bpl := max(1, min(z.rows, 65535/lanes))
+	b.launch(kSoftmaxCE, lanes*bpl, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
+		intArg(z.rows), intArg(w), f64Arg(scale), intArg(bpl))
+	b.deferReduceLanes(ptrArg(rl), z.rows, lanes, scale)
+}
+
+// SquaredErrorLanes implements compute.LaneScalarer with one gc_squared_error launch whose
+// lanes are partitioned as their own launches would be.
+func (b *Backend) SquaredErrorLanes(grad, out, targets compute.Tensor, scale float64, lanes int) {
+	gp, gl := b.lossGrad("SquaredErrorLanes", grad, out, targets)
+	o, y := b.t(out), b.t(targets)
+	w := b.laneWidth("SquaredErrorLanes", o, lanes)
+	defer b.enter()()
+	bpl := partialGrid(o.rows * w)
+	part := b.scratch(&b.lanePartials, 2*lanes*bpl)
+	b.launch(kSquaredError, lanes*bpl, blockSize, 1, ptrArg(part), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
+		intArg(o.rows), intArg(w), f64Arg(2*scale), intArg(bpl))
+	b.deferReduceLanes(ptrArg(part), bpl, lanes, scale)
+}
+
+// ScaleSumSquaresLanes implements compute.LaneScalarer as SquaredErrorLanes does.
+func (b *Backend) ScaleSumSquaresLanes(dst compute.Tensor, alpha float64, src compute.Tensor, lanes int) {
+	x := b.t(src)
+	dp, dl := uint64(0), uint64(0)
+	if dst != nil {
+		b.same("ScaleSumSquaresLanes", dst, src)
+		dp, dl = strided(b.t(dst))
+	}
+	w := b.laneWidth("ScaleSumSquaresLanes", x, lanes)
+	defer b.enter()()
+	bpl := partialGrid(x.rows * w)
+	part := b.scratch(&b.lanePartials, 2*lanes*bpl)
+	b.launch(kSumSquares, lanes*bpl, blockSize, 1, ptrArg(part), dp, dl, ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(w),
+		f32Arg(alpha), intArg(bpl))
+	b.deferReduceLanes(ptrArg(part), bpl, lanes, 1)
 }
 
 // CollectScalars implements compute.ScalarDeferrer: one copy of the queued sums to the host

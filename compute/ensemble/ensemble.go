@@ -394,6 +394,39 @@ func (b *Backend) perLane(f func(k int) float64) float64 {
 	return sum
 }
 
+// laneScalars runs a scalar operation of every lane as one operation f of an inner
+// compute.LaneScalarer, when there is one and every operand (nil ones skipped) covers all
+// lanes, records the lanes' values and returns their sum; ok is false when it cannot.
+func (b *Backend) laneScalars(f func(ls compute.LaneScalarer), xs ...compute.Tensor) (sum float64, ok bool) {
+	ls, ok := b.in.(compute.LaneScalarer)
+	if !ok || b.k == 1 {
+		return 0, false
+	}
+	for _, x := range xs {
+		if x != nil && b.t(x).all == nil {
+			return 0, false
+		}
+	}
+	ls.DeferScalars()
+	f(ls)
+	b.vals = ls.CollectScalars(b.vals[:0])
+	if len(b.vals) != b.k {
+		panic(fmt.Sprintf("ensemble: %d lane scalars for %d lanes", len(b.vals), b.k))
+	}
+	for _, v := range b.vals {
+		sum += v
+	}
+	return sum, true
+}
+
+// all returns x's inner tensor of every lane, or nil when x is nil.
+func (b *Backend) all(x compute.Tensor) compute.Tensor {
+	if x == nil {
+		return nil
+	}
+	return b.t(x).all
+}
+
 // laneOrNil returns lane k of x, or nil when x is nil (an optional gradient).
 func (b *Backend) laneOrNil(x compute.Tensor, k int) compute.Tensor {
 	if x == nil {
@@ -404,6 +437,11 @@ func (b *Backend) laneOrNil(x compute.Tensor, k int) compute.Tensor {
 
 func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
 	z, y := b.t(logits), b.t(targets)
+	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) {
+		ls.SoftmaxCrossEntropyLanes(b.all(grad), z.all, y.all, scale, b.k)
+	}, grad, logits, targets); ok {
+		return v
+	}
 	return b.perLane(func(k int) float64 {
 		return b.in.SoftmaxCrossEntropy(b.laneOrNil(grad, k), z.lane[k], y.lane[k], scale)
 	})
@@ -411,6 +449,11 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
 	o, y := b.t(out), b.t(targets)
+	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) {
+		ls.SquaredErrorLanes(b.all(grad), o.all, y.all, scale, b.k)
+	}, grad, out, targets); ok {
+		return v
+	}
 	return b.perLane(func(k int) float64 {
 		return b.in.SquaredError(b.laneOrNil(grad, k), o.lane[k], y.lane[k], scale)
 	})
@@ -425,11 +468,17 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 
 func (b *Backend) SumSquares(x compute.Tensor) float64 {
 	t := b.t(x)
+	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) { ls.ScaleSumSquaresLanes(nil, 0, t.all, b.k) }, x); ok {
+		return v
+	}
 	return b.perLane(func(k int) float64 { return b.in.SumSquares(t.lane[k]) })
 }
 
 func (b *Backend) ScaleSumSquares(dst compute.Tensor, alpha float64, src compute.Tensor) float64 {
 	ts := b.same("ScaleSumSquares", dst, src)
+	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) { ls.ScaleSumSquaresLanes(ts[0].all, alpha, ts[1].all, b.k) }, dst, src); ok {
+		return v
+	}
 	return b.perLane(func(k int) float64 { return b.in.ScaleSumSquares(ts[0].lane[k], alpha, ts[1].lane[k]) })
 }
 

@@ -69,6 +69,42 @@ func (d *deferringBackend) ScaleSumSquares(dst compute.Tensor, a float64, src co
 }
 func (d *deferringBackend) Sum(x compute.Tensor) float64 { return d.scalar(d.Backend.Sum(x)) }
 
+// laneScalarBackend adds compute.LaneScalarer to deferringBackend, each lane operation as
+// the single operation on every lane's column block in turn (the contract the GPU's one-launch
+// versions are tested against in computetest), so the ensemble's dispatch to it is tested
+// here.
+type laneScalarBackend struct{ *deferringBackend }
+
+func (l laneScalarBackend) lane(x compute.Tensor, k, lanes int) compute.Tensor {
+	if x == nil {
+		return nil
+	}
+	w := x.Cols() / lanes
+	return l.View(x, 0, k*w, x.Rows(), w)
+}
+
+func (l laneScalarBackend) SoftmaxCrossEntropyLanes(g, z, y compute.Tensor, s float64, lanes int) {
+	for k := range lanes {
+		l.SoftmaxCrossEntropy(l.lane(g, k, lanes), l.lane(z, k, lanes), l.lane(y, k, lanes), s)
+	}
+}
+
+func (l laneScalarBackend) SquaredErrorLanes(g, o, y compute.Tensor, s float64, lanes int) {
+	for k := range lanes {
+		l.SquaredError(l.lane(g, k, lanes), l.lane(o, k, lanes), l.lane(y, k, lanes), s)
+	}
+}
+
+func (l laneScalarBackend) ScaleSumSquaresLanes(dst compute.Tensor, a float64, src compute.Tensor, lanes int) {
+	for k := range lanes {
+		if dst == nil {
+			l.SumSquares(l.lane(src, k, lanes))
+		} else {
+			l.ScaleSumSquares(l.lane(dst, k, lanes), a, l.lane(src, k, lanes))
+		}
+	}
+}
+
 // operand is one tensor of an operation: shape rows×cols, or a row vector when rows is 1.
 type operand struct{ rows, cols int }
 
@@ -178,7 +214,8 @@ func TestMatchesLaneByLane(t *testing.T) {
 		name string
 		b    compute.Backend
 	}{{"float32", cpu.New(nil)}, {"float64", cpu.New64()}, {"float32-no-LaneGemmer", plainBackend{cpu.New(nil)}},
-		{"float32-deferred-scalars", &deferringBackend{Backend: cpu.New(nil)}}} {
+		{"float32-deferred-scalars", &deferringBackend{Backend: cpu.New(nil)}},
+		{"float32-lane-scalars", laneScalarBackend{&deferringBackend{Backend: cpu.New(nil)}}}} {
 		e, err := New(inner.b, lanes)
 		if err != nil {
 			t.Fatal(err)
@@ -367,4 +404,5 @@ func panics(f func()) (p bool) {
 // part included (which otherwise runs only on a GPU).
 func TestDeferringBackendConforms(t *testing.T) {
 	computetest.TestBackend(t, &deferringBackend{Backend: cpu.New(nil)})
+	computetest.TestBackend(t, laneScalarBackend{&deferringBackend{Backend: cpu.New(nil)}})
 }
