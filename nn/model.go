@@ -60,6 +60,8 @@ type Model struct {
 
 	// laneLoss is each lane's loss of the last run on an ensemble backend.
 	laneLoss []float64
+	// scalars receives the deferred loss and weight-decay sum (compute.ScalarDeferrer).
+	scalars []float64
 }
 
 type encoder struct{ w, b *Param }
@@ -418,21 +420,31 @@ func (m *Model) sampleMask(t compute.Tensor, p float64) {
 func (m *Model) run(w *workspace, train, grad bool) float64 {
 	w.train = train
 	m.forward(w)
-	loss := m.loss(w, grad)
 	lanes, _ := m.b.(compute.LaneReporter)
+	// On an asynchronous backend (the GPU) the loss and the weight-decay term are queued
+	// rather than waited for, so the backward pass follows them on the device without a gap
+	// while the host waits and launches again: one wait, after the backward pass, instead of
+	// two in the middle of the step. An ensemble defers its lanes' scalars itself.
+	d, deferred := m.b.(compute.ScalarDeferrer)
+	deferred = deferred && lanes == nil
+	if deferred {
+		d.DeferScalars()
+	}
+	loss := m.loss(w, grad)
 	if lanes != nil {
 		m.laneLoss = append(m.laneLoss[:0], lanes.LaneValues()...)
 	}
 	m.decayBeta = 0
-	if lambda := m.cfg.WeightDecay; lambda > 0 {
+	lambda, decay := m.cfg.WeightDecay, 0.0
+	if lambda > 0 {
 		if grad {
 			// λ·Σx² and its gradient 2λx (spec §4.1: no ½) in one pass over x; the weight
 			// gradient of backward then accumulates onto 2λx (GEMM beta = 1) instead of
 			// a separate Axpy pass after it.
-			loss += lambda * m.b.ScaleSumSquares(m.decayGrad, 2*lambda, m.decayValue)
+			decay = m.b.ScaleSumSquares(m.decayGrad, 2*lambda, m.decayValue)
 			m.decayBeta = 1
 		} else {
-			loss += lambda * m.b.SumSquares(m.decayValue)
+			decay = m.b.SumSquares(m.decayValue)
 		}
 		if lanes != nil {
 			for k, v := range lanes.LaneValues() {
@@ -442,6 +454,16 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 	}
 	if grad {
 		m.backward(w)
+	}
+	if deferred {
+		m.scalars = d.CollectScalars(m.scalars[:0])
+		loss = m.scalars[0]
+		if lambda > 0 {
+			decay = m.scalars[1]
+		}
+	}
+	if lambda > 0 {
+		loss += lambda * decay
 	}
 	return loss
 }

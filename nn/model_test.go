@@ -3,9 +3,11 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
 )
 
@@ -252,5 +254,38 @@ func TestReleaseWorkspace(t *testing.T) {
 	}
 	if got := m.Loss(in); got != want {
 		t.Errorf("loss after re-allocating the workspace = %v; want %v", got, want)
+	}
+}
+
+// TestDeferredScalars runs the same model on the CPU and on the CPU with scalars deferred
+// (as the GPU runs it: the loss and the weight-decay term are collected after the backward
+// pass): the losses (training and evaluation) and gradients must be the same bits.
+func TestDeferredScalars(t *testing.T) {
+	for _, loss := range []Loss{CrossEntropy, MSE} {
+		cfg := Config{Cell: RNN, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: loss, WeightDecay: 1e-3}
+		plain, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := computetest.NewDeferring(cpu.New(nil))
+		deferred, _ := New(d, cfg, rand.New(rand.NewPCG(3, 3)))
+		in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, 8, 10)
+		if a, b := plain.Step(in), deferred.Step(in); math.Float64bits(a) != math.Float64bits(b) || a == 0 {
+			t.Errorf("%s: step loss %v deferred, %v plain", loss, b, a)
+		}
+		if a, b := plain.Loss(in), deferred.Loss(in); math.Float64bits(a) != math.Float64bits(b) || a == 0 {
+			t.Errorf("%s: evaluation loss %v deferred, %v plain", loss, b, a)
+		}
+		for i, p := range plain.Params() {
+			g, h := make([]float64, p.Rows*p.Cols), make([]float64, p.Rows*p.Cols)
+			plain.b.Download64(g, p.Grad)
+			d.Download64(h, deferred.Params()[i].Grad)
+			if !slices.Equal(g, h) {
+				t.Errorf("%s %s: gradients differ", loss, p.Name)
+			}
+		}
+		if got := d.CollectScalars(nil); len(got) != 0 {
+			t.Errorf("%s: the model left scalars deferred (%v)", loss, got)
+		}
 	}
 }

@@ -383,7 +383,9 @@ func testLaneScalars(t *testing.T, b compute.Backend, ls compute.LaneScalarer) {
 			lanes func(g compute.Tensor)
 		}{
 			{"SoftmaxCrossEntropy", true,
-				func(g compute.Tensor, k int) float64 { return b.SoftmaxCrossEntropy(lane(g, k), lane(z, k), lane(y, k), 0.25) },
+				func(g compute.Tensor, k int) float64 {
+					return b.SoftmaxCrossEntropy(lane(g, k), lane(z, k), lane(y, k), 0.25)
+				},
 				func(g compute.Tensor) { ls.SoftmaxCrossEntropyLanes(g, z, y, 0.25, sh.lanes) }},
 			{"SoftmaxCrossEntropy (loss only)", false,
 				func(_ compute.Tensor, k int) float64 { return b.SoftmaxCrossEntropy(nil, lane(z, k), lane(y, k), 0.5) },
@@ -780,5 +782,90 @@ func testOptimizers(t *testing.T, b compute.Backend) {
 		}
 		check(t, b, "Adagrad param", down(b, p), want)
 		check(t, b, "Adagrad acc", down(b, a), aw)
+	}
+}
+
+// NewDeferring returns b with compute.ScalarDeferrer.
+func NewDeferring(b compute.Backend) *Deferring { return &Deferring{Backend: b} }
+
+// NewLaneScalars returns b with compute.LaneScalarer.
+func NewLaneScalars(b compute.Backend) LaneScalars { return LaneScalars{NewDeferring(b)} }
+
+// Deferring is a backend with compute.ScalarDeferrer added, as the GPU has it, for testing
+// the code that defers scalars on a synchronous backend (the CPU): while deferring, its
+// scalar operations queue their value and return 0.
+type Deferring struct {
+	compute.Backend
+	deferring bool
+	queued    []float64
+}
+
+func (d *Deferring) DeferScalars() { d.deferring, d.queued = true, d.queued[:0] }
+
+func (d *Deferring) CollectScalars(dst []float64) []float64 {
+	if !d.deferring {
+		return dst
+	}
+	d.deferring = false
+	return append(dst, d.queued...)
+}
+
+func (d *Deferring) scalar(v float64) float64 {
+	if !d.deferring {
+		return v
+	}
+	d.queued = append(d.queued, v)
+	return 0
+}
+
+func (d *Deferring) SoftmaxCrossEntropy(g, z, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.SoftmaxCrossEntropy(g, z, y, s))
+}
+func (d *Deferring) SquaredError(g, o, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.SquaredError(g, o, y, s))
+}
+func (d *Deferring) PolarSquaredError(g, o, y compute.Tensor, s float64) float64 {
+	return d.scalar(d.Backend.PolarSquaredError(g, o, y, s))
+}
+func (d *Deferring) SumSquares(x compute.Tensor) float64 {
+	return d.scalar(d.Backend.SumSquares(x))
+}
+func (d *Deferring) ScaleSumSquares(dst compute.Tensor, a float64, src compute.Tensor) float64 {
+	return d.scalar(d.Backend.ScaleSumSquares(dst, a, src))
+}
+func (d *Deferring) Sum(x compute.Tensor) float64 { return d.scalar(d.Backend.Sum(x)) }
+
+// LaneScalars adds compute.LaneScalarer to Deferring, each lane operation as the single
+// operation on every lane's column block in turn: the contract that testLaneScalars checks
+// the GPU's one-launch versions against, for testing the ensemble's use of it on the CPU.
+type LaneScalars struct{ *Deferring }
+
+func (l LaneScalars) lane(x compute.Tensor, k, lanes int) compute.Tensor {
+	if x == nil {
+		return nil
+	}
+	w := x.Cols() / lanes
+	return l.View(x, 0, k*w, x.Rows(), w)
+}
+
+func (l LaneScalars) SoftmaxCrossEntropyLanes(g, z, y compute.Tensor, s float64, lanes int) {
+	for k := range lanes {
+		l.SoftmaxCrossEntropy(l.lane(g, k, lanes), l.lane(z, k, lanes), l.lane(y, k, lanes), s)
+	}
+}
+
+func (l LaneScalars) SquaredErrorLanes(g, o, y compute.Tensor, s float64, lanes int) {
+	for k := range lanes {
+		l.SquaredError(l.lane(g, k, lanes), l.lane(o, k, lanes), l.lane(y, k, lanes), s)
+	}
+}
+
+func (l LaneScalars) ScaleSumSquaresLanes(dst compute.Tensor, a float64, src compute.Tensor, lanes int) {
+	for k := range lanes {
+		if dst == nil {
+			l.SumSquares(l.lane(src, k, lanes))
+		} else {
+			l.ScaleSumSquares(l.lane(dst, k, lanes), a, l.lane(src, k, lanes))
+		}
 	}
 }

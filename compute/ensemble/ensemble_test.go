@@ -26,85 +26,6 @@ func near(got, want float64) bool {
 // lane-by-lane GEMM path.
 type plainBackend struct{ compute.Backend }
 
-// deferringBackend is the CPU backend with compute.ScalarDeferrer, as the GPU has it: while
-// deferring, its scalar operations queue their value and return 0.
-type deferringBackend struct {
-	compute.Backend
-	deferring bool
-	queued    []float64
-}
-
-func (d *deferringBackend) DeferScalars() { d.deferring, d.queued = true, d.queued[:0] }
-
-func (d *deferringBackend) CollectScalars(dst []float64) []float64 {
-	if !d.deferring {
-		return dst
-	}
-	d.deferring = false
-	return append(dst, d.queued...)
-}
-
-func (d *deferringBackend) scalar(v float64) float64 {
-	if !d.deferring {
-		return v
-	}
-	d.queued = append(d.queued, v)
-	return 0
-}
-
-func (d *deferringBackend) SoftmaxCrossEntropy(g, z, y compute.Tensor, s float64) float64 {
-	return d.scalar(d.Backend.SoftmaxCrossEntropy(g, z, y, s))
-}
-func (d *deferringBackend) SquaredError(g, o, y compute.Tensor, s float64) float64 {
-	return d.scalar(d.Backend.SquaredError(g, o, y, s))
-}
-func (d *deferringBackend) PolarSquaredError(g, o, y compute.Tensor, s float64) float64 {
-	return d.scalar(d.Backend.PolarSquaredError(g, o, y, s))
-}
-func (d *deferringBackend) SumSquares(x compute.Tensor) float64 {
-	return d.scalar(d.Backend.SumSquares(x))
-}
-func (d *deferringBackend) ScaleSumSquares(dst compute.Tensor, a float64, src compute.Tensor) float64 {
-	return d.scalar(d.Backend.ScaleSumSquares(dst, a, src))
-}
-func (d *deferringBackend) Sum(x compute.Tensor) float64 { return d.scalar(d.Backend.Sum(x)) }
-
-// laneScalarBackend adds compute.LaneScalarer to deferringBackend, each lane operation as
-// the single operation on every lane's column block in turn (the contract the GPU's one-launch
-// versions are tested against in computetest), so the ensemble's dispatch to it is tested
-// here.
-type laneScalarBackend struct{ *deferringBackend }
-
-func (l laneScalarBackend) lane(x compute.Tensor, k, lanes int) compute.Tensor {
-	if x == nil {
-		return nil
-	}
-	w := x.Cols() / lanes
-	return l.View(x, 0, k*w, x.Rows(), w)
-}
-
-func (l laneScalarBackend) SoftmaxCrossEntropyLanes(g, z, y compute.Tensor, s float64, lanes int) {
-	for k := range lanes {
-		l.SoftmaxCrossEntropy(l.lane(g, k, lanes), l.lane(z, k, lanes), l.lane(y, k, lanes), s)
-	}
-}
-
-func (l laneScalarBackend) SquaredErrorLanes(g, o, y compute.Tensor, s float64, lanes int) {
-	for k := range lanes {
-		l.SquaredError(l.lane(g, k, lanes), l.lane(o, k, lanes), l.lane(y, k, lanes), s)
-	}
-}
-
-func (l laneScalarBackend) ScaleSumSquaresLanes(dst compute.Tensor, a float64, src compute.Tensor, lanes int) {
-	for k := range lanes {
-		if dst == nil {
-			l.SumSquares(l.lane(src, k, lanes))
-		} else {
-			l.ScaleSumSquares(l.lane(dst, k, lanes), a, l.lane(src, k, lanes))
-		}
-	}
-}
-
 // operand is one tensor of an operation: shape rows×cols, or a row vector when rows is 1.
 type operand struct{ rows, cols int }
 
@@ -214,8 +135,8 @@ func TestMatchesLaneByLane(t *testing.T) {
 		name string
 		b    compute.Backend
 	}{{"float32", cpu.New(nil)}, {"float64", cpu.New64()}, {"float32-no-LaneGemmer", plainBackend{cpu.New(nil)}},
-		{"float32-deferred-scalars", &deferringBackend{Backend: cpu.New(nil)}},
-		{"float32-lane-scalars", laneScalarBackend{&deferringBackend{Backend: cpu.New(nil)}}}} {
+		{"float32-deferred-scalars", computetest.NewDeferring(cpu.New(nil))},
+		{"float32-lane-scalars", computetest.NewLaneScalars(cpu.New(nil))}} {
 		e, err := New(inner.b, lanes)
 		if err != nil {
 			t.Fatal(err)
@@ -403,6 +324,6 @@ func panics(f func()) (p bool) {
 // The test double of the GPU's deferral passes the conformance suite, its DeferScalars
 // part included (which otherwise runs only on a GPU).
 func TestDeferringBackendConforms(t *testing.T) {
-	computetest.TestBackend(t, &deferringBackend{Backend: cpu.New(nil)})
-	computetest.TestBackend(t, laneScalarBackend{&deferringBackend{Backend: cpu.New(nil)}})
+	computetest.TestBackend(t, computetest.NewDeferring(cpu.New(nil)))
+	computetest.TestBackend(t, computetest.NewLaneScalars(cpu.New(nil)))
 }
