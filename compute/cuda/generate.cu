@@ -12,11 +12,15 @@
 // last bits differ from Go's). So the walk equals the Go walk bit for bit, whatever the launch
 // shape.
 //
-// Codes (gc_gen_place): one block per position (the B initial positions, then the T·B
-// targets), each thread a strided set of at most GEN_CELLS_PER_THREAD cells, three block
-// reductions (the smallest d², the two softmax sums, the minimum and sum of the DoS values)
-// in a fixed order. These use expf and plain arithmetic: they match encode within float32
-// rounding (tested to 1e-5), not bit for bit.
+// Codes (gc_gen_place): for each position (the B initial positions, then the T·B targets)
+// three reductions over its Np cells (the smallest d², the two softmax sums, the minimum and
+// sum of the DoS values) in a fixed order. The kernel is latency-bound, not bandwidth-bound
+// (4,200 rows of 512 floats are ~3 µs of writes on an H100; one 256-thread block per position,
+// with three shared-memory block reductions, took ~28 µs), so for Np ≤ GEN_WARP_CELLS·32 (the
+// presets' 512) one warp encodes one position, its reductions xor-butterfly shuffles only, no
+// shared memory and no barrier, several positions per block; larger codes keep one block per
+// position, each thread at most GEN_CELLS_PER_THREAD cells. These use expf and plain
+// arithmetic: they match encode within float32 rounding (tested to 1e-6), not bit for bit.
 
 // Philox4x32-10 constants (Salmon et al., SC'11; Random123 philox.h).
 #define GEN_PHILOX_M0 0xD2511F53u
@@ -56,8 +60,13 @@
 // Most threads per block of gc_gen_walk: the steps whose draws one round computes.
 #define GEN_WALK_MAX_BLOCK 256
 
-// Cells per thread of gc_gen_place: Np ≤ GEN_CELLS_PER_THREAD·blockDim.x (generate.go checks).
+// Cells per thread of gc_gen_place's block path: Np ≤ GEN_CELLS_PER_THREAD·blockDim.x
+// (generate_params.go checks).
 #define GEN_CELLS_PER_THREAD 8
+
+// Cells per lane of gc_gen_place's warp path, which it takes for Np ≤ 32·GEN_WARP_CELLS
+// (generate_encode.go's genWarpCells).
+#define GEN_WARP_CELLS 16
 
 // Place-cell kinds, as generate.go's PlaceKind.
 #define GEN_GAUSSIAN 0
@@ -250,6 +259,153 @@ __device__ void gen_reduce2(float *a, float *b, bool min_a, bool min_b) {
 	*b = y;
 }
 
+// gen_warp_min and gen_warp_sum reduce v over the warp by an xor butterfly: at each step a
+// lane combines its value with that of the lane whose index differs in one bit, so after five
+// steps every lane holds the result, and the same bits: the two lanes of a pair compute
+// fminf(a, b) and fminf(b, a), or a + b and b + a, which are equal in IEEE arithmetic, so by
+// induction all lanes of each group of 2, 4, … 32 agree. All 32 lanes must call them.
+__device__ __forceinline__ float gen_warp_min(float v) {
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) v = fminf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+__device__ __forceinline__ float gen_warp_sum(float v) {
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+// gen_place_warp is gc_gen_place for np ≤ 32·GEN_WARP_CELLS: one warp encodes row p of xy into
+// out, lane l the cells l + 32·k (coalesced loads and stores). Every value the lanes combine
+// comes from gen_warp_min or gen_warp_sum, so all lanes agree on dmin, the sums, lo, total and
+// uniform.
+__device__ __forceinline__ void gen_place_warp(float *out, const float *xy, const float *centres, int np, int kind,
+                                               float a_e, float a_i) {
+	int lane = (int)(threadIdx.x & 31);
+	float px = xy[0], py = xy[1];
+	const float inf = __uint_as_float(0x7f800000u);
+	float d2[GEN_WARP_CELLS], e_e[GEN_WARP_CELLS], e_i[GEN_WARP_CELLS];
+	float dmin = inf;
+#pragma unroll
+	for (int k = 0; k < GEN_WARP_CELLS; k++) {
+		int i = lane + 32 * k;
+		d2[k] = inf;
+		if (i < np) {
+			float dx = px - centres[2 * i], dy = py - centres[2 * i + 1];
+			d2[k] = dx * dx + dy * dy;
+			dmin = fminf(dmin, d2[k]);
+		}
+	}
+	dmin = gen_warp_min(dmin);
+	float s_e = 0.0f, s_i = 0.0f;
+#pragma unroll
+	for (int k = 0; k < GEN_WARP_CELLS; k++) {
+		e_e[k] = 0.0f;
+		e_i[k] = 0.0f;
+		if (lane + 32 * k < np) {
+			e_e[k] = expf(-a_e * (d2[k] - dmin));
+			if (kind == GEN_DOS) e_i[k] = expf(-a_i * (d2[k] - dmin));
+		}
+		s_e += e_e[k];
+		s_i += e_i[k];
+	}
+	s_e = gen_warp_sum(s_e);
+	if (kind != GEN_DOS) {
+		float w = 1.0f / s_e;
+#pragma unroll
+		for (int k = 0; k < GEN_WARP_CELLS; k++) {
+			int i = lane + 32 * k;
+			if (i < np) out[i] = e_e[k] * w;
+		}
+		return;
+	}
+	s_i = gen_warp_sum(s_i);
+	float w_e = 1.0f / s_e, w_i = 1.0f / s_i;
+	float lo = inf, sum = 0.0f;
+#pragma unroll
+	for (int k = 0; k < GEN_WARP_CELLS; k++) {
+		if (lane + 32 * k < np) {
+			e_e[k] = e_e[k] * w_e - e_i[k] * w_i; // z
+			lo = fminf(lo, e_e[k]);
+			sum += e_e[k];
+		}
+	}
+	lo = gen_warp_min(lo);
+	sum = gen_warp_sum(sum);
+	float add = fabsf(lo);
+	float total = sum + (float)np * add;
+	bool uniform = !(total > 0.0f && total < inf);
+	float scale = 1.0f / total;
+#pragma unroll
+	for (int k = 0; k < GEN_WARP_CELLS; k++) {
+		int i = lane + 32 * k;
+		if (i < np) out[i] = uniform ? 1.0f / (float)np : (e_e[k] + add) * scale;
+	}
+}
+
+// gen_place_block is gc_gen_place for larger np: the block encodes row p of xy into out,
+// thread t the cells t + blockDim.x·k, with gen_reduce2's block reductions.
+__device__ __forceinline__ void gen_place_block(float *out, const float *xy, const float *centres, int np, int kind,
+                                                float a_e, float a_i) {
+	float px = xy[0], py = xy[1];
+	const float inf = __uint_as_float(0x7f800000u);
+	float d2[GEN_CELLS_PER_THREAD], e_e[GEN_CELLS_PER_THREAD], e_i[GEN_CELLS_PER_THREAD];
+	float dmin = inf, unused = 0.0f;
+#pragma unroll
+	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
+		int i = (int)(threadIdx.x + k * blockDim.x);
+		d2[k] = inf;
+		if (i < np) {
+			float dx = px - centres[2 * i], dy = py - centres[2 * i + 1];
+			d2[k] = dx * dx + dy * dy;
+			dmin = fminf(dmin, d2[k]);
+		}
+	}
+	gen_reduce2(&dmin, &unused, true, true);
+	float s_e = 0.0f, s_i = 0.0f;
+#pragma unroll
+	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
+		e_e[k] = 0.0f;
+		e_i[k] = 0.0f;
+		if ((int)(threadIdx.x + k * blockDim.x) < np) {
+			e_e[k] = expf(-a_e * (d2[k] - dmin));
+			if (kind == GEN_DOS) e_i[k] = expf(-a_i * (d2[k] - dmin));
+		}
+		s_e += e_e[k];
+		s_i += e_i[k];
+	}
+	gen_reduce2(&s_e, &s_i, false, false);
+	if (kind != GEN_DOS) {
+		float w = 1.0f / s_e;
+#pragma unroll
+		for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
+			int i = (int)(threadIdx.x + k * blockDim.x);
+			if (i < np) out[i] = e_e[k] * w;
+		}
+		return;
+	}
+	float w_e = 1.0f / s_e, w_i = 1.0f / s_i;
+	float lo = inf, sum = 0.0f;
+#pragma unroll
+	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
+		if ((int)(threadIdx.x + k * blockDim.x) < np) {
+			e_e[k] = e_e[k] * w_e - e_i[k] * w_i; // z
+			lo = fminf(lo, e_e[k]);
+			sum += e_e[k];
+		}
+	}
+	gen_reduce2(&lo, &sum, true, false);
+	float add = fabsf(lo);
+	float total = sum + (float)np * add;
+	bool uniform = !(total > 0.0f && total < inf);
+	float scale = 1.0f / total;
+#pragma unroll
+	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
+		int i = (int)(threadIdx.x + k * blockDim.x);
+		if (i < np) out[i] = uniform ? 1.0f / (float)np : (e_e[k] + add) * scale;
+	}
+}
+
 extern "C" {
 
 // gc_gen_walk writes batch (batch_lo, batch_hi) of the Philox walk: vel and pos are (T·B)×2
@@ -319,19 +475,27 @@ __global__ void gc_gen_walk(float *vel, int ld_vel, float *pos, int ld_pos, floa
 	}
 }
 
-// gc_gen_place writes the place-cell code of every position: block p < B encodes init_pos row
-// p into init_code row p, block p ≥ B encodes pos row p − B into targets row p − B. centres
-// is Np×2 (x, y) contiguous; a_e = 1/(2σ_E²), a_i = 1/(2σ_I²). Codes (spec §2.2), all shifted
-// by the smallest d² (a softmax does not change; the shift keeps the largest term at 1):
+// gc_gen_place writes the place-cell code of every position p < rows: p < B encodes init_pos row
+// p into init_code row p, p ≥ B encodes pos row p − B into targets row p − B. centres is Np×2
+// (x, y) contiguous; a_e = 1/(2σ_E²), a_i = 1/(2σ_I²). Codes (spec §2.2), all shifted by the
+// smallest d² (a softmax does not change; the shift keeps the largest term at 1):
 //   GEN_GAUSSIAN: softmax_i(−a_e·d_i²);
 //   GEN_SOD:      softmax_i(−(a_e − a_i)·d_i²) (the caller passes a_e − a_i as a_e);
 //   GEN_DOS:      z_i = softmax_i(−a_e·d_i²) − softmax_i(−a_i·d_i²), then shift-and-normalise,
 //                 (z_i + |min z|)/(Σz + Np·|min z|), a uniform row if that sum is not positive
 //                 and finite (encode's shiftAndNormalise).
+// The launch follows np (generate_encode.go's placeLaunch): for np ≤ 32·GEN_WARP_CELLS, warp w
+// of block b encodes position b·(blockDim.x/32) + w (blockDim.x a multiple of 32, at least
+// rows/(blockDim.x/32) blocks); otherwise block b encodes position b (blockDim.x a multiple of
+// 32 with np ≤ GEN_CELLS_PER_THREAD·blockDim.x, at least rows blocks). Positions past rows are
+// skipped by whole warps, or whole blocks, so that no shuffle or barrier runs with lanes that
+// have returned. The branch on np is uniform over the grid.
 __global__ void gc_gen_place(float *init_code, int ld_code, float *targets, int ld_targets, const float *init_pos,
-                             int ld_init, const float *pos, int ld_pos, const float *centres, int np, int B, int kind,
-                             float a_e, float a_i) {
-	int p = blockIdx.x;
+                             int ld_init, const float *pos, int ld_pos, const float *centres, int np, int B, int rows,
+                             int kind, float a_e, float a_i) {
+	bool warp = np <= 32 * GEN_WARP_CELLS;
+	int p = warp ? (int)(blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5)) : (int)blockIdx.x;
+	if (p >= rows) return; // the whole warp, or the whole block
 	const float *xy;
 	float *out;
 	if (p < B) {
@@ -341,63 +505,8 @@ __global__ void gc_gen_place(float *init_code, int ld_code, float *targets, int 
 		xy = pos + (long long)(p - B) * ld_pos;
 		out = targets + (long long)(p - B) * ld_targets;
 	}
-	float px = xy[0], py = xy[1];
-	const float inf = __uint_as_float(0x7f800000u);
-	float d2[GEN_CELLS_PER_THREAD], e_e[GEN_CELLS_PER_THREAD], e_i[GEN_CELLS_PER_THREAD];
-	float dmin = inf, unused = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		int i = (int)(threadIdx.x + k * blockDim.x);
-		d2[k] = inf;
-		if (i < np) {
-			float dx = px - centres[2 * i], dy = py - centres[2 * i + 1];
-			d2[k] = dx * dx + dy * dy;
-			dmin = fminf(dmin, d2[k]);
-		}
-	}
-	gen_reduce2(&dmin, &unused, true, true);
-	float s_e = 0.0f, s_i = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		e_e[k] = 0.0f;
-		e_i[k] = 0.0f;
-		if ((int)(threadIdx.x + k * blockDim.x) < np) {
-			e_e[k] = expf(-a_e * (d2[k] - dmin));
-			if (kind == GEN_DOS) e_i[k] = expf(-a_i * (d2[k] - dmin));
-		}
-		s_e += e_e[k];
-		s_i += e_i[k];
-	}
-	gen_reduce2(&s_e, &s_i, false, false);
-	if (kind != GEN_DOS) {
-		float w = 1.0f / s_e;
-#pragma unroll
-		for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-			int i = (int)(threadIdx.x + k * blockDim.x);
-			if (i < np) out[i] = e_e[k] * w;
-		}
-		return;
-	}
-	float w_e = 1.0f / s_e, w_i = 1.0f / s_i;
-	float lo = inf, sum = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		if ((int)(threadIdx.x + k * blockDim.x) < np) {
-			e_e[k] = e_e[k] * w_e - e_i[k] * w_i; // z
-			lo = fminf(lo, e_e[k]);
-			sum += e_e[k];
-		}
-	}
-	gen_reduce2(&lo, &sum, true, false);
-	float add = fabsf(lo);
-	float total = sum + (float)np * add;
-	bool uniform = !(total > 0.0f && total < inf);
-	float scale = 1.0f / total;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		int i = (int)(threadIdx.x + k * blockDim.x);
-		if (i < np) out[i] = uniform ? 1.0f / (float)np : (e_e[k] + add) * scale;
-	}
+	if (warp) gen_place_warp(out, xy, centres, np, kind, a_e, a_i);
+	else gen_place_block(out, xy, centres, np, kind, a_e, a_i);
 }
 
 } // extern "C"

@@ -33,7 +33,28 @@ func (g *BatchGenerator) place(p, ip *tensor, initCode, targets compute.Tensor) 
 	if ic.rows != B || ic.cols != g.np || tg.rows != T*B || tg.cols != g.np {
 		shapeErr(fmt.Sprintf("place-cell codes (B=%d, T=%d, Np=%d): initCode B×Np, targets (T·B)×Np", B, T, g.np), initCode, targets)
 	}
-	g.launch(b.gen.place, "gc_gen_place", B*(T+1), placeBlock(g.np), ptrArg(ic), intArg(ic.ld), ptrArg(tg), intArg(tg.ld),
-		ptrArg(ip), intArg(ip.ld), ptrArg(p), intArg(p.ld), ptrArg(g.centres), intArg(g.np), intArg(B), intArg(int(g.kind)),
-		f32bits(g.aE), f32bits(g.aI))
+	rows := B * (T + 1)
+	grid, block := placeLaunch(g.np, rows)
+	g.launch(b.gen.place, "gc_gen_place", grid, block, ptrArg(ic), intArg(ic.ld), ptrArg(tg), intArg(tg.ld),
+		ptrArg(ip), intArg(ip.ld), ptrArg(p), intArg(p.ld), ptrArg(g.centres), intArg(g.np), intArg(B), intArg(rows),
+		intArg(int(g.kind)), f32bits(g.aE), f32bits(g.aI))
+}
+
+// gc_gen_place's launch shapes (generate.cu): codes of at most 32·genWarpCells cells take one
+// warp per position, genPlaceWarps positions per block.
+const (
+	genWarpCells  = 16 // GEN_WARP_CELLS
+	genPlaceWarps = 8
+)
+
+// placeLaunch returns gc_gen_place's grid and block for rows positions of np cells. The kernel
+// is latency-bound (three reductions per position, little arithmetic and ~2 KiB of writes each),
+// so for np ≤ 32·genWarpCells (the presets' 512) a warp encodes a position with shuffles alone,
+// genPlaceWarps positions to a block of 256 threads (the last block's surplus warps return at
+// once); larger codes take one block of placeBlock(np) threads per position.
+func placeLaunch(np, rows int) (grid, block int) {
+	if np <= 32*genWarpCells {
+		return (rows + genPlaceWarps - 1) / genPlaceWarps, 32 * genPlaceWarps
+	}
+	return rows, placeBlock(np)
 }

@@ -208,9 +208,15 @@ func shimPositions(t *testing.T, B, T int, centres []float32) (xy []float32, row
 	return xy, B + len(extra)/2 + T*B, B + len(extra)/2
 }
 
+// placeSpare is the harness's PLACE_SPARE: rows past the positions that the kernel must leave.
+const placeSpare = 64
+
 // shimPlace: gc_gen_place run on the CPU equals encode's code of the same positions, and the
-// float64 formula, within codeTol, for the Gaussian, both DoS surround conventions and SoD,
-// with the launch shape Generate uses and with 8 cells per thread.
+// float64 formula, within codeTol, for the Gaussian, both DoS surround conventions and SoD. Np
+// 512 and 100 (not a multiple of 32) take the warp path, 600 and 2048 the block path; each
+// with the launch Generate uses (placeLaunch: 18 positions are three blocks of 8 warps, the
+// last with 6 surplus warps) and other blocks: one warp, two warps, 8 cells per thread, and
+// extra blocks past the positions, which must write nothing.
 func shimPlace(t *testing.T, bin string) {
 	for _, tc := range []struct {
 		name  string
@@ -218,14 +224,19 @@ func shimPlace(t *testing.T, bin string) {
 		conv  string
 		gpu   PlaceKind
 		np    int
-		block int // 0: placeBlock(np)
+		block int // 0: placeLaunch's
+		extra int // blocks past those the positions need
 	}{
-		{"DoS sigma ratio", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512, 0},
-		{"DoS variance ratio", encode.DifferenceOfGaussians, encode.VarianceRatio, PlaceDifferenceOfSoftmaxes, 512, 0},
-		{"Gaussian", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, 512, 0},
-		{"SoD", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, 512, 0},
-		{"DoS 8 cells per thread", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512, 64},
-		{"DoS Np 100", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 100, 0},
+		{"DoS sigma ratio", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512, 0, 0},
+		{"DoS variance ratio", encode.DifferenceOfGaussians, encode.VarianceRatio, PlaceDifferenceOfSoftmaxes, 512, 0, 0},
+		{"Gaussian", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, 512, 0, 0},
+		{"SoD", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, 512, 0, 0},
+		{"DoS one warp per block", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512, 32, 0},
+		{"DoS two warps, extra blocks", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 512, 64, 2},
+		{"DoS Np 100", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 100, 0, 1},
+		{"DoS Np 600 block", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 600, 0, 0},
+		{"DoS Np 600 8 cells per thread", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, 600, 96, 3},
+		{"Gaussian Np 2048 block", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, 2048, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep := encode.Params{Kind: tc.kind, Np: tc.np, BoxWidth: 2.2, BoxHeight: 2.2,
@@ -255,14 +266,27 @@ func shimPlace(t *testing.T, bin string) {
 			if err := os.WriteFile(filepath.Join(dir, "in.bin"), in, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			block := tc.block
-			if block == 0 {
-				block = placeBlock(tc.np)
+			grid, block := placeLaunch(tc.np, rows)
+			if tc.block != 0 {
+				block, grid = tc.block, rows
+				if tc.np <= 32*genWarpCells {
+					grid = (rows + block/32 - 1) / (block / 32)
+				}
 			}
+			grid += tc.extra
 			ld := tc.np + 5
-			runHarness(t, bin, "place", filepath.Join(dir, "out.bin"), filepath.Join(dir, "in.bin"), tc.np, B, rows, ld, block,
-				int(tc.gpu), aE, aI)
-			got := unpad(t, "codes", readFloats(t, filepath.Join(dir, "out.bin")), rows, tc.np, ld)
+			runHarness(t, bin, "place", filepath.Join(dir, "out.bin"), filepath.Join(dir, "in.bin"), tc.np, B, rows, ld, grid,
+				block, int(tc.gpu), aE, aI)
+			data := readFloats(t, filepath.Join(dir, "out.bin"))
+			if len(data) != (rows+placeSpare)*ld {
+				t.Fatalf("harness wrote %d floats, want %d", len(data), (rows+placeSpare)*ld)
+			}
+			got := unpad(t, "codes", data[:rows*ld], rows, tc.np, ld)
+			for i, v := range data[rows*ld:] {
+				if !math.IsNaN(float64(v)) {
+					t.Fatalf("grid %d × %d wrote %v at row %d past the %d positions", grid, block, v, rows+i/ld, rows)
+				}
+			}
 			want := code.Encode(nil, xy)
 			worstEnc, worstRef := 0.0, 0.0
 			for r := 0; r < rows; r++ {
@@ -287,8 +311,8 @@ func shimPlace(t *testing.T, bin string) {
 					t.Errorf("row %d sums to %v", r, sum)
 				}
 			}
-			t.Logf("%d rows × %d cells, block %d: max |kernel − encode| %.2g, |kernel − float64 formula| %.2g",
-				rows, tc.np, block, worstEnc, worstRef)
+			t.Logf("%d rows × %d cells, grid %d × %d: max |kernel − encode| %.2g, |kernel − float64 formula| %.2g",
+				rows, tc.np, grid, block, worstEnc, worstRef)
 		})
 	}
 }
@@ -349,5 +373,15 @@ func TestGenerateSource(t *testing.T) {
 	}
 	if strings.Contains(generateSource, "#include") {
 		t.Error("generate.cu includes a header")
+	}
+	// placeBlock and placeLaunch rest on these.
+	for _, c := range []struct {
+		name string
+		want int
+	}{{"GEN_CELLS_PER_THREAD", genCellsPerThread}, {"GEN_WARP_CELLS", genWarpCells}} {
+		m := regexp.MustCompile(`(?m)^#define ` + c.name + ` (\d+)$`).FindStringSubmatch(generateSource)
+		if m == nil || m[1] != strconv.Itoa(c.want) {
+			t.Errorf("generate.cu: #define %s %v, Go has %d", c.name, m, c.want)
+		}
 	}
 }

@@ -35,27 +35,35 @@ func presetCode(t testing.TB, kind encode.Kind, conv string, gpu PlaceKind, np i
 // TestGenerate runs the batch generator on the GPU: the walk must equal sim.PhiloxBatch bit for
 // bit (the kernel performs the same correctly rounded float32 operations, so no wall-rule
 // branch can flip), and the codes must equal encode's code of the same positions within
-// codeTol. Outputs are views into wider tensors, and a batch index above 2³² is used.
+// codeTol. Outputs are views into wider tensors, and a batch index above 2³² is used. The
+// presets' Np 512 and Np 100 take gc_gen_place's warp path (one warp per position), Np 600 and
+// 2048 its block path (2048: blocks of 1024 threads, the most a launch may have), with a smaller
+// batch (B 20, T 4), which is enough for them and keeps the emulated run short.
 func TestGenerate(t *testing.T) {
 	b := newOrSkip(t, nil)
-	const B, T, key = 200, 20, 0x9e3779b97f4a7c15
+	const key = 0x9e3779b97f4a7c15
 	for _, tc := range []struct {
-		name  string
-		kind  encode.Kind
-		conv  string
-		gpu   PlaceKind
-		edit  func(*sim.Params)
-		index uint64
+		name     string
+		kind     encode.Kind
+		conv     string
+		gpu      PlaceKind
+		edit     func(*sim.Params)
+		index    uint64
+		np, B, T int
 	}{
-		{"DoS sigma ratio", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 0},
-		{"DoS variance ratio", encode.DifferenceOfGaussians, encode.VarianceRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 1<<32 + 3},
-		{"Gaussian periodic", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, func(p *sim.Params) { p.Periodic = true }, 5},
-		{"SoD", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, func(*sim.Params) {}, 6},
+		{"DoS sigma ratio", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 0, 512, 200, 20},
+		{"DoS variance ratio", encode.DifferenceOfGaussians, encode.VarianceRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 1<<32 + 3, 512, 200, 20},
+		{"Gaussian periodic", encode.Gaussian, encode.SigmaRatio, PlaceGaussian, func(p *sim.Params) { p.Periodic = true }, 5, 512, 200, 20},
+		{"SoD", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, func(*sim.Params) {}, 6, 512, 200, 20},
+		{"DoS Np 100", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 7, 100, 20, 4},
+		{"DoS Np 600", encode.DifferenceOfGaussians, encode.SigmaRatio, PlaceDifferenceOfSoftmaxes, func(*sim.Params) {}, 8, 600, 20, 4},
+		{"SoD Np 2048", encode.SoftmaxOfDifferences, encode.SigmaRatio, PlaceSoftmaxOfDifferences, func(*sim.Params) {}, 9, 2048, 20, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			B, T := tc.B, tc.T
 			p := sim.DefaultParams()
 			tc.edit(&p)
-			code, pp := presetCode(t, tc.kind, tc.conv, tc.gpu, 512)
+			code, pp := presetCode(t, tc.kind, tc.conv, tc.gpu, tc.np)
 			g, err := b.NewBatchGenerator(walkParams(p, B, T, key), pp)
 			if err != nil {
 				t.Fatal(err)
@@ -64,7 +72,7 @@ func TestGenerate(t *testing.T) {
 			// Views: each output is the left part of a wider tensor.
 			view := func(rows, cols int) compute.Tensor { return b.View(b.New(rows, cols+3), 0, 0, rows, cols) }
 			vel, pos, initPos := view(T*B, 2), view(T*B, 2), view(B, 2)
-			initCode, targets := view(B, 512), view(T*B, 512)
+			initCode, targets := view(B, tc.np), view(T*B, tc.np)
 			g.Generate(tc.index, vel, initCode, targets, pos, initPos)
 
 			want := sim.NewBatch(B, T)
@@ -174,10 +182,21 @@ func TestBatchGeneratorParams(t *testing.T) {
 	if err := good.validate(); err != nil {
 		t.Errorf("default walk: %v", err)
 	}
-	// One thread per 8 cells at most: 8192 cells fit 1024 threads.
-	for _, np := range []int{1, 31, 100, 512, 2048, 2049, maxPlaceCells} {
+	// One thread per 8 cells at most: 8192 cells fit 1024 threads. The warp path: one warp per
+	// position, 16 cells per lane, whole blocks of 8 warps covering the positions.
+	for _, np := range []int{1, 31, 100, 512, 513, 2048, 2049, maxPlaceCells} {
 		if bl := placeBlock(np); bl%32 != 0 || bl > 1024 || np > genCellsPerThread*bl {
 			t.Errorf("placeBlock(%d) = %d", np, bl)
+		}
+		for _, rows := range []int{1, 8, 9, 4200} {
+			grid, block := placeLaunch(np, rows)
+			if np <= 32*genWarpCells {
+				if warps := block / 32; block%32 != 0 || block > 1024 || grid*warps < rows || (grid-1)*warps >= rows {
+					t.Errorf("placeLaunch(%d, %d) = %d × %d: want whole warps, one per position, no block without one", np, rows, grid, block)
+				}
+			} else if grid != rows || block != placeBlock(np) {
+				t.Errorf("placeLaunch(%d, %d) = %d × %d: want %d blocks of placeBlock(%d) = %d", np, rows, grid, block, rows, np, placeBlock(np))
+			}
 		}
 	}
 }

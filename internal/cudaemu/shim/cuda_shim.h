@@ -11,10 +11,11 @@
 //     the scheduler before it resumes a fiber. Launches must not run concurrently (the emulator
 //     holds a lock around each);
 //   - __syncthreads releases the block when every thread that has not returned waits at it
-//     (threads that returned do not hold it back, as on current GPUs); __shfl_down_sync releases
-//     a warp (32 consecutive linear thread ids, x fastest, then y, z) when every live thread of
-//     the warp has called it, then reads lane + delta's value (its own where lane + delta ≥ 32
-//     or past the block's last thread), for float, double, int and unsigned int. A kernel
+//     (threads that returned do not hold it back, as on current GPUs); __shfl_down_sync and
+//     __shfl_xor_sync release a warp (32 consecutive linear thread ids, x fastest, then y, z)
+//     when every live thread of the warp has called one, then read the value of lane + delta,
+//     or of lane ^ lane_mask (a thread's own where that lane is ≥ 32 or past the block's last
+//     thread), for float, double, int and unsigned int. A kernel
 //     whose threads wait at different barriers, or only part of a warp at a shuffle, would hang
 //     on a GPU: here the scheduler sees that no fiber can run and aborts with a message;
 //   - __fadd_rn, __fmul_rn, __fdiv_rn, __fsqrt_rn are the IEEE float32 operations; compile with
@@ -62,7 +63,7 @@ struct gc_shim_fiber {
 	enum State { ready, wait_block, wait_warp, done };
 	State state = ready;
 	bool started = false;
-	unsigned int shuffles = 0; // __shfl_down_sync calls made, to alternate exchange buffers
+	unsigned int shuffles = 0; // shuffles made, to alternate exchange buffers
 	dim3 idx;                  // threadIdx
 	char *stack = nullptr; // from gc_shim_stacks while started and not done
 #if GC_SHIM_ASM_SWITCH
@@ -76,7 +77,7 @@ struct gc_shim_fiber {
 struct gc_shim_sched {
 	std::vector<gc_shim_fiber> fibers;
 	std::vector<unsigned int> warp_live, warp_wait;
-	std::vector<uint64_t> exchange; // __shfl_down_sync's values: two buffers of one slot per thread
+	std::vector<uint64_t> exchange; // the shuffles' values: two buffers of one slot per thread
 	std::vector<char *> free_stacks;
 	unsigned int current = 0, live = 0, block_wait = 0;
 	const std::function<void()> *body = nullptr;
@@ -265,10 +266,13 @@ inline void gc_shim_warp_barrier() {
 	gc_shim_yield();
 }
 
-template <class T> T __shfl_down_sync(unsigned int mask, T v, int delta) {
+// gc_shim_shuffle is a full-warp shuffle (name for messages): every live thread of the warp
+// stores v, then reads the value of the lane that source(lane) names, its own where that lane
+// is ≥ 32 or past the block's last thread.
+template <class T, class Source> T gc_shim_shuffle(const char *name, unsigned int mask, T v, Source source) {
 	static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "cuda_shim: shuffle of an unsupported type");
 	if (mask != 0xffffffffu) {
-		std::fprintf(stderr, "cuda_shim: __shfl_down_sync with mask %#x: only full-warp masks are emulated\n", mask);
+		std::fprintf(stderr, "cuda_shim: %s with mask %#x: only full-warp masks are emulated\n", name, mask);
 		std::abort();
 	}
 	unsigned int tid = gc_shim_linear_tid(), n = blockDim.x * blockDim.y * blockDim.z;
@@ -282,11 +286,21 @@ template <class T> T __shfl_down_sync(unsigned int mask, T v, int delta) {
 	uint64_t *buf = gc_shim.exchange.data() + (f.shuffles++ & 1) * n;
 	buf[tid] = bits;
 	gc_shim_warp_barrier(); // every live thread of the warp has stored its value
-	unsigned int lane = tid & 31;
+	unsigned int lane = tid & 31, src = source(lane), base = tid - lane;
 	T r = v;
-	if (delta >= 0 && lane + (unsigned int)delta < 32 && tid + (unsigned int)delta < n)
-		std::memcpy(&r, &buf[tid + delta], sizeof(T));
+	if (src < 32 && base + src < n) std::memcpy(&r, &buf[base + src], sizeof(T));
 	return r;
+}
+
+template <class T> T __shfl_down_sync(unsigned int mask, T v, int delta) {
+	// A negative delta reads the thread's own value.
+	return gc_shim_shuffle("__shfl_down_sync", mask, v,
+	                       [delta](unsigned int lane) { return delta < 0 ? 32u : lane + (unsigned int)delta; });
+}
+
+// __shfl_xor_sync reads lane ^ lane_mask's value: the butterfly of warp reductions.
+template <class T> T __shfl_xor_sync(unsigned int mask, T v, int lane_mask) {
+	return gc_shim_shuffle("__shfl_xor_sync", mask, v, [lane_mask](unsigned int lane) { return lane ^ (unsigned int)lane_mask; });
 }
 
 inline unsigned int __umulhi(unsigned int a, unsigned int b) { return (unsigned int)(((uint64_t)a * b) >> 32); }

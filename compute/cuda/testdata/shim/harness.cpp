@@ -2,14 +2,16 @@
 // which writes generate.cu from the embedded source the backend hands to NVRTC).
 //
 //	harness walk OUT B T LD GRID BLOCK key0 key1 batch_lo batch_hi hw hh w h dt turn_std speed border slow periodic
-//	harness place OUT IN NP B ROWS LD BLOCK KIND A_E A_I
+//	harness place OUT IN NP B ROWS LD GRID BLOCK KIND A_E A_I
 //
 // Integers are decimal and floats are their IEEE bits in decimal, so nothing is rounded on the
 // way. walk writes vel, pos ((T·B) rows) and init_pos (B rows), each row LD floats of which the
 // first 2 are the kernel's (the rest keep their NaN fill), little-endian float32. place reads IN:
 // Np×2 centres, then ROWS positions ×2 (the first B are init_pos), hands the positions to the
-// kernel as rows of 3 floats, and writes the ROWS codes, each LD floats of which the first Np
-// are the kernel's.
+// kernel as rows of 3 floats, launches GRID blocks of BLOCK threads, and writes the ROWS codes,
+// each LD floats of which the first Np are the kernel's, then PLACE_SPARE rows of LD floats that
+// the kernel must not write (it is handed that many NaN positions past ROWS, so that a grid
+// larger than ROWS positions shows whether the kernel skips them).
 #include "cuda_shim.h"
 #include "generate.cu"
 
@@ -17,6 +19,9 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+
+// Rows past ROWS in place's buffers (see above).
+#define PLACE_SPARE 64
 
 static unsigned int arg_u(char **argv, int i) { return (unsigned int)std::strtoul(argv[i], nullptr, 10); }
 static float arg_f(char **argv, int i) { return __uint_as_float(arg_u(argv, i)); }
@@ -44,7 +49,7 @@ int main(int argc, char **argv) {
 		write(argv[2], vel);
 		return 0;
 	}
-	if (mode == "place" && argc == 12) {
+	if (mode == "place" && argc == 13) {
 		int np = arg_u(argv, 4), B = arg_u(argv, 5), rows = arg_u(argv, 6), ld = arg_u(argv, 7);
 		std::vector<float> in((size_t)2 * (np + rows));
 		FILE *f = std::fopen(argv[3], "rb");
@@ -55,14 +60,16 @@ int main(int argc, char **argv) {
 		std::fclose(f);
 		const float *centres = in.data();
 		// init_pos and pos as the kernel sees them, rows of 3 floats (views of wider tensors).
-		std::vector<float> xy((size_t)3 * rows, nan);
+		const int spare = PLACE_SPARE;
+		std::vector<float> xy((size_t)3 * (rows + spare), nan);
 		for (int r = 0; r < rows; r++) {
 			xy[3 * r] = in[2 * np + 2 * r];
 			xy[3 * r + 1] = in[2 * np + 2 * r + 1];
 		}
-		std::vector<float> out((size_t)rows * ld, nan);
-		gc_shim_launch(rows, arg_u(argv, 8), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld, xy.data(), 3,
-		               xy.data() + 3 * B, 3, centres, np, B, (int)arg_u(argv, 9), arg_f(argv, 10), arg_f(argv, 11));
+		std::vector<float> out((size_t)(rows + spare) * ld, nan);
+		gc_shim_launch(arg_u(argv, 8), arg_u(argv, 9), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld,
+		               xy.data(), 3, xy.data() + 3 * B, 3, centres, np, B, rows, (int)arg_u(argv, 10), arg_f(argv, 11),
+		               arg_f(argv, 12));
 		write(argv[2], out);
 		return 0;
 	}
