@@ -478,11 +478,19 @@ func testGemmPacked(t *testing.T, b compute.Backend, pg compute.PackedGemmer) {
 	}
 }
 
+// testElementwise runs on 4×7 and 4×8 tensors and views at column 4 of a 4-column-wider
+// parent: backends with vector kernels (the GPU's float4s) take them on the second shape.
 func testElementwise(t *testing.T, b compute.Backend) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	hx := rounded(b, randHost(rng, 4, 7))
-	hy := rounded(b, randHost(rng, 4, 7))
-	hz := rounded(b, randHost(rng, 4, 7))
+	for _, cols := range []int{7, 8} {
+		testElementwiseShape(t, b, 4, cols)
+	}
+}
+
+func testElementwiseShape(t *testing.T, b compute.Backend, rows, cols int) {
+	rng := rand.New(rand.NewPCG(5, uint64(cols)))
+	hx := rounded(b, randHost(rng, rows, cols))
+	hy := rounded(b, randHost(rng, rows, cols))
+	hz := rounded(b, randHost(rng, rows, cols))
 	n := len(hx.v)
 	want := make([]float64, n)
 	for _, strided := range []bool{false, true} {
@@ -490,12 +498,12 @@ func testElementwise(t *testing.T, b compute.Backend) {
 			if !strided {
 				return up(b, h)
 			}
-			big := b.New(h.r+1, h.c+3)
-			v := b.View(big, 1, 2, h.r, h.c)
+			big := b.New(h.r+1, h.c+4)
+			v := b.View(big, 1, 4, h.r, h.c)
 			b.Upload64(v, h.v)
 			return v
 		}
-		name := map[bool]string{false: "", true: " (view)"}[strided]
+		name := fmt.Sprintf(" %d×%d", rows, cols) + map[bool]string{false: "", true: " (view)"}[strided]
 		x, y, z := mk(hx), mk(hy), mk(hz)
 
 		b.Scale(x, -1.5)
@@ -569,17 +577,24 @@ func testElementwise(t *testing.T, b compute.Backend) {
 	}
 }
 
+// testActivations runs on 3×9 and 3×8 tensors (vector kernels take the second).
 func testActivations(t *testing.T, b compute.Backend) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	hx := rounded(b, randHost(rng, 3, 9))
+	for _, cols := range []int{9, 8} {
+		testActivationsShape(t, b, 3, cols)
+	}
+}
+
+func testActivationsShape(t *testing.T, b compute.Backend, rows, cols int) {
+	rng := rand.New(rand.NewPCG(7, uint64(cols)))
+	hx := rounded(b, randHost(rng, rows, cols))
 	for i := range hx.v {
 		hx.v[i] *= 4
 	}
 	hx.v[0] = 0 // the ReLU kink
-	hd := rounded(b, randHost(rng, 3, 9))
+	hd := rounded(b, randHost(rng, rows, cols))
 	for _, f := range []compute.Activation{compute.Linear, compute.ReLU, compute.Tanh, compute.Sigmoid} {
 		x := up(b, hx)
-		out := b.New(3, 9)
+		out := b.New(rows, cols)
 		b.Activate(out, x, f)
 		want := make([]float64, len(hx.v))
 		for i, v := range hx.v {

@@ -33,8 +33,28 @@ const (
 	kReduce
 	kAdam
 	kRMSProp
+	kActivate4
+	kActivationGrad4
+	kSumSquares4
+	kAdam4
 	numKernels
 )
+
+// quadKernels are the float4 versions of memory-bound kernels (kernels.cu), used on tensors
+// that quad accepts.
+var quadKernels = map[kernel]kernel{kActivate: kActivate4, kActivationGrad: kActivationGrad4, kSumSquares: kSumSquares4, kAdam: kAdam4}
+
+// quad reports whether every tensor can be read as float4s: columns, leading dimension and
+// address multiples of 4 floats. Every allocation is; the views of the models' workspaces
+// (time steps, whole rows, lanes of an ensemble) are.
+func quad(ts ...*tensor) bool {
+	for _, t := range ts {
+		if t.cols%4 != 0 || t.ld%4 != 0 || t.ptr%16 != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 const (
 	blockSize   = 256  // threads per block of the one-dimensional kernels
@@ -469,10 +489,14 @@ func (b *Backend) Fill(dst compute.Tensor, v float64) {
 func (b *Backend) pair(op string, k kernel, dst, src compute.Tensor, extra ...uint64) {
 	b.same(op, dst, src)
 	x, y := b.t(dst), b.t(src)
+	q := 1
+	if k4, ok := quadKernels[k]; ok && quad(x, y) {
+		k, q = k4, 4
+	}
 	var args [maxArgs]uint64
-	n := copy(args[:], []uint64{ptrArg(x), intArg(x.ld), ptrArg(y), intArg(y.ld), intArg(x.rows), intArg(x.cols)})
+	n := copy(args[:], []uint64{ptrArg(x), intArg(x.ld / q), ptrArg(y), intArg(y.ld / q), intArg(x.rows), intArg(x.cols / q)})
 	n += copy(args[n:], extra)
-	b.elementwise(k, x.rows*x.cols, args[:n]...)
+	b.elementwise(k, x.rows*x.cols/q, args[:n]...)
 }
 
 func (b *Backend) Copy(dst, src compute.Tensor) { b.pair("Copy", kCopy, dst, src) }
@@ -638,13 +662,17 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 // sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
 func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 	defer b.enter()()
-	n := src.rows * src.cols
+	k, q := kSumSquares, 1
+	if quad(src) && (dst == nil || quad(dst)) {
+		k, q = kSumSquares4, 4
+	}
+	n := src.rows * src.cols / q
 	blocks := partialGrid(n)
 	dp, dl := uint64(0), uint64(0)
 	if dst != nil {
-		dp, dl = strided(dst)
+		dp, dl = ptrArg(dst), intArg(dst.ld/q)
 	}
-	b.launch(kSumSquares, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld), intArg(src.rows), intArg(src.cols), f32Arg(alpha), intArg(blocks))
+	b.launch(k, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld/q), intArg(src.rows), intArg(src.cols/q), f32Arg(alpha), intArg(blocks))
 	return b.reduce(ptrArg(b.partials), blocks, 1)
 }
 
@@ -679,11 +707,12 @@ func (b *Backend) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) {
 	if s.Convention == compute.EpsilonPyTorch {
 		epsT = s.Eps * math.Sqrt(c2)
 	}
-	pp, pl := strided(p)
-	gp, gl := strided(g)
-	mp, ml := strided(mm)
-	vp, vl := strided(vv)
-	b.elementwise(kAdam, p.rows*p.cols, pp, pl, gp, gl, mp, ml, vp, vl, intArg(p.rows), intArg(p.cols),
+	k, q := kAdam, 1
+	if quad(p, g, mm, vv) {
+		k, q = kAdam4, 4
+	}
+	b.elementwise(k, p.rows*p.cols/q, ptrArg(p), intArg(p.ld/q), ptrArg(g), intArg(g.ld/q), ptrArg(mm), intArg(mm.ld/q),
+		ptrArg(vv), intArg(vv.ld/q), intArg(p.rows), intArg(p.cols/q),
 		f32Arg(s.Beta1), f32Arg(1-s.Beta1), f32Arg(s.Beta2), f32Arg(1-s.Beta2), f32Arg(lrT), f32Arg(epsT))
 }
 

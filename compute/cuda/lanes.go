@@ -109,16 +109,21 @@ func (b *Backend) SquaredErrorLanes(grad, out, targets compute.Tensor, scale flo
 // ScaleSumSquaresLanes implements compute.LaneScalarer as SquaredErrorLanes does.
 func (b *Backend) ScaleSumSquaresLanes(dst compute.Tensor, alpha float64, src compute.Tensor, lanes int) {
 	x := b.t(src)
+	w := b.laneWidth("ScaleSumSquaresLanes", x, lanes)
+	// The kernel of each lane's own call (sumSquares): float4s when every lane's block allows.
+	k, q := kSumSquares, 1
+	if w%4 == 0 && quad(x) && (dst == nil || quad(b.t(dst))) {
+		k, q = kSumSquares4, 4
+	}
 	dp, dl := uint64(0), uint64(0)
 	if dst != nil {
 		b.same("ScaleSumSquaresLanes", dst, src)
-		dp, dl = strided(b.t(dst))
+		dp, dl = ptrArg(b.t(dst)), intArg(b.t(dst).ld/q)
 	}
-	w := b.laneWidth("ScaleSumSquaresLanes", x, lanes)
 	defer b.enter()()
-	bpl := partialGrid(x.rows * w)
+	bpl := partialGrid(x.rows * w / q)
 	part := b.scratch(&b.lanePartials, 2*lanes*bpl)
-	b.launch(kSumSquares, lanes*bpl, blockSize, 1, ptrArg(part), dp, dl, ptrArg(x), intArg(x.ld), intArg(x.rows), intArg(w),
+	b.launch(k, lanes*bpl, blockSize, 1, ptrArg(part), dp, dl, ptrArg(x), intArg(x.ld/q), intArg(x.rows), intArg(w/q),
 		f32Arg(alpha), intArg(bpl))
 	b.deferReduceLanes(ptrArg(part), bpl, lanes, 1)
 }

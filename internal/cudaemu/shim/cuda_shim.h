@@ -55,6 +55,14 @@ struct dim3 {
 	unsigned int x = 1, y = 1, z = 1;
 };
 
+// float4 as CUDA's vector type: 16-byte aligned, so that a misaligned float4 access by a
+// kernel is undefined here as on a GPU (the sanitizers of the emulator tests can see it).
+struct alignas(16) float4 {
+	float x, y, z, w;
+};
+
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
 // The built-in variables, set by the scheduler before it resumes a thread.
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
 
