@@ -39,6 +39,8 @@
 # second call right after, "SORSCHER=wait bash gpu_check.sh SECONDS" (STOP_AT_BUDGET=1 stops
 # the run at SECONDS and evaluates its last checkpoint), reports it.
 #
+# PARTS lists parts to run alone, in order (e.g. PARTS="1b 3 2 3a 1").
+#
 # For a dry run of the script itself on smaller shapes (for instance against the CPU emulation
 # of internal/cudaemu): NG_LARGE (4096), NG_SMALL (1024), LANES ("8 16 32"), BENCH_ARGS (added to
 # every "bench train", e.g. "--np 32 --batch 10 --seq 5"), PREC_SETS and SORSCHER_SETS (extra
@@ -83,6 +85,7 @@ timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
 }
 part2b() {
+[ "${PRECISION:-1}" = 1 ] || return 0
 # Issue 8 asks that TF32 training reach the same loss and grid scores as FP32: eight seeds
 # of the quick preset (Ng 256, 16,500 steps) per precision, each set one ensemble.
 el "== 2b. TF32 against FP32: quick preset, seeds 1-8, one ensemble per precision"
@@ -209,6 +212,12 @@ sorscher_foreground() {
 	fi
 	cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
 }
+# PARTS="1b 3 2 3a 1" runs the named parts alone, in that order (no Sorscher run).
+if [ -n "${PARTS:-}" ]; then
+	for p in $PARTS; do "part$p"; done
+	el "done (PARTS=$PARTS)"
+	exit 0
+fi
 case "${SORSCHER:-1}" in
 0) part1; part1b; part2; part2b; part3; part3a; part3b; part4 ;;
 only) sorscher_foreground ;;
