@@ -17,10 +17,15 @@
 // architecture, so later runs skip the compile (about a second).
 //
 // Every operation of a Backend is queued on its own CUDA stream and returns at once; the
-// host waits only where a value comes back (losses, sums, Download). A training step
-// therefore makes two host round trips (the loss and the weight-decay term), none per time
-// step. Several Backends in one process (one per goroutine) share the GPU and run
+// host waits only where a value comes back (losses, sums, Download). With scalars deferred
+// (compute.ScalarDeferrer, which nn uses) a training step makes one host round trip, after
+// its backward pass, and none per time step. Several Backends in one process (one per goroutine) share the GPU and run
 // concurrently, which is how small networks fill it.
+//
+// Memory-bound kernels have float4 versions (kernels.cu), used when a tensor's columns,
+// leading dimension and address are multiples of four floats: the sum of squares of a
+// 4096×4096 weight took 91 µs with one 4-byte load per loop trip on the H100 and 53 µs with
+// float4s.
 //
 // Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere

@@ -14,8 +14,9 @@
 // is one operation of the inner backend on one tensor: elementwise operations, activations,
 // the optimizers, and also the bias operations, since the K bias rows side by side are one
 // row of K·cols that AddRowVector and SumRows treat column by column. Only views that cut
-// columns (the gate blocks of LSTM and GRU) and the operations that return a scalar (the
-// losses and sums, which are per lane) run lane by lane. A GEMM is one LaneGemmer call when
+// columns (the gate blocks of LSTM and GRU) run lane by lane, and so do the operations that
+// return a scalar (the losses and sums, which are per lane), unless the inner backend is a
+// compute.LaneScalarer (the GPU): then each is one operation queuing K values. A GEMM is one LaneGemmer call when
 // the inner backend has it, and lane by lane otherwise; either way each lane's product is
 // the inner Gemm's, bit for bit.
 //

@@ -1,0 +1,18 @@
+# cuBLAS through PyTorch on the step's matrix shapes: how fast can the per-step GEMMs be?
+import torch, time, sys
+def bench(f, n=50):
+    for _ in range(5): f()
+    torch.cuda.synchronize(); t = time.perf_counter()
+    for _ in range(n): f()
+    torch.cuda.synchronize(); return (time.perf_counter() - t) / n * 1e6
+for tf32 in (False, True):
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    for ng in (4096, 1024):
+        h = torch.randn(200, ng, device="cuda"); W = torch.randn(ng, ng, device="cuda"); C = torch.randn(200, ng, device="cuda")
+        nn = bench(lambda: torch.addmm(C, h, W))
+        nt = bench(lambda: torch.addmm(C, h, W.t()))
+        print(f"torch {'tf32' if tf32 else 'fp32'} Ng {ng}: 200x{ng}x{ng} addmm NN {nn:.1f} us, NT {nt:.1f} us ({2*200*ng*ng/nn/1e6:.0f} TFLOP/s NN)")
+    for lanes in (32, 64):
+        h = torch.randn(lanes, 200, 1024, device="cuda"); W = torch.randn(lanes, 1024, 1024, device="cuda"); C = torch.randn(lanes, 200, 1024, device="cuda")
+        t = bench(lambda: torch.baddbmm(C, h, W))
+        print(f"torch {'tf32' if tf32 else 'fp32'} bmm {lanes}x200x1024x1024: {t:.1f} us ({2*lanes*200*1024*1024/t/1e6:.0f} TFLOP/s)")
