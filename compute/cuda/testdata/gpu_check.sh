@@ -7,7 +7,7 @@
 #	CGO_ENABLED=0 go test -c -o gpu/bin/cuda.test ./compute/cuda
 #	CGO_ENABLED=0 go test -c -o gpu/bin/train.test ./train
 #	CGO_ENABLED=0 go test -c -o gpu/bin/sgemm.test ./internal/sgemm
-#	cp compute/cuda/testdata/gpu_check.sh ../shared/bench/torch_rnn_step.py gpu/
+#	cp compute/cuda/testdata/gpu_check.sh compute/cuda/testdata/gemm_probe.py ../shared/bench/torch_rnn_step.py gpu/
 #
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
 # (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
@@ -121,6 +121,8 @@ for ng in $NG_LARGE $NG_SMALL; do
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
+# PyTorch's cuBLAS on the step's per-time-step GEMM shapes, for comparison with the profile (3a).
+[ -f ./gemm_probe.py ] && timeout 60 python3 ./gemm_probe.py 2>/dev/null
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
