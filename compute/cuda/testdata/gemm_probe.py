@@ -16,3 +16,14 @@ for tf32 in (False, True):
         h = torch.randn(lanes, 200, 1024, device="cuda"); W = torch.randn(lanes, 1024, 1024, device="cuda"); C = torch.randn(lanes, 200, 1024, device="cuda")
         t = bench(lambda: torch.baddbmm(C, h, W))
         print(f"torch {'tf32' if tf32 else 'fp32'} bmm {lanes}x200x1024x1024: {t:.1f} us ({2*lanes*200*1024*1024/t/1e6:.0f} TFLOP/s)")
+# Would splitting K help the single network's per-step product (64 output tiles of 128×128 on
+# 132 SMs)? S partial products of K/S as one batched call, then their sum, against one product.
+torch.backends.cuda.matmul.allow_tf32 = True
+for ng in (4096, 1024):
+    h = torch.randn(200, ng, device="cuda"); W = torch.randn(ng, ng, device="cuda"); C = torch.randn(200, ng, device="cuda")
+    for s in (2, 4):
+        hs = h.view(200, s, ng // s).transpose(0, 1).contiguous()   # s × 200 × K/s
+        Ws = W.view(s, ng // s, ng)                                  # s × K/s × N
+        part = bench(lambda: torch.bmm(hs, Ws))
+        total = bench(lambda: torch.bmm(hs, Ws).sum(0).add_(C))
+        print(f"torch tf32 Ng {ng}: split-K {s}: partial products {part:.1f} us, with their sum {total:.1f} us")
