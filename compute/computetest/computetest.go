@@ -646,6 +646,44 @@ func testRows(t *testing.T, b compute.Backend) {
 	check(t, b, "SumRows", down(b, v), sums)
 }
 
+// testWideSoftmax checks the cross-entropy and its gradient, g = scale·(softmax(z)·Σy − y),
+// on rows of 100 and 2500 values: the GPU takes a row of 100 with one warp (several values per
+// thread) and one of 2500 with a block.
+func testWideSoftmax(t *testing.T, b compute.Backend) {
+	for _, cols := range []int{100, 2500} {
+		testSoftmaxRows(t, b, 3, cols)
+	}
+}
+
+func testSoftmaxRows(t *testing.T, b compute.Backend, rows, cols int) {
+	rng := rand.New(rand.NewPCG(21, uint64(cols)))
+	const scale = 0.7
+	hz := rounded(b, randHost(rng, rows, cols))
+	hy := randHost(rng, rows, cols)
+	for i := range hy.v {
+		hy.v[i] = math.Abs(hy.v[i])
+	}
+	hy = rounded(b, hy)
+	var loss float64
+	grad := make([]float64, rows*cols)
+	for i := range rows {
+		var s, sy float64
+		for j := range cols {
+			s += math.Exp(hz.at(i, j))
+			sy += hy.at(i, j)
+		}
+		for j := range cols {
+			loss -= scale * hy.at(i, j) * (hz.at(i, j) - math.Log(s))
+			grad[i*cols+j] = scale * (math.Exp(hz.at(i, j))/s*sy - hy.at(i, j))
+		}
+	}
+	g := b.New(rows, cols)
+	if got := b.SoftmaxCrossEntropy(g, up(b, hz), up(b, hy), scale); !near(got, loss, tol(b)) {
+		t.Errorf("SoftmaxCrossEntropy, rows of %d = %v; want %v", cols, got, loss)
+	}
+	check(t, b, fmt.Sprintf("SoftmaxCrossEntropy grad, rows of %d", cols), down(b, g), grad)
+}
+
 func testLosses(t *testing.T, b compute.Backend) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const rows, cols = 6, 5
@@ -686,6 +724,7 @@ func testLosses(t *testing.T, b compute.Backend) {
 		t.Errorf("SoftmaxCrossEntropy(grad = logits) = %v; want %v", got, want)
 	}
 	check(t, b, "SoftmaxCrossEntropy grad aliasing logits", down(b, za), down(b, g))
+	testWideSoftmax(t, b)
 
 	se := func(o []float64) float64 {
 		var s float64

@@ -37,6 +37,7 @@ const (
 	kActivationGrad4
 	kSumSquares4
 	kAdam4
+	kSoftmaxCEWarp
 	numKernels
 )
 
@@ -629,10 +630,27 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 	z, y := b.t(logits), b.t(targets)
 	defer b.enter()()
 	rl := b.scratch(&b.rowloss, 2*z.rows)
-	grid := min(z.rows, 65535)
-	b.launch(kSoftmaxCE, grid, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
-		intArg(z.rows), intArg(z.cols), f64Arg(scale), intArg(grid))
+	b.softmaxCE(rl, gp, gl, z, y, z.cols, scale, 1)
 	return b.reduce(ptrArg(rl), z.rows, scale)
+}
+
+// ceWarpMaxCols is the widest row gc_softmax_ce_warp takes (one warp per row); wider rows
+// take gc_softmax_ce (one block per row).
+const ceWarpMaxCols = 2048
+
+// softmaxCE launches the cross-entropy of lanes column blocks of width w of z and y (one for a
+// single tensor), each lane's row losses at rl + 8·lane·rows.
+func (b *Backend) softmaxCE(rl *tensor, gp, gl uint64, z, y *tensor, w int, scale float64, lanes int) {
+	if w <= ceWarpMaxCols {
+		wpl := z.rows // one warp per row
+		warps := lanes * wpl
+		b.launch(kSoftmaxCEWarp, (warps*32+blockSize-1)/blockSize, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld),
+			ptrArg(y), intArg(y.ld), intArg(z.rows), intArg(w), f64Arg(scale), intArg(wpl), intArg(lanes))
+		return
+	}
+	bpl := max(1, min(z.rows, 65535/lanes))
+	b.launch(kSoftmaxCE, lanes*bpl, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
+		intArg(z.rows), intArg(w), f64Arg(scale), intArg(bpl))
 }
 
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {

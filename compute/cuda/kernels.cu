@@ -266,6 +266,57 @@ __global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z
 	}
 }
 
+// gc_softmax_ce_warp is gc_softmax_ce with one warp per row, for rows of at most
+// GC_CE_WARP_MAX columns: no shared memory and no barriers, the reductions are xor-butterfly
+// shuffles (every lane ends with the same bits: each step adds a+b on one lane and b+a on its
+// partner). The block version spends a 256-thread block and four block reductions on a row of
+// 512 values; on the H100 it took 25 µs for 4,000 such rows, about three times what their
+// memory traffic needs. Warp w of the grid works on lane w / wpl of lanes, rows w % wpl,
+// w % wpl + wpl, …; a row's results do not depend on wpl.
+__device__ __forceinline__ float gc_warp_max(float v) {
+	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+
+__device__ __forceinline__ double gc_warp_sum(double v) {
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+__global__ void gc_softmax_ce_warp(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale, int wpl, int lanes) {
+	long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+	int t = threadIdx.x & 31;
+	long long lane = warp / wpl;
+	if (lane >= lanes) return; // the whole warp: no shuffle runs with exited threads
+	z += lane * cols;
+	y += lane * cols;
+	if (g) g += lane * cols;
+	rowloss += lane * rows;
+	for (int r = (int)(warp % wpl); r < rows; r += wpl) {
+		const float* zr = z + (long long)r * ldz;
+		const float* yr = y + (long long)r * ldy;
+		float m = -3.402823466e38f;
+		for (int j = t; j < cols; j += 32) m = fmaxf(m, zr[j]);
+		m = gc_warp_max(m);
+		double s = 0.0, sy = 0.0, syz = 0.0;
+		for (int j = t; j < cols; j += 32) {
+			float dz = zr[j] - m;
+			s += (double)expf(dz);
+			sy += (double)yr[j];
+			syz += (double)yr[j] * dz;
+		}
+		s = gc_warp_sum(s);
+		sy = gc_warp_sum(sy);
+		syz = gc_warp_sum(syz);
+		if (t == 0) rowloss[r] = log(s) * sy - syz;
+		if (g) {
+			float* gr = g + (long long)r * ldg;
+			double a = scale * sy / s;
+			for (int j = t; j < cols; j += 32) gr[j] = (float)(a * expf(zr[j] - m) - scale * yr[j]);
+		}
+	}
+}
+
 // Polar squared error per row of n×2 (r, θ): rowloss = r̂² + r² − 2r̂r·cos(θ̂ − θ), and with
 // g != 0 its gradient times scale with respect to (r̂, θ̂).
 __global__ void gc_polar_se(double* rowloss, float* g, int ldg, const float* o, int ldo, const float* y, int ldy, int rows, double scale) {

@@ -78,7 +78,8 @@ func (b *Backend) laneWidth(op string, x *tensor, lanes int) int {
 }
 
 // SoftmaxCrossEntropyLanes implements compute.LaneScalarer: the rows of every lane's block
-// in one gc_softmax_ce launch (a row's loss and gradient do not depend on the launch shape),
+// in one launch of the kernel a lane alone would use (a row's loss and gradient do not
+// depend on the launch shape),
 // then one reduction of a block per lane.
 func (b *Backend) SoftmaxCrossEntropyLanes(grad, logits, targets compute.Tensor, scale float64, lanes int) {
 	gp, gl := b.lossGrad("SoftmaxCrossEntropyLanes", grad, logits, targets)
@@ -86,9 +87,7 @@ func (b *Backend) SoftmaxCrossEntropyLanes(grad, logits, targets compute.Tensor,
 	w := b.laneWidth("SoftmaxCrossEntropyLanes", z, lanes)
 	defer b.enter()()
 	rl := b.scratch(&b.rowloss, 2*lanes*z.rows)
-	bpl := max(1, min(z.rows, 65535/lanes))
-	b.launch(kSoftmaxCE, lanes*bpl, blockSize, 1, ptrArg(rl), gp, gl, ptrArg(z), intArg(z.ld), ptrArg(y), intArg(y.ld),
-		intArg(z.rows), intArg(w), f64Arg(scale), intArg(bpl))
+	b.softmaxCE(rl, gp, gl, z, y, w, scale, lanes)
 	b.deferReduceLanes(ptrArg(rl), z.rows, lanes, scale)
 }
 
