@@ -27,3 +27,13 @@ for ng in (4096, 1024):
         part = bench(lambda: torch.bmm(hs, Ws))
         total = bench(lambda: torch.bmm(hs, Ws).sum(0).add_(C))
         print(f"torch tf32 Ng {ng}: split-K {s}: partial products {part:.1f} us, with their sum {total:.1f} us")
+# cuBLASLt's own heuristic for the same shapes (PyTorch routes matmuls through it on request).
+try:
+    torch.backends.cuda.preferred_blas_library("cublaslt")
+    for ng in (4096, 1024):
+        h = torch.randn(200, ng, device="cuda"); W = torch.randn(ng, ng, device="cuda"); C = torch.randn(200, ng, device="cuda")
+        print(f"torch tf32 cublaslt Ng {ng}: 200x{ng}x{ng} addmm NN {bench(lambda: torch.addmm(C, h, W)):.1f} us")
+    h = torch.randn(32, 200, 1024, device="cuda"); W = torch.randn(32, 1024, 1024, device="cuda")
+    print(f"torch tf32 cublaslt bmm 32x200x1024x1024: {bench(lambda: torch.bmm(h, W)):.1f} us")
+except Exception as e:
+    print(f"cublaslt: {e}")
