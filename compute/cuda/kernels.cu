@@ -101,6 +101,60 @@ __device__ float gc_block_max(float v) {
 	return total;
 }
 
+// gc_warp_max and gc_warp_sum return the maximum and sum over the warp to every thread.
+__device__ __forceinline__ float gc_warp_max(float v) {
+	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+
+__device__ __forceinline__ double gc_warp_sum(double v) {
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+// The thread groups that compute a row of the softmax cross-entropy: a block (gc_softmax_ce)
+// or a warp (gc_softmax_ce_warp). Each gives a thread's index in the group, the group's size,
+// and the maximum and sum over the group returned to every thread.
+struct gc_block_group {
+	static __device__ int index() { return threadIdx.x; }
+	static __device__ int size() { return blockDim.x; }
+	static __device__ float max(float v) { return gc_block_max(v); }
+	static __device__ double sum(double v) { return gc_block_bcast_sum(v); }
+};
+
+struct gc_warp_group {
+	static __device__ int index() { return threadIdx.x & 31; }
+	static __device__ int size() { return 32; }
+	static __device__ float max(float v) { return gc_warp_max(v); }
+	static __device__ double sum(double v) { return gc_warp_sum(v); }
+};
+
+// gc_ce_row is one row of gc_softmax_ce, computed by the threads of group G:
+// *loss = log Σ_j e^{z_j−m} · Σ_j y_j − Σ_j y_j (z_j − m), m = max_j z_j, and with g != 0,
+// g_j = scale·(softmax(z)_j·Σy − y_j) (g may be z: each thread reads z_j before it writes g_j).
+template <typename G>
+__device__ void gc_ce_row(double* loss, float* g, const float* z, const float* y, int cols, double scale) {
+	int t = G::index(), n = G::size();
+	float m = -3.402823466e38f;
+	for (int j = t; j < cols; j += n) m = fmaxf(m, z[j]);
+	m = G::max(m);
+	double s = 0.0, sy = 0.0, syz = 0.0;
+	for (int j = t; j < cols; j += n) {
+		float dz = z[j] - m;
+		s += (double)expf(dz);
+		sy += (double)y[j];
+		syz += (double)y[j] * dz;
+	}
+	s = G::sum(s);
+	sy = G::sum(sy);
+	syz = G::sum(syz);
+	if (t == 0) *loss = log(s) * sy - syz;
+	if (g) {
+		double a = scale * sy / s;
+		for (int j = t; j < cols; j += n) g[j] = (float)(a * expf(z[j] - m) - scale * y[j]);
+	}
+}
+
 extern "C" {
 
 __global__ void gc_fill(float* d, int ldd, int rows, int cols, float v) {
@@ -225,11 +279,9 @@ __global__ void gc_squared_error(double* partial, float* g, int ldg, const float
 	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
-// Softmax cross-entropy, one block per row (grid-stride over rows):
-// rowloss[r] = log Σ_j e^{z_j−m} · Σ_j y_j − Σ_j y_j (z_j − m), m = max_j z_j, and with
-// g != 0, g_j = scale·(softmax(z)_j·Σy − y_j) (g may be z: each thread reads z_j before it
-// writes g_j, and all reads of the sums finish at the block reductions). Lane
-// blockIdx.x / bpl is the block at column lane·cols, its losses at rowloss[lane·rows].
+// Softmax cross-entropy (gc_ce_row), one block per row (grid-stride over rows; all reads of a
+// row's sums finish at the block reductions). Lane blockIdx.x / bpl is the block at column
+// lane·cols, its losses at rowloss[lane·rows].
 __global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale, int bpl) {
 	long long lane = blockIdx.x / bpl;
 	z += lane * cols;
@@ -237,84 +289,28 @@ __global__ void gc_softmax_ce(double* rowloss, float* g, int ldg, const float* z
 	if (g) g += lane * cols;
 	rowloss += lane * rows;
 	for (int r = blockIdx.x % bpl; r < rows; r += bpl) {
-		const float* zr = z + (long long)r * ldz;
-		const float* yr = y + (long long)r * ldy;
-		float m = -3.402823466e38f;
-		for (int j = threadIdx.x; j < cols; j += blockDim.x) m = fmaxf(m, zr[j]);
-		m = gc_block_max(m);
-		double s = 0.0, sy = 0.0, syz = 0.0;
-		for (int j = threadIdx.x; j < cols; j += blockDim.x) {
-			float dz = zr[j] - m;
-			s += (double)expf(dz);
-			sy += (double)yr[j];
-			syz += (double)yr[j] * dz;
-		}
-		s = gc_block_bcast_sum(s);
-		sy = gc_block_bcast_sum(sy);
-		syz = gc_block_bcast_sum(syz);
-		if (threadIdx.x == 0) rowloss[r] = log(s) * sy - syz;
-		if (g) {
-			float* gr = g + (long long)r * ldg;
-			double a = scale * sy / s;
-			for (int j = threadIdx.x; j < cols; j += blockDim.x) {
-				float e = expf(zr[j] - m);
-				float yj = yr[j];
-				gr[j] = (float)(a * e - scale * yj);
-			}
-		}
+		gc_ce_row<gc_block_group>(rowloss + r, g ? g + (long long)r * ldg : 0, z + (long long)r * ldz, y + (long long)r * ldy, cols, scale);
 		__syncthreads(); // the next row reuses the shared sums
 	}
 }
 
-// gc_softmax_ce_warp is gc_softmax_ce with one warp per row, for rows of at most
-// GC_CE_WARP_MAX columns: no shared memory and no barriers, the reductions are xor-butterfly
-// shuffles (every lane ends with the same bits: each step adds a+b on one lane and b+a on its
-// partner). The block version spends a 256-thread block and four block reductions on a row of
+// gc_softmax_ce_warp is gc_softmax_ce with one warp per row, for rows of at most 2048
+// columns (backend.go's ceWarpMaxCols): no shared memory and no barriers, the reductions are
+// xor-butterfly shuffles (every lane ends with the same bits: each step adds a+b on one lane
+// and b+a on its partner). The block version spends a 256-thread block and four block reductions on a row of
 // 512 values; on the H100 it took 25 µs for 4,000 such rows, about three times what their
 // memory traffic needs. Warp w of the grid works on lane w / wpl of lanes, rows w % wpl,
 // w % wpl + wpl, …; a row's results do not depend on wpl.
-__device__ __forceinline__ float gc_warp_max(float v) {
-	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-	return v;
-}
-
-__device__ __forceinline__ double gc_warp_sum(double v) {
-	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-	return v;
-}
-
 __global__ void gc_softmax_ce_warp(double* rowloss, float* g, int ldg, const float* z, int ldz, const float* y, int ldy, int rows, int cols, double scale, int wpl, int lanes) {
 	long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-	int t = threadIdx.x & 31;
 	long long lane = warp / wpl;
 	if (lane >= lanes) return; // the whole warp: no shuffle runs with exited threads
 	z += lane * cols;
 	y += lane * cols;
 	if (g) g += lane * cols;
 	rowloss += lane * rows;
-	for (int r = (int)(warp % wpl); r < rows; r += wpl) {
-		const float* zr = z + (long long)r * ldz;
-		const float* yr = y + (long long)r * ldy;
-		float m = -3.402823466e38f;
-		for (int j = t; j < cols; j += 32) m = fmaxf(m, zr[j]);
-		m = gc_warp_max(m);
-		double s = 0.0, sy = 0.0, syz = 0.0;
-		for (int j = t; j < cols; j += 32) {
-			float dz = zr[j] - m;
-			s += (double)expf(dz);
-			sy += (double)yr[j];
-			syz += (double)yr[j] * dz;
-		}
-		s = gc_warp_sum(s);
-		sy = gc_warp_sum(sy);
-		syz = gc_warp_sum(syz);
-		if (t == 0) rowloss[r] = log(s) * sy - syz;
-		if (g) {
-			float* gr = g + (long long)r * ldg;
-			double a = scale * sy / s;
-			for (int j = t; j < cols; j += 32) gr[j] = (float)(a * expf(zr[j] - m) - scale * yr[j]);
-		}
-	}
+	for (int r = (int)(warp % wpl); r < rows; r += wpl)
+		gc_ce_row<gc_warp_group>(rowloss + r, g ? g + (long long)r * ldg : 0, z + (long long)r * ldz, y + (long long)r * ldy, cols, scale);
 }
 
 // Polar squared error per row of n×2 (r, θ): rowloss = r̂² + r² − 2r̂r·cos(θ̂ − θ), and with
