@@ -275,20 +275,52 @@ __device__ __forceinline__ float gen_warp_sum(float v) {
 	return v;
 }
 
-// gen_place_warp is gc_gen_place for np ≤ 32·GEN_WARP_CELLS: one warp encodes row p of xy into
-// out, lane l the cells l + 32·k (coalesced loads and stores). Every value the lanes combine
-// comes from gen_warp_min or gen_warp_sum, so all lanes agree on dmin, the sums, lo, total and
+// The thread groups that encode one position in gc_gen_place: a warp (np ≤ 32·GEN_WARP_CELLS,
+// lane l the cells l + 32·k: coalesced loads and stores, shuffles only) or a block (larger
+// np, thread t the cells t + blockDim.x·k, gen_reduce2's block reductions). Each gives its
+// cells per thread, a thread's index and the group's size, and reductions that return the
+// same bits to every thread of the group, so all agree on dmin, the sums, lo, total and
 // uniform.
-__device__ __forceinline__ void gen_place_warp(float *out, const float *xy, const float *centres, int np, int kind,
-                                               float a_e, float a_i) {
-	int lane = (int)(threadIdx.x & 31);
+struct gen_warp_group {
+	static const int cells = GEN_WARP_CELLS;
+	static __device__ int index() { return (int)(threadIdx.x & 31); }
+	static __device__ int size() { return 32; }
+	static __device__ float min(float x) { return gen_warp_min(x); }
+	static __device__ void sums(float *a, float *b) {
+		*a = gen_warp_sum(*a);
+		*b = gen_warp_sum(*b);
+	}
+	static __device__ void min_sum(float *lo, float *sum) {
+		*lo = gen_warp_min(*lo);
+		*sum = gen_warp_sum(*sum);
+	}
+};
+
+struct gen_block_group {
+	static const int cells = GEN_CELLS_PER_THREAD;
+	static __device__ int index() { return (int)threadIdx.x; }
+	static __device__ int size() { return (int)blockDim.x; }
+	static __device__ float min(float x) {
+		float unused = 0.0f;
+		gen_reduce2(&x, &unused, true, true);
+		return x;
+	}
+	static __device__ void sums(float *a, float *b) { gen_reduce2(a, b, false, false); }
+	static __device__ void min_sum(float *lo, float *sum) { gen_reduce2(lo, sum, true, false); }
+};
+
+// gen_place encodes row p of xy into out with the threads of group G (see gc_gen_place).
+template <typename G>
+__device__ __forceinline__ void gen_place(float *out, const float *xy, const float *centres, int np, int kind, float a_e,
+                                          float a_i) {
+	int t = G::index(), n = G::size();
 	float px = xy[0], py = xy[1];
 	const float inf = __uint_as_float(0x7f800000u);
-	float d2[GEN_WARP_CELLS], e_e[GEN_WARP_CELLS], e_i[GEN_WARP_CELLS];
+	float d2[G::cells], e_e[G::cells], e_i[G::cells];
 	float dmin = inf;
 #pragma unroll
-	for (int k = 0; k < GEN_WARP_CELLS; k++) {
-		int i = lane + 32 * k;
+	for (int k = 0; k < G::cells; k++) {
+		int i = t + n * k;
 		d2[k] = inf;
 		if (i < np) {
 			float dx = px - centres[2 * i], dy = py - centres[2 * i + 1];
@@ -296,90 +328,25 @@ __device__ __forceinline__ void gen_place_warp(float *out, const float *xy, cons
 			dmin = fminf(dmin, d2[k]);
 		}
 	}
-	dmin = gen_warp_min(dmin);
+	dmin = G::min(dmin);
 	float s_e = 0.0f, s_i = 0.0f;
 #pragma unroll
-	for (int k = 0; k < GEN_WARP_CELLS; k++) {
+	for (int k = 0; k < G::cells; k++) {
 		e_e[k] = 0.0f;
 		e_i[k] = 0.0f;
-		if (lane + 32 * k < np) {
+		if (t + n * k < np) {
 			e_e[k] = expf(-a_e * (d2[k] - dmin));
 			if (kind == GEN_DOS) e_i[k] = expf(-a_i * (d2[k] - dmin));
 		}
 		s_e += e_e[k];
 		s_i += e_i[k];
 	}
-	s_e = gen_warp_sum(s_e);
+	G::sums(&s_e, &s_i);
 	if (kind != GEN_DOS) {
 		float w = 1.0f / s_e;
 #pragma unroll
-		for (int k = 0; k < GEN_WARP_CELLS; k++) {
-			int i = lane + 32 * k;
-			if (i < np) out[i] = e_e[k] * w;
-		}
-		return;
-	}
-	s_i = gen_warp_sum(s_i);
-	float w_e = 1.0f / s_e, w_i = 1.0f / s_i;
-	float lo = inf, sum = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_WARP_CELLS; k++) {
-		if (lane + 32 * k < np) {
-			e_e[k] = e_e[k] * w_e - e_i[k] * w_i; // z
-			lo = fminf(lo, e_e[k]);
-			sum += e_e[k];
-		}
-	}
-	lo = gen_warp_min(lo);
-	sum = gen_warp_sum(sum);
-	float add = fabsf(lo);
-	float total = sum + (float)np * add;
-	bool uniform = !(total > 0.0f && total < inf);
-	float scale = 1.0f / total;
-#pragma unroll
-	for (int k = 0; k < GEN_WARP_CELLS; k++) {
-		int i = lane + 32 * k;
-		if (i < np) out[i] = uniform ? 1.0f / (float)np : (e_e[k] + add) * scale;
-	}
-}
-
-// gen_place_block is gc_gen_place for larger np: the block encodes row p of xy into out,
-// thread t the cells t + blockDim.x·k, with gen_reduce2's block reductions.
-__device__ __forceinline__ void gen_place_block(float *out, const float *xy, const float *centres, int np, int kind,
-                                                float a_e, float a_i) {
-	float px = xy[0], py = xy[1];
-	const float inf = __uint_as_float(0x7f800000u);
-	float d2[GEN_CELLS_PER_THREAD], e_e[GEN_CELLS_PER_THREAD], e_i[GEN_CELLS_PER_THREAD];
-	float dmin = inf, unused = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		int i = (int)(threadIdx.x + k * blockDim.x);
-		d2[k] = inf;
-		if (i < np) {
-			float dx = px - centres[2 * i], dy = py - centres[2 * i + 1];
-			d2[k] = dx * dx + dy * dy;
-			dmin = fminf(dmin, d2[k]);
-		}
-	}
-	gen_reduce2(&dmin, &unused, true, true);
-	float s_e = 0.0f, s_i = 0.0f;
-#pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		e_e[k] = 0.0f;
-		e_i[k] = 0.0f;
-		if ((int)(threadIdx.x + k * blockDim.x) < np) {
-			e_e[k] = expf(-a_e * (d2[k] - dmin));
-			if (kind == GEN_DOS) e_i[k] = expf(-a_i * (d2[k] - dmin));
-		}
-		s_e += e_e[k];
-		s_i += e_i[k];
-	}
-	gen_reduce2(&s_e, &s_i, false, false);
-	if (kind != GEN_DOS) {
-		float w = 1.0f / s_e;
-#pragma unroll
-		for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-			int i = (int)(threadIdx.x + k * blockDim.x);
+		for (int k = 0; k < G::cells; k++) {
+			int i = t + n * k;
 			if (i < np) out[i] = e_e[k] * w;
 		}
 		return;
@@ -387,21 +354,21 @@ __device__ __forceinline__ void gen_place_block(float *out, const float *xy, con
 	float w_e = 1.0f / s_e, w_i = 1.0f / s_i;
 	float lo = inf, sum = 0.0f;
 #pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		if ((int)(threadIdx.x + k * blockDim.x) < np) {
+	for (int k = 0; k < G::cells; k++) {
+		if (t + n * k < np) {
 			e_e[k] = e_e[k] * w_e - e_i[k] * w_i; // z
 			lo = fminf(lo, e_e[k]);
 			sum += e_e[k];
 		}
 	}
-	gen_reduce2(&lo, &sum, true, false);
+	G::min_sum(&lo, &sum);
 	float add = fabsf(lo);
 	float total = sum + (float)np * add;
 	bool uniform = !(total > 0.0f && total < inf);
 	float scale = 1.0f / total;
 #pragma unroll
-	for (int k = 0; k < GEN_CELLS_PER_THREAD; k++) {
-		int i = (int)(threadIdx.x + k * blockDim.x);
+	for (int k = 0; k < G::cells; k++) {
+		int i = t + n * k;
 		if (i < np) out[i] = uniform ? 1.0f / (float)np : (e_e[k] + add) * scale;
 	}
 }
@@ -505,8 +472,8 @@ __global__ void gc_gen_place(float *init_code, int ld_code, float *targets, int 
 		xy = pos + (long long)(p - B) * ld_pos;
 		out = targets + (long long)(p - B) * ld_targets;
 	}
-	if (warp) gen_place_warp(out, xy, centres, np, kind, a_e, a_i);
-	else gen_place_block(out, xy, centres, np, kind, a_e, a_i);
+	if (warp) gen_place<gen_warp_group>(out, xy, centres, np, kind, a_e, a_i);
+	else gen_place<gen_block_group>(out, xy, centres, np, kind, a_e, a_i);
 }
 
 } // extern "C"

@@ -101,6 +101,34 @@ __device__ float gc_block_max(float v) {
 	return total;
 }
 
+// gc_add_squares adds v² to acc, a float4's components in order; gc_scaled is a·v.
+__device__ __forceinline__ void gc_add_squares(double* acc, float v) { *acc += (double)v * v; }
+__device__ __forceinline__ void gc_add_squares(double* acc, float4 v) {
+	*acc += (double)v.x * v.x;
+	*acc += (double)v.y * v.y;
+	*acc += (double)v.z * v.z;
+	*acc += (double)v.w * v.w;
+}
+__device__ __forceinline__ float gc_scaled(float a, float v) { return a * v; }
+__device__ __forceinline__ float4 gc_scaled(float a, float4 v) { return make_float4(a * v.x, a * v.y, a * v.z, a * v.w); }
+
+// gc_sum_squares_body is gc_sum_squares on elements of type T (float, or float4 for
+// gc_sum_squares4; cols and leading dimensions counted in T).
+template <typename T>
+__device__ void gc_sum_squares_body(double* partial, T* d, int ldd, const T* x, int ldx, int rows, int cols, float a, int bpl) {
+	long long n = (long long)rows * cols, lane = blockIdx.x / bpl;
+	x += lane * cols;
+	if (d) d += lane * cols;
+	double acc = 0.0;
+	GC_LANE_LOOP(i, n, bpl) {
+		T v = x[gc_at(i, cols, ldx)];
+		gc_add_squares(&acc, v);
+		if (d) d[gc_at(i, cols, ldd)] = gc_scaled(a, v);
+	}
+	acc = gc_block_sum(acc);
+	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+}
+
 // gc_warp_max and gc_warp_sum return the maximum and sum over the warp to every thread.
 __device__ __forceinline__ float gc_warp_max(float v) {
 	for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
@@ -240,17 +268,7 @@ __global__ void gc_sum_rows(float* d, const float* s, int lds, int rows, int col
 // partial[block] = Σ x² over the block's elements; with d != 0 also d = a·x (d may be x).
 // Lane blockIdx.x / bpl is the rows×cols block at column lane·cols.
 __global__ void gc_sum_squares(double* partial, float* d, int ldd, const float* x, int ldx, int rows, int cols, float a, int bpl) {
-	long long n = (long long)rows * cols, lane = blockIdx.x / bpl;
-	x += lane * cols;
-	if (d) d += lane * cols;
-	double acc = 0.0;
-	GC_LANE_LOOP(i, n, bpl) {
-		float v = x[gc_at(i, cols, ldx)];
-		acc += (double)v * v;
-		if (d) d[gc_at(i, cols, ldd)] = a * v;
-	}
-	acc = gc_block_sum(acc);
-	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+	gc_sum_squares_body(partial, d, ldd, x, ldx, rows, cols, a, bpl);
 }
 
 // partial[block] = Σ x over the block's elements.
@@ -404,20 +422,7 @@ __global__ void gc_activation_grad4(float4* d, int ldd, const float4* y, int ldy
 }
 
 __global__ void gc_sum_squares4(double* partial, float4* d, int ldd, const float4* x, int ldx, int rows, int cols, float a, int bpl) {
-	long long n = (long long)rows * cols, lane = blockIdx.x / bpl;
-	x += lane * cols;
-	if (d) d += lane * cols;
-	double acc = 0.0;
-	GC_LANE_LOOP(i, n, bpl) {
-		float4 v = x[gc_at(i, cols, ldx)];
-		acc += (double)v.x * v.x;
-		acc += (double)v.y * v.y;
-		acc += (double)v.z * v.z;
-		acc += (double)v.w * v.w;
-		if (d) d[gc_at(i, cols, ldd)] = make_float4(a * v.x, a * v.y, a * v.z, a * v.w);
-	}
-	acc = gc_block_sum(acc);
-	if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+	gc_sum_squares_body(partial, d, ldd, x, ldx, rows, cols, a, bpl);
 }
 
 // Keras RMSprop without momentum (rho < 0 selects Adagrad: a ← a + g²).
