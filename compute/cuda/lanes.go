@@ -79,8 +79,7 @@ func (b *Backend) laneWidth(op string, x *tensor, lanes int) int {
 
 // SoftmaxCrossEntropyLanes implements compute.LaneScalarer: the rows of every lane's block
 // in one launch of the kernel a lane alone would use (a row's loss and gradient do not
-// depend on the launch shape),
-// then one reduction of a block per lane.
+// depend on the launch shape), then one reduction of a block per lane.
 func (b *Backend) SoftmaxCrossEntropyLanes(grad, logits, targets compute.Tensor, scale float64, lanes int) {
 	gp, gl := b.lossGrad("SoftmaxCrossEntropyLanes", grad, logits, targets)
 	z, y := b.t(logits), b.t(targets)
