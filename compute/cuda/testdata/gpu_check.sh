@@ -7,7 +7,7 @@
 #	CGO_ENABLED=0 go test -c -o gpu/bin/cuda.test ./compute/cuda
 #	CGO_ENABLED=0 go test -c -o gpu/bin/train.test ./train
 #	CGO_ENABLED=0 go test -c -o gpu/bin/sgemm.test ./internal/sgemm
-#	cp compute/cuda/testdata/gpu_check.sh compute/cuda/testdata/gemm_probe.py ../shared/bench/torch_rnn_step.py gpu/
+#	cp compute/cuda/testdata/gpu_check.sh compute/cuda/testdata/*_probe.py ../shared/bench/torch_rnn_step.py gpu/
 #
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
 # (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
@@ -123,6 +123,8 @@ for ng in $NG_LARGE $NG_SMALL; do
 done
 # PyTorch's cuBLAS on the step's per-time-step GEMM shapes, for comparison with the profile (3a).
 [ -f ./gemm_probe.py ] && timeout 60 python3 ./gemm_probe.py 2>/dev/null
+# cuBLASLt's algorithms for the same products, each timed (is there a faster one?).
+[ -f ./lt_probe.py ] && timeout 90 python3 ./lt_probe.py 2>&1 | tee "$OUT/lt_probe.txt" | tail -60
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
