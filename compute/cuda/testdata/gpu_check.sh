@@ -25,9 +25,10 @@
 #  2b. TF32 against FP32: eight seeds of the quick preset per precision, each set as one
 #     ensemble: mean loss, decoding error, max score60, runs with grid cells (PRECISION=0 skips);
 #  3. training step times against torch_rnn_step.py (FP32 and TF32, Ng 4096 and 1024; TF32
-#     also with --rng philox, the whole batch made on the GPU); 3a: where a step's device time
-#     goes (bench train --profile: each kernel, GEMM shape and copy, timed with CUDA events),
-#     for Ng 4096 and a 32-lane ensemble;
+#     also with --rng philox, the whole batch made on the GPU), then gemm_probe.py and
+#     lt_probe.py (PyTorch's cuBLAS, split-K and cuBLASLt's algorithms on the per-time-step
+#     products); 3a: where a step's device time goes (bench train --profile: each kernel, GEMM
+#     shape and copy, timed with CUDA events), for Ng 4096 and a LANES_MAX-lane ensemble;
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
