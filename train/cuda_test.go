@@ -273,6 +273,9 @@ func TestCUDAProfile(t *testing.T) {
 		p    ProfileResult
 		gemm string
 	}{"one network": {one, "cublasSgemm "}, "ensemble of 2": {two, "cublasSgemmStridedBatched "}} {
+		if strings.Contains(gpu.Name(), "+cublaslt") {
+			tc.gemm = "cublasLtMatmul " // GRIDCELLS_CUBLASLT=1: the products go through cuBLASLt
+		}
 		p := tc.p
 		count := func(prefix string) float64 {
 			n := 0.0

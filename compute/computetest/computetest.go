@@ -923,3 +923,59 @@ func (l LaneScalars) ScaleSumSquaresLanes(dst compute.Tensor, a float64, src com
 		}
 	}
 }
+
+// TestGemmAgainst checks b's products against ref's, which may round differently (TF32
+// through two libraries, say): Gemm on views for every transpose and a few shapes, and
+// GemmLanes when both have it, each entry within tol of the reference relative to the
+// largest magnitude of its result.
+func TestGemmAgainst(t *testing.T, b, ref compute.Backend, tol float64) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	compare := func(name string, got, want []float64) {
+		t.Helper()
+		scale := 0.0
+		for _, v := range want {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		for i := range want {
+			if math.IsNaN(got[i]) || math.Abs(got[i]-want[i]) > tol*scale {
+				t.Errorf("%s: entry %d = %v, reference %v (tolerance %g of %g)", name, i, got[i], want[i], tol, scale)
+				return
+			}
+		}
+	}
+	for _, tc := range []struct{ m, n, k, lanes int }{{3, 5, 7, 3}, {64, 65, 31, 2}, {200, 48, 64, 4}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				ar, ac := tc.m, tc.k
+				if tA {
+					ar, ac = ac, ar
+				}
+				br, bc := tc.k, tc.n
+				if tB {
+					br, bc = bc, br
+				}
+				ha, hb := randHost(rng, ar+1, tc.lanes*ac), randHost(rng, br, tc.lanes*bc+2)
+				hc := randHost(rng, tc.m, tc.lanes*tc.n)
+				name := fmt.Sprintf("%d×%d×%d tA=%v tB=%v", tc.m, tc.n, tc.k, tA, tB)
+				var results [2][2][]float64
+				for i, be := range []compute.Backend{b, ref} {
+					a := be.View(up(be, ha), 1, 0, ar, tc.lanes*ac)
+					bb := be.View(up(be, hb), 0, 2, br, tc.lanes*bc)
+					c := up(be, hc)
+					first := func(x compute.Tensor, w int) compute.Tensor { return be.View(x, 0, 0, x.Rows(), w) }
+					be.Gemm(tA, tB, 0.5, first(a, ac), first(bb, bc), 1, first(c, tc.n))
+					results[i][0] = down(be, c)
+					if lg, ok := be.(compute.LaneGemmer); ok {
+						c := up(be, hc)
+						lg.GemmLanes(tA, tB, 1, first(a, ac), first(bb, bc), 0, first(c, tc.n), tc.lanes, ac, bc, tc.n)
+						results[i][1] = down(be, c)
+					}
+				}
+				compare("Gemm "+name, results[0][0], results[1][0])
+				if results[0][1] != nil && results[1][1] != nil {
+					compare(fmt.Sprintf("GemmLanes ×%d %s", tc.lanes, name), results[0][1], results[1][1])
+				}
+			}
+		}
+	}
+}

@@ -82,6 +82,7 @@ type Backend struct {
 	a      *api
 	info   DeviceInfo
 	tf32   bool
+	lt     *lt     // the cuBLASLt path (lt.go), nil when off
 	ctx    uintptr // the device's primary context
 	stream uintptr
 	blas   uintptr
@@ -192,6 +193,9 @@ func New(s *Settings) (*Backend, error) {
 	}
 	b.maxGrd = max(1, b.info.SMs) * 16
 	b.partials = b.alloc(1, 2*(maxPartials+1))
+	if err := b.startLt(s); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -274,11 +278,17 @@ func (b *Backend) Info() DeviceInfo { return b.info }
 // TF32 reports whether the matrix products use TF32 tensor cores.
 func (b *Backend) TF32() bool { return b.tf32 }
 
+// Name is "cuda/float32", with "+tf32" for TF32 products and "+cublaslt" for the cuBLASLt
+// path (lt.go).
 func (b *Backend) Name() string {
+	n := "cuda/float32"
 	if b.tf32 {
-		return "cuda/float32+tf32"
+		n += "+tf32"
 	}
-	return "cuda/float32"
+	if b.lt != nil {
+		n += "+cublaslt"
+	}
+	return n
 }
 
 func (b *Backend) DType() compute.DType { return compute.Float32 }
@@ -549,6 +559,12 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 	}
 	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
+	if b.lt != nil {
+		b.timeStart(func() string { return gemmName("cublasLtMatmul", tA, tB, m, n, k, 0) })
+		defer b.timeEnd()
+		b.ltMatmul(ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: y.ld, ldb: x.ld, ldc: z.ld, batch: 1}, y.ptr, x.ptr, z.ptr)
+		return
+	}
 	b.timeStart(func() string { return gemmName("cublasSgemm", tA, tB, m, n, k, 0) })
 	defer b.timeEnd()
 	r := call(b.a.cublasSgemm, b.blas, op(tB), op(tA), uintptr(n), uintptr(m), uintptr(k),

@@ -30,6 +30,22 @@ func newOrSkip(t *testing.T, s *Settings) *Backend {
 // host loop, tolerance 2e-5 relative) on the GPU in full float32.
 func TestConformance(t *testing.T) { computetest.TestBackend(t, newOrSkip(t, nil)) }
 
+// TestConformanceLt runs the suite with the products through cuBLASLt (Settings.Lt), in
+// float32 and TF32 (whose products the suite's tolerance does not cover, so only the
+// products' shapes, strides and lanes are checked there: against the same products through
+// cublasSgemm, to TF32's rounding).
+func TestConformanceLt(t *testing.T) {
+	b := newOrSkip(t, &Settings{Lt: true})
+	if b.lt == nil {
+		t.Fatal("Settings.Lt: the cuBLASLt path is off")
+	}
+	computetest.TestBackend(t, b)
+	t.Run("TF32", func(t *testing.T) {
+		lt, plain := newOrSkip(t, &Settings{Lt: true, TF32: true}), newOrSkip(t, &Settings{TF32: true})
+		computetest.TestGemmAgainst(t, lt, plain, 2e-3)
+	})
+}
+
 // TestKernelNames checks that every entry point the backend looks up is defined, with C
 // linkage, in kernels.cu, so a renamed kernel fails here and not only on a GPU.
 func TestKernelNames(t *testing.T) {

@@ -27,6 +27,9 @@
 // 4096×4096 weight took 91 µs with one 4-byte load per loop trip on the H100 and 53 µs with
 // float4s.
 //
+// Settings.Lt (or GRIDCELLS_CUBLASLT=1) routes the matrix products through cuBLASLt with
+// the first algorithm of its heuristic (lt.go), an experiment not yet measured on a GPU.
+//
 // Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere
 // and newer GPUs.

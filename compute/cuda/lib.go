@@ -15,9 +15,10 @@ import (
 // The shared libraries the backend loads at run time, newest first. The driver comes with
 // the NVIDIA driver; cuBLAS and NVRTC with the CUDA toolkit or with PyTorch's pip wheels.
 var (
-	driverNames = []string{"libcuda.so.1", "libcuda.so"}
-	cublasNames = []string{"libcublas.so.13", "libcublas.so.12", "libcublas.so"}
-	nvrtcNames  = []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}
+	driverNames   = []string{"libcuda.so.1", "libcuda.so"}
+	cublasNames   = []string{"libcublas.so.13", "libcublas.so.12", "libcublas.so"}
+	cublasLtNames = []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}
+	nvrtcNames    = []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}
 )
 
 // libDirs lists directories searched after the dynamic loader's own path: the directories
@@ -148,6 +149,7 @@ func goString(p uintptr) string {
 // api holds the loaded libraries and the addresses of every function the backend calls.
 type api struct {
 	driver, cublas, nvrtc *library
+	lt                    *ltAPI // nil when cuBLASLt is not found (it is optional: lt.go)
 
 	// CUDA driver API (cuda.h).
 	cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
@@ -222,6 +224,7 @@ func loadAPI() (*api, error) {
 	}); err != nil {
 		return nil, err
 	}
+	a.lt = loadLt()
 	if a.nvrtc, err = openLibrary("NVRTC", nvrtcNames, []string{"libnvrtc-builtins.so.1[0-9]*"}); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,11 @@ type Settings struct {
 	// inputs, float32 accumulation): several times faster on Ampere and newer, less exact.
 	// The default is full float32.
 	TF32 bool
+	// Lt routes the matrix products through cuBLASLt (cublasLtMatmul with the first algorithm
+	// of its heuristic) instead of cublasSgemm and cublasSgemmStridedBatched: an experiment,
+	// off by default until it is measured faster (lt.go). GRIDCELLS_CUBLASLT=1 turns it on
+	// for every backend. Without cuBLASLt the backend keeps cublasSgemm.
+	Lt bool
 }
 
 // DeviceInfo describes the device a backend runs on.

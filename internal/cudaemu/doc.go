@@ -27,6 +27,10 @@
 //     CUBLAS_TF32_TENSOR_OP_MATH, A's and B's elements are first rounded to TF32 (10 mantissa
 //     bits, to nearest even). Operands outside the device allocations fail with
 //     CUBLAS_STATUS_EXECUTION_FAILED (a real GPU would fault);
+//   - cuBLASLt: the matmul subset compute/cuda's experimental path uses (descriptors with
+//     compute type and transposes, strided-batched layouts, a workspace preference, a heuristic
+//     that offers one algorithm, cublasLtMatmul in place), computed as cublasSgemm is, in TF32
+//     for CUBLAS_COMPUTE_32F_FAST_TF32;
 //   - NVRTC: a source compiled into the library "compiles" to an image naming its FNV-1a hash
 //     (a CUBIN for --gpu-architecture=sm_XY, PTX for compute_XY), which cuModuleLoadData
 //     accepts; any other source fails with NVRTC_ERROR_COMPILATION and a log saying so.

@@ -467,15 +467,13 @@ bool operandInside(const float *p, int rows, int cols, int ld) {
 
 // sgemm computes C = alpha·op(A)·op(B) + beta·C, column-major, as cublasSgemm: m×n C, k the
 // inner dimension, sums in double rounded once to float32; beta = 0 does not read C.
-int sgemm(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb,
+int sgemm(bool t32, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb,
           const float *beta, float *C, int ldc, long long sa, long long sb, long long sc, int batch, const char *name) {
-	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
 	// cublas_api.h: CUBLAS_OP_N 0, CUBLAS_OP_T 1, CUBLAS_OP_C 2 (= T for real types).
 	if (ta < 0 || ta > 2 || tb < 0 || tb > 2 || m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
 	int ar = ta == 0 ? m : k, ac = ta == 0 ? k : m, br = tb == 0 ? k : n, bc = tb == 0 ? n : k;
 	if (lda < std::max(1, ar) || ldb < std::max(1, br) || ldc < std::max(1, m)) return CUBLAS_STATUS_INVALID_VALUE;
 	if (m == 0 || n == 0 || batch == 0 || ((*alpha == 0 || k == 0) && *beta == 1)) return CUBLAS_STATUS_SUCCESS;
-	bool t32 = (h->mode & 0xf) == 3; // CUBLAS_TF32_TENSOR_OP_MATH
 	double al = *alpha, be = *beta;
 	std::vector<double> pa, pb;
 	for (int b = 0; b < batch; b++) {
@@ -522,6 +520,9 @@ int sgemm(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, cons
 
 } // namespace
 
+// tf32Mode reports whether h multiplies in TF32 (CUBLAS_TF32_TENSOR_OP_MATH).
+bool tf32Mode(const Blas *h) { return (h->mode & 0xf) == 3; }
+
 GC_EXPORT int cublasCreate_v2(Blas **h) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_INVALID_VALUE;
@@ -557,14 +558,163 @@ GC_EXPORT int cublasGetVersion_v2(Blas *h, int *v) {
 GC_EXPORT int cublasSgemm_v2(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda,
                              const float *B, int ldb, const float *beta, float *C, int ldc) {
 	std::lock_guard<std::mutex> l(mu);
-	return sgemm(h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0, 0, 0, 1, "cublasSgemm");
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	return sgemm(tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0, 0, 0, 1, "cublasSgemm");
 }
 
 GC_EXPORT int cublasSgemmStridedBatched(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A,
                                         int lda, long long sa, const float *B, int ldb, long long sb, const float *beta,
                                         float *C, int ldc, long long sc, int batch) {
 	std::lock_guard<std::mutex> l(mu);
-	return sgemm(h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sa, sb, sc, batch, "cublasSgemmStridedBatched");
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	return sgemm(tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sa, sb, sc, batch, "cublasSgemmStridedBatched");
+}
+
+// ---- cuBLASLt: the matrix-product subset the backend uses (cublasLt.h) ----
+//
+// Descriptors keep the attributes the backend sets; the heuristic offers one algorithm (its
+// choice does not change results here); a matmul checks that the layouts agree with the
+// operation and computes it as sgemm does, in TF32 for CUBLAS_COMPUTE_32F_FAST_TF32.
+
+namespace {
+
+struct LtHandle {};
+
+struct LtDesc {
+	int compute = 0, scale = 0, ta = 0, tb = 0;
+};
+
+struct LtLayout {
+	int type = 0;
+	uint64_t rows = 0, cols = 0;
+	int64_t ld = 0;
+	int32_t batch = 1;
+	int64_t stride = 0;
+};
+
+struct LtPref {
+	uint64_t workspace = 0;
+};
+
+struct LtHeuristic {
+	uint64_t algo[8];
+	size_t workspaceSize;
+	int state;
+	float waves;
+	int reserved[4];
+};
+
+enum { CUDA_R_32F = 0, COMPUTE_32F = 68, COMPUTE_32F_FAST_TF32 = 77 };
+
+// setAttr copies an attribute of size n into v, which must have that size.
+template <typename T> int setAttr(T *v, const void *buf, size_t n) {
+	if (!buf || n != sizeof(T)) return CUBLAS_STATUS_INVALID_VALUE;
+	std::memcpy(v, buf, n);
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// ltShape derives m, n, k of a matmul from its layouts, or returns false when they disagree.
+bool ltShape(const LtDesc *d, const LtLayout *a, const LtLayout *b, const LtLayout *c, int *m, int *n, int *k) {
+	if (a->type != CUDA_R_32F || b->type != CUDA_R_32F || c->type != CUDA_R_32F) return false;
+	uint64_t am = d->ta ? a->cols : a->rows, ak = d->ta ? a->rows : a->cols;
+	uint64_t bk = d->tb ? b->cols : b->rows, bn = d->tb ? b->rows : b->cols;
+	if (am != c->rows || bn != c->cols || ak != bk) return false;
+	if (a->batch != c->batch || b->batch != c->batch) return false;
+	*m = (int)c->rows;
+	*n = (int)c->cols;
+	*k = (int)ak;
+	return true;
+}
+
+} // namespace
+
+GC_EXPORT int cublasLtCreate(LtHandle **h) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_INVALID_VALUE;
+	if (!initialised || !current) return CUBLAS_STATUS_NOT_INITIALIZED;
+	*h = new LtHandle{};
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmulDescCreate(LtDesc **d, int compute, int scale) {
+	if (!d || (compute != COMPUTE_32F && compute != COMPUTE_32F_FAST_TF32) || scale != CUDA_R_32F) return CUBLAS_STATUS_INVALID_VALUE;
+	*d = new LtDesc{compute, scale, 0, 0};
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasLtMatmulDescAttributes_t: COMPUTE_TYPE 0, SCALE_TYPE 1, TRANSA 3, TRANSB 4 (int32).
+GC_EXPORT int cublasLtMatmulDescSetAttribute(LtDesc *d, int attr, const void *buf, size_t n) {
+	if (!d) return CUBLAS_STATUS_INVALID_VALUE;
+	int32_t v;
+	if (int st = setAttr(&v, buf, n); st != CUBLAS_STATUS_SUCCESS) return st;
+	switch (attr) {
+	case 0: d->compute = v; break;
+	case 1: d->scale = v; break;
+	case 3:
+	case 4:
+		if (v < 0 || v > 2) return CUBLAS_STATUS_INVALID_VALUE;
+		(attr == 3 ? d->ta : d->tb) = v;
+		break;
+	default: return CUBLAS_STATUS_INVALID_VALUE;
+	}
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatrixLayoutCreate(LtLayout **p, int type, uint64_t rows, uint64_t cols, int64_t ld) {
+	if (!p || type != CUDA_R_32F || ld < (int64_t)std::max<uint64_t>(1, rows)) return CUBLAS_STATUS_INVALID_VALUE;
+	*p = new LtLayout{type, rows, cols, ld, 1, 0};
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasLtMatrixLayoutAttribute_t: BATCH_COUNT 5 (int32), STRIDED_BATCH_OFFSET 6 (int64).
+GC_EXPORT int cublasLtMatrixLayoutSetAttribute(LtLayout *p, int attr, const void *buf, size_t n) {
+	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
+	switch (attr) {
+	case 5: return setAttr(&p->batch, buf, n);
+	case 6: return setAttr(&p->stride, buf, n);
+	}
+	return CUBLAS_STATUS_INVALID_VALUE;
+}
+
+GC_EXPORT int cublasLtMatmulPreferenceCreate(LtPref **p) {
+	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
+	*p = new LtPref{};
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasLtMatmulPreferenceAttributes_t: MAX_WORKSPACE_BYTES 1 (uint64).
+GC_EXPORT int cublasLtMatmulPreferenceSetAttribute(LtPref *p, int attr, const void *buf, size_t n) {
+	if (!p || attr != 1) return CUBLAS_STATUS_INVALID_VALUE;
+	return setAttr(&p->workspace, buf, n);
+}
+
+GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a, LtLayout *b, LtLayout *c, LtLayout *dl,
+                                             LtPref *p, int requested, LtHeuristic *results, int *found) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (!d || !a || !b || !c || !dl || !p || requested < 1 || !results || !found) return CUBLAS_STATUS_INVALID_VALUE;
+	int m, n, k;
+	if (!ltShape(d, a, b, c, &m, &n, &k) || dl->rows != c->rows || dl->cols != c->cols) return CUBLAS_STATUS_INVALID_VALUE;
+	std::memset(&results[0], 0, sizeof(LtHeuristic));
+	results[0].algo[0] = 0x636d6c74; // any value: the emulator has one algorithm
+	results[0].waves = 1;
+	*found = 1;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const float *A, LtLayout *la, const float *B,
+                             LtLayout *lb, const float *beta, const float *C, LtLayout *lc, float *D, LtLayout *ld,
+                             const LtHeuristic *algo, void *ws, size_t wsSize, Stream *) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (!d || !la || !lb || !lc || !ld || !algo) return CUBLAS_STATUS_INVALID_VALUE;
+	int m, n, k;
+	if (!ltShape(d, la, lb, lc, &m, &n, &k)) return CUBLAS_STATUS_INVALID_VALUE;
+	// The backend computes in place (D = C, one layout); a separate D is not emulated.
+	if (C != D || lc->ld != ld->ld || lc->rows != ld->rows || lc->cols != ld->cols || lc->stride != ld->stride)
+		return CUBLAS_STATUS_INVALID_VALUE;
+	if (wsSize > 0 && !ws) return CUBLAS_STATUS_INVALID_VALUE;
+	return sgemm(d->compute == COMPUTE_32F_FAST_TF32, d->ta, d->tb, m, n, k, alpha, A, (int)la->ld, B, (int)lb->ld, beta, D,
+	             (int)lc->ld, la->stride, lb->stride, lc->stride, lc->batch, "cublasLtMatmul");
 }
 
 // ---- NVRTC ----
