@@ -44,6 +44,24 @@ func TestConformanceLt(t *testing.T) {
 		lt, plain := newOrSkip(t, &Settings{Lt: true, TF32: true}), newOrSkip(t, &Settings{TF32: true})
 		computetest.TestGemmAgainst(t, lt, plain, 2e-3)
 	})
+	// GRIDCELLS_CUBLASLT=tune: each shape's algorithm is the fastest of those timed; the
+	// products must be those of the default path to float32 rounding.
+	t.Run("tune", func(t *testing.T) {
+		t.Setenv(envLt, "tune")
+		tuned := newOrSkip(t, nil)
+		if tuned.lt == nil || !tuned.lt.tune {
+			t.Fatalf("%s=tune: the tuning cuBLASLt path is off", envLt)
+		}
+		computetest.TestGemmAgainst(t, tuned, newOrSkip(t, &Settings{}), 1e-5)
+		if len(tuned.lt.plans) == 0 {
+			t.Fatal("no cuBLASLt plans were made")
+		}
+		for k, p := range tuned.lt.plans {
+			if p.timed < 2 {
+				t.Errorf("%+v: %d algorithms timed, want at least 2 (the emulator offers 3)", k, p.timed)
+			}
+		}
+	})
 }
 
 // TestKernelNames checks that every entry point the backend looks up is defined, with C

@@ -28,7 +28,8 @@
 // float4s.
 //
 // Settings.Lt (or GRIDCELLS_CUBLASLT=1) routes the matrix products through cuBLASLt with
-// the first algorithm of its heuristic (lt.go), an experiment not yet measured on a GPU.
+// the first algorithm of its heuristic (lt.go), GRIDCELLS_CUBLASLT=tune with the fastest of
+// several timed at first use: an experiment not yet measured on a GPU.
 //
 // Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere

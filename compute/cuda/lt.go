@@ -16,6 +16,9 @@ import (
 // that cublasSgemm chooses among internally; testdata/lt_probe.py times them all for these
 // shapes. This path takes the first algorithm of cuBLASLt's heuristic for each product shape,
 // which is deterministic for a given library and device, so results do not depend on timing.
+// GRIDCELLS_CUBLASLT=tune instead times up to ltTuneAlgos of the heuristic's algorithms at a
+// shape's first use (on a scratch output, with CUDA events) and keeps the fastest: possibly
+// faster, but the choice, and so the last bits of the results, may differ from run to run.
 // It stays off by default until a GPU run measures it faster; the conformance suite runs it
 // against the CPU emulation (internal/cudaemu) like the default path.
 
@@ -30,6 +33,8 @@ const (
 	ltLayoutStride   = 6  // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, int64
 	ltPrefWorkspace  = 1  // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64
 	ltWorkspaceBytes = 32 << 20
+	ltTuneAlgos      = 8 // algorithms timed per shape when tuning
+	ltTuneRuns       = 3 // timed runs of each, after one untimed
 )
 
 // envLt turns the cuBLASLt path on for every backend.
@@ -83,6 +88,7 @@ type ltKey struct {
 type ltPlan struct {
 	desc, a, b, c uintptr
 	algo          ltHeuristic
+	timed         int // algorithms timed to choose algo (0 without tuning)
 }
 
 // lt is a backend's cuBLASLt state.
@@ -91,18 +97,25 @@ type lt struct {
 	handle    uintptr
 	workspace *tensor
 	plans     map[ltKey]*ltPlan
+	tune      bool    // time the heuristic's algorithms and keep the fastest
+	scratch   *tensor // the output of the tuning runs
+	events    [2]uintptr
 }
 
 // startLt turns the cuBLASLt path on for b when s or the environment asks for it and the
 // library is there; it says why not otherwise.
 func (b *Backend) startLt(s *Settings) error {
-	if !s.Lt && os.Getenv(envLt) != "1" {
+	env := os.Getenv(envLt)
+	if !s.Lt && env != "1" && env != "tune" {
 		return nil
 	}
 	if b.a.lt == nil {
 		return fmt.Errorf("cuda: %s asked for, but cuBLASLt (%v) did not load", envLt, cublasLtNames)
 	}
-	l := &lt{api: b.a.lt, plans: map[ltKey]*ltPlan{}}
+	l := &lt{api: b.a.lt, plans: map[ltKey]*ltPlan{}, tune: env == "tune"}
+	if l.tune && b.a.eventAPI() != nil {
+		l.tune = false // no events to time with: the heuristic's first algorithm
+	}
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
 		return err
 	}
@@ -119,11 +132,14 @@ func ltCheck(name string, r int32, k ltKey) {
 	}
 }
 
-// plan returns the description of product k, made at its first use.
-func (l *lt) plan(k ltKey, tf32 bool) *ltPlan {
+// plan returns the description of product k, made at its first use, with the operands of
+// that first call (tuning reads A and B and writes a scratch output).
+func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
+	l := b.lt
 	if p, ok := l.plans[k]; ok {
 		return p
 	}
+	tf32 := b.tf32
 	a, p := l.api, &ltPlan{}
 	compute := uintptr(ltComputeF32)
 	if tf32 {
@@ -162,14 +178,65 @@ func (l *lt) plan(k ltKey, tf32 bool) *ltPlan {
 	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&pref))), k)
 	ws := uint64(ltWorkspaceBytes)
 	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
+	want := 1
+	if l.tune {
+		want = ltTuneAlgos
+	}
 	var found int32
-	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, pref, 1,
-		uintptr(unsafe.Pointer(&p.algo)), uintptr(unsafe.Pointer(&found))), k)
-	if found < 1 || p.algo.state != 0 {
+	algos := make([]ltHeuristic, want)
+	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, pref, uintptr(want),
+		uintptr(unsafe.Pointer(&algos[0])), uintptr(unsafe.Pointer(&found))), k)
+	if found < 1 || algos[0].state != 0 {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
+	}
+	p.algo = algos[0]
+	if l.tune && found > 1 {
+		p.algo = b.fastest(k, p, algos[:found], aPtr, bPtr)
 	}
 	l.plans[k] = p
 	return p
+}
+
+// fastest times each algorithm on product k into a scratch output and returns the fastest
+// (the first on a tie).
+func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr uintptr) ltHeuristic {
+	l := b.lt
+	// The output's extent: the last entry of the last batch, column-major m×n with ldc.
+	n := (k.batch-1)*k.sc + (k.n-1)*k.ldc + k.m
+	c := b.scratch(&l.scratch, n)
+	for i := range l.events {
+		if l.events[i] == 0 {
+			b.must(b.a.check("cuEventCreate", call(b.a.cuEventCreate, uintptr(unsafe.Pointer(&l.events[i])), 0)))
+		}
+	}
+	start, end := l.events[0], l.events[1]
+	best, bestMS := 0, float32(-1)
+	for i := range algos {
+		if algos[i].state != 0 {
+			continue
+		}
+		run := func() int32 {
+			return call(l.api.matmul, l.handle, p.desc, uintptr(unsafe.Pointer(&b.args.alpha)), aPtr, p.a, bPtr, p.b,
+				uintptr(unsafe.Pointer(&b.args.beta)), c.ptr, p.c, c.ptr, p.c, uintptr(unsafe.Pointer(&algos[i])),
+				l.workspace.ptr, uintptr(ltWorkspaceBytes), b.stream)
+		}
+		if run() != 0 {
+			continue // an algorithm that does not run here is not a candidate
+		}
+		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, start, b.stream)))
+		for range ltTuneRuns {
+			ltCheck("cublasLtMatmul", run(), k)
+		}
+		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, end, b.stream)))
+		b.must(b.a.check("cuEventSynchronize", call(b.a.cuEventSynchronize, end)))
+		var ms float32
+		b.must(b.a.check("cuEventElapsedTime", call(b.a.cuEventElapsedTime, uintptr(unsafe.Pointer(&ms)), start, end)))
+		p.timed++
+		if bestMS < 0 || ms < bestMS {
+			best, bestMS = i, ms
+		}
+	}
+	return algos[best]
 }
 
 // ltMatmul computes the column-major product k, C = alpha·op(A)·op(B) + beta·C, on the
@@ -177,7 +244,7 @@ func (l *lt) plan(k ltKey, tf32 bool) *ltPlan {
 // set b.args.alpha and b.args.beta.
 func (b *Backend) ltMatmul(k ltKey, aPtr, bPtr, cPtr uintptr) {
 	l := b.lt
-	p := l.plan(k, b.tf32)
+	p := b.plan(k, aPtr, bPtr)
 	ltCheck("cublasLtMatmul", call(l.api.matmul, l.handle, p.desc, uintptr(unsafe.Pointer(&b.args.alpha)), aPtr, p.a,
 		bPtr, p.b, uintptr(unsafe.Pointer(&b.args.beta)), cPtr, p.c, cPtr, p.c, uintptr(unsafe.Pointer(&p.algo)),
 		l.workspace.ptr, uintptr(ltWorkspaceBytes), b.stream), k)

@@ -16,7 +16,8 @@ type Settings struct {
 	// Lt routes the matrix products through cuBLASLt (cublasLtMatmul with the first algorithm
 	// of its heuristic) instead of cublasSgemm and cublasSgemmStridedBatched: an experiment,
 	// off by default until it is measured faster (lt.go). GRIDCELLS_CUBLASLT=1 turns it on
-	// for every backend. Without cuBLASLt the backend keeps cublasSgemm.
+	// for every backend, GRIDCELLS_CUBLASLT=tune with the fastest of several algorithms per
+	// shape. Asked for without cuBLASLt, New fails.
 	Lt bool
 }
 

@@ -83,6 +83,7 @@ timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX
 # The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
 GRIDCELLS_CUBLASLT=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+GRIDCELLS_CUBLASLT=tune timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
 [ "${HOSTBATCHES:-0}" = 1 ] && GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
 }
@@ -122,6 +123,8 @@ for ng in $NG_LARGE $NG_SMALL; do
 	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: " | tee /tmp/bench_${ng}_philox.json
 	# The products through cuBLASLt's first heuristic algorithm instead of cublasSgemm (lt.go).
 	GRIDCELLS_CUBLASLT=1 timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+	# ... and with the fastest of up to 8 of its algorithms per shape, timed at first use.
+	GRIDCELLS_CUBLASLT=tune timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done

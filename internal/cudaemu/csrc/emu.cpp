@@ -572,8 +572,8 @@ GC_EXPORT int cublasSgemmStridedBatched(Blas *h, int ta, int tb, int m, int n, i
 
 // ---- cuBLASLt: the matrix-product subset the backend uses (cublasLt.h) ----
 //
-// Descriptors keep the attributes the backend sets; the heuristic offers one algorithm (its
-// choice does not change results here); a matmul checks that the layouts agree with the
+// Descriptors keep the attributes the backend sets; the heuristic offers up to three
+// algorithms (which one does not change results here); a matmul checks that the layouts agree with the
 // operation and computes it as sgemm does, in TF32 for CUBLAS_COMPUTE_32F_FAST_TF32.
 
 namespace {
@@ -694,10 +694,15 @@ GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a
 	if (!d || !a || !b || !c || !dl || !p || requested < 1 || !results || !found) return CUBLAS_STATUS_INVALID_VALUE;
 	int m, n, k;
 	if (!ltShape(d, a, b, c, &m, &n, &k) || dl->rows != c->rows || dl->cols != c->cols) return CUBLAS_STATUS_INVALID_VALUE;
-	std::memset(&results[0], 0, sizeof(LtHeuristic));
-	results[0].algo[0] = 0x636d6c74; // any value: the emulator has one algorithm
-	results[0].waves = 1;
-	*found = 1;
+	// Up to three algorithms, all the same computation here, so that a caller that chooses
+	// among several is exercised.
+	int offered = std::min(requested, 3);
+	for (int i = 0; i < offered; i++) {
+		std::memset(&results[i], 0, sizeof(LtHeuristic));
+		results[i].algo[0] = 0x636d6c74 + i;
+		results[i].waves = 1;
+	}
+	*found = offered;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
