@@ -225,20 +225,27 @@ func loadAPI() (*api, error) {
 		return nil, err
 	}
 	a.lt = loadLt()
-	if a.nvrtc, err = openLibrary("NVRTC", nvrtcNames, []string{"libnvrtc-builtins.so.1[0-9]*"}); err != nil {
+	if err := a.loadNVRTC(nvrtcNames); err != nil {
 		return nil, err
 	}
-	if err := a.nvrtc.bind(map[string]*uintptr{
+	return a, nil
+}
+
+// loadNVRTC opens the first of names that loads and binds the NVRTC functions into a. NVRTC
+// needs neither the driver nor a device (TestNVRTCCompiles uses it alone).
+func (a *api) loadNVRTC(names []string) error {
+	var err error
+	if a.nvrtc, err = openLibrary("NVRTC", names, []string{"libnvrtc-builtins.so.1[0-9]*"}); err != nil {
+		return err
+	}
+	return a.nvrtc.bind(map[string]*uintptr{
 		"nvrtcVersion": &a.nvrtcVersion, "nvrtcCreateProgram": &a.nvrtcCreateProgram,
 		"nvrtcCompileProgram": &a.nvrtcCompileProgram, "nvrtcGetProgramLogSize": &a.nvrtcGetProgramLogSize,
 		"nvrtcGetProgramLog": &a.nvrtcGetProgramLog, "nvrtcGetCUBINSize": &a.nvrtcGetCUBINSize,
 		"nvrtcGetCUBIN": &a.nvrtcGetCUBIN, "nvrtcGetPTXSize": &a.nvrtcGetPTXSize,
 		"nvrtcGetPTX": &a.nvrtcGetPTX, "nvrtcDestroyProgram": &a.nvrtcDestroyProgram,
 		"nvrtcGetErrorString": &a.nvrtcGetErrorString,
-	}); err != nil {
-		return nil, err
-	}
-	return a, nil
+	})
 }
 
 // CUDAError is a failed CUDA driver, cuBLAS or NVRTC call.
