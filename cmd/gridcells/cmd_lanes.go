@@ -170,16 +170,17 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 			}
 		}()
 	}
-	for i, l := range lanes {
-		if inEnsemble[i] {
-			continue
+	var alone []int
+	for i := range lanes {
+		if !inEnsemble[i] {
+			alone = append(alone, i)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			report(i, l.train(ctx))
-		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		trainEach(ctx, lanes, alone, func(k int, err error) { report(alone[k], err) })
+	}()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
@@ -191,6 +192,20 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// trainEach trains lanes[idx[k]] for every k concurrently, each on a backend of its own, and
+// calls done(k, err) as each finishes (done may run on several goroutines at once).
+func trainEach(ctx context.Context, lanes []*lane, idx []int, done func(k int, err error)) {
+	var wg sync.WaitGroup
+	for k, i := range idx {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done(k, lanes[i].train(ctx))
+		}()
+	}
+	wg.Wait()
 }
 
 // train runs one lane to its end on a backend of its own.
@@ -296,16 +311,10 @@ func (g *ensemble) train(ctx context.Context, lanes []*lane) []error {
 	res, err := train.TrainStacked(ctx, runs, g.b, version)
 	if errors.Is(err, train.ErrNotStackable) && g.fallback {
 		// Nothing was written: train each run as a lane of its own.
-		var wg sync.WaitGroup
-		for k, i := range g.members {
+		for _, i := range g.members {
 			fmt.Fprintf(lanes[i].log, "not an ensemble (%v): a lane of its own\n", err)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[k] = lanes[i].train(ctx)
-			}()
 		}
-		wg.Wait()
+		trainEach(ctx, lanes, g.members, func(k int, err error) { errs[k] = err })
 		return errs
 	}
 	for k, i := range g.members {
