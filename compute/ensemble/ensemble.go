@@ -435,35 +435,37 @@ func (b *Backend) laneOrNil(x compute.Tensor, k int) compute.Tensor {
 	return b.t(x).lane[k]
 }
 
-func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
-	z, y := b.t(logits), b.t(targets)
-	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) {
-		ls.SoftmaxCrossEntropyLanes(b.all(grad), z.all, y.all, scale, b.k)
-	}, grad, logits, targets); ok {
-		return v
+// loss runs a loss on every lane: as one operation of an inner compute.LaneScalarer (lanes,
+// given every lane's tensors as one) when there is one, else lane by lane (one).
+func (b *Backend) loss(grad, out, targets compute.Tensor, lanes func(ls compute.LaneScalarer, g, o, y compute.Tensor),
+	one func(g, o, y compute.Tensor) float64) float64 {
+	o, y := b.t(out), b.t(targets)
+	if lanes != nil {
+		if v, ok := b.laneScalars(func(ls compute.LaneScalarer) { lanes(ls, b.all(grad), o.all, y.all) }, grad, out, targets); ok {
+			return v
+		}
 	}
-	return b.perLane(func(k int) float64 {
-		return b.in.SoftmaxCrossEntropy(b.laneOrNil(grad, k), z.lane[k], y.lane[k], scale)
-	})
+	return b.perLane(func(k int) float64 { return one(b.laneOrNil(grad, k), o.lane[k], y.lane[k]) })
+}
+
+func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scale float64) float64 {
+	return b.loss(grad, logits, targets,
+		func(ls compute.LaneScalarer, g, z, y compute.Tensor) {
+			ls.SoftmaxCrossEntropyLanes(g, z, y, scale, b.k)
+		},
+		func(g, z, y compute.Tensor) float64 { return b.in.SoftmaxCrossEntropy(g, z, y, scale) })
 }
 
 func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
-	o, y := b.t(out), b.t(targets)
-	if v, ok := b.laneScalars(func(ls compute.LaneScalarer) {
-		ls.SquaredErrorLanes(b.all(grad), o.all, y.all, scale, b.k)
-	}, grad, out, targets); ok {
-		return v
-	}
-	return b.perLane(func(k int) float64 {
-		return b.in.SquaredError(b.laneOrNil(grad, k), o.lane[k], y.lane[k], scale)
-	})
+	return b.loss(grad, out, targets,
+		func(ls compute.LaneScalarer, g, o, y compute.Tensor) { ls.SquaredErrorLanes(g, o, y, scale, b.k) },
+		func(g, o, y compute.Tensor) float64 { return b.in.SquaredError(g, o, y, scale) })
 }
 
+// PolarSquaredError has no lane operation (compute.LaneScalarer): it runs lane by lane.
 func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
-	o, y := b.t(out), b.t(targets)
-	return b.perLane(func(k int) float64 {
-		return b.in.PolarSquaredError(b.laneOrNil(grad, k), o.lane[k], y.lane[k], scale)
-	})
+	return b.loss(grad, out, targets, nil,
+		func(g, o, y compute.Tensor) float64 { return b.in.PolarSquaredError(g, o, y, scale) })
 }
 
 func (b *Backend) SumSquares(x compute.Tensor) float64 {
