@@ -271,6 +271,16 @@ type LaneScalarer interface {
 	ScaleSumSquaresLanes(dst Tensor, alpha float64, src Tensor, lanes int)
 }
 
+// LaneScalarCollector is implemented by ensembles (package compute/ensemble), whose scalar
+// operations have a value per lane: after DeferScalars each scalar operation queues its lanes'
+// values and returns 0, and CollectLaneScalars ends the deferral and returns each queued
+// operation's lane values, in call order (one host wait on an asynchronous inner backend).
+// CollectScalars returns each operation's sum over the lanes instead.
+type LaneScalarCollector interface {
+	ScalarDeferrer
+	CollectLaneScalars() [][]float64
+}
+
 // Profiler is an optional extension of Backend for asynchronous backends (the GPU): it
 // times the device work of every operation between StartProfile and StopProfile, so that a
 // training step's device time can be broken down without an external profiler

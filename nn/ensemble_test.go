@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/compute/ensemble"
 )
@@ -102,5 +103,66 @@ func TestLaneLossesNil(t *testing.T) {
 	m.Step(testBatch(rand.New(rand.NewPCG(2, 2)), cfg, 2, 3))
 	if m.LaneLosses() != nil {
 		t.Errorf("LaneLosses on the cpu backend = %v, want nil", m.LaneLosses())
+	}
+}
+
+// TestEnsembleDeferredScalars trains one step of a 3-lane ensemble on the CPU, on the CPU
+// with deferred scalars (as the GPU) and on the CPU with lane operations too: the total and
+// lane losses and the gradients are the same bits, and with deferral the step waits once for
+// its scalars (the losses and weight-decay terms of all lanes), not once per operation.
+func TestEnsembleDeferredScalars(t *testing.T) {
+	const K, B, T = 3, 4, 5
+	cfg := Config{Cell: RNN, Ng: 16, Np: 8, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
+	type result struct {
+		loss  float64
+		lanes []float64
+		grads [][]float64
+	}
+	step := func(inner compute.Backend) result {
+		e, err := ensemble.New(inner, K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(e, cfg, rand.New(rand.NewPCG(5, 5)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := m.Inputs(B, T)
+		for k := range K {
+			b := testBatch(rand.New(rand.NewPCG(uint64(k), 9)), cfg, B, T)
+			e.UploadLane(in.Vel, k, b.Vel)
+			e.UploadLane(in.InitCode, k, b.InitCode)
+			e.UploadLane(in.Targets, k, b.Targets)
+		}
+		r := result{loss: m.StepLoaded(B, T), lanes: slices.Clone(m.LaneLosses())}
+		for _, p := range m.Params() {
+			g := make([]float64, p.Rows*p.Cols*K)
+			e.Download64(g, p.Grad)
+			r.grads = append(r.grads, g)
+		}
+		return r
+	}
+	want := step(cpu.New(nil))
+	deferring, laneOps := computetest.NewDeferring(cpu.New(nil)), computetest.NewLaneScalars(cpu.New(nil))
+	for _, tc := range []struct {
+		name  string
+		inner compute.Backend
+		d     *computetest.Deferring
+	}{{"deferred", deferring, deferring}, {"lane operations", laneOps, laneOps.Deferring}} {
+		got := step(tc.inner)
+		if math.Float64bits(got.loss) != math.Float64bits(want.loss) || got.loss == 0 {
+			t.Errorf("%s: loss %v, undeferred %v", tc.name, got.loss, want.loss)
+		}
+		if !slices.Equal(got.lanes, want.lanes) {
+			t.Errorf("%s: lane losses %v, undeferred %v", tc.name, got.lanes, want.lanes)
+		}
+		for i := range want.grads {
+			if !slices.Equal(got.grads[i], want.grads[i]) {
+				t.Errorf("%s: gradient %d differs", tc.name, i)
+			}
+		}
+		if tc.d.Waits != 1 {
+			t.Errorf("%s: %d waits for the step's scalars, want 1", tc.name, tc.d.Waits)
+		}
 	}
 }

@@ -424,14 +424,18 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 	// On an asynchronous backend (the GPU) the loss and the weight-decay term are queued
 	// rather than waited for, so the backward pass follows them on the device without a gap
 	// while the host waits and launches again: one wait, after the backward pass, instead of
-	// two in the middle of the step. An ensemble defers its lanes' scalars itself.
+	// two in the middle of the step. An ensemble (compute.LaneScalarCollector) then returns
+	// each lane's values of both.
 	d, deferred := m.b.(compute.ScalarDeferrer)
-	deferred = deferred && lanes == nil
+	lc, _ := m.b.(compute.LaneScalarCollector)
+	if lanes != nil && lc == nil {
+		deferred = false // per-lane values are read after each operation
+	}
 	if deferred {
 		d.DeferScalars()
 	}
 	loss := m.loss(w, grad)
-	if lanes != nil {
+	if lanes != nil && !deferred {
 		m.laneLoss = append(m.laneLoss[:0], lanes.LaneValues()...)
 	}
 	m.decayBeta = 0
@@ -446,7 +450,7 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 		} else {
 			decay = m.b.SumSquares(m.decayValue)
 		}
-		if lanes != nil {
+		if lanes != nil && !deferred {
 			for k, v := range lanes.LaneValues() {
 				m.laneLoss[k] += lambda * v
 			}
@@ -455,7 +459,18 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 	if grad {
 		m.backward(w)
 	}
-	if deferred {
+	switch {
+	case deferred && lc != nil:
+		ops := lc.CollectLaneScalars()
+		loss = laneSum(ops[0])
+		m.laneLoss = append(m.laneLoss[:0], ops[0]...)
+		if lambda > 0 {
+			decay = laneSum(ops[1])
+			for k, v := range ops[1] {
+				m.laneLoss[k] += lambda * v
+			}
+		}
+	case deferred:
 		m.scalars = d.CollectScalars(m.scalars[:0])
 		loss = m.scalars[0]
 		if lambda > 0 {
@@ -466,6 +481,15 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 		loss += lambda * decay
 	}
 	return loss
+}
+
+// laneSum is the sum of an ensemble's lane values, in lane order as the ensemble sums them.
+func laneSum(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s
 }
 
 func (m *Model) loss(w *workspace, grad bool) float64 {

@@ -852,6 +852,8 @@ type Deferring struct {
 	compute.Backend
 	deferring bool
 	queued    []float64
+	// Waits counts the collections that ended a deferral: the host waits a GPU would make.
+	Waits int
 }
 
 func (d *Deferring) DeferScalars() { d.deferring, d.queued = true, d.queued[:0] }
@@ -861,6 +863,7 @@ func (d *Deferring) CollectScalars(dst []float64) []float64 {
 		return dst
 	}
 	d.deferring = false
+	d.Waits++
 	return append(dst, d.queued...)
 }
 

@@ -19,8 +19,8 @@
 // Every operation of a Backend is queued on its own CUDA stream and returns at once; the
 // host waits only where a value comes back (losses, sums, Download). With scalars deferred
 // (compute.ScalarDeferrer, which nn uses) a training step makes one host round trip, after
-// its backward pass, and none per time step (an ensemble, compute/ensemble, makes one per
-// scalar operation: its lanes' losses, then their weight-decay terms). Several Backends in one process (one per goroutine) share the GPU and run
+// its backward pass, and none per time step; so does an ensemble (compute/ensemble), whose
+// deferral queues every lane's values. Several Backends in one process (one per goroutine) share the GPU and run
 // concurrently, which is how small networks fill it.
 //
 // Memory-bound kernels have float4 versions (kernels.cu), used when a tensor's columns,

@@ -41,5 +41,8 @@
 //
 // Operations that return a scalar return the sum over the lanes; LaneValues (the
 // compute.LaneReporter interface) then holds each lane's value. nn.Model.LaneLosses uses it
-// to report each network's loss.
+// to report each network's loss. After DeferScalars (compute.LaneScalarCollector) they
+// return 0 and queue their lanes' values, on the inner backend when it defers too, until
+// CollectLaneScalars returns them per operation (CollectScalars: their sums): nn defers a
+// step's losses and weight-decay terms this way, so that a GPU ensemble waits once per step.
 package ensemble

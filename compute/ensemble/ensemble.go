@@ -13,11 +13,18 @@ type Backend struct {
 	k    int
 	lg   compute.LaneGemmer // nil when the inner backend has no batched GEMM
 	vals []float64          // each lane's value of the last scalar operation
+
+	// Between DeferScalars and the collection: the scalar operations queued on an inner
+	// backend that defers, or the lanes' values of each, computed at once, on one that does not.
+	deferring bool
+	queued    int
+	eager     [][]float64
 }
 
 var (
-	_ compute.Backend      = (*Backend)(nil)
-	_ compute.LaneReporter = (*Backend)(nil)
+	_ compute.Backend             = (*Backend)(nil)
+	_ compute.LaneReporter        = (*Backend)(nil)
+	_ compute.LaneScalarCollector = (*Backend)(nil)
 )
 
 // New returns an ensemble of lanes ≥ 1 networks on inner.
@@ -368,35 +375,36 @@ func (b *Backend) Gemm(transA, transB bool, alpha float64, a, bb compute.Tensor,
 }
 
 // perLane runs the scalar operation f on every lane, records the lanes' values and returns
-// their sum.
+// their sum (0 while deferring: DeferScalars).
 //
 // On an inner backend that can defer scalars (compute.ScalarDeferrer: the GPU), the lanes'
 // operations are queued and their values collected with one wait instead of one per lane.
 func (b *Backend) perLane(f func(k int) float64) float64 {
-	if d, ok := b.in.(compute.ScalarDeferrer); ok && b.k > 1 {
-		d.DeferScalars()
-		for k := range b.k {
-			f(k)
-		}
-		b.vals = d.CollectScalars(b.vals[:0])
-		if len(b.vals) != b.k {
-			panic(fmt.Sprintf("ensemble: %d deferred scalars for %d lanes", len(b.vals), b.k))
-		}
-	} else {
-		for k := range b.k {
-			b.vals[k] = f(k)
-		}
+	if d, ok := b.in.(compute.ScalarDeferrer); ok {
+		return b.lanesDeferred(d, func() {
+			for k := range b.k {
+				f(k)
+			}
+		})
 	}
-	sum := 0.0
-	for _, v := range b.vals {
-		sum += v
+	vals := b.vals // no allocation per operation outside a deferral
+	if b.deferring {
+		vals = make([]float64, b.k)
 	}
-	return sum
+	for k := range b.k {
+		vals[k] = f(k)
+	}
+	if b.deferring {
+		b.eager = append(b.eager, vals)
+		return 0
+	}
+	return b.record(vals)
 }
 
 // laneScalars runs a scalar operation of every lane as one operation f of an inner
 // compute.LaneScalarer, when there is one and every operand (nil ones skipped) covers all
-// lanes, records the lanes' values and returns their sum; ok is false when it cannot.
+// lanes, records the lanes' values and returns their sum (0 while deferring); ok is false
+// when it cannot.
 func (b *Backend) laneScalars(f func(ls compute.LaneScalarer), xs ...compute.Tensor) (sum float64, ok bool) {
 	ls, ok := b.in.(compute.LaneScalarer)
 	if !ok || b.k == 1 {
@@ -407,16 +415,83 @@ func (b *Backend) laneScalars(f func(ls compute.LaneScalarer), xs ...compute.Ten
 			return 0, false
 		}
 	}
-	ls.DeferScalars()
-	f(ls)
-	b.vals = ls.CollectScalars(b.vals[:0])
-	if len(b.vals) != b.k {
-		panic(fmt.Sprintf("ensemble: %d lane scalars for %d lanes", len(b.vals), b.k))
+	return b.lanesDeferred(ls, func() { f(ls) }), true
+}
+
+// lanesDeferred runs queue, which defers one value per lane on the inner backend d. Within
+// the ensemble's own deferral it only counts the operation; otherwise it collects the values
+// at once (one wait) and records them.
+func (b *Backend) lanesDeferred(d compute.ScalarDeferrer, queue func()) float64 {
+	if b.deferring {
+		queue()
+		b.queued++
+		return 0
 	}
-	for _, v := range b.vals {
+	d.DeferScalars()
+	queue()
+	return b.record(d.CollectScalars(b.vals[:0]))
+}
+
+// record keeps vals as the lanes' values of the last operation and returns their sum.
+func (b *Backend) record(vals []float64) float64 {
+	if len(vals) != b.k {
+		panic(fmt.Sprintf("ensemble: %d scalars for %d lanes", len(vals), b.k))
+	}
+	b.vals = vals
+	sum := 0.0
+	for _, v := range vals {
 		sum += v
 	}
-	return sum, true
+	return sum
+}
+
+// DeferScalars implements compute.ScalarDeferrer: until CollectScalars or
+// CollectLaneScalars, each scalar operation queues its lanes' values and returns 0.
+func (b *Backend) DeferScalars() {
+	if b.deferring {
+		return
+	}
+	b.deferring, b.queued, b.eager = true, 0, nil
+	if d, ok := b.in.(compute.ScalarDeferrer); ok {
+		d.DeferScalars()
+	}
+}
+
+// CollectLaneScalars implements compute.LaneScalarCollector: the lane values of each
+// operation queued since DeferScalars, in call order; the last becomes LaneValues.
+func (b *Backend) CollectLaneScalars() [][]float64 {
+	if !b.deferring {
+		return nil
+	}
+	b.deferring = false
+	ops := b.eager
+	if d, ok := b.in.(compute.ScalarDeferrer); ok {
+		vals := d.CollectScalars(nil)
+		if len(vals) != b.queued*b.k {
+			panic(fmt.Sprintf("ensemble: %d deferred scalars for %d operations of %d lanes", len(vals), b.queued, b.k))
+		}
+		ops = make([][]float64, b.queued)
+		for i := range ops {
+			ops[i] = vals[i*b.k : (i+1)*b.k : (i+1)*b.k]
+		}
+	}
+	if len(ops) > 0 {
+		b.vals = ops[len(ops)-1]
+	}
+	return ops
+}
+
+// CollectScalars implements compute.ScalarDeferrer: each queued operation's sum over the
+// lanes, appended to dst.
+func (b *Backend) CollectScalars(dst []float64) []float64 {
+	for _, lanes := range b.CollectLaneScalars() {
+		sum := 0.0
+		for _, v := range lanes {
+			sum += v
+		}
+		dst = append(dst, sum)
+	}
+	return dst
 }
 
 // all returns x's inner tensor of every lane, or nil when x is nil.

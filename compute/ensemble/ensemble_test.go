@@ -327,3 +327,67 @@ func TestDeferringBackendConforms(t *testing.T) {
 	computetest.TestBackend(t, computetest.NewDeferring(cpu.New(nil)))
 	computetest.TestBackend(t, computetest.NewLaneScalars(cpu.New(nil)))
 }
+
+// TestDeferScalars checks the ensemble's own deferral (compute.LaneScalarCollector) on inner
+// backends with and without deferral and with lane operations: deferred operations return
+// 0, CollectLaneScalars returns each one's lane values as LaneValues had them undeferred, bit
+// for bit, and CollectScalars their sums as the operations returned them; the deferral ends
+// with the collection.
+func TestDeferScalars(t *testing.T) {
+	const K, rows, cols = 3, 4, 6
+	for name, inner := range map[string]compute.Backend{"cpu": cpu.New(nil), "deferring": computetest.NewDeferring(cpu.New(nil)),
+		"lane operations": computetest.NewLaneScalars(cpu.New(nil))} {
+		e, err := New(inner, K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(3, 3))
+		data := func() compute.Tensor {
+			x := e.New(rows, cols)
+			v := make([]float32, K*rows*cols)
+			for i := range v {
+				v[i] = float32(rng.Float64()*2 - 1)
+			}
+			e.Upload(x, v)
+			return x
+		}
+		z, y, g := data(), data(), e.New(rows, cols)
+		ops := []func() float64{
+			func() float64 { return e.SoftmaxCrossEntropy(g, z, y, 0.5) },
+			func() float64 { return e.SumSquares(z) },
+			func() float64 { return e.ScaleSumSquares(g, 2, y) },
+			func() float64 { return e.SquaredError(nil, z, y, 1) },
+		}
+		var sums []float64
+		var lanes [][]float64
+		for _, op := range ops {
+			sums = append(sums, op())
+			lanes = append(lanes, slices.Clone(e.LaneValues()))
+		}
+		e.DeferScalars()
+		for i, op := range ops {
+			if v := op(); v != 0 {
+				t.Errorf("%s: deferred operation %d returned %v, want 0", name, i, v)
+			}
+		}
+		got := e.CollectLaneScalars()
+		if len(got) != len(ops) {
+			t.Fatalf("%s: %d operations collected, want %d", name, len(got), len(ops))
+		}
+		for i := range ops {
+			if !slices.Equal(got[i], lanes[i]) {
+				t.Errorf("%s: operation %d: lanes %v deferred, %v undeferred", name, i, got[i], lanes[i])
+			}
+		}
+		e.DeferScalars()
+		for _, op := range ops {
+			op()
+		}
+		if s := e.CollectScalars(nil); !slices.Equal(s, sums) {
+			t.Errorf("%s: CollectScalars %v, undeferred %v", name, s, sums)
+		}
+		if v := ops[1](); v != sums[1] {
+			t.Errorf("%s: after the collection SumSquares = %v, want %v (the deferral must end)", name, v, sums[1])
+		}
+	}
+}
