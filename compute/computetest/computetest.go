@@ -182,14 +182,7 @@ func testGemm(t *testing.T, b compute.Backend) {
 			for _, tB := range []bool{false, true} {
 				for _, ab := range [][2]float64{{1, 0}, {0.5, 1}, {-2, 0.25}} {
 					alpha, beta := ab[0], ab[1]
-					ar, ac := tc.m, tc.k
-					if tA {
-						ar, ac = ac, ar
-					}
-					br, bc := tc.k, tc.n
-					if tB {
-						br, bc = bc, br
-					}
+					ar, ac, br, bc := operandShapes(tc.m, tc.n, tc.k, tA, tB)
 					// Operands are views with a leading dimension larger than their width.
 					ha := rounded(b, randHost(rng, ar+1, ac+2))
 					hb := rounded(b, randHost(rng, br+2, bc+1))
@@ -256,14 +249,7 @@ func testGemmLanes(t *testing.T, b compute.Backend, lg compute.LaneGemmer) {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				for _, beta := range []float64{0, 1} {
-					ar, ac := tc.m, tc.k
-					if tA {
-						ar, ac = ac, ar
-					}
-					br, bc := tc.k, tc.n
-					if tB {
-						br, bc = bc, br
-					}
+					ar, ac, br, bc := operandShapes(tc.m, tc.n, tc.k, tA, tB)
 					// Lane l of x is the view at column l·(xc+1) of rows 1 … of a tensor with one
 					// spare row on top and one gap column after each lane.
 					operands := func(r, c int) (compute.Tensor, []compute.Tensor) {
@@ -927,6 +913,19 @@ func (l LaneScalars) ScaleSumSquaresLanes(dst compute.Tensor, a float64, src com
 	}
 }
 
+// operandShapes returns the shapes of A (ar×ac) and B (br×bc) whose op(A)·op(B) is m×k by
+// k×n under the transposes tA and tB.
+func operandShapes(m, n, k int, tA, tB bool) (ar, ac, br, bc int) {
+	ar, ac, br, bc = m, k, k, n
+	if tA {
+		ar, ac = k, m
+	}
+	if tB {
+		br, bc = n, k
+	}
+	return ar, ac, br, bc
+}
+
 // TestGemmAgainst checks b's products against ref's, which may round differently (TF32
 // through two libraries, say): Gemm on views for every transpose and a few shapes, and
 // GemmLanes when both have it, each entry within tol of the reference relative to the
@@ -949,14 +948,7 @@ func TestGemmAgainst(t *testing.T, b, ref compute.Backend, tol float64) {
 	for _, tc := range []struct{ m, n, k, lanes int }{{3, 5, 7, 3}, {64, 65, 31, 2}, {200, 48, 64, 4}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				ar, ac := tc.m, tc.k
-				if tA {
-					ar, ac = ac, ar
-				}
-				br, bc := tc.k, tc.n
-				if tB {
-					br, bc = bc, br
-				}
+				ar, ac, br, bc := operandShapes(tc.m, tc.n, tc.k, tA, tB)
 				ha, hb := randHost(rng, ar+1, tc.lanes*ac), randHost(rng, br, tc.lanes*bc+2)
 				hc := randHost(rng, tc.m, tc.lanes*tc.n)
 				name := fmt.Sprintf("%d×%d×%d tA=%v tB=%v", tc.m, tc.n, tc.k, tA, tB)
