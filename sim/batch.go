@@ -27,6 +27,20 @@ func NewBatch(B, T int) *Batch {
 	}
 }
 
+// move records step t of trajectory b of the Sorscher walks (PCG and Philox): the position
+// (x, y) after it; for t ≥ 1 also the displacement (ux, uy) that led there and its heading
+// h. Step 0 only places the walker: its position is InitPos, the first input is step 1's.
+func (d *Batch) move(b, t int, x, y, ux, uy, h float32) {
+	if t == 0 {
+		d.InitPos[2*b], d.InitPos[2*b+1] = x, y
+		return
+	}
+	k := (t-1)*d.B + b
+	d.Vel[2*k], d.Vel[2*k+1] = ux, uy
+	d.Pos[2*k], d.Pos[2*k+1] = x, y
+	d.Heading[k] = h
+}
+
 // check panics unless every slice of b has the length B and T call for.
 func (b *Batch) check() {
 	if b.B < 1 || b.T < 1 || len(b.InitPos) != 2*b.B || len(b.InitHeading) != b.B ||

@@ -99,7 +99,7 @@ func (w *philoxWalk) Run(part int) {
 // philoxTrajectory writes trajectory b of batch into dst: spec §1.1 as sorscher.go walks it,
 // with the draws of the layout above. generate.cu's gc_walk is this function line for line.
 func philoxTrajectory(c *walkConsts, key [2]uint32, batch uint64, b int, dst *Batch) {
-	B, T := dst.B, dst.T
+	T := dst.T
 	lo, hi := uint32(batch), uint32(batch>>32)
 	// Step 2: P[0] uniform over the box, H[0] uniform in [−π, π) (the PCG walk's [0, 2π)
 	// wrapped). 2u − 1 is exact.
@@ -128,14 +128,7 @@ func philoxTrajectory(c *walkConsts, key [2]uint32, batch uint64, b int, dst *Ba
 			x = wrapCoord32(x, c.w, c.hw)
 			y = wrapCoord32(y, c.h, c.hh)
 		}
-		if t == 0 {
-			dst.InitPos[2*b], dst.InitPos[2*b+1] = x, y
-		} else {
-			k := (t-1)*B + b
-			dst.Vel[2*k], dst.Vel[2*k+1] = ux, uy
-			dst.Pos[2*k], dst.Pos[2*k+1] = x, y
-			dst.Heading[k] = h
-		}
+		dst.move(b, t, x, y, ux, uy, h)
 		h = wrapHeading32(h + turn)
 	}
 }

@@ -72,14 +72,7 @@ func (w *sorscherWalk) Run(c int) {
 				x = wrapCoord(x, p.BoxWidth)
 				y = wrapCoord(y, p.BoxHeight)
 			}
-			if t == 0 {
-				dst.InitPos[2*b], dst.InitPos[2*b+1] = x, y
-			} else {
-				k := (t-1)*B + b
-				dst.Vel[2*k], dst.Vel[2*k+1] = ux, uy
-				dst.Pos[2*k], dst.Pos[2*k+1] = x, y
-				dst.Heading[k] = float32(h)
-			}
+			dst.move(b, t, x, y, ux, uy, float32(h))
 			// A turn is at most π/2 from the wall rule plus a few std of noise, so one
 			// add or subtract of 2π wraps h back; a larger one (a huge RotVelStd) falls back.
 			h += turn
