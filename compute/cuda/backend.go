@@ -560,9 +560,7 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
 	if b.lt != nil {
-		b.timeStart(func() string { return gemmName("cublasLtMatmul", tA, tB, m, n, k, 0) })
-		defer b.timeEnd()
-		b.ltMatmul(ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: y.ld, ldb: x.ld, ldc: z.ld, batch: 1}, y.ptr, x.ptr, z.ptr)
+		b.ltProduct(tA, tB, m, n, k, x, y, z, 0, 0, 0, 0)
 		return
 	}
 	b.timeStart(func() string { return gemmName("cublasSgemm", tA, tB, m, n, k, 0) })

@@ -172,10 +172,7 @@ func (b *Backend) GemmLanes(tA, tB bool, alpha float64, a, bb compute.Tensor, be
 	defer b.enter()()
 	b.args.alpha, b.args.beta = float32(alpha), float32(beta)
 	if b.lt != nil {
-		b.timeStart(func() string { return gemmName("cublasLtMatmul", tA, tB, m, n, k, lanes) })
-		defer b.timeEnd()
-		b.ltMatmul(ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: y.ld, ldb: x.ld, ldc: z.ld,
-			sa: strideB, sb: strideA, sc: strideC, batch: lanes}, y.ptr, x.ptr, z.ptr)
+		b.ltProduct(tA, tB, m, n, k, x, y, z, lanes, strideA, strideB, strideC)
 		return
 	}
 	b.timeStart(func() string { return gemmName("cublasSgemmStridedBatched", tA, tB, m, n, k, lanes) })

@@ -97,6 +97,7 @@ type lt struct {
 	handle    uintptr
 	workspace *tensor
 	plans     map[ltKey]*ltPlan
+	pref      uintptr // the matmul preference of every plan: the workspace size
 	tune      bool    // time the heuristic's algorithms and keep the fastest
 	scratch   *tensor // the output of the tuning runs
 	events    [2]uintptr
@@ -119,6 +120,14 @@ func (b *Backend) startLt(s *Settings) error {
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
 		return err
 	}
+	if err := cublasCheck("cublasLtMatmulPreferenceCreate", call(l.api.prefCreate, uintptr(unsafe.Pointer(&l.pref)))); err != nil {
+		return err
+	}
+	ws := uint64(ltWorkspaceBytes)
+	if err := cublasCheck("cublasLtMatmulPreferenceSetAttribute",
+		call(l.api.prefSet, l.pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8)); err != nil {
+		return err
+	}
 	l.workspace = b.alloc(1, ltWorkspaceBytes/4)
 	b.lt = l
 	return nil
@@ -139,10 +148,9 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	if p, ok := l.plans[k]; ok {
 		return p
 	}
-	tf32 := b.tf32
 	a, p := l.api, &ltPlan{}
 	compute := uintptr(ltComputeF32)
-	if tf32 {
+	if b.tf32 {
 		compute = ltComputeTF32
 	}
 	ltCheck("cublasLtMatmulDescCreate", call(a.descCreate, uintptr(unsafe.Pointer(&p.desc)), compute, ltDataF32), k)
@@ -174,17 +182,13 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	layout(&p.a, ar, ac, k.lda, k.sa)
 	layout(&p.b, br, bc, k.ldb, k.sb)
 	layout(&p.c, k.m, k.n, k.ldc, k.sc)
-	var pref uintptr
-	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&pref))), k)
-	ws := uint64(ltWorkspaceBytes)
-	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
 	want := 1
 	if l.tune {
 		want = ltTuneAlgos
 	}
 	var found int32
 	algos := make([]ltHeuristic, want)
-	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, pref, uintptr(want),
+	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, l.pref, uintptr(want),
 		uintptr(unsafe.Pointer(&algos[0])), uintptr(unsafe.Pointer(&found))), k)
 	if found < 1 || algos[0].state != 0 {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
@@ -215,11 +219,7 @@ func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr ui
 		if algos[i].state != 0 {
 			continue
 		}
-		run := func() int32 {
-			return call(l.api.matmul, l.handle, p.desc, uintptr(unsafe.Pointer(&b.args.alpha)), aPtr, p.a, bPtr, p.b,
-				uintptr(unsafe.Pointer(&b.args.beta)), c.ptr, p.c, c.ptr, p.c, uintptr(unsafe.Pointer(&algos[i])),
-				l.workspace.ptr, uintptr(ltWorkspaceBytes), b.stream)
-		}
+		run := func() int32 { return b.matmul(p, &algos[i], aPtr, bPtr, c.ptr) }
 		if run() != 0 {
 			continue // an algorithm that does not run here is not a candidate
 		}
@@ -239,13 +239,26 @@ func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr ui
 	return algos[best]
 }
 
-// ltMatmul computes the column-major product k, C = alpha·op(A)·op(B) + beta·C, on the
-// backend's stream with the plan's algorithm. The caller holds the context (enter) and has
-// set b.args.alpha and b.args.beta.
-func (b *Backend) ltMatmul(k ltKey, aPtr, bPtr, cPtr uintptr) {
+// matmul queues plan p's product with algorithm algo, C = alpha·op(A)·op(B) + beta·C in
+// place at cPtr, on the backend's stream, and returns cuBLASLt's status. The caller holds the
+// context (enter) and has set b.args.alpha and b.args.beta.
+func (b *Backend) matmul(p *ltPlan, algo *ltHeuristic, aPtr, bPtr, cPtr uintptr) int32 {
 	l := b.lt
-	p := b.plan(k, aPtr, bPtr)
-	ltCheck("cublasLtMatmul", call(l.api.matmul, l.handle, p.desc, uintptr(unsafe.Pointer(&b.args.alpha)), aPtr, p.a,
-		bPtr, p.b, uintptr(unsafe.Pointer(&b.args.beta)), cPtr, p.c, cPtr, p.c, uintptr(unsafe.Pointer(&p.algo)),
-		l.workspace.ptr, uintptr(ltWorkspaceBytes), b.stream), k)
+	return call(l.api.matmul, l.handle, p.desc, uintptr(unsafe.Pointer(&b.args.alpha)), aPtr, p.a, bPtr, p.b,
+		uintptr(unsafe.Pointer(&b.args.beta)), cPtr, p.c, cPtr, p.c, uintptr(unsafe.Pointer(algo)),
+		l.workspace.ptr, uintptr(ltWorkspaceBytes), b.stream)
+}
+
+// ltProduct computes the row-major c = alpha·op(a)·op(bb) + beta·c through cuBLASLt, with
+// the row-major trick of Gemm (the column-major cᵀ = op(bb)ᵀ·op(a)ᵀ): one product for Gemm
+// (lanes 0), or GemmLanes's lanes products with strides sA, sB, sC between them. m, n, k are
+// the row-major product's. The caller holds the context and has set b.args.alpha and
+// b.args.beta.
+func (b *Backend) ltProduct(tA, tB bool, m, n, k int, a, bb, c *tensor, lanes, sA, sB, sC int) {
+	b.timeStart(func() string { return gemmName("cublasLtMatmul", tA, tB, m, n, k, lanes) })
+	defer b.timeEnd()
+	key := ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: bb.ld, ldb: a.ld, ldc: c.ld,
+		sa: sB, sb: sA, sc: sC, batch: max(1, lanes)}
+	p := b.plan(key, bb.ptr, a.ptr)
+	ltCheck("cublasLtMatmul", b.matmul(p, &p.algo, bb.ptr, a.ptr, c.ptr), key)
 }
