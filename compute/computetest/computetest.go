@@ -479,17 +479,23 @@ func testElementwiseShape(t *testing.T, b compute.Backend, rows, cols int) {
 	hz := rounded(b, randHost(rng, rows, cols))
 	n := len(hx.v)
 	want := make([]float64, n)
-	for _, strided := range []bool{false, true} {
+	// Views: at row 1, column 4 of a parent 4 columns wider; and at the origin of one 2 columns
+	// wider, whose rows (a leading dimension that is no multiple of 4) a float4 kernel must
+	// not take even when the columns are a multiple of 4.
+	for _, view := range []struct {
+		name          string
+		r0, c0, extra int
+	}{{"", 0, 0, 0}, {" (view)", 1, 4, 4}, {" (view, leading dimension +2)", 0, 0, 2}} {
 		mk := func(h host) compute.Tensor {
-			if !strided {
+			if view.extra == 0 {
 				return up(b, h)
 			}
-			big := b.New(h.r+1, h.c+4)
-			v := b.View(big, 1, 4, h.r, h.c)
+			big := b.New(h.r+view.r0, h.c+view.extra)
+			v := b.View(big, view.r0, view.c0, h.r, h.c)
 			b.Upload64(v, h.v)
 			return v
 		}
-		name := fmt.Sprintf(" %d×%d", rows, cols) + map[bool]string{false: "", true: " (view)"}[strided]
+		name := fmt.Sprintf(" %d×%d", rows, cols) + view.name
 		x, y, z := mk(hx), mk(hy), mk(hz)
 
 		b.Scale(x, -1.5)
