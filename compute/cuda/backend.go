@@ -41,20 +41,24 @@ const (
 	numKernels
 )
 
-// quadKernels are the float4 versions of memory-bound kernels (kernels.cu), used on tensors
-// that quad accepts.
+// quadKernels are the float4 versions of memory-bound kernels (kernels.cu).
 var quadKernels = map[kernel]kernel{kActivate: kActivate4, kActivationGrad: kActivationGrad4, kSumSquares: kSumSquares4, kAdam: kAdam4}
 
-// quad reports whether every tensor can be read as float4s: columns, leading dimension and
-// address multiples of 4 floats. Every allocation is; the views of the models' workspaces
-// (time steps, whole rows, lanes of an ensemble) are.
-func quad(ts ...*tensor) bool {
+// quad returns k's float4 version and 4, the floats per element it reads, when k has one
+// and every tensor (nil ones skipped) can be read as float4s: columns, leading dimension and
+// address multiples of 4 floats. Every allocation can; so can the views of the models'
+// workspaces (time steps, whole rows, lanes of an ensemble). Otherwise it returns k and 1.
+func quad(k kernel, ts ...*tensor) (kernel, int) {
+	k4, ok := quadKernels[k]
+	if !ok {
+		return k, 1
+	}
 	for _, t := range ts {
-		if t.cols%4 != 0 || t.ld%4 != 0 || t.ptr%16 != 0 {
-			return false
+		if t != nil && (t.cols%4 != 0 || t.ld%4 != 0 || t.ptr%16 != 0) {
+			return k, 1
 		}
 	}
-	return true
+	return k4, 4
 }
 
 const (
@@ -500,10 +504,7 @@ func (b *Backend) Fill(dst compute.Tensor, v float64) {
 func (b *Backend) pair(op string, k kernel, dst, src compute.Tensor, extra ...uint64) {
 	b.same(op, dst, src)
 	x, y := b.t(dst), b.t(src)
-	q := 1
-	if k4, ok := quadKernels[k]; ok && quad(x, y) {
-		k, q = k4, 4
-	}
+	k, q := quad(k, x, y)
 	var args [maxArgs]uint64
 	n := copy(args[:], []uint64{ptrArg(x), intArg(x.ld / q), ptrArg(y), intArg(y.ld / q), intArg(x.rows), intArg(x.cols / q)})
 	n += copy(args[n:], extra)
@@ -694,10 +695,7 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 // sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
 func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 	defer b.enter()()
-	k, q := kSumSquares, 1
-	if quad(src) && (dst == nil || quad(dst)) {
-		k, q = kSumSquares4, 4
-	}
+	k, q := quad(kSumSquares, src, dst)
 	n := src.rows * src.cols / q
 	blocks := partialGrid(n)
 	dp, dl := uint64(0), uint64(0)
@@ -739,10 +737,7 @@ func (b *Backend) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) {
 	if s.Convention == compute.EpsilonPyTorch {
 		epsT = s.Eps * math.Sqrt(c2)
 	}
-	k, q := kAdam, 1
-	if quad(p, g, mm, vv) {
-		k, q = kAdam4, 4
-	}
+	k, q := quad(kAdam, p, g, mm, vv)
 	b.elementwise(k, p.rows*p.cols/q, ptrArg(p), intArg(p.ld/q), ptrArg(g), intArg(g.ld/q), ptrArg(mm), intArg(mm.ld/q),
 		ptrArg(vv), intArg(vv.ld/q), intArg(p.rows), intArg(p.cols/q),
 		f32Arg(s.Beta1), f32Arg(1-s.Beta1), f32Arg(s.Beta2), f32Arg(1-s.Beta2), f32Arg(lrT), f32Arg(epsT))

@@ -108,15 +108,19 @@ func (b *Backend) SquaredErrorLanes(grad, out, targets compute.Tensor, scale flo
 func (b *Backend) ScaleSumSquaresLanes(dst compute.Tensor, alpha float64, src compute.Tensor, lanes int) {
 	x := b.t(src)
 	w := b.laneWidth("ScaleSumSquaresLanes", x, lanes)
-	// The kernel of each lane's own call (sumSquares): float4s when every lane's block allows.
-	k, q := kSumSquares, 1
-	if w%4 == 0 && quad(x) && (dst == nil || quad(b.t(dst))) {
-		k, q = kSumSquares4, 4
-	}
-	dp, dl := uint64(0), uint64(0)
+	var d *tensor
 	if dst != nil {
 		b.same("ScaleSumSquaresLanes", dst, src)
-		dp, dl = ptrArg(b.t(dst)), intArg(b.t(dst).ld/q)
+		d = b.t(dst)
+	}
+	// The kernel of each lane's own call (sumSquares): float4s when every lane's block allows.
+	k, q := quad(kSumSquares, x, d)
+	if w%4 != 0 {
+		k, q = kSumSquares, 1
+	}
+	dp, dl := uint64(0), uint64(0)
+	if d != nil {
+		dp, dl = ptrArg(d), intArg(d.ld/q)
 	}
 	defer b.enter()()
 	bpl := partialGrid(x.rows * w / q)
