@@ -321,7 +321,7 @@ func (m *Model) StepLoaded(B, T int) float64 {
 	return m.run(w, true, true)
 }
 
-// LaneLosses returns, on an ensemble backend (compute.LaneReporter, package
+// LaneLosses returns, on an ensemble backend (compute.LaneScalarCollector, package
 // compute/ensemble), each lane's loss of the last Step, StepLoaded, Loss or LossLoaded: what
 // a model of its own returns for that lane's batch (the value Step returns is their sum).
 // It returns nil on other backends. The slice is the model's, overwritten by the next step.
@@ -420,24 +420,17 @@ func (m *Model) sampleMask(t compute.Tensor, p float64) {
 func (m *Model) run(w *workspace, train, grad bool) float64 {
 	w.train = train
 	m.forward(w)
-	lanes, _ := m.b.(compute.LaneReporter)
 	// On an asynchronous backend (the GPU) the loss and the weight-decay term are queued
 	// rather than waited for, so the backward pass follows them on the device without a gap
 	// while the host waits and launches again: one wait, after the backward pass, instead of
 	// two in the middle of the step. An ensemble (compute.LaneScalarCollector) then returns
 	// each lane's values of both.
 	d, deferred := m.b.(compute.ScalarDeferrer)
-	lc, _ := m.b.(compute.LaneScalarCollector)
-	if lanes != nil && lc == nil {
-		deferred = false // per-lane values are read after each operation
-	}
+	lc, lanes := m.b.(compute.LaneScalarCollector)
 	if deferred {
 		d.DeferScalars()
 	}
 	loss := m.loss(w, grad)
-	if lanes != nil && !deferred {
-		m.laneLoss = append(m.laneLoss[:0], lanes.LaneValues()...)
-	}
 	m.decayBeta = 0
 	lambda, decay := m.cfg.WeightDecay, 0.0
 	if lambda > 0 {
@@ -450,17 +443,12 @@ func (m *Model) run(w *workspace, train, grad bool) float64 {
 		} else {
 			decay = m.b.SumSquares(m.decayValue)
 		}
-		if lanes != nil && !deferred {
-			for k, v := range lanes.LaneValues() {
-				m.laneLoss[k] += lambda * v
-			}
-		}
 	}
 	if grad {
 		m.backward(w)
 	}
 	switch {
-	case deferred && lc != nil:
+	case lanes:
 		ops := lc.CollectLaneScalars()
 		loss = laneSum(ops[0])
 		m.laneLoss = append(m.laneLoss[:0], ops[0]...)
