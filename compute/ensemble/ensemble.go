@@ -14,11 +14,13 @@ type Backend struct {
 	lg   compute.LaneGemmer // nil when the inner backend has no batched GEMM
 	vals []float64          // each lane's value of the last scalar operation
 
-	// Between DeferScalars and the collection: the scalar operations queued on an inner
-	// backend that defers, or the lanes' values of each, computed at once, on one that does not.
+	// Between DeferScalars and the collection: the number of scalar operations queued, and,
+	// on an inner backend that does not defer, their lanes' values, computed at once (on one
+	// that defers, they arrive at the collection). pending and ops are reused by every deferral.
 	deferring bool
 	queued    int
-	eager     [][]float64
+	pending   []float64 // operation i's lane k at i·K + k
+	ops       [][]float64
 }
 
 var (
@@ -387,18 +389,17 @@ func (b *Backend) perLane(f func(k int) float64) float64 {
 			}
 		})
 	}
-	vals := b.vals // no allocation per operation outside a deferral
 	if b.deferring {
-		vals = make([]float64, b.k)
-	}
-	for k := range b.k {
-		vals[k] = f(k)
-	}
-	if b.deferring {
-		b.eager = append(b.eager, vals)
+		for k := range b.k {
+			b.pending = append(b.pending, f(k))
+		}
+		b.queued++
 		return 0
 	}
-	return b.record(vals)
+	for k := range b.k {
+		b.vals[k] = f(k)
+	}
+	return sum(b.vals)
 }
 
 // laneScalars runs a scalar operation of every lane as one operation f of an inner
@@ -438,11 +439,16 @@ func (b *Backend) record(vals []float64) float64 {
 		panic(fmt.Sprintf("ensemble: %d scalars for %d lanes", len(vals), b.k))
 	}
 	b.vals = vals
-	sum := 0.0
-	for _, v := range vals {
-		sum += v
+	return sum(vals)
+}
+
+// sum adds v in order: the sum over the lanes every scalar operation returns.
+func sum(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
 	}
-	return sum
+	return s
 }
 
 // DeferScalars implements compute.ScalarDeferrer: until CollectScalars or
@@ -451,45 +457,41 @@ func (b *Backend) DeferScalars() {
 	if b.deferring {
 		return
 	}
-	b.deferring, b.queued, b.eager = true, 0, nil
+	b.deferring, b.queued, b.pending = true, 0, b.pending[:0]
 	if d, ok := b.in.(compute.ScalarDeferrer); ok {
 		d.DeferScalars()
 	}
 }
 
 // CollectLaneScalars implements compute.LaneScalarCollector: the lane values of each
-// operation queued since DeferScalars, in call order; the last becomes LaneValues.
+// operation queued since DeferScalars, in call order; the last becomes LaneValues. The
+// slices are the backend's, overwritten by the next deferral.
 func (b *Backend) CollectLaneScalars() [][]float64 {
 	if !b.deferring {
 		return nil
 	}
 	b.deferring = false
-	ops := b.eager
 	if d, ok := b.in.(compute.ScalarDeferrer); ok {
-		vals := d.CollectScalars(nil)
-		if len(vals) != b.queued*b.k {
-			panic(fmt.Sprintf("ensemble: %d deferred scalars for %d operations of %d lanes", len(vals), b.queued, b.k))
-		}
-		ops = make([][]float64, b.queued)
-		for i := range ops {
-			ops[i] = vals[i*b.k : (i+1)*b.k : (i+1)*b.k]
-		}
+		b.pending = d.CollectScalars(b.pending[:0])
 	}
-	if len(ops) > 0 {
-		b.vals = ops[len(ops)-1]
+	if len(b.pending) != b.queued*b.k {
+		panic(fmt.Sprintf("ensemble: %d deferred scalars for %d operations of %d lanes", len(b.pending), b.queued, b.k))
 	}
-	return ops
+	b.ops = b.ops[:0]
+	for i := range b.queued {
+		b.ops = append(b.ops, b.pending[i*b.k:(i+1)*b.k:(i+1)*b.k])
+	}
+	if b.queued > 0 {
+		b.vals = append(b.vals[:0], b.ops[b.queued-1]...)
+	}
+	return b.ops
 }
 
 // CollectScalars implements compute.ScalarDeferrer: each queued operation's sum over the
 // lanes, appended to dst.
 func (b *Backend) CollectScalars(dst []float64) []float64 {
 	for _, lanes := range b.CollectLaneScalars() {
-		sum := 0.0
-		for _, v := range lanes {
-			sum += v
-		}
-		dst = append(dst, sum)
+		dst = append(dst, sum(lanes))
 	}
 	return dst
 }
