@@ -350,10 +350,11 @@ func testDeferScalars(t *testing.T, b compute.Backend, d compute.ScalarDeferrer)
 
 // testLaneScalars checks that each compute.LaneScalarer operation queues, lane by lane, the
 // values that the single operation queues for each lane's column block, bit for bit, with the
-// same gradients; on a small shape and on one whose lanes need many reduction blocks.
+// same gradients; on small shapes (4 lanes of 6 columns: 24 in all, a multiple of 4 that a
+// lane's 6 are not) and on one whose lanes need many reduction blocks.
 func testLaneScalars(t *testing.T, b compute.Backend, ls compute.LaneScalarer) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, sh := range []struct{ lanes, rows, w int }{{3, 9, 6}, {4, 150, 700}} {
+	for _, sh := range []struct{ lanes, rows, w int }{{3, 9, 6}, {4, 9, 6}, {4, 150, 700}} {
 		z := up(b, rounded(b, randHost(rng, sh.rows, sh.lanes*sh.w)))
 		y := up(b, rounded(b, randHost(rng, sh.rows, sh.lanes*sh.w)))
 		lane := func(x compute.Tensor, k int) compute.Tensor {
