@@ -672,11 +672,28 @@ func (b *Backend) SquaredError(grad, out, targets compute.Tensor, scale float64)
 	gp, gl := b.lossGrad("SquaredError", grad, out, targets)
 	o, y := b.t(out), b.t(targets)
 	defer b.enter()()
-	n := o.rows * o.cols
-	blocks := partialGrid(n)
-	b.launch(kSquaredError, blocks, blockSize, 1, ptrArg(b.partials), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
-		intArg(o.rows), intArg(o.cols), f64Arg(2*scale), intArg(blocks))
-	return b.reduce(ptrArg(b.partials), blocks, scale)
+	part, bpl := b.squaredErrorPartials(gp, gl, o, y, o.cols, scale, 1)
+	return b.reduce(ptrArg(part), bpl, scale)
+}
+
+// squaredErrorPartials queues gc_squared_error over lanes column blocks of width w of o and
+// y (one block of every column for a single tensor), each block partitioned as its own call
+// partitions it, and returns the partials (bpl doubles per lane, lane by lane).
+func (b *Backend) squaredErrorPartials(gp, gl uint64, o, y *tensor, w int, scale float64, lanes int) (part *tensor, bpl int) {
+	bpl = partialGrid(o.rows * w)
+	part = b.partialsFor(lanes, bpl)
+	b.launch(kSquaredError, lanes*bpl, blockSize, 1, ptrArg(part), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
+		intArg(o.rows), intArg(w), f64Arg(2*scale), intArg(bpl))
+	return part, bpl
+}
+
+// partialsFor returns a buffer for the partials of lanes reductions of bpl blocks each: the
+// backend's partials for one, a scratch buffer for more.
+func (b *Backend) partialsFor(lanes, bpl int) *tensor {
+	if lanes == 1 {
+		return b.partials
+	}
+	return b.scratch(&b.lanePartials, 2*lanes*bpl)
 }
 
 func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale float64) float64 {
@@ -695,15 +712,28 @@ func (b *Backend) PolarSquaredError(grad, out, targets compute.Tensor, scale flo
 // sumSquares returns Σ src² and, with dst set, stores dst = alpha·src on the way.
 func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 	defer b.enter()()
+	part, bpl := b.sumSquaresPartials(dst, alpha, src, src.cols, 1)
+	return b.reduce(ptrArg(part), bpl, 1)
+}
+
+// sumSquaresPartials queues the sum of squares of lanes column blocks of width w of src (one
+// block of every column for a single tensor), with dst = alpha·src on the way when dst is
+// set, each block with the kernel and partition of its own call (float4s when its columns,
+// leading dimension and address allow), and returns the partials (bpl doubles per lane).
+func (b *Backend) sumSquaresPartials(dst *tensor, alpha float64, src *tensor, w, lanes int) (part *tensor, bpl int) {
 	k, q := quad(kSumSquares, src, dst)
-	n := src.rows * src.cols / q
-	blocks := partialGrid(n)
+	if w%4 != 0 { // a lane's block starts at column lane·w
+		k, q = kSumSquares, 1
+	}
 	dp, dl := uint64(0), uint64(0)
 	if dst != nil {
 		dp, dl = ptrArg(dst), intArg(dst.ld/q)
 	}
-	b.launch(k, blocks, blockSize, 1, ptrArg(b.partials), dp, dl, ptrArg(src), intArg(src.ld/q), intArg(src.rows), intArg(src.cols/q), f32Arg(alpha), intArg(blocks))
-	return b.reduce(ptrArg(b.partials), blocks, 1)
+	bpl = partialGrid(src.rows * w / q)
+	part = b.partialsFor(lanes, bpl)
+	b.launch(k, lanes*bpl, blockSize, 1, ptrArg(part), dp, dl, ptrArg(src), intArg(src.ld/q), intArg(src.rows), intArg(w/q),
+		f32Arg(alpha), intArg(bpl))
+	return part, bpl
 }
 
 func (b *Backend) SumSquares(x compute.Tensor) float64 { return b.sumSquares(nil, 0, b.t(x)) }

@@ -97,10 +97,7 @@ func (b *Backend) SquaredErrorLanes(grad, out, targets compute.Tensor, scale flo
 	o, y := b.t(out), b.t(targets)
 	w := b.laneWidth("SquaredErrorLanes", o, lanes)
 	defer b.enter()()
-	bpl := partialGrid(o.rows * w)
-	part := b.scratch(&b.lanePartials, 2*lanes*bpl)
-	b.launch(kSquaredError, lanes*bpl, blockSize, 1, ptrArg(part), gp, gl, ptrArg(o), intArg(o.ld), ptrArg(y), intArg(y.ld),
-		intArg(o.rows), intArg(w), f64Arg(2*scale), intArg(bpl))
+	part, bpl := b.squaredErrorPartials(gp, gl, o, y, w, scale, lanes)
 	b.deferReduceLanes(ptrArg(part), bpl, lanes, scale)
 }
 
@@ -113,20 +110,8 @@ func (b *Backend) ScaleSumSquaresLanes(dst compute.Tensor, alpha float64, src co
 		b.same("ScaleSumSquaresLanes", dst, src)
 		d = b.t(dst)
 	}
-	// The kernel of each lane's own call (sumSquares): float4s when every lane's block allows.
-	k, q := quad(kSumSquares, x, d)
-	if w%4 != 0 {
-		k, q = kSumSquares, 1
-	}
-	dp, dl := uint64(0), uint64(0)
-	if d != nil {
-		dp, dl = ptrArg(d), intArg(d.ld/q)
-	}
 	defer b.enter()()
-	bpl := partialGrid(x.rows * w / q)
-	part := b.scratch(&b.lanePartials, 2*lanes*bpl)
-	b.launch(k, lanes*bpl, blockSize, 1, ptrArg(part), dp, dl, ptrArg(x), intArg(x.ld/q), intArg(x.rows), intArg(w/q),
-		f32Arg(alpha), intArg(bpl))
+	part, bpl := b.sumSquaresPartials(d, alpha, x, w, lanes)
 	b.deferReduceLanes(ptrArg(part), bpl, lanes, 1)
 }
 
