@@ -615,7 +615,7 @@ func (b *Backend) SumRows(dst compute.Tensor, alpha float64, src compute.Tensor,
 // queues the sum and returns 0.
 func (b *Backend) reduce(in uint64, n int, scale float64) float64 {
 	if b.deferring {
-		b.deferReduce(in, n, scale)
+		b.deferReduceLanes(in, n, 1, scale)
 		return 0
 	}
 	p := b.partials

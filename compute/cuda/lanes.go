@@ -40,19 +40,8 @@ func (b *Backend) DeferScalars() {
 	}
 }
 
-// deferReduce queues the sum of the n doubles at in, to be scaled by scale.
-func (b *Backend) deferReduce(in uint64, n int, scale float64) {
-	d := b.deferred
-	i := len(d.scales)
-	if i == maxDeferred {
-		panic(fmt.Sprintf("cuda: more than %d scalars deferred before CollectScalars", maxDeferred))
-	}
-	b.launch(kReduce, 1, blockSize, 1, ptrArg(d.results)+uint64(8*i), in, longArg(n))
-	d.scales = append(d.scales, scale)
-}
-
-// deferReduceLanes queues lanes sums, sum j of the n doubles at in + 8·j·n, each to be
-// scaled by scale: one gc_reduce launch of a block per lane.
+// deferReduceLanes queues lanes sums (one for a single tensor), sum j of the n doubles at
+// in + 8·j·n, each to be scaled by scale: one gc_reduce launch of a block per lane.
 func (b *Backend) deferReduceLanes(in uint64, n, lanes int, scale float64) {
 	d := b.deferred
 	i := len(d.scales)
