@@ -168,6 +168,18 @@ fi
 # The Sorscher run: the whole batch is made on the GPU (--rng philox) when part 3 measured
 # that faster than host walks with GPU codes; checkpoints every 5,000 steps.
 run=/tmp/sorscher_gpu
+sorscher_train="$B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32"
+# sorscher_lines keeps the lines of a training log worth reporting.
+sorscher_lines() {
+	tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
+}
+# sorscher_eval_latest evaluates the last checkpoint of a run stopped early (timeout in s).
+sorscher_eval_latest() {
+	el "stopped early: evaluating the latest checkpoint"
+	timeout $1 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
+	cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
+}
+sorscher_save() { cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null; }
 sorscher_start() {
 	rng=""
 	if [ -s /tmp/bench_${NG_LARGE}_philox.json ] && [ -s /tmp/bench_${NG_LARGE}_cuda-tf32.json ]; then
@@ -182,9 +194,10 @@ PY
 )
 	fi
 	rm -rf $run $run.latest /tmp/sorscher.done
-	echo "sorscher: gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --set training.checkpoint_every=5000 $rng $SORSCHER_SETS"
+	local cmd="$sorscher_train --set training.checkpoint_every=5000 $rng $SORSCHER_SETS --out $run"
+	echo "sorscher: $cmd"
 	date +%s >/tmp/sorscher.t0
-	setsid nohup bash -c "$B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 --set training.checkpoint_every=5000 $rng $SORSCHER_SETS --out $run >/tmp/sorscher.log 2>&1; date +%s >/tmp/sorscher.done" </dev/null >/dev/null 2>&1 &
+	setsid nohup bash -c "$cmd >/tmp/sorscher.log 2>&1; date +%s >/tmp/sorscher.done" </dev/null >/dev/null 2>&1 &
 }
 sorscher_progress() {
 	tr '\r' '\n' </tmp/sorscher.log 2>/dev/null | grep -E "step [0-9]+/" | tail -1
@@ -199,29 +212,22 @@ sorscher_wait() {
 		# Out of time: stop it (SIGINT checkpoints and exits) and evaluate the checkpoint.
 		pkill -INT -f "gridcells train --preset sorscher2019"
 		for i in $(seq 30); do [ -f /tmp/sorscher.done ] && break; sleep 1; done
-		el "stopped early: evaluating the latest checkpoint"
-		timeout 150 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
-		cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
-		cp $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+		sorscher_eval_latest 150
+		sorscher_save
 		return 1
 	fi
 	el "sorscher finished in $(($(cat /tmp/sorscher.done) - $(cat /tmp/sorscher.t0))) s (process wall)"
-	tr '\r' '\n' </tmp/sorscher.log | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
-	cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+	sorscher_lines </tmp/sorscher.log
+	sorscher_save
 }
 sorscher_foreground() {
 	el "== 5. Sorscher schedule, TF32"
 	left=$((budget - ($(date +%s) - t0)))
 	echo "time left for training: $left s"
 	rm -rf $run
-	timeout -s INT $left $B/gridcells train --preset sorscher2019 --set training.device=cuda-tf32 $SORSCHER_SETS --out $run 2>&1 |
-		tr '\r' '\n' | grep -E "device|step [0-9]*0000/|steps |decoding|max score|grid cells|warning|rror"
-	if [ ! -f $run/summary.json ]; then
-		el "stopped early: evaluating the checkpoint"
-		timeout 120 $B/gridcells eval $run --checkpoint latest --out $run.latest 2>&1 | tail -8
-		cp $run.latest/summary.json "$OUT/summary_latest.json" 2>/dev/null
-	fi
-	cp $run/summary.json $run/metrics.jsonl $run/config.json "$OUT/" 2>/dev/null
+	timeout -s INT $left $sorscher_train $SORSCHER_SETS --out $run 2>&1 | sorscher_lines
+	[ -f $run/summary.json ] || sorscher_eval_latest 120
+	sorscher_save
 }
 # PARTS="1b 3 2 3a 1" runs the named parts alone, in that order (no Sorscher run).
 if [ -n "${PARTS:-}" ]; then
