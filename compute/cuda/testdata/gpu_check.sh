@@ -62,6 +62,9 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/log.txt") 2>&1
 t0=$(date +%s)
 el() { echo "[+$(($(date +%s) - t0))s] $*"; }
+# bench runs "gridcells bench train" with its arguments and BENCH_ARGS for at most 60 s
+# (BENCH_TIMEOUT), without its "device:" line.
+bench() { timeout ${BENCH_TIMEOUT:-60} $B/gridcells bench train "$@" $BENCH_ARGS 2>&1 | grep -v "^device: "; }
 # The CUDA libraries of the toolkit or of PyTorch's wheels, wherever they are.
 dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*' -o -name 'libcuda.so.1' \) 2>/dev/null | xargs -r -n1 dirname | sort -u)
 export GRIDCELLS_CUDA_LIBS=${GRIDCELLS_CUDA_LIBS:-$(echo $dirs | tr ' ' ':')}
@@ -78,13 +81,13 @@ timeout 40 $B/cuda.test -test.run '^$' -test.bench 'GenerateBatch' -test.benchti
 }
 part2() {
 el "== 2. ensembles, Ng $NG_SMALL (networks_per_hour: runs of 200,000 steps)"
-for k in $LANES; do timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $k --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "; done
-timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda $BENCH_ARGS 2>&1 | grep -v "^device: "
+for k in $LANES; do bench --ng $NG_SMALL --steps 30 --lanes $k --ensemble --device cuda-tf32; done
+bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda
 # The same with the walk made on the GPU too (trajectory.rng philox), and with host batches.
-timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
-GRIDCELLS_CUBLASLT=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
-GRIDCELLS_CUBLASLT=tune timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
-[ "${HOSTBATCHES:-0}" = 1 ] && GRIDCELLS_HOST_BATCHES=1 timeout 60 $B/gridcells bench train --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 $BENCH_ARGS 2>&1 | grep -v "^device: "
+bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+GRIDCELLS_CUBLASLT=1 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+GRIDCELLS_CUBLASLT=tune bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+[ "${HOSTBATCHES:-0}" = 1 ] && GRIDCELLS_HOST_BATCHES=1 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
 timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
 }
 part2b() {
@@ -119,12 +122,12 @@ done
 part3() {
 el "== 3. step times, ours then PyTorch"
 for ng in $NG_LARGE $NG_SMALL; do
-	for dev in cuda-tf32 cuda; do timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device $dev $BENCH_ARGS 2>&1 | grep -v "^device: " | tee /tmp/bench_${ng}_$dev.json; done
-	timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: " | tee /tmp/bench_${ng}_philox.json
+	for dev in cuda-tf32 cuda; do bench --ng $ng --steps 20 --device $dev | tee /tmp/bench_${ng}_$dev.json; done
+	bench --ng $ng --steps 20 --device cuda-tf32 --rng philox | tee /tmp/bench_${ng}_philox.json
 	# The products through cuBLASLt's first heuristic algorithm instead of cublasSgemm (lt.go).
-	GRIDCELLS_CUBLASLT=1 timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+	GRIDCELLS_CUBLASLT=1 bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
 	# ... and with the fastest of up to 8 of its algorithms per shape, timed at first use.
-	GRIDCELLS_CUBLASLT=tune timeout 60 $B/gridcells bench train --ng $ng --steps 20 --device cuda-tf32 --rng philox $BENCH_ARGS 2>&1 | grep -v "^device: "
+	GRIDCELLS_CUBLASLT=tune bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
 done
@@ -135,8 +138,8 @@ done
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
-timeout 90 $B/gridcells bench train --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
-timeout 90 $B/gridcells bench train --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile $BENCH_ARGS 2>&1 | grep -v "^device: " | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
+BENCH_TIMEOUT=90 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
+BENCH_TIMEOUT=90 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
 for f in "$OUT"/profile_*.json; do
 	python3 - "$f" <<'PY'
 import json, sys
