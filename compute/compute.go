@@ -251,8 +251,14 @@ type LaneGemmer interface {
 // DeferScalars, such operations queue their value and return 0, until CollectScalars waits
 // once and returns the queued values in call order (appended to dst), ending the deferral.
 // An ensemble's per-lane losses then cost one wait instead of one per lane.
+//
+// QueueScalars ends the deferral early: the values start on their way to the host, and the
+// operations queued after it (a training step's optimizer update) are not waited for by the
+// CollectScalars that must follow before the next DeferScalars. The device then runs them
+// while the host reads the values and queues the next step. CollectScalars alone does both.
 type ScalarDeferrer interface {
 	DeferScalars()
+	QueueScalars()
 	CollectScalars(dst []float64) []float64
 }
 

@@ -62,6 +62,16 @@ type Model struct {
 	laneLoss []float64
 	// scalars receives the deferred loss and weight-decay sum (compute.ScalarDeferrer).
 	scalars []float64
+	// pending is the step that start queued and finish has not collected yet.
+	pending pendingStep
+}
+
+// pendingStep is what finish needs of a step queued by start: the loss and weight-decay
+// values already known (on a synchronous backend) or where they will come from.
+type pendingStep struct {
+	started         bool
+	deferred, lanes bool
+	loss, decay     float64
 }
 
 type encoder struct{ w, b *Param }
@@ -316,10 +326,26 @@ func (m *Model) Step(in Batch) float64 {
 
 // StepLoaded is Step on the batch already in Inputs(B, T).
 func (m *Model) StepLoaded(B, T int) float64 {
+	m.StartStep(B, T)
+	return m.FinishStep()
+}
+
+// StartStep is the first half of StepLoaded: it queues the training forward pass, the loss
+// and the backward pass on the batch in Inputs(B, T), leaving ∂loss/∂θ in every Param.Grad
+// once the device has run them. FinishStep returns the loss. Between the two the caller may
+// queue the optimizer update: on an asynchronous backend (compute.ScalarDeferrer, the GPU)
+// the device then runs it while the host waits for the loss alone, and the host queues the
+// next step before the update has finished, so the device does not idle between steps. On
+// the CPU the two halves are StepLoaded.
+func (m *Model) StartStep(B, T int) {
 	w := m.workspace(B, T)
 	m.sampleMasks(w)
-	return m.run(w, true, true)
+	m.start(w, true, true)
 }
+
+// FinishStep returns the loss of the step StartStep queued (data term plus weight decay),
+// and on an ensemble sets LaneLosses. It panics without a StartStep before it.
+func (m *Model) FinishStep() float64 { return m.finish() }
 
 // LaneLosses returns, on an ensemble backend (compute.LaneScalarCollector, package
 // compute/ensemble), each lane's loss of the last Step, StepLoaded, Loss or LossLoaded: what
@@ -416,57 +442,82 @@ func (m *Model) sampleMask(t compute.Tensor, p float64) {
 }
 
 // run does the forward pass, the loss and, if grad, the backward pass on the loaded batch
-// with the masks already in w.
+// with the masks already in w, and returns the loss: start, then finish.
 func (m *Model) run(w *workspace, train, grad bool) float64 {
+	m.start(w, train, grad)
+	return m.finish()
+}
+
+// start queues the forward pass, the loss (and weight-decay term) and, if grad, the backward
+// pass; finish collects the loss.
+func (m *Model) start(w *workspace, train, grad bool) {
+	if m.pending.started {
+		panic("nn: a step started before the previous one's FinishStep")
+	}
 	w.train = train
 	m.forward(w)
 	// On an asynchronous backend (the GPU) the loss and the weight-decay term are queued
 	// rather than waited for, so the backward pass follows them on the device without a gap
-	// while the host waits and launches again: one wait, after the backward pass, instead of
-	// two in the middle of the step. An ensemble (compute.LaneScalarCollector) then returns
-	// each lane's values of both.
+	// while the host goes on queueing; QueueScalars then starts them on their way to the
+	// host, and finish waits for them alone. An ensemble (compute.LaneScalarCollector) then
+	// returns each lane's values of both.
 	d, deferred := m.b.(compute.ScalarDeferrer)
-	lc, lanes := m.b.(compute.LaneScalarCollector)
+	_, lanes := m.b.(compute.LaneScalarCollector)
 	if deferred {
 		d.DeferScalars()
 	}
-	loss := m.loss(w, grad)
+	p := pendingStep{started: true, deferred: deferred, lanes: lanes}
+	p.loss = m.loss(w, grad)
 	m.decayBeta = 0
-	lambda, decay := m.cfg.WeightDecay, 0.0
-	if lambda > 0 {
+	if lambda := m.cfg.WeightDecay; lambda > 0 {
 		if grad {
 			// λ·Σx² and its gradient 2λx (spec §4.1: no ½) in one pass over x; the weight
 			// gradient of backward then accumulates onto 2λx (GEMM beta = 1) instead of
 			// a separate Axpy pass after it.
-			decay = m.b.ScaleSumSquares(m.decayGrad, 2*lambda, m.decayValue)
+			p.decay = m.b.ScaleSumSquares(m.decayGrad, 2*lambda, m.decayValue)
 			m.decayBeta = 1
 		} else {
-			decay = m.b.SumSquares(m.decayValue)
+			p.decay = m.b.SumSquares(m.decayValue)
 		}
 	}
 	if grad {
 		m.backward(w)
 	}
+	if deferred {
+		d.QueueScalars()
+	}
+	m.pending = p
+}
+
+// finish waits for the loss of the pass start queued and returns it.
+func (m *Model) finish() float64 {
+	p := m.pending
+	if !p.started {
+		panic("nn: FinishStep without StartStep")
+	}
+	m.pending = pendingStep{}
+	lambda := m.cfg.WeightDecay
 	switch {
-	case lanes:
-		ops := lc.CollectLaneScalars()
-		loss = laneSum(ops[0])
+	case p.lanes:
+		ops := m.b.(compute.LaneScalarCollector).CollectLaneScalars()
+		p.loss = laneSum(ops[0])
 		m.laneLoss = append(m.laneLoss[:0], ops[0]...)
 		if lambda > 0 {
-			decay = laneSum(ops[1])
+			p.decay = laneSum(ops[1])
 			for k, v := range ops[1] {
 				m.laneLoss[k] += lambda * v
 			}
 		}
-	case deferred:
-		m.scalars = d.CollectScalars(m.scalars[:0])
-		loss = m.scalars[0]
+	case p.deferred:
+		m.scalars = m.b.(compute.ScalarDeferrer).CollectScalars(m.scalars[:0])
+		p.loss = m.scalars[0]
 		if lambda > 0 {
-			decay = m.scalars[1]
+			p.decay = m.scalars[1]
 		}
 	}
+	loss := p.loss
 	if lambda > 0 {
-		loss += lambda * decay
+		loss += lambda * p.decay
 	}
 	return loss
 }

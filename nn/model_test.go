@@ -289,3 +289,69 @@ func TestDeferredScalars(t *testing.T) {
 		}
 	}
 }
+
+// TestStartFinishStep checks the two halves of a training step as the trainer runs them on
+// the GPU: the optimizer update queued between StartStep and FinishStep runs while the
+// loss is on its way (computetest.Deferring counts it), one wait per step, and the loss,
+// the lanes' values and the updated weights are those of StepLoaded followed by the update.
+func TestStartFinishStep(t *testing.T) {
+	cfg := Config{Cell: RNN, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
+	const B, T = 8, 10
+	in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, B, T)
+	moments := map[*Param][2]compute.Tensor{}
+	adam := func(m *Model, step int) {
+		for _, p := range m.Params() {
+			mv, ok := moments[p]
+			if !ok {
+				mv = [2]compute.Tensor{m.b.New(p.Rows, p.Cols), m.b.New(p.Rows, p.Cols)}
+				moments[p] = mv
+			}
+			m.b.Adam(p.Value, p.Grad, mv[0], mv[1], compute.AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-7, Step: step})
+		}
+	}
+	plain, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := computetest.NewDeferring(cpu.New(nil))
+	split, _ := New(d, cfg, rand.New(rand.NewPCG(3, 3)))
+	for _, m := range []*Model{plain, split} {
+		pin := m.Inputs(B, T)
+		m.b.Upload(pin.Vel, in.Vel)
+		m.b.Upload(pin.InitCode, in.InitCode)
+		m.b.Upload(pin.Targets, in.Targets)
+	}
+	for step := 1; step <= 2; step++ {
+		want := plain.StepLoaded(B, T)
+		adam(plain, step)
+		split.StartStep(B, T)
+		adam(split, step)
+		got := split.FinishStep()
+		if math.Float64bits(got) != math.Float64bits(want) || got == 0 {
+			t.Errorf("step %d: loss %v through StartStep/FinishStep, %v through StepLoaded", step, got, want)
+		}
+	}
+	if n := 2 * len(split.Params()); d.Overlapped != n || d.Waits != 2 {
+		t.Errorf("%d updates overlapped the loss's wait in %d waits; want %d in 2", d.Overlapped, d.Waits, n)
+	}
+	for i, p := range plain.Params() {
+		g, h := make([]float64, p.Rows*p.Cols), make([]float64, p.Rows*p.Cols)
+		plain.b.Download64(g, p.Value)
+		d.Download64(h, split.Params()[i].Value)
+		if !slices.Equal(g, h) {
+			t.Errorf("%s: weights after two updates differ", p.Name)
+		}
+	}
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s did not panic", what)
+			}
+		}()
+		f()
+	}
+	mustPanic("FinishStep without StartStep", func() { split.FinishStep() })
+	split.StartStep(B, T)
+	mustPanic("StartStep twice", func() { split.StartStep(B, T) })
+}

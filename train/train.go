@@ -348,11 +348,13 @@ func (r *run) trainStep(it *item) float64 {
 	return r.stepLoaded()
 }
 
-// stepLoaded runs one gradient step on the batch already in the model's inputs.
+// stepLoaded runs one gradient step on the batch already in the model's inputs. The
+// optimizer update is queued before the loss is waited for, so that on a GPU it runs while
+// the host reads the loss and queues the next step (nn.Model.StartStep).
 func (r *run) stepLoaded() float64 {
-	loss := r.model.StepLoaded(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
+	r.model.StartStep(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
 	r.optim.Step()
-	return loss
+	return r.model.FinishStep()
 }
 
 // loop runs gradient steps until the configured total, checkpointing on the way. On

@@ -47,8 +47,8 @@ func init() {
 		Usage: "train [--ng N] [--np P] [--batch B] [--seq T] [--steps S] [--cell RNN] [--device cpu] [--rng pcg] [--lanes K [--ensemble] [--run-steps N]] [--profile]",
 		Short: "time training steps (median ms per step, JSON)",
 		Long: `"bench train" times training steps of a DoS network of the nfl2022 kind (ReLU, Adam,
-cross-entropy) with the given sizes and prints one JSON object to stdout with the median
-milliseconds of:
+cross-entropy) with the given sizes and prints one JSON object to stdout with the
+milliseconds of (medians, except pipelined_step_ms, a mean):
 
   step_ms             forward + backward pass + Adam update, batch made beforehand (with
                       the upload of what the host made)
@@ -56,7 +56,9 @@ milliseconds of:
                       GPU, "batches" says which part is made there)
   step_with_batch_ms  a batch generated, then a step on it, one after the other
   pipelined_step_ms   a step of the training loop, whose producer goroutine generates
-                      the next batch while the step runs
+                      the next batch while the step runs: --steps steps back to back,
+                      as the loop runs them (on a GPU each waits for its loss, not for
+                      its update), and one wait at the end
 
 With --lanes K it trains K networks at once instead (seeds S, S+1, …; pipelined steps)
 and prints their joint throughput: lane_step_ms (one step of every lane),

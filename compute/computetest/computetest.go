@@ -346,6 +346,32 @@ func testDeferScalars(t *testing.T, b compute.Backend, d compute.ScalarDeferrer)
 	if got := d.CollectScalars(nil); len(got) != 0 {
 		t.Errorf("CollectScalars without DeferScalars returned %v", got)
 	}
+
+	// QueueScalars ends the deferral early: a scalar operation after it is not deferred, and
+	// what is queued after it (here, operands overwritten) does not change the values
+	// CollectScalars then returns.
+	d.DeferScalars()
+	for i, f := range ops {
+		f(grads[i])
+	}
+	d.QueueScalars()
+	if v := b.Sum(y); v != want[5] {
+		t.Errorf("Sum after QueueScalars = %v, want %v (deferral must end)", v, want[5])
+	}
+	b.Fill(z, 7)
+	b.Fill(y, -3)
+	got = d.CollectScalars(nil)
+	if len(got) != len(ops) {
+		t.Fatalf("CollectScalars after QueueScalars returned %d values, want %d", len(got), len(ops))
+	}
+	for i := range ops {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Errorf("operation %d collected after QueueScalars and later writes: %v, want %v", i, got[i], want[i])
+		}
+	}
+	if got := d.CollectScalars(nil); len(got) != 0 {
+		t.Errorf("a second CollectScalars returned %v", got)
+	}
 }
 
 // testLaneScalars checks that each compute.LaneScalarer operation queues, lane by lane, the
@@ -843,21 +869,43 @@ func NewLaneScalars(b compute.Backend) LaneScalars { return LaneScalars{NewDefer
 // scalar operations queue their value and return 0.
 type Deferring struct {
 	compute.Backend
-	deferring bool
-	queued    []float64
+	deferring, inFlight bool
+	queued              []float64
 	// Waits counts the collections that ended a deferral: the host waits a GPU would make.
 	Waits int
+	// Overlapped counts the Adam updates queued between QueueScalars and CollectScalars:
+	// the work a GPU runs while the host waits for the values.
+	Overlapped int
 }
 
-func (d *Deferring) DeferScalars() { d.deferring, d.queued = true, d.queued[:0] }
+func (d *Deferring) DeferScalars() {
+	if d.inFlight {
+		panic("computetest: DeferScalars after QueueScalars without CollectScalars")
+	}
+	d.deferring, d.queued = true, d.queued[:0]
+}
+
+func (d *Deferring) QueueScalars() {
+	if d.deferring {
+		d.deferring, d.inFlight = false, true
+	}
+}
 
 func (d *Deferring) CollectScalars(dst []float64) []float64 {
-	if !d.deferring {
+	d.QueueScalars()
+	if !d.inFlight {
 		return dst
 	}
-	d.deferring = false
+	d.inFlight = false
 	d.Waits++
 	return append(dst, d.queued...)
+}
+
+func (d *Deferring) Adam(param, grad, m, v compute.Tensor, s compute.AdamStep) {
+	if d.inFlight {
+		d.Overlapped++
+	}
+	d.Backend.Adam(param, grad, m, v, s)
 }
 
 func (d *Deferring) scalar(v float64) float64 {

@@ -5,6 +5,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -102,6 +103,9 @@ type Backend struct {
 	rowloss      *tensor          // per-row losses, doubles, grown on demand
 	lanePartials *tensor          // the partials of a LaneScalarer reduction, doubles, grown on demand
 	staging      *tensor          // contiguous copy for Upload/Download of strided views
+	ring         *pinnedRing      // pinned host memory that Upload copies through (pinned.go)
+	events       streamEvents     // the ring's and CollectScalars' events
+	pageable     bool             // GRIDCELLS_CUDA_PINNED=0: copy from Go memory directly (pinned.go)
 
 	gen *genModule // generate.cu's kernels, loaded by the first NewBatchGenerator (generate.go)
 }
@@ -155,7 +159,8 @@ func New(s *Settings) (*Backend, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	a := loaded
-	b := &Backend{a: a, tf32: s.TF32, args: &launchArgs{}}
+	b := &Backend{a: a, tf32: s.TF32, args: &launchArgs{}, pageable: os.Getenv(envPinned) == "0"}
+	b.events.b = b
 	for i := range b.args.ptrs {
 		b.args.ptrs[i] = uintptr(unsafe.Pointer(&b.args.vals[i]))
 	}
@@ -440,9 +445,14 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 	if !x.contiguous() {
 		to = b.stagingLike(x)
 	}
-	// From pageable memory the driver stages src before returning, so src may change after.
+	// Through pinned memory, or from pageable memory, which the driver stages before
+	// returning: either way src may change after.
 	b.timeStart(func() string { return "memcpy HtoD (Upload)" })
-	b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))
+	if b.pinnedOK() {
+		b.uploadPinned(to.ptr, src)
+	} else {
+		b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))
+	}
 	b.timeEnd()
 	if to != x {
 		b.Copy(x, to)

@@ -27,8 +27,24 @@ func newOrSkip(t *testing.T, s *Settings) *Backend {
 }
 
 // TestConformance runs the backend conformance suite (every operation against a float64
-// host loop, tolerance 2e-5 relative) on the GPU in full float32.
-func TestConformance(t *testing.T) { computetest.TestBackend(t, newOrSkip(t, nil)) }
+// host loop, tolerance 2e-5 relative) on the GPU in full float32, with the copies between
+// host and device through pinned memory (the default) and directly from Go memory.
+func TestConformance(t *testing.T) {
+	b := newOrSkip(t, nil)
+	computetest.TestBackend(t, b)
+	if b.ring == nil || b.deferred == nil || b.deferred.pinned == nil {
+		t.Error("the uploads or the deferred scalars did not go through pinned memory")
+	}
+	// GRIDCELLS_CUDA_PINNED=0: the copies from and to Go memory directly (pinned.go).
+	t.Run("pageable", func(t *testing.T) {
+		t.Setenv(envPinned, "0")
+		p := newOrSkip(t, nil)
+		computetest.TestBackend(t, p)
+		if p.ring != nil || (p.deferred != nil && p.deferred.pinned != nil) {
+			t.Errorf("%s=0, but pinned memory was used", envPinned)
+		}
+	})
+}
 
 // TestConformanceLt runs the suite with the products through cuBLASLt (Settings.Lt), in
 // float32 and TF32 (whose products the suite's tolerance does not cover, so only the

@@ -26,6 +26,13 @@ type deferredScalars struct {
 	results *tensor // doubles, as pairs of float32 slots
 	scales  []float64
 	host    []float64
+
+	// Between QueueScalars and CollectScalars: the sums are on their way to the host, into
+	// pinned memory (pinned.go) with the event recorded after that copy, or, without pinned
+	// copies, still on the device (CollectScalars copies them and waits for the stream).
+	inFlight bool
+	pinned   []float64 // maxDeferred doubles of pinned host memory, nil until first used
+	ready    uintptr
 }
 
 // DeferScalars implements compute.ScalarDeferrer: until CollectScalars, the losses and sums
@@ -33,6 +40,9 @@ type deferredScalars struct {
 func (b *Backend) DeferScalars() {
 	if b.deferred == nil {
 		b.deferred = &deferredScalars{results: b.alloc(1, 2*maxDeferred)}
+	}
+	if b.deferred.inFlight {
+		panic("cuda: DeferScalars after QueueScalars without CollectScalars")
 	}
 	if !b.deferring {
 		b.deferring = true
@@ -104,27 +114,61 @@ func (b *Backend) ScaleSumSquaresLanes(dst compute.Tensor, alpha float64, src co
 	b.deferReduceLanes(ptrArg(part), bpl, lanes, 1)
 }
 
-// CollectScalars implements compute.ScalarDeferrer: one copy of the queued sums to the host
-// and one wait for the stream, then the values in call order.
-func (b *Backend) CollectScalars(dst []float64) []float64 {
+// QueueScalars implements compute.ScalarDeferrer: it ends the deferral and queues the copy
+// of the sums to pinned host memory, with an event after it, so that CollectScalars waits
+// for that copy alone and not for the operations queued after QueueScalars (a training step
+// queues its optimizer update there: nn.Model.StartStep).
+func (b *Backend) QueueScalars() {
 	if !b.deferring {
-		return dst
+		return
 	}
 	b.deferring = false
 	d := b.deferred
+	d.inFlight = true
+	n := len(d.scales)
+	if n == 0 || !b.pinnedOK() {
+		return
+	}
+	defer b.enter()()
+	if d.pinned == nil {
+		d.pinned = unsafe.Slice((*float64)(b.allocHost(8*maxDeferred)), maxDeferred)
+	}
+	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&d.pinned[0])), d.results.ptr, uintptr(8*n), b.stream)))
+	d.ready = b.events.record()
+}
+
+// CollectScalars implements compute.ScalarDeferrer: it waits for the sums queued since
+// DeferScalars (calling QueueScalars first if the deferral is still on) and returns them,
+// scaled, in call order: one wait, for the event after their copy to pinned memory, or,
+// without pinned copies, one copy and a wait for the stream.
+func (b *Backend) CollectScalars(dst []float64) []float64 {
+	b.QueueScalars()
+	d := b.deferred
+	if d == nil || !d.inFlight {
+		return dst
+	}
+	d.inFlight = false
 	n := len(d.scales)
 	if n == 0 {
 		return dst
 	}
-	if cap(d.host) < n {
-		d.host = make([]float64, n)
-	}
-	d.host = d.host[:n]
 	defer b.enter()()
-	// Into pageable memory the copy completes before the call returns; the wait makes sure.
-	b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&d.host[0])), d.results.ptr, uintptr(8*n), b.stream)))
-	b.Synchronize()
-	for i, v := range d.host {
+	var host []float64
+	if d.pinned != nil && d.ready != 0 {
+		b.events.wait(d.ready)
+		b.events.release(d.ready)
+		d.ready = 0
+		host = d.pinned[:n]
+	} else {
+		if cap(d.host) < n {
+			d.host = make([]float64, n)
+		}
+		host = d.host[:n]
+		// Into pageable memory the copy completes before the call returns; the wait makes sure.
+		b.must(b.a.check("cuMemcpyDtoHAsync", call(b.a.cuMemcpyDtoHAsync, uintptr(unsafe.Pointer(&host[0])), d.results.ptr, uintptr(8*n), b.stream)))
+		b.Synchronize()
+	}
+	for i, v := range host {
 		dst = append(dst, d.scales[i]*v)
 	}
 	return dst

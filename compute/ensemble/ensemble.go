@@ -18,6 +18,7 @@ type Backend struct {
 	// on an inner backend that does not defer, their lanes' values, computed at once (on one
 	// that defers, they arrive at the collection). pending and ops are reused by every deferral.
 	deferring bool
+	inFlight  bool // between QueueScalars and the collection
 	queued    int
 	pending   []float64 // operation i's lane k at i·K + k
 	ops       [][]float64
@@ -454,6 +455,9 @@ func sum(v []float64) float64 {
 // DeferScalars implements compute.ScalarDeferrer: until CollectScalars or
 // CollectLaneScalars, each scalar operation queues its lanes' values and returns 0.
 func (b *Backend) DeferScalars() {
+	if b.inFlight {
+		panic("ensemble: DeferScalars after QueueScalars without a collection")
+	}
 	if b.deferring {
 		return
 	}
@@ -463,14 +467,28 @@ func (b *Backend) DeferScalars() {
 	}
 }
 
+// QueueScalars implements compute.ScalarDeferrer: it ends the deferral and, on an inner
+// backend that defers, starts the queued values on their way to the host (there the
+// operations queued after it are not waited for by the collection).
+func (b *Backend) QueueScalars() {
+	if !b.deferring {
+		return
+	}
+	b.deferring, b.inFlight = false, true
+	if d, ok := b.in.(compute.ScalarDeferrer); ok {
+		d.QueueScalars()
+	}
+}
+
 // CollectLaneScalars implements compute.LaneScalarCollector: the lane values of each
 // operation queued since DeferScalars, in call order; the last becomes LaneValues. The
 // slices are the backend's, overwritten by the next deferral.
 func (b *Backend) CollectLaneScalars() [][]float64 {
-	if !b.deferring {
+	b.QueueScalars()
+	if !b.inFlight {
 		return nil
 	}
-	b.deferring = false
+	b.inFlight = false
 	if d, ok := b.in.(compute.ScalarDeferrer); ok {
 		b.pending = d.CollectScalars(b.pending[:0])
 	}
