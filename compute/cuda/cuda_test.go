@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"errors"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,7 +79,35 @@ func TestConformanceLt(t *testing.T) {
 			}
 		}
 	})
+	// GRIDCELLS_CUBLASLT=search: the heuristic's algorithms and every enumerated
+	// configuration are timed. On a GPU their number depends on the library; the emulator
+	// offers 3 from its heuristic and 8 configurations (algorithm 0: 2 tiles; algorithm 1:
+	// 3 tiles × 2 stages), all accepted by its cublasLtMatmulAlgoCheck.
+	t.Run("search", func(t *testing.T) {
+		t.Setenv(envLt, "search")
+		searched := newOrSkip(t, nil)
+		if searched.lt == nil || !searched.lt.search {
+			t.Fatalf("%s=search: the searching cuBLASLt path is off", envLt)
+		}
+		computetest.TestGemmAgainst(t, searched, newOrSkip(t, &Settings{}), 1e-5)
+		want := 3
+		if emulated() {
+			want = 11
+		}
+		for k, p := range searched.lt.plans {
+			if p.timed < want || (emulated() && p.timed != want) {
+				t.Errorf("%+v: %d configurations timed, want %d", k, p.timed, want)
+			}
+			if !strings.HasPrefix(p.config, "algo ") || !strings.Contains(p.config, " tile ") {
+				t.Errorf("%+v: configuration described as %q", k, p.config)
+			}
+		}
+	})
 }
+
+// emulated reports whether this is internal/cudaemu's child process (cudaemu.ChildEnv,
+// which imports this package and so cannot be imported here), whose libraries are emulated.
+func emulated() bool { return os.Getenv("GRIDCELLS_CUDAEMU") != "" }
 
 // TestKernelNames checks that every entry point the backend looks up is defined, with C
 // linkage, in kernels.cu, so a renamed kernel fails here and not only on a GPU.

@@ -30,7 +30,14 @@
 //
 // Settings.Lt (or GRIDCELLS_CUBLASLT=1) routes the matrix products through cuBLASLt with
 // the first algorithm of its heuristic (lt.go), GRIDCELLS_CUBLASLT=tune with the fastest of
-// several timed at first use: an experiment not yet measured on a GPU.
+// the heuristic's algorithms timed at first use, GRIDCELLS_CUBLASLT=search with the fastest
+// of every configuration cuBLASLt enumerates (tiles × stages of each algorithm): an
+// experiment not yet measured on a GPU.
+//
+// Copies between host and device go through pinned host memory (pinned.go), so that an
+// upload does not make the driver wait for the stream; a training step's loss comes back
+// through it with an event, so that the host waits for the loss and not for the optimizer
+// update queued after it (GRIDCELLS_CUDA_PINNED=0 copies from Go memory directly).
 //
 // Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere

@@ -19,6 +19,12 @@ import (
 // GRIDCELLS_CUBLASLT=tune instead times up to ltTuneAlgos of the heuristic's algorithms at a
 // shape's first use (on a scratch output, with CUDA events) and keeps the fastest: possibly
 // faster, but the choice, and so the last bits of the results, may differ from run to run.
+// GRIDCELLS_CUBLASLT=search times, besides those, every configuration cuBLASLt enumerates
+// for the shape (each algorithm id × its tiles × its stages, as cublasLtMatmulAlgoCheck
+// accepts them; at most ltSearchMax): the heuristic may never offer the tile that suits a
+// 200-row batch, e.g. one whose 256 columns cover the batch in one pass over the weight,
+// which the per-time-step products (bandwidth-bound on the weight) need.
+// The profile (bench train --profile) names each product's chosen configuration.
 // It stays off by default until a GPU run measures it faster; the conformance suite runs it
 // against the CPU emulation (internal/cudaemu) like the default path.
 
@@ -33,9 +39,27 @@ const (
 	ltLayoutStride   = 6  // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, int64
 	ltPrefWorkspace  = 1  // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64
 	ltWorkspaceBytes = 32 << 20
-	ltTuneAlgos      = 8 // algorithms timed per shape when tuning
-	ltTuneRuns       = 3 // timed runs of each, after one untimed
+	ltTuneAlgos      = 32   // the heuristic's algorithms timed per shape when tuning
+	ltTuneRuns       = 3    // timed runs of each, after one untimed
+	ltSearchMax      = 1024 // configurations timed per shape by the search
+	ltSearchIDs      = 128  // algorithm ids asked of cublasLtMatmulAlgoGetIds
+
+	// cublasLtMatmulAlgoCapAttributes_t and cublasLtMatmulAlgoConfigAttributes_t.
+	ltCapTileIDs    = 6  // CUBLASLT_ALGO_CAP_TILE_IDS, uint32 array
+	ltCapStagesIDs  = 13 // CUBLASLT_ALGO_CAP_STAGES_IDS, uint32 array
+	ltConfigID      = 0  // CUBLASLT_ALGO_CONFIG_ID, int32
+	ltConfigTile    = 1  // CUBLASLT_ALGO_CONFIG_TILE_ID, uint32
+	ltConfigSplitK  = 2  // CUBLASLT_ALGO_CONFIG_SPLITK_NUM, uint32
+	ltConfigStages  = 6  // CUBLASLT_ALGO_CONFIG_STAGES_ID, uint32
+	ltConfigCluster = 8  // CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, uint16
 )
+
+// ltTiles names cublasLtMatmulTile_t: rows × columns of the column-major output tile (for
+// our row-major products, Ng-side × batch-side).
+var ltTiles = [...]string{"undefined", "8x8", "8x16", "16x8", "8x32", "16x16", "32x8", "8x64", "16x32", "32x16",
+	"64x8", "32x32", "32x64", "64x32", "32x128", "64x64", "128x32", "64x128", "128x64", "64x256", "128x128",
+	"256x64", "64x512", "128x256", "256x128", "512x64", "64x96", "96x64", "96x128", "128x160", "160x128",
+	"192x128", "128x192", "128x96", "32x256", "256x32"}
 
 // envLt turns the cuBLASLt path on for every backend.
 const envLt = "GRIDCELLS_CUBLASLT"
@@ -45,6 +69,9 @@ type ltAPI struct {
 	lib                                                                       *library
 	create, descCreate, descSet, layoutCreate, layoutSet, prefCreate, prefSet uintptr
 	heuristic, matmul                                                         uintptr
+	// The enumeration of GRIDCELLS_CUBLASLT=search and the configuration read-out of the
+	// profile: optional, 0 when missing.
+	getIDs, algoInit, capGet, configSet, configGet, algoCheck uintptr
 }
 
 // loadLt opens cuBLASLt (cuBLAS loaded it already, so the loader finds it by name), or
@@ -64,7 +91,19 @@ func loadLt() *ltAPI {
 	}) != nil {
 		return nil
 	}
+	for name, p := range map[string]*uintptr{
+		"cublasLtMatmulAlgoGetIds": &a.getIDs, "cublasLtMatmulAlgoInit": &a.algoInit,
+		"cublasLtMatmulAlgoCapGetAttribute": &a.capGet, "cublasLtMatmulAlgoConfigSetAttribute": &a.configSet,
+		"cublasLtMatmulAlgoConfigGetAttribute": &a.configGet, "cublasLtMatmulAlgoCheck": &a.algoCheck,
+	} {
+		*p, _ = l.sym(name)
+	}
 	return a
+}
+
+// canSearch reports whether the library has the enumeration entry points.
+func (a *ltAPI) canSearch() bool {
+	return a.getIDs != 0 && a.algoInit != 0 && a.capGet != 0 && a.configSet != 0 && a.algoCheck != 0
 }
 
 // ltHeuristic is cublasLtMatmulHeuristicResult_t: the algorithm (64 bytes), its workspace,
@@ -88,7 +127,8 @@ type ltKey struct {
 type ltPlan struct {
 	desc, a, b, c uintptr
 	algo          ltHeuristic
-	timed         int // algorithms timed to choose algo (0 without tuning)
+	timed         int    // algorithms timed to choose algo (0 without tuning)
+	config        string // algo's configuration, for the profile
 }
 
 // lt is a backend's cuBLASLt state.
@@ -99,6 +139,7 @@ type lt struct {
 	plans     map[ltKey]*ltPlan
 	pref      uintptr // the matmul preference of every plan: the workspace size
 	tune      bool    // time the heuristic's algorithms and keep the fastest
+	search    bool    // time every configuration cuBLASLt enumerates too (implies tune)
 	scratch   *tensor // the output of the tuning runs
 	events    [2]uintptr
 }
@@ -107,15 +148,16 @@ type lt struct {
 // library is there; it says why not otherwise.
 func (b *Backend) startLt(s *Settings) error {
 	env := os.Getenv(envLt)
-	if !s.Lt && env != "1" && env != "tune" {
+	if !s.Lt && env != "1" && env != "tune" && env != "search" {
 		return nil
 	}
 	if b.a.lt == nil {
 		return fmt.Errorf("cuda: %s asked for, but cuBLASLt (%v) did not load", envLt, cublasLtNames)
 	}
-	l := &lt{api: b.a.lt, plans: map[ltKey]*ltPlan{}, tune: env == "tune"}
+	l := &lt{api: b.a.lt, plans: map[ltKey]*ltPlan{}, tune: env == "tune" || env == "search",
+		search: env == "search" && b.a.lt.canSearch()}
 	if l.tune && b.a.eventAPI() != nil {
-		l.tune = false // no events to time with: the heuristic's first algorithm
+		l.tune, l.search = false, false // no events to time with: the heuristic's first algorithm
 	}
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
 		return err
@@ -193,12 +235,109 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	if found < 1 || algos[0].state != 0 {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
 	}
-	p.algo = algos[0]
-	if l.tune && found > 1 {
-		p.algo = b.fastest(k, p, algos[:found], aPtr, bPtr)
+	algos = algos[:found]
+	if l.search {
+		algos = append(algos, b.enumerate(k, p, compute)...)
 	}
+	p.algo = algos[0]
+	if l.tune && len(algos) > 1 {
+		p.algo = b.fastest(k, p, algos, aPtr, bPtr)
+	}
+	p.config = l.describe(&p.algo)
 	l.plans[k] = p
 	return p
+}
+
+// enumerate returns every configuration of every algorithm id cuBLASLt has for plan p's
+// types (compute type cType, float32 data): each id's tiles × its stages (the undefined one
+// when it lists none), those that cublasLtMatmulAlgoCheck accepts for p's shape within the
+// workspace, at most ltSearchMax.
+func (b *Backend) enumerate(k ltKey, p *ltPlan, cType uintptr) []ltHeuristic {
+	a, l := b.lt.api, b.lt
+	ids := make([]int32, ltSearchIDs)
+	var n int32
+	if call(a.getIDs, l.handle, cType, ltDataF32, ltDataF32, ltDataF32, ltDataF32, ltDataF32, ltSearchIDs,
+		uintptr(unsafe.Pointer(&ids[0])), uintptr(unsafe.Pointer(&n))) != 0 {
+		return nil
+	}
+	var out []ltHeuristic
+	for _, id := range ids[:n] {
+		var base ltHeuristic
+		if call(a.algoInit, l.handle, cType, ltDataF32, ltDataF32, ltDataF32, ltDataF32, ltDataF32, uintptr(id),
+			uintptr(unsafe.Pointer(&base.algo))) != 0 {
+			continue
+		}
+		tiles, stages := l.caps(&base, ltCapTileIDs), l.caps(&base, ltCapStagesIDs)
+		for _, tile := range tiles {
+			for _, stage := range stages {
+				if len(out) == ltSearchMax {
+					return out
+				}
+				h := base
+				if !l.setConfig(&h, ltConfigTile, tile) || !l.setConfig(&h, ltConfigStages, stage) {
+					continue
+				}
+				var r ltHeuristic
+				if call(a.algoCheck, l.handle, p.desc, p.a, p.b, p.c, p.c, uintptr(unsafe.Pointer(&h.algo)),
+					uintptr(unsafe.Pointer(&r))) != 0 || r.state != 0 || r.workspace > ltWorkspaceBytes {
+					continue
+				}
+				r.algo = h.algo
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// caps returns algorithm h's capability array attr (tile or stages ids), or the undefined
+// id alone when it lists none.
+func (l *lt) caps(h *ltHeuristic, attr uintptr) []uint32 {
+	var size uintptr
+	if call(l.api.capGet, uintptr(unsafe.Pointer(&h.algo)), attr, 0, 0, uintptr(unsafe.Pointer(&size))) != 0 || size < 4 {
+		return []uint32{0}
+	}
+	v := make([]uint32, size/4)
+	if call(l.api.capGet, uintptr(unsafe.Pointer(&h.algo)), attr, uintptr(unsafe.Pointer(&v[0])), size,
+		uintptr(unsafe.Pointer(&size))) != 0 {
+		return []uint32{0}
+	}
+	return v
+}
+
+// setConfig sets a uint32 configuration attribute of h, reporting success.
+func (l *lt) setConfig(h *ltHeuristic, attr uintptr, v uint32) bool {
+	return call(l.api.configSet, uintptr(unsafe.Pointer(&h.algo)), attr, uintptr(unsafe.Pointer(&v)), 4) == 0
+}
+
+// config reads a configuration attribute of h of size bytes (4, or 2 for the cluster
+// shape), or -1.
+func (l *lt) config(h *ltHeuristic, attr uintptr, size int) int {
+	var v uint32
+	var written uintptr
+	if l.api.configGet == 0 || call(l.api.configGet, uintptr(unsafe.Pointer(&h.algo)), attr, uintptr(unsafe.Pointer(&v)),
+		uintptr(size), uintptr(unsafe.Pointer(&written))) != 0 {
+		return -1
+	}
+	if size == 2 {
+		v &= 0xffff
+	}
+	return int(v)
+}
+
+// describe names h's configuration: algorithm id, tile, stages, split-K and cluster shape
+// ids (cublasLt.h's enumerations), e.g. "algo 21 tile 64x256 stages 17 splitK 1 cluster 2".
+func (l *lt) describe(h *ltHeuristic) string {
+	if l.api.configGet == 0 {
+		return ""
+	}
+	tile := l.config(h, ltConfigTile, 4)
+	name := fmt.Sprintf("#%d", tile)
+	if tile >= 0 && tile < len(ltTiles) {
+		name = ltTiles[tile]
+	}
+	return fmt.Sprintf("algo %d tile %s stages %d splitK %d cluster %d", l.config(h, ltConfigID, 4), name,
+		l.config(h, ltConfigStages, 4), l.config(h, ltConfigSplitK, 4), l.config(h, ltConfigCluster, 2))
 }
 
 // fastest times each algorithm on product k into a scratch output and returns the fastest
@@ -255,10 +394,16 @@ func (b *Backend) matmul(p *ltPlan, algo *ltHeuristic, aPtr, bPtr, cPtr uintptr)
 // the row-major product's. The caller holds the context and has set b.args.alpha and
 // b.args.beta.
 func (b *Backend) ltProduct(tA, tB bool, m, n, k int, a, bb, c *tensor, lanes, sA, sB, sC int) {
-	b.timeStart(func() string { return gemmName("cublasLtMatmul", tA, tB, m, n, k, lanes) })
-	defer b.timeEnd()
 	key := ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: bb.ld, ldb: a.ld, ldc: c.ld,
 		sa: sB, sb: sA, sc: sC, batch: max(1, lanes)}
 	p := b.plan(key, bb.ptr, a.ptr)
+	b.timeStart(func() string {
+		name := gemmName("cublasLtMatmul", tA, tB, m, n, k, lanes)
+		if p.config != "" {
+			name += " [" + p.config + "]"
+		}
+		return name
+	})
+	defer b.timeEnd()
 	ltCheck("cublasLtMatmul", b.matmul(p, &p.algo, bb.ptr, a.ptr, c.ptr), key)
 }

@@ -38,6 +38,7 @@ enum : int {
 	CUBLAS_STATUS_NOT_INITIALIZED = 1,
 	CUBLAS_STATUS_INVALID_VALUE = 7,
 	CUBLAS_STATUS_EXECUTION_FAILED = 13,
+	CUBLAS_STATUS_NOT_SUPPORTED = 15,
 };
 
 // nvrtcResult (nvrtc.h).
@@ -606,6 +607,9 @@ struct LtHeuristic {
 
 enum { CUDA_R_32F = 0, COMPUTE_32F = 68, COMPUTE_32F_FAST_TF32 = 77 };
 
+// ltAlgoMagic marks an emulated algorithm's first opaque word: ltAlgoMagic + its id.
+constexpr uint64_t ltAlgoMagic = 0x636d6c74;
+
 // setAttr copies an attribute of size n into v, which must have that size.
 template <typename T> int setAttr(T *v, const void *buf, size_t n) {
 	if (!buf || n != sizeof(T)) return CUBLAS_STATUS_INVALID_VALUE;
@@ -699,7 +703,7 @@ GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a
 	int offered = std::min(requested, 3);
 	for (int i = 0; i < offered; i++) {
 		std::memset(&results[i], 0, sizeof(LtHeuristic));
-		results[i].algo[0] = 0x636d6c74 + i;
+		results[i].algo[0] = ltAlgoMagic + i;
 		results[i].waves = 1;
 	}
 	*found = offered;
@@ -720,6 +724,112 @@ GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const f
 	if (wsSize > 0 && !ws) return CUBLAS_STATUS_INVALID_VALUE;
 	return sgemm(d->compute == COMPUTE_32F_FAST_TF32, d->ta, d->tb, m, n, k, alpha, A, (int)la->ld, B, (int)lb->ld, beta, D,
 	             (int)lc->ld, la->stride, lb->stride, lc->stride, lc->batch, "cublasLtMatmul");
+}
+
+// The algorithm enumeration that GRIDCELLS_CUBLASLT=search uses (cublasLt.h): two algorithm
+// ids, each with a few tiles and, for id 1, stages, configured in the algorithm's opaque
+// words (word 0 the id, words 1 to 8 the config attributes 1 to 8), which any matmul accepts
+// since every emulated algorithm computes the same product. The heuristic's algorithms have
+// word 0 = ltAlgoMagic + i, so their id reads as i.
+
+namespace {
+
+constexpr int ltAlgoIDs = 2;
+
+// ltCaps returns the capability array attr (6 TILE_IDS, 13 STAGES_IDS) of algorithm id.
+std::vector<uint32_t> ltCaps(int id, int attr) {
+	if (attr == 6) return id == 0 ? std::vector<uint32_t>{19, 20} : std::vector<uint32_t>{20, 23, 24};
+	if (attr == 13) return id == 0 ? std::vector<uint32_t>{} : std::vector<uint32_t>{1, 2};
+	return {};
+}
+
+} // namespace
+
+GC_EXPORT int cublasLtMatmulAlgoGetIds(LtHandle *h, int compute, int scale, int ta, int tb, int tc, int td, int requested,
+                                       int *ids, int *found) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if ((compute != COMPUTE_32F && compute != COMPUTE_32F_FAST_TF32) || scale != CUDA_R_32F || ta != CUDA_R_32F ||
+	    tb != CUDA_R_32F || tc != CUDA_R_32F || td != CUDA_R_32F || requested < 1 || !ids || !found)
+		return CUBLAS_STATUS_INVALID_VALUE;
+	int n = std::min(requested, ltAlgoIDs);
+	for (int i = 0; i < n; i++) ids[i] = i;
+	*found = n;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmulAlgoInit(LtHandle *h, int compute, int scale, int ta, int tb, int tc, int td, int id,
+                                     uint64_t *algo) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if ((compute != COMPUTE_32F && compute != COMPUTE_32F_FAST_TF32) || scale != CUDA_R_32F || ta != CUDA_R_32F ||
+	    tb != CUDA_R_32F || tc != CUDA_R_32F || td != CUDA_R_32F || !algo)
+		return CUBLAS_STATUS_INVALID_VALUE;
+	if (id < 0 || id >= ltAlgoIDs) return CUBLAS_STATUS_NOT_SUPPORTED;
+	std::memset(algo, 0, 8 * sizeof(uint64_t));
+	algo[0] = ltAlgoMagic + id;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasLtMatmulAlgoCapGetAttribute answers TILE_IDS (6) and STAGES_IDS (13) as arrays of
+// uint32 (sizeWritten the array's bytes, also when buf is too small to hold it, as a size
+// query) and SPLITK_SUPPORT (0) as int32 0.
+GC_EXPORT int cublasLtMatmulAlgoCapGetAttribute(const uint64_t *algo, int attr, void *buf, size_t n, size_t *written) {
+	if (!algo) return CUBLAS_STATUS_INVALID_VALUE;
+	int id = (int)(algo[0] - ltAlgoMagic);
+	if (attr == 0) {
+		if (written) *written = 4;
+		if (!buf || n < 4) return n == 0 && written ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
+		*(int32_t *)buf = 0;
+		return CUBLAS_STATUS_SUCCESS;
+	}
+	if (attr != 6 && attr != 13) return CUBLAS_STATUS_INVALID_VALUE;
+	std::vector<uint32_t> v = ltCaps(id, attr);
+	size_t bytes = v.size() * sizeof(uint32_t);
+	if (written) *written = bytes;
+	if (n == 0 && written) return CUBLAS_STATUS_SUCCESS; // the size query
+	if (!buf || n < bytes) return CUBLAS_STATUS_INVALID_VALUE;
+	if (bytes > 0) std::memcpy(buf, v.data(), bytes);
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// Config attributes 1 to 6 are uint32, 7 and 8 (inner shape, cluster shape) uint16; 0, the
+// id, is read-only.
+static size_t ltConfigSize(int attr) { return attr == 7 || attr == 8 ? 2 : 4; }
+
+GC_EXPORT int cublasLtMatmulAlgoConfigSetAttribute(uint64_t *algo, int attr, const void *buf, size_t n) {
+	if (!algo || attr < 1 || attr > 8 || !buf || n != ltConfigSize(attr)) return CUBLAS_STATUS_INVALID_VALUE;
+	uint64_t v = n == 2 ? *(const uint16_t *)buf : *(const uint32_t *)buf;
+	int id = (int)(algo[0] - ltAlgoMagic);
+	auto allowed = [&](int capAttr) {
+		std::vector<uint32_t> caps = ltCaps(id, capAttr);
+		return v == 0 || std::find(caps.begin(), caps.end(), (uint32_t)v) != caps.end();
+	};
+	if ((attr == 1 && !allowed(6)) || (attr == 6 && !allowed(13))) return CUBLAS_STATUS_INVALID_VALUE;
+	algo[attr] = v;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmulAlgoConfigGetAttribute(const uint64_t *algo, int attr, void *buf, size_t n, size_t *written) {
+	if (!algo || attr < 0 || attr > 8 || !buf) return CUBLAS_STATUS_INVALID_VALUE;
+	size_t size = ltConfigSize(attr);
+	if (n < size) return CUBLAS_STATUS_INVALID_VALUE;
+	uint64_t v = attr == 0 ? algo[0] - ltAlgoMagic : algo[attr];
+	if (size == 2) *(uint16_t *)buf = (uint16_t)v;
+	else *(uint32_t *)buf = (uint32_t)v;
+	if (written) *written = size;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+// cublasLtMatmulAlgoCheck accepts every configured algorithm of a well-formed product.
+GC_EXPORT int cublasLtMatmulAlgoCheck(LtHandle *h, LtDesc *d, LtLayout *a, LtLayout *b, LtLayout *c, LtLayout *dl,
+                                      const uint64_t *algo, LtHeuristic *result) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (!d || !a || !b || !c || !dl || !algo || !result) return CUBLAS_STATUS_INVALID_VALUE;
+	int m, n, k;
+	if (!ltShape(d, a, b, c, &m, &n, &k) || dl->rows != c->rows || dl->cols != c->cols) return CUBLAS_STATUS_INVALID_VALUE;
+	std::memset(result, 0, sizeof(LtHeuristic));
+	std::memcpy(result->algo, algo, sizeof(result->algo));
+	result->waves = 1;
+	return CUBLAS_STATUS_SUCCESS;
 }
 
 // ---- NVRTC ----
