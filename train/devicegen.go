@@ -109,6 +109,22 @@ func (d *deviceBatches) load(it *item, in nn.Inputs) {
 	d.gen.EncodePositions(d.pos, d.initPos, in.InitCode, in.Targets)
 }
 
+// deviceLanes returns the generators of an ensemble's lanes as one cuda.BatchGeneratorLanes
+// (one launch of each kernel a step for every lane) when all lanes make their batches on the
+// GPU the same way: all walk on the device (Philox), or all walk on the host and encode on the
+// device. Otherwise, some lanes on the host or the two ways mixed, it returns nil and the
+// lanes load lane by lane. The lanes of a stack share B, T and Np (StackKey) and the backend.
+func deviceLanes(lanes []*run) *cuda.BatchGeneratorLanes {
+	gens := make([]*cuda.BatchGenerator, len(lanes))
+	for k, r := range lanes {
+		if r.dev == nil || r.dev.walk != lanes[0].dev.walk {
+			return nil
+		}
+		gens[k] = r.dev.gen
+	}
+	return cuda.NewBatchGeneratorLanes(gens)
+}
+
 // batchesMade says where r's batches are made: "gpu" (Philox walk and codes on the device),
 // "host walk, gpu codes", or "host" (with the reason when the GPU could have made them).
 func (r *run) batchesMade() string {

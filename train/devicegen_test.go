@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute/cuda"
@@ -112,4 +113,121 @@ func TestPhiloxRunResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameWeights(t, filepath.Join(ref, finalFile), filepath.Join(dir, finalFile))
+}
+
+// TestCUDAStackLaneLaunches: an ensemble whose lanes all make their batches on the GPU loads
+// them with one launch for every lane (cuda.BatchGeneratorLanes), and trains exactly the
+// weights and losses of the same lanes loaded lane by lane, each generator launched alone:
+// for host walks encoded on the device (PCG) and for Philox walks on the device, with lanes of
+// three kinds of code (DoS, Gaussian, SoD of another width) and their own seeds, hence centres
+// and walks. A lane on the host makes the ensemble load lane by lane. It skips where there is
+// no GPU.
+func TestCUDAStackLaneLaunches(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	gpu, _, err := NewBackend("cuda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = 3
+	codes := [][]string{nil, {"encoding.kind=gaussian"}, {"encoding.kind=softmax_of_differences", "encoding.place_cell_rf=0.2"}}
+	for _, rng := range []string{"pcg", "philox"} {
+		t.Run(rng, func(t *testing.T) {
+			var cfgs []config.Config
+			for k, sets := range codes {
+				cfg := smallConfig(t)
+				cfg.Seed = uint64(21 + k)
+				if err := config.ApplySets(&cfg, append([]string{"model.recurrent_dropout=0", "trajectory.rng=" + rng}, sets...)); err != nil {
+					t.Fatal(err)
+				}
+				cfgs = append(cfgs, cfg)
+			}
+			var losses [2][]float64
+			var weights [2][]float32
+			for mode, batched := range []bool{true, false} {
+				runs := make([]*run, len(cfgs))
+				for k, cfg := range cfgs {
+					if runs[k], err = newRun("", cfg, Options{Backend: gpu}); err != nil {
+						t.Fatal(err)
+					}
+					if runs[k].dev == nil {
+						t.Fatalf("lane %d makes its batches on the host: %s", k, runs[k].batchesMade())
+					}
+				}
+				st, err := newStack(runs, gpu)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.gens == nil {
+					t.Fatal("no lane launches for lanes that all make their batches on the GPU")
+				}
+				if !batched {
+					// Lane by lane, as for lanes that make their batches in different ways.
+					st.gens.Free()
+					st.gens, st.encodes = nil, false
+				}
+				losses[mode], weights[mode] = stackRun(t, st, runs, steps)
+				st.free()
+			}
+			if !slices.Equal(losses[0], losses[1]) {
+				t.Errorf("losses %v with one launch for every lane, %v lane by lane", losses[0], losses[1])
+			}
+			if !slices.Equal(weights[0], weights[1]) {
+				t.Error("one launch for every lane trains other weights than lane by lane")
+			}
+		})
+	}
+	t.Run("mixed", func(t *testing.T) {
+		var runs []*run
+		for k, rng := range []string{"pcg", "philox"} {
+			cfg := smallConfig(t)
+			cfg.Seed = uint64(31 + k)
+			if err := config.ApplySets(&cfg, []string{"model.recurrent_dropout=0", "trajectory.rng=" + rng}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := newRun("", cfg, Options{Backend: gpu})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, r)
+		}
+		st, err := newStack(runs, gpu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.free()
+		if st.gens != nil || !st.device {
+			t.Errorf("a PCG lane and a Philox lane: lane launches %v, lane by lane %v; want lane by lane", st.gens != nil, st.device)
+		}
+		stackRun(t, st, runs, 1)
+	})
+}
+
+// stackRun takes steps steps of st on its lanes' own batch sources and returns the lanes'
+// losses, step by step, and the first parameter of every lane.
+func stackRun(t *testing.T, st *stack, runs []*run, steps int) ([]float64, []float32) {
+	t.Helper()
+	B, T := runs[0].cfg.Trajectory.BatchSize, runs[0].cfg.Trajectory.SequenceLength
+	in := st.model.Inputs(B, T)
+	srcs := make([]source, len(runs))
+	its := make([]*item, len(runs))
+	for k, r := range runs {
+		srcs[k] = r.startSource(B, T)
+		defer srcs[k].stop()
+	}
+	var losses []float64
+	for range steps {
+		for k, s := range srcs {
+			its[k] = s.next()
+		}
+		losses = append(losses, st.step(its, in)...)
+		for k, s := range srcs {
+			s.release(its[k])
+		}
+	}
+	p := st.model.Params()[0]
+	w := make([]float32, len(runs)*p.Rows*p.Cols)
+	st.e.Download(w, p.Value)
+	return losses, w
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cuda"
 	"github.com/gridcells/gridcells/compute/ensemble"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/nn"
@@ -199,16 +200,24 @@ type stack struct {
 	// The lanes' batches of a step, and the host buffer that interleaves them for upload.
 	vel, init, targets [][]float32
 	buf                []float32
-	// device: some lane makes its batches on the GPU (devicegen.go), so batches load lane
-	// by lane instead of through one interleaved upload.
+	// device: some lane makes its batches on the GPU (devicegen.go), so batches do not go
+	// through one interleaved upload: gens makes them all at once or, without gens, they load
+	// lane by lane.
 	device bool
 	// encodes: every lane walks on the host and encodes on the GPU; then the lanes' walks go
 	// up as one interleaved upload each of velocities and positions (posE, initPosE, ensemble
-	// tensors) instead of three uploads per lane, and each lane's codes are computed from its
-	// lane of them.
+	// tensors) instead of three uploads per lane, and every lane's codes are computed from
+	// its lane of them by one launch (gens).
 	encodes        bool
 	posE, initPosE compute.Tensor
 	pos, initPos   [][]float32
+	// gens launches every lane's batch generator at once (cuda.BatchGeneratorLanes) when all
+	// lanes make their batches on the GPU the same way: with encodes, or when every lane walks
+	// on the device too (Philox; the walks go into posE and initPosE); then a step launches
+	// the code kernel (and the walk kernel) once instead of once per lane. nil otherwise, and
+	// lanes then load lane by lane. index holds the lanes' batch indices of a step.
+	gens  *cuda.BatchGeneratorLanes
+	index []uint64
 }
 
 func newStack(lanes []*run, b compute.Backend) (*stack, error) {
@@ -242,9 +251,12 @@ func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 	}
 	o.SetIterations(r0.optim.Iterations())
 	if st.encodes {
+		st.pos, st.initPos = make([][]float32, n), make([][]float32, n)
+	}
+	if st.gens = deviceLanes(lanes); st.gens != nil {
 		B, T := r0.cfg.Trajectory.BatchSize, r0.cfg.Trajectory.SequenceLength
 		st.posE, st.initPosE = e.New(T*B, 2), e.New(B, 2)
-		st.pos, st.initPos = make([][]float32, n), make([][]float32, n)
+		st.index = make([]uint64, n)
 	}
 	return st, nil
 }
@@ -265,7 +277,10 @@ func (st *stack) sync(k int, optimizer bool) {
 
 // free releases the ensemble's tensors.
 func (st *stack) free() {
-	if st.encodes {
+	if st.gens != nil {
+		st.gens.Free()
+	}
+	if st.posE != nil {
 		st.e.Free(st.posE)
 		st.e.Free(st.initPosE)
 	}
@@ -338,16 +353,21 @@ func (st *stack) loop(ctx context.Context) error {
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 	if st.encodes {
 		// Host walks, GPU codes: one upload of every lane's velocities and positions, then
-		// each lane's codes from its lane of the positions.
+		// every lane's codes from its lane of the positions, in one launch.
 		for k, it := range its {
 			st.vel[k], st.pos[k], st.initPos[k] = it.sb.Vel, it.sb.Pos, it.sb.InitPos
 		}
 		st.buf = st.e.UploadLanes(in.Vel, st.vel, st.buf)
 		st.buf = st.e.UploadLanes(st.posE, st.pos, st.buf)
 		st.buf = st.e.UploadLanes(st.initPosE, st.initPos, st.buf)
-		for k, r := range st.lanes {
-			r.dev.gen.EncodePositions(st.e.Lane(st.posE, k), st.e.Lane(st.initPosE, k), st.e.Lane(in.InitCode, k), st.e.Lane(in.Targets, k))
+		st.gens.EncodePositions(st.laneViews(st.posE), st.laneViews(st.initPosE), st.laneViews(in.InitCode), st.laneViews(in.Targets))
+	} else if st.gens != nil {
+		// Philox walks and codes on the GPU: every lane's batch in one launch of each kernel.
+		for k, it := range its {
+			st.index[k] = it.index
 		}
+		st.gens.Generate(st.index, st.laneViews(in.Vel), st.laneViews(in.InitCode), st.laneViews(in.Targets),
+			st.laneViews(st.posE), st.laneViews(st.initPosE))
 	} else if st.device {
 		// Lane by lane: each run's batches are made or encoded on the GPU, into its lane.
 		for k, it := range its {
@@ -366,6 +386,15 @@ func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 	st.model.StepLoaded(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
 	st.optim.Step()
 	return st.model.LaneLosses()
+}
+
+// laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend.
+func (st *stack) laneViews(t compute.Tensor) []compute.Tensor {
+	views := make([]compute.Tensor, len(st.lanes))
+	for k := range views {
+		views[k] = st.e.Lane(t, k)
+	}
+	return views
 }
 
 // cancel checkpoints every lane and returns err joined with any checkpoint error.

@@ -21,6 +21,16 @@
 // shared memory and no barrier, several positions per block; larger codes keep one block per
 // position, each thread at most GEN_CELLS_PER_THREAD cells. These use expf and plain
 // arithmetic: they match encode within float32 rounding (tested to 1e-6), not bit for bit.
+//
+// Lanes: both kernels serve one generator or the K ≤ 65,535 generators of an ensemble's lanes
+// (compute/ensemble, generate_lanes.go) in one launch, lane blockIdx.y of a grid gridDim.y = K
+// high (profiled as "gc_gen_place lanes=K"). A lane's parameters (centres, kind, widths, key,
+// walk) are its gen_lane record in device memory, and its tensors lie at a fixed distance, in
+// floats, from the previous lane's (an ensemble lane's columns sit one lane width to the
+// right). One generator is the launch of one lane, so a lane's values are those of its
+// generator launched alone, bit for bit: the same code reads the same parameters. (64 launches
+// of one lane each, B 200, T 20, Np 512, took 0.66 ms a step on an H100, 10 µs each with the
+// GPU half idle; one launch writes the 64·4,200 codes of 512 floats at memory bandwidth.)
 
 // Philox4x32-10 constants (Salmon et al., SC'11; Random123 philox.h).
 #define GEN_PHILOX_M0 0xD2511F53u
@@ -72,6 +82,9 @@
 #define GEN_GAUSSIAN 0
 #define GEN_DOS 1
 #define GEN_SOD 2
+
+// 32-bit words of a gen_lane record (generate.go's genLaneWords; newLaneRecord writes them).
+#define GEN_LANE_WORDS 17
 
 struct gen_u4 {
 	unsigned int x, y, z, w;
@@ -178,6 +191,21 @@ struct gen_walk {
 	float hw, hh, w, h, dt, turn_std, speed_scale, border, slow;
 	int periodic;
 };
+
+// gen_lane is one lane's parameters, as BatchGenerator holds them (generate.go's newLaneRecord
+// writes it word by word): every member 4 bytes, so the layout has no padding on any compiler.
+struct gen_lane {
+	unsigned int centres_lo, centres_hi; // the Np×2 centres' device address; 0 for a walk-only generator
+	int kind;                            // GEN_GAUSSIAN, GEN_DOS or GEN_SOD
+	float a_e, a_i;                      // 1/(2σ_E²) (a_E − a_I for SoD) and 1/(2σ_I²)
+	unsigned int key0, key1;             // the Philox key, low and high word
+	gen_walk walk;
+};
+static_assert(sizeof(gen_lane) == 4 * GEN_LANE_WORDS, "gen_lane is GEN_LANE_WORDS words");
+
+__device__ __forceinline__ const float *gen_lane_centres(const gen_lane &l) {
+	return (const float *)(((unsigned long long)l.centres_hi << 32) | l.centres_lo);
+}
 
 // sim's avoidWall32: the wall rule of SOR's avoid_wall for a heading in [−π, π).
 __device__ __forceinline__ void gen_avoid_wall(const gen_walk &p, float x, float y, float hd, float *turn, float *v) {
@@ -375,23 +403,35 @@ __device__ __forceinline__ void gen_place(float *out, const float *xy, const flo
 
 extern "C" {
 
-// gc_gen_walk writes batch (batch_lo, batch_hi) of the Philox walk: vel and pos are (T·B)×2
-// (row t·B + b: input and target t of trajectory b), init_pos is B×2, each with its leading
-// dimension. Block b walks trajectory b (a grid of at least B blocks, any blockDim.x from 1 to
+// gc_gen_walk writes a batch of the Philox walk for each lane l = blockIdx.y: vel and pos are
+// (T·B)×2 (row t·B + b: input and target t of trajectory b), init_pos is B×2, each with its
+// leading dimension, lane l's at l·lane_* floats from lane 0's. Lane l walks with key and
+// parameters lanes[l] the batch (index[2l], index[2l+1]) (low word, high word), or (batch_lo,
+// batch_hi) when index is null (one generator; lanes whose batch is the same). Block (b, l)
+// walks trajectory b of lane l (at least B blocks in x, any blockDim.x from 1 to
 // GEN_WALK_MAX_BLOCK). The draws of a step depend on its counter only, not on the walk, so the
 // block's threads compute those of blockDim.x steps at once (speed and turn noise, the costly
 // part: Philox, logarithms, square roots), and thread 0 then walks those steps, a short chain of
 // dependent operations per step (wall rule, sine and cosine of the heading, sums). The values
 // are the same as when one thread does both, so the result does not depend on the launch shape.
-__global__ void gc_gen_walk(float *vel, int ld_vel, float *pos, int ld_pos, float *init_pos, int ld_init, int B, int T,
-                            unsigned int key0, unsigned int key1, unsigned int batch_lo, unsigned int batch_hi, float hw,
-                            float hh, float w, float h, float dt, float turn_std, float speed_scale, float border,
-                            float slow, int periodic) {
+__global__ void gc_gen_walk(float *vel, int ld_vel, long long lane_vel, float *pos, int ld_pos, long long lane_pos,
+                            float *init_pos, int ld_init, long long lane_init, int B, int T, const gen_lane *lanes,
+                            unsigned int batch_lo, unsigned int batch_hi, const unsigned int *index) {
 	__shared__ float speed[GEN_WALK_MAX_BLOCK], noise[GEN_WALK_MAX_BLOCK];
 	int b = blockIdx.x;
 	if (b >= B) return; // the whole block
+	int l = blockIdx.y;
+	vel += l * lane_vel;
+	pos += l * lane_pos;
+	init_pos += l * lane_init;
+	if (index) {
+		batch_lo = index[2 * l];
+		batch_hi = index[2 * l + 1];
+	}
+	const gen_lane &ln = lanes[l];
+	const gen_walk p = ln.walk;
+	unsigned int key0 = ln.key0, key1 = ln.key1;
 	int lane = threadIdx.x, n = blockDim.x;
-	gen_walk p = {hw, hh, w, h, dt, turn_std, speed_scale, border, slow, periodic};
 	float x = 0.0f, y = 0.0f, hd = 0.0f; // thread 0's walk
 	if (lane == 0) {
 		gen_u4 r = gen_philox(0u, (unsigned int)b, batch_lo, batch_hi, key0, key1);
@@ -442,35 +482,44 @@ __global__ void gc_gen_walk(float *vel, int ld_vel, float *pos, int ld_pos, floa
 	}
 }
 
-// gc_gen_place writes the place-cell code of every position p < rows: p < B encodes init_pos row
-// p into init_code row p, p ≥ B encodes pos row p − B into targets row p − B. centres is Np×2
-// (x, y) contiguous; a_e = 1/(2σ_E²), a_i = 1/(2σ_I²). Codes (spec §2.2), all shifted by the
-// smallest d² (a softmax does not change; the shift keeps the largest term at 1):
+// gc_gen_place writes the place-cell code of every position p < rows of each lane l =
+// blockIdx.y: p < B encodes init_pos row p into init_code row p, p ≥ B encodes pos row p − B
+// into targets row p − B; lane l's tensors lie at l·lane_* floats from lane 0's, and its
+// centres (Np×2, (x, y) contiguous), kind, a_e = 1/(2σ_E²) and a_i = 1/(2σ_I²) are lanes[l]'s.
+// Codes (spec §2.2), all shifted by the smallest d² (a softmax does not change; the shift keeps
+// the largest term at 1):
 //   GEN_GAUSSIAN: softmax_i(−a_e·d_i²);
-//   GEN_SOD:      softmax_i(−(a_e − a_i)·d_i²) (the caller passes a_e − a_i as a_e);
+//   GEN_SOD:      softmax_i(−(a_e − a_i)·d_i²) (the record holds a_e − a_i as a_e);
 //   GEN_DOS:      z_i = softmax_i(−a_e·d_i²) − softmax_i(−a_i·d_i²), then shift-and-normalise,
 //                 (z_i + |min z|)/(Σz + Np·|min z|), a uniform row if that sum is not positive
 //                 and finite (encode's shiftAndNormalise).
-// The launch follows np (generate_encode.go's placeLaunch): for np ≤ 32·GEN_WARP_CELLS, warp w
-// of block b encodes position b·(blockDim.x/32) + w (blockDim.x a multiple of 32, at least
-// rows/(blockDim.x/32) blocks); otherwise block b encodes position b (blockDim.x a multiple of
-// 32 with np ≤ GEN_CELLS_PER_THREAD·blockDim.x, at least rows blocks). Positions past rows are
-// skipped by whole warps, or whole blocks, so that no shuffle or barrier runs with lanes that
-// have returned. The branch on np is uniform over the grid.
-__global__ void gc_gen_place(float *init_code, int ld_code, float *targets, int ld_targets, const float *init_pos,
-                             int ld_init, const float *pos, int ld_pos, const float *centres, int np, int B, int rows,
-                             int kind, float a_e, float a_i) {
+// The launch follows np, which every lane shares (generate_encode.go's placeLaunch): for np ≤
+// 32·GEN_WARP_CELLS, warp w of block b encodes position b·(blockDim.x/32) + w (blockDim.x a
+// multiple of 32, at least rows/(blockDim.x/32) blocks in x); otherwise block b encodes position
+// b (blockDim.x a multiple of 32 with np ≤ GEN_CELLS_PER_THREAD·blockDim.x, at least rows blocks
+// in x). Positions past rows are skipped by whole warps, or whole blocks, so that no shuffle or
+// barrier runs with lanes that have returned. The branches on np and kind are uniform over a
+// block.
+__global__ void gc_gen_place(float *init_code, int ld_code, long long lane_code, float *targets, int ld_targets,
+                             long long lane_targets, const float *init_pos, int ld_init, long long lane_init,
+                             const float *pos, int ld_pos, long long lane_pos, const gen_lane *lanes, int np, int B,
+                             int rows) {
 	bool warp = np <= 32 * GEN_WARP_CELLS;
 	int p = warp ? (int)(blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5)) : (int)blockIdx.x;
 	if (p >= rows) return; // the whole warp, or the whole block
+	int l = blockIdx.y;
+	const gen_lane &ln = lanes[l];
+	const float *centres = gen_lane_centres(ln);
+	int kind = ln.kind;
+	float a_e = ln.a_e, a_i = ln.a_i;
 	const float *xy;
 	float *out;
 	if (p < B) {
-		xy = init_pos + (long long)p * ld_init;
-		out = init_code + (long long)p * ld_code;
+		xy = init_pos + l * lane_init + (long long)p * ld_init;
+		out = init_code + l * lane_code + (long long)p * ld_code;
 	} else {
-		xy = pos + (long long)(p - B) * ld_pos;
-		out = targets + (long long)(p - B) * ld_targets;
+		xy = pos + l * lane_pos + (long long)(p - B) * ld_pos;
+		out = targets + l * lane_targets + (long long)(p - B) * ld_targets;
 	}
 	if (warp) gen_place<gen_warp_group>(out, xy, centres, np, kind, a_e, a_i);
 	else gen_place<gen_block_group>(out, xy, centres, np, kind, a_e, a_i);

@@ -20,22 +20,54 @@ type genModule struct{ walk, place uintptr }
 // BatchGenerator generates training batches on the GPU: the Philox walk (bit-identical to
 // sim's Philox walk with the same key and batch index) and the place-cell codes of its
 // positions (encode's code within float32 rounding). Its only state is on the host: the
-// centres are uploaded once, and each Generate names its batch index.
+// centres and its parameters (its gen_lane record) are uploaded once, and each Generate names
+// its batch index. The generators of an ensemble's lanes launch together through
+// BatchGeneratorLanes.
 type BatchGenerator struct {
 	b       *Backend
 	w       WalkParams
-	walk    [9]float32 // hw, hh, w, h, dt, turnStd, speedScale, border, slow
 	np      int
-	kind    PlaceKind
-	aE, aI  float32
 	centres *tensor
+	rec     laneRecord // the kernels' parameters (generate.cu's gen_lane)
+	lane    *tensor    // rec on the device: the one lane of this generator's launches
 	args    *genArgs
 }
 
-// genArgs is cuLaunchKernel's argument memory, on the heap where Go does not move it.
-type genArgs struct {
-	vals [genMaxArgs]uint64
-	ptrs [genMaxArgs]uintptr
+// laneRecord is generate.cu's gen_lane: GEN_LANE_WORDS 32-bit words, every field one word,
+// in the struct's order.
+type laneRecord [genLaneWords]uint32
+
+// genLaneWords is GEN_LANE_WORDS.
+const genLaneWords = 17
+
+// newLaneRecord returns the gen_lane of a generator: the centres' device address (0 for none),
+// the code's kind and widths, the Philox key and the walk's float32 parameters.
+func newLaneRecord(centres uintptr, kind PlaceKind, aE, aI float32, key uint64, walk [9]float32, periodic bool) laneRecord {
+	var r laneRecord
+	r[0], r[1] = uint32(centres), uint32(uint64(centres)>>32)
+	r[2] = uint32(kind)
+	r[3], r[4] = math.Float32bits(aE), math.Float32bits(aI)
+	r[5], r[6] = uint32(key), uint32(key>>32)
+	for i, v := range walk { // gen_walk: hw, hh, w, h, dt, turn_std, speed_scale, border, slow, periodic
+		r[7+i] = math.Float32bits(v)
+	}
+	if periodic {
+		r[16] = 1
+	}
+	return r
+}
+
+// uploadWords uploads words into a new 1×len(words) tensor, bit for bit (the kernels read
+// them as the fields of their records, not as floats).
+func (b *Backend) uploadWords(words []uint32) *tensor {
+	t := b.alloc(1, len(words))
+	b.Upload(t, wordsAsFloats(words))
+	return t
+}
+
+// wordsAsFloats returns words' memory as float32s, which Upload copies bit for bit.
+func wordsAsFloats(words []uint32) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(&words[0])), len(words))
 }
 
 // NewBatchGenerator validates w and p, compiles generate.cu on first use (cached like
@@ -45,19 +77,16 @@ func (b *Backend) NewBatchGenerator(w WalkParams, p *PlaceParams) (*BatchGenerat
 	if err := w.validate(); err != nil {
 		return nil, err
 	}
-	g := &BatchGenerator{b: b, w: w, args: &genArgs{}}
-	for i := range g.args.ptrs {
-		g.args.ptrs[i] = uintptr(unsafe.Pointer(&g.args.vals[i]))
-	}
-	g.walk = w.float32s()
+	g := &BatchGenerator{b: b, w: w, args: newGenArgs()}
+	kind, aE, aI := PlaceGaussian, float32(0), float32(0)
 	if p != nil {
 		if err := p.validate(); err != nil {
 			return nil, err
 		}
-		g.np, g.kind = len(p.Centres)/2, p.Kind
-		g.aE, g.aI = p.widths()
+		g.np, kind = len(p.Centres)/2, p.Kind
+		aE, aI = p.widths()
 		if p.Kind == PlaceSoftmaxOfDifferences {
-			g.aE = g.aE - g.aI // one softmax of −(a_E − a_I)·d²
+			aE = aE - aI // one softmax of −(a_E − a_I)·d²
 		}
 	}
 	// The driver's current context is per OS thread, and the compile is long enough for the
@@ -67,11 +96,29 @@ func (b *Backend) NewBatchGenerator(w WalkParams, p *PlaceParams) (*BatchGenerat
 	if err := b.loadGenerate(); err != nil {
 		return nil, err
 	}
+	var centres uintptr
 	if p != nil {
 		g.centres = b.alloc(1, len(p.Centres))
 		b.Upload(g.centres, p.Centres)
+		centres = g.centres.ptr
 	}
+	g.rec = newLaneRecord(centres, kind, aE, aI, w.Key, w.float32s(), w.Periodic)
+	g.lane = b.uploadWords(g.rec[:])
 	return g, nil
+}
+
+// genArgs is cuLaunchKernel's argument memory, on the heap where Go does not move it.
+type genArgs struct {
+	vals [genMaxArgs]uint64
+	ptrs [genMaxArgs]uintptr
+}
+
+func newGenArgs() *genArgs {
+	a := &genArgs{}
+	for i := range a.ptrs {
+		a.ptrs[i] = uintptr(unsafe.Pointer(&a.vals[i]))
+	}
+	return a
 }
 
 // loadGenerate compiles and loads generate.cu once per backend, as loadKernels does
@@ -105,48 +152,82 @@ func (g *BatchGenerator) Generate(index uint64, vel, initCode, targets, pos, ini
 	if (initCode == nil) != (targets == nil) || (initCode != nil) != (g.np > 0) {
 		panic(fmt.Sprintf("cuda: Generate: initCode and targets must both be given for a generator with place cells (Np = %d) and both nil without", g.np))
 	}
+	var ic, tg *tensor
+	if g.np > 0 {
+		ic, tg = g.codes(initCode, targets)
+	}
 	defer b.enter()()
-	key := g.w.Key
+	b.genWalk(g.args, 1, g.lane, B, T, index, nil, laneTensor{t: v}, laneTensor{t: p}, laneTensor{t: ip})
+	if g.np > 0 {
+		b.genPlace(g.args, 1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
+	}
+}
+
+// laneTensor is the tensor of lane 0 of a launch and the distance, in floats, from a lane's
+// tensor to the next lane's: lane l's tensor is t moved by l·stride floats (stride 0 for a
+// launch of one lane).
+type laneTensor struct {
+	t      *tensor
+	stride int
+}
+
+// genWalk launches gc_gen_walk over lanes lanes, lane l with record l of rec: it walks batch
+// index (or indices' pair l, low word and high word, when indices is not nil) into its lane of
+// vel, pos and initPos, whose shapes the caller has checked.
+func (b *Backend) genWalk(args *genArgs, lanes int, rec *tensor, B, T int, index uint64, indices *tensor, vel, pos, initPos laneTensor) {
 	grid, block := walkLaunch(B)
-	w := g.walk
-	g.launch(b.gen.walk, "gc_gen_walk", grid, block, ptrArg(v), intArg(v.ld), ptrArg(p), intArg(p.ld), ptrArg(ip), intArg(ip.ld),
-		intArg(B), intArg(T), uint64(uint32(key)), uint64(uint32(key>>32)), uint64(uint32(index)), uint64(uint32(index>>32)),
-		f32bits(w[0]), f32bits(w[1]), f32bits(w[2]), f32bits(w[3]), f32bits(w[4]), f32bits(w[5]), f32bits(w[6]),
-		f32bits(w[7]), f32bits(w[8]), boolArg(g.w.Periodic))
-	if g.np == 0 {
-		return
-	}
-	g.place(p, ip, initCode, targets)
+	b.genLaunch(args, b.gen.walk, "gc_gen_walk", lanes, grid, block,
+		ptrArg(vel.t), intArg(vel.t.ld), longArg(vel.stride), ptrArg(pos.t), intArg(pos.t.ld), longArg(pos.stride),
+		ptrArg(initPos.t), intArg(initPos.t.ld), longArg(initPos.stride), intArg(B), intArg(T), ptrArg(rec),
+		uint64(uint32(index)), uint64(uint32(index>>32)), ptrArg(indices))
 }
 
-func f32bits(v float32) uint64 { return uint64(math.Float32bits(v)) }
-
-func boolArg(v bool) uint64 {
-	if v {
-		return 1
-	}
-	return 0
+// genPlace launches gc_gen_place over lanes lanes of np cells, lane l with record l of rec: the
+// codes of its lane of initPos into initCode and of pos into targets, whose shapes the caller
+// has checked.
+func (b *Backend) genPlace(args *genArgs, lanes int, rec *tensor, np, B, T int, initPos, pos, initCode, targets laneTensor) {
+	rows := B * (T + 1)
+	grid, block := placeLaunch(np, rows)
+	b.genLaunch(args, b.gen.place, "gc_gen_place", lanes, grid, block,
+		ptrArg(initCode.t), intArg(initCode.t.ld), longArg(initCode.stride), ptrArg(targets.t), intArg(targets.t.ld), longArg(targets.stride),
+		ptrArg(initPos.t), intArg(initPos.t.ld), longArg(initPos.stride), ptrArg(pos.t), intArg(pos.t.ld), longArg(pos.stride),
+		ptrArg(rec), intArg(np), intArg(B), intArg(rows))
 }
 
-// launch queues fn on a grid of gx blocks of bx threads with args, each in an 8-byte slot
-// read from its start as the backend's launch does.
-func (g *BatchGenerator) launch(fn uintptr, name string, gx, bx int, args ...uint64) {
-	copy(g.args.vals[:], args)
-	g.b.timeStart(func() string { return name })
-	r := call(g.b.a.cuLaunchKernel, fn, uintptr(gx), 1, 1, uintptr(bx), 1, 1, 0, g.b.stream,
-		uintptr(unsafe.Pointer(&g.args.ptrs[0])), 0)
-	g.b.timeEnd()
+// genLaunch queues fn on a grid of gx×lanes blocks of bx threads with vals, each in an 8-byte
+// slot of args read from its start as the backend's launch does. The profiler names it kernel,
+// with the lane count when there are several (a launch for an ensemble's lanes).
+func (b *Backend) genLaunch(args *genArgs, fn uintptr, kernel string, lanes, gx, bx int, vals ...uint64) {
+	copy(args.vals[:], vals)
+	b.timeStart(func() string { return laneName(kernel, lanes) })
+	r := call(b.a.cuLaunchKernel, fn, uintptr(gx), uintptr(lanes), 1, uintptr(bx), 1, 1, 0, b.stream,
+		uintptr(unsafe.Pointer(&args.ptrs[0])), 0)
+	b.timeEnd()
 	if r != 0 {
-		err := g.b.a.check("cuLaunchKernel", r)
-		err.(*CUDAError).Info = name
+		err := b.a.check("cuLaunchKernel", r)
+		err.(*CUDAError).Info = laneName(kernel, lanes)
 		panic(err)
 	}
 }
 
-// Free releases the uploaded centres; g must not be used after.
+// laneName is a generator launch's name in profiles and errors: the kernel, and "lanes=K" for
+// an ensemble's launch, which gemmName's batched products also carry.
+func laneName(kernel string, lanes int) string {
+	if lanes == 1 {
+		return kernel
+	}
+	return fmt.Sprintf("%s lanes=%d", kernel, lanes)
+}
+
+// Free releases the uploaded centres and parameters; g must not be used after, nor a
+// BatchGeneratorLanes made of it.
 func (g *BatchGenerator) Free() {
 	if g.centres != nil {
 		g.b.Free(g.centres)
 		g.centres = nil
+	}
+	if g.lane != nil {
+		g.b.Free(g.lane)
+		g.lane = nil
 	}
 }

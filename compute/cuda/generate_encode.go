@@ -22,22 +22,20 @@ func (g *BatchGenerator) EncodePositions(pos, initPos, initCode, targets compute
 	if p.rows != T*B || p.cols != 2 || ip.rows != B || ip.cols != 2 {
 		shapeErr(fmt.Sprintf("EncodePositions (B=%d, T=%d): pos (T·B)×2, initPos B×2", B, T), pos, initPos)
 	}
+	ic, tg := g.codes(initCode, targets)
 	defer b.enter()()
-	g.place(p, ip, initCode, targets)
+	b.genPlace(g.args, 1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
 }
 
-// place launches gc_gen_place: the codes of initPos into initCode and of pos into targets.
-func (g *BatchGenerator) place(p, ip *tensor, initCode, targets compute.Tensor) {
-	b, B, T := g.b, g.w.B, g.w.T
-	ic, tg := b.t(initCode), b.t(targets)
+// codes returns the place-cell code tensors of one batch, initCode (B×Np) and targets
+// ((T·B)×Np), or panics for the wrong shapes.
+func (g *BatchGenerator) codes(initCode, targets compute.Tensor) (ic, tg *tensor) {
+	B, T := g.w.B, g.w.T
+	ic, tg = g.b.t(initCode), g.b.t(targets)
 	if ic.rows != B || ic.cols != g.np || tg.rows != T*B || tg.cols != g.np {
 		shapeErr(fmt.Sprintf("place-cell codes (B=%d, T=%d, Np=%d): initCode B×Np, targets (T·B)×Np", B, T, g.np), initCode, targets)
 	}
-	rows := B * (T + 1)
-	grid, block := placeLaunch(g.np, rows)
-	g.launch(b.gen.place, "gc_gen_place", grid, block, ptrArg(ic), intArg(ic.ld), ptrArg(tg), intArg(tg.ld),
-		ptrArg(ip), intArg(ip.ld), ptrArg(p), intArg(p.ld), ptrArg(g.centres), intArg(g.np), intArg(B), intArg(rows),
-		intArg(int(g.kind)), f32bits(g.aE), f32bits(g.aI))
+	return ic, tg
 }
 
 // gc_gen_place's launch shapes (generate.cu): codes of at most 32·genWarpCells cells take one

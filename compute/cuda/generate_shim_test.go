@@ -374,11 +374,11 @@ func TestGenerateSource(t *testing.T) {
 	if strings.Contains(generateSource, "#include") {
 		t.Error("generate.cu includes a header")
 	}
-	// placeBlock and placeLaunch rest on these.
+	// placeBlock and placeLaunch rest on these, and newLaneRecord writes gen_lane's words.
 	for _, c := range []struct {
 		name string
 		want int
-	}{{"GEN_CELLS_PER_THREAD", genCellsPerThread}, {"GEN_WARP_CELLS", genWarpCells}} {
+	}{{"GEN_CELLS_PER_THREAD", genCellsPerThread}, {"GEN_WARP_CELLS", genWarpCells}, {"GEN_LANE_WORDS", genLaneWords}} {
 		m := regexp.MustCompile(`(?m)^#define ` + c.name + ` (\d+)$`).FindStringSubmatch(generateSource)
 		if m == nil || m[1] != strconv.Itoa(c.want) {
 			t.Errorf("generate.cu: #define %s %v, Go has %d", c.name, m, c.want)

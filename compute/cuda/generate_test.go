@@ -38,7 +38,9 @@ func presetCode(t testing.TB, kind encode.Kind, conv string, gpu PlaceKind, np i
 // codeTol. Outputs are views into wider tensors, and a batch index above 2³² is used. The
 // presets' Np 512 and Np 100 take gc_gen_place's warp path (one warp per position), Np 600 and
 // 2048 its block path (2048: blocks of 1024 threads, the most a launch may have), with a smaller
-// batch (B 20, T 4), which is enough for them and keeps the emulated run short.
+// batch (B 20, T 4), which is enough for them and keeps the emulated run short. The "lanes"
+// subtests check BatchGeneratorLanes against these generators launched alone
+// (generate_lanes_test.go).
 func TestGenerate(t *testing.T) {
 	b := newOrSkip(t, nil)
 	const key = 0x9e3779b97f4a7c15
@@ -116,6 +118,8 @@ func TestGenerate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("lanes", func(t *testing.T) { testGenerateLanes(t, b) })
+	t.Run("lanes misuse", func(t *testing.T) { testGenerateLanesMisuse(t, b) })
 }
 
 // TestGenerateWalkOnly: a generator without place cells takes nil codes; shapes and parameters

@@ -40,10 +40,12 @@ int main(int argc, char **argv) {
 	if (mode == "walk" && argc == 22) {
 		int B = arg_u(argv, 3), T = arg_u(argv, 4), ld = arg_u(argv, 5);
 		std::vector<float> vel((size_t)T * B * ld, nan), pos((size_t)T * B * ld, nan), init((size_t)B * ld, nan);
-		gc_shim_launch(arg_u(argv, 6), arg_u(argv, 7), gc_gen_walk, vel.data(), ld, pos.data(), ld, init.data(), ld, B, T,
-		               arg_u(argv, 8), arg_u(argv, 9), arg_u(argv, 10), arg_u(argv, 11), arg_f(argv, 12), arg_f(argv, 13),
-		               arg_f(argv, 14), arg_f(argv, 15), arg_f(argv, 16), arg_f(argv, 17), arg_f(argv, 18), arg_f(argv, 19),
-		               arg_f(argv, 20), (int)arg_u(argv, 21));
+		// One lane, as a BatchGenerator launches it: its record holds the key and the walk.
+		gen_lane lane = {0, 0, GEN_GAUSSIAN, 0.0f, 0.0f, arg_u(argv, 8), arg_u(argv, 9),
+		                 {arg_f(argv, 12), arg_f(argv, 13), arg_f(argv, 14), arg_f(argv, 15), arg_f(argv, 16),
+		                  arg_f(argv, 17), arg_f(argv, 18), arg_f(argv, 19), arg_f(argv, 20), (int)arg_u(argv, 21)}};
+		gc_shim_launch(arg_u(argv, 6), arg_u(argv, 7), gc_gen_walk, vel.data(), ld, 0LL, pos.data(), ld, 0LL, init.data(),
+		               ld, 0LL, B, T, (const gen_lane *)&lane, arg_u(argv, 10), arg_u(argv, 11), (const unsigned int *)nullptr);
 		vel.insert(vel.end(), pos.begin(), pos.end());
 		vel.insert(vel.end(), init.begin(), init.end());
 		write(argv[2], vel);
@@ -67,9 +69,12 @@ int main(int argc, char **argv) {
 			xy[3 * r + 1] = in[2 * np + 2 * r + 1];
 		}
 		std::vector<float> out((size_t)(rows + spare) * ld, nan);
-		gc_shim_launch(arg_u(argv, 8), arg_u(argv, 9), gc_gen_place, out.data(), ld, out.data() + (size_t)B * ld, ld,
-		               xy.data(), 3, xy.data() + 3 * B, 3, centres, np, B, rows, (int)arg_u(argv, 10), arg_f(argv, 11),
-		               arg_f(argv, 12));
+		// One lane, as a BatchGenerator launches it: its record holds the centres, kind and widths.
+		unsigned long long c = (unsigned long long)(uintptr_t)centres;
+		gen_lane lane = {(unsigned int)c, (unsigned int)(c >> 32), (int)arg_u(argv, 10), arg_f(argv, 11), arg_f(argv, 12), 0, 0, {}};
+		gc_shim_launch(arg_u(argv, 8), arg_u(argv, 9), gc_gen_place, out.data(), ld, 0LL, out.data() + (size_t)B * ld, ld,
+		               0LL, (const float *)xy.data(), 3, 0LL, (const float *)xy.data() + 3 * B, 3, 0LL, (const gen_lane *)&lane,
+		               np, B, rows);
 		write(argv[2], out);
 		return 0;
 	}
