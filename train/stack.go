@@ -383,8 +383,11 @@ func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 		st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	}
 	// The batch shape from the config: a batch made on the GPU has no host arrays.
-	st.model.StepLoaded(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
+	// The update is queued before the losses are waited for (nn.Model.StartStep), so that
+	// the GPU runs it while the host reads them and queues the next step.
+	st.model.StartStep(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
 	st.optim.Step()
+	st.model.FinishStep()
 	return st.model.LaneLosses()
 }
 
