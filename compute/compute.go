@@ -229,6 +229,74 @@ type Packed interface {
 	PackedShape() (k, n int)
 }
 
+// MaxDriven is the widest input the fused operations of an InputDriver take: the columns k
+// of x. The RNN's input is the velocity u_t (k = 2, spec §3.1); wider inputs, such as the
+// Ng-wide embedding of the three-layer SRNN (spec §3.3), take the GEMM.
+const MaxDriven = 4
+
+// InputDriver is an optional extension of Backend for a recurrent step whose input product
+// is small: a SimpleRNN's r_t = φ(r_{t−1}·W_rec + x_t·W_in) (spec §3.1) with x_t only k ≤
+// MaxDriven columns wide. Without it the input products of all steps are one GEMM whose
+// (T·B)×n output is written once and read back by every step's recurrent GEMM (beta = 1),
+// and the gradient ∂loss/∂W_in = Σ_t x_tᵀ·∂/∂a_t is a k×n GEMM over T·B rows that reads
+// every step's gradient again: on a GPU, passes over memory that do k multiply-adds per
+// element. ActivateDriven and ActivationGradDriven do that work inside the activation's pass
+// over the step, which reads and writes those elements anyway.
+//
+// Shapes: pre, dst and out are B×n, x is B×k and w, gw are k×n with 1 ≤ k ≤
+// MaxDrivenInputs(); a mismatch panics with ErrShape, a k past the limit panics too. dst may
+// alias pre (ActivateDriven) or out (ActivationGradDriven), element for element, but none of
+// x, w, gw may overlap dst, pre or out. Results equal the unfused operations (Gemm, then
+// Activate or ActivationGrad, then Gemm) up to rounding.
+// Models test for it with a type assertion and MaxDrivenInputs() > 0, and fall back to the
+// unfused operations otherwise.
+type InputDriver interface {
+	// MaxDrivenInputs returns the largest k the operations take (at most MaxDriven), or 0
+	// where they are not to be used: an ensemble whose inner backend has no
+	// LaneInputDriver, or a backend on which the fusion is turned off for comparison
+	// (compute/cuda's GRIDCELLS_FUSED_DRIVE=0). A Go type cannot drop a method at run
+	// time, so this is how an implementation declines.
+	MaxDrivenInputs() int
+	// ActivateDriven sets dst = φ(pre + x·w).
+	ActivateDriven(dst, pre, x, w Tensor, f Activation)
+	// ActivationGradDriven sets dst = dst ⊙ φ'(out), given out = φ(a) (as ActivationGrad),
+	// and gw = beta·gw + xᵀ·dst with the new dst. With beta = 0, gw is not read (NaNs in
+	// it do not propagate), so the first step of a backward pass starts the sum without a
+	// Fill; beta = 1 accumulates the later steps.
+	ActivationGradDriven(dst, out, x, gw Tensor, f Activation, beta float64)
+}
+
+// LaneInputDriver is an optional extension of InputDriver for ensembles (package
+// compute/ensemble): the operations of lanes networks as one. Every tensor is lanes column
+// blocks side by side (dst, pre, out rows×(lanes·n); x rows×(lanes·k); w, gw k×(lanes·n)),
+// and lane l's block of each is the operand of lane l's operation, which must give the same
+// result, bit for bit, as the single operation on that lane's views. One launch then
+// replaces lanes launches.
+type LaneInputDriver interface {
+	InputDriver
+	ActivateDrivenLanes(dst, pre, x, w Tensor, f Activation, lanes int)
+	ActivationGradDrivenLanes(dst, out, x, gw Tensor, f Activation, beta float64, lanes int)
+}
+
+// DrivenDims checks the operands of an InputDriver operation of lanes lanes (1 for the
+// single operations) against the rules of InputDriver, with max the backend's
+// MaxDrivenInputs (limit), and returns each lane's n and k; it panics as the backends do for
+// misuse. y is pre (ActivateDriven) or out (ActivationGradDriven), w is w or gw.
+func DrivenDims(op string, dst, y, x, w Tensor, lanes, limit int) (n, k int) {
+	if lanes < 1 {
+		panic(fmt.Sprintf("compute: %s of %d lanes", op, lanes))
+	}
+	if !SameShape(dst, y) || x.Rows() != dst.Rows() || w.Cols() != dst.Cols() || w.Rows()*lanes != x.Cols() ||
+		dst.Cols()%lanes != 0 {
+		PanicShape(op, dst, y, x, w)
+	}
+	n, k = dst.Cols()/lanes, w.Rows()
+	if k > limit {
+		panic(fmt.Errorf("%w: %s(%d×%d input): at most %d input columns", ErrShape, op, x.Rows(), k, limit))
+	}
+	return n, k
+}
+
 // LaneGemmer is an optional extension of Backend for ensembles of same-shaped networks
 // (package compute/ensemble keeps lane k of every tensor in the column block k of one
 // allocation): GemmLanes computes the lanes independent products

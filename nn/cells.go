@@ -58,6 +58,12 @@ type simpleWS struct {
 	dRBlk  []compute.Tensor
 	rBlk   [][]compute.Tensor // [t][0] = r_t
 	dRStep [][]compute.Tensor
+
+	// With a backend that fuses small input products into the activations
+	// (compute.InputDriver), drive is that backend and driven says whether the current run
+	// uses it (set by forward, read by backward).
+	drive  compute.InputDriver
+	driven bool
 }
 
 func (c *simpleCore) newWorkspace(w *workspace) coreWorkspace {
@@ -65,11 +71,42 @@ func (c *simpleCore) newWorkspace(w *workspace) coreWorkspace {
 	s := &simpleWS{c: c, w: w, gp: c.p.newWorkspace(b, w), rsBlk: []compute.Tensor{w.rs}, dRBlk: []compute.Tensor{w.dR}}
 	s.rBlk = stepBlocks(b, w.rT, 1, c.m.cfg.Ng)
 	s.dRStep = stepBlocks(b, w.dRT, 1, c.m.cfg.Ng)
+	s.drive, _ = b.(compute.InputDriver)
 	return s
+}
+
+// drivable reports whether the run about to start can fuse the input product x_t·W_in into
+// the activations (compute.InputDriver): the backend offers it for an input as narrow as
+// this layer's (the RNN's velocity), and no recurrent dropout mask sits between the
+// recurrent product and φ (a SimpleRNN has one input, masked or not: len(w.xs) == 1).
+func (s *simpleWS) drivable() bool {
+	return s.drive != nil && len(s.w.xs) == 1 && len(s.w.activeRec) == 0 && s.c.wIn.Rows <= s.drive.MaxDrivenInputs()
+}
+
+// stepInputs returns the per-step views of the run's input w.xs[0]: x_t is element t−1.
+func (s *simpleWS) stepInputs() []compute.Tensor {
+	if len(s.w.activeIn) > 0 {
+		return s.w.xDropsT[0]
+	}
+	return s.w.xPlainT
 }
 
 func (s *simpleWS) forward() {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
+	s.driven = s.drivable()
+	if s.driven {
+		// r_t = φ(r_{t−1}·W_rec + x_t·W_in): the recurrent GEMM writes the step (beta = 0)
+		// and the activation's pass adds the k-column input product, instead of a GEMM over
+		// all steps whose output each recurrent GEMM would read back.
+		xT := s.stepInputs()
+		s.gp.packRecurrent(false)
+		for t := 1; t <= w.T; t++ {
+			s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], 0)
+			s.drive.ActivateDriven(w.rT[t], w.rT[t], xT[t-1], s.c.wIn.Value, act)
+		}
+		s.gp.endPass()
+		return
+	}
 	// The input product of all T steps is one GEMM; only the recurrent product is sequential.
 	s.gp.input(w.rs, s.rsBlk)
 	s.gp.packRecurrent(false)
@@ -82,15 +119,35 @@ func (s *simpleWS) forward() {
 
 func (s *simpleWS) backward(needDX bool) {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
+	var xT []compute.Tensor
+	if s.driven {
+		xT = s.stepInputs()
+	}
 	s.gp.packRecurrent(true)
 	for t := w.T; t >= 1; t-- {
 		da := w.dRT[t-1]
-		b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
+		if s.driven {
+			// ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t), and ∂loss/∂W_in += x_tᵀ·∂/∂a_t in the same pass: the
+			// last step starts the sum (beta = 0; W_in has no weight decay, whose gradient
+			// would already be there: the decayed weight is W_rec, decayTarget).
+			beta := 1.0
+			if t == w.T {
+				beta = 0
+			}
+			s.drive.ActivationGradDriven(da, w.rT[t], xT[t-1], s.c.wIn.Grad, act, beta)
+		} else {
+			b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
+		}
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
 	s.gp.endPass()
 	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
-	s.gp.inputGrad(w.dR, s.dRBlk, needDX)
+	switch {
+	case !s.driven:
+		s.gp.inputGrad(w.dR, s.dRBlk, needDX)
+	case needDX:
+		s.gp.inputDX(w.dR) // W_in's gradient is complete; the input's is a GEMM still
+	}
 }
 
 // ---- LSTM (spec §3.2) ----

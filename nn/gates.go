@@ -108,12 +108,7 @@ func (s *gateWS) inputGrad(dz compute.Tensor, dzBlk []compute.Tensor, needDX boo
 	if len(w.xs) == 1 {
 		b.Gemm(true, false, 1, w.xs[0], dz, 0, p.wIn.Grad)
 		if needDX {
-			b.Gemm(false, true, 1, dz, p.wIn.Value, 0, w.dX)
-			if len(w.activeIn) == 1 {
-				for t := range w.T {
-					b.Mul(w.dXT[t], w.dXT[t], w.activeIn[0])
-				}
-			}
+			s.inputDX(dz)
 		}
 		return
 	}
@@ -127,6 +122,19 @@ func (s *gateWS) inputGrad(dz compute.Tensor, dzBlk []compute.Tensor, needDX boo
 			for t := range w.T {
 				b.AddMul(w.dXT[t], s.tmpXT[t], w.activeIn[g])
 			}
+		}
+	}
+}
+
+// inputDX sets w.dX, the gradient w.r.t. the layer input before dropout, from dz for a
+// single input (len(w.xs) == 1): the part of inputGrad that the fused input products of a
+// SimpleRNN (compute.InputDriver, simpleWS) leave to a GEMM.
+func (s *gateWS) inputDX(dz compute.Tensor) {
+	b, w := s.b, s.w
+	b.Gemm(false, true, 1, dz, s.p.wIn.Value, 0, w.dX)
+	if len(w.activeIn) == 1 {
+		for t := range w.T {
+			b.Mul(w.dXT[t], w.dXT[t], w.activeIn[0])
 		}
 	}
 }

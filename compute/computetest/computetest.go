@@ -111,6 +111,9 @@ func TestBackend(t *testing.T, b compute.Backend) {
 	if ls, ok := b.(compute.LaneScalarer); ok {
 		t.Run("LaneScalars", func(t *testing.T) { testLaneScalars(t, b, ls) })
 	}
+	if d, ok := b.(compute.InputDriver); ok && d.MaxDrivenInputs() > 0 {
+		t.Run("InputDriver", func(t *testing.T) { TestInputDriver(t, b, d) })
+	}
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, b) })
 	t.Run("Activations", func(t *testing.T) { testActivations(t, b) })
 	t.Run("Rows", func(t *testing.T) { testRows(t, b) })

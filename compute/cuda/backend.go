@@ -39,6 +39,10 @@ const (
 	kSumSquares4
 	kAdam4
 	kSoftmaxCEWarp
+	kActivateDriven // drive.go
+	kActivateDriven4
+	kActivationGradDriven
+	kActivationGradDriven4
 	numKernels
 )
 
@@ -87,6 +91,7 @@ type Backend struct {
 	a      *api
 	info   DeviceInfo
 	tf32   bool
+	drive  bool    // the fused input products (drive.go), off with Settings.UnfusedInputs
 	lt     *lt     // the cuBLASLt path (lt.go), nil when off
 	ctx    uintptr // the device's primary context
 	stream uintptr
@@ -201,6 +206,7 @@ func New(s *Settings) (*Backend, error) {
 		return nil, err
 	}
 	b.maxGrd = max(1, b.info.SMs) * 16
+	b.drive = s.fusedInputs()
 	b.partials = b.alloc(1, 2*(maxPartials+1))
 	if err := b.startLt(s); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ var kernelNames = []string{
 	"gc_activation_grad", "gc_add_row_vector", "gc_sum_rows", "gc_sum_squares", "gc_sum",
 	"gc_squared_error", "gc_softmax_ce", "gc_polar_se", "gc_reduce", "gc_adam", "gc_rmsprop",
 	"gc_activate4", "gc_activation_grad4", "gc_sum_squares4", "gc_adam4", "gc_softmax_ce_warp",
+	"gc_activate_driven", "gc_activate_driven4", "gc_activation_grad_driven", "gc_activation_grad_driven4",
 }
 
 // cacheDir is where compiled kernels are kept between runs: $GRIDCELLS_CACHE/cuda, or the

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -19,6 +20,26 @@ type Settings struct {
 	// for every backend, GRIDCELLS_CUBLASLT=tune with the fastest of several algorithms per
 	// shape. Asked for without cuBLASLt, New fails.
 	Lt bool
+	// UnfusedInputs turns off the fused input products of compute.InputDriver (drive.go):
+	// MaxDrivenInputs then returns 0, so a SimpleRNN model computes x·W_in of all steps and
+	// ∂loss/∂W_in as GEMMs, as before the fusion, and the operations only run when called
+	// directly. It is for timing both paths on one GPU (gridcells bench train --profile
+	// names the kernels): GRIDCELLS_FUSED_DRIVE=0 sets it for every backend. The default,
+	// fused, saves a 64-lane ensemble (Ng 1024, B 200, T 20) the write of x·W_in for all
+	// steps, its re-read by the recurrent GEMMs and the read of every step's gradient by the
+	// W_in gradient GEMM: about 1.2 ms of a 19 ms step on the H100, estimated from the
+	// profile of the unfused step (not yet measured).
+	UnfusedInputs bool
+}
+
+// envFusedInputs is the environment variable that turns the fused input products off
+// (value 0) for every backend: Settings.UnfusedInputs.
+const envFusedInputs = "GRIDCELLS_FUSED_DRIVE"
+
+// fusedInputs reports whether a backend made with s fuses the input products: unless
+// s.UnfusedInputs or GRIDCELLS_FUSED_DRIVE=0 (any other value, or none, leaves them on).
+func (s *Settings) fusedInputs() bool {
+	return !s.UnfusedInputs && os.Getenv(envFusedInputs) != "0"
 }
 
 // DeviceInfo describes the device a backend runs on.

@@ -18,7 +18,10 @@
 // return a scalar (the losses and sums, which are per lane), unless the inner backend is a
 // compute.LaneScalarer (the GPU): then each is one operation queuing K values. A GEMM is one LaneGemmer call when
 // the inner backend has it, and lane by lane otherwise; either way each lane's product is
-// the inner Gemm's, bit for bit.
+// the inner Gemm's, bit for bit. The fused input products of a SimpleRNN
+// (compute.InputDriver) are one inner operation when the inner backend has their lane
+// forms (compute.LaneInputDriver: the GPU); without those the ensemble's MaxDrivenInputs is
+// 0 and models use the GEMMs.
 //
 // # Host data
 //

@@ -1,0 +1,107 @@
+//go:build !nocuda
+
+package cuda
+
+import (
+	"github.com/gridcells/gridcells/compute"
+)
+
+// The fused input products of compute.InputDriver (kernels.cu, "Driven activations").
+//
+// Why: a SimpleRNN step adds x_t·W_in, with x_t the 2-column velocity, to the recurrent
+// product before φ. As GEMMs, on the H100 for a 64-lane ensemble (Ng 1024, B 200, T 20),
+// x·W_in of all steps took 0.40 ms (writing 1 GB, which every step's recurrent GEMM then
+// read back at beta = 1) and ∂loss/∂W_in = xᵀ·dR 0.43 ms (reading 1 GB), of a 19 ms step,
+// for 2 multiply-adds per element. Here the activation's pass, which reads and writes each
+// element anyway, does them: gc_activate_driven adds x·w before φ, and
+// gc_activation_grad_driven sums xᵀ·(dR ⊙ φ') over the step's rows into the weight
+// gradient, deterministically (a fixed order per column, no atomics).
+
+var (
+	_ compute.InputDriver     = (*Backend)(nil)
+	_ compute.LaneInputDriver = (*Backend)(nil)
+)
+
+// Launch shapes: blocks of 32 columns by driveRows row groups (forward, each block over
+// driveChunk rows, so that a single network's few columns still make enough blocks), and
+// 32 columns by up to driveGroups row groups over all rows (backward, one block per 32
+// columns: the column sums need every row).
+const (
+	driveRows   = 8
+	driveChunk  = 32
+	driveGroups = 16 // GC_DRIVE_GROUPS of kernels.cu
+)
+
+// MaxDrivenInputs implements compute.InputDriver: compute.MaxDriven, or 0 with
+// Settings.UnfusedInputs (GRIDCELLS_FUSED_DRIVE=0).
+func (b *Backend) MaxDrivenInputs() int {
+	if !b.drive {
+		return 0
+	}
+	return compute.MaxDriven
+}
+
+// ActivateDriven implements compute.InputDriver with one gc_activate_driven launch.
+func (b *Backend) ActivateDriven(dst, pre, x, w compute.Tensor, f compute.Activation) {
+	b.activateDriven("ActivateDriven", dst, pre, x, w, f, 1)
+}
+
+// ActivationGradDriven implements compute.InputDriver with one gc_activation_grad_driven
+// launch.
+func (b *Backend) ActivationGradDriven(dst, out, x, gw compute.Tensor, f compute.Activation, beta float64) {
+	b.activationGradDriven("ActivationGradDriven", dst, out, x, gw, f, beta, 1)
+}
+
+// ActivateDrivenLanes implements compute.LaneInputDriver: the launch of ActivateDriven over
+// every lane's columns, each column computed as in its lane's own launch.
+func (b *Backend) ActivateDrivenLanes(dst, pre, x, w compute.Tensor, f compute.Activation, lanes int) {
+	b.activateDriven("ActivateDrivenLanes", dst, pre, x, w, f, lanes)
+}
+
+// ActivationGradDrivenLanes implements compute.LaneInputDriver as ActivateDrivenLanes does;
+// the row groups of the column sums depend on the rows only, so each lane sums as alone.
+func (b *Backend) ActivationGradDrivenLanes(dst, out, x, gw compute.Tensor, f compute.Activation, beta float64, lanes int) {
+	b.activationGradDriven("ActivationGradDrivenLanes", dst, out, x, gw, f, beta, lanes)
+}
+
+// driveQuad returns k4 and 4 when a lane's n columns and every tensor of ts can be read as
+// float4s (columns, leading dimensions and addresses multiples of four floats, as quad
+// requires), k and 1 otherwise. x, read as floats, is not among ts.
+func driveQuad(k, k4 kernel, n int, ts ...*tensor) (kernel, int) {
+	if n%4 != 0 {
+		return k, 1
+	}
+	for _, t := range ts {
+		if t.cols%4 != 0 || t.ld%4 != 0 || t.ptr%16 != 0 {
+			return k, 1
+		}
+	}
+	return k4, 4
+}
+
+func (b *Backend) activateDriven(op string, dst, pre, x, w compute.Tensor, f compute.Activation, lanes int) {
+	checkActivation(f)
+	n, k := compute.DrivenDims(op, dst, pre, x, w, lanes, compute.MaxDriven)
+	d, p, xx, ww := b.t(dst), b.t(pre), b.t(x), b.t(w)
+	kern, q := driveQuad(kActivateDriven, kActivateDriven4, n, d, p, ww)
+	cols := d.cols / q
+	grid := (cols + 31) / 32 * ((d.rows + driveChunk - 1) / driveChunk)
+	defer b.enter()()
+	b.launch(kern, grid, 32, driveRows, ptrArg(d), intArg(d.ld/q), ptrArg(p), intArg(p.ld/q), ptrArg(xx), intArg(xx.ld),
+		ptrArg(ww), intArg(ww.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(int(f)), intArg(driveChunk))
+}
+
+func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor, f compute.Activation, beta float64, lanes int) {
+	checkActivation(f)
+	n, k := compute.DrivenDims(op, dst, out, x, gw, lanes, compute.MaxDriven)
+	d, y, xx, g := b.t(dst), b.t(out), b.t(x), b.t(gw)
+	kern, q := driveQuad(kActivationGradDriven, kActivationGradDriven4, n, d, y, g)
+	cols := d.cols / q
+	// A row group per four rows, at most driveGroups (12 or 13 rows a thread for B = 200):
+	// threads enough for a single network's few columns, partials few enough to add. It
+	// depends on the rows only, so a lane sums as in its own launch.
+	groups := max(1, min(driveGroups, d.rows/4))
+	defer b.enter()()
+	b.launch(kern, (cols+31)/32, 32, groups, ptrArg(d), intArg(d.ld/q), ptrArg(y), intArg(y.ld/q), ptrArg(xx), intArg(xx.ld),
+		ptrArg(g), intArg(g.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(int(f)), f32Arg(beta))
+}
