@@ -29,6 +29,12 @@
 #     lt_probe.py (PyTorch's cuBLAS, split-K and cuBLASLt's algorithms on the per-time-step
 #     products); 3a: where a step's device time goes (bench train --profile: each kernel, GEMM
 #     shape and copy, timed with CUDA events), for Ng 4096 and a LANES_MAX-lane ensemble;
+#  ab. session 6's switches, each against its default in the same call (run it first: it
+#     decides what becomes default): pinned copies with the update queued before the loss
+#     wait (GRIDCELLS_CUDA_PINNED=0 is the pageable path), the SimpleRNN's input product fused
+#     into its activation kernels (GRIDCELLS_FUSED_DRIVE=0 unfuses), one place-code launch for
+#     all lanes (BenchmarkGenerateLanes), and cuBLASLt's enumerated configurations
+#     (GRIDCELLS_CUBLASLT=search), with a profile of the ensemble that names the chosen tiles;
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
@@ -40,7 +46,7 @@
 # second call right after, "SORSCHER=wait bash gpu_check.sh SECONDS" (STOP_AT_BUDGET=1 stops
 # the run at SECONDS and evaluates its last checkpoint), reports it.
 #
-# PARTS lists parts to run alone, in order (e.g. PARTS="1b 3 2 3a 1").
+# PARTS lists parts to run alone, in order (e.g. PARTS="ab 1 3a" first in a new session).
 #
 # For a dry run of the script itself on smaller shapes (for instance against the CPU emulation
 # of internal/cudaemu): NG_LARGE (4096), NG_SMALL (1024), LANES ("8 16 32"), BENCH_ARGS (added to
@@ -126,7 +132,7 @@ for ng in $NG_LARGE $NG_SMALL; do
 	bench --ng $ng --steps 20 --device cuda-tf32 --rng philox | tee /tmp/bench_${ng}_philox.json
 	# The products through cuBLASLt's first heuristic algorithm instead of cublasSgemm (lt.go).
 	GRIDCELLS_CUBLASLT=1 bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
-	# ... and with the fastest of up to 8 of its algorithms per shape, timed at first use.
+	# ... and with the fastest of up to 32 of its algorithms per shape, timed at first use.
 	GRIDCELLS_CUBLASLT=tune bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
 	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
 	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
@@ -136,11 +142,10 @@ done
 # cuBLASLt's algorithms for the same products, each timed (is there a faster one?).
 [ -f ./lt_probe.py ] && timeout 90 python3 ./lt_probe.py 2>&1 | tee "$OUT/lt_probe.txt" | tail -60
 }
-part3a() {
-el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
-BENCH_TIMEOUT=90 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
-BENCH_TIMEOUT=90 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
-for f in "$OUT"/profile_*.json; do
+# print_profiles prints the per-step device time of the profiles (bench train --profile) named.
+print_profiles() {
+for f in "$@"; do
+	[ -s "$f" ] || continue
 	python3 - "$f" <<'PY'
 import json, sys
 try:
@@ -152,6 +157,37 @@ for o in d["ops"][:14]:
     print(f"  {o['ms_per_step']:8.3f} ms {100*o['share_of_busy']:5.1f}% {o['count_per_step']:6.1f}×  {o['op']}")
 PY
 done
+}
+partab() {
+el "== ab. switches against their defaults, same call (pipelined_step_ms, network_step_ms)"
+timeout 60 $B/cuda.test -test.run '^$' -test.bench 'GenerateLanes' -test.benchtime 200x -test.count 2 2>&1 | grep -E "^Benchmark|FAIL|rror"
+for i in 1 2; do
+	bench --ng $NG_LARGE --steps 30 --device cuda-tf32
+	GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32
+	bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
+	GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
+	GRIDCELLS_FUSED_DRIVE=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
+done
+GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_LARGE --steps 20 --warmup 3 --tf32 2>/dev/null
+for i in 1 2; do
+	bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+	GRIDCELLS_FUSED_DRIVE=0 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+done
+GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
+bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
+GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 --tf32 2>/dev/null
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
+GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_search.json"
+GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --rng philox --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_search.json"
+print_profiles "$OUT"/profile_ensemble${LANES_MAX}_search.json "$OUT"/profile_ng${NG_LARGE}_search.json
+}
+part3a() {
+el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
+BENCH_TIMEOUT=90 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_tf32.json"
+BENCH_TIMEOUT=90 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_tf32.json"
+print_profiles "$OUT"/profile_ng${NG_LARGE}_tf32.json "$OUT"/profile_ensemble${LANES_MAX}_tf32.json
 }
 part3b() {
 if [ "${PROFILE:-0}" = 1 ] && command -v nsys >/dev/null; then
