@@ -39,6 +39,11 @@
 // through it with an event, so that the host waits for the loss and not for the optimizer
 // update queued after it (GRIDCELLS_CUDA_PINNED=0 copies from Go memory directly).
 //
+// A SimpleRNN's input product x_t·W_in (two velocity columns) is computed inside its
+// activation kernels, and W_in's gradient inside the activation-gradient kernels
+// (compute.InputDriver, drive.go), instead of two GEMMs over all T·B rows that write and
+// read a (T·B)×Ng tensor; GRIDCELLS_FUSED_DRIVE=0 (Settings.UnfusedInputs) uses the GEMMs.
+//
 // Matrix products use full float32 by default. Settings.TF32 lets cuBLAS use TF32 tensor
 // cores (10-bit mantissa inputs, float32 accumulation), several times faster on Ampere
 // and newer GPUs.
@@ -49,7 +54,9 @@
 // results nor launch shape depend on each other), and the place-cell codes of the presets
 // (Gaussian, DoS in both surround conventions, SoD), equal to encode's within float32
 // rounding. Without a GPU, the tests compile generate.cu with g++ through testdata/shim and
-// compare its kernels, run on the CPU, with the Go references.
+// compare its kernels, run on the CPU, with the Go references. BatchGeneratorLanes makes the
+// batches of an ensemble's lanes, each with its own generator, in one launch of each kernel
+// (generate_lanes.go).
 //
 // Building with -tags nocuda leaves the backend out (Available and New then fail): the
 // binary no longer imports purego, whose dlopen links it dynamically against the C
