@@ -10,7 +10,6 @@ import (
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
-	"github.com/gridcells/gridcells/compute/ensemble"
 )
 
 // drivenTol bounds the relative difference, in float64, between a model on the fused input
@@ -121,29 +120,8 @@ func TestEnsembleDriven(t *testing.T) {
 		{Cell: RNN, Ng: 16, Np: 8, Activation: compute.Tanh, Loss: MSE, Nv: 3},
 	} {
 		inner := computetest.NewInputDriving(cpu.New(nil))
-		e, err := ensemble.New(inner, K)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stacked, err := New(e, cfg, rand.New(rand.NewPCG(0, 0)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		models := make([]*Model, K)
-		batches := make([]Batch, K)
-		in := stacked.Inputs(B, T)
-		for k := range K {
-			if models[k], err = New(inner, cfg, rand.New(rand.NewPCG(uint64(k), 7))); err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range models[k].Params() {
-				inner.Copy(e.Lane(stacked.Params()[i].Value, k), p.Value)
-			}
-			batches[k] = testBatch(rand.New(rand.NewPCG(uint64(k), 8)), cfg, B, T)
-			e.UploadLane(in.Vel, k, batches[k].Vel)
-			e.UploadLane(in.InitCode, k, batches[k].InitCode)
-			e.UploadLane(in.Targets, k, batches[k].Targets)
-		}
+		s := newLaneStack(t, inner, cfg, K, B, T)
+		e, stacked, models, batches := s.e, s.stacked, s.models, s.batches
 		// Each model draws its dropout masks from its own generator; the stacked model's
 		// lanes get the same ones.
 		ws := stacked.workspace(B, T)
@@ -170,17 +148,7 @@ func TestEnsembleDriven(t *testing.T) {
 			if math.Abs(lanes[k]-want) > laneLossTol*math.Abs(want) {
 				t.Errorf("%s nv=%d lane %d: loss %v, its own model %v", cfg.Cell, cfg.nv(), k, lanes[k], want)
 			}
-			for i, p := range m.Params() {
-				want := make([]float32, p.Rows*p.Cols)
-				got := make([]float32, p.Rows*p.Cols)
-				inner.Download(want, p.Grad)
-				e.DownloadLane(got, stacked.Params()[i].Grad, k)
-				for j := range want {
-					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-						t.Fatalf("%s nv=%d lane %d: %s gradient[%d] = %v, its own model %v", cfg.Cell, cfg.nv(), k, p.Name, j, got[j], want[j])
-					}
-				}
-			}
+			s.checkGrads(t, k, fmt.Sprintf("%s nv=%d", cfg.Cell, cfg.nv()))
 		}
 		if math.Abs(total-sum) > laneLossTol*math.Abs(sum) {
 			t.Errorf("%s nv=%d: loss %v, the models' sum %v", cfg.Cell, cfg.nv(), total, sum)

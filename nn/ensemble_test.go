@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -29,30 +30,8 @@ func TestEnsembleMatchesModels(t *testing.T) {
 			if cell == LSTM || cell == GRU {
 				cfg.Activation = compute.Tanh
 			}
-			inner := cpu.New(nil)
-			e, err := ensemble.New(inner, K)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stacked, err := New(e, cfg, rand.New(rand.NewPCG(0, 0)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			models := make([]*Model, K)
-			batches := make([]Batch, K)
-			in := stacked.Inputs(B, T)
-			for k := range K {
-				if models[k], err = New(inner, cfg, rand.New(rand.NewPCG(uint64(k), 7))); err != nil {
-					t.Fatal(err)
-				}
-				for i, p := range models[k].Params() {
-					inner.Copy(e.Lane(stacked.Params()[i].Value, k), p.Value)
-				}
-				batches[k] = testBatch(rand.New(rand.NewPCG(uint64(k), 8)), cfg, B, T)
-				e.UploadLane(in.Vel, k, batches[k].Vel)
-				e.UploadLane(in.InitCode, k, batches[k].InitCode)
-				e.UploadLane(in.Targets, k, batches[k].Targets)
-			}
+			s := newLaneStack(t, cpu.New(nil), cfg, K, B, T)
+			stacked, models, batches := s.stacked, s.models, s.batches
 			total := stacked.StepLoaded(B, T)
 			lanes := slices.Clone(stacked.LaneLosses())
 			evalTotal := stacked.LossLoaded(B, T)
@@ -67,17 +46,7 @@ func TestEnsembleMatchesModels(t *testing.T) {
 				if w := m.Loss(batches[k]); math.Abs(evalLanes[k]-w) > laneLossTol*math.Abs(w) {
 					t.Errorf("%s/%s lane %d: evaluation loss %v, its own model %v", cell, loss, k, evalLanes[k], w)
 				}
-				for i, p := range m.Params() {
-					want := make([]float32, p.Rows*p.Cols)
-					got := make([]float32, p.Rows*p.Cols)
-					inner.Download(want, p.Grad)
-					e.DownloadLane(got, stacked.Params()[i].Grad, k)
-					for j := range want {
-						if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-							t.Fatalf("%s/%s lane %d: %s gradient[%d] = %v, its own model %v", cell, loss, k, p.Name, j, got[j], want[j])
-						}
-					}
-				}
+				s.checkGrads(t, k, fmt.Sprintf("%s/%s", cell, loss))
 			}
 			if math.Abs(total-sum) > laneLossTol*math.Abs(sum) {
 				t.Errorf("%s/%s: step loss %v, sum of the models' %v", cell, loss, total, sum)
@@ -88,6 +57,58 @@ func TestEnsembleMatchesModels(t *testing.T) {
 			}
 			if math.Abs(evalTotal-evalSum) > laneLossTol*math.Abs(evalSum) {
 				t.Errorf("%s/%s: evaluation loss %v, sum of lanes %v", cell, loss, evalTotal, evalSum)
+			}
+		}
+	}
+}
+
+// laneStack is K models on inner, with different weights and batches, and one model on an
+// ensemble of inner holding the same K networks: lane k has model k's weights and batch.
+type laneStack struct {
+	inner   compute.Backend
+	e       *ensemble.Backend
+	stacked *Model
+	models  []*Model
+	batches []Batch
+}
+
+func newLaneStack(t *testing.T, inner compute.Backend, cfg Config, K, B, T int) laneStack {
+	t.Helper()
+	e, err := ensemble.New(inner, K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := laneStack{inner: inner, e: e, models: make([]*Model, K), batches: make([]Batch, K)}
+	if s.stacked, err = New(e, cfg, rand.New(rand.NewPCG(0, 0))); err != nil {
+		t.Fatal(err)
+	}
+	in := s.stacked.Inputs(B, T)
+	for k := range K {
+		if s.models[k], err = New(inner, cfg, rand.New(rand.NewPCG(uint64(k), 7))); err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range s.models[k].Params() {
+			inner.Copy(e.Lane(s.stacked.Params()[i].Value, k), p.Value)
+		}
+		s.batches[k] = testBatch(rand.New(rand.NewPCG(uint64(k), 8)), cfg, B, T)
+		e.UploadLane(in.Vel, k, s.batches[k].Vel)
+		e.UploadLane(in.InitCode, k, s.batches[k].InitCode)
+		e.UploadLane(in.Targets, k, s.batches[k].Targets)
+	}
+	return s
+}
+
+// checkGrads fails the test unless lane k's gradients are model k's, bit for bit.
+func (s laneStack) checkGrads(t *testing.T, k int, what string) {
+	t.Helper()
+	for i, p := range s.models[k].Params() {
+		want := make([]float32, p.Rows*p.Cols)
+		got := make([]float32, p.Rows*p.Cols)
+		s.inner.Download(want, p.Grad)
+		s.e.DownloadLane(got, s.stacked.Params()[i].Grad, k)
+		for j := range want {
+			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("%s lane %d: %s gradient[%d] = %v, its own model %v", what, k, p.Name, j, got[j], want[j])
 			}
 		}
 	}
