@@ -454,7 +454,7 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 	// Through pinned memory, or from pageable memory, which the driver stages before
 	// returning: either way src may change after.
 	b.timeStart(func() string { return "memcpy HtoD (Upload)" })
-	if b.pinnedOK() {
+	if b.uploadsPinned(n) {
 		b.uploadPinned(to.ptr, src)
 	} else {
 		b.must(b.a.check("cuMemcpyHtoDAsync", call(b.a.cuMemcpyHtoDAsync, to.ptr, uintptr(unsafe.Pointer(&src[0])), uintptr(4*n), b.stream)))

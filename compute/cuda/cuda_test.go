@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +36,26 @@ func TestConformance(t *testing.T) {
 	computetest.TestBackend(t, b)
 	if b.ring == nil || b.deferred == nil || b.deferred.pinned == nil {
 		t.Error("the uploads or the deferred scalars did not go through pinned memory")
+	}
+	// An upload above ringMaxUpload goes from Go memory directly and leaves the ring as it
+	// was; one below it lands through the ring.
+	for _, n := range []int{ringMaxUpload/4 + 64, 3000} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i%1000) - 0.5
+		}
+		x := b.New(1, n)
+		size := b.ring.size
+		b.Upload(x, src)
+		got := make([]float32, n)
+		b.Download(got, x)
+		if !slices.Equal(got, src) {
+			t.Errorf("an upload of %d floats came back different", n)
+		}
+		if b.ring.size != size || size > 2*ringMaxUpload {
+			t.Errorf("an upload of %d floats: the pinned ring is %d bytes, was %d (at most %d)", n, b.ring.size, size, 2*ringMaxUpload)
+		}
+		b.Free(x)
 	}
 	// GRIDCELLS_CUDA_PINNED=0: the copies from and to Go memory directly (pinned.go).
 	t.Run("pageable", func(t *testing.T) {

@@ -30,8 +30,14 @@ import (
 // envPinned set to 0 turns the pinned copies off (for timing them against pageable ones).
 const envPinned = "GRIDCELLS_CUDA_PINNED"
 
-// ringMin is the smallest pinned upload ring; a ring grows to twice the largest upload.
-const ringMin = 1 << 20
+// ringMin is the smallest pinned upload ring; a ring grows to twice the largest upload it
+// takes. Uploads above ringMaxUpload (a checkpoint's weights, once) copy from Go memory
+// directly: a training step uploads a few megabytes at most (an ensemble's batches), and
+// pinned memory is locked for the life of the process.
+const (
+	ringMin       = 1 << 20
+	ringMaxUpload = 8 << 20
+)
 
 // ringUse is a region [start, end) of the ring and the event recorded after its copy.
 type ringUse struct {
@@ -138,6 +144,9 @@ const eventDisableTiming = 2
 // pinnedOK reports whether b can stage copies through pinned memory: it needs events to
 // know when a region is free again (they are optional symbols, see lib.go).
 func (b *Backend) pinnedOK() bool { return b.a.eventAPI() == nil && !b.pageable }
+
+// uploadsPinned reports whether Upload stages n floats through the pinned ring.
+func (b *Backend) uploadsPinned(n int) bool { return 4*n <= ringMaxUpload && b.pinnedOK() }
 
 // allocHost returns n bytes of pinned host memory.
 func (b *Backend) allocHost(n int) unsafe.Pointer {
