@@ -96,6 +96,15 @@ func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor
 	n, k := compute.DrivenDims(op, dst, out, x, gw, lanes, compute.MaxDriven)
 	d, y, xx, g := b.t(dst), b.t(out), b.t(x), b.t(gw)
 	kern, q := driveQuad(kActivationGradDriven, kActivationGradDriven4, n, d, y, g)
+	// A block sums all rows of its 32 columns, so its blocks are few when the columns are:
+	// a single network of 4096 units read as float4s would be 32 blocks on the H100's 132
+	// multiprocessors. Below half a block per multiprocessor, read floats: 4 times the blocks,
+	// the same bytes in flight, spread over 4 times the multiprocessors. A column's sums do
+	// not depend on the choice (the same row groups, the same order), so lanes stay
+	// bit-identical to single calls.
+	if q == 4 && (d.cols/4+31)/32 < b.info.SMs/2 {
+		kern, q = kActivationGradDriven, 1
+	}
 	cols := d.cols / q
 	// A row group per four rows, at most driveGroups (12 or 13 rows a thread for B = 200):
 	// threads enough for a single network's few columns, partials few enough to add. It
