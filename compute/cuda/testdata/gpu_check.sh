@@ -182,6 +182,22 @@ timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 -
 GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_search.json"
 GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --rng philox --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_search.json"
 print_profiles "$OUT"/profile_ensemble${LANES_MAX}_search.json "$OUT"/profile_ng${NG_LARGE}_search.json
+# Does a recurrent product run faster per lane when the lanes' weights fit the 50 MB L2
+# (4 or 8 lanes of 4 MB at Ng 1024)? If so, the recurrent loop could run group by group.
+for k in 4 8; do
+	BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $k --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${k}_l2.json"
+	python3 - "$OUT/profile_ensemble${k}_l2.json" $k <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    sys.exit(f"{sys.argv[1]}: {e}")
+k = int(sys.argv[2])
+for o in d["ops"]:
+    if "k=1024" in o["op"] and "m=200" in o["op"]:
+        print(f"{k} lanes: {o['op']}: {1000 * o['ms_per_step'] / o['count_per_step'] / k:.2f} µs per lane-product")
+PY
+done
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
