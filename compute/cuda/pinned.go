@@ -92,9 +92,19 @@ func (r *hostRing) take(n int, q eventQueue) int {
 	return start
 }
 
+// ringMaxPending bounds the uses a ring tracks: many small uploads in a large ring would
+// otherwise each hold an event until the ring wraps. The oldest use beyond it is waited for
+// (long since copied, in a training loop) and released.
+const ringMaxPending = 128
+
 // done records that the copy out of [start, start+n) has been queued.
 func (r *hostRing) done(start, n int, q eventQueue) {
 	r.pending = append(r.pending, ringUse{start: start, end: start + n, event: q.record()})
+	if len(r.pending) > ringMaxPending {
+		q.wait(r.pending[0].event)
+		q.release(r.pending[0].event)
+		r.pending = append(r.pending[:0], r.pending[1:]...)
+	}
 }
 
 // drain waits for every pending use (before the ring's memory is freed).

@@ -45,8 +45,8 @@ func TestHostRing(t *testing.T) {
 	waits := 0
 	for i := range 5000 {
 		n := 1 + rng.IntN(r.size/2)
-		if i%7 == 0 {
-			n = 1 + rng.IntN(512) // many small uploads between the large ones
+		if i%7 == 0 || (i/1000)%2 == 1 {
+			n = 1 + rng.IntN(512) // small uploads between the large ones, and runs of them
 		}
 		before := f.completed
 		s := r.take(n, f)
@@ -73,6 +73,9 @@ func TestHostRing(t *testing.T) {
 	}
 	if waits == 0 {
 		t.Fatal("the ring never had to wait: the test does not wrap around it")
+	}
+	if len(r.pending) > ringMaxPending || len(f.live) > ringMaxPending {
+		t.Errorf("%d uses pending and %d events held; want at most %d", len(r.pending), len(f.live), ringMaxPending)
 	}
 	r.drain(f)
 	if len(f.live) != 0 || len(r.pending) != 0 {
