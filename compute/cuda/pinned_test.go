@@ -70,13 +70,14 @@ func TestHostRing(t *testing.T) {
 		}
 		r.done(s, n, f)
 		uses = append(uses, use{s, s + n, f.recorded})
+		if len(r.pending) > ringMaxPending || len(f.live) > ringMaxPending {
+			t.Fatalf("%d uses pending and %d events held; want at most %d", len(r.pending), len(f.live), ringMaxPending)
+		}
 	}
 	if waits == 0 {
 		t.Fatal("the ring never had to wait: the test does not wrap around it")
 	}
-	if len(r.pending) > ringMaxPending || len(f.live) > ringMaxPending {
-		t.Errorf("%d uses pending and %d events held; want at most %d", len(r.pending), len(f.live), ringMaxPending)
-	}
+
 	r.drain(f)
 	if len(f.live) != 0 || len(r.pending) != 0 {
 		t.Errorf("after drain, %d events are held and %d uses pending", len(f.live), len(r.pending))
