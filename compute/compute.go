@@ -355,6 +355,30 @@ type LaneScalarCollector interface {
 	CollectLaneScalars() [][]float64
 }
 
+// LaneGrouper is an optional extension of ensembles (package compute/ensemble): their lanes
+// split into consecutive groups, each an ensemble of its own over the same memory, for a
+// sequential loop that runs group by group rather than all lanes at each iteration.
+//
+// Why: a recurrent layer's T time steps each multiply the state by the recurrent weight. All
+// lanes at once, every step reads every lane's weight from device memory (64 lanes of Ng
+// 1024: 268 MB a step, more than a GPU's L2 cache), and the products are bound by that read.
+// Group by group, a group's weights (8 lanes: 32 MB) can stay in the L2 cache through its T
+// steps, so the products run at the arithmetic's speed instead, at the cost of one launch
+// per group per step.
+type LaneGrouper interface {
+	// LaneGroups returns the groups of the ensemble's lanes for sequential loops, or nil
+	// when they are not split (the default).
+	LaneGroups() []LaneGroup
+}
+
+// LaneGroup is consecutive lanes of an ensemble as an ensemble of their own, sharing its
+// memory: operations on the group's tensors are those of these lanes.
+type LaneGroup interface {
+	Backend
+	// Of returns the group's view of the ensemble's tensor t: the group's lanes of t.
+	Of(t Tensor) Tensor
+}
+
 // Profiler is an optional extension of Backend for asynchronous backends (the GPU): it
 // times the device work of every operation between StartProfile and StopProfile, so that a
 // training step's device time can be broken down without an external profiler

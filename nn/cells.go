@@ -64,6 +64,10 @@ type simpleWS struct {
 	// uses it (set by forward, read by backward).
 	drive  compute.InputDriver
 	driven bool
+
+	// groups are the lane groups' views of an ensemble whose recurrence runs group by group
+	// (groups.go), built at first use.
+	groups []*laneGroupWS
 }
 
 func (c *simpleCore) newWorkspace(w *workspace) coreWorkspace {
@@ -94,6 +98,10 @@ func (s *simpleWS) stepInputs() []compute.Tensor {
 func (s *simpleWS) forward() {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
 	s.driven = s.drivable()
+	if groups := s.laneGroups(); groups != nil {
+		s.forwardGroups(groups)
+		return
+	}
 	if s.driven {
 		// r_t = φ(r_{t−1}·W_rec + x_t·W_in): the recurrent GEMM writes the step (beta = 0)
 		// and the activation's pass adds the k-column input product, instead of a GEMM over
@@ -118,6 +126,23 @@ func (s *simpleWS) forward() {
 }
 
 func (s *simpleWS) backward(needDX bool) {
+	w := s.w
+	if groups := s.laneGroups(); groups != nil {
+		s.backwardGroups(groups)
+	} else {
+		s.backwardSteps()
+	}
+	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
+	switch {
+	case !s.driven:
+		s.gp.inputGrad(w.dR, s.dRBlk, needDX)
+	case needDX:
+		s.gp.inputDX(w.dR) // W_in's gradient is complete; the input's is a GEMM still
+	}
+}
+
+// backwardSteps is the recurrence of backward, all lanes at each step.
+func (s *simpleWS) backwardSteps() {
 	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
 	var xT []compute.Tensor
 	if s.driven {
@@ -141,13 +166,6 @@ func (s *simpleWS) backward(needDX bool) {
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
 	s.gp.endPass()
-	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
-	switch {
-	case !s.driven:
-		s.gp.inputGrad(w.dR, s.dRBlk, needDX)
-	case needDX:
-		s.gp.inputDX(w.dR) // W_in's gradient is complete; the input's is a GEMM still
-	}
 }
 
 // ---- LSTM (spec §3.2) ----

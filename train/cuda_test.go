@@ -159,8 +159,11 @@ func TestCUDAEnsembleMatchesCPU(t *testing.T) {
 		t.Skipf("no CUDA device: %v", err)
 	}
 	const steps, lanes = 5, 3
-	for _, tc := range []struct{ cell, rng string }{{"RNN", "pcg"}, {"LSTM", "pcg"}, {"RNN", "philox"}} {
-		t.Run(tc.cell+"/"+tc.rng, func(t *testing.T) {
+	// group: the RNN's recurrence lane group by lane group (GRIDCELLS_LANE_GROUP).
+	for _, tc := range []struct{ cell, rng, group string }{{"RNN", "pcg", ""}, {"LSTM", "pcg", ""}, {"RNN", "philox", ""},
+		{"RNN", "pcg", "2"}} {
+		t.Run(tc.cell+"/"+tc.rng+"/group"+tc.group, func(t *testing.T) {
+			t.Setenv(envLaneGroup, tc.group)
 			cfg, err := config.Preset(config.PresetQuick)
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gridcells/gridcells/compute"
@@ -220,11 +221,34 @@ type stack struct {
 	index []uint64
 }
 
+// envLaneGroup, a number of lanes, makes an ensemble run its recurrence lane group by lane
+// group (ensemble.SetLaneGroups; compute.LaneGrouper says why): an experiment, off by
+// default until a GPU measures it faster. Results do not depend on it.
+const envLaneGroup = "GRIDCELLS_LANE_GROUP"
+
+// laneGroupSize reads envLaneGroup: 0 (off) when unset or empty.
+func laneGroupSize() (int, error) {
+	v := os.Getenv(envLaneGroup)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("train: %s = %q: want a number of lanes ≥ 0", envLaneGroup, v)
+	}
+	return n, nil
+}
+
 func newStack(lanes []*run, b compute.Backend) (*stack, error) {
 	e, err := ensemble.New(b, len(lanes))
 	if err != nil {
 		return nil, err
 	}
+	group, err := laneGroupSize()
+	if err != nil {
+		return nil, err
+	}
+	e.SetLaneGroups(group)
 	r0 := lanes[0]
 	// The ensemble's own initial weights are overwritten by the lanes' below.
 	m, err := nn.New(e, r0.ncfg, rand.New(rand.NewPCG(0, 0)))

@@ -264,3 +264,22 @@ func TestStackedRefusedBeforeWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestLaneGroupSize checks GRIDCELLS_LANE_GROUP's parsing: unset or a count of lanes, and a
+// clear error naming the variable otherwise.
+func TestLaneGroupSize(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want int
+		ok   bool
+	}{{"", 0, true}, {"8", 8, true}, {"0", 0, true}, {"-1", 0, false}, {"eight", 0, false}} {
+		t.Setenv(envLaneGroup, tc.v)
+		n, err := laneGroupSize()
+		if (err == nil) != tc.ok || n != tc.want {
+			t.Errorf("%s=%q: %d, %v", envLaneGroup, tc.v, n, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), envLaneGroup) {
+			t.Errorf("%s=%q: the error %q does not name the variable", envLaneGroup, tc.v, err)
+		}
+	}
+}

@@ -17,6 +17,9 @@ type Backend struct {
 	// Between DeferScalars and the collection: the number of scalar operations queued, and,
 	// on an inner backend that does not defer, their lanes' values, computed at once (on one
 	// that defers, they arrive at the collection). pending and ops are reused by every deferral.
+	// groups are the lane groups of LaneGroups (group.go), nil when the lanes are not split.
+	groups []compute.LaneGroup
+
 	deferring bool
 	inFlight  bool // between QueueScalars and the collection
 	queued    int
@@ -47,6 +50,7 @@ func New(inner compute.Backend, lanes int) (*Backend, error) {
 // backend that holds the K lanes side by side, each width columns wide.
 type tensor struct {
 	base       compute.Tensor
+	l0         int // the ensemble's first lane in base: 0, or a lane group's first (group.go)
 	r0, c0     int
 	rows, cols int
 	width      int
@@ -104,14 +108,14 @@ func (b *Backend) New(rows, cols int) compute.Tensor {
 func (b *Backend) block(t *tensor) *tensor {
 	if t.c0 == 0 && t.cols == t.width {
 		if t.view {
-			t.all = b.in.View(t.base, t.r0, 0, t.rows, b.k*t.width)
+			t.all = b.in.View(t.base, t.r0, t.l0*t.width, t.rows, b.k*t.width)
 		} else {
 			t.all = t.base
 		}
 	}
 	t.lane = make([]compute.Tensor, b.k)
 	for k := range t.lane {
-		t.lane[k] = b.in.View(t.base, t.r0, k*t.width+t.c0, t.rows, t.cols)
+		t.lane[k] = b.in.View(t.base, t.r0, (t.l0+k)*t.width+t.c0, t.rows, t.cols)
 	}
 	return t
 }
@@ -132,7 +136,7 @@ func (b *Backend) View(x compute.Tensor, r0, c0, rows, cols int) compute.Tensor 
 	if r0 < 0 || c0 < 0 || rows < 1 || cols < 1 || r0+rows > t.rows || c0+cols > t.cols {
 		panic(fmt.Errorf("%w: View(%d, %d, %d, %d) of a %d×%d tensor", compute.ErrView, r0, c0, rows, cols, t.rows, t.cols))
 	}
-	return b.block(&tensor{base: t.base, r0: t.r0 + r0, c0: t.c0 + c0, rows: rows, cols: cols,
+	return b.block(&tensor{base: t.base, l0: t.l0, r0: t.r0 + r0, c0: t.c0 + c0, rows: rows, cols: cols,
 		width: t.width, view: true, owner: b, freed: t.freed})
 }
 

@@ -34,7 +34,8 @@
 #     wait (GRIDCELLS_CUDA_PINNED=0 is the pageable path), the SimpleRNN's input product fused
 #     into its activation kernels (GRIDCELLS_FUSED_DRIVE=0 unfuses), one place-code launch for
 #     all lanes (BenchmarkGenerateLanes), and cuBLASLt's enumerated configurations
-#     (GRIDCELLS_CUBLASLT=search), with a profile of the ensemble that names the chosen tiles;
+#     (GRIDCELLS_CUBLASLT=search), with a profile of the ensemble that names the chosen tiles,
+#     and the recurrence run lane group by lane group (GRIDCELLS_LANE_GROUP=4, 8, 16);
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
@@ -183,7 +184,8 @@ GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 10 --de
 GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --rng philox --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_search.json"
 print_profiles "$OUT"/profile_ensemble${LANES_MAX}_search.json "$OUT"/profile_ng${NG_LARGE}_search.json
 # Does a recurrent product run faster per lane when the lanes' weights fit the 50 MB L2
-# (4 or 8 lanes of 4 MB at Ng 1024)? If so, the recurrent loop could run group by group.
+# (4 or 8 lanes of 4 MB at Ng 1024)? Then the recurrent loop should run group by group
+# (GRIDCELLS_LANE_GROUP, compute.LaneGrouper), timed right after.
 for k in 4 8; do
 	BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $k --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${k}_l2.json"
 	python3 - "$OUT/profile_ensemble${k}_l2.json" $k <<'PY'
@@ -198,6 +200,12 @@ for o in d["ops"]:
         print(f"{k} lanes: {o['op']}: {1000 * o['ms_per_step'] / o['count_per_step'] / k:.2f} µs per lane-product")
 PY
 done
+for g in 4 8 16; do
+	GRIDCELLS_LANE_GROUP=$g bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+done
+bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+GRIDCELLS_LANE_GROUP=8 BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_group8.json"
+print_profiles "$OUT/profile_ensemble${LANES_MAX}_group8.json"
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
