@@ -15,3 +15,13 @@ import (
 func TestEmulatedCUDA(t *testing.T) {
 	cudaemu.RunTests(t, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU", "TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox")
 }
+
+// TestEmulatedCUDALazy runs the GPU training tests on the emulator's lazy streams
+// (internal/cudaemu, GRIDCELLS_CUDAEMU_LAZY), where stream operations run only when the host
+// must observe them: a training step reads its losses after the optimizer update is queued
+// (nn.Model.StartStep, FinishStep), and uploads the next batches behind it, so a missing wait
+// shows there as wrong losses or weights.
+func TestEmulatedCUDALazy(t *testing.T) {
+	cudaemu.RunTestsEnv(t, []string{cudaemu.LazyEnv + "=1"}, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU",
+		"TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox", "TestCUDAStackLaneLaunches")
+}

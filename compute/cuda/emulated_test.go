@@ -15,6 +15,18 @@ import (
 // a GPU. It requires that they pass and that none skips. It skips where g++ is missing and
 // where a real GPU is usable (the tests then run on it).
 func TestEmulated(t *testing.T) {
-	cudaemu.RunTests(t, `^(TestConformance|TestConformanceLt|TestGenerate|TestGenerateWalkOnly|Example.*)$`,
-		"TestConformance", "TestConformanceLt", "TestGenerate", "TestGenerateWalkOnly")
+	cudaemu.RunTests(t, `^(TestConformance|TestConformanceLt|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|Example.*)$`,
+		"TestConformance", "TestConformanceLt", "TestGenerate", "TestGenerateWalkOnly", "TestUploadsInFlight")
+}
+
+// TestEmulatedLazy runs the conformance suite, the fused input products, the generator and
+// TestUploadsInFlight on the emulator's lazy streams (internal/cudaemu, GRIDCELLS_CUDAEMU_LAZY):
+// stream operations run only when the host must observe them, so that a wait the backend
+// leaves out (before reusing pinned memory a queued copy reads, or before reading what a
+// queued copy writes) shows as wrong values, as on a GPU.
+func TestEmulatedLazy(t *testing.T) {
+	cudaemu.RunTestsEnv(t, []string{cudaemu.LazyEnv + "=1"},
+		`^(TestConformance|TestConformanceLt|TestDrive.*|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight)$`,
+		"TestConformance", "TestConformanceLt", "TestDriveSettings", "TestDriveEnsemble", "TestGenerate",
+		"TestGenerateWalkOnly", "TestUploadsInFlight")
 }

@@ -150,6 +150,10 @@ type TB interface {
 // ChildEnv marks a child process that RunTests started (its value is the library directory).
 const ChildEnv = "GRIDCELLS_CUDAEMU"
 
+// LazyEnv set to 1 in a process that loads the emulator turns on its lazy streams (doc.go):
+// RunTestsEnv(t, []string{LazyEnv + "=1"}, …) runs tests with them.
+const LazyEnv = "GRIDCELLS_CUDAEMU_LAZY"
+
 // childTimeout bounds a child test process.
 const childTimeout = 5 * time.Minute
 
@@ -160,6 +164,14 @@ const childTimeout = 5 * time.Minute
 // child it started. It builds the library in a temporary directory (the CUDA libraries are
 // loaded once per process, hence the child). It returns the child's output.
 func RunTests(t TB, pattern string, want ...string) string {
+	t.Helper()
+	return RunTestsEnv(t, nil, pattern, want...)
+}
+
+// RunTestsEnv is RunTests with env ("NAME=value" entries) added to the child's environment,
+// after RunTests' own: RunTestsEnv(t, []string{LazyEnv + "=1"}, …) runs the tests on lazy
+// streams.
+func RunTestsEnv(t TB, env []string, pattern string, want ...string) string {
 	t.Helper()
 	if os.Getenv(ChildEnv) != "" {
 		t.Skipf("already under the emulator")
@@ -188,17 +200,22 @@ func RunTests(t TB, pattern string, want ...string) string {
 	}
 	cmd.Env = append(os.Environ(), ChildEnv+"="+buildDir, "GRIDCELLS_CUDA_LIBS="+buildDir, "LD_LIBRARY_PATH="+ldPath,
 		"GRIDCELLS_CACHE="+t.TempDir())
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	err := cmd.Run()
 	text := out.String()
-	t.Logf("emulated %s: %.1fs", pattern, time.Since(start).Seconds())
+	what := pattern
+	if len(env) > 0 {
+		what += " with " + strings.Join(env, " ")
+	}
+	t.Logf("emulated %s: %.1fs", what, time.Since(start).Seconds())
 	if err != nil {
-		t.Fatalf("emulated %s: %v\n%s", pattern, err, text)
+		t.Fatalf("emulated %s: %v\n%s", what, err, text)
 	}
 	if problems := outcome(text, want); len(problems) > 0 {
-		t.Fatalf("emulated %s: %s\n%s", pattern, strings.Join(problems, "; "), text)
+		t.Fatalf("emulated %s: %s\n%s", what, strings.Join(problems, "; "), text)
 	}
 	return text
 }

@@ -11,9 +11,9 @@
 //   - the driver entry points of compute/cuda/lib.go: one device (compute capability 9.0,
 //     2 multiprocessors), its primary context, current per OS thread as in the driver (calls
 //     without one fail with CUDA_ERROR_INVALID_CONTEXT), streams that run every operation
-//     before the call returns, and device memory that is host memory (256-byte aligned, filled
-//     with all-ones bytes, NaN, when allocated). Copies, memsets and frees are checked against
-//     the live allocations (CUDA_ERROR_INVALID_VALUE outside them);
+//     before the call returns (or lazily, below), and device memory that is host memory
+//     (256-byte aligned, filled with all-ones bytes, NaN, when allocated). Copies, memsets and
+//     frees are checked against the live allocations (CUDA_ERROR_INVALID_VALUE outside them);
 //   - modules: kernels.cu and generate.cu, exactly as cuda.Sources returns them, are compiled
 //     into the library through shim/cuda_shim.h, one translation unit each, with a table of
 //     their __global__ functions. cuModuleGetFunction looks a name up there
@@ -35,8 +35,35 @@
 //     (a CUBIN for --gpu-architecture=sm_XY, PTX for compute_XY), which cuModuleLoadData
 //     accepts; any other source fails with NVRTC_ERROR_COMPILATION and a log saying so.
 //
-// What is not: asynchrony (no operation overlaps another, so a missing synchronisation goes
-// unnoticed), several devices, device-side bounds checks inside kernels, dynamic shared
+// Lazy streams: with GRIDCELLS_CUDAEMU_LAZY=1 (LazyEnv) in the environment of the process
+// when it first uses the library, stream operations are queued, one queue per stream, and run
+// only when the host must observe them, as on a GPU that lags the host: a host that reads
+// results without the synchronisation they need reads stale memory, and one that changes
+// memory a queued copy has yet to read changes what the copy delivers. RunTestsEnv(t,
+// []string{LazyEnv + "=1"}, …) runs tests so; set for go test, the variable reaches every
+// RunTests child. In detail:
+//   - queued: cuLaunchKernel (its arguments copied at the call, as the driver does),
+//     cuMemsetD32Async, cuMemcpyHtoDAsync and cuMemcpyDtoHAsync whose host memory lies in one
+//     cuMemAllocHost allocation (the host memory is read or written when the copy runs),
+//     cublasSgemm_v2, cublasSgemmStridedBatched and cublasLtMatmul (alpha and beta read at the
+//     call, host pointer mode), cuEventRecord (the event completes, and takes its time, when
+//     its stream reaches it) and the release of memory by cuMemFreeAsync (the allocation ends
+//     at the call: later operations may not use it, earlier queued ones still do).
+//     cuMemAllocAsync allocates at once. Arguments are checked when an operation is queued, so
+//     an error is returned by its own call;
+//   - run: cuStreamSynchronize (the stream's queue), cuCtxSynchronize and cuMemFreeHost (every
+//     stream's, as the driver synchronizes), cuEventSynchronize (the recording stream's queue up
+//     to the event's latest record), and a copy from or to pageable host memory (the stream's
+//     queue, then the copy, before the call returns: the driver's copies with pageable memory
+//     are synchronous). cuEventElapsedTime of an event recorded but not complete returns
+//     CUDA_ERROR_NOT_READY;
+//   - the NULL stream has the legacy semantics: work queued on it first runs every blocking
+//     stream's queue (streams created without CU_STREAM_NON_BLOCKING), and work queued on a
+//     blocking stream first runs the NULL stream's. Streams do not run concurrently: a queue
+//     runs on the thread that drains it, in order.
+//
+// What is not: concurrency (no operation overlaps another; lazy streams find a missing
+// synchronisation with the host, not a race between streams), several devices, device-side bounds checks inside kernels, dynamic shared
 // memory and cuLaunchKernel's extra form, PTX or CUBIN contents, NVRTC's compiler diagnostics,
 // CUDA's exact maths functions (expf, tanhf, … are the C library's, within an ulp or two),
 // cuBLAS's summation order and tensor-core accumulation, and speed.

@@ -5,10 +5,12 @@ package cudaemu
 import (
 	"context"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -45,16 +47,51 @@ func (l *lib) sub(t *testing.T) *lib {
 	return s
 }
 
-func openLib(t *testing.T) *lib {
+// The emulator built once for the test process (TestMain removes it): openLib loads copies.
+var (
+	buildOnce sync.Once
+	builtDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+// openLib loads a copy of the emulator of its own, in lazy mode or not: a library loaded
+// from another path has state of its own, and reads GRIDCELLS_CUDAEMU_LAZY (set here for the
+// rest of the test) at its first use.
+func openLib(t *testing.T, lazy bool) *lib {
 	t.Helper()
 	if _, err := exec.LookPath("g++"); err != nil {
 		t.Skipf("no g++: %v", err)
 	}
-	dir := t.TempDir()
-	if err := Build(context.Background(), dir); err != nil {
+	buildOnce.Do(func() {
+		if builtDir, buildErr = os.MkdirTemp("", "cudaemu-test-"); buildErr == nil {
+			buildErr = Build(context.Background(), builtDir)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	so, err := os.ReadFile(filepath.Join(builtDir, LibraryFile))
+	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := purego.Dlopen(filepath.Join(dir, LibraryFile), purego.RTLD_NOW|purego.RTLD_LOCAL)
+	path := filepath.Join(t.TempDir(), LibraryFile)
+	if err := os.WriteFile(path, so, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mode := ""
+	if lazy {
+		mode = "1"
+	}
+	t.Setenv(LazyEnv, mode)
+	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,11 +187,18 @@ func f32(v float32) uint64 { return uint64(math.Float32bits(v)) }
 
 // TestLibrary calls the built library directly: the driver's checks, NVRTC's images, kernels of
 // kernels.cu with two-dimensional blocks and double shuffles, and cuBLAS.
-func TestLibrary(t *testing.T) {
+func TestLibrary(t *testing.T) { testLibrary(t, false) }
+
+// TestLibraryLazy runs TestLibrary's checks in lazy mode, where they work on the NULL stream
+// and read results through pageable copies (which drain it), and then the lazy mode's own
+// (testLazy).
+func TestLibraryLazy(t *testing.T) { testLibrary(t, true) }
+
+func testLibrary(t *testing.T, lazy bool) {
 	// The current context is per OS thread, as in the driver.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	l := openLib(t)
+	l := openLib(t, lazy)
 	var count int32
 	l.want("cuDeviceGetCount", 3, ptr(&count)) // CUDA_ERROR_NOT_INITIALIZED before cuInit
 	l.want("cuInit", 0, 0)
@@ -265,6 +309,13 @@ func TestLibrary(t *testing.T) {
 		defer runtime.UnlockOSThread()
 		testCublas(t, l.sub(t))
 	})
+
+	if lazy {
+		t.Run("lazy", func(t *testing.T) {
+			defer runtime.UnlockOSThread()
+			testLazy(t, l.sub(t), kernels)
+		})
+	}
 }
 
 // tf32 rounds x to 10 explicit mantissa bits, to nearest, ties to even (finite x).

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,6 +30,7 @@ enum : int {
 	CUDA_ERROR_INVALID_CONTEXT = 201,
 	CUDA_ERROR_INVALID_HANDLE = 400,
 	CUDA_ERROR_NOT_FOUND = 500,
+	CUDA_ERROR_NOT_READY = 600,
 	CUDA_ERROR_ILLEGAL_ADDRESS = 700,
 	CUDA_ERROR_NOT_SUPPORTED = 801,
 };
@@ -67,13 +70,83 @@ struct Context {
 Context primary{0};
 thread_local Context *current = nullptr; // the driver's current context is per OS thread
 
+// lazy reports whether streams are lazy (doc.go): GRIDCELLS_CUDAEMU_LAZY=1, read at the first
+// call that asks. A lazy stream queues its operations, after checking their arguments and
+// copying what the driver reads at the call, and runs them when the host must observe them.
+bool lazy() {
+	static const bool on = [] {
+		const char *v = std::getenv("GRIDCELLS_CUDAEMU_LAZY");
+		return v && std::strcmp(v, "1") == 0;
+	}();
+	return on;
+}
+
+// A stream's queue holds its operations not yet run, oldest first (lazy mode only).
 struct Stream {
-	int flags;
+	int flags; // CU_STREAM_NON_BLOCKING (1) or 0, a stream that synchronizes with the NULL stream
+	std::deque<std::function<void()>> queue;
 };
+Stream legacy{0, {}};          // the NULL stream (stream handle 0), legacy semantics
+std::vector<Stream *> streams; // every created stream, in creation order
+
+Stream *streamOf(Stream *s) { return s ? s : &legacy; }
+
+// drain runs every operation queued on s.
+void drain(Stream *s) {
+	while (!s->queue.empty()) {
+		std::function<void()> op = std::move(s->queue.front());
+		s->queue.pop_front();
+		op();
+	}
+}
+
+// order keeps the NULL stream's legacy ordering before work is added to s: work on the NULL
+// stream follows all work of the blocking streams, and their work follows the NULL stream's.
+// Running that earlier work now is an order a GPU could have chosen too.
+void order(Stream *s) {
+	if (s == &legacy) {
+		for (Stream *o : streams)
+			if (o->flags == 0) drain(o);
+	} else if (s->flags == 0) {
+		drain(&legacy);
+	}
+}
+
+// submit runs op at once, or in lazy mode queues it on stream s.
+void submit(Stream *s, std::function<void()> op) {
+	if (!lazy()) {
+		op();
+		return;
+	}
+	s = streamOf(s);
+	order(s);
+	s->queue.push_back(std::move(op));
+}
+
+// settle runs what is queued on s before the host touches memory in stream order with it
+// (a copy from or to pageable memory).
+void settle(Stream *s) {
+	if (!lazy()) return;
+	s = streamOf(s);
+	order(s);
+	drain(s);
+}
+
+// drainAll runs every stream's queue.
+void drainAll() {
+	drain(&legacy);
+	for (Stream *s : streams) drain(s);
+}
 
 // allocations maps each live device allocation's start to its size, for the checks of
-// copies, frees and cuBLAS operands.
+// copies, frees and cuBLAS operands: a cuMemFreeAsync removes the allocation when it is
+// called (later work on the stream may not use it) and, in lazy mode, releases the memory
+// when the stream reaches it (earlier work still may).
 std::map<uintptr_t, size_t> allocations;
+
+// hostAllocations maps each live pinned host allocation (cuMemAllocHost) to its size: in lazy
+// mode a copy from or to one is queued, from or to any other host memory it is synchronous.
+std::map<uintptr_t, size_t> hostAllocations;
 
 void warn(const char *fmt, ...) {
 	va_list ap;
@@ -84,13 +157,20 @@ void warn(const char *fmt, ...) {
 	va_end(ap);
 }
 
-// inside reports whether [p, p+n) lies in one live allocation.
-bool inside(uintptr_t p, size_t n) {
-	auto it = allocations.upper_bound(p);
-	if (it == allocations.begin()) return false;
+// within reports whether [p, p+n) lies in one allocation of m.
+bool within(const std::map<uintptr_t, size_t> &m, uintptr_t p, size_t n) {
+	auto it = m.upper_bound(p);
+	if (it == m.begin()) return false;
 	--it;
 	return p >= it->first && p - it->first <= it->second && n <= it->second - (p - it->first);
 }
+
+// inside reports whether [p, p+n) lies in one live device allocation.
+bool inside(uintptr_t p, size_t n) { return within(allocations, p, n); }
+
+// queuedCopy reports whether a copy from or to the n host bytes at p is queued on its stream
+// (lazy mode, pinned memory) rather than synchronous.
+bool queuedCopy(const void *p, size_t n) { return lazy() && within(hostAllocations, (uintptr_t)p, n); }
 
 uint64_t fnv1a64(const char *s, size_t n) {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -211,6 +291,7 @@ GC_EXPORT int cuCtxSetCurrent(Context *ctx) {
 GC_EXPORT int cuCtxSynchronize() {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
+	drainAll();
 	return CUDA_SUCCESS;
 }
 
@@ -218,14 +299,17 @@ GC_EXPORT int cuStreamCreate(Stream **s, unsigned int flags) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!s || flags > 1) return CUDA_ERROR_INVALID_VALUE;
-	*s = new Stream{(int)flags};
+	*s = new Stream{(int)flags, {}};
+	streams.push_back(*s);
 	return CUDA_SUCCESS;
 }
 
-// Streams run synchronously: every operation has finished when its call returns.
-GC_EXPORT int cuStreamSynchronize(Stream *) {
+// By default streams run synchronously: every operation has finished when its call returns.
+// In lazy mode cuStreamSynchronize runs the stream's queue.
+GC_EXPORT int cuStreamSynchronize(Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
+	if (lazy()) drain(streamOf(s));
 	return CUDA_SUCCESS;
 }
 
@@ -244,7 +328,9 @@ GC_EXPORT int cuMemAllocAsync(uintptr_t *dptr, size_t n, Stream *) {
 	return CUDA_SUCCESS;
 }
 
-GC_EXPORT int cuMemFreeAsync(uintptr_t p, Stream *) {
+// cuMemFreeAsync ends the allocation in stream order: later work may not use it, and the
+// memory is released once the stream has run the work queued before.
+GC_EXPORT int cuMemFreeAsync(uintptr_t p, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	auto it = allocations.find(p);
@@ -253,23 +339,29 @@ GC_EXPORT int cuMemFreeAsync(uintptr_t p, Stream *) {
 		return CUDA_ERROR_INVALID_VALUE;
 	}
 	allocations.erase(it);
-	std::free((void *)p);
+	submit(s, [p] { std::free((void *)p); });
 	return CUDA_SUCCESS;
 }
 
-GC_EXPORT int cuMemsetD32Async(uintptr_t p, unsigned int v, size_t n, Stream *) {
+GC_EXPORT int cuMemsetD32Async(uintptr_t p, unsigned int v, size_t n, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (p % 4 != 0 || n > SIZE_MAX / 4 || !inside(p, 4 * n)) {
 		warn("cuMemsetD32Async(%#lx, %zu words): outside every allocation or misaligned", (unsigned long)p, n);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
-	unsigned int *d = (unsigned int *)p;
-	for (size_t i = 0; i < n; i++) d[i] = v;
+	submit(s, [p, v, n] {
+		unsigned int *d = (unsigned int *)p;
+		for (size_t i = 0; i < n; i++) d[i] = v;
+	});
 	return CUDA_SUCCESS;
 }
 
-GC_EXPORT int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void *src, size_t n, Stream *) {
+// The copies between host and device: in lazy mode one from or to pinned memory is queued
+// and reads or writes the host memory when it runs; one from or to pageable memory runs the
+// stream's queue and then copies, before it returns (the driver's synchronous behaviour for
+// pageable memory).
+GC_EXPORT int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void *src, size_t n, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (n == 0) return CUDA_SUCCESS;
@@ -277,11 +369,16 @@ GC_EXPORT int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void *src, size_t n, Str
 		warn("cuMemcpyHtoDAsync(%#lx, %zu bytes): outside every allocation", (unsigned long)dst, n);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
+	if (queuedCopy(src, n)) {
+		submit(s, [dst, src, n] { std::memcpy((void *)dst, src, n); });
+		return CUDA_SUCCESS;
+	}
+	settle(s);
 	std::memcpy((void *)dst, src, n);
 	return CUDA_SUCCESS;
 }
 
-GC_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, uintptr_t src, size_t n, Stream *) {
+GC_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, uintptr_t src, size_t n, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (n == 0) return CUDA_SUCCESS;
@@ -289,6 +386,11 @@ GC_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, uintptr_t src, size_t n, Stream *)
 		warn("cuMemcpyDtoHAsync(%#lx, %zu bytes): outside every allocation", (unsigned long)src, n);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
+	if (queuedCopy(dst, n)) {
+		submit(s, [dst, src, n] { std::memcpy(dst, (const void *)src, n); });
+		return CUDA_SUCCESS;
+	}
+	settle(s);
 	std::memcpy(dst, (const void *)src, n);
 	return CUDA_SUCCESS;
 }
@@ -298,12 +400,18 @@ GC_EXPORT int cuMemAllocHost_v2(void **p, size_t n) {
 	NEED_CONTEXT();
 	if (!p || n == 0) return CUDA_ERROR_INVALID_VALUE;
 	*p = std::aligned_alloc(256, (n + 255) / 256 * 256);
-	return *p ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+	if (!*p) return CUDA_ERROR_OUT_OF_MEMORY;
+	hostAllocations[(uintptr_t)*p] = n;
+	return CUDA_SUCCESS;
 }
 
+// cuMemFreeHost synchronizes the context, as the driver does, so that no queued copy uses the
+// memory after it is freed.
 GC_EXPORT int cuMemFreeHost(void *p) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
+	if (lazy()) drainAll();
+	hostAllocations.erase((uintptr_t)p);
 	std::free(p);
 	return CUDA_SUCCESS;
 }
@@ -340,10 +448,11 @@ GC_EXPORT int cuModuleGetFunction(Function **fn, const Module *mod, const char *
 }
 
 // cuLaunchKernel checks the launch shape as the driver does (at most 1024 threads per block,
-// blockDim ≤ (1024, 1024, 64), gridDim.x < 2³¹, gridDim.y, .z ≤ 65535) and runs the grid
-// before it returns. Dynamic shared memory and the extra argument form are not emulated.
+// blockDim ≤ (1024, 1024, 64), gridDim.x < 2³¹, gridDim.y, .z ≤ 65535), copies the arguments
+// and runs the grid before it returns, or in lazy mode queues it. Dynamic shared memory and
+// the extra argument form are not emulated.
 GC_EXPORT int cuLaunchKernel(const Function *f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
-                             unsigned int by, unsigned int bz, unsigned int shmem, Stream *, void **params, void **extra) {
+                             unsigned int by, unsigned int bz, unsigned int shmem, Stream *s, void **params, void **extra) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!f) return CUDA_ERROR_INVALID_HANDLE;
@@ -361,15 +470,21 @@ GC_EXPORT int cuLaunchKernel(const Function *f, unsigned int gx, unsigned int gy
 		return CUDA_ERROR_NOT_SUPPORTED;
 	}
 	if (f->kernel->nargs > 0 && !params) return CUDA_ERROR_INVALID_VALUE;
-	f->kernel->run(dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
+	submit(s, f->kernel->bind(dim3{gx, gy, gz}, dim3{bx, by, bz}, params));
 	return CUDA_SUCCESS;
 }
 
-// Events (profiling): streams run synchronously, so an event records the host's clock when
-// cuEventRecord is called, and the time between two events is the time of the operations
-// queued between them (run before their calls returned).
+// Events: an event completes when its stream reaches the latest cuEventRecord of it, and
+// takes the host's clock then; the time between two events is the time of the operations run
+// between them. By default that is when cuEventRecord is called (the operations before it
+// have run). In lazy mode cuEventSynchronize runs the recording stream up to the record, and
+// cuEventElapsedTime of an event recorded but not complete fails with CUDA_ERROR_NOT_READY,
+// as the driver's does.
 struct Event {
-	bool recorded;
+	uint64_t recorded = 0, completed = 0; // the latest record's number, and the latest that ran
+	Stream *stream = nullptr;             // the stream of the latest record
+	int queued = 0;                       // records not yet run
+	bool destroyed = false;               // destroyed with records queued: the last frees it
 	std::chrono::steady_clock::time_point at;
 };
 
@@ -377,23 +492,38 @@ GC_EXPORT int cuEventCreate(Event **e, unsigned int flags) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!e || flags > 0xf) return CUDA_ERROR_INVALID_VALUE;
-	*e = new Event{false, {}};
+	*e = new Event{};
 	return CUDA_SUCCESS;
 }
 
-GC_EXPORT int cuEventRecord(Event *e, Stream *) {
+GC_EXPORT int cuEventRecord(Event *e, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!e) return CUDA_ERROR_INVALID_HANDLE;
-	e->recorded = true;
-	e->at = std::chrono::steady_clock::now();
+	uint64_t id = ++e->recorded;
+	e->stream = streamOf(s);
+	e->queued++;
+	submit(s, [e, id] {
+		if (id > e->completed) {
+			e->completed = id;
+			e->at = std::chrono::steady_clock::now();
+		}
+		if (--e->queued == 0 && e->destroyed) delete e;
+	});
 	return CUDA_SUCCESS;
 }
 
 GC_EXPORT int cuEventSynchronize(Event *e) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
-	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+	if (!e) return CUDA_ERROR_INVALID_HANDLE;
+	// The record is on e->stream's queue: run it up to there.
+	while (e->completed < e->recorded && !e->stream->queue.empty()) {
+		std::function<void()> op = std::move(e->stream->queue.front());
+		e->stream->queue.pop_front();
+		op();
+	}
+	return CUDA_SUCCESS;
 }
 
 static int eventElapsed(float *ms, Event *a, Event *b) {
@@ -401,6 +531,7 @@ static int eventElapsed(float *ms, Event *a, Event *b) {
 	NEED_CONTEXT();
 	if (!ms) return CUDA_ERROR_INVALID_VALUE;
 	if (!a || !b || !a->recorded || !b->recorded) return CUDA_ERROR_INVALID_HANDLE;
+	if (a->completed < a->recorded || b->completed < b->recorded) return CUDA_ERROR_NOT_READY;
 	*ms = std::chrono::duration<float, std::milli>(b->at - a->at).count();
 	return CUDA_SUCCESS;
 }
@@ -411,7 +542,8 @@ GC_EXPORT int cuEventElapsedTime_v2(float *ms, Event *a, Event *b) { return even
 GC_EXPORT int cuEventDestroy_v2(Event *e) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!e) return CUDA_ERROR_INVALID_HANDLE;
-	delete e;
+	if (e->queued > 0) e->destroyed = true;
+	else delete e;
 	return CUDA_SUCCESS;
 }
 
@@ -429,6 +561,7 @@ GC_EXPORT int cuGetErrorName(int r, const char **s) {
 		N(CUDA_ERROR_INVALID_CONTEXT)
 		N(CUDA_ERROR_INVALID_HANDLE)
 		N(CUDA_ERROR_NOT_FOUND)
+		N(CUDA_ERROR_NOT_READY)
 		N(CUDA_ERROR_ILLEGAL_ADDRESS)
 		N(CUDA_ERROR_NOT_SUPPORTED)
 #undef N
@@ -466,56 +599,87 @@ bool operandInside(const float *p, int rows, int cols, int ld) {
 	return inside((uintptr_t)p, 4 * (last + 1));
 }
 
-// sgemm computes C = alpha·op(A)·op(B) + beta·C, column-major, as cublasSgemm: m×n C, k the
-// inner dimension, sums in double rounded once to float32; beta = 0 does not read C.
-int sgemm(bool t32, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb,
-          const float *beta, float *C, int ldc, long long sa, long long sb, long long sc, int batch, const char *name) {
-	// cublas_api.h: CUBLAS_OP_N 0, CUBLAS_OP_T 1, CUBLAS_OP_C 2 (= T for real types).
-	if (ta < 0 || ta > 2 || tb < 0 || tb > 2 || m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
-	int ar = ta == 0 ? m : k, ac = ta == 0 ? k : m, br = tb == 0 ? k : n, bc = tb == 0 ? n : k;
-	if (lda < std::max(1, ar) || ldb < std::max(1, br) || ldc < std::max(1, m)) return CUBLAS_STATUS_INVALID_VALUE;
-	if (m == 0 || n == 0 || batch == 0 || ((*alpha == 0 || k == 0) && *beta == 1)) return CUBLAS_STATUS_SUCCESS;
-	double al = *alpha, be = *beta;
+// Gemm is a checked (batched) product, column-major, with alpha and beta read: C = alpha·op(A)·
+// op(B) + beta·C for each batch b of A + b·sa, B + b·sb, C + b·sc, m×n C, k the inner dimension.
+struct Gemm {
+	bool t32;
+	int ta, tb, m, n, k;
+	float alpha, beta;
+	const float *A;
+	int lda;
+	const float *B;
+	int ldb;
+	float *C;
+	int ldc;
+	long long sa, sb, sc;
+	int batch;
+};
+
+// gemmRun computes g as cublasSgemm does: sums in double rounded once to float32, and beta = 0
+// does not read C.
+void gemmRun(const Gemm &g) {
+	int k = g.k;
+	double al = g.alpha, be = g.beta;
+	bool readAB = al != 0 && k > 0;
 	std::vector<double> pa, pb;
-	for (int b = 0; b < batch; b++) {
-		const float *Ab = A + b * sa, *Bb = B + b * sb;
-		float *Cb = C + b * sc;
-		bool readAB = al != 0 && k > 0;
-		if ((readAB && (!operandInside(Ab, ar, ac, lda) || !operandInside(Bb, br, bc, ldb))) || !operandInside(Cb, m, n, ldc)) {
-			warn("%s: batch %d: an operand (m %d n %d k %d, lda %d ldb %d ldc %d) is outside every device allocation", name, b,
-			     m, n, k, lda, ldb, ldc);
-			return CUBLAS_STATUS_EXECUTION_FAILED;
-		}
+	for (int b = 0; b < g.batch; b++) {
+		const float *Ab = g.A + b * g.sa, *Bb = g.B + b * g.sb;
+		float *Cb = g.C + b * g.sc;
 		// Rows of op(A) and columns of op(B), contiguous (and rounded to TF32 when asked), so
 		// that each entry of C is one contiguous dot product. A product of two float32 values is
 		// exact in double.
 		if (readAB) {
-			pa.resize((size_t)m * k);
-			pb.resize((size_t)n * k);
-			for (int i = 0; i < m; i++)
+			pa.resize((size_t)g.m * k);
+			pb.resize((size_t)g.n * k);
+			for (int i = 0; i < g.m; i++)
 				for (int p = 0; p < k; p++) {
-					float a = ta == 0 ? Ab[(size_t)p * lda + i] : Ab[(size_t)i * lda + p];
-					pa[(size_t)i * k + p] = t32 ? tf32(a) : a;
+					float a = g.ta == 0 ? Ab[(size_t)p * g.lda + i] : Ab[(size_t)i * g.lda + p];
+					pa[(size_t)i * k + p] = g.t32 ? tf32(a) : a;
 				}
-			for (int j = 0; j < n; j++)
+			for (int j = 0; j < g.n; j++)
 				for (int p = 0; p < k; p++) {
-					float bv = tb == 0 ? Bb[(size_t)j * ldb + p] : Bb[(size_t)p * ldb + j];
-					pb[(size_t)j * k + p] = t32 ? tf32(bv) : bv;
+					float bv = g.tb == 0 ? Bb[(size_t)j * g.ldb + p] : Bb[(size_t)p * g.ldb + j];
+					pb[(size_t)j * k + p] = g.t32 ? tf32(bv) : bv;
 				}
 		}
-		for (int j = 0; j < n; j++)
-			for (int i = 0; i < m; i++) {
+		for (int j = 0; j < g.n; j++)
+			for (int i = 0; i < g.m; i++) {
 				double s = 0;
 				if (readAB) {
 					const double *ra = &pa[(size_t)i * k], *cb = &pb[(size_t)j * k];
 					for (int p = 0; p < k; p++) s += ra[p] * cb[p];
 				}
-				float &c = Cb[(size_t)j * ldc + i];
+				float &c = Cb[(size_t)j * g.ldc + i];
 				double v = al * s;
 				if (be != 0) v += be * c;
 				c = (float)v;
 			}
 	}
+}
+
+// sgemm checks C = alpha·op(A)·op(B) + beta·C, column-major, as cublasSgemm (m×n C, k the inner
+// dimension, alpha and beta host pointers, read now) and submits it to stream s. Every batch's
+// operands are checked against the device allocations before any is computed.
+int sgemm(Stream *s, bool t32, int ta, int tb, int m, int n, int k, const float *alpha, const float *A, int lda,
+          const float *B, int ldb, const float *beta, float *C, int ldc, long long sa, long long sb, long long sc, int batch,
+          const char *name) {
+	// cublas_api.h: CUBLAS_OP_N 0, CUBLAS_OP_T 1, CUBLAS_OP_C 2 (= T for real types).
+	if (ta < 0 || ta > 2 || tb < 0 || tb > 2 || m < 0 || n < 0 || k < 0 || batch < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
+	int ar = ta == 0 ? m : k, ac = ta == 0 ? k : m, br = tb == 0 ? k : n, bc = tb == 0 ? n : k;
+	if (lda < std::max(1, ar) || ldb < std::max(1, br) || ldc < std::max(1, m)) return CUBLAS_STATUS_INVALID_VALUE;
+	if (m == 0 || n == 0 || batch == 0 || ((*alpha == 0 || k == 0) && *beta == 1)) return CUBLAS_STATUS_SUCCESS;
+	Gemm g{t32, ta, tb, m, n, k, *alpha, *beta, A, lda, B, ldb, C, ldc, sa, sb, sc, batch};
+	bool readAB = g.alpha != 0 && k > 0;
+	for (int b = 0; b < batch; b++) {
+		const float *Ab = A + b * sa, *Bb = B + b * sb;
+		float *Cb = C + b * sc;
+		if ((readAB && (!operandInside(Ab, ar, ac, lda) || !operandInside(Bb, br, bc, ldb))) || !operandInside(Cb, m, n, ldc)) {
+			warn("%s: batch %d: an operand (m %d n %d k %d, lda %d ldb %d ldc %d) is outside every device allocation", name, b,
+			     m, n, k, lda, ldb, ldc);
+			return CUBLAS_STATUS_EXECUTION_FAILED;
+		}
+	}
+	submit(s, [g] { gemmRun(g); });
 	return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -560,7 +724,7 @@ GC_EXPORT int cublasSgemm_v2(Blas *h, int ta, int tb, int m, int n, int k, const
                              const float *B, int ldb, const float *beta, float *C, int ldc) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
-	return sgemm(tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0, 0, 0, 1, "cublasSgemm");
+	return sgemm(h->stream, tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0, 0, 0, 1, "cublasSgemm");
 }
 
 GC_EXPORT int cublasSgemmStridedBatched(Blas *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *A,
@@ -568,7 +732,8 @@ GC_EXPORT int cublasSgemmStridedBatched(Blas *h, int ta, int tb, int m, int n, i
                                         float *C, int ldc, long long sc, int batch) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
-	return sgemm(tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sa, sb, sc, batch, "cublasSgemmStridedBatched");
+	return sgemm(h->stream, tf32Mode(h), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sa, sb, sc, batch,
+	             "cublasSgemmStridedBatched");
 }
 
 // ---- cuBLASLt: the matrix-product subset the backend uses (cublasLt.h) ----
@@ -712,7 +877,7 @@ GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a
 
 GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const float *A, LtLayout *la, const float *B,
                              LtLayout *lb, const float *beta, const float *C, LtLayout *lc, float *D, LtLayout *ld,
-                             const LtHeuristic *algo, void *ws, size_t wsSize, Stream *) {
+                             const LtHeuristic *algo, void *ws, size_t wsSize, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
 	if (!d || !la || !lb || !lc || !ld || !algo) return CUBLAS_STATUS_INVALID_VALUE;
@@ -722,7 +887,7 @@ GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const f
 	if (C != D || lc->ld != ld->ld || lc->rows != ld->rows || lc->cols != ld->cols || lc->stride != ld->stride)
 		return CUBLAS_STATUS_INVALID_VALUE;
 	if (wsSize > 0 && !ws) return CUBLAS_STATUS_INVALID_VALUE;
-	return sgemm(d->compute == COMPUTE_32F_FAST_TF32, d->ta, d->tb, m, n, k, alpha, A, (int)la->ld, B, (int)lb->ld, beta, D,
+	return sgemm(s, d->compute == COMPUTE_32F_FAST_TF32, d->ta, d->tb, m, n, k, alpha, A, (int)la->ld, B, (int)lb->ld, beta, D,
 	             (int)lc->ld, la->stride, lb->stride, lc->stride, lc->batch, "cublasLtMatmul");
 }
 

@@ -6,16 +6,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
-// gc_emu_kernel is one __global__ function: its name and a runner that unpacks
+// gc_emu_kernel is one __global__ function: its name and a binder that copies
 // cuLaunchKernel's kernelParams (one pointer per argument, to a value of the argument's type)
-// and runs the grid through the shim.
+// into the kernel's parameter types, as the driver does when the launch is queued, and returns
+// the launch, which runs the grid through the shim when called (at once, or when a lazy stream
+// reaches it: emu.cpp).
 struct gc_emu_kernel {
 	const char *name;
-	void (*run)(dim3 grid, dim3 block, void **params);
+	std::function<void()> (*bind)(dim3 grid, dim3 block, void **params);
 	size_t nargs;
 };
 
@@ -24,20 +27,22 @@ struct gc_emu_kernel {
 void gc_emu_register_module(uint64_t source_hash, const gc_emu_kernel *kernels);
 
 template <class... A, size_t... I>
-void gc_emu_invoke(void (*k)(A...), dim3 grid, dim3 block, void **params, std::index_sequence<I...>) {
-	// Copy the arguments first, as the driver does: the kernel sees values, not the caller's
-	// memory.
+std::function<void()> gc_emu_bind(void (*k)(A...), dim3 grid, dim3 block, void **params, std::index_sequence<I...>) {
+	// Copy the arguments now, as the driver does: the kernel sees values, not the caller's
+	// memory, which may change before the launch runs.
 	std::tuple<std::remove_cv_t<A>...> args{*static_cast<const std::remove_cv_t<A> *>(params[I])...};
-	std::function<void()> body = [&] { std::apply(k, args); };
-	gc_shim_run(grid, block, body);
+	return [k, grid, block, args]() {
+		std::function<void()> body = [&] { std::apply(k, args); };
+		gc_shim_run(grid, block, body);
+	};
 }
 
-template <auto K> struct gc_emu_runner;
-template <class... A, void (*K)(A...)> struct gc_emu_runner<K> {
-	static void run(dim3 grid, dim3 block, void **params) {
-		gc_emu_invoke(K, grid, block, params, std::index_sequence_for<A...>{});
+template <auto K> struct gc_emu_binder;
+template <class... A, void (*K)(A...)> struct gc_emu_binder<K> {
+	static std::function<void()> bind(dim3 grid, dim3 block, void **params) {
+		return gc_emu_bind(K, grid, block, params, std::index_sequence_for<A...>{});
 	}
 	static constexpr size_t nargs = sizeof...(A);
 };
 
-#define GC_EMU_KERNEL(k) gc_emu_kernel{#k, &gc_emu_runner<&k>::run, gc_emu_runner<&k>::nargs}
+#define GC_EMU_KERNEL(k) gc_emu_kernel{#k, &gc_emu_binder<&k>::bind, gc_emu_binder<&k>::nargs}
