@@ -5,6 +5,7 @@ package cuda
 import (
 	"fmt"
 	"os"
+	"time"
 	"unsafe"
 )
 
@@ -39,10 +40,11 @@ const (
 	ltLayoutStride   = 6  // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, int64
 	ltPrefWorkspace  = 1  // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64
 	ltWorkspaceBytes = 32 << 20
-	ltTuneAlgos      = 32   // the heuristic's algorithms timed per shape when tuning
-	ltTuneRuns       = 3    // timed runs of each, after one untimed
-	ltSearchMax      = 1024 // configurations timed per shape by the search
-	ltSearchIDs      = 128  // algorithm ids asked of cublasLtMatmulAlgoGetIds
+	ltTuneAlgos      = 32              // the heuristic's algorithms timed per shape when tuning
+	ltTuneRuns       = 3               // timed runs of each, after one untimed
+	ltSearchMax      = 1024            // configurations timed per shape by the search
+	ltSearchIDs      = 128             // algorithm ids asked of cublasLtMatmulAlgoGetIds
+	ltSearchBudget   = 5 * time.Second // timing per shape, after which the rest are skipped
 
 	// cublasLtMatmulAlgoCapAttributes_t and cublasLtMatmulAlgoConfigAttributes_t.
 	ltCapTileIDs    = 6  // CUBLASLT_ALGO_CAP_TILE_IDS, uint32 array
@@ -340,8 +342,9 @@ func (l *lt) describe(h *ltHeuristic) string {
 		l.config(h, ltConfigStages, 4), l.config(h, ltConfigSplitK, 4), l.config(h, ltConfigCluster, 2))
 }
 
-// fastest times each algorithm on product k into a scratch output and returns the fastest
-// (the first on a tie).
+// fastest times each algorithm on product k into a scratch output (after an untimed run,
+// one timed run, then ltTuneRuns more unless the one was twice the best so far) and returns
+// the fastest (the first on a tie). p.timed counts the algorithms that ran.
 func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr uintptr) ltHeuristic {
 	l := b.lt
 	// The output's extent: the last entry of the last batch, column-major m×n with ldc.
@@ -353,25 +356,38 @@ func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr ui
 		}
 	}
 	start, end := l.events[0], l.events[1]
-	best, bestMS := 0, float32(-1)
-	for i := range algos {
-		if algos[i].state != 0 {
-			continue
-		}
-		run := func() int32 { return b.matmul(p, &algos[i], aPtr, bPtr, c.ptr) }
-		if run() != 0 {
-			continue // an algorithm that does not run here is not a candidate
-		}
+	// timed returns the milliseconds of n runs of algorithm i.
+	timed := func(i, n int) float32 {
 		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, start, b.stream)))
-		for range ltTuneRuns {
-			ltCheck("cublasLtMatmul", run(), k)
+		for range n {
+			ltCheck("cublasLtMatmul", b.matmul(p, &algos[i], aPtr, bPtr, c.ptr), k)
 		}
 		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, end, b.stream)))
 		b.must(b.a.check("cuEventSynchronize", call(b.a.cuEventSynchronize, end)))
 		var ms float32
 		b.must(b.a.check("cuEventElapsedTime", call(b.a.cuEventElapsedTime, uintptr(unsafe.Pointer(&ms)), start, end)))
+		return ms
+	}
+	// An enumeration holds configurations far slower than the best (tiny tiles on a large
+	// product): one timed run more than twice the best so far rules a configuration out, and
+	// past ltSearchBudget the remaining ones are not timed (the heuristic's come first).
+	deadline := time.Now().Add(ltSearchBudget)
+	best, bestMS := 0, float32(-1)
+	for i := range algos {
+		if algos[i].state != 0 {
+			continue
+		}
+		if p.timed > 0 && time.Now().After(deadline) {
+			break
+		}
+		if b.matmul(p, &algos[i], aPtr, bPtr, c.ptr) != 0 {
+			continue // an algorithm that does not run here is not a candidate
+		}
 		p.timed++
-		if bestMS < 0 || ms < bestMS {
+		if bestMS >= 0 && timed(i, 1) > 2*bestMS {
+			continue
+		}
+		if ms := timed(i, ltTuneRuns) / ltTuneRuns; bestMS < 0 || ms < bestMS {
 			best, bestMS = i, ms
 		}
 	}
