@@ -169,7 +169,7 @@ func TestInputDriver(t *testing.T, b compute.Backend, d compute.InputDriver) {
 		t.Fatalf("MaxDrivenInputs = %d; want 1 … %d", maxK, compute.MaxDriven)
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, sh := range []struct{ rows, n, k int }{{1, 1, 1}, {3, 9, 2}, {5, 8, 2}, {70, 12, 3}, {33, 40, compute.MaxDriven}} {
+	for _, sh := range []struct{ rows, n, k int }{{1, 1, 1}, {3, 9, 2}, {5, 8, 2}, {70, 12, 3}, {33, 40, compute.MaxDriven}, {200, 8, 2}} {
 		k := min(sh.k, maxK)
 		for _, f := range activations {
 			name := fmt.Sprintf("%d×%d k=%d %v", sh.rows, sh.n, k, f)

@@ -29,7 +29,7 @@ var (
 const (
 	driveRows   = 8
 	driveChunk  = 32
-	driveGroups = 16 // GC_DRIVE_GROUPS of kernels.cu
+	driveGroups = 32 // GC_DRIVE_GROUPS of kernels.cu
 )
 
 // MaxDrivenInputs implements compute.InputDriver: compute.MaxDriven, or 0 with
@@ -106,7 +106,8 @@ func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor
 		kern, q = kActivationGradDriven, 1
 	}
 	cols := d.cols / q
-	// A row group per four rows, at most driveGroups (12 or 13 rows a thread for B = 200):
+	// A row group per four rows, at most driveGroups (6 or 7 rows a thread for B = 200, in
+	// blocks of 1,024 threads; a thread's rows are a chain of dependent loads and adds):
 	// threads enough for a single network's few columns, partials few enough to add. It
 	// depends on the rows only, so a lane sums as in its own launch.
 	groups := max(1, min(driveGroups, d.rows/4))

@@ -456,7 +456,7 @@ __global__ void gc_rmsprop(float* p, int ldp, const float* g, int ldg, float* a,
 // a multiple of four floats); x is always read as floats.
 
 #define GC_DRIVE_MAX 4     // compute.MaxDriven
-#define GC_DRIVE_GROUPS 16 // the most row groups (blockDim.y) of gc_activation_grad_driven
+#define GC_DRIVE_GROUPS 32 // the most row groups (blockDim.y) of gc_activation_grad_driven
 
 // gc_width<T>::n is the number of floats in a T; gc_get and gc_put read and write float q
 // of a T (with constant q after unrolling, a register).
