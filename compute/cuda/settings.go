@@ -17,8 +17,9 @@ type Settings struct {
 	// Lt routes the matrix products through cuBLASLt (cublasLtMatmul with the first algorithm
 	// of its heuristic) instead of cublasSgemm and cublasSgemmStridedBatched: an experiment,
 	// off by default until it is measured faster (lt.go). GRIDCELLS_CUBLASLT=1 turns it on
-	// for every backend, GRIDCELLS_CUBLASLT=tune with the fastest of several algorithms per
-	// shape. Asked for without cuBLASLt, New fails.
+	// for every backend, GRIDCELLS_CUBLASLT=tune with the fastest of the heuristic's
+	// algorithms per shape, GRIDCELLS_CUBLASLT=search with the fastest of every configuration
+	// cuBLASLt enumerates too. Asked for without cuBLASLt, New fails.
 	Lt bool
 	// UnfusedInputs turns off the fused input products of compute.InputDriver (drive.go):
 	// MaxDrivenInputs then returns 0, so a SimpleRNN model computes x·W_in of all steps and
