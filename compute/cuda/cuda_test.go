@@ -85,12 +85,14 @@ func TestConformanceLt(t *testing.T) {
 	// GRIDCELLS_CUBLASLT=tune: each shape's algorithm is the fastest of those timed; the
 	// products must be those of the default path to float32 rounding.
 	t.Run("tune", func(t *testing.T) {
+		plain := newOrSkip(t, &Settings{}) // before the variable, which applies to every backend
 		t.Setenv(envLt, "tune")
+		t.Setenv("GRIDCELLS_CACHE", t.TempDir()) // no earlier run's choices (lt_cache.go)
 		tuned := newOrSkip(t, nil)
 		if tuned.lt == nil || !tuned.lt.tune {
 			t.Fatalf("%s=tune: the tuning cuBLASLt path is off", envLt)
 		}
-		computetest.TestGemmAgainst(t, tuned, newOrSkip(t, &Settings{}), 1e-5)
+		computetest.TestGemmAgainst(t, tuned, plain, 1e-5)
 		if len(tuned.lt.plans) == 0 {
 			t.Fatal("no cuBLASLt plans were made")
 		}
@@ -105,12 +107,14 @@ func TestConformanceLt(t *testing.T) {
 	// offers 3 from its heuristic and 8 configurations (algorithm 0: 2 tiles; algorithm 1:
 	// 3 tiles × 2 stages), all accepted by its cublasLtMatmulAlgoCheck.
 	t.Run("search", func(t *testing.T) {
+		plain := newOrSkip(t, &Settings{})
 		t.Setenv(envLt, "search")
+		t.Setenv("GRIDCELLS_CACHE", t.TempDir())
 		searched := newOrSkip(t, nil)
 		if searched.lt == nil || !searched.lt.search {
 			t.Fatalf("%s=search: the searching cuBLASLt path is off", envLt)
 		}
-		computetest.TestGemmAgainst(t, searched, newOrSkip(t, &Settings{}), 1e-5)
+		computetest.TestGemmAgainst(t, searched, plain, 1e-5)
 		want := 3
 		if emulated() {
 			want = 11
@@ -121,6 +125,22 @@ func TestConformanceLt(t *testing.T) {
 			}
 			if !strings.HasPrefix(p.config, "algo ") || !strings.Contains(p.config, " tile ") {
 				t.Errorf("%+v: configuration described as %q", k, p.config)
+			}
+		}
+		// A later run takes the choices from the file (the process's shared ones forgotten
+		// first): nothing timed, the same algorithms, the same products.
+		ltChoicesOf.Lock()
+		clear(ltChoicesOf.m)
+		ltChoicesOf.Unlock()
+		again := newOrSkip(t, nil)
+		computetest.TestGemmAgainst(t, again, plain, 1e-5)
+		if len(again.lt.plans) != len(searched.lt.plans) {
+			t.Fatalf("%d plans from the cache, %d searched", len(again.lt.plans), len(searched.lt.plans))
+		}
+		for k, p := range again.lt.plans {
+			q := searched.lt.plans[k]
+			if !p.cached || p.timed != 0 || q == nil || p.algo.algo != q.algo.algo || p.config != q.config {
+				t.Errorf("%+v: cached %v, timed %d, algorithm %q; searched %q", k, p.cached, p.timed, p.config, q.config)
 			}
 		}
 	})

@@ -19,13 +19,16 @@ import (
 // which is deterministic for a given library and device, so results do not depend on timing.
 // GRIDCELLS_CUBLASLT=tune instead times up to ltTuneAlgos of the heuristic's algorithms at a
 // shape's first use (on a scratch output, with CUDA events) and keeps the fastest: possibly
-// faster, but the choice, and so the last bits of the results, may differ from run to run.
+// faster, but the choice, and so the last bits of the results, may differ between machines
+// (a machine keeps its choices: lt_cache.go).
 // GRIDCELLS_CUBLASLT=search times, besides those, every configuration cuBLASLt enumerates
 // for the shape (each algorithm id × its tiles × its stages, as cublasLtMatmulAlgoCheck
 // accepts them; at most ltSearchMax): the heuristic may never offer the tile that suits a
 // 200-row batch, e.g. one whose 256 columns cover the batch in one pass over the weight,
 // which the per-time-step products (bandwidth-bound on the weight) need.
-// The profile (bench train --profile) names each product's chosen configuration.
+// The profile (bench train --profile) names each product's chosen configuration. The
+// choices of tune and search are kept in the kernel cache (lt_cache.go), so that a machine
+// times a shape once and its later runs use the same algorithms, bit for bit.
 // It stays off by default until a GPU run measures it faster; the conformance suite runs it
 // against the CPU emulation (internal/cudaemu) like the default path.
 
@@ -130,6 +133,7 @@ type ltPlan struct {
 	desc, a, b, c uintptr
 	algo          ltHeuristic
 	timed         int    // algorithms timed to choose algo (0 without tuning)
+	cached        bool   // algo is an earlier run's choice (lt_cache.go)
 	config        string // algo's configuration, for the profile
 }
 
@@ -139,10 +143,11 @@ type lt struct {
 	handle    uintptr
 	workspace *tensor
 	plans     map[ltKey]*ltPlan
-	pref      uintptr // the matmul preference of every plan: the workspace size
-	tune      bool    // time the heuristic's algorithms and keep the fastest
-	search    bool    // time every configuration cuBLASLt enumerates too (implies tune)
-	scratch   *tensor // the output of the tuning runs
+	pref      uintptr    // the matmul preference of every plan: the workspace size
+	tune      bool       // time the heuristic's algorithms and keep the fastest
+	search    bool       // time every configuration cuBLASLt enumerates too (implies tune)
+	choices   *ltChoices // the algorithms tune or search chose, kept between runs (lt_cache.go)
+	scratch   *tensor    // the output of the tuning runs
 	events    [2]uintptr
 }
 
@@ -160,6 +165,13 @@ func (b *Backend) startLt(s *Settings) error {
 		search: env == "search" && b.a.lt.canSearch()}
 	if l.tune && b.a.eventAPI() != nil {
 		l.tune, l.search = false, false // no events to time with: the heuristic's first algorithm
+	}
+	if l.tune {
+		mode := "tune"
+		if l.search {
+			mode = "search"
+		}
+		l.choices = b.loadChoices(mode)
 	}
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
 		return err
@@ -238,6 +250,14 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
 	}
 	algos = algos[:found]
+	if l.tune {
+		// An earlier run's choice for this shape (lt_cache.go), while the library accepts it.
+		if h, ok := l.choices.algo(k); ok && l.accepts(p, &h) {
+			p.algo, p.config, p.cached = h, l.describe(&h), true
+			l.plans[k] = p
+			return p
+		}
+	}
 	if l.search {
 		algos = append(algos, b.enumerate(k, p, compute)...)
 	}
@@ -246,8 +266,23 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 		p.algo = b.fastest(k, p, algos, aPtr, bPtr)
 	}
 	p.config = l.describe(&p.algo)
+	if l.tune {
+		l.choices.keep(k, p)
+	}
 	l.plans[k] = p
 	return p
+}
+
+// accepts reports whether cublasLtMatmulAlgoCheck accepts algorithm h for plan p's product
+// within the workspace (true without AlgoCheck: the heuristic's and the search's
+// algorithms were checked when chosen, and the file is per library version).
+func (l *lt) accepts(p *ltPlan, h *ltHeuristic) bool {
+	if l.api.algoCheck == 0 {
+		return true
+	}
+	var r ltHeuristic
+	return call(l.api.algoCheck, l.handle, p.desc, p.a, p.b, p.c, p.c, uintptr(unsafe.Pointer(&h.algo)),
+		uintptr(unsafe.Pointer(&r))) == 0 && r.state == 0 && r.workspace <= ltWorkspaceBytes
 }
 
 // enumerate returns every configuration of every algorithm id cuBLASLt has for plan p's
