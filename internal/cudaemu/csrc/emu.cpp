@@ -893,7 +893,8 @@ GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const f
 
 // The algorithm enumeration that GRIDCELLS_CUBLASLT=search uses (cublasLt.h): two algorithm
 // ids, each with a few tiles and, for id 1, stages, configured in the algorithm's opaque
-// words (word 0 the id, words 1 to 8 the config attributes 1 to 8), which any matmul accepts
+// words (word 0 the id; config attribute a, 1 to 8, in the 32-bit half (a − 1) % 2 of word
+// 1 + (a − 1) / 2: the algorithm is 8 words), which any matmul accepts
 // since every emulated algorithm computes the same product. The heuristic's algorithms have
 // word 0 = ltAlgoMagic + i, so their id reads as i.
 
@@ -956,6 +957,11 @@ GC_EXPORT int cublasLtMatmulAlgoCapGetAttribute(const uint64_t *algo, int attr, 
 	return CUBLAS_STATUS_SUCCESS;
 }
 
+// ltConfigSlot is where config attribute attr (1 to 8) of an emulated algorithm is kept.
+static uint32_t *ltConfigSlot(uint64_t *algo, int attr) {
+	return reinterpret_cast<uint32_t *>(&algo[1 + (attr - 1) / 2]) + (attr - 1) % 2;
+}
+
 // Config attributes 1 to 6 are uint32, 7 and 8 (inner shape, cluster shape) uint16; 0, the
 // id, is read-only.
 static size_t ltConfigSize(int attr) { return attr == 7 || attr == 8 ? 2 : 4; }
@@ -969,7 +975,7 @@ GC_EXPORT int cublasLtMatmulAlgoConfigSetAttribute(uint64_t *algo, int attr, con
 		return v == 0 || std::find(caps.begin(), caps.end(), (uint32_t)v) != caps.end();
 	};
 	if ((attr == 1 && !allowed(6)) || (attr == 6 && !allowed(13))) return CUBLAS_STATUS_INVALID_VALUE;
-	algo[attr] = v;
+	*ltConfigSlot(algo, attr) = (uint32_t)v;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -977,7 +983,7 @@ GC_EXPORT int cublasLtMatmulAlgoConfigGetAttribute(const uint64_t *algo, int att
 	if (!algo || attr < 0 || attr > 8 || !buf) return CUBLAS_STATUS_INVALID_VALUE;
 	size_t size = ltConfigSize(attr);
 	if (n < size) return CUBLAS_STATUS_INVALID_VALUE;
-	uint64_t v = attr == 0 ? algo[0] - ltAlgoMagic : algo[attr];
+	uint64_t v = attr == 0 ? algo[0] - ltAlgoMagic : *ltConfigSlot(const_cast<uint64_t *>(algo), attr);
 	if (size == 2) *(uint16_t *)buf = (uint16_t)v;
 	else *(uint32_t *)buf = (uint32_t)v;
 	if (written) *written = size;
