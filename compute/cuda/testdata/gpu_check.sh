@@ -35,7 +35,8 @@
 #     into its activation kernels (GRIDCELLS_FUSED_DRIVE=0 unfuses), one place-code launch for
 #     all lanes (BenchmarkGenerateLanes), and cuBLASLt's enumerated configurations
 #     (GRIDCELLS_CUBLASLT=search), with a profile of the ensemble that names the chosen tiles,
-#     and the recurrence run lane group by lane group (GRIDCELLS_LANE_GROUP=4, 8, 16);
+#     and the recurrence run lane group by lane group (GRIDCELLS_LANE_GROUP=4, 8, 16); it ends
+#     with a table of each switch against its default (ab_summary; the runs are in $OUT/ab);
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
@@ -159,33 +160,62 @@ for o in d["ops"][:14]:
 PY
 done
 }
+# ab runs one labelled bench of part ab, "ab LABEL [VAR=VALUE ...] -- BENCH ARGS", and keeps its
+# JSON line in $OUT/ab/LABEL.json for the summary (ab_summary).
+ab() {
+	local label=$1 envs=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	mkdir -p "$OUT/ab"
+	(
+		[ ${#envs[@]} -gt 0 ] && export "${envs[@]}"
+		echo "ab $label: ${envs[*]:-defaults}"
+		bench "$@" | tee "$OUT/ab/$label.json"
+	)
+}
+# abtorch runs torch_rnn_step.py, keeping its RESULT line in $OUT/ab/torch_LABEL.txt.
+abtorch() {
+	local label=$1
+	shift
+	mkdir -p "$OUT/ab"
+	timeout 60 python3 ./torch_rnn_step.py --device cuda --steps 20 --warmup 3 "$@" 2>/dev/null | tee "$OUT/ab/torch_$label.txt"
+}
 partab() {
 el "== ab. switches against their defaults, same call (pipelined_step_ms, network_step_ms)"
 timeout 60 $B/cuda.test -test.run '^$' -test.bench 'GenerateLanes' -test.benchtime 200x -test.count 2 2>&1 | grep -E "^Benchmark|FAIL|rror"
+L=(--ng $NG_LARGE --steps 30 --device cuda-tf32)
 for i in 1 2; do
-	bench --ng $NG_LARGE --steps 30 --device cuda-tf32
-	GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32
-	bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
-	GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
-	GRIDCELLS_FUSED_DRIVE=0 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
+	ab large_host_$i -- "${L[@]}"
+	ab large_host_pageable_$i GRIDCELLS_CUDA_PINNED=0 -- "${L[@]}"
+	ab large_philox_$i -- "${L[@]}" --rng philox
+	ab large_philox_pageable_$i GRIDCELLS_CUDA_PINNED=0 -- "${L[@]}" --rng philox
+	ab large_philox_unfused_$i GRIDCELLS_FUSED_DRIVE=0 -- "${L[@]}" --rng philox
 done
-GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 30 --device cuda-tf32 --rng philox
-timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_LARGE --steps 20 --warmup 3 --tf32 2>/dev/null
+ab large_philox_search GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 -- "${L[@]}" --rng philox
+ab large_philox_search_cached GRIDCELLS_CUBLASLT=search -- "${L[@]}" --rng philox
+abtorch large_tf32 --ng $NG_LARGE --tf32
+E=(--ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32)
 for i in 1 2; do
-	bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
-	GRIDCELLS_FUSED_DRIVE=0 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
+	ab ens_philox_$i -- "${E[@]}" --rng philox
+	ab ens_philox_unfused_$i GRIDCELLS_FUSED_DRIVE=0 -- "${E[@]}" --rng philox
+	ab ens_host_$i -- "${E[@]}"
+	ab ens_host_pageable_$i GRIDCELLS_CUDA_PINNED=0 -- "${E[@]}"
 done
-GRIDCELLS_CUDA_PINNED=0 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
-bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
-GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
-timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 --tf32 2>/dev/null
-timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
+ab ens_philox_search GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=200 -- "${E[@]}" --rng philox
+for g in 4 8 16; do
+	ab ens_philox_group$g GRIDCELLS_LANE_GROUP=$g -- "${E[@]}" --rng philox
+done
+ab ens_philox_search_group8 GRIDCELLS_CUBLASLT=search GRIDCELLS_LANE_GROUP=8 BENCH_TIMEOUT=200 -- "${E[@]}" --rng philox
+abtorch small_tf32 --ng $NG_SMALL --tf32
+abtorch small_fp32 --ng $NG_SMALL
+# Where the time goes with the search's tiles (named in the profile), and with lane groups.
 GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=150 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_search.json"
 GRIDCELLS_CUBLASLT=search BENCH_TIMEOUT=120 bench --ng $NG_LARGE --steps 10 --device cuda-tf32 --rng philox --profile | tail -1 >"$OUT/profile_ng${NG_LARGE}_search.json"
-print_profiles "$OUT"/profile_ensemble${LANES_MAX}_search.json "$OUT"/profile_ng${NG_LARGE}_search.json
+GRIDCELLS_LANE_GROUP=8 BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_group8.json"
+print_profiles "$OUT"/profile_ensemble${LANES_MAX}_search.json "$OUT"/profile_ng${NG_LARGE}_search.json "$OUT/profile_ensemble${LANES_MAX}_group8.json"
 # Does a recurrent product run faster per lane when the lanes' weights fit the 50 MB L2
-# (4 or 8 lanes of 4 MB at Ng 1024)? Then the recurrent loop should run group by group
-# (GRIDCELLS_LANE_GROUP, compute.LaneGrouper), timed right after.
+# (4 or 8 lanes of 4 MB at Ng 1024)? That is what lane groups count on.
 for k in 4 8; do
 	BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $k --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${k}_l2.json"
 	python3 - "$OUT/profile_ensemble${k}_l2.json" $k <<'PY'
@@ -200,12 +230,68 @@ for o in d["ops"]:
         print(f"{k} lanes: {o['op']}: {1000 * o['ms_per_step'] / o['count_per_step'] / k:.2f} µs per lane-product")
 PY
 done
-for g in 4 8 16; do
-	GRIDCELLS_LANE_GROUP=$g bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
-done
-bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
-GRIDCELLS_LANE_GROUP=8 BENCH_TIMEOUT=60 bench --ng $NG_SMALL --steps 10 --device cuda-tf32 --lanes $LANES_MAX --ensemble --rng philox --profile | tail -1 >"$OUT/profile_ensemble${LANES_MAX}_group8.json"
-print_profiles "$OUT/profile_ensemble${LANES_MAX}_group8.json"
+ab_summary
+}
+# ab_summary prints each switch against its default from $OUT/ab: Ng large ms per step (and
+# its ratio to the reference's 13.3 ms), ensemble ms per network-step and networks per hour,
+# with the ratio to PyTorch's one network at a time from the same call.
+ab_summary() {
+	python3 - "$OUT/ab" <<'PY'
+import glob, json, os, re, statistics, sys
+d = sys.argv[1]
+def val(label, key):
+    """The mean of key over the runs labelled label, or label_1 and label_2 (repeats)."""
+    vals = []
+    files = glob.glob(os.path.join(d, label + ".json")) or glob.glob(os.path.join(d, label + "_[12].json"))
+    for f in sorted(files):
+        for line in reversed(open(f).read().strip().splitlines()):
+            if line.startswith("{"):
+                try:
+                    vals.append(json.loads(line)[key])
+                except (ValueError, KeyError):
+                    pass
+                break
+    return statistics.mean(vals) if vals else None
+def torch(label):
+    try:
+        m = re.search(r"median_ms=([0-9.]+)", open(os.path.join(d, f"torch_{label}.txt")).read())
+        return float(m.group(1)) if m else None
+    except OSError:
+        return None
+print("== ab summary (means of the repeats; ratio = variant / default)")
+for base, variants in [("large_host", ["large_host_pageable"]),
+                       ("large_philox", ["large_philox_pageable", "large_philox_unfused", "large_philox_search", "large_philox_search_cached"])]:
+    b = val(base, "pipelined_step_ms")
+    if b is None:
+        continue
+    print(f"{base}: {b:.3f} ms = {b / 13.3:.3f}x of 13.3 ms")
+    for v in variants:
+        x = val(v, "pipelined_step_ms")
+        if x is not None:
+            print(f"  {v}: {x:.3f} ms, ratio {x / b:.3f}, {x / 13.3:.3f}x of 13.3 ms")
+t32, t16 = torch("small_tf32"), torch("small_fp32")
+tl = torch("large_tf32")
+if tl:
+    print(f"PyTorch TF32 Ng large: {tl} ms")
+for base, variants in [("ens_philox", ["ens_philox_unfused", "ens_philox_search", "ens_philox_group4", "ens_philox_group8",
+                                       "ens_philox_group16", "ens_philox_search_group8"]),
+                       ("ens_host", ["ens_host_pageable"])]:
+    b = val(base, "network_step_ms")
+    if b is None:
+        continue
+    def vs(ms):
+        s = f"{3600e3 / (ms * 200000):.1f} networks/h"
+        if t32:
+            s += f", {t32 / ms:.1f}x PyTorch TF32"
+        if t16:
+            s += f", {t16 / ms:.1f}x PyTorch FP32"
+        return s
+    print(f"{base}: {b:.4f} ms per network-step, {vs(b)}")
+    for v in variants:
+        x = val(v, "network_step_ms")
+        if x is not None:
+            print(f"  {v}: {x:.4f} ms, ratio {x / b:.3f}, {vs(x)}")
+PY
 }
 part3a() {
 el "== 3a. where the device time of a step goes (bench train --profile, CUDA events)"
