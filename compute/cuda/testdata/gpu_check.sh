@@ -142,7 +142,7 @@ done
 # PyTorch's cuBLAS on the step's per-time-step GEMM shapes, for comparison with the profile (3a).
 [ -f ./gemm_probe.py ] && timeout 60 python3 ./gemm_probe.py 2>/dev/null
 # cuBLASLt's algorithms for the same products, each timed (is there a faster one?).
-[ -f ./lt_probe.py ] && timeout 90 python3 ./lt_probe.py 2>&1 | tee "$OUT/lt_probe.txt" | tail -60
+[ -f ./lt_probe.py ] && timeout 150 python3 ./lt_probe.py 2>&1 | tee "$OUT/lt_probe.txt" | tail -60
 }
 # print_profiles prints the per-step device time of the profiles (bench train --profile) named.
 print_profiles() {

@@ -3,9 +3,12 @@
 # trick of backend.go: C(rows×cols) = A·B becomes Cᵀ = Bᵀ·Aᵀ), this asks cuBLASLt's heuristic
 # for up to 16 algorithms, times each with CUDA events, and prints the time with the
 # algorithm's configuration (tile, split-K, stages, cluster), next to PyTorch's time for the
-# same product. Run on a GPU machine: python3 lt_probe.py (PyTorch supplies the
-# memory, the stream and the library's location). No part of gridcells uses cuBLASLt yet;
-# this measures whether it should (the per-time-step products are 58 % of an Ng 4096 step).
+# same product; with TF32, also every configuration cuBLASLt enumerates (tiles × stages, the
+# candidates of GRIDCELLS_CUBLASLT=search), the ten fastest. Run on a GPU machine: python3
+# lt_probe.py (PyTorch supplies the
+# memory, the stream and the library's location). gridcells' products go through
+# cublasSgemm unless GRIDCELLS_CUBLASLT asks for cuBLASLt; this measures, from outside
+# gridcells, whether it should (the per-time-step products are 58 % of an Ng 4096 step).
 import ctypes, glob, os, sys
 import torch
 
@@ -130,6 +133,71 @@ def probe(name, ta, tb, m, n, k, batch, tf32, beta):
             continue
         flops = 2.0 * batch * m * n * k
         print(f"  #{i}: {us:7.1f} µs ({flops / us / 1e6:5.0f} TFLOP/s) waves {r.wavesCount:.2f} workspace {r.workspaceSize >> 10} KiB {config(r.algo)}")
+    if tf32:
+        enumerate_configs(desc, la, lb, lc, A, B, C, alpha, betav, stream, batch * m * n * k)
+
+def caps(algo, attr):
+    """An algorithm's capability array (tile or stages ids), [0] when it lists none."""
+    w = ctypes.c_size_t()
+    if lt.cublasLtMatmulAlgoCapGetAttribute(byref(algo), attr, None, ctypes.c_size_t(0), byref(w)) != 0 or w.value < 4:
+        return [0]
+    arr = (ctypes.c_uint32 * (w.value // 4))()
+    if lt.cublasLtMatmulAlgoCapGetAttribute(byref(algo), attr, arr, ctypes.c_size_t(w.value), byref(w)) != 0:
+        return [0]
+    return list(arr)
+
+TILES = ["undefined", "8x8", "8x16", "16x8", "8x32", "16x16", "32x8", "8x64", "16x32", "32x16", "64x8", "32x32",
+         "32x64", "64x32", "32x128", "64x64", "128x32", "64x128", "128x64", "64x256", "128x128", "256x64", "64x512",
+         "128x256", "256x128", "512x64", "64x96", "96x64", "96x128", "128x160", "160x128", "192x128", "128x192",
+         "128x96", "32x256", "256x32"]
+
+def enumerate_configs(desc, la, lb, lc, A, B, C, alpha, betav, stream, mnk, limit=600):
+    """Every configuration cuBLASLt enumerates (each algorithm id's tiles × stages that
+    cublasLtMatmulAlgoCheck accepts, at most limit), each timed, the ten fastest printed: what
+    GRIDCELLS_CUBLASLT=search chooses among, as a check on it from outside gridcells."""
+    ids, n = (ctypes.c_int * 128)(), ctypes.c_int()
+    if lt.cublasLtMatmulAlgoGetIds(handle, COMPUTE_32F_FAST_TF32, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F,
+                                   CUDA_R_32F, 128, ids, byref(n)) != 0:
+        print("  enumeration: cublasLtMatmulAlgoGetIds failed")
+        return
+    results, tried, best = [], 0, None
+    for i in range(n.value):
+        base = Algo()
+        if lt.cublasLtMatmulAlgoInit(handle, COMPUTE_32F_FAST_TF32, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F,
+                                     CUDA_R_32F, ids[i], byref(base)) != 0:
+            continue
+        for tile in caps(base, 6):
+            for stages in caps(base, 13):
+                if tried >= limit:
+                    break
+                a = Algo.from_buffer_copy(base)
+                t, st = ctypes.c_uint32(tile), ctypes.c_uint32(stages)
+                if (lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["tile"], byref(t), sizeof(t)) != 0 or
+                        lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["stages"], byref(st), sizeof(st)) != 0):
+                    continue
+                r = Heuristic()
+                if (lt.cublasLtMatmulAlgoCheck(handle, desc, la, lb, lc, lc, byref(a), byref(r)) != 0 or r.state != 0 or
+                        r.workspaceSize > ws_bytes):
+                    continue
+                tried += 1
+                def run():
+                    check(lt.cublasLtMatmul(handle, desc, byref(alpha), c_void_p(A.data_ptr()), la, c_void_p(B.data_ptr()),
+                                            lb, byref(betav), c_void_p(C.data_ptr()), lc, c_void_p(C.data_ptr()), lc,
+                                            byref(a), c_void_p(workspace.data_ptr()), ctypes.c_size_t(ws_bytes), stream),
+                          "matmul")
+                try:
+                    us = time_us(run, n=3)
+                    if best is None or us < 2 * best:
+                        us = time_us(run, n=10)
+                except RuntimeError:
+                    continue
+                best = us if best is None else min(best, us)
+                name = TILES[tile] if tile < len(TILES) else f"#{tile}"
+                results.append((us, ids[i], name, stages))
+    results.sort()
+    print(f"  enumeration: {len(results)} of {tried} configurations ran; the ten fastest:")
+    for us, aid, name, stages in results[:10]:
+        print(f"    {us:7.1f} µs ({2.0 * mnk / us / 1e6:5.0f} TFLOP/s) algo {aid} tile {name} stages {stages}")
 
 for tf32 in (True, False):
     # Ng 4096, one network: forward (row-major NN: cuBLAS NN with m=Ng, n=B) and backward
