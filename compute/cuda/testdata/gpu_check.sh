@@ -12,7 +12,7 @@
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
 # (PROFILE=1 adds an nsys profile of the Ng 4096 step where nsys is installed; SGEMM=1 the
 # host CPU's SGEMM checks; SORSCHER=0 skips the long training run, SORSCHER=only runs
-# nothing else: parts 1-3 take about 4 minutes (2b about 2 more; PRECISION=0 skips it) and
+# nothing else: parts 1-3 take about 4 minutes (ab, estimated, about 3 more; 2b about 2 more; PRECISION=0 skips it) and
 # the full Sorscher schedule about 8, more than one 600 s call, so run them as two calls).
 # Parts, each run even if an earlier one fails, most important first:
 #  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
