@@ -96,33 +96,56 @@ func (s *simpleWS) stepInputs() []compute.Tensor {
 }
 
 func (s *simpleWS) forward() {
-	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
+	w := s.w
 	s.driven = s.drivable()
+	// r_t = φ(r_{t−1}·W_rec + x_t·W_in). Driven, the recurrent GEMM writes the step
+	// (beta = 0) and the activation's pass adds the k-column input product; otherwise the
+	// input product of all T steps is one GEMM first, onto which each step's recurrent
+	// product accumulates (beta = 1). Only the recurrent product is sequential.
+	beta := 0.0
+	if !s.driven {
+		s.gp.input(w.rs, s.rsBlk)
+		beta = 1
+	}
 	if groups := s.laneGroups(); groups != nil {
-		s.forwardGroups(groups)
+		s.forwardGroups(groups, beta)
 		return
 	}
-	if s.driven {
-		// r_t = φ(r_{t−1}·W_rec + x_t·W_in): the recurrent GEMM writes the step (beta = 0)
-		// and the activation's pass adds the k-column input product, instead of a GEMM over
-		// all steps whose output each recurrent GEMM would read back.
-		xT := s.stepInputs()
-		s.gp.packRecurrent(false)
-		for t := 1; t <= w.T; t++ {
-			s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], 0)
-			s.drive.ActivateDriven(w.rT[t], w.rT[t], xT[t-1], s.c.wIn.Value, act)
-		}
-		s.gp.endPass()
-		return
-	}
-	// The input product of all T steps is one GEMM; only the recurrent product is sequential.
-	s.gp.input(w.rs, s.rsBlk)
+	xT := s.stepInputs()
 	s.gp.packRecurrent(false)
 	for t := 1; t <= w.T; t++ {
-		s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], 1)
-		b.Activate(w.rT[t], w.rT[t], act)
+		s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], beta)
+		s.activate(s.c.m.b, s.drive, w.rT[t], xT[t-1], s.c.wIn.Value)
 	}
 	s.gp.endPass()
+}
+
+// activate sets the step r = φ(r) in place, or, driven, r = φ(r + x·wIn), on backend b
+// (the model's, or a lane group's, as d is as an InputDriver).
+func (s *simpleWS) activate(b compute.Backend, d compute.InputDriver, r, x, wIn compute.Tensor) {
+	act := s.c.m.cfg.Activation
+	if s.driven {
+		d.ActivateDriven(r, r, x, wIn, act)
+		return
+	}
+	b.Activate(r, r, act)
+}
+
+// activationGrad sets da = ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t) of step t given r = r_t, on backend b
+// (d as an InputDriver), and, driven, adds x_tᵀ·da to W_in's gradient gIn in the same pass:
+// the last step starts the sum (beta = 0; W_in has no weight decay, whose gradient would
+// already be there: the decayed weight is W_rec, decayTarget).
+func (s *simpleWS) activationGrad(b compute.Backend, d compute.InputDriver, da, r, x, gIn compute.Tensor, t int) {
+	act := s.c.m.cfg.Activation
+	if !s.driven {
+		b.ActivationGrad(da, r, act)
+		return
+	}
+	beta := 1.0
+	if t == s.w.T {
+		beta = 0
+	}
+	d.ActivationGradDriven(da, r, x, gIn, act, beta)
 }
 
 func (s *simpleWS) backward(needDX bool) {
@@ -143,26 +166,11 @@ func (s *simpleWS) backward(needDX bool) {
 
 // backwardSteps is the recurrence of backward, all lanes at each step.
 func (s *simpleWS) backwardSteps() {
-	b, w, act := s.c.m.b, s.w, s.c.m.cfg.Activation
-	var xT []compute.Tensor
-	if s.driven {
-		xT = s.stepInputs()
-	}
+	w, xT := s.w, s.stepInputs()
 	s.gp.packRecurrent(true)
 	for t := w.T; t >= 1; t-- {
 		da := w.dRT[t-1]
-		if s.driven {
-			// ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t), and ∂loss/∂W_in += x_tᵀ·∂/∂a_t in the same pass: the
-			// last step starts the sum (beta = 0; W_in has no weight decay, whose gradient
-			// would already be there: the decayed weight is W_rec, decayTarget).
-			beta := 1.0
-			if t == w.T {
-				beta = 0
-			}
-			s.drive.ActivationGradDriven(da, w.rT[t], xT[t-1], s.c.wIn.Grad, act, beta)
-		} else {
-			b.ActivationGrad(da, w.rT[t], act) // ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
-		}
+		s.activationGrad(s.c.m.b, s.drive, da, w.rT[t], xT[t-1], s.c.wIn.Grad, t)
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
 	}
 	s.gp.endPass()

@@ -64,47 +64,28 @@ func (g *laneGroupWS) inputs(dropout bool) []compute.Tensor {
 	return g.xPlain
 }
 
-// forwardGroups is forward group by group: r_t = φ(r_{t−1}·W_rec + x_t·W_in), the input
-// product fused into the activation when s.driven, else one GEMM for all lanes and steps
-// first, onto which each step's recurrent product accumulates.
-func (s *simpleWS) forwardGroups(groups []*laneGroupWS) {
-	w, act := s.w, s.c.m.cfg.Activation
-	beta := 0.0
-	if !s.driven {
-		s.gp.input(w.rs, s.rsBlk)
-		beta = 1
-	}
+// forwardGroups is forward's recurrence group by group, the recurrent product onto the
+// step at beta (forward says why 0 or 1).
+func (s *simpleWS) forwardGroups(groups []*laneGroupWS, beta float64) {
+	w := s.w
 	for _, g := range groups {
 		xT := g.inputs(len(w.activeIn) > 0)
 		for t := 1; t <= w.T; t++ {
 			g.b.Gemm(false, false, 1, g.rT[t-1], g.wRec, beta, g.rT[t])
-			if s.driven {
-				g.drive.ActivateDriven(g.rT[t], g.rT[t], xT[t-1], g.wIn, act)
-			} else {
-				g.b.Activate(g.rT[t], g.rT[t], act)
-			}
+			s.activate(g.b, g.drive, g.rT[t], xT[t-1], g.wIn)
 		}
 	}
 }
 
-// backwardGroups is the recurrence of backward group by group: ∂/∂a_t = ∂/∂r_t ⊙ φ'(a_t)
-// (with W_in's gradient summed in the same pass when s.driven), then ∂/∂r_{t−1} +=
-// ∂/∂a_t·W_recᵀ.
+// backwardGroups is backward's recurrence group by group: ∂/∂a_t (activationGrad), then
+// ∂/∂r_{t−1} += ∂/∂a_t·W_recᵀ.
 func (s *simpleWS) backwardGroups(groups []*laneGroupWS) {
-	w, act := s.w, s.c.m.cfg.Activation
+	w := s.w
 	for _, g := range groups {
 		xT := g.inputs(len(w.activeIn) > 0)
 		for t := w.T; t >= 1; t-- {
 			da := g.dRT[t-1]
-			if s.driven {
-				beta := 1.0
-				if t == w.T {
-					beta = 0 // the last step starts W_in's sum, as in backward
-				}
-				g.drive.ActivationGradDriven(da, g.rT[t], xT[t-1], g.gIn, act, beta)
-			} else {
-				g.b.ActivationGrad(da, g.rT[t], act)
-			}
+			s.activationGrad(g.b, g.drive, da, g.rT[t], xT[t-1], g.gIn, t)
 			carry := g.ds0
 			if t > 1 {
 				carry = g.dRT[t-2]
