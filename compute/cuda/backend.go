@@ -47,7 +47,8 @@ const (
 )
 
 // quadKernels are the float4 versions of memory-bound kernels (kernels.cu).
-var quadKernels = map[kernel]kernel{kActivate: kActivate4, kActivationGrad: kActivationGrad4, kSumSquares: kSumSquares4, kAdam: kAdam4}
+var quadKernels = map[kernel]kernel{kActivate: kActivate4, kActivationGrad: kActivationGrad4, kSumSquares: kSumSquares4, kAdam: kAdam4,
+	kActivateDriven: kActivateDriven4, kActivationGradDriven: kActivationGradDriven4}
 
 // quad returns k's float4 version and 4, the floats per element it reads, when k has one
 // and every tensor (nil ones skipped) can be read as float4s: columns, leading dimension and
