@@ -219,6 +219,7 @@ type stack struct {
 	// lanes then load lane by lane. index holds the lanes' batch indices of a step.
 	gens  *cuda.BatchGeneratorLanes
 	index []uint64
+	views map[compute.Tensor][]compute.Tensor // laneViews' lanes of each tensor
 }
 
 // envLaneGroup, a number of lanes, makes an ensemble run its recurrence lane group by lane
@@ -415,12 +416,20 @@ func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 	return st.model.LaneLosses()
 }
 
-// laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend.
+// laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend:
+// made at t's first use and kept, since a step passes the same tensors every time.
 func (st *stack) laneViews(t compute.Tensor) []compute.Tensor {
+	if views, ok := st.views[t]; ok {
+		return views
+	}
 	views := make([]compute.Tensor, len(st.lanes))
 	for k := range views {
 		views[k] = st.e.Lane(t, k)
 	}
+	if st.views == nil {
+		st.views = map[compute.Tensor][]compute.Tensor{}
+	}
+	st.views[t] = views
 	return views
 }
 
