@@ -280,9 +280,19 @@ func (l *lt) accepts(p *ltPlan, h *ltHeuristic) bool {
 	if l.api.algoCheck == 0 {
 		return true
 	}
+	_, ok := l.checked(p, h)
+	return ok
+}
+
+// checked returns cublasLtMatmulAlgoCheck's result for algorithm h on plan p's product
+// (its workspace and waves, with h as its algorithm), and whether it accepts h within the
+// workspace.
+func (l *lt) checked(p *ltPlan, h *ltHeuristic) (ltHeuristic, bool) {
 	var r ltHeuristic
-	return call(l.api.algoCheck, l.handle, p.desc, p.a, p.b, p.c, p.c, uintptr(unsafe.Pointer(&h.algo)),
+	ok := call(l.api.algoCheck, l.handle, p.desc, p.a, p.b, p.c, p.c, uintptr(unsafe.Pointer(&h.algo)),
 		uintptr(unsafe.Pointer(&r))) == 0 && r.state == 0 && r.workspace <= ltWorkspaceBytes
+	r.algo = h.algo
+	return r, ok
 }
 
 // enumerate returns every configuration of every algorithm id cuBLASLt has for plan p's
@@ -314,13 +324,9 @@ func (b *Backend) enumerate(k ltKey, p *ltPlan, cType uintptr) []ltHeuristic {
 				if !l.setConfig(&h, ltConfigTile, tile) || !l.setConfig(&h, ltConfigStages, stage) {
 					continue
 				}
-				var r ltHeuristic
-				if call(a.algoCheck, l.handle, p.desc, p.a, p.b, p.c, p.c, uintptr(unsafe.Pointer(&h.algo)),
-					uintptr(unsafe.Pointer(&r))) != 0 || r.state != 0 || r.workspace > ltWorkspaceBytes {
-					continue
+				if r, ok := l.checked(p, &h); ok {
+					out = append(out, r)
 				}
-				r.algo = h.algo
-				out = append(out, r)
 			}
 		}
 	}
