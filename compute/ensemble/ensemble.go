@@ -14,12 +14,12 @@ type Backend struct {
 	lg   compute.LaneGemmer // nil when the inner backend has no batched GEMM
 	vals []float64          // each lane's value of the last scalar operation
 
-	// Between DeferScalars and the collection: the number of scalar operations queued, and,
-	// on an inner backend that does not defer, their lanes' values, computed at once (on one
-	// that defers, they arrive at the collection). pending and ops are reused by every deferral.
 	// groups are the lane groups of LaneGroups (group.go), nil when the lanes are not split.
 	groups []compute.LaneGroup
 
+	// Between DeferScalars and the collection: the number of scalar operations queued, and,
+	// on an inner backend that does not defer, their lanes' values, computed at once (on one
+	// that defers, they arrive at the collection). pending and ops are reused by every deferral.
 	deferring bool
 	inFlight  bool // between QueueScalars and the collection
 	queued    int

@@ -38,7 +38,10 @@ type group struct {
 }
 
 func (b *Backend) group(lo, hi int) *group {
-	g := &Backend{in: b.in, k: hi - lo, lg: b.lg, vals: make([]float64, hi-lo)}
+	g, err := New(b.in, hi-lo)
+	if err != nil {
+		panic(err) // b's inner backend made b; lo < hi
+	}
 	return &group{Backend: g, parent: b, lo: lo}
 }
 
