@@ -84,11 +84,7 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	res.StepWithBatchMS = median(func() { batch(); step() })
 	src := r.startSource(B, T)
 	defer src.stop()
-	loopStep := func() {
-		it := src.next()
-		r.trainStep(it)
-		src.release(it)
-	}
+	loopStep := func() { r.sourceStep(src) }
 	// The training loop waits for each step's loss, not for its update (nn.Model.StartStep):
 	// on a GPU the next step is queued while the update runs. So the loop's steps are timed
 	// as it runs them, back to back, with one wait at the end, and averaged.
@@ -310,11 +306,15 @@ func ProfileSteps(cfg config.Config, steps int, opt Options) (ProfileResult, err
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	src := r.startSource(B, T)
 	defer src.stop()
-	return profileSteps(r.b, steps, func() {
-		it := src.next()
-		r.trainStep(it)
-		src.release(it)
-	})
+	return profileSteps(r.b, steps, func() { r.sourceStep(src) })
+}
+
+// sourceStep runs a step of the training loop on src's next batch, as loop does without its
+// bookkeeping (losses, checkpoints, evaluations).
+func (r *run) sourceStep(src source) {
+	it := src.next()
+	r.trainStep(it)
+	src.release(it)
 }
 
 // ProfileStacked is ProfileSteps for lanes copies of cfg trained as one ensemble on b.
