@@ -112,6 +112,13 @@ def probe(name, ta, tb, m, n, k, batch, tf32, beta):
     check(lt.cublasLtMatmulAlgoGetHeuristic(handle, desc, la, lb, lc, lc, pref, 16, results, byref(found)), "heuristic")
     alpha, betav = ctypes.c_float(1), ctypes.c_float(beta)
     stream = c_void_p(torch.cuda.current_stream().cuda_stream)
+    def product(algo):
+        """A function that runs this product once with algorithm algo."""
+        def run():
+            check(lt.cublasLtMatmul(handle, desc, byref(alpha), c_void_p(A.data_ptr()), la, c_void_p(B.data_ptr()), lb,
+                                    byref(betav), c_void_p(C.data_ptr()), lc, c_void_p(C.data_ptr()), lc, byref(algo),
+                                    c_void_p(workspace.data_ptr()), ctypes.c_size_t(ws_bytes), stream), "matmul")
+        return run
     # PyTorch's choice for the same product, row-major: a column-major X stored as above is
     # the row-major tensor Xᵀ, so Dᵀ = op(B)ᵀ·op(A)ᵀ is baddbmm(C, op(B)ᵀ, op(A)ᵀ).
     torch.backends.cuda.matmul.allow_tf32 = tf32
@@ -122,10 +129,7 @@ def probe(name, ta, tb, m, n, k, batch, tf32, beta):
           f"torch {sg:.1f} µs; cuBLASLt, {found.value} algorithms:")
     for i in range(found.value):
         r = results[i]
-        def run():
-            check(lt.cublasLtMatmul(handle, desc, byref(alpha), c_void_p(A.data_ptr()), la, c_void_p(B.data_ptr()), lb,
-                                    byref(betav), c_void_p(C.data_ptr()), lc, c_void_p(C.data_ptr()), lc, byref(r.algo),
-                                    c_void_p(workspace.data_ptr()), ctypes.c_size_t(ws_bytes), stream), "matmul")
+        run = product(r.algo)
         try:
             us = time_us(run)
         except RuntimeError as e:
@@ -134,7 +138,7 @@ def probe(name, ta, tb, m, n, k, batch, tf32, beta):
         flops = 2.0 * batch * m * n * k
         print(f"  #{i}: {us:7.1f} µs ({flops / us / 1e6:5.0f} TFLOP/s) waves {r.wavesCount:.2f} workspace {r.workspaceSize >> 10} KiB {config(r.algo)}")
     if tf32:
-        enumerate_configs(desc, la, lb, lc, A, B, C, alpha, betav, stream, batch * m * n * k)
+        enumerate_configs(desc, la, lb, lc, product, batch * m * n * k)
 
 def caps(algo, attr):
     """An algorithm's capability array (tile or stages ids), [0] when it lists none."""
@@ -151,7 +155,7 @@ TILES = ["undefined", "8x8", "8x16", "16x8", "8x32", "16x16", "32x8", "8x64", "1
          "128x256", "256x128", "512x64", "64x96", "96x64", "96x128", "128x160", "160x128", "192x128", "128x192",
          "128x96", "32x256", "256x32"]
 
-def enumerate_configs(desc, la, lb, lc, A, B, C, alpha, betav, stream, mnk, limit=600):
+def enumerate_configs(desc, la, lb, lc, product, mnk, limit=600):
     """Every configuration cuBLASLt enumerates (each algorithm id's tiles × stages that
     cublasLtMatmulAlgoCheck accepts, at most limit), each timed, the ten fastest printed: what
     GRIDCELLS_CUBLASLT=search chooses among, as a check on it from outside gridcells."""
@@ -180,11 +184,7 @@ def enumerate_configs(desc, la, lb, lc, A, B, C, alpha, betav, stream, mnk, limi
                         r.workspaceSize > ws_bytes):
                     continue
                 tried += 1
-                def run():
-                    check(lt.cublasLtMatmul(handle, desc, byref(alpha), c_void_p(A.data_ptr()), la, c_void_p(B.data_ptr()),
-                                            lb, byref(betav), c_void_p(C.data_ptr()), lc, c_void_p(C.data_ptr()), lc,
-                                            byref(a), c_void_p(workspace.data_ptr()), ctypes.c_size_t(ws_bytes), stream),
-                          "matmul")
+                run = product(a)
                 try:
                     us = time_us(run, n=3)
                     if best is None or us < 2 * best:
