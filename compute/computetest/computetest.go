@@ -669,10 +669,11 @@ func testRows(t *testing.T, b compute.Backend) {
 }
 
 // testWideSoftmax checks the cross-entropy and its gradient, g = scale·(softmax(z)·Σy − y),
-// on rows of 100 and 2500 values: the GPU takes a row of 100 with one warp (several values per
-// thread) and one of 2500 with a block.
+// on rows of 100 to 2500 values. The GPU takes a row of at most 1024 with one warp, the row
+// in its registers in chunks of 128 (100: one chunk, partly filled; 512: four full chunks;
+// 1000: eight, the last partly filled), and a wider one (1030, 2500) with a block.
 func testWideSoftmax(t *testing.T, b compute.Backend) {
-	for _, cols := range []int{100, 2500} {
+	for _, cols := range []int{100, 512, 1000, 1030, 2500} {
 		testSoftmaxRows(t, b, 3, cols)
 	}
 }

@@ -666,9 +666,11 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits, targets compute.Tensor, scal
 	return b.reduce(ptrArg(rl), z.rows, scale)
 }
 
-// ceWarpMaxCols is the widest row gc_softmax_ce_warp takes (one warp per row); wider rows
-// take gc_softmax_ce (one block per row).
-const ceWarpMaxCols = 2048
+// ceWarpMaxCols is the widest row gc_softmax_ce_warp takes (one warp per row, the row in its
+// registers: 32 floats of z and 32 of y per thread at 1024); wider rows take gc_softmax_ce
+// (one block per row). The choice depends on the width alone, so a lane of an ensemble takes
+// the kernel the network alone would.
+const ceWarpMaxCols = 1024
 
 // softmaxCE launches the cross-entropy of lanes column blocks of width w of z and y (one for a
 // single tensor), each lane's row losses at rl + 8·lane·rows.

@@ -201,3 +201,40 @@ func TestArgEncoding(t *testing.T) {
 		t.Errorf("f64Arg(1) = %#x; want 0x3ff0000000000000", got)
 	}
 }
+
+// TestSoftmaxAlignment checks that a row's cross-entropy and gradient do not depend on
+// whether gc_softmax_ce_warp can read it as float4s: the same rows in a tensor of their own
+// (aligned, read as float4s) and in a view one column into a wider tensor (read as floats)
+// give the same loss and gradient, bit for bit, at widths of one to eight chunks of 128.
+func TestSoftmaxAlignment(t *testing.T) {
+	b := newOrSkip(t, nil)
+	const rows = 5
+	for _, cols := range []int{8, 128, 300, 512, 1024} {
+		z, y := make([]float32, rows*cols), make([]float32, rows*cols)
+		for i := range z {
+			z[i] = float32((i*7919)%1000)/250 - 2
+			y[i] = float32((i*104729)%997) / 997
+		}
+		az, ay, ag := b.New(rows, cols), b.New(rows, cols), b.New(rows, cols)
+		b.Upload(az, z)
+		b.Upload(ay, y)
+		wz, wy, wg := b.New(rows, cols+1), b.New(rows, cols+1), b.New(rows, cols+1)
+		vz, vy, vg := b.View(wz, 0, 1, rows, cols), b.View(wy, 0, 1, rows, cols), b.View(wg, 0, 1, rows, cols)
+		b.Copy(vz, az)
+		b.Copy(vy, ay)
+		if k, _ := quad(kAdam, b.t(vz)); k != kAdam {
+			t.Fatalf("cols %d: the view one column in can be read as float4s; the test needs one that cannot", cols)
+		}
+		aligned := b.SoftmaxCrossEntropy(ag, az, ay, 0.3)
+		offset := b.SoftmaxCrossEntropy(vg, vz, vy, 0.3)
+		if aligned != offset {
+			t.Errorf("cols %d: loss %v aligned, %v one column in", cols, aligned, offset)
+		}
+		ga, gv := make([]float32, rows*cols), make([]float32, rows*cols)
+		b.Download(ga, ag)
+		b.Download(gv, vg)
+		if !slices.Equal(ga, gv) {
+			t.Errorf("cols %d: the gradients differ between the aligned rows and the rows one column in", cols)
+		}
+	}
+}

@@ -15,8 +15,8 @@ import (
 // a GPU. It requires that they pass and that none skips. It skips where g++ is missing and
 // where a real GPU is usable (the tests then run on it).
 func TestEmulated(t *testing.T) {
-	cudaemu.RunTests(t, `^(TestConformance|TestConformanceLt|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|Example.*)$`,
-		"TestConformance", "TestConformanceLt", "TestGenerate", "TestGenerateWalkOnly", "TestUploadsInFlight")
+	cudaemu.RunTests(t, `^(TestConformance|TestConformanceLt|TestSoftmaxAlignment|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|Example.*)$`,
+		"TestConformance", "TestConformanceLt", "TestSoftmaxAlignment", "TestGenerate", "TestGenerateWalkOnly", "TestUploadsInFlight")
 }
 
 // TestEmulatedLazy runs the conformance suite, the fused input products, the generator and
