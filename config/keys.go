@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // The key set is derived from the Config struct by reflection, so adding a field adds its key
@@ -182,7 +184,9 @@ func lookup(name string) (*keySpec, error) {
 		return nil, fmt.Errorf("%w %q: it is a section; name one of its keys (%s.…)", ErrUnknownKey, name, name)
 	}
 	msg := fmt.Sprintf("%q", name)
-	if s := suggest(name); s != "" {
+	if keys := byWords(name); len(keys) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", quoteOr(keys))
+	} else if s := suggest(name); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return nil, fmt.Errorf("%w %s (\"gridcells config --list-keys\" lists every key)", ErrUnknownKey, msg)
@@ -196,6 +200,74 @@ func CanonicalKey(name string) (string, error) {
 		return "", err
 	}
 	return s.key, nil
+}
+
+// byWords returns the canonical keys (at most three, in registry order) whose name contains
+// every word of name's last component (words split at '_' and changes of case), when that
+// component is not itself a key's name: "training.steps" finds
+// training.n_grad_steps_per_epoch, which edit distance would not (it is nearer
+// training.loss), and "batch" finds trajectory.batch_size and eval.batch_size.
+func byWords(name string) []string {
+	last := name[strings.LastIndex(name, ".")+1:]
+	want := keyWords(last)
+	if len(want) == 0 {
+		return nil
+	}
+	var out []string
+	for _, s := range registry {
+		have := keyWords(s.name)
+		if len(out) == 3 || strings.EqualFold(s.name, last) {
+			continue
+		}
+		all := true
+		for _, w := range want {
+			all = all && slices.Contains(have, w)
+		}
+		if all {
+			out = append(out, s.key)
+		}
+	}
+	return out
+}
+
+// keyWords splits a key name into lower-case words at '_', '-', spaces and lower-to-upper
+// case changes (learningRate → learning, rate).
+func keyWords(name string) []string {
+	var words []string
+	var cur []rune
+	prevLower := false
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range name {
+		switch {
+		case r == '_' || r == '-' || r == ' ':
+			flush()
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			flush()
+		}
+		cur = append(cur, r)
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	flush()
+	return words
+}
+
+// quoteOr lists keys as "a", "b" or "c".
+func quoteOr(keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = strconv.Quote(k)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // suggest returns the canonical key whose name, bare name or alias is closest to name in
