@@ -127,6 +127,28 @@ func TestConformanceLt(t *testing.T) {
 				t.Errorf("%+v: configuration described as %q", k, p.config)
 			}
 		}
+		// The ids take turns, tiles first: algorithm 0's two configurations are the first and
+		// third, not the first two (enumerate).
+		if emulated() {
+			for k, p := range searched.lt.plans {
+				var got []string
+				for _, h := range searched.enumerate(k, p, ltComputeF32) {
+					got = append(got, searched.lt.describe(&h))
+				}
+				want := []string{"algo 0 tile 64x256 stages 0", "algo 1 tile 128x128 stages 1", "algo 0 tile 128x128 stages 0",
+					"algo 1 tile 128x256 stages 1", "algo 1 tile 256x128 stages 1", "algo 1 tile 128x128 stages 2",
+					"algo 1 tile 128x256 stages 2", "algo 1 tile 256x128 stages 2"}
+				if len(got) != len(want) {
+					t.Fatalf("%+v: enumerated %q; want %q", k, got, want)
+				}
+				for i := range want {
+					if !strings.HasPrefix(got[i], want[i]+" ") {
+						t.Errorf("%+v: configuration %d is %q; want %q", k, i, got[i], want[i])
+					}
+				}
+				break
+			}
+		}
 		// A later run takes the choices from the file (the process's shared ones forgotten
 		// first): nothing timed, the same algorithms, the same products.
 		ltChoicesOf.Lock()
@@ -141,6 +163,29 @@ func TestConformanceLt(t *testing.T) {
 			q := searched.lt.plans[k]
 			if !p.cached || p.timed != 0 || q == nil || p.algo.algo != q.algo.algo || p.config != q.config {
 				t.Errorf("%+v: cached %v, timed %d, algorithm %q; searched %q", k, p.cached, p.timed, p.config, q.config)
+			}
+		}
+	})
+	// Under TF32 the search leaves out the algorithms that use no tensor core: in the emulator
+	// algorithm 0 (FMA), so the 3 of the heuristic and algorithm 1's 6 configurations are
+	// timed.
+	t.Run("search TF32", func(t *testing.T) {
+		plain := newOrSkip(t, &Settings{TF32: true})
+		t.Setenv(envLt, "search")
+		t.Setenv("GRIDCELLS_CACHE", t.TempDir())
+		searched := newOrSkip(t, &Settings{TF32: true})
+		computetest.TestGemmAgainst(t, searched, plain, 2e-3)
+		if len(searched.lt.plans) == 0 {
+			t.Fatal("no cuBLASLt plans were made")
+		}
+		for k, p := range searched.lt.plans {
+			if emulated() && p.timed != 9 {
+				t.Errorf("%+v: %d configurations timed, want 9", k, p.timed)
+			}
+			for _, h := range searched.enumerate(k, p, ltComputeTF32) {
+				if c := searched.lt.describe(&h); searched.lt.fmaOnly(&h) {
+					t.Errorf("%+v: %s, an FMA-only algorithm, enumerated under TF32", k, c)
+				}
 			}
 		}
 	})

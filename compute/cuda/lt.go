@@ -50,13 +50,15 @@ const (
 	ltSearchBudget   = 5 * time.Second // timing per shape, after which the rest are skipped
 
 	// cublasLtMatmulAlgoCapAttributes_t and cublasLtMatmulAlgoConfigAttributes_t.
-	ltCapTileIDs    = 6  // CUBLASLT_ALGO_CAP_TILE_IDS, uint32 array
-	ltCapStagesIDs  = 13 // CUBLASLT_ALGO_CAP_STAGES_IDS, uint32 array
-	ltConfigID      = 0  // CUBLASLT_ALGO_CONFIG_ID, int32
-	ltConfigTile    = 1  // CUBLASLT_ALGO_CONFIG_TILE_ID, uint32
-	ltConfigSplitK  = 2  // CUBLASLT_ALGO_CONFIG_SPLITK_NUM, uint32
-	ltConfigStages  = 6  // CUBLASLT_ALGO_CONFIG_STAGES_ID, uint32
-	ltConfigCluster = 8  // CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, uint16
+	ltCapTileIDs       = 6    // CUBLASLT_ALGO_CAP_TILE_IDS, uint32 array
+	ltCapStagesIDs     = 13   // CUBLASLT_ALGO_CAP_STAGES_IDS, uint32 array
+	ltCapNumericalImpl = 15   // CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS, uint64
+	ltImplTensorOps    = 0xfe // CUBLASLT_NUMERICAL_IMPL_FLAGS_TENSOR_OP_MASK: HMMA, IMMA, DMMA, …
+	ltConfigID         = 0    // CUBLASLT_ALGO_CONFIG_ID, int32
+	ltConfigTile       = 1    // CUBLASLT_ALGO_CONFIG_TILE_ID, uint32
+	ltConfigSplitK     = 2    // CUBLASLT_ALGO_CONFIG_SPLITK_NUM, uint32
+	ltConfigStages     = 6    // CUBLASLT_ALGO_CONFIG_STAGES_ID, uint32
+	ltConfigCluster    = 8    // CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, uint16
 )
 
 // ltTiles names cublasLtMatmulTile_t: rows × columns of the column-major output tile (for
@@ -295,10 +297,14 @@ func (l *lt) checked(p *ltPlan, h *ltHeuristic) (ltHeuristic, bool) {
 	return r, ok
 }
 
-// enumerate returns every configuration of every algorithm id cuBLASLt has for plan p's
-// types (compute type cType, float32 data): each id's tiles × its stages (the undefined one
-// when it lists none), those that cublasLtMatmulAlgoCheck accepts for p's shape within the
-// workspace, at most ltSearchMax.
+// enumerate returns the configurations cuBLASLt has for plan p's types (compute type
+// cType, float32 data): each algorithm id's tiles × its stages (the undefined one when it
+// lists none), those that cublasLtMatmulAlgoCheck accepts for p's shape within the
+// workspace, at most ltSearchMax. The ids take turns, one configuration each per round, so
+// that the cap leaves none out: on sm_90 an id may list 30 tiles × 20 stages, and taking
+// the ids in order would spend the whole cap on the first one or two. Under TF32 an id whose
+// numerical implementation uses no tensor-core instruction (FMA only) is left out: it cannot
+// beat the tensor cores on these shapes, and it would take a share of the cap.
 func (b *Backend) enumerate(k ltKey, p *ltPlan, cType uintptr) []ltHeuristic {
 	a, l := b.lt.api, b.lt
 	ids := make([]int32, ltSearchIDs)
@@ -307,30 +313,58 @@ func (b *Backend) enumerate(k ltKey, p *ltPlan, cType uintptr) []ltHeuristic {
 		uintptr(unsafe.Pointer(&ids[0])), uintptr(unsafe.Pointer(&n))) != 0 {
 		return nil
 	}
-	var out []ltHeuristic
+	type algorithm struct {
+		base          ltHeuristic
+		tiles, stages []uint32
+	}
+	var algos []algorithm
 	for _, id := range ids[:n] {
 		var base ltHeuristic
 		if call(a.algoInit, l.handle, cType, ltDataF32, ltDataF32, ltDataF32, ltDataF32, ltDataF32, uintptr(id),
 			uintptr(unsafe.Pointer(&base.algo))) != 0 {
 			continue
 		}
-		tiles, stages := l.caps(&base, ltCapTileIDs), l.caps(&base, ltCapStagesIDs)
-		for _, tile := range tiles {
-			for _, stage := range stages {
+		if cType == ltComputeTF32 && l.fmaOnly(&base) {
+			continue
+		}
+		algos = append(algos, algorithm{base, l.caps(&base, ltCapTileIDs), l.caps(&base, ltCapStagesIDs)})
+	}
+	var out []ltHeuristic
+	for round, more := 0, true; more; round++ {
+		more = false
+		for _, al := range algos {
+			if round >= len(al.tiles)*len(al.stages) {
+				continue
+			}
+			more = true
+			h := al.base
+			// Tiles vary first: every tile with the first stages before the others.
+			tile, stage := al.tiles[round%len(al.tiles)], al.stages[round/len(al.tiles)]
+			if !l.setConfig(&h, ltConfigTile, tile) || !l.setConfig(&h, ltConfigStages, stage) {
+				continue
+			}
+			if r, ok := l.checked(p, &h); ok {
+				out = append(out, r)
 				if len(out) == ltSearchMax {
 					return out
-				}
-				h := base
-				if !l.setConfig(&h, ltConfigTile, tile) || !l.setConfig(&h, ltConfigStages, stage) {
-					continue
-				}
-				if r, ok := l.checked(p, &h); ok {
-					out = append(out, r)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// fmaOnly reports whether algorithm h's numerical implementation flags
+// (CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS) name no tensor-core instruction; false when the
+// library does not say.
+func (l *lt) fmaOnly(h *ltHeuristic) bool {
+	var flags uint64
+	var written uintptr
+	if call(l.api.capGet, uintptr(unsafe.Pointer(&h.algo)), ltCapNumericalImpl, uintptr(unsafe.Pointer(&flags)), 8,
+		uintptr(unsafe.Pointer(&written))) != 0 || written != 8 {
+		return false
+	}
+	return flags&ltImplTensorOps == 0
 }
 
 // caps returns algorithm h's capability array attr (tile or stages ids), or the undefined

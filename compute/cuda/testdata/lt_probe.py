@@ -155,45 +155,65 @@ TILES = ["undefined", "8x8", "8x16", "16x8", "8x32", "16x16", "32x8", "8x64", "1
          "128x256", "256x128", "512x64", "64x96", "96x64", "96x128", "128x160", "160x128", "192x128", "128x192",
          "128x96", "32x256", "256x32"]
 
+def fma_only(algo):
+    """Whether the algorithm's CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS (15) name no tensor-core
+    instruction (mask 0xfe); False when the library does not say."""
+    flags, size = ctypes.c_uint64(), ctypes.c_size_t()
+    if lt.cublasLtMatmulAlgoCapGetAttribute(byref(algo), 15, byref(flags), ctypes.c_size_t(8), byref(size)) != 0 or size.value != 8:
+        return False
+    return flags.value & 0xfe == 0
+
 def enumerate_configs(desc, la, lb, lc, product, mnk, limit=600):
-    """Every configuration cuBLASLt enumerates (each algorithm id's tiles × stages that
-    cublasLtMatmulAlgoCheck accepts, at most limit), each timed, the ten fastest printed: what
-    GRIDCELLS_CUBLASLT=search chooses among, as a check on it from outside gridcells."""
+    """The configurations cuBLASLt enumerates under TF32 (each tensor-core algorithm id's
+    tiles × stages that cublasLtMatmulAlgoCheck accepts, at most limit; the ids take turns,
+    tiles first, as GRIDCELLS_CUBLASLT=search takes them), each timed, the ten fastest
+    printed: what the search chooses among, as a check on it from outside gridcells."""
     ids, n = (ctypes.c_int * 128)(), ctypes.c_int()
     if lt.cublasLtMatmulAlgoGetIds(handle, COMPUTE_32F_FAST_TF32, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F,
                                    CUDA_R_32F, 128, ids, byref(n)) != 0:
         print("  enumeration: cublasLtMatmulAlgoGetIds failed")
         return
-    results, tried, best = [], 0, None
+    algos, fma = [], 0
     for i in range(n.value):
         base = Algo()
         if lt.cublasLtMatmulAlgoInit(handle, COMPUTE_32F_FAST_TF32, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUDA_R_32F,
                                      CUDA_R_32F, ids[i], byref(base)) != 0:
             continue
-        for tile in caps(base, 6):
-            for stages in caps(base, 13):
-                if tried >= limit:
-                    break
-                a = Algo.from_buffer_copy(base)
-                t, st = ctypes.c_uint32(tile), ctypes.c_uint32(stages)
-                if (lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["tile"], byref(t), sizeof(t)) != 0 or
-                        lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["stages"], byref(st), sizeof(st)) != 0):
-                    continue
-                r = Heuristic()
-                if (lt.cublasLtMatmulAlgoCheck(handle, desc, la, lb, lc, lc, byref(a), byref(r)) != 0 or r.state != 0 or
-                        r.workspaceSize > ws_bytes):
-                    continue
-                tried += 1
-                run = product(a)
-                try:
-                    us = time_us(run, n=3)
-                    if best is None or us < 2 * best:
-                        us = time_us(run, n=10)
-                except RuntimeError:
-                    continue
-                best = us if best is None else min(best, us)
-                name = TILES[tile] if tile < len(TILES) else f"#{tile}"
-                results.append((us, ids[i], name, stages))
+        if fma_only(base):
+            fma += 1
+            continue
+        algos.append((ids[i], base, caps(base, 6), caps(base, 13)))
+    print(f"  enumeration: {n.value} algorithm ids, {fma} FMA-only left out, "
+          f"{sum(len(t) * len(st) for _, _, t, st in algos)} tile × stages configurations")
+    results, tried, best, rnd, more = [], 0, None, 0, True
+    while more and tried < limit:
+        more = False
+        for aid, base, tiles, stage_ids in algos:
+            if rnd >= len(tiles) * len(stage_ids) or tried >= limit:
+                continue
+            more = True
+            tile, stages = tiles[rnd % len(tiles)], stage_ids[rnd // len(tiles)]
+            a = Algo.from_buffer_copy(base)
+            t, st = ctypes.c_uint32(tile), ctypes.c_uint32(stages)
+            if (lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["tile"], byref(t), sizeof(t)) != 0 or
+                    lt.cublasLtMatmulAlgoConfigSetAttribute(byref(a), CONFIG["stages"], byref(st), sizeof(st)) != 0):
+                continue
+            r = Heuristic()
+            if (lt.cublasLtMatmulAlgoCheck(handle, desc, la, lb, lc, lc, byref(a), byref(r)) != 0 or r.state != 0 or
+                    r.workspaceSize > ws_bytes):
+                continue
+            tried += 1
+            run = product(a)
+            try:
+                us = time_us(run, n=3)
+                if best is None or us < 2 * best:
+                    us = time_us(run, n=10)
+            except RuntimeError:
+                continue
+            best = us if best is None else min(best, us)
+            name = TILES[tile] if tile < len(TILES) else f"#{tile}"
+            results.append((us, aid, name, stages))
+        rnd += 1
     results.sort()
     print(f"  enumeration: {len(results)} of {tried} configurations ran; the ten fastest:")
     for us, aid, name, stages in results[:10]:

@@ -894,7 +894,7 @@ GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const f
 // The algorithm enumeration that GRIDCELLS_CUBLASLT=search uses (cublasLt.h): two algorithm
 // ids, each with a few tiles and, for id 1, stages, configured in the algorithm's opaque
 // words (word 0 the id; config attribute a, 1 to 8, in the 32-bit half (a − 1) % 2 of word
-// 1 + (a − 1) / 2: the algorithm is 8 words), which any matmul accepts
+// 1 + (a − 1) / 2: the algorithm is 8 words; word 7 the compute type it was made for), which any matmul accepts
 // since every emulated algorithm computes the same product. The heuristic's algorithms have
 // word 0 = ltAlgoMagic + i, so their id reads as i.
 
@@ -932,15 +932,26 @@ GC_EXPORT int cublasLtMatmulAlgoInit(LtHandle *h, int compute, int scale, int ta
 	if (id < 0 || id >= ltAlgoIDs) return CUBLAS_STATUS_NOT_SUPPORTED;
 	std::memset(algo, 0, 8 * sizeof(uint64_t));
 	algo[0] = ltAlgoMagic + id;
+	algo[7] = (uint64_t)compute; // for its numerical implementation flags
 	return CUBLAS_STATUS_SUCCESS;
 }
 
 // cublasLtMatmulAlgoCapGetAttribute answers TILE_IDS (6) and STAGES_IDS (13) as arrays of
 // uint32 (sizeWritten the array's bytes, also when buf is too small to hold it, as a size
-// query) and SPLITK_SUPPORT (0) as int32 0.
+// query), SPLITK_SUPPORT (0) as int32 0 and NUMERICAL_IMPL_FLAGS (15) as uint64: algorithm 0
+// is FMA with float32 inputs, algorithm 1 under TF32 compute tensor-core (HMMA) with TF32
+// inputs, FMA otherwise; float32 accumulation for both.
 GC_EXPORT int cublasLtMatmulAlgoCapGetAttribute(const uint64_t *algo, int attr, void *buf, size_t n, size_t *written) {
 	if (!algo) return CUBLAS_STATUS_INVALID_VALUE;
 	int id = (int)(algo[0] - ltAlgoMagic);
+	if (attr == 15) {
+		const uint64_t fma = 0x01, hmma = 0x02, acc32 = 0x02ull << 8, in32 = 0x08ull << 16, inTF32 = 0x04ull << 16;
+		uint64_t flags = id == 1 && algo[7] == COMPUTE_32F_FAST_TF32 ? hmma | acc32 | inTF32 : fma | acc32 | in32;
+		if (written) *written = 8;
+		if (!buf || n < 8) return n == 0 && written ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
+		std::memcpy(buf, &flags, 8);
+		return CUBLAS_STATUS_SUCCESS;
+	}
 	if (attr == 0) {
 		if (written) *written = 4;
 		if (!buf || n < 4) return n == 0 && written ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
