@@ -31,7 +31,8 @@
 // Settings.Lt (or GRIDCELLS_CUBLASLT=1) routes the matrix products through cuBLASLt with
 // the first algorithm of its heuristic (lt.go), GRIDCELLS_CUBLASLT=tune with the fastest of
 // the heuristic's algorithms timed at first use, GRIDCELLS_CUBLASLT=search with the fastest
-// of every configuration cuBLASLt enumerates (tiles × stages of each algorithm): an
+// of up to 1024 configurations cuBLASLt enumerates (tiles × stages of each algorithm, the
+// algorithms taking turns; under TF32 only those with tensor-core instructions): an
 // experiment not yet measured on a GPU.
 //
 // Copies between host and device go through pinned host memory (pinned.go), so that an
