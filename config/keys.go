@@ -215,10 +215,13 @@ func byWords(name string) []string {
 	}
 	var out []string
 	for _, s := range registry {
-		have := keyWords(s.name)
-		if len(out) == 3 || strings.EqualFold(s.name, last) {
+		if len(out) == 3 {
+			break
+		}
+		if strings.EqualFold(s.name, last) {
 			continue
 		}
+		have := keyWords(s.name)
 		all := true
 		for _, w := range want {
 			all = all && slices.Contains(have, w)
