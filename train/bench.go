@@ -84,10 +84,12 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	res.StepWithBatchMS = median(func() { batch(); step() })
 	src := r.startSource(B, T)
 	defer src.stop()
-	loopStep := func() { r.sourceStep(src) }
-	// The training loop waits for each step's loss, not for its update (nn.Model.StartStep):
-	// on a GPU the next step is queued while the update runs. So the loop's steps are timed
-	// as it runs them, back to back, with one wait at the end, and averaged.
+	f := r.feed(src)
+	loopStep := func() { r.loopStep(f, true) }
+	// The training loop waits for each step's loss, not for its update (nn.Model.StartStep),
+	// and loads the next batch before that wait (batchFeed): on a GPU the next step is queued
+	// while the update runs. So the loop's steps are timed as it runs them, back to back, with
+	// one wait at the end, and averaged.
 	loopStep()
 	compute.Synchronize(r.b)
 	t0 := time.Now()
@@ -228,8 +230,7 @@ func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backe
 type benchStack struct {
 	st    *stack
 	srcs  []source
-	its   []*item
-	in    nn.Inputs
+	feed  *batchFeed[[][]byte]
 	close func()
 }
 
@@ -245,7 +246,7 @@ func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*ben
 	if err != nil {
 		return nil, err
 	}
-	bs := &benchStack{srcs: make([]source, lanes), its: make([]*item, lanes)}
+	bs := &benchStack{srcs: make([]source, lanes)}
 	for i, r := range runs {
 		bs.srcs[i] = r.startSource(B, T)
 	}
@@ -259,21 +260,14 @@ func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*ben
 		stop()
 		return nil, err
 	}
-	bs.st, bs.in = st, st.model.Inputs(B, T)
+	bs.st, bs.feed = st, st.feed(bs.srcs, st.model.Inputs(B, T))
 	bs.close = func() { stop(); st.free() }
 	return bs, nil
 }
 
-// step runs one ensemble step on the next batch of every lane.
-func (bs *benchStack) step() {
-	for k, s := range bs.srcs {
-		bs.its[k] = s.next()
-	}
-	bs.st.step(bs.its, bs.in)
-	for k, it := range bs.its {
-		bs.srcs[k].release(it)
-	}
-}
+// step runs one ensemble step of the training loop on the next batch of every lane, loading
+// the lanes' following batches during it, as the loop does.
+func (bs *benchStack) step() { bs.st.loopStep(bs.feed, true) }
 
 // ProfileResult is where the device time of a training step goes (compute.Profiler), per
 // step: ProfileSteps and ProfileStacked.
@@ -306,15 +300,8 @@ func ProfileSteps(cfg config.Config, steps int, opt Options) (ProfileResult, err
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	src := r.startSource(B, T)
 	defer src.stop()
-	return profileSteps(r.b, steps, func() { r.sourceStep(src) })
-}
-
-// sourceStep runs a step of the training loop on src's next batch, as loop does without its
-// bookkeeping (losses, checkpoints, evaluations).
-func (r *run) sourceStep(src source) {
-	it := src.next()
-	r.trainStep(it)
-	src.release(it)
+	f := r.feed(src)
+	return profileSteps(r.b, steps, func() { r.loopStep(f, true) })
 }
 
 // ProfileStacked is ProfileSteps for lanes copies of cfg trained as one ensemble on b.

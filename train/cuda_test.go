@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -337,4 +338,65 @@ func TestCUDAStackedPhilox(t *testing.T) {
 			t.Errorf("lane %d: %v, summary %+v", i, r.Err, r.Summary)
 		}
 	}
+}
+
+// TestCUDALoopLoadsAhead is TestLoopLoadsAhead on the GPU, where loading ahead matters: the
+// next batch's upload and code launches are queued while the step runs, and must reach the
+// inputs only after the step has read them. For one network with host walks (codes made on
+// the GPU) and with the Philox walk made there, and for a two-lane ensemble with host walks,
+// the loop's final weights must equal those of its steps one by one (trainSteps, stackSteps)
+// on the same kind of backend, bit for bit. On the emulator's lazy streams a copy or kernel
+// that ran out of stream order would show here. It skips where there is no GPU.
+func TestCUDALoopLoadsAhead(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	newGPU := func() compute.Backend {
+		b, _, err := NewBackend("cuda")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	short := func(t *testing.T, sets ...string) config.Config {
+		cfg := smallConfig(t)
+		sets = append([]string{"training.n_epochs=1", "training.n_grad_steps_per_epoch=12", "training.eval_every=5",
+			"training.checkpoint_every=4", "model.recurrent_dropout=0"}, sets...)
+		if err := config.ApplySets(&cfg, sets); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	for _, rng := range []string{"pcg", "philox"} {
+		t.Run(rng, func(t *testing.T) {
+			cfg := short(t, "trajectory.rng="+rng)
+			_, want := trainSteps(t, cfg, newGPU(), cfg.TotalSteps())
+			sameAsSteps(t, loopWeights(t, cfg, newGPU()), want)
+		})
+	}
+	t.Run("ensemble", func(t *testing.T) {
+		cfg := short(t)
+		const lanes = 2
+		_, want := stackSteps(t, cfg, newGPU(), lanes, cfg.TotalSteps())
+		runs := make([]StackedRun, lanes)
+		for k := range runs {
+			c := cfg
+			c.Seed = cfg.Seed + uint64(k)
+			runs[k] = StackedRun{Dir: t.TempDir(), Config: &c}
+		}
+		res, err := TrainStacked(context.Background(), runs, newGPU(), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, r := range res {
+			if r.Err != nil {
+				t.Fatalf("lane %d: %v", k, r.Err)
+			}
+			got := map[string][]float32{}
+			for name, a := range readWeights(t, filepath.Join(runs[k].Dir, finalFile)) {
+				got[name] = a.F32
+			}
+			sameAsSteps(t, got, want[k])
+		}
+	})
 }

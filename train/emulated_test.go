@@ -13,15 +13,17 @@ import (
 // emulation of the CUDA driver, cuBLAS and NVRTC, and requires that they pass and that none
 // skips. It skips where g++ is missing and where a real GPU is usable (they then run on it).
 func TestEmulatedCUDA(t *testing.T) {
-	cudaemu.RunTests(t, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU", "TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox")
+	cudaemu.RunTests(t, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU", "TestCUDAPhiloxBatches", "TestCUDAProfile",
+		"TestCUDAStackedPhilox", "TestCUDALoopLoadsAhead")
 }
 
 // TestEmulatedCUDALazy runs the GPU training tests on the emulator's lazy streams
 // (internal/cudaemu, GRIDCELLS_CUDAEMU_LAZY), where stream operations run only when the host
 // must observe them: a training step reads its losses after the optimizer update is queued
-// (nn.Model.StartStep, FinishStep), and uploads the next batches behind it, so a missing wait
-// shows there as wrong losses or weights.
+// (nn.Model.StartStep, FinishStep), and the loop uploads the next batches before that
+// (batchFeed), so a missing wait or a copy out of stream order shows there as wrong losses
+// or weights.
 func TestEmulatedCUDALazy(t *testing.T) {
 	cudaemu.RunTestsEnv(t, []string{cudaemu.LazyEnv + "=1"}, `^TestCUDA`, "TestCUDAMatchesCPU", "TestCUDAEnsembleMatchesCPU",
-		"TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox", "TestCUDAStackLaneLaunches")
+		"TestCUDAPhiloxBatches", "TestCUDAProfile", "TestCUDAStackedPhilox", "TestCUDAStackLaneLaunches", "TestCUDALoopLoadsAhead")
 }

@@ -340,20 +340,17 @@ func (st *stack) loop(ctx context.Context) error {
 		defer prods[k].stop()
 	}
 	total := sessions[0].total
-	in := st.model.Inputs(sessions[0].B, sessions[0].T)
-	its := make([]*item, len(st.lanes))
+	f := st.feed(prods, st.model.Inputs(sessions[0].B, sessions[0].T))
 	for r0.step < total {
 		if err := ctx.Err(); err != nil {
-			return st.cancel(sessions, err)
-		}
-		for k, p := range prods {
-			its[k] = p.next()
+			return st.cancel(sessions, err) // batches loaded ahead are dropped: the resumed runs make them again
 		}
 		t0 := time.Now()
-		losses := st.step(its, in)
-		for k, it := range its {
-			st.lanes[k].genState = it.stateAfter
-			prods[k].release(it)
+		// The lanes evaluate their own models (sync copies them out of the ensemble), never
+		// the ensemble's inputs, so the next batches load during every step but the last.
+		losses, states := st.loopStep(f, r0.step+1 < total)
+		for k, state := range states {
+			st.lanes[k].genState = state
 		}
 		// Every lane counts the step before any evaluates or checkpoints, so that a failure
 		// leaves them all at the same step for the checkpoints of cancel.
@@ -376,6 +373,12 @@ func (st *stack) loop(ctx context.Context) error {
 // ensemble model's inputs) and returns the lanes' losses. On an asynchronous backend the
 // update may still be queued when it returns.
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
+	st.load(its, in)
+	return st.run(nil)
+}
+
+// load queues every lane's batch its[k] into in, the ensemble model's inputs.
+func (st *stack) load(its []*item, in nn.Inputs) {
 	if st.encodes {
 		// Host walks, GPU codes: one upload of every lane's velocities and positions, then
 		// every lane's codes from its lane of the positions, in one launch.
@@ -407,13 +410,53 @@ func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 		st.buf = st.e.UploadLanes(in.InitCode, st.init, st.buf)
 		st.buf = st.e.UploadLanes(in.Targets, st.targets, st.buf)
 	}
+}
+
+// run runs one gradient step of every lane on the batches loaded into the inputs and returns
+// the lanes' losses, running meanwhile (when not nil) once the step is queued and before its
+// losses are waited for (run.stepLoadedThen).
+func (st *stack) run(meanwhile func()) []float64 {
 	// The batch shape from the config: a batch made on the GPU has no host arrays.
 	// The update is queued before the losses are waited for (nn.Model.StartStep), so that
 	// the GPU runs it while the host reads them and queues the next step.
 	st.model.StartStep(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
 	st.optim.Step()
+	if meanwhile != nil {
+		meanwhile()
+	}
 	st.model.FinishStep()
 	return st.model.LaneLosses()
+}
+
+// feed returns the batch feed of an ensemble loop on the lanes' sources srcs (batchFeed):
+// each load takes every lane's next batch, loads them into in and returns their generator
+// states, lane by lane.
+func (st *stack) feed(srcs []source, in nn.Inputs) *batchFeed[[][]byte] {
+	its := make([]*item, len(srcs))
+	return &batchFeed[[][]byte]{load: func() [][]byte {
+		for k, s := range srcs {
+			its[k] = s.next()
+		}
+		st.load(its, in)
+		states := make([][]byte, len(srcs))
+		for k, it := range its {
+			states[k] = it.stateAfter
+			srcs[k].release(it)
+		}
+		return states
+	}}
+}
+
+// loopStep runs one ensemble step of the training loop on f's next batches, loading the
+// batches after them meanwhile when ahead is set, and returns the lanes' losses and the
+// generator states after their batches.
+func (st *stack) loopStep(f *batchFeed[[][]byte], ahead bool) ([]float64, [][]byte) {
+	states := f.next()
+	var meanwhile func()
+	if ahead {
+		meanwhile = f.ahead
+	}
+	return st.run(meanwhile), states
 }
 
 // laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend:

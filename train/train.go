@@ -351,10 +351,40 @@ func (r *run) trainStep(it *item) float64 {
 // stepLoaded runs one gradient step on the batch already in the model's inputs. The
 // optimizer update is queued before the loss is waited for, so that on a GPU it runs while
 // the host reads the loss and queues the next step (nn.Model.StartStep).
-func (r *run) stepLoaded() float64 {
+func (r *run) stepLoaded() float64 { return r.stepLoadedThen(nil) }
+
+// stepLoadedThen is stepLoaded that runs meanwhile, when not nil, once the step is queued and
+// before its loss is waited for: the loop loads the next batch then (batchFeed).
+func (r *run) stepLoadedThen(meanwhile func()) float64 {
 	r.model.StartStep(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
 	r.optim.Step()
+	if meanwhile != nil {
+		meanwhile()
+	}
 	return r.model.FinishStep()
+}
+
+// feed returns the batch feed of the loop's steps on src's batches (batchFeed).
+func (r *run) feed(src source) *batchFeed[[]byte] {
+	in := r.model.Inputs(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
+	return &batchFeed[[]byte]{load: func() []byte {
+		it := src.next()
+		r.loadBatch(it, in, r.b)
+		state := it.stateAfter // a slice of its own, made by the generator for this batch
+		src.release(it)
+		return state
+	}}
+}
+
+// loopStep runs one step of the training loop on f's next batch, loading the batch after it
+// meanwhile when ahead is set, and returns its loss and the generator state after its batch.
+func (r *run) loopStep(f *batchFeed[[]byte], ahead bool) (float64, []byte) {
+	state := f.next()
+	var meanwhile func()
+	if ahead {
+		meanwhile = f.ahead
+	}
+	return r.stepLoadedThen(meanwhile), state
 }
 
 // loop runs gradient steps until the configured total, checkpointing on the way. On
@@ -370,15 +400,17 @@ func (r *run) loop(ctx context.Context) error {
 	defer s.close()
 	prod := r.startSource(s.B, s.T)
 	defer prod.stop()
+	f := r.feed(prod)
 	for r.step < s.total {
 		if ctx.Err() != nil {
-			return s.cancel(ctx.Err())
+			return s.cancel(ctx.Err()) // a batch loaded ahead is dropped: the resumed run makes it again
 		}
-		it := prod.next()
 		t0 := time.Now()
-		loss := r.trainStep(it)
-		r.genState = it.stateAfter
-		prod.release(it)
+		// The next batch is loaded during this step unless this step is the last or evaluates:
+		// the evaluation runs the model on a batch of the training shape, in the same inputs.
+		next := r.step + 1
+		loss, state := r.loopStep(f, next < s.total && next%evalEvery(r.cfg.Training) != 0)
+		r.genState = state
 		if err := s.record(loss, t0); err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/npyio"
 )
@@ -305,4 +307,43 @@ func TestAnalysedUnits(t *testing.T) {
 	if len(u) != 10 || !slices.IsSorted(u) || len(slices.Compact(slices.Clone(u))) != 10 || u[0] < 0 || u[9] >= 100 {
 		t.Errorf("10 of 100: %v, want 10 distinct sorted units", u)
 	}
+}
+
+// loopWeights trains cfg with Train on backend b into a fresh directory and returns its
+// final weights by parameter name.
+func loopWeights(t *testing.T, cfg config.Config, b compute.Backend) map[string][]float32 {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), dir, cfg, Options{Backend: b}); err != nil {
+		t.Fatal(err)
+	}
+	w := map[string][]float32{}
+	for name, a := range readWeights(t, filepath.Join(dir, finalFile)) {
+		w[name] = a.F32
+	}
+	return w
+}
+
+// sameAsSteps fails unless the loop's final weights are those of trainSteps, bit for bit.
+func sameAsSteps(t *testing.T, loop, steps map[string][]float32) {
+	t.Helper()
+	if len(steps) == 0 {
+		t.Fatal("no weights")
+	}
+	for name, w := range steps {
+		if !slices.Equal(loop[name], w) {
+			t.Errorf("%s: the training loop's final weights differ from those of its steps one by one", name)
+		}
+	}
+}
+
+// TestLoopLoadsAhead checks that the training loop, which loads the next batch while a step
+// runs (batchFeed), trains on the batches and in the order of its steps one by one
+// (trainSteps): the same final weights, bit for bit. The run evaluates every 10 steps on a
+// batch of the training shape, through the model's inputs, so a batch loaded ahead of an
+// evaluation would be overwritten and the weights would differ; it checkpoints every 7.
+func TestLoopLoadsAhead(t *testing.T) {
+	cfg := smallConfig(t)
+	_, want := trainSteps(t, cfg, cpu.New(nil), cfg.TotalSteps())
+	sameAsSteps(t, loopWeights(t, cfg, cpu.New(nil)), want)
 }
