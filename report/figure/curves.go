@@ -59,8 +59,11 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	if set.LogLoss {
 		loss.Y.Scale = plot.LogScale{}
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	} else {
+		loss.Y.Tick.Marker = distinctTicks{}
 	}
 	keep := func(v float64) bool { return isFinite(v) && (!set.LogLoss || v > 0) }
+	var lossXY []plotter.XYs
 	for i, c := range []struct {
 		name string
 		val  func(MetricPoint) float64
@@ -68,26 +71,32 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		{"training", func(m MetricPoint) float64 { return m.Loss }},
 		{"evaluation", func(m MetricPoint) float64 { return m.EvalLoss }},
 	} {
-		if err := addCurve(loss, points, c.val, keep, c.name, seriesColor(i)); err != nil {
+		xy, err := addCurve(loss, points, c.val, keep, c.name, seriesColor(i))
+		if err != nil {
 			return nil, err
 		}
+		lossXY = append(lossXY, xy)
 	}
-	loss.Legend.Top = true
+	legendAway(loss, lossXY...)
 
 	dec := plot.New()
 	dec.Title.Text = "position decoding error"
 	dec.X.Label.Text = "step"
 	dec.Y.Label.Text = "decoding error (cm)"
+	dec.Y.Tick.Marker = distinctTicks{}
 	dec.Add(plotter.NewGrid())
-	if err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", seriesColor(1)); err != nil {
+	decXY, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", seriesColor(1))
+	if err != nil {
 		return nil, err
 	}
+	var thXY plotter.XYs
 	if th := set.DecodeThresholdCM; th > 0 && len(points) > 0 {
 		x0, x1 := float64(points[0].Step), float64(points[len(points)-1].Step)
-		if x1 == x0 {
-			x1 = x0 + 1
+		if x1 == x0 { // one point: the range gonum gives the loss panel's single point
+			x0, x1 = x0-1, x0+1
 		}
-		l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: th}, {X: x1, Y: th}})
+		thXY = plotter.XYs{{X: x0, Y: th}, {X: x1, Y: th}}
+		l, err := plotter.NewLine(thXY)
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
@@ -97,14 +106,14 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		dec.Legend.Add(fmt.Sprintf("%g cm threshold", th), l)
 		dec.Y.Min = 0
 	}
-	dec.Legend.Top = true
+	legendAway(dec, decXY, thXY)
 	f.plots[0][0], f.plots[0][1] = loss, dec
 	return f, nil
 }
 
 // addCurve adds the line (and point markers, so single points show) of val over the
-// points that keep accepts.
-func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, name string, c color.Color) error {
+// points that keep accepts, and returns them.
+func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, name string, c color.Color) (plotter.XYs, error) {
 	var xy plotter.XYs
 	for _, m := range points {
 		if v := val(m); keep(v) {
@@ -112,16 +121,16 @@ func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64,
 		}
 	}
 	if len(xy) == 0 {
-		return nil
+		return nil, nil
 	}
 	l, sc, err := plotter.NewLinePoints(xy)
 	if err != nil {
-		return fmt.Errorf("figure: %w", err)
+		return nil, fmt.Errorf("figure: %w", err)
 	}
 	l.Color, sc.Color = c, c
 	l.Width = vg.Points(1.5)
 	sc.Radius = vg.Points(math.Max(0.5, 2-float64(len(xy))/100))
 	p.Add(l, sc)
 	p.Legend.Add(name, l, sc)
-	return nil
+	return xy, nil
 }
