@@ -36,7 +36,12 @@
 #     all lanes (BenchmarkGenerateLanes), and cuBLASLt's enumerated configurations
 #     (GRIDCELLS_CUBLASLT=search), with a profile of the ensemble that names the chosen tiles,
 #     and the recurrence run lane group by lane group (GRIDCELLS_LANE_GROUP=4, 8, 16); it ends
-#     with a table of each switch against its default (ab_summary; the runs are in $OUT/ab);
+#     with a table of each switch against its default (ab_summary; the runs are in $OUT/ab).
+#     Session 7's changes have no switch and show in these numbers against session 5's: the
+#     loop loads the next batch while a step runs (host walks against --rng philox: large_host
+#     against large_philox, ens_host against ens_philox), gc_softmax_ce reads a row once (its
+#     line in the profiles; 1.12 ms of session 5's 64-lane step), and the search takes the
+#     algorithm ids in turns and, under TF32, only tensor-core ones;
 #  4. the SGEMM tests and benchmarks on the host CPU (its AVX-512 kernel), with SGEMM=1;
 #  5. the Sorscher schedule (Ng 4096, 100,000 steps, TF32) until SECONDS (default 540)
 #     have passed since the start; if it is stopped early, its last checkpoint is evaluated
