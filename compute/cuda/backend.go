@@ -67,6 +67,15 @@ func quad(k kernel, ts ...*tensor) (kernel, int) {
 	return k4, 4
 }
 
+// laneQuad is quad for a launch over lanes column blocks of width w, each of which must be
+// whole float4s too (a lane's block starts at column lane·w).
+func laneQuad(k kernel, w int, ts ...*tensor) (kernel, int) {
+	if w%4 != 0 {
+		return k, 1
+	}
+	return quad(k, ts...)
+}
+
 const (
 	blockSize   = 256  // threads per block of the one-dimensional kernels
 	maxPartials = 1024 // blocks of a reduction's first pass, the length of its partials
@@ -418,16 +427,23 @@ func f64Arg(v float64) uint64      { return math.Float64bits(v) }
 func longArg(v int) uint64         { return uint64(int64(v)) }
 func partialsOut(p *tensor) uint64 { return uint64(p.ptr) + 8*maxPartials }
 
-// launch queues kernel k on a gx-block grid of bx×by threads.
+// launch queues kernel k of kernels.cu on a gx-block grid of bx×by threads.
 func (b *Backend) launch(k kernel, gx, bx, by int, args ...uint64) {
+	b.launchFn(b.fns[k], kernelNames[k], gx, 1, bx, by, args...)
+}
+
+// launchFn queues the kernel fn (of kernels.cu or generate.cu), named name in profiles and
+// errors, on a gx×gy-block grid of bx×by threads with args, each in an 8-byte slot of the
+// backend's argument memory read from its start.
+func (b *Backend) launchFn(fn uintptr, name string, gx, gy, bx, by int, args ...uint64) {
 	copy(b.args.vals[:], args)
-	b.timeStart(func() string { return kernelNames[k] })
-	r := call(b.a.cuLaunchKernel, b.fns[k], uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
+	b.timeStart(func() string { return name })
+	r := call(b.a.cuLaunchKernel, fn, uintptr(gx), uintptr(gy), 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
 		uintptr(unsafe.Pointer(&b.args.ptrs[0])), 0)
 	b.timeEnd()
 	if r != 0 {
 		err := b.a.check("cuLaunchKernel", r)
-		err.(*CUDAError).Info = kernelNames[k]
+		err.(*CUDAError).Info = name
 		panic(err)
 	}
 }
@@ -740,10 +756,7 @@ func (b *Backend) sumSquares(dst *tensor, alpha float64, src *tensor) float64 {
 // set, each block with the kernel and partition of its own call (float4s when its columns,
 // leading dimension and address allow), and returns the partials (bpl doubles per lane).
 func (b *Backend) sumSquaresPartials(dst *tensor, alpha float64, src *tensor, w, lanes int) (part *tensor, bpl int) {
-	k, q := quad(kSumSquares, src, dst)
-	if w%4 != 0 { // a lane's block starts at column lane·w
-		k, q = kSumSquares, 1
-	}
+	k, q := laneQuad(kSumSquares, w, src, dst)
 	dp, dl := uint64(0), uint64(0)
 	if dst != nil {
 		dp, dl = ptrArg(dst), intArg(dst.ld/q)

@@ -64,20 +64,11 @@ func (b *Backend) ActivationGradDrivenLanes(dst, out, x, gw compute.Tensor, f co
 	b.activationGradDriven("ActivationGradDrivenLanes", dst, out, x, gw, f, beta, lanes)
 }
 
-// driveQuad is quad for the fused kernels, whose lanes must each be whole float4s too: a
-// lane's n columns a multiple of four. x, read as floats, is not among ts.
-func driveQuad(k kernel, n int, ts ...*tensor) (kernel, int) {
-	if n%4 != 0 {
-		return k, 1
-	}
-	return quad(k, ts...)
-}
-
 func (b *Backend) activateDriven(op string, dst, pre, x, w compute.Tensor, f compute.Activation, lanes int) {
 	checkActivation(f)
 	n, k := compute.DrivenDims(op, dst, pre, x, w, lanes, compute.MaxDriven)
 	d, p, xx, ww := b.t(dst), b.t(pre), b.t(x), b.t(w)
-	kern, q := driveQuad(kActivateDriven, n, d, p, ww)
+	kern, q := laneQuad(kActivateDriven, n, d, p, ww) // x, read as floats, is not among them
 	cols := d.cols / q
 	grid := (cols + 31) / 32 * ((d.rows + driveChunk - 1) / driveChunk)
 	defer b.enter()()
@@ -89,7 +80,7 @@ func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor
 	checkActivation(f)
 	n, k := compute.DrivenDims(op, dst, out, x, gw, lanes, compute.MaxDriven)
 	d, y, xx, g := b.t(dst), b.t(out), b.t(x), b.t(gw)
-	kern, q := driveQuad(kActivationGradDriven, n, d, y, g)
+	kern, q := laneQuad(kActivationGradDriven, n, d, y, g)
 	// A block sums all rows of its 32 columns, so its blocks are few when the columns are:
 	// a single network of 4096 units read as float4s would be 32 blocks on the H100's 132
 	// multiprocessors. Below half a block per multiprocessor, read floats: 4 times the blocks,

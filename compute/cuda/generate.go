@@ -30,7 +30,6 @@ type BatchGenerator struct {
 	centres *tensor
 	rec     laneRecord // the kernels' parameters (generate.cu's gen_lane)
 	lane    *tensor    // rec on the device: the one lane of this generator's launches
-	args    *genArgs
 }
 
 // laneRecord is generate.cu's gen_lane: GEN_LANE_WORDS 32-bit words, every field one word,
@@ -77,7 +76,7 @@ func (b *Backend) NewBatchGenerator(w WalkParams, p *PlaceParams) (*BatchGenerat
 	if err := w.validate(); err != nil {
 		return nil, err
 	}
-	g := &BatchGenerator{b: b, w: w, args: newGenArgs()}
+	g := &BatchGenerator{b: b, w: w}
 	kind, aE, aI := PlaceGaussian, float32(0), float32(0)
 	if p != nil {
 		if err := p.validate(); err != nil {
@@ -105,20 +104,6 @@ func (b *Backend) NewBatchGenerator(w WalkParams, p *PlaceParams) (*BatchGenerat
 	g.rec = newLaneRecord(centres, kind, aE, aI, w.Key, w.float32s(), w.Periodic)
 	g.lane = b.uploadWords(g.rec[:])
 	return g, nil
-}
-
-// genArgs is cuLaunchKernel's argument memory, on the heap where Go does not move it.
-type genArgs struct {
-	vals [genMaxArgs]uint64
-	ptrs [genMaxArgs]uintptr
-}
-
-func newGenArgs() *genArgs {
-	a := &genArgs{}
-	for i := range a.ptrs {
-		a.ptrs[i] = uintptr(unsafe.Pointer(&a.vals[i]))
-	}
-	return a
 }
 
 // loadGenerate compiles and loads generate.cu once per backend, as loadKernels does
@@ -157,9 +142,9 @@ func (g *BatchGenerator) Generate(index uint64, vel, initCode, targets, pos, ini
 		ic, tg = g.codes(initCode, targets)
 	}
 	defer b.enter()()
-	b.genWalk(g.args, 1, g.lane, B, T, index, nil, laneTensor{t: v}, laneTensor{t: p}, laneTensor{t: ip})
+	b.genWalk(1, g.lane, B, T, index, nil, laneTensor{t: v}, laneTensor{t: p}, laneTensor{t: ip})
 	if g.np > 0 {
-		b.genPlace(g.args, 1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
+		b.genPlace(1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
 	}
 }
 
@@ -174,9 +159,9 @@ type laneTensor struct {
 // genWalk launches gc_gen_walk over lanes lanes, lane l with record l of rec: it walks batch
 // index (or indices' pair l, low word and high word, when indices is not nil) into its lane of
 // vel, pos and initPos, whose shapes the caller has checked.
-func (b *Backend) genWalk(args *genArgs, lanes int, rec *tensor, B, T int, index uint64, indices *tensor, vel, pos, initPos laneTensor) {
+func (b *Backend) genWalk(lanes int, rec *tensor, B, T int, index uint64, indices *tensor, vel, pos, initPos laneTensor) {
 	grid, block := walkLaunch(B)
-	b.genLaunch(args, b.gen.walk, "gc_gen_walk", lanes, grid, block,
+	b.genLaunch(b.gen.walk, "gc_gen_walk", lanes, grid, block,
 		ptrArg(vel.t), intArg(vel.t.ld), longArg(vel.stride), ptrArg(pos.t), intArg(pos.t.ld), longArg(pos.stride),
 		ptrArg(initPos.t), intArg(initPos.t.ld), longArg(initPos.stride), intArg(B), intArg(T), ptrArg(rec),
 		uint64(uint32(index)), uint64(uint32(index>>32)), ptrArg(indices))
@@ -185,29 +170,20 @@ func (b *Backend) genWalk(args *genArgs, lanes int, rec *tensor, B, T int, index
 // genPlace launches gc_gen_place over lanes lanes of np cells, lane l with record l of rec: the
 // codes of its lane of initPos into initCode and of pos into targets, whose shapes the caller
 // has checked.
-func (b *Backend) genPlace(args *genArgs, lanes int, rec *tensor, np, B, T int, initPos, pos, initCode, targets laneTensor) {
+func (b *Backend) genPlace(lanes int, rec *tensor, np, B, T int, initPos, pos, initCode, targets laneTensor) {
 	rows := B * (T + 1)
 	grid, block := placeLaunch(np, rows)
-	b.genLaunch(args, b.gen.place, "gc_gen_place", lanes, grid, block,
+	b.genLaunch(b.gen.place, "gc_gen_place", lanes, grid, block,
 		ptrArg(initCode.t), intArg(initCode.t.ld), longArg(initCode.stride), ptrArg(targets.t), intArg(targets.t.ld), longArg(targets.stride),
 		ptrArg(initPos.t), intArg(initPos.t.ld), longArg(initPos.stride), ptrArg(pos.t), intArg(pos.t.ld), longArg(pos.stride),
 		ptrArg(rec), intArg(np), intArg(B), intArg(rows))
 }
 
-// genLaunch queues fn on a grid of gx×lanes blocks of bx threads with vals, each in an 8-byte
-// slot of args read from its start as the backend's launch does. The profiler names it kernel,
-// with the lane count when there are several (a launch for an ensemble's lanes).
-func (b *Backend) genLaunch(args *genArgs, fn uintptr, kernel string, lanes, gx, bx int, vals ...uint64) {
-	copy(args.vals[:], vals)
-	b.timeStart(func() string { return laneName(kernel, lanes) })
-	r := call(b.a.cuLaunchKernel, fn, uintptr(gx), uintptr(lanes), 1, uintptr(bx), 1, 1, 0, b.stream,
-		uintptr(unsafe.Pointer(&args.ptrs[0])), 0)
-	b.timeEnd()
-	if r != 0 {
-		err := b.a.check("cuLaunchKernel", r)
-		err.(*CUDAError).Info = laneName(kernel, lanes)
-		panic(err)
-	}
+// genLaunch queues fn on a grid of gx×lanes blocks of bx threads with args. The profiler
+// names it kernel, with the lane count when there are several (a launch for an ensemble's
+// lanes).
+func (b *Backend) genLaunch(fn uintptr, kernel string, lanes, gx, bx int, args ...uint64) {
+	b.launchFn(fn, laneName(kernel, lanes), gx, lanes, bx, 1, args...)
 }
 
 // laneName is a generator launch's name in profiles and errors: the kernel, and "lanes=K" for

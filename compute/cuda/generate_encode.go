@@ -24,7 +24,7 @@ func (g *BatchGenerator) EncodePositions(pos, initPos, initCode, targets compute
 	}
 	ic, tg := g.codes(initCode, targets)
 	defer b.enter()()
-	b.genPlace(g.args, 1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
+	b.genPlace(1, g.lane, g.np, B, T, laneTensor{t: ip}, laneTensor{t: p}, laneTensor{t: ic}, laneTensor{t: tg})
 }
 
 // codes returns the place-cell code tensors of one batch, initCode (B×Np) and targets

@@ -26,7 +26,6 @@ type BatchGeneratorLanes struct {
 	recs     *tensor  // the lanes' gen_lane records, in lane order
 	index    *tensor  // the lanes' batch indices (low word, high word), when they differ
 	words    []uint32 // index's host copy
-	args     *genArgs
 }
 
 // NewBatchGeneratorLanes returns the lanes gens, gens[k] lane k, and uploads their
@@ -52,7 +51,7 @@ func NewBatchGeneratorLanes(gens []*BatchGenerator) *BatchGeneratorLanes {
 	}
 	b := g0.b
 	return &BatchGeneratorLanes{b: b, gens: append([]*BatchGenerator(nil), gens...), B: g0.w.B, T: g0.w.T, np: g0.np,
-		recs: b.uploadWords(words), args: newGenArgs()}
+		recs: b.uploadWords(words)}
 }
 
 // Lanes returns the number of lanes K.
@@ -90,9 +89,9 @@ func (l *BatchGeneratorLanes) Generate(index []uint64, vel, initCode, targets, p
 			break
 		}
 	}
-	b.genWalk(l.args, K, l.recs, B, T, index[0], indices, v, p, ip)
+	b.genWalk(K, l.recs, B, T, index[0], indices, v, p, ip)
 	if l.np > 0 {
-		b.genPlace(l.args, K, l.recs, l.np, B, T, ip, p, ic, tg)
+		b.genPlace(K, l.recs, l.np, B, T, ip, p, ic, tg)
 	}
 }
 
@@ -110,7 +109,7 @@ func (l *BatchGeneratorLanes) EncodePositions(pos, initPos, initCode, targets []
 	p, ip := l.lanes(op, "pos", pos, T*B, 2, false), l.lanes(op, "initPos", initPos, B, 2, false)
 	ic, tg := l.lanes(op, "initCode", initCode, B, l.np, true), l.lanes(op, "targets", targets, T*B, l.np, true)
 	defer l.b.enter()()
-	l.b.genPlace(l.args, len(l.gens), l.recs, l.np, B, T, ip, p, ic, tg)
+	l.b.genPlace(len(l.gens), l.recs, l.np, B, T, ip, p, ic, tg)
 }
 
 // uploadIndices queues the upload of the lanes' batch indices, (low word, high word) each, and

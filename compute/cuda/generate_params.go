@@ -57,7 +57,6 @@ type PlaceParams struct {
 const (
 	genCellsPerThread = 8
 	maxPlaceCells     = genCellsPerThread * 1024
-	genMaxArgs        = 24
 )
 
 // float32s returns gc_gen_walk's float parameters, each rounded once from float64 as sim's
