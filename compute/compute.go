@@ -279,8 +279,8 @@ type LaneInputDriver interface {
 }
 
 // DrivenDims checks the operands of an InputDriver operation of lanes lanes (1 for the
-// single operations) against the rules of InputDriver, with max the backend's
-// MaxDrivenInputs (limit), and returns each lane's n and k; it panics as the backends do for
+// single operations) against the rules of InputDriver, with limit the most input columns
+// the backend takes, and returns each lane's n and k; it panics as the backends do for
 // misuse. y is pre (ActivateDriven) or out (ActivationGradDriven), w is w or gw.
 func DrivenDims(op string, dst, y, x, w Tensor, lanes, limit int) (n, k int) {
 	if lanes < 1 {

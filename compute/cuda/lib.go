@@ -157,7 +157,9 @@ type api struct {
 	cuCtxSynchronize, cuStreamCreate, cuStreamSynchronize, cuMemAllocAsync, cuMemFreeAsync,
 	cuMemsetD32Async, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuModuleLoadData,
 	cuModuleGetFunction, cuLaunchKernel, cuGetErrorName, cuMemAllocHost, cuMemFreeHost uintptr
-	// Events, for profiling only (profile.go): optional, 0 when the driver lacks them.
+	// Events: optional, 0 when the driver lacks them. The profile (profile.go), the
+	// cuBLASLt tuning (lt.go) and the pinned copies (pinned.go) need them (api.eventAPI);
+	// without them those are off.
 	cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime uintptr
 
 	// cuBLAS (cublas_api.h, the _v2 entry points).
@@ -204,7 +206,7 @@ func loadAPI() (*api, error) {
 	}); err != nil {
 		return nil, err
 	}
-	// Optional: profiling only. CUDA 12.8 added cuEventElapsedTime_v2 and later toolkits
+	// Optional (see the fields). CUDA 12.8 added cuEventElapsedTime_v2 and later toolkits
 	// deprecate the original; take whichever the driver has.
 	a.cuEventCreate, _ = a.driver.sym("cuEventCreate")
 	a.cuEventRecord, _ = a.driver.sym("cuEventRecord")
