@@ -43,3 +43,12 @@ func (f *batchFeed[S]) ahead() {
 	f.state = f.load()
 	f.loaded = true
 }
+
+// during returns what a step runs between queuing its work and waiting for its loss: ahead
+// when the loop loads the next batch during this step, else nil.
+func (f *batchFeed[S]) during(ahead bool) func() {
+	if ahead {
+		return f.ahead
+	}
+	return nil
+}

@@ -417,14 +417,8 @@ func (st *stack) load(its []*item, in nn.Inputs) {
 // losses are waited for (run.stepLoadedThen).
 func (st *stack) run(meanwhile func()) []float64 {
 	// The batch shape from the config: a batch made on the GPU has no host arrays.
-	// The update is queued before the losses are waited for (nn.Model.StartStep), so that
-	// the GPU runs it while the host reads them and queues the next step.
-	st.model.StartStep(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
-	st.optim.Step()
-	if meanwhile != nil {
-		meanwhile()
-	}
-	st.model.FinishStep()
+	tr := st.lanes[0].cfg.Trajectory
+	stepThen(st.model, st.optim, tr.BatchSize, tr.SequenceLength, meanwhile)
 	return st.model.LaneLosses()
 }
 
@@ -452,11 +446,7 @@ func (st *stack) feed(srcs []source, in nn.Inputs) *batchFeed[[][]byte] {
 // generator states after their batches.
 func (st *stack) loopStep(f *batchFeed[[][]byte], ahead bool) ([]float64, [][]byte) {
 	states := f.next()
-	var meanwhile func()
-	if ahead {
-		meanwhile = f.ahead
-	}
-	return st.run(meanwhile), states
+	return st.run(f.during(ahead)), states
 }
 
 // laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend:

@@ -348,20 +348,27 @@ func (r *run) trainStep(it *item) float64 {
 	return r.stepLoaded()
 }
 
-// stepLoaded runs one gradient step on the batch already in the model's inputs. The
-// optimizer update is queued before the loss is waited for, so that on a GPU it runs while
-// the host reads the loss and queues the next step (nn.Model.StartStep).
+// stepLoaded runs one gradient step on the batch already in the model's inputs.
 func (r *run) stepLoaded() float64 { return r.stepLoadedThen(nil) }
 
 // stepLoadedThen is stepLoaded that runs meanwhile, when not nil, once the step is queued and
-// before its loss is waited for: the loop loads the next batch then (batchFeed).
+// before its loss is waited for (stepThen).
 func (r *run) stepLoadedThen(meanwhile func()) float64 {
-	r.model.StartStep(r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength)
-	r.optim.Step()
+	return stepThen(r.model, r.optim, r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength, meanwhile)
+}
+
+// stepThen runs one gradient step of m, updated by o, on the B×T batch already in m's
+// inputs, and returns its loss. The optimizer update is queued before the loss is waited
+// for, so that on a GPU it runs while the host reads the loss and queues the next step
+// (nn.Model.StartStep); meanwhile, when not nil, runs between the two: the loop loads the
+// next batch then (batchFeed).
+func stepThen(m *nn.Model, o *optim.Optimizer, B, T int, meanwhile func()) float64 {
+	m.StartStep(B, T)
+	o.Step()
 	if meanwhile != nil {
 		meanwhile()
 	}
-	return r.model.FinishStep()
+	return m.FinishStep()
 }
 
 // feed returns the batch feed of the loop's steps on src's batches (batchFeed).
@@ -380,11 +387,7 @@ func (r *run) feed(src source) *batchFeed[[]byte] {
 // meanwhile when ahead is set, and returns its loss and the generator state after its batch.
 func (r *run) loopStep(f *batchFeed[[]byte], ahead bool) (float64, []byte) {
 	state := f.next()
-	var meanwhile func()
-	if ahead {
-		meanwhile = f.ahead
-	}
-	return r.stepLoadedThen(meanwhile), state
+	return r.stepLoadedThen(f.during(ahead)), state
 }
 
 // loop runs gradient steps until the configured total, checkpointing on the way. On
