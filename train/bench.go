@@ -138,16 +138,14 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	if err != nil {
 		return LanesResult{}, err
 	}
-	prods := make([]source, lanes)
-	for i := range runs {
-		prods[i] = runs[i].startSource(B, T)
-		defer prods[i].stop()
+	feeds := make([]*batchFeed[[]byte], lanes)
+	for i, r := range runs {
+		src := r.startSource(B, T)
+		defer src.stop()
+		feeds[i] = r.feed(src)
 	}
-	step := func(i int) {
-		it := prods[i].next()
-		runs[i].trainStep(it)
-		prods[i].release(it)
-	}
+	// A lane's step as its training loop runs it, the next batch loaded during it.
+	step := func(i int) { runs[i].loopStep(feeds[i], true) }
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
 	ready.Add(lanes)
