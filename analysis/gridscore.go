@@ -358,7 +358,7 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 	}
 
 	res := GridScore{Method: sc.method, Ring60: -1, Ring90: -1}
-	best60, bestMD, bestMM, best90 := math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1)
+	bestMD, bestMM, best90 := math.Inf(-1), math.Inf(-1), math.Inf(-1)
 	ring60MD, ring60MM := -1, -1
 	for r := 0; r < ringCount; r++ {
 		a := 2 * float64(pl.ends[r]) // full ring pixel count
@@ -392,11 +392,10 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 	}
 	res.MeanDiff60, res.MinMax60, res.Score90 = bestMD, bestMM, best90
 	if sc.method == MethodDeepMind {
-		best60, res.Ring60 = bestMD, ring60MD
+		res.Score60, res.Ring60 = bestMD, ring60MD
 	} else {
-		best60, res.Ring60 = bestMM, ring60MM
+		res.Score60, res.Ring60 = bestMM, ring60MM
 	}
-	res.Score60 = best60
 	res.Outer60 = RingOuter(res.Ring60)
 	res.Outer90 = RingOuter(res.Ring90)
 	return res

@@ -53,7 +53,7 @@ func (r *Report) AddHeadline(name, value string) {
 func (r *Report) AddTable(id, caption string, head []TableColumn, rows [][]TableCell, first bool) error {
 	t := table{ID: id, Caption: caption}
 	for _, h := range head {
-		t.Head = append(t.Head, column{h.Name, h.Numeric})
+		t.Head = append(t.Head, column(h))
 	}
 	for i, row := range rows {
 		if len(row) != len(head) {

@@ -13,10 +13,6 @@ func expTol(ax, b float32) float64 {
 	return 2*MaxRelErr + 2*float64(math.Abs(float64(ax))+math.Abs(float64(b)))*0x1p-23
 }
 
-// kernelTol is the allowed relative difference between a kernel result and the Go reference loop
-// (the AVX2 polynomial uses fused multiply-adds, the Go one does not; sums differ in order).
-const kernelTol = 1e-6
-
 func relErr(got float32, want float64) float64 {
 	if want == 0 {
 		return math.Abs(float64(got))
