@@ -304,6 +304,31 @@ func TestPresetInWandbForm(t *testing.T) {
 	}
 }
 
+// TestRunConfigFile: a run directory's config.json (train.RunInfo: the config under "config",
+// beside what produced the run) loads as its config; "config" beside any other key is not
+// mistaken for one.
+func TestRunConfigFile(t *testing.T) {
+	want := mustPreset(t, PresetQuick)
+	want.Model.Ng = 48
+	cj, err := want.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := `{"gridcells_version": "0.1.0", "go_version": "go1.26", "backend": "cpu", "code_fingerprint": "ab", "config": ` + string(cj) + "}"
+	got, err := Parse([]byte(run), "run/config.json", "")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("run config.json: got %+v, %v; want %+v", got, err, want)
+	}
+	// Only "config" is needed beside nothing else.
+	if got, err := Parse([]byte(`{"config": `+string(cj)+"}"), "c.json", ""); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("bare config object: got %+v, %v", got, err)
+	}
+	var ce *ConfigError
+	if _, err := Parse([]byte(`{"Ng": 64, "config": {"Ng": 32}}`), "mixed.json", ""); !errors.As(err, &ce) || !errors.Is(err, ErrUnknownKey) || ce.Written != "config" {
+		t.Errorf("config beside a config key: err = %v, want the unknown key config", err)
+	}
+}
+
 func TestEmptyFileIsPreset(t *testing.T) {
 	for _, data := range []string{"", "# nothing\n", "{}"} {
 		c, err := Parse([]byte(data), "empty.yaml", PresetSorscher2019)

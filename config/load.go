@@ -39,7 +39,10 @@ func LoadWithPreset(path, defaultPreset string) (Config, error) {
 //   - nested by section: "model: {ng: 1024}";
 //   - W&B: each key mapping to {value: X} (a W&B run's config.yaml, "desc" ignored), or a sweep
 //     file whose "parameters" each hold a single-element "values" list or a "value";
-//   - the JSON that Config.JSON writes (Dist values as numbers or NFL strings).
+//   - the JSON that Config.JSON writes (Dist values as numbers or NFL strings);
+//   - a run directory's config.json, which holds that JSON under "config" beside what produced
+//     the run (gridcells_version, go_version, backend, code_fingerprint: train.RunInfo), so a
+//     run's settings can be reused with --config.
 //
 // Unknown keys and bad values are *ConfigError (joined when there are several) naming the
 // source, line and key.
@@ -48,6 +51,7 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	root = runConfig(root)
 	var entries []entry
 	var errs []error
 	presetName := defaultPreset
@@ -100,6 +104,33 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// runInfoKeys are the keys of a run's config.json (train.RunInfo) beside its "config".
+var runInfoKeys = map[string]bool{
+	"gridcells_version": true, "go_version": true, "backend": true, "code_fingerprint": true,
+}
+
+// runConfig returns the "config" mapping of a run's config.json: a root whose keys are
+// "config", holding a mapping, and only runInfoKeys besides. Any other root is returned as is.
+func runConfig(root *yaml.Node) *yaml.Node {
+	if root == nil || root.Kind != yaml.MappingNode {
+		return root
+	}
+	var inner *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch {
+		case k.Value == "config" && v.Kind == yaml.MappingNode:
+			inner = v
+		case !runInfoKeys[k.Value]:
+			return root
+		}
+	}
+	if inner == nil {
+		return root
+	}
+	return inner
 }
 
 // entry is one resolved leaf of a config file.

@@ -8,9 +8,9 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
-// TestCompareRun reads the hand-made run directory testdata/run_dos (nfl2022 preset: DoS,
-// σ 0.12, s 2, σ-ratio; scores.csv written by hand) and checks the prediction and the
-// statistics of its units with score60 > 0.8.
+// TestCompareRun reads the hand-made run directory testdata/run_dos (config.json in the form
+// train writes it, nfl2022 preset: DoS, σ 0.12, s 2, σ-ratio; scores.csv written by hand)
+// and checks the prediction and the statistics of its units with score60 > 0.8.
 func TestCompareRun(t *testing.T) {
 	c, err := CompareRun("testdata/run_dos", 0.8)
 	if err != nil {

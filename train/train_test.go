@@ -232,6 +232,14 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	if string(j1) != string(j2) {
 		t.Errorf("LoadConfig does not round-trip:\n%s\n%s", j1, j2)
 	}
+	// A run's config.json is a config file too (gridcells config --config, theory --run).
+	cfg3, err := config.Load(filepath.Join(dir, configFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j3, _ := cfg3.JSON(); string(j1) != string(j3) {
+		t.Errorf("config.Load of the run's config.json:\n%s\nwant\n%s", j3, j1)
+	}
 }
 
 // TestCodeChangedRefused: a run whose target code no longer matches the one it was trained

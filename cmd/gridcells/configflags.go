@@ -34,7 +34,7 @@ func (c *configFlags) Register(fs *flag.FlagSet) {
 		c.presetSet = true
 		return nil
 	})
-	fs.StringVar(&c.File, "config", "", "YAML or JSON config `file` over the preset (NFL, W&B and nested forms accepted)")
+	fs.StringVar(&c.File, "config", "", "YAML or JSON config `file` over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)")
 	fs.Func("set", "override one option, `key=value` (repeatable; wins over --config); see \"gridcells config --list-keys\"", func(v string) error {
 		c.Sets = append(c.Sets, v)
 		return nil
