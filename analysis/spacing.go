@@ -115,7 +115,11 @@ func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity
 	p.PeriodStd = math.Sqrt(math.Max(sumSq/6-p.Period*p.Period, 0))
 	o := math.Atan2(sn, cs) / 6 * 180 / math.Pi
 	if o < 0 {
-		o += 60
+		// A lattice axis on x gives o = −1e-15 or so, and −1e-15 + 60 rounds to 60, outside
+		// [0, 60): that wraps to 0.
+		if o += 60; o >= 60 {
+			o = 0
+		}
 	}
 	p.Orientation = o
 	return p

@@ -37,6 +37,16 @@ func TestPeriodicitySyntheticLattices(t *testing.T) {
 			}
 		}
 	}
+	// Lattices with an axis on x (or on y: 90° is 30° + 60°): orientation in [0, 60), not 60.
+	for _, orient := range []float64{0, 30, 60, 90} {
+		for _, spacing := range []float64{8, 10, 12.5} {
+			rm := hexLattice(n, spacing, orient*math.Pi/180, 0, 0)
+			p := MeasurePeriodicity(rm, n, nil)
+			if !(p.Orientation >= 0 && p.Orientation < 60) || angleDiff60(p.Orientation, orient) > orientationTol {
+				t.Errorf("lattice at %g°, spacing %g: orientation %v°, want in [0, 60)", orient, spacing, p.Orientation)
+			}
+		}
+	}
 	if p := MeasurePeriodicity(make([]float64, 4), 2, nil); p.Reason == "" || !math.IsNaN(p.Period) {
 		t.Errorf("2×2 map: %+v, want NaN with a reason", p)
 	}
