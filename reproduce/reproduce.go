@@ -1,7 +1,6 @@
 package reproduce
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"strings"
@@ -95,74 +94,21 @@ func (r Result) SweepYAML(s Scale) ([]byte, error) {
 	return b, nil
 }
 
-// Sweeps parses the documents of the result's sweep file at scale s. Each document is
-// parsed with the lines before it kept blank, so that errors name the line of the file.
+// Sweeps parses the documents of the result's sweep file at scale s (sweep.ParseAll).
 func (r Result) Sweeps(s Scale) ([]*sweep.Sweep, error) {
 	data, err := r.SweepYAML(s)
 	if err != nil {
 		return nil, err
 	}
-	var out []*sweep.Sweep
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	start := 0
-	flush := func(end int) error {
-		var doc bytes.Buffer
-		for range start {
-			doc.WriteByte('\n')
-		}
-		for _, l := range lines[start:end] {
-			doc.Write(l)
-		}
-		sw, err := sweep.Parse(doc.Bytes(), r.SweepFile(s))
-		if err != nil {
-			return err
-		}
-		out = append(out, sw)
-		return nil
-	}
-	for i, l := range lines {
-		if strings.TrimRight(string(l), "\r\n") == "---" {
-			if err := flush(i); err != nil {
-				return nil, err
-			}
-			start = i + 1
-		}
-	}
-	if err := flush(len(lines)); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sweep.ParseAll(data, r.SweepFile(s))
 }
 
-// Expand expands every document of the result's sweep at scale s and concatenates the
-// runs into one manifest, numbered from 0. A run whose resolved config another document
-// already produced is kept once (the paper-scale DoS sweep contains the ideal network, for
-// instance); notes say how many were dropped.
+// Expand expands every document of the result's sweep at scale s into one manifest
+// (sweep.ExpandAll).
 func (r Result) Expand(s Scale) (runs []sweep.Run, notes []string, err error) {
 	sweeps, err := r.Sweeps(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := map[string]bool{}
-	for i, sw := range sweeps {
-		rs, ns, err := sw.Expand(nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		notes = append(notes, ns...)
-		dup := 0
-		for _, run := range rs {
-			if seen[run.ID] {
-				dup++
-				continue
-			}
-			seen[run.ID] = true
-			run.Index = len(runs)
-			runs = append(runs, run)
-		}
-		if dup > 0 {
-			notes = append(notes, fmt.Sprintf("%s document %d: %d runs already in an earlier document, kept once", r.SweepFile(s), i+1, dup))
-		}
-	}
-	return runs, notes, nil
+	return sweep.ExpandAll(sweeps, nil)
 }

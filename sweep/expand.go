@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gridcells/gridcells/config"
@@ -28,7 +31,7 @@ const maxDrawsPerRun = 50
 type Run struct {
 	Index  int           // 0-based row in the manifest
 	ID     string        // ConfigID of Config
-	Params Params        // the swept parameters' values in this run, in file order
+	Params Params        // the swept parameters' values in this run, in file order (ExpandAll adds keys that differ between documents)
 	Config config.Config // the resolved config
 }
 
@@ -128,7 +131,8 @@ type ExpandSettings struct {
 	// for a grid sweep, whose size is the product of its value counts (capped by run_cap).
 	Count int
 	// Seed seeds a random sweep's draws; the same file, count and seed give the same runs,
-	// and a larger count extends the list of a smaller one.
+	// and a larger count extends the list of a smaller one. It must be 0 for a grid sweep,
+	// which draws nothing (the networks' seeds are the config key seed).
 	Seed uint64
 	// SkipInvalid drops the combinations that fail validation (with a note) instead of
 	// failing: some NFL files sweep values that cannot run (spec §6.3).
@@ -191,13 +195,19 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 		if s.Count != 0 {
 			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: fmt.Errorf("%w: a count applies to random sweeps; this one is grid (cap it with run_cap)", ErrSweep)}
 		}
-		lists := make([][]string, len(swept))
+		if s.Seed != 0 {
+			// A grid draws nothing, so a seed here would be recorded and silently ignored.
+			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: fmt.Errorf("%w: a draw seed applies to random sweeps; this one is grid (to train other networks, sweep the config key seed or --set seed=N)", ErrSweep)}
+		}
+		axes := make([]gridAxis, len(swept))
 		for i, p := range swept {
-			if lists[i], err = p.gridValues(); err != nil {
+			if axes[i], err = p.gridAxis(); err != nil {
 				return nil, nil, sw.wrapKey(p.Line, p.Key, err)
 			}
 		}
-		combos = product(lists, sw.RunCap)
+		if combos, err = product(axes, sw.RunCap); err != nil {
+			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: err}
+		}
 	case MethodRandom:
 		count := s.Count
 		if count == 0 {
@@ -260,6 +270,87 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 		notes = append(notes, fmt.Sprintf("%d combinations resolve to the config of an earlier run and were kept once", dups))
 	}
 	return runs, notes, nil
+}
+
+// ExpandAll expands each of sweeps (the documents of one file, ParseAll) with the same
+// settings and concatenates their runs into one manifest, numbered from 0. A run whose
+// resolved config an earlier document already produced is kept once (a paper-scale sweep
+// may contain its ideal network twice, for instance); notes say how many were dropped.
+func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, err error) {
+	seen := map[string]bool{}
+	for i, sw := range sweeps {
+		rs, ns, err := sw.Expand(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		where := sw.Source
+		if len(sweeps) > 1 {
+			where = fmt.Sprintf("%s document %d", sw.Source, i+1)
+		}
+		for _, n := range ns {
+			notes = append(notes, where+": "+n)
+		}
+		dup := 0
+		for _, run := range rs {
+			if seen[run.ID] {
+				dup++
+				continue
+			}
+			seen[run.ID] = true
+			run.Index = len(runs)
+			runs = append(runs, run)
+		}
+		if dup > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d runs already in an earlier document, kept once", where, dup))
+		}
+	}
+	if err := annotateVarying(sweeps, runs); err != nil {
+		return nil, nil, err
+	}
+	return runs, notes, nil
+}
+
+// annotateVarying adds to every run's Params each key that some document writes and whose
+// value differs between runs, where the run's document holds it constant. Documents often
+// differ only in keys they each hold constant (one document per encoding, say); without
+// this, the manifest, runs.csv and the default grouping of the table (DefaultBy) would not
+// tell their runs apart.
+func annotateVarying(sweeps []*Sweep, runs []Run) error {
+	if len(sweeps) < 2 {
+		return nil
+	}
+	var keys []string
+	for _, sw := range sweeps {
+		for _, p := range sw.Params {
+			if !slices.Contains(keys, p.Key) {
+				keys = append(keys, p.Key)
+			}
+		}
+	}
+	for _, k := range keys {
+		vals := make([]string, len(runs))
+		varies := false
+		for i, r := range runs {
+			v, ok := r.Params.Get(k)
+			if !ok {
+				var err error
+				if v, err = config.Get(r.Config, k); err != nil {
+					return err
+				}
+			}
+			vals[i] = v
+			varies = varies || v != vals[0]
+		}
+		if !varies {
+			continue
+		}
+		for i := range runs {
+			if _, ok := runs[i].Params.Get(k); !ok {
+				runs[i].Params = append(runs[i].Params, ParamValue{Key: k, Value: vals[i]})
+			}
+		}
+	}
+	return nil
 }
 
 // resolve builds one run from the base config and one value per swept parameter.
@@ -328,33 +419,53 @@ func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count i
 	return combos, nil
 }
 
-// product enumerates the Cartesian product of lists, last list fastest, stopping after
-// limit combinations (0 = all).
-func product(lists [][]string, limit int) [][]string {
-	total := 1
-	for _, l := range lists {
-		total *= len(l)
+// MaxGridRuns is the most runs a grid sweep may expand to without a run_cap: a grid's size
+// is the product of its value counts, and a few int_uniform ranges multiply past what a
+// manifest (and memory) can hold.
+const MaxGridRuns = 1_000_000
+
+// product returns the combinations of one value per axis, the last axis varying fastest,
+// at most limit of them (0 = all); it lists only those, so a run_cap over a huge grid costs
+// the runs it keeps. Without a limit, a grid of more than MaxGridRuns is an error.
+func product(axes []gridAxis, limit int) ([][]string, error) {
+	total, dims := int64(1), make([]string, len(axes))
+	for i, a := range axes {
+		dims[i] = strconv.FormatInt(a.n, 10)
+		if a.n == 0 {
+			total = 0
+		} else if total > math.MaxInt64/a.n {
+			total = math.MaxInt64 // saturate: only its size against the caps matters
+		} else {
+			total *= a.n
+		}
 	}
-	if limit > 0 && limit < total {
-		total = limit
+	if limit > 0 && int64(limit) < total {
+		total = int64(limit)
+	} else if limit <= 0 && total > MaxGridRuns {
+		size := strconv.FormatInt(total, 10)
+		if total == math.MaxInt64 {
+			size = "more than 9.2e18"
+		}
+		return nil, fmt.Errorf("%w: a grid of %s runs (%s values) is more than %d; cap it with run_cap, or use method: random with a count",
+			ErrSweep, size, strings.Join(dims, " × "), MaxGridRuns)
 	}
 	out := make([][]string, 0, total)
-	idx := make([]int, len(lists))
-	for n := 0; n < total; n++ {
-		c := make([]string, len(lists))
-		for i, l := range lists {
-			c[i] = l[idx[i]]
+	idx := make([]int64, len(axes))
+	for n := int64(0); n < total; n++ {
+		c := make([]string, len(axes))
+		for i, a := range axes {
+			c[i] = a.at(idx[i])
 		}
 		out = append(out, c)
-		for i := len(lists) - 1; i >= 0; i-- {
+		for i := len(axes) - 1; i >= 0; i-- {
 			idx[i]++
-			if idx[i] < len(lists[i]) {
+			if idx[i] < axes[i].n {
 				break
 			}
 			idx[i] = 0
 		}
 	}
-	return out
+	return out, nil
 }
 
 // wrap gives a config error from Set the file and line.

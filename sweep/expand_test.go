@@ -184,6 +184,47 @@ parameters:
 	if _, _, err = expandText(t, grid, &ExpandSettings{Count: 2}); err == nil {
 		t.Error("grid with a count: no error")
 	}
+	// A grid draws nothing, so a draw seed is refused rather than recorded and ignored.
+	if _, _, err = expandText(t, grid, &ExpandSettings{Seed: 5}); !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("grid with a seed: %v", err)
+	}
+}
+
+// TestHugeGrid: run_cap over a grid of 4e9 × 4e9 values lists only the runs it keeps, in
+// grid order; without a cap, a grid past MaxGridRuns is an error that gives its size.
+func TestHugeGrid(t *testing.T) {
+	grid := `
+method: grid
+run_cap: 3
+parameters:
+  seed: {distribution: int_uniform, min: 0, max: 4000000000}
+  Ng: {distribution: q_uniform, min: 8, max: 4000000000, q: 8}
+`
+	runs, _, err := expandText(t, grid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	for i, r := range runs {
+		if r.Config.Seed != 0 || r.Config.Model.Ng != 8*(i+1) {
+			t.Errorf("run %d: seed %d, Ng %d; want 0, %d", i, r.Config.Seed, r.Config.Model.Ng, 8*(i+1))
+		}
+	}
+	_, _, err = expandText(t, strings.Replace(grid, "run_cap: 3\n", "", 1), nil)
+	if !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "4000000001 × 500000000") || !strings.Contains(err.Error(), "run_cap") {
+		t.Errorf("uncapped huge grid: %v", err)
+	}
+	three := strings.Replace(grid, "run_cap: 3\n", "", 1) + "  nbins: {distribution: int_uniform, min: 1, max: 4000000000}\n"
+	if _, _, err = expandText(t, three, nil); !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "more than 9.2e18") {
+		t.Errorf("grid past int64: %v", err)
+	}
+	// 1000 × 1001 = 1,001,000 > MaxGridRuns.
+	over := "method: grid\nparameters:\n  seed: {distribution: int_uniform, min: 1, max: 1000}\n  Ng: {distribution: int_uniform, min: 8, max: 1008}\n"
+	if _, _, err = expandText(t, over, nil); !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "1001000 runs") {
+		t.Errorf("grid of 1001000: %v", err)
+	}
 }
 
 // A random sweep is a function of (file, count, seed); a larger count extends a smaller

@@ -1,8 +1,10 @@
 package sweep
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -103,27 +105,92 @@ func (p *Param) Swept() bool {
 	return true
 }
 
-// gridValues returns the values a grid search enumerates, or an error for a continuous
+// gridAxis is the values a grid search enumerates for one parameter, listed lazily: an
+// int_uniform over [0, 4e9] has 4e9 values, and a run_cap may take only the first few.
+type gridAxis struct {
+	n  int64                // number of values
+	at func(i int64) string // value i, 0 ≤ i < n
+}
+
+// gridAxis returns the values a grid search enumerates, or an error for a continuous
 // distribution (W&B's grid accepts only discrete parameters).
-func (p *Param) gridValues() ([]string, error) {
+func (p *Param) gridAxis() (gridAxis, error) {
 	switch p.Dist {
 	case DistConstant, DistCategorical:
-		return p.Values, nil
+		return gridAxis{int64(len(p.Values)), func(i int64) string { return p.Values[i] }}, nil
 	case DistIntUniform:
-		var v []string
-		for i := int64(p.Min); i <= int64(p.Max); i++ {
-			v = append(v, strconv.FormatInt(i, 10))
-		}
-		return v, nil
+		lo, hi := int64(p.Min), int64(p.Max)
+		return gridAxis{max(hi-lo+1, 0), func(i int64) string { return strconv.FormatInt(lo+i, 10) }}, nil
 	case DistQUniform:
-		var v []string
-		n := int(mathFloor((p.Max-p.Min)/p.Q + 1e-9))
-		for i := 0; i <= n; i++ {
-			v = append(v, formatFloat(quantise(p.Min+float64(i)*p.Q, p.Q, p.intQ)))
-		}
-		return v, nil
+		n := int64(mathFloor((p.Max-p.Min)/p.Q+1e-9)) + 1
+		return gridAxis{max(n, 0), func(i int64) string {
+			return formatFloat(quantise(p.Min+float64(i)*p.Q, p.Q, p.intQ))
+		}}, nil
 	}
-	return nil, fmt.Errorf("%w: method grid enumerates only values, value, int_uniform and q_uniform; distribution %s needs method: random", ErrSweep, p.Dist)
+	return gridAxis{}, fmt.Errorf("%w: method grid enumerates only values, value, int_uniform and q_uniform; distribution %s needs method: random", ErrSweep, p.Dist)
+}
+
+// ParseAll parses a file of one or more sweep documents separated by "---" lines (as the
+// built-in sweeps of package reproduce are: one document per condition), each as Parse
+// does. Each document is parsed with the lines before it kept blank, so that errors name
+// the line of the file. Documents holding nothing (a leading "---", comments) are skipped.
+func ParseAll(data []byte, source string) ([]*Sweep, error) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	var out []*Sweep
+	var errs []error
+	start := 0
+	flush := func(end int) {
+		var doc bytes.Buffer
+		for range start {
+			doc.WriteByte('\n')
+		}
+		for _, l := range lines[start:end] {
+			doc.Write(l)
+		}
+		if countDocuments(doc.Bytes()) == 0 {
+			return
+		}
+		sw, err := Parse(doc.Bytes(), source)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		out = append(out, sw)
+	}
+	for i, l := range lines {
+		if string(bytes.TrimRight(l, "\r\n")) == "---" {
+			flush(i)
+			start = i + 1
+		}
+	}
+	flush(len(lines))
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out) == 0 {
+		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: empty file", ErrSweep)}
+	}
+	return out, nil
+}
+
+// countDocuments returns the number of non-empty YAML documents in data, or 1 when data
+// does not parse (Parse reports that error).
+func countDocuments(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			return max(n, 1)
+		}
+		if len(doc.Content) > 0 {
+			n++
+		}
+	}
 }
 
 // ErrSweep is wrapped by every error about the structure of a sweep file; the error is a
@@ -146,10 +213,16 @@ func Load(path string) (*Sweep, error) {
 // and the NFL value strings. Keys and every listed value are checked against the config
 // (config.CanonicalKey, config.Set), so a bad file fails here with the line and key.
 // All problems are reported together (errors.Join of *config.ConfigError).
+//
+// A file of several YAML documents is an error here (yaml.Unmarshal would read the first
+// and drop the others without a word); ParseAll reads them all.
 func Parse(data []byte, source string) (*Sweep, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: %v", ErrSweep, err)}
+	}
+	if n := countDocuments(data); n > 1 {
+		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: the file holds %d YAML documents (separated by ---); read them with ParseAll", ErrSweep, n)}
 	}
 	sw := &Sweep{Source: source, Method: MethodGrid}
 	if len(doc.Content) == 0 {

@@ -128,16 +128,17 @@ func LoadManifest(dir string) ([]Run, error) {
 var ErrManifestDiffers = errors.New("the directory already holds a different manifest")
 
 // Create writes a sweep directory: dir/manifest.jsonl, dir/sweep.yaml (a copy of the
-// file's bytes) and dir/runs/. Writing the same manifest again is allowed (expansion is
-// deterministic); a different one is refused with ErrManifestDiffers, because the run ids
-// of the old one would be orphaned, unless replace is set.
+// file's bytes) and dir/runs/. Writing the same runs again is allowed (expansion is
+// deterministic), and rewrites the manifest, whose annotations (Params) a newer version may
+// word differently; other runs are refused with ErrManifestDiffers, because the run ids of
+// the old ones would be orphaned, unless replace is set.
 func Create(dir string, sweepYAML []byte, runs []Run, replace bool) error {
 	var buf bytes.Buffer
 	if err := WriteManifest(&buf, runs); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, ManifestFile)
-	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, buf.Bytes()) && !replace {
+	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, buf.Bytes()) && !replace && !sameRuns(old, path, runs) {
 		return fmt.Errorf("sweep: %s: %w (expand into a new directory, or replace it)", dir, ErrManifestDiffers)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
@@ -147,6 +148,20 @@ func Create(dir string, sweepYAML []byte, runs []Run, replace bool) error {
 		return err
 	}
 	return safefile.WriteFile(path, buf.Bytes())
+}
+
+// sameRuns reports whether the manifest text old lists runs' ids in runs' order.
+func sameRuns(old []byte, source string, runs []Run) bool {
+	prev, err := ReadManifest(bytes.NewReader(old), source)
+	if err != nil || len(prev) != len(runs) {
+		return false
+	}
+	for i := range runs {
+		if prev[i].ID != runs[i].ID {
+			return false
+		}
+	}
+	return true
 }
 
 // RunDir is the run directory of the run with the given id in the sweep directory dir.

@@ -34,7 +34,9 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
   gridcells sweep expand SWEEP.yaml --out DIR [--count N --seed S] [--preset P] [--set k=v ...]
       writes DIR/manifest.jsonl (one resolved, validated config per line; run id = hash of the
       config) and DIR/sweep.yaml, and prints the number of runs. Random sweeps need --count
-      or a run_cap.
+      or a run_cap. A file of several documents (separated by --- lines, one condition
+      each, as NFL keeps one file per encoding) makes one manifest of all their runs; keys
+      that differ between documents become columns of the manifest and of the table.
   gridcells sweep run DIR [--workers N] [--index I]
       runs the manifest here with a pool of N workers, each run a "gridcells train" process
       in DIR/runs/<id>/; finished runs are skipped, interrupted ones resumed, failed ones
@@ -162,7 +164,7 @@ type sweepExpandOptions struct {
 
 func (o *sweepExpandOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Count, "count", 0, "expand: runs of a random sweep (0 = the file's run_cap)")
-	fs.Uint64Var(&o.Seed, "seed", 0, "expand: seed of a random sweep's draws")
+	fs.Uint64Var(&o.Seed, "seed", 0, "expand: seed of a random sweep's draws (not the networks' seeds: that is the config key seed)")
 	fs.Func("preset", fmt.Sprintf("expand: base preset `name` when the file names none: %s (default %q)", strings.Join(config.PresetNames(), ", "), config.PresetNFL2022), func(v string) error {
 		o.Preset, o.presetSet = v, true
 		return nil
@@ -189,14 +191,20 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return usagef("%v", err)
 	}
-	sw, err := sweep.Parse(data, args[0])
+	sweeps, err := sweep.ParseAll(data, args[0])
 	if err != nil {
 		return UsageError{fmt.Errorf("invalid sweep file:\n%w", indent(err))}
 	}
-	if o.presetSet && sw.Preset != "" && !strings.EqualFold(sw.Preset, o.Preset) {
-		return usagef("--preset %s conflicts with preset %s in %s", o.Preset, sw.Preset, args[0])
+	var methods, fileNotes []string
+	for _, sw := range sweeps {
+		if o.presetSet && sw.Preset != "" && !strings.EqualFold(sw.Preset, o.Preset) {
+			return usagef("--preset %s conflicts with preset %s in %s", o.Preset, sw.Preset, args[0])
+		}
+		methods = append(methods, sw.Method)
+		fileNotes = append(fileNotes, sw.Notes...)
 	}
-	runs, notes, err := sw.Expand(&sweep.ExpandSettings{Preset: o.Preset, Sets: o.Sets, Count: o.Count, Seed: o.Seed, SkipInvalid: o.SkipInvalid})
+	method := strings.Join(methods, ", ")
+	runs, notes, err := sweep.ExpandAll(sweeps, &sweep.ExpandSettings{Preset: o.Preset, Sets: o.Sets, Count: o.Count, Seed: o.Seed, SkipInvalid: o.SkipInvalid})
 	if err != nil {
 		hint := ""
 		if strings.Contains(err.Error(), "is invalid:") {
@@ -204,7 +212,7 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 		}
 		return UsageError{fmt.Errorf("invalid sweep:\n%w%s", indent(err), hint)}
 	}
-	for _, n := range append(sw.Notes, notes...) {
+	for _, n := range append(fileNotes, notes...) {
 		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
 	if len(runs) == 0 {
@@ -218,13 +226,17 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	}
 	// How the manifest was made, so that it can be made again.
 	settings, _ := json.MarshalIndent(map[string]any{
-		"sweep_file": args[0], "method": sw.Method, "runs": len(runs), "preset": o.Preset,
+		"sweep_file": args[0], "method": method, "documents": len(sweeps), "runs": len(runs), "preset": o.Preset,
 		"set": o.Sets, "count": o.Count, "seed": o.Seed, "skip_invalid": o.SkipInvalid, "gridcells_version": version,
 	}, "", "  ")
 	if err := safefile.WriteFile(filepath.Join(o.Out, "expand.json"), append(settings, '\n')); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s (%s sweep)\n", filepath.Join(o.Out, sweep.ManifestFile), sw.Method)
+	if len(sweeps) > 1 {
+		fmt.Fprintf(stderr, "wrote %s (%d sweep documents: %s)\n", filepath.Join(o.Out, sweep.ManifestFile), len(sweeps), method)
+	} else {
+		fmt.Fprintf(stderr, "wrote %s (%s sweep)\n", filepath.Join(o.Out, sweep.ManifestFile), method)
+	}
 	fmt.Fprintln(stdout, len(runs))
 	return nil
 }
