@@ -263,7 +263,12 @@ func (w *Worker) finish(ctx context.Context, p *prepared, err error, elapsed tim
 			err = fmt.Errorf("train exited without writing %s", summaryFile)
 		}
 		o.Result = ResultFailed
-		f := failure{Error: err.Error(), ExitCode: -1, Time: time.Now().UTC().Format(time.RFC3339), LogTail: tail(p.log.Name(), p.logAt)}
+		logTail := tail(p.log.Name(), p.logAt)
+		if cause := errorMessage(logTail); cause != "" {
+			// "exit status 2" alone says nothing; the process's own message says why.
+			err = fmt.Errorf("%w: %s", err, cause)
+		}
+		f := failure{Error: err.Error(), ExitCode: -1, Time: time.Now().UTC().Format(time.RFC3339), LogTail: logTail}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			f.ExitCode = ee.ExitCode()
@@ -297,6 +302,33 @@ func (w *Worker) train(ctx context.Context, program string, args []string, log i
 }
 
 // tail returns the end of the file at path from offset from (at most logTailBytes).
+// errorMessage returns the error a gridcells process printed last in log ("gridcells
+// train: …", up to the end of the log, its lines joined with "; "), or "" when there is
+// none (a crash, a kill).
+func errorMessage(log string) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(lines[i], "gridcells ") || !strings.Contains(lines[i], ": ") {
+			continue
+		}
+		var parts []string
+		for _, l := range lines[i:] {
+			if l = strings.TrimSpace(l); l != "" {
+				parts = append(parts, l)
+			}
+		}
+		msg := strings.Join(parts, "; ")
+		if len(msg) > maxErrorMessage {
+			msg = strings.ToValidUTF8(msg[:maxErrorMessage], "") + "…"
+		}
+		return msg
+	}
+	return ""
+}
+
+// maxErrorMessage bounds the message errorMessage takes from a log, in bytes: a table cell.
+const maxErrorMessage = 500
+
 func tail(path string, from int64) string {
 	f, err := os.Open(path)
 	if err != nil {

@@ -94,7 +94,8 @@ func fakeRun(dir, cfgPath string, resume bool, how string) int {
 		return 1
 	}
 	if s := os.Getenv("SWEEP_FAKE_FAIL_SEED"); s != "" && s == strconv.FormatUint(cfg.Seed, 10) {
-		fmt.Fprintln(os.Stderr, "fake train: diverged on purpose")
+		// As gridcells prints a command's error: progress first, then the message.
+		fmt.Fprintln(os.Stderr, "step 10/20\ngridcells train: diverged on purpose:\n  loss NaN")
 		return 3
 	}
 	sum := fmt.Sprintf(`{"steps": 20, "decoding_error_cm": %d, "max_score60": 0.5, "frac_units_score60_above": {"0.3": 0.5, "0.8": 0, "1.2": 0}, "has_possible_grid_cells": false}`, 3*cfg.Seed)
@@ -182,6 +183,10 @@ func TestPoolSkipsResumesAndRecordsFailures(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &f) != nil || f.ExitCode != 3 || !strings.Contains(f.LogTail, "diverged on purpose") {
 		t.Errorf("error.json of the failed run: %+v (%v)", f, err)
 	}
+	// The error says why, not only "exit status 3".
+	if want := "exit status 3: gridcells train: diverged on purpose:; loss NaN"; f.Error != want {
+		t.Errorf("error.json error %q, want %q", f.Error, want)
+	}
 	if st := State(RunDir(dir, runs[2].ID)); st != StatusFailed {
 		t.Errorf("state of the failed run: %s", st)
 	}
@@ -208,6 +213,20 @@ func TestPoolSkipsResumesAndRecordsFailures(t *testing.T) {
 	for _, r := range results {
 		if r.Status != StatusFinished {
 			t.Errorf("run %d: %s", r.Run.Index, r.Status)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	for log, want := range map[string]string{
+		"step 1\ngridcells train: no CUDA driver: libcuda.so.1\n":    "gridcells train: no CUDA driver: libcuda.so.1",
+		"gridcells train: first\nstep 2\ngridcells train: x:\n  y\n": "gridcells train: x:; y",
+		"step 1\nsignal: killed\n":                                   "",
+		"":                                                           "",
+		"gridcells train: " + strings.Repeat("é", 400):               "gridcells train: " + strings.Repeat("é", (maxErrorMessage-18)/2) + "…",
+	} {
+		if got := errorMessage(log); got != want {
+			t.Errorf("errorMessage(%.40q…) = %.60q…, want %.60q…", log, got, want)
 		}
 	}
 }

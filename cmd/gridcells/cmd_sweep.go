@@ -92,7 +92,7 @@ var sweepVerbFlags = map[string][]string{
 // AddFlags defines every verb's flags on fs. --out is shared by expand (the sweep
 // directory) and collect (the CSV file).
 func (o *sweepOptions) AddFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.expand.Out, "out", "", "expand: sweep `directory` to write (required); collect: CSV file of the runs (default DIR/runs.csv; the Parquet file is FILE with extension .parquet)")
+	fs.StringVar(&o.expand.Out, "out", "", "expand: sweep `directory` to write (required); collect: CSV file of the runs (default DIR/runs.csv); the Parquet file is FILE with extension .parquet (a FILE.parquet names the Parquet file, and the CSV goes beside it)")
 	o.expand.AddFlags(fs)
 	o.run.AddFlags(fs)
 	o.submit.AddFlags(fs)
@@ -570,10 +570,10 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 		if out == "" {
 			out = filepath.Join(dir, "runs.csv")
 		}
+		out, pq := collectPaths(out)
 		if err := safefile.Write(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) }); err != nil {
 			return err
 		}
-		pq := parquetPath(out)
 		if err := safefile.Write(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results) }); err != nil {
 			return err
 		}
@@ -611,10 +611,15 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 	return nil
 }
 
-// parquetPath is where collect writes the Parquet table beside the CSV file out: out with
-// its extension replaced by .parquet (runs.csv → runs.parquet).
-func parquetPath(out string) string {
-	return strings.TrimSuffix(out, filepath.Ext(out)) + ".parquet"
+// collectPaths returns the CSV and Parquet files collect writes for --out out: out and out
+// with its extension replaced by .parquet (runs.csv → runs.parquet), or, when out names a
+// .parquet file, out with extension .csv and out, so that one never overwrites the other.
+func collectPaths(out string) (csv, parquet string) {
+	stem := strings.TrimSuffix(out, filepath.Ext(out))
+	if strings.EqualFold(filepath.Ext(out), ".parquet") {
+		return stem + ".csv", out
+	}
+	return out, stem + ".parquet"
 }
 
 // stackKey is sweep.Worker's StackKey: train.StackKey, or "" for a run that cannot be an

@@ -265,12 +265,15 @@ func TestSweepSLURM(t *testing.T) {
 	}
 }
 
-func TestParquetPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"sweep/runs.csv": "sweep/runs.parquet", "mid.csv": "mid.parquet", "table": "table.parquet", "a.b/t.tsv": "a.b/t.parquet",
+func TestCollectPaths(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"sweep/runs.csv": {"sweep/runs.csv", "sweep/runs.parquet"}, "mid.csv": {"mid.csv", "mid.parquet"},
+		"table": {"table", "table.parquet"}, "a.b/t.tsv": {"a.b/t.tsv", "a.b/t.parquet"},
+		// A Parquet name keeps the CSV beside it instead of overwriting it.
+		"f1/x.parquet": {"f1/x.csv", "f1/x.parquet"}, "X.PARQUET": {"X.csv", "X.PARQUET"},
 	} {
-		if got := parquetPath(in); got != want {
-			t.Errorf("parquetPath(%q) = %q, want %q", in, got, want)
+		if c, p := collectPaths(in); c != want[0] || p != want[1] {
+			t.Errorf("collectPaths(%q) = %q, %q; want %q, %q", in, c, p, want[0], want[1])
 		}
 	}
 }
