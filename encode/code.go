@@ -25,7 +25,8 @@ type Code interface {
 	// Decode writes the positions decoded from n network outputs out (n×Np; raw logits for place
 	// codes) into dst (n×2) and returns dst.
 	Decode(dst, out []float32) []float32
-	// DecodingError is the mean Euclidean distance between Decode(out) and pos, in cm (spec §2.3).
+	// DecodingError is the mean Euclidean distance between Decode(out) and pos, in cm (spec §2.3),
+	// or NaN when out holds a NaN (the outputs of a network that diverged).
 	DecodingError(out, pos []float32) float64
 	// Centres returns the place-field centres as Np×F×2 (cell, field, x/y; metres) and F, the
 	// fields per cell after padding. Padding fields of cells with fewer than F fields sit at 1e7 ×
@@ -86,6 +87,13 @@ func decodingError(c Code, out, pos []float32) float64 {
 	n := len(pos) / 2
 	if n == 0 {
 		return 0
+	}
+	for _, v := range out {
+		if v != v {
+			// A diverged network's NaN outputs have no top k (every comparison is false,
+			// so the decoders would return whichever cells come first): it decodes nothing.
+			return math.NaN()
+		}
 	}
 	dec := c.Decode(nil, out)
 	var s float64

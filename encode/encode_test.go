@@ -382,6 +382,26 @@ func TestDoSDecodesTrueCode(t *testing.T) {
 	}
 }
 
+// TestNaNOutputsDecodeNothing: one NaN output (a diverged network) makes the decoding error
+// NaN, for the top-k decoders and the linear ones alike, instead of the error of whichever
+// cells a comparison with NaN happens to pick.
+func TestNaNOutputsDecodeNothing(t *testing.T) {
+	pos := randomPositions(50, 37)
+	for _, c := range []Code{
+		mustNew(t, placeParams(DifferenceOfGaussians, 64), 29),
+		mustNew(t, Params{Kind: Cartesian, Np: 2, BoxWidth: 2.2, BoxHeight: 2.2}, 29),
+	} {
+		out := c.Encode(nil, pos)
+		if cm := c.DecodingError(out, pos); math.IsNaN(cm) {
+			t.Fatalf("%s: the true code decodes to NaN", c.Params().Kind)
+		}
+		out[len(out)/2] = float32(math.NaN())
+		if cm := c.DecodingError(out, pos); !math.IsNaN(cm) {
+			t.Errorf("%s: one NaN output decodes to %.2f cm, want NaN", c.Params().Kind, cm)
+		}
+	}
+}
+
 func TestMultiFieldDecoderChoosesLeastSpread(t *testing.T) {
 	p := placeParams(DifferenceOfGaussians, 3)
 	p.Fields = Dist{Kind: "const", A: 2}

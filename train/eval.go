@@ -65,8 +65,11 @@ type Summary struct {
 const divergeFactor = 3
 
 // diverged finds the best evaluation of lines (lowest decoding error) and reports whether
-// the last one is more than divergeFactor times worse and above threshold cm. Runs without
-// evaluations (or only NaN ones) have best step −1 and never diverge.
+// training diverged: the last line's loss or decoding error is NaN or infinite (the loss
+// overflowed; this covers a run whose every evaluation is NaN, which has no best), or the
+// last evaluation decodes more than divergeFactor times worse than the best and worse than
+// threshold cm. Runs without metrics lines have best step −1 and never diverge; a run with
+// only NaN evaluations has best step −1 too.
 func diverged(lines []MetricsLine, threshold float64) (bestStep int, bestCM float64, div bool) {
 	bestStep, bestCM = -1, math.NaN()
 	for _, l := range lines {
@@ -74,13 +77,15 @@ func diverged(lines []MetricsLine, threshold float64) (bestStep int, bestCM floa
 			bestStep, bestCM = l.Step, e
 		}
 	}
-	if bestStep < 0 {
+	if len(lines) == 0 {
 		return bestStep, bestCM, false
 	}
-	last := float64(lines[len(lines)-1].DecodingErrorCM)
-	// A NaN last evaluation (the loss overflowed) is divergence too.
-	div = math.IsNaN(last) || (last > divergeFactor*bestCM && last > threshold)
-	return bestStep, bestCM, div
+	last := lines[len(lines)-1]
+	if cm, loss := float64(last.DecodingErrorCM), float64(last.Loss); math.IsNaN(cm) || math.IsInf(cm, 0) ||
+		math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return bestStep, bestCM, true
+	}
+	return bestStep, bestCM, float64(last.DecodingErrorCM) > divergeFactor*bestCM && float64(last.DecodingErrorCM) > threshold
 }
 
 // Evaluate recomputes the post-training evaluation of the finished (or fully trained) run in
@@ -253,10 +258,10 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 		if err := writeScores(filepath.Join(dst, "scores"+suffix+".csv"), units, maps, n, scores); err != nil {
 			return nil, err
 		}
-		mx := math.Inf(-1)
+		mx := math.NaN() // no unit with a score (a diverged network's maps are NaN): null in JSON
 		for _, s := range scores {
-			if !math.IsNaN(s.Score60) {
-				mx = max(mx, s.Score60)
+			if !math.IsNaN(s.Score60) && (math.IsNaN(mx) || s.Score60 > mx) {
+				mx = s.Score60
 			}
 		}
 		sum.MaxScore60ByNBins[strconv.Itoa(n)] = Number(mx)

@@ -7,9 +7,15 @@ import (
 
 // TestDiverged checks the divergence rule on the metrics of a run that blew up late (the
 // high-dim Cartesian network of the small encodings reproduction: 2.5 cm, then 86 cm), a
-// healthy one, one whose last evaluation is NaN and one never evaluated.
+// healthy one, one whose last evaluation is NaN, one never evaluated and ones whose loss went
+// to NaN or infinity.
 func TestDiverged(t *testing.T) {
-	line := func(step int, cm float64) MetricsLine { return MetricsLine{Step: step, DecodingErrorCM: Number(cm)} }
+	line := func(step int, cm float64) MetricsLine {
+		return MetricsLine{Step: step, Loss: 6.2, DecodingErrorCM: Number(cm)}
+	}
+	nanLoss := func(step int, cm float64) MetricsLine {
+		return MetricsLine{Step: step, Loss: Number(math.NaN()), DecodingErrorCM: Number(cm)}
+	}
 	for _, tc := range []struct {
 		name     string
 		lines    []MetricsLine
@@ -21,6 +27,11 @@ func TestDiverged(t *testing.T) {
 		{"worse but decodes", []MetricsLine{line(500, 2), line(1000, 7)}, 500, false},
 		{"NaN at the end", []MetricsLine{line(500, 5), line(1000, math.NaN())}, 500, true},
 		{"never evaluated", nil, -1, false},
+		// A loss that went to NaN at once: every evaluation NaN, so no best, but diverged.
+		{"NaN from the start", []MetricsLine{nanLoss(100, math.NaN()), nanLoss(200, math.NaN())}, -1, true},
+		// The loss overflowed while the last decoding still looked finite.
+		{"NaN loss", []MetricsLine{line(100, 20), nanLoss(200, 97)}, 100, true},
+		{"infinite loss", []MetricsLine{line(100, 20), {Step: 200, Loss: Number(math.Inf(1)), DecodingErrorCM: 25}}, 100, true},
 	} {
 		best, _, div := diverged(tc.lines, 10)
 		if best != tc.best || div != tc.diverged {

@@ -124,8 +124,11 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		sum.ScoreMethod, sum.NBins, float64(sum.MaxScore60),
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)
-	if sum.Diverged {
-		fmt.Fprintf(logw, "warning: training diverged: the last evaluation decoded far worse than the best one (%.1f cm at step %d); lower training.learning_rate\n",
+	switch {
+	case sum.Diverged && sum.BestEvalStep < 0:
+		fmt.Fprintf(logw, "warning: training diverged: the loss is NaN or infinite and no evaluation decoded; lower training.learning_rate\n")
+	case sum.Diverged:
+		fmt.Fprintf(logw, "warning: training diverged: the last evaluation decoded far worse than the best one (%.1f cm at step %d), or its loss is NaN or infinite; lower training.learning_rate\n",
 			float64(sum.BestEvalDecodingErrorCM), sum.BestEvalStep)
 	}
 	return nil
