@@ -197,15 +197,20 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	decErr := r.code.DecodingError(out, sb.Pos)
 	ng := r.ncfg.Ng
 
-	if err := os.MkdirAll(filepath.Join(dst, evalDir), 0o755); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	// Every file goes to a staging directory first and into place only once all of them are
+	// written, with summary.json last: an evaluation interrupted (eval at new resolutions,
+	// Ctrl-C) leaves the previous set of files whole, not new rate maps beside an old summary.
+	st, err := newStaging(dst)
+	if err != nil {
+		return nil, err
 	}
+	defer st.discard()
 	// Rows are time-major (t·B + b), the layout of every batch here; NFL flattens batch-major,
 	// which only reorders rows.
-	if err := npyio.WriteFile(filepath.Join(dst, evalDir, "activations.npy"), npyio.NewFloat32(g, T*B, ng)); err != nil {
+	if err := npyio.WriteFile(st.path(evalDir+"/activations.npy"), npyio.NewFloat32(g, T*B, ng)); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := npyio.WriteFile(filepath.Join(dst, evalDir, "positions.npy"), npyio.NewFloat32(sb.Pos, T*B, 2)); err != nil {
+	if err := npyio.WriteFile(st.path(evalDir+"/positions.npy"), npyio.NewFloat32(sb.Pos, T*B, 2)); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 
@@ -252,10 +257,10 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 		for j, v := range maps {
 			m32[j] = float32(v)
 		}
-		if err := npyio.WriteFile(filepath.Join(dst, "ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
+		if err := npyio.WriteFile(st.path("ratemaps"+suffix+".npy"), npyio.NewFloat32(m32, len(units), n, n)); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		if err := writeScores(filepath.Join(dst, "scores"+suffix+".csv"), units, maps, n, scores); err != nil {
+		if err := writeScores(st.path("scores"+suffix+".csv"), units, maps, n, scores); err != nil {
 			return nil, err
 		}
 		mx := math.NaN() // no unit with a score (a diverged network's maps are NaN): null in JSON
@@ -291,10 +296,84 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := safefile.WriteFile(filepath.Join(dst, summaryFile), append(b, '\n')); err != nil {
+	if err := os.WriteFile(st.path(summaryFile), append(b, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := st.commit(); err != nil {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// stagingDir is where evaluate writes its files before they replace a run's (under the run
+// directory, so that the renames stay on one file system).
+const stagingDir = ".evaluating"
+
+// staging collects the files of one evaluation under dst/stagingDir.
+type staging struct {
+	dst, dir string
+	names    []string // relative to dir, in the order written
+}
+
+// newStaging empties dst/stagingDir (left over by a killed evaluation) and makes it afresh.
+func newStaging(dst string) (*staging, error) {
+	st := &staging{dst: dst, dir: filepath.Join(dst, stagingDir)}
+	if err := os.RemoveAll(st.dir); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(st.dir, evalDir), 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return st, nil
+}
+
+// path records name (slash-separated, relative to the run directory) as a file of the
+// evaluation and returns where to write it.
+func (st *staging) path(name string) string {
+	st.names = append(st.names, name)
+	return filepath.Join(st.dir, filepath.FromSlash(name))
+}
+
+// commit moves the staged files into dst, summary.json last, after removing the rate maps
+// and scores of resolutions the new evaluation does not have (ratemaps_32.npy of an earlier
+// --nbins 44,32, say), and removes the staging directory.
+func (st *staging) commit() error {
+	for _, pattern := range []string{"ratemaps_*.npy", "scores_*.csv"} {
+		old, _ := filepath.Glob(filepath.Join(st.dst, pattern))
+		for _, f := range old {
+			if !slices.Contains(st.names, filepath.Base(f)) {
+				if err := os.Remove(f); err != nil {
+					return fmt.Errorf("train: %w", err)
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(st.dst, evalDir), 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	names := slices.Clone(st.names)
+	slices.SortStableFunc(names, func(a, b string) int { // summary.json last
+		return cmpBool(a == summaryFile, b == summaryFile)
+	})
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(st.dir, filepath.FromSlash(n)), filepath.Join(st.dst, filepath.FromSlash(n))); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	return os.RemoveAll(st.dir)
+}
+
+// discard removes what is left of the staging directory (all of it after a failure).
+func (st *staging) discard() { os.RemoveAll(st.dir) }
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // analysedUnits returns the units a scorer analyses (spec §4.3 step 4): all of them when

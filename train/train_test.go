@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -354,4 +355,119 @@ func TestLoopLoadsAhead(t *testing.T) {
 	cfg := smallConfig(t)
 	_, want := trainSteps(t, cfg, cpu.New(nil), cfg.TotalSteps())
 	sameAsSteps(t, loopWeights(t, cfg, cpu.New(nil)), want)
+}
+
+// doneAfter is a context that is cancelled from its k-th call of Done on: an interruption at
+// each point where the scorer looks.
+type doneAfter struct {
+	context.Context
+	k, calls int
+	closed   chan struct{}
+}
+
+func newDoneAfter(k int) *doneAfter {
+	c := make(chan struct{})
+	close(c)
+	return &doneAfter{Context: context.Background(), k: k, closed: c}
+}
+
+func (d *doneAfter) Done() <-chan struct{} {
+	if d.calls++; d.calls >= d.k {
+		return d.closed
+	}
+	return nil
+}
+
+func (d *doneAfter) Err() error {
+	if d.calls >= d.k {
+		return context.Canceled
+	}
+	return nil
+}
+
+// snapshotDir returns every file under dir with its contents.
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[strings.TrimPrefix(p, dir)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestEvaluateInterruptedKeepsFiles: an evaluation at new resolutions that is interrupted
+// at any point leaves the run's previous files exactly as they were (not new rate maps
+// beside an old summary), and one that finishes removes the rate maps and scores of
+// resolutions it no longer has.
+func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := cfg.Eval
+	ev.NBins = []int{20, 16}
+	if _, err := EvaluateWith(context.Background(), dir, ev, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, dir)
+	if _, ok := before["/ratemaps_16.npy"]; !ok {
+		t.Fatal("no ratemaps_16.npy after evaluating at 20 and 16 bins")
+	}
+	ev.NBins = []int{12, 10}
+	finished := false
+	for k := 1; k < 50 && !finished; k++ {
+		sum, err := EvaluateWith(newDoneAfter(k), dir, ev, Options{})
+		if err == nil {
+			finished = true
+			if sum.NBins != 12 {
+				t.Errorf("summary nbins %d, want 12", sum.NBins)
+			}
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted at Done call %d: %v", k, err)
+		}
+		if after := snapshotDir(t, dir); !maps.Equal(before, after) {
+			var changed []string
+			for f := range after {
+				if before[f] != after[f] {
+					changed = append(changed, f)
+				}
+			}
+			for f := range before {
+				if _, ok := after[f]; !ok {
+					changed = append(changed, f+" (removed)")
+				}
+			}
+			t.Fatalf("interrupted at Done call %d: files changed: %v", k, changed)
+		}
+	}
+	if !finished {
+		t.Fatal("the evaluation never finished")
+	}
+	after := snapshotDir(t, dir)
+	for _, f := range []string{"/ratemaps_16.npy", "/scores_16.csv"} {
+		if _, ok := after[f]; ok {
+			t.Errorf("%s of the earlier evaluation left behind", f)
+		}
+	}
+	for _, f := range []string{"/ratemaps_10.npy", "/scores_10.csv", "/ratemaps.npy", "/summary.json"} {
+		if _, ok := after[f]; !ok {
+			t.Errorf("%s missing", f)
+		}
+	}
+	for f := range after {
+		if strings.Contains(f, stagingDir) {
+			t.Errorf("staging file %s left behind", f)
+		}
+	}
 }
