@@ -391,8 +391,11 @@ type KeyInfo struct {
 }
 
 // Keys lists every option in struct order.
-func Keys() []KeyInfo {
-	def := reflect.ValueOf(Default())
+func Keys() []KeyInfo { return KeysOf(Default()) }
+
+// KeysOf is Keys with the defaults taken from cfg (a preset, or a resolved config).
+func KeysOf(cfg Config) []KeyInfo {
+	def := reflect.ValueOf(cfg)
 	out := make([]KeyInfo, 0, len(registry))
 	for _, s := range registry {
 		ki := KeyInfo{

@@ -20,10 +20,10 @@ type configOptions struct {
 }
 
 func (o *configOptions) AddFlags(fs *flag.FlagSet) {
-	o.cf = configFlags{Preset: config.PresetNFL2022}
+	o.cf = configFlags{Preset: config.PresetQuick} // train's default, so that config shows what train would run
 	o.cf.Register(fs)
 	fs.StringVar(&o.format, "format", "json", "output `format`: json or yaml")
-	fs.BoolVar(&o.listKeys, "list-keys", false, "list every key with its type, default (nfl2022), allowed values and aliases, then exit")
+	fs.BoolVar(&o.listKeys, "list-keys", false, "list every key with its type, its value in the resolved config (the preset, --config, --set) as default, allowed values and aliases, then exit")
 }
 
 func init() {
@@ -31,8 +31,8 @@ func init() {
 		Name:  "config",
 		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--format json|yaml] [--list-keys]",
 		Short: "print the fully resolved configuration of a run",
-		Long: `Config resolves a run's configuration the way train does — the preset, then the file given with
---config, then each --set in order — validates it, and prints it. The output loads back unchanged
+		Long: `Config resolves a run's configuration the way train does — the preset (quick by default, as for
+train), then the file given with --config, then each --set in order — validates it, and prints it. The output loads back unchanged
 with --config. Files may be flat NFL/Sorscher style (rnn_type: RNN, Ng: 1024,
 place_cell_rf: 'Uniform( 0.06 , 0.24 )'), nested by section (model: {ng: 1024}), or W&B
 (key: {value: X}, or a sweep file whose parameters each have one value).
@@ -61,12 +61,12 @@ func runConfig(_ context.Context, o *configOptions, args []string, w io.Writer) 
 	if o.format != "json" && o.format != "yaml" {
 		return usagef("--format %q: allowed: json, yaml", o.format)
 	}
-	if o.listKeys {
-		return printKeys(w)
-	}
 	cfg, err := o.cf.Resolve()
 	if err != nil {
 		return err
+	}
+	if o.listKeys {
+		return printKeys(w, cfg)
 	}
 	var out []byte
 	if o.format == "yaml" {
@@ -83,10 +83,10 @@ func runConfig(_ context.Context, o *configOptions, args []string, w io.Writer) 
 
 // printKeys writes one block per key: the key, its type and default, then its description,
 // allowed values and aliases on indented lines.
-func printKeys(w io.Writer) error {
+func printKeys(w io.Writer, cfg config.Config) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "Keys (defaults from the %s preset). Set with --set key=value or in a --config file.\n", config.PresetNFL2022)
-	for _, k := range config.Keys() {
+	fmt.Fprintf(bw, "Keys (defaults from the %s preset, with any --config and --set). Set with --set key=value or in a --config file.\n", cfg.Preset)
+	for _, k := range config.KeysOf(cfg) {
 		def := k.Default
 		if def == "" {
 			def = `""`

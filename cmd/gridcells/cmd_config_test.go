@@ -138,4 +138,15 @@ func TestConfigListKeys(t *testing.T) {
 			t.Errorf("--list-keys lacks %q", s)
 		}
 	}
+	// Defaults are train's (the quick preset), or those of --preset and --set.
+	for args, want := range map[string]string{
+		"":                               "\ntraining.learning_rate (float, default 0.003)",
+		"--preset nfl2022":               "\ntraining.learning_rate (float, default 0.0001)",
+		"--preset nfl2022 --set Ng=2048": "\nmodel.ng (int, default 2048)",
+	} {
+		out, err := runConfigArgs(t, append(strings.Fields(args), "--list-keys")...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("config %s --list-keys: lacks %q (%v)", args, want, err)
+		}
+	}
 }
