@@ -101,8 +101,8 @@ type Eval struct {
 	ScoreMethod     string  `json:"score_method" enum:"nfl|deepmind|bnt" help:"60° grid score: nfl (min-max), deepmind (mean-difference), bnt"`
 	GridThreshold   float64 `json:"grid_threshold" help:"max score60 above which a network has possible grid cells (spec §5.6)"`
 	DecodeThreshold float64 `json:"decode_threshold_cm" help:"decoding error below which a network path-integrates, cm"`
-	BinSide         float64 `json:"bin_side" help:"NFL bin_side_in_m: bin side of training-time rate maps, m"`
-	PlotUnits       int     `json:"plot_units" help:"units drawn in rate-map figures (NFL n_recurrent_units_to_sample)"`
+	BinSide         float64 `json:"bin_side" help:"NFL bin_side_in_m (bin side of its training-time rate maps, m): read from NFL configs and recorded, but rate maps here are eval.nbins bins per side (0.05 m on the 2.2 m box is 44)"`
+	PlotUnits       int     `json:"plot_units" help:"units drawn in a run report's rate-map and autocorrelogram figures (NFL n_recurrent_units_to_sample; gridcells report --top overrides it)"`
 }
 
 // Clone returns a deep copy of c (Config values share the Eval.NBins slice otherwise).

@@ -44,6 +44,9 @@ type Summary struct {
 	// Diverged: the network's last evaluation during training decoded far worse than its
 	// best (train.Summary); its final numbers describe a blown-up network.
 	Diverged bool `json:"diverged"`
+	// NBins is the resolution of the run's ratemaps.npy and scores.csv (its last
+	// evaluation's, which gridcells eval --nbins may have changed from the config's).
+	NBins int `json:"nbins"`
 }
 
 // Result is one run of a collected sweep.

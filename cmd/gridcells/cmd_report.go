@@ -42,7 +42,7 @@ type reportOptions struct {
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
-	fs.IntVar(&o.top, "top", 16, "run: `units` with the highest grid scores shown in the montage and autocorrelograms")
+	fs.IntVar(&o.top, "top", 0, "run: `units` with the highest grid scores shown in the montage and autocorrelograms (0: the run's eval.plot_units, 16 in every preset)")
 	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")
 	fs.StringVar(&o.by, "by", "", "sweep: comma-separated config `keys` that define a condition (default: the swept keys except seed)")
 	fs.Float64Var(&o.decodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "sweep: decoding-error `threshold` (cm) below which a network decodes (spec §5.6)")
@@ -123,8 +123,8 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if len(args) != 1 {
 		return usagef("want exactly one RUN_DIR or SWEEP_DIR argument, got %d", len(args))
 	}
-	if o.top < 1 {
-		return usagef("--top %d: must be ≥ 1", o.top)
+	if o.top < 0 {
+		return usagef("--top %d: must be ≥ 1, or 0 for the run's eval.plot_units", o.top)
 	}
 	if o.paths < 0 {
 		return usagef("--paths %d: must be ≥ 0", o.paths)
@@ -183,6 +183,7 @@ type runSummary struct {
 	EvalBatch     int     `json:"eval_batch_size"`
 	GridThreshold float64 `json:"grid_threshold"`
 	DecodeCM      float64 `json:"decode_threshold_cm"`
+	NBins         int     `json:"nbins"` // of ratemaps.npy and scores.csv (eval --nbins may differ from the config)
 }
 
 // runReportOf reads the run directory dir into a report.Run and renders it.
@@ -218,7 +219,7 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 		Headline:          headline,
 		DecodeThresholdCM: sum.DecodeCM,
 		GridThreshold:     sum.GridThreshold,
-		Top:               o.top,
+		Top:               topUnits(dir, o.top),
 	}
 	if rf.GridcellsVersion != "" {
 		r.Notes = append(r.Notes, fmt.Sprintf("Trained with gridcells %s on %s.", rf.GridcellsVersion, rf.Backend))
@@ -277,7 +278,7 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 			} else {
 				r.Spectrum = &panel
 			}
-			if note := periodNote(cfg, r.Units, sum.GridThreshold); note != "" {
+			if note := periodNote(cfg, sum.NBins, r.Units, sum.GridThreshold); note != "" {
 				r.Notes = append(r.Notes, note)
 			}
 		} else {
@@ -287,10 +288,22 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 	return report.NewRunReport(r)
 }
 
+// topUnits is the number of units a run's report draws: top, or when it is 0 the run's
+// eval.plot_units (NFL n_recurrent_units_to_sample), or 16 when the config cannot say.
+func topUnits(dir string, top int) int {
+	if top > 0 {
+		return top
+	}
+	if cfg, err := train.LoadConfig(dir); err == nil && cfg.Eval.PlotUnits > 0 {
+		return cfg.Eval.PlotUnits
+	}
+	return 16
+}
+
 // periodNote compares theory's grid period for the run's code (closed form, spec §8.4)
 // with the median period of the units that score above the grid threshold.
-func periodNote(cfg config.Config, units []report.Unit, threshold float64) string {
-	sigma, k, predicted, ok := placeCellWidth(cfg)
+func periodNote(cfg config.Config, nbins int, units []report.Unit, threshold float64) string {
+	sigma, k, predicted, ok := placeCellWidth(cfg, nbins)
 	if !ok || !(k > 0) {
 		return ""
 	}
@@ -563,7 +576,11 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				if c.Scores == nil {
 					c.Scores = []float64{}
 				}
-				sigma, _, predicted, ok := placeCellWidth(r.Run.Config)
+				nbins := 0
+				if r.Summary != nil {
+					nbins = r.Summary.NBins
+				}
+				sigma, _, predicted, ok := placeCellWidth(r.Run.Config, nbins)
 				for _, u := range units {
 					c.Scores = append(c.Scores, u.Score60)
 					if ok && u.Score60 > o.grid && !math.IsNaN(u.Period) {
@@ -573,9 +590,10 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				}
 				if ok {
 					theoryAt[sigma] = predicted
-					if cfg := r.Run.Config; len(cfg.Eval.NBins) > 0 {
-						binCM[math.Round(1e4*cfg.Trajectory.BoxWidth/float64(cfg.Eval.NBins[0]))/100] = true
+					if nbins <= 0 {
+						nbins = r.Run.Config.Eval.NBins[0] // placeCellWidth's ok says there is one
 					}
+					binCM[math.Round(1e4*r.Run.Config.Trajectory.BoxWidth/float64(nbins))/100] = true
 				}
 			}
 		}
@@ -685,16 +703,19 @@ func conditionOf(r sweep.Run, keys []string, index map[string]int) (int, error) 
 // and the grid period theory predicts in rate-map bins of eval.nbins[0]: the hexagonal
 // spacing 4π/(√3 k*) (spec §8.2, §8.4; NaN without a peak). ok is false for codes without
 // a closed form (not place cells, widths drawn per cell, several fields).
-func placeCellWidth(cfg config.Config) (sigma, kstar, periodBins float64, ok bool) {
+func placeCellWidth(cfg config.Config, nbins int) (sigma, kstar, periodBins float64, ok bool) {
+	if nbins <= 0 && len(cfg.Eval.NBins) > 0 {
+		nbins = cfg.Eval.NBins[0]
+	}
 	t, err := theory.TuningOf(cfg.Encoding)
-	if err != nil || t.Validate() != nil || len(cfg.Eval.NBins) == 0 {
+	if err != nil || t.Validate() != nil || nbins <= 0 {
 		return 0, 0, 0, false
 	}
 	k := t.PeakWavenumber()
 	if !(k > 0) {
 		return t.Sigma, 0, math.NaN(), true
 	}
-	bin := cfg.Trajectory.BoxWidth / float64(cfg.Eval.NBins[0])
+	bin := cfg.Trajectory.BoxWidth / float64(nbins)
 	return t.Sigma, k, theory.HexSpacing(k) / bin, true
 }
 

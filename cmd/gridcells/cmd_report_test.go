@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gridcells/gridcells/config"
 )
 
 // copyTestdata copies testdata/report/<name> (a run directory from "gridcells train" and
@@ -166,7 +168,7 @@ func TestReportCommandUsage(t *testing.T) {
 		{"file", []string{file}, nil, "not a directory"},
 		{"unfinished run", []string{unfinished}, nil, "has not finished"},
 		{"plain directory", []string{t.TempDir()}, nil, "neither a run directory"},
-		{"top", []string{runDir}, func(o *reportOptions) { o.top = 0 }, "--top"},
+		{"top", []string{runDir}, func(o *reportOptions) { o.top = -1 }, "--top"},
 		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},
 		{"by", []string{sweepDir}, func(o *reportOptions) { o.by = "no_such_key" }, "no_such_key"},
 	} {
@@ -205,5 +207,41 @@ func TestFlattenJSON(t *testing.T) {
 	}
 	if g := strings.Join(got, ";"); g != want {
 		t.Errorf("flattenJSON = %s, want %s", g, want)
+	}
+}
+
+// TestPeriodNoteUsesMapBins: the predicted period is given in bins of the maps the run's
+// scores were measured on (summary.json's nbins after "eval --nbins 20"), not of the
+// config's first resolution.
+func TestPeriodNoteUsesMapBins(t *testing.T) {
+	cfg, err := config.Preset(config.PresetNFL2022) // DoS σ 0.12, s 2: 0.906 m, 18.1 bins of 44
+	if err != nil {
+		t.Fatal(err)
+	}
+	for nbins, want := range map[int]string{0: "period of 18.1 rate-map bins", 44: "period of 18.1 rate-map bins", 20: "period of 8.2 rate-map bins"} {
+		if note := periodNote(cfg, nbins, nil, 0.8); !strings.Contains(note, want) {
+			t.Errorf("nbins %d: %q, want %q", nbins, note, want)
+		}
+	}
+}
+
+// TestTopUnitsFromPlotUnits: --top 0 draws the run's eval.plot_units.
+func TestTopUnitsFromPlotUnits(t *testing.T) {
+	dir := copyTestdata(t, "run")
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(`"plot_units": 16`), []byte(`"plot_units": 6`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir       string
+		top, want int
+	}{{dir, 0, 6}, {dir, 3, 3}, {t.TempDir(), 0, 16}} {
+		if got := topUnits(c.dir, c.top); got != c.want {
+			t.Errorf("topUnits(%s, %d) = %d, want %d", c.dir, c.top, got, c.want)
+		}
 	}
 }

@@ -59,6 +59,23 @@ func (o *reproduceOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "slurm: write the array scripts without submitting them (default false)")
 }
 
+// slurmOnly lists the slurm-only flags given a value.
+func (o *reproduceOptions) slurmOnly() []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--dry-run", o.dryRun}, {"--partition", o.partition != ""}, {"--time", o.timeLimit != ""}, {"--mem", o.mem != ""},
+		{"--cpus", o.cpus != 0}, {"--gpus", o.gpus != 0}, {"--max-parallel", o.maxParallel != 0},
+	} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return given
+}
+
 func init() {
 	var names []string
 	for _, r := range reproduce.Results() {
@@ -142,6 +159,13 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 		return usagef("--out DIR is required (or --print-sweep)")
 	case o.executor != "local" && o.executor != "slurm":
 		return usagef("--executor %q: allowed: local, slurm", o.executor)
+	case o.executor == "local" && len(o.slurmOnly()) > 0:
+		// --dry-run above all: with the local executor it would train every run.
+		verb := "applies"
+		if len(o.slurmOnly()) > 1 {
+			verb = "apply"
+		}
+		return usagef("%s %s to --executor slurm only; the local executor trains here", strings.Join(o.slurmOnly(), ", "), verb)
 	case o.workers < 1:
 		return usagef("--workers must be ≥ 1, got %d", o.workers)
 	case o.lanes < 1:

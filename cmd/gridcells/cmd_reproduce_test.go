@@ -45,6 +45,9 @@ func TestReproduceUsage(t *testing.T) {
 		{[]string{"encodings", "--out", out, "--executor", "k8s"}, "allowed: local, slurm"},
 		{[]string{"encodings", "--out", out, "--workers", "0"}, "--workers must be ≥ 1"},
 		{[]string{"encodings", "--out", out, "--lanes", "0"}, "--lanes must be ≥ 1"},
+		// Slurm-only flags with the local executor: --dry-run would otherwise train every run.
+		{[]string{"encodings", "--out", out, "--dry-run"}, "--dry-run applies to --executor slurm only"},
+		{[]string{"encodings", "--out", out, "--gpus", "1", "--mem", "8G"}, "--mem, --gpus apply to --executor slurm only"},
 	} {
 		code, _, stderr := runReproduceArgs(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
