@@ -76,6 +76,12 @@ func (c Config) TotalSteps() int { return c.Training.NEpochs * c.Training.StepsP
 
 // Validate checks every constraint a later stage would otherwise trip over. It returns nil
 // or the joined *ConfigErrors, one per problem, each naming its key and what is allowed.
+// MaxNBins bounds eval.nbins: n² bins per unit's rate map, held as float64 for every
+// analysed unit (4096 units at 512 bins are 8.6 GB), and far finer than a 200 × 50-step
+// evaluation visits (the reference's maps are 44 bins of 5 cm). Without a bound, a typo
+// such as 20000 trained a whole run and then died allocating the maps.
+const MaxNBins = 512
+
 func (c Config) Validate() error {
 	v := validator{}
 	// Every enum must hold an allowed value and every float must be finite.
@@ -207,8 +213,8 @@ func (c Config) Validate() error {
 		v.add("eval.nbins", "needs at least one resolution, e.g. 44,20,32")
 	}
 	for _, n := range ev.NBins {
-		if n < 2 {
-			v.add("eval.nbins", "every resolution must be ≥ 2 bins, got %v", ev.NBins)
+		if n < 2 || n > MaxNBins {
+			v.add("eval.nbins", "every resolution must be ≥ 2 and ≤ %d bins per side, got %v", MaxNBins, ev.NBins)
 			break
 		}
 	}

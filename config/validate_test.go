@@ -47,6 +47,7 @@ func TestValidateRejects(t *testing.T) {
 		{name: "epochs 0", sets: []string{"n_epochs=0"}, key: "training.n_epochs", msg: "≥ 1"},
 		{name: "steps 0", sets: []string{"n_grad_steps_per_epoch=0"}, key: "training.n_grad_steps_per_epoch", msg: "≥ 1"},
 		{name: "nbins 1", sets: []string{"nbins=44,1"}, key: "eval.nbins", msg: "≥ 2"},
+		{name: "nbins 20000", sets: []string{"nbins=20000"}, key: "eval.nbins", msg: "≤ 512"},
 		{name: "grid threshold", sets: []string{"grid_threshold=3"}, key: "eval.grid_threshold", msg: "[-2, 2]"},
 		{name: "decode threshold", sets: []string{"decode_threshold_cm=0"}, key: "eval.decode_threshold_cm", msg: "> 0"},
 		{name: "fields 0", sets: []string{"n_place_fields_per_cell=0"}, key: "encoding.fields_per_cell", msg: "integer ≥ 1"},
