@@ -52,6 +52,7 @@ from gridcells simulate; another array with F.npz:key). It writes:
   DIR/codes.npy    float32, shape (..., Np): the targets
   DIR/centres.npy  float32, shape (Np, F, 2): place-field centres, F fields per cell after
                    padding (padding fields sit at 1e7 × a random location); place codes only
+                   (a code without centres removes an earlier centres.npy from DIR)
 
 and prints a one-line summary, with the decoding error of the codes themselves, to stdout.
 
@@ -120,6 +121,12 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer
 			return err
 		}
 		written += ", centres.npy " + encodeShape([]int{code.Np(), nf, 2})
+	} else if err := os.Remove(filepath.Join(o.out, "centres.npy")); err == nil {
+		// A code without centres (Cartesian, polar) into a directory of an earlier place
+		// code: its centres.npy would sit beside codes it does not belong to.
+		written += "; removed the centres.npy of an earlier code"
+	} else if !os.IsNotExist(err) {
+		return err
 	}
 	_, err = fmt.Fprintf(w, "%s: %s (%s, loss %s); decoding error of these codes %.2f cm\n",
 		o.out, written, code.Kind(), code.Loss(), code.DecodingError(codes, pos))

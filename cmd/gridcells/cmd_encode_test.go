@@ -120,6 +120,14 @@ func TestEncodeCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out3, "centres.npy")); !os.IsNotExist(err) {
 		t.Fatal("centres.npy written for a Cartesian code")
 	}
+	// Into the directory of the place code: its centres.npy goes, as they belong to no code there.
+	stdout, err = runEncodeArgs(t, "--positions", posPath, "--out", out, "--kind", "cartesian", "--np", "2", "--set", "normalization=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "centres.npy")); !os.IsNotExist(err) || !strings.Contains(stdout, "removed the centres.npy") {
+		t.Errorf("centres.npy of the earlier DoS code left beside Cartesian codes (stat %v); stdout %q", err, stdout)
+	}
 }
 
 func TestEncodeCommandErrors(t *testing.T) {

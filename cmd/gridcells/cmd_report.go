@@ -143,6 +143,8 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	out := o.out
 	if out == "" {
 		out = filepath.Join(dir, "report.html")
+	} else if err := checkOutFile("--out", out); err != nil {
+		return err
 	}
 	var rep *report.Report
 	switch kind {

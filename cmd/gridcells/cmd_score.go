@@ -121,6 +121,11 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 	if o.out == "" {
 		return usagef("--out must name a file or be -")
 	}
+	if o.out != "-" {
+		if err := checkOutFile("--out", o.out); err != nil {
+			return err
+		}
+	}
 	maps, count, n, err := readRateMaps(args[0])
 	if err != nil {
 		return err

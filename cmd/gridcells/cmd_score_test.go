@@ -129,6 +129,7 @@ func TestScoreCommandErrors(t *testing.T) {
 		{"unknown sac", []string{"score", good, "--sac", "maybe", "--out", out}},
 		{"no file", []string{"score"}},
 		{"two files", []string{"score", good, good, "--out", out}},
+		{"--out a directory", []string{"score", good, "--out", dir}},
 	} {
 		var stderr bytes.Buffer
 		if code := run(c.args, io.Discard, &stderr); code != 2 {

@@ -51,8 +51,12 @@ to an .npz archive:
 
   positions   float32 B×(T+1)×2  the initial position, then the T target positions (m)
   velocities  float32 B×T×2      per-step displacement (m per step, not m/s);
-                                 positions[:, t+1] = positions[:, t] + velocities[:, t]
-  headings    float32 B×T        direction of each step (rad, in [-pi, pi))
+                                 positions[:, t+1] = positions[:, t] + velocities[:, t],
+                                 except where a --periodic walk wraps across an edge
+  headings    float32 B×T        the direction of motion in each step (rad, in [-pi, pi)):
+                                 exactly that of the step for sorscher; for ratinabox,
+                                 that of its velocity, which near a wall the wall's push
+                                 deflects the step from
   dt          float64 scalar     time step (s)
 
 Load with numpy.load("F.npz").`,
@@ -78,6 +82,9 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	}
 	if o.Out == "" {
 		return usagef("--out is required")
+	}
+	if err := checkOutFile("--out", o.Out); err != nil {
+		return err
 	}
 	if o.Batch < 1 {
 		return usagef("--batch = %d: want at least 1", o.Batch)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/npyio"
@@ -100,5 +101,13 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"simulate"}, &stdout, &stderr); code != 2 {
 		t.Errorf("without --out: exit %d, want 2", code)
+	}
+	// An --out that is a directory, or in one that does not exist: exit 2 with the reason,
+	// not a failed rename after the work.
+	for out, want := range map[string]string{t.TempDir(): "is a directory", filepath.Join(t.TempDir(), "no", "x.npz"): "does not exist"} {
+		stderr.Reset()
+		if code := run([]string{"simulate", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("--out %s: exit %d, stderr %q; want 2 and %q", out, code, stderr.String(), want)
+		}
 	}
 }

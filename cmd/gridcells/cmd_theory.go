@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -127,8 +128,31 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	if o.steps < 0 {
 		return usagef("--steps %d: want ≥ 0", o.steps)
 	}
+	// Flags of one mode given without it would be ignored without a word.
+	if !o.simulate {
+		var given []string
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"--activation", o.activation != theory.ActivationReLU}, {"--orthogonal", o.orthogonal}, {"--maps", o.maps != 8}, {"--steps", o.steps != 0}} {
+			if f.set {
+				given = append(given, f.name)
+			}
+		}
+		if len(given) > 0 {
+			return usagef("%s set the pattern-forming dynamics: add --simulate", strings.Join(given, ", "))
+		}
+	}
+	if o.run == "" && o.threshold != 0.8 {
+		return usagef("--threshold selects the grid-like units of a trained run: add --run RUN_DIR")
+	}
 	if math.IsNaN(o.threshold) {
-		return usagef("--threshold NaN")
+		return usagef("--threshold NaN: want a score60 threshold, e.g. 0.8")
+	}
+	if o.out != "" {
+		if err := checkOutDir("--out", o.out); err != nil {
+			return err
+		}
 	}
 	var cfg config.Config
 	var scores *theory.UnitScores

@@ -77,6 +77,11 @@ func TestTheoryUsageErrors(t *testing.T) {
 		{"--run", "../../theory/testdata/run_dos", "--sigma", "0.2"},
 		{"--run", "no/such/run"},
 		{"extra"},
+		// Flags of a mode not asked for.
+		{"--steps", "5"},
+		{"--activation", "tanh"},
+		{"--orthogonal"},
+		{"--threshold", "0.5"},
 	} {
 		_, err := theoryRun(t, append(args, "--out", dir)...)
 		if !errors.As(err, new(UsageError)) {
@@ -85,5 +90,11 @@ func TestTheoryUsageErrors(t *testing.T) {
 		if _, err := os.Stat(dir); err == nil {
 			t.Fatalf("theory %q wrote %s", args, dir)
 		}
+	}
+	// An --out that is a file is refused before the work.
+	file := filepath.Join(t.TempDir(), "afile")
+	os.WriteFile(file, nil, 0o644)
+	if _, err := theoryRun(t, "--out", file); !errors.As(err, new(UsageError)) {
+		t.Errorf("--out FILE: err = %v, want a usage error", err)
 	}
 }
