@@ -3,7 +3,9 @@ package sweep
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,6 +121,12 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 		return nil, fmt.Errorf("sweep: the manifest has no runs")
 	case s.Parallelism < 0 || s.BackoffLimitPerIndex < 0 || s.CPUs < 0 || s.GPUs < 0 || s.Lanes < 0:
 		return nil, fmt.Errorf("sweep: --parallelism, --retries, --cpus, --gpus and --lanes must be ≥ 0")
+	case s.Namespace != "" && (len(s.Namespace) > 63 || !dns1123.MatchString(s.Namespace)):
+		return nil, fmt.Errorf("sweep: namespace %q: want a DNS-1123 label (lower-case letters, digits, '-', at most 63)", s.Namespace)
+	case s.SubPath != "" && (path.IsAbs(s.SubPath) || slices.Contains(strings.Split(s.SubPath, "/"), "..")):
+		return nil, fmt.Errorf("sweep: --sub-path %q: want a path relative to the claim's root, without ..", s.SubPath)
+	case s.MountPath != "" && !path.IsAbs(s.MountPath):
+		return nil, fmt.Errorf("sweep: --mount %q: want an absolute path in the container, e.g. /sweep", s.MountPath)
 	}
 	program := s.Program
 	if program == "" {

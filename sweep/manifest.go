@@ -164,6 +164,13 @@ func sameRuns(old []byte, source string, runs []Run) bool {
 	return true
 }
 
+// SameRuns reports whether two manifest texts list the same run ids in the same order (a
+// manifest rewritten with other annotations still has the same rows for the schedulers).
+func SameRuns(a, b []byte) bool {
+	runs, err := ReadManifest(bytes.NewReader(b), ManifestFile)
+	return err == nil && sameRuns(a, ManifestFile, runs)
+}
+
 // RunDir is the run directory of the run with the given id in the sweep directory dir.
 func RunDir(dir, id string) string { return filepath.Join(dir, RunsDir, id) }
 

@@ -144,8 +144,15 @@ func (s *SLURMSettings) Validate() error {
 			return fmt.Errorf("sweep: %q: SLURM options may not contain spaces, quotes or $", v)
 		}
 	}
+	if s.Mem != "" && !slurmMemRe.MatchString(s.Mem) {
+		// sbatch would reject the script only when it is submitted, after the arrays are written.
+		return fmt.Errorf("sweep: --mem %q: want a SLURM size, a whole number with an optional unit K, M, G or T (8G, 500M; no unit = MiB)", s.Mem)
+	}
 	return nil
 }
+
+// slurmMemRe is sbatch's --mem syntax: size[units].
+var slurmMemRe = regexp.MustCompile(`^[0-9]+[KMGTkmgt]?$`)
 
 // SubmitSLURM submits each script with "sbatch --parsable" and returns the job ids.
 func SubmitSLURM(ctx context.Context, scripts []string) ([]string, error) {

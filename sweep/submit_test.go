@@ -81,6 +81,11 @@ func TestSLURMScript(t *testing.T) {
 	if err := (&SLURMSettings{Partition: "a b"}).Validate(); err == nil {
 		t.Error("a partition with a space was accepted")
 	}
+	for mem, ok := range map[string]bool{"8G": true, "500m": true, "4096": true, "lots": false, "-5G": false, "1.5G": false, "8Gi": false} {
+		if err := (&SLURMSettings{Mem: mem}).Validate(); (err == nil) != ok {
+			t.Errorf("--mem %q: err %v, want accepted %v", mem, err, ok)
+		}
+	}
 }
 
 // The Indexed Job parses back with the fields Kubernetes requires for an index-addressed
@@ -149,7 +154,9 @@ func TestK8sJob(t *testing.T) {
 	if s := string(b); !strings.Contains(s, "parallelism: 3") || strings.Contains(s, "nvidia.com/gpu") || strings.Contains(s, "resources") {
 		t.Errorf("minimal job:\n%s", s)
 	}
-	for _, bad := range []*K8sSettings{{PVC: "p"}, {Image: "i"}, {Image: "i", PVC: "p", Name: "Bad_Name"}, {Image: "i", PVC: "p", Mem: "lots"}} {
+	for _, bad := range []*K8sSettings{{PVC: "p"}, {Image: "i"}, {Image: "i", PVC: "p", Name: "Bad_Name"}, {Image: "i", PVC: "p", Mem: "lots"},
+		{Image: "i", PVC: "p", Namespace: "Bad_NS"}, {Image: "i", PVC: "p", SubPath: "/abs/x"}, {Image: "i", PVC: "p", SubPath: "a/../../b"},
+		{Image: "i", PVC: "p", MountPath: "sweep"}} {
 		if _, err := K8sJob(bad, 3); err == nil {
 			t.Errorf("%+v: no error", bad)
 		}

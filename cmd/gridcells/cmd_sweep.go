@@ -218,11 +218,24 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	if len(runs) == 0 {
 		return usagef("%s: no valid run to write", args[0])
 	}
+	oldManifest, _ := os.ReadFile(filepath.Join(o.Out, sweep.ManifestFile))
 	if err := sweep.Create(o.Out, data, runs, o.Replace); err != nil {
 		if errors.Is(err, sweep.ErrManifestDiffers) {
 			return usagef("%v (--replace)", err)
 		}
 		return err
+	}
+	if newManifest, _ := os.ReadFile(filepath.Join(o.Out, sweep.ManifestFile)); oldManifest != nil && !sweep.SameRuns(oldManifest, newManifest) {
+		// Scheduler files written for the replaced manifest count its rows, not these.
+		stale, _ := filepath.Glob(filepath.Join(o.Out, "slurm", "array_*.sh"))
+		stale = append(stale, filepath.Join(o.Out, "k8s", "job.yaml"))
+		for _, f := range stale {
+			if err := os.Remove(f); err == nil {
+				fmt.Fprintf(stderr, "note: removed %s, written for the replaced manifest; run gridcells sweep submit again\n", f)
+			} else if !os.IsNotExist(err) {
+				return err
+			}
+		}
 	}
 	// How the manifest was made, so that it can be made again.
 	settings, _ := json.MarshalIndent(map[string]any{
@@ -503,6 +516,17 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 			return err
 		}
 		scripts = append(scripts, path)
+	}
+	// Scripts of an earlier, longer split (another --lanes or --max-array-size) would
+	// submit rows again with the old settings to whoever runs sbatch slurm/*.sh.
+	old, _ := filepath.Glob(filepath.Join(dir, "slurm", "array_*.sh"))
+	for _, f := range old {
+		if !slices.Contains(scripts, f) {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "removed %s of an earlier submit\n", f)
+		}
 	}
 	fmt.Fprintf(stderr, "%d runs in %d array(s) of at most %d tasks (MaxArraySize from %s): %s\n",
 		len(runs), len(parts), s.MaxArraySize, from, strings.Join(scripts, " "))

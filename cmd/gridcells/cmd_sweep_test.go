@@ -91,6 +91,15 @@ func TestSweepExpandSubmitCollect(t *testing.T) {
 			t.Errorf("array_1.sh lacks %q:\n%s", want, second)
 		}
 	}
+	// A second submit in one array removes the first one's array_1.sh, which would submit
+	// row 2 again.
+	code, stdout, stderr = runCLI(t, "sweep", "submit", dir, "--slurm", "--dry-run", "--max-array-size", "3", "--program", "/opt/gridcells")
+	if code != 0 || strings.Count(stdout, "sbatch --parsable") != 1 {
+		t.Fatalf("second submit --dry-run: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "slurm", "array_1.sh")); !os.IsNotExist(err) {
+		t.Errorf("array_1.sh of the first submit left behind (%v)", err)
+	}
 	code, _, stderr = runCLI(t, "sweep", "submit", dir, "--k8s", "--image", "gridcells:dev", "--pvc", "sweeps", "--gpus", "1")
 	if code != 0 {
 		t.Fatalf("submit --k8s: %d %s", code, stderr)
@@ -113,6 +122,19 @@ func TestSweepExpandSubmitCollect(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "sweep", "collect", dir, "--require-finished"); code != 1 {
 		t.Errorf("--require-finished with pending runs: exit %d, want 1", code)
+	}
+	// Expanding the same file again keeps the scheduler files; a replaced manifest of other
+	// rows removes them.
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir, "--replace"); code != 0 || strings.Contains(stderr, "removed") {
+		t.Fatalf("same expand with --replace: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir, "--replace", "--set", "model.ng=24"); code != 0 || !strings.Contains(stderr, "removed") {
+		t.Fatalf("other expand with --replace: exit %d, stderr %q", code, stderr)
+	}
+	for _, f := range []string{"slurm/array_0.sh", "k8s/job.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s of the replaced manifest left behind (%v)", f, err)
+		}
 	}
 }
 
