@@ -270,6 +270,8 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown preset", "preset: nope\n", "preset", ErrUnknownPreset},
 		{"section as scalar", "model: 3\n", "model", ErrUnknownKey},
 		{"not a mapping", "- 1\n- 2\n", "", ErrBadValue},
+		{"one key twice, two values", "Ng: 64\nng: 128\n", "model.ng", ErrBadValue},
+		{"alias and section", "n_grid_cells: 64\nmodel: {ng: 128}\n", "model.ng", ErrBadValue},
 	}
 	for _, b := range bad {
 		_, err := Parse([]byte(b.yaml), "x.yaml", "")
@@ -287,6 +289,10 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join("testdata", "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: got %v", err)
+	}
+	// The same value twice is no conflict.
+	if c, err := Parse([]byte("Ng: 64\nmodel: {ng: 64}\n"), "same.yaml", ""); err != nil || c.Model.Ng != 64 {
+		t.Errorf("one value given twice: %v", err)
 	}
 	// All problems of a file are reported at once.
 	_, err = Parse([]byte("Ng: x\nNp: y\n"), "two.yaml", "")

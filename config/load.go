@@ -94,6 +94,17 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 		}
 		return Config{}, errors.Join(append([]error{err}, errs...)...)
 	}
+	// One field written twice (Ng and then ng, model.ng and n_grid_cells) with two values:
+	// which one was meant is a guess, so neither is taken.
+	first := map[string]entry{}
+	for _, e := range entries {
+		if f, ok := first[e.spec.key]; ok && f.value != e.value {
+			errs = append(errs, &ConfigError{Source: source, Line: e.line, Key: e.spec.key, Written: e.written,
+				Err: fmt.Errorf("%w: %q here, but %q as %s at line %d; give the key once", ErrBadValue, e.value, f.value, f.written, f.line)})
+		} else if !ok {
+			first[e.spec.key] = e
+		}
+	}
 	rv := reflect.ValueOf(&cfg).Elem()
 	for _, e := range entries {
 		if err := e.spec.set(rv.FieldByIndex(e.spec.index), e.value); err != nil {

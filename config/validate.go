@@ -229,7 +229,14 @@ func (c Config) Validate() error {
 
 type validator struct{ errs []error }
 
+// add records a problem with key; only a key's first is kept (np = 0 breaks both np ≥ 1 and
+// np ≥ decode_top_k, and one message per key says it).
 func (v *validator) add(key, format string, args ...any) {
+	for _, e := range v.errs {
+		if ce, ok := e.(*ConfigError); ok && ce.Key == key {
+			return
+		}
+	}
 	v.errs = append(v.errs, &ConfigError{Key: key, Err: fmt.Errorf(format, args...)})
 }
 
