@@ -115,6 +115,17 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	if p != nil {
 		p.finish()
 	}
+	if errors.Is(err, context.Canceled) {
+		dir := o.Out
+		if o.Resume != "" {
+			dir = o.Resume
+		}
+		at := ""
+		if p != nil && p.step > 0 {
+			at = fmt.Sprintf(" (step %d)", p.step)
+		}
+		fmt.Fprintf(logw, "checkpoint saved%s; resume with: gridcells train --resume %s\n", at, dir)
+	}
 	if err != nil {
 		return err
 	}
@@ -164,9 +175,11 @@ type trainProgress struct {
 	last    time.Time
 	lastEv  *train.EvalPoint
 	partial bool // a \r line is on the terminal
+	step    int  // the last step reported
 }
 
 func (p *trainProgress) Step(s train.Status) {
+	p.step = s.Step
 	if s.Eval != nil {
 		e := *s.Eval
 		p.lastEv = &e
@@ -184,7 +197,11 @@ func (p *trainProgress) Step(s train.Status) {
 	if r := s.StepsPerSecond; r > 0 && !math.IsNaN(r) {
 		eta = (time.Duration(float64(s.Total-s.Step)/r) * time.Second).Round(time.Second).String()
 	}
-	line := fmt.Sprintf("step %d/%d  %.1f steps/s  ETA %s  loss %.4f", s.Step, s.Total, s.StepsPerSecond, eta, s.Loss)
+	rate := "– steps/s" // the first step of a session has no rate yet
+	if r := s.StepsPerSecond; !math.IsNaN(r) {
+		rate = fmt.Sprintf("%.1f steps/s", r)
+	}
+	line := fmt.Sprintf("step %d/%d  %s  ETA %s  loss %.4f", s.Step, s.Total, rate, eta, s.Loss)
 	if p.lastEv != nil {
 		line += fmt.Sprintf("  eval loss %.4f  decoding error %.1f cm", p.lastEv.Loss, p.lastEv.DecodingErrorCM)
 	}

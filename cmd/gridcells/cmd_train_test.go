@@ -70,7 +70,7 @@ func TestTrainKillResume(t *testing.T) {
 	}
 
 	// startThenStop starts args and sends sig once the latest checkpoint is past step after.
-	startThenStop := func(args []string, sig syscall.Signal, after int64) (int, int64) {
+	startThenStop := func(args []string, sig syscall.Signal, after int64) (int, int64, string) {
 		t.Helper()
 		var errw bytes.Buffer
 		cmd := exec.CommandContext(ctx, bin, args...)
@@ -100,11 +100,14 @@ func TestTrainKillResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ee.ExitCode(), m["state.step"].I64[0]
+		return ee.ExitCode(), m["state.step"].I64[0], errw.String()
 	}
-	code, step := startThenStop(append([]string{"train", "--quiet", "--out", dir}, tinyRun...), syscall.SIGINT, 0)
+	code, step, stderr := startThenStop(append([]string{"train", "--quiet", "--out", dir}, tinyRun...), syscall.SIGINT, 0)
 	if code != 130 {
 		t.Errorf("SIGINT: exit status %d, want 130", code)
+	}
+	if want := "resume with: gridcells train --resume " + dir; !strings.Contains(stderr, want) {
+		t.Errorf("SIGINT: stderr %q lacks %q", stderr, want)
 	}
 	if step%50 == 0 {
 		t.Logf("SIGINT landed on a checkpoint step (%d)", step)
@@ -112,7 +115,7 @@ func TestTrainKillResume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "final.npz")); err == nil {
 		t.Fatal("the run finished before it could be interrupted; make tinyRun longer")
 	}
-	code, step2 := startThenStop([]string{"train", "--quiet", "--resume", dir}, syscall.SIGKILL, step)
+	code, step2, _ := startThenStop([]string{"train", "--quiet", "--resume", dir}, syscall.SIGKILL, step)
 	if code != -1 {
 		t.Errorf("SIGKILL: exit code %d, want -1 (killed)", code)
 	}
