@@ -1,6 +1,7 @@
 package predictivity
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -35,6 +36,11 @@ type Settings struct {
 
 // DefaultPenalties returns the default penalty grid: 10⁻⁵ … 10³ in half decades (17
 // values).
+// ErrTooFewSamples: after the rows with NaN are dropped (unvisited bins, silent neurons),
+// too few samples remain for the cross-validation's folds: a problem of the input data or
+// of the fold counts, not of the computation.
+var ErrTooFewSamples = errors.New("too few samples")
+
 func DefaultPenalties() []float64 {
 	p := make([]float64, 17)
 	for i := range p {
@@ -135,8 +141,8 @@ func Fit(model, neural *mat.Dense, s *Settings) (*Result, error) {
 	// Every inner training set needs more than one row, and every outer test fold at
 	// least two rows for a correlation.
 	if need := 2 * set.Folds * set.InnerFolds; len(keep) < need {
-		return nil, fmt.Errorf("predictivity: %d usable samples (of %d; rows with NaN dropped): need at least %d for Folds = %d and InnerFolds = %d",
-			len(keep), n, need, set.Folds, set.InnerFolds)
+		return nil, fmt.Errorf("predictivity: %w: %d usable (of %d; rows with NaN dropped), need at least %d for Folds = %d and InnerFolds = %d",
+			ErrTooFewSamples, len(keep), n, need, set.Folds, set.InnerFolds)
 	}
 	X := gatherRows(model, keep)
 	Y := gatherRows(neural, keep)

@@ -1,6 +1,7 @@
 package predictivity
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -127,8 +128,8 @@ func TestFitNaNRowsAndSubsampling(t *testing.T) {
 
 func TestFitErrors(t *testing.T) {
 	X, Y := linearTruth(20, 3, 2, 0.1, 1)
-	if _, err := Fit(X, Y, nil); err == nil {
-		t.Error("20 samples for 5×3 folds: no error")
+	if _, err := Fit(X, Y, nil); !errors.Is(err, ErrTooFewSamples) {
+		t.Errorf("20 samples for 5×3 folds: %v, want ErrTooFewSamples", err)
 	}
 	for _, s := range []Settings{{Folds: 1}, {InnerFolds: 1}, {Units: -1}, {Penalties: []float64{1, -1}}} {
 		if _, err := Fit(X, Y, &s); err == nil {

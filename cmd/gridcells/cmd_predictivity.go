@@ -257,8 +257,14 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 		fmt.Fprintf(stderr, "gridcells predictivity: %s: %d units, %d neurons, %d×%d bins\n", r.dir, r.units, neurons, n, n)
 		fit, err := predictivity.Fit(predictivity.Transpose(r.maps, r.units, n*n), predictivity.Transpose(y, neurons, n*n),
 			&predictivity.Settings{Folds: o.folds, InnerFolds: o.innerFolds, Units: regressors, Repeats: o.repeats, Seed: o.seed})
+		if errors.Is(err, predictivity.ErrTooFewSamples) {
+			return UsageError{fmt.Errorf("%s: %w (fewer --folds or --inner-folds, or more finite samples)", r.dir, err)}
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.dir, err)
+		}
+		if math.IsNaN(fit.MedianR) {
+			fmt.Fprintf(stderr, "gridcells predictivity: warning: %s: median r is NaN: the neurons' rates do not vary over the held-out samples, so there is nothing to predict\n", r.dir)
 		}
 		prMaps, err := analysis.RateMapParticipationRatio(r.maps, r.units, n, analysis.RateMapSmoothingSigma)
 		if err != nil {

@@ -234,19 +234,20 @@ func TestPredictivityCommandUsage(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	base := predictivityOptions{runs: listFlag{run}, synthetic: true, out: out, folds: 5, innerFolds: 3, repeats: 1}
 	for name, mod := range map[string]func(o *predictivityOptions){
-		"no runs":          func(o *predictivityOptions) { o.runs = nil },
-		"no recording":     func(o *predictivityOptions) { o.synthetic = false },
-		"both":             func(o *predictivityOptions) { o.neural = bad },
-		"headings alone":   func(o *predictivityOptions) { o.headings = bad },
-		"folds":            func(o *predictivityOptions) { o.folds = 1 },
-		"not a run":        func(o *predictivityOptions) { o.runs = listFlag{dir} },
-		"not square":       func(o *predictivityOptions) { o.synthetic, o.neural = false, bad },
-		"no maps of size":  func(o *predictivityOptions) { o.synthetic, o.neural = false, other },
-		"missing file":     func(o *predictivityOptions) { o.synthetic, o.neural = false, filepath.Join(dir, "none.npy") },
-		"positions shape":  func(o *predictivityOptions) { o.positions = other },
-		"negative units":   func(o *predictivityOptions) { o.units = -2 },
-		"negative noise":   func(o *predictivityOptions) { o.noise = -1 },
-		"one bin per side": func(o *predictivityOptions) { o.nbins = 1 },
+		"no runs":                 func(o *predictivityOptions) { o.runs = nil },
+		"no recording":            func(o *predictivityOptions) { o.synthetic = false },
+		"both":                    func(o *predictivityOptions) { o.neural = bad },
+		"headings alone":          func(o *predictivityOptions) { o.headings = bad },
+		"folds":                   func(o *predictivityOptions) { o.folds = 1 },
+		"not a run":               func(o *predictivityOptions) { o.runs = listFlag{dir} },
+		"not square":              func(o *predictivityOptions) { o.synthetic, o.neural = false, bad },
+		"no maps of size":         func(o *predictivityOptions) { o.synthetic, o.neural = false, other },
+		"missing file":            func(o *predictivityOptions) { o.synthetic, o.neural = false, filepath.Join(dir, "none.npy") },
+		"positions shape":         func(o *predictivityOptions) { o.positions = other },
+		"negative units":          func(o *predictivityOptions) { o.units = -2 },
+		"negative noise":          func(o *predictivityOptions) { o.noise = -1 },
+		"one bin per side":        func(o *predictivityOptions) { o.nbins = 1 },
+		"more folds than samples": func(o *predictivityOptions) { o.folds = 5000 },
 	} {
 		o := base
 		mod(&o)

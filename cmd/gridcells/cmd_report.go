@@ -112,6 +112,9 @@ func reportKind(dir string) (string, error) {
 	case has("config.json") && has("summary.json"):
 		return reportRun, nil
 	case has("config.json"):
+		if _, err := train.LoadConfig(dir); err != nil {
+			return "", usagef("%s: not a gridcells run directory: %v", dir, err)
+		}
 		return "", usagef("%s: run directory without summary.json: the run has not finished (resume it with gridcells train --resume)", dir)
 	}
 	return "", usagef("%s: neither a run directory (config.json + summary.json) nor a sweep directory (%s)", dir, sweep.ManifestFile)

@@ -47,7 +47,10 @@ rate maps, grid scores) and writes the run directory:
   checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
   eval/activations.npy   grid-layer activations of the evaluation batch, (B*T)×Ng float32
   eval/positions.npy     their positions, (B*T)×2 float32
-  ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others
+  place_cells.npy        place-cell centres, Np×F×2 (padding fields of multi-field cells at ~1e7 m)
+  ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others;
+                         row i is the unit in row i of the scores file (all units, or
+                         eval.n_units of them drawn per resolution)
   scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
   summary.json           loss, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
