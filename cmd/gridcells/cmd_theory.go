@@ -84,7 +84,8 @@ func init() {
   - whether a pattern forms (the spectrum peaks at a finite wavenumber).
 
 With --simulate it runs the pattern-forming dynamics (spec §8.3) on that covariance and scores the
-maps (NFL min-max score60, NFL period). With --run RUN_DIR the config is RUN_DIR/config.json and the
+maps (NFL min-max score60, NFL period against 4π/(√3 k*)); with --activation tanh, whose maps are
+stripes, the stripes' wavelength (the maps' spectral peak) against 2π/k*. With --run RUN_DIR the config is RUN_DIR/config.json and the
 prediction is compared with the median and KDE mode of the period of the run's units with score60
 above --threshold (RUN_DIR/scores.csv).
 
@@ -305,6 +306,22 @@ func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, sp
 	mp := med(r.period) * m.BinX
 	fmt.Fprintf(w, "dynamics: %s %s, %d maps on a %d×%d torus (%.2f m), %.1f s\n", kind, o.activation, m.N, m.Size, m.Size, float64(m.Size)*m.BinX, time.Since(t0).Seconds())
 	fmt.Fprintf(w, "  score60 (NFL min-max): median %.2f; %d of %d maps > 0.8\n", med(r.score60), hex, m.N)
+	if o.activation == theory.ActivationTanh {
+		// tanh grows stripes (spec §8.3): one plane wave of wavelength 2π/k*. NFL's period
+		// averages a lattice's six nearest autocorrelation peaks, which stripes do not
+		// have, so the stripes' wavelength is read off each map's spectral peak instead.
+		wl := make([]float64, m.N)
+		for i := range wl {
+			wl[i] = 1 / analysis.DominantWavenumber(m.Map(i), m.Size, 0).K * m.BinX // K: cycles per bin
+		}
+		pred := ""
+		if spec.PeakK > 0 {
+			p := 2 * math.Pi / spec.PeakK
+			pred = fmt.Sprintf(" (predicted 2π/k* = %.3f m from the numerical k*, ratio %.3f)", p, med(wl)/p)
+		}
+		fmt.Fprintf(w, "  stripe wavelength (spectral peak): median %.3f m%s\n", med(wl), pred)
+		return r, nil
+	}
 	pred := ""
 	if spec.PeakK > 0 {
 		pred = fmt.Sprintf(" (predicted %.3f m from the numerical k*, ratio %.3f)", spec.PredictedSpacing(), mp/spec.PredictedSpacing())

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,6 +45,25 @@ func TestTheoryCommand(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+}
+
+// TestTheoryStripes: tanh dynamics grow stripes, whose wavelength (not NFL's lattice period)
+// is compared with 2π/k*; at res 32 it comes within 5 %.
+func TestTheoryStripes(t *testing.T) {
+	out, err := theoryRun(t, "--res", "32", "--simulate", "--activation", "tanh", "--maps", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`stripe wavelength \(spectral peak\): median ([0-9.]+) m \(predicted 2π/k\* = ([0-9.]+) m from the numerical k\*, ratio ([0-9.]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no stripe wavelength line:\n%s", out)
+	}
+	if r, _ := strconv.ParseFloat(m[3], 64); math.Abs(r-1) > 0.05 {
+		t.Errorf("stripe wavelength %s m against 2π/k* %s m: ratio %s, want within 5 %% of 1", m[1], m[2], m[3])
+	}
+	if strings.Contains(out, "period (NFL)") {
+		t.Errorf("stripes compared by NFL's lattice period:\n%s", out)
 	}
 }
 
