@@ -50,10 +50,9 @@ func TestParseAllDocuments(t *testing.T) {
 	}
 }
 
-// TestExpandAllTellsDocumentsApart: the runs of two documents that differ only in keys each
-// holds constant carry those keys in their Params, so the default table has one condition
-// per document (with the seed pooled), not one for all.
-func TestExpandAllTellsDocumentsApart(t *testing.T) {
+// expandTwoDocuments parses and expands twoDocuments.
+func expandTwoDocuments(t *testing.T) ([]*Sweep, []Run) {
+	t.Helper()
 	sweeps, err := ParseAll([]byte(twoDocuments), "two.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +61,14 @@ func TestExpandAllTellsDocumentsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sweeps, runs
+}
+
+// TestExpandAllTellsDocumentsApart: the runs of two documents that differ only in keys each
+// holds constant carry those keys in their Params, so the default table has one condition
+// per document (with the seed pooled), not one for all.
+func TestExpandAllTellsDocumentsApart(t *testing.T) {
+	sweeps, runs := expandTwoDocuments(t)
 	if len(runs) != 4 {
 		t.Fatalf("%d runs, want 4", len(runs))
 	}
@@ -99,14 +106,7 @@ func TestExpandAllTellsDocumentsApart(t *testing.T) {
 // TestCreateSameRunsNewAnnotations: a manifest with the same run ids but other Params (what
 // an older version wrote for a multi-document file) is rewritten, not refused.
 func TestCreateSameRunsNewAnnotations(t *testing.T) {
-	sweeps, err := ParseAll([]byte(twoDocuments), "two.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs, _, err := ExpandAll(sweeps, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, runs := expandTwoDocuments(t)
 	old := make([]Run, len(runs))
 	for i, r := range runs {
 		old[i] = r

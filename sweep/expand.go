@@ -252,13 +252,10 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 			}
 			continue
 		}
-		if seen[r.ID] {
+		var added bool
+		if runs, added = appendUnseen(runs, seen, r); !added {
 			dups++
-			continue
 		}
-		seen[r.ID] = true
-		r.Index = len(runs)
-		runs = append(runs, r)
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
@@ -292,13 +289,10 @@ func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, 
 		}
 		dup := 0
 		for _, run := range rs {
-			if seen[run.ID] {
+			var added bool
+			if runs, added = appendUnseen(runs, seen, run); !added {
 				dup++
-				continue
 			}
-			seen[run.ID] = true
-			run.Index = len(runs)
-			runs = append(runs, run)
 		}
 		if dup > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d runs already in an earlier document, kept once", where, dup))
@@ -308,6 +302,17 @@ func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, 
 		return nil, nil, err
 	}
 	return runs, notes, nil
+}
+
+// appendUnseen appends r to runs as the next row unless seen holds its id (the same
+// resolved config, so the same network), and records the id.
+func appendUnseen(runs []Run, seen map[string]bool, r Run) ([]Run, bool) {
+	if seen[r.ID] {
+		return runs, false
+	}
+	seen[r.ID] = true
+	r.Index = len(runs)
+	return append(runs, r), true
 }
 
 // annotateVarying adds to every run's Params each key that some document writes and whose
