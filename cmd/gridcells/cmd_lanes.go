@@ -159,7 +159,7 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 			inEnsemble[i] = true
 		}
 	}
-	fmt.Fprintf(stderr, "%d lanes (%d in %d ensembles)\n", len(lanes), len(inEnsemble), len(groups))
+	fmt.Fprintf(stderr, "%s (%d in %s)\n", count(len(lanes), "lane", "lanes"), len(inEnsemble), count(len(groups), "ensemble", "ensembles"))
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Add(1)

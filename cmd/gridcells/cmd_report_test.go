@@ -151,8 +151,18 @@ func TestReportSweepCommand(t *testing.T) {
 func TestReportCommandUsage(t *testing.T) {
 	runDir := copyTestdata(t, "run")
 	sweepDir := copyTestdata(t, "sweep")
+	// A run that has not finished: its config.json, no summary.json.
 	unfinished := t.TempDir()
-	if err := os.WriteFile(filepath.Join(unfinished, "config.json"), []byte("{}"), 0o644); err != nil {
+	cj, err := os.ReadFile(filepath.Join(runDir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(unfinished, "config.json"), cj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A directory whose config.json is not a run's.
+	foreign := t.TempDir()
+	if err := os.WriteFile(filepath.Join(foreign, "config.json"), []byte(`{"hello": 1}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(runDir, "summary.json")
@@ -167,6 +177,7 @@ func TestReportCommandUsage(t *testing.T) {
 		{"missing", []string{filepath.Join(runDir, "nope")}, nil, "no such file"},
 		{"file", []string{file}, nil, "not a directory"},
 		{"unfinished run", []string{unfinished}, nil, "has not finished"},
+		{"foreign config.json", []string{foreign}, nil, "not a gridcells run directory"},
 		{"plain directory", []string{t.TempDir()}, nil, "neither a run directory"},
 		{"top", []string{runDir}, func(o *reportOptions) { o.top = -1 }, "--top"},
 		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -195,10 +196,15 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return UsageError{fmt.Errorf("invalid sweep file:\n%w", indent(err))}
 	}
-	var methods, fileNotes []string
+	var methods, fileNotes, presets []string
 	for _, sw := range sweeps {
 		if o.presetSet && sw.Preset != "" && !strings.EqualFold(sw.Preset, o.Preset) {
 			return usagef("--preset %s conflicts with preset %s in %s", o.Preset, sw.Preset, args[0])
+		}
+		// The base each document's runs start from, as Expand picks it.
+		p := cmp.Or(sw.Preset, o.Preset, config.PresetNFL2022)
+		if !slices.Contains(presets, p) {
+			presets = append(presets, p)
 		}
 		methods = append(methods, sw.Method)
 		fileNotes = append(fileNotes, sw.Notes...)
@@ -239,7 +245,7 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	}
 	// How the manifest was made, so that it can be made again.
 	settings, _ := json.MarshalIndent(map[string]any{
-		"sweep_file": args[0], "method": method, "documents": len(sweeps), "runs": len(runs), "preset": o.Preset,
+		"sweep_file": args[0], "method": method, "documents": len(sweeps), "runs": len(runs), "preset": strings.Join(presets, ", "),
 		"set": o.Sets, "count": o.Count, "seed": o.Seed, "skip_invalid": o.SkipInvalid, "gridcells_version": version,
 	}, "", "  ")
 	if err := safefile.WriteFile(filepath.Join(o.Out, "expand.json"), append(settings, '\n')); err != nil {
@@ -265,7 +271,7 @@ type sweepRunOptions struct {
 
 func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
-	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
+	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (-1: the row of $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
 	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` GPU (non-cpu device) runs together in one \"gridcells lanes\" process: runs of one network shape and schedule as one ensemble (batched GEMMs), others each on its own CUDA stream; with --index (or a cluster task), the task's K consecutive rows")
 }
@@ -339,13 +345,13 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 			failed = append(failed, out.Err)
 		}
 	}
-	fmt.Fprintf(stderr, "%d runs: %d finished now, %d had finished, %d failed, %d run by other workers, %d cancelled\n",
-		len(runs), counts[sweep.ResultFinished], counts[sweep.ResultSkipped], counts[sweep.ResultFailed], counts[sweep.ResultBusy], counts[sweep.ResultCancelled])
+	fmt.Fprintf(stderr, "%s: %d finished now, %d had finished, %d failed, %d run by other workers, %d cancelled\n",
+		count(len(runs), "run", "runs"), counts[sweep.ResultFinished], counts[sweep.ResultSkipped], counts[sweep.ResultFailed], counts[sweep.ResultBusy], counts[sweep.ResultCancelled])
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d runs failed (their errors are in runs/<id>/error.json):\n%w", len(failed), indent(errors.Join(failed...)))
+		return fmt.Errorf("%s failed (their errors are in runs/<id>/error.json):\n%w", count(len(failed), "run", "runs"), indent(errors.Join(failed...)))
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 package main
 
+// What the commands write: checks of output paths before the work, and counted nouns.
+
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // checkOutFile checks, before any work, that path can be written as a file by the flag
@@ -27,4 +30,12 @@ func checkOutDir(flag, path string) error {
 		return usagef("%s %s exists and is not a directory", flag, path)
 	}
 	return nil
+}
+
+// count writes n with the singular or plural noun: "1 run", "3 runs".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
