@@ -84,9 +84,6 @@ func Compare(r Result, in Input) (*Comparison, error) {
 	sigmaSeen := make([]bool, len(in.Conditions))
 	unreadable := 0
 	for _, res := range in.Results {
-		if res.Status != sweep.StatusFinished {
-			continue
-		}
 		vals := make([]string, len(in.Keys))
 		for i, k := range in.Keys {
 			v, ok := res.Run.Params.Get(k)
@@ -108,15 +105,20 @@ func Compare(r Result, in Input) (*Comparison, error) {
 		if d := cfg.Encoding.PlaceCellRF; d.Kind == "const" || d.Kind == "" {
 			sigma = d.A
 		}
+		// The condition's width comes from every run of it, finished or not, so that its
+		// paper values stay beside it while a run is still training.
 		if !sigmaSeen[ci] {
 			u.Sigma, sigmaSeen[ci] = sigma, true
 		} else if !(u.Sigma == sigma) {
 			u.Sigma = math.NaN()
 		}
-		if len(cfg.Eval.NBins) == 0 {
+		if res.Status != sweep.StatusFinished || len(cfg.Eval.NBins) == 0 {
 			continue
 		}
 		nbins := cfg.Eval.NBins[0]
+		if res.Summary != nil && res.Summary.NBins > 0 {
+			nbins = res.Summary.NBins // scores.csv's resolution, after any gridcells eval --nbins
+		}
 		scores, err := readScores(filepath.Join(sweep.RunDir(in.Dir, res.Run.ID), "scores.csv"), nbins)
 		if err != nil {
 			unreadable++
@@ -194,12 +196,12 @@ func label(r Result, keys []string, conds []sweep.Condition, i int) string {
 }
 
 // fracRow returns a row of a fraction k/n with its Wilson interval.
-func fracRow(quantity, cond string, k, n int, paper string, paperValue float64) Row {
+func fracRow(quantity, cond string, k, n int, empty, paper string, paperValue float64) Row {
 	iv := sweep.Wilson(k, n, z95)
 	row := Row{Quantity: quantity, Condition: cond, Paper: paper, PaperValue: paperValue, K: k, N: n,
 		OursValue: float64(iv.P), Lo: float64(iv.Lo), Hi: float64(iv.Hi)}
 	if n == 0 {
-		row.Ours = "0/0 (no run)"
+		row.Ours = "0/0 (" + empty + ")" // nothing to count, and empty says why
 	} else {
 		row.Ours = fmt.Sprintf("%d/%d = %.2f [%.2f, %.2f]", k, n, row.OursValue, row.Lo, row.Hi)
 	}
@@ -224,9 +226,25 @@ func paperFrac(p float64, n int) string { return fmt.Sprintf("%.2f (N %d)", p, n
 func (c *Comparison) decodeGridRows(in Input, i int, paperDecode, paperGrid string, pd, pg float64) {
 	cond := in.Conditions[i]
 	th := in.Thresholds
+	// The paper's fractions are at its thresholds (spec §5.6); with others, say so beside them.
+	if th.DecodeCM != sweep.DefaultDecodeThresholdCM && paperDecode != none {
+		paperDecode += fmt.Sprintf(" at the paper's < %g cm", float64(sweep.DefaultDecodeThresholdCM))
+	}
+	if (th.Grid != sweep.DefaultGridThreshold || th.DecodeCM != sweep.DefaultDecodeThresholdCM) && paperGrid != none && paperGrid != "–" {
+		paperGrid += fmt.Sprintf(" at the paper's > %g, < %g cm", sweep.DefaultGridThreshold, float64(sweep.DefaultDecodeThresholdCM))
+	}
 	c.Rows = append(c.Rows,
-		fracRow(fmt.Sprintf("networks with decoding error < %g cm", th.DecodeCM), c.Labels[i], cond.Decoded, cond.N, paperDecode, pd),
-		fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", th.Grid, th.DecodeCM), c.Labels[i], cond.Grid, cond.Decoded, paperGrid, pg))
+		fracRow(fmt.Sprintf("networks with decoding error < %g cm", th.DecodeCM), c.Labels[i], cond.Decoded, cond.N, "no finished run", paperDecode, pd),
+		fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", th.Grid, th.DecodeCM), c.Labels[i], cond.Grid, cond.Decoded, noneDecodes(cond.N), paperGrid, pg))
+}
+
+// noneDecodes says why no network is counted among those that decode: none finished, or
+// none of the n that did decodes.
+func noneDecodes(n int) string {
+	if n == 0 {
+		return "no finished run"
+	}
+	return "none of the finished runs decodes"
 }
 
 // unitsAbove counts the units with score60 > th (NaN scores count as not above).
@@ -325,7 +343,9 @@ func (c *Comparison) periods(in Input) {
 		mb := kdeMode(u.PeriodPaperBins)
 		row := valueRow(fmt.Sprintf("KDE mode of the grid period of units with score60 > %g (5-cm bins)", in.Thresholds.Grid), c.Labels[i], mb, "", paper, pv)
 		row.N = len(u.PeriodPaperBins)
-		if row.N == 0 {
+		if row.N == 0 && in.Conditions[i].N == 0 {
+			row.Ours = "no finished run"
+		} else if row.N == 0 {
 			row.Ours = fmt.Sprintf("no unit with score60 > %g", in.Thresholds.Grid)
 		} else {
 			row.Ours += fmt.Sprintf(" (%d units)", row.N)
@@ -372,14 +392,14 @@ func (c *Comparison) dosDetails(in Input) {
 			if name == "DoS" {
 				paper = th.Text + " of units per network"
 			}
-			row := fracRow(fmt.Sprintf("units with score60 > %g", th.Threshold), c.Labels[i], unitsAbove(u.Score60, th.Threshold), len(u.Score60), paper, math.NaN())
+			row := fracRow(fmt.Sprintf("units with score60 > %g", th.Threshold), c.Labels[i], unitsAbove(u.Score60, th.Threshold), len(u.Score60), "no unit scored", paper, math.NaN())
 			c.Rows = append(c.Rows, row)
 		}
 		paper := "long tail beyond 1"
 		if name == "DoG" {
 			paper = "almost none"
 		}
-		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), paper, math.NaN()))
+		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), "no unit scored", paper, math.NaN()))
 		pg, pgv := none, math.NaN()
 		switch {
 		case name == "DoS" && math.Abs(u.Sigma-0.12) < 1e-9:
@@ -390,7 +410,7 @@ func (c *Comparison) dosDetails(in Input) {
 			}
 		}
 		c.Rows = append(c.Rows, fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM),
-			c.Labels[i], cond.Grid, cond.Decoded, pg, pgv))
+			c.Labels[i], cond.Grid, cond.Decoded, noneDecodes(cond.N), pg, pgv))
 		for _, res := range in.Results {
 			if res.Run.Config.Name != name || !(math.Abs(res.Run.Config.Encoding.PlaceCellRF.A-u.Sigma) < 1e-9) {
 				continue
@@ -434,7 +454,7 @@ func (c *Comparison) biological(in Input) {
 		if v, ok := Fig5Survival05[name]; ok {
 			ps, psv = fmt.Sprintf("≈ %.1f", v), v
 		}
-		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5 (survival at 0.5)", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), ps, psv))
+		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5 (survival at 0.5)", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), "no unit scored", ps, psv))
 		best := none
 		if v, ok := Fig5Best[name]; ok {
 			best = v

@@ -115,3 +115,54 @@ func TestWriteTableCSV(t *testing.T) {
 		t.Errorf("biological row %q has paper Fig. 2a values", bio.String())
 	}
 }
+
+// TestComparePeriodsUnfinished: a width whose runs have not finished keeps its paper values,
+// and says that no run finished rather than that no unit scored.
+func TestComparePeriodsUnfinished(t *testing.T) {
+	dir, results := fakeSweep(t, map[float64]float64{0.08: 5.5, 0.2: 13.75})
+	for i := range results {
+		if results[i].Run.Config.Encoding.PlaceCellRF.A == 0.2 {
+			results[i].Status, results[i].Summary = sweep.StatusPending, nil
+		}
+	}
+	r, _ := Lookup("periods")
+	th := sweep.Thresholds{DecodeCM: 10, Grid: 0.8}
+	keys, conds, err := sweep.Table(results, r.By, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(r, Input{Dir: dir, Results: results, Keys: keys, Conditions: conds, Thresholds: th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, row := range c.Rows {
+		if row.Condition == "0.2" && strings.HasPrefix(row.Quantity, "KDE mode of the grid period of units with score60 > 0.8") {
+			found = true
+			if row.Paper == none || row.Ours != "no finished run" {
+				t.Errorf("σ 0.2 unfinished: paper %q, ours %q; want the paper's mode and \"no finished run\"", row.Paper, row.Ours)
+			}
+		}
+	}
+	if !found {
+		t.Error("no mode row for σ 0.2")
+	}
+}
+
+// TestDecodeGridRowsThresholds: with thresholds other than the paper's, the paper column says
+// that its values are at the paper's; a condition whose finished runs all fail to decode
+// says so instead of "no run".
+func TestDecodeGridRowsThresholds(t *testing.T) {
+	c := &Comparison{Labels: []string{"DoS"}}
+	in := Input{Conditions: []sweep.Condition{{Values: []string{"DoS"}, N: 2, Decoded: 0}}, Thresholds: sweep.Thresholds{DecodeCM: 20, Grid: 0.5}}
+	c.decodeGridRows(in, 0, "0.92 (N 1689)", "0.91 (N 1689)", 0.92, 0.91)
+	if len(c.Rows) != 2 {
+		t.Fatalf("%d rows", len(c.Rows))
+	}
+	if !strings.Contains(c.Rows[0].Paper, "at the paper's < 10 cm") || !strings.Contains(c.Rows[1].Paper, "at the paper's > 0.8, < 10 cm") {
+		t.Errorf("paper cells %q, %q do not name the paper's thresholds", c.Rows[0].Paper, c.Rows[1].Paper)
+	}
+	if c.Rows[0].Ours != "0/2 = 0.00 [0.00, 0.66]" || c.Rows[1].Ours != "0/0 (none of the finished runs decodes)" {
+		t.Errorf("ours cells %q, %q", c.Rows[0].Ours, c.Rows[1].Ours)
+	}
+}

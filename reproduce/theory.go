@@ -213,14 +213,14 @@ func (t *TheoryResult) rows() {
 		if c.Spectrum.PeakK > 0 {
 			sp = 100 * c.Spectrum.PredictedSpacing() / PaperBinCM
 		}
-		t.Rows = append(t.Rows, valueRow("predicted spacing 4π/(√3 k*) (5-cm bins)", c.Label, sp, "", paperS, paperSV))
+		t.Rows = append(t.Rows, valueRow("predicted spacing 4π/(√3 k*) of the covariance spectrum's k* (5-cm bins)", c.Label, sp, "", paperS, paperSV))
 	}
 	for _, d := range t.Dynamics {
 		paper := "hexagonal lattice (spec §8.3)"
 		if d.Activation == theory.ActivationTanh {
 			paper = "stripes / irregular, not hexagonal (spec §8.3)"
 		}
-		row := fracRow(fmt.Sprintf("dynamics maps with score60 > %g (%s)", HexThreshold, d.Activation), d.Code, d.Hexagonal, len(d.Score60), paper, math.NaN())
+		row := fracRow(fmt.Sprintf("dynamics maps with score60 > %g (%s)", HexThreshold, d.Activation), d.Code, d.Hexagonal, len(d.Score60), "no map grown", paper, math.NaN())
 		t.Rows = append(t.Rows, row, valueRow(fmt.Sprintf("dynamics: median score60 (%s)", d.Activation), d.Code, median(d.Score60), "", paper, math.NaN()))
 	}
 }
