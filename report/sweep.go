@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -42,29 +43,85 @@ type Sweep struct {
 	DecodeCM   float64  // decoding-error threshold, cm
 	Grid       float64  // max-score60 threshold
 	Conditions []Condition
-	ParamKeys  []string // swept keys, the columns of the runs table
-	Runs       []SweepRun
-	Notes      []string
-	Periods    *figure.PeriodData // grid period vs place-cell width; nil for none
+	// Labels name the conditions in figures, one per condition (gridcells reproduce passes
+	// the paper's names); nil: conditionLabels makes them from Keys and the values.
+	Labels    []string
+	ParamKeys []string // swept keys, the columns of the runs table
+	Runs      []SweepRun
+	Notes     []string
+	Periods   *figure.PeriodData // grid period vs place-cell width; nil for none
 	// Spectra are the covariance spectra of the sweep's distinct target codes (package
 	// theory), side by side; nil for none.
 	Spectra []figure.SpectrumPanel
 }
 
-// conditionLabel names a condition by its values ("all" without grouping keys).
-func (s *Sweep) conditionLabel(c Condition) string {
-	if len(s.Keys) == 0 {
-		return "all"
+// conditionLabels names the conditions for figures: s.Labels when given, "all" without
+// grouping keys, the value alone with one key. With several keys, a figure's axis or legend
+// cannot hold "training.learning_rate=0.01, trajectory.batch_size=200, …" for every
+// condition, so only the keys that tell conditions apart are named, by their last part:
+// a key whose value is different in every condition (a name) alone; else the keys whose
+// value differs from the most common one ("baseline" for a condition at every such value).
+// Such labels are distinct, since each fixes every key's value: the common one unless named.
+func (s *Sweep) conditionLabels() []string {
+	n := len(s.Conditions)
+	if len(s.Labels) == n {
+		return s.Labels
 	}
-	parts := make([]string, len(c.Values))
-	for i, v := range c.Values {
-		if len(s.Keys) == 1 {
-			parts[i] = v
-		} else {
-			parts[i] = s.Keys[i] + "=" + v
+	out := make([]string, n)
+	switch {
+	case len(s.Keys) == 0:
+		for i := range out {
+			out[i] = "all"
+		}
+		return out
+	case len(s.Keys) == 1:
+		for i, c := range s.Conditions {
+			out[i] = c.Values[0]
+		}
+		return out
+	}
+	short := func(k string) string { return k[strings.LastIndex(k, ".")+1:] }
+	var varying []int
+	for k := range s.Keys {
+		seen := map[string]bool{}
+		for _, c := range s.Conditions {
+			seen[c.Values[k]] = true
+		}
+		if len(seen) == n && n > 1 {
+			for i, c := range s.Conditions {
+				out[i] = c.Values[k]
+			}
+			return out
+		}
+		if len(seen) > 1 {
+			varying = append(varying, k)
 		}
 	}
-	return strings.Join(parts, ", ")
+	// Differences from the most common value of each varying key.
+	for i, c := range s.Conditions {
+		var parts []string
+		for _, k := range varying {
+			if c.Values[k] != mostCommon(s.Conditions, k) {
+				parts = append(parts, short(s.Keys[k])+"="+c.Values[k])
+			}
+		}
+		out[i] = cmp.Or(strings.Join(parts, ", "), "baseline")
+	}
+	return out
+}
+
+// mostCommon returns the most common value of key k among conds (the first on a tie).
+func mostCommon(conds []Condition, k int) string {
+	count := map[string]int{}
+	best := ""
+	for _, c := range conds {
+		v := c.Values[k]
+		count[v]++
+		if count[v] > count[best] {
+			best = v
+		}
+	}
+	return best
 }
 
 // NewSweepReport renders a sweep's per-condition table with its bar chart (paper Fig. 2a),
@@ -88,7 +145,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	}
 	rep.page.Headline = append(rep.page.Headline,
 		Item{"conditions", fmt.Sprint(len(s.Conditions))},
-		Item{"grouped by", strings.Join(s.Keys, ", ")},
+		Item{"grouped by", cmp.Or(strings.Join(s.Keys, ", "), "nothing (one condition: all runs)")},
 		Item{"decoding-error threshold", fmt.Sprintf("%g cm", s.DecodeCM)},
 		Item{"grid-score threshold", fmt.Sprintf("max score60 > %g", s.Grid)})
 	rep.page.Notes = append(rep.page.Notes, s.Notes...)
@@ -108,6 +165,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		column{fmt.Sprintf("score60 > %g | error < %g cm", s.Grid, s.DecodeCM), true})
 	groups := make([]figure.FractionGroup, len(s.Conditions))
 	var samples []figure.Sample
+	labels := s.conditionLabels()
 	for i, c := range s.Conditions {
 		var row []cell
 		for _, v := range c.Values {
@@ -118,7 +176,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		}
 		row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
 		ct.Rows = append(ct.Rows, row)
-		label := s.conditionLabel(c)
+		label := labels[i]
 		groups[i] = figure.FractionGroup{Label: label, Fractions: []figure.Fraction{c.FracDecode, c.FracGrid}}
 		if c.Scores != nil {
 			samples = append(samples, figure.Sample{Name: label, Values: c.Scores})

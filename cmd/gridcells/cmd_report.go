@@ -38,6 +38,7 @@ type reportOptions struct {
 	grid     float64
 	runs     bool
 	theory   bool
+	labels   []string // names of the sweep's conditions in figures (gridcells reproduce's); nil: made from the keys
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
@@ -93,6 +94,9 @@ const (
 	reportSweep = "sweep"
 )
 
+// reproduceComparison is the file that marks a directory gridcells reproduce wrote.
+const reproduceComparison = "comparison.csv"
+
 // reportKind says whether dir is a run or a sweep directory.
 func reportKind(dir string) (string, error) {
 	st, err := os.Stat(dir)
@@ -107,6 +111,10 @@ func reportKind(dir string) (string, error) {
 		return err == nil
 	}
 	switch {
+	case has(sweep.ManifestFile) && has(reproduceComparison):
+		// Its report.html and figures hold the paper comparison, which the plain sweep
+		// report would replace (and its figure clean-up delete).
+		return "", usagef("%s holds a gridcells reproduce result, whose report compares it with the paper: remake it with gridcells reproduce RESULT --scale S --out %s --collect-only", dir, dir)
 	case has(sweep.ManifestFile):
 		return reportSweep, nil
 	case has("config.json") && has("summary.json"):
@@ -373,6 +381,27 @@ func encodingName(cfg config.Config) string {
 	return name
 }
 
+// spectrumTitle names a sweep's spectrum panel: the run's name (the paper's category, which
+// tells multi-field, anisotropic and plain DoS codes of one σ apart) with its constant σ and
+// surround, else encodingName. Drawn widths ("Uniform( 1.25 , 4.5 )") are left to the name:
+// panel titles sit side by side.
+func spectrumTitle(cfg config.Config) string {
+	if cfg.Name == "" {
+		return encodingName(cfg)
+	}
+	t := cfg.Name
+	e := cfg.Encoding
+	if k := e.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
+		if e.PlaceCellRF.IsConst() {
+			t += fmt.Sprintf(", σ %g", e.PlaceCellRF.A)
+		}
+		if k != "gaussian" && e.SurroundScale.IsConst() {
+			t += fmt.Sprintf(", s %g", e.SurroundScale.A)
+		}
+	}
+	return t
+}
+
 // readUnitScores reads a run's scores.csv (package train's columns: unit, score60,
 // score90, outer60, period_bins, ...) by column name; absent columns read as NaN.
 func readUnitScores(path string) ([]report.Unit, error) {
@@ -515,6 +544,9 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	}
 	abs, _ := filepath.Abs(dir)
 	s := &report.Sweep{Title: "sweep " + filepath.Base(abs), Keys: keys, DecodeCM: o.decodeCM, Grid: o.grid}
+	if len(o.labels) == len(conds) {
+		s.Labels = o.labels
+	}
 	condIndex := map[string]int{}
 	for i, c := range conds {
 		condIndex[strings.Join(c.Values, "\x00")] = i
@@ -666,7 +698,7 @@ func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition
 			notes = append(notes, fmt.Sprintf("Spectra of the first %d distinct target codes only.", maxSpectra))
 			break
 		}
-		name := encodingName(*cfg)
+		name := spectrumTitle(*cfg)
 		panel, err := spectrumOf(name, *cfg)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("No covariance spectrum for %s: %v.", name, err))

@@ -165,6 +165,11 @@ func TestReportCommandUsage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(foreign, "config.json"), []byte(`{"hello": 1}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A sweep that gridcells reproduce wrote: its report holds the paper comparison.
+	reproduced := copyTestdata(t, "sweep")
+	if err := os.WriteFile(filepath.Join(reproduced, reproduceComparison), []byte("quantity\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(runDir, "summary.json")
 	for _, c := range []struct {
 		name string
@@ -178,6 +183,7 @@ func TestReportCommandUsage(t *testing.T) {
 		{"file", []string{file}, nil, "not a directory"},
 		{"unfinished run", []string{unfinished}, nil, "has not finished"},
 		{"foreign config.json", []string{foreign}, nil, "not a gridcells run directory"},
+		{"reproduce result", []string{reproduced}, nil, "--collect-only"},
 		{"plain directory", []string{t.TempDir()}, nil, "neither a run directory"},
 		{"top", []string{runDir}, func(o *reportOptions) { o.top = -1 }, "--top"},
 		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},
@@ -254,5 +260,25 @@ func TestTopUnitsFromPlotUnits(t *testing.T) {
 		if got := topUnits(c.dir, c.top); got != c.want {
 			t.Errorf("topUnits(%s, %d) = %d, want %d", c.dir, c.top, got, c.want)
 		}
+	}
+}
+
+// TestSpectrumTitle: a sweep's spectrum panels are told apart by the runs' names, with the
+// constant σ and surround.
+func TestSpectrumTitle(t *testing.T) {
+	cfg, err := config.Preset(config.PresetNFL2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := spectrumTitle(cfg); got != "DoS, σ 0.12, s 2" {
+		t.Errorf("unnamed DoS: %q", got)
+	}
+	cfg.Name = "multi-field"
+	if got := spectrumTitle(cfg); got != "multi-field, σ 0.12, s 2" {
+		t.Errorf("named: %q", got)
+	}
+	cfg.Name, cfg.Encoding.PlaceCellRF = "multi-scale", config.Uniform(0.06, 0.24)
+	if got := spectrumTitle(cfg); got != "multi-scale, s 2" {
+		t.Errorf("drawn widths: %q", got)
 	}
 }

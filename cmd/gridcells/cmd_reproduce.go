@@ -252,13 +252,13 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	}); err != nil {
 		return err
 	}
-	if err := safefile.Write(filepath.Join(o.out, "comparison.csv"), func(w io.Writer) error {
+	if err := safefile.Write(filepath.Join(o.out, reproduceComparison), func(w io.Writer) error {
 		return reproduce.WriteRowsCSV(w, cmp.Rows)
 	}); err != nil {
 		return err
 	}
 	reportPath := filepath.Join(o.out, "report.html")
-	ro := &reportOptions{top: 16, paths: 5, by: strings.Join(res.By, ","), decodeCM: o.decodeCM, grid: o.grid, theory: true}
+	ro := &reportOptions{top: 16, paths: 5, by: strings.Join(res.By, ","), decodeCM: o.decodeCM, grid: o.grid, theory: true, labels: cmp.Labels}
 	rep, err := sweepReportOf(ctx, o.out, reportPath, ro, stderr)
 	if err != nil {
 		return err
@@ -267,8 +267,9 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	rep.AddHeadline("result", fmt.Sprintf("%s (%s): %s", res.Name, res.Figure, res.Title))
 	rep.AddHeadline("scale", string(scale))
 	rep.AddNotes(cmp.Notes...)
-	if scale == reproduce.Tiny {
-		rep.AddNotes("Scale tiny trains each network for a few hundred steps on a few dozen units: it checks the pipeline end to end; its fractions are not expected to match the paper's. Use --scale small or paper for the comparison.")
+	if scale == reproduce.Tiny && len(runs) > 0 {
+		tr, ng := runs[0].Config.Training, runs[0].Config.Model.Ng
+		rep.AddNotes(fmt.Sprintf("Scale tiny trains each network for %d steps with %d units: it checks the pipeline end to end; its fractions are not expected to match the paper's. Use --scale small or paper for the comparison.", tr.NEpochs*tr.StepsPerEpoch, ng))
 	}
 	if counts[sweep.StatusFinished] < len(runs) {
 		rep.AddNotes(fmt.Sprintf("%d of %d runs have finished; the others are not counted (rerun the command to train them).", counts[sweep.StatusFinished], len(runs)))

@@ -485,3 +485,11 @@ func TestMontageOrientation(t *testing.T) {
 		t.Errorf("empty bin drawn around (%.0f, %.0f) of a %d×%d image, want the lower right", cx, cy, b.Dx(), b.Dy())
 	}
 }
+
+func TestShortLabel(t *testing.T) {
+	for in, want := range map[string]string{"DoS": "DoS", "learning_rate=0.01, batch_size=50": "learning_rate=0.01, batch_size=…", "σ=0.12, s=2": "σ=0.12, s=2"} {
+		if got := shortLabel(in, 32); got != want || len([]rune(got)) > 32 {
+			t.Errorf("shortLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -83,7 +83,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	}
 	labels := make([]string, len(groups))
 	for i, g := range groups {
-		labels[i] = g.Label
+		labels[i] = shortLabel(g.Label, maxTickLabel)
 	}
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
@@ -145,4 +145,18 @@ func (b *ciBars) Plot(c draw.Canvas, plt *plot.Plot) {
 func (b *ciBars) Thumbnail(c *draw.Canvas) {
 	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
 	c.FillPolygon(b.color, c.ClipPolygonY(pts))
+}
+
+// maxTickLabel is the most characters of a condition's name an axis shows: rotated tick
+// labels take their length from the plot's height, and a few of 100 characters left the
+// bars no room at all (a blank figure).
+const maxTickLabel = 32
+
+// shortLabel cuts s to at most n characters, ending it with "…" when cut.
+func shortLabel(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -122,9 +122,10 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	for i, sm := range samples {
 		pts := SurvivalPoints(sm.Values, lo, hi)
 		nf := len(finite(sm.Values))
-		label := fmt.Sprintf("%s (%d units)", sm.Name, nf)
+		name := shortLabel(sm.Name, maxTickLabel) // a legend entry, beside the curves
+		label := fmt.Sprintf("%s (%d units)", name, nf)
 		if nan := len(sm.Values) - nf; nan > 0 {
-			label = fmt.Sprintf("%s (%d units, %d undefined)", sm.Name, nf, nan)
+			label = fmt.Sprintf("%s (%d units, %d undefined)", name, nf, nan)
 		}
 		if pts == nil {
 			continue
