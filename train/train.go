@@ -84,12 +84,18 @@ type Options struct {
 	lane string
 }
 
+// ErrDeviceUnavailable: the device training.device names cannot be opened here.
+var ErrDeviceUnavailable = errors.New("device not available on this machine")
+
 // NewBackend returns the compute backend for a training.device value, and a line for the
 // user that says which it chose and why:
 //   - "cpu": the float32 CPU backend (compute/cpu, with its default SGEMM);
 //   - "cuda", "cuda-tf32": the CUDA backend on GPU 0 (compute/cuda), in full float32 or with
 //     TF32 tensor-core products; an error when no GPU or library is found;
 //   - "auto" (or ""): CUDA in full float32 when it is available, else the CPU.
+//
+// A device this machine cannot open (no CUDA driver, no GPU) is ErrDeviceUnavailable; a
+// value that names no device is a *config.ConfigError.
 func NewBackend(device string) (compute.Backend, string, error) {
 	switch device {
 	case "cpu":
@@ -97,7 +103,8 @@ func NewBackend(device string) (compute.Backend, string, error) {
 	case "cuda", "cuda-tf32":
 		b, err := cuda.New(&cuda.Settings{TF32: device == "cuda-tf32"})
 		if err != nil {
-			return nil, "", &config.ConfigError{Key: "training.device", Err: fmt.Errorf("%w: %s: %v", config.ErrBadValue, device, err)}
+			// Not a bad value: the config is fine, this machine lacks the GPU or its libraries.
+			return nil, "", fmt.Errorf("training.device %s: %w: %v", device, ErrDeviceUnavailable, err)
 		}
 		return b, fmt.Sprintf("%s on %s", b.Name(), b.Info()), nil
 	case "", "auto":

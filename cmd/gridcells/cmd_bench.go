@@ -118,7 +118,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	}
 	be, err := openBackend(cfg.Training.Device, os.Stderr, "")
 	if err != nil {
-		return UsageError{err}
+		return err
 	}
 	if o.Ensemble && o.Lanes < 2 {
 		return usagef("--ensemble needs --lanes ≥ 2")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/theory"
 	"github.com/gridcells/gridcells/train"
@@ -27,6 +30,7 @@ type evalOptions struct {
 	quiet           bool
 	checkpoint      string
 	out             string
+	device          string
 }
 
 func (o *evalOptions) AddFlags(fs *flag.FlagSet) {
@@ -37,12 +41,13 @@ func (o *evalOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr (default false)")
 	fs.StringVar(&o.checkpoint, "checkpoint", "final", "weights to evaluate: final (a finished run), or latest (the last checkpoint of a run that may still be training; needs --out)")
 	fs.StringVar(&o.out, "out", "", "with --checkpoint latest: `directory` for the outputs (not the run directory, where a summary.json would mark the run finished)")
+	fs.StringVar(&o.device, "device", "", "compute `backend` of the evaluation: cpu, cuda, cuda-tf32 or auto (default: the run's training.device, or the CPU when that is a GPU this machine lacks)")
 }
 
 func init() {
 	register(&Command{
 		Name:  "eval",
-		Usage: "RUN_DIR [--nbins 44,20,32] [--method nfl|deepmind|bnt] [--module-threshold 0.8]",
+		Usage: "RUN_DIR [--nbins 44,20,32] [--method nfl|deepmind|bnt] [--module-threshold 0.8] [--checkpoint final|latest --out DIR] [--device D]",
 		Short: "evaluate a trained run again: rate maps, grid scores, spacing, modules, decoding error",
 		Long: `Eval recomputes the post-training evaluation of a finished run (spec §4.3) from its final
 weights: one fresh batch of eval.sequence_length steps (the same batch as at the end of
@@ -171,14 +176,19 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if err := check.Validate(); err != nil {
 		return usagef("%v", err)
 	}
+	be, err := evalBackend(o.device, cfg.Training.Device, stderr, o.quiet)
+	if err != nil {
+		return err
+	}
 	if !o.quiet {
 		fmt.Fprintf(stderr, "evaluating %s: nbins %v, %s score\n", dir, ev.NBins, ev.ScoreMethod)
 	}
+	opt := train.Options{Version: version, Backend: be}
 	var sum *train.Summary
 	if o.checkpoint == "latest" {
-		sum, err = train.EvaluateLatest(ctx, dir, outDir, &ev, train.Options{Version: version})
+		sum, err = train.EvaluateLatest(ctx, dir, outDir, &ev, opt)
 	} else {
-		sum, err = train.EvaluateWith(ctx, dir, ev, train.Options{Version: version})
+		sum, err = train.EvaluateWith(ctx, dir, ev, opt)
 	}
 	if err != nil {
 		return err
@@ -261,4 +271,27 @@ func floats(v []float64) string {
 		s[i] = strconv.FormatFloat(x, 'g', 3, 64)
 	}
 	return "[" + strings.Join(s, " ") + "]"
+}
+
+// evalBackend opens the backend of an evaluation: device, or when it is "" the run's own
+// (trained) device, falling back to the CPU when that is a GPU this machine cannot open: a
+// run trained on a cluster's GPU is often analysed on a laptop. The choice goes to logw.
+func evalBackend(device, trained string, logw io.Writer, quiet bool) (compute.Backend, error) {
+	w := logw
+	if quiet {
+		w = io.Discard
+	}
+	if device != "" {
+		return openBackend(device, w, "")
+	}
+	b, which, err := train.NewBackend(trained)
+	if errors.Is(err, train.ErrDeviceUnavailable) {
+		fmt.Fprintf(w, "device: cpu (the run trained on %s, which this machine lacks: %v)\n", trained, err)
+		return cpu.New(nil), nil
+	}
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	fmt.Fprintf(w, "device: %s\n", which)
+	return b, nil
 }

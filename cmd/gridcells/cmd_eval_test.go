@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -123,6 +125,41 @@ func TestEvalRun(t *testing.T) {
 	os.WriteFile(filepath.Join(unfinished, "config.json"), b, 0o644)
 	if code, _, stderr := runEvalArgs(t, unfinished); code != 2 || !strings.Contains(stderr, "has not finished") {
 		t.Errorf("unfinished run: exit %d, %q", code, stderr)
+	}
+}
+
+// TestEvalGPURunOnCPU: a run trained on a GPU (training.device cuda in its config.json) is
+// evaluated on the CPU of a machine without one, saying so, instead of failing.
+func TestEvalGPURunOnCPU(t *testing.T) {
+	if _, _, err := train.NewBackend("cuda"); !errors.Is(err, train.ErrDeviceUnavailable) {
+		t.Skip("this machine opens CUDA")
+	}
+	dir, trained := evalTestRun(t)
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`"device": "[a-z0-9-]*"`)
+	if !re.Match(b) {
+		t.Fatalf("config.json has no device:\n%s", b)
+	}
+	os.WriteFile(path, re.ReplaceAll(b, []byte(`"device": "cuda"`)), 0o644)
+	code, _, stderr := runEvalArgs(t, dir)
+	if code != 0 || !strings.Contains(stderr, "device: cpu (the run trained on cuda") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var dec float64
+	json.Unmarshal(readEvalSummary(t, dir)["decoding_error_cm"], &dec)
+	if math.Abs(dec-float64(trained.DecodingErrorCM)) > decodeTol {
+		t.Errorf("decoding error %g, training's %g", dec, float64(trained.DecodingErrorCM))
+	}
+	// Asked for explicitly, the missing GPU is an error of this machine (exit 1), not of the input.
+	if code, _, stderr := runEvalArgs(t, dir, "--device", "cuda"); code != 1 || !strings.Contains(stderr, "not available") {
+		t.Errorf("--device cuda: exit %d, stderr %q; want 1", code, stderr)
+	}
+	if code, _, _ := runEvalArgs(t, dir, "--device", "tpu"); code != 2 {
+		t.Errorf("--device tpu: exit %d, want 2", code)
 	}
 }
 

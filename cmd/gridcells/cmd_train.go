@@ -102,7 +102,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	}
 	b, err := openBackend(cfg.Training.Device, logw, "")
 	if err != nil {
-		return UsageError{err}
+		return err
 	}
 	opt.Backend = b
 	var sum *train.Summary
@@ -149,9 +149,14 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 }
 
 // openBackend returns the compute backend of a training.device value and says on logw
-// which it chose and why (note is appended to that line).
+// which it chose and why (note is appended to that line). A value naming no device is a
+// usage error (exit 2); a device this machine lacks (train.ErrDeviceUnavailable) is not.
 func openBackend(device string, logw io.Writer, note string) (compute.Backend, error) {
 	b, which, err := train.NewBackend(device)
+	var ce *config.ConfigError
+	if errors.As(err, &ce) {
+		return nil, UsageError{err}
+	}
 	if err != nil {
 		return nil, err
 	}
