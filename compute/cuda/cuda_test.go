@@ -219,14 +219,15 @@ func TestKernelNames(t *testing.T) {
 // TestMissingLibrary checks the error for a library that is not there: it names the
 // library, every name tried and the environment variable that points to it.
 func TestMissingLibrary(t *testing.T) {
-	t.Setenv("GRIDCELLS_CUDA_LIBS", t.TempDir())
+	dir := t.TempDir()
+	t.Setenv("GRIDCELLS_CUDA_LIBS", dir)
 	_, err := openLibrary("cuFAKE", []string{"libcufake.so.13", "libcufake.so.12"}, nil)
 	var le *LibraryError
 	if !errors.As(err, &le) {
 		t.Fatalf("error %v (%T); want *LibraryError", err, err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"cuFAKE", "libcufake.so.13", "libcufake.so.12", "GRIDCELLS_CUDA_LIBS"} {
+	for _, want := range []string{"cuFAKE", "libcufake.so.13", "libcufake.so.12", "GRIDCELLS_CUDA_LIBS", "not in " + dir} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %q", msg, want)
 		}

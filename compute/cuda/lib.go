@@ -72,11 +72,13 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 		le.Err = err
 	}
 	for _, d := range libDirs() {
+		found := false
 		for _, n := range names {
 			p := filepath.Join(d, n)
 			if _, err := os.Stat(p); err != nil {
 				continue
 			}
+			found = true
 			for _, c := range companions {
 				if m, _ := filepath.Glob(filepath.Join(d, c)); len(m) > 0 {
 					purego.Dlopen(m[0], mode) // best effort; the main library's error says the rest
@@ -88,6 +90,9 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 				return &library{human, p, h}, nil
 			}
 			le.Err = err
+		}
+		if !found {
+			le.Searched = append(le.Searched, d)
 		}
 	}
 	if le.Err == nil {

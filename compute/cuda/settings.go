@@ -65,16 +65,23 @@ func (d DeviceInfo) String() string {
 type LibraryError struct {
 	Library string   // what was looked for, e.g. "cuBLAS"
 	Tried   []string // names and paths tried, in order
-	Symbol  string   // the missing symbol, when the library loaded but lacks one
-	Err     error    // the last loader error
+	// Searched are the folders searched that hold none of the names (the loader was
+	// tried on what they do hold, Tried).
+	Searched []string
+	Symbol   string // the missing symbol, when the library loaded but lacks one
+	Err      error  // the last loader error
 }
 
 func (e *LibraryError) Error() string {
 	if e.Symbol != "" {
 		return fmt.Sprintf("cuda: %s (%s) has no symbol %s: %v", e.Library, e.Tried[len(e.Tried)-1], e.Symbol, e.Err)
 	}
-	return fmt.Sprintf("cuda: cannot load %s; tried %s: %v (set GRIDCELLS_CUDA_LIBS to the folder that holds it)",
-		e.Library, strings.Join(e.Tried, ", "), e.Err)
+	searched := ""
+	if len(e.Searched) > 0 {
+		searched = "; not in " + strings.Join(e.Searched, ", ")
+	}
+	return fmt.Sprintf("cuda: cannot load %s; tried %s: %v%s (set GRIDCELLS_CUDA_LIBS to the folder that holds it)",
+		e.Library, strings.Join(e.Tried, ", "), e.Err, searched)
 }
 
 func (e *LibraryError) Unwrap() error { return e.Err }
