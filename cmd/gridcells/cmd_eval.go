@@ -16,6 +16,7 @@ import (
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/theory"
 	"github.com/gridcells/gridcells/train"
@@ -109,8 +110,8 @@ func parseNBins(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 2 {
-			return nil, fmt.Errorf("--nbins %q: want comma-separated integers ≥ 2, e.g. 44,20,32", s)
+		if err != nil || n < config.MinNBins || n > config.MaxNBins {
+			return nil, fmt.Errorf("--nbins %q: want comma-separated integers from %d to %d, e.g. 44,20,32", s, config.MinNBins, config.MaxNBins)
 		}
 		out = append(out, n)
 	}

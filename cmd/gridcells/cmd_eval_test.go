@@ -110,7 +110,8 @@ func TestEvalRun(t *testing.T) {
 		{[]string{}, "want one RUN_DIR"},
 		{[]string{t.TempDir()}, "holds no run"},
 		{[]string{dir, "--nbins", "20,x"}, "--nbins \"20,x\""},
-		{[]string{dir, "--nbins", "1"}, "integers ≥ 2"},
+		{[]string{dir, "--nbins", "1"}, "integers from 6 to 512"},
+		{[]string{dir, "--nbins", "3"}, "integers from 6 to 512"},
 		{[]string{dir, "--method", "sorscher"}, "--method"},
 		{[]string{dir, "--bandwidth", "0"}, "--bandwidth"},
 	} {
