@@ -47,6 +47,9 @@ type Summary struct {
 	// NBins is the resolution of the run's ratemaps.npy and scores.csv (its last
 	// evaluation's, which gridcells eval --nbins may have changed from the config's).
 	NBins int `json:"nbins"`
+	// ScoreMethod is the 60° score of max_score60 (nfl, deepmind, bnt): eval --method may
+	// differ between a sweep's runs, and their scores are then not one quantity.
+	ScoreMethod string `json:"score_method"`
 }
 
 // Result is one run of a collected sweep.
@@ -121,7 +124,8 @@ func paramKeys(results []Result) []string {
 }
 
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
-// status, decoding_error_cm, max_score60, frac_units_score60_above_<t> for each threshold
+// status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
+// frac_units_score60_above_<t> for each threshold
 // of the summaries, has_possible_grid_cells, diverged, steps, wall_s, error. Missing numbers are
 // empty cells (pandas reads NaN). WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
@@ -233,7 +237,8 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 		cols = append(cols, Column{Name: k, Kind: kind})
 	}
 	cols = append(cols, Column{"status", KindString, true},
-		Column{Name: "decoding_error_cm", Kind: KindFloat}, Column{Name: "max_score60", Kind: KindFloat})
+		Column{Name: "decoding_error_cm", Kind: KindFloat}, Column{Name: "max_score60", Kind: KindFloat},
+		Column{Name: "nbins", Kind: KindInt}, Column{Name: "score_method", Kind: KindString})
 	for _, k := range fk {
 		cols = append(cols, Column{Name: "frac_units_score60_above_" + k, Kind: KindFloat})
 	}
@@ -262,7 +267,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 		}
 		row = append(row, cell{Text: r.Status})
 		if s := r.Summary; s != nil {
-			row = append(row, num(s.DecodingErrorCM), num(s.MaxScore60))
+			row = append(row, num(s.DecodingErrorCM), num(s.MaxScore60), intOrMissing(s.NBins), textOrMissing(s.ScoreMethod))
 			for _, k := range fk {
 				if v, ok := s.FracAbove[k]; ok {
 					row = append(row, num(v))
@@ -273,7 +278,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)}, cell{Text: strconv.FormatBool(s.Diverged)},
 				cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
-			for range 2 + len(fk) + 4 {
+			for range 4 + len(fk) + 4 {
 				row = append(row, missing)
 			}
 		}
@@ -285,6 +290,22 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 		rows[i] = row
 	}
 	return cols, rows
+}
+
+// intOrMissing is a positive count as a cell; 0 (absent from an older summary) is missing.
+func intOrMissing(n int) cell {
+	if n <= 0 {
+		return cell{Missing: true}
+	}
+	return cell{Text: strconv.Itoa(n)}
+}
+
+// textOrMissing is s as a cell, missing when empty.
+func textOrMissing(s string) cell {
+	if s == "" {
+		return cell{Missing: true}
+	}
+	return cell{Text: s}
 }
 
 // Thresholds of the paper's table.

@@ -64,7 +64,7 @@ func handMadeSweep(t *testing.T) (string, []Run) {
 	}
 	sum := func(errCM, score string) string {
 		return `{"steps": 100, "wall_s": 2.5, "decoding_error_cm": ` + errCM + `, "max_score60": ` + score +
-			`, "frac_units_score60_above": {"0.3": 0.25, "0.8": 0.125, "1.2": 0}, "has_possible_grid_cells": false}`
+			`, "nbins": 44, "score_method": "nfl", "frac_units_score60_above": {"0.3": 0.25, "0.8": 0.125, "1.2": 0}, "has_possible_grid_cells": false}`
 	}
 	// RNN (rows 0–4): errors 5, 8, 12, 3, null; scores 0.9, 0.5, 1.0, 0.85, null.
 	// → N 5, decoded 3 (5, 8, 3), grid given decoded 2 (0.9, 0.85).
@@ -182,7 +182,7 @@ func TestCSVAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60",
+	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60", "nbins", "score_method",
 		"frac_units_score60_above_0.3", "frac_units_score60_above_0.8", "frac_units_score60_above_1.2",
 		"has_possible_grid_cells", "diverged", "steps", "wall_s", "error"}
 	if !slices.Equal(rows[0], wantHead) {
@@ -191,13 +191,14 @@ func TestCSVAndJSON(t *testing.T) {
 	if len(rows) != 1+len(runs) {
 		t.Fatalf("%d rows, want %d", len(rows)-1, len(runs))
 	}
-	if r := rows[1]; r[0] != runs[0].ID || r[2] != "RNN" || r[3] != "0" || r[4] != "finished" || r[5] != "5" || r[6] != "0.9" || r[8] != "0.125" {
+	if r := rows[1]; r[0] != runs[0].ID || r[2] != "RNN" || r[3] != "0" || r[4] != "finished" || r[5] != "5" || r[6] != "0.9" ||
+		r[7] != "44" || r[8] != "nfl" || r[10] != "0.125" {
 		t.Errorf("row 0: %v", r)
 	}
 	if r := rows[5]; r[5] != "" || r[6] != "" {
 		t.Errorf("diverged run: %v, want empty numbers", r)
 	}
-	if r := rows[8]; r[4] != "failed" || r[14] != "exit status 3" || r[5] != "" {
+	if r := rows[8]; r[4] != "failed" || r[16] != "exit status 3" || r[5] != "" {
 		t.Errorf("failed run: %v", r)
 	}
 

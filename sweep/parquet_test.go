@@ -98,7 +98,7 @@ func TestParquetMatchesCSV(t *testing.T) {
 		"run_id": parquet.ByteArray, "index": parquet.Int64, "model.rnn_type": parquet.ByteArray,
 		"training.learning_rate": parquet.Double, "trajectory.periodic": parquet.Boolean, "seed": parquet.Int64,
 		"model.ng": parquet.Int64, "encoding.place_cell_rf": parquet.ByteArray, "status": parquet.ByteArray,
-		"decoding_error_cm": parquet.Double, "max_score60": parquet.Double,
+		"decoding_error_cm": parquet.Double, "max_score60": parquet.Double, "nbins": parquet.Int64, "score_method": parquet.ByteArray,
 		"frac_units_score60_above_0.3": parquet.Double, "frac_units_score60_above_0.8": parquet.Double,
 		"has_possible_grid_cells": parquet.Boolean, "diverged": parquet.Boolean, "steps": parquet.Int64, "wall_s": parquet.Double,
 		"error": parquet.ByteArray,
@@ -163,8 +163,9 @@ func TestParquetMatchesCSV(t *testing.T) {
 		}
 	}
 	// Row 0 is diverged (2 null metrics, no 0.8 fraction, no error); row 1 has no error;
-	// the failed and pending rows have no metrics (8 each) and the pending ones no error.
-	if wantNulls := 4 + 1 + 8 + 9*(len(rows)-3); nulls != wantNulls {
+	// both summaries predate nbins and score_method (2 nulls each); the failed and pending
+	// rows have no metrics (10 each) and the pending ones no error.
+	if wantNulls := 6 + 3 + 10 + 11*(len(rows)-3); nulls != wantNulls {
 		t.Errorf("%d null cells, want %d", nulls, wantNulls)
 	}
 	if rows[2][slices.Index(head, "error")] != `exit status 3, "quoted"` || rows[0][slices.Index(head, "seed")] != "18446744073709551615" {
