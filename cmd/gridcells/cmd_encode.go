@@ -33,7 +33,7 @@ func (o *encodeOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.positions, "positions", "", "positions `file`: .npy, or .npz[:key] (default key \"positions\", as gridcells simulate writes); float32 or float64, shape (..., 2), metres; required")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for codes.npy and centres.npy (required; created if missing)")
 	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K` (cartesian, high_dim_cartesian, polar, high_dim_polar, gaussian, difference_of_gaussians, true_difference_of_gaussians, general_difference_of_gaussians, softmax_of_differences)")
-	fs.StringVar(&o.np, "np", "", "shortcut for --set encoding.np=`N`")
+	fs.StringVar(&o.np, "np", "", "shortcut for --set encoding.np=`N` (with --kind cartesian or polar, 2 when not given)")
 	fs.StringVar(&o.sigma, "sigma", "", "shortcut for --set encoding.place_cell_rf=`σ` (m, or 'Uniform( lo , hi )')")
 	fs.StringVar(&o.surround, "surround", "", "shortcut for --set encoding.surround_scale=`s`")
 	fs.StringVar(&o.convention, "surround-convention", "", "shortcut for --set encoding.surround_convention=`C` (sigma_ratio or variance_ratio)")
@@ -83,8 +83,13 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer
 	if o.out == "" {
 		return usagef("--out is required")
 	}
+	np := o.np
+	if np == "" && (o.kind == "cartesian" || o.kind == "polar") {
+		// The two-cell codes (spec §2.2) admit only Np 2; the presets' 512 would be refused.
+		np = "2"
+	}
 	for _, s := range []struct{ key, v string }{
-		{"encoding.kind", o.kind}, {"encoding.np", o.np}, {"encoding.place_cell_rf", o.sigma},
+		{"encoding.kind", o.kind}, {"encoding.np", np}, {"encoding.place_cell_rf", o.sigma},
 		{"encoding.surround_scale", o.surround}, {"encoding.surround_convention", o.convention},
 	} {
 		if s.v != "" {

@@ -108,9 +108,9 @@ func TestEncodeCommand(t *testing.T) {
 		}
 	}
 
-	// A non-place code writes no centres.
+	// A non-place code writes no centres (--kind cartesian implies --np 2).
 	out3 := filepath.Join(dir, "enc3")
-	if _, err := runEncodeArgs(t, "--positions", posPath, "--out", out3, "--kind", "cartesian", "--np", "2", "--set", "normalization=none"); err != nil {
+	if _, err := runEncodeArgs(t, "--positions", posPath, "--out", out3, "--kind", "cartesian", "--set", "normalization=none"); err != nil {
 		t.Fatal(err)
 	}
 	cart, _ := npyio.ReadFile(filepath.Join(out3, "codes.npy"))

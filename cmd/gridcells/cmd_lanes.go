@@ -145,7 +145,12 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 	report := func(i int, err error) {
 		errs[i] = err
 		status := "finished"
-		if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			// Train checkpoints a lane it stops: nothing failed, and the run goes on.
+			status = "interrupted: checkpoint saved; resume with gridcells lanes --run " + lanes[i].spec.Dir + " (or gridcells train --resume " + lanes[i].spec.Dir + ")"
+			fmt.Fprintf(lanes[i].log, "interrupted: checkpoint saved\n")
+		case err != nil:
 			status = "failed: " + err.Error()
 			fmt.Fprintf(lanes[i].log, "error: %v\n", err)
 		}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -130,5 +132,35 @@ func sameFinalWeights(t *testing.T, a, b string) {
 				t.Fatalf("%s[%d]: %g in %s, %g in %s; want identical", name, i, y.F32[i], b, x.F32[i], a)
 			}
 		}
+	}
+}
+
+// TestLanesInterrupted: lanes stopped by a signal (a cancelled context) report that their
+// checkpoint was saved and how to resume, not that they failed.
+func TestLanesInterrupted(t *testing.T) {
+	tmp := t.TempDir()
+	cfg, err := config.Preset(config.PresetQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplySets(&cfg, []string{"model.ng=16", "encoding.np=32", "trajectory.batch_size=8",
+		"training.n_epochs=1", "training.n_grad_steps_per_epoch=50", "training.device=cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := cfg.JSON()
+	path := filepath.Join(tmp, "cfg.json")
+	if err := os.WriteFile(path, j, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := filepath.Join(tmp, "a")
+	var errw bytes.Buffer
+	err = runLanes(ctx, laneSpecs{{Dir: dir, Config: path}}, "train.log", "auto", &errw)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if want := "interrupted: checkpoint saved; resume with gridcells lanes --run " + dir; !strings.Contains(errw.String(), want) || strings.Contains(errw.String(), "failed") {
+		t.Errorf("stderr %q, want %q and no failure", errw.String(), want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/sim"
@@ -85,6 +87,10 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	}
 	if err := checkOutFile("--out", o.Out); err != nil {
 		return err
+	}
+	if strings.EqualFold(filepath.Ext(o.Out), ".npy") {
+		// numpy.load would return an NpzFile, and "gridcells encode --positions F.npy" fails.
+		return usagef("--out %s: simulate writes an .npz archive of several arrays; name it .npz", o.Out)
 	}
 	if o.Batch < 1 {
 		return usagef("--batch = %d: want at least 1", o.Batch)

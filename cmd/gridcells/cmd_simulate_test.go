@@ -104,7 +104,8 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 	}
 	// An --out that is a directory, or in one that does not exist: exit 2 with the reason,
 	// not a failed rename after the work.
-	for out, want := range map[string]string{t.TempDir(): "is a directory", filepath.Join(t.TempDir(), "no", "x.npz"): "does not exist"} {
+	for out, want := range map[string]string{t.TempDir(): "is a directory", filepath.Join(t.TempDir(), "no", "x.npz"): "does not exist",
+		filepath.Join(t.TempDir(), "traj.npy"): "name it .npz"} {
 		stderr.Reset()
 		if code := run([]string{"simulate", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), want) {
 			t.Errorf("--out %s: exit %d, stderr %q; want 2 and %q", out, code, stderr.String(), want)
