@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -188,7 +189,7 @@ func State(runDir string) string {
 	if exists(filepath.Join(runDir, summaryFile)) {
 		return StatusFinished
 	}
-	if locked(filepath.Join(runDir, lockFile)) {
+	if flock.Held(filepath.Join(runDir, lockFile)) {
 		return StatusRunning
 	}
 	if exists(filepath.Join(runDir, errorFile)) {

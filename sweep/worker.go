@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -168,14 +169,14 @@ type prepared struct {
 	index   int // in the group
 	dir     string
 	resumed bool
-	lock    *runLock
+	lock    *flock.Lock
 	log     *os.File
 	logAt   int64 // the log's size before this attempt
 }
 
 func (p *prepared) release() {
 	p.log.Close()
-	p.lock.unlock()
+	p.lock.Unlock()
 }
 
 // trainArgs is the "gridcells train" command line of the run.
@@ -207,8 +208,8 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 		o.Result, o.Err = ResultFailed, fmt.Errorf("sweep: %w", err)
 		return nil, o
 	}
-	lock, err := tryLock(filepath.Join(dir, lockFile))
-	if errors.Is(err, errBusy) {
+	lock, err := flock.TryLock(filepath.Join(dir, lockFile))
+	if errors.Is(err, flock.ErrBusy) {
 		o.Result = ResultBusy
 		return nil, o
 	}
@@ -218,7 +219,7 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 	}
 	// It may have finished between the first look and the lock.
 	if exists(filepath.Join(dir, summaryFile)) {
-		lock.unlock()
+		lock.Unlock()
 		o.Result = ResultSkipped
 		return nil, o
 	}
@@ -229,14 +230,14 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 			err = safefile.WriteFile(filepath.Join(dir, runConfigFile), cj)
 		}
 		if err != nil {
-			lock.unlock()
+			lock.Unlock()
 			o.Result, o.Err = ResultFailed, err
 			return nil, o
 		}
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		lock.unlock()
+		lock.Unlock()
 		o.Result, o.Err = ResultFailed, fmt.Errorf("sweep: %w", err)
 		return nil, o
 	}

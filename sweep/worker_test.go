@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/flock"
 )
 
 // The test binary doubles as a fake "gridcells train" when $SWEEP_FAKE_TRAIN is set: it
@@ -238,7 +239,7 @@ func TestBusyRunIsLeftAlone(t *testing.T) {
 	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [5]}\n")
 	rd := RunDir(dir, runs[0].ID)
 	os.MkdirAll(rd, 0o755)
-	l, err := tryLock(filepath.Join(rd, lockFile))
+	l, err := flock.TryLock(filepath.Join(rd, lockFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestBusyRunIsLeftAlone(t *testing.T) {
 	if st := State(rd); st != StatusRunning {
 		t.Errorf("state of a locked run: %s", st)
 	}
-	l.unlock()
+	l.Unlock()
 	w.Threads = 3
 	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished {
 		t.Fatalf("after unlock: %s (%v)", o.Result, o.Err)

@@ -152,6 +152,10 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 	if err != nil {
 		return nil, err
 	}
+	if r.lock, err = lockRun(dir); err != nil {
+		return nil, err
+	}
+	defer r.unlock()
 	path := filepath.Join(dir, finalFile)
 	m, err := npyio.ReadNPZ(path)
 	if errors.Is(err, os.ErrNotExist) {

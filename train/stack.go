@@ -134,6 +134,13 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		}
 	}
 	lanes := make([]*run, len(runs))
+	defer func() {
+		for _, r := range lanes {
+			if r != nil {
+				r.unlock()
+			}
+		}
+	}()
 	for i, sr := range runs {
 		opt := Options{Backend: b, Progress: sr.Progress, Version: version,
 			lane: fmt.Sprintf("lane %d of an ensemble of %d", i, len(runs))}

@@ -15,6 +15,7 @@ import (
 	"github.com/gridcells/gridcells/compute/cuda"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/optim"
@@ -44,7 +45,35 @@ var (
 	// the run was trained with (its place-cell centres are drawn from the seed by package
 	// encode, so a change there changes them); resuming or evaluating would be silently wrong.
 	ErrCodeChanged = errors.New("the target code built from the run's config differs from the one it was trained with (was it trained by another gridcells version?)")
+	// ErrBusy: another process (or another call here) is training or evaluating the run.
+	ErrBusy = errors.New("another process is training or evaluating the run")
 )
+
+// lockFile is the flock(2) a process holds on a run directory while it trains or evaluates
+// it: two trainings of one run would interleave their metrics lines and checkpoints, and two
+// evaluations share the staging directory. (Package sweep's workers hold ".lock" around
+// the train process they start, so this is another file.)
+const lockFile = ".train.lock"
+
+// lockRun takes the run directory's lock; ErrBusy when another holder has it.
+func lockRun(dir string) (*flock.Lock, error) {
+	l, err := flock.TryLock(filepath.Join(dir, lockFile))
+	if errors.Is(err, flock.ErrBusy) {
+		return nil, fmt.Errorf("train: %s: %w", dir, ErrBusy)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return l, nil
+}
+
+// unlock releases the run directory's lock, if r holds it.
+func (r *run) unlock() {
+	if r.lock != nil {
+		r.lock.Unlock()
+		r.lock = nil
+	}
+}
 
 // Progress receives the loop's progress. Calls come from the training goroutine and must
 // return quickly; an implementation throttles its own output.
@@ -143,6 +172,7 @@ type run struct {
 	dev   *deviceBatches // batches made on the GPU (devicegen.go); nil: on the host
 	// batchNote says why batches are made on the host although the GPU could make them.
 	batchNote string
+	lock      *flock.Lock // the run directory's, while this process trains or evaluates it
 
 	step      int
 	elapsed   time.Duration // training time of earlier sessions
@@ -219,12 +249,13 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 	if err != nil {
 		return nil, err
 	}
+	defer r.unlock()
 	return r.execute(ctx)
 }
 
 // startRun prepares a new run of cfg in dir: it writes config.json, the place-cell centres
 // and an empty metrics file, and returns the run at step 0.
-func startRun(dir string, cfg config.Config, opt Options) (*run, error) {
+func startRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 	if err := checkNoRun(dir); err != nil {
 		return nil, err
 	}
@@ -234,6 +265,18 @@ func startRun(dir string, cfg config.Config, opt Options) (*run, error) {
 	}
 	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	if r.lock, err = lockRun(dir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil { // every return below sets err (named result)
+			r.unlock()
+		}
+	}()
+	// Another process may have started the run between checkNoRun and the lock.
+	if err = checkNoRun(dir); err != nil {
+		return nil, err
 	}
 	if err := writeConfig(dir, cfg, r.backendName(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
 		return nil, err
@@ -260,6 +303,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.unlock()
 	return r.execute(ctx)
 }
 
@@ -283,7 +327,7 @@ func checkUnfinished(dir string) error {
 }
 
 // reopenRun loads the unfinished run in dir at its latest checkpoint.
-func reopenRun(dir string, opt Options) (*run, error) {
+func reopenRun(dir string, opt Options) (_ *run, err error) {
 	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
@@ -295,15 +339,27 @@ func reopenRun(dir string, opt Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
+	if r.lock, err = lockRun(dir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil { // every return below sets err (named result)
+			r.unlock()
+		}
+	}()
+	// It may have finished in the process that held the lock until now.
+	if err = checkUnfinished(dir); err != nil {
+		return nil, err
+	}
+	if err = os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, latestFile)); err == nil {
-		if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
+	if _, serr := os.Stat(filepath.Join(dir, latestFile)); serr == nil {
+		if err = r.restore(filepath.Join(dir, latestFile)); err != nil {
 			return nil, err
 		}
 	}
-	if err := truncateMetrics(dir, r.step); err != nil {
+	if err = truncateMetrics(dir, r.step); err != nil {
 		return nil, err
 	}
 	return r, nil

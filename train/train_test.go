@@ -15,6 +15,7 @@ import (
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/npyio"
 )
 
@@ -469,5 +470,48 @@ func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
 		if strings.Contains(f, stagingDir) {
 			t.Errorf("staging file %s left behind", f)
 		}
+	}
+}
+
+// TestRunLocked: while another process holds a run directory's lock, the run is neither
+// resumed nor evaluated (ErrBusy), and after it lets go, both work.
+func TestRunLocked(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stops at once, after the first checkpoint
+	if _, err := Train(ctx, dir, cfg, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Train: %v", err)
+	}
+	l, err := flock.TryLock(filepath.Join(dir, lockFile))
+	if err != nil {
+		t.Fatalf("the lock is still held after Train returned: %v", err)
+	}
+	if _, err := Resume(context.Background(), dir, Options{}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Resume of a locked run: %v, want ErrBusy", err)
+	}
+	l.Unlock()
+	if _, err := Resume(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l, err = flock.TryLock(filepath.Join(dir, lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	if _, err := Evaluate(context.Background(), dir, Options{}); !errors.Is(err, ErrBusy) {
+		t.Errorf("Evaluate of a locked run: %v, want ErrBusy", err)
+	}
+	// An ensemble lets go of its lanes' locks when it returns.
+	stacked := filepath.Join(t.TempDir(), "lane")
+	lane := cfg
+	lane.Model.RecurrentDropout = 0 // ensembles take no dropout
+	if _, err := TrainStacked(ctx, []StackedRun{{Dir: stacked, Config: &lane}}, cpu.New(nil), ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled TrainStacked: %v", err)
+	}
+	if l, err := flock.TryLock(filepath.Join(stacked, lockFile)); err != nil {
+		t.Errorf("the lane's lock is still held after TrainStacked returned: %v", err)
+	} else {
+		l.Unlock()
 	}
 }
