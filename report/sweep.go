@@ -110,6 +110,18 @@ func (s *Sweep) conditionLabels() []string {
 	return out
 }
 
+// addSpectra adds the figure of the sweep's covariance spectra, if it has any.
+func (s *Sweep) addSpectra(rep *Report) error {
+	if len(s.Spectra) == 0 {
+		return nil
+	}
+	f, err := figure.Spectra(s.Spectra, nil)
+	if err != nil {
+		return err
+	}
+	return rep.addFigure("spectra.png", spectrumCaption, f)
+}
+
 // mostCommon returns the most common value of key k among conds (the first on a tie).
 func mostCommon(conds []Condition, k int) string {
 	count := map[string]int{}
@@ -133,6 +145,15 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		title = "gridcells sweep"
 	}
 	rep := newReport("sweep", title)
+	if len(s.Runs) == 0 && len(s.Conditions) == 0 {
+		// Nothing trained (gridcells reproduce theory): no thresholds, tables or fractions
+		// to show, only the notes and the theory's figures.
+		rep.page.Notes = append(rep.page.Notes, s.Notes...)
+		if err := s.addSpectra(rep); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
 	counts := map[string]int{}
 	for _, r := range s.Runs {
 		counts[r.Status]++
@@ -212,14 +233,8 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		}
 	}
 
-	if len(s.Spectra) > 0 {
-		f, err := figure.Spectra(s.Spectra, nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := rep.addFigure("spectra.png", spectrumCaption, f); err != nil {
-			return nil, err
-		}
+	if err := s.addSpectra(rep); err != nil {
+		return nil, err
 	}
 
 	// Runs table.

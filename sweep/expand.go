@@ -261,10 +261,10 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 		return nil, nil, errors.Join(errs...)
 	}
 	if invalid > 0 {
-		notes = append(notes, fmt.Sprintf("%d invalid combinations skipped; the first: %v", invalid, firstInvalid))
+		notes = append(notes, fmt.Sprintf("%s skipped; the first: %v", plural(invalid, "invalid combination", "invalid combinations"), firstInvalid))
 	}
 	if dups > 0 {
-		notes = append(notes, fmt.Sprintf("%d combinations resolve to the config of an earlier run and were kept once", dups))
+		notes = append(notes, fmt.Sprintf("%s the config of an earlier run: one run is kept for each config", plural(dups, "combination repeats", "combinations repeat")))
 	}
 	return runs, notes, nil
 }
@@ -295,13 +295,21 @@ func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, 
 			}
 		}
 		if dup > 0 {
-			notes = append(notes, fmt.Sprintf("%s: %d runs already in an earlier document, kept once", where, dup))
+			notes = append(notes, fmt.Sprintf("%s: %s already in an earlier document, kept once", where, plural(dup, "run", "runs")))
 		}
 	}
 	if err := annotateVarying(sweeps, runs); err != nil {
 		return nil, nil, err
 	}
 	return runs, notes, nil
+}
+
+// plural writes n with the singular or plural phrase: "1 run", "3 runs".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // appendUnseen appends r to runs as the next row unless seen holds its id (the same

@@ -39,6 +39,9 @@ type reportOptions struct {
 	runs     bool
 	theory   bool
 	labels   []string // names of the sweep's conditions in figures (gridcells reproduce's); nil: made from the keys
+	// noPeriods leaves out the period-vs-width figure: gridcells reproduce draws its own in
+	// the paper's 5-cm bins, and a second in the runs' bins (another KDE) would disagree.
+	noPeriods bool
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
@@ -640,7 +643,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		s.Notes = append(s.Notes, fmt.Sprintf("%d finished runs have no readable scores.csv; their units are missing from the score distributions.", unreadable))
 	}
 	// Fig. 3 only when the place-cell width varies over the sweep.
-	if len(theoryAt) > 1 {
+	if len(theoryAt) > 1 && !o.noPeriods {
 		for sigma, pred := range theoryAt {
 			periods.Theory = append(periods.Theory, figure.PeriodPoint{Sigma: sigma, Period: pred})
 			if ps := sigmaPeriods[sigma]; len(ps) > 0 {

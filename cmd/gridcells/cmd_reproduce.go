@@ -258,7 +258,7 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 		return err
 	}
 	reportPath := filepath.Join(o.out, "report.html")
-	ro := &reportOptions{top: 16, paths: 5, by: strings.Join(res.By, ","), decodeCM: o.decodeCM, grid: o.grid, theory: true, labels: cmp.Labels}
+	ro := &reportOptions{top: 16, paths: 5, by: strings.Join(res.By, ","), decodeCM: o.decodeCM, grid: o.grid, theory: true, labels: cmp.Labels, noPeriods: true}
 	rep, err := sweepReportOf(ctx, o.out, reportPath, ro, stderr)
 	if err != nil {
 		return err
@@ -429,6 +429,9 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 		if len(s.Spectra) < maxSpectra {
 			s.Spectra = append(s.Spectra, figure.SpectrumPanelOf(c.Label, c.Spectrum))
 		}
+	}
+	if len(tr.Codes) > maxSpectra {
+		s.Notes = append(s.Notes, fmt.Sprintf("The spectra figure shows the first %d of the %d codes; the table has all of them.", maxSpectra, len(tr.Codes)))
 	}
 	rep, err := report.NewSweepReport(s)
 	if err != nil {
