@@ -13,7 +13,14 @@ import (
 
 // Write creates path atomically with the bytes that fill writes. If fill returns an error,
 // nothing is left behind and the previous file at path (if any) is untouched.
+//
+// A path that exists and is neither a regular file nor a directory (/dev/null, /dev/stdout,
+// a named pipe) is written into directly: renaming over it would replace the device with a
+// regular file, for every program on the machine.
 func Write(path string, fill func(w io.Writer) error) (err error) {
+	if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return writeDevice(path, fill)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -54,4 +61,22 @@ func WriteFile(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// writeDevice writes fill's bytes into the existing non-regular file at path.
+func writeDevice(path string, fill func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := fill(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -31,3 +31,4 @@ func TestWriteLeavesNothingOnError(t *testing.T) {
 		t.Errorf("directory has %d entries after failed write; want 1 (no temp files)", len(ents))
 	}
 }
+
