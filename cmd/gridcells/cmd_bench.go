@@ -34,8 +34,8 @@ func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Cell, "cell", "RNN", "recurrent `cell`: RNN, LSTM, GRU, UGRNN or SRNN")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random `seed`")
 	fs.IntVar(&o.Lanes, "lanes", 1, "train `K` networks at once, each on its own backend (GPU: its own stream), and report their joint throughput")
-	fs.BoolVar(&o.Ensemble, "ensemble", false, "with --lanes: train the K networks as one ensemble (batched GEMMs, one launch per operation for all lanes) instead of a backend each")
-	fs.BoolVar(&o.Profile, "profile", false, "on a GPU, also time each kind of device operation over --steps steps and print where a step's device time goes (a second JSON line)")
+	fs.BoolVar(&o.Ensemble, "ensemble", false, "with --lanes: train the K networks as one ensemble (batched GEMMs, one launch per operation for all lanes) instead of a backend each (default false)")
+	fs.BoolVar(&o.Profile, "profile", false, "on a GPU, also time each kind of device operation over --steps steps and print where a step's device time goes (a second JSON line) (default false)")
 	fs.IntVar(&o.RunSteps, "run-steps", 200000, "with --lanes: steps of one run `N`, for networks_per_hour (NFL: 200000)")
 	fs.StringVar(&o.Device, "device", "cpu", "compute `backend`: cpu, cuda, cuda-tf32 or auto")
 	fs.StringVar(&o.RNG, "rng", "pcg", "random `walk`: pcg (host walk; on a GPU the codes are made there) or philox (on a GPU walk and codes are made there)")
@@ -78,8 +78,11 @@ Compare with /work/shared/bench/torch_rnn_step.py (PyTorch) run in the same shel
 			o.AddFlags(fs)
 			return func(ctx context.Context, args []string) error {
 				// "bench train --ng N": flag parsing stopped at "train"; parse the rest.
-				if len(args) == 0 || args[0] != "train" {
+				if len(args) == 0 {
 					return usagef("want a benchmark name: train")
+				}
+				if args[0] != "train" {
+					return usagef("unknown benchmark %q: allowed: train", args[0])
 				}
 				if err := fs.Parse(args[1:]); err != nil {
 					return UsageError{err}

@@ -23,7 +23,7 @@ func (o *configOptions) AddFlags(fs *flag.FlagSet) {
 	o.cf = configFlags{Preset: config.PresetQuick} // train's default, so that config shows what train would run
 	o.cf.Register(fs)
 	fs.StringVar(&o.format, "format", "json", "output `format`: json or yaml")
-	fs.BoolVar(&o.listKeys, "list-keys", false, "list every key with its type, its value in the resolved config (the preset, --config, --set) as default, allowed values and aliases, then exit")
+	fs.BoolVar(&o.listKeys, "list-keys", false, "list every key with its type, its value in the resolved config (the preset, --config, --set) as default, allowed values and aliases, then exit (default false)")
 }
 
 func init() {

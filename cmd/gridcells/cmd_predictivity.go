@@ -65,7 +65,7 @@ func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.neural, "neural", "", "recorded neurons, npy `FILE`: neurons×n×n or neurons×n² rate maps, or neurons×samples with --positions")
 	fs.StringVar(&o.positions, "positions", "", "npy `FILE` of samples×2 positions (m) of the --neural samples; both neural data and model activations are then binned on the run's grid")
 	fs.StringVar(&o.headings, "headings", "", "npy `FILE` of the samples' headings (rad), for --synthetic with --positions (default: head-direction tuning averaged out)")
-	fs.BoolVar(&o.synthetic, "synthetic", false, "predict a synthetic MEC population (grid modules, place, border, conjunctive head-direction cells) instead of --neural")
+	fs.BoolVar(&o.synthetic, "synthetic", false, "predict a synthetic MEC population (grid modules, place, border, conjunctive head-direction cells) instead of --neural (default false)")
 	fs.Uint64Var(&o.synthSeed, "synthetic-seed", 1, "seed of the synthetic population and its noise")
 	fs.Float64Var(&o.noise, "noise", 0.1, "noise std of the synthetic population, fraction of the peak rate (0: none)")
 	fs.IntVar(&o.nbins, "nbins", 0, "bins per side when binning (--positions or --synthetic; 0: the run's eval.nbins[0])")

@@ -32,7 +32,7 @@ func (o *scoreOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.method, "method", string(analysis.MethodNFL), "grid-score `convention`: nfl (min-max 60° score, NFL/BNT), deepmind (mean-difference, DeepMind/Sorscher) or bnt (opexebo expanding annulus)")
 	fs.StringVar(&o.sac, "sac", "reference", "autocorrelogram NaN `handling`: reference (empty bins are zeros, as the published scores) or nan-aware")
 	fs.StringVar(&o.out, "out", "scores.csv", "CSV `file` to write, one row per map; - writes it to stdout and the summary to stderr")
-	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
+	fs.BoolVar(&o.json, "json", false, "print the summary as JSON (default false)")
 	fs.IntVar(&o.workers, "workers", 0, "scoring goroutines (0: all cores)")
 }
 

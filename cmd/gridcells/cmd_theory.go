@@ -52,10 +52,10 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	o.cf = configFlags{Preset: config.PresetNFL2022}
 	o.cf.Register(fs)
 	fs.IntVar(&o.res, "res", 55, "grid points per side of the box for the covariance (SOR's notebook uses 55)")
-	fs.BoolVar(&o.wrap, "wrap", false, "estimate the covariance as SOR's compute_covariance (circular roll of C = P Pᵀ) instead of over pairs inside the box")
-	fs.BoolVar(&o.simulate, "simulate", false, "run the pattern-forming dynamics (spec §8.3) and score the maps")
+	fs.BoolVar(&o.wrap, "wrap", false, "estimate the covariance as SOR's compute_covariance (circular roll of C = P Pᵀ) instead of over pairs inside the box (default false)")
+	fs.BoolVar(&o.simulate, "simulate", false, "run the pattern-forming dynamics (spec §8.3) and score the maps (default false)")
 	fs.StringVar(&o.activation, "activation", theory.ActivationReLU, "dynamics nonlinearity: relu (hexagons) or tanh (stripes)")
-	fs.BoolVar(&o.orthogonal, "orthogonal", false, "multi-map dynamics with the Sanger/Oja orthogonalisation term instead of independent maps")
+	fs.BoolVar(&o.orthogonal, "orthogonal", false, "multi-map dynamics with the Sanger/Oja orthogonalisation term instead of independent maps (default false)")
 	fs.IntVar(&o.maps, "maps", 8, "number of maps the dynamics grow")
 	fs.IntVar(&o.steps, "steps", 0, "dynamics iterations (0: 500 single-map, 2000 multi-map)")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")

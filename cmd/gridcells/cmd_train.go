@@ -29,7 +29,7 @@ func (o *trainOptions) AddFlags(fs *flag.FlagSet) {
 	o.cf.Register(fs)
 	fs.StringVar(&o.Out, "out", "", "run `directory` to create (required unless --resume)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the interrupted run in `directory` with its saved config")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr (default false)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress and no device line on stderr (default false)")
 }
 
 func init() {
@@ -100,7 +100,11 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 			return err
 		}
 	}
-	b, err := openBackend(cfg.Training.Device, logw, "")
+	devw := logw
+	if o.Quiet {
+		devw = io.Discard // the device is in config.json and summary.json as well
+	}
+	b, err := openBackend(cfg.Training.Device, devw, "")
 	if err != nil {
 		return err
 	}

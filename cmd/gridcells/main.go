@@ -81,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "gridcells: unknown command %q\n", args[0])
@@ -130,12 +133,16 @@ func newFlagSet(c *Command, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "usage: gridcells %s %s\n\n%s\n", c.Name, c.Usage, c.Short)
+		fmt.Fprintf(w, "usage: %s\n\n%s\n", strings.TrimSpace("gridcells "+c.Name+" "+c.Usage), c.Short)
 		if c.Long != "" {
 			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Long))
 		}
-		fmt.Fprintf(w, "\nflags:\n")
-		fs.PrintDefaults()
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintf(w, "\nflags:\n")
+			fs.PrintDefaults()
+		}
 		fmt.Fprintf(w, "\nEXIT STATUS: 0 success, 1 error, 2 usage or invalid input, 130 interrupted.\n")
 	}
 	return fs
