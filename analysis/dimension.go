@@ -110,12 +110,13 @@ func RateMapParticipationRatio(maps []float64, units, n int, sigma float64) (flo
 // into dst and returned; the encode package's codes provide them (encode.Code.Decode).
 type Decoder func(dst, out []float32) []float32
 
-// DecodingError returns the mean and median Euclidean distance, in metres, between the
-// positions decode gives for the outputs out (rows×width) and the true positions pos
-// (rows×2) [spec §4.3 step 2: NFL's pos_decoding_err, reported in cm = 100×].
-func DecodingError(decode Decoder, out []float32, width int, pos []float32) (mean, median float64) {
+// DecodingDistance returns the mean and median Euclidean distance, in metres (not the cm of
+// encode.Code.DecodingError), between the positions decode gives for the outputs out
+// (rows×width) and the true positions pos (rows×2) [spec §4.3 step 2: NFL's
+// pos_decoding_err, reported in cm = 100×].
+func DecodingDistance(decode Decoder, out []float32, width int, pos []float32) (mean, median float64) {
 	if width < 1 || len(out)%width != 0 || len(pos) != len(out)/width*2 {
-		panic(fmt.Sprintf("analysis: DecodingError: %d outputs of width %d for %d positions", len(out), width, len(pos)/2))
+		panic(fmt.Sprintf("analysis: DecodingDistance: %d outputs of width %d for %d positions", len(out), width, len(pos)/2))
 	}
 	rows := len(pos) / 2
 	if rows == 0 {
@@ -123,7 +124,7 @@ func DecodingError(decode Decoder, out []float32, width int, pos []float32) (mea
 	}
 	dec := decode(make([]float32, 2*rows), out)
 	if len(dec) != 2*rows {
-		panic(fmt.Sprintf("analysis: DecodingError: decoder returned %d values for %d positions", len(dec), rows))
+		panic(fmt.Sprintf("analysis: DecodingDistance: decoder returned %d values for %d positions", len(dec), rows))
 	}
 	d := make([]float64, rows)
 	var sum float64

@@ -79,11 +79,11 @@ func TestRateMapParticipationRatio(t *testing.T) {
 	}
 }
 
-func TestDecodingError(t *testing.T) {
+func TestDecodingDistance(t *testing.T) {
 	// An identity "decoder" on 2-wide outputs offset by (0.03, 0.04) m is 5 cm off everywhere.
 	pos := []float32{0, 0, 1, 1, -0.5, 0.2}
 	out := []float32{0.03, 0.04, 1.03, 1.04, -0.47, 0.24}
-	mean, median := DecodingError(func(dst, o []float32) []float32 { copy(dst, o); return dst }, out, 2, pos)
+	mean, median := DecodingDistance(func(dst, o []float32) []float32 { copy(dst, o); return dst }, out, 2, pos)
 	if math.Abs(mean-0.05) > 1e-6 || math.Abs(median-0.05) > 1e-6 {
 		t.Errorf("mean %v median %v, want 0.05", mean, median)
 	}
@@ -103,7 +103,7 @@ func TestDecodingErrorWithEncode(t *testing.T) {
 		pos[i] = float32(rng.Float64()*2 - 1)
 	}
 	out := code.Encode(nil, pos)
-	mean, _ := DecodingError(code.Decode, out, code.Np(), pos)
+	mean, _ := DecodingDistance(code.Decode, out, code.Np(), pos)
 	if want := code.DecodingError(out, pos) / 100; math.Abs(mean-want) > 1e-6 {
 		t.Errorf("mean error %v m, encode reports %v m", mean, want)
 	}

@@ -13,7 +13,7 @@
 //   - NewScorer, Scorer.Score, Scorer.ScoreAll: grid scores (MethodNFL, MethodDeepMind, MethodBNT).
 //   - MeasurePeriodicity, PowerSpectrum, DominantWavenumber: period, orientation, spectra.
 //   - ModulesKDE, ModulesCluster: grid modules and their scale ratios over a population.
-//   - ParticipationRatio, RateMapParticipationRatio, DecodingError.
+//   - ParticipationRatio, RateMapParticipationRatio, DecodingDistance (metres).
 //
 // # Accuracy
 //

@@ -1,6 +1,7 @@
 // Package compute defines the backend interface that the models (package nn) and the
 // optimizers (package optim) run on, so that the same training step runs on the CPU
-// (compute/cpu) and, later, on a GPU.
+// (compute/cpu), on an NVIDIA GPU (compute/cuda) and as an ensemble of same-shaped networks
+// on either (compute/ensemble).
 //
 // # Layout
 //

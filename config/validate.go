@@ -74,8 +74,6 @@ func (c Config) LossKind() string {
 // TotalSteps returns the number of gradient steps: n_epochs × n_grad_steps_per_epoch (spec §4.2).
 func (c Config) TotalSteps() int { return c.Training.NEpochs * c.Training.StepsPerEpoch }
 
-// Validate checks every constraint a later stage would otherwise trip over. It returns nil
-// or the joined *ConfigErrors, one per problem, each naming its key and what is allowed.
 // MinNBins bounds eval.nbins below: under 6 bins per side the autocorrelogram's rings hold
 // a few pixels each, and 400 random maps of 5×5 bins reach a DeepMind score60 of 2.4, of
 // 3×3 bins an NFL score of 3.0, outside the [−2, 2] a score can mean anything in. (Even at
@@ -88,6 +86,8 @@ const MinNBins = 6
 // such as 20000 trained a whole run and then died allocating the maps.
 const MaxNBins = 512
 
+// Validate checks every constraint a later stage would otherwise trip over. It returns nil
+// or the joined *ConfigErrors, one per problem, each naming its key and what is allowed.
 func (c Config) Validate() error {
 	v := validator{}
 	// Every enum must hold an allowed value and every float must be finite.
@@ -187,6 +187,13 @@ func (c Config) Validate() error {
 
 	m := c.Model
 	v.atLeast("model.ng", m.Ng, 1)
+	// Rules package nn checks again, here so that they fail before anything is written.
+	if m.InitConvention == "pytorch" && m.RNNType != "RNN" {
+		v.add("model.init_convention", "pytorch is defined for rnn_type RNN only (Sorscher's nn.RNN); use keras for %s", m.RNNType)
+	}
+	if m.NFLUGRNNBiasDecay && m.RNNType != "UGRNN" {
+		v.add("model.nfl_ugrnn_bias_decay", "reproduces a quirk of NFL's UGRNN: true only with rnn_type UGRNN, got %s", m.RNNType)
+	}
 	v.inHalfOpen("model.readout_dropout", m.ReadoutDropout, 0, 1)
 	v.inHalfOpen("model.recurrent_dropout", m.RecurrentDropout, 0, 1)
 

@@ -48,6 +48,8 @@ func TestValidateRejects(t *testing.T) {
 		{name: "steps 0", sets: []string{"n_grad_steps_per_epoch=0"}, key: "training.n_grad_steps_per_epoch", msg: "≥ 1"},
 		{name: "nbins 1", sets: []string{"nbins=44,1"}, key: "eval.nbins", msg: "≥ 6"},
 		{name: "nbins 5", sets: []string{"nbins=5"}, key: "eval.nbins", msg: "≥ 6"},
+		{name: "pytorch LSTM", sets: []string{"rnn_type=LSTM", "init_convention=pytorch"}, key: "model.init_convention", msg: "RNN only"},
+		{name: "UGRNN quirk on RNN", sets: []string{"nfl_ugrnn_bias_decay=true"}, key: "model.nfl_ugrnn_bias_decay", msg: "only with rnn_type UGRNN"},
 		{name: "nbins 20000", sets: []string{"nbins=20000"}, key: "eval.nbins", msg: "≤ 512"},
 		{name: "grid threshold", sets: []string{"grid_threshold=3"}, key: "eval.grid_threshold", msg: "[-2, 2]"},
 		{name: "decode threshold", sets: []string{"decode_threshold_cm=0"}, key: "eval.decode_threshold_cm", msg: "> 0"},

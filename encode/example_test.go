@@ -16,6 +16,9 @@ func ExampleNew() {
 		Sigma:     encode.Dist{Kind: "const", A: 0.12},
 		Surround:  encode.Dist{Kind: "const", A: 2},
 	}
+	if err := p.Validate(); err != nil { // what New accepts, Validate accepts
+		panic(err)
+	}
 	code, err := encode.New(p, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		panic(err)

@@ -156,9 +156,10 @@ func (p Params) withDefaults() Params {
 	return p
 }
 
-// Validate reports the first invalid field of p, naming it and the allowed values.
-// New calls it; unset optional fields must have been filled (FromConfig does; New fills them too).
+// Validate reports the first invalid field of p, naming it and the allowed values. Unset
+// optional fields take their defaults first, as in New, so Validate accepts what New accepts.
 func (p Params) Validate() error {
+	p = p.withDefaults()
 	known := false
 	for _, k := range Kinds {
 		known = known || p.Kind == k

@@ -191,6 +191,7 @@ func FromConfig(c *config.Config) (Config, error) {
 			"Cell": "model.rnn_type", "Ng": "model.ng", "Np": "encoding.np", "Initializer": "model.initializer",
 			"InitConvention": "model.init_convention", "InputDropout": "model.readout_dropout",
 			"RecurrentDropout": "model.recurrent_dropout", "WeightDecay": "training.weight_decay", "Loss": "training.loss",
+			"NFLUGRNNBiasDecay": "model.nfl_ugrnn_bias_decay",
 		}[fe.Field]
 		return Config{}, fe
 	}
