@@ -71,7 +71,7 @@ type Model struct {
 	Ng               int     `json:"ng" help:"number of recurrent (\"grid\") units"`
 	Activation       string  `json:"activation" enum:"relu|tanh|sigmoid|linear" help:"nonlinearity φ"`
 	Initializer      string  `json:"initializer" enum:"glorot_uniform|glorot_normal|orthogonal" help:"initializer of the recurrent matrix (keras convention)"`
-	InitConvention   string  `json:"init_convention" enum:"keras|pytorch" help:"default initialisations: keras (NFL, glorot) or pytorch (Sorscher, U(±1/√fan_in))"`
+	InitConvention   string  `json:"init_convention" enum:"keras|pytorch" help:"the reference framework's conventions: keras (NFL: glorot initialisation, Adam's ε as Keras adds it) or pytorch (Sorscher: U(±1/√fan_in) initialisation, ε added to √v̂ as torch.optim.Adam does)"`
 	ReadoutDropout   float64 `json:"readout_dropout" help:"Keras input dropout rate (drops the velocity input for RNN; spec §0.1 item 6)"`
 	RecurrentDropout float64 `json:"recurrent_dropout" help:"dropout rate on h_{t-1}"`
 	// NFL applies weight decay to UGRNN's bias vector instead of its recurrent weights (spec §0.1 item 7).
