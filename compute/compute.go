@@ -45,11 +45,12 @@ type Tensor interface {
 // Activation is an elementwise nonlinearity φ (spec §3.1: relu, tanh, sigmoid, linear).
 type Activation int
 
+// The activations of spec §3.1.
 const (
-	Linear Activation = iota
-	ReLU
-	Tanh
-	Sigmoid
+	Linear  Activation = iota // φ(x) = x
+	ReLU                      // φ(x) = max(x, 0): NFL's and Sorscher's default
+	Tanh                      // φ(x) = tanh x
+	Sigmoid                   // φ(x) = 1/(1 + e⁻ˣ)
 )
 
 var activationNames = [...]string{Linear: "linear", ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
@@ -118,9 +119,9 @@ const (
 
 // AdamStep holds the scalars of one Adam update. Step is t, counted from 1.
 type AdamStep struct {
-	LR, Beta1, Beta2, Eps float64
-	Step                  int
-	Convention            AdamEpsilon
+	LR, Beta1, Beta2, Eps float64     // learning rate, moment decays β1, β2 and ε
+	Step                  int         // t, from 1: the bias corrections 1−β1ᵗ and 1−β2ᵗ
+	Convention            AdamEpsilon // where ε enters (Keras or PyTorch)
 }
 
 // Backend is the set of operations the models and optimizers need. All tensors are 2-D,

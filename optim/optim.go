@@ -11,11 +11,12 @@ import (
 // Kind names an optimizer (spec §4.2).
 type Kind string
 
+// The optimizers of spec §4.2, by their config names (training.optimizer).
 const (
-	Adam    Kind = "adam"
-	RMSProp Kind = "rmsprop"
-	SGD     Kind = "sgd"
-	Adagrad Kind = "adagrad"
+	Adam    Kind = "adam"    // Kingma & Ba; NFL's and Sorscher's choice
+	RMSProp Kind = "rmsprop" // Keras's RMSprop (ρ, ε)
+	SGD     Kind = "sgd"     // plain gradient descent, no momentum
+	Adagrad Kind = "adagrad" // Keras's Adagrad (initial accumulator 0.1)
 )
 
 // Default hyper-parameters: Keras' (TensorFlow 2) defaults, which NFL uses by setting only
