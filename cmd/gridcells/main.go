@@ -1,13 +1,3 @@
-// Command gridcells trains and analyses path-integrating recurrent networks and the grid-like
-// units they grow (Schaeffer, Khona & Fiete, NeurIPS 2022; Sorscher et al. 2019).
-//
-// Usage:
-//
-//	gridcells <command> [flags] [args]
-//
-// Run "gridcells help" for the list of commands and "gridcells <command> -h" for one command's flags.
-//
-// EXIT STATUS: 0 success, 1 error, 2 usage or invalid input (nothing written), 130 interrupted.
 package main
 
 import (
@@ -66,6 +56,13 @@ func main() {
 
 // run executes one command line and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" && args[1] == "documentation" {
+		if err := writeDocumentation(stdout); err != nil {
+			fmt.Fprintf(stderr, "gridcells: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
