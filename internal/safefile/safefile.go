@@ -1,6 +1,3 @@
-// Package safefile writes files atomically: the content goes to a temporary file in the
-// same directory, is synced, and is renamed over the destination only when complete, so a
-// reader (or a resumed run) sees either the old file or the whole new one, never a part.
 package safefile
 
 import (

@@ -31,4 +31,3 @@ func TestWriteLeavesNothingOnError(t *testing.T) {
 		t.Errorf("directory has %d entries after failed write; want 1 (no temp files)", len(ents))
 	}
 }
-

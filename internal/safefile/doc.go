@@ -1,0 +1,5 @@
+// Package safefile writes files atomically: the content goes to a temporary file in the
+// same directory, is synced, and is renamed over the destination only when complete, so a
+// reader (or a resumed run) sees either the old file or the whole new one, never a part.
+// A destination that is not a regular file (/dev/null, a pipe) is written into instead.
+package safefile
