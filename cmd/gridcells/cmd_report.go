@@ -160,6 +160,9 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	} else if err := checkOutFile("--out", out); err != nil {
 		return err
 	}
+	if kind == reportRun && (o.by != "" || o.runs) {
+		return usagef("--by and --runs are for a sweep directory; %s is a run", dir)
+	}
 	var rep *report.Report
 	switch kind {
 	case reportRun:

@@ -184,6 +184,7 @@ func TestReportCommandUsage(t *testing.T) {
 		{"unfinished run", []string{unfinished}, nil, "has not finished"},
 		{"foreign config.json", []string{foreign}, nil, "not a gridcells run directory"},
 		{"reproduce result", []string{reproduced}, nil, "--collect-only"},
+		{"sweep flag on a run", []string{runDir}, func(o *reportOptions) { o.by = "seed" }, "for a sweep directory"},
 		{"plain directory", []string{t.TempDir()}, nil, "neither a run directory"},
 		{"top", []string{runDir}, func(o *reportOptions) { o.top = -1 }, "--top"},
 		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},
