@@ -36,6 +36,9 @@ type Summary struct {
 	EvalBatch       int    `json:"eval_batch_size"`
 	EvalSequence    int    `json:"eval_sequence_length"`
 	Loss            Number `json:"loss"`
+	// LossKind is the loss training.loss resolved to (auto picks the encoding's, spec §2.2):
+	// crossentropy, mse or polarmse.
+	LossKind string `json:"loss_kind"`
 	DecodingErrorCM Number `json:"decoding_error_cm"`
 
 	// Grid scores of the first scorer (eval.nbins[0]).
@@ -232,6 +235,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 		Backend:           r.backendName(),
 		EvalBatch:         B,
 		EvalSequence:      T,
+		LossKind:          cfg.LossKind(),
 		Loss:              Number(loss),
 		DecodingErrorCM:   Number(decErr),
 		ScoreMethod:       string(method),

@@ -184,8 +184,12 @@ func TestResumeDropsLaterMetrics(t *testing.T) {
 func TestTrainRefusesExistingRun(t *testing.T) {
 	cfg := smallConfig(t)
 	dir := t.TempDir()
-	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
+	sum, err := Train(context.Background(), dir, cfg, Options{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Training.Loss != "auto" || sum.LossKind != "crossentropy" {
+		t.Errorf("training.loss %q resolved to %q, want auto → crossentropy (DoS)", cfg.Training.Loss, sum.LossKind)
 	}
 	if _, err := Train(context.Background(), dir, cfg, Options{}); !errors.Is(err, ErrFinished) {
 		t.Fatalf("second Train: err = %v, want ErrFinished", err)

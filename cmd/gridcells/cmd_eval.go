@@ -59,7 +59,7 @@ bins) over the periods of units with score60 > --module-threshold at the first r
 one module per density mode, with the ratios of consecutive module scales (NFL Fig. 3;
 biology ≈ 1.4). It writes into RUN_DIR:
 
-  eval/activations.npy, eval/positions.npy   the evaluation batch
+  eval/activations.npy, eval/positions.npy   the evaluation batch, time-major rows (t·B + b)
   ratemaps.npy, ratemaps_N.npy               rate maps per resolution (units × n × n)
   scores.csv, scores_N.csv                   one row per unit: scores, ring, period, orientation
   summary.json                               headline numbers plus "modules"

@@ -45,14 +45,15 @@ rate maps, grid scores) and writes the run directory:
   metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time
   checkpoint/latest.npz  weights, optimizer and RNG state (every training.checkpoint_every steps)
   checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
-  eval/activations.npy   grid-layer activations of the evaluation batch, (B*T)×Ng float32
-  eval/positions.npy     their positions, (B*T)×2 float32
+  eval/activations.npy   grid-layer activations of the evaluation batch, (T*B)×Ng float32,
+                         time-major: row t*B + b is trajectory b at step t
+  eval/positions.npy     their positions, (T*B)×2 float32, in the same order
   place_cells.npy        place-cell centres, Np×F×2 (padding fields of multi-field cells at ~1e7 m)
   ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others;
                          row i is the unit in row i of the scores file (all units, or
                          eval.n_units of them drawn per resolution)
   scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
-  summary.json           loss, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
+  summary.json           loss and the loss it resolved to, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
                          the best evaluation during training and "diverged" (the last one
                          decoded >3× worse than the best and above the threshold: a blow-up)
@@ -136,9 +137,9 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "steps %d in %.0f s (%.1f steps/s, %s)\nloss %.4f, decoding error %.2f cm\nmax score60 (%s, %d bins) %.3f; units above 0.3/0.8/1.2: %.0f%% / %.0f%% / %.0f%%\nhas possible grid cells: %v\n",
+	fmt.Fprintf(stdout, "steps %d in %.0f s (%.1f steps/s, %s)\nloss %.4f (%s), decoding error %.2f cm\nmax score60 (%s, %d bins) %.3f; units above 0.3/0.8/1.2: %.0f%% / %.0f%% / %.0f%%\nhas possible grid cells: %v\n",
 		sum.Steps, float64(sum.WallSeconds), float64(sum.StepsPerSecond), sum.Backend,
-		float64(sum.Loss), float64(sum.DecodingErrorCM),
+		float64(sum.Loss), sum.LossKind, float64(sum.DecodingErrorCM),
 		sum.ScoreMethod, sum.NBins, float64(sum.MaxScore60),
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)

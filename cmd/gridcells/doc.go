@@ -194,7 +194,7 @@
 // one module per density mode, with the ratios of consecutive module scales (NFL Fig. 3;
 // biology ≈ 1.4). It writes into RUN_DIR:
 //
-//	eval/activations.npy, eval/positions.npy   the evaluation batch
+//	eval/activations.npy, eval/positions.npy   the evaluation batch, time-major rows (t·B + b)
 //	ratemaps.npy, ratemaps_N.npy               rate maps per resolution (units × n × n)
 //	scores.csv, scores_N.csv                   one row per unit: scores, ring, period, orientation
 //	summary.json                               headline numbers plus "modules"
@@ -770,14 +770,15 @@
 //	metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time
 //	checkpoint/latest.npz  weights, optimizer and RNG state (every training.checkpoint_every steps)
 //	checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
-//	eval/activations.npy   grid-layer activations of the evaluation batch, (B*T)×Ng float32
-//	eval/positions.npy     their positions, (B*T)×2 float32
+//	eval/activations.npy   grid-layer activations of the evaluation batch, (T*B)×Ng float32,
+//	                       time-major: row t*B + b is trajectory b at step t
+//	eval/positions.npy     their positions, (T*B)×2 float32, in the same order
 //	place_cells.npy        place-cell centres, Np×F×2 (padding fields of multi-field cells at ~1e7 m)
 //	ratemaps.npy           rate maps at eval.nbins[0] (units×n×n), ratemaps_N.npy at the others;
 //	                       row i is the unit in row i of the scores file (all units, or
 //	                       eval.n_units of them drawn per resolution)
 //	scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
-//	summary.json           loss, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
+//	summary.json           loss and the loss it resolved to, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
 //	                       has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
 //	                       the best evaluation during training and "diverged" (the last one
 //	                       decoded >3× worse than the best and above the threshold: a blow-up)
