@@ -71,6 +71,24 @@ func (c Config) LossKind() string {
 	return LossMSE
 }
 
+// Unused lists the options c sets that have no effect, each with why: values NFL's sweeps
+// cross with every cell, which the reference accepts and ignores as package nn does, so
+// they are valid; but a reader of a run's config should not think they mattered.
+func (c Config) Unused() []string {
+	var out []string
+	m := c.Model
+	if m.RNNType == "UGRNN" && (m.ReadoutDropout > 0 || m.RecurrentDropout > 0) {
+		out = append(out, "model.readout_dropout and model.recurrent_dropout: the UGRNN cell has no dropout (as in NFL)")
+	}
+	if m.RNNType == "UGRNN" && m.Initializer != "" && m.Initializer != "glorot_uniform" {
+		out = append(out, fmt.Sprintf("model.initializer %s: the UGRNN cell initialises as NFL's does", m.Initializer))
+	}
+	if m.InitConvention == "pytorch" && m.Initializer != "" && m.Initializer != "glorot_uniform" {
+		out = append(out, fmt.Sprintf("model.initializer %s: init_convention pytorch draws every weight from U(±1/√fan_in)", m.Initializer))
+	}
+	return out
+}
+
 // TotalSteps returns the number of gradient steps: n_epochs × n_grad_steps_per_epoch (spec §4.2).
 func (c Config) TotalSteps() int { return c.Training.NEpochs * c.Training.StepsPerEpoch }
 

@@ -174,3 +174,25 @@ func TestConfigErrorFormat(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestUnused: settings that NFL's sweeps cross with every cell but that a cell ignores are
+// named, and a config that uses every setting it has names none.
+func TestUnused(t *testing.T) {
+	cfg, err := Preset(PresetNFL2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := cfg.Unused(); len(u) != 0 {
+		t.Errorf("nfl2022: %q, want none", u)
+	}
+	if err := ApplySets(&cfg, []string{"rnn_type=UGRNN", "recurrent_dropout=0.5", "initializer=orthogonal"}); err != nil {
+		t.Fatal(err)
+	}
+	u := cfg.Unused()
+	if len(u) != 2 || !strings.Contains(u[0], "dropout") || !strings.Contains(u[1], "model.initializer orthogonal") {
+		t.Errorf("UGRNN with dropout and orthogonal init: %q", u)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the ignored settings must stay valid (NFL's sweeps use them): %v", err)
+	}
+}

@@ -47,14 +47,14 @@ Examples:
 			var o configOptions
 			o.AddFlags(fs)
 			return func(ctx context.Context, args []string) error {
-				return runConfig(ctx, &o, args, os.Stdout)
+				return runConfig(ctx, &o, args, os.Stdout, os.Stderr)
 			}
 		},
 	})
 }
 
 // runConfig prints the resolved config (or the key list) to w.
-func runConfig(_ context.Context, o *configOptions, args []string, w io.Writer) error {
+func runConfig(_ context.Context, o *configOptions, args []string, w, logw io.Writer) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
 	}
@@ -67,6 +67,9 @@ func runConfig(_ context.Context, o *configOptions, args []string, w io.Writer) 
 	}
 	if o.listKeys {
 		return printKeys(w, cfg)
+	}
+	for _, u := range cfg.Unused() {
+		fmt.Fprintf(logw, "note: %s; the setting has no effect\n", u)
 	}
 	var out []byte
 	if o.format == "yaml" {

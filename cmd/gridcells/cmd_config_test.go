@@ -26,7 +26,7 @@ func runConfigArgs(t *testing.T, args ...string) (string, error) {
 		return "", err
 	}
 	var out bytes.Buffer
-	err := runConfig(context.Background(), &o, fs.Args(), &out)
+	err := runConfig(context.Background(), &o, fs.Args(), &out, io.Discard)
 	return out.String(), err
 }
 

@@ -105,6 +105,9 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	if o.Quiet {
 		devw = io.Discard // the device is in config.json and summary.json as well
 	}
+	for _, u := range cfg.Unused() {
+		fmt.Fprintf(devw, "note: %s; the setting has no effect\n", u)
+	}
 	b, err := openBackend(cfg.Training.Device, devw, "")
 	if err != nil {
 		return err
