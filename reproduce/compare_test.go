@@ -51,12 +51,10 @@ func fakeSweep(t *testing.T, periodAt map[float64]float64) (string, []sweep.Resu
 	return dir, results
 }
 
-// Periods measured at 20 bins over 2.2 m are compared in the paper's 5-cm bins (×2.2), the
-// KDE mode of each width recovers them, theory's spacing matches spec §8.4, and the ratio
-// of consecutive modes is reported.
-func TestComparePeriods(t *testing.T) {
-	// 5.5 and 13.75 bins of 11 cm = 12.1 and 30.25 bins of 5 cm.
-	dir, results := fakeSweep(t, map[float64]float64{0.08: 5.5, 0.2: 13.75})
+// comparePeriods tabulates results of the periods sweep at the paper's thresholds and
+// compares them with the paper.
+func comparePeriods(t *testing.T, dir string, results []sweep.Result) *Comparison {
+	t.Helper()
 	r, _ := Lookup("periods")
 	th := sweep.Thresholds{DecodeCM: 10, Grid: 0.8}
 	keys, conds, err := sweep.Table(results, r.By, th)
@@ -67,6 +65,16 @@ func TestComparePeriods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// Periods measured at 20 bins over 2.2 m are compared in the paper's 5-cm bins (×2.2), the
+// KDE mode of each width recovers them, theory's spacing matches spec §8.4, and the ratio
+// of consecutive modes is reported.
+func TestComparePeriods(t *testing.T) {
+	// 5.5 and 13.75 bins of 11 cm = 12.1 and 30.25 bins of 5 cm.
+	dir, results := fakeSweep(t, map[float64]float64{0.08: 5.5, 0.2: 13.75})
+	c := comparePeriods(t, dir, results)
 	want := map[string]float64{"0.08": 12.1, "0.2": 30.25}
 	theoryWant := map[string]float64{"0.08": 12.1, "0.2": 30.2} // spec §8.4, one decimal
 	got := 0
@@ -125,16 +133,7 @@ func TestComparePeriodsUnfinished(t *testing.T) {
 			results[i].Status, results[i].Summary = sweep.StatusPending, nil
 		}
 	}
-	r, _ := Lookup("periods")
-	th := sweep.Thresholds{DecodeCM: 10, Grid: 0.8}
-	keys, conds, err := sweep.Table(results, r.By, th)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Compare(r, Input{Dir: dir, Results: results, Keys: keys, Conditions: conds, Thresholds: th})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := comparePeriods(t, dir, results)
 	found := false
 	for _, row := range c.Rows {
 		if row.Condition == "0.2" && strings.HasPrefix(row.Quantity, "KDE mode of the grid period of units with score60 > 0.8") {

@@ -67,6 +67,14 @@ func lockRun(dir string) (*flock.Lock, error) {
 	return l, nil
 }
 
+// unlockOnError releases the run directory's lock when *err is set: deferred by the
+// functions that take it and hand the run to their caller only on success.
+func (r *run) unlockOnError(err *error) {
+	if *err != nil {
+		r.unlock()
+	}
+}
+
 // unlock releases the run directory's lock, if r holds it.
 func (r *run) unlock() {
 	if r.lock != nil {
@@ -269,11 +277,7 @@ func startRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 	if r.lock, err = lockRun(dir); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil { // every return below sets err (named result)
-			r.unlock()
-		}
-	}()
+	defer r.unlockOnError(&err) // every return below sets err (a named result)
 	// Another process may have started the run between checkNoRun and the lock.
 	if err = checkNoRun(dir); err != nil {
 		return nil, err
@@ -342,11 +346,7 @@ func reopenRun(dir string, opt Options) (_ *run, err error) {
 	if r.lock, err = lockRun(dir); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil { // every return below sets err (named result)
-			r.unlock()
-		}
-	}()
+	defer r.unlockOnError(&err) // every return below sets err (a named result)
 	// It may have finished in the process that held the lock until now.
 	if err = checkUnfinished(dir); err != nil {
 		return nil, err
