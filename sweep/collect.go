@@ -73,7 +73,9 @@ func Collect(dir string, runs []Run) ([]Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("sweep: %w", err)
 			}
-			var s Summary
+			// Numbers a summary lacks read as missing (NaN), not as 0 cm and score 0.
+			nan := Number(math.NaN())
+			s := Summary{WallSeconds: nan, Loss: nan, DecodingErrorCM: nan, MaxScore60: nan}
 			if err := json.Unmarshal(b, &s); err != nil {
 				return nil, fmt.Errorf("sweep: %s: %w", path, err)
 			}

@@ -231,3 +231,24 @@ func TestCSVAndJSON(t *testing.T) {
 		t.Errorf("diverged run's decoding error should be null: %s", b)
 	}
 }
+
+// TestCollectIncompleteSummary: a summary.json without its numbers gives missing cells,
+// not a network that decodes to 0 cm.
+func TestCollectIncompleteSummary(t *testing.T) {
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [1]}\n")
+	rd := RunDir(dir, runs[0].ID)
+	os.MkdirAll(rd, 0o755)
+	os.WriteFile(filepath.Join(rd, summaryFile), []byte("{}"), 0o644)
+	results, err := Collect(dir, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := results[0].Summary
+	if s == nil || !math.IsNaN(float64(s.DecodingErrorCM)) || !math.IsNaN(float64(s.MaxScore60)) {
+		t.Fatalf("summary %+v, want NaN numbers", s)
+	}
+	_, conds, err := Table(results, nil, Thresholds{DecodeCM: 10, Grid: 0.8})
+	if err != nil || conds[0].Decoded != 0 {
+		t.Errorf("an empty summary decodes: %+v, %v", conds, err)
+	}
+}

@@ -17,6 +17,10 @@ import (
 )
 
 // Files of a sweep directory.
+// TrainLockFile is the lock package train holds in a run directory while a process trains
+// or evaluates the run (train.LockFile; sweep does not import train).
+const TrainLockFile = ".train.lock"
+
 const (
 	ManifestFile = "manifest.jsonl" // one Run per line
 	SweepFile    = "sweep.yaml"     // copy of the sweep file

@@ -223,7 +223,24 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 		o.Result = ResultSkipped
 		return nil, o
 	}
+	// A train or eval process outside this sweep's workers (a user's gridcells train
+	// --resume, or the child of a worker killed a moment ago) holds the run's own lock: the
+	// train started now would be refused, and recorded as a failure.
+	if flock.Held(filepath.Join(dir, TrainLockFile)) {
+		lock.Unlock()
+		o.Result = ResultBusy
+		return nil, o
+	}
 	p := &prepared{run: r, dir: dir, lock: lock, resumed: exists(filepath.Join(dir, runInfoFile))}
+	if p.resumed {
+		// A run resumed under this row must be the row's network: an edited config.json
+		// would train another one and file it under the row's parameters.
+		if err := sameConfig(filepath.Join(dir, runInfoFile), r); err != nil {
+			lock.Unlock()
+			o.Result, o.Err = ResultFailed, err
+			return nil, o
+		}
+	}
 	if !p.resumed {
 		cj, err := r.Config.JSON()
 		if err == nil {
@@ -244,6 +261,23 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 	p.log = logf
 	p.logAt, _ = logf.Seek(0, io.SeekEnd)
 	return p, o
+}
+
+// sameConfig checks that the run directory's config.json (package train's: the config
+// under "config") resolves to the manifest row r's config, by id.
+func sameConfig(path string, r Run) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return fmt.Errorf("sweep: run %s: %w", r.ID, err)
+	}
+	id, err := ConfigID(cfg)
+	if err != nil {
+		return err
+	}
+	if id != r.ID {
+		return fmt.Errorf("sweep: run %s: %s holds another config (id %s) than manifest row %d; move the directory away to train the row afresh", r.ID, path, id, r.Index)
+	}
+	return nil
 }
 
 // finish records the outcome of p's attempt, whose process (a lanes process when lanes)

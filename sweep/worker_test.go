@@ -251,6 +251,16 @@ func TestBusyRunIsLeftAlone(t *testing.T) {
 		t.Errorf("state of a locked run: %s", st)
 	}
 	l.Unlock()
+	// A train process outside the sweep (its own lock, package train's) makes it busy too,
+	// not failed.
+	tl, err := flock.TryLock(filepath.Join(rd, TrainLockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultBusy || exists(filepath.Join(rd, errorFile)) {
+		t.Fatalf("run trained by another process: %s (%v), want busy and no error.json", o.Result, o.Err)
+	}
+	tl.Unlock()
 	w.Threads = 3
 	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished {
 		t.Fatalf("after unlock: %s (%v)", o.Result, o.Err)
@@ -363,5 +373,29 @@ func TestGroupsByStackKey(t *testing.T) {
 	w := &Worker{Dir: dir, Lanes: 2, StackKey: func(c config.Config) string { return keys[c.Seed] }}
 	if got := fmt.Sprint(w.groups(runs)); got != "[[0 2] [1 4] [5] [3 6] [7]]" {
 		t.Errorf("groups %s; want [[0 2] [1 4] [5] [3 6] [7]]", got)
+	}
+}
+
+// TestResumedRunMustMatchRow: a run directory whose config.json holds another network than
+// its manifest row (edited by hand) is not resumed under the row's parameters.
+func TestResumedRunMustMatchRow(t *testing.T) {
+	t.Setenv("SWEEP_FAKE_TRAIN", "1")
+	dir, runs := newSweepDir(t, "method: grid\nparameters:\n  seed: {values: [5]}\n")
+	rd := RunDir(dir, runs[0].ID)
+	os.MkdirAll(rd, 0o755)
+	other := runs[0].Config
+	other.Training.LearningRate *= 2
+	cj, _ := other.JSON()
+	os.WriteFile(filepath.Join(rd, runInfoFile), []byte(`{"config":`+string(cj)+`}`), 0o644)
+	w := &Worker{Dir: dir, Program: os.Args[0]}
+	o := w.RunOne(context.Background(), runs[0])
+	if o.Result != ResultFailed || o.Err == nil || !strings.Contains(o.Err.Error(), "holds another config") {
+		t.Fatalf("edited run: %s (%v), want failed: holds another config", o.Result, o.Err)
+	}
+	// With the row's config it resumes.
+	cj, _ = runs[0].Config.JSON()
+	os.WriteFile(filepath.Join(rd, runInfoFile), []byte(`{"config":`+string(cj)+`}`), 0o644)
+	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished || !o.Resumed {
+		t.Fatalf("matching run: %s resumed %v (%v)", o.Result, o.Resumed, o.Err)
 	}
 }

@@ -49,15 +49,15 @@ var (
 	ErrBusy = errors.New("another process is training or evaluating the run")
 )
 
-// lockFile is the flock(2) a process holds on a run directory while it trains or evaluates
+// LockFile is the flock(2) a process holds on a run directory while it trains or evaluates
 // it: two trainings of one run would interleave their metrics lines and checkpoints, and two
 // evaluations share the staging directory. (Package sweep's workers hold ".lock" around
 // the train process they start, so this is another file.)
-const lockFile = ".train.lock"
+const LockFile = ".train.lock"
 
 // lockRun takes the run directory's lock; ErrBusy when another holder has it.
 func lockRun(dir string) (*flock.Lock, error) {
-	l, err := flock.TryLock(filepath.Join(dir, lockFile))
+	l, err := flock.TryLock(filepath.Join(dir, LockFile))
 	if errors.Is(err, flock.ErrBusy) {
 		return nil, fmt.Errorf("train: %s: %w", dir, ErrBusy)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/sweep"
 )
 
 // smallConfig is a run that trains in well under a second: a DoS RNN with recurrent dropout
@@ -487,7 +488,7 @@ func TestRunLocked(t *testing.T) {
 	if _, err := Train(ctx, dir, cfg, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Train: %v", err)
 	}
-	l, err := flock.TryLock(filepath.Join(dir, lockFile))
+	l, err := flock.TryLock(filepath.Join(dir, LockFile))
 	if err != nil {
 		t.Fatalf("the lock is still held after Train returned: %v", err)
 	}
@@ -498,7 +499,7 @@ func TestRunLocked(t *testing.T) {
 	if _, err := Resume(context.Background(), dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	l, err = flock.TryLock(filepath.Join(dir, lockFile))
+	l, err = flock.TryLock(filepath.Join(dir, LockFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,9 +514,16 @@ func TestRunLocked(t *testing.T) {
 	if _, err := TrainStacked(ctx, []StackedRun{{Dir: stacked, Config: &lane}}, cpu.New(nil), ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled TrainStacked: %v", err)
 	}
-	if l, err := flock.TryLock(filepath.Join(stacked, lockFile)); err != nil {
+	if l, err := flock.TryLock(filepath.Join(stacked, LockFile)); err != nil {
 		t.Errorf("the lane's lock is still held after TrainStacked returned: %v", err)
 	} else {
 		l.Unlock()
+	}
+}
+
+// TestLockFileName: package sweep names train's lock itself (it does not import train).
+func TestLockFileName(t *testing.T) {
+	if LockFile != sweep.TrainLockFile {
+		t.Errorf("train.LockFile %q, sweep.TrainLockFile %q", LockFile, sweep.TrainLockFile)
 	}
 }

@@ -599,6 +599,8 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 		out := o.Out
 		if out == "" {
 			out = filepath.Join(dir, "runs.csv")
+		} else if err := checkOutFile("--out", out); err != nil {
+			return err
 		}
 		out, pq := collectPaths(out)
 		if err := safefile.Write(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) }); err != nil {
