@@ -319,15 +319,17 @@ const stagingDir = ".evaluating"
 
 // staging collects the files of one evaluation under dst/stagingDir.
 type staging struct {
-	dst, dir string
-	names    []string // relative to dir, in the order written
+	dst, dir  string
+	names     []string // relative to dir, in the order written
+	committed bool     // commitFile is written: the evaluation's files replace the run's
 }
 
-// newStaging empties dst/stagingDir (left over by a killed evaluation) and makes it afresh.
+// newStaging finishes or discards what an earlier, killed evaluation left in
+// dst/stagingDir (recoverStaging) and makes the directory afresh.
 func newStaging(dst string) (*staging, error) {
 	st := &staging{dst: dst, dir: filepath.Join(dst, stagingDir)}
-	if err := os.RemoveAll(st.dir); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	if err := recoverStaging(dst); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(st.dir, evalDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -342,37 +344,99 @@ func (st *staging) path(name string) string {
 	return filepath.Join(st.dir, filepath.FromSlash(name))
 }
 
+// commitFile, in the staging directory, lists what a commit does: the staged files to move
+// in order (summary.json last) and the files to remove. Once it is written the evaluation
+// is committed, and a commit that a kill cut short is finished by recoverStaging.
+const commitFile = "commit.json"
+
+type commitPlan struct {
+	Move   []string `json:"move"`
+	Remove []string `json:"remove"`
+}
+
 // commit moves the staged files into dst, summary.json last, after removing the rate maps
 // and scores of resolutions the new evaluation does not have (ratemaps_32.npy of an earlier
 // --nbins 44,32, say), and removes the staging directory.
 func (st *staging) commit() error {
+	plan := commitPlan{Move: slices.Clone(st.names)}
+	slices.SortStableFunc(plan.Move, func(a, b string) int { // summary.json last
+		return cmpBool(a == summaryFile, b == summaryFile)
+	})
 	for _, pattern := range []string{"ratemaps_*.npy", "scores_*.csv"} {
 		old, _ := filepath.Glob(filepath.Join(st.dst, pattern))
 		for _, f := range old {
 			if !slices.Contains(st.names, filepath.Base(f)) {
-				if err := os.Remove(f); err != nil {
-					return fmt.Errorf("train: %w", err)
-				}
+				plan.Remove = append(plan.Remove, filepath.Base(f))
 			}
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(st.dst, evalDir), 0o755); err != nil {
+	b, err := json.Marshal(plan)
+	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	names := slices.Clone(st.names)
-	slices.SortStableFunc(names, func(a, b string) int { // summary.json last
-		return cmpBool(a == summaryFile, b == summaryFile)
-	})
-	for _, n := range names {
-		if err := os.Rename(filepath.Join(st.dir, filepath.FromSlash(n)), filepath.Join(st.dst, filepath.FromSlash(n))); err != nil {
+	if err := safefile.WriteFile(filepath.Join(st.dir, commitFile), b); err != nil {
+		return err
+	}
+	st.committed = true
+	return applyCommit(st.dst, plan)
+}
+
+// applyCommit carries out plan in dst; it may run again on a plan it carried out in part.
+func applyCommit(dst string, plan commitPlan) error {
+	for _, f := range plan.Remove {
+		if err := os.Remove(filepath.Join(dst, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
-	return os.RemoveAll(st.dir)
+	if err := os.MkdirAll(filepath.Join(dst, evalDir), 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	dir := filepath.Join(dst, stagingDir)
+	for _, n := range plan.Move {
+		from := filepath.Join(dir, filepath.FromSlash(n))
+		if _, err := os.Stat(from); errors.Is(err, os.ErrNotExist) {
+			continue // moved before the kill
+		}
+		if err := renameFile(from, filepath.Join(dst, filepath.FromSlash(n))); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
-// discard removes what is left of the staging directory (all of it after a failure).
-func (st *staging) discard() { os.RemoveAll(st.dir) }
+// renameFile is os.Rename; tests stop a commit part way through with it, as a kill would.
+var renameFile = os.Rename
+
+// recoverStaging deals with the staging directory a killed evaluation left in dst: a
+// committed one (commitFile written) is finished, so that the run's files are all of one
+// evaluation; an uncommitted one is removed, leaving the previous files as they were. The
+// caller holds the run directory's lock.
+func recoverStaging(dst string) error {
+	dir := filepath.Join(dst, stagingDir)
+	b, err := os.ReadFile(filepath.Join(dir, commitFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	var plan commitPlan
+	if err := json.Unmarshal(b, &plan); err != nil {
+		return fmt.Errorf("train: %s: %w", filepath.Join(dir, commitFile), err)
+	}
+	return applyCommit(dst, plan)
+}
+
+// discard removes what is left of an uncommitted staging directory (all of it after a
+// failure). A committed one stays for recoverStaging to finish.
+func (st *staging) discard() {
+	if !st.committed {
+		os.RemoveAll(st.dir)
+	}
+}
 
 func cmpBool(a, b bool) int {
 	switch {

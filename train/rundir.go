@@ -16,6 +16,7 @@ import (
 	"runtime"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/internal/jsonnum"
 	"github.com/gridcells/gridcells/internal/safefile"
@@ -86,6 +87,17 @@ func LoadConfig(dir string) (config.Config, error) {
 }
 
 func loadRunInfo(dir string) (config.Config, RunInfo, error) {
+	// An evaluation killed while it moved its files into place is finished first, when no
+	// other process holds the run (one that does will finish it itself).
+	if _, err := os.Stat(filepath.Join(dir, stagingDir)); err == nil {
+		if l, err := flock.TryLock(filepath.Join(dir, LockFile)); err == nil {
+			err := recoverStaging(dir)
+			l.Unlock()
+			if err != nil {
+				return config.Config{}, RunInfo{}, err
+			}
+		}
+	}
 	path := filepath.Join(dir, configFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -527,3 +527,50 @@ func TestLockFileName(t *testing.T) {
 		t.Errorf("train.LockFile %q, sweep.TrainLockFile %q", LockFile, sweep.TrainLockFile)
 	}
 }
+
+// TestEvaluateKilledMidCommit: an evaluation stopped after it committed (its plan written)
+// but while moving its files is finished by the next process that loads the run, so the
+// files are all of the new evaluation; before the commit point the old ones stay.
+func TestEvaluateKilledMidCommit(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := cfg.Eval
+	ev.NBins = []int{20, 16}
+	if _, err := EvaluateWith(context.Background(), dir, ev, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ev.NBins = []int{12, 10}
+	killed := errors.New("killed")
+	for _, after := range []int{0, 1, 3} {
+		n := 0
+		renameFile = func(from, to string) error {
+			if n++; n > after {
+				return killed
+			}
+			return os.Rename(from, to)
+		}
+		_, err := EvaluateWith(context.Background(), dir, ev, Options{})
+		renameFile = os.Rename
+		if !errors.Is(err, killed) {
+			t.Fatalf("stopped after %d renames: %v", after, err)
+		}
+		if _, err := LoadConfig(dir); err != nil { // finishes the commit
+			t.Fatal(err)
+		}
+		recovered := snapshotDir(t, dir)
+		if _, err := EvaluateWith(context.Background(), dir, ev, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if clean := snapshotDir(t, dir); !maps.Equal(recovered, clean) {
+			t.Errorf("stopped after %d renames: the recovered files differ from a whole evaluation's", after)
+		}
+		for f := range recovered {
+			if strings.Contains(f, stagingDir) || strings.Contains(f, "_16") {
+				t.Errorf("stopped after %d renames: %s left behind", after, f)
+			}
+		}
+	}
+}
