@@ -207,6 +207,11 @@ type runSummary struct {
 
 // runReportOf reads the run directory dir into a report.Run and renders it.
 func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
+	// Loading the run first finishes an evaluation that a kill left half moved into place,
+	// so that the maps, scores and summary read below are of one evaluation.
+	if _, err := train.LoadConfig(dir); err != nil {
+		return nil, UsageError{err}
+	}
 	cfgBytes, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, err
