@@ -47,12 +47,12 @@ scorer of spec §5: autocorrelogram, ten ring masks, cubic-spline rotations by 3
 90° scores, best ring. It also measures each map's grid period and orientation (NFL recipe:
 six nearest autocorrelation peaks) and its Fourier spacing.
 
-The CSV has one row per map:
-  index, score60, score90, ring, spacing, orientation, period, reason
-where ring is the outer radius (in units of n) of the ring that gave score60, spacing the
-hexagonal spacing implied by the spectrum's dominant wavenumber (bins), orientation the
-lattice axis in degrees [0, 60), period NFL's grid period (bins), and reason says why a
-score is NaN (empty or constant map, ...). Period and orientation are given for every map;
+The CSV has one row per map, its columns named as in a run's scores.csv where they agree:
+  index, score60, score90, outer60, spacing_bins, orientation_deg, period_bins, reason
+where outer60 is the outer radius (in units of n) of the ring that gave score60,
+spacing_bins the hexagonal spacing implied by the spectrum's dominant wavenumber,
+orientation_deg the lattice axis in degrees [0, 60), period_bins NFL's grid period, and
+reason says why a score, or else a period, is NaN (empty or constant map, too few peaks). Period and orientation are given for every map;
 NFL computes them only for maps with score60 > 0.3, where they are meaningful. The summary (to stdout) gives the maximum score60
 and the fractions of maps with score60 > 0.3, 0.8 and 1.2 (NFL's thresholds, strict).
 
@@ -145,7 +145,8 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 
 	writeCSV := func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		fmt.Fprintln(bw, "index,score60,score90,ring,spacing,orientation,period,reason")
+		// Column names as in a run's scores.csv (package train) where the quantity is the same.
+		fmt.Fprintln(bw, "index,score60,score90,outer60,spacing_bins,orientation_deg,period_bins,reason")
 		for i, g := range scores {
 			reason := g.Reason
 			if reason == "" {
@@ -199,9 +200,13 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 		enc.SetIndent("", "  ")
 		return enc.Encode(js)
 	}
+	rowsAt := o.out
+	if rowsAt == "-" {
+		rowsAt = "the CSV on stdout"
+	}
 	_, err = fmt.Fprintf(summaryW, "%s: %d maps of %d×%d bins, method %s: max score60 %s; score60 > 0.3: %.1f%%, > 0.8: %.1f%%, > 1.2: %.1f%%; undefined: %d; rows in %s\n",
 		args[0], count, n, n, method, csvFloat(sum.MaxScore60),
-		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"], sum.Undefined, o.out)
+		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"], sum.Undefined, rowsAt)
 	return err
 }
 

@@ -66,7 +66,7 @@ func TestScoreCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || strings.Join(rows[0], ",") != "index,score60,score90,ring,spacing,orientation,period,reason" {
+	if len(rows) != 4 || strings.Join(rows[0], ",") != "index,score60,score90,outer60,spacing_bins,orientation_deg,period_bins,reason" {
 		t.Fatalf("CSV: %q", rows)
 	}
 	for i, spacing := range []float64{7, 9} {

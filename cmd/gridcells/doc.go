@@ -488,14 +488,14 @@
 // 90° scores, best ring. It also measures each map's grid period and orientation (NFL recipe:
 // six nearest autocorrelation peaks) and its Fourier spacing.
 //
-// The CSV has one row per map:
+// The CSV has one row per map, its columns named as in a run's scores.csv where they agree:
 //
-//	index, score60, score90, ring, spacing, orientation, period, reason
+//	index, score60, score90, outer60, spacing_bins, orientation_deg, period_bins, reason
 //
-// where ring is the outer radius (in units of n) of the ring that gave score60, spacing the
-// hexagonal spacing implied by the spectrum's dominant wavenumber (bins), orientation the
-// lattice axis in degrees [0, 60), period NFL's grid period (bins), and reason says why a
-// score is NaN (empty or constant map, ...). Period and orientation are given for every map;
+// where outer60 is the outer radius (in units of n) of the ring that gave score60,
+// spacing_bins the hexagonal spacing implied by the spectrum's dominant wavenumber,
+// orientation_deg the lattice axis in degrees [0, 60), period_bins NFL's grid period, and
+// reason says why a score, or else a period, is NaN (empty or constant map, too few peaks). Period and orientation are given for every map;
 // NFL computes them only for maps with score60 > 0.3, where they are meaningful. The summary (to stdout) gives the maximum score60
 // and the fractions of maps with score60 > 0.3, 0.8 and 1.2 (NFL's thresholds, strict).
 //
