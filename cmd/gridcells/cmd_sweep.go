@@ -218,6 +218,9 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 		}
 		return UsageError{fmt.Errorf("invalid sweep:\n%w%s", indent(err), hint)}
 	}
+	if len(runs) == 1 {
+		notes = append(notes, "the sweep makes one run: no parameter takes two values")
+	}
 	for _, n := range append(fileNotes, notes...) {
 		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
