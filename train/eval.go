@@ -33,12 +33,12 @@ type Summary struct {
 	Backend        string `json:"backend"`
 
 	// Post-training evaluation (spec §4.3): one fresh batch of eval.sequence_length steps.
-	EvalBatch       int    `json:"eval_batch_size"`
-	EvalSequence    int    `json:"eval_sequence_length"`
-	Loss            Number `json:"loss"`
+	EvalBatch    int    `json:"eval_batch_size"`
+	EvalSequence int    `json:"eval_sequence_length"`
+	Loss         Number `json:"loss"`
 	// LossKind is the loss training.loss resolved to (auto picks the encoding's, spec §2.2):
 	// crossentropy, mse or polarmse.
-	LossKind string `json:"loss_kind"`
+	LossKind        string `json:"loss_kind"`
 	DecodingErrorCM Number `json:"decoding_error_cm"`
 
 	// Grid scores of the first scorer (eval.nbins[0]).

@@ -16,8 +16,8 @@ import (
 	"runtime"
 
 	"github.com/gridcells/gridcells/config"
-	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/internal/jsonnum"
 	"github.com/gridcells/gridcells/internal/safefile"
 )

@@ -311,6 +311,16 @@ func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	return r.execute(ctx)
 }
 
+// CheckStart reports, without writing anything, why Train (resume false) or Resume (resume
+// true) would refuse dir: ErrRunExists or ErrFinished for a new run, ErrFinished for a
+// resumed one; nil when it would go on. Commands call it before they open a device.
+func CheckStart(dir string, resume bool) error {
+	if resume {
+		return checkUnfinished(dir)
+	}
+	return checkNoRun(dir)
+}
+
 // checkNoRun refuses a directory that holds a run already (ErrFinished or ErrRunExists).
 func checkNoRun(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -100,6 +101,10 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if cfg, err = o.cf.Resolve(); err != nil {
 			return err
 		}
+	}
+	// Refused before the device line and the device's start-up (seconds on a GPU).
+	if err := train.CheckStart(cmp.Or(o.Resume, o.Out), o.Resume != ""); err != nil {
+		return usagef("%v", err)
 	}
 	devw := logw
 	if o.Quiet {
