@@ -341,7 +341,16 @@ func Wilson(k, n int, z float64) Interval {
 	den := 1 + z2/fn
 	centre := (p + z2/(2*fn)) / den
 	half := z / den * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn))
-	return Interval{P: Number(p), Lo: Number(math.Max(0, centre-half)), Hi: Number(math.Min(1, centre+half))}
+	lo, hi := math.Max(0, centre-half), math.Min(1, centre+half)
+	// At k = 0 and k = n the bounds are exactly 0 and 1 (centre = half, centre + half = 1);
+	// rounding left 6.9e-18 in the CSV files.
+	if k == 0 {
+		lo = 0
+	}
+	if k == n {
+		hi = 1
+	}
+	return Interval{P: Number(p), Lo: Number(lo), Hi: Number(hi)}
 }
 
 // Condition is one row of the paper's table: the runs that share the values of the

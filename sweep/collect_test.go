@@ -43,6 +43,15 @@ func TestWilson(t *testing.T) {
 	if iv := Wilson(10, 10, z95); math.Abs(float64(iv.Hi)-1) > wilsonTol || math.Abs(float64(iv.Lo)-10/(10+z2)) > wilsonTol {
 		t.Errorf("10/10: %+v, want [%v, 1]", iv, 10/(10+z2))
 	}
+	// Exactly, not within rounding: the bounds are written to CSV files.
+	for _, n := range []int{1, 3, 7, 48, 1689} {
+		if iv := Wilson(0, n, z95); iv.Lo != 0 {
+			t.Errorf("0/%d: lower bound %v, want exactly 0", n, iv.Lo)
+		}
+		if iv := Wilson(n, n, z95); iv.Hi != 1 {
+			t.Errorf("%d/%d: upper bound %v, want exactly 1", n, n, iv.Hi)
+		}
+	}
 	if iv := Wilson(0, 0, z95); !math.IsNaN(float64(iv.P)) {
 		t.Errorf("0/0: %+v, want NaN", iv)
 	}
