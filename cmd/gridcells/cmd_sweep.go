@@ -145,7 +145,7 @@ func runSweepVerb(ctx context.Context, o *sweepOptions, fs *flag.FlagSet, args [
 		c := o.collect
 		c.table = verb == "table"
 		c.Out = o.expand.Out
-		return runSweepCollect(&c, rest, stdout, stderr)
+		return runSweepCollect(ctx, &c, rest, stdout, stderr)
 	}
 }
 
@@ -572,7 +572,7 @@ func (o *sweepCollectOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Grid, "grid-threshold", sweep.DefaultGridThreshold, "collect, table: max score60 above which a network has possible grid cells")
 }
 
-func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Writer) error {
+func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usagef("want one sweep directory, got %d arguments", len(args))
 	}
@@ -581,8 +581,14 @@ func runSweepCollect(o *sweepCollectOptions, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if err := ctx.Err(); err != nil { // Ctrl-C while a long manifest loaded: write nothing
+		return err
+	}
 	results, err := sweep.Collect(dir, runs)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var by []string
