@@ -105,7 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case 130:
 		fmt.Fprintf(stderr, "gridcells %s: interrupted\n", c.Name)
 	default:
-		fmt.Fprintf(stderr, "gridcells %s: %v\n", c.Name, err)
+		// "gridcells train: train: …" when the error comes from the package of the same name.
+		fmt.Fprintf(stderr, "gridcells %s: %s\n", c.Name, strings.TrimPrefix(err.Error(), c.Name+": "))
 	}
 	return code
 }
