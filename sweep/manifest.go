@@ -16,11 +16,11 @@ import (
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
-// Files of a sweep directory.
 // TrainLockFile is the lock package train holds in a run directory while a process trains
 // or evaluates the run (train.LockFile; sweep does not import train).
 const TrainLockFile = ".train.lock"
 
+// Files of a sweep directory.
 const (
 	ManifestFile = "manifest.jsonl" // one Run per line
 	SweepFile    = "sweep.yaml"     // copy of the sweep file
@@ -143,7 +143,7 @@ func Create(dir string, sweepYAML []byte, runs []Run, replace bool) error {
 		return err
 	}
 	path := filepath.Join(dir, ManifestFile)
-	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, buf.Bytes()) && !replace && !sameRuns(old, path, runs) {
+	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, buf.Bytes()) && !replace && !SameRuns(old, runs) {
 		return fmt.Errorf("sweep: %s: %w (expand into a new directory, or replace it)", dir, ErrManifestDiffers)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
@@ -155,25 +155,25 @@ func Create(dir string, sweepYAML []byte, runs []Run, replace bool) error {
 	return safefile.WriteFile(path, buf.Bytes())
 }
 
-// sameRuns reports whether the manifest text old lists runs' ids in runs' order.
-func sameRuns(old []byte, source string, runs []Run) bool {
-	prev, err := ReadManifest(bytes.NewReader(old), source)
-	if err != nil || len(prev) != len(runs) {
-		return false
-	}
-	for i := range runs {
-		if prev[i].ID != runs[i].ID {
+// SameRuns reports whether the manifest text old lists runs' ids in runs' order: a manifest
+// rewritten with other annotations still has the same rows for the schedulers. Only the
+// ids are read (ReadManifest would parse and validate every config again, for nothing here);
+// an unreadable manifest is not the same.
+func SameRuns(old []byte, runs []Run) bool {
+	i := 0
+	for _, l := range bytes.Split(old, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		var ml struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(l, &ml) != nil || i >= len(runs) || ml.ID != runs[i].ID {
 			return false
 		}
+		i++
 	}
-	return true
-}
-
-// SameRuns reports whether two manifest texts list the same run ids in the same order (a
-// manifest rewritten with other annotations still has the same rows for the schedulers).
-func SameRuns(a, b []byte) bool {
-	runs, err := ReadManifest(bytes.NewReader(b), ManifestFile)
-	return err == nil && sameRuns(a, ManifestFile, runs)
+	return i == len(runs)
 }
 
 // RunDir is the run directory of the run with the given id in the sweep directory dir.

@@ -240,8 +240,7 @@ func (w *Worker) prepare(r Run) (*prepared, Outcome) {
 			o.Result, o.Err = ResultFailed, err
 			return nil, o
 		}
-	}
-	if !p.resumed {
+	} else {
 		cj, err := r.Config.JSON()
 		if err == nil {
 			err = safefile.WriteFile(filepath.Join(dir, runConfigFile), cj)
@@ -336,7 +335,6 @@ func (w *Worker) train(ctx context.Context, program string, args []string, log i
 	return cmd.Run()
 }
 
-// tail returns the end of the file at path from offset from (at most logTailBytes).
 // errorMessage returns the error a gridcells process printed last in log ("gridcells
 // train: …", up to the end of the log, its lines joined with "; "), or "" when there is
 // none (a crash, a kill).
@@ -364,6 +362,7 @@ func errorMessage(log string) string {
 // maxErrorMessage bounds the message errorMessage takes from a log, in bytes: a table cell.
 const maxErrorMessage = 500
 
+// tail returns the end of the file at path from offset from (at most logTailBytes).
 func tail(path string, from int64) string {
 	f, err := os.Open(path)
 	if err != nil {

@@ -234,16 +234,12 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 		}
 		return err
 	}
-	if newManifest, _ := os.ReadFile(filepath.Join(o.Out, sweep.ManifestFile)); oldManifest != nil && !sweep.SameRuns(oldManifest, newManifest) {
+	if oldManifest != nil && !sweep.SameRuns(oldManifest, runs) {
 		// Scheduler files written for the replaced manifest count its rows, not these.
 		stale, _ := filepath.Glob(filepath.Join(o.Out, "slurm", "array_*.sh"))
 		stale = append(stale, filepath.Join(o.Out, "k8s", "job.yaml"))
-		for _, f := range stale {
-			if err := os.Remove(f); err == nil {
-				fmt.Fprintf(stderr, "note: removed %s, written for the replaced manifest; run gridcells sweep submit again\n", f)
-			} else if !os.IsNotExist(err) {
-				return err
-			}
+		if err := removeStale(stale, nil, stderr, "note: removed %s, written for the replaced manifest; run gridcells sweep submit again\n"); err != nil {
+			return err
 		}
 	}
 	// How the manifest was made, so that it can be made again.
@@ -529,13 +525,8 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 	// Scripts of an earlier, longer split (another --lanes or --max-array-size) would
 	// submit rows again with the old settings to whoever runs sbatch slurm/*.sh.
 	old, _ := filepath.Glob(filepath.Join(dir, "slurm", "array_*.sh"))
-	for _, f := range old {
-		if !slices.Contains(scripts, f) {
-			if err := os.Remove(f); err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "removed %s of an earlier submit\n", f)
-		}
+	if err := removeStale(old, scripts, stderr, "removed %s of an earlier submit\n"); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "%d runs in %d array(s) of at most %d tasks (MaxArraySize from %s): %s\n",
 		len(runs), len(parts), s.MaxArraySize, from, strings.Join(scripts, " "))
@@ -550,6 +541,22 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		fmt.Fprintln(stdout, id)
 	}
 	return err
+}
+
+// removeStale removes the files of paths that keep does not hold (and that exist), saying
+// so on w with the format note (one %s: the path).
+func removeStale(paths, keep []string, w io.Writer, note string) error {
+	for _, f := range paths {
+		if slices.Contains(keep, f) {
+			continue
+		}
+		if err := os.Remove(f); err == nil {
+			fmt.Fprintf(w, note, f)
+		} else if !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- collect and table
