@@ -98,10 +98,14 @@ func (s *Sweep) conditionLabels() []string {
 		}
 	}
 	// Differences from the most common value of each varying key.
+	common := make([]string, len(s.Keys))
+	for _, k := range varying {
+		common[k] = mostCommon(s.Conditions, k)
+	}
 	for i, c := range s.Conditions {
 		var parts []string
 		for _, k := range varying {
-			if c.Values[k] != mostCommon(s.Conditions, k) {
+			if c.Values[k] != common[k] {
 				parts = append(parts, short(s.Keys[k])+"="+c.Values[k])
 			}
 		}

@@ -84,11 +84,11 @@ func diverged(lines []MetricsLine, threshold float64) (bestStep int, bestCM floa
 		return bestStep, bestCM, false
 	}
 	last := lines[len(lines)-1]
-	if cm, loss := float64(last.DecodingErrorCM), float64(last.Loss); math.IsNaN(cm) || math.IsInf(cm, 0) ||
-		math.IsNaN(loss) || math.IsInf(loss, 0) {
+	cm, loss := float64(last.DecodingErrorCM), float64(last.Loss)
+	if math.IsNaN(cm) || math.IsInf(cm, 0) || math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return bestStep, bestCM, true
 	}
-	return bestStep, bestCM, float64(last.DecodingErrorCM) > divergeFactor*bestCM && float64(last.DecodingErrorCM) > threshold
+	return bestStep, bestCM, cm > divergeFactor*bestCM && cm > threshold
 }
 
 // Evaluate recomputes the post-training evaluation of the finished (or fully trained) run in

@@ -409,11 +409,11 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 	return files
 }
 
-// TestEvaluateInterruptedKeepsFiles: an evaluation at new resolutions that is interrupted
-// at any point leaves the run's previous files exactly as they were (not new rate maps
-// beside an old summary), and one that finishes removes the rate maps and scores of
-// resolutions it no longer has.
-func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
+// evaluatedAt20And16 trains smallConfig and evaluates it again at 20 and 16 bins, so that it
+// has a ratemaps_16.npy that a later evaluation at other resolutions must remove, and
+// returns the run directory and those evaluation settings.
+func evaluatedAt20And16(t *testing.T) (string, config.Eval) {
+	t.Helper()
 	cfg := smallConfig(t)
 	dir := t.TempDir()
 	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
@@ -424,6 +424,15 @@ func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
 	if _, err := EvaluateWith(context.Background(), dir, ev, Options{}); err != nil {
 		t.Fatal(err)
 	}
+	return dir, ev
+}
+
+// TestEvaluateInterruptedKeepsFiles: an evaluation at new resolutions that is interrupted
+// at any point leaves the run's previous files exactly as they were (not new rate maps
+// beside an old summary), and one that finishes removes the rate maps and scores of
+// resolutions it no longer has.
+func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
+	dir, ev := evaluatedAt20And16(t)
 	before := snapshotDir(t, dir)
 	if _, ok := before["/ratemaps_16.npy"]; !ok {
 		t.Fatal("no ratemaps_16.npy after evaluating at 20 and 16 bins")
@@ -530,18 +539,10 @@ func TestLockFileName(t *testing.T) {
 
 // TestEvaluateKilledMidCommit: an evaluation stopped after it committed (its plan written)
 // but while moving its files is finished by the next process that loads the run, so the
-// files are all of the new evaluation; before the commit point the old ones stay.
+// files are all of the new evaluation. (Before the commit point the old ones stay:
+// TestEvaluateInterruptedKeepsFiles.)
 func TestEvaluateKilledMidCommit(t *testing.T) {
-	cfg := smallConfig(t)
-	dir := t.TempDir()
-	if _, err := Train(context.Background(), dir, cfg, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	ev := cfg.Eval
-	ev.NBins = []int{20, 16}
-	if _, err := EvaluateWith(context.Background(), dir, ev, Options{}); err != nil {
-		t.Fatal(err)
-	}
+	dir, ev := evaluatedAt20And16(t)
 	ev.NBins = []int{12, 10}
 	killed := errors.New("killed")
 	for _, after := range []int{0, 1, 3} {

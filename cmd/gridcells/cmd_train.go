@@ -102,8 +102,9 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 			return err
 		}
 	}
+	dir := cmp.Or(o.Resume, o.Out)
 	// Refused before the device line and the device's start-up (seconds on a GPU).
-	if err := train.CheckStart(cmp.Or(o.Resume, o.Out), o.Resume != ""); err != nil {
+	if err := train.CheckStart(dir, o.Resume != ""); err != nil {
 		return usagef("%v", err)
 	}
 	devw := logw
@@ -132,10 +133,6 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		p.finish()
 	}
 	if errors.Is(err, context.Canceled) {
-		dir := o.Out
-		if o.Resume != "" {
-			dir = o.Resume
-		}
 		at := ""
 		if p != nil && p.step > 0 {
 			at = fmt.Sprintf(" (step %d)", p.step)
