@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -119,7 +120,7 @@ func TestCreateSameRunsNewAnnotations(t *testing.T) {
 	if err := Create(dir, []byte(twoDocuments), runs, false); err != nil {
 		t.Fatalf("same runs, new annotations: %v", err)
 	}
-	back, err := LoadManifest(dir)
+	back, err := LoadManifest(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

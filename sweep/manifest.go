@@ -3,13 +3,17 @@ package sweep
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/flock"
@@ -72,51 +76,38 @@ func WriteManifest(w io.Writer, runs []Run) error {
 	return nil
 }
 
-// ReadManifest reads a manifest written by WriteManifest; source names it in errors. Each
-// config is parsed and validated again (config.Parse), and each id checked against it, so
-// an edited manifest cannot run a config under another run's id.
-func ReadManifest(r io.Reader, source string) ([]Run, error) {
+// Manifest is a manifest.jsonl read into memory but not yet parsed. Parsing and validating
+// a row costs about 0.4 ms (a 20,000-row manifest takes 8 s on 2 cores), so a cluster task
+// parses only its own rows (Runs(ctx, i, i+1)) and a full load is spread over the cores.
+type Manifest struct {
+	source string
+	rows   [][]byte // the non-empty lines, in order
+	lines  []int    // their line numbers (from 1), for errors
+}
+
+// ScanManifest reads the lines of a manifest written by WriteManifest; source names it
+// in errors. Rows are parsed by Runs.
+func ScanManifest(r io.Reader, source string) (*Manifest, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
-	var runs []Run
+	m := &Manifest{source: source}
 	line := 0
 	for sc.Scan() {
 		line++
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		where := source + ":" + strconv.Itoa(line)
-		var ml manifestLine
-		if err := json.Unmarshal(sc.Bytes(), &ml); err != nil {
-			return nil, fmt.Errorf("sweep: %s: %w", where, err)
-		}
-		cfg, err := config.Parse(ml.Config, where, "")
-		if err != nil {
-			return nil, err
-		}
-		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("sweep: %s: %w", where, err)
-		}
-		id, err := ConfigID(cfg)
-		if err != nil {
-			return nil, err
-		}
-		if id != ml.ID {
-			return nil, fmt.Errorf("sweep: %s: id %s does not match its config (hash %s); re-run \"gridcells sweep expand\"", where, ml.ID, id)
-		}
-		if ml.Index != len(runs) {
-			return nil, fmt.Errorf("sweep: %s: index %d, want %d (rows are numbered from 0 in order)", where, ml.Index, len(runs))
-		}
-		runs = append(runs, Run{Index: ml.Index, ID: ml.ID, Params: ml.Params, Config: cfg})
+		m.rows = append(m.rows, bytes.Clone(sc.Bytes()))
+		m.lines = append(m.lines, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("sweep: %s: %w", source, err)
 	}
-	return runs, nil
+	return m, nil
 }
 
-// LoadManifest reads dir/manifest.jsonl.
-func LoadManifest(dir string) ([]Run, error) {
+// OpenManifest reads the lines of dir/manifest.jsonl.
+func OpenManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
 	f, err := os.Open(path)
 	if err != nil {
@@ -126,7 +117,102 @@ func LoadManifest(dir string) ([]Run, error) {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	defer f.Close()
-	return ReadManifest(f, path)
+	return ScanManifest(f, path)
+}
+
+// Len is the number of rows.
+func (m *Manifest) Len() int { return len(m.rows) }
+
+// Runs parses rows lo to hi-1. Each config is parsed and validated again (config.Parse),
+// and each id checked against it, so an edited manifest cannot run a config under another
+// run's id. The rows are parsed on GOMAXPROCS goroutines; the first bad row (in file order)
+// is the error, and a cancelled ctx stops the parse with ctx.Err().
+func (m *Manifest) Runs(ctx context.Context, lo, hi int) ([]Run, error) {
+	if lo < 0 || hi > len(m.rows) || lo > hi {
+		return nil, fmt.Errorf("sweep: %s: rows %d to %d requested of %d", m.source, lo, hi, len(m.rows))
+	}
+	n := hi - lo
+	runs := make([]Run, n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for !failed.Load() {
+				k := int(next.Add(1)) - 1
+				if k >= n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[k] = err
+					failed.Store(true)
+					return
+				}
+				runs[k], errs[k] = m.parseRow(lo + k)
+				if errs[k] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+// parseRow parses and checks row i.
+func (m *Manifest) parseRow(i int) (Run, error) {
+	where := m.source + ":" + strconv.Itoa(m.lines[i])
+	var ml manifestLine
+	if err := json.Unmarshal(m.rows[i], &ml); err != nil {
+		return Run{}, fmt.Errorf("sweep: %s: %w", where, err)
+	}
+	cfg, err := config.Parse(ml.Config, where, "")
+	if err != nil {
+		return Run{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Run{}, fmt.Errorf("sweep: %s: %w", where, err)
+	}
+	id, err := ConfigID(cfg)
+	if err != nil {
+		return Run{}, err
+	}
+	if id != ml.ID {
+		return Run{}, fmt.Errorf("sweep: %s: id %s does not match its config (hash %s); re-run \"gridcells sweep expand\"", where, ml.ID, id)
+	}
+	if ml.Index != i {
+		return Run{}, fmt.Errorf("sweep: %s: index %d, want %d (rows are numbered from 0 in order)", where, ml.Index, i)
+	}
+	return Run{Index: ml.Index, ID: ml.ID, Params: ml.Params, Config: cfg}, nil
+}
+
+// ReadManifest reads and parses every row of a manifest written by WriteManifest (see
+// Manifest.Runs); source names it in errors.
+func ReadManifest(ctx context.Context, r io.Reader, source string) ([]Run, error) {
+	m, err := ScanManifest(r, source)
+	if err != nil {
+		return nil, err
+	}
+	return m.Runs(ctx, 0, m.Len())
+}
+
+// LoadManifest reads and parses every row of dir/manifest.jsonl.
+func LoadManifest(ctx context.Context, dir string) ([]Run, error) {
+	m, err := OpenManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.Runs(ctx, 0, m.Len())
 }
 
 // ErrManifestDiffers: the sweep directory already holds a different manifest.

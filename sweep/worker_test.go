@@ -278,7 +278,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err := WriteManifest(&buf, runs); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadManifest(bytes.NewReader(buf.Bytes()), "m.jsonl")
+	back, err := ReadManifest(context.Background(), bytes.NewReader(buf.Bytes()), "m.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		}
 	}
 	tampered := strings.Replace(buf.String(), `"seed":0`, `"seed":7`, 1)
-	if _, err := ReadManifest(strings.NewReader(tampered), "m.jsonl"); err == nil || !strings.Contains(err.Error(), "m.jsonl:1") {
+	if _, err := ReadManifest(context.Background(), strings.NewReader(tampered), "m.jsonl"); err == nil || !strings.Contains(err.Error(), "m.jsonl:1") {
 		t.Errorf("tampered manifest: %v", err)
 	}
 	// Creating the same manifest twice is allowed; a different one is refused.
@@ -397,5 +397,53 @@ func TestResumedRunMustMatchRow(t *testing.T) {
 	os.WriteFile(filepath.Join(rd, runInfoFile), []byte(`{"config":`+string(cj)+`}`), 0o644)
 	if o := w.RunOne(context.Background(), runs[0]); o.Result != ResultFinished || !o.Resumed {
 		t.Fatalf("matching run: %s resumed %v (%v)", o.Result, o.Resumed, o.Err)
+	}
+}
+
+// Runs parses only the rows asked for: a cluster task runs its row even where another row
+// was edited; a full parse names the first bad row in file order; Ctrl-C stops the parse.
+func TestManifestRows(t *testing.T) {
+	runs, _ := expandFile(t, "testdata/pc_ce_dog_multiple_fields_and_scales.yaml", nil)
+	if len(runs) < 6 {
+		t.Fatalf("%d runs, want at least 6", len(runs))
+	}
+	var buf bytes.Buffer
+	if err := WriteManifest(&buf, runs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	lines[3] = strings.Replace(lines[3], `"seed":`, `"seed":1`, 1)   // id no longer matches
+	lines[5] = strings.Replace(lines[5], `"index":5`, `"index":9`, 1) // wrong index
+	text := strings.Join(lines[:2], "\n") + "\n\n" + strings.Join(lines[2:], "\n") + "\n"
+	m, err := ScanManifest(strings.NewReader(text), "m.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Len() != len(runs) {
+		t.Fatalf("Len %d, want %d (blank lines are not rows)", m.Len(), len(runs))
+	}
+	got, err := m.Runs(context.Background(), 4, 5)
+	if err != nil {
+		t.Fatalf("row 4: %v", err)
+	}
+	if len(got) != 1 || got[0].ID != runs[4].ID || got[0].Index != 4 {
+		t.Fatalf("row 4: %+v, want id %s", got, runs[4].ID)
+	}
+	// Row 3 is on line 5 (after the blank line); it is reported before row 5 on every run.
+	for range 20 {
+		if _, err := m.Runs(context.Background(), 0, m.Len()); err == nil || !strings.Contains(err.Error(), "m.jsonl:5:") {
+			t.Fatalf("full parse: %v, want the error of m.jsonl:5", err)
+		}
+	}
+	if _, err := m.Runs(context.Background(), 5, 6); err == nil || !strings.Contains(err.Error(), "index 9, want 5") {
+		t.Errorf("row 5: %v", err)
+	}
+	if _, err := m.Runs(context.Background(), 2, m.Len()+1); err == nil {
+		t.Error("rows past the end: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Runs(ctx, 0, 3); err != context.Canceled {
+		t.Errorf("cancelled parse: %v, want context.Canceled", err)
 	}
 }

@@ -528,7 +528,7 @@ func flattenJSON(data []byte) ([]report.Item, error) {
 // sweepReportOf collects the sweep directory dir (package sweep) into a report.Sweep and
 // renders it; out is where the page goes, for the links to the runs' reports.
 func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stderr io.Writer) (*report.Report, error) {
-	runs, err := sweep.LoadManifest(dir)
+	runs, err := sweep.LoadManifest(ctx, dir)
 	if err != nil {
 		return nil, err
 	}

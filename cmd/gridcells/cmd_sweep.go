@@ -286,11 +286,11 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		return usagef("--lanes must be ≥ 1, got %d", o.Lanes)
 	}
 	dir := args[0]
-	runs, err := sweep.LoadManifest(dir)
+	m, err := sweep.OpenManifest(dir)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	p := &sweepProgress{w: stderr, total: len(runs), quiet: o.Quiet}
+	p := &sweepProgress{w: stderr, total: m.Len(), quiet: o.Quiet}
 	w := &sweep.Worker{Dir: dir, Progress: p, Lanes: o.Lanes, StackKey: stackKey}
 	if o.Workers > 1 && os.Getenv("GOMAXPROCS") == "" {
 		// Each run would otherwise use every core; share them among the workers.
@@ -308,15 +308,20 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 	}
 	if index >= 0 {
 		// One task: row index, or with --lanes K the task's K rows trained together.
-		lo, hi, ok := sweep.LaneRows(len(runs), o.Lanes, index)
+		lo, hi, ok := sweep.LaneRows(m.Len(), o.Lanes, index)
 		if !ok {
 			if o.Lanes > 1 {
-				return usagef("task %d (from %s) is outside the manifest's %d rows in tasks of %d", index, from, len(runs), o.Lanes)
+				return usagef("task %d (from %s) is outside the manifest's %d rows in tasks of %d", index, from, m.Len(), o.Lanes)
 			}
-			return usagef("row %d (from %s) is outside the manifest's %d rows", index, from, len(runs))
+			return usagef("row %d (from %s) is outside the manifest's %d rows", index, from, m.Len())
+		}
+		// A cluster task parses only its own rows, not the whole manifest.
+		runs, err := manifestRuns(ctx, m, lo, hi)
+		if err != nil {
+			return err
 		}
 		var failed []error
-		for _, out := range w.RunGroup(ctx, runs[lo:hi]) {
+		for _, out := range w.RunGroup(ctx, runs) {
 			switch out.Result {
 			case sweep.ResultSkipped:
 				fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, out.Run.Index)
@@ -329,6 +334,10 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 			}
 		}
 		return errors.Join(failed...)
+	}
+	runs, err := manifestRuns(ctx, m, 0, m.Len())
+	if err != nil {
+		return err
 	}
 	if o.Lanes > 1 {
 		fmt.Fprintf(stderr, "%d runs, %d workers, up to %d lanes per process\n", len(runs), o.Workers, o.Lanes)
@@ -353,6 +362,28 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		return fmt.Errorf("%s failed (their errors are in runs/<id>/error.json):\n%w", count(len(failed), "run", "runs"), indent(errors.Join(failed...)))
 	}
 	return nil
+}
+
+// loadManifest reads and parses every row of dir's manifest. A missing or bad manifest is
+// a usage error (exit 2); Ctrl-C during a long parse is ctx.Err() (exit 130).
+func loadManifest(ctx context.Context, dir string) ([]sweep.Run, error) {
+	m, err := sweep.OpenManifest(dir)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return manifestRuns(ctx, m, 0, m.Len())
+}
+
+// manifestRuns parses rows lo to hi-1 of m, with loadManifest's errors.
+func manifestRuns(ctx context.Context, m *sweep.Manifest, lo, hi int) ([]sweep.Run, error) {
+	runs, err := m.Runs(ctx, lo, hi)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, usagef("%v", err)
+	}
+	return runs, nil
 }
 
 // sweepProgress prints one line per started and ended run.
@@ -445,9 +476,9 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 	if err != nil {
 		return err
 	}
-	runs, err := sweep.LoadManifest(dir)
+	runs, err := loadManifest(ctx, dir)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
 	if len(runs) == 0 {
 		return usagef("%s: the manifest has no runs", dir)
@@ -584,11 +615,8 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 		return usagef("want one sweep directory, got %d arguments", len(args))
 	}
 	dir := args[0]
-	runs, err := sweep.LoadManifest(dir)
+	runs, err := loadManifest(ctx, dir)
 	if err != nil {
-		return usagef("%v", err)
-	}
-	if err := ctx.Err(); err != nil { // Ctrl-C while a long manifest loaded: write nothing
 		return err
 	}
 	results, err := sweep.Collect(dir, runs)

@@ -313,7 +313,7 @@ func TestSweepRunLaneTask(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sweep run --index 0 --lanes 2: exit %d: %s", code, stderr)
 	}
-	runs, err := sweep.LoadManifest(dir)
+	runs, err := sweep.LoadManifest(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
