@@ -168,3 +168,45 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("FromConfig(rnn_type TCN) error = %v; want a FieldError naming model.rnn_type", err)
 	}
 }
+
+// The orthogonal matrix is the unique Q of A = QR with diag(R) > 0, A the normal draws (what
+// makes it Haar-distributed): QᵀA is upper triangular with a positive diagonal.
+func TestOrthogonalIsQOfPositiveR(t *testing.T) {
+	for _, sh := range [][2]int{{9, 9}, {6, 24}, {40, 10}} {
+		rows, cols := sh[0], sh[1]
+		n, k := max(rows, cols), min(rows, cols)
+		w := orthogonal(rand.New(rand.NewPCG(5, uint64(rows))), rows, cols)
+		draw := rand.New(rand.NewPCG(5, uint64(rows))) // the same draws, as the n×k A
+		a := make([]float64, n*k)
+		for i := range a {
+			a[i] = draw.NormFloat64()
+		}
+		q := func(i, j int) float64 { // Q is n×k: w itself, or wᵀ when rows < cols
+			if rows >= cols {
+				return w[i*cols+j]
+			}
+			return w[j*cols+i]
+		}
+		for i := range k {
+			for j := range k {
+				var r float64 // (QᵀA)[i,j]
+				for l := range n {
+					r += q(l, i) * a[l*k+j]
+				}
+				switch {
+				case i > j && math.Abs(r) > 1e-12:
+					t.Fatalf("%d×%d: (QᵀA)[%d,%d] = %v below the diagonal; want 0", rows, cols, i, j, r)
+				case i == j && r <= 0:
+					t.Fatalf("%d×%d: R[%d,%d] = %v; want > 0", rows, cols, i, i, r)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkOrthogonal(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for b.Loop() {
+		orthogonal(rng, 1024, 4096) // the LSTM recurrent kernel at Ng 1024
+	}
+}
