@@ -375,6 +375,31 @@ func (m *Model) Forward(in Batch, out, g []float32) ([]float32, []float32) {
 	return out, g
 }
 
+// Evaluate is Loss and the outputs of Forward from one forward pass: an evaluation needs
+// both, and Loss then Forward ran the network twice.
+func (m *Model) Evaluate(in Batch, out []float32) (float64, []float32) {
+	loss, out, _ := m.evaluate(in, out, nil, false)
+	return loss, out
+}
+
+// EvaluateGrid is Evaluate that also returns the grid-layer activations, as Forward does.
+func (m *Model) EvaluateGrid(in Batch, out, g []float32) (float64, []float32, []float32) {
+	return m.evaluate(in, out, g, true)
+}
+
+func (m *Model) evaluate(in Batch, out, g []float32, grid bool) (float64, []float32, []float32) {
+	w := m.load(in)
+	loss := m.run(w, false, false)
+	n := in.T * in.B
+	out = sized(out, n*m.cfg.Np)
+	m.b.Download(out, w.out)
+	if grid {
+		g = sized(g, n*m.cfg.Ng)
+		m.b.Download(g, m.grid(w))
+	}
+	return loss, out, g
+}
+
 func sized(s []float32, n int) []float32 {
 	if s == nil {
 		return make([]float32, n)

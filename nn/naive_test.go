@@ -141,3 +141,36 @@ func TestCellsForwardNaive(t *testing.T) {
 		}
 	}
 }
+
+// Evaluate and EvaluateGrid give what Loss and Forward give, from one forward pass, for
+// every cell and loss, with weight decay and dropout configured (evaluation turns it off).
+func TestEvaluateIsLossAndForward(t *testing.T) {
+	for _, cell := range []Cell{RNN, SRNN, LSTM, GRU, UGRNN} {
+		for _, loss := range []Loss{CrossEntropy, MSE} {
+			cfg := Config{Cell: cell, Ng: 6, Np: 4, Activation: compute.ReLU, Loss: loss,
+				WeightDecay: 1e-3, RecurrentDropout: 0.3, InputDropout: 0.2}
+			m, err := New(cpu.New64(), cfg, rand.New(rand.NewPCG(9, 9)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := testBatch(rand.New(rand.NewPCG(10, 10)), cfg, 3, 5)
+			wantLoss := m.Loss(in)
+			wantOut, wantG := m.Forward(in, nil, nil)
+			gotLoss, out := m.Evaluate(in, nil)
+			gotLoss2, out2, g2 := m.EvaluateGrid(in, nil, nil)
+			if gotLoss != wantLoss || gotLoss2 != wantLoss {
+				t.Fatalf("%s/%s: Evaluate loss %v, EvaluateGrid %v; Loss %v", cell, loss, gotLoss, gotLoss2, wantLoss)
+			}
+			for i := range wantOut {
+				if out[i] != wantOut[i] || out2[i] != wantOut[i] {
+					t.Fatalf("%s/%s: out[%d] = %v, %v; Forward %v", cell, loss, i, out[i], out2[i], wantOut[i])
+				}
+			}
+			for i := range wantG {
+				if g2[i] != wantG[i] {
+					t.Fatalf("%s/%s: g[%d] = %v; Forward %v", cell, loss, i, g2[i], wantG[i])
+				}
+			}
+		}
+	}
+}

@@ -199,8 +199,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	np := r.code.Np()
 	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
 	fillBatch(r.code, sb, &nb)
-	loss := r.model.Loss(nb)
-	out, g := r.model.Forward(nb, nil, nil)
+	loss, out, g := r.model.EvaluateGrid(nb, nil, nil)
 	decErr := r.code.DecodingError(out, sb.Pos)
 	ng := r.ncfg.Ng
 

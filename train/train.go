@@ -656,8 +656,8 @@ func (e *evaluator) at(step int) EvalPoint {
 	}
 	g.Next(e.sb)
 	fillBatch(e.r.code, e.sb, &e.nb)
-	loss := e.r.model.Loss(e.nb)
-	e.out, _ = e.r.model.Forward(e.nb, e.out, nil)
+	var loss float64
+	loss, e.out = e.r.model.Evaluate(e.nb, e.out)
 	return EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
 }
 
