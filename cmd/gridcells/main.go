@@ -98,7 +98,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			// The first Ctrl-C asks the command to stop cleanly (a run saves its checkpoint);
+			// restoring the default handler lets a second one end the process at once.
+			stop()
+			fmt.Fprintf(stderr, "gridcells %s: stopping (Ctrl-C again to quit at once)\n", c.Name)
+		case <-finished:
+		}
+	}()
 	err = runFn(ctx, positional)
+	close(finished)
 	code := exitStatus(err)
 	switch code {
 	case 0:
