@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -60,10 +61,14 @@ type Result struct {
 	Summary *Summary // for finished runs
 }
 
-// Collect reads the state, summary and last error of every run of the manifest.
-func Collect(dir string, runs []Run) ([]Result, error) {
+// Collect reads the state, summary and last error of every run of the manifest; a
+// cancelled ctx stops it with ctx.Err().
+func Collect(ctx context.Context, dir string, runs []Run) ([]Result, error) {
 	out := make([]Result, len(runs))
 	for i, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rd := RunDir(dir, r.ID)
 		res := Result{Run: r, Status: State(rd)}
 		switch res.Status {

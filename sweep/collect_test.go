@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"math"
@@ -93,7 +94,7 @@ func handMadeSweep(t *testing.T) (string, []Run) {
 
 func TestCollectAndTable(t *testing.T) {
 	dir, runs := handMadeSweep(t)
-	results, err := Collect(dir, runs)
+	results, err := Collect(context.Background(), dir, runs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func mustTable(t *testing.T, results []Result, by []string, th Thresholds) []Con
 // missing numbers. The JSON report round-trips with null for NaN.
 func TestCSVAndJSON(t *testing.T) {
 	dir, runs := handMadeSweep(t)
-	results, err := Collect(dir, runs)
+	results, err := Collect(context.Background(), dir, runs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestCollectIncompleteSummary(t *testing.T) {
 	rd := RunDir(dir, runs[0].ID)
 	os.MkdirAll(rd, 0o755)
 	os.WriteFile(filepath.Join(rd, summaryFile), []byte("{}"), 0o644)
-	results, err := Collect(dir, runs)
+	results, err := Collect(context.Background(), dir, runs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +260,15 @@ func TestCollectIncompleteSummary(t *testing.T) {
 	_, conds, err := Table(results, nil, Thresholds{DecodeCM: 10, Grid: 0.8})
 	if err != nil || conds[0].Decoded != 0 {
 		t.Errorf("an empty summary decodes: %+v, %v", conds, err)
+	}
+}
+
+// A cancelled collect stops with the context's error.
+func TestCollectCancelled(t *testing.T) {
+	dir, runs := handMadeSweep(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Collect(ctx, dir, runs); err != context.Canceled {
+		t.Errorf("Collect with a cancelled context: %v; want context.Canceled", err)
 	}
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ parameters:
 		"frac_units_score60_above": {"0.3": 0.5, "0.8": 0.125}, "has_possible_grid_cells": true}`)
 	write(2, runInfoFile, "{}")
 	write(2, errorFile, `{"error": "exit status 3, \"quoted\"", "exit_code": 3}`)
-	results, err := Collect(dir, runs)
+	results, err := Collect(context.Background(), dir, runs)
 	if err != nil {
 		t.Fatal(err)
 	}

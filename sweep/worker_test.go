@@ -207,7 +207,7 @@ func TestPoolSkipsResumesAndRecordsFailures(t *testing.T) {
 	if exists(filepath.Join(RunDir(dir, runs[2].ID), errorFile)) {
 		t.Error("error.json kept after the run finished")
 	}
-	results, err := Collect(dir, runs)
+	results, err := Collect(context.Background(), dir, runs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestManifestRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	lines[3] = strings.Replace(lines[3], `"seed":`, `"seed":1`, 1)   // id no longer matches
+	lines[3] = strings.Replace(lines[3], `"seed":`, `"seed":1`, 1)    // id no longer matches
 	lines[5] = strings.Replace(lines[5], `"index":5`, `"index":9`, 1) // wrong index
 	text := strings.Join(lines[:2], "\n") + "\n\n" + strings.Join(lines[2:], "\n") + "\n"
 	m, err := ScanManifest(strings.NewReader(text), "m.jsonl")

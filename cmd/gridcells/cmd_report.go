@@ -532,7 +532,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	if err != nil {
 		return nil, err
 	}
-	results, err := sweep.Collect(dir, runs)
+	results, err := sweep.Collect(ctx, dir, runs)
 	if err != nil {
 		return nil, err
 	}

@@ -234,7 +234,7 @@ func reproduceLocal(ctx context.Context, o *reproduceOptions, runs []sweep.Run, 
 // reproduceCollect collects the sweep, compares it with the paper and writes table.csv,
 // comparison.csv, the figures and report.html.
 func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Result, scale reproduce.Scale, runs []sweep.Run, stdout, stderr io.Writer) error {
-	results, err := sweep.Collect(o.out, runs)
+	results, err := sweep.Collect(ctx, o.out, runs)
 	if err != nil {
 		return err
 	}

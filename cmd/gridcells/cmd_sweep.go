@@ -619,7 +619,7 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 	if err != nil {
 		return err
 	}
-	results, err := sweep.Collect(dir, runs)
+	results, err := sweep.Collect(ctx, dir, runs)
 	if err != nil {
 		return err
 	}
@@ -647,10 +647,25 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 			return err
 		}
 		out, pq := collectPaths(out)
-		if err := safefile.Write(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) }); err != nil {
+		// Both files are written before either is renamed into place, so an interruption
+		// leaves the previous pair, not a new CSV beside an old Parquet file.
+		csvFile, err := safefile.Prepare(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) })
+		if err != nil {
 			return err
 		}
-		if err := safefile.Write(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results) }); err != nil {
+		defer csvFile.Discard()
+		pqFile, err := safefile.Prepare(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results) })
+		if err != nil {
+			return err
+		}
+		defer pqFile.Discard()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := csvFile.Commit(); err != nil {
+			return err
+		}
+		if err := pqFile.Commit(); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s and %s\n", out, pq)
@@ -663,10 +678,20 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 		}
 	}
 	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), strings.Join(cs, ", "))
+	// The first failures in full; a sweep of thousands can have a thousand, whose errors are
+	// all in runs.csv and runs/<id>/error.json.
+	const maxFailedLines = 20
+	shown := 0
 	for _, r := range results {
-		if r.Status == sweep.StatusFailed {
-			fmt.Fprintf(stderr, "  failed: row %d run %s (%s): %s\n", r.Run.Index, r.Run.ID, r.Run.Params, r.Error)
+		if r.Status != sweep.StatusFailed {
+			continue
 		}
+		if shown == maxFailedLines {
+			fmt.Fprintf(stderr, "  … and %d more failed runs (each error is in runs/<id>/error.json and in the error column of runs.csv)\n", counts[sweep.StatusFailed]-shown)
+			break
+		}
+		fmt.Fprintf(stderr, "  failed: row %d run %s (%s): %s\n", r.Run.Index, r.Run.ID, r.Run.Params, r.Error)
+		shown++
 	}
 	if o.JSON {
 		var buf bytes.Buffer

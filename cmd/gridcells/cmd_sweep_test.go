@@ -334,3 +334,34 @@ func TestSweepRunLaneTask(t *testing.T) {
 		t.Errorf("task 2 of 3 rows in tasks of 2: exit %d, %q; want 2 and \"outside\"", code, stderr)
 	}
 }
+
+// A sweep with many failed runs prints the first 20 failures and a count of the rest, not
+// one long line per failure (a 20,000-run sweep printed a thousand).
+func TestCollectCapsFailureLines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, "sweep", "expand", "../../sweep/testdata/pc_ce_g_random.yaml", "--count", "25", "--seed", "3", "--out", dir); code != 0 {
+		t.Fatalf("expand: %d %s", code, stderr)
+	}
+	runs, err := sweep.LoadManifest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		rd := sweep.RunDir(dir, r.ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(rd, "config.json"), []byte("{}"), 0o644)
+		os.WriteFile(filepath.Join(rd, "error.json"), []byte(`{"error": "exit status 1", "exit_code": 1}`), 0o644)
+	}
+	code, _, stderr := runCLI(t, "sweep", "collect", dir)
+	if code != 0 {
+		t.Fatalf("collect: %d %s", code, stderr)
+	}
+	if n := strings.Count(stderr, "  failed: row "); n != 20 {
+		t.Errorf("%d failure lines; want 20:\n%s", n, stderr)
+	}
+	if !strings.Contains(stderr, "… and 5 more failed runs") {
+		t.Errorf("no count of the other failures:\n%s", stderr)
+	}
+}

@@ -14,9 +14,27 @@ import (
 // A path that exists and is neither a regular file nor a directory (/dev/null, /dev/stdout,
 // a named pipe) is written into directly: renaming over it would replace the device with a
 // regular file, for every program on the machine.
-func Write(path string, fill func(w io.Writer) error) (err error) {
+func Write(path string, fill func(w io.Writer) error) error {
+	p, err := Prepare(path, fill)
+	if err != nil {
+		return err
+	}
+	return p.Commit()
+}
+
+// Pending is a file written in full under a temporary name beside its destination and not
+// yet renamed into place: files that belong together (a table as CSV and as Parquet) are
+// all prepared, then all committed, so an interruption while writing them leaves the old
+// set, not a new file beside an old one.
+type Pending struct {
+	tmp, path string // tmp is "" for a device written in place
+}
+
+// Prepare writes fill's bytes to a temporary file beside path (or, for a device, into it:
+// see Write). Commit or Discard it.
+func Prepare(path string, fill func(w io.Writer) error) (_ *Pending, err error) {
 	if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() && !st.IsDir() {
-		return writeDevice(path, fill)
+		return &Pending{path: path}, writeDevice(path, fill)
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -24,7 +42,7 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tmp := f.Name()
 	defer func() {
@@ -35,21 +53,42 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	}()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if err = fill(bw); err != nil {
-		return err
+		return nil, err
 	}
 	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = os.Chmod(tmp, 0o644); err != nil {
+		return nil, err
+	}
+	return &Pending{tmp: tmp, path: path}, nil
+}
+
+// Commit renames the file into place.
+func (p *Pending) Commit() error {
+	if p.tmp == "" {
+		return nil
+	}
+	if err := os.Rename(p.tmp, p.path); err != nil {
+		os.Remove(p.tmp)
 		return err
 	}
-	return os.Rename(tmp, path)
+	p.tmp = ""
+	return nil
+}
+
+// Discard removes the temporary file; after a Commit it does nothing.
+func (p *Pending) Discard() {
+	if p.tmp != "" {
+		os.Remove(p.tmp)
+		p.tmp = ""
+	}
 }
 
 // WriteFile is Write for content already in memory.

@@ -31,3 +31,45 @@ func TestWriteLeavesNothingOnError(t *testing.T) {
 		t.Errorf("directory has %d entries after failed write; want 1 (no temp files)", len(ents))
 	}
 }
+
+// A prepared file is invisible until Commit; Discard leaves the old file and no temp file.
+func TestPrepareCommitDiscard(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "a.parquet")
+	for _, p := range []string{a, b} {
+		if err := WriteFile(p, []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill := func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }
+	pa, err := Prepare(a, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Prepare(b, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{a, b} {
+		if got, _ := os.ReadFile(p); string(got) != "old" {
+			t.Fatalf("%s before Commit = %q; want old", p, got)
+		}
+	}
+	if err := pa.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	pa.Discard() // after Commit: nothing
+	pb.Discard()
+	if got, _ := os.ReadFile(a); string(got) != "new" {
+		t.Errorf("committed file = %q; want new", got)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "old" {
+		t.Errorf("discarded file's destination = %q; want old", got)
+	}
+	if err := pb.Commit(); err != nil { // a discarded file commits nothing
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d entries; want 2 (no temp files)", len(ents))
+	}
+}
