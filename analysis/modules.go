@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -29,6 +30,9 @@ type KDESettings struct {
 	// (default 0.1), so that a few stray units do not make a module.
 	MinRelHeight float64
 }
+
+// kdeCutoff is where ModulesKDE's Gaussian kernels are cut, in bandwidths.
+const kdeCutoff = 9
 
 // ModulesKDE groups units by grid period with a Gaussian kernel density estimate over the
 // periods, as NFL's Fig. 3 analysis does [spec §5.6 "Module analysis"; NFL plot.py
@@ -74,10 +78,20 @@ func ModulesKDE(periods []float64, s *KDESettings) (Modules, error) {
 	grid := linspace(set.Lo, set.Hi, set.Points)
 	dens := make([]float64, len(grid))
 	norm := 1 / (float64(len(xs)) * set.Bandwidth * math.Sqrt(2*math.Pi))
+	// Each grid point sums only the periods within kdeCutoff bandwidths of it: a term beyond
+	// is below e^{−kdeCutoff²/2} ≈ 1e-18 of a kernel's peak, so the density is the exact sum
+	// to rounding, and a sweep of millions of units costs a few dozen kernels per unit
+	// instead of one per unit and grid point (43 % of a 5,000-run report's time).
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
 	for g, x := range grid {
+		lo, _ := slices.BinarySearch(sorted, x-kdeCutoff*set.Bandwidth)
 		var d float64
-		for _, p := range xs {
+		for _, p := range sorted[lo:] {
 			z := (x - p) / set.Bandwidth
+			if z < -kdeCutoff {
+				break
+			}
 			d += math.Exp(-z * z / 2)
 		}
 		dens[g] = d * norm

@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -78,5 +79,55 @@ func TestModulesErrors(t *testing.T) {
 	m, err := ModulesKDE([]float64{10, 10.2, 9.9, 10.1}, nil)
 	if err != nil || len(m.Modules) != 1 || len(m.Ratios) != 0 || math.Abs(m.Modules[0].Scale-10.05) > 0.2 {
 		t.Errorf("one scale: %+v, %v", m.Modules, err)
+	}
+}
+
+// The density of the cut kernels is the full Gaussian sum to within 1e-12 of the density's
+// peak (far from every period the full sum's 1e-23 reads as 0), periods at and past the
+// range's ends included.
+func TestModulesKDEDensityIsFullSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	periods := []float64{-20, 0, 150, 170, math.NaN()}
+	for range 3000 {
+		periods = append(periods, 10+30*rng.Float64()+5*rng.NormFloat64())
+	}
+	set := &KDESettings{Bandwidth: 1.7, Lo: 0, Hi: 150, Points: 400}
+	m, err := ModulesKDE(periods, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finite := 0
+	for _, p := range periods {
+		if !math.IsNaN(p) {
+			finite++
+		}
+	}
+	norm := 1 / (float64(finite) * set.Bandwidth * math.Sqrt(2*math.Pi))
+	peak := slices.Max(m.Density)
+	for g, x := range m.Grid {
+		var want float64
+		for _, p := range periods {
+			if !math.IsNaN(p) {
+				z := (x - p) / set.Bandwidth
+				want += math.Exp(-z * z / 2)
+			}
+		}
+		want *= norm
+		if math.Abs(m.Density[g]-want) > 1e-12*peak {
+			t.Fatalf("density at %v = %v; full sum %v", x, m.Density[g], want)
+		}
+	}
+}
+
+func BenchmarkModulesKDE(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	periods := make([]float64, 200000)
+	for i := range periods {
+		periods[i] = 15 + 20*rng.Float64()
+	}
+	for b.Loop() {
+		if _, err := ModulesKDE(periods, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
