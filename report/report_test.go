@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,92 @@ func TestSweepReport(t *testing.T) {
 		if !found {
 			t.Errorf("no figure %s", n)
 		}
+	}
+}
+
+// A random search groups one run per condition: with 3,000 conditions the fractions figure
+// shows the 40 with the most finished runs (it was 300,120 pixels wide), the survival
+// figure 12 curves, and the tables their first 1,000 rows, each saying so.
+func TestSweepReportManyConditions(t *testing.T) {
+	s := &Sweep{Title: "random", Keys: []string{"model.learning_rate"}, DecodeCM: 10, Grid: 0.8, ParamKeys: []string{"model.learning_rate"}}
+	frac := figure.Fraction{P: 0.5, Lo: 0.1, Hi: 0.9, K: 1, N: 2}
+	for i := range 3000 {
+		n := 1
+		if i%100 == 7 { // 30 conditions of 3 finished runs: these come first
+			n = 3
+		}
+		v := strconv.Itoa(i)
+		s.Conditions = append(s.Conditions, Condition{Values: []string{v}, Runs: n, N: n, FracDecode: frac, FracGrid: frac, Scores: []float64{0.1 * float64(i%10)}})
+		s.Runs = append(s.Runs, SweepRun{ID: "r" + v, Index: i, Params: []string{v}, Status: "finished", DecodingErrorCM: 5, MaxScore60: 0.5, Steps: 10})
+	}
+	rep, err := NewSweepReport(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widths := map[string]int{}
+	for _, f := range rep.Figures {
+		img, err := png.Decode(bytes.NewReader(f.PNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		widths[f.Name] = img.Bounds().Dx()
+		if (f.Name == "fractions.png" || f.Name == "survival.png") && !strings.Contains(f.Caption, "of 3000 conditions with the most finished runs") {
+			t.Errorf("%s caption does not say which conditions it shows: %q", f.Name, f.Caption)
+		}
+	}
+	if w := widths["fractions.png"]; w == 0 || w > 100*maxFigureConditions+120 {
+		t.Errorf("fractions.png %d pixels wide; want at most %d", w, 100*maxFigureConditions+120)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if n := strings.Count(html, "<tr"); n > 2*maxTableRows+50 {
+		t.Errorf("%d table rows in the page; want about %d", n, 2*maxTableRows)
+	}
+	for _, want := range []string{"the first 1000 of 3000", "r999<", "Conditions (the first 1000 of 3000"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "r1000<") {
+		t.Error("the runs table goes past its first 1000 rows")
+	}
+	// 50,000 units with a period: the scatter draws every 3rd.
+	s.Periods = &figure.PeriodData{}
+	for i := range 50000 {
+		s.Periods.Units = append(s.Periods.Units, figure.PeriodPoint{Sigma: 0.12, Period: 10 + float64(i%20)})
+	}
+	rep, err = NewSweepReport(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range rep.Figures {
+		if f.Name == "periods.png" {
+			found = true
+			if !strings.Contains(f.Caption, "one unit in 3 (16667 of 50000)") {
+				t.Errorf("periods caption: %q", f.Caption)
+			}
+		}
+	}
+	if !found {
+		t.Error("no periods figure")
+	}
+	keep := s.largestConditions(maxFigureConditions, false)
+	// The 30 conditions of 3 runs, then the first of the others: 0–6 and 8–10.
+	shown := 0
+	for i, k := range keep {
+		want := i%100 == 7 || i <= 10
+		if k != want {
+			t.Errorf("condition %d shown %v; want %v", i, k, want)
+		}
+		if k {
+			shown++
+		}
+	}
+	if shown != maxFigureConditions {
+		t.Errorf("%d conditions shown; want %d", shown, maxFigureConditions)
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gridcells/gridcells/report/figure"
@@ -53,6 +54,41 @@ type Sweep struct {
 	// Spectra are the covariance spectra of the sweep's distinct target codes (package
 	// theory), side by side; nil for none.
 	Spectra []figure.SpectrumPanel
+}
+
+// A sweep of thousands of conditions (a random search groups one run per condition) would
+// draw a figure millions of pixels wide and a page no browser opens: figures show the
+// conditions with the most finished runs, and tables their first rows.
+const (
+	maxFigureConditions = 40   // bars of the fractions figure
+	maxSurvivalCurves   = 12   // curves (and legend entries) of the survival figure
+	maxTableRows        = 1000 // rows of the conditions and runs tables
+	maxPeriodPoints     = 20000
+)
+
+// largestConditions marks the (at most) k conditions with the most finished runs, earlier
+// conditions first among equals; withScores: only conditions with pooled unit scores.
+func (s *Sweep) largestConditions(k int, withScores bool) []bool {
+	var order []int
+	for i, c := range s.Conditions {
+		if !withScores || c.Scores != nil {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.Conditions[b].N, s.Conditions[a].N) })
+	keep := make([]bool, len(s.Conditions))
+	for _, i := range order[:min(k, len(order))] {
+		keep[i] = true
+	}
+	return keep
+}
+
+// shownConditions is a figure caption's note when it shows only some of the conditions.
+func shownConditions(shown, total int) string {
+	if shown == total {
+		return ""
+	}
+	return fmt.Sprintf(" Shown: the %d of %d conditions with the most finished runs; group the runs by fewer keys (gridcells report --by) to see every condition.", shown, total)
 }
 
 // conditionLabels names the conditions for figures: s.Labels when given, "all" without
@@ -188,33 +224,43 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	ct.Head = append(ct.Head, column{"runs", true}, column{"finished", true},
 		column{fmt.Sprintf("error < %g cm", s.DecodeCM), true},
 		column{fmt.Sprintf("score60 > %g | error < %g cm", s.Grid, s.DecodeCM), true})
-	groups := make([]figure.FractionGroup, len(s.Conditions))
+	var groups []figure.FractionGroup
 	var samples []figure.Sample
 	labels := s.conditionLabels()
+	inFractions := s.largestConditions(maxFigureConditions, false)
+	inSurvival := s.largestConditions(maxSurvivalCurves, true)
 	for i, c := range s.Conditions {
-		var row []cell
-		for _, v := range c.Values {
-			row = append(row, cell{Text: v})
+		if len(ct.Rows) < maxTableRows {
+			var row []cell
+			for _, v := range c.Values {
+				row = append(row, cell{Text: v})
+			}
+			if len(s.Keys) == 0 {
+				row = append(row, cell{Text: "all"})
+			}
+			row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
+			ct.Rows = append(ct.Rows, row)
 		}
-		if len(s.Keys) == 0 {
-			row = append(row, cell{Text: "all"})
-		}
-		row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
-		ct.Rows = append(ct.Rows, row)
 		label := labels[i]
-		groups[i] = figure.FractionGroup{Label: label, Fractions: []figure.Fraction{c.FracDecode, c.FracGrid}}
-		if c.Scores != nil {
+		if inFractions[i] {
+			groups = append(groups, figure.FractionGroup{Label: label, Fractions: []figure.Fraction{c.FracDecode, c.FracGrid}})
+		}
+		if inSurvival[i] {
 			samples = append(samples, figure.Sample{Name: label, Values: c.Scores})
 		}
 	}
+	if len(s.Conditions) > maxTableRows {
+		ct.Caption = fmt.Sprintf("Conditions (the first %d of %d; gridcells sweep table lists them all)", maxTableRows, len(s.Conditions))
+	}
 	rep.page.Tables = append(rep.page.Tables, ct)
 
-	if len(s.Conditions) > 0 {
+	if len(groups) > 0 {
 		f, err := figure.Fractions([]string{fmt.Sprintf("error < %g cm", s.DecodeCM), fmt.Sprintf("max score60 > %g, given error < %g cm", s.Grid, s.DecodeCM)}, groups, nil)
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("fractions.png", fmt.Sprintf("Fraction of finished networks per condition that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g), with 95 %% Wilson intervals and counts k/n (paper Fig. 2a).", s.DecodeCM, s.Grid), f); err != nil {
+		caption := fmt.Sprintf("Fraction of finished networks per condition that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g), with 95 %% Wilson intervals and counts k/n (paper Fig. 2a).", s.DecodeCM, s.Grid)
+		if err := rep.addFigure("fractions.png", caption+shownConditions(len(groups), len(s.Conditions)), f); err != nil {
 			return nil, err
 		}
 	}
@@ -223,16 +269,34 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("survival.png", "Survival functions P(score > x) of the per-unit 60° grid scores, pooled over each condition's finished runs (paper Fig. 2b).", f); err != nil {
+		withScores := 0
+		for _, c := range s.Conditions {
+			if c.Scores != nil {
+				withScores++
+			}
+		}
+		caption := "Survival functions P(score > x) of the per-unit 60° grid scores, pooled over each condition's finished runs (paper Fig. 2b)."
+		if err := rep.addFigure("survival.png", caption+shownConditions(len(samples), withScores), f); err != nil {
 			return nil, err
 		}
 	}
 	if s.Periods != nil && len(s.Periods.Units)+len(s.Periods.Modes) > 0 {
-		f, err := figure.PeriodVsWidth(*s.Periods, nil)
+		data, note := *s.Periods, ""
+		if n := len(data.Units); n > maxPeriodPoints {
+			// Every k-th unit: the modes are computed from all of them, the scatter only
+			// shows where they lie (a million circles took most of a report's drawing time).
+			k := (n + maxPeriodPoints - 1) / maxPeriodPoints
+			data.Units = nil
+			for i := 0; i < n; i += k {
+				data.Units = append(data.Units, s.Periods.Units[i])
+			}
+			note = fmt.Sprintf(" Shown: one unit in %d (%d of %d).", k, len(data.Units), n)
+		}
+		f, err := figure.PeriodVsWidth(data, nil)
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) from the encoding's spectrum (spec §8.4; paper Fig. 3).", f); err != nil {
+		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) from the encoding's spectrum (spec §8.4; paper Fig. 3)."+note, f); err != nil {
 			return nil, err
 		}
 	}
@@ -248,7 +312,10 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	}
 	rt.Head = append(rt.Head, column{"status", false}, column{"decoding error (cm)", true}, column{"max score60", true},
 		column{"possible grid cells", false}, column{"steps", true}, column{"error", false})
-	for _, r := range s.Runs {
+	if len(s.Runs) > maxTableRows {
+		rt.Caption = fmt.Sprintf("Runs (the first %d of %d; gridcells sweep collect writes them all to runs.csv)", maxTableRows, len(s.Runs))
+	}
+	for _, r := range s.Runs[:min(len(s.Runs), maxTableRows)] {
 		id := cell{Text: r.ID}
 		if r.Link != "" {
 			id.Href = safeLink(r.Link)
