@@ -173,6 +173,9 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil { // Ctrl-C while the report was drawn: write nothing
+		return err
+	}
 	if err := rep.WriteFigures(dir); err != nil {
 		return err
 	}
@@ -650,6 +653,9 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	if unreadable > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d finished runs have no readable scores.csv; their units are missing from the score distributions.", unreadable))
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// Fig. 3 only when the place-cell width varies over the sweep.
 	if len(theoryAt) > 1 && !o.noPeriods {
 		for sigma, pred := range theoryAt {
@@ -667,8 +673,14 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		}
 		s.Periods = periods
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if o.theory {
-		s.Spectra, s.Notes = sweepSpectra(results, keys, conds, s.Notes)
+		s.Spectra, s.Notes = sweepSpectra(results, keys, conds, condIndex, s.Notes)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return report.NewSweepReport(s)
 }
@@ -678,28 +690,23 @@ const maxSpectra = 8
 
 // sweepSpectra returns the covariance spectra of the distinct target codes of the sweep's
 // conditions (the first run of each condition stands for it), named by condition.
-func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition, notes []string) ([]figure.SpectrumPanel, []string) {
+func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition, condIndex map[string]int, notes []string) ([]figure.SpectrumPanel, []string) {
+	first := make([]int, len(conds)) // each condition's first result, −1 for none
+	for i := range first {
+		first[i] = -1
+	}
+	for i, r := range results {
+		if ci, err := conditionOf(r.Run, keys, condIndex); err == nil && first[ci] < 0 {
+			first[ci] = i
+		}
+	}
 	seen := map[string]bool{}
 	var panels []figure.SpectrumPanel
-	for _, c := range conds {
-		var cfg *config.Config
-		for i := range results {
-			v := make([]string, len(keys))
-			for j, k := range keys {
-				if x, ok := results[i].Run.Params.Get(k); ok {
-					v[j] = x
-				} else {
-					v[j], _ = config.Get(results[i].Run.Config, k)
-				}
-			}
-			if slices.Equal(v, c.Values) {
-				cfg = &results[i].Run.Config
-				break
-			}
-		}
-		if cfg == nil {
+	for ci := range conds {
+		if first[ci] < 0 {
 			continue
 		}
+		cfg := &results[first[ci]].Run.Config
 		enc, err := json.Marshal(cfg.Encoding)
 		if err != nil || seen[string(enc)] {
 			continue

@@ -283,3 +283,21 @@ func TestSpectrumTitle(t *testing.T) {
 		t.Errorf("drawn widths: %q", got)
 	}
 }
+
+// Ctrl-C while a report is drawn ends it with the context's error (exit 130) and writes no
+// report (it finished and exited 0).
+func TestReportInterrupted(t *testing.T) {
+	for _, kind := range []string{"run", "sweep"} {
+		dir := copyTestdata(t, kind)
+		o := defaultReportOptions()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stdout, stderr bytes.Buffer
+		if err := runReport(ctx, &o, []string{dir}, &stdout, &stderr); err != context.Canceled {
+			t.Errorf("%s report with Ctrl-C: %v; want context.Canceled", kind, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "report.html")); err == nil {
+			t.Errorf("%s report with Ctrl-C wrote report.html", kind)
+		}
+	}
+}
