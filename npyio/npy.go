@@ -723,3 +723,35 @@ func writeData(w io.Writer, a *Array) error {
 	}
 	return flush()
 }
+
+// WriteFloat32Chunks writes a float32 array of the given shape to path atomically (see
+// WriteFile) without holding it in memory: fill is called with consecutive parts of the
+// C-order elements, dst of at most chunk elements starting at element start, and fills dst.
+// An error from fill (a cancelled context) leaves nothing behind. It is how an output of
+// many gigabytes (gridcells encode of millions of positions) is written.
+func WriteFloat32Chunks(path string, shape []int, chunk int, fill func(dst []float32, start int) error) error {
+	n, ok := shapeSize(shape)
+	if !ok {
+		return fmt.Errorf("npyio: invalid shape %v", shape)
+	}
+	if chunk < 1 {
+		return fmt.Errorf("npyio: chunk %d: must be ≥ 1", chunk)
+	}
+	header := encodeHeader(&Array{Dtype: "<f4", Shape: shape})
+	return safefile.Write(path, func(w io.Writer) error {
+		if _, err := io.WriteString(w, header); err != nil {
+			return err
+		}
+		dst := make([]float32, min(chunk, n))
+		for start := 0; start < n; start += len(dst) {
+			dst = dst[:min(chunk, n-start)]
+			if err := fill(dst, start); err != nil {
+				return err
+			}
+			if err := writeData(w, &Array{Dtype: "<f4", F32: dst}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -3,6 +3,7 @@ package npyio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -442,4 +443,51 @@ func FuzzReadNPZ(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ReadNPZFrom(bytes.NewReader(b), int64(len(b)))
 	})
+}
+
+// An array written in chunks is byte for byte the array written whole, for chunks that do
+// and do not divide its size; a fill error leaves no file.
+func TestWriteFloat32Chunks(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]float32, 7*5*3)
+	for i := range data {
+		data[i] = float32(i)*0.25 - 3
+	}
+	whole := filepath.Join(dir, "whole.npy")
+	if err := WriteFile(whole, NewFloat32(data, 7, 5, 3)); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(whole)
+	for _, chunk := range []int{1, 15, 16, 105, 1000} {
+		path := filepath.Join(dir, fmt.Sprintf("c%d.npy", chunk))
+		calls := 0
+		err := WriteFloat32Chunks(path, []int{7, 5, 3}, chunk, func(dst []float32, start int) error {
+			calls++
+			copy(dst, data[start:])
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, want) {
+			t.Errorf("chunk %d: file differs from the array written whole", chunk)
+		}
+		if wantCalls := (len(data) + chunk - 1) / chunk; calls != wantCalls {
+			t.Errorf("chunk %d: %d fills; want %d", chunk, calls, wantCalls)
+		}
+	}
+	stop := errors.New("stop")
+	path := filepath.Join(dir, "stopped.npy")
+	err := WriteFloat32Chunks(path, []int{7, 5, 3}, 10, func(dst []float32, start int) error {
+		if start >= 50 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("fill error: %v; want it returned", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 6 {
+		t.Errorf("%d files after a failed write; want 6 (nothing of the failed one)", len(ents))
+	}
 }

@@ -65,15 +65,19 @@ Examples:
 			var o encodeOptions
 			o.AddFlags(fs)
 			return func(ctx context.Context, args []string) error {
-				return runEncode(ctx, &o, args, os.Stdout)
+				return runEncode(ctx, &o, args, os.Stdout, os.Stderr)
 			}
 		},
 	})
 }
 
+// encodeBlock is how many positions encode makes and writes at a time (64 MiB of codes at
+// 256 cells).
+const encodeBlock = 1 << 16
+
 // runEncode reads the positions, encodes them and writes the two arrays; every input check
 // happens before anything is written.
-func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer) error {
+func runEncode(ctx context.Context, o *encodeOptions, args []string, w, stderr io.Writer) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
 	}
@@ -112,14 +116,30 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer
 		return err
 	}
 
-	codes := code.Encode(nil, pos)
 	codeShape := append(append([]int(nil), shape[:len(shape)-1]...), code.Np())
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
-	if err := npyio.WriteFile(filepath.Join(o.out, "codes.npy"), npyio.NewFloat32(codes, codeShape...)); err != nil {
+	// The codes are made and written a block of positions at a time: 10 million positions
+	// of 512 cells are 20 GB, which encoded at once got the process killed for memory.
+	npos, ncells := len(pos)/2, code.Np()
+	if bytes := 4 * float64(npos) * float64(ncells); bytes > 1<<30 {
+		fmt.Fprintf(stderr, "encoding %d positions into %s (%.1f GB)…\n", npos, filepath.Join(o.out, "codes.npy"), bytes/1e9)
+	}
+	var errSum float64 // Σ over blocks of (block's mean decoding error × its positions)
+	err = npyio.WriteFloat32Chunks(filepath.Join(o.out, "codes.npy"), codeShape, encodeBlock*ncells, func(dst []float32, start int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := pos[2*(start/ncells) : 2*((start+len(dst))/ncells)]
+		code.Encode(dst, p)
+		errSum += code.DecodingError(dst, p) * float64(len(p)/2)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
+	decodingError := errSum / float64(npos)
 	written := "codes.npy " + encodeShape(codeShape)
 	if xy, nf := code.Centres(); xy != nil {
 		if err := npyio.WriteFile(filepath.Join(o.out, "centres.npy"), npyio.NewFloat32(xy, code.Np(), nf, 2)); err != nil {
@@ -134,7 +154,7 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w io.Writer
 		return err
 	}
 	_, err = fmt.Fprintf(w, "%s: %s (%s, loss %s); decoding error of these codes %.2f cm\n",
-		o.out, written, code.Kind(), code.Loss(), code.DecodingError(codes, pos))
+		o.out, written, code.Kind(), code.Loss(), decodingError)
 	return err
 }
 

@@ -5,13 +5,18 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/npyio"
 )
 
@@ -26,7 +31,7 @@ func runEncodeArgs(t *testing.T, args ...string) (string, error) {
 		return "", err
 	}
 	var out bytes.Buffer
-	err := runEncode(context.Background(), &o, fs.Args(), &out)
+	err := runEncode(context.Background(), &o, fs.Args(), &out, io.Discard)
 	return out.String(), err
 }
 
@@ -185,5 +190,62 @@ func TestEncodeCommandErrors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"encode", "--positions", good, "--out", out, "--sigma", "-1"}, &stdout, &stderr); code != 2 {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// More positions than one block: the file written block by block holds what encoding all
+// positions at once gives, and the summary's decoding error is their mean. Ctrl-C stops the
+// encoding and leaves no codes.npy.
+func TestEncodeInBlocks(t *testing.T) {
+	dir := t.TempDir()
+	posPath := filepath.Join(dir, "pos.npy")
+	n := 2*encodeBlock + 37
+	rng := rand.New(rand.NewPCG(4, 4))
+	pos := make([]float32, 2*n)
+	for i := range pos {
+		pos[i] = float32(2.2*rng.Float64() - 1.1)
+	}
+	writePositions(t, posPath, npyio.NewFloat32(pos, n, 2))
+	out := filepath.Join(dir, "enc")
+	stdout, err := runEncodeArgs(t, "--positions", posPath, "--out", out, "--np", "8", "--kind", "gaussian", "--sigma", "0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := npyio.ReadFile(filepath.Join(out, "codes.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Preset(config.PresetNFL2022) // encode's default preset
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplySets(&cfg, []string{"encoding.kind=gaussian", "encoding.np=8", "encoding.place_cell_rf=0.3"}); err != nil {
+		t.Fatal(err)
+	}
+	code, err := encode.ForRun(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := code.Encode(nil, pos)
+	if !slices.Equal(codes.F32, want) {
+		t.Fatal("codes written in blocks differ from the codes of all positions at once")
+	}
+	if s := fmt.Sprintf("decoding error of these codes %.2f cm", code.DecodingError(want, pos)); !strings.Contains(stdout, s) {
+		t.Errorf("summary %q; want %q", stdout, s)
+	}
+
+	var o encodeOptions
+	fs := flag.NewFlagSet("encode", flag.ContinueOnError)
+	o.AddFlags(fs)
+	if err := fs.Parse([]string{"--positions", posPath, "--out", filepath.Join(dir, "stopped"), "--np", "8"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := runEncode(ctx, &o, nil, io.Discard, io.Discard); err != context.Canceled {
+		t.Errorf("encode with Ctrl-C: %v; want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stopped", "codes.npy")); err == nil {
+		t.Error("encode with Ctrl-C left codes.npy")
 	}
 }
