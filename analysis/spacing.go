@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Periodicity is a grid's period (spacing) and orientation measured on a rate map's
@@ -67,8 +66,12 @@ func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity
 	for _, x := range ac {
 		lo = math.Min(lo, x)
 	}
+	// The centre and its six nearest peaks, nearest first and, among equals, in scan order
+	// (a stable sort's first seven): kept by insertion, since a 512-bin map's autocorrelogram
+	// has tens of thousands of local maxima and sorting them all took most of its scoring.
 	type peak struct{ di, dj, d float64 }
-	var peaks []peak
+	nearest := make([]peak, 0, 7)
+	found := 0
 	c := m / 2
 	for i := 1; i < m-1; i++ {
 		for j := 1; j < m-1; j++ {
@@ -93,16 +96,28 @@ func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity
 				di += parabolaOffset(ac[(i-1)*m+j], v, ac[(i+1)*m+j])
 				dj += parabolaOffset(ac[i*m+j-1], v, ac[i*m+j+1])
 			}
-			peaks = append(peaks, peak{di, dj, math.Hypot(di, dj)})
+			q := peak{di, dj, math.Hypot(di, dj)}
+			found++
+			if len(nearest) == cap(nearest) && !(q.d < nearest[len(nearest)-1].d) {
+				continue
+			}
+			at := len(nearest)
+			for at > 0 && nearest[at-1].d > q.d {
+				at--
+			}
+			if len(nearest) < cap(nearest) {
+				nearest = append(nearest, peak{})
+			}
+			copy(nearest[at+1:], nearest[at:len(nearest)-1])
+			nearest[at] = q
 		}
 	}
-	if len(peaks) < 7 {
-		return bad(fmt.Sprintf("only %d autocorrelation peaks, need the centre and six neighbours", len(peaks)))
+	if found < 7 {
+		return bad(fmt.Sprintf("only %d autocorrelation peaks, need the centre and six neighbours", found))
 	}
-	sort.SliceStable(peaks, func(a, b int) bool { return peaks[a].d < peaks[b].d })
 	var p Periodicity
 	var sum, sumSq, cs, sn float64
-	for k, q := range peaks[1:7] {
+	for k, q := range nearest[1:7] {
 		sum += q.d
 		sumSq += q.d * q.d
 		ang := math.Atan2(q.dj, q.di)

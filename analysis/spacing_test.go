@@ -69,3 +69,21 @@ func TestDominantWavenumber(t *testing.T) {
 		t.Error("constant map: no reason")
 	}
 }
+
+// BenchmarkMeasurePeriodicity512 is a 512-bin map as a short evaluation leaves it (eval.nbins
+// up to 512): most bins unvisited (NaN), the rest noisy, so that its autocorrelogram has
+// tens of thousands of local maxima.
+func BenchmarkMeasurePeriodicity512(b *testing.B) {
+	const n = 512
+	rng := rand.New(rand.NewPCG(3, 4))
+	rm := make([]float64, n*n)
+	for i := range rm {
+		rm[i] = math.NaN()
+		if rng.IntN(10) == 0 {
+			rm[i] = rng.Float64()
+		}
+	}
+	for b.Loop() {
+		MeasurePeriodicity(rm, n, nil)
+	}
+}
