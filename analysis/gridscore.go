@@ -424,6 +424,9 @@ func (sc *Scorer) ScoreAll(ctx context.Context, maps []float64, workers int) ([]
 			defer wg.Done()
 			for start := range next {
 				for i := start; i < min(start+chunk, count); i++ {
+					if ctx.Err() != nil { // a 512-bin map takes up to a second: do not finish the chunk
+						break
+					}
 					out[i] = sc.Score(maps[i*nn : (i+1)*nn])
 				}
 			}
@@ -441,5 +444,8 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	if err == nil {
+		err = ctx.Err() // cancelled after the last chunk was handed out: some maps unscored
+	}
 	return out, err
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/gridcells/gridcells/npyio"
@@ -281,5 +282,43 @@ func TestGather90MatchesSpline(t *testing.T) {
 		if math.Abs(got[k]-sac[q]) > tol {
 			t.Fatalf("pixel %d: spline %v, gather %v", pl.pix[k], got[k], sac[q])
 		}
+	}
+}
+
+// errAfter is a context whose Err reports cancellation from its n-th call on, while its
+// Done channel never closes: a Ctrl-C that comes once every chunk has been handed out.
+type errAfter struct {
+	context.Context
+	calls, n int
+	mu       sync.Mutex
+}
+
+func (c *errAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls++; c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A cancellation after the last chunk was handed out stops the workers between maps and is
+// returned (the scores of the maps not scored would read as zeros).
+func TestScoreAllCancelLate(t *testing.T) {
+	const n = 20
+	sc, _ := NewScorer(n, nil)
+	ctx := &errAfter{Context: context.Background(), n: 3}
+	out, err := sc.ScoreAll(ctx, benchMaps(n, 40), 1)
+	if err != context.Canceled {
+		t.Fatalf("late cancellation: %v; want context.Canceled", err)
+	}
+	unscored := 0
+	for _, g := range out {
+		if g == (GridScore{}) {
+			unscored++
+		}
+	}
+	if unscored == 0 {
+		t.Error("every map scored after the cancellation; want the workers to stop between maps")
 	}
 }
