@@ -575,3 +575,34 @@ func TestEvaluateKilledMidCommit(t *testing.T) {
 		}
 	}
 }
+
+// The maps of a subset of units are those units' maps among the maps of every unit.
+func TestRateMapsSubset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const ng, rows, nbins = 5, 300, 6
+	act := make([]float32, rows*ng)
+	pos := make([]float32, 2*rows)
+	for i := range act {
+		act[i] = rng.Float32()
+	}
+	for i := range pos {
+		pos[i] = 2*rng.Float32() - 1
+	}
+	all, err := rateMaps(act, pos, ng, []int{0, 1, 2, 3, 4}, nbins, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := []int{1, 3, 4}
+	sub, err := rateMaps(act, pos, ng, units, nbins, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := nbins * nbins
+	for k, u := range units {
+		for c := range cells {
+			if got, want := sub[k*cells+c], all[u*cells+c]; got != want && !(got != got && want != want) {
+				t.Fatalf("unit %d bin %d: %v; among all units %v", u, c, got, want)
+			}
+		}
+	}
+}
