@@ -61,8 +61,8 @@ rate maps, grid scores) and writes the run directory:
 
 Ctrl-C saves a checkpoint and exits with status 130; "gridcells train --resume DIR" then
 continues the run and reaches the same final weights as an uninterrupted run. A finished
-run is never overwritten. Progress goes to stderr about once a second on a terminal,
-at each evaluation otherwise.`,
+run is never overwritten. Progress goes to stderr about once a second on a terminal;
+otherwise (a log file) at each evaluation and at least once a minute.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var o trainOptions
 			o.AddFlags(fs)
@@ -184,11 +184,17 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// logInterval is the longest a log file (stderr not a terminal: nohup, SLURM) goes without
+// a progress line: with NFL's evaluations 10,000 steps apart an LSTM run printed nothing
+// for hours and looked hung.
+const logInterval = time.Minute
+
 // trainProgress prints the loop's progress: on a terminal one self-overwriting line about
-// once a second; otherwise one line per evaluation.
+// once a second; otherwise one line per evaluation and at least one every logInterval.
 type trainProgress struct {
 	w       io.Writer
 	tty     bool
+	clock   func() time.Time // time.Now when nil
 	start   time.Time
 	last    time.Time
 	lastEv  *train.EvalPoint
@@ -203,11 +209,14 @@ func (p *trainProgress) Step(s train.Status) {
 		p.lastEv = &e
 	}
 	now := time.Now()
+	if p.clock != nil {
+		now = p.clock()
+	}
 	if p.tty {
 		if now.Sub(p.last) < time.Second && s.Step != s.Total {
 			return
 		}
-	} else if s.Eval == nil {
+	} else if s.Eval == nil && now.Sub(p.last) < logInterval {
 		return
 	}
 	p.last = now

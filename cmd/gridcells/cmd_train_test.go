@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/train"
 )
 
 // tinyRun are --set overrides for a run of a few seconds on 2 cores, checkpointing often.
@@ -162,5 +163,34 @@ func TestTrainKillResume(t *testing.T) {
 	cmd = exec.CommandContext(ctx, bin, append([]string{"train", "--quiet", "--out", dir}, tinyRun...)...)
 	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 2 {
 		t.Errorf("train over a finished run: %v, want exit status 2", err)
+	}
+}
+
+// Into a log file, progress comes at each evaluation and at least once a logInterval, so a
+// run with evaluations hours apart does not look hung; on a terminal about once a second.
+func TestTrainProgressIntoLog(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	p := &trainProgress{w: &b, clock: func() time.Time { return now }}
+	step := func(i int, eval bool, after time.Duration) {
+		now = now.Add(after)
+		s := train.Status{Step: i, Total: 100, Loss: 1, StepsPerSecond: 1}
+		if eval {
+			s.Eval = &train.EvalPoint{Loss: 1, DecodingErrorCM: 5}
+		}
+		p.Step(s)
+	}
+	step(1, false, 0)              // the first step: printed (the run has started)
+	step(2, false, 10*time.Second) // too soon
+	step(3, true, time.Second)     // an evaluation: printed
+	step(4, false, 50*time.Second) // 51 s after the last line: not yet
+	step(5, false, 20*time.Second) // 71 s: printed
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	var steps []string
+	for _, l := range lines {
+		steps = append(steps, strings.Fields(l)[1])
+	}
+	if want := []string{"1/100", "3/100", "5/100"}; !slices.Equal(steps, want) {
+		t.Errorf("lines for steps %v; want %v:\n%s", steps, want, b.String())
 	}
 }

@@ -785,8 +785,8 @@
 //
 // Ctrl-C saves a checkpoint and exits with status 130; "gridcells train --resume DIR" then
 // continues the run and reaches the same final weights as an uninterrupted run. A finished
-// run is never overwritten. Progress goes to stderr about once a second on a terminal,
-// at each evaluation otherwise.
+// run is never overwritten. Progress goes to stderr about once a second on a terminal;
+// otherwise (a log file) at each evaluation and at least once a minute.
 //
 // Flags:
 //
