@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/gridcells/gridcells/internal/sgemm"
 )
 
 // ParticipationRatio returns PR = (Σλ)²/Σλ² of the eigenvalues λ of the covariance of x,
@@ -56,17 +58,68 @@ func ParticipationRatio(x []float64, samples, dims int) (float64, error) {
 	return tr * tr / fro, nil
 }
 
-// ParticipationRatio32 is ParticipationRatio for float32 activations (samples×units).
+// ParticipationRatio32 is ParticipationRatio for float32 activations (samples×units). The
+// covariance (or Gram) matrix is summed in float64 over products of prCovBlock samples (or
+// dimensions) made by the float32 GEMM kernel: the activations of a 4096-unit network took
+// 99 s in float64 SYRK, and blocks of 512 products keep the ratio's relative error near
+// 1e-6, far below the digits it is reported to.
 func ParticipationRatio32(x []float32, samples, dims int) (float64, error) {
 	if len(x) != samples*dims {
 		panic(fmt.Sprintf("analysis: ParticipationRatio32: %d values for %d×%d", len(x), samples, dims))
 	}
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = float64(v)
+	if samples < 2 || dims < 1 {
+		return math.NaN(), fmt.Errorf("analysis: participation ratio needs ≥ 2 samples and ≥ 1 dimension, got %d×%d", samples, dims)
 	}
-	return ParticipationRatio(y, samples, dims)
+	mean := make([]float64, dims)
+	for i := range samples {
+		for j, v := range x[i*dims : (i+1)*dims] {
+			mean[j] += float64(v)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(samples)
+	}
+	xc := make([]float32, len(x))
+	for i := range samples {
+		for j, v := range x[i*dims : (i+1)*dims] {
+			xc[i*dims+j] = float32(float64(v) - mean[j])
+		}
+	}
+	k := min(samples, dims)
+	c := make([]float64, k*k)
+	part := make([]float32, k*k)
+	if dims <= samples { // C ∝ XᵀX: a sum over blocks of samples
+		for r := 0; r < samples; r += prCovBlock {
+			rb := min(prCovBlock, samples-r)
+			sgemm.Sgemm(true, false, dims, dims, rb, 1, xc[r*dims:], dims, xc[r*dims:], dims, 0, part, dims)
+			for i, v := range part {
+				c[i] += float64(v)
+			}
+		}
+	} else { // G = XXᵀ: a sum over blocks of dimensions
+		for d := 0; d < dims; d += prCovBlock {
+			db := min(prCovBlock, dims-d)
+			sgemm.Sgemm(false, true, samples, samples, db, 1, xc[d:], dims, xc[d:], dims, 0, part, samples)
+			for i, v := range part {
+				c[i] += float64(v)
+			}
+		}
+	}
+	var tr, fro float64
+	for i := range k {
+		tr += c[i*k+i]
+		for j := range k {
+			fro += c[i*k+j] * c[i*k+j]
+		}
+	}
+	if !(fro > 0) {
+		return math.NaN(), fmt.Errorf("analysis: participation ratio of data with no variance is undefined")
+	}
+	return tr * tr / fro, nil
 }
+
+// prCovBlock is how many products ParticipationRatio32 sums in float32 before float64.
+const prCovBlock = 512
 
 // RateMapSmoothingSigma is the Gaussian smoothing, in bins, applied to rate maps before
 // their participation ratio [spec §5.7; NFL analyze.py].

@@ -108,3 +108,53 @@ func TestDecodingErrorWithEncode(t *testing.T) {
 		t.Errorf("mean error %v m, encode reports %v m", mean, want)
 	}
 }
+
+// The float32 ratio, its covariance summed in blocks, is the float64 one to 1e-5, with more
+// samples than dimensions and fewer, across several blocks, and for nearly rank-one data.
+func TestParticipationRatio32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, sh := range [][2]int{{1300, 40}, {30, 1100}, {700, 700}} {
+		samples, dims := sh[0], sh[1]
+		for _, lowRank := range []bool{false, true} {
+			x32 := make([]float32, samples*dims)
+			x64 := make([]float64, samples*dims)
+			for i := range samples {
+				a := rng.NormFloat64()
+				for j := range dims {
+					v := 3 + rng.NormFloat64() // an offset the centring removes
+					if lowRank {
+						v = 3 + a*float64(j%7+1) + 0.01*rng.NormFloat64()
+					}
+					x32[i*dims+j] = float32(v)
+					x64[i*dims+j] = float64(float32(v))
+				}
+			}
+			want, err := ParticipationRatio(x64, samples, dims)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParticipationRatio32(x32, samples, dims)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got-want) > 1e-5*want {
+				t.Errorf("%d×%d low rank %v: float32 PR %v; float64 %v", samples, dims, lowRank, got, want)
+			}
+		}
+	}
+	if _, err := ParticipationRatio32(make([]float32, 6), 3, 2); err == nil {
+		t.Error("constant data: no error")
+	}
+}
+
+func BenchmarkParticipationRatio32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	const samples, dims = 4000, 1024
+	x := make([]float32, samples*dims)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for b.Loop() {
+		ParticipationRatio32(x, samples, dims)
+	}
+}
