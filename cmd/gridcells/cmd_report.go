@@ -271,11 +271,32 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 		if a.Shape[0] != len(units) {
 			return nil, fmt.Errorf("%s: %d maps but scores.csv has %d units", filepath.Join(dir, "ratemaps.npy"), a.Shape[0], len(units))
 		}
+		// Only the maps drawn (the top units by score) are converted: all of them at 512
+		// bins are 2 GiB of float64 for a 1 GiB file.
 		n := a.Shape[1]
-		maps := a.AsFloat64()
 		r.NBins = n
-		for i := range units {
-			units[i].Map = maps[i*n*n : (i+1)*n*n]
+		scores := make([]float64, len(units))
+		for i, u := range units {
+			scores[i] = u.Score60
+		}
+		top := r.Top
+		if top <= 0 {
+			top = 16 // report.NewRunReport's default
+		}
+		for _, i := range figure.TopUnits(scores, top) {
+			lo, hi := i*n*n, (i+1)*n*n
+			switch {
+			case a.F32 != nil:
+				m := make([]float64, n*n)
+				for j, v := range a.F32[lo:hi] {
+					m[j] = float64(v)
+				}
+				units[i].Map = m
+			case a.F64 != nil:
+				units[i].Map = a.F64[lo:hi]
+			default:
+				return nil, fmt.Errorf("%s: dtype %s, want float32 or float64", filepath.Join(dir, "ratemaps.npy"), a.Dtype)
+			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
