@@ -3,11 +3,20 @@ package sweep
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/gridcells/gridcells/internal/safefile"
 )
 
 // DefaultMaxArraySize is SLURM's default MaxArraySize (slurm.conf(5)): array indices run
@@ -186,4 +195,49 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// SubmittedFile, under a sweep directory, records the job arrays sbatch accepted, so that a
+// submit that stopped part way (a per-user job limit, QOSMaxSubmitJobPerUserLimit) submits
+// only the rest when run again, not a second copy of the arrays already queued.
+const SubmittedFile = "slurm/submitted.json"
+
+// SubmittedArray is one accepted array script: its job id and the SHA-256 of the script
+// submitted (a script written anew with other settings is another array).
+type SubmittedArray struct {
+	Job         string    `json:"job"`
+	SHA256      string    `json:"sha256"`
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+// ReadSubmitted returns the arrays recorded in dir's SubmittedFile, keyed by script file
+// name; none when there is no record.
+func ReadSubmitted(dir string) (map[string]SubmittedArray, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SubmittedFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]SubmittedArray{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	m := map[string]SubmittedArray{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("sweep: %s: %w", filepath.Join(dir, SubmittedFile), err)
+	}
+	return m, nil
+}
+
+// WriteSubmitted writes the record of dir's submitted arrays atomically.
+func WriteSubmitted(dir string, m map[string]SubmittedArray) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return safefile.WriteFile(filepath.Join(dir, SubmittedFile), append(b, '\n'))
+}
+
+// ScriptSHA256 is the hash SubmittedArray records of a script's bytes.
+func ScriptSHA256(script []byte) string {
+	h := sha256.Sum256(script)
+	return hex.EncodeToString(h[:])
 }

@@ -45,10 +45,12 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
       --index, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX (+ $GRIDCELLS_SWEEP_INDEX_OFFSET),
       it runs that one row: what a cluster task calls.
   gridcells sweep submit DIR --slurm [--partition P --gpus G --cpus C --mem M --time T
-      --max-parallel K --max-array-size S] [--dry-run]
+      --max-parallel K --max-array-size S] [--dry-run] [--resubmit]
       writes DIR/slurm/array_<k>.sh (sbatch --array, one task per row, split into arrays of
       at most MaxArraySize tasks: --max-array-size, else "scontrol show config", else 1001)
-      and submits them, printing the job ids.
+      and submits them, printing the job ids. Accepted arrays are recorded in
+      DIR/slurm/submitted.json: when sbatch refuses one (a job limit), the same command
+      submits only the arrays not yet accepted; --resubmit submits every array again.
   gridcells sweep submit DIR --k8s --image IMAGE --pvc CLAIM [--parallelism K --retries R ...]
       writes DIR/k8s/job.yaml, an Indexed Job with one completion per row.
   gridcells sweep collect DIR [--out FILE] [--by KEY,KEY] [--json]
@@ -85,7 +87,7 @@ type sweepOptions struct {
 var sweepVerbFlags = map[string][]string{
 	"expand":  {"out", "count", "seed", "preset", "set", "replace", "skip-invalid"},
 	"run":     {"workers", "index", "quiet", "lanes"},
-	"submit":  {"slurm", "k8s", "dry-run", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries", "lanes"},
+	"submit":  {"slurm", "k8s", "dry-run", "resubmit", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries", "lanes"},
 	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
 	"table":   {"by", "json", "decode-threshold", "grid-threshold"},
 }
@@ -427,6 +429,7 @@ func (p *sweepProgress) Done(o sweep.Outcome) {
 type sweepSubmitOptions struct {
 	SLURM, K8s bool
 	DryRun     bool
+	Resubmit   bool
 	Program    string
 	JobName    string
 	GPUs, CPUs int
@@ -447,6 +450,7 @@ func (o *sweepSubmitOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.SLURM, "slurm", false, "submit: write and submit SLURM job arrays (default false)")
 	fs.BoolVar(&o.K8s, "k8s", false, "submit: write a Kubernetes Indexed Job (default false)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "submit: write the scripts but do not submit them (default false)")
+	fs.BoolVar(&o.Resubmit, "resubmit", false, "submit --slurm: submit arrays again that slurm/submitted.json records as submitted (default false: a second submit sends only the arrays a first one did not)")
 	fs.StringVar(&o.Program, "program", "", "submit: gridcells `path` on the nodes (default: this executable for SLURM, \"gridcells\" in the image for Kubernetes)")
 	fs.StringVar(&o.JobName, "job-name", "gridcells-sweep", "submit: job `name`")
 	fs.IntVar(&o.GPUs, "gpus", 0, "submit: GPUs per run (SLURM --gres=gpu:N, Kubernetes nvidia.com/gpu)")
@@ -471,6 +475,9 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 	}
 	if o.SLURM == o.K8s {
 		return usagef("give exactly one of --slurm and --k8s")
+	}
+	if o.Resubmit && !o.SLURM {
+		return usagef("--resubmit is for --slurm")
 	}
 	dir, err := filepath.Abs(args[0])
 	if err != nil {
@@ -567,11 +574,44 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		}
 		return nil
 	}
-	ids, err := sweep.SubmitSLURM(ctx, scripts)
-	for _, id := range ids {
-		fmt.Fprintln(stdout, id)
+	return submitArrays(ctx, dir, scripts, o.Resubmit, stdout, stderr)
+}
+
+// submitArrays submits each array script with sbatch, printing the job ids, and records
+// each one accepted in sweep.SubmittedFile; scripts recorded as submitted with the same
+// content are skipped unless resubmit. At the first refusal it says which scripts remain:
+// running the same command again submits only those.
+func submitArrays(ctx context.Context, dir string, scripts []string, resubmit bool, stdout, stderr io.Writer) error {
+	record, err := sweep.ReadSubmitted(dir)
+	if err != nil {
+		return err
 	}
-	return err
+	for k, sc := range scripts {
+		content, err := os.ReadFile(sc)
+		if err != nil {
+			return err
+		}
+		name, sum := filepath.Base(sc), sweep.ScriptSHA256(content)
+		if prev, ok := record[name]; ok && prev.SHA256 == sum && !resubmit {
+			fmt.Fprintf(stderr, "%s: already submitted as job %s on %s (--resubmit submits it again)\n", name, prev.Job, prev.SubmittedAt.Format(time.DateTime))
+			continue
+		}
+		ids, err := sweep.SubmitSLURM(ctx, []string{sc})
+		if err != nil {
+			left := make([]string, 0, len(scripts)-k)
+			for _, l := range scripts[k:] {
+				left = append(left, filepath.Base(l))
+			}
+			return fmt.Errorf("%w\n%s not submitted: %s; the same command submits only these when run again (when the queue has room)",
+				err, count(len(left), "array", "arrays"), strings.Join(left, " "))
+		}
+		fmt.Fprintln(stdout, ids[0])
+		record[name] = sweep.SubmittedArray{Job: ids[0], SHA256: sum, SubmittedAt: time.Now().UTC()}
+		if err := sweep.WriteSubmitted(dir, record); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeStale removes the files of paths that keep does not hold (and that exist), saying

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -363,5 +364,40 @@ func TestCollectCapsFailureLines(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "… and 5 more failed runs") {
 		t.Errorf("no count of the other failures:\n%s", stderr)
+	}
+}
+
+// A submit that sbatch stops part way (a per-user job limit) says which arrays are left, and
+// the same command then submits only those; --resubmit submits every array again.
+func TestSubmitResumesAfterRefusal(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	// sbatch accepts while the file "limit" holds a number above the calls so far.
+	fake := "#!/bin/sh\nn=$(cat " + calls + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + calls + "\n" +
+		"if [ $n -gt $(cat " + filepath.Join(bin, "limit") + ") ]; then echo 'sbatch: error: QOSMaxSubmitJobPerUserLimit' >&2; exit 1; fi\n" +
+		"echo $((1000+n))\n"
+	if err := os.WriteFile(filepath.Join(bin, "sbatch"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	setLimit := func(n int) { os.WriteFile(filepath.Join(bin, "limit"), []byte(strconv.Itoa(n)), 0o644) }
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, "sweep", "expand", "../../sweep/testdata/pc_ce_g_random.yaml", "--count", "10", "--seed", "1", "--out", dir); code != 0 {
+		t.Fatalf("expand: %s", stderr)
+	}
+	submit := []string{"sweep", "submit", dir, "--slurm", "--max-array-size", "3"} // 4 arrays: 3+3+3+1 rows
+	setLimit(2)
+	code, stdout, stderr := runCLI(t, submit...)
+	if code != 1 || stdout != "1001\n1002\n" || !strings.Contains(stderr, "2 arrays not submitted: array_2.sh array_3.sh") {
+		t.Fatalf("first submit: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	setLimit(10)
+	code, stdout, stderr = runCLI(t, submit...)
+	if code != 0 || stdout != "1004\n1005\n" || !strings.Contains(stderr, "array_0.sh: already submitted as job 1001") {
+		t.Fatalf("second submit: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, append(submit, "--resubmit")...)
+	if code != 0 || strings.Count(stdout, "\n") != 4 {
+		t.Fatalf("--resubmit: exit %d, stdout %q; want 4 job ids; stderr:\n%s", code, stdout, stderr)
 	}
 }

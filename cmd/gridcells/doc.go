@@ -587,10 +587,12 @@
 //	    --index, or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX (+ $GRIDCELLS_SWEEP_INDEX_OFFSET),
 //	    it runs that one row: what a cluster task calls.
 //	gridcells sweep submit DIR --slurm [--partition P --gpus G --cpus C --mem M --time T
-//	    --max-parallel K --max-array-size S] [--dry-run]
+//	    --max-parallel K --max-array-size S] [--dry-run] [--resubmit]
 //	    writes DIR/slurm/array_<k>.sh (sbatch --array, one task per row, split into arrays of
 //	    at most MaxArraySize tasks: --max-array-size, else "scontrol show config", else 1001)
-//	    and submits them, printing the job ids.
+//	    and submits them, printing the job ids. Accepted arrays are recorded in
+//	    DIR/slurm/submitted.json: when sbatch refuses one (a job limit), the same command
+//	    submits only the arrays not yet accepted; --resubmit submits every array again.
 //	gridcells sweep submit DIR --k8s --image IMAGE --pvc CLAIM [--parallelism K --retries R ...]
 //	    writes DIR/k8s/job.yaml, an Indexed Job with one completion per row.
 //	gridcells sweep collect DIR [--out FILE] [--by KEY,KEY] [--json]
@@ -660,6 +662,8 @@
 //	    expand: replace a different manifest already in the directory (default false)
 //	-require-finished
 //	    collect: exit with status 1 unless every run has finished (default false)
+//	-resubmit
+//	    submit --slurm: submit arrays again that slurm/submitted.json records as submitted (default false: a second submit sends only the arrays a first one did not)
 //	-retries int
 //	    submit: Kubernetes: backoffLimitPerIndex, retries of a failed run (default 2)
 //	-seed uint
