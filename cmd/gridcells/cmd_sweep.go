@@ -317,11 +317,13 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 			}
 			return usagef("row %d (from %s) is outside the manifest's %d rows", index, from, m.Len())
 		}
-		// A cluster task parses only its own rows, not the whole manifest.
+		// A cluster task parses only its own rows, not the whole manifest, and counts its
+		// progress in them ("1/1", not "1/20000").
 		runs, err := manifestRuns(ctx, m, lo, hi)
 		if err != nil {
 			return err
 		}
+		p.total = len(runs)
 		var failed []error
 		for _, out := range w.RunGroup(ctx, runs) {
 			switch out.Result {

@@ -310,9 +310,13 @@ func TestSweepRunLaneTask(t *testing.T) {
 	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
 		t.Fatalf("expand: %d %s", code, stderr)
 	}
-	code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "0", "--lanes", "2", "--quiet")
+	code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "0", "--lanes", "2")
 	if code != 0 {
 		t.Fatalf("sweep run --index 0 --lanes 2: exit %d: %s", code, stderr)
+	}
+	// Progress counts the task's rows, not the manifest's.
+	if !strings.Contains(stderr, "(2/2)") || strings.Contains(stderr, "/3)") {
+		t.Errorf("progress of a 2-row task:\n%s", stderr)
 	}
 	runs, err := sweep.LoadManifest(context.Background(), dir)
 	if err != nil {
