@@ -138,7 +138,7 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	periods, peaks := measureMaps(maps, count, n, o.workers)
+	periods, peaks := measureMaps(ctx, maps, count, n, o.workers)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func readRateMaps(path string) (maps []float64, count, n int, err error) {
 }
 
 // measureMaps computes every map's NFL periodicity and Fourier peak on all cores.
-func measureMaps(maps []float64, count, n, workers int) ([]analysis.Periodicity, []analysis.SpectralPeak) {
+func measureMaps(ctx context.Context, maps []float64, count, n, workers int) ([]analysis.Periodicity, []analysis.SpectralPeak) {
 	periods := make([]analysis.Periodicity, count)
 	peaks := make([]analysis.SpectralPeak, count)
 	if workers <= 0 {
@@ -265,8 +265,15 @@ func measureMaps(maps []float64, count, n, workers int) ([]analysis.Periodicity,
 			}
 		}()
 	}
+	// Ctrl-C stops handing out maps (the caller checks ctx): 512-bin maps take about a
+	// second each.
+feed:
 	for i := 0; i < count; i++ {
-		next <- i
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
