@@ -124,7 +124,7 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 	case s.Namespace != "" && (len(s.Namespace) > 63 || !dns1123.MatchString(s.Namespace)):
 		return nil, fmt.Errorf("sweep: namespace %q: want a DNS-1123 label (lower-case letters, digits, '-', at most 63)", s.Namespace)
 	case s.SubPath != "" && (path.IsAbs(s.SubPath) || slices.Contains(strings.Split(s.SubPath, "/"), "..")):
-		return nil, fmt.Errorf("sweep: --sub-path %q: want a path relative to the claim's root, without ..", s.SubPath)
+		return nil, fmt.Errorf("sweep: --sub-path %q: want a path relative to the claim's root with no .. element", s.SubPath)
 	case s.MountPath != "" && !path.IsAbs(s.MountPath):
 		return nil, fmt.Errorf("sweep: --mount %q: want an absolute path in the container, e.g. /sweep", s.MountPath)
 	}
