@@ -564,3 +564,15 @@ func Counts(results []Result) map[string]int {
 
 // ErrIncomplete: a collected sweep has runs that have not finished.
 var ErrIncomplete = errors.New("not every run has finished")
+
+// GroupingNote returns a note for a default grouping (DefaultBy) that leaves most
+// conditions with a single run, as in a random search, which draws every run's combination
+// of values anew: its table compares nothing. It returns "" for a grouping that pools runs,
+// and for fewer than 20 runs.
+func GroupingNote(keys []string, conds []Condition, runs int) string {
+	if runs < 20 || len(keys) == 0 || 2*len(conds) <= runs {
+		return ""
+	}
+	return fmt.Sprintf("grouping by the %d swept keys except seed gives %d conditions for %d runs, most of one run each (a random search draws every run's values anew); choose the keys to compare with --by KEY[,KEY], or pool all runs with --by none",
+		len(keys), len(conds), runs)
+}

@@ -48,7 +48,7 @@ func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
 	fs.IntVar(&o.top, "top", 0, "run: `units` with the highest grid scores shown in the montage and autocorrelograms (0: the run's eval.plot_units, 16 in every preset)")
 	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")
-	fs.StringVar(&o.by, "by", "", "sweep: comma-separated config `keys` that define a condition (default: the swept keys except seed)")
+	fs.StringVar(&o.by, "by", "", "sweep: comma-separated config `keys` that define a condition, or none to pool every run (default: the swept keys except seed)")
 	fs.Float64Var(&o.decodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "sweep: decoding-error `threshold` (cm) below which a network decodes (spec §5.6)")
 	fs.Float64Var(&o.grid, "grid-threshold", sweep.DefaultGridThreshold, "sweep: max score60 `threshold` above which a decoding network has possible grid cells")
 	fs.BoolVar(&o.theory, "theory", true, "add the covariance spectrum of the target code(s) from package theory (spec §8; a second or two per code)")
@@ -561,12 +561,14 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		return nil, err
 	}
 	var by []string
-	if o.by != "" {
+	switch o.by {
+	case "":
+		by = sweep.DefaultBy(results)
+	case "none": // as sweep collect: one condition of every run
+	default:
 		for _, k := range strings.Split(o.by, ",") {
 			by = append(by, strings.TrimSpace(k))
 		}
-	} else {
-		by = sweep.DefaultBy(results)
 	}
 	th := sweep.Thresholds{DecodeCM: o.decodeCM, Grid: o.grid}
 	keys, conds, err := sweep.Table(results, by, th)
@@ -577,8 +579,15 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		}
 		return nil, err
 	}
+	var groupingNote string
+	if o.by == "" {
+		groupingNote = sweep.GroupingNote(keys, conds, len(results))
+	}
 	abs, _ := filepath.Abs(dir)
 	s := &report.Sweep{Title: "sweep " + filepath.Base(abs), Keys: keys, DecodeCM: o.decodeCM, Grid: o.grid}
+	if groupingNote != "" {
+		s.Notes = append(s.Notes, "The conditions: "+groupingNote+" (gridcells report).")
+	}
 	if len(o.labels) == len(conds) {
 		s.Labels = o.labels
 	}

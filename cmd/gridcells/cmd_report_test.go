@@ -301,3 +301,21 @@ func TestReportInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// --by none pools every run into one condition, as in sweep collect.
+func TestReportSweepByNone(t *testing.T) {
+	dir := copyTestdata(t, "sweep")
+	o := defaultReportOptions()
+	o.by = "none"
+	var stdout, stderr bytes.Buffer
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "<td>all</td>") {
+		t.Error("--by none: no condition \"all\" in the report")
+	}
+}

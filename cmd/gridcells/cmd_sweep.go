@@ -681,6 +681,11 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 	if err != nil {
 		return UsageError{err}
 	}
+	if o.By == "" {
+		if note := sweep.GroupingNote(keys, conds, len(results)); note != "" {
+			fmt.Fprintf(stderr, "note: %s\n", note)
+		}
+	}
 	if !o.table {
 		out := o.Out
 		if out == "" {

@@ -369,6 +369,13 @@ func TestCollectCapsFailureLines(t *testing.T) {
 	if !strings.Contains(stderr, "… and 5 more failed runs") {
 		t.Errorf("no count of the other failures:\n%s", stderr)
 	}
+	// A random search's default grouping gives a condition per run: collect says so.
+	if !strings.Contains(stderr, "note: grouping by the 13 swept keys except seed gives 25 conditions for 25 runs") {
+		t.Errorf("no note on the grouping of a random search:\n%s", stderr)
+	}
+	if _, _, stderr := runCLI(t, "sweep", "table", dir, "--by", "none"); strings.Contains(stderr, "note: grouping") {
+		t.Errorf("--by none: a note on the grouping:\n%s", stderr)
+	}
 }
 
 // A submit that sbatch stops part way (a per-user job limit) says which arrays are left, and

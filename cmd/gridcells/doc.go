@@ -376,7 +376,7 @@
 // Flags:
 //
 //	-by keys
-//	    sweep: comma-separated config keys that define a condition (default: the swept keys except seed)
+//	    sweep: comma-separated config keys that define a condition, or none to pool every run (default: the swept keys except seed)
 //	-decode-cm threshold
 //	    sweep: decoding-error threshold (cm) below which a network decodes (spec §5.6) (default 10)
 //	-grid-threshold threshold
