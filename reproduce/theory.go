@@ -92,7 +92,7 @@ func Theory(ctx context.Context, runs []sweep.Run, s Scale) (*TheoryResult, erro
 		if err != nil {
 			return nil, fmt.Errorf("reproduce: run %s: %w", r.ID, err)
 		}
-		sp, err := theory.ComputeSpectrum(code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, &theory.SpectrumSettings{Res: set.Res})
+		sp, err := theory.ComputeSpectrum(ctx, code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, &theory.SpectrumSettings{Res: set.Res})
 		if err != nil {
 			return nil, fmt.Errorf("reproduce: run %s: %w", r.ID, err)
 		}

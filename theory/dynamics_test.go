@@ -36,7 +36,7 @@ func dosSpectrum(t *testing.T, sigma float64, conv string) (*Spectrum, Tuning) {
 		return s, tu
 	}
 	code := newPlaceCode(tu, 512, 2.2, 2.2, rand.New(rand.NewPCG(1, 2)))
-	spec, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 44})
+	spec, err := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Res: 44})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package theory
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestSpectrumOfEncodeCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 44})
+		s, err := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Res: 44})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package theory_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 
@@ -32,7 +33,7 @@ func ExampleComputeSpectrum() {
 		fmt.Println(err)
 		return
 	}
-	s, err := theory.ComputeSpectrum(code, 2.2, 2.2, &theory.SpectrumSettings{Res: 44})
+	s, err := theory.ComputeSpectrum(context.Background(), code, 2.2, 2.2, &theory.SpectrumSettings{Res: 44})
 	if err != nil {
 		fmt.Println(err)
 		return

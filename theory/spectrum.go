@@ -1,6 +1,7 @@
 package theory
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -123,8 +124,9 @@ const spectrumChunks = 16
 // with zero-padded FFTs (two real maps per complex transform), O(Np·res²·log res). The
 // radial profile is the Hankel transform Σ̃(k) = Σ_Δ (Σ(Δ) − Offset) J0(k|Δ|) ΔxΔy over
 // the lags shorter than CutRadius, evaluated directly at each k of the profile, so it is
-// not limited to the 2π/L spacing of the grid's DFT.
-func ComputeSpectrum(code Encoder, width, height float64, set *SpectrumSettings) (*Spectrum, error) {
+// not limited to the 2π/L spacing of the grid's DFT. A cancelled ctx stops the transforms
+// and returns ctx.Err().
+func ComputeSpectrum(ctx context.Context, code Encoder, width, height float64, set *SpectrumSettings) (*Spectrum, error) {
 	if !(width > 0) || !(height > 0) || math.IsInf(width+height, 0) {
 		return nil, fmt.Errorf("theory: box %g × %g m: want finite sides > 0", width, height)
 	}
@@ -160,7 +162,10 @@ func ComputeSpectrum(code Encoder, width, height float64, set *SpectrumSettings)
 	if st.Wrap {
 		n = res
 	}
-	power := autocorrPower(codes, np, res, n)
+	power := autocorrPower(ctx, codes, np, res, n)
+	if err := ctx.Err(); err != nil { // Ctrl-C: at --res 300 the transforms take 20 s
+		return nil, err
+	}
 
 	// Inverse transform of Σ_i |P̂_i|²: the autocorrelation summed over cells.
 	buf := make([]complex128, n*n)
@@ -262,7 +267,7 @@ func ComputeSpectrum(code Encoder, width, height float64, set *SpectrumSettings)
 // map zero-padded to n×n. Two real maps a, b share one complex transform Z of a + ib:
 // |Â(k)|² + |B̂(k)|² = (|Z(k)|² + |Z(−k)|²)/2, and since only the sum over cells is needed the
 // symmetrisation is applied once at the end.
-func autocorrPower(codes []float32, np, res, n int) []float64 {
+func autocorrPower(ctx context.Context, codes []float32, np, res, n int) []float64 {
 	pairs := (np + 1) / 2
 	acc := make([][]float64, spectrumChunks)
 	var wg sync.WaitGroup
@@ -281,6 +286,9 @@ func autocorrPower(codes []float32, np, res, n int) []float64 {
 			for c := range next {
 				a := make([]float64, n*n)
 				for p := c; p < pairs; p += spectrumChunks {
+					if ctx.Err() != nil {
+						break
+					}
 					clear(z)
 					ia, ib := 2*p, 2*p+1
 					for ix := 0; ix < res; ix++ {

@@ -1,6 +1,7 @@
 package theory
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -34,7 +35,7 @@ func TestSpectrumMatchesClosedForm(t *testing.T) {
 		for _, c := range cases {
 			tu := Tuning{Kind: KindDoS, Sigma: c.sigma, Surround: 2, Convention: conv}
 			code := newPlaceCode(tu, c.np, c.box, c.box, rand.New(rand.NewPCG(1, 2)))
-			s, err := ComputeSpectrum(code, c.box, c.box, &SpectrumSettings{Res: c.res})
+			s, err := ComputeSpectrum(context.Background(), code, c.box, c.box, &SpectrumSettings{Res: c.res})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +66,7 @@ func TestSpectrumPeaksAtOrigin(t *testing.T) {
 		}
 		for _, wrap := range wraps {
 			code := newPlaceCode(tu, 512, 2.2, 2.2, rand.New(rand.NewPCG(3, 4)))
-			s, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 44, Wrap: wrap})
+			s, err := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Res: 44, Wrap: wrap})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +90,7 @@ func TestSpectrumTranslationInvariantCode(t *testing.T) {
 	// Both estimates find the peak; the profile's shape near the peak is checked on the
 	// default (non-wrapping) estimate, whose low-k end is shaped by the box edges.
 	for _, wrap := range []bool{false, true} {
-		s, err := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Wrap: wrap})
+		s, err := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Wrap: wrap})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +138,8 @@ func (c linearDoS) Encode(dst, pos []float32) []float32 {
 func TestSpectrumDeterministic(t *testing.T) {
 	tu := Tuning{Kind: KindDoS, Sigma: 0.12, Surround: 2, Convention: SigmaRatio}
 	code := newPlaceCode(tu, 101, 2.2, 2.2, rand.New(rand.NewPCG(1, 1)))
-	a, _ := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 20})
-	b, _ := ComputeSpectrum(code, 2.2, 2.2, &SpectrumSettings{Res: 20})
+	a, _ := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Res: 20})
+	b, _ := ComputeSpectrum(context.Background(), code, 2.2, 2.2, &SpectrumSettings{Res: 20})
 	for i := range a.Covariance {
 		if a.Covariance[i] != b.Covariance[i] {
 			t.Fatalf("covariance differs between identical runs at %d", i)
@@ -175,8 +176,19 @@ func TestSpectrumErrors(t *testing.T) {
 	}{
 		{0, 1, nil}, {1, math.Inf(1), nil}, {1, 1, &SpectrumSettings{Res: 4}}, {1, 1, &SpectrumSettings{KStep: -1}},
 	} {
-		if _, err := ComputeSpectrum(code, c.w, c.h, c.set); err == nil {
-			t.Errorf("ComputeSpectrum(box %g×%g, %+v): no error", c.w, c.h, c.set)
+		if _, err := ComputeSpectrum(context.Background(), code, c.w, c.h, c.set); err == nil {
+			t.Errorf("ComputeSpectrum(context.Background(), box %g×%g, %+v): no error", c.w, c.h, c.set)
 		}
+	}
+}
+
+// A cancelled context stops the spectrum with its error.
+func TestSpectrumCancelled(t *testing.T) {
+	tu := Tuning{Kind: KindDoS, Sigma: 0.12, Surround: 2, Convention: SigmaRatio}
+	code := newPlaceCode(tu, 64, 2.2, 2.2, rand.New(rand.NewPCG(1, 2)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ComputeSpectrum(ctx, code, 2.2, 2.2, &SpectrumSettings{Res: 40}); err != context.Canceled {
+		t.Errorf("cancelled: %v; want context.Canceled", err)
 	}
 }

@@ -376,7 +376,7 @@ func spectrumOf(name string, cfg config.Config) (figure.SpectrumPanel, error) {
 	if err != nil {
 		return figure.SpectrumPanel{}, err
 	}
-	sp, err := theory.ComputeSpectrum(code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, nil)
+	sp, err := theory.ComputeSpectrum(context.Background(), code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, nil)
 	if err != nil {
 		return figure.SpectrumPanel{}, err
 	}

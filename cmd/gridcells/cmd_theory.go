@@ -205,7 +205,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	}
 
 	t0 := time.Now()
-	spec, err := theory.ComputeSpectrum(code, width, height, &theory.SpectrumSettings{Res: o.res, Wrap: o.wrap})
+	spec, err := theory.ComputeSpectrum(ctx, code, width, height, &theory.SpectrumSettings{Res: o.res, Wrap: o.wrap})
 	if err != nil {
 		return err
 	}
