@@ -1,7 +1,9 @@
 package train
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -37,7 +39,9 @@ type BenchResult struct {
 
 // Bench times training steps of cfg's model and batches on opt's backend: steps timed
 // repetitions of each measurement after one untimed warm-up. It does not write anything.
-func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
+// A cancelled ctx stops it between steps with ctx.Err() (an LSTM's bench takes a minute on
+// a laptop).
+func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	r, err := newRun("", cfg, opt)
 	if err != nil {
 		return BenchResult{}, err
@@ -69,6 +73,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 		f()
 		ts := make([]float64, steps)
 		for i := range ts {
+			if ctx.Err() != nil {
+				return math.NaN()
+			}
 			t0 := time.Now()
 			f()
 			ts[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
@@ -82,6 +89,9 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	res.BatchMS = median(batch)
 	res.StepMS = median(step)
 	res.StepWithBatchMS = median(func() { batch(); step() })
+	if err := ctx.Err(); err != nil {
+		return BenchResult{}, err
+	}
 	src := r.startSource(B, T)
 	defer src.stop()
 	f := r.feed(src)
@@ -94,9 +104,15 @@ func Bench(cfg config.Config, steps int, opt Options) (BenchResult, error) {
 	compute.Synchronize(r.b)
 	t0 := time.Now()
 	for range steps {
+		if ctx.Err() != nil {
+			break
+		}
 		loopStep()
 	}
 	compute.Synchronize(r.b)
+	if err := ctx.Err(); err != nil {
+		return BenchResult{}, err
+	}
 	res.PipelinedStepMS = float64(time.Since(t0).Nanoseconds()) / 1e6 / float64(steps)
 	return res, nil
 }

@@ -167,7 +167,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		}
 		return nil
 	}
-	res, err := train.Bench(cfg, o.Steps, train.Options{Backend: be})
+	res, err := train.Bench(ctx, cfg, o.Steps, train.Options{Backend: be})
 	if err != nil {
 		return err
 	}
