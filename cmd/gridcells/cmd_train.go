@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/gridcells/gridcells/compute"
@@ -140,7 +141,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		fmt.Fprintf(logw, "checkpoint saved%s; resume with: gridcells train --resume %s\n", at, dir)
 	}
 	if err != nil {
-		return err
+		return fullDisk(err, dir)
 	}
 	fmt.Fprintf(stdout, "steps %d in %.0f s (%.1f steps/s, %s)\nloss %.4f (%s), decoding error %.2f cm\nmax score60 (%s, %d bins) %.3f; units above 0.3/0.8/1.2: %.0f%% / %.0f%% / %.0f%%\nhas possible grid cells: %v\n",
 		sum.Steps, float64(sum.WallSeconds), float64(sum.StepsPerSecond), sum.Backend,
@@ -251,4 +252,14 @@ func (p *trainProgress) finish() {
 		fmt.Fprintln(p.w)
 		p.partial = false
 	}
+}
+
+// fullDisk adds to an error of a full disk or quota how to go on: every file of a run is
+// written whole or not at all, so the run is as its last checkpoint left it (checked with a
+// full disk during a checkpoint and during the final evaluation).
+func fullDisk(err error, dir string) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w\nthe disk is full (or the quota reached); free space, then continue with: gridcells train --resume %s", err, dir)
+	}
+	return err
 }

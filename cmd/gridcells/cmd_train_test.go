@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,5 +193,18 @@ func TestTrainProgressIntoLog(t *testing.T) {
 	}
 	if want := []string{"1/100", "3/100", "5/100"}; !slices.Equal(steps, want) {
 		t.Errorf("lines for steps %v; want %v:\n%s", steps, want, b.String())
+	}
+}
+
+// A full disk's error says how to go on; others are left as they are.
+func TestFullDiskHint(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "run/checkpoint/.latest.npz.tmp-1", Err: syscall.ENOSPC}
+	err := fullDisk(fmt.Errorf("checkpoint: %w", full), "run")
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "free space, then continue with: gridcells train --resume run") {
+		t.Errorf("full disk: %v", err)
+	}
+	other := errors.New("boom")
+	if got := fullDisk(other, "run"); got != other {
+		t.Errorf("other error: %v; want it unchanged", got)
 	}
 }
