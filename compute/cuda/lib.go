@@ -62,10 +62,9 @@ type library struct {
 // needs cuBLASLt, NVRTC loads its builtins), so that the loader resolves them by soname.
 func openLibrary(human string, names []string, companions []string) (*library, error) {
 	le := &LibraryError{Library: human}
-	const mode = purego.RTLD_NOW | purego.RTLD_GLOBAL
 	for _, n := range names {
 		le.Tried = append(le.Tried, n)
-		h, err := purego.Dlopen(n, mode)
+		h, err := dlopen(n)
 		if err == nil {
 			return &library{human, n, h}, nil
 		}
@@ -81,11 +80,11 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 			found = true
 			for _, c := range companions {
 				if m, _ := filepath.Glob(filepath.Join(d, c)); len(m) > 0 {
-					purego.Dlopen(m[0], mode) // best effort; the main library's error says the rest
+					dlopen(m[0]) // best effort; the main library's error says the rest
 				}
 			}
 			le.Tried = append(le.Tried, p)
-			h, err := purego.Dlopen(p, mode)
+			h, err := dlopen(p)
 			if err == nil {
 				return &library{human, p, h}, nil
 			}
@@ -103,7 +102,7 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 
 // sym returns the address of a symbol, or a LibraryError naming it.
 func (l *library) sym(name string) (uintptr, error) {
-	p, err := purego.Dlsym(l.handle, name)
+	p, err := dlsym(l.handle, name)
 	if err != nil || p == 0 {
 		return 0, &LibraryError{Library: l.name, Tried: []string{l.path}, Symbol: name, Err: err}
 	}
