@@ -96,21 +96,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	finished := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			// The first Ctrl-C asks the command to stop cleanly (a run saves its checkpoint);
-			// restoring the default handler lets a second one end the process at once.
-			stop()
-			fmt.Fprintf(stderr, "gridcells %s: stopping (Ctrl-C again to quit at once)\n", c.Name)
-		case <-finished:
-		}
-	}()
+	stopping := interruptOn(cancel, finished, stderr, c.Name)
 	err = runFn(ctx, positional)
 	close(finished)
+	<-stopping
 	code := exitStatus(err)
 	switch code {
 	case 0:
@@ -191,4 +183,40 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// interruptOn cancels the command at its first SIGINT or SIGTERM (a run then saves its
+// checkpoint) until finished is closed; the returned channel is closed when it has let go
+// of the signals. After a Ctrl-C the default SIGINT handling is back, so a second Ctrl-C
+// ends the process at once. SIGTERM stays caught: a sweep worker sends it to its train
+// process beside the terminal's SIGINT to the whole process group, and a scheduler
+// (scancel) may send it more than once; neither may cut the checkpoint short.
+func interruptOn(cancel context.CancelFunc, finished <-chan struct{}, stderr io.Writer, name string) <-chan struct{} {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer signal.Stop(sigs)
+		select {
+		case sig := <-sigs:
+			cancel()
+			if sig == os.Interrupt {
+				signal.Reset(os.Interrupt)
+				fmt.Fprintf(stderr, "gridcells %s: stopping (Ctrl-C again to quit at once)\n", name)
+			} else {
+				fmt.Fprintf(stderr, "gridcells %s: stopping (%v)\n", name, sig)
+			}
+		case <-finished:
+			return
+		}
+		for {
+			select {
+			case <-sigs: // SIGTERM again: the command is already stopping
+			case <-finished:
+				return
+			}
+		}
+	}()
+	return done
 }
