@@ -202,13 +202,20 @@ func shellQuote(s string) string {
 // only the rest when run again, not a second copy of the arrays already queued.
 const SubmittedFile = "slurm/submitted.json"
 
-// SubmittedArray is one accepted array script: its job id and the SHA-256 of the script
-// submitted (a script written anew with other settings is another array).
+// SubmittedArray is one accepted array script: its job id, the tasks it runs (first–last
+// task index of the manifest, each of Lanes rows), which identify its rows, and the
+// SHA-256 of the script (whose other settings, the program path among them, may change
+// between submits without changing the rows).
 type SubmittedArray struct {
 	Job         string    `json:"job"`
+	Tasks       string    `json:"tasks"`
+	Lanes       int       `json:"lanes"`
 	SHA256      string    `json:"sha256"`
 	SubmittedAt time.Time `json:"submitted_at"`
 }
+
+// TaskRange names the tasks of an array part as SubmittedArray records them.
+func TaskRange(p ArrayPart) string { return fmt.Sprintf("%d-%d", p.Offset, p.Offset+p.Count-1) }
 
 // ReadSubmitted returns the arrays recorded in dir's SubmittedFile, keyed by script file
 // name; none when there is no record.

@@ -239,7 +239,7 @@ func runSweepExpand(o *sweepExpandOptions, args []string, stdout, stderr io.Writ
 	if oldManifest != nil && !sweep.SameRuns(oldManifest, runs) {
 		// Scheduler files written for the replaced manifest count its rows, not these.
 		stale, _ := filepath.Glob(filepath.Join(o.Out, "slurm", "array_*.sh"))
-		stale = append(stale, filepath.Join(o.Out, "k8s", "job.yaml"))
+		stale = append(stale, filepath.Join(o.Out, "k8s", "job.yaml"), filepath.Join(o.Out, sweep.SubmittedFile))
 		if err := removeStale(stale, nil, stderr, "note: removed %s, written for the replaced manifest; run gridcells sweep submit again\n"); err != nil {
 			return err
 		}
@@ -576,14 +576,15 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		}
 		return nil
 	}
-	return submitArrays(ctx, dir, scripts, o.Resubmit, stdout, stderr)
+	return submitArrays(ctx, dir, scripts, parts, lanes, o.Resubmit, stdout, stderr)
 }
 
-// submitArrays submits each array script with sbatch, printing the job ids, and records
-// each one accepted in sweep.SubmittedFile; scripts recorded as submitted with the same
-// content are skipped unless resubmit. At the first refusal it says which scripts remain:
+// submitArrays submits each array script (of parts, lanes rows per task) with sbatch,
+// printing the job ids, and records each one accepted in sweep.SubmittedFile. An array
+// recorded with the same tasks is skipped unless resubmit: its rows are queued already,
+// whatever else changed in the script. At the first refusal it says which scripts remain:
 // running the same command again submits only those.
-func submitArrays(ctx context.Context, dir string, scripts []string, resubmit bool, stdout, stderr io.Writer) error {
+func submitArrays(ctx context.Context, dir string, scripts []string, parts []sweep.ArrayPart, lanes int, resubmit bool, stdout, stderr io.Writer) error {
 	record, err := sweep.ReadSubmitted(dir)
 	if err != nil {
 		return err
@@ -593,9 +594,14 @@ func submitArrays(ctx context.Context, dir string, scripts []string, resubmit bo
 		if err != nil {
 			return err
 		}
-		name, sum := filepath.Base(sc), sweep.ScriptSHA256(content)
-		if prev, ok := record[name]; ok && prev.SHA256 == sum && !resubmit {
-			fmt.Fprintf(stderr, "%s: already submitted as job %s on %s (--resubmit submits it again)\n", name, prev.Job, prev.SubmittedAt.Format(time.DateTime))
+		name, sum, tasks := filepath.Base(sc), sweep.ScriptSHA256(content), sweep.TaskRange(parts[k])
+		if prev, ok := record[name]; ok && prev.Tasks == tasks && prev.Lanes == lanes && !resubmit {
+			other := ""
+			if prev.SHA256 != sum {
+				other = ", from a script with other settings (program path, partition, …)"
+			}
+			fmt.Fprintf(stderr, "%s (tasks %s): already submitted as job %s on %s%s; --resubmit submits it again\n",
+				name, tasks, prev.Job, prev.SubmittedAt.Format(time.DateTime), other)
 			continue
 		}
 		ids, err := sweep.SubmitSLURM(ctx, []string{sc})
@@ -608,7 +614,7 @@ func submitArrays(ctx context.Context, dir string, scripts []string, resubmit bo
 				err, count(len(left), "array", "arrays"), strings.Join(left, " "))
 		}
 		fmt.Fprintln(stdout, ids[0])
-		record[name] = sweep.SubmittedArray{Job: ids[0], SHA256: sum, SubmittedAt: time.Now().UTC()}
+		record[name] = sweep.SubmittedArray{Job: ids[0], Tasks: tasks, Lanes: lanes, SHA256: sum, SubmittedAt: time.Now().UTC()}
 		if err := sweep.WriteSubmitted(dir, record); err != nil {
 			return err
 		}

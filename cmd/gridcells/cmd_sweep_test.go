@@ -404,8 +404,13 @@ func TestSubmitResumesAfterRefusal(t *testing.T) {
 	}
 	setLimit(10)
 	code, stdout, stderr = runCLI(t, submit...)
-	if code != 0 || stdout != "1004\n1005\n" || !strings.Contains(stderr, "array_0.sh: already submitted as job 1001") {
+	if code != 0 || stdout != "1004\n1005\n" || !strings.Contains(stderr, "array_0.sh (tasks 0-2): already submitted as job 1001") {
 		t.Fatalf("second submit: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	// Another program path (a reinstalled binary) changes the scripts, not their rows.
+	code, stdout, stderr = runCLI(t, append(submit, "--program", "/opt/other/gridcells")...)
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "array_3.sh (tasks 9-9): already submitted as job 1005") || !strings.Contains(stderr, "other settings") {
+		t.Fatalf("submit from another path: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = runCLI(t, append(submit, "--resubmit")...)
 	if code != 0 || strings.Count(stdout, "\n") != 4 {
