@@ -573,6 +573,10 @@ func GroupingNote(keys []string, conds []Condition, runs int) string {
 	if runs < 20 || len(keys) == 0 || 2*len(conds) <= runs {
 		return ""
 	}
-	return fmt.Sprintf("grouping by the %d swept keys except seed gives %d conditions for %d runs, most of one run each (a random search draws every run's values anew); choose the keys to compare with --by KEY[,KEY], or pool all runs with --by none",
-		len(keys), len(conds), runs)
+	what := fmt.Sprintf("the %d swept keys except seed", len(keys))
+	if len(keys) == 1 {
+		what = "the swept key " + keys[0]
+	}
+	return fmt.Sprintf("grouping by %s gives %d conditions for %d runs, most of one run each (a random search draws every run's values anew); choose the keys to compare with --by KEY[,KEY], or pool all runs with --by none",
+		what, len(conds), runs)
 }

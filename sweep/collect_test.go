@@ -272,3 +272,20 @@ func TestCollectCancelled(t *testing.T) {
 		t.Errorf("Collect with a cancelled context: %v; want context.Canceled", err)
 	}
 }
+
+func TestGroupingNote(t *testing.T) {
+	many := make([]Condition, 30)
+	if got := GroupingNote([]string{"a", "b"}, many, 30); !strings.Contains(got, "the 2 swept keys except seed gives 30 conditions for 30 runs") {
+		t.Errorf("two keys: %q", got)
+	}
+	if got := GroupingNote([]string{"training.learning_rate"}, many, 30); !strings.Contains(got, "grouping by the swept key training.learning_rate gives") {
+		t.Errorf("one key: %q", got)
+	}
+	for _, tc := range []struct {
+		conds, runs int
+	}{{15, 30}, {10, 10}} { // runs pooled in pairs; too few runs to say
+		if got := GroupingNote([]string{"a"}, make([]Condition, tc.conds), tc.runs); got != "" {
+			t.Errorf("%d conditions of %d runs: %q; want no note", tc.conds, tc.runs, got)
+		}
+	}
+}

@@ -139,7 +139,10 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w, stderr i
 	if err != nil {
 		return err
 	}
-	decodingError := errSum / float64(npos)
+	decodingError := 0.0 // of no positions, as encode's DecodingError
+	if npos > 0 {
+		decodingError = errSum / float64(npos)
+	}
 	written := "codes.npy " + encodeShape(codeShape)
 	if xy, nf := code.Centres(); xy != nil {
 		if err := npyio.WriteFile(filepath.Join(o.out, "centres.npy"), npyio.NewFloat32(xy, code.Np(), nf, 2)); err != nil {

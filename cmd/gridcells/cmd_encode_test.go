@@ -249,3 +249,17 @@ func TestEncodeInBlocks(t *testing.T) {
 		t.Error("encode with Ctrl-C left codes.npy")
 	}
 }
+
+// No positions: empty codes and a decoding error of 0, as encode's DecodingError gives.
+func TestEncodeNoPositions(t *testing.T) {
+	dir := t.TempDir()
+	posPath := filepath.Join(dir, "pos0.npy")
+	writePositions(t, posPath, npyio.NewFloat32(nil, 0, 2))
+	stdout, err := runEncodeArgs(t, "--positions", posPath, "--out", filepath.Join(dir, "e"), "--np", "64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "codes.npy (0×64)") || !strings.Contains(stdout, "decoding error of these codes 0.00 cm") {
+		t.Errorf("summary %q", stdout)
+	}
+}

@@ -166,7 +166,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	var rep *report.Report
 	switch kind {
 	case reportRun:
-		rep, err = runReportOf(dir, o)
+		rep, err = runReportOf(ctx, dir, o)
 	case reportSweep:
 		rep, err = sweepReportOf(ctx, dir, out, o, stderr)
 	}
@@ -209,7 +209,7 @@ type runSummary struct {
 }
 
 // runReportOf reads the run directory dir into a report.Run and renders it.
-func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
+func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Report, error) {
 	// Loading the run first finishes an evaluation that a kill left half moved into place,
 	// so that the maps, scores and summary read below are of one evaluation.
 	if _, err := train.LoadConfig(dir); err != nil {
@@ -294,8 +294,8 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 				units[i].Map = m
 			case a.F64 != nil:
 				units[i].Map = a.F64[lo:hi]
-			default:
-				return nil, fmt.Errorf("%s: dtype %s, want float32 or float64", filepath.Join(dir, "ratemaps.npy"), a.Dtype)
+			default: // integer maps (another tool's): converted as before
+				units[i].Map = npyio.NewInt64(a.I64[lo:hi], n*n).AsFloat64()
 			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -320,7 +320,7 @@ func runReportOf(dir string, o *reportOptions) (*report.Report, error) {
 	}
 	if o.theory {
 		if cfg, err := train.LoadConfig(dir); err == nil {
-			panel, err := spectrumOf(encodingName(cfg), cfg)
+			panel, err := spectrumOf(ctx, encodingName(cfg), cfg)
 			if err != nil {
 				r.Notes = append(r.Notes, fmt.Sprintf("No covariance spectrum: %v.", err))
 			} else {
@@ -371,12 +371,12 @@ func periodNote(cfg config.Config, nbins int, units []report.Unit, threshold flo
 
 // spectrumOf computes the covariance spectrum of the target code of cfg (its place-cell
 // centres drawn as the run draws them) over the run's box with package theory's defaults.
-func spectrumOf(name string, cfg config.Config) (figure.SpectrumPanel, error) {
+func spectrumOf(ctx context.Context, name string, cfg config.Config) (figure.SpectrumPanel, error) {
 	code, err := encode.ForRun(cfg)
 	if err != nil {
 		return figure.SpectrumPanel{}, err
 	}
-	sp, err := theory.ComputeSpectrum(context.Background(), code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, nil)
+	sp, err := theory.ComputeSpectrum(ctx, code, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight, nil)
 	if err != nil {
 		return figure.SpectrumPanel{}, err
 	}
@@ -628,7 +628,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		}
 		if r.Status == sweep.StatusFinished {
 			if o.runs {
-				rep, err := runReportOf(rd, o)
+				rep, err := runReportOf(ctx, rd, o)
 				if err == nil {
 					err = rep.WriteFigures(rd)
 				}
@@ -707,7 +707,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		return nil, err
 	}
 	if o.theory {
-		s.Spectra, s.Notes = sweepSpectra(results, keys, conds, condIndex, s.Notes)
+		s.Spectra, s.Notes = sweepSpectra(ctx, results, keys, conds, condIndex, s.Notes)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -720,7 +720,7 @@ const maxSpectra = 8
 
 // sweepSpectra returns the covariance spectra of the distinct target codes of the sweep's
 // conditions (the first run of each condition stands for it), named by condition.
-func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition, condIndex map[string]int, notes []string) ([]figure.SpectrumPanel, []string) {
+func sweepSpectra(ctx context.Context, results []sweep.Result, keys []string, conds []sweep.Condition, condIndex map[string]int, notes []string) ([]figure.SpectrumPanel, []string) {
 	first := make([]int, len(conds)) // each condition's first result, −1 for none
 	for i := range first {
 		first[i] = -1
@@ -747,7 +747,7 @@ func sweepSpectra(results []sweep.Result, keys []string, conds []sweep.Condition
 			break
 		}
 		name := spectrumTitle(*cfg)
-		panel, err := spectrumOf(name, *cfg)
+		panel, err := spectrumOf(ctx, name, *cfg)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("No covariance spectrum for %s: %v.", name, err))
 			continue

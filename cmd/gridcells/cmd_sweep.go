@@ -692,6 +692,7 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 			fmt.Fprintf(stderr, "note: %s\n", note)
 		}
 	}
+	written := "" // the CSV file collect writes
 	if !o.table {
 		out := o.Out
 		if out == "" {
@@ -722,6 +723,7 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s and %s\n", out, pq)
+		written = out
 	}
 	counts := sweep.Counts(results)
 	var cs []string
@@ -732,15 +734,19 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 	}
 	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), strings.Join(cs, ", "))
 	// The first failures in full; a sweep of thousands can have a thousand, whose errors are
-	// all in runs.csv and runs/<id>/error.json.
+	// all in runs/<id>/error.json and in the table collect wrote.
 	const maxFailedLines = 20
 	shown := 0
+	allErrors := "each error is in runs/<id>/error.json; sweep collect writes them all to runs.csv"
+	if written != "" {
+		allErrors = "each error is in runs/<id>/error.json and in the error column of " + written
+	}
 	for _, r := range results {
 		if r.Status != sweep.StatusFailed {
 			continue
 		}
 		if shown == maxFailedLines {
-			fmt.Fprintf(stderr, "  … and %d more failed runs (each error is in runs/<id>/error.json and in the error column of runs.csv)\n", counts[sweep.StatusFailed]-shown)
+			fmt.Fprintf(stderr, "  … and %d more failed runs (%s)\n", counts[sweep.StatusFailed]-shown, allErrors)
 			break
 		}
 		fmt.Fprintf(stderr, "  failed: row %d run %s (%s): %s\n", r.Run.Index, r.Run.ID, r.Run.Params, r.Error)

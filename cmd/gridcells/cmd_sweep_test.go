@@ -366,8 +366,11 @@ func TestCollectCapsFailureLines(t *testing.T) {
 	if n := strings.Count(stderr, "  failed: row "); n != 20 {
 		t.Errorf("%d failure lines; want 20:\n%s", n, stderr)
 	}
-	if !strings.Contains(stderr, "… and 5 more failed runs") {
-		t.Errorf("no count of the other failures:\n%s", stderr)
+	if !strings.Contains(stderr, "… and 5 more failed runs (each error is in runs/<id>/error.json and in the error column of "+filepath.Join(dir, "runs.csv")+")") {
+		t.Errorf("no count of the other failures, or not the file written:\n%s", stderr)
+	}
+	if _, _, stderr := runCLI(t, "sweep", "table", dir); !strings.Contains(stderr, "sweep collect writes them all to runs.csv") {
+		t.Errorf("table (which writes no file) names a file:\n%s", stderr)
 	}
 	// A random search's default grouping gives a condition per run: collect says so.
 	if !strings.Contains(stderr, "note: grouping by the 13 swept keys except seed gives 25 conditions for 25 runs") {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -257,9 +258,14 @@ func (p *trainProgress) finish() {
 // fullDisk adds to an error of a full disk or quota how to go on: every file of a run is
 // written whole or not at all, so the run is as its last checkpoint left it (checked with a
 // full disk during a checkpoint and during the final evaluation).
+// A disk full before the run's config.json was written leaves no run to resume: the same
+// train command then starts it again.
 func fullDisk(err error, dir string) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w\nthe disk is full (or the quota reached); free space, then continue with: gridcells train --resume %s", err, dir)
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return err
 	}
-	return err
+	if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
+		return fmt.Errorf("%w\nthe disk is full (or the quota reached); free space, then run the same command again", err)
+	}
+	return fmt.Errorf("%w\nthe disk is full (or the quota reached); free space, then continue with: gridcells train --resume %s", err, dir)
 }

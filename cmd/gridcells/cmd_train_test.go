@@ -198,9 +198,18 @@ func TestTrainProgressIntoLog(t *testing.T) {
 
 // A full disk's error says how to go on; others are left as they are.
 func TestFullDiskHint(t *testing.T) {
-	full := &os.PathError{Op: "write", Path: "run/checkpoint/.latest.npz.tmp-1", Err: syscall.ENOSPC}
-	err := fullDisk(fmt.Errorf("checkpoint: %w", full), "run")
-	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "free space, then continue with: gridcells train --resume run") {
+	run := t.TempDir()
+	full := &os.PathError{Op: "write", Path: "run/config.json.tmp-1", Err: syscall.ENOSPC}
+	// Before config.json: nothing to resume, the same command starts the run again.
+	err := fullDisk(fmt.Errorf("train: %w", full), run)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "free space, then run the same command again") {
+		t.Errorf("full disk before config.json: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(run, "config.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = fullDisk(fmt.Errorf("checkpoint: %w", full), run)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "free space, then continue with: gridcells train --resume "+run) {
 		t.Errorf("full disk: %v", err)
 	}
 	other := errors.New("boom")
