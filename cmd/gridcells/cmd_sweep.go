@@ -319,9 +319,9 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		}
 		// A cluster task parses only its own rows, not the whole manifest, and counts its
 		// progress in them ("1/1", not "1/20000").
-		runs, err := manifestRuns(ctx, m, lo, hi)
+		runs, err := m.Runs(ctx, lo, hi)
 		if err != nil {
-			return err
+			return manifestErr(ctx, err)
 		}
 		p.total = len(runs)
 		var failed []error
@@ -339,9 +339,9 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		}
 		return errors.Join(failed...)
 	}
-	runs, err := manifestRuns(ctx, m, 0, m.Len())
+	runs, err := m.Runs(ctx, 0, m.Len())
 	if err != nil {
-		return err
+		return manifestErr(ctx, err)
 	}
 	if o.Lanes > 1 {
 		fmt.Fprintf(stderr, "%d runs, %d workers, up to %d lanes per process\n", len(runs), o.Workers, o.Lanes)
@@ -368,26 +368,23 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 	return nil
 }
 
-// loadManifest reads and parses every row of dir's manifest. A missing or bad manifest is
-// a usage error (exit 2); Ctrl-C during a long parse is ctx.Err() (exit 130).
+// loadManifest reads and parses every row of dir's manifest (sweep.LoadManifest) with
+// manifestErr's errors.
 func loadManifest(ctx context.Context, dir string) ([]sweep.Run, error) {
-	m, err := sweep.OpenManifest(dir)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return manifestRuns(ctx, m, 0, m.Len())
+	runs, err := sweep.LoadManifest(ctx, dir)
+	return runs, manifestErr(ctx, err)
 }
 
-// manifestRuns parses rows lo to hi-1 of m, with loadManifest's errors.
-func manifestRuns(ctx context.Context, m *sweep.Manifest, lo, hi int) ([]sweep.Run, error) {
-	runs, err := m.Runs(ctx, lo, hi)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, usagef("%v", err)
+// manifestErr makes an error of reading a manifest a usage error (exit 2: a missing or bad
+// manifest), or ctx.Err() when Ctrl-C stopped a long parse (exit 130).
+func manifestErr(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
-	return runs, nil
+	return usagef("%v", err)
 }
 
 // sweepProgress prints one line per started and ended run.
@@ -552,9 +549,11 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		}
 	}
 	var scripts []string
+	bodies := make([][]byte, len(parts)) // what each script holds, for the submit record
 	for k, part := range parts {
 		path := filepath.Join(dir, "slurm", fmt.Sprintf("array_%d.sh", k))
-		if err := safefile.WriteFile(path, []byte(sweep.SLURMScript(s, part, len(runs)))); err != nil {
+		bodies[k] = []byte(sweep.SLURMScript(s, part, len(runs)))
+		if err := safefile.WriteFile(path, bodies[k]); err != nil {
 			return err
 		}
 		if err := os.Chmod(path, 0o755); err != nil {
@@ -576,25 +575,21 @@ func runSweepSubmit(ctx context.Context, o *sweepSubmitOptions, args []string, s
 		}
 		return nil
 	}
-	return submitArrays(ctx, dir, scripts, parts, lanes, o.Resubmit, stdout, stderr)
+	return submitArrays(ctx, dir, scripts, bodies, parts, lanes, o.Resubmit, stdout, stderr)
 }
 
-// submitArrays submits each array script (of parts, lanes rows per task) with sbatch,
+// submitArrays submits each array script (holding bodies, of parts, lanes rows per task) with sbatch,
 // printing the job ids, and records each one accepted in sweep.SubmittedFile. An array
 // recorded with the same tasks is skipped unless resubmit: its rows are queued already,
 // whatever else changed in the script. At the first refusal it says which scripts remain:
 // running the same command again submits only those.
-func submitArrays(ctx context.Context, dir string, scripts []string, parts []sweep.ArrayPart, lanes int, resubmit bool, stdout, stderr io.Writer) error {
+func submitArrays(ctx context.Context, dir string, scripts []string, bodies [][]byte, parts []sweep.ArrayPart, lanes int, resubmit bool, stdout, stderr io.Writer) error {
 	record, err := sweep.ReadSubmitted(dir)
 	if err != nil {
 		return err
 	}
 	for k, sc := range scripts {
-		content, err := os.ReadFile(sc)
-		if err != nil {
-			return err
-		}
-		name, sum, tasks := filepath.Base(sc), sweep.ScriptSHA256(content), sweep.TaskRange(parts[k])
+		name, sum, tasks := filepath.Base(sc), sweep.ScriptSHA256(bodies[k]), sweep.TaskRange(parts[k])
 		if prev, ok := record[name]; ok && prev.Tasks == tasks && prev.Lanes == lanes && !resubmit {
 			other := ""
 			if prev.SHA256 != sum {
