@@ -44,12 +44,18 @@ func ParticipationRatio(x []float64, samples, dims int) (float64, error) {
 	} else {
 		blas64.Syrk(blas.NoTrans, 1, a, 0, c)
 	}
+	return ratioOfCovariance(c.Data, k)
+}
+
+// ratioOfCovariance is (tr C)²/‖C‖²_F of the symmetric k×k matrix c, read from its upper
+// triangle (SYRK fills only that one).
+func ratioOfCovariance(c []float64, k int) (float64, error) {
 	var tr, fro float64
 	for i := 0; i < k; i++ {
-		tr += c.Data[i*k+i]
-		fro += c.Data[i*k+i] * c.Data[i*k+i]
+		tr += c[i*k+i]
+		fro += c[i*k+i] * c[i*k+i]
 		for j := i + 1; j < k; j++ {
-			fro += 2 * c.Data[i*k+j] * c.Data[i*k+j]
+			fro += 2 * c[i*k+j] * c[i*k+j]
 		}
 	}
 	if !(fro > 0) {
@@ -105,17 +111,7 @@ func ParticipationRatio32(x []float32, samples, dims int) (float64, error) {
 			}
 		}
 	}
-	var tr, fro float64
-	for i := range k {
-		tr += c[i*k+i]
-		for j := range k {
-			fro += c[i*k+j] * c[i*k+j]
-		}
-	}
-	if !(fro > 0) {
-		return math.NaN(), fmt.Errorf("analysis: participation ratio of data with no variance is undefined")
-	}
-	return tr * tr / fro, nil
+	return ratioOfCovariance(c, k)
 }
 
 // prCovBlock is how many products ParticipationRatio32 sums in float32 before float64.
