@@ -323,7 +323,10 @@ func TestSweepReportManyConditions(t *testing.T) {
 	if !found {
 		t.Error("no periods figure")
 	}
-	keep := s.largestConditions(maxFigureConditions, false)
+	keep, eligible := s.largestConditions(maxFigureConditions, false)
+	if eligible != len(s.Conditions) {
+		t.Errorf("%d conditions to choose among; want all %d", eligible, len(s.Conditions))
+	}
 	// The 30 conditions of 3 runs, then the first of the others: 0–6 and 8–10.
 	shown := 0
 	for i, k := range keep {

@@ -31,7 +31,7 @@ type Run struct {
 
 	NBins int    // rate-map side n
 	Units []Unit // analysed units, in scores.csv order
-	Top   int    // units in the montage and autocorrelograms (default 16)
+	Top   int    // units in the montage and autocorrelograms (0: DefaultTop)
 
 	Trajectories *figure.TrajectoryData // evaluation trajectories; nil for none
 
@@ -74,17 +74,9 @@ func NewRunReport(r *Run) (*Report, error) {
 		rep.page.Notes = append(rep.page.Notes, "No metrics were logged (metrics.jsonl missing or empty).")
 	}
 
-	scores := make([]float64, len(r.Units))
-	for i, u := range r.Units {
-		scores[i] = u.Score60
-	}
-	top := r.Top
-	if top <= 0 {
-		top = 16
-	}
 	n := r.NBins
 	var best []Unit
-	for _, i := range figure.TopUnits(scores, top) {
+	for _, i := range DrawnUnits(r.Units, r.Top) {
 		if u := r.Units[i]; u.Map != nil {
 			if len(u.Map) != n*n {
 				return nil, fmt.Errorf("report: unit %d: rate map of %d values, want %d×%d", u.Unit, len(u.Map), n, n)
@@ -111,7 +103,7 @@ func NewRunReport(r *Run) (*Report, error) {
 		rep.page.Notes = append(rep.page.Notes, "No rate maps were found (ratemaps.npy missing), so the montage and autocorrelograms are left out.")
 	}
 	if len(r.Units) > 0 {
-		f, err := figure.Survival([]figure.Sample{{Name: "this run", Values: scores}}, &figure.SurvivalSettings{Thresholds: []float64{0.3, grid, 1.2}})
+		f, err := figure.Survival([]figure.Sample{{Name: "this run", Values: unitScores(r.Units)}}, &figure.SurvivalSettings{Thresholds: []float64{0.3, grid, 1.2}})
 		if err != nil {
 			return nil, err
 		}
@@ -152,4 +144,26 @@ func unitsTable(units []Unit) table {
 		t.Rows = append(t.Rows, []cell{intCell(u.Unit), numCell(u.Score60), numCell(u.Score90), numCell(u.Outer60), numCell(u.Period)})
 	}
 	return t
+}
+
+// DefaultTop is the units a run report draws when Run.Top is 0.
+const DefaultTop = 16
+
+// DrawnUnits returns the indices into units of those a run report with Top top draws in its
+// montage and autocorrelograms: the top (DefaultTop when ≤ 0) by Score60. A caller loading
+// large rate maps needs to load only these.
+func DrawnUnits(units []Unit, top int) []int {
+	if top <= 0 {
+		top = DefaultTop
+	}
+	return figure.TopUnits(unitScores(units), top)
+}
+
+// unitScores returns the units' 60° grid scores.
+func unitScores(units []Unit) []float64 {
+	scores := make([]float64, len(units))
+	for i, u := range units {
+		scores[i] = u.Score60
+	}
+	return scores
 }

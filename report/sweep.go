@@ -67,8 +67,9 @@ const (
 )
 
 // largestConditions marks the (at most) k conditions with the most finished runs, earlier
-// conditions first among equals; withScores: only conditions with pooled unit scores.
-func (s *Sweep) largestConditions(k int, withScores bool) []bool {
+// conditions first among equals, and counts the conditions it chose among; withScores: only
+// conditions with pooled unit scores.
+func (s *Sweep) largestConditions(k int, withScores bool) (keep []bool, eligible int) {
 	var order []int
 	for i, c := range s.Conditions {
 		if !withScores || c.Scores != nil {
@@ -76,11 +77,11 @@ func (s *Sweep) largestConditions(k int, withScores bool) []bool {
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(s.Conditions[b].N, s.Conditions[a].N) })
-	keep := make([]bool, len(s.Conditions))
+	keep = make([]bool, len(s.Conditions))
 	for _, i := range order[:min(k, len(order))] {
 		keep[i] = true
 	}
-	return keep
+	return keep, len(order)
 }
 
 // shownConditions is a figure caption's note when it shows only some of the conditions.
@@ -227,8 +228,8 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	var groups []figure.FractionGroup
 	var samples []figure.Sample
 	labels := s.conditionLabels()
-	inFractions := s.largestConditions(maxFigureConditions, false)
-	inSurvival := s.largestConditions(maxSurvivalCurves, true)
+	inFractions, _ := s.largestConditions(maxFigureConditions, false)
+	inSurvival, withScores := s.largestConditions(maxSurvivalCurves, true)
 	for i, c := range s.Conditions {
 		if len(ct.Rows) < maxTableRows {
 			var row []cell
@@ -268,12 +269,6 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		f, err := figure.Survival(samples, &figure.SurvivalSettings{Thresholds: []float64{0.3, s.Grid, 1.2}})
 		if err != nil {
 			return nil, err
-		}
-		withScores := 0
-		for _, c := range s.Conditions {
-			if c.Scores != nil {
-				withScores++
-			}
 		}
 		caption := "Survival functions P(score > x) of the per-unit 60° grid scores, pooled over each condition's finished runs (paper Fig. 2b)."
 		if err := rep.addFigure("survival.png", caption+shownConditions(len(samples), withScores), f); err != nil {

@@ -275,15 +275,7 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 		// bins are 2 GiB of float64 for a 1 GiB file.
 		n := a.Shape[1]
 		r.NBins = n
-		scores := make([]float64, len(units))
-		for i, u := range units {
-			scores[i] = u.Score60
-		}
-		top := r.Top
-		if top <= 0 {
-			top = 16 // report.NewRunReport's default
-		}
-		for _, i := range figure.TopUnits(scores, top) {
+		for _, i := range report.DrawnUnits(units, r.Top) {
 			lo, hi := i*n*n, (i+1)*n*n
 			switch {
 			case a.F32 != nil:
