@@ -367,12 +367,7 @@ func (m *Model) Forward(in Batch, out, g []float32) ([]float32, []float32) {
 	w := m.load(in)
 	w.train = false
 	m.forward(w)
-	n := in.T * in.B
-	out = sized(out, n*m.cfg.Np)
-	g = sized(g, n*m.cfg.Ng)
-	m.b.Download(out, w.out)
-	m.b.Download(g, m.grid(w))
-	return out, g
+	return m.download(w, out, g, true)
 }
 
 // Evaluate is Loss and the outputs of Forward from one forward pass: an evaluation needs
@@ -390,14 +385,21 @@ func (m *Model) EvaluateGrid(in Batch, out, g []float32) (float64, []float32, []
 func (m *Model) evaluate(in Batch, out, g []float32, grid bool) (float64, []float32, []float32) {
 	w := m.load(in)
 	loss := m.run(w, false, false)
-	n := in.T * in.B
+	out, g = m.download(w, out, g, grid)
+	return loss, out, g
+}
+
+// download copies the outputs of the pass on w to out and, if grid, its grid-layer
+// activations to g (each allocated when nil, as Forward says).
+func (m *Model) download(w *workspace, out, g []float32, grid bool) ([]float32, []float32) {
+	n := w.T * w.B
 	out = sized(out, n*m.cfg.Np)
 	m.b.Download(out, w.out)
 	if grid {
 		g = sized(g, n*m.cfg.Ng)
 		m.b.Download(g, m.grid(w))
 	}
-	return loss, out, g
+	return out, g
 }
 
 func sized(s []float32, n int) []float32 {
