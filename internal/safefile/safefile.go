@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Write creates path atomically with the bytes that fill writes. If fill returns an error,
@@ -40,6 +42,7 @@ func Prepare(path string, fill func(w io.Writer) error) (_ *Pending, err error) 
 	if dir == "" {
 		dir = "."
 	}
+	removeStale(dir, base)
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return nil, err
@@ -115,4 +118,31 @@ func writeDevice(path string, fill func(w io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// StaleAfter is how long a temporary file must have gone unmodified before a later write of
+// the same destination removes it. A writer that is alive modifies its file with every
+// megabyte it writes; one killed outright (a second Ctrl-C, SIGKILL, a node lost) leaves its
+// temporary file behind, hidden by its leading dot and as large as the output (939 MB for
+// one encode). An hour is far longer than any writer pauses between buffer flushes.
+const StaleAfter = time.Hour
+
+// removeStale deletes the temporary files that earlier writes of dir/base left behind and
+// that have not been modified for StaleAfter. Errors are ignored: a file that cannot be
+// listed or removed only stays where it was.
+func removeStale(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".tmp-"
+	cutoff := time.Now().Add(-StaleAfter)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteLeavesNothingOnError(t *testing.T) {
@@ -71,5 +72,37 @@ func TestPrepareCommitDiscard(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
 		t.Errorf("%d entries; want 2 (no temp files)", len(ents))
+	}
+}
+
+// A temporary file left by a writer killed outright is removed by the next write of the same
+// destination once it is StaleAfter old; a recent one (a writer still at work) and those of
+// other destinations stay.
+func TestWriteRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-StaleAfter - time.Minute)
+	stale := filepath.Join(dir, ".out.npy.tmp-111")
+	fresh := filepath.Join(dir, ".out.npy.tmp-222")
+	other := filepath.Join(dir, ".out.npy.bak.tmp-333") // another destination, out.npy.bak
+	for _, p := range []string{stale, fresh, other} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{stale, other} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(filepath.Join(dir, "out.npy"), []byte("whole")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary still there (Stat: %v)", err)
+	}
+	for _, p := range []string{fresh, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", filepath.Base(p), err)
+		}
 	}
 }
