@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/gridcells/gridcells/internal/parallel"
 )
 
 // Method names a grid-score convention [spec §5.5–5.6; ecosystem.md §4.4].
@@ -403,49 +404,17 @@ func (sc *Scorer) scoreFixed(w *scoreWork) GridScore {
 
 // ScoreAll scores count maps stored back to back in maps (count·n·n values) with a pool of
 // workers goroutines (≤ 0: GOMAXPROCS). It stops early and returns ctx's error when ctx is
-// cancelled.
+// cancelled; the maps not scored by then are left zero.
 func (sc *Scorer) ScoreAll(ctx context.Context, maps []float64, workers int) ([]GridScore, error) {
 	nn := sc.n * sc.n
 	if len(maps)%nn != 0 {
 		panic(fmt.Sprintf("analysis: ScoreAll: %d values is not a whole number of %d×%d maps", len(maps), sc.n, sc.n))
 	}
-	count := len(maps) / nn
-	out := make([]GridScore, count)
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, max(count, 1))
-	const chunk = 16
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for g := 0; g < workers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for start := range next {
-				for i := start; i < min(start+chunk, count); i++ {
-					if ctx.Err() != nil { // a 512-bin map takes up to a second: do not finish the chunk
-						break
-					}
-					out[i] = sc.Score(maps[i*nn : (i+1)*nn])
-				}
-			}
-		}()
-	}
-	var err error
-feed:
-	for start := 0; start < count; start += chunk {
-		select {
-		case next <- start:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		err = ctx.Err() // cancelled after the last chunk was handed out: some maps unscored
-	}
+	out := make([]GridScore, len(maps)/nn)
+	// One map per item: a 512-bin map takes up to a second, so Ctrl-C is answered within it.
+	err := parallel.For(ctx, len(out), workers, func(_, i int) error {
+		out[i] = sc.Score(maps[i*nn : (i+1)*nn])
+		return nil
+	})
 	return out, err
 }

@@ -10,13 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/flock"
+	"github.com/gridcells/gridcells/internal/parallel"
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
@@ -131,40 +129,14 @@ func (m *Manifest) Runs(ctx context.Context, lo, hi int) ([]Run, error) {
 	if lo < 0 || hi > len(m.rows) || lo > hi {
 		return nil, fmt.Errorf("sweep: %s: rows %d to %d requested of %d", m.source, lo, hi, len(m.rows))
 	}
-	n := hi - lo
-	runs := make([]Run, n)
-	errs := make([]error, n)
-	var next atomic.Int64
-	var failed atomic.Bool
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for !failed.Load() {
-				k := int(next.Add(1)) - 1
-				if k >= n {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[k] = err
-					failed.Store(true)
-					return
-				}
-				runs[k], errs[k] = m.parseRow(lo + k)
-				if errs[k] != nil {
-					failed.Store(true)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	runs := make([]Run, hi-lo)
+	err := parallel.For(ctx, hi-lo, 0, func(_, k int) error {
+		var err error
+		runs[k], err = m.parseRow(lo + k)
+		return err
+	})
+	if err != nil {
 		return nil, err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
 	}
 	return runs, nil
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sort"
-	"sync"
+
+	"github.com/gridcells/gridcells/internal/parallel"
 )
 
 // Activations of the pattern-forming dynamics (spec §8.3).
@@ -229,35 +229,26 @@ func (c *convolver) conv(ha, hb, a, b []float64) {
 }
 
 // forPairs runs fn(w, i, j) over the map pairs (i, j = i+1, or j = −1 for an odd last map) on
-// up to GOMAXPROCS workers; w is the worker's index. Each pair is independent, so the
-// result does not depend on the number of workers.
-func forPairs(nmaps, workers int, fn func(w, i, j int)) {
-	pairs := (nmaps + 1) / 2
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := w; p < pairs; p += workers {
-				j := 2*p + 1
-				if j >= nmaps {
-					j = -1
-				}
-				fn(w, 2*p, j)
-			}
-		}()
-	}
-	wg.Wait()
+// parallel.Workers(0, pairs(nmaps)) goroutines; w, the worker's index, selects per-worker
+// scratch space. Each pair is independent, so the result does not depend on the number of
+// workers. It stops handing out pairs when ctx is cancelled or fn fails, and returns that
+// error.
+func forPairs(ctx context.Context, nmaps int, fn func(w, i, j int) error) error {
+	return parallel.For(ctx, pairs(nmaps), 0, func(w, p int) error {
+		j := 2*p + 1
+		if j >= nmaps {
+			j = -1
+		}
+		return fn(w, 2*p, j)
+	})
 }
+
+// pairs is the number of map pairs forPairs hands out for nmaps maps.
+func pairs(nmaps int) int { return (nmaps + 1) / 2 }
 
 func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
 	n2 := maps.Size * maps.Size
-	workers := min(runtime.GOMAXPROCS(0), (maps.N+1)/2)
-	var (
-		mu     sync.Mutex
-		cancel error
-	)
-	forPairs(maps.N, workers, func(_, i, j int) {
+	return forPairs(ctx, maps.N, func(_, i, j int) error {
 		c := newConvolver(maps.Size, kern)
 		ga := maps.Map(i)
 		ha := make([]float64, n2)
@@ -267,10 +258,7 @@ func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st Dynamics
 		}
 		for step := 0; step < st.Steps; step++ {
 			if step%50 == 0 && ctx.Err() != nil {
-				mu.Lock()
-				cancel = ctx.Err()
-				mu.Unlock()
-				return
+				return ctx.Err()
 			}
 			c.conv(ha, hb, ga, gb)
 			singleUpdate(ga, ha, st)
@@ -278,8 +266,8 @@ func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st Dynamics
 				singleUpdate(gb, hb, st)
 			}
 		}
+		return nil
 	})
-	return cancel
 }
 
 // singleUpdate applies G ← φ(G + η(−G + H)) in place.
@@ -305,8 +293,7 @@ func singleUpdate(g, h []float64, st DynamicsSettings) {
 
 func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
 	ng, n2 := maps.N, maps.Size*maps.Size
-	workers := min(runtime.GOMAXPROCS(0), (ng+1)/2)
-	convs := make([]*convolver, workers)
+	convs := make([]*convolver, parallel.Workers(0, pairs(ng)))
 	for w := range convs {
 		convs[w] = newConvolver(maps.Size, kern)
 	}
@@ -318,13 +305,17 @@ func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st Dyna
 		if step%50 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		forPairs(ng, workers, func(w, i, j int) {
+		err := forPairs(ctx, ng, func(w, i, j int) error {
 			var gb, hb []float64
 			if j >= 0 {
 				gb, hb = maps.Map(j), mapOf(h, j)
 			}
 			convs[w].conv(mapOf(h, i), hb, maps.Map(i), gb)
+			return nil
 		})
+		if err != nil {
+			return err
+		}
 		// L = tril(G Hᵀ), inner products as means over the grid.
 		for a := 0; a < ng; a++ {
 			ga := maps.Map(a)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/gridcells/gridcells/internal/parallel"
 )
 
 // Encoder is what the spectrum needs from a target code; encode.Code satisfies it.
@@ -270,47 +270,42 @@ func ComputeSpectrum(ctx context.Context, code Encoder, width, height float64, s
 func autocorrPower(ctx context.Context, codes []float32, np, res, n int) []float64 {
 	pairs := (np + 1) / 2
 	acc := make([][]float64, spectrumChunks)
-	var wg sync.WaitGroup
-	next := make(chan int, spectrumChunks)
-	for c := 0; c < spectrumChunks; c++ {
-		next <- c
+	type scratch struct {
+		f *fft2
+		z []complex128
 	}
-	close(next)
-	workers := min(runtime.GOMAXPROCS(0), spectrumChunks)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := newFFT2(n, n)
-			z := make([]complex128, n*n)
-			for c := range next {
-				a := make([]float64, n*n)
-				for p := c; p < pairs; p += spectrumChunks {
-					if ctx.Err() != nil {
-						break
-					}
-					clear(z)
-					ia, ib := 2*p, 2*p+1
-					for ix := 0; ix < res; ix++ {
-						for iy := 0; iy < res; iy++ {
-							row := (ix*res + iy) * np
-							im := 0.0
-							if ib < np {
-								im = float64(codes[row+ib])
-							}
-							z[ix*n+iy] = complex(float64(codes[row+ia]), im)
-						}
-					}
-					f.forwardRows(z, res)
-					for i, v := range z {
-						a[i] += real(v)*real(v) + imag(v)*imag(v)
-					}
-				}
-				acc[c] = a
+	work := make([]scratch, parallel.Workers(0, spectrumChunks))
+	// The caller checks ctx: a cancelled sum is discarded.
+	_ = parallel.For(ctx, spectrumChunks, 0, func(w, c int) error {
+		if work[w].f == nil {
+			work[w] = scratch{newFFT2(n, n), make([]complex128, n*n)}
+		}
+		f, z := work[w].f, work[w].z
+		a := make([]float64, n*n)
+		for p := c; p < pairs; p += spectrumChunks {
+			if err := ctx.Err(); err != nil { // one chunk is 1/16 of the cells: do not finish it
+				return err
 			}
-		}()
-	}
-	wg.Wait()
+			clear(z)
+			ia, ib := 2*p, 2*p+1
+			for ix := 0; ix < res; ix++ {
+				for iy := 0; iy < res; iy++ {
+					row := (ix*res + iy) * np
+					im := 0.0
+					if ib < np {
+						im = float64(codes[row+ib])
+					}
+					z[ix*n+iy] = complex(float64(codes[row+ia]), im)
+				}
+			}
+			f.forwardRows(z, res)
+			for i, v := range z {
+				a[i] += real(v)*real(v) + imag(v)*imag(v)
+			}
+		}
+		acc[c] = a
+		return nil
+	})
 	total := make([]float64, n*n)
 	for _, a := range acc {
 		for i, v := range a {

@@ -10,11 +10,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"strconv"
-	"sync"
 
 	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/internal/parallel"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
 )
@@ -243,40 +242,20 @@ func readRateMaps(path string) (maps []float64, count, n int, err error) {
 func measureMaps(ctx context.Context, maps []float64, count, n, workers int) ([]analysis.Periodicity, []analysis.SpectralPeak) {
 	periods := make([]analysis.Periodicity, count)
 	peaks := make([]analysis.SpectralPeak, count)
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	// A spectrum padded to ≥ 4n points (a power of two, for the fast transform) with the
 	// sub-bin peak fit resolves the wavenumber well at a fraction of a 256-point one's cost.
 	size := 1
 	for size < 4*n {
 		size <<= 1
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for g := 0; g < workers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				rm := maps[i*n*n : (i+1)*n*n]
-				periods[i] = analysis.MeasurePeriodicity(rm, n, nil)
-				peaks[i] = analysis.DominantWavenumber(rm, n, size)
-			}
-		}()
-	}
-	// Ctrl-C stops handing out maps (the caller checks ctx): 512-bin maps take about a
-	// second each.
-feed:
-	for i := 0; i < count; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	// One map per item, so Ctrl-C is answered within a map (512-bin maps take about a second
+	// each); the caller checks ctx.
+	_ = parallel.For(ctx, count, workers, func(_, i int) error {
+		rm := maps[i*n*n : (i+1)*n*n]
+		periods[i] = analysis.MeasurePeriodicity(rm, n, nil)
+		peaks[i] = analysis.DominantWavenumber(rm, n, size)
+		return nil
+	})
 	return periods, peaks
 }
 
