@@ -2,7 +2,6 @@ package npyio
 
 import (
 	"archive/zip"
-	"bytes"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -108,12 +107,7 @@ func WriteNPZTo(w io.Writer, names []string, arrays []*Array, compress bool) err
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, flate.DefaultCompression)
 	})
-	var buf bytes.Buffer
 	for i, a := range arrays {
-		buf.Reset()
-		if err := Write(&buf, a); err != nil {
-			return fmt.Errorf("NPZ entry %q: %w", names[i], err)
-		}
 		fh := &zip.FileHeader{
 			Name:     names[i] + ".npy",
 			Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -124,23 +118,29 @@ func WriteNPZTo(w io.Writer, names []string, arrays []*Array, compress bool) err
 			if err != nil {
 				return err
 			}
-			if _, err := ew.Write(buf.Bytes()); err != nil {
-				return err
+			if err := Write(ew, a); err != nil {
+				return fmt.Errorf("NPZ entry %q: %w", names[i], err)
 			}
 			continue
 		}
 		// Stored entries carry their sizes and CRC in the local header (no data
-		// descriptor), as Python's zipfile writes them.
+		// descriptor), as Python's zipfile writes them. They are found by a first pass over
+		// the encoding instead of holding it: an entry can be gigabytes (gridcells simulate).
+		crc := crc32.NewIEEE()
+		size := &countingWriter{w: crc}
+		if err := Write(size, a); err != nil {
+			return fmt.Errorf("NPZ entry %q: %w", names[i], err)
+		}
 		fh.Method = zip.Store
-		fh.CRC32 = crc32.ChecksumIEEE(buf.Bytes())
-		fh.CompressedSize64 = uint64(buf.Len())
-		fh.UncompressedSize64 = uint64(buf.Len())
+		fh.CRC32 = crc.Sum32()
+		fh.CompressedSize64 = uint64(size.n)
+		fh.UncompressedSize64 = uint64(size.n)
 		ew, err := zw.CreateRaw(fh)
 		if err != nil {
 			return err
 		}
-		if _, err := ew.Write(buf.Bytes()); err != nil {
-			return err
+		if err := Write(ew, a); err != nil {
+			return fmt.Errorf("NPZ entry %q: %w", names[i], err)
 		}
 	}
 	return zw.Close()
@@ -164,4 +164,16 @@ func checkNPZ(names []string, arrays []*Array) error {
 		}
 	}
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

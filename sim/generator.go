@@ -87,6 +87,21 @@ func (g *Generator) Next(dst *Batch) {
 	}
 }
 
+// SplitSize returns the granularity at which a batch can be drawn in parts: when it is s > 0,
+// batches of B₁, B₂, … trajectories, each a multiple of s except perhaps the last, hold the
+// same trajectories in the same order as one batch of B₁ + B₂ + … (the Sorscher walk from
+// PCG, whose chunks of s trajectories draw their streams' seeds in order). It is 0 when
+// the trajectories depend on the batch size: the RatInABox walk draws its numbers time step
+// by time step across the batch, and the Philox walk keys each trajectory by its batch's
+// index. Callers that need a very large batch (gridcells simulate) draw it in parts, so
+// that memory holds the output once and Ctrl-C is answered between parts.
+func (g *Generator) SplitSize() int {
+	if g.p.RNG == Philox || g.p.Model != Sorscher {
+		return 0
+	}
+	return sorscherChunk
+}
+
 func (g *Generator) grow(B int) {
 	if g.p.RNG == Philox {
 		return

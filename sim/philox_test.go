@@ -15,15 +15,15 @@ func philoxParams() Params {
 	return p
 }
 
-// rowsEqual reports whether trajectory b of x (B rows) and trajectory b of y agree bit for bit
-// over the first T steps of both.
-func trajectoryEqual(x, y *Batch, b, T int) bool {
+// trajectoryEqual reports whether trajectory bx of x and trajectory by of y agree bit for bit
+// over their first T steps.
+func trajectoryEqual(x *Batch, bx int, y *Batch, by, T int) bool {
 	eq := func(u, v float32) bool { return math.Float32bits(u) == math.Float32bits(v) }
-	if !eq(x.InitPos[2*b], y.InitPos[2*b]) || !eq(x.InitPos[2*b+1], y.InitPos[2*b+1]) || !eq(x.InitHeading[b], y.InitHeading[b]) {
+	if !eq(x.InitPos[2*bx], y.InitPos[2*by]) || !eq(x.InitPos[2*bx+1], y.InitPos[2*by+1]) || !eq(x.InitHeading[bx], y.InitHeading[by]) {
 		return false
 	}
 	for t := 0; t < T; t++ {
-		i, j := t*x.B+b, t*y.B+b
+		i, j := t*x.B+bx, t*y.B+by
 		for k := 0; k < 2; k++ {
 			if !eq(x.Vel[2*i+k], y.Vel[2*j+k]) || !eq(x.Pos[2*i+k], y.Pos[2*j+k]) {
 				return false
@@ -49,10 +49,10 @@ func TestPhiloxLayout(t *testing.T) {
 			gt.Next(short)
 		}
 		for b := 0; b < 200; b++ {
-			if !trajectoryEqual(small, big, b, 20) {
+			if !trajectoryEqual(small, b, big, b, 20) {
 				t.Fatalf("batch %d: trajectory %d differs between B = 200 and B = 400", i, b)
 			}
-			if !trajectoryEqual(short, small, b, 10) {
+			if !trajectoryEqual(short, b, small, b, 10) {
 				t.Fatalf("batch %d: trajectory %d's first 10 steps differ between T = 10 and T = 20", i, b)
 			}
 		}
@@ -60,7 +60,7 @@ func TestPhiloxLayout(t *testing.T) {
 	g := mustNew(t, philoxParams(), 5)
 	g.Next(small)
 	g.Next(big)
-	if trajectoryEqual(small, big, 0, 20) {
+	if trajectoryEqual(small, 0, big, 0, 20) {
 		t.Error("batches 0 and 1 start with the same trajectory")
 	}
 	// PhiloxBatch is the generator's batch as a function of (key, index).

@@ -441,6 +441,45 @@ func TestSorscherIndependentOfGOMAXPROCS(t *testing.T) {
 	}
 }
 
+// A batch drawn in parts of SplitSize multiples holds the same trajectories as one batch.
+func TestSplitSize(t *testing.T) {
+	const B, T = 3*sorscherChunk + 5, 6
+	g := mustNew(t, DefaultParams(), 4)
+	s := g.SplitSize()
+	if s != sorscherChunk {
+		t.Fatalf("Sorscher/PCG SplitSize = %d; want %d", s, sorscherChunk)
+	}
+	whole := NewBatch(B, T)
+	g.Next(whole)
+	after := NewBatch(1, T)
+	g.Next(after)
+
+	g = mustNew(t, DefaultParams(), 4)
+	b0 := 0
+	for _, n := range []int{2 * s, s, B - 3*s} {
+		part := NewBatch(n, T)
+		g.Next(part)
+		for b := range n {
+			if !trajectoryEqual(part, b, whole, b0+b, T) {
+				t.Fatalf("part of %d, trajectory %d differs from trajectory %d of the whole batch", n, b, b0+b)
+			}
+		}
+		b0 += n
+	}
+	// The generator is left in the same state: the next batch is the same too.
+	again := NewBatch(1, T)
+	g.Next(again)
+	if !batchesEqual(again, after) {
+		t.Error("the batch after the parts differs from the batch after the whole")
+	}
+
+	for name, p := range map[string]Params{"ratinabox": DefaultRatInABoxParams(), "philox": philoxParams()} {
+		if s := mustNew(t, p, 4).SplitSize(); s != 0 {
+			t.Errorf("%s: SplitSize = %d; want 0", name, s)
+		}
+	}
+}
+
 func batchesEqual(a, b *Batch) bool {
 	eq := func(x, y []float32) bool {
 		for i := range x {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,5 +113,38 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		if code := run([]string{"simulate", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), want) {
 			t.Errorf("--out %s: exit %d, stderr %q; want 2 and %q", out, code, stderr.String(), want)
 		}
+	}
+}
+
+// Drawn in blocks (the last one partial), the file is byte for byte that of one draw; a
+// cancelled context stops the draw and leaves no file.
+func TestSimulateBlocks(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, block int) []byte {
+		t.Helper()
+		defer func(b int) { simulateBlock = b }(simulateBlock)
+		simulateBlock = block
+		o := &simulateOptions{Batch: 100, Steps: 5, Seed: 9, Model: "sorscher", BoxWidth: 2.2, BoxHeight: 2.2, Dt: 0.02, Out: filepath.Join(dir, name)}
+		if err := runSimulate(context.Background(), o, nil, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(o.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if !bytes.Equal(write("blocks.npz", 32), write("whole.npz", 1<<20)) {
+		t.Error("blocks of 32 trajectories give a different file than one draw of 100")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o := &simulateOptions{Batch: 100, Steps: 5, Seed: 9, Model: "sorscher", BoxWidth: 2.2, BoxHeight: 2.2, Dt: 0.02, Out: filepath.Join(dir, "cancelled.npz")}
+	if err := runSimulate(ctx, o, nil, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: error %v; want context.Canceled", err)
+	}
+	if _, err := os.Stat(o.Out); !os.IsNotExist(err) {
+		t.Errorf("cancelled run left %s (Stat: %v)", o.Out, err)
 	}
 }
