@@ -45,28 +45,33 @@ type Tensor interface {
 // Activation is an elementwise nonlinearity φ (spec §3.1: relu, tanh, sigmoid, linear).
 type Activation int
 
-// The activations of spec §3.1.
+// The activations of spec §3.1. The zero Activation is none of them, so that a model
+// configured without one (nn.Config{Cell: nn.RNN, …}) is refused instead of silently
+// built linear, which never grows grid cells.
 const (
-	Linear  Activation = iota // φ(x) = x
-	ReLU                      // φ(x) = max(x, 0): NFL's and Sorscher's default
-	Tanh                      // φ(x) = tanh x
-	Sigmoid                   // φ(x) = 1/(1 + e⁻ˣ)
+	Linear  Activation = iota + 1 // φ(x) = x
+	ReLU                          // φ(x) = max(x, 0): NFL's and Sorscher's default
+	Tanh                          // φ(x) = tanh x
+	Sigmoid                       // φ(x) = 1/(1 + e⁻ˣ)
 )
 
 var activationNames = [...]string{Linear: "linear", ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
 
 func (a Activation) String() string {
-	if a >= 0 && int(a) < len(activationNames) {
+	if a >= Linear && a <= Sigmoid {
 		return activationNames[a]
+	}
+	if a == 0 {
+		return "unset"
 	}
 	return "compute.Activation(?)"
 }
 
 // ParseActivation maps the config names relu, tanh, sigmoid and linear to an Activation.
 func ParseActivation(s string) (Activation, bool) {
-	for i, n := range activationNames {
-		if n == s {
-			return Activation(i), true
+	for a := Linear; a <= Sigmoid; a++ {
+		if activationNames[a] == s {
+			return a, true
 		}
 	}
 	return 0, false

@@ -52,10 +52,12 @@ const (
 
 // Config describes a model. The zero values of the rates and the decay switch them off.
 type Config struct {
-	Cell       Cell
-	Ng         int // recurrent ("grid") units
-	Np         int // outputs (place cells or code dimensions)
-	Nv         int // velocity input dimensions (0 means 2)
+	Cell Cell
+	Ng   int // recurrent ("grid") units
+	Np   int // outputs (place cells or code dimensions)
+	Nv   int // velocity input dimensions (0 means 2)
+	// Activation is required: its zero value is refused, not taken as linear (compute.ReLU
+	// is NFL's and Sorscher's).
 	Activation compute.Activation
 
 	Initializer    Initializer    // recurrent matrix; "" means glorot_uniform
@@ -118,7 +120,7 @@ func (c Config) Validate() error {
 	switch c.Activation {
 	case compute.Linear, compute.ReLU, compute.Tanh, compute.Sigmoid:
 	default:
-		return &FieldError{"Activation", c.Activation, "relu, tanh, sigmoid or linear"}
+		return &FieldError{"Activation", c.Activation, "compute.ReLU (NFL's and Sorscher's), compute.Tanh, compute.Sigmoid or compute.Linear"}
 	}
 	switch c.Initializer {
 	case "", GlorotUniform, GlorotNormal, Orthogonal:

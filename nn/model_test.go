@@ -206,6 +206,7 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Cell = GRU; c.InitConvention = PyTorch },
 		func(c *Config) { c.Initializer = "he_normal" },
 		func(c *Config) { c.NFLUGRNNBiasDecay = true },
+		func(c *Config) { c.Activation = 0 }, // unset: refused, not a silent linear network
 	} {
 		c := good
 		bad(&c)

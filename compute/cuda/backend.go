@@ -609,20 +609,21 @@ func (b *Backend) Gemm(tA, tB bool, alpha float64, a, bb compute.Tensor, beta fl
 }
 
 func (b *Backend) Activate(dst, src compute.Tensor, f compute.Activation) {
-	checkActivation(f)
-	b.pair("Activate", kActivate, dst, src, intArg(int(f)))
+	b.pair("Activate", kActivate, dst, src, intArg(kernelActivation(f)))
 }
 
 func (b *Backend) ActivationGrad(dst, out compute.Tensor, f compute.Activation) {
-	checkActivation(f)
-	b.pair("ActivationGrad", kActivationGrad, dst, out, intArg(int(f)))
+	b.pair("ActivationGrad", kActivationGrad, dst, out, intArg(kernelActivation(f)))
 }
 
-// checkActivation panics on values the kernels do not know (they would act as linear).
-func checkActivation(f compute.Activation) {
+// kernelActivation returns the kernels' code of f (kernels.cu gc_act: 0 linear, 1 relu,
+// 2 tanh, 3 sigmoid). It panics on values the kernels do not know, which they would
+// compute as linear.
+func kernelActivation(f compute.Activation) int {
 	if f < compute.Linear || f > compute.Sigmoid {
 		panic(fmt.Sprintf("cuda: unknown activation %d", f))
 	}
+	return int(f - compute.Linear)
 }
 
 func (b *Backend) AddRowVector(dst, v compute.Tensor) {

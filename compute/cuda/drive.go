@@ -65,7 +65,6 @@ func (b *Backend) ActivationGradDrivenLanes(dst, out, x, gw compute.Tensor, f co
 }
 
 func (b *Backend) activateDriven(op string, dst, pre, x, w compute.Tensor, f compute.Activation, lanes int) {
-	checkActivation(f)
 	n, k := compute.DrivenDims(op, dst, pre, x, w, lanes, compute.MaxDriven)
 	d, p, xx, ww := b.t(dst), b.t(pre), b.t(x), b.t(w)
 	kern, q := laneQuad(kActivateDriven, n, d, p, ww) // x, read as floats, is not among them
@@ -73,11 +72,10 @@ func (b *Backend) activateDriven(op string, dst, pre, x, w compute.Tensor, f com
 	grid := (cols + 31) / 32 * ((d.rows + driveChunk - 1) / driveChunk)
 	defer b.enter()()
 	b.launch(kern, grid, 32, driveRows, ptrArg(d), intArg(d.ld/q), ptrArg(p), intArg(p.ld/q), ptrArg(xx), intArg(xx.ld),
-		ptrArg(ww), intArg(ww.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(int(f)), intArg(driveChunk))
+		ptrArg(ww), intArg(ww.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(kernelActivation(f)), intArg(driveChunk))
 }
 
 func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor, f compute.Activation, beta float64, lanes int) {
-	checkActivation(f)
 	n, k := compute.DrivenDims(op, dst, out, x, gw, lanes, compute.MaxDriven)
 	d, y, xx, g := b.t(dst), b.t(out), b.t(x), b.t(gw)
 	kern, q := laneQuad(kActivationGradDriven, n, d, y, g)
@@ -98,5 +96,5 @@ func (b *Backend) activationGradDriven(op string, dst, out, x, gw compute.Tensor
 	groups := max(1, min(driveGroups, d.rows/4))
 	defer b.enter()()
 	b.launch(kern, (cols+31)/32, 32, groups, ptrArg(d), intArg(d.ld/q), ptrArg(y), intArg(y.ld/q), ptrArg(xx), intArg(xx.ld),
-		ptrArg(g), intArg(g.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(int(f)), f32Arg(beta))
+		ptrArg(g), intArg(g.ld/q), intArg(d.rows), intArg(cols), intArg(n/q), intArg(k), intArg(kernelActivation(f)), f32Arg(beta))
 }

@@ -31,7 +31,8 @@ __device__ __forceinline__ long long gc_at(long long i, int cols, int ld) {
 	return (i / cols) * (long long)ld + (i % cols);
 }
 
-// Activations, as compute.Activation: 0 linear, 1 relu, 2 tanh, 3 sigmoid.
+// Activations, as backend.go kernelActivation maps compute.Activation: 0 linear, 1 relu,
+// 2 tanh, 3 sigmoid.
 __device__ __forceinline__ float gc_act(float x, int f) {
 	switch (f) {
 	case 1: return x > 0.0f ? x : 0.0f;
