@@ -1,6 +1,7 @@
 package encode
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -37,6 +38,7 @@ type Code interface {
 // New draws a Code's random parameters (centres, widths, projections) from rng and returns it.
 // Unset optional fields of p take their defaults; invalid parameters return an error naming the
 // field. The draws depend only on p and rng, so a seeded rng gives the same code every time.
+// The Cartesian and polar codes draw nothing and accept a nil rng; the others refuse it.
 func New(p Params, rng *rand.Rand) (Code, error) {
 	p = p.withDefaults()
 	if err := p.Validate(); err != nil {
@@ -47,6 +49,11 @@ func New(p Params, rng *rand.Rand) (Code, error) {
 		return &cartesianCode{base{p}}, nil
 	case Polar:
 		return &polarCode{base{p}}, nil
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("encode: New: nil *rand.Rand: the %s code draws random parameters", p.Kind)
+	}
+	switch p.Kind {
 	case HighDimCartesian:
 		return newHighDimCartesian(p, rng)
 	case HighDimPolar:

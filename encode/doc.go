@@ -10,7 +10,10 @@
 // VarianceRatio (Sorscher, σ_I² = s·σ²).
 //
 // Build a Code with New from Params (or FromConfig from a run config) and an explicitly seeded
-// *rand.Rand; the same seed gives the same centres and projections.
+// *rand.Rand; the same seed gives the same centres and projections. The code a training run
+// used, with its place-cell centres, is ForRun(cfg): its random stream is the run's, which
+// FromConfig with a source of the caller's cannot reproduce (train.LoadModel returns it
+// with the trained network).
 //
 // Layout: row-major float32, positions n×2, codes n×Np. Methods take dst first; a nil dst is
 // allocated. Panics: a dst or input whose length does not match (programmer misuse) panics with an

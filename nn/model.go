@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -82,6 +83,9 @@ type encoder struct{ w, b *Param }
 func New(b compute.Backend, cfg Config, rng *rand.Rand) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if b == nil || rng == nil {
+		return nil, errors.New("nn: New: nil backend or *rand.Rand")
 	}
 	if cfg.Initializer == "" {
 		cfg.Initializer = GlorotUniform

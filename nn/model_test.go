@@ -198,6 +198,9 @@ func TestValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatalf("Validate(%+v) = %v", good, err)
 	}
+	if _, err := New(cpu.New64(), good, nil); err == nil {
+		t.Error("New with a nil *rand.Rand succeeded")
+	}
 	for _, bad := range []func(*Config){
 		func(c *Config) { c.Cell = "TCN" },
 		func(c *Config) { c.Ng = 0 },

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 )
@@ -34,10 +35,15 @@ type Generator struct {
 // stream distinct from other consumers seeded with the same number.
 const streamSIM = 0x73696d // "sim"
 
-// New returns a Generator for p drawing from src. It returns an error if p is invalid.
+// New returns a Generator for p drawing from src. It returns an error if p is invalid or
+// src is nil. It takes the *rand.PCG itself, not a *rand.Rand, because its state is what
+// MarshalBinary saves in a checkpoint.
 func New(p Params, src *rand.PCG) (*Generator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if src == nil {
+		return nil, errors.New("sim: New: nil random source (use NewSeed, or rand.NewPCG)")
 	}
 	g := &Generator{p: p, src: src, rng: rand.New(src)}
 	if p.RNG == Philox {
@@ -46,7 +52,9 @@ func New(p Params, src *rand.PCG) (*Generator, error) {
 	return g, nil
 }
 
-// NewSeed is New with rand.NewPCG(seed, "sim").
+// NewSeed is New with rand.NewPCG(seed, streamSIM), a stream of its own ("sim"): its
+// batches are not those a training run with the same seed drew (train keeps a stream per
+// consumer), only trajectories from the same distribution.
 func NewSeed(p Params, seed uint64) (*Generator, error) {
 	return New(p, rand.NewPCG(seed, streamSIM))
 }

@@ -590,6 +590,12 @@ func TestRayleighNormalMaps(t *testing.T) {
 	}
 }
 
+func TestNewNilSource(t *testing.T) {
+	if _, err := New(DefaultParams(), nil); err == nil {
+		t.Error("New with a nil source succeeded")
+	}
+}
+
 func TestValidate(t *testing.T) {
 	if err := DefaultParams().Validate(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package theory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -163,6 +164,9 @@ func (s *Spectrum) Kernel(size int) ([]float64, error) {
 // overall scale and keeps it finite. The initial maps are N(0, InitScale²) from rng.
 // ctx cancels between steps.
 func Simulate(ctx context.Context, spec *Spectrum, set *DynamicsSettings, rng *rand.Rand) (*Maps, error) {
+	if spec == nil || rng == nil {
+		return nil, errors.New("theory: Simulate: nil spectrum or *rand.Rand")
+	}
 	st, err := set.withDefaults(spec)
 	if err != nil {
 		return nil, err

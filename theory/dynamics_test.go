@@ -194,3 +194,10 @@ func TestDynamicsSettingsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulateNilRand(t *testing.T) {
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	if _, err := Simulate(context.Background(), spec, &DynamicsSettings{Maps: 1, Steps: 1}, nil); err == nil {
+		t.Error("Simulate with a nil *rand.Rand succeeded")
+	}
+}

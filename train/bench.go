@@ -60,7 +60,7 @@ func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (Benc
 	var batch, step func()
 	switch {
 	case r.dev == nil:
-		batch = func() { gen.Next(it.sb); fillBatch(r.code, it.sb, &it.nb) }
+		batch = func() { gen.Next(it.sb); EncodeBatch(r.code, it.sb, &it.nb) }
 		step = func() { r.trainStep(it); compute.Synchronize(r.b) }
 	case r.dev.walk:
 		batch = func() { it.index = gen.SkipBatch(); r.dev.load(it, in); compute.Synchronize(r.b) }

@@ -99,21 +99,6 @@ func (r *run) saveFinal() error {
 	return nil
 }
 
-// loadWeights uploads the parameters stored in m (keys = parameter names).
-func (r *run) loadWeights(m map[string]*npyio.Array, path string) error {
-	for _, p := range r.model.Params() {
-		a, ok := m[p.Name]
-		if !ok {
-			return fmt.Errorf("train: %s: no entry %q", path, p.Name)
-		}
-		if len(a.Shape) != 2 || a.Shape[0] != p.Rows || a.Shape[1] != p.Cols || a.F32 == nil {
-			return fmt.Errorf("train: %s: entry %q is %s %v, want <f4 [%d %d]", path, p.Name, a.Dtype, a.Shape, p.Rows, p.Cols)
-		}
-		r.b.Upload(p.Value, a.F32)
-	}
-	return nil
-}
-
 // checkpointInt returns the integer entry key of the checkpoint m read from path.
 func checkpointInt(m map[string]*npyio.Array, path, key string) (int64, error) {
 	a, ok := m[key]
@@ -129,7 +114,7 @@ func (r *run) restore(path string) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := r.loadWeights(m, path); err != nil {
+	if err := loadParams(r.model, m, path); err != nil {
 		return err
 	}
 	for _, s := range r.optim.State() {

@@ -137,7 +137,7 @@ func trainSteps(t *testing.T, cfg config.Config, b compute.Backend, steps int) (
 	it := &item{sb: sb}
 	for i := range steps {
 		gen.Next(sb)
-		fillBatch(r.code, sb, &nb)
+		EncodeBatch(r.code, sb, &nb)
 		it.nb, it.index = nb, uint64(i) // index: the Philox walk's batch, for the GPU to generate
 		losses = append(losses, r.trainStep(it))
 	}
@@ -224,7 +224,7 @@ func stackSteps(t *testing.T, cfg config.Config, b compute.Backend, lanes, steps
 	for i := range steps {
 		for k, r := range runs {
 			r.gen.Next(sbs[k])
-			fillBatch(r.code, sbs[k], &its[k].nb)
+			EncodeBatch(r.code, sbs[k], &its[k].nb)
 			its[k].index = uint64(i) // the Philox walk's batch, for lanes that generate on the GPU
 		}
 		for k, l := range st.step(its, in) {

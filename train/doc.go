@@ -12,6 +12,13 @@
 // line is appended to metrics.jsonl; every training.checkpoint_every steps, and at the end,
 // the state is checkpointed.
 //
+// # Using a trained network
+//
+// LoadModel loads a finished run's final weights with its target code (encode.ForRun, the
+// run's place-cell centres) and motion model; EncodeBatch turns trajectories of the caller's
+// (package sim) into the network's inputs as training does, and the model's Evaluate or
+// Forward runs it (ExampleLoadModel).
+//
 // # Batches on the GPU
 //
 // On the CUDA backend, a run whose code is one of the presets' kinds makes its batches on the

@@ -172,7 +172,7 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 	if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
 		return nil, err
 	}
-	if err := r.loadWeights(m, path); err != nil {
+	if err := loadParams(r.model, m, path); err != nil {
 		return nil, err
 	}
 	return r.evaluate(ctx, r.dir)
@@ -198,7 +198,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	gen.Next(sb)
 	np := r.code.Np()
 	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
-	fillBatch(r.code, sb, &nb)
+	EncodeBatch(r.code, sb, &nb)
 	loss, out, g := r.model.EvaluateGrid(nb, nil, nil)
 	decErr := r.code.DecodingError(out, sb.Pos)
 	ng := r.ncfg.Ng

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/nn"
+	"github.com/gridcells/gridcells/sim"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -92,4 +94,51 @@ func ExampleTrainStacked() {
 	// lane 0: 20 steps on cpu/float32 (lane 0 of an ensemble of 3)
 	// lane 1: 20 steps on cpu/float32 (lane 1 of an ensemble of 3)
 	// lane 2: 20 steps on cpu/float32 (lane 2 of an ensemble of 3)
+}
+
+// Load a trained network from its run directory and measure how well it path-integrates
+// trajectories of your own, drawn in the box it was trained in.
+func ExampleLoadModel() {
+	cfg, err := config.Preset(config.PresetQuick)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = config.ApplySets(&cfg, []string{"model.ng=16", "encoding.np=32", "trajectory.batch_size=10",
+		"training.n_epochs=1", "training.n_grad_steps_per_epoch=20", "eval.nbins=20", "eval.n_units=8"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "run")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	if _, err := train.Train(context.Background(), dir, cfg, train.Options{}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	net, err := train.LoadModel(dir, nil) // nil: the backend the run's training.device picks
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	gen, err := sim.NewSeed(net.Motion, 2026)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	traj := sim.NewBatch(50, 40) // 50 trajectories of 40 steps
+	gen.Next(traj)
+	var in nn.Batch
+	train.EncodeBatch(net.Code, traj, &in)
+	_, out := net.Model.Evaluate(in, nil)
+	fmt.Println("cell:", net.Config.Model.RNNType, "outputs:", net.Code.Np())
+	fmt.Println("decoding error below 200 cm:", net.Code.DecodingError(out, traj.Pos) < 200)
+	// Output:
+	// cell: RNN outputs: 32
+	// decoding error below 200 cm: true
 }

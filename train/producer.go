@@ -53,7 +53,7 @@ func startProducer(gen *sim.Generator, code encode.Code, B, T int) *producer {
 			}
 			gen.Next(it.sb)
 			if code != nil {
-				fillBatch(code, it.sb, &it.nb)
+				EncodeBatch(code, it.sb, &it.nb)
 			} else {
 				it.nb.Vel = it.sb.Vel
 			}

@@ -655,17 +655,9 @@ func (e *evaluator) at(step int) EvalPoint {
 		panic("train: " + err.Error()) // the params were validated when the run was built
 	}
 	g.Next(e.sb)
-	fillBatch(e.r.code, e.sb, &e.nb)
+	EncodeBatch(e.r.code, e.sb, &e.nb)
 	var loss float64
 	loss, e.out = e.r.model.Evaluate(e.nb, e.out)
 	return EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
 }
 
-// fillBatch encodes a batch of trajectories into the model's inputs: the velocity inputs are
-// shared, the initial code and the targets are the code of InitPos and Pos (spec §1–§2).
-func fillBatch(code encode.Code, sb *sim.Batch, nb *nn.Batch) {
-	nb.B, nb.T = sb.B, sb.T
-	nb.Vel = sb.Vel
-	code.Encode(nb.InitCode, sb.InitPos)
-	code.Encode(nb.Targets, sb.Pos)
-}
