@@ -660,4 +660,3 @@ func (e *evaluator) at(step int) EvalPoint {
 	loss, e.out = e.r.model.Evaluate(e.nb, e.out)
 	return EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
 }
-
