@@ -37,7 +37,9 @@
 // # Errors and panics
 //
 // Invalid parameters (user configuration) are returned as errors that name the field and
-// the allowed values. Programmer misuse, such as a destination slice of the wrong length,
-// panics with a message prefixed "theory: ". Every random draw comes from the *rand.Rand
+// the allowed values: by TuningOf, Tuning.Validate and the functions that take settings.
+// Programmer misuse panics with a message prefixed "theory: ": a destination slice of the
+// wrong length, or a Tuning method (Transform, PeakWavenumber) called on a Tuning that fails
+// Validate. Every random draw comes from the *rand.Rand
 // passed in; results do not depend on GOMAXPROCS.
 package theory

@@ -28,7 +28,7 @@ type Tuning struct {
 	Kind       string  // one of the Kind constants
 	Sigma      float64 // σ_E, centre width, m
 	Surround   float64 // s, surround scale (ignored for the Gaussian)
-	Convention string  // SigmaRatio or VarianceRatio (ignored for the Gaussian)
+	Convention string  // SigmaRatio ("" too, as in encode) or VarianceRatio; ignored for the Gaussian
 	AlphaE     float64 // general DoG excitatory amplitude
 	AlphaI     float64 // general DoG inhibitory amplitude
 }
@@ -80,7 +80,7 @@ func (t Tuning) Validate() error {
 		return fmt.Errorf("theory: kind %q: want %s, %s, %s, %s or %s",
 			t.Kind, KindGaussian, KindDoS, KindTrueDoG, KindGeneralDoG, KindSoD)
 	}
-	if t.Convention != SigmaRatio && t.Convention != VarianceRatio {
+	if t.Convention != "" && t.Convention != SigmaRatio && t.Convention != VarianceRatio {
 		return fmt.Errorf("theory: surround_convention %q: want %s or %s", t.Convention, SigmaRatio, VarianceRatio)
 	}
 	// s = 1 makes the two Gaussians equal (a zero code); SoD is normalisable only when

@@ -133,3 +133,16 @@ func TestTuningOf(t *testing.T) {
 		}
 	}
 }
+
+// An unset convention is the sigma-ratio one, as in package encode.
+func TestTuningDefaultConvention(t *testing.T) {
+	unset := Tuning{Kind: KindDoS, Sigma: 0.12, Surround: 2}
+	sigma := unset
+	sigma.Convention = SigmaRatio
+	if err := unset.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := unset.PeakWavenumber(), sigma.PeakWavenumber(); a != b {
+		t.Errorf("k* with no convention %g; with sigma_ratio %g", a, b)
+	}
+}
