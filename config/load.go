@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"reflect"
 	"sort"
@@ -25,6 +26,12 @@ func Load(path string) (Config, error) {
 func LoadWithPreset(path, defaultPreset string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
+		// The error names the path already as Source: keep only the reason, as in
+		// "cfg.yaml: no such file or directory".
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return Config{}, &ConfigError{Source: path, Err: err}
 	}
 	return Parse(data, path, defaultPreset)

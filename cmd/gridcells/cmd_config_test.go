@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -148,5 +149,39 @@ func TestConfigListKeys(t *testing.T) {
 		if err != nil || !strings.Contains(out, want) {
 			t.Errorf("config %s --list-keys: lacks %q (%v)", args, want, err)
 		}
+	}
+}
+
+// A file that is not a config (every line an unknown key) gets the first lines and a count,
+// not a screenful per line; a missing file is named as a file problem, not a config's.
+func TestConfigErrorsCapped(t *testing.T) {
+	dir := t.TempDir()
+	var yaml strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&yaml, "key_%d: 1\n", i)
+	}
+	path := filepath.Join(dir, "many.yaml")
+	if err := os.WriteFile(path, []byte(yaml.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--config", path, "--out", filepath.Join(dir, "run")}, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d; want 2", code)
+	}
+	msg := stderr.String()
+	if n := strings.Count(msg, "unknown key"); n != maxIndentedLines-1 {
+		t.Errorf("%d unknown-key lines; want %d", n, maxIndentedLines-1)
+	}
+	if !strings.Contains(msg, "… and 31 more lines") {
+		t.Errorf("no count of the lines left out:\n%s", msg)
+	}
+
+	stderr.Reset()
+	missing := filepath.Join(dir, "missing.yaml")
+	if code := run([]string{"train", "--config", missing, "--out", filepath.Join(dir, "run")}, &stdout, &stderr); code != 2 {
+		t.Fatalf("missing file: exit %d; want 2", code)
+	}
+	if want := "--config " + missing + ": no such file or directory"; !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "invalid config") {
+		t.Errorf("missing file: %q; want %q", stderr.String(), want)
 	}
 }

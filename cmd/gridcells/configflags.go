@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/gridcells/gridcells/config"
@@ -60,6 +62,9 @@ func (c *configFlags) Resolve() (config.Config, error) {
 	if err == nil {
 		err = cfg.Validate()
 	}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return config.Config{}, UsageError{fmt.Errorf("--config %w", err)} // the file, not its content
+	}
 	if err != nil {
 		return config.Config{}, UsageError{fmt.Errorf("invalid config:\n%w", indent(err))}
 	}
@@ -69,8 +74,16 @@ func (c *configFlags) Resolve() (config.Config, error) {
 // indentedError prints each line of a (joined) error on its own indented line.
 type indentedError struct{ err error }
 
+// maxIndentedLines caps the lines an indentedError prints: a file given by mistake (a CSV
+// as --config) has an unknown key on every line, and the first few say what is wrong.
+const maxIndentedLines = 20
+
 func (e indentedError) Error() string {
-	return "  " + strings.ReplaceAll(e.err.Error(), "\n", "\n  ")
+	lines := strings.Split(e.err.Error(), "\n")
+	if n := len(lines); n > maxIndentedLines {
+		lines = append(lines[:maxIndentedLines-1], fmt.Sprintf("… and %d more lines", n-maxIndentedLines+1))
+	}
+	return "  " + strings.Join(lines, "\n  ")
 }
 func (e indentedError) Unwrap() error { return e.err }
 
