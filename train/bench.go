@@ -144,8 +144,9 @@ type LanesResult struct {
 // each in its own goroutine with its own backend from newBackend, its own trajectory
 // producer and optimizer, as a sweep of same-shape runs would. After two untimed warm-up
 // steps per lane, all lanes start together and run steps pipelined training steps.
-// runSteps (e.g. 200,000 for an NFL run) only scales NetworksPerHour.
-func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func() (compute.Backend, error)) (LanesResult, error) {
+// runSteps (e.g. 200,000 for an NFL run) only scales NetworksPerHour. A cancelled ctx stops
+// the lanes after their current step and returns ctx's error.
+func BenchLanes(ctx context.Context, cfg config.Config, steps, lanes, runSteps int, newBackend func() (compute.Backend, error)) (LanesResult, error) {
 	if lanes < 1 || steps < 1 {
 		return LanesResult{}, fmt.Errorf("train: BenchLanes: lanes %d and steps %d must be ≥ 1", lanes, steps)
 	}
@@ -175,6 +176,9 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 			ready.Done()
 			<-start
 			for range steps {
+				if ctx.Err() != nil {
+					break
+				}
 				step(i)
 			}
 			compute.Synchronize(runs[i].b)
@@ -184,6 +188,9 @@ func BenchLanes(cfg config.Config, steps, lanes, runSteps int, newBackend func()
 	t0 := time.Now()
 	close(start)
 	done.Wait()
+	if err := ctx.Err(); err != nil {
+		return LanesResult{}, err
+	}
 	wall := time.Since(t0).Seconds()
 	res := lanesResult("streams", lanes, steps, runSteps, runs[0].b.Name(), wall)
 	res.Batches = runs[0].batchesMade()
@@ -220,7 +227,8 @@ func lanesResult(mode string, lanes, steps, runSteps int, backend string, wall f
 // ensemble on b (TrainStacked's step: each lane's batch from its own producer, loaded, then
 // one ensemble step and update), and reports their joint throughput like BenchLanes. After
 // two untimed warm-up steps it times steps steps. cfg must be a StackKey config (no dropout).
-func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backend) (LanesResult, error) {
+// A cancelled ctx stops it after the current step with ctx's error.
+func BenchStacked(ctx context.Context, cfg config.Config, steps, lanes, runSteps int, b compute.Backend) (LanesResult, error) {
 	bs, err := newBenchStack(cfg, steps, lanes, b)
 	if err != nil {
 		return LanesResult{}, err
@@ -231,6 +239,9 @@ func BenchStacked(cfg config.Config, steps, lanes, runSteps int, b compute.Backe
 	compute.Synchronize(b)
 	t0 := time.Now()
 	for range steps {
+		if err := ctx.Err(); err != nil {
+			return LanesResult{}, err
+		}
 		bs.step()
 	}
 	compute.Synchronize(b)
@@ -306,7 +317,7 @@ type ProfileOp struct {
 
 // ProfileSteps times the device work of steps pipelined training steps of cfg on opt's
 // backend, which must be a compute.Profiler (the GPU), after one untimed step.
-func ProfileSteps(cfg config.Config, steps int, opt Options) (ProfileResult, error) {
+func ProfileSteps(ctx context.Context, cfg config.Config, steps int, opt Options) (ProfileResult, error) {
 	r, err := newRun("", cfg, opt)
 	if err != nil {
 		return ProfileResult{}, err
@@ -315,20 +326,20 @@ func ProfileSteps(cfg config.Config, steps int, opt Options) (ProfileResult, err
 	src := r.startSource(B, T)
 	defer src.stop()
 	f := r.feed(src)
-	return profileSteps(r.b, steps, func() { r.loopStep(f, true) })
+	return profileSteps(ctx, r.b, steps, func() { r.loopStep(f, true) })
 }
 
 // ProfileStacked is ProfileSteps for lanes copies of cfg trained as one ensemble on b.
-func ProfileStacked(cfg config.Config, steps, lanes int, b compute.Backend) (ProfileResult, error) {
+func ProfileStacked(ctx context.Context, cfg config.Config, steps, lanes int, b compute.Backend) (ProfileResult, error) {
 	bs, err := newBenchStack(cfg, steps, lanes, b)
 	if err != nil {
 		return ProfileResult{}, err
 	}
 	defer bs.close()
-	return profileSteps(bs.st.e, steps, bs.step)
+	return profileSteps(ctx, bs.st.e, steps, bs.step)
 }
 
-func profileSteps(b compute.Backend, steps int, step func()) (ProfileResult, error) {
+func profileSteps(ctx context.Context, b compute.Backend, steps int, step func()) (ProfileResult, error) {
 	p, ok := b.(compute.Profiler)
 	if !ok {
 		return ProfileResult{}, fmt.Errorf("train: the %s backend cannot profile (a GPU can)", b.Name())
@@ -342,9 +353,15 @@ func profileSteps(b compute.Backend, steps int, step func()) (ProfileResult, err
 		return ProfileResult{}, err
 	}
 	for range steps {
+		if ctx.Err() != nil {
+			break
+		}
 		step()
 	}
-	ops, span, err := p.StopProfile()
+	ops, span, err := p.StopProfile() // also after a cancel: the profiler must be stopped
+	if err := ctx.Err(); err != nil {
+		return ProfileResult{}, err
+	}
 	if err != nil {
 		return ProfileResult{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/gridcells/gridcells/compute"
 )
 
 // Bench times every measurement on a small network; a cancelled context stops it with the
@@ -23,5 +25,39 @@ func TestBench(t *testing.T) {
 	cancel()
 	if _, err := Bench(ctx, cfg, 3, Options{}); err != context.Canceled {
 		t.Errorf("cancelled bench: %v; want context.Canceled", err)
+	}
+}
+
+// The two ways of training lanes together report consistent throughputs on the CPU, and a
+// cancelled context stops both with its error.
+func TestBenchLanesAndStacked(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Model.RecurrentDropout = 0 // StackKey: ensembles have no dropout
+	newCPU := func() (compute.Backend, error) { b, _, err := NewBackend("cpu"); return b, err }
+	b, err := newCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams, err := BenchLanes(context.Background(), cfg, 3, 2, 1000, newCPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacked, err := BenchStacked(context.Background(), cfg, 3, 2, 1000, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []LanesResult{streams, stacked} {
+		if r.Lanes != 2 || r.Steps != 3 || !(r.NetworkStepMS > 0) || math.Abs(r.NetworkStepMS*2-r.LaneStepMS) > 1e-9*r.LaneStepMS ||
+			math.Abs(r.NetworksPerHour-3600*r.StepsPerSecond/1000) > 1e-9*r.NetworksPerHour {
+			t.Errorf("%s: inconsistent result %+v", r.Mode, r)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := BenchLanes(ctx, cfg, 3, 2, 1000, newCPU); err != context.Canceled {
+		t.Errorf("cancelled BenchLanes: %v; want context.Canceled", err)
+	}
+	if _, err := BenchStacked(ctx, cfg, 3, 2, 1000, b); err != context.Canceled {
+		t.Errorf("cancelled BenchStacked: %v; want context.Canceled", err)
 	}
 }

@@ -265,11 +265,11 @@ func TestCUDAProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	const steps = 3
-	one, err := ProfileSteps(cfg, steps, Options{Backend: gpu})
+	one, err := ProfileSteps(context.Background(), cfg, steps, Options{Backend: gpu})
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := ProfileStacked(cfg, steps, 2, gpu)
+	two, err := ProfileStacked(context.Background(), cfg, steps, 2, gpu)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,8 @@ type LaneResult struct {
 // returns with no lane trained. While training, the lanes step together: an error in one
 // lane (a failed checkpoint write) stops every lane with a checkpoint, and cancellation
 // checkpoints every lane and returns ctx's error. The post-training evaluations run lane by
-// lane, each with its own result.
+// lane, each with its own result. A nil b means the backend of the runs' training.device,
+// as for Train.
 func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, version string) ([]LaneResult, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("train: TrainStacked: no runs")
@@ -131,6 +132,12 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 			first = step
 		} else if step != first {
 			return nil, fmt.Errorf("train: %s: %w: it is at step %d, %s at step %d", sr.Dir, ErrNotStackable, step, runs[0].Dir, first)
+		}
+	}
+	if b == nil { // as Train does: the backend of the runs' training.device (StackKey includes it)
+		var err error
+		if b, _, err = NewBackend(cfgs[0].Training.Device); err != nil {
+			return nil, err
 		}
 	}
 	lanes := make([]*run, len(runs))

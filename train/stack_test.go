@@ -283,3 +283,23 @@ func TestLaneGroupSize(t *testing.T) {
 		}
 	}
 }
+
+// A nil backend is the runs' training.device's, as for Train.
+func TestStackedNilBackend(t *testing.T) {
+	cfgs := stackConfigs(t)[:2]
+	runs := make([]StackedRun, len(cfgs))
+	for i := range cfgs {
+		cfgs[i].Training.Device = "cpu"
+		cfgs[i].Training.NEpochs = 1
+		runs[i] = StackedRun{Dir: t.TempDir(), Config: &cfgs[i]}
+	}
+	res, err := TrainStacked(context.Background(), runs, nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil || !strings.HasPrefix(string(r.Summary.Backend), "cpu") {
+			t.Errorf("lane %d: %v, backend %q; want a cpu run", i, r.Err, r.Summary.Backend)
+		}
+	}
+}

@@ -135,10 +135,10 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if o.Lanes > 1 {
 		var lres train.LanesResult
 		if o.Ensemble {
-			lres, err = train.BenchStacked(cfg, o.Steps, o.Lanes, o.RunSteps, be)
+			lres, err = train.BenchStacked(ctx, cfg, o.Steps, o.Lanes, o.RunSteps, be)
 		} else {
 			first := true
-			lres, err = train.BenchLanes(cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
+			lres, err = train.BenchLanes(ctx, cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
 				if first {
 					first = false
 					return be, nil
@@ -159,7 +159,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 			return err
 		}
 		if o.Profile {
-			p, err := train.ProfileStacked(cfg, o.Steps, o.Lanes, be)
+			p, err := train.ProfileStacked(ctx, cfg, o.Steps, o.Lanes, be)
 			if err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		return err
 	}
 	if o.Profile {
-		p, err := train.ProfileSteps(cfg, o.Steps, train.Options{Backend: be})
+		p, err := train.ProfileSteps(ctx, cfg, o.Steps, train.Options{Backend: be})
 		if err != nil {
 			return err
 		}
