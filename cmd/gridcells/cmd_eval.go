@@ -132,7 +132,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	dir := args[0]
 	cfg, err := train.LoadConfig(dir)
 	if err != nil {
-		return usagef("%v", err)
+		return runDirError(err)
 	}
 	outDir := dir
 	switch o.checkpoint {
@@ -295,4 +295,14 @@ func evalBackend(device, trained string, logw io.Writer, quiet bool) (compute.Ba
 	}
 	fmt.Fprintf(w, "device: %s\n", which)
 	return b, nil
+}
+
+// runDirError classifies an error from reading a run directory: a directory that holds no
+// run (a wrong path) is a usage error, exit 2; a run whose files are damaged (a truncated
+// config.json, a corrupt checkpoint) is not, exit 1, as with any other unreadable data.
+func runDirError(err error) error {
+	if errors.Is(err, train.ErrNoRun) {
+		return UsageError{err}
+	}
+	return err
 }

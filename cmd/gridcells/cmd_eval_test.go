@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,5 +249,28 @@ func TestModulesOf(t *testing.T) {
 	}
 	if none := modulesOf([]float64{0.1}, []float64{math.NaN()}, nbins, box, 0.8, 1); none.Count != 0 || none.Note == "" {
 		t.Errorf("no unit above the threshold: %+v", none)
+	}
+}
+
+// A directory that holds no run is a usage error (exit 2); a run whose config.json is damaged
+// is a data error (exit 1), for eval and report alike.
+func TestRunDirExitStatus(t *testing.T) {
+	dir, _ := evalTestRun(t)
+	if code, _, stderr := runEvalArgs(t, t.TempDir()); code != 2 || !strings.Contains(stderr, "holds no run") {
+		t.Errorf("eval of an empty directory: exit %d, %q; want 2 and holds no run", code, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runEvalArgs(t, dir); code != 1 {
+		t.Errorf("eval of a truncated config.json: exit %d (%s); want 1", code, stderr)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"report", dir, "--out", filepath.Join(t.TempDir(), "r.html")}, &stdout, &stderr); code != 1 {
+		t.Errorf("report of a truncated config.json: exit %d (%s); want 1", code, stderr.String())
 	}
 }

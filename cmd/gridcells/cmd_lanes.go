@@ -114,7 +114,7 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 		if s.Config == "" {
 			l.cfg, err = train.LoadConfig(s.Dir)
 			if err != nil {
-				return usagef("--run %s (resume): %v", s.Dir, err)
+				return runDirError(fmt.Errorf("--run %s (resume): %w", s.Dir, err))
 			}
 		} else {
 			cf := configFlags{Preset: config.PresetQuick, File: s.Config}

@@ -213,7 +213,7 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 	// Loading the run first finishes an evaluation that a kill left half moved into place,
 	// so that the maps, scores and summary read below are of one evaluation.
 	if _, err := train.LoadConfig(dir); err != nil {
-		return nil, UsageError{err}
+		return nil, runDirError(err)
 	}
 	cfgBytes, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {

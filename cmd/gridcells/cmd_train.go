@@ -94,7 +94,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 			return usagef("--resume takes the config from the run directory; do not combine it with --out, --preset, --config or --set")
 		}
 		if cfg, err = train.LoadConfig(o.Resume); err != nil {
-			return usagef("--resume %s: %v", o.Resume, err)
+			return runDirError(fmt.Errorf("--resume %s: %w", o.Resume, err))
 		}
 	} else {
 		if o.Out == "" {
