@@ -60,6 +60,11 @@ func TestDominantWavenumber(t *testing.T) {
 		if math.Abs(pk.Spacing-c.spacing)/c.spacing > spacingRelTol {
 			t.Errorf("spacing %.2f: spectrum gives %.3f (K %.4f)", c.spacing, pk.Spacing, pk.K)
 		}
+		// In rad/m, with 5 cm bins, the hexagonal lattice's 4π/(√3·a) (package theory's k*).
+		const bin = 0.05
+		if want := 4 * math.Pi / (math.Sqrt(3) * c.spacing * bin); math.Abs(pk.AngularWavenumber(bin)-want)/want > spacingRelTol {
+			t.Errorf("spacing %.2f: %.3f rad/m; want %.3f", c.spacing, pk.AngularWavenumber(bin), want)
+		}
 		// Wave vectors lie at orient + 30° + k·60°.
 		if d := angleDiff60(pk.Angle, c.orient+30); d > orientationTol {
 			t.Errorf("orientation %.1f: wave vector at %.2f°", c.orient, pk.Angle)

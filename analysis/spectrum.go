@@ -19,6 +19,12 @@ type SpectralPeak struct {
 	Reason  string // why the fields are NaN; empty when defined
 }
 
+// AngularWavenumber returns K in radians per metre, the unit of package theory's k*, for
+// rate-map bins of binSize metres: 2π·K/binSize.
+func (p SpectralPeak) AngularWavenumber(binSize float64) float64 {
+	return 2 * math.Pi * p.K / binSize
+}
+
 // SpectrumSize is the default zero-padded FFT side for rate-map spectra (Krupic et al.
 // 2012 use 256).
 const SpectrumSize = 256
