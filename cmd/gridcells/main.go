@@ -109,10 +109,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case 130:
 		fmt.Fprintf(stderr, "gridcells %s: interrupted\n", c.Name)
 	default:
-		// "gridcells train: train: …" when the error comes from the package of the same name.
-		fmt.Fprintf(stderr, "gridcells %s: %s\n", c.Name, strings.TrimPrefix(err.Error(), c.Name+": "))
+		fmt.Fprintf(stderr, "gridcells %s: %s\n", c.Name, errorMessage(err))
 	}
 	return code
+}
+
+// stagePrefixes are the "train: " prefixes that the toolkit's packages put on their errors,
+// as Go packages do. The command's own name already says where the error arose
+// ("gridcells eval: train: DIR: …" read as noise), so they are dropped; the prefixes of the
+// layers underneath (cuda, npyio, flock) stay, since they say what failed.
+var stagePrefixes = []string{"train", "sweep", "theory", "predictivity", "encode", "analysis",
+	"report", "reproduce", "optim", "config", "sim", "nn"}
+
+// errorMessage is err's text without the stagePrefixes at its start or after a ": ".
+func errorMessage(err error) string {
+	msg := err.Error()
+	for _, p := range stagePrefixes {
+		for strings.HasPrefix(msg, p+": ") {
+			msg = msg[len(p)+2:]
+		}
+		msg = strings.ReplaceAll(msg, ": "+p+": ", ": ")
+	}
+	return msg
 }
 
 // exitStatus is the documented exit status of a command's error: 0 success, 130

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"reflect"
@@ -27,7 +28,7 @@ func runInProcess[O any, PO interface {
 	var out, errw bytes.Buffer
 	err = run(context.Background(), o, pos, &out, &errw)
 	if err != nil {
-		errw.WriteString(err.Error())
+		errw.WriteString(errorMessage(err)) // as main prints it
 	}
 	return exitStatus(err), out.String(), errw.String()
 }
@@ -52,6 +53,21 @@ func TestParseInterspersed(t *testing.T) {
 		}
 		if *m != tc.method || !reflect.DeepEqual(pos, tc.pos) {
 			t.Errorf("parseInterspersed(%q) = %q, method %q; want %q, %q", tc.args, pos, *m, tc.pos, tc.method)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	for _, c := range []struct{ err, want string }{
+		{"train: /r: the directory holds no run", "/r: the directory holds no run"},
+		{"--resume /r: train: /r/config.json: unexpected end of JSON input", "--resume /r: /r/config.json: unexpected end of JSON input"},
+		{"sweep: train: x", "x"},
+		{"reading rate maps: m.npy: npyio: malformed NPY data", "reading rate maps: m.npy: npyio: malformed NPY data"}, // a layer's prefix stays
+		{"cuda: libcuda.so.1: not found", "cuda: libcuda.so.1: not found"},
+		{"retrain: keep", "retrain: keep"},
+	} {
+		if got := errorMessage(errors.New(c.err)); got != c.want {
+			t.Errorf("errorMessage(%q) = %q; want %q", c.err, got, c.want)
 		}
 	}
 }
