@@ -663,7 +663,8 @@ func TestNewNilRand(t *testing.T) {
 	if _, err := New(placeParams(DifferenceOfGaussians, 16), nil); err == nil || !strings.Contains(err.Error(), "nil *rand.Rand") {
 		t.Errorf("place code with a nil rng: %v; want an error naming the nil *rand.Rand", err)
 	}
-	if _, err := New(Params{Kind: Cartesian, Np: 2, BoxWidth: 2.2, BoxHeight: 2.2}, nil); err != nil {
+	// Np defaults to 2, the Cartesian code's only size.
+	if _, err := New(Params{Kind: Cartesian, BoxWidth: 2.2, BoxHeight: 2.2}, nil); err != nil {
 		t.Errorf("Cartesian code with a nil rng: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ type Dist = config.Dist
 type Params struct {
 	Kind          Kind
 	Normalization string  // NormNone or NormGlobal; default global for place codes, none otherwise
-	Np            int     // number of output cells
+	Np            int     // number of output cells (0 means 2 for the Cartesian and polar codes)
 	BoxWidth      float64 // m; the box is [−W/2, W/2] × [−H/2, H/2] (spec §1.1)
 	BoxHeight     float64 // m
 
@@ -152,6 +152,9 @@ func (p Params) withDefaults() Params {
 	}
 	if p.TopK == 0 {
 		p.TopK = 3
+	}
+	if p.Np == 0 && (p.Kind == Cartesian || p.Kind == Polar) {
+		p.Np = 2 // the only size they have
 	}
 	return p
 }
