@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -50,4 +51,44 @@ func ExampleRateMapAccumulator() {
 	// Output:
 	// unit 0: [1.5 NaN NaN 3]
 	// unit 1: [15 NaN NaN 30]
+}
+
+// ExampleScorer_ScoreAll goes from a network's activations along a trajectory to grid scores:
+// rate maps of every unit, then all of them scored at once. Unit 0 fires on a hexagonal
+// lattice, unit 1 on stripes.
+func ExampleScorer_ScoreAll() {
+	const units, n = 2, 32
+	acc, err := analysis.NewRateMapAccumulator(units, n, analysis.SquareBox(2.2))
+	if err != nil {
+		panic(err)
+	}
+	k := 4 * math.Pi / (math.Sqrt(3) * 0.5) // fields 0.5 m apart
+	var pos, act []float32
+	for i := range 200 { // a raster through the box stands in for a trajectory
+		for j := range 200 {
+			x, y := -1.1+2.2*(float64(i)+0.5)/200, -1.1+2.2*(float64(j)+0.5)/200
+			hex := 0.0
+			for q := range 3 {
+				a := math.Pi/6 + float64(q)*math.Pi/3
+				hex += math.Cos(k * (x*math.Cos(a) + y*math.Sin(a)))
+			}
+			pos = append(pos, float32(x), float32(y))
+			act = append(act, float32(max(hex, 0)), float32(max(math.Cos(k*x), 0)))
+		}
+	}
+	acc.Add(pos, act)
+	sc, err := analysis.NewScorer(n, nil) // NFL's min-max score60
+	if err != nil {
+		panic(err)
+	}
+	scores, err := sc.ScoreAll(context.Background(), acc.Maps(nil), 0)
+	if err != nil {
+		panic(err)
+	}
+	for u, g := range scores {
+		fmt.Printf("unit %d: score60 %.2f\n", u, g.Score60)
+	}
+	// Output:
+	// unit 0: score60 1.28
+	// unit 1: score60 0.12
 }
