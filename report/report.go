@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type Figure struct {
 	Name    string // file name, e.g. "ratemaps.png"
 	Caption string
 	PNG     []byte
+
+	fig *figure.Figure // for the vector formats WriteFigures may write
 }
 
 // Item is one line of a name–value table, such as a headline number of summary.json.
@@ -93,7 +96,7 @@ func (r *Report) addFigure(name, caption string, f *figure.Figure) error {
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", name, err)
 	}
-	r.Figures = append(r.Figures, Figure{Name: name, Caption: caption, PNG: b})
+	r.Figures = append(r.Figures, Figure{Name: name, Caption: caption, PNG: b, fig: f})
 	r.page.Figures = append(r.page.Figures, pageFigure{
 		ID:      "fig-" + name[:len(name)-len(filepath.Ext(name))],
 		Caption: caption,
@@ -119,11 +122,18 @@ func (r *Report) WriteFile(path string) error {
 	return safefile.Write(path, r.WriteHTML)
 }
 
-// WriteFigures writes every figure as dir/figures/<name>, each atomically, and
-// removes the PNG files there that this report does not have: a figure an earlier
-// report drew (a theory panel, say, before the option that draws it was turned
-// off) would otherwise sit beside the new ones as if it belonged to them.
-func (r *Report) WriteFigures(dir string) error {
+// WriteFigures writes every figure as dir/figures/<name> (a PNG) and, for each of the
+// other formats asked for ("svg", "pdf": figure.Formats), beside it under the same base
+// name, each atomically. It removes the figure files there, of any of these formats, that
+// this report does not have: a figure an earlier report drew (a theory panel, say, before
+// the option that draws it was turned off, or a PDF no longer asked for) would otherwise
+// sit beside the new ones as if it belonged to them.
+func (r *Report) WriteFigures(dir string, formats ...string) error {
+	for _, format := range formats {
+		if !slices.Contains(figure.Formats, format) {
+			return fmt.Errorf("report: figure format %q: want one of %s", format, strings.Join(figure.Formats, ", "))
+		}
+	}
 	fd := filepath.Join(dir, FiguresDir)
 	if err := os.MkdirAll(fd, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -134,15 +144,28 @@ func (r *Report) WriteFigures(dir string) error {
 			return err
 		}
 		keep[f.Name] = true
+		base := strings.TrimSuffix(f.Name, filepath.Ext(f.Name))
+		for _, format := range formats {
+			if format == "png" || f.fig == nil {
+				continue
+			}
+			name := base + "." + format
+			if err := safefile.Write(filepath.Join(fd, name), func(w io.Writer) error { return f.fig.Encode(w, format) }); err != nil {
+				return fmt.Errorf("report: %s: %w", name, err)
+			}
+			keep[name] = true
+		}
 	}
-	old, err := filepath.Glob(filepath.Join(fd, "*.png"))
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	for _, path := range old {
-		if !keep[filepath.Base(path)] {
-			if err := os.Remove(path); err != nil {
-				return fmt.Errorf("report: removing a stale figure: %w", err)
+	for _, format := range figure.Formats {
+		old, err := filepath.Glob(filepath.Join(fd, "*."+format))
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		for _, path := range old {
+			if !keep[filepath.Base(path)] {
+				if err := os.Remove(path); err != nil {
+					return fmt.Errorf("report: removing a stale figure: %w", err)
+				}
 			}
 		}
 	}

@@ -189,6 +189,27 @@ func TestRunReport(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 		}
 	}
+	// Vector copies beside the PNGs when asked for; asked no more, they go.
+	if err := rep.WriteFigures(dir, "svg", "pdf"); err != nil {
+		t.Fatal(err)
+	}
+	vector := func(n, ext string) string { return filepath.Join(dir, FiguresDir, strings.TrimSuffix(n, ".png")+ext) }
+	for _, n := range names {
+		for _, ext := range []string{".svg", ".pdf"} {
+			if st, err := os.Stat(vector(n, ext)); err != nil || st.Size() == 0 {
+				t.Errorf("%s: %v", vector(n, ext), err)
+			}
+		}
+	}
+	if err := rep.WriteFigures(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(vector(names[0], ".pdf")); !os.IsNotExist(err) {
+		t.Errorf("a PDF no longer asked for is still there (err %v)", err)
+	}
+	if err := rep.WriteFigures(dir, "eps"); err == nil {
+		t.Error("format eps accepted")
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -42,9 +42,11 @@ type reportOptions struct {
 	// noPeriods leaves out the period-vs-width figure: gridcells reproduce draws its own in
 	// the paper's 5-cm bins, and a second in the runs' bins (another KDE) would disagree.
 	noPeriods bool
+	formats   figureFormats
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
+	addFormatsFlag(fs, &o.formats)
 	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
 	fs.IntVar(&o.top, "top", 0, "run: `units` with the highest grid scores shown in the montage and autocorrelograms (0: the run's eval.plot_units, 16 in every preset)")
 	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")
@@ -176,7 +178,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err := ctx.Err(); err != nil { // Ctrl-C while the report was drawn: write nothing
 		return err
 	}
-	if err := rep.WriteFigures(dir); err != nil {
+	if err := rep.WriteFigures(dir, o.formats...); err != nil {
 		return err
 	}
 	if err := rep.WriteFile(out); err != nil {
@@ -622,7 +624,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 			if o.runs {
 				rep, err := runReportOf(ctx, rd, o)
 				if err == nil {
-					err = rep.WriteFigures(rd)
+					err = rep.WriteFigures(rd, o.formats...)
 				}
 				if err == nil {
 					err = rep.WriteFile(filepath.Join(rd, "report.html"))

@@ -37,9 +37,11 @@ type reproduceOptions struct {
 	partition, timeLimit, mem string
 	cpus, gpus, maxParallel   int
 	dryRun                    bool
+	formats                   figureFormats
 }
 
 func (o *reproduceOptions) AddFlags(fs *flag.FlagSet) {
+	addFormatsFlag(fs, &o.formats)
 	fs.StringVar(&o.scale, "scale", string(reproduce.Tiny), "sweep size: tiny (CI, minutes), small (a few CPU hours), paper (the paper's sizes)")
 	fs.StringVar(&o.out, "out", "", "sweep `directory` to write (required unless --print-sweep); rerunning the command resumes it")
 	fs.StringVar(&o.executor, "executor", "local", "where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only)")
@@ -277,7 +279,7 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	if err := addComparison(rep, res, cmp, conds, th); err != nil {
 		return err
 	}
-	if err := rep.WriteFigures(o.out); err != nil {
+	if err := rep.WriteFigures(o.out, o.formats...); err != nil {
 		return err
 	}
 	if err := rep.WriteFile(reportPath); err != nil {
@@ -455,7 +457,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 			return err
 		}
 	}
-	if err := rep.WriteFigures(o.out); err != nil {
+	if err := rep.WriteFigures(o.out, o.formats...); err != nil {
 		return err
 	}
 	reportPath := filepath.Join(o.out, "report.html")

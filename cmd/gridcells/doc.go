@@ -379,6 +379,8 @@
 //	    sweep: comma-separated config keys that define a condition, or none to pool every run (default: the swept keys except seed)
 //	-decode-cm threshold
 //	    sweep: decoding-error threshold (cm) below which a network decodes (spec §5.6) (default 10)
+//	-formats formats
+//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-grid-threshold threshold
 //	    sweep: max score60 threshold above which a decoding network has possible grid cells (default 0.8)
 //	-out file
@@ -449,6 +451,8 @@
 //	    slurm: write the array scripts without submitting them (default false)
 //	-executor string
 //	    where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only) (default "local")
+//	-formats formats
+//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gpus int
 //	    slurm: GPUs per run
 //	-grid-threshold threshold

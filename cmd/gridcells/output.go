@@ -1,11 +1,18 @@
 package main
 
-// What the commands write: checks of output paths before the work, and counted nouns.
+// What the commands write: checks of output paths before the work, counted nouns and the
+// formats of figures.
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/gridcells/gridcells/report/figure"
 )
 
 // checkOutFile checks, before any work, that path can be written as a file by the flag
@@ -38,4 +45,29 @@ func count(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// figureFormats is the --formats flag of the commands that write report figures: PNG
+// always (the HTML page embeds it), and SVG or PDF copies for a paper's figures.
+type figureFormats []string
+
+func (f *figureFormats) String() string { return strings.Join(*f, ",") }
+
+func (f *figureFormats) Set(s string) error {
+	*f = nil
+	for _, v := range strings.Split(s, ",") {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if !slices.Contains(figure.Formats, v) {
+			return fmt.Errorf("format %q: want a comma-separated list of %s", v, strings.Join(figure.Formats, ", "))
+		}
+		if !slices.Contains(*f, v) {
+			*f = append(*f, v)
+		}
+	}
+	return nil
+}
+
+// addFormatsFlag defines --formats on fs.
+func addFormatsFlag(fs *flag.FlagSet, f *figureFormats) {
+	fs.Var(f, "formats", "figure file `formats` in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
 }

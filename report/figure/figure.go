@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/gridcells/gridcells/internal/safefile"
 )
@@ -78,7 +80,12 @@ func px(n int) vg.Length { return vg.Length(n) * vg.Inch / DPI }
 // Canvas draws the figure on a new image canvas of Width×Height pixels.
 func (f *Figure) Canvas() *vgimg.Canvas {
 	img := vgimg.NewWith(vgimg.UseWH(px(f.Width), px(f.Height)), vgimg.UseDPI(DPI))
-	dc := draw.New(img)
+	f.drawOn(draw.New(img))
+	return img
+}
+
+// drawOn draws the title and the panels on dc, a canvas of the figure's size in any format.
+func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.Title != "" {
 		sty := text.Style{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
 		h := sty.Height(f.Title)
@@ -107,7 +114,6 @@ func (f *Figure) Canvas() *vgimg.Canvas {
 			}
 		}
 	}
-	return img
 }
 
 // EncodePNG writes the figure to w as a PNG image.
@@ -116,6 +122,47 @@ func (f *Figure) EncodePNG(w io.Writer) error {
 		return fmt.Errorf("figure: %w", err)
 	}
 	return nil
+}
+
+// EncodeSVG writes the figure to w as SVG: vector lines and text for a paper's figure,
+// with the heat maps (rate maps, autocorrelograms, spectra) embedded as images of their
+// bins and the fonts embedded, so that it shows the same on a machine without them. Its
+// size is the PNG's at DPI.
+func (f *Figure) EncodeSVG(w io.Writer) error {
+	c := vgsvg.NewWith(vgsvg.UseWH(px(f.Width), px(f.Height)), vgsvg.EmbedFonts(true))
+	f.drawOn(draw.New(c))
+	if _, err := c.WriteTo(w); err != nil {
+		return fmt.Errorf("figure: %w", err)
+	}
+	return nil
+}
+
+// EncodePDF writes the figure to w as a one-page PDF of the PNG's size at DPI, with its
+// fonts embedded, as journals ask.
+func (f *Figure) EncodePDF(w io.Writer) error {
+	c := vgpdf.New(px(f.Width), px(f.Height))
+	c.EmbedFonts(true)
+	f.drawOn(draw.New(c))
+	if _, err := c.WriteTo(w); err != nil {
+		return fmt.Errorf("figure: %w", err)
+	}
+	return nil
+}
+
+// Formats are the file formats Encode writes, by extension.
+var Formats = []string{"png", "svg", "pdf"}
+
+// Encode writes the figure to w in format, one of Formats.
+func (f *Figure) Encode(w io.Writer, format string) error {
+	switch format {
+	case "png":
+		return f.EncodePNG(w)
+	case "svg":
+		return f.EncodeSVG(w)
+	case "pdf":
+		return f.EncodePDF(w)
+	}
+	return fmt.Errorf("figure: format %q: want png, svg or pdf", format)
 }
 
 // PNG returns the figure as PNG bytes.

@@ -2,10 +2,12 @@ package figure
 
 import (
 	"bytes"
+	"encoding/xml"
 	"flag"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -491,5 +493,52 @@ func TestShortLabel(t *testing.T) {
 		if got := shortLabel(in, 32); got != want || len([]rune(got)) > 32 {
 			t.Errorf("shortLabel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every format encodes: PNG of the figure's pixel size, SVG that is well-formed XML with the
+// title as text and the heat maps as images, and a PDF file; an unknown format is an error.
+func TestEncodeFormats(t *testing.T) {
+	const n = 12
+	units := []UnitMap{{Unit: 0, Score60: 1, Map: hexMap(n, 5, 0)}, {Unit: 1, Score60: 0.2, Map: hexMap(n, 7, 1)}}
+	f := Montage(units, n, &MontageSettings{Tile: 100, Title: "two units"})
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := f.Encode(&b, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		data := b.Bytes()
+		switch format {
+		case "png":
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil || img.Bounds().Dx() != f.Width || img.Bounds().Dy() != f.Height {
+				t.Errorf("png: %v, %v; want %d×%d", err, img.Bounds(), f.Width, f.Height)
+			}
+		case "svg":
+			dec := xml.NewDecoder(bytes.NewReader(data))
+			var root string
+			for {
+				tok, err := dec.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("svg is not well-formed XML: %v", err)
+				}
+				if se, ok := tok.(xml.StartElement); ok && root == "" {
+					root = se.Name.Local
+				}
+			}
+			if root != "svg" || !bytes.Contains(data, []byte("two units")) || !bytes.Contains(data, []byte("<image")) {
+				t.Errorf("svg: root %q, title present %v, images present %v", root, bytes.Contains(data, []byte("two units")), bytes.Contains(data, []byte("<image")))
+			}
+		case "pdf":
+			if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data[max(0, len(data)-64):], []byte("%%EOF")) {
+				t.Errorf("pdf: %d bytes without the PDF header and trailer", len(data))
+			}
+		}
+	}
+	if err := f.Encode(io.Discard, "eps"); err == nil {
+		t.Error("format eps accepted")
 	}
 }
