@@ -31,10 +31,11 @@ type FractionSettings struct {
 }
 
 // Fractions draws grouped bars of fractions, one group per condition and one bar per
-// series, with 95 % interval whiskers and the counts k/n under each bar's top, as paper
-// Fig. 2a shows the fraction of networks that decode position and, of those, the fraction
-// with possible grid cells. A NaN fraction (n = 0) leaves its bar out. It panics if a
-// group does not have one fraction per series.
+// series, with 95 % interval whiskers and the counts k/n written upwards above each
+// whisker, as paper Fig. 2a shows the fraction of networks that decode position and, of
+// those, the fraction with possible grid cells. A NaN fraction (n = 0) has no bar and the
+// label "n/a", so that no data does not read as a missing series. It panics if a group
+// does not have one fraction per series.
 func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*Figure, error) {
 	set := FractionSettings{Width: max(480, 100*len(groups)+120), Height: 420,
 		Title: "fractions of networks per condition (95 % CI)", YLabel: "fraction of networks"}
@@ -61,26 +62,35 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	p := plot.New()
 	p.Title.Text = set.Title
 	p.Y.Label.Text = set.YLabel
-	// Headroom above 1 keeps the legend clear of full bars.
-	p.Y.Min, p.Y.Max = 0, 1.3
+	// Headroom above 1 keeps the legend clear of full bars and their count labels.
+	p.Y.Min, p.Y.Max = 0, 1.55
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}})
 	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
 	p.Add(plotter.NewGrid())
 	// Bars of one group share 80 % of a unit of x.
 	width := 0.8 / float64(max(1, len(series)))
+	counts := &countLabels{}
 	for si, name := range series {
 		b := &ciBars{color: seriesColor(si), width: width}
 		for gi, g := range groups {
 			fr := g.Fractions[si]
+			x := float64(gi) - 0.4 + width*(float64(si)+0.5)
 			if math.IsNaN(fr.P) {
+				counts.labels = append(counts.labels, countLabel{x: x, y: 0, text: "n/a"})
 				continue
 			}
-			x := float64(gi) - 0.4 + width*(float64(si)+0.5)
 			b.bars = append(b.bars, ciBar{x: x, frac: fr})
+			top := fr.P
+			if isFinite(fr.Hi) {
+				top = fr.Hi
+			}
+			counts.labels = append(counts.labels, countLabel{x: x, y: top, text: fmt.Sprintf("%d/%d", fr.K, fr.N)})
 		}
 		p.Add(b)
 		p.Legend.Add(name, b)
 	}
+	// After every series' bars, so that no bar of a later series covers a label.
+	p.Add(counts)
 	labels := make([]string, len(groups))
 	for i, g := range groups {
 		labels[i] = shortLabel(g.Label, maxTickLabel)
@@ -118,8 +128,6 @@ type ciBars struct {
 func (b *ciBars) Plot(c draw.Canvas, plt *plot.Plot) {
 	tx, ty := plt.Transforms(&c)
 	line := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
-	lab := draw.TextStyle{Color: color.Gray{60}, Font: plt.Y.Tick.Label.Font, XAlign: draw.XCenter, YAlign: draw.YBottom, Handler: plt.Y.Tick.Label.Handler}
-	lab.Font.Size = vg.Points(6.5)
 	for _, bar := range b.bars {
 		x0, x1 := tx(bar.x-b.width/2), tx(bar.x+b.width/2)
 		y0, y1 := ty(0), ty(bar.frac.P)
@@ -133,11 +141,28 @@ func (b *ciBars) Plot(c draw.Canvas, plt *plot.Plot) {
 			c.StrokeLine2(line, xc-tick, ylo, xc+tick, ylo)
 			c.StrokeLine2(line, xc-tick, yhi, xc+tick, yhi)
 		}
-		top := bar.frac.P
-		if isFinite(bar.frac.Hi) {
-			top = bar.frac.Hi
-		}
-		c.FillText(lab, vg.Point{X: tx(bar.x), Y: ty(top) + vg.Points(1)}, fmt.Sprintf("%d/%d", bar.frac.K, bar.frac.N))
+	}
+}
+
+// countLabel is the k/n (or "n/a") of one bar, written from (x, y) in data coordinates.
+type countLabel struct {
+	x, y float64
+	text string
+}
+
+// countLabels writes the labels of every bar, rotated to run upwards: a label is then as
+// wide as a line of text, and fits over its bar where a horizontal "1554/1689" spanned
+// three bars and was painted over by them.
+type countLabels struct{ labels []countLabel }
+
+// Plot implements plot.Plotter.
+func (l *countLabels) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	lab := draw.TextStyle{Color: color.Gray{40}, Font: plt.Y.Tick.Label.Font, Rotation: math.Pi / 2,
+		XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: plt.Y.Tick.Label.Handler}
+	lab.Font.Size = vg.Points(7)
+	for _, cl := range l.labels {
+		c.FillText(lab, vg.Point{X: tx(cl.x), Y: ty(cl.y) + vg.Points(1.5)}, cl.text)
 	}
 }
 
