@@ -91,7 +91,7 @@ func NewRunReport(r *Run) (*Report, error) {
 			maps[i] = figure.UnitMap{Unit: u.Unit, Score60: u.Score60, Map: u.Map}
 			sacs[i] = figure.NewSACPanel(u.Unit, u.Score60, u.Map, n, u.Outer60)
 		}
-		if err := rep.addFigure("ratemaps.png", fmt.Sprintf("Rate maps (%d×%d bins, x to the right) of the %d units with the highest 60° grid scores, each scaled to its own range; grey bins were never visited.", n, n, len(best)),
+		if err := rep.addFigure("ratemaps.png", fmt.Sprintf("Rate maps (%d×%d bins, x to the right and y up) of the %d units with the highest 60° grid scores, each coloured from its own minimum (black) to its maximum (white); grey bins were never visited.", n, n, len(best)),
 			figure.Montage(maps, n, &figure.MontageSettings{Title: fmt.Sprintf("top %d of %d units by grid score", len(best), len(r.Units))})); err != nil {
 			return nil, err
 		}
@@ -134,7 +134,7 @@ func NewRunReport(r *Run) (*Report, error) {
 }
 
 // spectrumCaption explains the spectrum figures.
-const spectrumCaption = "Fourier transform of the place-cell covariance of the target code (theory, spec §8.1–§8.2): top, the 2-D spectrum with the ring |k| = k* dashed; bottom, its radial profile. A ring (DoS) selects the grid period 4π/(√3 k*) (spec §8.4); a peak at k = 0 (Gaussian, true DoG, Cartesian) selects none (paper Fig. 4)."
+const spectrumCaption = "Fourier transform of the place-cell covariance of the target code (theory, spec §8.1–§8.2): top, the 2-D spectrum with the ring |k| = k* dashed; bottom, its radial profile. k* is the peak of this numerical spectrum of the code's own cells on a 55×55 grid, within a few % of the closed form for infinitely many cells (gridcells theory prints both). A ring (DoS) selects the grid period 4π/(√3 k*) (spec §8.4); a peak at k = 0 (Gaussian, true DoG, Cartesian) selects none (paper Fig. 4)."
 
 // unitsTable is the sortable table of analysed units.
 func unitsTable(units []Unit) table {

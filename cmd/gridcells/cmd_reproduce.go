@@ -450,7 +450,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 		for i := range d.Maps.N {
 			units = append(units, figure.UnitMap{Unit: i, Score60: d.Score60[i], Map: d.Maps.Map(i)})
 		}
-		f := figure.Montage(units, d.Maps.Size, &figure.MontageSettings{Title: d.Activation + " dynamics"})
+		f := figure.Montage(units, d.Maps.Size, &figure.MontageSettings{Title: d.Activation + " dynamics", Noun: "map"})
 		caption := fmt.Sprintf("Maps grown by the linear pattern-forming dynamics with a %s nonlinearity on the covariance of %s (spec §8.3), with their NFL score60: %d of %d above %g; median period %.2f m.",
 			d.Activation, d.Code, d.Hexagonal, len(d.Score60), reproduce.HexThreshold, d.PeriodM)
 		if err := rep.AddFigure("dynamics_"+d.Activation+".png", caption, f, false); err != nil {

@@ -17,17 +17,15 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/report/figure"
 	"github.com/gridcells/gridcells/theory"
 )
 
@@ -247,7 +245,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	}
 
 	if o.out != "" {
-		if err := writeTheoryOutputs(o.out, spec, tuningErr == nil, tuning, sim); err != nil {
+		if err := writeTheoryOutputs(o.out, encodingName(cfg), spec, tuningErr == nil, tuning, sim); err != nil {
 			return err
 		}
 		fmt.Fprintf(logw, "gridcells theory: wrote %s\n", o.out)
@@ -257,9 +255,10 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 
 // theoryMaps are the simulated maps and their scores.
 type theoryMaps struct {
-	maps    *theory.Maps
-	score60 []float64
-	period  []float64 // bins of the dynamics grid
+	activation string
+	maps       *theory.Maps
+	score60    []float64
+	period     []float64 // bins of the dynamics grid
 }
 
 func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, spec *theory.Spectrum, w io.Writer) (*theoryMaps, error) {
@@ -274,7 +273,7 @@ func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, sp
 	if err != nil {
 		return nil, err
 	}
-	r := &theoryMaps{maps: m, score60: make([]float64, m.N), period: make([]float64, m.N)}
+	r := &theoryMaps{activation: o.activation, maps: m, score60: make([]float64, m.N), period: make([]float64, m.N)}
 	hex := 0
 	for i := 0; i < m.N; i++ {
 		r.score60[i] = sc.Score(m.Map(i)).Score60
@@ -348,7 +347,7 @@ func spacingString(k, bin float64, nbins int) string {
 	return fmt.Sprintf("spacing %.3f m = %.1f bins (%d bins of %.3f m)", a, a/bin, nbins, bin)
 }
 
-func writeTheoryOutputs(dir string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps) error {
+func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -385,7 +384,7 @@ func writeTheoryOutputs(dir string, spec *theory.Spectrum, hasClosed bool, tunin
 	if err := safefile.WriteFile(filepath.Join(dir, "radial_profile.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), spec); err != nil {
+	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), name, spec); err != nil {
 		return err
 	}
 	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed); err != nil {
@@ -413,54 +412,23 @@ func writeTheoryOutputs(dir string, spec *theory.Spectrum, hasClosed bool, tunin
 	return plotMaps(filepath.Join(dir, "maps.png"), sim)
 }
 
-// grid adapts a row-major n0×n1 array (first index x) to plotter.GridXYZ.
-type grid struct {
-	z      []float64
-	n0, n1 int
-	x0, y0 float64
-	dx, dy float64
-}
-
-func (g grid) Dims() (c, r int)   { return g.n0, g.n1 }
-func (g grid) X(c int) float64    { return g.x0 + float64(c)*g.dx }
-func (g grid) Y(r int) float64    { return g.y0 + float64(r)*g.dy }
-func (g grid) Z(c, r int) float64 { return g.z[c*g.n1+r] }
-
-func plotSpectrum(path string, spec *theory.Spectrum) error {
-	m := 2*spec.LagRadius + 1
-	r := float64(spec.LagRadius)
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("covariance spectrum, k* = %.2f rad/m", spec.PeakK)
-	p.X.Label.Text = "kx (rad/m)"
-	p.Y.Label.Text = "ky (rad/m)"
-	h := plotter.NewHeatMap(grid{z: spec.Power, n0: m, n1: m, x0: -r * spec.DKX, y0: -r * spec.DKY, dx: spec.DKX, dy: spec.DKY}, palette.Heat(64, 1))
-	p.Add(h)
-	if spec.PeakK > 0 {
-		ring := make(plotter.XYs, 121)
-		for i := range ring {
-			a := 2 * math.Pi * float64(i) / 120
-			ring[i].X, ring[i].Y = spec.PeakK*math.Cos(a), spec.PeakK*math.Sin(a)
-		}
-		l, err := plotter.NewLine(ring)
-		if err != nil {
-			return err
-		}
-		l.Color = color.RGBA{B: 255, A: 255}
-		l.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-		p.Add(l)
+// plotSpectrum draws the 2-D spectrum and its radial profile as the reports do.
+func plotSpectrum(path, name string, spec *theory.Spectrum) error {
+	f, err := figure.Spectra([]figure.SpectrumPanel{figure.SpectrumPanelOf(name, spec)},
+		&figure.SpectraSettings{Tile: 400, Title: fmt.Sprintf("covariance spectrum, numerical k* = %.2f rad/m", spec.PeakK)})
+	if err != nil {
+		return err
 	}
-	// Zoom on the wavenumbers up to 3k* (or 40 rad/m without a peak).
-	lim := math.Max(3*spec.PeakK, 20)
-	lim = math.Min(lim, r*math.Min(spec.DKX, spec.DKY))
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -lim, lim, -lim, lim
-	return savePlot(p, path, 5*vg.Inch, 5*vg.Inch)
+	return f.WriteFile(path)
 }
 
 func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64) error {
 	p := plot.New()
 	p.Title.Text = "radial profile of the covariance spectrum"
 	p.X.Label.Text = "|k| (rad/m)"
-	p.Y.Label.Text = "Σ̃(|k|)"
+	p.Y.Label.Text = "power (a.u.)"
+	p.Y.Tick.Marker = figure.TidyTicks{}
+	p.X.Tick.Marker = figure.TidyTicks{}
 	kmax := math.Min(spec.K[len(spec.K)-1], math.Max(4*spec.PeakK, 30))
 	var num, cf plotter.XYs
 	top := 0.0
@@ -505,40 +473,15 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 	return savePlot(p, path, 6*vg.Inch, 4*vg.Inch)
 }
 
+// plotMaps draws the dynamics' maps as the reports draw rate maps.
 func plotMaps(path string, sim *theoryMaps) error {
 	m := sim.maps
-	cols := int(math.Ceil(math.Sqrt(float64(m.N))))
-	rows := (m.N + cols - 1) / cols
-	plots := make([][]*plot.Plot, rows)
-	for r := range plots {
-		plots[r] = make([]*plot.Plot, cols)
-		for c := range plots[r] {
-			i := r*cols + c
-			if i >= m.N {
-				continue
-			}
-			p := plot.New()
-			p.Title.Text = fmt.Sprintf("%d: score %.2f", i, sim.score60[i])
-			p.HideAxes()
-			p.Add(plotter.NewHeatMap(grid{z: m.Map(i), n0: m.Size, n1: m.Size, dx: 1, dy: 1}, palette.Heat(64, 1)))
-			plots[r][c] = p
-		}
+	units := make([]figure.UnitMap, m.N)
+	for i := range units {
+		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
-	const tile = 2 * vg.Inch
-	img := vgimg.New(vg.Length(cols)*tile, vg.Length(rows)*tile)
-	dc := draw.New(img)
-	canvases := plot.Align(plots, draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter}, dc)
-	for r := range plots {
-		for c, p := range plots[r] {
-			if p != nil {
-				p.Draw(canvases[r][c])
-			}
-		}
-	}
-	return safefile.Write(path, func(w io.Writer) error {
-		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
-		return err
-	})
+	title := fmt.Sprintf("%s pattern-forming dynamics: %d maps on a %d×%d torus (%.2f m)", sim.activation, m.N, m.Size, m.Size, float64(m.Size)*m.BinX)
+	return figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).WriteFile(path)
 }
 
 func savePlot(p *plot.Plot, path string, w, h vg.Length) error {

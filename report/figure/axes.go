@@ -1,43 +1,79 @@
 package figure
 
 import (
+	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 )
 
-// distinctTicks is plot.DefaultTicks with labels that differ: DefaultTicks chooses the
-// decimals from the tick step's magnitude, and on a narrow range far from zero (a loss
-// falling from 6.2395 to 6.2380) it labels every tick "6.24". distinctTicks then gives the
-// labelled ticks the fewest decimals (up to 10) that tell them apart.
-type distinctTicks struct{}
+// TidyTicks is plot.DefaultTicks with every label written with the same, fewest decimals
+// that state its tick's value exactly: DefaultTicks chooses the decimals from the step's
+// magnitude, which on a narrow range far from zero (a loss from 6.2375 to 6.2425) labels
+// ticks 6.2375, 6.2400, 6.2425 as "6.237", "6.240", "6.242" (or every one "6.24"), and
+// elsewhere writes "500.00" for 500 or mixes "5e-05" with "0.0001". Figure applies it to
+// every axis left on DefaultTicks; other plots can set it as an axis's Tick.Marker.
+type TidyTicks struct{}
 
-func (distinctTicks) Ticks(min, max float64) []plot.Tick {
+// Ticks implements plot.Ticker.
+func (TidyTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for prec := 0; prec <= 10 && !distinctLabels(ticks); prec++ {
-		for i, t := range ticks {
-			if t.Label != "" {
-				ticks[i].Label = strconv.FormatFloat(t.Value, 'f', prec, 64)
+	var vals []float64
+	for _, t := range ticks {
+		if t.Label != "" {
+			vals = append(vals, t.Value)
+		}
+	}
+	if len(vals) == 0 {
+		return ticks
+	}
+	step := math.Inf(1)
+	for i := 1; i < len(vals); i++ {
+		step = math.Min(step, math.Abs(vals[i]-vals[i-1]))
+	}
+	if math.IsInf(step, 1) || step == 0 {
+		step = math.Max(math.Abs(vals[0]), 1)
+	}
+	prec := labelPrecision(vals, step)
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = strconv.FormatFloat(t.Value, 'f', prec, 64)
+			if ticks[i].Label == "-0" || strings.Trim(ticks[i].Label, "-0.") == "" {
+				ticks[i].Label = strings.TrimPrefix(ticks[i].Label, "-") // no "-0.00" at zero
 			}
 		}
 	}
 	return ticks
 }
 
-// distinctLabels reports whether no two labelled ticks share a label.
-func distinctLabels(ticks []plot.Tick) bool {
-	seen := map[string]bool{}
-	for _, t := range ticks {
-		if t.Label == "" {
-			continue
+// labelPrecision returns the fewest decimals (up to 15) with which every value of vals,
+// written and read back, is within a millionth of step of itself.
+func labelPrecision(vals []float64, step float64) int {
+	for prec := 0; prec < 15; prec++ {
+		exact := true
+		for _, v := range vals {
+			back, err := strconv.ParseFloat(strconv.FormatFloat(v, 'f', prec, 64), 64)
+			if err != nil || math.Abs(back-v) > 1e-6*step {
+				exact = false
+				break
+			}
 		}
-		if seen[t.Label] {
-			return false
+		if exact {
+			return prec
 		}
-		seen[t.Label] = true
 	}
-	return true
+	return 15
+}
+
+// tidyAxes gives the axes of p that use plot.DefaultTicks TidyTicks instead.
+func tidyAxes(p *plot.Plot) {
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		if _, ok := ax.Tick.Marker.(plot.DefaultTicks); ok {
+			ax.Tick.Marker = TidyTicks{}
+		}
+	}
 }
 
 // legendAway places p's legend (on the right) where the series leave room for it: at the top

@@ -60,7 +60,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		loss.Y.Scale = plot.LogScale{}
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	} else {
-		loss.Y.Tick.Marker = distinctTicks{}
+		loss.Y.Tick.Marker = TidyTicks{}
 	}
 	keep := func(v float64) bool { return isFinite(v) && (!set.LogLoss || v > 0) }
 	var lossXY []plotter.XYs
@@ -83,7 +83,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	dec.Title.Text = "position decoding error"
 	dec.X.Label.Text = "step"
 	dec.Y.Label.Text = "decoding error (cm)"
-	dec.Y.Tick.Marker = distinctTicks{}
+	dec.Y.Tick.Marker = TidyTicks{}
 	dec.Add(plotter.NewGrid())
 	decXY, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", seriesColor(1))
 	if err != nil {

@@ -43,6 +43,18 @@ type Figure struct {
 
 	plots [][]*plot.Plot // rows of panels; a nil panel leaves its tile blank
 	pad   vg.Length      // space between tiles
+	// equal marks the panels of spatial maps (the box, k-space), drawn with one scale on
+	// both axes in drawOn: the axes' labels take different room on x and y, and a square
+	// box or a ring |k| = k* was drawn stretched.
+	equal map[*plot.Plot]bool
+}
+
+// setEqualAxes marks p as a panel drawn with the same scale on x and y.
+func (f *Figure) setEqualAxes(p *plot.Plot) {
+	if f.equal == nil {
+		f.equal = map[*plot.Plot]bool{}
+	}
+	f.equal[p] = true
 }
 
 // newFigure returns a figure of rows×cols empty tiles.
@@ -106,14 +118,50 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 			}
 		}
 	}
-	canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
-	for r := range f.plots {
-		for c, p := range f.plots[r] {
+	for _, row := range f.plots {
+		for _, p := range row {
 			if p != nil {
-				p.Draw(canvases[r][c])
+				tidyAxes(p)
 			}
 		}
 	}
+	canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
+	for r := range f.plots {
+		for c, p := range f.plots[r] {
+			if p == nil {
+				continue
+			}
+			tile := canvases[r][c]
+			if f.equal[p] {
+				tile = equalAxes(p, tile)
+			}
+			p.Draw(tile)
+		}
+	}
+}
+
+// equalAxes shrinks the tile c, centred, along one side so that p's data area in it has
+// the aspect of p's axis ranges: one metre (or bin, or rad/m) as long on y as on x. The room
+// the axes take does not depend on the tile's size, so the data area shrinks by what the
+// tile does.
+func equalAxes(p *plot.Plot, c draw.Canvas) draw.Canvas {
+	d := p.DataCanvas(c)
+	w, h := d.Max.X-d.Min.X, d.Max.Y-d.Min.Y
+	xr, yr := p.X.Max-p.X.Min, p.Y.Max-p.Y.Min
+	if w <= 0 || h <= 0 || !(xr > 0) || !(yr > 0) {
+		return c
+	}
+	want := vg.Length(yr / xr) // data height per data width
+	if h > w*want {
+		cut := h - w*want
+		c.Min.Y += cut / 2
+		c.Max.Y -= cut / 2
+	} else {
+		cut := w - h/want
+		c.Min.X += cut / 2
+		c.Max.X -= cut / 2
+	}
+	return c
 }
 
 // EncodePNG writes the figure to w as a PNG image.

@@ -27,6 +27,7 @@ type MontageSettings struct {
 	Columns int    // tiles per row (default ⌈√units⌉, at most 8)
 	Tile    int    // tile side, pixels (default 180)
 	Title   string // figure title (default "rate maps")
+	Noun    string // what a tile is, in its title (default "unit"; "map" for pattern-forming dynamics)
 }
 
 // mapGrid adapts an n0×n1 row-major array (first index along x) to plotter.GridXYZ, with
@@ -136,17 +137,21 @@ func Montage(units []UnitMap, n int, s *MontageSettings) *Figure {
 	if set.Title == "" {
 		set.Title = "rate maps"
 	}
+	if set.Noun == "" {
+		set.Noun = "unit"
+	}
 	f, cols := newTiledFigure(len(units), set.Tile, set.Columns, set.Title)
 	for i, u := range units {
 		if len(u.Map) != n*n {
 			panic(ErrShape)
 		}
 		p := plot.New()
-		p.Title.Text = fmt.Sprintf("unit %d, score %s", u.Unit, formatScore(u.Score60))
+		p.Title.Text = fmt.Sprintf("%s %d, score %s", set.Noun, u.Unit, formatScore(u.Score60))
 		p.Title.TextStyle.Font.Size = 9
 		p.HideAxes()
 		p.Add(heatMap(mapGrid{z: u.Map, n0: n, n1: n, dx: 1, dy: 1}, math.NaN(), math.NaN()))
 		f.plots[i/cols][i%cols] = p
+		f.setEqualAxes(p)
 	}
 	return f
 }

@@ -87,6 +87,7 @@ func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 		}
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -half-0.5, half+0.5, -half-0.5, half+0.5
 		f.plots[i/cols][i%cols] = p
+		f.setEqualAxes(p)
 	}
 	return f
 }

@@ -92,10 +92,11 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		ex, ey := (float64(wx)+0.5)*sp.DKX, (float64(wy)+0.5)*sp.DKY
 		top.X.Min, top.X.Max, top.Y.Min, top.Y.Max = -ex, ex, -ey, ey
 		f.plots[0][i] = top
+		f.setEqualAxes(top)
 
 		prof := plot.New()
 		prof.X.Label.Text = "|k| (rad/m)"
-		prof.Y.Label.Text = "Σ̃(|k|) / max |Σ̃|"
+		prof.Y.Label.Text = "power / max |power|"
 		prof.Add(plotter.NewGrid())
 		scale := 0.0
 		for j, k := range sp.K {

@@ -117,6 +117,8 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	occPlot.Add(heatMap(mapGrid{z: hist, n0: bins, n1: bins, x0: b.XMin + dx/2, y0: b.YMin + dy/2, dx: dx, dy: dy}, 0, math.Max(top, 1e-300)))
 	occPlot.X.Min, occPlot.X.Max, occPlot.Y.Min, occPlot.Y.Max = b.XMin, b.XMax, b.YMin, b.YMax
 	f.plots[0][0], f.plots[0][1] = paths, occPlot
+	f.setEqualAxes(paths)
+	f.setEqualAxes(occPlot)
 	return f, nil
 }
 
