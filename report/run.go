@@ -107,7 +107,7 @@ func NewRunReport(r *Run) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("scores.png", fmt.Sprintf("Distribution of the units' 60° grid scores as a survival function P(score > x) (paper Fig. 2b); dashed lines at the thresholds 0.3, %g and 1.2.", grid), f); err != nil {
+		if err := rep.addFigure("scores.png", fmt.Sprintf("Distribution of the units' 60° grid scores (the run's eval.score_method, at the first of eval.nbins) as a survival function P(score > x) (paper Fig. 2b); dashed lines at the thresholds 0.3, %g and 1.2.", grid), f); err != nil {
 			return nil, err
 		}
 		rep.page.Tables = append(rep.page.Tables, unitsTable(r.Units))

@@ -5,10 +5,12 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Sample is a named set of values, such as the per-unit grid scores of one condition.
@@ -20,7 +22,7 @@ type Sample struct {
 // SurvivalSettings configures Survival. A nil *SurvivalSettings means defaults.
 type SurvivalSettings struct {
 	Width, Height int       // pixels (default 640×420)
-	Title         string    // default "survival functions of per-unit grid scores"
+	Title         string    // default "survival function(s) of per-unit grid scores"
 	XLabel        string    // default "grid score (60°)"
 	Thresholds    []float64 // dashed vertical lines (default 0.3, 0.8, 1.2: NFL's thresholds, spec §5.6)
 }
@@ -70,6 +72,9 @@ func SurvivalPoints(v []float64, lo, hi float64) plotter.XYs {
 func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	set := SurvivalSettings{Width: 640, Height: 420, Title: "survival functions of per-unit grid scores",
 		XLabel: "grid score (60°)", Thresholds: []float64{0.3, 0.8, 1.2}}
+	if len(samples) == 1 {
+		set.Title = "survival function of per-unit grid scores"
+	}
 	if s != nil {
 		if s.Width > 0 {
 			set.Width = s.Width
@@ -96,6 +101,11 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	if lo > hi { // no data at all: show the usual score range
 		lo, hi = -1, 1.5
 	}
+	// Every threshold is on the axis, so that the caption's lines are all drawn (an
+	// untrained run's scores may all lie below 0.8).
+	for _, th := range set.Thresholds {
+		lo, hi = math.Min(lo, th), math.Max(hi, th)
+	}
 	margin := 0.05 * math.Max(hi-lo, 0.1)
 	lo, hi = lo-margin, hi+margin
 
@@ -107,10 +117,8 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	p.Y.Min, p.Y.Max = 0, 1.02
 	p.X.Min, p.X.Max = lo, hi
 	p.Add(plotter.NewGrid())
+	var marks plotter.XYLabels
 	for _, th := range set.Thresholds {
-		if th <= lo || th >= hi {
-			continue
-		}
 		l, err := plotter.NewLine(plotter.XYs{{X: th, Y: 0}, {X: th, Y: 1.02}})
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
@@ -118,6 +126,23 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		l.Color = color.Gray{140}
 		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(l)
+		marks.XYs = append(marks.XYs, plotter.XY{X: th, Y: 0.01})
+		marks.Labels = append(marks.Labels, strconv.FormatFloat(th, 'g', -1, 64))
+	}
+	if len(marks.Labels) > 0 {
+		// Each line's value at its foot, clear of the legend at the top.
+		lab, err := plotter.NewLabels(marks)
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		for i := range lab.TextStyle {
+			lab.TextStyle[i].Color = color.Gray{90}
+			lab.TextStyle[i].Font.Size = vg.Points(7)
+			lab.TextStyle[i].XAlign = draw.XLeft
+			lab.TextStyle[i].YAlign = draw.YBottom
+		}
+		lab.Offset = vg.Point{X: vg.Points(1.5)}
+		p.Add(lab)
 	}
 	for i, sm := range samples {
 		pts := SurvivalPoints(sm.Values, lo, hi)
