@@ -241,6 +241,9 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
 	}
+	for i := range headline {
+		headline[i].Name = headlineName(headline[i].Name)
+	}
 	abs, _ := filepath.Abs(dir)
 	r := &report.Run{
 		Title:             "run " + filepath.Base(abs),
@@ -484,6 +487,46 @@ func readUnitScores(path string) ([]report.Unit, error) {
 // flattenJSON returns the leaves of a JSON object in file order as name–value items,
 // nested keys joined by " " ("frac_units_score60_above 0.8"); numbers are shown with six
 // significant digits, null as "–".
+// summaryNames are the readable names of summary.json's keys (train.Summary) in a report's
+// headline table; a key of an object is followed by its member's key ("frac_units_score60_above 0.3").
+var summaryNames = map[string]string{
+	"steps":                       "training steps",
+	"wall_s":                      "training time (s)",
+	"steps_per_s":                 "steps per second",
+	"backend":                     "backend",
+	"eval_batch_size":             "evaluation trajectories",
+	"eval_sequence_length":        "evaluation steps per trajectory",
+	"loss":                        "evaluation loss",
+	"loss_kind":                   "loss",
+	"decoding_error_cm":           "decoding error (cm)",
+	"score_method":                "grid-score method",
+	"nbins":                       "rate-map bins per side",
+	"units_scored":                "units scored",
+	"max_score60":                 "max score60",
+	"frac_units_score60_above":    "fraction of units with score60 >",
+	"grid_threshold":              "grid-cell threshold (max score60 >)",
+	"decode_threshold_cm":         "decoding threshold (cm)",
+	"has_possible_grid_cells":     "possible grid cells (paper's rule)",
+	"max_score60_by_nbins":        "max score60 at bins per side",
+	"best_eval_step":              "step of the best evaluation",
+	"best_eval_decoding_error_cm": "best evaluation decoding error (cm)",
+	"diverged":                    "diverged",
+}
+
+// headlineName is the readable name of a flattened summary key: its first word through
+// summaryNames, the rest (an object member's key) after it.
+func headlineName(key string) string {
+	first, rest, _ := strings.Cut(key, " ")
+	name, ok := summaryNames[first]
+	if !ok {
+		return key
+	}
+	if rest != "" {
+		name += " " + rest
+	}
+	return name
+}
+
 func flattenJSON(data []byte) ([]report.Item, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

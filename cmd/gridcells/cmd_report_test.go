@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image/png"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/train"
 )
 
 // copyTestdata copies testdata/report/<name> (a run directory from "gridcells train" and
@@ -75,8 +77,8 @@ func TestReportRunCommand(t *testing.T) {
 	html := string(b)
 	for _, want := range []string{
 		"<title>run run</title>",
-		`<th scope="row">decoding_error_cm</th><td class="num">106.719</td>`, // summary.json, 6 digits
-		`<th scope="row">frac_units_score60_above 0.3</th><td class="num">0.25</td>`,
+		`<th scope="row">decoding error (cm)</th><td class="num">106.719</td>`, // summary.json, 6 digits, named for readers
+		`<th scope="row">fraction of units with score60 &gt; 0.3</th><td class="num">0.25</td>`,
 		"of the 4 units with the highest 60° grid scores", // montage caption: --top 4 of the 8 units
 		"&#34;box_width&#34;: 2.2",
 		"Units (8 analysed)",
@@ -317,5 +319,22 @@ func TestReportSweepByNone(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "<td>all</td>") {
 		t.Error("--by none: no condition \"all\" in the report")
+	}
+}
+
+// Every key summary.json has gets a readable name in the report's headline table.
+func TestSummaryNames(t *testing.T) {
+	b, err := json.Marshal(train.Summary{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k := range m {
+		if _, ok := summaryNames[k]; !ok {
+			t.Errorf("summary.json key %q has no entry in summaryNames", k)
+		}
 	}
 }
