@@ -95,7 +95,7 @@ func NewRunReport(r *Run) (*Report, error) {
 			figure.Montage(maps, n, &figure.MontageSettings{Title: fmt.Sprintf("top %d of %d units by grid score", len(best), len(r.Units))})); err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("autocorrelograms.png", "Spatial autocorrelograms of the same units (spec §5.2, colour range −1 to 1) with the ring (annulus) that gave each unit's score dashed (spec §5.3).",
+		if err := rep.addFigure("autocorrelograms.png", "Spatial autocorrelograms of the same units (spec §5.2; blue −1, white 0, red +1) with the ring (annulus) that gave each unit's score dashed (spec §5.3).",
 			figure.Autocorrelograms(sacs, nil)); err != nil {
 			return nil, err
 		}

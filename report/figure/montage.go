@@ -68,6 +68,18 @@ const imageSide = 240
 // grey. The cells are drawn as one image rather than as rectangles, which would leave
 // anti-aliasing seams between them.
 func heatMap(g mapGrid, lo, hi float64) *plotter.Image {
+	return heatMapWith(heatPalette().Colors(), g, lo, hi)
+}
+
+// divergingPalette colours a signed quantity (a correlation in [−1, 1]): blue below zero,
+// near-white at zero, red above (Moreland's smooth blue–red, a perceptually balanced
+// diverging map). On the sequential black-body scale zero was mid-orange.
+func divergingPalette() []color.Color {
+	return moreland.SmoothBlueRed().Palette(129).Colors()
+}
+
+// heatMapWith is heatMap on the colours pal, lowest value first.
+func heatMapWith(pal []color.Color, g mapGrid, lo, hi float64) *plotter.Image {
 	if !isFinite(lo) || !isFinite(hi) {
 		lo, hi = math.Inf(1), math.Inf(-1)
 		for _, v := range g.z {
@@ -82,7 +94,6 @@ func heatMap(g mapGrid, lo, hi float64) *plotter.Image {
 			lo, hi = lo-1, hi+1
 		}
 	}
-	pal := heatPalette().Colors()
 	scale := float64(len(pal)-1) / (hi - lo)
 	s := max(1, (imageSide+max(g.n0, g.n1)-1)/max(g.n0, g.n1))
 	img := image.NewRGBA(image.Rect(0, 0, g.n0*s, g.n1*s))

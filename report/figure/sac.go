@@ -51,13 +51,14 @@ type GridSettings struct {
 	Title   string // figure title (default "spatial autocorrelograms")
 }
 
-// ringColor is the colour of the drawn score ring: cyan stands out on the black-body scale.
+// ringColor is the colour of a ring drawn on the black-body scale (the spectrum's k*): cyan
+// stands out on it.
 var ringColor = color.RGBA{0, 220, 255, 255}
 
 // Autocorrelograms draws each panel's autocorrelogram as a heat map on the lag plane
-// (lags in bins, x lag to the right), fixed to the correlation range [−1, 1], with the
-// annulus its grid score came from drawn as two dashed circles. It panics if a panel's
-// SAC is not Size×Size.
+// (lags in bins, x lag to the right), on a diverging blue–white–red scale fixed to the
+// correlation range [−1, 1], with the annulus its grid score came from drawn as two dashed
+// black circles. It panics if a panel's SAC is not Size×Size.
 func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 	var set GridSettings
 	if s != nil {
@@ -79,10 +80,10 @@ func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 		p.Title.TextStyle.Font.Size = 9
 		p.HideAxes()
 		half := float64(sp.Size-1) / 2
-		p.Add(heatMap(mapGrid{z: sp.SAC, n0: sp.Size, n1: sp.Size, x0: -half, y0: -half, dx: 1, dy: 1}, -1, 1))
+		p.Add(heatMapWith(divergingPalette(), mapGrid{z: sp.SAC, n0: sp.Size, n1: sp.Size, x0: -half, y0: -half, dx: 1, dy: 1}, -1, 1))
 		if sp.Outer > 0 {
 			for _, r := range []float64{sp.Inner, sp.Outer} {
-				p.Add(circle(r, ringColor))
+				p.Add(circle(r, color.Black)) // cyan is lost on blue–red
 			}
 		}
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -half-0.5, half+0.5, -half-0.5, half+0.5
