@@ -117,12 +117,12 @@ func NewRunReport(r *Run) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("trajectories.png", fmt.Sprintf("Evaluation trajectories (%d shown) and the occupancy of all evaluation positions.", len(t.Paths)), f); err != nil {
+		if err := rep.addFigure("trajectories.png", fmt.Sprintf("Evaluation trajectories (%d shown, each starting at its dot) and the occupancy of all evaluation positions in the box, binned like the rate maps.", len(t.Paths)), f); err != nil {
 			return nil, err
 		}
 	}
 	if r.Spectrum != nil {
-		f, err := figure.Spectra([]figure.SpectrumPanel{*r.Spectrum}, nil)
+		f, err := figure.Spectra([]figure.SpectrumPanel{*r.Spectrum}, &figure.SpectraSettings{Tile: 400}) // the title needs more than 300 px
 		if err != nil {
 			return nil, err
 		}

@@ -402,11 +402,11 @@ func encodingName(cfg config.Config) string {
 	}
 	if k := cfg.Encoding.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
 		if rf, err := config.Get(cfg, "encoding.place_cell_rf"); err == nil {
-			name += ", σ " + rf
+			name += ", σ " + rf + " m"
 		}
 		if cfg.Encoding.Kind != "gaussian" {
 			if s, err := config.Get(cfg, "encoding.surround_scale"); err == nil {
-				name += ", s " + s
+				name += ", surround ×" + s
 			}
 		}
 	}
@@ -425,10 +425,10 @@ func spectrumTitle(cfg config.Config) string {
 	e := cfg.Encoding
 	if k := e.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
 		if e.PlaceCellRF.IsConst() {
-			t += fmt.Sprintf(", σ %g", e.PlaceCellRF.A)
+			t += fmt.Sprintf(", σ %g m", e.PlaceCellRF.A)
 		}
 		if k != "gaussian" && e.SurroundScale.IsConst() {
-			t += fmt.Sprintf(", s %g", e.SurroundScale.A)
+			t += fmt.Sprintf(", surround ×%g", e.SurroundScale.A)
 		}
 	}
 	return t

@@ -273,15 +273,15 @@ func TestSpectrumTitle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := spectrumTitle(cfg); got != "DoS, σ 0.12, s 2" {
+	if got := spectrumTitle(cfg); got != "DoS, σ 0.12 m, surround ×2" {
 		t.Errorf("unnamed DoS: %q", got)
 	}
 	cfg.Name = "multi-field"
-	if got := spectrumTitle(cfg); got != "multi-field, σ 0.12, s 2" {
+	if got := spectrumTitle(cfg); got != "multi-field, σ 0.12 m, surround ×2" {
 		t.Errorf("named: %q", got)
 	}
 	cfg.Name, cfg.Encoding.PlaceCellRF = "multi-scale", config.Uniform(0.06, 0.24)
-	if got := spectrumTitle(cfg); got != "multi-scale, s 2" {
+	if got := spectrumTitle(cfg); got != "multi-scale, surround ×2" {
 		t.Errorf("drawn widths: %q", got)
 	}
 }

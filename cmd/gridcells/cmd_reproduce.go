@@ -384,7 +384,7 @@ func addUnitsAbove(rep *report.Report, cmp *reproduce.Comparison) error {
 	if err != nil {
 		return err
 	}
-	return rep.AddFigure("paper_fig4_units_above.png", "Fraction of units (pooled over each condition's runs) with score60 above 0.3, 0.8 and 1.15, as paper Fig. 4 plots per place-cell width: there ≈10–20 %, ≲5 % and 0–1 % for DoS (spec §7.4).", f, true)
+	return rep.AddFigure("paper_fig4_units_above.png", "Fraction of units (pooled over each condition's runs) with score60 above 0.3, 0.8 and 1.15, as paper Fig. 4 plots per place-cell width: there ≈10–20 %, ≲5 % and 0–1 % for DoS (spec §7.4). The intervals treat the pooled units as independent; units of one network are not, so they are narrower than the spread between networks.", f, true)
 }
 
 // paperFraction is the paper's fraction p of n networks as a figure fraction with its

@@ -106,7 +106,11 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	}
 	hist, total := Occupancy(occ, b, bins)
 	occPlot := plot.New()
-	occPlot.Title.Text = fmt.Sprintf("occupancy (%d positions in the box)", total)
+	occPlot.Title.Text = fmt.Sprintf("occupancy (%d positions)", total)
+	if total < len(occ) {
+		// The walk's steps can end a little past a wall; rate maps drop those points too.
+		occPlot.Title.Text = fmt.Sprintf("occupancy (%d of %d positions in the box)", total, len(occ))
+	}
 	occPlot.X.Label.Text = "x (m)"
 	occPlot.Y.Label.Text = "y (m)"
 	dx, dy := (b.XMax-b.XMin)/float64(bins), (b.YMax-b.YMin)/float64(bins)
