@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gridcells/gridcells/config"
@@ -135,10 +136,23 @@ func invocations(t *testing.T, dir, id string) []string {
 	return strings.Fields(string(b))
 }
 
-type recorder struct{ started, done []string }
+// recorder is a Progress for tests; the pool calls it from several goroutines.
+type recorder struct {
+	mu            sync.Mutex
+	started, done []string
+}
 
-func (r *recorder) Started(run Run, resumed bool) { r.started = append(r.started, run.ID) }
-func (r *recorder) Done(o Outcome)                { r.done = append(r.done, o.Result) }
+func (r *recorder) Started(run Run, resumed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, run.ID)
+}
+
+func (r *recorder) Done(o Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done = append(r.done, o.Result)
+}
 
 // The pool skips finished runs, resumes interrupted ones, records a failure without
 // stopping the others, and retries failed runs on the next pass.

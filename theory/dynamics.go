@@ -232,13 +232,13 @@ func (c *convolver) conv(ha, hb, a, b []float64) {
 	}
 }
 
-// forPairs runs fn(w, i, j) over the map pairs (i, j = i+1, or j = −1 for an odd last map) on
-// parallel.Workers(0, pairs(nmaps)) goroutines; w, the worker's index, selects per-worker
-// scratch space. Each pair is independent, so the result does not depend on the number of
-// workers. It stops handing out pairs when ctx is cancelled or fn fails, and returns that
-// error.
-func forPairs(ctx context.Context, nmaps int, fn func(w, i, j int) error) error {
-	return parallel.For(ctx, pairs(nmaps), 0, func(w, p int) error {
+// forPairs runs fn(w, i, j) over the map pairs (i, j = i+1, or j = −1 for an odd last map)
+// on parallel.Workers(workers, pairs(nmaps)) goroutines; w, the worker's index, selects
+// per-worker scratch space that the caller sized with that same count. Each pair is
+// independent, so the result does not depend on the number of workers. It stops handing
+// out pairs when ctx is cancelled or fn fails, and returns that error.
+func forPairs(ctx context.Context, nmaps, workers int, fn func(w, i, j int) error) error {
+	return parallel.For(ctx, pairs(nmaps), workers, func(w, p int) error {
 		j := 2*p + 1
 		if j >= nmaps {
 			j = -1
@@ -252,7 +252,7 @@ func pairs(nmaps int) int { return (nmaps + 1) / 2 }
 
 func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
 	n2 := maps.Size * maps.Size
-	return forPairs(ctx, maps.N, func(_, i, j int) error {
+	return forPairs(ctx, maps.N, 0, func(_, i, j int) error {
 		c := newConvolver(maps.Size, kern)
 		ga := maps.Map(i)
 		ha := make([]float64, n2)
@@ -297,7 +297,8 @@ func singleUpdate(g, h []float64, st DynamicsSettings) {
 
 func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
 	ng, n2 := maps.N, maps.Size*maps.Size
-	convs := make([]*convolver, parallel.Workers(0, pairs(ng)))
+	workers := parallel.Workers(0, pairs(ng)) // read once: the convolvers are indexed by worker
+	convs := make([]*convolver, workers)
 	for w := range convs {
 		convs[w] = newConvolver(maps.Size, kern)
 	}
@@ -309,7 +310,7 @@ func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st Dyna
 		if step%50 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		err := forPairs(ctx, ng, func(w, i, j int) error {
+		err := forPairs(ctx, ng, workers, func(w, i, j int) error {
 			var gb, hb []float64
 			if j >= 0 {
 				gb, hb = maps.Map(j), mapOf(h, j)

@@ -274,9 +274,10 @@ func autocorrPower(ctx context.Context, codes []float32, np, res, n int) []float
 		f *fft2
 		z []complex128
 	}
-	work := make([]scratch, parallel.Workers(0, spectrumChunks))
+	workers := parallel.Workers(0, spectrumChunks) // read once: the scratch is indexed by worker
+	work := make([]scratch, workers)
 	// The caller checks ctx: a cancelled sum is discarded.
-	_ = parallel.For(ctx, spectrumChunks, 0, func(w, c int) error {
+	_ = parallel.For(ctx, spectrumChunks, workers, func(w, c int) error {
 		if work[w].f == nil {
 			work[w] = scratch{newFFT2(n, n), make([]complex128, n*n)}
 		}

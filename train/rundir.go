@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
@@ -100,7 +101,7 @@ func loadRunInfo(dir string) (config.Config, RunInfo, error) {
 	}
 	path := filepath.Join(dir, configFile)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: dir is a file
 		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: %w (no %s)", dir, ErrNoRun, configFile)
 	}
 	if err != nil {

@@ -259,6 +259,9 @@ func TestRunDirExitStatus(t *testing.T) {
 	if code, _, stderr := runEvalArgs(t, t.TempDir()); code != 2 || !strings.Contains(stderr, "holds no run") {
 		t.Errorf("eval of an empty directory: exit %d, %q; want 2 and holds no run", code, stderr)
 	}
+	if code, _, stderr := runEvalArgs(t, filepath.Join(dir, "summary.json")); code != 2 || !strings.Contains(stderr, "holds no run") {
+		t.Errorf("eval of a file: exit %d, %q; want 2 and holds no run", code, stderr)
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)

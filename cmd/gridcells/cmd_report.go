@@ -60,10 +60,12 @@ func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "report",
-		Usage: "RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs]",
+		Usage: "RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf]",
 		Short: "self-contained HTML report (figures embedded) of a run or a sweep",
 		Long: `Report writes DIR/figures/*.png and a self-contained report.html (figures embedded as data
-URIs, inline CSS, no external resource: it reads offline and can be mailed alone).
+URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
+--formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
+for a paper.
 
 A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
@@ -484,9 +486,6 @@ func readUnitScores(path string) ([]report.Unit, error) {
 	return units, nil
 }
 
-// flattenJSON returns the leaves of a JSON object in file order as name–value items,
-// nested keys joined by " " ("frac_units_score60_above 0.8"); numbers are shown with six
-// significant digits, null as "–".
 // summaryNames are the readable names of summary.json's keys (train.Summary) in a report's
 // headline table; a key of an object is followed by its member's key ("frac_units_score60_above 0.3").
 var summaryNames = map[string]string{
@@ -527,6 +526,9 @@ func headlineName(key string) string {
 	return name
 }
 
+// flattenJSON returns the leaves of a JSON object in file order as name–value items,
+// nested keys joined by " " ("frac_units_score60_above 0.8"); numbers are shown with six
+// significant digits, null as "–".
 func flattenJSON(data []byte) ([]report.Item, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -85,7 +85,7 @@ func init() {
 	}
 	register(&Command{
 		Name:  "reproduce",
-		Usage: "RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep]",
+		Usage: "RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf]",
 		Short: "reproduce one result of the paper: built-in sweep, training, table, figures and report",
 		Long: `Reproduce runs the built-in sweep of one result of Schaeffer, Khona & Fiete (NeurIPS 2022) and
 puts the paper's numbers (spec §7) beside ours. Results:

@@ -480,7 +480,7 @@ func plotMaps(path string, sim *theoryMaps) error {
 	for i := range units {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
-	title := fmt.Sprintf("%s pattern-forming dynamics: %d maps on a %d×%d torus (%.2f m)", sim.activation, m.N, m.Size, m.Size, float64(m.Size)*m.BinX)
+	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
 	return figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).WriteFile(path)
 }
 

@@ -348,10 +348,12 @@
 //
 // Usage:
 //
-//	gridcells report RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs]
+//	gridcells report RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf]
 //
 // Report writes DIR/figures/*.png and a self-contained report.html (figures embedded as data
-// URIs, inline CSS, no external resource: it reads offline and can be mailed alone).
+// URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
+// --formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
+// for a paper.
 //
 // A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 // numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
@@ -400,7 +402,7 @@
 //
 // Usage:
 //
-//	gridcells reproduce RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep]
+//	gridcells reproduce RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf]
 //
 // Reproduce runs the built-in sweep of one result of Schaeffer, Khona & Fiete (NeurIPS 2022) and
 // puts the paper's numbers (spec §7) beside ours. Results:

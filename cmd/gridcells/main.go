@@ -116,19 +116,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // stagePrefixes are the "train: " prefixes that the toolkit's packages put on their errors,
 // as Go packages do. The command's own name already says where the error arose
-// ("gridcells eval: train: DIR: …" read as noise), so they are dropped; the prefixes of the
-// layers underneath (cuda, npyio, flock) stay, since they say what failed.
+// ("gridcells eval: train: DIR: …" read as noise), so the one at the start of a message is
+// dropped; the prefixes of the layers underneath (cuda, npyio, flock) stay, since they say
+// what failed.
 var stagePrefixes = []string{"train", "sweep", "theory", "predictivity", "encode", "analysis",
 	"report", "reproduce", "optim", "config", "sim", "nn"}
 
-// errorMessage is err's text without the stagePrefixes at its start or after a ": ".
+// errorMessage is err's text without a stagePrefix at its start. Only the first one goes:
+// what follows may be the user's own words (a run directory named "train", a config key).
 func errorMessage(err error) string {
 	msg := err.Error()
 	for _, p := range stagePrefixes {
-		for strings.HasPrefix(msg, p+": ") {
-			msg = msg[len(p)+2:]
+		if rest, ok := strings.CutPrefix(msg, p+": "); ok {
+			return rest
 		}
-		msg = strings.ReplaceAll(msg, ": "+p+": ", ": ")
 	}
 	return msg
 }

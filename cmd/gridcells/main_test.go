@@ -60,10 +60,11 @@ func TestParseInterspersed(t *testing.T) {
 func TestErrorMessage(t *testing.T) {
 	for _, c := range []struct{ err, want string }{
 		{"train: /r: the directory holds no run", "/r: the directory holds no run"},
-		{"--resume /r: train: /r/config.json: unexpected end of JSON input", "--resume /r: /r/config.json: unexpected end of JSON input"},
-		{"sweep: train: x", "x"},
-		{"reading rate maps: m.npy: npyio: malformed NPY data", "reading rate maps: m.npy: npyio: malformed NPY data"}, // a layer's prefix stays
-		{"cuda: libcuda.so.1: not found", "cuda: libcuda.so.1: not found"},
+		{"train: train: the directory holds no run", "train: the directory holds no run"}, // a directory named train
+		{"config: k.yaml:1: train: unknown key", "k.yaml:1: train: unknown key"},          // a key named train
+		{"x: nn: y", "x: nn: y"},
+		{"reading rate maps: m.npy: npyio: malformed NPY data", "reading rate maps: m.npy: npyio: malformed NPY data"},
+		{"cuda: libcuda.so.1: not found", "cuda: libcuda.so.1: not found"}, // a layer's prefix stays
 		{"retrain: keep", "retrain: keep"},
 	} {
 		if got := errorMessage(errors.New(c.err)); got != c.want {

@@ -121,10 +121,13 @@ func writeDevice(path string, fill func(w io.Writer) error) error {
 }
 
 // StaleAfter is how long a temporary file must have gone unmodified before a later write of
-// the same destination removes it. A writer that is alive modifies its file with every
-// megabyte it writes; one killed outright (a second Ctrl-C, SIGKILL, a node lost) leaves its
-// temporary file behind, hidden by its leading dot and as large as the output (939 MB for
-// one encode). An hour is far longer than any writer pauses between buffer flushes.
+// the same destination removes it. A writer killed outright (a second Ctrl-C, SIGKILL, a
+// node lost) leaves its temporary file behind, hidden by its leading dot and as large as
+// the output (939 MB for one encode). A writer at work modifies its file with every
+// megabyte; every fill in this project serialises data already in memory, so a smaller
+// file is written and renamed within moments. Only a writer stopped for an hour in the
+// middle (Ctrl-Z, a suspended machine) loses its temporary file to a second writer of the
+// same destination, and then fails at the rename rather than writing a partial file.
 const StaleAfter = time.Hour
 
 // removeStale deletes the temporary files that earlier writes of dir/base left behind and

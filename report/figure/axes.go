@@ -13,8 +13,9 @@ import (
 // that state its tick's value exactly: DefaultTicks chooses the decimals from the step's
 // magnitude, which on a narrow range far from zero (a loss from 6.2375 to 6.2425) labels
 // ticks 6.2375, 6.2400, 6.2425 as "6.237", "6.240", "6.242" (or every one "6.24"), and
-// elsewhere writes "500.00" for 500 or mixes "5e-05" with "0.0001". Figure applies it to
-// every axis left on DefaultTicks; other plots can set it as an axis's Tick.Marker.
+// elsewhere writes "500.00" for 500 or mixes "5e-05" with "0.0001". Values that need more
+// than 6 decimals or reach 10⁶ keep DefaultTicks' labels, in exponent form. Figure applies
+// it to every axis left on DefaultTicks; other plots can set it as an axis's Tick.Marker.
 type TidyTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -37,6 +38,9 @@ func (TidyTicks) Ticks(min, max float64) []plot.Tick {
 		step = math.Max(math.Abs(vals[0]), 1)
 	}
 	prec := labelPrecision(vals, step)
+	if prec > 6 || math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1])) >= 1e6 {
+		return ticks // DefaultTicks' exponent form reads better than 10 digits
+	}
 	for i, t := range ticks {
 		if t.Label != "" {
 			ticks[i].Label = strconv.FormatFloat(t.Value, 'f', prec, 64)

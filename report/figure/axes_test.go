@@ -19,6 +19,15 @@ import (
 // 500 to 1000 (no "500.00"), a spectrum of 1e-4 (no "5e-05" beside "0.0001"), a range
 // through zero (no "-0").
 func TestTidyTicks(t *testing.T) {
+	// Extreme magnitudes (a diverged loss) keep DefaultTicks' labels.
+	for _, r := range [][2]float64{{0, 1e20}, {1e-300, 1e-299}, {-1e-9, 1e-9}} {
+		tidy, def := TidyTicks{}.Ticks(r[0], r[1]), plot.DefaultTicks{}.Ticks(r[0], r[1])
+		for i := range tidy {
+			if tidy[i] != def[i] {
+				t.Errorf("%v: tick %+v; DefaultTicks gives %+v", r, tidy[i], def[i])
+			}
+		}
+	}
 	for _, r := range [][2]float64{{6.2370, 6.2430}, {6.2380, 6.2395}, {500, 1000}, {0, 90}, {0, 1.6e-4}, {-2.5, 2.5}, {-25, 25}} {
 		ticks := TidyTicks{}.Ticks(r[0], r[1])
 		decimals := -1

@@ -67,7 +67,10 @@ func newTiledFigure(n, tile, columns int, title string) (*Figure, int) {
 		cols = min(8, max(1, int(math.Ceil(math.Sqrt(float64(n))))))
 	}
 	rows := max(1, (n+cols-1)/cols)
-	f := newFigure(cols*tile, rows*(tile+titleRow)+30, rows, cols)
+	// At least as wide as the title, which one or two tiles would clip at both ends; the
+	// maps stay square (equal axes) and centred in their wider tiles.
+	width := max(cols*tile, titleWidth(title))
+	f := newFigure(width, rows*(tile+titleRow)+30, rows, cols)
 	f.Title = title
 	return f, cols
 }
@@ -85,6 +88,12 @@ func newFigure(width, height, rows, cols int) *Figure {
 
 // titleFont is the font of a figure's overall title.
 var titleFont = font.Font{Typeface: "Liberation", Variant: "Serif", Weight: 1, Size: vg.Points(13)}
+
+// titleWidth is the width, pixels, that title takes in titleFont, with a margin each side.
+func titleWidth(title string) int {
+	sty := text.Style{Font: titleFont, Handler: plot.DefaultTextHandler}
+	return int(math.Ceil(float64(sty.Width(title))*DPI/float64(vg.Inch))) + 24
+}
 
 // px converts pixels to a vg.Length at DPI.
 func px(n int) vg.Length { return vg.Length(n) * vg.Inch / DPI }

@@ -229,8 +229,9 @@ func TestAutocorrelograms(t *testing.T) {
 	}
 	f := Autocorrelograms(panels, &GridSettings{Tile: 150})
 	checkFigure(t, f)
-	if f.Width != 2*150 || f.Height != 2*(150+titleRow)+30 {
-		t.Errorf("size %d×%d, want 300×366", f.Width, f.Height)
+	// Two tiles of 150 px, widened to fit the title.
+	if f.Width != max(2*150, titleWidth(f.Title)) || f.Width <= 300 || f.Height != 2*(150+titleRow)+30 {
+		t.Errorf("size %d×%d, want the title's %d px (more than 2 tiles' 300) × 366", f.Width, f.Height, titleWidth(f.Title))
 	}
 }
 
