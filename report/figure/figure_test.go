@@ -543,3 +543,19 @@ func TestEncodeFormats(t *testing.T) {
 		t.Error("format eps accepted")
 	}
 }
+
+// Samples named after the paper's codes keep their code's colour whatever their order;
+// other names, or a repeated code, take the series order.
+func TestCodeColors(t *testing.T) {
+	if !namedByCode([]Sample{{Name: "Gaussian"}, {Name: "DoS"}}) {
+		t.Error("Gaussian and DoS not recognised as codes")
+	}
+	if codeColors["DoS"] != seriesColor(0) {
+		t.Error("DoS does not have the first series colour, which single-run figures use")
+	}
+	for _, s := range [][]Sample{{{Name: "DoS"}, {Name: "σ 0.12"}}, {{Name: "DoG"}, {Name: "true DoG"}}, nil} {
+		if namedByCode(s) {
+			t.Errorf("%v taken as distinct codes", s)
+		}
+	}
+}

@@ -144,6 +144,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		lab.Offset = vg.Point{X: vg.Points(1.5)}
 		p.Add(lab)
 	}
+	byCode := namedByCode(samples)
 	for i, sm := range samples {
 		pts := SurvivalPoints(sm.Values, lo, hi)
 		nf := len(finite(sm.Values))
@@ -160,8 +161,10 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
 		l.StepStyle = plotter.PostStep
-		l.Color = seriesColor(i)
-		l.Dashes = seriesDashes(i)
+		l.Color, l.Dashes = seriesColor(i), seriesDashes(i)
+		if byCode {
+			l.Color, l.Dashes = codeColors[sm.Name], nil
+		}
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(label, l)
@@ -172,4 +175,33 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	p.Legend.ThumbnailWidth = vg.Points(18)
 	f.plots[0][0] = p
 	return f, nil
+}
+
+// codeColors are the colours of the paper's target codes (their names in reports), so that
+// a code has one colour in every figure that compares codes: DoS takes the first series
+// colour, which a run report's single curve and other sweeps' first condition have too.
+var codeColors = map[string]color.Color{
+	"DoS":                seriesColors[0],
+	"Gaussian":           seriesColors[1],
+	"DoG":                seriesColors[2],
+	"true DoG":           seriesColors[2],
+	"SoD":                seriesColors[3],
+	"Cartesian":          seriesColors[4],
+	"high-dim Cartesian": seriesColors[5],
+	"polar":              seriesColors[6],
+	"high-dim polar":     seriesColors[7],
+}
+
+// namedByCode reports whether every sample is named after a different code of codeColors,
+// as the conditions of the paper's encodings sweep are.
+func namedByCode(samples []Sample) bool {
+	seen := map[color.Color]bool{}
+	for _, sm := range samples {
+		c, ok := codeColors[sm.Name]
+		if !ok || seen[c] {
+			return false
+		}
+		seen[c] = true
+	}
+	return len(samples) > 0
 }
