@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"gonum.org/v1/plot/plotutil"
-
 	"github.com/gridcells/gridcells/analysis"
+
+	"github.com/gridcells/gridcells/report/figure"
 )
 
 func TestPopulationComposition(t *testing.T) {
@@ -258,7 +258,7 @@ func TestTableAndFigure(t *testing.T) {
 	}
 	// Each architecture's colour is drawn (glyph and legend); a third colour is not.
 	for i, want := range []bool{true, true, false} {
-		cr, cg, cb, _ := plotutil.Color(i).RGBA()
+		cr, cg, cb, _ := figure.SeriesColor(i).RGBA()
 		found := false
 		for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y && !found; y++ {
 			for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {

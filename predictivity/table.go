@@ -10,11 +10,11 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gridcells/gridcells/internal/safefile"
+	"github.com/gridcells/gridcells/report/figure"
 )
 
 // Point is one model (one run) of the predictivity-versus-dimensionality comparison
@@ -61,6 +61,8 @@ func Figure(pts []Point) (*plot.Plot, error) {
 	p.Y.Label.Text = "median held-out Pearson r"
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.X.Tick.Marker, p.Y.Tick.Marker = figure.TidyTicks{}, figure.TidyTicks{}
+	p.Add(plotter.NewGrid()) // under the points
 	var archs []string
 	for _, q := range pts {
 		if !slices.Contains(archs, q.Architecture) {
@@ -86,11 +88,10 @@ func Figure(pts []Point) (*plot.Plot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("predictivity: %w", err)
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: plotutil.Color(i), Shape: shapes[i%len(shapes)], Radius: vg.Points(4)}
+		s.GlyphStyle = draw.GlyphStyle{Color: figure.SeriesColor(i), Shape: shapes[i%len(shapes)], Radius: vg.Points(4)}
 		p.Add(s)
 		p.Legend.Add(a, s)
 	}
-	p.Add(plotter.NewGrid())
 	if xlo <= xhi {
 		// Pad the data range so that no point sits on an axis.
 		pad := func(lo, hi float64) (float64, float64) {

@@ -267,6 +267,11 @@ var seriesColors = []color.Color{
 // seriesColor returns the colour of series i.
 func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
 
+// SeriesColor returns the colour the figures give series i (the Okabe–Ito palette,
+// distinguishable with the common colour-vision deficiencies), for plots drawn elsewhere
+// that should match them.
+func SeriesColor(i int) color.Color { return seriesColor(i) }
+
 // dashes of series i beyond the palette, so that more than eight series stay distinct.
 func seriesDashes(i int) []vg.Length {
 	if i/len(seriesColors)%2 == 1 {
