@@ -43,6 +43,8 @@ type Figure struct {
 
 	plots [][]*plot.Plot // rows of panels; a nil panel leaves its tile blank
 	pad   vg.Length      // space between tiles
+	// key is the colour bar drawn under the panels of heat-map figures; nil for none.
+	key *colorKey
 	// equal marks the panels of spatial maps (the box, k-space), drawn with one scale on
 	// both axes in drawOn: the axes' labels take different room on x and y, and a square
 	// box or a ring |k| = k* was drawn stretched.
@@ -112,6 +114,9 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 		h := sty.Height(f.Title)
 		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.Title)
 		dc.Max.Y -= h + 2*vg.Millimeter
+	}
+	if f.key != nil {
+		dc.Min.Y += f.key.draw(dc)
 	}
 	rows, cols := len(f.plots), len(f.plots[0])
 	// plot.Align needs a plot in every tile to size the axes; blank tiles get an empty
@@ -285,3 +290,70 @@ const titleRow = 18
 
 // nanGrey is the colour of empty (NaN) rate-map bins.
 var nanGrey = color.RGBA{170, 170, 170, 255}
+
+// keyHeight is the height, pixels, that a colour key adds at the bottom of a figure.
+const keyHeight = 34
+
+// colorKey is a horizontal colour bar with labels under its ends and centre, which says
+// how a figure's heat maps read: "minimum" to "maximum" of each map, or −1, 0, 1.
+type colorKey struct {
+	colors            []color.Color // low to high
+	low, middle, high string
+	note              string // to the right of the bar, e.g. "grey: never visited"
+}
+
+// addKey gives f the colour bar k, making the figure keyHeight pixels taller for it and,
+// when narrower, wide enough for it.
+func (f *Figure) addKey(k *colorKey) {
+	f.key = k
+	f.Height += keyHeight
+	f.Width = max(f.Width, k.width())
+}
+
+// Layout of a colorKey, pixels: the bar's size, its left margin and the gap before the note.
+const keyBarW, keyBarH, keyMargin, keyGap = 120, 8, 10, 10
+
+// keyLabel is the text style of a colorKey's labels.
+func keyLabel() text.Style {
+	lab := text.Style{Color: color.Gray{40}, Font: titleFont, Handler: plot.DefaultTextHandler}
+	lab.Font.Size = vg.Points(8)
+	return lab
+}
+
+// width is the least figure width, pixels, that shows k whole.
+func (k *colorKey) width() int {
+	note := keyLabel().Width(k.note)
+	return keyMargin + keyBarW + keyGap + int(math.Ceil(float64(note)*DPI/float64(vg.Inch))) + keyMargin
+}
+
+// draw draws the key at the bottom left of dc and returns the height it took.
+func (k *colorKey) draw(dc draw.Canvas) vg.Length {
+	w, h := px(keyBarW), px(keyBarH)
+	x0 := dc.Min.X + px(keyMargin)
+	y0 := dc.Min.Y + px(16)
+	n := len(k.colors)
+	for i, c := range k.colors {
+		xa := x0 + w*vg.Length(i)/vg.Length(n)
+		xb := x0 + w*vg.Length(i+1)/vg.Length(n) + px(1)/4 // overlap: no seams
+		dc.FillPolygon(c, []vg.Point{{X: xa, Y: y0}, {X: xb, Y: y0}, {X: xb, Y: y0 + h}, {X: xa, Y: y0 + h}})
+	}
+	dc.StrokeLines(draw.LineStyle{Color: color.Gray{90}, Width: vg.Points(0.5)},
+		[]vg.Point{{X: x0, Y: y0}, {X: x0 + w, Y: y0}, {X: x0 + w, Y: y0 + h}, {X: x0, Y: y0 + h}, {X: x0, Y: y0}})
+	lab := keyLabel()
+	lab.YAlign = draw.YTop
+	for _, l := range []struct {
+		x     vg.Length
+		align text.XAlignment
+		text  string
+	}{{x0, draw.XLeft, k.low}, {x0 + w/2, draw.XCenter, k.middle}, {x0 + w, draw.XRight, k.high}} {
+		if l.text != "" {
+			lab.XAlign = l.align
+			dc.FillText(lab, vg.Point{X: l.x, Y: y0 - px(2)}, l.text)
+		}
+	}
+	if k.note != "" {
+		lab.XAlign, lab.YAlign = draw.XLeft, draw.YCenter
+		dc.FillText(lab, vg.Point{X: x0 + w + px(keyGap), Y: y0 + h/2}, k.note)
+	}
+	return px(keyHeight)
+}

@@ -168,8 +168,8 @@ func TestMontage(t *testing.T) {
 	units[4].Score60 = math.NaN()
 	f := Montage(units, n, &MontageSettings{Tile: 120})
 	img := checkFigure(t, f)
-	if f.Width != 3*120 || f.Height != 2*(120+titleRow)+30 {
-		t.Errorf("montage of 5 units is %d×%d, want 3 columns × 2 rows of 120+18 px + 30 px title", f.Width, f.Height)
+	if f.Width != 3*120 || f.Height != 2*(120+titleRow)+30+keyHeight {
+		t.Errorf("montage of 5 units is %d×%d, want 3 columns × 2 rows of 120+18 px + 30 px title + the colour key", f.Width, f.Height)
 	}
 	// The grey of empty bins must appear somewhere.
 	found := false
@@ -230,8 +230,8 @@ func TestAutocorrelograms(t *testing.T) {
 	f := Autocorrelograms(panels, &GridSettings{Tile: 150})
 	checkFigure(t, f)
 	// Two tiles of 150 px, widened to fit the title.
-	if f.Width != max(2*150, titleWidth(f.Title)) || f.Width <= 300 || f.Height != 2*(150+titleRow)+30 {
-		t.Errorf("size %d×%d, want the title's %d px (more than 2 tiles' 300) × 366", f.Width, f.Height, titleWidth(f.Title))
+	if f.Width != max(2*150, titleWidth(f.Title)) || f.Width <= 300 || f.Height != 2*(150+titleRow)+30+keyHeight {
+		t.Errorf("size %d×%d, want the title's %d px (more than 2 tiles' 300) × %d", f.Width, f.Height, titleWidth(f.Title), 2*(150+titleRow)+30+keyHeight)
 	}
 }
 

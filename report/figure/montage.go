@@ -164,6 +164,7 @@ func Montage(units []UnitMap, n int, s *MontageSettings) *Figure {
 		f.plots[i/cols][i%cols] = p
 		f.setEqualAxes(p)
 	}
+	f.addKey(&colorKey{colors: heatPalette().Colors(), low: "min", high: "max of each map", note: "grey: no data"})
 	return f
 }
 

@@ -90,6 +90,7 @@ func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 		f.plots[i/cols][i%cols] = p
 		f.setEqualAxes(p)
 	}
+	f.addKey(&colorKey{colors: divergingPalette(), low: "−1", middle: "0", high: "1", note: "correlation"})
 	return f
 }
 
