@@ -108,20 +108,23 @@ func Figure(pts []Point) (*plot.Plot, error) {
 	return p, nil
 }
 
-// WriteFigure writes Figure(pts) as a PNG file, atomically.
-func WriteFigure(path string, pts []Point) error {
+// EncodeFigure writes Figure(pts), 6 × 4.5 inches, to w in format: "png", "svg" or "pdf".
+func EncodeFigure(w io.Writer, pts []Point, format string) error {
 	p, err := Figure(pts)
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, "png")
+	wt, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {
 		return fmt.Errorf("predictivity: %w", err)
 	}
-	return safefile.Write(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	})
+	_, err = wt.WriteTo(w)
+	return err
+}
+
+// WriteFigure writes Figure(pts) as a PNG file, atomically.
+func WriteFigure(path string, pts []Point) error {
+	return safefile.Write(path, func(w io.Writer) error { return EncodeFigure(w, pts, "png") })
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -58,6 +58,7 @@ type predictivityOptions struct {
 	units      int
 	repeats    int
 	seed       uint64
+	formats    figureFormats
 }
 
 func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
@@ -75,6 +76,7 @@ func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, at most 256, so every run gets as many)")
 	fs.IntVar(&o.repeats, "repeats", 3, "unit draws averaged over (when a run has more units than --units)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fold assignment and the unit draws")
+	addFormatsFlag(fs, &o.formats)
 }
 
 func init() {
@@ -282,7 +284,8 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 	}); err != nil {
 		return err
 	}
-	if err := predictivity.WriteFigure(filepath.Join(o.out, predictivityFigure), pts); err != nil {
+	encode := func(w io.Writer, format string) error { return predictivity.EncodeFigure(w, pts, format) }
+	if err := writeFigureFiles(filepath.Join(o.out, predictivityFigure), o.formats, encode); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

@@ -42,6 +42,7 @@ type theoryOptions struct {
 	out        string
 	run        string
 	threshold  float64
+	formats    figureFormats
 	// Shortcuts for the encoding keys, applied after every --set.
 	kind, sigma, surround, convention string
 }
@@ -59,6 +60,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
 	fs.StringVar(&o.run, "run", "", "trained run `dir`ectory: take the config from RUN_DIR/config.json and compare the prediction with RUN_DIR/scores.csv")
 	fs.Float64Var(&o.threshold, "threshold", 0.8, "score60 above which a trained unit counts as grid-like (with --run)")
+	addFormatsFlag(fs, &o.formats)
 	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K`")
 	fs.StringVar(&o.sigma, "sigma", "", "shortcut for --set encoding.place_cell_rf=`σ` (m)")
 	fs.StringVar(&o.surround, "surround", "", "shortcut for --set encoding.surround_scale=`s`")
@@ -68,7 +70,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "theory",
-		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR]",
+		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf]",
 		Short: "spectrum of a target code, k*, predicted grid spacing, pattern-forming dynamics",
 		Long: `Theory predicts from the target code alone whether grid cells should form and at what scale
 (spec §8). It prints:
@@ -245,7 +247,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	}
 
 	if o.out != "" {
-		if err := writeTheoryOutputs(o.out, encodingName(cfg), spec, tuningErr == nil, tuning, sim); err != nil {
+		if err := writeTheoryOutputs(o.out, encodingName(cfg), spec, tuningErr == nil, tuning, sim, o.formats); err != nil {
 			return err
 		}
 		fmt.Fprintf(logw, "gridcells theory: wrote %s\n", o.out)
@@ -347,7 +349,7 @@ func spacingString(k, bin float64, nbins int) string {
 	return fmt.Sprintf("spacing %.3f m = %.1f bins (%d bins of %.3f m)", a, a/bin, nbins, bin)
 }
 
-func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps) error {
+func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps, formats figureFormats) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -384,10 +386,10 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	if err := safefile.WriteFile(filepath.Join(dir, "radial_profile.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), name, spec); err != nil {
+	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), name, spec, formats); err != nil {
 		return err
 	}
-	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed); err != nil {
+	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed, formats); err != nil {
 		return err
 	}
 	if sim == nil {
@@ -409,20 +411,20 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	if err := safefile.WriteFile(filepath.Join(dir, "maps.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	return plotMaps(filepath.Join(dir, "maps.png"), sim)
+	return plotMaps(filepath.Join(dir, "maps.png"), sim, formats)
 }
 
 // plotSpectrum draws the 2-D spectrum and its radial profile as the reports do.
-func plotSpectrum(path, name string, spec *theory.Spectrum) error {
+func plotSpectrum(path, name string, spec *theory.Spectrum, formats figureFormats) error {
 	f, err := figure.Spectra([]figure.SpectrumPanel{figure.SpectrumPanelOf(name, spec)},
 		&figure.SpectraSettings{Tile: 400, Title: fmt.Sprintf("covariance spectrum, numerical k* = %.2f rad/m", spec.PeakK)})
 	if err != nil {
 		return err
 	}
-	return f.WriteFile(path)
+	return writeFigureFiles(path, formats, f.Encode)
 }
 
-func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64) error {
+func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64, formats figureFormats) error {
 	p := plot.New()
 	p.Title.Text = "radial profile of the covariance spectrum"
 	p.X.Label.Text = "|k| (rad/m)"
@@ -470,27 +472,16 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)
 	}
 	p.Legend.Top = true
-	return savePlot(p, path, 6*vg.Inch, 4*vg.Inch)
+	return writeFigureFiles(path, formats, plotEncoder(p, 6*vg.Inch, 4*vg.Inch))
 }
 
 // plotMaps draws the dynamics' maps as the reports draw rate maps.
-func plotMaps(path string, sim *theoryMaps) error {
+func plotMaps(path string, sim *theoryMaps, formats figureFormats) error {
 	m := sim.maps
 	units := make([]figure.UnitMap, m.N)
 	for i := range units {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
 	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
-	return figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).WriteFile(path)
-}
-
-func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
-	wt, err := p.WriterTo(w, h, "png")
-	if err != nil {
-		return err
-	}
-	return safefile.Write(path, func(out io.Writer) error {
-		_, err := wt.WriteTo(out)
-		return err
-	})
+	return writeFigureFiles(path, formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encode)
 }

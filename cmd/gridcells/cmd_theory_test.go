@@ -32,7 +32,7 @@ func theoryRun(t *testing.T, args ...string) (string, error) {
 
 func TestTheoryCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "th")
-	out, err := theoryRun(t, "--res", "24", "--simulate", "--maps", "2", "--steps", "30", "--out", dir)
+	out, err := theoryRun(t, "--res", "24", "--simulate", "--maps", "2", "--steps", "30", "--out", dir, "--formats", "pdf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,8 @@ func TestTheoryCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, f := range []string{"spectrum.npy", "covariance.npy", "radial_profile.csv", "spectrum.png", "radial_profile.png", "maps.npy", "maps.csv", "maps.png"} {
+	for _, f := range []string{"spectrum.npy", "covariance.npy", "radial_profile.csv", "spectrum.png", "radial_profile.png", "maps.npy", "maps.csv", "maps.png",
+		"spectrum.pdf", "radial_profile.pdf", "maps.pdf"} { // --formats pdf
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}

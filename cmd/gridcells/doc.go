@@ -315,6 +315,8 @@
 //
 //	-folds int
 //	    outer cross-validation folds (default 5)
+//	-formats formats
+//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-headings FILE
 //	    npy FILE of the samples' headings (rad), for --synthetic with --positions (default: head-direction tuning averaged out)
 //	-inner-folds int
@@ -693,7 +695,7 @@
 //
 // Usage:
 //
-//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR]
+//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf]
 //
 // Theory predicts from the target code alone whether grid cells should form and at what scale
 // (spec §8). It prints:
@@ -733,6 +735,8 @@
 //	    dynamics nonlinearity: relu (hexagons) or tanh (stripes) (default "relu")
 //	-config file
 //	    YAML or JSON config file over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)
+//	-formats formats
+//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-kind K
 //	    shortcut for --set encoding.kind=K
 //	-maps int

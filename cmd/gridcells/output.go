@@ -6,12 +6,17 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/report/figure"
 )
 
@@ -70,4 +75,35 @@ func (f *figureFormats) Set(s string) error {
 // addFormatsFlag defines --formats on fs.
 func addFormatsFlag(fs *flag.FlagSet, f *figureFormats) {
 	fs.Var(f, "formats", "figure file `formats` in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
+}
+
+// writeFigureFiles writes a figure as path, a .png, and in each of the other formats
+// beside it (path with the format's extension), each atomically; encode writes it in one
+// format.
+func writeFigureFiles(path string, formats figureFormats, encode func(w io.Writer, format string) error) error {
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	all := []string{"png"}
+	for _, f := range formats {
+		if !slices.Contains(all, f) {
+			all = append(all, f)
+		}
+	}
+	for _, format := range all {
+		if err := safefile.Write(base+"."+format, func(w io.Writer) error { return encode(w, format) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plotEncoder encodes a single gonum plot of w × h in any of the figure formats.
+func plotEncoder(p *plot.Plot, w, h vg.Length) func(io.Writer, string) error {
+	return func(out io.Writer, format string) error {
+		wt, err := p.WriterTo(w, h, format)
+		if err != nil {
+			return err
+		}
+		_, err = wt.WriteTo(out)
+		return err
+	}
 }
