@@ -159,13 +159,9 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 		return nil, err
 	}
 	defer r.unlock()
-	path := filepath.Join(dir, finalFile)
-	m, err := npyio.ReadNPZ(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("train: %s: %w (no %s: the run has not finished training)", dir, ErrNoRun, finalFile)
-	}
+	m, path, err := readFinalWeights(dir)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
 	// The training figures (steps, time) live in the latest checkpoint's state; the final
 	// weights are loaded after it, over the latest checkpoint's.

@@ -42,19 +42,15 @@ func LoadModel(dir string, b compute.Backend) (*Trained, error) {
 	if t.Code, err = encode.ForRun(cfg); err != nil {
 		return nil, err
 	}
-	if info.CodeFingerprint != "" && info.CodeFingerprint != codeFingerprint(t.Code, cfg.Trajectory) {
-		return nil, fmt.Errorf("train: %s: %w", dir, ErrCodeChanged)
+	if err := checkCode(dir, info, t.Code, cfg.Trajectory); err != nil {
+		return nil, err
 	}
 	if t.Motion, err = sim.FromConfig(cfg.Trajectory); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, finalFile)
-	weights, err := npyio.ReadNPZ(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("train: %s: %w (no %s: the run has not finished training)", dir, ErrNoRun, finalFile)
-	}
+	weights, path, err := readFinalWeights(dir)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
 	ncfg, err := nn.FromConfig(&cfg)
 	if err != nil {
@@ -98,6 +94,29 @@ func loadParams(m *nn.Model, weights map[string]*npyio.Array, path string) error
 			return fmt.Errorf("train: %s: entry %q is %s %v, want <f4 [%d %d]", path, p.Name, a.Dtype, a.Shape, p.Rows, p.Cols)
 		}
 		m.Backend().Upload(p.Value, a.F32)
+	}
+	return nil
+}
+
+// readFinalWeights reads the final weights of the run in dir and returns them with their
+// path; a run without them has not finished training (ErrNoRun).
+func readFinalWeights(dir string) (map[string]*npyio.Array, string, error) {
+	path := filepath.Join(dir, finalFile)
+	m, err := npyio.ReadNPZ(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, path, fmt.Errorf("train: %s: %w (no %s: the run has not finished training)", dir, ErrNoRun, finalFile)
+	}
+	if err != nil {
+		return nil, path, fmt.Errorf("train: %w", err)
+	}
+	return m, path, nil
+}
+
+// checkCode refuses a run whose config now builds a target code other than the one it was
+// trained with (info's fingerprint; runs from before fingerprints pass).
+func checkCode(dir string, info RunInfo, code encode.Code, t config.Trajectory) error {
+	if info.CodeFingerprint != "" && info.CodeFingerprint != codeFingerprint(code, t) {
+		return fmt.Errorf("train: %s: %w", dir, ErrCodeChanged)
 	}
 	return nil
 }

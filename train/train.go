@@ -243,8 +243,8 @@ func openRun(dir string, cfg config.Config, info RunInfo, opt Options) (*run, er
 	if err != nil {
 		return nil, err
 	}
-	if info.CodeFingerprint != "" && info.CodeFingerprint != codeFingerprint(r.code, cfg.Trajectory) {
-		return nil, fmt.Errorf("train: %s: %w", dir, ErrCodeChanged)
+	if err := checkCode(dir, info, r.code, cfg.Trajectory); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
