@@ -99,8 +99,8 @@ func WriteNPZ(path string, names []string, arrays []*Array) error {
 // WriteNPZTo writes an .npz archive to w, deflating the entries when compress is true
 // (numpy.savez_compressed) and storing them otherwise (numpy.savez). A stored entry is
 // encoded twice, once for its size and CRC and once into w, so the arrays must not change
-// during the call. Entry times are
-// fixed at 1980-01-01 so that the same arrays always give the same bytes.
+// during the call. Entry times are fixed at 1980-01-01 so that the same arrays always give
+// the same bytes.
 func WriteNPZTo(w io.Writer, names []string, arrays []*Array, compress bool) error {
 	if err := checkNPZ(names, arrays); err != nil {
 		return err
@@ -141,12 +141,14 @@ func WriteNPZTo(w io.Writer, names []string, arrays []*Array, compress bool) err
 		if err != nil {
 			return err
 		}
-		written := &countingWriter{w: ew}
+		check := crc32.NewIEEE()
+		written := &countingWriter{w: io.MultiWriter(ew, check)}
 		if err := Write(written, a); err != nil {
 			return fmt.Errorf("NPZ entry %q: %w", names[i], err)
 		}
-		if written.n != size.n { // the header promised size.n bytes (CreateRaw checks nothing)
-			return fmt.Errorf("NPZ entry %q: %d bytes written after %d counted: the array changed while it was written", names[i], written.n, size.n)
+		// The header promised these bytes; CreateRaw checks nothing.
+		if written.n != size.n || check.Sum32() != fh.CRC32 {
+			return fmt.Errorf("NPZ entry %q: the array changed while it was written", names[i])
 		}
 	}
 	return zw.Close()

@@ -122,7 +122,7 @@ func NewRunReport(r *Run) (*Report, error) {
 		}
 	}
 	if r.Spectrum != nil {
-		f, err := figure.Spectra([]figure.SpectrumPanel{*r.Spectrum}, &figure.SpectraSettings{Tile: 400}) // the title needs more than 300 px
+		f, err := figure.Spectra([]figure.SpectrumPanel{*r.Spectrum}, nil)
 		if err != nil {
 			return nil, err
 		}

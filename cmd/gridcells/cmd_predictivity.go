@@ -76,7 +76,7 @@ func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, at most 256, so every run gets as many)")
 	fs.IntVar(&o.repeats, "repeats", 3, "unit draws averaged over (when a run has more units than --units)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fold assignment and the unit draws")
-	addFormatsFlag(fs, &o.formats)
+	addFormatsFlag(fs, &o.formats, "in --out DIR")
 }
 
 func init() {

@@ -46,7 +46,7 @@ type reportOptions struct {
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
-	addFormatsFlag(fs, &o.formats)
+	addFormatsFlag(fs, &o.formats, "in DIR/figures")
 	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
 	fs.IntVar(&o.top, "top", 0, "run: `units` with the highest grid scores shown in the montage and autocorrelograms (0: the run's eval.plot_units, 16 in every preset)")
 	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")

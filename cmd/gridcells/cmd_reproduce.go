@@ -41,7 +41,7 @@ type reproduceOptions struct {
 }
 
 func (o *reproduceOptions) AddFlags(fs *flag.FlagSet) {
-	addFormatsFlag(fs, &o.formats)
+	addFormatsFlag(fs, &o.formats, "in DIR/figures")
 	fs.StringVar(&o.scale, "scale", string(reproduce.Tiny), "sweep size: tiny (CI, minutes), small (a few CPU hours), paper (the paper's sizes)")
 	fs.StringVar(&o.out, "out", "", "sweep `directory` to write (required unless --print-sweep); rerunning the command resumes it")
 	fs.StringVar(&o.executor, "executor", "local", "where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only)")

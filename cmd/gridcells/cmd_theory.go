@@ -60,7 +60,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
 	fs.StringVar(&o.run, "run", "", "trained run `dir`ectory: take the config from RUN_DIR/config.json and compare the prediction with RUN_DIR/scores.csv")
 	fs.Float64Var(&o.threshold, "threshold", 0.8, "score60 above which a trained unit counts as grid-like (with --run)")
-	addFormatsFlag(fs, &o.formats)
+	addFormatsFlag(fs, &o.formats, "in --out DIR")
 	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K`")
 	fs.StringVar(&o.sigma, "sigma", "", "shortcut for --set encoding.place_cell_rf=`σ` (m)")
 	fs.StringVar(&o.surround, "surround", "", "shortcut for --set encoding.surround_scale=`s`")

@@ -47,6 +47,13 @@ func TestTheoryCommand(t *testing.T) {
 			t.Errorf("%s not written: %v", f, err)
 		}
 	}
+	// Without --formats again, the PDFs of the earlier figures go.
+	if _, err := theoryRun(t, "--res", "24", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "spectrum.pdf")); !os.IsNotExist(err) {
+		t.Errorf("stale spectrum.pdf still there (Stat: %v)", err)
+	}
 }
 
 // TestTheoryStripes: tanh dynamics grow stripes, whose wavelength (not NFL's lattice period)

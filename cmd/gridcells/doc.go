@@ -316,7 +316,7 @@
 //	-folds int
 //	    outer cross-validation folds (default 5)
 //	-formats formats
-//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
+//	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-headings FILE
 //	    npy FILE of the samples' headings (rad), for --synthetic with --positions (default: head-direction tuning averaged out)
 //	-inner-folds int
@@ -736,7 +736,7 @@
 //	-config file
 //	    YAML or JSON config file over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)
 //	-formats formats
-//	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
+//	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-kind K
 //	    shortcut for --set encoding.kind=K
 //	-maps int

@@ -116,19 +116,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // stagePrefixes are the "train: " prefixes that the toolkit's packages put on their errors,
 // as Go packages do. The command's own name already says where the error arose
-// ("gridcells eval: train: DIR: …" read as noise), so the one at the start of a message is
-// dropped; the prefixes of the layers underneath (cuda, npyio, flock) stay, since they say
-// what failed.
+// ("gridcells eval: train: DIR: …" read as noise), so errorMessage drops them; the prefixes
+// of the layers underneath (cuda, npyio, flock) stay, since they say what failed.
 var stagePrefixes = []string{"train", "sweep", "theory", "predictivity", "encode", "analysis",
 	"report", "reproduce", "optim", "config", "sim", "nn"}
 
-// errorMessage is err's text without a stagePrefix at its start. Only the first one goes:
-// what follows may be the user's own words (a run directory named "train", a config key).
+// errorMessage is err's text with the stagePrefix of each error in its chain dropped, once:
+// "--resume R: train: R: no run" (the command's words around a package's error) reads
+// "--resume R: R: no run". Only errors of the chain lose a prefix, so the user's own words
+// that look like one (a run directory named "train", a config key "nn") stay.
 func errorMessage(err error) string {
 	msg := err.Error()
-	for _, p := range stagePrefixes {
-		if rest, ok := strings.CutPrefix(msg, p+": "); ok {
-			return rest
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		inner := e.Error()
+		if !strings.HasSuffix(msg, inner) {
+			continue
+		}
+		for _, p := range stagePrefixes {
+			if rest, ok := strings.CutPrefix(inner, p+": "); ok {
+				msg = msg[:len(msg)-len(inner)] + rest
+				break
+			}
 		}
 	}
 	return msg

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"reflect"
 	"testing"
@@ -58,16 +59,23 @@ func TestParseInterspersed(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
-	for _, c := range []struct{ err, want string }{
-		{"train: /r: the directory holds no run", "/r: the directory holds no run"},
-		{"train: train: the directory holds no run", "train: the directory holds no run"}, // a directory named train
-		{"config: k.yaml:1: train: unknown key", "k.yaml:1: train: unknown key"},          // a key named train
-		{"x: nn: y", "x: nn: y"},
-		{"reading rate maps: m.npy: npyio: malformed NPY data", "reading rate maps: m.npy: npyio: malformed NPY data"},
-		{"cuda: libcuda.so.1: not found", "cuda: libcuda.so.1: not found"}, // a layer's prefix stays
-		{"retrain: keep", "retrain: keep"},
+	noRun := errors.New("the directory holds no run")
+	pkg := func(format string, args ...any) error { return fmt.Errorf(format, args...) }
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{pkg("train: /r: %w", noRun), "/r: the directory holds no run"},
+		{pkg("train: train: %w", noRun), "train: the directory holds no run"}, // a directory named train
+		{pkg("--resume /r: %w", pkg("train: /r/config.json: %w", noRun)), "--resume /r: /r/config.json: the directory holds no run"},
+		{UsageError{pkg("run: %w", pkg("predictivity: too few samples"))}, "run: too few samples"},
+		{pkg("sweep: %w", pkg("train: x")), "x"},
+		{errors.New("k.yaml:1: train: unknown key"), "k.yaml:1: train: unknown key"}, // a key named train
+		{pkg("m.npy: %w", errors.New("npyio: malformed NPY data")), "m.npy: npyio: malformed NPY data"},
+		{errors.New("cuda: libcuda.so.1: not found"), "cuda: libcuda.so.1: not found"}, // a layer's prefix stays
+		{errors.New("retrain: keep"), "retrain: keep"},
 	} {
-		if got := errorMessage(errors.New(c.err)); got != c.want {
+		if got := errorMessage(c.err); got != c.want {
 			t.Errorf("errorMessage(%q) = %q; want %q", c.err, got, c.want)
 		}
 	}

@@ -4,9 +4,11 @@ package main
 // formats of figures.
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,9 +74,9 @@ func (f *figureFormats) Set(s string) error {
 	return nil
 }
 
-// addFormatsFlag defines --formats on fs.
-func addFormatsFlag(fs *flag.FlagSet, f *figureFormats) {
-	fs.Var(f, "formats", "figure file `formats` in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
+// addFormatsFlag defines --formats on fs; where says where the figures go.
+func addFormatsFlag(fs *flag.FlagSet, f *figureFormats, where string) {
+	fs.Var(f, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
 }
 
 // writeFigureFiles writes a figure as path, a .png, and in each of the other formats
@@ -91,6 +93,15 @@ func writeFigureFiles(path string, formats figureFormats, encode func(w io.Write
 	for _, format := range all {
 		if err := safefile.Write(base+"."+format, func(w io.Writer) error { return encode(w, format) }); err != nil {
 			return err
+		}
+	}
+	// A copy in a format not asked for this time is of an earlier figure: it goes, as in a
+	// report's figures directory.
+	for _, format := range figure.Formats {
+		if !slices.Contains(all, format) {
+			if err := os.Remove(base + "." + format); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
 	}
 	return nil

@@ -38,5 +38,5 @@ func ExampleMontage() {
 	fmt.Println("size:", img.Bounds().Dx(), "×", img.Bounds().Dy())
 	// Output:
 	// units: 1 0
-	// size: 206 × 182
+	// size: 200 × 182
 }

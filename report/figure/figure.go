@@ -295,11 +295,11 @@ var nanGrey = color.RGBA{170, 170, 170, 255}
 const keyHeight = 34
 
 // colorKey is a horizontal colour bar with labels under its ends and centre, which says
-// how a figure's heat maps read: "minimum" to "maximum" of each map, or −1, 0, 1.
+// how a figure's heat maps read: "min" to "max of each map", or −1, 0, 1.
 type colorKey struct {
 	colors            []color.Color // low to high
 	low, middle, high string
-	note              string // to the right of the bar, e.g. "grey: never visited"
+	note              string // to the right of the bar, e.g. "grey: no data"
 }
 
 // addKey gives f the colour bar k, making the figure keyHeight pixels taller for it and,

@@ -164,7 +164,11 @@ func Montage(units []UnitMap, n int, s *MontageSettings) *Figure {
 		f.plots[i/cols][i%cols] = p
 		f.setEqualAxes(p)
 	}
-	f.addKey(&colorKey{colors: heatPalette().Colors(), low: "min", high: "max of each map", note: "grey: no data"})
+	key := &colorKey{colors: heatPalette().Colors(), low: "min", high: "max of each map"}
+	if slices.ContainsFunc(units, func(u UnitMap) bool { return slices.ContainsFunc(u.Map, math.IsNaN) }) {
+		key.note = "grey: no data" // only where there are empty bins (not for the dynamics' maps)
+	}
+	f.addKey(key)
 	return f
 }
 

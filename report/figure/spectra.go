@@ -63,7 +63,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		}
 	}
 	// Square tiles keep the ring |k| = k* round.
-	f := newFigure(max(1, len(panels))*set.Tile, 2*set.Tile+30, 2, max(1, len(panels)))
+	f := newFigure(max(max(1, len(panels))*set.Tile, titleWidth(set.Title)), 2*set.Tile+30, 2, max(1, len(panels)))
 	f.Title = set.Title
 	for i, sp := range panels {
 		if len(sp.Power) != sp.Size*sp.Size || len(sp.K) != len(sp.Profile) {
