@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gridcells/gridcells/config"
 )
@@ -179,6 +181,9 @@ func kdeMode(x []float64) float64 {
 // Periods without an nbins column are taken at the config's first evaluation resolution.
 func ReadRun(dir string) (config.Config, *UnitScores, error) {
 	cfg, err := config.Load(filepath.Join(dir, "config.json"))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return config.Config{}, nil, fmt.Errorf("theory: %s is not a run directory (no config.json)", dir)
+	}
 	if err != nil {
 		return config.Config{}, nil, err
 	}

@@ -2,6 +2,8 @@ package theory
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,5 +70,18 @@ func TestKDEMode(t *testing.T) {
 	// Two well-separated clusters: the larger one wins.
 	if m := kdeMode([]float64{10, 10.2, 9.8, 40}); math.Abs(m-10) > gridStep {
 		t.Errorf("kdeMode = %g, want 10", m)
+	}
+}
+
+// A directory without config.json, or a file, is named as not a run directory.
+func TestReadRunNotARun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{t.TempDir(), file} {
+		if _, _, err := ReadRun(dir); err == nil || !strings.Contains(err.Error(), "is not a run directory") {
+			t.Errorf("ReadRun(%s): %v; want not a run directory", dir, err)
+		}
 	}
 }
