@@ -114,12 +114,7 @@ func EncodeFigure(w io.Writer, pts []Point, format string) error {
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, format)
-	if err != nil {
-		return fmt.Errorf("predictivity: %w", err)
-	}
-	_, err = wt.WriteTo(w)
-	return err
+	return figure.EncodePlot(w, p, 6*vg.Inch, 4.5*vg.Inch, format)
 }
 
 // WriteFigure writes Figure(pts) as a PNG file, atomically.

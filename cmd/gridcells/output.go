@@ -109,12 +109,5 @@ func writeFigureFiles(path string, formats figureFormats, encode func(w io.Write
 
 // plotEncoder encodes a single gonum plot of w × h in any of the figure formats.
 func plotEncoder(p *plot.Plot, w, h vg.Length) func(io.Writer, string) error {
-	return func(out io.Writer, format string) error {
-		wt, err := p.WriterTo(w, h, format)
-		if err != nil {
-			return err
-		}
-		_, err = wt.WriteTo(out)
-		return err
-	}
+	return func(out io.Writer, format string) error { return figure.EncodePlot(out, p, w, h, format) }
 }

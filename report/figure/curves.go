@@ -71,7 +71,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		{"training", func(m MetricPoint) float64 { return m.Loss }},
 		{"evaluation", func(m MetricPoint) float64 { return m.EvalLoss }},
 	} {
-		xy, err := addCurve(loss, points, c.val, keep, c.name, seriesColor(i))
+		xy, err := addCurve(loss, points, c.val, keep, c.name, SeriesColor(i))
 		if err != nil {
 			return nil, err
 		}
@@ -85,7 +85,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	dec.Y.Label.Text = "decoding error (cm)"
 	dec.Y.Tick.Marker = TidyTicks{}
 	dec.Add(plotter.NewGrid())
-	decXY, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", seriesColor(1))
+	decXY, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", SeriesColor(1))
 	if err != nil {
 		return nil, err
 	}

@@ -180,10 +180,7 @@ func equalAxes(p *plot.Plot, c draw.Canvas) draw.Canvas {
 
 // EncodePNG writes the figure to w as a PNG image.
 func (f *Figure) EncodePNG(w io.Writer) error {
-	if _, err := (vgimg.PngCanvas{Canvas: f.Canvas()}).WriteTo(w); err != nil {
-		return fmt.Errorf("figure: %w", err)
-	}
-	return nil
+	return writeCanvas(w, vgimg.PngCanvas{Canvas: f.Canvas()})
 }
 
 // EncodeSVG writes the figure to w as SVG: vector lines and text for a paper's figure,
@@ -193,10 +190,7 @@ func (f *Figure) EncodePNG(w io.Writer) error {
 func (f *Figure) EncodeSVG(w io.Writer) error {
 	c := vgsvg.NewWith(vgsvg.UseWH(px(f.Width), px(f.Height)), vgsvg.EmbedFonts(true))
 	f.drawOn(draw.New(c))
-	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("figure: %w", err)
-	}
-	return nil
+	return writeCanvas(w, c)
 }
 
 // EncodePDF writes the figure to w as a one-page PDF of the PNG's size at DPI, with its
@@ -205,10 +199,26 @@ func (f *Figure) EncodePDF(w io.Writer) error {
 	c := vgpdf.New(px(f.Width), px(f.Height))
 	c.EmbedFonts(true)
 	f.drawOn(draw.New(c))
+	return writeCanvas(w, c)
+}
+
+// writeCanvas writes a drawn canvas to w in its format.
+func writeCanvas(w io.Writer, c io.WriterTo) error {
 	if _, err := c.WriteTo(w); err != nil {
 		return fmt.Errorf("figure: %w", err)
 	}
 	return nil
+}
+
+// EncodePlot writes a single gonum plot of width × height to w in format, one of Formats,
+// for plots drawn outside this package's figures (predictivity's scatter, theory's radial
+// profile).
+func EncodePlot(w io.Writer, p *plot.Plot, width, height vg.Length, format string) error {
+	wt, err := p.WriterTo(width, height, format)
+	if err != nil {
+		return fmt.Errorf("figure: %w", err)
+	}
+	return writeCanvas(w, wt)
 }
 
 // Formats are the file formats Encode writes, by extension.
@@ -269,13 +279,10 @@ var seriesColors = []color.Color{
 	color.RGBA{240, 228, 66, 255},  // yellow: last, as it is faint on white
 }
 
-// seriesColor returns the colour of series i.
-func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
-
 // SeriesColor returns the colour the figures give series i (the Okabe–Ito palette,
-// distinguishable with the common colour-vision deficiencies), for plots drawn elsewhere
-// that should match them.
-func SeriesColor(i int) color.Color { return seriesColor(i) }
+// distinguishable with the common colour-vision deficiencies); plots drawn elsewhere use
+// it to match them.
+func SeriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
 
 // dashes of series i beyond the palette, so that more than eight series stay distinct.
 func seriesDashes(i int) []vg.Length {

@@ -550,7 +550,7 @@ func TestCodeColors(t *testing.T) {
 	if !namedByCode([]Sample{{Name: "Gaussian"}, {Name: "DoS"}}) {
 		t.Error("Gaussian and DoS not recognised as codes")
 	}
-	if codeColors["DoS"] != seriesColor(0) {
+	if codeColors["DoS"] != SeriesColor(0) {
 		t.Error("DoS does not have the first series colour, which single-run figures use")
 	}
 	for _, s := range [][]Sample{{{Name: "DoS"}, {Name: "σ 0.12"}}, {{Name: "DoG"}, {Name: "true DoG"}}, nil} {

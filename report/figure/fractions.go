@@ -71,7 +71,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	width := 0.8 / float64(max(1, len(series)))
 	counts := &countLabels{}
 	for si, name := range series {
-		b := &ciBars{color: seriesColor(si), width: width}
+		b := &ciBars{color: SeriesColor(si), width: width}
 		for gi, g := range groups {
 			fr := g.Fractions[si]
 			x := float64(gi) - 0.4 + width*(float64(si)+0.5)

@@ -92,7 +92,7 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
-		l.Color, sc.Color = seriesColor(1), seriesColor(1)
+		l.Color, sc.Color = SeriesColor(1), SeriesColor(1)
 		l.Width = vg.Points(1.5)
 		sc.Shape = draw.CircleGlyph{}
 		sc.Radius = vg.Points(4)

@@ -118,7 +118,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 			if err != nil {
 				return nil, fmt.Errorf("figure: %w", err)
 			}
-			l.Color = seriesColor(0)
+			l.Color = SeriesColor(0)
 			l.Width = vg.Points(1.5)
 			prof.Add(l)
 		}

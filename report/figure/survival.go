@@ -161,7 +161,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
 		l.StepStyle = plotter.PostStep
-		l.Color, l.Dashes = seriesColor(i), seriesDashes(i)
+		l.Color, l.Dashes = SeriesColor(i), seriesDashes(i)
 		if byCode {
 			l.Color, l.Dashes = codeColors[sm.Name], nil
 		}

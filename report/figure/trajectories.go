@@ -84,13 +84,13 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
-		l.Color = seriesColor(i)
+		l.Color = SeriesColor(i)
 		l.Width = vg.Points(1)
 		start, err := plotter.NewScatter(xy[:1])
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
-		start.Color = seriesColor(i)
+		start.Color = SeriesColor(i)
 		start.Shape = draw.CircleGlyph{}
 		start.Radius = vg.Points(2.5)
 		paths.Add(l, start)
