@@ -286,11 +286,7 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 			lo, hi := i*n*n, (i+1)*n*n
 			switch {
 			case a.F32 != nil:
-				m := make([]float64, n*n)
-				for j, v := range a.F32[lo:hi] {
-					m[j] = float64(v)
-				}
-				units[i].Map = m
+				units[i].Map = npyio.NewFloat32(a.F32[lo:hi], n*n).AsFloat64()
 			case a.F64 != nil:
 				units[i].Map = a.F64[lo:hi]
 			default: // integer maps (another tool's): converted as before
@@ -402,17 +398,9 @@ func encodingName(cfg config.Config) string {
 	if !ok {
 		name = cfg.Encoding.Kind
 	}
-	if k := cfg.Encoding.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
-		if rf, err := config.Get(cfg, "encoding.place_cell_rf"); err == nil {
-			name += ", σ " + rf + " m"
-		}
-		if cfg.Encoding.Kind != "gaussian" {
-			if s, err := config.Get(cfg, "encoding.surround_scale"); err == nil {
-				name += ", surround ×" + s
-			}
-		}
-	}
-	return name
+	rf, _ := config.Get(cfg, "encoding.place_cell_rf")
+	s, _ := config.Get(cfg, "encoding.surround_scale")
+	return name + placeFields(cfg.Encoding.Kind, rf, s)
 }
 
 // spectrumTitle names a sweep's spectrum panel: the run's name (the paper's category, which
@@ -423,15 +411,29 @@ func spectrumTitle(cfg config.Config) string {
 	if cfg.Name == "" {
 		return encodingName(cfg)
 	}
-	t := cfg.Name
 	e := cfg.Encoding
-	if k := e.Kind; strings.Contains(k, "gaussian") || strings.Contains(k, "softmax") {
-		if e.PlaceCellRF.IsConst() {
-			t += fmt.Sprintf(", σ %g m", e.PlaceCellRF.A)
-		}
-		if k != "gaussian" && e.SurroundScale.IsConst() {
-			t += fmt.Sprintf(", surround ×%g", e.SurroundScale.A)
-		}
+	var rf, s string
+	if e.PlaceCellRF.IsConst() {
+		rf = strconv.FormatFloat(e.PlaceCellRF.A, 'g', -1, 64)
+	}
+	if e.SurroundScale.IsConst() {
+		s = strconv.FormatFloat(e.SurroundScale.A, 'g', -1, 64)
+	}
+	return cfg.Name + placeFields(e.Kind, rf, s)
+}
+
+// placeFields is ", σ RF m, surround ×S" for a place code of kind (no surround for the
+// Gaussian), each part left out when empty, and "" for other codes.
+func placeFields(kind, rf, s string) string {
+	if !strings.Contains(kind, "gaussian") && !strings.Contains(kind, "softmax") {
+		return ""
+	}
+	t := ""
+	if rf != "" {
+		t += ", σ " + rf + " m"
+	}
+	if kind != "gaussian" && s != "" {
+		t += ", surround ×" + s
 	}
 	return t
 }
