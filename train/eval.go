@@ -192,8 +192,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	}
 	sb := sim.NewBatch(B, T)
 	gen.Next(sb)
-	np := r.code.Np()
-	nb := nn.Batch{B: B, T: T, InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}
+	var nb nn.Batch // EncodeBatch sizes it
 	EncodeBatch(r.code, sb, &nb)
 	loss, out, g := r.model.EvaluateGrid(nb, nil, nil)
 	decErr := r.code.DecodingError(out, sb.Pos)

@@ -644,9 +644,7 @@ type evaluator struct {
 }
 
 func newEvaluator(r *run, B, T int) *evaluator {
-	np := r.code.Np()
-	return &evaluator{r: r, sb: sim.NewBatch(B, T), nb: nn.Batch{B: B, T: T,
-		InitCode: make([]float32, B*np), Targets: make([]float32, T*B*np)}}
+	return &evaluator{r: r, sb: sim.NewBatch(B, T)} // at's EncodeBatch sizes nb once
 }
 
 func (e *evaluator) at(step int) EvalPoint {
