@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ type Figure struct {
 	Caption string
 	PNG     []byte
 
-	fig *figure.Figure // for the vector formats WriteFigures may write
+	fig *figure.Figure // the figure PNG holds, for the vector formats WriteFigures may write
 }
 
 // Item is one line of a name–value table, such as a headline number of summary.json.
@@ -129,32 +128,23 @@ func (r *Report) WriteFile(path string) error {
 // the option that draws it was turned off, or a PDF no longer asked for) would otherwise
 // sit beside the new ones as if it belonged to them.
 func (r *Report) WriteFigures(dir string, formats ...string) error {
-	for _, format := range formats {
-		if !slices.Contains(figure.Formats, format) {
-			return fmt.Errorf("report: figure format %q: want one of %s", format, strings.Join(figure.Formats, ", "))
-		}
-	}
 	fd := filepath.Join(dir, FiguresDir)
 	if err := os.MkdirAll(fd, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	keep := make(map[string]bool, len(r.Figures))
+	keep := make(map[string]bool, len(r.Figures)) // base names
 	for _, f := range r.Figures {
-		if err := safefile.WriteFile(filepath.Join(fd, f.Name), f.PNG); err != nil {
-			return err
-		}
-		keep[f.Name] = true
-		base := strings.TrimSuffix(f.Name, filepath.Ext(f.Name))
-		for _, format := range formats {
-			if format == "png" || f.fig == nil {
-				continue
+		encode := func(w io.Writer, format string) error {
+			if format == "png" { // drawn already, for the page
+				_, err := w.Write(f.PNG)
+				return err
 			}
-			name := base + "." + format
-			if err := safefile.Write(filepath.Join(fd, name), func(w io.Writer) error { return f.fig.Encode(w, format) }); err != nil {
-				return fmt.Errorf("report: %s: %w", name, err)
-			}
-			keep[name] = true
+			return f.fig.Encode(w, format)
 		}
+		if err := figure.WriteFiles(filepath.Join(fd, f.Name), formats, encode); err != nil {
+			return fmt.Errorf("report: %s: %w", f.Name, err)
+		}
+		keep[strings.TrimSuffix(f.Name, filepath.Ext(f.Name))] = true
 	}
 	for _, format := range figure.Formats {
 		old, err := filepath.Glob(filepath.Join(fd, "*."+format))
@@ -162,7 +152,7 @@ func (r *Report) WriteFigures(dir string, formats ...string) error {
 			return fmt.Errorf("report: %w", err)
 		}
 		for _, path := range old {
-			if !keep[filepath.Base(path)] {
+			if name := filepath.Base(path); !keep[strings.TrimSuffix(name, filepath.Ext(name))] {
 				if err := os.Remove(path); err != nil {
 					return fmt.Errorf("report: removing a stale figure: %w", err)
 				}

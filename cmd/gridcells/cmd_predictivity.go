@@ -19,6 +19,7 @@ import (
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/predictivity"
+	"github.com/gridcells/gridcells/report/figure"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -285,7 +286,7 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 		return err
 	}
 	encode := func(w io.Writer, format string) error { return predictivity.EncodeFigure(w, pts, format) }
-	if err := writeFigureFiles(filepath.Join(o.out, predictivityFigure), o.formats, encode); err != nil {
+	if err := figure.WriteFiles(filepath.Join(o.out, predictivityFigure), o.formats, encode); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

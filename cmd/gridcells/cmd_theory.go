@@ -421,7 +421,7 @@ func plotSpectrum(path, name string, spec *theory.Spectrum, formats figureFormat
 	if err != nil {
 		return err
 	}
-	return writeFigureFiles(path, formats, f.Encode)
+	return figure.WriteFiles(path, formats, f.Encode)
 }
 
 func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64, formats figureFormats) error {
@@ -472,7 +472,7 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)
 	}
 	p.Legend.Top = true
-	return writeFigureFiles(path, formats, plotEncoder(p, 6*vg.Inch, 4*vg.Inch))
+	return figure.WriteFiles(path, formats, plotEncoder(p, 6*vg.Inch, 4*vg.Inch))
 }
 
 // plotMaps draws the dynamics' maps as the reports draw rate maps.
@@ -483,5 +483,5 @@ func plotMaps(path string, sim *theoryMaps, formats figureFormats) error {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
 	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
-	return writeFigureFiles(path, formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encode)
+	return figure.WriteFiles(path, formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encode)
 }

@@ -4,11 +4,9 @@ package main
 // formats of figures.
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +16,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/report/figure"
 )
 
@@ -77,34 +74,6 @@ func (f *figureFormats) Set(s string) error {
 // addFormatsFlag defines --formats on fs; where says where the figures go.
 func addFormatsFlag(fs *flag.FlagSet, f *figureFormats, where string) {
 	fs.Var(f, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
-}
-
-// writeFigureFiles writes a figure as path, a .png, and in each of the other formats
-// beside it (path with the format's extension), each atomically; encode writes it in one
-// format.
-func writeFigureFiles(path string, formats figureFormats, encode func(w io.Writer, format string) error) error {
-	base := strings.TrimSuffix(path, filepath.Ext(path))
-	all := []string{"png"}
-	for _, f := range formats {
-		if !slices.Contains(all, f) {
-			all = append(all, f)
-		}
-	}
-	for _, format := range all {
-		if err := safefile.Write(base+"."+format, func(w io.Writer) error { return encode(w, format) }); err != nil {
-			return err
-		}
-	}
-	// A copy in a format not asked for this time is of an earlier figure: it goes, as in a
-	// report's figures directory.
-	for _, format := range figure.Formats {
-		if !slices.Contains(all, format) {
-			if err := os.Remove(base + "." + format); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // plotEncoder encodes a single gonum plot of w × h in any of the figure formats.

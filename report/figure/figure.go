@@ -2,10 +2,16 @@ package figure
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -250,6 +256,36 @@ func (f *Figure) PNG() ([]byte, error) {
 // into place), so a reader never sees a partial image.
 func (f *Figure) WriteFile(path string) error {
 	return safefile.Write(path, f.EncodePNG)
+}
+
+// WriteFiles writes one figure as path, a .png, and in each of the other formats asked for
+// (of Formats) beside it, path with that format's extension, each atomically; encode writes
+// the figure in one format. A copy in a format not asked for this time is of an earlier
+// figure, and is removed.
+func WriteFiles(path string, formats []string, encode func(w io.Writer, format string) error) error {
+	all := []string{"png"}
+	for _, f := range formats {
+		if !slices.Contains(Formats, f) {
+			return fmt.Errorf("figure: format %q: want one of %s", f, strings.Join(Formats, ", "))
+		}
+		if !slices.Contains(all, f) {
+			all = append(all, f)
+		}
+	}
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	for _, format := range all {
+		if err := safefile.Write(base+"."+format, func(w io.Writer) error { return encode(w, format) }); err != nil {
+			return err
+		}
+	}
+	for _, format := range Formats {
+		if !slices.Contains(all, format) {
+			if err := os.Remove(base + "." + format); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // finite returns the values of v that are neither NaN nor infinite.
