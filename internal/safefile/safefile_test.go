@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -104,5 +105,28 @@ func TestWriteRemovesStaleTemporaries(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s removed: %v", filepath.Base(p), err)
 		}
+	}
+}
+
+// BenchmarkWriteCrowdedDir writes a small file into an empty directory and into one beside
+// 20,000 run directories, the size of a large sweep, to price the listing that looks for
+// stale temporary files on every write.
+func BenchmarkWriteCrowdedDir(b *testing.B) {
+	for _, runs := range []int{0, 20000} {
+		b.Run("runs="+strconv.Itoa(runs), func(b *testing.B) {
+			dir := b.TempDir()
+			for i := range runs {
+				if err := os.Mkdir(filepath.Join(dir, "run-"+strconv.Itoa(i)), 0o755); err != nil {
+					b.Fatal(err)
+				}
+			}
+			path := filepath.Join(dir, "summary.csv")
+			data := []byte("a,b\n1,2\n")
+			for b.Loop() {
+				if err := WriteFile(path, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
