@@ -180,11 +180,14 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 // codeColors are the colours of the paper's target codes (their names in reports), so that
 // a code has one colour in every figure that compares codes: DoS takes the first series
 // colour, which a run report's single curve and other sweeps' first condition have too.
+// The three difference-of-Gaussians variants (the paper's DoG, true and general) share
+// one: a figure comparing two of them takes the series order instead (namedByCode).
 var codeColors = map[string]color.Color{
 	"DoS":                seriesColors[0],
 	"Gaussian":           seriesColors[1],
 	"DoG":                seriesColors[2],
 	"true DoG":           seriesColors[2],
+	"general DoG":        seriesColors[2],
 	"SoD":                seriesColors[3],
 	"Cartesian":          seriesColors[4],
 	"high-dim Cartesian": seriesColors[5],
