@@ -1,6 +1,7 @@
 package encode
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -525,7 +526,7 @@ func TestBadParams(t *testing.T) {
 	cases := []struct {
 		name string
 		edit func(*Params)
-		want string // substring of the error: the field name
+		want string // the configuration key of the field, less "encoding."
 	}{
 		{"unknown kind", func(p *Params) { p.Kind = "gauss" }, "kind"},
 		{"negative sigma", func(p *Params) { p.Sigma.A = -0.1 }, "place_cell_rf"},
@@ -536,7 +537,7 @@ func TestBadParams(t *testing.T) {
 		{"surround uniform below 1", func(p *Params) { p.Surround = Dist{Kind: "uniform", A: 0.5, B: 2} }, "surround_scale"},
 		{"convention", func(p *Params) { p.SurroundConvention = "std" }, "surround_convention"},
 		{"normalization", func(p *Params) { p.Normalization = "local" }, "normalization"},
-		{"zero box", func(p *Params) { p.BoxWidth = 0 }, "box"},
+		{"zero box", func(p *Params) { p.BoxWidth = 0 }, "trajectory.box_width"},
 		{"fractional fields", func(p *Params) { p.Fields = Dist{Kind: "const", A: 1.5} }, "fields_per_cell"},
 		{"negative lambda", func(p *Params) { p.Fields = Dist{Kind: "poisson", A: -1} }, "fields_per_cell"},
 		{"aspect", func(p *Params) { p.Aspect = Dist{Kind: "const", A: 0} }, "anisotropy"},
@@ -549,8 +550,13 @@ func TestBadParams(t *testing.T) {
 		p := good
 		tc.edit(&p)
 		_, err := New(p, seeded(1))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.want)
+		key := tc.want
+		if !strings.Contains(key, ".") {
+			key = "encoding." + key
+		}
+		var ce *config.ConfigError
+		if !errors.As(err, &ce) || ce.Key != key || !errors.Is(err, config.ErrBadValue) {
+			t.Errorf("%s: error %v, want a ConfigError with key %s wrapping ErrBadValue", tc.name, err, key)
 		}
 	}
 	// Gaussian ignores the surround, so s = 1 is fine there (the pc_mse_g sweeps use it).

@@ -159,7 +159,8 @@ func (p Params) withDefaults() Params {
 	return p
 }
 
-// Validate reports the first invalid field of p, naming it and the allowed values. Unset
+// Validate reports the first invalid field of p as a *config.ConfigError naming its
+// configuration key and the allowed values. Unset
 // optional fields take their defaults first, as in New, so Validate accepts what New accepts.
 func (p Params) Validate() error {
 	p = p.withDefaults()
@@ -172,44 +173,47 @@ func (p Params) Validate() error {
 		for i, k := range Kinds {
 			names[i] = string(k)
 		}
-		return fmt.Errorf("encode: kind %q is unknown (allowed: %s)", p.Kind, strings.Join(names, ", "))
+		return bad("encoding.kind", fmt.Sprintf("%q", p.Kind), "allowed: "+strings.Join(names, ", "))
 	}
 	switch p.Normalization {
 	case NormNone, NormGlobal:
 	case "local":
-		return fmt.Errorf("encode: normalization %q is not implemented by the reference either (spec §2.2 QUIRK); allowed: none, global", p.Normalization)
+		return bad("encoding.normalization", `"local"`, "not implemented by the reference either (spec §2.2 QUIRK); allowed: none, global")
 	default:
-		return fmt.Errorf("encode: normalization %q is unknown (allowed: none, global)", p.Normalization)
+		return bad("encoding.normalization", fmt.Sprintf("%q", p.Normalization), "allowed: none, global")
 	}
-	if !(p.BoxWidth > 0) || !(p.BoxHeight > 0) || math.IsInf(p.BoxWidth, 0) || math.IsInf(p.BoxHeight, 0) {
-		return fmt.Errorf("encode: box size %g × %g m must be positive and finite", p.BoxWidth, p.BoxHeight)
+	if !(p.BoxWidth > 0) || math.IsInf(p.BoxWidth, 0) {
+		return bad("trajectory.box_width", p.BoxWidth, "want a positive, finite length in m")
+	}
+	if !(p.BoxHeight > 0) || math.IsInf(p.BoxHeight, 0) {
+		return bad("trajectory.box_height", p.BoxHeight, "want a positive, finite length in m")
 	}
 	switch p.Kind {
 	case Cartesian, Polar:
 		if p.Np != 2 {
-			return fmt.Errorf("encode: np = %d but %s codes have exactly 2 outputs (allowed: 2)", p.Np, p.Kind)
+			return bad("encoding.np", p.Np, fmt.Sprintf("%s codes have exactly 2 outputs; allowed: 2", p.Kind))
 		}
 		return nil
 	case HighDimCartesian:
 		if p.Np < 2 {
-			return fmt.Errorf("encode: np = %d but high_dim_cartesian needs np ≥ 2 for a pseudo-inverse decoder", p.Np)
+			return bad("encoding.np", p.Np, "high_dim_cartesian needs np ≥ 2 for a pseudo-inverse decoder")
 		}
 		return nil
 	case HighDimPolar:
 		if p.Np < 2 || p.Np%2 != 0 {
-			return fmt.Errorf("encode: np = %d but high_dim_polar needs an even np ≥ 2 (half distance cells, half angle cells)", p.Np)
+			return bad("encoding.np", p.Np, "high_dim_polar needs an even np ≥ 2 (half distance cells, half angle cells)")
 		}
 		if !(p.Kappa > 0) || math.IsInf(p.Kappa, 0) {
-			return fmt.Errorf("encode: von_mises_kappa = %g must be positive and finite", p.Kappa)
+			return bad("encoding.von_mises_kappa", p.Kappa, "want a positive, finite concentration")
 		}
 		return nil
 	}
 	// Place codes.
 	if p.TopK < 1 {
-		return fmt.Errorf("encode: decode_top_k = %d must be ≥ 1", p.TopK)
+		return bad("encoding.decode_top_k", p.TopK, "want ≥ 1")
 	}
 	if p.Np < p.TopK {
-		return fmt.Errorf("encode: np = %d but top-%d decoding needs np ≥ %d", p.Np, p.TopK, p.TopK)
+		return bad("encoding.np", p.Np, fmt.Sprintf("top-%d decoding needs np ≥ %d", p.TopK, p.TopK))
 	}
 	if err := checkPositive("place_cell_rf", p.Sigma, 0); err != nil {
 		return err
@@ -223,30 +227,36 @@ func (p Params) Validate() error {
 		switch p.SurroundConvention {
 		case SigmaRatio, VarianceRatio:
 		default:
-			return fmt.Errorf("encode: surround_convention %q is unknown (allowed: sigma_ratio, variance_ratio)", p.SurroundConvention)
+			return bad("encoding.surround_convention", fmt.Sprintf("%q", p.SurroundConvention), "allowed: sigma_ratio, variance_ratio")
 		}
 	}
 	if p.Kind == GeneralDifferenceOfGaussians {
 		if !(p.AlphaE >= 0) || !(p.AlphaI >= 0) || p.AlphaE+p.AlphaI == 0 || math.IsInf(p.AlphaE+p.AlphaI, 0) {
-			return fmt.Errorf("encode: alpha_e = %g, alpha_i = %g must be finite, ≥ 0 and not both 0", p.AlphaE, p.AlphaI)
+			return bad("encoding.alpha_e", fmt.Sprintf("%g (alpha_i %g)", p.AlphaE, p.AlphaI), "alpha_e and alpha_i must be finite, ≥ 0 and not both 0")
 		}
 	}
 	switch p.Fields.Kind {
 	case "const":
 		if p.Fields.A < 1 || p.Fields.A != math.Trunc(p.Fields.A) || p.Fields.A > maxFields {
-			return fmt.Errorf("encode: fields_per_cell = %g must be an integer in [1, %d]", p.Fields.A, maxFields)
+			return bad("encoding.fields_per_cell", p.Fields.A, fmt.Sprintf("want an integer in [1, %d]", maxFields))
 		}
 	case "poisson":
 		if !(p.Fields.A >= 0) || p.Fields.A > maxPoissonLambda {
-			return fmt.Errorf("encode: fields_per_cell Poisson λ = %g must be in [0, %d]", p.Fields.A, maxPoissonLambda)
+			return bad("encoding.fields_per_cell", fmt.Sprintf("Poisson(%g)", p.Fields.A), fmt.Sprintf("want λ in [0, %d]", maxPoissonLambda))
 		}
 	default:
-		return fmt.Errorf("encode: fields_per_cell distribution %q is not allowed (allowed: const, poisson)", p.Fields.Kind)
+		return bad("encoding.fields_per_cell", fmt.Sprintf("distribution %q", p.Fields.Kind), "allowed: const, poisson")
 	}
 	if err := checkPositive("anisotropy", p.Aspect, 0); err != nil {
 		return err
 	}
 	return nil
+}
+
+// bad is the error of an invalid field: a *config.ConfigError naming its configuration key,
+// wrapping config.ErrBadValue, as every FromConfig of the project returns.
+func bad(key string, value any, want string) error {
+	return &config.ConfigError{Key: key, Err: fmt.Errorf("%w %v; %s", config.ErrBadValue, value, want)}
 }
 
 const (
@@ -256,18 +266,18 @@ const (
 
 // checkPositive validates a const or uniform Dist whose draws must exceed lo.
 func checkPositive(name string, d Dist, lo float64) error {
-	bad := func(v float64) bool { return !(v > lo) || math.IsInf(v, 0) }
+	outside := func(v float64) bool { return !(v > lo) || math.IsInf(v, 0) }
 	switch d.Kind {
 	case "const":
-		if bad(d.A) {
-			return fmt.Errorf("encode: %s = %g must be finite and > %g", name, d.A, lo)
+		if outside(d.A) {
+			return bad("encoding."+name, d.A, fmt.Sprintf("want finite and > %g", lo))
 		}
 	case "uniform":
-		if bad(d.A) || bad(d.B) || d.B < d.A {
-			return fmt.Errorf("encode: %s = Uniform(%g, %g) needs %g < low ≤ high < ∞", name, d.A, d.B, lo)
+		if outside(d.A) || outside(d.B) || d.B < d.A {
+			return bad("encoding."+name, fmt.Sprintf("Uniform(%g, %g)", d.A, d.B), fmt.Sprintf("want %g < low ≤ high < ∞", lo))
 		}
 	default:
-		return fmt.Errorf("encode: %s distribution %q is not allowed (allowed: const, uniform)", name, d.Kind)
+		return bad("encoding."+name, fmt.Sprintf("distribution %q", d.Kind), "allowed: const, uniform")
 	}
 	return nil
 }

@@ -52,6 +52,8 @@
 //
 // # Errors
 //
-// Bad configuration returns a *FieldError naming the field and the allowed values. Batches of
+// A Config that fails Validate returns a *FieldError naming the field and the allowed values;
+// FromConfig returns a *config.ConfigError naming the configuration key instead, as every
+// FromConfig of the project does (test with errors.Is(err, config.ErrBadValue)). Batches of
 // the wrong size and other misuse panic with an "nn:" or "compute:" message.
 package nn

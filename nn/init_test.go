@@ -163,9 +163,13 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("FromConfig(polar, auto loss) = %v, %v; want polarmse", nc.Loss, err)
 	}
 	c.Model.RNNType = "TCN"
-	var fe *FieldError
-	if _, err := FromConfig(&c); !errors.As(err, &fe) || fe.Field != "model.rnn_type" {
-		t.Errorf("FromConfig(rnn_type TCN) error = %v; want a FieldError naming model.rnn_type", err)
+	var ce *config.ConfigError
+	if _, err := FromConfig(&c); !errors.As(err, &ce) || ce.Key != "model.rnn_type" || !errors.Is(err, config.ErrBadValue) {
+		t.Errorf("FromConfig(rnn_type TCN) error = %v; want a ConfigError naming model.rnn_type", err)
+	}
+	c.Model.RNNType, c.Model.Activation = "RNN", "gelu"
+	if _, err := FromConfig(&c); !errors.As(err, &ce) || ce.Key != "model.activation" {
+		t.Errorf("FromConfig(activation gelu) error = %v; want a ConfigError naming model.activation", err)
 	}
 }
 

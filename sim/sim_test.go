@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -628,8 +629,9 @@ func TestValidate(t *testing.T) {
 		p := DefaultParams()
 		tc.edit(&p)
 		err := p.Validate()
-		if err == nil || !strings.Contains(err.Error(), "trajectory."+tc.field+" ") {
-			t.Errorf("%s: Validate() = %v, want an error naming it", tc.field, err)
+		var ce *config.ConfigError
+		if !errors.As(err, &ce) || ce.Key != "trajectory."+tc.field || !errors.Is(err, config.ErrBadValue) {
+			t.Errorf("%s: Validate() = %v, want a ConfigError with key trajectory.%s wrapping ErrBadValue", tc.field, err, tc.field)
 		}
 		if _, err := New(p, rand.NewPCG(1, 2)); err == nil {
 			t.Errorf("%s: New accepted invalid params", tc.field)
