@@ -55,6 +55,31 @@ type Figure struct {
 	// both axes in drawOn: the axes' labels take different room on x and y, and a square
 	// box or a ring |k| = k* was drawn stretched.
 	equal map[*plot.Plot]bool
+	// legend is drawn to the right of the panels, its top level with the first row's data
+	// area, where it cannot hide a curve or a threshold line; nil for none (panels keep
+	// their own legends inside the axes).
+	legend *plot.Legend
+}
+
+// legendGap is the room, pixels, between the axes and a figure's side legend and after it.
+const legendGap = 12
+
+// setSideLegend gives f the legend l, drawn right of the panels, and makes the figure wider
+// by the legend's width so that the panels keep theirs.
+func (f *Figure) setSideLegend(l *plot.Legend) {
+	l.Left, l.Top = true, true
+	l.XOffs, l.YOffs = 0, 0
+	f.legend = l
+	f.Width += f.sideLegendWidth()
+}
+
+// sideLegendWidth is the width, pixels, that f's side legend takes with its gaps.
+func (f *Figure) sideLegendWidth() int {
+	if f.legend == nil {
+		return 0
+	}
+	r := f.legend.Rectangle(draw.Canvas{})
+	return int(math.Ceil(float64(r.Max.X-r.Min.X)*DPI/float64(vg.Inch))) + 2*legendGap
 }
 
 // setEqualAxes marks p as a panel drawn with the same scale on x and y.
@@ -124,6 +149,11 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.key != nil {
 		dc.Min.Y += f.key.draw(dc)
 	}
+	side := dc
+	if f.legend != nil {
+		dc.Max.X -= px(f.sideLegendWidth())
+		side.Min.X = dc.Max.X + px(legendGap)
+	}
 	rows, cols := len(f.plots), len(f.plots[0])
 	// plot.Align needs a plot in every tile to size the axes; blank tiles get an empty
 	// plot that is never drawn.
@@ -156,7 +186,13 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 				tile = equalAxes(p, tile)
 			}
 			p.Draw(tile)
+			if f.legend != nil && r == 0 && side.Max.Y > p.DataCanvas(tile).Max.Y {
+				side.Max.Y = p.DataCanvas(tile).Max.Y
+			}
 		}
+	}
+	if f.legend != nil {
+		f.legend.Draw(side)
 	}
 }
 

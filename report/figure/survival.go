@@ -21,7 +21,7 @@ type Sample struct {
 
 // SurvivalSettings configures Survival. A nil *SurvivalSettings means defaults.
 type SurvivalSettings struct {
-	Width, Height int       // pixels (default 640×420)
+	Width, Height int       // pixels of the axes (default 640×420); the legend to their right adds its width
 	Title         string    // default "survival function(s) of per-unit grid scores"
 	XLabel        string    // default "grid score (60°)"
 	Thresholds    []float64 // dashed vertical lines (default 0.3, 0.8, 1.2: NFL's thresholds, spec §5.6)
@@ -144,6 +144,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		lab.Offset = vg.Point{X: vg.Points(1.5)}
 		p.Add(lab)
 	}
+	legend := plot.NewLegend()
 	byCode := namedByCode(samples)
 	for i, sm := range samples {
 		pts := SurvivalPoints(sm.Values, lo, hi)
@@ -167,13 +168,15 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		}
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(label, l)
+		legend.Add(label, l)
 	}
-	p.Legend.Top = true
-	p.Legend.XOffs = -vg.Millimeter
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	p.Legend.ThumbnailWidth = vg.Points(18)
+	legend.TextStyle.Font.Size = vg.Points(9)
+	legend.ThumbnailWidth = vg.Points(18)
+	legend.Padding = vg.Points(2)
 	f.plots[0][0] = p
+	// Beside the axes, not on them: the curves fill the top left and the threshold lines
+	// cross the whole height, so a legend inside hid one or the other.
+	f.setSideLegend(&legend)
 	return f, nil
 }
 
