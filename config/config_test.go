@@ -400,3 +400,16 @@ func TestOptionalEnum(t *testing.T) {
 		t.Errorf("Set rng=PCG: %v, stored %q; want it stored as unset", err, c.Trajectory.RNG)
 	}
 }
+
+// BadValue is the error that the FromConfig functions of other packages return: it names
+// the key, reads "key: invalid value V; want", and wraps ErrBadValue.
+func TestBadValue(t *testing.T) {
+	err := BadValue("encoding.np", 3, "want 2")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Key != "encoding.np" || !errors.Is(err, ErrBadValue) {
+		t.Fatalf("BadValue = %#v; want a ConfigError for encoding.np wrapping ErrBadValue", err)
+	}
+	if got, want := err.Error(), "encoding.np: invalid value 3; want 2"; got != want {
+		t.Errorf("BadValue message %q; want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -47,3 +48,11 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// BadValue is the error of a field whose value is not allowed: a *ConfigError for key,
+// wrapping ErrBadValue, that reads "key: invalid value V; want". The FromConfig functions
+// of sim, encode, nn and optim and their Validate methods return it, so that a caller
+// tests one error type whichever package refused the value.
+func BadValue(key string, value any, want string) error {
+	return &ConfigError{Key: key, Err: fmt.Errorf("%w %v; %s", ErrBadValue, value, want)}
+}

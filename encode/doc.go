@@ -17,9 +17,9 @@
 //
 // Layout: row-major float32, positions n×2, codes n×Np. Methods take dst first; a nil dst is
 // allocated. Panics: a dst or input whose length does not match (programmer misuse) panics with an
-// "encode:" message. Errors: invalid Params (user configuration) return a *config.ConfigError naming
-// the field's configuration key and its allowed values, wrapping config.ErrBadValue; a random projection too close to rank-deficient for its pseudo-inverse
-// decoder returns an error.
+// "encode:" message. Errors: invalid Params (user configuration) return config.BadValue, a
+// *config.ConfigError naming the field's configuration key and its allowed values; a random
+// projection too close to rank-deficient for its pseudo-inverse decoder returns an error.
 //
 // Speed: the place codes' fast path (one field, shared σ and s, round fields) runs the float32
 // kernels of internal/asm/f32 over the squared distances to the centres. When σ_I²/σ_E² is a

@@ -159,9 +159,9 @@ func (p Params) withDefaults() Params {
 	return p
 }
 
-// Validate reports the first invalid field of p as a *config.ConfigError naming its
-// configuration key and the allowed values. Unset
-// optional fields take their defaults first, as in New, so Validate accepts what New accepts.
+// Validate reports the first invalid field of p as a config.BadValue naming its configuration
+// key and the allowed values. Unset optional fields take their defaults first, as in New, so
+// Validate accepts what New accepts.
 func (p Params) Validate() error {
 	p = p.withDefaults()
 	known := false
@@ -173,47 +173,47 @@ func (p Params) Validate() error {
 		for i, k := range Kinds {
 			names[i] = string(k)
 		}
-		return bad("encoding.kind", fmt.Sprintf("%q", p.Kind), "allowed: "+strings.Join(names, ", "))
+		return config.BadValue("encoding.kind", fmt.Sprintf("%q", p.Kind), "allowed: "+strings.Join(names, ", "))
 	}
 	switch p.Normalization {
 	case NormNone, NormGlobal:
 	case "local":
-		return bad("encoding.normalization", `"local"`, "not implemented by the reference either (spec §2.2 QUIRK); allowed: none, global")
+		return config.BadValue("encoding.normalization", `"local"`, "not implemented by the reference either (spec §2.2 QUIRK); allowed: none, global")
 	default:
-		return bad("encoding.normalization", fmt.Sprintf("%q", p.Normalization), "allowed: none, global")
+		return config.BadValue("encoding.normalization", fmt.Sprintf("%q", p.Normalization), "allowed: none, global")
 	}
 	if !(p.BoxWidth > 0) || math.IsInf(p.BoxWidth, 0) {
-		return bad("trajectory.box_width", p.BoxWidth, "want a positive, finite length in m")
+		return config.BadValue("trajectory.box_width", p.BoxWidth, "want a positive, finite length in m")
 	}
 	if !(p.BoxHeight > 0) || math.IsInf(p.BoxHeight, 0) {
-		return bad("trajectory.box_height", p.BoxHeight, "want a positive, finite length in m")
+		return config.BadValue("trajectory.box_height", p.BoxHeight, "want a positive, finite length in m")
 	}
 	switch p.Kind {
 	case Cartesian, Polar:
 		if p.Np != 2 {
-			return bad("encoding.np", p.Np, fmt.Sprintf("%s codes have exactly 2 outputs; allowed: 2", p.Kind))
+			return config.BadValue("encoding.np", p.Np, fmt.Sprintf("%s codes have exactly 2 outputs; allowed: 2", p.Kind))
 		}
 		return nil
 	case HighDimCartesian:
 		if p.Np < 2 {
-			return bad("encoding.np", p.Np, "high_dim_cartesian needs np ≥ 2 for a pseudo-inverse decoder")
+			return config.BadValue("encoding.np", p.Np, "high_dim_cartesian needs np ≥ 2 for a pseudo-inverse decoder")
 		}
 		return nil
 	case HighDimPolar:
 		if p.Np < 2 || p.Np%2 != 0 {
-			return bad("encoding.np", p.Np, "high_dim_polar needs an even np ≥ 2 (half distance cells, half angle cells)")
+			return config.BadValue("encoding.np", p.Np, "high_dim_polar needs an even np ≥ 2 (half distance cells, half angle cells)")
 		}
 		if !(p.Kappa > 0) || math.IsInf(p.Kappa, 0) {
-			return bad("encoding.von_mises_kappa", p.Kappa, "want a positive, finite concentration")
+			return config.BadValue("encoding.von_mises_kappa", p.Kappa, "want a positive, finite concentration")
 		}
 		return nil
 	}
 	// Place codes.
 	if p.TopK < 1 {
-		return bad("encoding.decode_top_k", p.TopK, "want ≥ 1")
+		return config.BadValue("encoding.decode_top_k", p.TopK, "want ≥ 1")
 	}
 	if p.Np < p.TopK {
-		return bad("encoding.np", p.Np, fmt.Sprintf("top-%d decoding needs np ≥ %d", p.TopK, p.TopK))
+		return config.BadValue("encoding.np", p.Np, fmt.Sprintf("top-%d decoding needs np ≥ %d", p.TopK, p.TopK))
 	}
 	if err := checkPositive("place_cell_rf", p.Sigma, 0); err != nil {
 		return err
@@ -227,36 +227,30 @@ func (p Params) Validate() error {
 		switch p.SurroundConvention {
 		case SigmaRatio, VarianceRatio:
 		default:
-			return bad("encoding.surround_convention", fmt.Sprintf("%q", p.SurroundConvention), "allowed: sigma_ratio, variance_ratio")
+			return config.BadValue("encoding.surround_convention", fmt.Sprintf("%q", p.SurroundConvention), "allowed: sigma_ratio, variance_ratio")
 		}
 	}
 	if p.Kind == GeneralDifferenceOfGaussians {
 		if !(p.AlphaE >= 0) || !(p.AlphaI >= 0) || p.AlphaE+p.AlphaI == 0 || math.IsInf(p.AlphaE+p.AlphaI, 0) {
-			return bad("encoding.alpha_e", fmt.Sprintf("%g (alpha_i %g)", p.AlphaE, p.AlphaI), "alpha_e and alpha_i must be finite, ≥ 0 and not both 0")
+			return config.BadValue("encoding.alpha_e", fmt.Sprintf("%g (alpha_i %g)", p.AlphaE, p.AlphaI), "alpha_e and alpha_i must be finite, ≥ 0 and not both 0")
 		}
 	}
 	switch p.Fields.Kind {
 	case "const":
 		if p.Fields.A < 1 || p.Fields.A != math.Trunc(p.Fields.A) || p.Fields.A > maxFields {
-			return bad("encoding.fields_per_cell", p.Fields.A, fmt.Sprintf("want an integer in [1, %d]", maxFields))
+			return config.BadValue("encoding.fields_per_cell", p.Fields.A, fmt.Sprintf("want an integer in [1, %d]", maxFields))
 		}
 	case "poisson":
 		if !(p.Fields.A >= 0) || p.Fields.A > maxPoissonLambda {
-			return bad("encoding.fields_per_cell", fmt.Sprintf("Poisson(%g)", p.Fields.A), fmt.Sprintf("want λ in [0, %d]", maxPoissonLambda))
+			return config.BadValue("encoding.fields_per_cell", fmt.Sprintf("Poisson(%g)", p.Fields.A), fmt.Sprintf("want λ in [0, %d]", maxPoissonLambda))
 		}
 	default:
-		return bad("encoding.fields_per_cell", fmt.Sprintf("distribution %q", p.Fields.Kind), "allowed: const, poisson")
+		return config.BadValue("encoding.fields_per_cell", fmt.Sprintf("distribution %q", p.Fields.Kind), "allowed: const, poisson")
 	}
 	if err := checkPositive("anisotropy", p.Aspect, 0); err != nil {
 		return err
 	}
 	return nil
-}
-
-// bad is the error of an invalid field: a *config.ConfigError naming its configuration key,
-// wrapping config.ErrBadValue, as every FromConfig of the project returns.
-func bad(key string, value any, want string) error {
-	return &config.ConfigError{Key: key, Err: fmt.Errorf("%w %v; %s", config.ErrBadValue, value, want)}
 }
 
 const (
@@ -270,14 +264,14 @@ func checkPositive(name string, d Dist, lo float64) error {
 	switch d.Kind {
 	case "const":
 		if outside(d.A) {
-			return bad("encoding."+name, d.A, fmt.Sprintf("want finite and > %g", lo))
+			return config.BadValue("encoding."+name, d.A, fmt.Sprintf("want finite and > %g", lo))
 		}
 	case "uniform":
 		if outside(d.A) || outside(d.B) || d.B < d.A {
-			return bad("encoding."+name, fmt.Sprintf("Uniform(%g, %g)", d.A, d.B), fmt.Sprintf("want %g < low ≤ high < ∞", lo))
+			return config.BadValue("encoding."+name, fmt.Sprintf("Uniform(%g, %g)", d.A, d.B), fmt.Sprintf("want %g < low ≤ high < ∞", lo))
 		}
 	default:
-		return bad("encoding."+name, fmt.Sprintf("distribution %q", d.Kind), "allowed: const, uniform")
+		return config.BadValue("encoding."+name, fmt.Sprintf("distribution %q", d.Kind), "allowed: const, uniform")
 	}
 	return nil
 }

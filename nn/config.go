@@ -169,7 +169,7 @@ func FromConfig(c *config.Config) (Config, error) {
 	m, tr := c.Model, c.Training
 	act, ok := compute.ParseActivation(m.Activation)
 	if !ok {
-		return Config{}, configError("model.activation", m.Activation, "relu, tanh, sigmoid or linear")
+		return Config{}, config.BadValue("model.activation", m.Activation, "want relu, tanh, sigmoid or linear")
 	}
 	cell := Cell(strings.ToUpper(m.RNNType))
 	// One rule for the loss of an encoding (spec §2.2 Loss column) lives in config.
@@ -195,13 +195,7 @@ func FromConfig(c *config.Config) (Config, error) {
 			"RecurrentDropout": "model.recurrent_dropout", "WeightDecay": "training.weight_decay", "Loss": "training.loss",
 			"NFLUGRNNBiasDecay": "model.nfl_ugrnn_bias_decay",
 		}[fe.Field]
-		return Config{}, configError(key, fe.Value, fe.Allowed)
+		return Config{}, config.BadValue(key, fe.Value, "want "+fe.Allowed)
 	}
 	return nc, nil
-}
-
-// configError is the error of FromConfig: a *config.ConfigError naming the configuration key
-// and wrapping config.ErrBadValue, as the FromConfig of sim, encode and optim return.
-func configError(key string, value any, allowed string) error {
-	return &config.ConfigError{Key: key, Err: fmt.Errorf("%w %v; want %s", config.ErrBadValue, value, allowed)}
 }

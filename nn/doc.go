@@ -53,7 +53,7 @@
 // # Errors
 //
 // A Config that fails Validate returns a *FieldError naming the field and the allowed values;
-// FromConfig returns a *config.ConfigError naming the configuration key instead, as every
-// FromConfig of the project does (test with errors.Is(err, config.ErrBadValue)). Batches of
+// FromConfig returns config.BadValue, a *config.ConfigError naming the configuration key,
+// as every FromConfig of the project does. Batches of
 // the wrong size and other misuse panic with an "nn:" or "compute:" message.
 package nn

@@ -99,14 +99,11 @@ func FromConfig(c *config.Config) (Settings, error) {
 	}
 	switch {
 	case s.Kind != Adam && s.Kind != RMSProp && s.Kind != SGD && s.Kind != Adagrad:
-		return Settings{}, &config.ConfigError{Key: "training.optimizer",
-			Err: fmt.Errorf("%w %q: want adam, rmsprop, sgd or adagrad", config.ErrBadValue, s.Kind)}
+		return Settings{}, config.BadValue("training.optimizer", fmt.Sprintf("%q", s.Kind), "want adam, rmsprop, sgd or adagrad")
 	case !(s.LR > 0):
-		return Settings{}, &config.ConfigError{Key: "training.learning_rate",
-			Err: fmt.Errorf("%w %v: want > 0", config.ErrBadValue, s.LR)}
+		return Settings{}, config.BadValue("training.learning_rate", s.LR, "want > 0")
 	case s.Epsilon < 0:
-		return Settings{}, &config.ConfigError{Key: "training.epsilon",
-			Err: fmt.Errorf("%w %v: want ≥ 0 (0 means the Keras default 1e-7)", config.ErrBadValue, s.Epsilon)}
+		return Settings{}, config.BadValue("training.epsilon", s.Epsilon, "want ≥ 0 (0 means the Keras default 1e-7)")
 	}
 	return s, nil
 }

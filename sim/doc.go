@@ -44,7 +44,7 @@
 //
 // # Errors and panics
 //
-// Invalid Params (from configuration) return a *config.ConfigError naming the field's
-// configuration key, wrapping config.ErrBadValue. Passing a Batch
-// whose slices do not match its B and T is a programming error and panics.
+// Invalid Params (from configuration) return config.BadValue, a *config.ConfigError naming
+// the field's configuration key. Passing a Batch whose slices do not match its B and T is a
+// programming error and panics.
 package sim

@@ -114,11 +114,10 @@ func FromConfig(t config.Trajectory) (Params, error) {
 	return p, nil
 }
 
-// Validate reports the first invalid field as a *config.ConfigError naming its configuration
-// key and wrapping config.ErrBadValue.
+// Validate reports the first invalid field as a config.BadValue naming its configuration key.
 func (p Params) Validate() error {
 	bad := func(field string, v any, want string) error {
-		return &config.ConfigError{Key: "trajectory." + field, Err: fmt.Errorf("%w %v; %s", config.ErrBadValue, v, want)}
+		return config.BadValue("trajectory."+field, v, want)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	positive := func(v float64) bool { return finite(v) && v > 0 }
