@@ -67,8 +67,7 @@ const legendGap = 12
 // setSideLegend gives f the legend l, drawn right of the panels, and makes the figure wider
 // by the legend's width so that the panels keep theirs.
 func (f *Figure) setSideLegend(l *plot.Legend) {
-	l.Left, l.Top = true, true
-	l.XOffs, l.YOffs = 0, 0
+	l.Left, l.Top = true, true // within the side canvas that drawOn gives it
 	f.legend = l
 	f.Width += f.sideLegendWidth()
 }
@@ -186,8 +185,8 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 				tile = equalAxes(p, tile)
 			}
 			p.Draw(tile)
-			if f.legend != nil && r == 0 && side.Max.Y > p.DataCanvas(tile).Max.Y {
-				side.Max.Y = p.DataCanvas(tile).Max.Y
+			if f.legend != nil && r == 0 {
+				side.Max.Y = min(side.Max.Y, p.DataCanvas(tile).Max.Y)
 			}
 		}
 	}
