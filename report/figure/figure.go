@@ -78,7 +78,7 @@ func (f *Figure) sideLegendWidth() int {
 		return 0
 	}
 	r := f.legend.Rectangle(draw.Canvas{})
-	return int(math.Ceil(float64(r.Max.X-r.Min.X)*DPI/float64(vg.Inch))) + 2*legendGap
+	return pixels(r.Max.X-r.Min.X) + 2*legendGap
 }
 
 // setEqualAxes marks p as a panel drawn with the same scale on x and y.
@@ -124,11 +124,14 @@ var titleFont = font.Font{Typeface: "Liberation", Variant: "Serif", Weight: 1, S
 // titleWidth is the width, pixels, that title takes in titleFont, with a margin each side.
 func titleWidth(title string) int {
 	sty := text.Style{Font: titleFont, Handler: plot.DefaultTextHandler}
-	return int(math.Ceil(float64(sty.Width(title))*DPI/float64(vg.Inch))) + 24
+	return pixels(sty.Width(title)) + 24
 }
 
 // px converts pixels to a vg.Length at DPI.
 func px(n int) vg.Length { return vg.Length(n) * vg.Inch / DPI }
+
+// pixels is the inverse of px: the whole pixels at DPI that cover the length l.
+func pixels(l vg.Length) int { return int(math.Ceil(float64(l) * DPI / float64(vg.Inch))) }
 
 // Canvas draws the figure on a new image canvas of Width×Height pixels.
 func (f *Figure) Canvas() *vgimg.Canvas {
@@ -401,7 +404,7 @@ func keyLabel() text.Style {
 // width is the least figure width, pixels, that shows k whole.
 func (k *colorKey) width() int {
 	note := keyLabel().Width(k.note)
-	return keyMargin + keyBarW + keyGap + int(math.Ceil(float64(note)*DPI/float64(vg.Inch))) + keyMargin
+	return keyMargin + keyBarW + keyGap + pixels(note) + keyMargin
 }
 
 // draw draws the key at the bottom left of dc and returns the height it took.
