@@ -3,7 +3,7 @@ package analysis
 import "math"
 
 // hexLattice returns an n×n map of the sum of three cosines whose wave vectors are 60°
-// apart, rectified at zero: a hexagonal grid with spacing (distance between neighbouring
+// apart (not rectified: it is negative between fields; see sparseHexLattice): a hexagonal grid with spacing (distance between neighbouring
 // fields) in bins, lattice axis at angle orient (radians, in the (x, y) = (first, second
 // index) plane) and an offset (x0, y0) in bins.
 func hexLattice(n int, spacing, orient, x0, y0 float64) []float64 {
@@ -21,6 +21,16 @@ func hexLattice(n int, spacing, orient, x0, y0 float64) []float64 {
 			}
 			out[i*n+j] = s
 		}
+	}
+	return out
+}
+
+// sparseHexLattice is hexLattice shifted down by cut and rectified at zero, max(0, s − cut),
+// as a ReLU grid unit looks: fields on a background of exact zeros (s peaks at 3).
+func sparseHexLattice(n int, spacing, orient, x0, y0, cut float64) []float64 {
+	out := hexLattice(n, spacing, orient, x0, y0)
+	for i, s := range out {
+		out[i] = math.Max(0, s-cut)
 	}
 	return out
 }

@@ -19,6 +19,9 @@ type Modules struct {
 	Ratios  []float64 // Scale[i+1]/Scale[i]; biology: ≈ 1.4 (Stensola et al. 2012)
 	// Grid and Density are the KDE's evaluation grid and density (KDE detection only).
 	Grid, Density []float64
+	// Outside counts the finite periods outside the KDE's range [Lo, Hi]: they add to the
+	// density but join no module (KDE detection only).
+	Outside int
 }
 
 // KDESettings configures ModulesKDE. A nil *KDESettings means the defaults.
@@ -39,7 +42,10 @@ const kdeCutoff = 9
 // plot_grid_periods_mode_vs_place_cell_rf]: NFL takes the single argmax per place-cell width;
 // here every local maximum of the density is a module, and each unit joins the mode whose
 // basin (between the density minima that separate consecutive modes) holds its period.
-// NaN periods are skipped. It returns an error for invalid settings or no finite period.
+// NaN periods are skipped. Every finite period adds to the density, as in NFL's fit; one
+// outside [Lo, Hi] joins no module (counted in Outside), since its own mode may lie beyond
+// the evaluated range. It returns an error for invalid settings, no finite period, or a
+// density with no mode in [Lo, Hi] (every period far outside it).
 func ModulesKDE(periods []float64, s *KDESettings) (Modules, error) {
 	set := KDESettings{Bandwidth: 1, Lo: 0, Hi: 150, Points: 1000, MinRelHeight: 0.1}
 	if s != nil {
@@ -114,6 +120,12 @@ func ModulesKDE(periods []float64, s *KDESettings) (Modules, error) {
 		}
 	}
 	modes = kept
+	if len(modes) == 0 {
+		// Every period lies more than kdeCutoff bandwidths from every grid point: beyond
+		// [Lo, Hi], or between points with a bandwidth far below the grid step.
+		return Modules{}, fmt.Errorf("analysis: the KDE density has no mode in [%v, %v] bins (%d points, bandwidth %v): the %d periods lie outside it or between its points",
+			set.Lo, set.Hi, set.Points, set.Bandwidth, len(xs))
+	}
 	// Basin borders: the density minimum between consecutive modes.
 	borders := make([]float64, 0, len(modes)-1)
 	for k := 0; k+1 < len(modes); k++ {
@@ -130,6 +142,10 @@ func ModulesKDE(periods []float64, s *KDESettings) (Modules, error) {
 		res.Modules = append(res.Modules, Module{Scale: grid[g]})
 	}
 	for k, p := range xs {
+		if p < set.Lo || p > set.Hi {
+			res.Outside++
+			continue
+		}
 		mod := sort.SearchFloat64s(borders, p)
 		res.Modules[mod].Members = append(res.Modules[mod].Members, idx[k])
 	}

@@ -72,6 +72,16 @@ func TestModulesErrors(t *testing.T) {
 	if _, err := ModulesKDE([]float64{3}, &KDESettings{Bandwidth: -1}); err == nil {
 		t.Error("negative bandwidth: no error")
 	}
+	// Periods beyond the KDE's range have no mode to join (this panicked before).
+	if _, err := ModulesKDE([]float64{200, 210, 205}, nil); err == nil {
+		t.Error("all periods above Hi: no error")
+	}
+	if m, err := ModulesKDE([]float64{20, 21, 300}, nil); err != nil || m.Outside != 1 || len(m.Modules) != 1 || len(m.Modules[0].Members) != 2 {
+		t.Errorf("a period above Hi: %+v, %v; want it left out of the one module and counted in Outside", m.Modules, err)
+	}
+	if _, err := ModulesKDE([]float64{20.0123}, &KDESettings{Bandwidth: 1e-4}); err == nil {
+		t.Error("bandwidth far below the grid step: no error")
+	}
 	if _, err := ModulesCluster([]float64{3}, 1); err == nil {
 		t.Error("gap factor 1: no error")
 	}

@@ -36,7 +36,9 @@ type RateMapAccumulator struct {
 }
 
 // NewRateMapAccumulator returns an empty accumulator for units units on n×n bins over box.
-// It returns an error for n < 1, units < 1 or an empty box.
+// It returns an error for n < 1, units < 1 or an empty box. The grid scores and periods of
+// this package assume square bins: for a rectangular arena pass the square around it (its
+// outer bins stay empty), not the rectangle, whose n×n bins would be stretched.
 func NewRateMapAccumulator(units, n int, box Box) (*RateMapAccumulator, error) {
 	switch {
 	case units < 1:

@@ -61,6 +61,19 @@ func MeasurePeriodicity(rm []float64, n int, s *PeriodicitySettings) Periodicity
 	m := 2*n - 1
 	ac := make([]float64, m*m)
 	newAutoCorrPlan(n).correlate(ac, r)
+	// The FFT leaves round-off of about 1e-16 of the centre value where the exact
+	// autocorrelation is 0: everywhere a sparse map (a ReLU unit, a place field) does not
+	// overlap its shifted self. NFL correlates directly, so those lags are exact zeros and
+	// never peaks; without this snap every noise bump there was a "local maximum", and most
+	// of the six nearest peaks of a rectified grid were noise. The centre, Σr², bounds |ac|
+	// (Cauchy–Schwarz), so 1e-12 of it is far above the round-off and far below any real peak.
+	if tol := 1e-12 * ac[(m/2)*m+m/2]; tol > 0 {
+		for i, x := range ac {
+			if math.Abs(x) <= tol {
+				ac[i] = 0
+			}
+		}
+	}
 
 	lo := math.Inf(1)
 	for _, x := range ac {

@@ -96,7 +96,7 @@ type Training struct {
 type Eval struct {
 	SequenceLength  int     `json:"sequence_length" help:"trajectory length of the evaluation batch (NFL 50)"`
 	BatchSize       int     `json:"batch_size" help:"trajectories in the evaluation batch (0 = training batch size)"`
-	NBins           []int   `json:"nbins" help:"rate-map resolutions per side, one scorer each (NFL 44,20,32)"`
+	NBins           []int   `json:"nbins" help:"rate-map resolutions per side of the square around the box, one scorer each (NFL 44,20,32)"`
 	NUnits          int     `json:"n_units" help:"units analysed per scorer, drawn without replacement (all when Ng ≤ n_units)"`
 	ScoreMethod     string  `json:"score_method" enum:"nfl|deepmind|bnt" help:"60° grid score: nfl (min-max), deepmind (mean-difference), bnt"`
 	GridThreshold   float64 `json:"grid_threshold" help:"max score60 above which a network has possible grid cells (spec §5.6)"`
@@ -104,6 +104,13 @@ type Eval struct {
 	BinSide         float64 `json:"bin_side" help:"NFL bin_side_in_m (bin side of its training-time rate maps, m): read from NFL configs and recorded, but rate maps here are eval.nbins bins per side (0.05 m on the 2.2 m box is 44)"`
 	PlotUnits       int     `json:"plot_units" help:"units drawn in a run report's rate-map and autocorrelogram figures (NFL n_recurrent_units_to_sample; gridcells report --top overrides it)"`
 }
+
+// MapSide is the side, in m, of the square over which rate maps are binned: the larger of
+// the box's width and height. Rate maps have eval.nbins × eval.nbins square bins of
+// MapSide/nbins, because the autocorrelogram's rings and rotations and the grid period in
+// bins assume square bins [spec §5.1 bins a square arena]. A rectangular box sits centred
+// in that square, and the bins beyond it are never visited (NaN, like any empty bin).
+func (t Trajectory) MapSide() float64 { return max(t.BoxWidth, t.BoxHeight) }
 
 // Clone returns a deep copy of c (Config values share the Eval.NBins slice otherwise).
 func (c Config) Clone() Config {

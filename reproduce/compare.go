@@ -130,7 +130,7 @@ func Compare(r Result, in Input) (*Comparison, error) {
 			if math.IsNaN(p) {
 				continue
 			}
-			pb := p * 100 * cfg.Trajectory.BoxWidth / float64(scores.NBins[j]) / PaperBinCM
+			pb := p * 100 * cfg.Trajectory.MapSide() / float64(scores.NBins[j]) / PaperBinCM
 			u.AllPeriodPaperBins = append(u.AllPeriodPaperBins, pb)
 			if s > in.Thresholds.Grid {
 				u.PeriodPaperBins = append(u.PeriodPaperBins, pb)

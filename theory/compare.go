@@ -124,16 +124,17 @@ const (
 )
 
 // Compare compares the spacing predicted by kstar (rad/m) with the periods of the units of
-// u scoring above threshold. boxWidth (m) converts bins to metres; periods measured at
-// another resolution than the first row's are rescaled to it.
-func Compare(kstar, boxWidth float64, u *UnitScores, threshold float64) RunComparison {
+// u scoring above threshold. mapSide (m, the side of the rate maps' square: config's
+// MapSide) converts bins to metres; periods measured at another resolution than the first
+// row's are rescaled to it.
+func Compare(kstar, mapSide float64, u *UnitScores, threshold float64) RunComparison {
 	c := RunComparison{PredictedK: kstar, PredictedSpacing: HexSpacing(kstar), Threshold: threshold, Units: len(u.Score60),
 		MedianPeriod: math.NaN(), ModePeriod: math.NaN(), MedianRatio: math.NaN(), ModeRatio: math.NaN()}
 	c.NBins = 44
 	if len(u.NBins) > 0 {
 		c.NBins = u.NBins[0]
 	}
-	c.BinSize = boxWidth / float64(c.NBins)
+	c.BinSize = mapSide / float64(c.NBins)
 	c.PredictedBins = c.PredictedSpacing / c.BinSize
 	var periods []float64
 	for i, s := range u.Score60 {
@@ -215,5 +216,5 @@ func CompareRun(dir string, threshold float64) (RunComparison, error) {
 	if err != nil {
 		return RunComparison{}, err
 	}
-	return Compare(t.PeakWavenumber(), cfg.Trajectory.BoxWidth, u, threshold), nil
+	return Compare(t.PeakWavenumber(), cfg.Trajectory.MapSide(), u, threshold), nil
 }

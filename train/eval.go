@@ -239,7 +239,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	}
 	for i, n := range cfg.Eval.NBins {
 		units := analysedUnits(ng, cfg.Eval.NUnits, rand.New(rand.NewPCG(cfg.Seed, streamUnits+uint64(i))))
-		maps, err := rateMaps(g, sb.Pos, ng, units, n, cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight)
+		maps, err := rateMaps(g, sb.Pos, ng, units, n, cfg.Trajectory.MapSide())
 		if err != nil {
 			return nil, err
 		}
@@ -457,13 +457,14 @@ func analysedUnits(ng, n int, rng *rand.Rand) []int {
 	return u
 }
 
-// rateMaps returns the rate maps of the given units (spec §5.1) on nbins × nbins bins over
-// the box [−w/2, w/2] × [−h/2, h/2]: len(units) maps back to back, NaN = empty bin. act is
-// rows×ng, row i the activations at pos[2i:2i+2].
+// rateMaps returns the rate maps of the given units (spec §5.1) on nbins × nbins square bins
+// over the square [−side/2, side/2]² (config's MapSide: it holds a rectangular box, whose
+// outside bins stay empty): len(units) maps back to back, NaN = empty bin. act is rows×ng,
+// row i the activations at pos[2i:2i+2].
 //
 // Only the analysed units are accumulated: at 512 bins the maps of all 4096 units of a
 // Sorscher network are 8.6 GB of float64, of which 1,024 units are analysed.
-func rateMaps(act, pos []float32, ng int, units []int, nbins int, w, h float64) ([]float64, error) {
+func rateMaps(act, pos []float32, ng int, units []int, nbins int, side float64) ([]float64, error) {
 	rows := len(act) / ng
 	sub := act
 	if len(units) != ng {
@@ -474,7 +475,7 @@ func rateMaps(act, pos []float32, ng int, units []int, nbins int, w, h float64) 
 			}
 		}
 	}
-	acc, err := analysis.NewRateMapAccumulator(len(units), nbins, analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2})
+	acc, err := analysis.NewRateMapAccumulator(len(units), nbins, analysis.Box{XMin: -side / 2, XMax: side / 2, YMin: -side / 2, YMax: side / 2})
 	if err != nil {
 		return nil, err
 	}

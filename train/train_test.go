@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
@@ -298,7 +300,7 @@ func TestRateMaps(t *testing.T) {
 		7, 70,
 		100, 100,
 	}
-	maps, err := rateMaps(act, pos, 2, []int{1}, 4, 2, 2)
+	maps, err := rateMaps(act, pos, 2, []int{1}, 4, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -588,12 +590,12 @@ func TestRateMapsSubset(t *testing.T) {
 	for i := range pos {
 		pos[i] = 2*rng.Float32() - 1
 	}
-	all, err := rateMaps(act, pos, ng, []int{0, 1, 2, 3, 4}, nbins, 2, 2)
+	all, err := rateMaps(act, pos, ng, []int{0, 1, 2, 3, 4}, nbins, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	units := []int{1, 3, 4}
-	sub, err := rateMaps(act, pos, ng, units, nbins, 2, 2)
+	sub, err := rateMaps(act, pos, ng, units, nbins, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,5 +606,49 @@ func TestRateMapsSubset(t *testing.T) {
 				t.Fatalf("unit %d bin %d: %v; among all units %v", u, c, got, want)
 			}
 		}
+	}
+}
+
+// TestRateMapsRectangularBox bins a 2.2 × 1.1 m box in square bins: the maps cover the
+// 2.2 m square around it (config's MapSide), the bins beyond the box stay empty, and a
+// hexagonal grid unit keeps a grid score its square bins can measure. With 44 × 44 bins
+// stretched over the rectangle (the behaviour before), the same unit scored 0.07.
+func TestRateMapsRectangularBox(t *testing.T) {
+	cfg := config.Default()
+	cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight = 2.2, 1.1
+	side := cfg.Trajectory.MapSide()
+	const n, spacing = 44, 0.5 // bins per side; grid spacing, m
+	k := 4 * math.Pi / (math.Sqrt(3) * spacing)
+	var pos, act []float32
+	for x := -1.1 + 0.005; x < 1.1; x += 0.01 {
+		for y := -0.55 + 0.005; y < 0.55; y += 0.01 {
+			var s float64
+			for q := range 3 {
+				a := math.Pi/6 + float64(q)*math.Pi/3
+				s += math.Cos(k * (x*math.Cos(a) + y*math.Sin(a)))
+			}
+			pos = append(pos, float32(x), float32(y))
+			act = append(act, float32(math.Max(0, s-1)))
+		}
+	}
+	maps, err := rateMaps(act, pos, 1, []int{0}, n, side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		for j := range n {
+			y := (float64(j)+0.5)*side/n - side/2 // bin centre; the second index is y
+			inside := math.Abs(y) < 0.55
+			if v := maps[i*n+j]; (v == v) != inside {
+				t.Fatalf("bin (%d, %d) at y %.3f m: %v; want visited %v", i, j, y, v, inside)
+			}
+		}
+	}
+	sc, err := analysis.NewScorer(n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := sc.Score(maps); !(s.Score60 > 0.8) {
+		t.Errorf("grid unit in a rectangular box: score60 %.3f (%s), want > 0.8", s.Score60, s.Reason)
 	}
 }

@@ -194,7 +194,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	mods, err := detectModules(filepath.Join(outDir, "scores.csv"), ev.NBins[0], cfg.Trajectory.BoxWidth, o.moduleThreshold, o.bandwidth)
+	mods, err := detectModules(filepath.Join(outDir, "scores.csv"), ev.NBins[0], cfg.Trajectory.MapSide(), o.moduleThreshold, o.bandwidth)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 
 // detectModules runs the module detection on a run's scores.csv (spec §5.6, NFL Fig. 3):
 // a KDE over the periods of units with score60 > threshold.
-func detectModules(path string, nbins int, boxWidth, threshold, bandwidth float64) (*moduleSummary, error) {
+func detectModules(path string, nbins int, mapSide, threshold, bandwidth float64) (*moduleSummary, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -232,11 +232,11 @@ func detectModules(path string, nbins int, boxWidth, threshold, bandwidth float6
 	if err != nil {
 		return nil, err
 	}
-	return modulesOf(u.Score60, u.Period, nbins, boxWidth, threshold, bandwidth), nil
+	return modulesOf(u.Score60, u.Period, nbins, mapSide, threshold, bandwidth), nil
 }
 
 // modulesOf groups the periods (bins) of units with score60 > threshold into modules.
-func modulesOf(score60, period []float64, nbins int, boxWidth, threshold, bandwidth float64) *moduleSummary {
+func modulesOf(score60, period []float64, nbins int, mapSide, threshold, bandwidth float64) *moduleSummary {
 	ms := &moduleSummary{Threshold: threshold, NBins: nbins, Bandwidth: bandwidth, ScalesBins: []float64{}, ScalesM: []float64{}, Sizes: []int{}, Ratios: []float64{}}
 	var periods []float64
 	for i, s := range score60 {
@@ -254,7 +254,7 @@ func modulesOf(score60, period []float64, nbins int, boxWidth, threshold, bandwi
 		ms.Note = err.Error()
 		return ms
 	}
-	bin := boxWidth / float64(nbins)
+	bin := mapSide / float64(nbins)
 	for _, mod := range m.Modules {
 		ms.ScalesBins = append(ms.ScalesBins, mod.Scale)
 		ms.ScalesM = append(ms.ScalesM, mod.Scale*bin)

@@ -715,7 +715,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 					if nbins <= 0 {
 						nbins = r.Run.Config.Eval.NBins[0] // placeCellWidth's ok says there is one
 					}
-					binCM[math.Round(1e4*r.Run.Config.Trajectory.BoxWidth/float64(nbins))/100] = true
+					binCM[math.Round(1e4*r.Run.Config.Trajectory.MapSide()/float64(nbins))/100] = true
 				}
 			}
 		}
@@ -841,7 +841,7 @@ func placeCellWidth(cfg config.Config, nbins int) (sigma, kstar, periodBins floa
 	if !(k > 0) {
 		return t.Sigma, 0, math.NaN(), true
 	}
-	bin := cfg.Trajectory.BoxWidth / float64(nbins)
+	bin := cfg.Trajectory.MapSide() / float64(nbins)
 	return t.Sigma, k, theory.HexSpacing(k) / bin, true
 }
 

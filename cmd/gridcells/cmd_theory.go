@@ -189,7 +189,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	if len(cfg.Eval.NBins) > 0 {
 		nbins = cfg.Eval.NBins[0]
 	}
-	bin := width / float64(nbins)
+	bin := cfg.Trajectory.MapSide() / float64(nbins)
 
 	e := cfg.Encoding
 	fmt.Fprintf(w, "encoding: %s, Np %d, place_cell_rf %s m, surround_scale %s (%s), box %g × %g m\n",
@@ -236,7 +236,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 		if !(k > 0) {
 			k, src = spec.PeakK, "numerical"
 		}
-		c := theory.Compare(k, width, scores, o.threshold)
+		c := theory.Compare(k, cfg.Trajectory.MapSide(), scores, o.threshold)
 		fmt.Fprintf(w, "run %s: %d of %d units with score60 > %g and a period\n", o.run, c.GridUnits, c.Units, o.threshold)
 		if c.GridUnits > 0 && k > 0 {
 			fmt.Fprintf(w, "  measured period: median %.2f bins, KDE mode %.2f bins (%d bins of %.3f m)\n", c.MedianPeriod, c.ModePeriod, c.NBins, c.BinSize)
