@@ -22,6 +22,8 @@ type Code interface {
 	// low-dim polar code, LossMSE otherwise.
 	Loss() string
 	// Encode writes the targets of the n positions in pos (n×2) into dst (n×Np) and returns dst.
+	// A position with a NaN or infinite coordinate gets a row of NaNs from the place codes
+	// (the linear codes carry the NaN or Inf through their arithmetic).
 	Encode(dst, pos []float32) []float32
 	// Decode writes the positions decoded from n network outputs out (n×Np; raw logits for place
 	// codes) into dst (n×2) and returns dst.
@@ -59,7 +61,14 @@ func New(p Params, rng *rand.Rand) (Code, error) {
 	case HighDimPolar:
 		return newHighDimPolar(p, rng)
 	}
-	return newPlace(p, rng), nil
+	c := newPlace(p, rng)
+	if p.Fields.Kind == "poisson" {
+		// Validate bounded a constant field count; a drawn one is known only now.
+		if err := checkDecodeChoices(c.decodeChoices(p.TopK), p.TopK); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // base holds what every code shares.

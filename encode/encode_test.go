@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -403,6 +404,33 @@ func TestNaNOutputsDecodeNothing(t *testing.T) {
 	}
 }
 
+// TestNonFinitePositionsEncodeNaN: a NaN or infinite position gets a row of NaNs from every
+// place code, on both the fast and the general path, rather than the uniform row a softmax
+// (or the zeros a plain exponential) would make of it; the finite rows are untouched.
+func TestNonFinitePositionsEncodeNaN(t *testing.T) {
+	multi := placeParams(DifferenceOfGaussians, 64)
+	multi.Fields = Dist{Kind: "poisson", A: 2} // general path
+	inf := float32(math.Inf(1))
+	pos := []float32{0.1, 0.2, float32(math.NaN()), 0, 0.3, -inf, -0.4, 0.5}
+	for _, p := range []Params{placeParams(Gaussian, 64), placeParams(SoftmaxOfDifferences, 64),
+		placeParams(DifferenceOfGaussians, 64), multi} {
+		c := mustNew(t, p, 5)
+		out := c.Encode(nil, pos)
+		want := c.Encode(nil, []float32{0.1, 0.2, -0.4, 0.5})
+		for r := range 4 {
+			row := out[r*64 : (r+1)*64]
+			for i, v := range row {
+				if bad := r == 1 || r == 2; bad != math.IsNaN(float64(v)) {
+					t.Fatalf("%s row %d cell %d: %v", p.Kind, r, i, v)
+				}
+			}
+		}
+		if !slices.Equal(out[:64], want[:64]) || !slices.Equal(out[3*64:], want[64:]) {
+			t.Errorf("%s: the finite positions' rows changed", p.Kind)
+		}
+	}
+}
+
 func TestMultiFieldDecoderChoosesLeastSpread(t *testing.T) {
 	p := placeParams(DifferenceOfGaussians, 3)
 	p.Fields = Dist{Kind: "const", A: 2}
@@ -545,6 +573,10 @@ func TestBadParams(t *testing.T) {
 		{"odd high-dim polar", func(p *Params) { p.Kind = HighDimPolar; p.Np = 511 }, "np"},
 		{"cartesian np", func(p *Params) { p.Kind = Cartesian; p.Np = 3 }, "np"},
 		{"kappa", func(p *Params) { p.Kind = HighDimPolar; p.Kappa = -1 }, "von_mises_kappa"},
+		// Least-spread decoding tries 2^17 choices per position, over maxDecodeChoices.
+		{"2 fields at top-17", func(p *Params) { p.Fields = Dist{Kind: "const", A: 2}; p.TopK = 17 }, "decode_top_k"},
+		// 1 + Poisson(30) fields: the top-5 cells' product is checked once the counts are drawn.
+		{"Poisson(30) at top-5", func(p *Params) { p.Fields = Dist{Kind: "poisson", A: 30}; p.TopK = 5 }, "decode_top_k"},
 	}
 	for _, tc := range cases {
 		p := good
@@ -557,6 +589,16 @@ func TestBadParams(t *testing.T) {
 		var ce *config.ConfigError
 		if !errors.As(err, &ce) || ce.Key != key || !errors.Is(err, config.ErrBadValue) {
 			t.Errorf("%s: error %v, want a ConfigError with key %s wrapping ErrBadValue", tc.name, err, key)
+		}
+	}
+	// 2^16 choices is the most allowed, and Poisson(3) (the multi-field sweep's) at top-3.
+	p16 := good
+	p16.Fields, p16.TopK = Dist{Kind: "const", A: 2}, 16
+	p3 := good
+	p3.Fields = Dist{Kind: "poisson", A: 3}
+	for _, p := range []Params{p16, p3} {
+		if _, err := New(p, seeded(1)); err != nil {
+			t.Errorf("fields %v at top-%d: %v", p.Fields, p.TopK, err)
 		}
 	}
 	// Gaussian ignores the surround, so s = 1 is fine there (the pc_mse_g sweeps use it).

@@ -240,6 +240,9 @@ func (p Params) Validate() error {
 		if p.Fields.A < 1 || p.Fields.A != math.Trunc(p.Fields.A) || p.Fields.A > maxFields {
 			return config.BadValue("encoding.fields_per_cell", p.Fields.A, fmt.Sprintf("want an integer in [1, %d]", maxFields))
 		}
+		if err := checkDecodeChoices(math.Pow(p.Fields.A, float64(p.TopK)), p.TopK); err != nil {
+			return err
+		}
 	case "poisson":
 		if !(p.Fields.A >= 0) || p.Fields.A > maxPoissonLambda {
 			return config.BadValue("encoding.fields_per_cell", fmt.Sprintf("Poisson(%g)", p.Fields.A), fmt.Sprintf("want λ in [0, %d]", maxPoissonLambda))
@@ -254,9 +257,23 @@ func (p Params) Validate() error {
 }
 
 const (
-	maxFields        = 64 // F^k decoding enumerates up to maxFields^k choices
+	maxFields        = 64
 	maxPoissonLambda = 30
+	// maxDecodeChoices bounds the least-spread decoding of multi-field cells, which tries
+	// every choice of one field per top-k cell (spec §2.3): the product of their field
+	// counts, per position. 2^16 choices take a few ms per position, so an evaluation batch
+	// of 10,000 positions decodes in under a minute; 2 fields at top-30 would never finish.
+	maxDecodeChoices = 1 << 16
 )
+
+// checkDecodeChoices refuses a top-k decoding that would try more than maxDecodeChoices
+// field choices per position.
+func checkDecodeChoices(choices float64, k int) error {
+	if choices <= maxDecodeChoices {
+		return nil
+	}
+	return config.BadValue("encoding.decode_top_k", k, fmt.Sprintf("multi-field decoding tries every choice of one field per top-%d cell, %.3g per position here; want at most %d: lower decode_top_k or fields_per_cell", k, choices, maxDecodeChoices))
+}
 
 // checkPositive validates a const or uniform Dist whose draws must exceed lo.
 func checkPositive(name string, d Dist, lo float64) error {

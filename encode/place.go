@@ -236,12 +236,24 @@ var (
 	workspaces  = sync.Pool{New: func() any { return new(workspace) }}
 )
 
-// encodeRow writes the code of one position (x, y) into row.
+// finite32 reports whether v is neither NaN nor ±Inf.
+func finite32(v float32) bool { return v-v == 0 }
+
+// encodeRow writes the code of one position (x, y) into row: NaNs when x or y is not finite.
 //
 // Both paths reduce to exponentials k·v + b of a vector v: the fast path has v = d² (shared by
 // centre and surround) and k = −1/(2σ²); the general path has v = the per-cell log-values and
 // k = 1. A softmax subtracts the largest exponent (b = −k·extreme of v), a plain exp uses b = 0.
 func (c *placeCode) encodeRow(row []float32, x, y float32, ws *workspace) {
+	if !finite32(x) || !finite32(y) {
+		// A position off every map has no code. The softmaxes below would turn it into a
+		// uniform row, and the plain exponentials into zeros, both plausible targets.
+		nan := float32(math.NaN())
+		for i := range row {
+			row[i] = nan
+		}
+		return
+	}
 	global := c.p.Normalization == NormGlobal
 	if c.fast && c.squarings > 0 && c.p.Kind.hasSurround() && c.p.Kind != SoftmaxOfDifferences {
 		c.encodeDifferenceRow(row, x, y, ws)
@@ -467,6 +479,18 @@ func topK(idx []int, v []float32, lowest bool) {
 		copy(vals[p+1:], vals[p:len(vals)-1])
 		idx[p], vals[p] = i, x
 	}
+}
+
+// decodeChoices is the most field choices leastSpreadMean can try for one position: the
+// product of the k largest field counts.
+func (c *placeCode) decodeChoices(k int) float64 {
+	counts := slices.Clone(c.nfields)
+	slices.Sort(counts)
+	n := 1.0
+	for _, f := range counts[max(len(counts)-k, 0):] {
+		n *= float64(f)
+	}
+	return n
 }
 
 // leastSpreadMean returns the mean centre of the cells idx, choosing per cell the field that
