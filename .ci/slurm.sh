@@ -154,7 +154,7 @@ log "node localhost idle; MaxArraySize $(scontrol show config | sed -n 's/^MaxAr
 # ---- the sweep: build, expand 3 tiny runs, submit, wait, collect
 bin="$work/gridcells"
 go build -o "$bin" ./cmd/gridcells
-sweep_dir="$work/sweep"
+sweep_dir="$work/my sweep" # a space, as in many home directories: sbatch splits #SBATCH lines at spaces
 n=$("$bin" sweep expand sweep/testdata/tiny.yaml --out "$sweep_dir")
 [ "$n" = 3 ] || die "expand printed '$n' runs, want 3"
 t0=$SECONDS

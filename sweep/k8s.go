@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -57,9 +58,10 @@ type (
 		Spec     k8sPodSpec `yaml:"spec"`
 	}
 	k8sPodSpec struct {
-		RestartPolicy string         `yaml:"restartPolicy"`
-		Containers    []k8sContainer `yaml:"containers"`
-		Volumes       []k8sVolume    `yaml:"volumes"`
+		RestartPolicy                 string         `yaml:"restartPolicy"`
+		TerminationGracePeriodSeconds int            `yaml:"terminationGracePeriodSeconds"`
+		Containers                    []k8sContainer `yaml:"containers"`
+		Volumes                       []k8sVolume    `yaml:"volumes"`
 	}
 	k8sContainer struct {
 		Name         string       `yaml:"name"`
@@ -194,8 +196,11 @@ func K8sJob(s *K8sSettings, completions int) ([]byte, error) {
 				Metadata: k8sMeta{Name: name, Labels: labels},
 				Spec: k8sPodSpec{
 					RestartPolicy: "Never",
-					Containers:    []k8sContainer{c},
-					Volumes:       []k8sVolume{vol},
+					// An evicted pod's worker gives its train process stopGrace to write a
+					// checkpoint after SIGTERM; Kubernetes' default 30 s would kill it first.
+					TerminationGracePeriodSeconds: int((stopGrace + 30*time.Second) / time.Second),
+					Containers:                    []k8sContainer{c},
+					Volumes:                       []k8sVolume{vol},
 				},
 			},
 		},

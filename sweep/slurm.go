@@ -112,7 +112,9 @@ func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
 		array += fmt.Sprintf("%%%d", s.MaxParallel)
 	}
 	fmt.Fprintf(&b, "#SBATCH --array=%s\n", array)
-	fmt.Fprintf(&b, "#SBATCH --output=%s/%s/slurm-%%A_%%a.out\n", s.Dir, LogsDir)
+	// Quoted: sbatch splits #SBATCH lines at spaces (Validate refuses the characters that
+	// would break the quotes or read as a file-name pattern).
+	fmt.Fprintf(&b, "#SBATCH --output=\"%s/%s/slurm-%%A_%%a.out\"\n", s.Dir, LogsDir)
 	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
 	if s.Partition != "" {
 		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", s.Partition)
@@ -147,6 +149,12 @@ func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
 func (s *SLURMSettings) Validate() error {
 	if s.GPUs < 0 || s.CPUs < 0 || s.MaxParallel < 0 || s.MaxArraySize < 0 || s.Lanes < 0 {
 		return fmt.Errorf("sweep: --gpus, --cpus, --max-parallel, --max-array-size and --lanes must be ≥ 0")
+	}
+	if strings.ContainsAny(s.Dir, "%#\"\\\n") {
+		// The logs' path goes into a quoted #SBATCH --output, where sbatch reads % as a
+		// file-name pattern (%A, %a), may read # as a comment, and cannot take a quote, a
+		// backslash or a newline.
+		return fmt.Errorf("sweep: directory %q: a SLURM sweep's path may not contain %%, #, \", \\ or a newline (sbatch's --output reads %% as a pattern); move or rename it", s.Dir)
 	}
 	for _, v := range []string{s.JobName, s.Partition, s.Mem, s.Time} {
 		if strings.ContainsAny(v, " \t\n'\"\\$`") {

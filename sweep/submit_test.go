@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -61,7 +62,7 @@ func TestSLURMScript(t *testing.T) {
 	for _, want := range []string{
 		"#!/bin/bash\n",
 		"#SBATCH --array=0-349%200\n",
-		"#SBATCH --output=/scratch/my sweep/logs/slurm-%A_%a.out\n",
+		"#SBATCH --output=\"/scratch/my sweep/logs/slurm-%A_%a.out\"\n",
 		"#SBATCH --partition=fiete\n", "#SBATCH --gres=gpu:1\n", "#SBATCH --cpus-per-task=4\n",
 		"#SBATCH --mem=12G\n", "#SBATCH --time=3-00:00:00\n",
 		"export GRIDCELLS_SWEEP_INDEX_OFFSET=2002\n", "export GOMAXPROCS=4\n",
@@ -77,6 +78,14 @@ func TestSLURMScript(t *testing.T) {
 		if strings.Contains(strings.ReplaceAll(bare, "%A_%a", ""), absent) {
 			t.Errorf("bare script has %q:\n%s", absent, bare)
 		}
+	}
+	for _, dir := range []string{"/scratch/100%", "/scratch/#1", "/scratch/a\"b"} {
+		if err := (&SLURMSettings{Dir: dir}).Validate(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", dir)) {
+			t.Errorf("directory %q: %v, want an error naming it", dir, err)
+		}
+	}
+	if err := (&SLURMSettings{Dir: "/scratch/my sweep"}).Validate(); err != nil {
+		t.Errorf("a space in the directory: %v", err)
 	}
 	if err := (&SLURMSettings{Partition: "a b"}).Validate(); err == nil {
 		t.Error("a partition with a space was accepted")
@@ -124,6 +133,7 @@ func TestK8sJob(t *testing.T) {
 		{[]any{"spec", "parallelism"}, 4},
 		{[]any{"spec", "backoffLimitPerIndex"}, 2},
 		{[]any{"spec", "template", "spec", "restartPolicy"}, "Never"},
+		{[]any{"spec", "template", "spec", "terminationGracePeriodSeconds"}, 150},
 		{[]any{"spec", "template", "spec", "containers", 0, "image"}, "ghcr.io/x/gridcells:1"},
 		{[]any{"spec", "template", "spec", "containers", 0, "command", 0}, "gridcells"},
 		{[]any{"spec", "template", "spec", "containers", 0, "env", 0, "name"}, "JOB_COMPLETION_INDEX"},

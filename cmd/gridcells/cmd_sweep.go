@@ -324,20 +324,7 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 			return manifestErr(ctx, err)
 		}
 		p.total = len(runs)
-		var failed []error
-		for _, out := range w.RunGroup(ctx, runs) {
-			switch out.Result {
-			case sweep.ResultSkipped:
-				fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, out.Run.Index)
-			case sweep.ResultBusy:
-				fmt.Fprintf(stderr, "run %s (row %d) is being run by another worker\n", out.Run.ID, out.Run.Index)
-			case sweep.ResultCancelled:
-				return out.Err
-			case sweep.ResultFailed:
-				failed = append(failed, out.Err)
-			}
-		}
-		return errors.Join(failed...)
+		return runTask(ctx, w, runs, stderr)
 	}
 	runs, err := m.Runs(ctx, 0, m.Len())
 	if err != nil {
@@ -366,6 +353,47 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 		return fmt.Errorf("%s failed (their errors are in runs/<id>/error.json):\n%w", count(len(failed), "run", "runs"), indent(errors.Join(failed...)))
 	}
 	return nil
+}
+
+// busyPoll is how often a cluster task looks again at a run that another worker holds.
+var busyPoll = 10 * time.Second
+
+// runTask trains one cluster task's runs. A run another worker holds is waited for, not
+// passed over: the scheduler marks the task done when it exits 0, and no other task has
+// its row. The holder is most often the task's own previous pod or array task, still
+// writing its checkpoint after an eviction (Kubernetes starts the replacement pod while the
+// old one terminates), or a "sweep collect" looking at the run; once it lets go, the run
+// is resumed here, or skipped if it has finished.
+func runTask(ctx context.Context, w *sweep.Worker, runs []sweep.Run, stderr io.Writer) error {
+	var failed []error
+	waiting := map[string]bool{}
+	for len(runs) > 0 {
+		var busy []sweep.Run
+		for _, out := range w.RunGroup(ctx, runs) {
+			switch out.Result {
+			case sweep.ResultSkipped:
+				fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, out.Run.Index)
+			case sweep.ResultBusy:
+				if !waiting[out.Run.ID] {
+					fmt.Fprintf(stderr, "run %s (row %d) is held by another worker; waiting until it lets go (checking every %v)\n", out.Run.ID, out.Run.Index, busyPoll)
+					waiting[out.Run.ID] = true
+				}
+				busy = append(busy, out.Run)
+			case sweep.ResultCancelled:
+				return out.Err
+			case sweep.ResultFailed:
+				failed = append(failed, out.Err)
+			}
+		}
+		if runs = busy; len(runs) > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(busyPoll):
+			}
+		}
+	}
+	return errors.Join(failed...)
 }
 
 // loadManifest reads and parses every row of dir's manifest (sweep.LoadManifest) with

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gridcells/gridcells/internal/flock"
 	"github.com/gridcells/gridcells/sweep"
 	"github.com/parquet-go/parquet-go"
 )
@@ -337,6 +339,43 @@ func TestSweepRunLaneTask(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "2", "--lanes", "2"); code != 2 || !strings.Contains(stderr, "outside") {
 		t.Errorf("task 2 of 3 rows in tasks of 2: exit %d, %q; want 2 and \"outside\"", code, stderr)
+	}
+}
+
+// TestSweepTaskWaitsForBusyRun: a cluster task whose run another worker holds (a pod being
+// replaced, still checkpointing) waits for the lock and then trains the run, instead of
+// exiting 0 with the run untrained, which marked the index done for good.
+func TestSweepTaskWaitsForBusyRun(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no run locks on Windows")
+	}
+	t.Setenv(asMainEnv, "1")
+	defer func(d time.Duration) { busyPoll = d }(busyPoll)
+	busyPoll = 20 * time.Millisecond
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
+		t.Fatalf("expand: %d %s", code, stderr)
+	}
+	runs, err := sweep.LoadManifest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := sweep.RunDir(dir, runs[1].ID)
+	if err := os.MkdirAll(rd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := flock.TryLock(filepath.Join(rd, ".lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, lock.Unlock)
+	t.Setenv("JOB_COMPLETION_INDEX", "1")
+	code, _, stderr := runCLI(t, "sweep", "run", dir)
+	if code != 0 || !strings.Contains(stderr, "waiting until it lets go") {
+		t.Fatalf("task 1 with its run held: exit %d:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(rd, "summary.json")); err != nil {
+		t.Errorf("the run was not trained once the lock was let go: %v", err)
 	}
 }
 
