@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -357,21 +358,16 @@ func (c *Comparison) periods(in Input) {
 			low.Ours += fmt.Sprintf(" (%d units)", low.N)
 		}
 		c.Rows = append(c.Rows, low)
-		// Theory's prediction for the condition's code (first finished or listed run).
-		for _, res := range in.Results {
-			if v, err := config.Get(res.Run.Config, in.Keys[0]); err == nil && v == in.Conditions[i].Values[0] {
-				p := predictedBins(res.Run.Config.Encoding)
-				ref, rv := none, math.NaN()
-				for _, s := range Sec84 {
-					if math.Abs(s.Sigma-u.Sigma) < 1e-9 && math.Abs(s.S-res.Run.Config.Encoding.SurroundScale.A) < 1e-9 {
-						ref, rv = fmt.Sprintf("%.1f (spec §8.4)", s.Bins), s.Bins
-					}
+		if row, ref, pooled, ok := c.theoryRow(in, i); ok {
+			c.Rows = append(c.Rows, row)
+			if pooled {
+				c.Periods.TheorySurround = fmt.Sprintf("s = %g", ref)
+				if ref != theory.ReferenceSurround {
+					c.Periods.TheorySurround = fmt.Sprintf("s nearest %g", theory.ReferenceSurround)
 				}
-				c.Rows = append(c.Rows, valueRow("theory: spacing 4π/(√3 k*) (5-cm bins)", c.Labels[i], p, "", ref, rv))
-				if !math.IsNaN(p) {
-					c.Periods.Theory = append(c.Periods.Theory, figure.PeriodPoint{Sigma: u.Sigma, Period: p})
-				}
-				break
+			}
+			if !math.IsNaN(row.OursValue) {
+				c.Periods.Theory = append(c.Periods.Theory, figure.PeriodPoint{Sigma: u.Sigma, Period: row.OursValue})
 			}
 		}
 	}
@@ -381,6 +377,104 @@ func (c *Comparison) periods(in Input) {
 		c.Rows = append(c.Rows, valueRow("ratio of consecutive KDE modes", fmt.Sprintf("σ %g → %g", a.sigma, b.sigma), b.bins/a.bins, "",
 			fmt.Sprintf("%.2f–%.2f (12 ratios)", Fig3Ratios[0], Fig3Ratios[1]), math.NaN()))
 	}
+}
+
+// theoryRow is theory's predicted spacing for condition i of the periods result. The
+// paper's Fig. 3 pools the DoS sweep's surround scales s at each width, and the prediction
+// depends on s, so it is given at the s nearest theory.ReferenceSurround among the
+// condition's runs (finished or not), with the range over the others beside it. ref is
+// that s, and pooled says whether the condition has several.
+func (c *Comparison) theoryRow(in Input, i int) (row Row, ref float64, pooled, ok bool) {
+	u := c.Units[i]
+	byS := map[float64]float64{} // surround scale → predicted bins
+	ref = math.NaN()
+	for _, res := range in.Results {
+		if v, err := config.Get(res.Run.Config, in.Keys[0]); err != nil || v != in.Conditions[i].Values[0] {
+			continue
+		}
+		e := res.Run.Config.Encoding
+		s := e.SurroundScale.A
+		if _, seen := byS[s]; seen {
+			continue
+		}
+		byS[s] = predictedBins(e)
+		if math.IsNaN(ref) || theory.NearerReference(s, ref) {
+			ref = s
+		}
+	}
+	if len(byS) == 0 {
+		return Row{}, 0, false, false
+	}
+	p := byS[ref]
+	paper, pv := none, math.NaN()
+	for _, s := range Sec84 {
+		if math.Abs(s.Sigma-u.Sigma) < 1e-9 && math.Abs(s.S-ref) < 1e-9 {
+			paper, pv = fmt.Sprintf("%.1f (spec §8.4)", s.Bins), s.Bins
+		}
+	}
+	row = valueRow(fmt.Sprintf("theory: spacing 4π/(√3 k*) at s = %g (5-cm bins)", ref), c.Labels[i], p, "", paper, pv)
+	if len(byS) > 1 {
+		ss := slices.Sorted(maps.Keys(byS))
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, b := range byS {
+			lo, hi = math.Min(lo, b), math.Max(hi, b)
+		}
+		row.Ours += fmt.Sprintf(" (%.2f–%.2f over s %g–%g)", lo, hi, ss[0], ss[len(ss)-1])
+	}
+	return row, ref, len(byS) > 1, true
+}
+
+// idealDoS reports whether cfg is NFL's ideal DoS network (pc_ce_dog_ideal.yaml, paper
+// Fig. 4's pie chart): DoS with global normalisation, σ 0.12 m, s 2, ReLU, no dropout, RNN
+// or UGRNN. Training lengths and sizes are not compared, so that the small and tiny scales'
+// shorter runs of that network count too.
+func idealDoS(cfg config.Config) bool {
+	e, m := cfg.Encoding, cfg.Model
+	return e.Kind == "difference_of_gaussians" && e.Normalization == "global" &&
+		(e.PlaceCellRF.Kind == "const" || e.PlaceCellRF.Kind == "") && math.Abs(e.PlaceCellRF.A-0.12) < 1e-9 &&
+		(e.SurroundScale.Kind == "const" || e.SurroundScale.Kind == "") && e.SurroundScale.A == theory.ReferenceSurround &&
+		m.Activation == "relu" && m.ReadoutDropout == 0 && m.RecurrentDropout == 0 &&
+		(m.RNNType == "RNN" || m.RNNType == "UGRNN")
+}
+
+// idealCounts counts the finished ideal DoS runs of condition i (idealDoS), those that
+// decode and those that also have possible grid cells, and all of the condition's finished
+// runs.
+func idealCounts(in Input, i int) (n, decoded, grid, all int) {
+	for _, res := range in.Results {
+		if res.Status != sweep.StatusFinished || res.Summary == nil || !inCondition(in, res, i) {
+			continue
+		}
+		all++
+		if !idealDoS(res.Run.Config) {
+			continue
+		}
+		n++
+		if float64(res.Summary.DecodingErrorCM) < in.Thresholds.DecodeCM {
+			decoded++
+			if float64(res.Summary.MaxScore60) > in.Thresholds.Grid {
+				grid++
+			}
+		}
+	}
+	return n, decoded, grid, all
+}
+
+// inCondition reports whether res belongs to condition i of in (sweep.Table's grouping).
+func inCondition(in Input, res sweep.Result, i int) bool {
+	for j, k := range in.Keys {
+		v, ok := res.Run.Params.Get(k)
+		if !ok {
+			var err error
+			if v, err = config.Get(res.Run.Config, k); err != nil {
+				return false
+			}
+		}
+		if v != in.Conditions[i].Values[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Comparison) dosDetails(in Input) {
@@ -401,9 +495,12 @@ func (c *Comparison) dosDetails(in Input) {
 		}
 		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), "no unit scored", paper, math.NaN()))
 		pg, pgv := none, math.NaN()
+		ideal := fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN)
+		n, decoded, grid, all := idealCounts(in, i)
 		switch {
-		case name == "DoS" && math.Abs(u.Sigma-0.12) < 1e-9:
-			pg, pgv = fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN), Fig4IdealGrid
+		case n > 0 && n == all:
+			// Every run of the condition is the ideal network (the small and tiny scales).
+			pg, pgv = ideal, Fig4IdealGrid
 		case name == "DoG":
 			if p, ok := category("DoG"); ok {
 				pg, pgv = paperFrac(p.Grid, p.N)+" (Fig. 2)", p.Grid
@@ -411,6 +508,12 @@ func (c *Comparison) dosDetails(in Input) {
 		}
 		c.Rows = append(c.Rows, fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM),
 			c.Labels[i], cond.Grid, cond.Decoded, noneDecodes(cond.N), pg, pgv))
+		if n > 0 && n < all {
+			// The paper's ideal-DoS figure belongs to those runs only, not to the whole
+			// factorial sweep at this width (other s, tanh, dropout, LSTM and GRU).
+			c.Rows = append(c.Rows, fracRow(fmt.Sprintf("ideal DoS networks (s %g, ReLU, no dropout, RNN/UGRNN) with max score60 > %g, given error < %g cm", theory.ReferenceSurround, in.Thresholds.Grid, in.Thresholds.DecodeCM),
+				c.Labels[i], grid, decoded, noneDecodes(n), ideal, Fig4IdealGrid))
+		}
 		for _, res := range in.Results {
 			if res.Run.Config.Name != name || !(math.Abs(res.Run.Config.Encoding.PlaceCellRF.A-u.Sigma) < 1e-9) {
 				continue
@@ -433,12 +536,25 @@ func (c *Comparison) dosDetails(in Input) {
 func (c *Comparison) hyperparameters(in Input) {
 	for i := range in.Conditions {
 		pd, pg, pdv, pgv := "–", "fewer networks with grid cells (qualitative, spec §7.7)", math.NaN(), math.NaN()
-		if i == 0 {
+		if baseline(in, i) {
 			pd = none
 			pg, pgv = fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN), Fig4IdealGrid
 		}
 		c.decodeGridRows(in, i, pd, pg, pdv, pgv)
 	}
+}
+
+// baseline reports whether condition i of the hyperparameters result is the unperturbed
+// network: it differs from condition 0 (the baseline document's first run) in the
+// architecture at most. The paper-scale baseline is NFL's ideal sweep, RNN and UGRNN, while
+// every perturbation is an RNN; grouping by rnn_type keeps the two apart.
+func baseline(in Input, i int) bool {
+	for j, k := range in.Keys {
+		if k != "model.rnn_type" && in.Conditions[i].Values[j] != in.Conditions[0].Values[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Comparison) biological(in Input) {

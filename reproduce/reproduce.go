@@ -51,7 +51,7 @@ var results = []Result{
 	{Name: "dos-details", Title: "DoS vs true DoG: unit scores, thresholds, spectra", Figure: "paper Fig. 4", By: []string{"name", "encoding.place_cell_rf"}, Trains: true},
 	{Name: "hyperparameters", Title: "small perturbations of the ideal DoS network", Figure: "paper Result #4",
 		By: []string{"training.learning_rate", "trajectory.batch_size", "model.activation", "encoding.surround_scale",
-			"encoding.place_cell_rf", "model.readout_dropout", "model.recurrent_dropout"}, Trains: true},
+			"encoding.place_cell_rf", "model.readout_dropout", "model.recurrent_dropout", "model.rnn_type"}, Trains: true},
 	{Name: "biological", Title: "multiple fields, multiple scales and anisotropic place cells", Figure: "paper Fig. 5", By: []string{"name"}, Trains: true},
 	{Name: "theory", Title: "k*, predicted spacing and pattern formation per encoding", Figure: "paper Results #6–#7", By: []string{"name", "encoding.place_cell_rf", "encoding.surround_scale"}},
 }

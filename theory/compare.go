@@ -123,6 +123,19 @@ const (
 	kdeGridN     = 1000
 )
 
+// ReferenceSurround is the surround scale s of the paper's DoS code: its ideal network
+// (σ 0.12 m, s 2; spec §7.4) and spec §8.4's spacing table. Where runs of one place-cell
+// width differ in s, as in NFL's DoS sweep that paper Fig. 3 pools, a single theory
+// prediction per width is given at the s nearest it (NearerReference).
+const ReferenceSurround = 2.0
+
+// NearerReference reports whether surround scale s is nearer ReferenceSurround than
+// other is; of two equally near, the smaller.
+func NearerReference(s, other float64) bool {
+	ds, do := math.Abs(s-ReferenceSurround), math.Abs(other-ReferenceSurround)
+	return ds < do || ds == do && s < other
+}
+
 // Compare compares the spacing predicted by kstar (rad/m) with the periods of the units of
 // u scoring above threshold. mapSide (m, the side of the rate maps' square: config's
 // MapSide) converts bins to metres; periods measured at another resolution than the first

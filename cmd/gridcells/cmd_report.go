@@ -647,7 +647,11 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	}
 	periods := &figure.PeriodData{}
 	sigmaPeriods := map[float64][]float64{}
-	theoryAt := map[float64]float64{}
+	// theoryAt is theory's predicted period per place-cell width, at the surround scale
+	// (theoryS) nearest theory.ReferenceSurround among the width's runs: the prediction
+	// depends on s, which a DoS sweep varies at each width.
+	theoryAt, theoryS := map[float64]float64{}, map[float64]float64{}
+	surrounds := map[float64]bool{}
 	binCM := map[float64]bool{} // rate-map bin sides of the runs, cm
 	unreadable := 0
 	for _, r := range results {
@@ -711,7 +715,11 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 					}
 				}
 				if ok {
-					theoryAt[sigma] = predicted
+					s := r.Run.Config.Encoding.SurroundScale.A
+					surrounds[s] = true
+					if old, seen := theoryS[sigma]; !seen || theory.NearerReference(s, old) {
+						theoryAt[sigma], theoryS[sigma] = predicted, s
+					}
 					if nbins <= 0 {
 						nbins = r.Run.Config.Eval.NBins[0] // placeCellWidth's ok says there is one
 					}
@@ -742,6 +750,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				periods.BinCM = b
 			}
 		}
+		periods.TheorySurround = surroundNote(surrounds, theoryS)
 		s.Periods = periods
 	}
 	if err := ctx.Err(); err != nil {
@@ -754,6 +763,22 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 		return nil, err
 	}
 	return report.NewSweepReport(s)
+}
+
+// surroundNote is the legend's note on the surround scale of the theory curve (see
+// figure.PeriodData.TheorySurround): empty when the sweep has a single s.
+func surroundNote(all map[float64]bool, used map[float64]float64) string {
+	if len(all) < 2 {
+		return ""
+	}
+	var s0 float64
+	for _, s := range used {
+		if s0 != 0 && s != s0 {
+			return fmt.Sprintf("s nearest %g", theory.ReferenceSurround)
+		}
+		s0 = s
+	}
+	return fmt.Sprintf("s = %g", s0)
 }
 
 // maxSpectra bounds the spectra of a sweep report (one per distinct target code).

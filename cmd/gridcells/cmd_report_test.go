@@ -338,3 +338,21 @@ func TestSummaryNames(t *testing.T) {
 		}
 	}
 }
+
+// The period figure's theory curve says at which surround scale it is drawn when the
+// sweep has several (NFL's DoS sweep pools five at each width).
+func TestSurroundNote(t *testing.T) {
+	for _, tc := range []struct {
+		all  map[float64]bool
+		used map[float64]float64
+		want string
+	}{
+		{map[float64]bool{2: true}, map[float64]float64{0.08: 2, 0.12: 2}, ""},
+		{map[float64]bool{1.5: true, 2: true, 4: true}, map[float64]float64{0.08: 2, 0.12: 2}, "s = 2"},
+		{map[float64]bool{1.5: true, 2: true, 4: true}, map[float64]float64{0.08: 2, 0.12: 1.5}, "s nearest 2"},
+	} {
+		if got := surroundNote(tc.all, tc.used); got != tc.want {
+			t.Errorf("surroundNote(%v, %v) = %q, want %q", tc.all, tc.used, got, tc.want)
+		}
+	}
+}

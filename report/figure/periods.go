@@ -24,7 +24,10 @@ type PeriodData struct {
 	Units  []PeriodPoint // one per unit above the score threshold
 	Modes  []PeriodPoint // one per width
 	Theory []PeriodPoint // prediction curve, drawn as a line in order of Sigma
-	BinCM  float64       // rate-map bin side, cm, named in the axis label (0: not named)
+	// TheorySurround, when set, is added to the prediction's legend entry to say at which
+	// surround scale it was drawn ("s = 2"), for sweeps whose widths pool several.
+	TheorySurround string
+	BinCM          float64 // rate-map bin side, cm, named in the axis label (0: not named)
 }
 
 // PeriodSettings configures PeriodVsWidth. A nil *PeriodSettings means defaults.
@@ -108,7 +111,11 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		l.Width = vg.Points(1.5)
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add("theory: 4π/(√3 k*)", l)
+		name := "theory: 4π/(√3 k*)"
+		if d.TheorySurround != "" {
+			name += ", " + d.TheorySurround
+		}
+		p.Legend.Add(name, l)
 	}
 	p.Y.Min = 0
 	if pad := 0.05 * (p.X.Max - p.X.Min); pad > 0 {
