@@ -185,10 +185,14 @@ type cell struct {
 	Missing bool
 }
 
-// paramKind maps a config key's type (config.KeyInfo.Type) to a column kind; dists
-// ("Uniform( a , b )"), enums and int lists stay text.
+// paramKind maps a config key's type (config.KeyInfo.Type) to a column kind; enums and int
+// lists stay text. A distribution is a number unless a run draws it ("Uniform( a , b )"),
+// so it is tried as float: a width swept over constants (paper Fig. 3's x axis) is then a
+// number in the Parquet file, as it is in the CSV.
 func paramKind(typ string) ColumnKind {
 	switch typ {
+	case "dist":
+		return KindFloat
 	case "int":
 		return KindInt
 	case "uint":
@@ -225,7 +229,8 @@ func RunsColumns(results []Result) []Column {
 
 // runsTable is the runs table that WriteCSV and WriteParquet write, so that both files
 // have the same columns in the same order and the same cells. A parameter column takes its
-// kind from the config key's type, or is text if some run's value does not parse as one.
+// kind from the config key's type (paramKind), or is text if some run's value does not
+// parse as one.
 func runsTable(results []Result) ([]Column, [][]cell) {
 	pk, fk := paramKeys(results), fracKeys(results)
 	types := map[string]string{}

@@ -173,3 +173,20 @@ func TestParquetMatchesCSV(t *testing.T) {
 		t.Errorf("csv rows %v", rows)
 	}
 }
+
+// A width swept over constants is a number column (paper Fig. 3's x axis), as in the CSV;
+// mixed with a drawn 'Uniform( … )' it is text (mixedSweep).
+func TestConstantDistColumnIsFloat(t *testing.T) {
+	_, runs := newSweepDir(t, "method: grid\nparameters:\n  place_cell_rf: {values: [0.08, 0.12]}\n  surround_scale: {values: [2, 'Uniform( 1.5 , 2.5 )']}\n")
+	var results []Result
+	for _, r := range runs {
+		results = append(results, Result{Run: r, Status: StatusPending})
+	}
+	kinds := map[string]ColumnKind{}
+	for _, c := range RunsColumns(results) {
+		kinds[c.Name] = c.Kind
+	}
+	if kinds["encoding.place_cell_rf"] != KindFloat || kinds["encoding.surround_scale"] != KindString {
+		t.Errorf("place_cell_rf kind %v, surround_scale %v; want float and text", kinds["encoding.place_cell_rf"], kinds["encoding.surround_scale"])
+	}
+}

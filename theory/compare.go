@@ -206,6 +206,12 @@ func ReadRun(dir string) (config.Config, *UnitScores, error) {
 		nb = cfg.Eval.NBins[0]
 	}
 	f, err := os.Open(filepath.Join(dir, "scores.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(filepath.Join(dir, "summary.json")); serr != nil {
+			return config.Config{}, nil, fmt.Errorf("theory: %s: no scores.csv: the run has not finished (resume it with gridcells train --resume %s)", dir, dir)
+		}
+		return config.Config{}, nil, fmt.Errorf("theory: %s: no scores.csv (score the run again with gridcells eval %s)", dir, dir)
+	}
 	if err != nil {
 		return config.Config{}, nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/config"
+
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
@@ -83,5 +85,27 @@ func TestReadRunNotARun(t *testing.T) {
 		if _, _, err := ReadRun(dir); err == nil || !strings.Contains(err.Error(), "is not a run directory") {
 			t.Errorf("ReadRun(%s): %v; want not a run directory", dir, err)
 		}
+	}
+}
+
+// A run without scores.csv is named as unfinished (with the command that finishes it), or,
+// once finished, as needing gridcells eval.
+func TestReadRunUnfinished(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Default().JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadRun(dir); err == nil || !strings.Contains(err.Error(), "has not finished") || !strings.Contains(err.Error(), "train --resume") {
+		t.Errorf("unfinished run: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadRun(dir); err == nil || !strings.Contains(err.Error(), "gridcells eval") {
+		t.Errorf("finished run without scores.csv: %v", err)
 	}
 }

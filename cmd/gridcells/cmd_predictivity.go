@@ -331,8 +331,9 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 	if err != nil {
 		return nil, err
 	}
-	w, h := cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight
-	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -w / 2, XMax: w / 2, YMin: -h / 2, YMax: h / 2}, prAct: math.NaN()}
+	// The square around the box, as eval bins its rate maps (config's MapSide).
+	side := cfg.Trajectory.MapSide()
+	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -side / 2, XMax: side / 2, YMin: -side / 2, YMax: side / 2}, prAct: math.NaN()}
 	switch {
 	case mapsN > 0:
 		r.n = mapsN
@@ -385,6 +386,12 @@ func (r *predictivityRun) readRateMaps() error {
 			return nil
 		}
 		sizes = append(sizes, fmt.Sprintf("%s %v", filepath.Base(f), a.Shape))
+	}
+	if len(files) == 0 && !fileExists(filepath.Join(r.dir, "summary.json")) {
+		return fmt.Errorf("%s: no rate maps: the run has not finished (resume it with gridcells train --resume %s)", r.dir, r.dir)
+	}
+	if len(sizes) == 0 {
+		sizes = []string{"none"}
 	}
 	return fmt.Errorf("%s: no eval/activations.npy and no ratemaps*.npy of %d×%d bins (have: %s)", r.dir, r.n, r.n, strings.Join(sizes, ", "))
 }

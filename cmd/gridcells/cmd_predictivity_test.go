@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/analysis"
@@ -259,5 +261,16 @@ func TestPredictivityCommandUsage(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("%s: wrote %s", name, out)
 		}
+	}
+	// A run that has not finished has no maps yet: say so, and how to finish it.
+	unfinished := filepath.Join(dir, "unfinished")
+	os.Mkdir(unfinished, 0o755)
+	cfg, _ := os.ReadFile(filepath.Join(run, "config.json"))
+	os.WriteFile(filepath.Join(unfinished, "config.json"), cfg, 0o644)
+	o := base
+	o.runs = listFlag{unfinished}
+	err := runPredictivity(context.Background(), &o, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "has not finished") || !strings.Contains(err.Error(), "train --resume") {
+		t.Errorf("unfinished run: %v", err)
 	}
 }

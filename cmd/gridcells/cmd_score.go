@@ -10,9 +10,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gridcells/gridcells/analysis"
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/parallel"
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
@@ -124,10 +126,21 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 		if err := checkOutFile("--out", o.out); err != nil {
 			return err
 		}
+		// Run from inside a run directory, the default --out would replace the run's own
+		// scores.csv (its first eval.nbins resolution, with the unit column and the
+		// periods that report, theory and eval read) with rows in this command's columns.
+		dir := filepath.Dir(o.out)
+		if filepath.Base(o.out) == "scores.csv" && fileExists(filepath.Join(dir, "config.json")) && fileExists(o.out) {
+			return usagef("--out %s would replace the scores.csv of the run in %s, which gridcells eval wrote; give another file", o.out, dir)
+		}
 	}
 	maps, count, n, err := readRateMaps(args[0])
 	if err != nil {
 		return err
+	}
+	if n < config.MinNBins {
+		// As eval.nbins: random maps this small reach scores outside [−2, 2].
+		return usagef("%s: maps of %d×%d bins; want at least %d bins per side, as eval.nbins", args[0], n, n, config.MinNBins)
 	}
 	sc, err := analysis.NewScorer(n, &analysis.Settings{Method: method, SAC: sacMode})
 	if err != nil {

@@ -115,6 +115,13 @@ func TestScoreCommandErrors(t *testing.T) {
 	rect := write("rect.npy", npyio.NewFloat64(make([]float64, 40), 1, 5, 8))
 	tiny := write("tiny.npy", npyio.NewFloat64([]float64{1, 2}, 2, 1, 1))
 	flat := write("flat.npy", npyio.NewFloat64(make([]float64, 8), 8))
+	small := write("small.npy", npyio.NewFloat64(make([]float64, 2*5*5), 2, 5, 5))
+	// Inside a run directory the default --out would be the run's own scores.csv.
+	runDir := filepath.Join(dir, "run")
+	os.Mkdir(runDir, 0o755)
+	os.WriteFile(filepath.Join(runDir, "config.json"), []byte("{}"), 0o644)
+	runScores := filepath.Join(runDir, "scores.csv")
+	os.WriteFile(runScores, []byte("unit,score60\n"), 0o644)
 	out := filepath.Join(dir, "never.csv")
 	for _, c := range []struct {
 		name string
@@ -130,6 +137,8 @@ func TestScoreCommandErrors(t *testing.T) {
 		{"no file", []string{"score"}},
 		{"two files", []string{"score", good, good, "--out", out}},
 		{"--out a directory", []string{"score", good, "--out", dir}},
+		{"5×5 maps", []string{"score", small, "--out", out}},
+		{"a run's scores.csv", []string{"score", good, "--out", runScores}},
 	} {
 		var stderr bytes.Buffer
 		if code := run(c.args, io.Discard, &stderr); code != 2 {
@@ -138,5 +147,8 @@ func TestScoreCommandErrors(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("%s: wrote %s", c.name, out)
 		}
+	}
+	if b, _ := os.ReadFile(runScores); string(b) != "unit,score60\n" {
+		t.Errorf("the run's scores.csv was replaced: %q", b)
 	}
 }

@@ -71,6 +71,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 				fs.Usage()
 				return 0
 			}
+			fmt.Fprintf(stderr, "gridcells help: unknown command %q\n", args[1])
+			printCommands(stderr)
+			return 2
 		}
 		printCommands(stdout)
 		if len(args) == 0 {
@@ -88,6 +91,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fs := newFlagSet(c, stderr)
+	if asksHelp(args[1:]) {
+		// Asked-for help is output, for a pager or grep; usage printed after a flag error
+		// stays on stderr.
+		fs.SetOutput(stdout)
+	}
 	runFn := c.Setup(fs)
 	positional, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -112,6 +120,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gridcells %s: %s\n", c.Name, errorMessage(err))
 	}
 	return code
+}
+
+// asksHelp reports whether args hold -h, -help or --help before a "--".
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // stagePrefixes are the "train: " prefixes that the toolkit's packages put on their errors,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +79,26 @@ func TestErrorMessage(t *testing.T) {
 		if got := errorMessage(c.err); got != c.want {
 			t.Errorf("errorMessage(%q) = %q; want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// Help that is asked for goes to stdout with exit 0 (so "gridcells train -h | less" shows
+// it); help for an unknown command is an error.
+func TestHelpOutput(t *testing.T) {
+	for _, args := range [][]string{{"train", "-h"}, {"score", "--help"}, {"help", "train"}, {"help"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "usage: gridcells") || stderr.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %d bytes, stderr %q; want 0 and the usage on stdout", args, code, stdout.Len(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"help", "nope"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `unknown command "nope"`) {
+		t.Errorf("help nope: exit %d, stderr %q; want 2 and unknown command", code, stderr.String())
+	}
+	// A flag error still prints the usage on stderr.
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"score", "--bogus"}, &stdout, &stderr); code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "usage:") {
+		t.Errorf("score --bogus: exit %d, stdout %q; want 2 and the usage on stderr", code, stdout.String())
 	}
 }

@@ -80,3 +80,9 @@ func addFormatsFlag(fs *flag.FlagSet, f *figureFormats, where string) {
 func plotEncoder(p *plot.Plot, w, h vg.Length) func(io.Writer, string) error {
 	return func(out io.Writer, format string) error { return figure.EncodePlot(out, p, w, h, format) }
 }
+
+// fileExists reports whether path names something that can be stat'ed.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
