@@ -1,6 +1,7 @@
 package npyio
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"reflect"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // fixture arrays, rebuilt from the formulas in testdata/make_fixtures.py (numpy 1.24.2).
@@ -489,5 +491,27 @@ func TestWriteFloat32Chunks(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 6 {
 		t.Errorf("%d files after a failed write; want 6 (nothing of the failed one)", len(ents))
+	}
+}
+
+// Every entry, stored or deflated, is dated 1980-01-01 00:00, a valid MS-DOS date (zip
+// tools and Python's zipfile showed the stored ones as month 0, day 0).
+func TestNPZEntryDates(t *testing.T) {
+	a := NewFloat32([]float32{1, 2, 3}, 3)
+	for _, compress := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := WriteNPZTo(&buf, []string{"x", "y"}, []*Array{a, a}, compress); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+		for _, f := range zr.File {
+			if m := f.Modified.UTC(); !m.Equal(want) {
+				t.Errorf("compress %v: %s dated %v, want %v", compress, f.Name, m, want)
+			}
+		}
 	}
 }

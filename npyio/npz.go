@@ -96,6 +96,9 @@ func WriteNPZ(path string, names []string, arrays []*Array) error {
 	return safefile.Write(path, func(w io.Writer) error { return WriteNPZTo(w, names, arrays, false) })
 }
 
+// msDOS1980 is 1980-01-01 as an MS-DOS date: (year − 1980)<<9 | month<<5 | day.
+const msDOS1980 = 1<<5 | 1
+
 // WriteNPZTo writes an .npz archive to w, deflating the entries when compress is true
 // (numpy.savez_compressed) and storing them otherwise (numpy.savez). A stored entry is
 // encoded twice, once for its size and CRC and once into w, so the arrays must not change
@@ -134,6 +137,10 @@ func WriteNPZTo(w io.Writer, names []string, arrays []*Array, compress bool) err
 			return fmt.Errorf("NPZ entry %q: %w", names[i], err)
 		}
 		fh.Method = zip.Store
+		// CreateRaw writes the header's MS-DOS date and time as they are, without
+		// CreateHeader's conversion of Modified: left zero they read as month 0, day 0.
+		//lint:ignore SA1019 CreateRaw takes only these fields; it does not convert Modified
+		fh.ModifiedDate, fh.ModifiedTime = msDOS1980, 0
 		fh.CRC32 = crc.Sum32()
 		fh.CompressedSize64 = uint64(size.n)
 		fh.UncompressedSize64 = uint64(size.n)
