@@ -187,6 +187,10 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 	if !res.Trains {
 		return reproduceTheory(ctx, o, res, scale, runs, yamlText, stdout, stderr)
 	}
+	if o.collectOnly && !fileExists(filepath.Join(o.out, sweep.ManifestFile)) {
+		// Nothing was trained there: a mistyped --out would give a report of empty rows.
+		return usagef("--collect-only: %s holds no sweep (no %s); run without --collect-only to train it, or give the --out of the earlier run", o.out, sweep.ManifestFile)
+	}
 	if err := sweep.Create(o.out, yamlText, runs, false); err != nil {
 		if errors.Is(err, sweep.ErrManifestDiffers) {
 			return usagef("%v: %s holds another result or scale; choose another --out", err, o.out)

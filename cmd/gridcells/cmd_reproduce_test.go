@@ -202,6 +202,14 @@ func TestReproduceEncodingsTiny(t *testing.T) {
 	if code, _, stderr := runReproduceArgs(t, "encodings", "--scale", "small", "--out", dir, "--collect-only"); code != 2 || !strings.Contains(stderr, "another result or scale") {
 		t.Errorf("small into a tiny directory: exit %d, %q", code, stderr)
 	}
+	// --collect-only where nothing was trained (a mistyped --out) is refused, writing nothing.
+	typo := filepath.Join(t.TempDir(), "enc-typo")
+	if code, _, stderr := runReproduceArgs(t, "encodings", "--scale", "tiny", "--out", typo, "--collect-only"); code != 2 || !strings.Contains(stderr, "holds no sweep") {
+		t.Errorf("--collect-only into a new directory: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(typo); !os.IsNotExist(err) {
+		t.Errorf("--collect-only into a new directory created it: %v", err)
+	}
 }
 
 // The theory result trains nothing: spectra, k* and the dynamics of ReLU vs tanh.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -99,6 +100,10 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	} else {
 		if o.Out == "" {
 			return usagef("--out DIR is required (or --resume DIR)")
+		}
+		if fileExists(filepath.Join(o.Out, sweep.ManifestFile)) {
+			// Its files would mix with the sweep's, and report would read it as the sweep.
+			return usagef("--out %s is a sweep directory (it holds %s); give the run a directory of its own", o.Out, sweep.ManifestFile)
 		}
 		if cfg, err = o.cf.Resolve(); err != nil {
 			return err

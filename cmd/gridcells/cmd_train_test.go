@@ -48,6 +48,16 @@ func TestTrainCommandUsage(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused command wrote %d entries", len(entries))
 	}
+	// A sweep directory is not a run's: its files would mix.
+	sw := t.TempDir()
+	os.WriteFile(filepath.Join(sw, "manifest.jsonl"), nil, 0o644)
+	errw.Reset()
+	if code := run([]string{"train", "--out", sw}, &out, &errw); code != 2 || !strings.Contains(errw.String(), "sweep directory") {
+		t.Errorf("train --out a sweep directory: exit %d, %q", code, errw.String())
+	}
+	if entries, _ := os.ReadDir(sw); len(entries) != 1 {
+		t.Errorf("train --out a sweep directory wrote %d entries", len(entries)-1)
+	}
 }
 
 // TestTrainKillResume builds the binary, interrupts a run twice — SIGINT (checkpoint, exit
