@@ -92,6 +92,12 @@ func (c Config) Unused() []string {
 // TotalSteps returns the number of gradient steps: n_epochs × n_grad_steps_per_epoch (spec §4.2).
 func (c Config) TotalSteps() int { return c.Training.NEpochs * c.Training.StepsPerEpoch }
 
+// MaxNg bounds model.ng: the recurrent matrix is Ng² float32, 4 GiB at 32,768 units, and
+// training holds it four times over (weights, gradient, Adam's two moments), times four for
+// an LSTM's gates. Past it a run cannot fit a GPU or a workstation; without the bound it
+// died allocating, with a Go stack trace (the paper's networks have 1,024–4,096 units).
+const MaxNg = 32768
+
 // MinNBins bounds eval.nbins below: under 6 bins per side the autocorrelogram's rings hold
 // a few pixels each, and 400 random maps of 5×5 bins reach a DeepMind score60 of 2.4, of
 // 3×3 bins an NFL score of 3.0, outside the [−2, 2] a score can mean anything in. (Even at
@@ -205,6 +211,9 @@ func (c Config) Validate() error {
 
 	m := c.Model
 	v.atLeast("model.ng", m.Ng, 1)
+	if m.Ng > MaxNg {
+		v.add("model.ng", "must be ≤ %d, got %d: the recurrent weights alone would take %.0f GiB (float32), before their gradient and Adam's moments", MaxNg, m.Ng, float64(m.Ng)*float64(m.Ng)*4/(1<<30))
+	}
 	// Rules package nn checks again, here so that they fail before anything is written.
 	if m.InitConvention == "pytorch" && m.RNNType != "RNN" {
 		v.add("model.init_convention", "pytorch is defined for rnn_type RNN only (Sorscher's nn.RNN); use keras for %s", m.RNNType)

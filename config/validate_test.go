@@ -44,6 +44,7 @@ func TestValidateRejects(t *testing.T) {
 		{name: "ε 0", sets: []string{"epsilon=0"}, key: "training.epsilon", msg: "> 0"},
 		{name: "negative wd", sets: []string{"weight_decay=-1e-4"}, key: "training.weight_decay", msg: "≥ 0"},
 		{name: "Ng 0", sets: []string{"Ng=0"}, key: "model.ng", msg: "≥ 1"},
+		{name: "Ng too large", sets: []string{"Ng=200000"}, key: "model.ng", msg: "≤ 32768"},
 		{name: "epochs 0", sets: []string{"n_epochs=0"}, key: "training.n_epochs", msg: "≥ 1"},
 		{name: "steps 0", sets: []string{"n_grad_steps_per_epoch=0"}, key: "training.n_grad_steps_per_epoch", msg: "≥ 1"},
 		{name: "nbins 1", sets: []string{"nbins=44,1"}, key: "eval.nbins", msg: "≥ 6"},
