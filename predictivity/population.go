@@ -29,14 +29,14 @@ type PopulationSettings struct {
 	// 2012 measured ≈1.42; Barry et al. 2007 ≈1.7 between the first two).
 	GridScaleRatio float64
 	PlaceCells     int        // place cells (default 24)
-	PlaceFields    float64    // λ of the 1 + Poisson(λ) fields per place cell (default 1)
+	PlaceFields    float64    // λ of the 1 + Poisson(λ) fields per place cell (default 1; −1 for λ 0, one field each)
 	PlaceWidth     [2]float64 // range of the field std σ, m, drawn uniformly (default 0.06–0.15)
 	BorderCells    int        // border cells (default 8)
 	BorderWidth    float64    // decay length of a border cell's rate away from its wall, m (default 0.08)
 	// HeadDirectionCells are conjunctive grid × head-direction cells (Sargolini et al. 2006):
 	// a grid cell of a random module times a von Mises tuning to heading (default 8).
 	HeadDirectionCells int
-	HDKappa            float64 // von Mises concentration of the head-direction tuning (default 2)
+	HDKappa            float64 // von Mises concentration of the head-direction tuning (default 2; −1 for 0, untuned)
 	// Noise is the std of the additive Gaussian noise on every rate, as a fraction of the
 	// cells' unit peak rate (default 0.1; −1 for none). It is drawn only when Rates gets a
 	// random source.
@@ -72,8 +72,11 @@ func (s *PopulationSettings) resolve() (PopulationSettings, error) {
 	defFloat(&r.BorderWidth, 0.08)
 	defFloat(&r.HDKappa, 2)
 	defFloat(&r.Noise, 0.1)
-	if r.Noise < 0 {
-		r.Noise = 0
+	// A zero field means its default, so zero itself is asked for with −1.
+	for _, v := range []*float64{&r.Noise, &r.PlaceFields, &r.HDKappa} {
+		if *v < 0 {
+			*v = 0
+		}
 	}
 	if r.PlaceWidth == [2]float64{} {
 		r.PlaceWidth = [2]float64{0.06, 0.15}

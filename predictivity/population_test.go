@@ -292,3 +292,29 @@ func TestBinSamples(t *testing.T) {
 		}
 	}
 }
+
+// Zero means the default, so −1 asks for zero: PlaceFields −1 gives every place cell one
+// field (λ 0; the default λ 1 gave 17 of 24 cells several), HDKappa −1 untuned cells.
+func TestPopulationMinusOneIsZero(t *testing.T) {
+	p, err := NewPopulation(&PopulationSettings{GridModules: -1, PlaceCells: 24, PlaceFields: -1, BorderCells: -1, HeadDirectionCells: 4, HDKappa: -1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	places := 0
+	for j, c := range p.cells {
+		switch c.kind {
+		case PlaceCell:
+			places++
+			if len(c.fields) != 1 {
+				t.Errorf("place cell %d: %d fields, want 1", j, len(c.fields))
+			}
+		case HeadDirectionGC:
+			if c.kappa != 0 {
+				t.Errorf("head-direction cell %d: κ %g, want 0", j, c.kappa)
+			}
+		}
+	}
+	if places != 24 {
+		t.Errorf("%d place cells, want 24", places)
+	}
+}
