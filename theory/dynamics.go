@@ -32,7 +32,8 @@ type DynamicsSettings struct {
 	// independent single maps.
 	Orthogonal bool
 	// Gain is r in the multi-map ReLU φ(x) = max(r·x, 0) (default 30, SOR's
-	// ortho_grid_pattern_formation).
+	// ortho_grid_pattern_formation). It is weighed against a kernel scaled to peak 2, not
+	// SOR's unnormalised one (see growthPeak), so a Gain near 30·2/57 ≈ 1 is SOR's balance.
 	Gain float64
 	// Size is the number of grid points per side of the periodic domain the maps live on,
 	// at the spectrum's bin size. SOR uses the box (the spectrum's Res), but a square torus
@@ -109,8 +110,11 @@ func (m *Maps) Map(i int) []float64 {
 }
 
 // growthPeak is the value the kernel's spectrum is scaled to at its peak: the fastest mode
-// then grows at rate growthPeak − 1 = 1 against the −G leak. The scale of Σ only sets the
-// time unit, which SOR absorbs into η.
+// then grows at rate growthPeak − 1 = 1 against the −G leak. In the single-map dynamics the
+// scale of Σ only sets the time unit, which SOR absorbs into η. The multi-map dynamics are
+// not invariant to it: the ReLU's gain and the cubic Sanger term do not scale with Σ. SOR's
+// unnormalised Gaussian (σ 0.12 m on its 4-cm grid) peaks near 2πσ²/Δx² ≈ 57, so the
+// default Gain 30 here weighs the nonlinearity against Σ about 28 times more than SOR's does.
 const growthPeak = 2
 
 // Kernel returns the Fourier transform of the covariance kernel on a periodic size×size
