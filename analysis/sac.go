@@ -232,8 +232,7 @@ func (w *sacWork) compute(dst, rm []float64, mode SACMode) bool {
 		nb := w.cnt[k]
 		s1, s2 := w.s1[k], w.s1[kr]
 		s11, s22 := w.s11[k], w.s11[kr]
-		nb2 := nb * nb
-		den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
+		den := lagStd(s11/nb, s1/nb) * lagStd(s22/nb, s2/nb)
 		s12 := w.s12[k]
 		if !(nb*den >= fftErr*fftSafety) {
 			// All six sums came from FFTs: redo the lag directly.
@@ -331,15 +330,33 @@ func (w *sacWork) directS12(dr, dc int) float64 {
 	return s
 }
 
+// constantRelVar is the variance, relative to the mean square, below which the NaN-aware
+// SAC takes a lag's overlap as constant. E[x²] − E[x]² of a constant overlap is rounding, up
+// to about 1e-15 of E[x²], and dividing by its square root gave correlations of ±1 or more
+// (±MaxFloat64 directly) at lags whose correlation is 0/0: a saturated unit's plateau, a
+// map constant but for one field; the FFT and direct SACs then disagreed by up to 1. Real
+// variances of a rate map are far above 1e-12 of its mean square. The reference mode keeps
+// the reference's arithmetic, whose rounding its golden scores record [spec §5.2 step 4].
+const constantRelVar = 1e-12
+
+// lagStd is the standard deviation √(E[x²] − E[x]²) of one side of a lag's overlap, given
+// its mean square and mean, or 0 when the overlap is constant to rounding (constantRelVar).
+func lagStd(meanSq, mean float64) float64 {
+	v := meanSq - mean*mean
+	if !(v > constantRelVar*meanSq) {
+		return 0
+	}
+	return math.Sqrt(v)
+}
+
 // pearsonFromSums is the reference's per-lag formula [spec §5.2 step 3]; NaN (0/0, sqrt of a
-// tiny negative) becomes 0 as nan_to_num makes it. A zero std gives 0: there the true
-// covariance is 0 too and only rounding in the FFT sum could make it otherwise.
+// tiny negative) becomes 0 as nan_to_num makes it. Only the NaN-aware SAC uses it, so a
+// side constant to rounding has std 0 (lagStd), which gives 0: there the true covariance is
+// 0 too and only rounding could make it otherwise.
 func pearsonFromSums(s12, s1, s2, s11, s22, nb float64) float64 {
 	nb2 := nb * nb
-	std1 := math.Sqrt(s11/nb - s1*s1/nb2)
-	std2 := math.Sqrt(s22/nb - s2*s2/nb2)
-	den := std1 * std2
-	if den == 0 || den != den {
+	den := lagStd(s11/nb, s1/nb) * lagStd(s22/nb, s2/nb)
+	if den == 0 {
 		return 0
 	}
 	c := (s12/nb - s1*s2/nb2) / den
@@ -448,11 +465,13 @@ func sacDirect(dst, r, v []float64, n int, mode SACMode) bool {
 				}
 			}
 			nb2 := nb * nb
-			std1 := math.Sqrt(s11/nb - s1*s1/nb2)
-			std2 := math.Sqrt(s22/nb - s2*s2/nb2)
-			c := (s12/nb - s1*s2/nb2) / (std1 * std2)
+			den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
+			if mode == SACNaNAware {
+				den = lagStd(s11/nb, s1/nb) * lagStd(s22/nb, s2/nb)
+			}
+			c := (s12/nb - s1*s2/nb2) / den
 			switch {
-			case c != c:
+			case c != c, mode == SACNaNAware && den == 0:
 				c = 0
 			case math.IsInf(c, 0):
 				ok = false

@@ -50,6 +50,45 @@ func TestAutocorrelogramMatchesDirect(t *testing.T) {
 	}
 }
 
+// TestAutocorrelogramPlateau: a map constant but for one bump (a saturated unit) has lags
+// with one side of the overlap on the plateau alone. Their correlation is 0/0, which the
+// NaN-aware SAC makes 0; the rounding of E[x²] − E[x]² had turned them into ±1 or more (up
+// to ±MaxFloat directly), and the FFT and direct SACs disagreed by up to 1. (The reference
+// mode keeps the reference's rounding, spec §5.2 step 4, which its golden scores record.)
+func TestAutocorrelogramPlateau(t *testing.T) {
+	const n = 20
+	rm := make([]float64, n*n)
+	for i := range rm {
+		rm[i] = 0.3
+	}
+	for i := range 4 {
+		for j := range 4 {
+			rm[i*n+j] = 0.3 + float64(i+j+1)
+		}
+	}
+	for _, mode := range []SACMode{SACNaNAware} {
+		fast, ok1 := Autocorrelogram(rm, n, mode)
+		slow, ok2 := SACDirect(rm, n, mode)
+		if !ok1 || !ok2 {
+			t.Fatalf("%v: overflow reported", mode)
+		}
+		plateau := 0
+		for k := range fast {
+			if d := math.Abs(fast[k] - slow[k]); !(d <= sacTol) || math.Abs(fast[k]) > 1+sacTol {
+				t.Fatalf("%v lag %d: FFT %v, direct %v", mode, k, fast[k], slow[k])
+			}
+			// Lags (dr, dc) with dr ≥ 4 overlap rows 4… with rows 0… shifted: one side of
+			// the overlap lies in the plateau when both shifts leave the bump out.
+			if dr, dc := k/(2*n-1)-(n-1), k%(2*n-1)-(n-1); dr >= 4 && dc >= 0 && fast[k] != 0 {
+				plateau++
+			}
+		}
+		if plateau != 0 {
+			t.Errorf("%v: %d lags with a constant side have a non-zero correlation", mode, plateau)
+		}
+	}
+}
+
 // TestAutocorrelogramQuirk checks the reference's NaN handling against the NaN-aware one on
 // a case computed by hand: a 2×2 map [[1, NaN], [3, 5]] at lag (1, 0) pairs (0,0)-(1,0) and
 // (0,1)-(1,1). Reference: NaN is a valid 0, the pairs are (1,3), (0,5): corr = −1. NaN-aware:
