@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/sim"
 )
@@ -25,7 +27,11 @@ type simulateOptions struct {
 	BoxHeight float64
 	Dt        float64
 	Periodic  bool
+	Config    string
 	Out       string
+	// explicit names the flags given on the command line, which override --config's
+	// trajectory section; nil means every field is explicit.
+	explicit map[string]bool
 }
 
 // AddFlags defines the command's flags with the defaults of spec §1.1.
@@ -39,13 +45,14 @@ func (o *simulateOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.BoxHeight, "box-height", d.BoxHeight, "box height in `m`, centred at the origin")
 	fs.Float64Var(&o.Dt, "dt", d.Dt, "time step in `s`")
 	fs.BoolVar(&o.Periodic, "periodic", d.Periodic, "wrap positions into the box instead of avoiding walls (default false)")
+	fs.StringVar(&o.Config, "config", "", "take the motion model from a config `file` (YAML, JSON, or a run directory's config.json): its trajectory section, with every turn, speed, wall and RatInABox parameter and the random source; the flags above override it")
 	fs.StringVar(&o.Out, "out", "", "output .npz `file` (required)")
 }
 
 func init() {
 	register(&Command{
 		Name:  "simulate",
-		Usage: "--out F.npz [--batch B] [--steps T] [--seed S] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]",
+		Usage: "--out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]",
 		Short: "generate random-walk trajectories to an .npz file",
 		Long: `Simulate draws B independent trajectories of T steps with the training motion model
 (spec §1.1: Rayleigh speeds, Gaussian turns, slow turn-away within 3 cm of a wall; or
@@ -62,11 +69,17 @@ to an .npz archive:
                                  deflects the step from
   dt          float64 scalar     time step (s)
 
-Load with numpy.load("F.npz").`,
+Load with numpy.load("F.npz").
+
+--config takes the motion of a run (its config.json) or of any config file, for
+trajectories like those the run trained on; --batch and --steps still default to 200 and
+20, and the flags given beside --config override it.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var o simulateOptions
 			o.AddFlags(fs)
 			return func(ctx context.Context, args []string) error {
+				o.explicit = map[string]bool{}
+				fs.Visit(func(f *flag.Flag) { o.explicit[f.Name] = true })
 				return runSimulate(ctx, &o, args, os.Stderr)
 			}
 		},
@@ -102,12 +115,10 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	if float64(o.Batch)*float64(o.Steps+1)*2 > maxSimulateElements {
 		return usagef("--batch %d × --steps %d is too large (at most %d floats per array)", o.Batch, o.Steps, maxSimulateElements)
 	}
-	p := sim.DefaultParams()
-	if o.Model != string(sim.Sorscher) && o.Model != string(sim.RatInABox) {
-		return usagef("--model %q: want sorscher or ratinabox", o.Model)
+	p, err := o.params()
+	if err != nil {
+		return err
 	}
-	p.Model = sim.MotionModel(o.Model)
-	p.BoxWidth, p.BoxHeight, p.Dt, p.Periodic = o.BoxWidth, o.BoxHeight, o.Dt, o.Periodic
 	if p.Model == sim.Sorscher && p.BorderRegion >= math.Min(p.BoxWidth, p.BoxHeight)/2 && p.BoxWidth > 0 && p.BoxHeight > 0 {
 		return usagef("box %v × %v m is too small for the %v m wall band", p.BoxWidth, p.BoxHeight, p.BorderRegion)
 	}
@@ -138,6 +149,41 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	}
 	log.New(logw, "gridcells: ", 0).Printf("simulate: wrote %d %s trajectories of %d steps to %s", B, p.Model, T, o.Out)
 	return nil
+}
+
+// params returns the motion parameters: the defaults of spec §1.1, or --config's trajectory
+// section, with the explicitly given flags over them.
+func (o *simulateOptions) params() (sim.Params, error) {
+	given := func(name string) bool { return o.explicit == nil || o.explicit[name] }
+	p := sim.DefaultParams()
+	if o.Config != "" {
+		cfg, err := (&configFlags{Preset: config.PresetNFL2022, File: o.Config}).Resolve()
+		if err != nil {
+			return p, err
+		}
+		if p, err = sim.FromConfig(cfg.Trajectory); err != nil {
+			return p, UsageError{fmt.Errorf("--config %s: %w", o.Config, err)}
+		}
+	}
+	if given("model") {
+		if o.Model != string(sim.Sorscher) && o.Model != string(sim.RatInABox) {
+			return p, usagef("--model %q: want sorscher or ratinabox", o.Model)
+		}
+		p.Model = sim.MotionModel(o.Model)
+	}
+	if given("box-width") {
+		p.BoxWidth = o.BoxWidth
+	}
+	if given("box-height") {
+		p.BoxHeight = o.BoxHeight
+	}
+	if given("dt") {
+		p.Dt = o.Dt
+	}
+	if given("periodic") {
+		p.Periodic = o.Periodic
+	}
+	return p, nil
 }
 
 // simulateBlock is the number of trajectories simulate draws at a time when the motion

@@ -5,13 +5,17 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/sim"
 )
 
 func TestSimulateWritesNPZ(t *testing.T) {
@@ -90,6 +94,7 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		{"--dt", "0"},
 		{"--batch", "1000000", "--steps", "1000000"},
 		{"extra-arg"},
+		{"--config", "/nonexistent/config.yaml"},
 	} {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "x.npz")
@@ -146,5 +151,62 @@ func TestSimulateBlocks(t *testing.T) {
 	}
 	if _, err := os.Stat(o.Out); !os.IsNotExist(err) {
 		t.Errorf("cancelled run left %s (Stat: %v)", o.Out, err)
+	}
+}
+
+// --config takes a run's motion (here a 1 m RatInABox box with a slower walk): the file
+// equals one drawn from sim.FromConfig of that section; a flag given beside it wins.
+func TestSimulateConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Trajectory.MotionModel = "ratinabox"
+	cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight = 1, 1
+	cfg.Trajectory.RIABSpeedMean = 0.05
+	js, err := cfg.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(conf, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(args ...string) []float32 {
+		t.Helper()
+		out := filepath.Join(dir, "t.npz")
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"simulate", "--out", out, "--batch", "4", "--steps", "30", "--seed", "5"}, args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		m, err := npyio.ReadNPZ(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m["positions"].F32
+	}
+	got := read("--config", conf)
+	p, err := sim.FromConfig(cfg.Trajectory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := sim.NewSeed(p, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, 4*31*2)
+	if err := simulateInto(context.Background(), g, want, make([]float32, 4*30*2), make([]float32, 4*30), 4, 30, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Error("--config run/config.json: trajectories differ from sim.FromConfig's")
+	}
+	for _, v := range got {
+		if math.Abs(float64(v)) > 0.5 {
+			t.Fatalf("position %v outside the config's 1 m box", v)
+		}
+	}
+	// --box-width beside --config overrides it.
+	wide := read("--config", conf, "--box-width", "3")
+	if slices.Equal(wide, got) {
+		t.Error("--box-width 3 beside --config changed nothing")
 	}
 }

@@ -531,7 +531,7 @@
 //
 // Usage:
 //
-//	gridcells simulate --out F.npz [--batch B] [--steps T] [--seed S] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]
+//	gridcells simulate --out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]
 //
 // Simulate draws B independent trajectories of T steps with the training motion model
 // (spec §1.1: Rayleigh speeds, Gaussian turns, slow turn-away within 3 cm of a wall; or
@@ -550,6 +550,10 @@
 //
 // Load with numpy.load("F.npz").
 //
+// --config takes the motion of a run (its config.json) or of any config file, for
+// trajectories like those the run trained on; --batch and --steps still default to 200 and
+// 20, and the flags given beside --config override it.
+//
 // Flags:
 //
 //	-batch B
@@ -558,6 +562,8 @@
 //	    box height in m, centred at the origin (default 2.2)
 //	-box-width m
 //	    box width in m, centred at the origin (default 2.2)
+//	-config file
+//	    take the motion model from a config file (YAML, JSON, or a run directory's config.json): its trajectory section, with every turn, speed, wall and RatInABox parameter and the random source; the flags above override it
 //	-dt s
 //	    time step in s (default 0.02)
 //	-model model
