@@ -27,6 +27,11 @@ type Run struct {
 
 	Metrics           []figure.MetricPoint // metrics.jsonl
 	DecodeThresholdCM float64              // drawn on the decoding-error curve (0: 10 cm)
+	// CurveEval and FinalEval are the trajectories × steps of the evaluation batches behind
+	// the training curves (the training shape) and behind the headline numbers (NFL's
+	// 200 × 50); zero when not known. The caption says so when they differ: longer paths
+	// drift further, so the headline decoding error is the higher one.
+	CurveEval, FinalEval [2]int
 	GridThreshold     float64              // marked on the score distribution (0: 0.8)
 
 	NBins int    // rate-map side n
@@ -67,7 +72,11 @@ func NewRunReport(r *Run) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("training.png", fmt.Sprintf("Training (metrics.jsonl): loss on the training batches and on a fresh evaluation batch without dropout; position decoding error (spec §2.3) with the %g cm threshold of the run classification (spec §5.6).", decode), f); err != nil {
+		caption := fmt.Sprintf("Training (metrics.jsonl): loss on the training batches and on a fresh evaluation batch without dropout; position decoding error (spec §2.3) with the %g cm threshold of the run classification (spec §5.6).", decode)
+		if c, e := r.CurveEval, r.FinalEval; c[0] > 0 && e[0] > 0 && c != e {
+			caption += fmt.Sprintf(" The curves' evaluation batches have the training shape, %d trajectories × %d steps; the headline numbers come from the final evaluation on %d × %d, whose longer paths let errors accumulate further, so its decoding error is usually above the curve's end.", c[0], c[1], e[0], e[1])
+		}
+		if err := rep.addFigure("training.png", caption, f); err != nil {
 			return nil, err
 		}
 	} else {
@@ -91,7 +100,7 @@ func NewRunReport(r *Run) (*Report, error) {
 			maps[i] = figure.UnitMap{Unit: u.Unit, Score60: u.Score60, Map: u.Map}
 			sacs[i] = figure.NewSACPanel(u.Unit, u.Score60, u.Map, n, u.Outer60)
 		}
-		if err := rep.addFigure("ratemaps.png", fmt.Sprintf("Rate maps (%d×%d bins, x to the right and y up) of the %d units with the highest 60° grid scores, each coloured from its own minimum (black) to its maximum (white); grey bins were never visited.", n, n, len(best)),
+		if err := rep.addFigure("ratemaps.png", fmt.Sprintf("Rate maps (%d×%d bins, x to the right and y up) of the %d units with the highest 60° grid scores, each coloured from its own minimum (black) through red to its maximum (pale yellow); grey bins were never visited.", n, n, len(best)),
 			figure.Montage(maps, n, &figure.MontageSettings{Title: fmt.Sprintf("top %d of %d units by grid score", len(best), len(r.Units))})); err != nil {
 			return nil, err
 		}

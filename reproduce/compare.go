@@ -224,6 +224,18 @@ const none = "–"
 
 func paperFrac(p float64, n int) string { return fmt.Sprintf("%.2f (N %d)", p, n) }
 
+// paperGridFrac is a Fig. 2a grid fraction with its denominator: it is conditional on
+// decoding, so it is over the category's networks that decode (the decoding fraction
+// times N, as the figure gives no count), not over all N.
+func paperGridFrac(p Category) string {
+	return fmt.Sprintf("%.2f (of ≈%d that decode; N %d)", p.Grid, p.DecodedN(), p.N)
+}
+
+// bestUnitQuantity names the best-unit rows: ours is the maximum over every analysed unit,
+// scored at each run's first eval.nbins resolution, while the paper's column gives the
+// scores of the example units its figure shows, which need not be the best.
+const bestUnitQuantity = "best unit's score60 (ours: the maximum over the analysed units, at the run's eval.nbins[0])"
+
 func (c *Comparison) decodeGridRows(in Input, i int, paperDecode, paperGrid string, pd, pg float64) {
 	cond := in.Conditions[i]
 	th := in.Thresholds
@@ -277,12 +289,12 @@ func (c *Comparison) encodings(in Input) {
 			c.decodeGridRows(in, i, none, none, math.NaN(), math.NaN())
 			continue
 		}
-		c.decodeGridRows(in, i, paperFrac(p.Decode, p.N), paperFrac(p.Grid, p.N), p.Decode, p.Grid)
-		best := p.BestUnits
-		if best == "" {
-			best = none
+		c.decodeGridRows(in, i, paperFrac(p.Decode, p.N), paperGridFrac(p), p.Decode, p.Grid)
+		best := none
+		if p.BestUnits != "" {
+			best = "units shown in Fig. 2c: " + p.BestUnits
 		}
-		c.Rows = append(c.Rows, valueRow("best unit's score60", c.Labels[i], maxScore(c.Units[i].Score60), "", best, math.NaN()))
+		c.Rows = append(c.Rows, valueRow(bestUnitQuantity, c.Labels[i], maxScore(c.Units[i].Score60), "", best, math.NaN()))
 	}
 }
 
@@ -573,9 +585,9 @@ func (c *Comparison) biological(in Input) {
 		c.Rows = append(c.Rows, fracRow("units with score60 > 0.5 (survival at 0.5)", c.Labels[i], unitsAbove(u.Score60, 0.5), len(u.Score60), "no unit scored", ps, psv))
 		best := none
 		if v, ok := Fig5Best[name]; ok {
-			best = v
+			best = "units shown in Fig. 5: " + v
 		}
-		c.Rows = append(c.Rows, valueRow("best unit's score60", c.Labels[i], maxScore(u.Score60), "", best, math.NaN()))
+		c.Rows = append(c.Rows, valueRow(bestUnitQuantity, c.Labels[i], maxScore(u.Score60), "", best, math.NaN()))
 	}
 }
 
@@ -597,7 +609,8 @@ func WriteRowsCSV(w io.Writer, rows []Row) error {
 
 // WriteTableCSV writes package sweep's per-condition table, one row per condition (its
 // label, the values of keys, counts, fractions and 95 % Wilson intervals), with paper Fig.
-// 2a's N and fractions beside it for the encodings result.
+// 2a's N, fractions and the number that decode (the grid fraction's denominator,
+// Category.DecodedN) beside it for the encodings result.
 func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition) error {
 	if len(labels) != len(conds) {
 		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
@@ -605,19 +618,19 @@ func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds
 	cw := csv.NewWriter(w)
 	head := append([]string{"condition"}, keys...)
 	cw.Write(append(head, "runs", "finished", "decoded", "frac_decode", "decode_lo", "decode_hi", "grid", "frac_grid", "grid_lo", "grid_hi",
-		"paper_n", "paper_frac_decode", "paper_frac_grid"))
+		"paper_n", "paper_frac_decode", "paper_frac_grid", "paper_n_decoded"))
 	for i, c := range conds {
 		fields := append([]string{labels[i]}, c.Values...)
 		fields = append(fields, strconv.Itoa(c.Runs), strconv.Itoa(c.N), strconv.Itoa(c.Decoded),
 			csvNum(float64(c.FracDecode.P)), csvNum(float64(c.FracDecode.Lo)), csvNum(float64(c.FracDecode.Hi)),
 			strconv.Itoa(c.Grid), csvNum(float64(c.FracGrid.P)), csvNum(float64(c.FracGrid.Lo)), csvNum(float64(c.FracGrid.Hi)))
-		pn, pd, pg := "", "", ""
+		pn, pd, pg, pnd := "", "", "", ""
 		if i := slices.Index(keys, "name"); r.Name == "encodings" && i >= 0 {
 			if p, ok := category(c.Values[i]); ok {
-				pn, pd, pg = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid)
+				pn, pd, pg, pnd = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid), strconv.Itoa(p.DecodedN())
 			}
 		}
-		cw.Write(append(fields, pn, pd, pg))
+		cw.Write(append(fields, pn, pd, pg, pnd))
 	}
 	cw.Flush()
 	return cw.Error()

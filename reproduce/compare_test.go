@@ -116,10 +116,10 @@ func TestWriteTableCSV(t *testing.T) {
 	if err := b.WriteTableCSV(&bio, []string{"name"}, []string{"DoS"}, conds); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(enc.String(), ",1689,0.92,0.91\n") {
+	if !strings.HasSuffix(enc.String(), ",1689,0.92,0.91,1554\n") {
 		t.Errorf("encodings row %q lacks paper Fig. 2a's DoS values", enc.String())
 	}
-	if !strings.HasSuffix(bio.String(), ",,,\n") {
+	if !strings.HasSuffix(bio.String(), ",,,,\n") {
 		t.Errorf("biological row %q has paper Fig. 2a values", bio.String())
 	}
 }

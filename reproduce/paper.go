@@ -1,5 +1,7 @@
 package reproduce
 
+import "math"
+
 // The paper's numbers (spec §7). Fractions of paper Fig. 2a are read off NFL's committed
 // figure (figures/fig2_sweeps/03_results_by_sweep.png, ±0.02, spec §7.1); N is the number
 // of finished and evaluated networks per category (factorial and random sweeps pooled).
@@ -26,6 +28,11 @@ var Fig2 = []Category{
 	{Name: "DoS", N: 1689, Decode: 0.92, Grid: 0.91, BestUnits: "1.15–1.34 (hexagonal)"},
 	{Name: "SoD", N: 49, Decode: 1.00, Grid: 0.06},
 }
+
+// DecodedN is the number of the category's networks that decode (error < 10 cm): the
+// denominator of its grid fraction. The figure gives fractions only, so this is Decode·N
+// rounded, uncertain by the ±0.02 of reading Decode off the figure.
+func (c Category) DecodedN() int { return int(math.Round(c.Decode * float64(c.N))) }
 
 // category returns the Fig. 2 category named name.
 func category(name string) (Category, bool) {

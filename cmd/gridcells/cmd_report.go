@@ -207,6 +207,7 @@ type runFile struct {
 // evaluation batch layout.
 type runSummary struct {
 	EvalBatch     int     `json:"eval_batch_size"`
+	EvalSequence  int     `json:"eval_sequence_length"`
 	GridThreshold float64 `json:"grid_threshold"`
 	DecodeCM      float64 `json:"decode_threshold_cm"`
 	NBins         int     `json:"nbins"` // of ratemaps.npy and scores.csv (eval --nbins may differ from the config)
@@ -216,7 +217,8 @@ type runSummary struct {
 func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Report, error) {
 	// Loading the run first finishes an evaluation that a kill left half moved into place,
 	// so that the maps, scores and summary read below are of one evaluation.
-	if _, err := train.LoadConfig(dir); err != nil {
+	cfg, err := train.LoadConfig(dir)
+	if err != nil {
 		return nil, runDirError(err)
 	}
 	cfgBytes, err := os.ReadFile(filepath.Join(dir, "config.json"))
@@ -254,6 +256,8 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 		DecodeThresholdCM: sum.DecodeCM,
 		GridThreshold:     sum.GridThreshold,
 		Top:               topUnits(dir, o.top),
+		CurveEval:         [2]int{cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength},
+		FinalEval:         [2]int{sum.EvalBatch, sum.EvalSequence},
 	}
 	if rf.GridcellsVersion != "" {
 		r.Notes = append(r.Notes, fmt.Sprintf("Trained with gridcells %s on %s.", rf.GridcellsVersion, rf.Backend))

@@ -340,7 +340,7 @@ func addComparison(rep *report.Report, res reproduce.Result, cmp *reproduce.Comp
 			if p.Name == c.Values[0] {
 				paperDecode = paperFraction(p.Decode, p.N)
 				// The paper's grid fraction is of the networks that decode.
-				paperGrid = paperFraction(p.Grid, int(math.Round(p.Decode*float64(p.N))))
+				paperGrid = paperFraction(p.Grid, p.DecodedN())
 			}
 		}
 		groups = append(groups, figure.FractionGroup{Label: cmp.Labels[i], Fractions: []figure.Fraction{
@@ -354,7 +354,7 @@ func addComparison(rep *report.Report, res reproduce.Result, cmp *reproduce.Comp
 	if err != nil {
 		return err
 	}
-	caption := fmt.Sprintf("Fraction of networks per encoding that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g): ours beside paper Fig. 2a (bars read off NFL's figure, ±0.02; intervals at the paper's N).", th.DecodeCM, th.Grid)
+	caption := fmt.Sprintf("Fraction of networks per encoding that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g): ours beside paper Fig. 2a. The paper's bars are read off NFL's figure (±0.02), so their counts (≈k/n) are reconstructed from the fractions, and their whiskers are the Wilson interval at the paper's N widened by that ±0.02.", th.DecodeCM, th.Grid)
 	if th.DecodeCM != paperCM || th.Grid != paperGrid {
 		caption += fmt.Sprintf(" The paper's bars are at its thresholds, %g cm and %g, not at ours.", paperCM, paperGrid)
 	}
@@ -391,12 +391,16 @@ func addUnitsAbove(rep *report.Report, cmp *reproduce.Comparison) error {
 	return rep.AddFigure("paper_fig4_units_above.png", "Fraction of units (pooled over each condition's runs) with score60 above 0.3, 0.8 and 1.15, as paper Fig. 4 plots per place-cell width: there ≈10–20 %, ≲5 % and 0–1 % for DoS (spec §7.4). The intervals treat the pooled units as independent; units of one network are not, so they are narrower than the spread between networks.", f, true)
 }
 
-// paperFraction is the paper's fraction p of n networks as a figure fraction with its
-// Wilson interval (k rounded from p·n).
+// paperReadError is the accuracy of the fractions read off the paper's Fig. 2a (spec §7.1).
+const paperReadError = 0.02
+
+// paperFraction is the paper's fraction p of n networks as a figure fraction: k rounded from
+// p·n (marked approximate), and the Wilson interval at n widened by paperReadError, since
+// at the paper's N the reading error is as large as the sampling error.
 func paperFraction(p float64, n int) figure.Fraction {
 	k := int(math.Round(p * float64(n)))
 	iv := sweep.Wilson(k, n, 1.959963984540054)
-	return figure.Fraction{P: p, Lo: float64(iv.Lo), Hi: float64(iv.Hi), K: k, N: n}
+	return figure.Fraction{P: p, Lo: math.Max(0, float64(iv.Lo)-paperReadError), Hi: math.Min(1, float64(iv.Hi)+paperReadError), K: k, N: n, Approx: true}
 }
 
 // printRows prints the comparison as an aligned table.

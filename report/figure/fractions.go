@@ -15,6 +15,9 @@ import (
 type Fraction struct {
 	P, Lo, Hi float64 // NaN when N = 0
 	K, N      int
+	// Approx marks counts reconstructed from a published fraction (K = P·N rounded); the
+	// bar's label then reads "≈K/N".
+	Approx bool
 }
 
 // FractionGroup is one condition of a bar chart: one fraction per series.
@@ -84,7 +87,11 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 			if isFinite(fr.Hi) {
 				top = fr.Hi
 			}
-			counts.labels = append(counts.labels, countLabel{x: x, y: top, text: fmt.Sprintf("%d/%d", fr.K, fr.N)})
+			text := fmt.Sprintf("%d/%d", fr.K, fr.N)
+			if fr.Approx {
+				text = "≈" + text
+			}
+			counts.labels = append(counts.labels, countLabel{x: x, y: top, text: text})
 		}
 		p.Add(b)
 		p.Legend.Add(name, b)
