@@ -32,7 +32,7 @@ type Run struct {
 	// 200 × 50); zero when not known. The caption says so when they differ: longer paths
 	// drift further, so the headline decoding error is the higher one.
 	CurveEval, FinalEval [2]int
-	GridThreshold     float64              // marked on the score distribution (0: 0.8)
+	GridThreshold        float64 // marked on the score distribution (0: 0.8)
 
 	NBins int    // rate-map side n
 	Units []Unit // analysed units, in scores.csv order
