@@ -27,12 +27,12 @@ type Run struct {
 
 	Metrics           []figure.MetricPoint // metrics.jsonl
 	DecodeThresholdCM float64              // drawn on the decoding-error curve (0: 10 cm)
+	GridThreshold     float64              // marked on the score distribution (0: 0.8)
 	// CurveEval and FinalEval are the trajectories × steps of the evaluation batches behind
 	// the training curves (the training shape) and behind the headline numbers (NFL's
-	// 200 × 50); zero when not known. The caption says so when they differ: longer paths
-	// drift further, so the headline decoding error is the higher one.
+	// 200 × 50); zero when not known. The caption says so when they differ: errors
+	// accumulate along longer paths, so the headline decoding error is usually the higher.
 	CurveEval, FinalEval [2]int
-	GridThreshold        float64 // marked on the score distribution (0: 0.8)
 
 	NBins int    // rate-map side n
 	Units []Unit // analysed units, in scores.csv order
