@@ -7,7 +7,7 @@
 //
 // Every tensor is a 2-D, row-major matrix. Arrays with more axes are flattened: the T×B×N
 // time-major arrays of a batch are (T·B)×N tensors whose rows t·B … t·B+B−1 hold time step t,
-// so one GEMM covers all T·B rows (DESIGN.md, "Compute"). Weight matrices use the Keras
+// so one GEMM covers all T·B rows (README, "Speed on a CPU"). Weight matrices use the Keras
 // kernel layout, inputs × outputs, so a layer is Y = X·W.
 //
 // # Opaque tensors

@@ -10,8 +10,8 @@ import (
 	"github.com/gridcells/gridcells/compute/cpu"
 )
 
-// BenchmarkStep times one training step of the Sorscher RNN (B 200, T 20, Np 512; DESIGN.md
-// "Compute") on the float32 CPU backend, with gonum's SGEMM and with internal/sgemm.
+// BenchmarkStep times one training step of the Sorscher RNN (B 200, T 20, Np 512; README,
+// "Speed on a CPU") on the float32 CPU backend, with gonum's SGEMM and with internal/sgemm.
 // Reference on the 2-core machine: PyTorch 53–56 ms at Ng 256, gonum-based Go 240–273 ms.
 // Select one with e.g. -bench 'Step/gemm=sgemm/ng=256'.
 func BenchmarkStep(b *testing.B) {

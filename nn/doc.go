@@ -21,7 +21,7 @@
 // Batches are time-major; every T×B×N array is a (T·B)×N tensor. Only the recurrent product
 // is sequential: the encoder, the input product of all T steps, the grid layer, the readout,
 // the loss and the weight gradients of the readout, dense, input and recurrent matrices are
-// each one GEMM over all T·B rows (DESIGN.md, "Compute"). Buffers and per-step views are
+// each one GEMM over all T·B rows (README, "Speed on a CPU"). Buffers and per-step views are
 // allocated once per (B, T) shape; after that Step allocates nothing.
 //
 // # Losses and regularisation

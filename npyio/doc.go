@@ -1,5 +1,5 @@
 // Package npyio reads and writes NumPy's .npy and .npz files, so that every stage of
-// gridcells can exchange arrays with Python users (DESIGN.md: "npy in, npy/CSV/JSON out").
+// gridcells can exchange arrays with Python users (npy in; npy, CSV and JSON out).
 //
 // # Format
 //

@@ -191,7 +191,7 @@ func kdeMode(x []float64) float64 {
 	return best
 }
 
-// ReadRun reads a run directory's config.json and scores.csv (DESIGN.md "Run directory").
+// ReadRun reads a run directory's config.json and scores.csv (README "Run directory").
 // Periods without an nbins column are taken at the config's first evaluation resolution.
 func ReadRun(dir string) (config.Config, *UnitScores, error) {
 	cfg, err := config.Load(filepath.Join(dir, "config.json"))

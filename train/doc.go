@@ -1,5 +1,5 @@
 // Package train runs the training loop of a path-integrating network (spec §4) and writes
-// its run directory (DESIGN.md, "Run directory").
+// its run directory (README, "Run directory").
 //
 // # The loop
 //
@@ -7,7 +7,7 @@
 // the start and target positions with the run's code (package encode), runs the model's
 // forward and backward pass (package nn) and applies the optimizer (package optim). A
 // producer goroutine generates the next batch while the current step runs, so batch
-// generation overlaps with the step (DESIGN.md, "Compute"). Every training.eval_every steps
+// generation overlaps with the step (README, "Speed on a CPU"). Every training.eval_every steps
 // the network is evaluated on a fresh batch (loss and decoding error in cm, spec §2.3) and a
 // line is appended to metrics.jsonl; every training.checkpoint_every steps, and at the end,
 // the state is checkpointed.

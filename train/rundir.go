@@ -23,7 +23,7 @@ import (
 	"github.com/gridcells/gridcells/internal/safefile"
 )
 
-// File names inside a run directory (DESIGN.md, "Run directory").
+// File names inside a run directory (README, "Run directory").
 const (
 	configFile    = "config.json"
 	metricsFile   = "metrics.jsonl"

@@ -203,7 +203,7 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	if _, err := Resume(context.Background(), t.TempDir(), Options{}); !errors.Is(err, ErrNoRun) {
 		t.Fatalf("Resume of an empty directory: err = %v, want ErrNoRun", err)
 	}
-	// The run directory of DESIGN.md.
+	// The run directory of the README.
 	for _, f := range []string{configFile, metricsFile, latestFile, finalFile, "eval/activations.npy",
 		"eval/positions.npy", "ratemaps.npy", "scores.csv", summaryFile, centresFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

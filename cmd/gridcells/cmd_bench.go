@@ -23,7 +23,7 @@ type benchOptions struct {
 	Seed                      uint64
 }
 
-// AddFlags defines the flags with the benchmark shape of DESIGN.md ("Compute"): Np 512,
+// AddFlags defines the flags with the benchmark shape of README ("Speed on a CPU"): Np 512,
 // B 200, T 20.
 func (o *benchOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Ng, "ng", 1024, "recurrent units `Ng`")

@@ -7,7 +7,7 @@ import (
 )
 
 // benchShapes are the products of one training step (B 200, T 20, Np 512, so 4000
-// rows when all time steps are stacked; see DESIGN.md "Compute") at Ng 4096, 1024
+// rows when all time steps are stacked; see README "Speed on a CPU") at Ng 4096, 1024
 // and 256. testdata/openblas_bench.py runs the same list through numpy/OpenBLAS.
 var benchShapes = func() []struct {
 	name    string
