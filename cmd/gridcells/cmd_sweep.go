@@ -678,6 +678,8 @@ func (o *sweepCollectOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.By, "by", "", "collect, table: group the table by these comma-separated `keys` (default: the swept keys except seed; \"none\": one group)")
 	fs.BoolVar(&o.JSON, "json", false, "collect, table: print the table and the runs as JSON instead of text (default false)")
 	fs.Float64Var(&o.DecodeCM, "decode-threshold", sweep.DefaultDecodeThresholdCM, "collect, table: decoding error below which a network path-integrates, cm")
+	// The name report and reproduce give the same threshold.
+	fs.Float64Var(&o.DecodeCM, "decode-cm", sweep.DefaultDecodeThresholdCM, "collect, table: the same as --decode-threshold (report's and reproduce's name for it)")
 	fs.Float64Var(&o.Grid, "grid-threshold", sweep.DefaultGridThreshold, "collect, table: max score60 above which a network has possible grid cells")
 }
 

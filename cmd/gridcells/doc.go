@@ -628,6 +628,8 @@
 //	    expand: runs of a random sweep (0 = the file's run_cap)
 //	-cpus int
 //	    submit: CPUs per run (0 = the scheduler's default); also GOMAXPROCS
+//	-decode-cm float
+//	    collect, table: the same as --decode-threshold (report's and reproduce's name for it) (default 10)
 //	-decode-threshold float
 //	    collect, table: decoding error below which a network path-integrates, cm (default 10)
 //	-dry-run

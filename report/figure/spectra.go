@@ -96,7 +96,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 
 		prof := plot.New()
 		prof.X.Label.Text = "|k| (rad/m)"
-		prof.Y.Label.Text = "power / max |power|"
+		prof.Y.Label.Text = "spectrum / max |spectrum|"
 		prof.Add(plotter.NewGrid())
 		scale := 0.0
 		for j, k := range sp.K {
