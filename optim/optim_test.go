@@ -166,3 +166,64 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("FromConfig(optimizer lbfgs) error = %v; want a ConfigError for training.optimizer", err)
 	}
 }
+
+// TestFiveSteps runs five updates with a different gradient each step against the
+// recurrences written out here: the state must carry over and Adam's bias corrections must
+// use t = 1…5. Checking only the first step let an Adam stuck at t = 1 pass.
+func TestFiveSteps(t *testing.T) {
+	const lr, eps, b1, b2, rho = 0.05, 1e-7, 0.9, 0.999, 0.9
+	grads := [][]float64{{0.5, -2, 1e-3}, {-0.3, 1.5, 2e-3}, {0.8, -0.1, -4e-3}, {0.2, 2.5, 1e-2}, {-1, 0.4, 3e-3}}
+	for _, tc := range []struct {
+		s    Settings
+		step func(theta, state []float64, g float64, t int) // state: the optimizer's per-entry memory
+	}{
+		{Settings{Kind: SGD, LR: lr}, func(th, _ []float64, g float64, _ int) { th[0] -= lr * g }},
+		{Settings{Kind: Adam, LR: lr}, func(th, st []float64, g float64, t int) {
+			st[0] = b1*st[0] + (1-b1)*g
+			st[1] = b2*st[1] + (1-b2)*g*g
+			c := math.Sqrt(1-math.Pow(b2, float64(t))) / (1 - math.Pow(b1, float64(t)))
+			th[0] -= lr * c * st[0] / (math.Sqrt(st[1]) + eps)
+		}},
+		{Settings{Kind: Adam, LR: lr, AdamEpsilon: compute.EpsilonPyTorch}, func(th, st []float64, g float64, t int) {
+			st[0] = b1*st[0] + (1-b1)*g
+			st[1] = b2*st[1] + (1-b2)*g*g
+			mh := st[0] / (1 - math.Pow(b1, float64(t)))
+			vh := st[1] / (1 - math.Pow(b2, float64(t)))
+			th[0] -= lr * mh / (math.Sqrt(vh) + eps)
+		}},
+		{Settings{Kind: RMSProp, LR: lr}, func(th, st []float64, g float64, _ int) {
+			st[0] = rho*st[0] + (1-rho)*g*g
+			th[0] -= lr * g / (math.Sqrt(st[0]) + eps)
+		}},
+		{Settings{Kind: Adagrad, LR: lr}, func(th, st []float64, g float64, t int) {
+			if t == 1 {
+				st[0] = 0.1 // Keras' initial accumulator
+			}
+			st[0] += g * g
+			th[0] -= lr * g / (math.Sqrt(st[0]) + eps)
+		}},
+	} {
+		b := cpu.New64()
+		p := oneParam(b, []float64{1, 1, 1}, grads[0])
+		o, err := New(b, []*nn.Param{p}, tc.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]float64{{1}, {1}, {1}}
+		state := [][]float64{make([]float64, 2), make([]float64, 2), make([]float64, 2)}
+		for step, g := range grads {
+			b.Upload64(p.Grad, g)
+			o.Step()
+			for i := range g {
+				tc.step(want[i], state[i], g[i], step+1)
+			}
+		}
+		got := make([]float64, 3)
+		b.Download64(got, p.Value)
+		for i := range got {
+			if math.Abs(got[i]-want[i][0]) > tol {
+				t.Errorf("%s (ε %v): θ₅[%d] = %.15g; want %.15g", tc.s.Kind, tc.s.AdamEpsilon, i, got[i], want[i][0])
+			}
+		}
+	}
+}
