@@ -75,12 +75,22 @@ func LoadModel(dir string, b compute.Backend) (*Trained, error) {
 // EncodeBatch makes the network inputs of a batch of trajectories, as training does (spec
 // §1–§2): the velocity inputs are sb's, the initial code and the targets are code's outputs at
 // sb.InitPos and sb.Pos. nb's InitCode and Targets are reused when they have the right
-// length and allocated when nil; nb.Vel shares sb.Vel.
+// length and allocated otherwise (nil, or nb last held a batch of another shape); nb.Vel
+// shares sb.Vel.
 func EncodeBatch(code encode.Code, sb *sim.Batch, nb *nn.Batch) {
 	nb.B, nb.T = sb.B, sb.T
 	nb.Vel = sb.Vel
-	nb.InitCode = code.Encode(nb.InitCode, sb.InitPos)
-	nb.Targets = code.Encode(nb.Targets, sb.Pos)
+	np := code.Np()
+	nb.InitCode = code.Encode(sized(nb.InitCode, len(sb.InitPos)/2*np), sb.InitPos)
+	nb.Targets = code.Encode(sized(nb.Targets, len(sb.Pos)/2*np), sb.Pos)
+}
+
+// sized returns buf when it holds n values, and nil (for the callee to allocate) otherwise.
+func sized(buf []float32, n int) []float32 {
+	if len(buf) != n {
+		return nil
+	}
+	return buf
 }
 
 // loadParams uploads the parameters stored in weights (keys = parameter names) into m.

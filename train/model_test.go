@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/sim"
 )
@@ -49,5 +51,35 @@ func TestLoadModelReproducesSummary(t *testing.T) {
 	}
 	if _, err := LoadModel(t.TempDir(), nil); !errors.Is(err, ErrNoRun) {
 		t.Errorf("LoadModel of an empty directory: %v; want ErrNoRun", err)
+	}
+}
+
+// EncodeBatch reuses an nn.Batch across batches of different shapes (it panicked when the
+// buffers of the last batch had another length), and the shrunk batch's code is the same
+// as a fresh one's.
+func TestEncodeBatchReuse(t *testing.T) {
+	cfg := smallConfig(t)
+	code, err := encode.ForRun(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sim.FromConfig(cfg.Trajectory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := sim.New(p, rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reused nn.Batch
+	for _, b := range []int{8, 4, 8} {
+		sb := sim.NewBatch(b, 5)
+		g.Next(sb)
+		EncodeBatch(code, sb, &reused)
+		var fresh nn.Batch
+		EncodeBatch(code, sb, &fresh)
+		if !slices.Equal(reused.Targets, fresh.Targets) || !slices.Equal(reused.InitCode, fresh.InitCode) {
+			t.Errorf("B %d: reused batch's code differs from a fresh one's", b)
+		}
 	}
 }
