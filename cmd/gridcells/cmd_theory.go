@@ -37,6 +37,7 @@ type theoryOptions struct {
 	simulate   bool
 	activation string
 	orthogonal bool
+	gain       float64
 	maps       int
 	steps      int
 	out        string
@@ -55,6 +56,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.simulate, "simulate", false, "run the pattern-forming dynamics (spec §8.3) and score the maps (default false)")
 	fs.StringVar(&o.activation, "activation", theory.ActivationReLU, "dynamics nonlinearity: relu (hexagons) or tanh (stripes)")
 	fs.BoolVar(&o.orthogonal, "orthogonal", false, "multi-map dynamics with the Sanger/Oja orthogonalisation term instead of independent maps (default false)")
+	fs.Float64Var(&o.gain, "gain", 30, "with --orthogonal: `r` of the ReLU max(r·x, 0) (SOR's 30, against a kernel scaled to peak 2 where SOR's peaks near 57; 1 is SOR's balance)")
 	fs.IntVar(&o.maps, "maps", 8, "number of maps the dynamics grow")
 	fs.IntVar(&o.steps, "steps", 0, "dynamics iterations (0: 500 single-map, 2000 multi-map)")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
@@ -128,6 +130,12 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	}
 	if o.steps < 0 {
 		return usagef("--steps %d: want ≥ 0", o.steps)
+	}
+	if !(o.gain > 0) || math.IsInf(o.gain, 0) {
+		return usagef("--gain %v: want a finite value > 0", o.gain)
+	}
+	if o.gain != 30 && !o.orthogonal {
+		return usagef("--gain sets the multi-map ReLU: add --orthogonal")
 	}
 	// Flags of one mode given without it would be ignored without a word.
 	if !o.simulate {
@@ -265,7 +273,7 @@ type theoryMaps struct {
 
 func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, spec *theory.Spectrum, w io.Writer) (*theoryMaps, error) {
 	t0 := time.Now()
-	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal}
+	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal, Gain: o.gain}
 	// The dynamics draw from their own stream of the run's seed.
 	m, err := theory.Simulate(ctx, spec, set, rand.New(rand.NewPCG(cfg.Seed, 0x7468656f7279))) // "theory"
 	if err != nil {

@@ -112,6 +112,8 @@ func TestTheoryUsageErrors(t *testing.T) {
 		{"--activation", "tanh"},
 		{"--orthogonal"},
 		{"--threshold", "0.5"},
+		{"--simulate", "--gain", "1"}, // --gain without --orthogonal
+		{"--simulate", "--orthogonal", "--gain", "0"},
 	} {
 		_, err := theoryRun(t, append(args, "--out", dir)...)
 		if !errors.As(err, new(UsageError)) {

@@ -745,6 +745,8 @@
 //	    YAML or JSON config file over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)
 //	-formats formats
 //	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
+//	-gain r
+//	    with --orthogonal: r of the ReLU max(r·x, 0) (SOR's 30, against a kernel scaled to peak 2 where SOR's peaks near 57; 1 is SOR's balance) (default 30)
 //	-kind K
 //	    shortcut for --set encoding.kind=K
 //	-maps int
