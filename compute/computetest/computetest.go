@@ -676,6 +676,55 @@ func testWideSoftmax(t *testing.T, b compute.Backend) {
 	}
 }
 
+// testLargeLogits checks the cross-entropy on logits far from 0: rows shifted by +100, −100
+// and +1000, and a row with one logit 60 above the rest. A softmax that does not subtract
+// the row's maximum overflows (e^100 is beyond float32) or underflows there; the logits of
+// the other tests lie in [−1, 1], where it passed. The reference subtracts the maximum in
+// float64. Widths take the GPU's warp (37, 512) and block (1500) paths.
+func testLargeLogits(t *testing.T, b compute.Backend) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	const rows, scale = 4, 0.5
+	for _, cols := range []int{37, 512, 1500} {
+		hz := randHost(rng, rows, cols)
+		for j := range cols {
+			hz.v[j] += 100
+			hz.v[cols+j] -= 100
+			hz.v[2*cols+j] += 1000
+			hz.v[3*cols+j] = 0
+		}
+		hz.v[3*cols+cols/3] = 60
+		hz = rounded(b, hz)
+		hy := randHost(rng, rows, cols)
+		for i := range hy.v {
+			hy.v[i] = math.Abs(hy.v[i])
+		}
+		hy = rounded(b, hy)
+		var loss float64
+		grad := make([]float64, rows*cols)
+		for i := range rows {
+			mx := math.Inf(-1)
+			for j := range cols {
+				mx = math.Max(mx, hz.at(i, j))
+			}
+			var s, sy float64
+			for j := range cols {
+				s += math.Exp(hz.at(i, j) - mx)
+				sy += hy.at(i, j)
+			}
+			for j := range cols {
+				lp := hz.at(i, j) - mx - math.Log(s)
+				loss -= scale * hy.at(i, j) * lp
+				grad[i*cols+j] = scale * (math.Exp(lp)*sy - hy.at(i, j))
+			}
+		}
+		g := b.New(rows, cols)
+		if got := b.SoftmaxCrossEntropy(g, up(b, hz), up(b, hy), scale); !near(got, loss, tol(b)) {
+			t.Errorf("SoftmaxCrossEntropy, large logits, rows of %d = %v; want %v", cols, got, loss)
+		}
+		check(t, b, fmt.Sprintf("SoftmaxCrossEntropy grad, large logits, rows of %d", cols), down(b, g), grad)
+	}
+}
+
 func testSoftmaxRows(t *testing.T, b compute.Backend, rows, cols int) {
 	rng := rand.New(rand.NewPCG(21, uint64(cols)))
 	const scale = 0.7
@@ -746,6 +795,7 @@ func testLosses(t *testing.T, b compute.Backend) {
 	}
 	check(t, b, "SoftmaxCrossEntropy grad aliasing logits", down(b, za), down(b, g))
 	testWideSoftmax(t, b)
+	testLargeLogits(t, b)
 
 	se := func(o []float64) float64 {
 		var s float64

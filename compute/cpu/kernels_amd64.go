@@ -34,6 +34,9 @@ func sumSquaresAVX2(x *float32, n int) float64
 //go:noescape
 func scaleSumSquaresAVX2(dst, x *float32, n int, alpha float32) float64
 
+// rowMax is rowMaxGo, but with a NaN in x the assembly may return a finite value (VMAXPS
+// returns its second source when either is NaN). Its one user, the softmax, still turns a
+// NaN logit into NaN outputs through its exponentials (TestSoftmaxNaN).
 func rowMax(x []float32) float32 {
 	n := len(x) &^ 7
 	if !useAVX2 || n == 0 {

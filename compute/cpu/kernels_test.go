@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/internal/asm/f32"
 )
 
 // kernelTol bounds the relative difference between an assembly kernel and its Go twin: they
@@ -243,11 +244,47 @@ func TestActivations32(t *testing.T) {
 	}
 }
 
-// TestFallback runs the conformance suite's elementwise checks on the Go loops.
+// TestFallback runs the conformance suite's elementwise checks on the Go loops: this
+// package's and those of internal/asm/f32 (exponentials, sums), which it calls too.
 func TestFallback(t *testing.T) {
 	defer func(u bool) { useAVX2 = u }(useAVX2)
+	defer f32.UseAssembly(f32.UseAssembly(false))
 	useAVX2 = false
 	TestFloat32(t)
+}
+
+// TestSoftmaxNaN: a NaN logit makes the loss and the whole row's gradient NaN on every
+// path, as on the float64 backend. The assembly's exponential once clamped NaN to e^88.7,
+// and rowMax (VMAXPS) may drop a NaN, so the float32 gradient came out finite and
+// plausible while only the loss said NaN.
+func TestSoftmaxNaN(t *testing.T) {
+	const cols = 20
+	for _, asm := range []bool{true, false} {
+		saved := useAVX2
+		useAVX2 = asm && saved
+		was := f32.UseAssembly(asm)
+		for _, at := range []int{0, 2, 9, cols - 1} {
+			z, y := make([]float32, cols), make([]float32, cols)
+			for i := range z {
+				z[i], y[i] = float32(i)*0.1, 1.0/cols
+			}
+			z[at] = float32(math.NaN())
+			b := New(nil)
+			zt, yt, gt := b.New(1, cols), b.New(1, cols), b.New(1, cols)
+			b.Upload(zt, z)
+			b.Upload(yt, y)
+			loss := b.SoftmaxCrossEntropy(gt, zt, yt, 1)
+			g := make([]float32, cols)
+			b.Download(g, gt)
+			for i, v := range g {
+				if v == v || loss == loss {
+					t.Fatalf("assembly %v, NaN logit %d: loss %v, gradient[%d] %v; want NaN", asm, at, loss, i, v)
+				}
+			}
+		}
+		f32.UseAssembly(was)
+		useAVX2 = saved
+	}
 }
 
 // TestParallelAllocs checks that operations split over the worker pool allocate nothing

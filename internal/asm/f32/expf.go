@@ -59,6 +59,15 @@ func Exp(x float32) float32 {
 	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
+// UseAssembly switches the assembly kernels on (where the CPU runs them) or off, and
+// returns whether they were on. Tests of the packages built on f32 use it to run their
+// checks on the Go loops as well; it must not be called while kernels run.
+func UseAssembly(on bool) (was bool) {
+	was = useAVX2
+	useAVX2 = on && haveAVX2
+	return was
+}
+
 // ExpSum sets dst[i] = e^(a·x[i] + b) and returns Σ dst[i]. With b = −a·max(x) it is the
 // numerator of a softmax of a·x.
 func ExpSum(dst, x []float32, a, b float32) float32 {

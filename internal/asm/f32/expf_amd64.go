@@ -4,8 +4,12 @@ package f32
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 selects the assembly kernels; tests turn it off to check the fallback.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// haveAVX2 says whether the CPU runs the assembly kernels; useAVX2 selects them, and tests
+// turn it off to check the fallback (UseAssembly).
+var (
+	haveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX2  = haveAVX2
+)
 
 // expSumAVX2 is expSumGo over n elements, n a multiple of 8:
 //

@@ -176,11 +176,12 @@ GLOBL expc<>(SB), RODATA|NOPTR, $512
 
 // EXP8 sets Y5 = e^Y0 lane-wise (Y0 clobbered, Y1–Y4 scratch), exactly the steps of Exp in
 // expf.go: mask the lanes below LO (they become 0 whatever garbage the steps below make of them,
-// −Inf included), clamp to HI, n = round(x·log2e) (ties to even), r = x − n·ln2 in two parts, p(r) by Horner with FMA, e^r = p·r² + r + 1, times 2^n
+// −Inf included), clamp to HI (NaN stays NaN: VMINPS returns its second source, here x, when
+// either is NaN), n = round(x·log2e) (ties to even), r = x − n·ln2 in two parts, p(r) by Horner with FMA, e^r = p·r² + r + 1, times 2^n
 // built in the exponent bits.
 #define EXP8 \
 	VCMPPS $1, Y12, Y0, Y1; \
-	VMINPS Y11, Y0, Y0; \
+	VMINPS Y0, Y11, Y0; \
 	VMULPS Y10, Y0, Y2; \
 	VROUNDPS $0, Y2, Y2; \
 	VFNMADD231PS Y9, Y2, Y0; \
@@ -273,7 +274,9 @@ exppow_loop:
 	MOVQ DX, AX
 
 exppow_square:
-	VCMPPS $13, Y7, Y5, Y1
+	// Zero the lanes below TINY: the mask is "not less than" (predicate 5), true for NaN, so
+	// a NaN stays NaN as in the Go code's e < tinySquare test.
+	VCMPPS $5, Y7, Y5, Y1
 	VANDPS Y1, Y5, Y5
 	VMULPS Y5, Y5, Y5
 	DECQ AX
@@ -294,10 +297,10 @@ exppow2_loop:
 	EXP8
 	VMOVUPS Y5, (R8)
 	VADDPS Y5, Y13, Y13
-	VCMPPS $13, Y7, Y5, Y1
+	VCMPPS $5, Y7, Y5, Y1
 	VANDPS Y1, Y5, Y5
 	VMULPS Y5, Y5, Y5
-	VCMPPS $13, Y7, Y5, Y1
+	VCMPPS $5, Y7, Y5, Y1
 	VANDPS Y1, Y5, Y5
 	VMULPS Y5, Y5, Y5
 	VMOVUPS Y5, (DI)

@@ -5,6 +5,9 @@ package f32
 // useAVX2 is false without the assembly kernels (tests toggle it on amd64).
 var useAVX2 = false
 
+// haveAVX2 is false: this build has no assembly kernels.
+const haveAVX2 = false
+
 func expSum(dst, x []float32, a, b float32) float32 { return expSumGo(dst, x, a, b) }
 
 func expSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI float32) {

@@ -208,3 +208,31 @@ func BenchmarkExpSumPow512(b *testing.B) {
 		ExpSumPow(e, i, x, 1, 0, 2)
 	}
 }
+
+// TestExpNaN: a NaN argument gives NaN on both paths, and so does every sum it enters. The
+// AVX2 clamp to the upper limit returned the limit for NaN (VMINPS returns its second
+// source), so a NaN logit became e^88.7 ≈ 2.4e38 and the softmax went on with finite values.
+func TestExpNaN(t *testing.T) { withEachPath(t, testExpNaN) }
+
+func testExpNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, n := range []int{1, 8, 9, 17, 33} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(i) * 0.1
+			}
+			x[at] = nan
+			d := make([]float32, n)
+			if s := ExpSum(d, x, 1, 0); !isNaN32(s) || !isNaN32(d[at]) {
+				t.Errorf("avx2=%v n %d, NaN at %d: ExpSum %v, e %v; want NaN", useAVX2, n, at, s, d[at])
+			}
+			dI := make([]float32, n)
+			if sE, sI := ExpSumPow(d, dI, x, 1, 0, 2); !isNaN32(sE) || !isNaN32(sI) {
+				t.Errorf("avx2=%v n %d, NaN at %d: ExpSumPow %v, %v; want NaN", useAVX2, n, at, sE, sI)
+			}
+		}
+	}
+}
+
+func isNaN32(v float32) bool { return v != v }
