@@ -99,10 +99,14 @@ func quantise(x, q float64, integer bool) float64 {
 		return math.Round(v)
 	}
 	// Remove the representation error of the product (0.1·3 = 0.30000000000000004).
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
-	return r
+	return tidyFloat(v)
 }
 
-func mathFloor(x float64) float64 { return math.Floor(x) }
-
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// tidyFloat rounds v to 12 significant digits, dropping the last-bit noise of products and
+// sums such as 0.1·3 or 0.05 + 2·0.1 (0.25000000000000006) so that a value reads as written.
+func tidyFloat(v float64) float64 {
+	t, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	return t
+}

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -213,7 +214,7 @@ parameters:
 		}
 	}
 	_, _, err = expandText(t, strings.Replace(grid, "run_cap: 3\n", "", 1), nil)
-	if !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "4000000001 × 500000000") || !strings.Contains(err.Error(), "run_cap") {
+	if !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "4000000001 × 499999999") || !strings.Contains(err.Error(), "run_cap") {
 		t.Errorf("uncapped huge grid: %v", err)
 	}
 	three := strings.Replace(grid, "run_cap: 3\n", "", 1) + "  nbins: {distribution: int_uniform, min: 1, max: 4000000000}\n"
@@ -457,5 +458,37 @@ func TestSetsAndPreset(t *testing.T) {
 		if r.Config.Model.Ng != 32 || r.Config.Training.NEpochs != 1 || r.Config.Preset != config.PresetQuick {
 			t.Errorf("run %d: Ng %d epochs %d preset %s", r.Index, r.Config.Model.Ng, r.Config.Training.NEpochs, r.Config.Preset)
 		}
+	}
+}
+
+// A grid over q_uniform takes W&B's numpy.arange(min, max, q): from min in steps of q and
+// short of max, the values not rounded to multiples of q (wandb/sweeps grid_search.py).
+// The grid here took min and max rounded to multiples of q and included max, so 0.05–0.35
+// in steps of 0.1 gave {0, 0.2, 0.4} and merged runs. Probabilities have no meaning in a
+// grid, and W&B refuses them.
+func TestGridQUniformLikeWandB(t *testing.T) {
+	runs, _, err := expandText(t, `
+method: grid
+parameters:
+  weight_decay: {distribution: q_uniform, min: 0.05, max: 0.35, q: 0.1}
+  seed: {distribution: q_uniform, min: 1, max: 10, q: 3}
+  Ng: {distribution: q_uniform, min: 64, max: 256, q: 64}
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decays, seeds, ngs := map[float64]bool{}, map[uint64]bool{}, map[int]bool{}
+	for _, r := range runs {
+		decays[r.Config.Training.WeightDecay] = true
+		seeds[r.Config.Seed] = true
+		ngs[r.Config.Model.Ng] = true
+	}
+	if len(runs) != 27 || !maps.Equal(decays, map[float64]bool{0.05: true, 0.15: true, 0.25: true}) ||
+		!maps.Equal(seeds, map[uint64]bool{1: true, 4: true, 7: true}) || !maps.Equal(ngs, map[int]bool{64: true, 128: true, 192: true}) {
+		t.Errorf("%d runs; weight decays %v, seeds %v, Ng %v; want 27 of {0.05, 0.15, 0.25} × {1, 4, 7} × {64, 128, 192}", len(runs), decays, seeds, ngs)
+	}
+	_, _, err = expandText(t, "method: grid\nparameters:\n  rnn_type: {values: [RNN, LSTM], probabilities: [0.9, 0.1]}\n", nil)
+	if !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "probabilities") {
+		t.Errorf("probabilities in a grid: %v", err)
 	}
 }

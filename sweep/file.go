@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -117,15 +118,20 @@ type gridAxis struct {
 func (p *Param) gridAxis() (gridAxis, error) {
 	switch p.Dist {
 	case DistConstant, DistCategorical:
+		if p.Probabilities != nil {
+			// W&B refuses them too: a grid takes every value once, whatever its weight.
+			return gridAxis{}, fmt.Errorf("%w: method grid takes every value once; probabilities apply to method: random", ErrSweep)
+		}
 		return gridAxis{int64(len(p.Values)), func(i int64) string { return p.Values[i] }}, nil
 	case DistIntUniform:
 		lo, hi := int64(p.Min), int64(p.Max)
 		return gridAxis{max(hi-lo+1, 0), func(i int64) string { return strconv.FormatInt(lo+i, 10) }}, nil
 	case DistQUniform:
-		n := int64(mathFloor((p.Max-p.Min)/p.Q+1e-9)) + 1
-		return gridAxis{max(n, 0), func(i int64) string {
-			return formatFloat(quantise(p.Min+float64(i)*p.Q, p.Q, p.intQ))
-		}}, nil
+		// W&B's grid takes numpy.arange(min, max, q): from min in steps of q, short of max,
+		// and not rounded to multiples of q as a random draw is [wandb/sweeps grid_search.py].
+		// The 1e-9 keeps a max that float arithmetic puts a hair past a whole step out.
+		n := int64(math.Ceil((p.Max-p.Min)/p.Q - 1e-9))
+		return gridAxis{max(n, 0), func(i int64) string { return formatFloat(tidyFloat(p.Min + float64(i)*p.Q)) }}, nil
 	}
 	return gridAxis{}, fmt.Errorf("%w: method grid enumerates only values, value, int_uniform and q_uniform; distribution %s needs method: random", ErrSweep, p.Dist)
 }
