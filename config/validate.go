@@ -92,6 +92,16 @@ func (c Config) Unused() []string {
 // TotalSteps returns the number of gradient steps: n_epochs × n_grad_steps_per_epoch (spec §4.2).
 func (c Config) TotalSteps() int { return c.Training.NEpochs * c.Training.StepsPerEpoch }
 
+// Limits of multi-field place cells, shared with package encode, which checks them again
+// on the drawn field counts. Least-spread decoding tries every choice of one field per
+// top-k cell (spec §2.3), the product of their field counts per position: 2^16 choices take
+// a few ms per position, and 2 fields at top-30 would never finish.
+const (
+	MaxFieldsPerCell = 64      // encoding.fields_per_cell as a constant
+	MaxPoissonFields = 30      // λ of encoding.fields_per_cell: Poisson( λ )
+	MaxDecodeChoices = 1 << 16 // field choices per position of top-k decoding
+)
+
 // MaxNg bounds model.ng: the recurrent matrix is Ng² float32, 4 GiB at 32,768 units, and
 // training holds it four times over (weights, gradient, Adam's two moments), times four for
 // an LSTM's gates. Past it a run cannot fit a GPU or a workstation; without the bound it
@@ -153,6 +163,12 @@ func (c Config) Validate() error {
 		v.add("trajectory.border_region", "must be less than half the box side (%v m), got %v", math.Min(t.BoxWidth, t.BoxHeight)/2, t.BorderRegion)
 	}
 	v.inClosed("trajectory.border_slowdown", t.BorderSlowdown, 0, 1)
+	if t.RNG == "philox" && t.MotionModel == "ratinabox" {
+		v.add("trajectory.rng", "the Philox walk exists for motion_model sorscher only; want pcg with ratinabox")
+	}
+	if half := math.Min(t.BoxWidth, t.BoxHeight) / 2; t.MotionModel == "ratinabox" && t.RIABWallRepelDistance >= half && half > 0 {
+		v.add("trajectory.riab_wall_repel_distance", "must be less than half the shorter box side (%v m), got %v", half, t.RIABWallRepelDistance)
+	}
 	v.positive("trajectory.riab_speed_mean", t.RIABSpeedMean)
 	v.positive("trajectory.riab_speed_coherence_time", t.RIABSpeedCoherence)
 	v.nonNegative("trajectory.riab_rot_vel_std", t.RIABRotVelStd)
@@ -193,12 +209,14 @@ func (c Config) Validate() error {
 		}
 		switch e.FieldsPerCell.Kind {
 		case DistConst:
-			if n := e.FieldsPerCell.A; n < 1 || n != math.Trunc(n) {
-				v.add("encoding.fields_per_cell", "must be an integer ≥ 1 or 'Poisson( λ )', got %v", e.FieldsPerCell)
+			if n := e.FieldsPerCell.A; n < 1 || n != math.Trunc(n) || n > MaxFieldsPerCell {
+				v.add("encoding.fields_per_cell", "must be an integer in [1, %d] or 'Poisson( λ )', got %v", MaxFieldsPerCell, e.FieldsPerCell)
+			} else if c := math.Pow(n, float64(e.DecodeTopK)); c > MaxDecodeChoices && e.DecodeTopK >= 1 {
+				v.add("encoding.decode_top_k", "multi-field decoding tries every choice of one field per top-%d cell, %.3g per position with %v fields; want at most %d (spec §2.3): lower decode_top_k or fields_per_cell", e.DecodeTopK, c, n, MaxDecodeChoices)
 			}
 		case DistPoisson:
-			if e.FieldsPerCell.A < 0 {
-				v.add("encoding.fields_per_cell", "Poisson λ must be ≥ 0, got %v", e.FieldsPerCell.A)
+			if e.FieldsPerCell.A < 0 || e.FieldsPerCell.A > MaxPoissonFields {
+				v.add("encoding.fields_per_cell", "Poisson λ must be in [0, %d], got %v", MaxPoissonFields, e.FieldsPerCell.A)
 			}
 		case DistUniform:
 			v.add("encoding.fields_per_cell", "must be an integer ≥ 1 or 'Poisson( λ )', got %v", e.FieldsPerCell)

@@ -256,14 +256,12 @@ func (p Params) Validate() error {
 	return nil
 }
 
+// The limits of multi-field cells are config's, so that a run refused here is refused by
+// config.Validate first (before a sweep writes it into its manifest).
 const (
-	maxFields        = 64
-	maxPoissonLambda = 30
-	// maxDecodeChoices bounds the least-spread decoding of multi-field cells, which tries
-	// every choice of one field per top-k cell (spec §2.3): the product of their field
-	// counts, per position. 2^16 choices take a few ms per position, so an evaluation batch
-	// of 10,000 positions decodes in under a minute; 2 fields at top-30 would never finish.
-	maxDecodeChoices = 1 << 16
+	maxFields        = config.MaxFieldsPerCell
+	maxPoissonLambda = config.MaxPoissonFields
+	maxDecodeChoices = config.MaxDecodeChoices
 )
 
 // checkDecodeChoices refuses a top-k decoding that would try more than maxDecodeChoices
