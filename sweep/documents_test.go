@@ -131,3 +131,43 @@ func TestCreateSameRunsNewAnnotations(t *testing.T) {
 		t.Errorf("other runs: %v, want ErrManifestDiffers", err)
 	}
 }
+
+// A document marker may carry blanks or a comment after it, as YAML allows: "--- # DoG"
+// was not taken for one, and the file read as one document of two.
+func TestParseAllCommentedSeparator(t *testing.T) {
+	text := "method: grid\nparameters:\n  seed: {values: [1, 2]}\n--- # the second condition\nmethod: grid\nparameters:\n  seed: {values: [3]}\n---  \nmethod: grid\nparameters:\n  Ng: {values: [8]}\n"
+	sws, err := ParseAll([]byte(text), "three.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sws) != 3 {
+		t.Fatalf("%d documents, want 3", len(sws))
+	}
+	for _, l := range []string{"---x\n", "----\n", " ---\n", "--- key: v\n"} {
+		if isDocumentSeparator([]byte(l)) {
+			t.Errorf("%q taken for a document marker", l)
+		}
+	}
+}
+
+// In a file mixing a grid and a random document, --count and --seed go to the random one
+// (the grid draws nothing); before, either refused the whole file. A file of grids alone
+// still refuses them, and errors name the document.
+func TestExpandAllMixedMethods(t *testing.T) {
+	text := "method: grid\nparameters:\n  seed: {values: [1, 2]}\n---\nmethod: random\nparameters:\n  learning_rate: {distribution: uniform, min: 0.0001, max: 0.001}\n"
+	sws, err := ParseAll([]byte(text), "mixed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _, err := ExpandAll(sws, &ExpandSettings{Count: 3, Seed: 5})
+	if err != nil || len(runs) != 5 {
+		t.Fatalf("grid of 2 and random of 3: %d runs, %v; want 5", len(runs), err)
+	}
+	grids, err := ParseAll([]byte("method: grid\nparameters:\n  seed: {values: [1, 2]}\n---\nmethod: grid\nparameters:\n  Ng: {values: [8]}\n"), "grids.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ExpandAll(grids, &ExpandSettings{Seed: 5}); err == nil || !strings.Contains(err.Error(), "document 1") {
+		t.Errorf("--seed on a file of grids: %v; want an error naming document 1", err)
+	}
+}

@@ -17,7 +17,9 @@ import (
 )
 
 // IDLength is the number of hex digits of a run id: 48 bits, so a collision among a
-// million runs has probability ~2e-3·10⁻³ (birthday bound n²/2⁴⁹).
+// million runs (MaxGridRuns) has probability about 1.8e-3, and among 20,000 about 7e-7
+// (birthday bound n²/2⁴⁹). Expansion compares the full SHA-256 of configs that share an id
+// and refuses a collision (runSet) rather than drop a network as a repeat.
 const IDLength = 12
 
 // streamRandom is the PCG stream of a random sweep's draws (the seed is the user's).
@@ -33,6 +35,8 @@ type Run struct {
 	ID     string        // ConfigID of Config
 	Params Params        // the swept parameters' values in this run, in file order (ExpandAll adds keys that differ between documents)
 	Config config.Config // the resolved config
+
+	digest [sha256.Size]byte // SHA-256 of Config's JSON, of which ID is the prefix (set by expansion)
 }
 
 // Param is one swept parameter's value in a run.
@@ -112,12 +116,34 @@ func (ps *Params) UnmarshalJSON(data []byte) error {
 // its canonical JSON (config.Config.JSON: struct order, every field). Two runs with the same
 // id would train the same network with the same seed.
 func ConfigID(cfg config.Config) (string, error) {
+	id, _, err := configDigest(cfg)
+	return id, err
+}
+
+// configDigest returns ConfigID and the full SHA-256 it is the prefix of.
+func configDigest(cfg config.Config) (string, [sha256.Size]byte, error) {
 	j, err := cfg.JSON()
 	if err != nil {
-		return "", err
+		return "", [sha256.Size]byte{}, err
 	}
 	sum := sha256.Sum256(j)
-	return hex.EncodeToString(sum[:])[:IDLength], nil
+	return hex.EncodeToString(sum[:])[:IDLength], sum, nil
+}
+
+// runSet holds the runs kept so far by id, with the full digest of each config.
+type runSet map[string][sha256.Size]byte
+
+// add records r and reports whether it is new: false for a repeat of a kept run's config,
+// and an error when a different config has r's id (a 48-bit collision, IDLength).
+func (s runSet) add(r Run) (bool, error) {
+	if d, ok := s[r.ID]; ok {
+		if d != r.digest {
+			return false, fmt.Errorf("%w: two different configs have the run id %s (a %d-bit collision); change a constant of the sweep slightly, or split it", ErrSweep, r.ID, 4*IDLength)
+		}
+		return false, nil
+	}
+	s[r.ID] = r.digest
+	return true, nil
 }
 
 // ExpandSettings are the choices of one expansion that are not in the sweep file.
@@ -231,7 +257,7 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 		return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: fmt.Errorf("%w: method %q", ErrSweep, sw.Method)}
 	}
 
-	seen := map[string]bool{}
+	seen := runSet{}
 	var errs []error
 	dups, invalid := 0, 0
 	var firstInvalid error
@@ -253,7 +279,9 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 			continue
 		}
 		var added bool
-		if runs, added = appendUnseen(runs, seen, r); !added {
+		if runs, added, err = appendUnseen(runs, seen, r); err != nil {
+			return nil, nil, &config.ConfigError{Source: sw.Source, Key: "method", Err: err}
+		} else if !added {
 			dups++
 		}
 	}
@@ -274,10 +302,22 @@ func (sw *Sweep) Expand(s *ExpandSettings) (runs []Run, notes []string, err erro
 // resolved config an earlier document already produced is kept once (a paper-scale sweep
 // may contain its ideal network twice, for instance); notes say how many were dropped.
 func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, err error) {
-	seen := map[string]bool{}
+	seen := runSet{}
+	anyRandom := slices.ContainsFunc(sweeps, func(sw *Sweep) bool { return sw.Method == MethodRandom })
 	for i, sw := range sweeps {
-		rs, ns, err := sw.Expand(s)
+		ds := s
+		if s != nil && anyRandom && sw.Method == MethodGrid && (s.Count != 0 || s.Seed != 0) {
+			// --count and --seed are for the file's random documents; its grids draw nothing.
+			// (A file of grids alone still refuses them, rather than ignore them.)
+			c := *s
+			c.Count, c.Seed = 0, 0
+			ds = &c
+		}
+		rs, ns, err := sw.Expand(ds)
 		if err != nil {
+			if len(sweeps) > 1 {
+				err = fmt.Errorf("document %d: %w", i+1, err)
+			}
 			return nil, nil, err
 		}
 		where := sw.Source
@@ -290,7 +330,9 @@ func ExpandAll(sweeps []*Sweep, s *ExpandSettings) (runs []Run, notes []string, 
 		dup := 0
 		for _, run := range rs {
 			var added bool
-			if runs, added = appendUnseen(runs, seen, run); !added {
+			if runs, added, err = appendUnseen(runs, seen, run); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", where, err)
+			} else if !added {
 				dup++
 			}
 		}
@@ -314,13 +356,12 @@ func plural(n int, one, many string) string {
 
 // appendUnseen appends r to runs as the next row unless seen holds its id (the same
 // resolved config, so the same network), and records the id.
-func appendUnseen(runs []Run, seen map[string]bool, r Run) ([]Run, bool) {
-	if seen[r.ID] {
-		return runs, false
+func appendUnseen(runs []Run, seen runSet, r Run) ([]Run, bool, error) {
+	if added, err := seen.add(r); !added {
+		return runs, false, err
 	}
-	seen[r.ID] = true
 	r.Index = len(runs)
-	return append(runs, r), true
+	return append(runs, r), true, nil
 }
 
 // annotateVarying adds to every run's Params each key that some document writes and whose
@@ -390,11 +431,11 @@ func (sw *Sweep) resolve(base config.Config, swept []*Param, combo []string, set
 	if err := cfg.Validate(); err != nil {
 		return Run{}, invalidRunError{fmt.Errorf("%s: the run with %s is invalid:\n%w", sw.Source, params, err)}
 	}
-	id, err := ConfigID(cfg)
+	id, digest, err := configDigest(cfg)
 	if err != nil {
 		return Run{}, err
 	}
-	return Run{ID: id, Params: params, Config: cfg}, nil
+	return Run{ID: id, Params: params, Config: cfg, digest: digest}, nil
 }
 
 // errInvalidRun marks a combination whose resolved config fails validation.
@@ -409,7 +450,7 @@ func (e invalidRunError) Unwrap() []error { return []error{e.error, errInvalidRu
 // earlier resolved config are redrawn.
 func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count int, seed uint64, skipInvalid bool) ([][]string, error) {
 	rng := rand.New(rand.NewPCG(seed, streamRandom))
-	seen := map[string]bool{}
+	seen := runSet{}
 	var combos [][]string
 	for tries := 0; len(combos) < count && tries < count*maxDrawsPerRun; tries++ {
 		combo := make([]string, len(swept))
@@ -423,10 +464,11 @@ func (sw *Sweep) draw(swept []*Param, base config.Config, sets []string, count i
 		if err != nil {
 			return nil, err
 		}
-		if seen[r.ID] {
+		if added, err := seen.add(r); err != nil {
+			return nil, err
+		} else if !added {
 			continue
 		}
-		seen[r.ID] = true
 		combos = append(combos, combo)
 	}
 	return combos, nil

@@ -492,3 +492,20 @@ parameters:
 		t.Errorf("probabilities in a grid: %v", err)
 	}
 }
+
+// A repeated config is dropped as a repeat, but two different configs that share a run id
+// (a 48-bit collision, which no real sweep is likely to meet) are an error, not a repeat.
+func TestRunSetCollision(t *testing.T) {
+	s := runSet{}
+	a := Run{ID: "0123456789ab", digest: [32]byte{1}}
+	if added, err := s.add(a); !added || err != nil {
+		t.Fatalf("first run: %v, %v", added, err)
+	}
+	if added, err := s.add(a); added || err != nil {
+		t.Errorf("repeat: added %v, %v; want a repeat", added, err)
+	}
+	b := Run{ID: a.ID, digest: [32]byte{2}}
+	if _, err := s.add(b); !errors.Is(err, ErrSweep) || !strings.Contains(err.Error(), "collision") {
+		t.Errorf("another config with the same id: %v; want a collision error", err)
+	}
+}

@@ -164,7 +164,7 @@ func ParseAll(data []byte, source string) ([]*Sweep, error) {
 		out = append(out, sw)
 	}
 	for i, l := range lines {
-		if string(bytes.TrimRight(l, "\r\n")) == "---" {
+		if isDocumentSeparator(l) {
 			flush(i)
 			start = i + 1
 		}
@@ -177,6 +177,17 @@ func ParseAll(data []byte, source string) ([]*Sweep, error) {
 		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: empty file", ErrSweep)}
 	}
 	return out, nil
+}
+
+// isDocumentSeparator reports whether line is YAML's document marker "---" at the start
+// of the line, alone or followed by blanks or a comment ("--- # condition 2").
+func isDocumentSeparator(line []byte) bool {
+	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("---"))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	return len(rest) == 0 || rest[0] == '#'
 }
 
 // countDocuments returns the number of non-empty YAML documents in data, or 1 when data
@@ -228,7 +239,7 @@ func Parse(data []byte, source string) (*Sweep, error) {
 		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: %v", ErrSweep, err)}
 	}
 	if n := countDocuments(data); n > 1 {
-		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: the file holds %d YAML documents (separated by ---); read them with ParseAll", ErrSweep, n)}
+		return nil, &config.ConfigError{Source: source, Err: fmt.Errorf("%w: the file holds %d YAML documents (separated by ---), where one was expected", ErrSweep, n)}
 	}
 	sw := &Sweep{Source: source, Method: MethodGrid}
 	if len(doc.Content) == 0 {
