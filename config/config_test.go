@@ -294,6 +294,17 @@ func TestLoadErrors(t *testing.T) {
 	if c, err := Parse([]byte("Ng: 64\nmodel: {ng: 64}\n"), "same.yaml", ""); err != nil || c.Model.Ng != 64 {
 		t.Errorf("one value given twice: %v", err)
 	}
+	// Nor is one value written two ways (the texts were compared, and 64 ≠ 6.4e1).
+	for _, text := range []string{"Ng: 64\nn_grid_cells: 6.4e1\n", "learning_rate: 1e-4\ntraining: {learning_rate: 0.0001}\n",
+		"place_cell_rf: 0.12\nencoding: {place_cell_rf: 0.120}\n"} {
+		if _, err := Parse([]byte(text), "same.yaml", ""); err != nil {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+	// The object form of a distribution takes whole numbers only: "0.06x" is not 0.06.
+	if _, err := Parse([]byte("place_cell_rf: {kind: uniform, a: 0.06x, b: 0.24}\n"), "dist.yaml", ""); !errors.Is(err, ErrBadValue) {
+		t.Errorf("a = 0.06x: %v; want a bad value", err)
+	}
 	// All problems of a file are reported at once.
 	_, err = Parse([]byte("Ng: x\nNp: y\n"), "two.yaml", "")
 	if err == nil || !strings.Contains(err.Error(), "model.ng") || !strings.Contains(err.Error(), "encoding.np") {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -105,7 +106,7 @@ func Parse(data []byte, source, defaultPreset string) (Config, error) {
 	// which one was meant is a guess, so neither is taken.
 	first := map[string]entry{}
 	for _, e := range entries {
-		if f, ok := first[e.spec.key]; ok && f.value != e.value {
+		if f, ok := first[e.spec.key]; ok && !sameValue(e.spec.kind, f.value, e.value) {
 			errs = append(errs, &ConfigError{Source: source, Line: e.line, Key: e.spec.key, Written: e.written,
 				Err: fmt.Errorf("%w: %q here, but %q as %s at line %d; give the key once", ErrBadValue, e.value, f.value, f.written, f.line)})
 		} else if !ok {
@@ -313,12 +314,14 @@ func leafValue(v *yaml.Node, spec *keySpec) (string, error) {
 			// The object form of Dist: {kind: uniform, a: 0.06, b: 0.24}.
 			d := Dist{Kind: strings.ToLower(kind.Value)}
 			if a != nil {
-				if _, err := fmt.Sscan(a.Value, &d.A); err != nil {
+				var err error
+				if d.A, err = strconv.ParseFloat(strings.TrimSpace(a.Value), 64); err != nil { // the whole text: Sscan took "0.06x" as 0.06
 					return "", fmt.Errorf("%w: a = %q is not a number", ErrBadValue, a.Value)
 				}
 			}
 			if b != nil {
-				if _, err := fmt.Sscan(b.Value, &d.B); err != nil {
+				var err error
+				if d.B, err = strconv.ParseFloat(strings.TrimSpace(b.Value), 64); err != nil {
 					return "", fmt.Errorf("%w: b = %q is not a number", ErrBadValue, b.Value)
 				}
 			}
@@ -330,4 +333,28 @@ func leafValue(v *yaml.Node, spec *keySpec) (string, error) {
 		return "", fmt.Errorf("%w: want a value, got a mapping", ErrBadValue)
 	}
 	return "", fmt.Errorf("%w: unsupported YAML node", ErrBadValue)
+}
+
+// sameValue reports whether two texts written for one key mean the same value: "64",
+// "64.0" and "6.4e1" for a number, "0.12" and "0.120" inside a distribution. Texts that do
+// not parse are compared as written (the value's own check reports them).
+func sameValue(kind fieldKind, a, b string) bool {
+	if a == b {
+		return true
+	}
+	switch kind {
+	case kindInt, kindUint, kindFloat:
+		x, errA := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, errB := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		return errA == nil && errB == nil && x == y
+	case kindBool:
+		x, errA := strconv.ParseBool(strings.TrimSpace(a))
+		y, errB := strconv.ParseBool(strings.TrimSpace(b))
+		return errA == nil && errB == nil && x == y
+	case kindDist:
+		x, errA := ParseDist(a)
+		y, errB := ParseDist(b)
+		return errA == nil && errB == nil && x == y
+	}
+	return false
 }
