@@ -679,11 +679,11 @@ func testWideSoftmax(t *testing.T, b compute.Backend) {
 // testLargeLogits checks the cross-entropy on logits far from 0: rows shifted by +100, −100
 // and +1000, and a row with one logit 60 above the rest. A softmax that does not subtract
 // the row's maximum overflows (e^100 is beyond float32) or underflows there; the logits of
-// the other tests lie in [−1, 1], where it passed. The reference subtracts the maximum in
-// float64. Widths take the GPU's warp (37, 512) and block (1500) paths.
+// the other tests lie in [−1, 1], where it passed. Widths take the GPU's warp (37, 512) and
+// block (1500) paths.
 func testLargeLogits(t *testing.T, b compute.Backend) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	const rows, scale = 4, 0.5
+	const rows = 4
 	for _, cols := range []int{37, 512, 1500} {
 		hz := randHost(rng, rows, cols)
 		for j := range cols {
@@ -693,42 +693,20 @@ func testLargeLogits(t *testing.T, b compute.Backend) {
 			hz.v[3*cols+j] = 0
 		}
 		hz.v[3*cols+cols/3] = 60
-		hz = rounded(b, hz)
-		hy := randHost(rng, rows, cols)
-		for i := range hy.v {
-			hy.v[i] = math.Abs(hy.v[i])
-		}
-		hy = rounded(b, hy)
-		var loss float64
-		grad := make([]float64, rows*cols)
-		for i := range rows {
-			mx := math.Inf(-1)
-			for j := range cols {
-				mx = math.Max(mx, hz.at(i, j))
-			}
-			var s, sy float64
-			for j := range cols {
-				s += math.Exp(hz.at(i, j) - mx)
-				sy += hy.at(i, j)
-			}
-			for j := range cols {
-				lp := hz.at(i, j) - mx - math.Log(s)
-				loss -= scale * hy.at(i, j) * lp
-				grad[i*cols+j] = scale * (math.Exp(lp)*sy - hy.at(i, j))
-			}
-		}
-		g := b.New(rows, cols)
-		if got := b.SoftmaxCrossEntropy(g, up(b, hz), up(b, hy), scale); !near(got, loss, tol(b)) {
-			t.Errorf("SoftmaxCrossEntropy, large logits, rows of %d = %v; want %v", cols, got, loss)
-		}
-		check(t, b, fmt.Sprintf("SoftmaxCrossEntropy grad, large logits, rows of %d", cols), down(b, g), grad)
+		checkSoftmaxRows(t, b, fmt.Sprintf("large logits, rows of %d", cols), rounded(b, hz), rng, 0.5)
 	}
 }
 
 func testSoftmaxRows(t *testing.T, b compute.Backend, rows, cols int) {
 	rng := rand.New(rand.NewPCG(21, uint64(cols)))
-	const scale = 0.7
-	hz := rounded(b, randHost(rng, rows, cols))
+	checkSoftmaxRows(t, b, fmt.Sprintf("rows of %d", cols), rounded(b, randHost(rng, rows, cols)), rng, 0.7)
+}
+
+// checkSoftmaxRows checks SoftmaxCrossEntropy's loss and gradient on the logits hz, with
+// non-negative targets drawn from rng, against the formula in float64 (each row's maximum
+// subtracted, so that the reference itself neither overflows nor underflows).
+func checkSoftmaxRows(t *testing.T, b compute.Backend, what string, hz host, rng *rand.Rand, scale float64) {
+	rows, cols := hz.r, hz.c
 	hy := randHost(rng, rows, cols)
 	for i := range hy.v {
 		hy.v[i] = math.Abs(hy.v[i])
@@ -737,21 +715,26 @@ func testSoftmaxRows(t *testing.T, b compute.Backend, rows, cols int) {
 	var loss float64
 	grad := make([]float64, rows*cols)
 	for i := range rows {
+		mx := math.Inf(-1)
+		for j := range cols {
+			mx = math.Max(mx, hz.at(i, j))
+		}
 		var s, sy float64
 		for j := range cols {
-			s += math.Exp(hz.at(i, j))
+			s += math.Exp(hz.at(i, j) - mx)
 			sy += hy.at(i, j)
 		}
 		for j := range cols {
-			loss -= scale * hy.at(i, j) * (hz.at(i, j) - math.Log(s))
-			grad[i*cols+j] = scale * (math.Exp(hz.at(i, j))/s*sy - hy.at(i, j))
+			lp := hz.at(i, j) - mx - math.Log(s)
+			loss -= scale * hy.at(i, j) * lp
+			grad[i*cols+j] = scale * (math.Exp(lp)*sy - hy.at(i, j))
 		}
 	}
 	g := b.New(rows, cols)
 	if got := b.SoftmaxCrossEntropy(g, up(b, hz), up(b, hy), scale); !near(got, loss, tol(b)) {
-		t.Errorf("SoftmaxCrossEntropy, rows of %d = %v; want %v", cols, got, loss)
+		t.Errorf("SoftmaxCrossEntropy, %s = %v; want %v", what, got, loss)
 	}
-	check(t, b, fmt.Sprintf("SoftmaxCrossEntropy grad, rows of %d", cols), down(b, g), grad)
+	check(t, b, "SoftmaxCrossEntropy grad, "+what, down(b, g), grad)
 }
 
 func testLosses(t *testing.T, b compute.Backend) {
