@@ -126,20 +126,22 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		l.Color = color.Gray{140}
 		l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(l)
-		marks.XYs = append(marks.XYs, plotter.XY{X: th, Y: 0.01})
+		marks.XYs = append(marks.XYs, plotter.XY{X: th, Y: 1.02})
 		marks.Labels = append(marks.Labels, strconv.FormatFloat(th, 'g', -1, 64))
 	}
 	if len(marks.Labels) > 0 {
-		// Each line's value at its foot, clear of the legend at the top.
+		// Each line's value at its top, hanging right of it: a survival curve is far below 1
+		// beyond the lowest threshold (0.3), so nothing crosses the labels there, where at the
+		// foot every curve's tail ran through them. The legend sits beside the axes.
 		lab, err := plotter.NewLabels(marks)
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
 		for i := range lab.TextStyle {
-			lab.TextStyle[i].Color = color.Gray{90}
-			lab.TextStyle[i].Font.Size = vg.Points(7)
+			lab.TextStyle[i].Color = color.Gray{60}
+			lab.TextStyle[i].Font.Size = vg.Points(9)
 			lab.TextStyle[i].XAlign = draw.XLeft
-			lab.TextStyle[i].YAlign = draw.YBottom
+			lab.TextStyle[i].YAlign = draw.YTop
 		}
 		lab.Offset = vg.Point{X: vg.Points(1.5)}
 		p.Add(lab)
