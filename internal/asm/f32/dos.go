@@ -73,6 +73,7 @@ func squareFloor(m int) float32 { return exp2Underflow / float32(int(1)<<m) }
 // It serves codes whose surround-to-centre variance ratio σ_I²/σ_E² is 2^squarings:
 // e^(−d²/(2σ_E²)) = (e^(−d²/(2σ_I²)))^(2^m), one exponential and m squarings instead of two
 // exponentials (σ ratio 2 gives m = 2).
+// The points and (x, y) must be finite, as for DiffMinSum.
 func Dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
 	n := len(dstE)
 	if len(dstI) != n || len(px) != n || len(py) != n {

@@ -98,6 +98,8 @@ func ExpSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 // Place codes use the distance itself rather than the dot-product form −|x−c|²/2 =
 // x·c − |c|²/2 − |x|²/2: that form is one vector op cheaper but cancels terms of size |x|² in
 // float32, an exponent error of ≈ε|x|²/σ² (1e-3 relative at σ = 1 cm in a 2.2 m box).
+//
+// The points and (x, y) must be finite, as for DiffMinSum.
 func Dist2Min(dst, px, py []float32, x, y float32) float32 {
 	if len(px) != len(dst) || len(py) != len(dst) {
 		panic("f32: Dist2Min length mismatch")
@@ -106,6 +108,9 @@ func Dist2Min(dst, px, py []float32, x, y float32) float32 {
 }
 
 // DiffMinSum sets dst[i] = a·x[i] − b·y[i] and returns min dst[i] (+Inf when empty) and Σ dst[i].
+// The inputs must be finite: with a NaN the assembly's minimum may be any element (its
+// lanes' VMINPS keep whichever operand comes second), not the Go loop's NaN. Package encode
+// gives non-finite positions NaN rows before they get here.
 func DiffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	if len(x) != len(dst) || len(y) != len(dst) {
 		panic("f32: DiffMinSum length mismatch")
