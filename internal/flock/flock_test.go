@@ -38,3 +38,44 @@ func TestTryLock(t *testing.T) {
 		t.Errorf("lock in a missing directory: %v, want an error other than ErrBusy", err)
 	}
 }
+
+// A lock nobody holds is taken even while another goroutine keeps looking at it with Held,
+// which takes it for a moment each time: TryLock tries again rather than report it busy.
+func TestTryLockBesideHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.lock")
+	if l, err := TryLock(path); err != nil {
+		t.Fatal(err)
+	} else {
+		l.Unlock()
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				Held(path)
+			}
+		}
+	}()
+	busy := 0
+	for range 3000 {
+		l, err := TryLock(path)
+		if errors.Is(err, ErrBusy) {
+			busy++
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Unlock()
+	}
+	close(stop)
+	<-done
+	if busy > 0 {
+		t.Errorf("%d of 3000 TryLocks of a free lock reported busy beside a loop of Held", busy)
+	}
+}
