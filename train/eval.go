@@ -298,7 +298,9 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := os.WriteFile(st.path(summaryFile), append(b, '\n'), 0o644); err != nil {
+	// Synced like every other file of the evaluation: after a crash, an empty summary.json
+	// would mark the run finished for good.
+	if err := safefile.WriteFile(st.path(summaryFile), append(b, '\n')); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if err := st.commit(); err != nil {
@@ -377,6 +379,12 @@ func (st *staging) commit() error {
 
 // applyCommit carries out plan in dst; it may run again on a plan it carried out in part.
 func applyCommit(dst string, plan commitPlan) error {
+	// The plan is a file in the run directory; its names may not lead out of it.
+	for _, n := range append(slices.Clone(plan.Remove), plan.Move...) {
+		if !filepath.IsLocal(filepath.FromSlash(n)) {
+			return fmt.Errorf("train: %s: commit plan names %q, outside the run directory", dst, n)
+		}
+	}
 	for _, f := range plan.Remove {
 		if err := os.Remove(filepath.Join(dst, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("train: %w", err)
@@ -395,6 +403,9 @@ func applyCommit(dst string, plan commitPlan) error {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
+	// The renames reach the disk before the staging directory (and its commit plan) goes.
+	safefile.SyncDir(dst)
+	safefile.SyncDir(filepath.Join(dst, evalDir))
 	return os.RemoveAll(dir)
 }
 

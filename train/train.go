@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
 	"github.com/gridcells/gridcells/internal/flock"
+	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/nn"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/optim"
@@ -282,15 +284,12 @@ func startRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 	if err = checkNoRun(dir); err != nil {
 		return nil, err
 	}
-	if err := writeConfig(dir, cfg, r.backendName(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
+	// The centres first: config.json marks the directory as a run, which a resume reopens.
+	if err := r.writeCentres(); err != nil {
 		return nil, err
 	}
-	// The place-cell centres (Np×F×2, m), for analyses outside gridcells; the run itself
-	// redraws them from the seed.
-	if xy, f := r.code.Centres(); xy != nil {
-		if err := npyio.WriteFile(filepath.Join(dir, centresFile), npyio.NewFloat32(xy, r.code.Np(), f, 2)); err != nil {
-			return nil, err
-		}
+	if err := writeConfig(dir, cfg, r.backendName(), opt.Version, codeFingerprint(r.code, cfg.Trajectory)); err != nil {
+		return nil, err
 	}
 	if err := truncateMetrics(dir, 0); err != nil {
 		return nil, err
@@ -364,6 +363,15 @@ func reopenRun(dir string, opt Options) (_ *run, err error) {
 	if err = os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	// A process killed while writing left its temporary files (a whole checkpoint, for
+	// latest.npz); holding the run's lock, no writer of the checkpoints is at work.
+	safefile.RemoveTemporaries(filepath.Join(dir, checkpointDir))
+	// Runs written before the centres came first may lack them after a kill.
+	if _, serr := os.Stat(filepath.Join(dir, centresFile)); errors.Is(serr, fs.ErrNotExist) {
+		if err = r.writeCentres(); err != nil {
+			return nil, err
+		}
+	}
 	if _, serr := os.Stat(filepath.Join(dir, latestFile)); serr == nil {
 		if err = r.restore(filepath.Join(dir, latestFile)); err != nil {
 			return nil, err
@@ -373,6 +381,15 @@ func reopenRun(dir string, opt Options) (_ *run, err error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// writeCentres writes the place-cell centres (Np×F×2, m) for analyses outside gridcells;
+// the run itself redraws them from the seed. Codes without centres write nothing.
+func (r *run) writeCentres() error {
+	if xy, f := r.code.Centres(); xy != nil {
+		return npyio.WriteFile(filepath.Join(r.dir, centresFile), npyio.NewFloat32(xy, r.code.Np(), f, 2))
+	}
+	return nil
 }
 
 // execute runs the remaining steps, the final checkpoint and the evaluation.

@@ -652,3 +652,44 @@ func TestRateMapsRectangularBox(t *testing.T) {
 		t.Errorf("grid unit in a rectangular box: score60 %.3f (%s), want > 0.8", s.Score60, s.Reason)
 	}
 }
+
+// A resume cleans up after a process killed mid-write: temporary files in checkpoint/ (a
+// whole checkpoint each) are removed, and centres lost to a kill before they were written
+// are written again.
+func TestResumeCleansUp(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Train(ctx, dir, cfg, Options{Progress: &cancelAt{k: 20, cancel: cancel}})
+	cancel()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	stale := filepath.Join(dir, "checkpoint", ".latest.npz.tmp-12345")
+	if err := os.WriteFile(stale, make([]byte, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "place_cells.npy")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the killed writer's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "place_cells.npy")); err != nil {
+		t.Errorf("place_cells.npy not written again: %v", err)
+	}
+}
+
+// A commit plan (commit.json, a file in the run directory) may not move or remove files
+// outside the run directory.
+func TestCommitPlanStaysInside(t *testing.T) {
+	dir := t.TempDir()
+	for _, plan := range []commitPlan{{Move: []string{"../escaped"}}, {Remove: []string{"/etc/passwd"}}} {
+		if err := applyCommit(dir, plan); err == nil || !strings.Contains(err.Error(), "outside the run directory") {
+			t.Errorf("plan %+v: %v; want refused", plan, err)
+		}
+	}
+}

@@ -83,7 +83,18 @@ func (p *Pending) Commit() error {
 		return err
 	}
 	p.tmp = ""
+	SyncDir(filepath.Dir(p.path))
 	return nil
+}
+
+// SyncDir flushes dir's entries (a rename into it) to the disk, so that after a power loss
+// the new name holds the new file rather than the old one or nothing. It is best effort:
+// errors are ignored, and some systems (Windows) cannot sync a directory.
+func SyncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // Discard removes the temporary file; after a Commit it does nothing.
@@ -129,6 +140,22 @@ func writeDevice(path string, fill func(w io.Writer) error) error {
 // middle (Ctrl-Z, a suspended machine) loses its temporary file to a second writer of the
 // same destination, and then fails at the rename rather than writing a partial file.
 const StaleAfter = time.Hour
+
+// RemoveTemporaries deletes every temporary file that writes of this package left in dir,
+// whatever its age: those of writers killed outright. Call it only while no writer can be
+// at work in dir (a run directory whose lock the caller holds), since it removes the files
+// of writes in progress too. Errors are ignored, as in removeStale.
+func RemoveTemporaries(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
 
 // removeStale deletes the temporary files that earlier writes of dir/base left behind and
 // that have not been modified for StaleAfter. Errors are ignored: a file that cannot be
