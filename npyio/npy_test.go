@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -339,6 +340,18 @@ func TestReadRejectsMalformed(t *testing.T) {
 	for name, b := range cases {
 		if _, err := Read(bytes.NewReader(b)); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+	// With their data present, the header defects must be what is refused (ErrFormat), not
+	// a truncation: without data, a reader that accepted the header passed too. The valid
+	// dict first shows the data suffices.
+	data := make([]byte, 8)
+	if a, err := Read(bytes.NewReader(append(npyHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }\n"), data...))); err != nil || len(a.F64) != 1 {
+		t.Fatalf("valid header with its data: %v", err)
+	}
+	for _, name := range []string{"no dict", "missing key", "extra key", "duplicate key", "complex dtype", "struct dtype", "negative dim", "int not tuple", "bad bool", "trailing junk"} {
+		if _, err := Read(bytes.NewReader(append(slices.Clone(cases[name]), data...))); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s, with its data: err = %v, want ErrFormat", name, err)
 		}
 	}
 }
