@@ -500,7 +500,12 @@ __global__ void gc_gen_walk(float *vel, int ld_vel, long long lane_vel, float *p
 // in x). Positions past rows are skipped by whole warps, or whole blocks, so that no shuffle or
 // barrier runs with lanes that have returned. The branches on np and kind are uniform over a
 // block.
-__global__ void gc_gen_place(float *init_code, int ld_code, long long lane_code, float *targets, int ld_targets,
+//
+// __launch_bounds__(1024): placeLaunch gives blocks of up to 1024 threads (np ≥ ~1985), and
+// unbounded NVRTC 11.8 gave this kernel 71 registers for sm_90, 72·1024 more than a block's
+// 65,536, so the launch failed (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES) from np ≈ 1800. Bounded,
+// it takes 59, without spills.
+__global__ void __launch_bounds__(1024) gc_gen_place(float *init_code, int ld_code, long long lane_code, float *targets, int ld_targets,
                              long long lane_targets, const float *init_pos, int ld_init, long long lane_init,
                              const float *pos, int ld_pos, long long lane_pos, const gen_lane *lanes, int np, int B,
                              int rows) {

@@ -639,7 +639,9 @@ __global__ void gc_activation_grad_driven(float* d, int ldd, const float* y, int
 	gc_activation_grad_driven_body(d, ldd, y, ldy, x, ldx, gw, ldg, rows, cols, n, k, f, beta);
 }
 
-__global__ void gc_activation_grad_driven4(float4* d, int ldd, const float4* y, int ldy, const float* x, int ldx, float4* gw, int ldg,
+// __launch_bounds__(1024): drive.go gives it blocks of up to 1024 threads (1024 at B 200);
+// unbounded, NVRTC 11.8 gave it 56 registers for sm_90, 8 short of a 1024-thread block's limit.
+__global__ void __launch_bounds__(1024) gc_activation_grad_driven4(float4* d, int ldd, const float4* y, int ldy, const float* x, int ldx, float4* gw, int ldg,
 		int rows, int cols, int n, int k, int f, float beta) {
 	gc_activation_grad_driven_body(d, ldd, y, ldy, x, ldx, gw, ldg, rows, cols, n, k, f, beta);
 }
