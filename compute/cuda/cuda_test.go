@@ -206,7 +206,7 @@ func TestKernelNames(t *testing.T) {
 		t.Fatal(`kernels.cu has no extern "C" block`)
 	}
 	for _, n := range kernelNames {
-		re := regexp.MustCompile(`__global__ void ` + n + `\(`)
+		re := regexp.MustCompile(`__global__ void (__launch_bounds__\([0-9]+\) )?` + n + `\(`)
 		loc := re.FindStringIndex(kernelSource)
 		if loc == nil {
 			t.Errorf("kernels.cu defines no __global__ %s", n)
@@ -281,6 +281,23 @@ func TestSoftmaxAlignment(t *testing.T) {
 		b.Download(gv, vg)
 		if !slices.Equal(ga, gv) {
 			t.Errorf("cols %d: the gradients differ between the aligned rows and the rows one column in", cols)
+		}
+	}
+}
+
+// ltAlign is the largest power of two, at most 256, dividing the address and, for a batch,
+// the byte stride between lanes.
+func TestLtAlign(t *testing.T) {
+	for _, c := range []struct {
+		ptr           uintptr
+		stride, batch int
+		want          int
+	}{
+		{0x7f0000000000, 0, 1, 256}, {0x7f0000000004, 0, 1, 4}, {0x7f0000000010, 0, 1, 16},
+		{0x7f0000000000, 6, 2, 8}, {0x7f0000000000, 6, 1, 256}, {0x7f0000000008, 64, 4, 8}, {0, 0, 1, 256},
+	} {
+		if got := ltAlign(c.ptr, c.stride, c.batch); got != c.want {
+			t.Errorf("ltAlign(%#x, stride %d, batch %d) = %d, want %d", c.ptr, c.stride, c.batch, got, c.want)
 		}
 	}
 }

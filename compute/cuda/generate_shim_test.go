@@ -366,7 +366,7 @@ func TestGenerateSource(t *testing.T) {
 		t.Fatal(`generate.cu has no extern "C" block`)
 	}
 	for _, n := range generateNames {
-		re := regexp.MustCompile(`__global__ void ` + n + `\(`)
+		re := regexp.MustCompile(`__global__ void (__launch_bounds__\([0-9]+\) )?` + n + `\(`)
 		if loc := re.FindStringIndex(generateSource); loc == nil || loc[0] < ext {
 			t.Errorf("generate.cu defines no __global__ %s inside its extern \"C\" block", n)
 		}

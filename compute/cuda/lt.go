@@ -34,14 +34,16 @@ import (
 
 // cublasLt.h values.
 const (
-	ltComputeF32     = 68 // CUBLAS_COMPUTE_32F
-	ltComputeTF32    = 77 // CUBLAS_COMPUTE_32F_FAST_TF32
-	ltDataF32        = 0  // CUDA_R_32F
-	ltDescTransA     = 3  // CUBLASLT_MATMUL_DESC_TRANSA, int32
-	ltDescTransB     = 4  // CUBLASLT_MATMUL_DESC_TRANSB, int32
-	ltLayoutBatch    = 5  // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, int32
-	ltLayoutStride   = 6  // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, int64
-	ltPrefWorkspace  = 1  // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64
+	ltComputeF32     = 68  // CUBLAS_COMPUTE_32F
+	ltComputeTF32    = 77  // CUBLAS_COMPUTE_32F_FAST_TF32
+	ltDataF32        = 0   // CUDA_R_32F
+	ltDescTransA     = 3   // CUBLASLT_MATMUL_DESC_TRANSA, int32
+	ltDescTransB     = 4   // CUBLASLT_MATMUL_DESC_TRANSB, int32
+	ltLayoutBatch    = 5   // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, int32
+	ltLayoutStride   = 6   // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, int64
+	ltPrefWorkspace  = 1   // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, uint64
+	ltPrefMinAlignA  = 5   // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, uint32 (B 6, C 7, D 8)
+	ltMaxAlign       = 256 // cuBLASLt's default minimum alignment, bytes
 	ltWorkspaceBytes = 32 << 20
 	ltTuneAlgos      = 32              // the heuristic's algorithms timed per shape when tuning
 	ltTuneRuns       = 3               // timed runs of each, after one untimed
@@ -123,16 +125,35 @@ type ltHeuristic struct {
 	reserved  [4]int32
 }
 
-// ltKey is a product's column-major shape as cublasSgemm would take it.
+// ltKey is a product's column-major shape as cublasSgemm would take it, and the alignment
+// of its operands (ltAlign): an algorithm chosen for aligned operands may not run on others.
 type ltKey struct {
 	opA, opB               uintptr
 	m, n, k, lda, ldb, ldc int
 	sa, sb, sc, batch      int
+	alA, alB, alC          int
+}
+
+// ltAlign is the alignment in bytes, at most ltMaxAlign, of an operand at device address ptr
+// whose batch of lanes steps by stride floats: the largest power of two dividing both. The
+// preference of a plan declares it (MIN_ALIGNMENT_*_BYTES), since cuBLASLt otherwise assumes
+// 256-byte operands and may choose kernels that fail on others (a view one column into a
+// tensor is 4-byte aligned): CUBLAS_STATUS_NOT_SUPPORTED, as PyTorch met (pytorch#92201).
+func ltAlign(ptr uintptr, stride, batch int) int {
+	v := ptr
+	if batch > 1 {
+		v |= uintptr(stride) * 4
+	}
+	if v == 0 {
+		return ltMaxAlign
+	}
+	return min(ltMaxAlign, int(v&-v))
 }
 
 // ltPlan is the cuBLASLt description of one product shape and its algorithm.
 type ltPlan struct {
 	desc, a, b, c uintptr
+	pref          uintptr // the preference: the workspace and the operands' alignments
 	algo          ltHeuristic
 	timed         int    // algorithms timed to choose algo (0 without tuning)
 	cached        bool   // algo is an earlier run's choice (lt_cache.go)
@@ -145,7 +166,6 @@ type lt struct {
 	handle    uintptr
 	workspace *tensor
 	plans     map[ltKey]*ltPlan
-	pref      uintptr    // the matmul preference of every plan: the workspace size
 	tune      bool       // time the heuristic's algorithms and keep the fastest
 	search    bool       // time every configuration cuBLASLt enumerates too (implies tune)
 	choices   *ltChoices // the algorithms tune or search chose, kept between runs (lt_cache.go)
@@ -176,14 +196,6 @@ func (b *Backend) startLt(s *Settings) error {
 		l.choices = b.loadChoices(mode)
 	}
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
-		return err
-	}
-	if err := cublasCheck("cublasLtMatmulPreferenceCreate", call(l.api.prefCreate, uintptr(unsafe.Pointer(&l.pref)))); err != nil {
-		return err
-	}
-	ws := uint64(ltWorkspaceBytes)
-	if err := cublasCheck("cublasLtMatmulPreferenceSetAttribute",
-		call(l.api.prefSet, l.pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8)); err != nil {
 		return err
 	}
 	l.workspace = b.alloc(1, ltWorkspaceBytes/4)
@@ -240,13 +252,20 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	layout(&p.a, ar, ac, k.lda, k.sa)
 	layout(&p.b, br, bc, k.ldb, k.sb)
 	layout(&p.c, k.m, k.n, k.ldc, k.sc)
+	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&p.pref))), k)
+	ws := uint64(ltWorkspaceBytes)
+	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, p.pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
+	for i, al := range []int{k.alA, k.alB, k.alC, k.alC} { // D is C: the product is in place
+		v := uint32(al)
+		ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, p.pref, ltPrefMinAlignA+uintptr(i), uintptr(unsafe.Pointer(&v)), 4), k)
+	}
 	want := 1
 	if l.tune {
 		want = ltTuneAlgos
 	}
 	var found int32
 	algos := make([]ltHeuristic, want)
-	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, l.pref, uintptr(want),
+	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, p.pref, uintptr(want),
 		uintptr(unsafe.Pointer(&algos[0])), uintptr(unsafe.Pointer(&found))), k)
 	if found < 1 || algos[0].state != 0 {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
@@ -485,8 +504,10 @@ func (b *Backend) matmul(p *ltPlan, algo *ltHeuristic, aPtr, bPtr, cPtr uintptr)
 // the row-major product's. The caller holds the context and has set b.args.alpha and
 // b.args.beta.
 func (b *Backend) ltProduct(tA, tB bool, m, n, k int, a, bb, c *tensor, lanes, sA, sB, sC int) {
+	batch := max(1, lanes)
 	key := ltKey{opA: op(tB), opB: op(tA), m: n, n: m, k: k, lda: bb.ld, ldb: a.ld, ldc: c.ld,
-		sa: sB, sb: sA, sc: sC, batch: max(1, lanes)}
+		sa: sB, sb: sA, sc: sC, batch: batch,
+		alA: ltAlign(bb.ptr, sB, batch), alB: ltAlign(a.ptr, sA, batch), alC: ltAlign(c.ptr, sC, batch)}
 	p := b.plan(key, bb.ptr, a.ptr)
 	b.timeStart(func() string {
 		name := gemmName("cublasLtMatmul", tA, tB, m, n, k, lanes)

@@ -25,9 +25,10 @@ import (
 // chooses all again.
 
 // ltChoice is one product shape's chosen algorithm in the file; Key is the ltKey's fields in
-// order (opA, opB, m, n, k, lda, ldb, ldc, sa, sb, sc, batch).
+// order (opA, opB, m, n, k, lda, ldb, ldc, sa, sb, sc, batch, alA, alB, alC). Entries of
+// files written before the alignments were in the key read them as 0, and so never match.
 type ltChoice struct {
-	Key    [12]int `json:"key"`
+	Key    [15]int `json:"key"`
 	Algo   string  `json:"algo"` // the 64 bytes of cublasLtMatmulAlgo_t, hex
 	Config string  `json:"config,omitempty"`
 	Timed  int     `json:"timed"` // configurations timed to choose it
@@ -84,7 +85,7 @@ func (b *Backend) loadChoices(mode string) *ltChoices {
 	for _, e := range list {
 		v := e.Key
 		c.chosen[ltKey{opA: uintptr(v[0]), opB: uintptr(v[1]), m: v[2], n: v[3], k: v[4], lda: v[5], ldb: v[6], ldc: v[7],
-			sa: v[8], sb: v[9], sc: v[10], batch: v[11]}] = e
+			sa: v[8], sb: v[9], sc: v[10], batch: v[11], alA: v[12], alB: v[13], alC: v[14]}] = e
 	}
 	return c
 }
@@ -112,7 +113,8 @@ func (c *ltChoices) keep(k ltKey, p *ltPlan) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&p.algo.algo[0])), len(p.algo.algo)*8)
-	c.chosen[k] = ltChoice{Key: [12]int{int(k.opA), int(k.opB), k.m, k.n, k.k, k.lda, k.ldb, k.ldc, k.sa, k.sb, k.sc, k.batch},
+	c.chosen[k] = ltChoice{Key: [15]int{int(k.opA), int(k.opB), k.m, k.n, k.k, k.lda, k.ldb, k.ldc, k.sa, k.sb, k.sc, k.batch,
+		k.alA, k.alB, k.alC},
 		Algo: hex.EncodeToString(raw), Config: p.config, Timed: p.timed}
 	if c.path == "" {
 		return

@@ -33,8 +33,9 @@ var InstalledNames = []string{"libcuda.so.1", "libcublas.so.13", "libcublasLt.so
 var CompileFlags = []string{"-std=c++20", "-O2", "-fPIC", "-pthread", "-ffp-contract=off", "-fvisibility=hidden",
 	"-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-unknown-pragmas"}
 
-// globalRE finds a .cu file's kernels: every __global__ function.
-var globalRE = regexp.MustCompile(`__global__\s+void\s+(\w+)\s*\(`)
+// globalRE finds a .cu file's kernels: every __global__ function, with or without
+// __launch_bounds__(…) before its name.
+var globalRE = regexp.MustCompile(`__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(`)
 
 // Kernels returns the names of the __global__ functions of CUDA source, in order.
 func Kernels(source string) []string {

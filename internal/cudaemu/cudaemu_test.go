@@ -15,8 +15,8 @@ import (
 // is found, in order, and a small source gives exactly its kernels.
 func TestKernels(t *testing.T) {
 	src := "__device__ float f(float x) { return x; }\nextern \"C\" {\n__global__ void k_one(float *d) {}\n" +
-		"__global__  void\tk_two (int n, double *p) {}\n}\n"
-	if got, want := Kernels(src), []string{"k_one", "k_two"}; !slices.Equal(got, want) {
+		"__global__  void\tk_two (int n, double *p) {}\n__global__ void __launch_bounds__(1024) k_three(float *d) {}\n}\n"
+	if got, want := Kernels(src), []string{"k_one", "k_two", "k_three"}; !slices.Equal(got, want) {
 		t.Errorf("Kernels = %q; want %q", got, want)
 	}
 	kernels, generate := cuda.Sources()

@@ -760,6 +760,7 @@ struct LtLayout {
 
 struct LtPref {
 	uint64_t workspace = 0;
+	uint32_t minAlign[4] = {256, 256, 256, 256}; // MIN_ALIGNMENT_{A,B,C,D}_BYTES, cuBLASLt's default
 };
 
 struct LtHeuristic {
@@ -851,11 +852,19 @@ GC_EXPORT int cublasLtMatmulPreferenceCreate(LtPref **p) {
 	return CUBLAS_STATUS_SUCCESS;
 }
 
-// cublasLtMatmulPreferenceAttributes_t: MAX_WORKSPACE_BYTES 1 (uint64).
+// cublasLtMatmulPreferenceAttributes_t: MAX_WORKSPACE_BYTES 1 (uint64), MIN_ALIGNMENT_A,
+// B, C, D_BYTES 5–8 (uint32).
 GC_EXPORT int cublasLtMatmulPreferenceSetAttribute(LtPref *p, int attr, const void *buf, size_t n) {
-	if (!p || attr != 1) return CUBLAS_STATUS_INVALID_VALUE;
-	return setAttr(&p->workspace, buf, n);
+	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
+	if (attr == 1) return setAttr(&p->workspace, buf, n);
+	if (attr >= 5 && attr <= 8) return setAttr(&p->minAlign[attr - 5], buf, n);
+	return CUBLAS_STATUS_INVALID_VALUE;
 }
+
+// ltAlignWord is the opaque word of an emulated heuristic algorithm that holds the operand
+// alignment it requires, as a real one may: the smallest of the preference's minimum
+// alignments, which the caller vouches for. The enumerated algorithms require none (0).
+constexpr int ltAlignWord = 6;
 
 GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a, LtLayout *b, LtLayout *c, LtLayout *dl,
                                              LtPref *p, int requested, LtHeuristic *results, int *found) {
@@ -869,6 +878,7 @@ GC_EXPORT int cublasLtMatmulAlgoGetHeuristic(LtHandle *h, LtDesc *d, LtLayout *a
 	for (int i = 0; i < offered; i++) {
 		std::memset(&results[i], 0, sizeof(LtHeuristic));
 		results[i].algo[0] = ltAlgoMagic + i;
+		results[i].algo[ltAlignWord] = *std::min_element(p->minAlign, p->minAlign + 4);
 		results[i].waves = 1;
 	}
 	*found = offered;
@@ -887,6 +897,15 @@ GC_EXPORT int cublasLtMatmul(LtHandle *h, LtDesc *d, const float *alpha, const f
 	if (C != D || lc->ld != ld->ld || lc->rows != ld->rows || lc->cols != ld->cols || lc->stride != ld->stride)
 		return CUBLAS_STATUS_INVALID_VALUE;
 	if (wsSize > 0 && !ws) return CUBLAS_STATUS_INVALID_VALUE;
+	// A heuristic algorithm chosen under the default 256-byte preference runs only on
+	// operands (and batch strides) that aligned, like cuBLASLt's kernels that assume it.
+	if (uint64_t need = algo->algo[ltAlignWord]; need > 1) {
+		auto aligned = [need](const void *ptr, int64_t stride, int32_t batch) {
+			return reinterpret_cast<uintptr_t>(ptr) % need == 0 && (batch <= 1 || (uint64_t)(stride * 4) % need == 0);
+		};
+		if (!aligned(A, la->stride, la->batch) || !aligned(B, lb->stride, lb->batch) || !aligned(C, lc->stride, lc->batch))
+			return CUBLAS_STATUS_NOT_SUPPORTED;
+	}
 	return sgemm(s, d->compute == COMPUTE_32F_FAST_TF32, d->ta, d->tb, m, n, k, alpha, A, (int)la->ld, B, (int)lb->ld, beta, D,
 	             (int)lc->ld, la->stride, lb->stride, lc->stride, lc->batch, "cublasLtMatmul");
 }
