@@ -5,6 +5,7 @@ package cuda
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -299,5 +300,24 @@ func TestLtAlign(t *testing.T) {
 		if got := ltAlign(c.ptr, c.stride, c.batch); got != c.want {
 			t.Errorf("ltAlign(%#x, stride %d, batch %d) = %d, want %d", c.ptr, c.stride, c.batch, got, c.want)
 		}
+	}
+}
+
+// The preferred name is tried in every directory before an older one: a libcublas.so.13 in
+// a later directory wins over a .12 in an earlier one (the directories of gpu_check.sh come
+// from a sorted find, which put them in either order).
+func TestLibraryNamesBeforeDirectories(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(a, "libcufake.so.12"), nil, 0o644)
+	os.WriteFile(filepath.Join(b, "libcufake.so.13"), nil, 0o644)
+	t.Setenv("GRIDCELLS_CUDA_LIBS", a+string(filepath.ListSeparator)+b)
+	_, err := openLibrary("cuFAKE", []string{"libcufake.so.13", "libcufake.so.12"}, nil)
+	var le *LibraryError
+	if !errors.As(err, &le) {
+		t.Fatalf("error %v; want *LibraryError (the files are not libraries)", err)
+	}
+	i13, i12 := slices.Index(le.Tried, filepath.Join(b, "libcufake.so.13")), slices.Index(le.Tried, filepath.Join(a, "libcufake.so.12"))
+	if i13 < 0 || i12 < 0 || i13 > i12 {
+		t.Errorf("tried %q; want %s before %s", le.Tried, filepath.Join(b, "libcufake.so.13"), filepath.Join(a, "libcufake.so.12"))
 	}
 }

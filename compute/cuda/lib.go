@@ -57,7 +57,8 @@ type library struct {
 }
 
 // openLibrary loads the first of names that the loader finds, by name first (the loader's
-// own search path: LD_LIBRARY_PATH, ld.so.cache) and then in each of libDirs. Before a
+// own search path: LD_LIBRARY_PATH, ld.so.cache) and then in libDirs, each name in every
+// directory before the next name. Before a
 // library found in a directory, the companions in that directory are loaded too (cuBLAS
 // needs cuBLASLt, NVRTC loads its builtins), so that the loader resolves them by soname.
 func openLibrary(human string, names []string, companions []string) (*library, error) {
@@ -70,14 +71,17 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 		}
 		le.Err = err
 	}
-	for _, d := range libDirs() {
-		found := false
-		for _, n := range names {
+	// Names outside, directories inside: the preferred version (libcublas.so.13) in any
+	// directory before an older one (.12) in an earlier directory.
+	dirs := libDirs()
+	holds := make([]bool, len(dirs))
+	for _, n := range names {
+		for i, d := range dirs {
 			p := filepath.Join(d, n)
 			if _, err := os.Stat(p); err != nil {
 				continue
 			}
-			found = true
+			holds[i] = true
 			for _, c := range companions {
 				if m, _ := filepath.Glob(filepath.Join(d, c)); len(m) > 0 {
 					dlopen(m[0]) // best effort; the main library's error says the rest
@@ -90,7 +94,9 @@ func openLibrary(human string, names []string, companions []string) (*library, e
 			}
 			le.Err = err
 		}
-		if !found {
+	}
+	for i, d := range dirs {
+		if !holds[i] {
 			le.Searched = append(le.Searched, d)
 		}
 	}

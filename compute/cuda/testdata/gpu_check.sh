@@ -4,9 +4,9 @@
 #
 #	mkdir -p gpu/bin
 #	CGO_ENABLED=0 go build -ldflags "-s -w" -o gpu/bin/gridcells ./cmd/gridcells
-#	CGO_ENABLED=0 go test -c -o gpu/bin/cuda.test ./compute/cuda
-#	CGO_ENABLED=0 go test -c -o gpu/bin/train.test ./train
-#	CGO_ENABLED=0 go test -c -o gpu/bin/sgemm.test ./internal/sgemm
+#	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/cuda.test ./compute/cuda
+#	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/train.test ./train
+#	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/sgemm.test ./internal/sgemm   # for SGEMM=1 only
 #	cp compute/cuda/testdata/gpu_check.sh compute/cuda/testdata/*_probe.py ../shared/bench/torch_rnn_step.py gpu/
 #
 # then copy gpu/ to the GPU machine and run "OUT=/some/dir bash gpu/gpu_check.sh [SECONDS]"
@@ -29,8 +29,8 @@
 #     lt_probe.py (PyTorch's cuBLAS, split-K and cuBLASLt's algorithms on the per-time-step
 #     products); 3a: where a step's device time goes (bench train --profile: each kernel, GEMM
 #     shape and copy, timed with CUDA events), for Ng 4096 and a LANES_MAX-lane ensemble;
-#  ab. session 6's switches, each against its default in the same call (run it first: it
-#     decides what becomes default): pinned copies with the update queued before the loss
+#  ab. session 6's switches, each against its default in the same call (it decides what
+#     becomes default; run it right after part 1): pinned copies with the update queued before the loss
 #     wait (GRIDCELLS_CUDA_PINNED=0 is the pageable path), the SimpleRNN's input product fused
 #     into its activation kernels (GRIDCELLS_FUSED_DRIVE=0 unfuses), one place-code launch for
 #     all lanes (BenchmarkGenerateLanes), and cuBLASLt's enumerated configurations
@@ -53,7 +53,11 @@
 # second call right after, "SORSCHER=wait bash gpu_check.sh SECONDS" (STOP_AT_BUDGET=1 stops
 # the run at SECONDS and evaluates its last checkpoint), reports it.
 #
-# PARTS lists parts to run alone, in order (e.g. PARTS="ab 1 3a" first in a new session).
+# PARTS lists parts to run alone, in order. In a new session run the correctness part first,
+# then the switches, in two calls that each fit the 600 s limit of a device call:
+# PARTS="1 1b ab" (about 5 min), then PARTS="3 3a 2" (about 4 min; part 3's cuBLASLt searches
+# and lt_probe.py take up to 150 s each). Part 1 keeps each test binary's whole output in
+# $OUT/cuda_test.log and $OUT/train_test.log.
 #
 # For a dry run of the script itself on smaller shapes (for instance against the CPU emulation
 # of internal/cudaemu): NG_LARGE (4096), NG_SMALL (1024), LANES ("8 16 32"), BENCH_ARGS (added to
@@ -83,10 +87,22 @@ dirs=$(find / -xdev \( -name 'libcublas.so.1[23]*' -o -name 'libnvrtc.so.1[23]*'
 export GRIDCELLS_CUDA_LIBS=${GRIDCELLS_CUDA_LIBS:-$(echo $dirs | tr ' ' ':')}
 export GRIDCELLS_CACHE=/tmp/gccache
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+# testlog runs a test binary with -test.v, keeps its whole output in $OUT/NAME.log and shows
+# what says how it went: panics (with the lines after them), failures and errors, the
+# suite's own messages, the verdict. A filter on "---" lines alone hid the panic of a test
+# that crashes the binary, and head cut off the verdict.
+testlog() {
+	local name=$1 limit=$2
+	shift 2
+	timeout "$limit" "$@" -test.v -test.count 1 >"$OUT/$name.log" 2>&1
+	echo "$name: exit $? (whole output in $OUT/$name.log)"
+	grep -E -A8 '^panic|fatal error' "$OUT/$name.log" | head -40
+	grep -E '^(--- FAIL|FAIL|ok|PASS)|    --- FAIL|rror|device:|losses|_test.go:[0-9]+:' "$OUT/$name.log" | head -80
+}
 part1() {
 el "== 1. conformance and CPU-against-GPU training"
-timeout 120 $B/cuda.test -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    --- FAIL|device:|_test.go" | head -40
-[ -x $B/train.test ] && timeout 150 $B/train.test -test.run CUDA -test.v -test.count 1 2>&1 | grep -E "^(---|ok|PASS|FAIL)|    ---|losses|_test.go" | head -40
+testlog cuda_test 150 $B/cuda.test
+[ -x $B/train.test ] && testlog train_test 150 $B/train.test -test.run CUDA
 }
 part1b() {
 el "== 1b. GPU batch generator: µs per batch (B 200, T 20, DoS Np 512; its tests run in part 1)"
@@ -101,7 +117,7 @@ bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
 GRIDCELLS_CUBLASLT=1 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
 GRIDCELLS_CUBLASLT=tune bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32 --rng philox
 [ "${HOSTBATCHES:-0}" = 1 ] && GRIDCELLS_HOST_BATCHES=1 bench --ng $NG_SMALL --steps 30 --lanes $LANES_MAX --ensemble --device cuda-tf32
-timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>/dev/null
+timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $NG_SMALL --steps 20 --warmup 3 2>&1 | tail -4
 }
 part2b() {
 [ "${PRECISION:-1}" = 1 ] || return 0
@@ -141,11 +157,11 @@ for ng in $NG_LARGE $NG_SMALL; do
 	GRIDCELLS_CUBLASLT=1 bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
 	# ... and with the fastest of up to 32 of its algorithms per shape, timed at first use.
 	GRIDCELLS_CUBLASLT=tune bench --ng $ng --steps 20 --device cuda-tf32 --rng philox
-	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>/dev/null
-	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>/dev/null
+	timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 --tf32 2>&1 | tail -4
+	[ $ng = $NG_LARGE ] && timeout 60 python3 ./torch_rnn_step.py --device cuda --ng $ng --steps 20 --warmup 3 2>&1 | tail -4
 done
 # PyTorch's cuBLAS on the step's per-time-step GEMM shapes, for comparison with the profile (3a).
-[ -f ./gemm_probe.py ] && timeout 60 python3 ./gemm_probe.py 2>/dev/null
+[ -f ./gemm_probe.py ] && timeout 60 python3 ./gemm_probe.py 2>&1 | tail -30
 # cuBLASLt's algorithms for the same products, each timed (is there a faster one?).
 [ -f ./lt_probe.py ] && timeout 150 python3 ./lt_probe.py 2>&1 | tee "$OUT/lt_probe.txt" | tail -60
 }
@@ -184,7 +200,7 @@ abtorch() {
 	local label=$1
 	shift
 	mkdir -p "$OUT/ab"
-	timeout 60 python3 ./torch_rnn_step.py --device cuda --steps 20 --warmup 3 "$@" 2>/dev/null | tee "$OUT/ab/torch_$label.txt"
+	timeout 60 python3 ./torch_rnn_step.py --device cuda --steps 20 --warmup 3 "$@" 2>&1 | tail -4 | tee "$OUT/ab/torch_$label.txt"
 }
 partab() {
 el "== ab. switches against their defaults, same call (pipelined_step_ms, network_step_ms)"
@@ -378,6 +394,11 @@ sorscher_foreground() {
 	el "== 5. Sorscher schedule, TF32"
 	left=$((budget - ($(date +%s) - t0)))
 	echo "time left for training: $left s"
+	if [ "$left" -lt 60 ]; then
+		# timeout 0 would mean no limit, and a negative one fails to start.
+		echo "under 60 s left: the Sorscher run is skipped"
+		return 0
+	fi
 	rm -rf $run
 	timeout -s INT $left $sorscher_train $SORSCHER_SETS --out $run 2>&1 | sorscher_lines
 	[ -f $run/summary.json ] || sorscher_eval_latest 120
