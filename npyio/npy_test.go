@@ -528,3 +528,29 @@ func TestNPZEntryDates(t *testing.T) {
 		}
 	}
 }
+
+// An archive may hold files that are not arrays (numpy.load hands them out as bytes): they
+// are skipped, and the arrays beside them read.
+func TestReadNPZSkipsOtherFiles(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("README.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("not an array\n"))
+	w, err = zw.Create("x.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(w, NewFloat32([]float32{1, 2}, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadNPZFrom(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil || len(m) != 1 || m["x"] == nil || len(m["x"].F32) != 2 {
+		t.Errorf("archive with a README beside x.npy: %v, %v; want x alone", m, err)
+	}
+}

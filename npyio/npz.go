@@ -15,7 +15,8 @@ import (
 )
 
 // ReadNPZ reads every array of the .npz archive at path, keyed by entry name without
-// its ".npy" suffix (as numpy.load's NpzFile does).
+// its ".npy" suffix (as numpy.load's NpzFile does). Entries not named *.npy are not arrays
+// (numpy hands them out as bytes) and are skipped.
 func ReadNPZ(path string) (map[string]*Array, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -33,7 +34,7 @@ func ReadNPZ(path string) (map[string]*Array, error) {
 	return m, nil
 }
 
-// ReadNPZFrom reads every array of an .npz archive of the given size from r.
+// ReadNPZFrom reads every array of an .npz archive of the given size from r, as ReadNPZ.
 func ReadNPZFrom(r io.ReaderAt, size int64) (map[string]*Array, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -41,7 +42,10 @@ func ReadNPZFrom(r io.ReaderAt, size int64) (map[string]*Array, error) {
 	}
 	out := make(map[string]*Array, len(zr.File))
 	for _, zf := range zr.File {
-		key := strings.TrimSuffix(zf.Name, ".npy")
+		key, isArray := strings.CutSuffix(zf.Name, ".npy")
+		if !isArray {
+			continue // a file savez would not write (a README, say), not an array
+		}
 		if _, dup := out[key]; dup {
 			return nil, fmt.Errorf("%w: duplicate NPZ entry %q", ErrFormat, zf.Name)
 		}
