@@ -81,6 +81,18 @@ func codeFingerprint(code encode.Code, tr config.Trajectory) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// LoadForResume is LoadConfig for a resume of dir. Loading finishes a final evaluation that
+// a killed process had committed (recoverStaging); completed reports that this has just
+// finished the run, so that there is nothing left to resume and a retry is not a failure.
+func LoadForResume(dir string) (cfg config.Config, completed bool, err error) {
+	_, before := os.Stat(filepath.Join(dir, summaryFile))
+	if cfg, err = LoadConfig(dir); err != nil {
+		return cfg, false, err
+	}
+	_, after := os.Stat(filepath.Join(dir, summaryFile))
+	return cfg, before != nil && after == nil, nil
+}
+
 // LoadConfig returns the config saved in the run directory dir.
 func LoadConfig(dir string) (config.Config, error) {
 	cfg, _, err := loadRunInfo(dir)

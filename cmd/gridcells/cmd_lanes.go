@@ -102,8 +102,8 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 		return usagef("--log %q: want a file name", logName)
 	}
 	seen := map[string]bool{}
-	lanes := make([]*lane, len(specs))
-	for i, s := range specs {
+	lanes := make([]*lane, 0, len(specs))
+	for _, s := range specs {
 		abs, _ := filepath.Abs(s.Dir)
 		if seen[abs] {
 			return usagef("--run %s given twice", s.Dir)
@@ -112,9 +112,14 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 		l := &lane{spec: s}
 		var err error
 		if s.Config == "" {
-			l.cfg, err = train.LoadConfig(s.Dir)
+			var completed bool
+			l.cfg, completed, err = train.LoadForResume(s.Dir)
 			if err != nil {
 				return runDirError(fmt.Errorf("--run %s (resume): %w", s.Dir, err))
+			}
+			if completed {
+				fmt.Fprintf(stderr, "%s: finished the final evaluation a stopped process had committed; the run is complete\n", s.Dir)
+				continue
 			}
 		} else {
 			cf := configFlags{Preset: config.PresetQuick, File: s.Config}
@@ -123,7 +128,7 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 			}
 		}
 		l.key, l.why = train.StackKey(l.cfg)
-		lanes[i] = l
+		lanes = append(lanes, l)
 	}
 	groups, err := ensembles(lanes, stack)
 	if err != nil {

@@ -94,14 +94,13 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if o.Out != "" || o.cf.File != "" || len(o.cf.Sets) > 0 || o.cf.presetSet {
 			return usagef("--resume takes the config from the run directory; do not combine it with --out, --preset, --config or --set")
 		}
-		finishedBefore := fileExists(filepath.Join(o.Resume, "summary.json"))
-		if cfg, err = train.LoadConfig(o.Resume); err != nil {
+		var completed bool
+		if cfg, completed, err = train.LoadForResume(o.Resume); err != nil {
 			return runDirError(fmt.Errorf("--resume %s: %w", o.Resume, err))
 		}
-		if !finishedBefore && fileExists(filepath.Join(o.Resume, "summary.json")) {
-			// A process killed while moving its final evaluation into place had committed
-			// it; loading the run has just finished the move. The run is done, which is
-			// what the resume was for (a cluster task retrying it must not fail).
+		if completed {
+			// The run is done, which is what the resume was for (a cluster task retrying
+			// it must not fail).
 			fmt.Fprintf(logw, "gridcells train: %s: finished the final evaluation a stopped process had committed; the run is complete\n", o.Resume)
 			return nil
 		}

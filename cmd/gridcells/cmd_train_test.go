@@ -230,33 +230,43 @@ func TestFullDiskHint(t *testing.T) {
 
 // A resume of a run whose process was killed while moving its committed final evaluation
 // into place finishes the move and exits 0: the run is complete. It used to finish the
-// move, then refuse the now finished run with exit 2, failing a cluster task's retry.
+// move, then refuse the now finished run with exit 2, failing a cluster task's retry;
+// "gridcells lanes --run" failed the same way.
 func TestResumeFinishesCommittedEvaluation(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	var out, errw bytes.Buffer
-	if code := run(append([]string{"train", "--quiet", "--out", dir}, tinyRun...), &out, &errw); code != 0 {
-		t.Fatalf("train: exit %d: %s", code, errw.String())
+	// committed trains a run, then leaves it as a kill between the commit plan and its last
+	// move does.
+	committed := func(name string) string {
+		dir := filepath.Join(t.TempDir(), name)
+		var out, errw bytes.Buffer
+		if code := run(append([]string{"train", "--quiet", "--out", dir}, tinyRun...), &out, &errw); code != 0 {
+			t.Fatalf("train: exit %d: %s", code, errw.String())
+		}
+		staging := filepath.Join(dir, ".evaluating")
+		if err := os.Mkdir(staging, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "summary.json"), filepath.Join(staging, "summary.json")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(staging, "commit.json"), []byte(`{"move":["summary.json"],"remove":[]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
 	}
-	// The state a kill leaves between the commit plan and its last move.
-	staging := filepath.Join(dir, ".evaluating")
-	if err := os.Mkdir(staging, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(dir, "summary.json"), filepath.Join(staging, "summary.json")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(staging, "commit.json"), []byte(`{"move":["summary.json"],"remove":[]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	errw.Reset()
-	if code := run([]string{"train", "--quiet", "--resume", dir}, &out, &errw); code != 0 {
-		t.Errorf("resume: exit %d, %q; want 0", code, errw.String())
-	}
-	if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
-		t.Errorf("summary.json not in place: %v", err)
-	}
-	// Resuming it again is the usual refusal of a finished run.
-	if code := run([]string{"train", "--resume", dir}, &out, &errw); code != 2 {
-		t.Errorf("second resume: exit %d, want 2", code)
+	for _, args := range [][]string{{"train", "--quiet", "--resume"}, {"lanes", "--run"}} {
+		dir := committed(args[0])
+		var out, errw bytes.Buffer
+		if code := run(append(args, dir), &out, &errw); code != 0 {
+			t.Errorf("%q: exit %d, %q; want 0", args, code, errw.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+			t.Errorf("%q: summary.json not in place: %v", args, err)
+		}
+		// Resuming it again is the usual refusal of a finished run.
+		if args[0] == "train" {
+			if code := run(append(args, dir), &out, &errw); code != 2 {
+				t.Errorf("second resume: exit %d, want 2", code)
+			}
+		}
 	}
 }
