@@ -55,6 +55,7 @@ const (
 	ltCapTileIDs       = 6    // CUBLASLT_ALGO_CAP_TILE_IDS, uint32 array
 	ltCapStagesIDs     = 13   // CUBLASLT_ALGO_CAP_STAGES_IDS, uint32 array
 	ltCapNumericalImpl = 15   // CUBLASLT_ALGO_CAP_NUMERICAL_IMPL_FLAGS, uint64
+	ltCapMinAlignA     = 16   // CUBLASLT_ALGO_CAP_MIN_ALIGNMENT_A_BYTES, uint32 (B 17, C 18, D 19)
 	ltImplTensorOps    = 0xfe // CUBLASLT_NUMERICAL_IMPL_FLAGS_TENSOR_OP_MASK: HMMA, IMMA, DMMA, …
 	ltConfigID         = 0    // CUBLASLT_ALGO_CONFIG_ID, int32
 	ltConfigTile       = 1    // CUBLASLT_ALGO_CONFIG_TILE_ID, uint32
@@ -346,6 +347,9 @@ func (b *Backend) enumerate(k ltKey, p *ltPlan, cType uintptr) []ltHeuristic {
 		if cType == ltComputeTF32 && l.fmaOnly(&base) {
 			continue
 		}
+		if !l.alignedFor(&base, k) {
+			continue // needs operands more aligned than this product's (AlgoCheck takes no pointers)
+		}
 		algos = append(algos, algorithm{base, l.caps(&base, ltCapTileIDs), l.caps(&base, ltCapStagesIDs)})
 	}
 	var out []ltHeuristic
@@ -384,6 +388,21 @@ func (l *lt) fmaOnly(h *ltHeuristic) bool {
 		return false
 	}
 	return flags&ltImplTensorOps == 0
+}
+
+// alignedFor reports whether algorithm h runs on product k's operands: its minimum
+// alignments of A, B and C (capabilities 16–18) are no more than k's. An algorithm that
+// does not say is taken to run on any.
+func (l *lt) alignedFor(h *ltHeuristic, k ltKey) bool {
+	for i, have := range []int{k.alA, k.alB, k.alC} {
+		var need uint32
+		var written uintptr
+		if call(l.api.capGet, uintptr(unsafe.Pointer(&h.algo)), ltCapMinAlignA+uintptr(i), uintptr(unsafe.Pointer(&need)), 4,
+			uintptr(unsafe.Pointer(&written))) == 0 && written == 4 && int(need) > have {
+			return false
+		}
+	}
+	return true
 }
 
 // caps returns algorithm h's capability array attr (tile or stages ids), or the undefined
@@ -441,9 +460,16 @@ func (l *lt) describe(h *ltHeuristic) string {
 // the fastest (the first on a tie). p.timed counts the algorithms that ran.
 func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr uintptr) ltHeuristic {
 	l := b.lt
-	// The output's extent: the last entry of the last batch, column-major m×n with ldc.
+	// The output's extent: the last entry of the last batch, column-major m×n with ldc,
+	// placed at the real output's alignment (k.alC bytes past a 256-byte boundary, when
+	// less), so that an algorithm needing a better aligned C is not timed as if it ran.
 	n := (k.batch-1)*k.sc + (k.n-1)*k.ldc + k.m
-	c := b.scratch(&l.scratch, n)
+	off := 0
+	if k.alC < ltMaxAlign {
+		off = k.alC / 4
+	}
+	c := b.scratch(&l.scratch, n+off)
+	cPtr := c.ptr + uintptr(4*off)
 	for i := range l.events {
 		if l.events[i] == 0 {
 			b.must(b.a.check("cuEventCreate", call(b.a.cuEventCreate, uintptr(unsafe.Pointer(&l.events[i])), 0)))
@@ -454,7 +480,7 @@ func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr ui
 	timed := func(i, n int) float32 {
 		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, start, b.stream)))
 		for range n {
-			ltCheck("cublasLtMatmul", b.matmul(p, &algos[i], aPtr, bPtr, c.ptr), k)
+			ltCheck("cublasLtMatmul", b.matmul(p, &algos[i], aPtr, bPtr, cPtr), k)
 		}
 		b.must(b.a.check("cuEventRecord", call(b.a.cuEventRecord, end, b.stream)))
 		b.must(b.a.check("cuEventSynchronize", call(b.a.cuEventSynchronize, end)))
@@ -474,7 +500,7 @@ func (b *Backend) fastest(k ltKey, p *ltPlan, algos []ltHeuristic, aPtr, bPtr ui
 		if p.timed > 0 && time.Now().After(deadline) {
 			break
 		}
-		if b.matmul(p, &algos[i], aPtr, bPtr, c.ptr) != 0 {
+		if b.matmul(p, &algos[i], aPtr, bPtr, cPtr) != 0 {
 			continue // an algorithm that does not run here is not a candidate
 		}
 		p.timed++

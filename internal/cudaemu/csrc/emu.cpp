@@ -957,7 +957,8 @@ GC_EXPORT int cublasLtMatmulAlgoInit(LtHandle *h, int compute, int scale, int ta
 
 // cublasLtMatmulAlgoCapGetAttribute answers TILE_IDS (6) and STAGES_IDS (13) as arrays of
 // uint32 (sizeWritten the array's bytes, also when buf is too small to hold it, as a size
-// query), SPLITK_SUPPORT (0) as int32 0 and NUMERICAL_IMPL_FLAGS (15) as uint64: algorithm 0
+// query), SPLITK_SUPPORT (0) as int32 0, MIN_ALIGNMENT_A–D_BYTES (16–19) as uint32 4 and
+// NUMERICAL_IMPL_FLAGS (15) as uint64: algorithm 0
 // is FMA with float32 inputs, algorithm 1 under TF32 compute tensor-core (HMMA) with TF32
 // inputs, FMA otherwise; float32 accumulation for both.
 GC_EXPORT int cublasLtMatmulAlgoCapGetAttribute(const uint64_t *algo, int attr, void *buf, size_t n, size_t *written) {
@@ -971,10 +972,12 @@ GC_EXPORT int cublasLtMatmulAlgoCapGetAttribute(const uint64_t *algo, int attr, 
 		std::memcpy(buf, &flags, 8);
 		return CUBLAS_STATUS_SUCCESS;
 	}
-	if (attr == 0) {
+	if (attr == 0 || (attr >= 16 && attr <= 19)) {
+		// SPLITK_SUPPORT: none; MIN_ALIGNMENT_A–D_BYTES: 4, a float (the enumerated
+		// algorithms run on any operands, see ltAlignWord).
 		if (written) *written = 4;
 		if (!buf || n < 4) return n == 0 && written ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
-		*(int32_t *)buf = 0;
+		*(uint32_t *)buf = attr == 0 ? 0 : 4;
 		return CUBLAS_STATUS_SUCCESS;
 	}
 	if (attr != 6 && attr != 13) return CUBLAS_STATUS_INVALID_VALUE;
