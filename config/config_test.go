@@ -301,6 +301,10 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%q: %v", text, err)
 		}
 	}
+	// Integers are compared as integers: two seeds that differ only past 2^53 conflict.
+	if _, err := Parse([]byte("seed: 9007199254740993\nseed: 9007199254740992\n"), "seeds.yaml", ""); !errors.Is(err, ErrBadValue) {
+		t.Errorf("two seeds past 2^53: %v; want a conflict", err)
+	}
 	// The object form of a distribution takes whole numbers only: "0.06x" is not 0.06.
 	if _, err := Parse([]byte("place_cell_rf: {kind: uniform, a: 0.06x, b: 0.24}\n"), "dist.yaml", ""); !errors.Is(err, ErrBadValue) {
 		t.Errorf("a = 0.06x: %v; want a bad value", err)

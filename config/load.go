@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"reflect"
 	"sort"
@@ -343,7 +344,12 @@ func sameValue(kind fieldKind, a, b string) bool {
 		return true
 	}
 	switch kind {
-	case kindInt, kindUint, kindFloat:
+	case kindInt, kindUint:
+		// As integers: through float64, distinct seeds above 2^53 compared equal.
+		x, okA := wholeNumber(a)
+		y, okB := wholeNumber(b)
+		return okA && okB && x.Cmp(y) == 0
+	case kindFloat:
 		x, errA := strconv.ParseFloat(strings.TrimSpace(a), 64)
 		y, errB := strconv.ParseFloat(strings.TrimSpace(b), 64)
 		return errA == nil && errB == nil && x == y
@@ -357,4 +363,14 @@ func sameValue(kind fieldKind, a, b string) bool {
 		return errA == nil && errB == nil && x == y
 	}
 	return false
+}
+
+// wholeNumber parses an integer written as one ("64") or as a number with no fraction
+// ("64.0", "6.4e1"), exactly.
+func wholeNumber(s string) (*big.Int, bool) {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+	if !ok || !r.IsInt() {
+		return nil, false
+	}
+	return r.Num(), true
 }
