@@ -72,9 +72,13 @@ func (s *PopulationSettings) resolve() (PopulationSettings, error) {
 	defFloat(&r.BorderWidth, 0.08)
 	defFloat(&r.HDKappa, 2)
 	defFloat(&r.Noise, 0.1)
-	// A zero field means its default, so zero itself is asked for with −1.
-	for _, v := range []*float64{&r.Noise, &r.PlaceFields, &r.HDKappa} {
-		if *v < 0 {
+	// A zero field means its default, so zero itself is asked for with −1 (any negative
+	// noise, as before; other negative counts and concentrations stay errors below).
+	if r.Noise < 0 {
+		r.Noise = 0
+	}
+	for _, v := range []*float64{&r.PlaceFields, &r.HDKappa} {
+		if *v == -1 {
 			*v = 0
 		}
 	}

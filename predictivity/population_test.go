@@ -318,3 +318,12 @@ func TestPopulationMinusOneIsZero(t *testing.T) {
 		t.Errorf("%d place cells, want 24", places)
 	}
 }
+
+// Only −1 means zero: another negative count or concentration is an error, as before.
+func TestPopulationOtherNegatives(t *testing.T) {
+	for _, s := range []PopulationSettings{{PlaceFields: -3}, {HDKappa: -0.5}} {
+		if _, err := NewPopulation(&s, 1); err == nil {
+			t.Errorf("%+v: no error", s)
+		}
+	}
+}

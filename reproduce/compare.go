@@ -341,6 +341,8 @@ func (c *Comparison) periods(in Input) {
 	type mode struct{ sigma, bins float64 }
 	var modes []mode
 	c.Periods = &figure.PeriodData{BinCM: PaperBinCM}
+	var refs []float64 // the surround scale of each width's prediction
+	anyPooled := false
 	for i := range in.Conditions {
 		u := c.Units[i]
 		for _, p := range u.AllPeriodPaperBins {
@@ -372,17 +374,14 @@ func (c *Comparison) periods(in Input) {
 		c.Rows = append(c.Rows, low)
 		if row, ref, pooled, ok := c.theoryRow(in, i); ok {
 			c.Rows = append(c.Rows, row)
-			if pooled {
-				c.Periods.TheorySurround = fmt.Sprintf("s = %g", ref)
-				if ref != theory.ReferenceSurround {
-					c.Periods.TheorySurround = fmt.Sprintf("s nearest %g", theory.ReferenceSurround)
-				}
-			}
+			refs = append(refs, ref)
+			anyPooled = anyPooled || pooled
 			if !math.IsNaN(row.OursValue) {
 				c.Periods.Theory = append(c.Periods.Theory, figure.PeriodPoint{Sigma: u.Sigma, Period: row.OursValue})
 			}
 		}
 	}
+	c.Periods.TheorySurround = theory.SurroundNote(anyPooled, refs)
 	sort.Slice(modes, func(a, b int) bool { return modes[a].sigma < modes[b].sigma })
 	for k := 0; k+1 < len(modes); k++ {
 		a, b := modes[k], modes[k+1]

@@ -136,6 +136,21 @@ func NearerReference(s, other float64) bool {
 	return ds < do || ds == do && s < other
 }
 
+// SurroundNote says at which surround scale a theory curve over place-cell widths is drawn,
+// for its legend: empty when the runs have a single s (pooled false), "s = X" when every
+// width's prediction is at the same X, and "s nearest 2" when they differ.
+func SurroundNote(pooled bool, used []float64) string {
+	if !pooled || len(used) == 0 {
+		return ""
+	}
+	for _, s := range used[1:] {
+		if s != used[0] {
+			return fmt.Sprintf("s nearest %g", ReferenceSurround)
+		}
+	}
+	return fmt.Sprintf("s = %g", used[0])
+}
+
 // Compare compares the spacing predicted by kstar (rad/m) with the periods of the units of
 // u scoring above threshold. mapSide (m, the side of the rate maps' square: config's
 // MapSide) converts bins to metres; periods measured at another resolution than the first

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -772,17 +773,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 // surroundNote is the legend's note on the surround scale of the theory curve (see
 // figure.PeriodData.TheorySurround): empty when the sweep has a single s.
 func surroundNote(all map[float64]bool, used map[float64]float64) string {
-	if len(all) < 2 {
-		return ""
-	}
-	var s0 float64
-	for _, s := range used {
-		if s0 != 0 && s != s0 {
-			return fmt.Sprintf("s nearest %g", theory.ReferenceSurround)
-		}
-		s0 = s
-	}
-	return fmt.Sprintf("s = %g", s0)
+	return theory.SurroundNote(len(all) > 1, slices.Collect(maps.Values(used)))
 }
 
 // maxSpectra bounds the spectra of a sweep report (one per distinct target code).
