@@ -411,13 +411,14 @@ if [ -n "${PARTS:-}" ]; then
 	exit 0
 fi
 case "${SORSCHER:-1}" in
-0) partab; part1; part1b; part2; part2b; part3; part3a; part3b; part4 ;;
+0) part1; partab; part1b; part2; part2b; part3; part3a; part3b; part4 ;;
 only) sorscher_foreground ;;
 # background: the timed parts first on an idle GPU, then the Sorscher run in the background
 # (setsid: it outlives this call) while the untimed parts (tests, TF32 check) share the GPU,
-# then wait for it until SECONDS; a second call with SORSCHER=wait collects it.
+# then wait for it until SECONDS; a second call with SORSCHER=wait collects it. (Here part 1
+# runs beside the training, unlike the other orders, which run it first.)
 background) partab; part1b; part3; part3a; part2; sorscher_start; part1; part2b; sorscher_wait ;;
 wait) sorscher_wait ;;
-*) partab; part1; part1b; part2; part2b; part3; part3a; part3b; part4; sorscher_foreground ;;
+*) part1; partab; part1b; part2; part2b; part3; part3a; part3b; part4; sorscher_foreground ;;
 esac
 el "done"
