@@ -67,10 +67,22 @@ func Prepare(path string, fill func(w io.Writer) error) (_ *Pending, err error) 
 	if err = f.Close(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
+	if err = os.Chmod(tmp, fileMode(dir)); err != nil {
 		return nil, err
 	}
 	return &Pending{tmp: tmp, path: path}, nil
+}
+
+// fileMode is the mode of a new file in dir: 0644 (CreateTemp's own 0600 would keep a
+// run's files from the group that reads its directory), but no more open than dir itself,
+// so that a directory made private (0700, as under umask 077) keeps its files private. Go
+// cannot read the umask without changing it, and the directory carries it.
+func fileMode(dir string) os.FileMode {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return 0o644
+	}
+	return 0o644 & (st.Mode().Perm() | 0o600)
 }
 
 // Commit renames the file into place.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -128,5 +129,29 @@ func BenchmarkWriteCrowdedDir(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A file is 0644 in an open directory and no more open than a private one (0700, as made
+// under umask 077): it was 0644 whatever the umask.
+func TestFileModeFollowsDirectory(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no permission bits on Windows")
+	}
+	for _, c := range []struct{ dir, want os.FileMode }{{0o755, 0o644}, {0o750, 0o640}, {0o700, 0o600}} {
+		dir := filepath.Join(t.TempDir(), "d")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, c.dir); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "f")
+		if err := WriteFile(path, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != c.want {
+			t.Errorf("directory %o: file %v, %v; want %o", c.dir, st.Mode().Perm(), err, c.want)
+		}
 	}
 }
