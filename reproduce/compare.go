@@ -85,16 +85,9 @@ func Compare(r Result, in Input) (*Comparison, error) {
 	sigmaSeen := make([]bool, len(in.Conditions))
 	unreadable := 0
 	for _, res := range in.Results {
-		vals := make([]string, len(in.Keys))
-		for i, k := range in.Keys {
-			v, ok := res.Run.Params.Get(k)
-			if !ok {
-				var err error
-				if v, err = config.Get(res.Run.Config, k); err != nil {
-					return nil, err
-				}
-			}
-			vals[i] = v
+		vals, err := res.Run.Values(in.Keys)
+		if err != nil {
+			return nil, err
 		}
 		ci, ok := index[strings.Join(vals, "\x00")]
 		if !ok {
@@ -400,7 +393,7 @@ func (c *Comparison) theoryRow(in Input, i int) (row Row, ref float64, pooled, o
 	byS := map[float64]float64{} // surround scale → predicted bins
 	ref = math.NaN()
 	for _, res := range in.Results {
-		if v, err := config.Get(res.Run.Config, in.Keys[0]); err != nil || v != in.Conditions[i].Values[0] {
+		if !inCondition(in, res, i) {
 			continue
 		}
 		e := res.Run.Config.Encoding
@@ -473,19 +466,8 @@ func idealCounts(in Input, i int) (n, decoded, grid, all int) {
 
 // inCondition reports whether res belongs to condition i of in (sweep.Table's grouping).
 func inCondition(in Input, res sweep.Result, i int) bool {
-	for j, k := range in.Keys {
-		v, ok := res.Run.Params.Get(k)
-		if !ok {
-			var err error
-			if v, err = config.Get(res.Run.Config, k); err != nil {
-				return false
-			}
-		}
-		if v != in.Conditions[i].Values[j] {
-			return false
-		}
-	}
-	return true
+	vals, err := res.Run.Values(in.Keys)
+	return err == nil && slices.Equal(vals, in.Conditions[i].Values)
 }
 
 func (c *Comparison) dosDetails(in Input) {

@@ -404,16 +404,9 @@ func Table(results []Result, by []string, th Thresholds) ([]string, []Condition,
 	var conds []Condition
 	index := map[string]int{}
 	for _, r := range results {
-		vals := make([]string, len(keys))
-		for i, k := range keys {
-			v, ok := r.Run.Params.Get(k)
-			if !ok {
-				var err error
-				if v, err = config.Get(r.Run.Config, k); err != nil {
-					return nil, nil, err
-				}
-			}
-			vals[i] = v
+		vals, err := r.Run.Values(keys)
+		if err != nil {
+			return nil, nil, err
 		}
 		id := strings.Join(vals, "\x00")
 		ci, ok := index[id]

@@ -59,6 +59,28 @@ func (ps Params) Get(key string) (string, bool) {
 	return "", false
 }
 
+// Value returns the run's value of a canonical config key as tables group by it: the swept
+// value as the manifest wrote it, else the resolved config's (config.Get).
+func (r Run) Value(key string) (string, error) {
+	if v, ok := r.Params.Get(key); ok {
+		return v, nil
+	}
+	return config.Get(r.Config, key)
+}
+
+// Values returns Value of each of keys: the run's condition in a table grouped by them.
+func (r Run) Values(keys []string) ([]string, error) {
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		v, err := r.Value(k)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 // String is "key=value key=value" for progress lines.
 func (ps Params) String() string {
 	parts := make([]string, len(ps))
@@ -385,12 +407,9 @@ func annotateVarying(sweeps []*Sweep, runs []Run) error {
 		vals := make([]string, len(runs))
 		varies := false
 		for i, r := range runs {
-			v, ok := r.Params.Get(k)
-			if !ok {
-				var err error
-				if v, err = config.Get(r.Config, k); err != nil {
-					return err
-				}
+			v, err := r.Value(k)
+			if err != nil {
+				return err
 			}
 			vals[i] = v
 			varies = varies || v != vals[0]

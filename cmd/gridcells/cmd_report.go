@@ -826,16 +826,9 @@ func fraction(iv sweep.Interval, k, n int) figure.Fraction {
 // conditionOf returns the index of run's condition: the values of the grouping keys, taken
 // as sweep.Table takes them (swept value, else the resolved config's).
 func conditionOf(r sweep.Run, keys []string, index map[string]int) (int, error) {
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		v, ok := r.Params.Get(k)
-		if !ok {
-			var err error
-			if v, err = config.Get(r.Config, k); err != nil {
-				return 0, err
-			}
-		}
-		vals[i] = v
+	vals, err := r.Values(keys)
+	if err != nil {
+		return 0, err
 	}
 	ci, ok := index[strings.Join(vals, "\x00")]
 	if !ok {
