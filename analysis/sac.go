@@ -465,9 +465,11 @@ func sacDirect(dst, r, v []float64, n int, mode SACMode) bool {
 				}
 			}
 			nb2 := nb * nb
-			den := math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
+			var den float64
 			if mode == SACNaNAware {
 				den = lagStd(s11/nb, s1/nb) * lagStd(s22/nb, s2/nb)
+			} else {
+				den = math.Sqrt(s11/nb-s1*s1/nb2) * math.Sqrt(s22/nb-s2*s2/nb2)
 			}
 			c := (s12/nb - s1*s2/nb2) / den
 			switch {

@@ -486,7 +486,7 @@ func rateMaps(act, pos []float32, ng int, units []int, nbins int, side float64) 
 			}
 		}
 	}
-	acc, err := analysis.NewRateMapAccumulator(len(units), nbins, analysis.Box{XMin: -side / 2, XMax: side / 2, YMin: -side / 2, YMax: side / 2})
+	acc, err := analysis.NewRateMapAccumulator(len(units), nbins, analysis.SquareBox(side))
 	if err != nil {
 		return nil, err
 	}

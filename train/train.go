@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -367,7 +366,7 @@ func reopenRun(dir string, opt Options) (_ *run, err error) {
 	// latest.npz); holding the run's lock, no writer of the checkpoints is at work.
 	safefile.RemoveTemporaries(filepath.Join(dir, checkpointDir))
 	// Runs written before the centres came first may lack them after a kill.
-	if _, serr := os.Stat(filepath.Join(dir, centresFile)); errors.Is(serr, fs.ErrNotExist) {
+	if _, serr := os.Stat(filepath.Join(dir, centresFile)); errors.Is(serr, os.ErrNotExist) {
 		if err = r.writeCentres(); err != nil {
 			return nil, err
 		}

@@ -332,8 +332,7 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 		return nil, err
 	}
 	// The square around the box, as eval bins its rate maps (config's MapSide).
-	side := cfg.Trajectory.MapSide()
-	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.Box{XMin: -side / 2, XMax: side / 2, YMin: -side / 2, YMax: side / 2}, prAct: math.NaN()}
+	r := &predictivityRun{dir: dir, cfg: cfg, box: analysis.SquareBox(cfg.Trajectory.MapSide()), prAct: math.NaN()}
 	switch {
 	case mapsN > 0:
 		r.n = mapsN
