@@ -157,34 +157,35 @@ const StaleAfter = time.Hour
 // whatever its age: those of writers killed outright. Call it only while no writer can be
 // at work in dir (a run directory whose lock the caller holds), since it removes the files
 // of writes in progress too. Errors are ignored, as in removeStale.
-func RemoveTemporaries(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
+func RemoveTemporaries(dir string) { removeTemporaries(dir, "", time.Time{}) }
 
 // removeStale deletes the temporary files that earlier writes of dir/base left behind and
 // that have not been modified for StaleAfter. Errors are ignored: a file that cannot be
 // listed or removed only stays where it was.
-func removeStale(dir, base string) {
+func removeStale(dir, base string) { removeTemporaries(dir, base, time.Now().Add(-StaleAfter)) }
+
+// removeTemporaries deletes the temporary files in dir of writes of dir/base (of any file
+// when base is ""), those last modified before cutoff when it is set. Errors are ignored.
+func removeTemporaries(dir, base string, cutoff time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	prefix := "." + base + ".tmp-"
-	cutoff := time.Now().Add(-StaleAfter)
+	// Write's temporary files are ".BASE.tmp-RANDOM".
+	isTemp := func(name string) bool { return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") }
+	if base != "" {
+		prefix := "." + base + ".tmp-"
+		isTemp = func(name string) bool { return strings.HasPrefix(name, prefix) }
+	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+		if !e.Type().IsRegular() || !isTemp(e.Name()) {
 			continue
 		}
-		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
-			os.Remove(filepath.Join(dir, e.Name()))
+		if !cutoff.IsZero() {
+			if info, err := e.Info(); err != nil || !info.ModTime().Before(cutoff) {
+				continue
+			}
 		}
+		os.Remove(filepath.Join(dir, e.Name()))
 	}
 }
