@@ -154,7 +154,6 @@ func ltAlign(ptr uintptr, stride, batch int) int {
 // ltPlan is the cuBLASLt description of one product shape and its algorithm.
 type ltPlan struct {
 	desc, a, b, c uintptr
-	pref          uintptr // the preference: the workspace and the operands' alignments
 	algo          ltHeuristic
 	timed         int    // algorithms timed to choose algo (0 without tuning)
 	cached        bool   // algo is an earlier run's choice (lt_cache.go)
@@ -253,12 +252,14 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	layout(&p.a, ar, ac, k.lda, k.sa)
 	layout(&p.b, br, bc, k.ldb, k.sb)
 	layout(&p.c, k.m, k.n, k.ldc, k.sc)
-	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&p.pref))), k)
+	// The heuristic's preference: the workspace and the operands' alignments.
+	var pref uintptr
+	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&pref))), k)
 	ws := uint64(ltWorkspaceBytes)
-	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, p.pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
+	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
 	for i, al := range []int{k.alA, k.alB, k.alC, k.alC} { // D is C: the product is in place
 		v := uint32(al)
-		ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, p.pref, ltPrefMinAlignA+uintptr(i), uintptr(unsafe.Pointer(&v)), 4), k)
+		ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, pref, ltPrefMinAlignA+uintptr(i), uintptr(unsafe.Pointer(&v)), 4), k)
 	}
 	want := 1
 	if l.tune {
@@ -266,7 +267,7 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	}
 	var found int32
 	algos := make([]ltHeuristic, want)
-	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, p.pref, uintptr(want),
+	ltCheck("cublasLtMatmulAlgoGetHeuristic", call(a.heuristic, l.handle, p.desc, p.a, p.b, p.c, p.c, pref, uintptr(want),
 		uintptr(unsafe.Pointer(&algos[0])), uintptr(unsafe.Pointer(&found))), k)
 	if found < 1 || algos[0].state != 0 {
 		panic(&CUDAError{Call: "cublasLtMatmulAlgoGetHeuristic", Name: "no algorithm", Info: fmt.Sprintf("%+v", k)})
