@@ -39,6 +39,10 @@ const (
 	checkpoint    = "checkpoint/latest.npz"
 )
 
+// RunFiles returns the names this package puts into a run directory beside train's files
+// (what a "train --out" of a sweep's run must accept there; see train.ForeignEntries).
+func RunFiles() []string { return []string{runConfigFile, errorFile, lockFile, logFile} }
+
 // manifestLine is the JSON form of one Run.
 type manifestLine struct {
 	Index  int             `json:"index"`

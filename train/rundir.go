@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/gridcells/gridcells/config"
@@ -34,6 +35,61 @@ const (
 	summaryFile   = "summary.json"
 	centresFile   = "place_cells.npy"
 )
+
+// ForeignEntries lists, sorted, the entries of dir that are not a run's own files: those of
+// the run directory format that this package writes (README, "Run directory"), its lock,
+// the staging directory of an evaluation, the temporary files of a killed write, and the
+// names in also (what a sweep or a report puts into a run's directory). A directory that does not exist has none.
+//
+// Train writes its files into whatever directory it is given; the CLI refuses a --out with
+// foreign entries, so that a mistyped path (a home directory, a data folder) does not get a
+// run's files mixed into it or, worse, have a file of the same name replaced. What a run
+// killed before config.json leaves (checkpoint/, place_cells.npy, the lock) is not foreign:
+// training into that directory again is how such a run starts over.
+func ForeignEntries(dir string, also ...string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	own := map[string]bool{configFile: true, metricsFile: true, checkpointDir: true, evalDir: true,
+		summaryFile: true, centresFile: true, LockFile: true, stagingDir: true}
+	for _, n := range also {
+		own[n] = true
+	}
+	var foreign []string
+	for _, e := range entries {
+		n := e.Name()
+		// An evaluation's ratemaps[_N].npy and scores[_N].csv; safefile's temporaries,
+		// ".NAME.tmp-RANDOM".
+		if own[n] || isEvalOutput(n, "ratemaps", ".npy") || isEvalOutput(n, "scores", ".csv") ||
+			strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") {
+			continue
+		}
+		foreign = append(foreign, n)
+	}
+	return foreign, nil // os.ReadDir sorts by name
+}
+
+// isEvalOutput reports whether name is stem+ext or stem_N+ext, the names of an evaluation's
+// files at the default and the other eval.nbins_list resolutions.
+func isEvalOutput(name, stem, ext string) bool {
+	rest, ok := strings.CutPrefix(name, stem)
+	if !ok {
+		return false
+	}
+	rest, ok = strings.CutSuffix(rest, ext)
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	digits, ok := strings.CutPrefix(rest, "_")
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
+}
 
 // RunInfo is config.json: the resolved config and what produced the run.
 type RunInfo struct {

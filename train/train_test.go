@@ -210,6 +210,11 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
+	// Every file the run wrote is its own: a train --out of this directory is refused for
+	// holding a run, not for holding foreign files.
+	if foreign, err := ForeignEntries(dir); err != nil || len(foreign) != 0 {
+		t.Errorf("ForeignEntries of a finished run: %q, %v; want none", foreign, err)
+	}
 	a, err := npyio.ReadFile(filepath.Join(dir, "eval/activations.npy"))
 	if err != nil {
 		t.Fatal(err)
@@ -691,5 +696,36 @@ func TestCommitPlanStaysInside(t *testing.T) {
 		if err := applyCommit(dir, plan); err == nil || !strings.Contains(err.Error(), "outside the run directory") {
 			t.Errorf("plan %+v: %v; want refused", plan, err)
 		}
+	}
+}
+
+// TestForeignEntries: the files of a run, of a run killed before config.json, of a sweep's
+// run (named by the caller) and of killed writes are a run's; anything else is listed.
+func TestForeignEntries(t *testing.T) {
+	dir := t.TempDir()
+	if f, err := ForeignEntries(filepath.Join(dir, "missing")); err != nil || f != nil {
+		t.Errorf("a missing directory: %q, %v; want none", f, err)
+	}
+	own := []string{configFile, metricsFile, summaryFile, centresFile, LockFile, "ratemaps.npy",
+		"ratemaps_20.npy", "scores.csv", "scores_44.csv", ".summary.json.tmp-123", "sweep_config.json"}
+	foreign := []string{"notes.txt", "ratemaps_x.npy", "ratemaps_.npy", "scores.npy", "scores_1.csv.bak", "tmp-1"}
+	for _, n := range append(own, foreign...) {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{checkpointDir, evalDir, stagingDir, "figures"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ForeignEntries(dir, "sweep_config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(foreign), "figures")
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("ForeignEntries = %q, want %q", got, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/report"
 	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/train"
 )
@@ -111,6 +112,13 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if fileExists(filepath.Join(o.Out, sweep.ManifestFile)) {
 			// Its files would mix with the sweep's, and report would read it as the sweep.
 			return usagef("--out %s is a sweep directory (it holds %s); give the run a directory of its own", o.Out, sweep.ManifestFile)
+		}
+		foreign, err := train.ForeignEntries(o.Out, append(sweep.RunFiles(), report.FiguresDir, "report.html")...)
+		if err != nil {
+			return err
+		}
+		if len(foreign) > 0 {
+			return usagef("--out %s holds files that are not a run's (%s); give the run a new or empty directory", o.Out, listSome(foreign, 3))
 		}
 		if cfg, err = o.cf.Resolve(); err != nil {
 			return err

@@ -58,6 +58,22 @@ func TestTrainCommandUsage(t *testing.T) {
 	if entries, _ := os.ReadDir(sw); len(entries) != 1 {
 		t.Errorf("train --out a sweep directory wrote %d entries", len(entries)-1)
 	}
+	// Nor is a directory of someone else's files (a mistyped --out).
+	other := t.TempDir()
+	for _, n := range []string{"notes.txt", "metrics.jsonl", "zz.csv", "data.npy"} {
+		os.WriteFile(filepath.Join(other, n), []byte("mine"), 0o644)
+	}
+	errw.Reset()
+	code := run([]string{"train", "--out", other}, &out, &errw)
+	if want := "holds files that are not a run's (data.npy, notes.txt, zz.csv)"; code != 2 || !strings.Contains(errw.String(), want) {
+		t.Errorf("train --out a directory of other files: exit %d, %q, want %q", code, errw.String(), want)
+	}
+	if entries, _ := os.ReadDir(other); len(entries) != 4 {
+		t.Errorf("train --out a directory of other files left %d entries, want its 4", len(entries))
+	}
+	if b, _ := os.ReadFile(filepath.Join(other, "metrics.jsonl")); string(b) != "mine" {
+		t.Errorf("train --out a directory of other files changed its metrics.jsonl: %q", b)
+	}
 }
 
 // TestTrainKillResume builds the binary, interrupts a run twice — SIGINT (checkpoint, exit

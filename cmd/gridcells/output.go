@@ -51,6 +51,14 @@ func count(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
+// listSome joins the first n names with ", ", and says how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
+}
+
 // figureFormats is the --formats flag of the commands that write report figures: PNG
 // always (the HTML page embeds it), and SVG or PDF copies for a paper's figures.
 type figureFormats []string
