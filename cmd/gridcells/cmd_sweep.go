@@ -273,7 +273,7 @@ type sweepRunOptions struct {
 func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
 	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (-1: the row of $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
-	fs.BoolVar(&o.Quiet, "quiet", false, "run: no progress on stderr (default false)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "run: print only failures, waits for a run another worker holds, and the final counts (default false)")
 	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` GPU (non-cpu device) runs together in one \"gridcells lanes\" process: runs of one network shape and schedule as one ensemble (batched GEMMs), others each on its own CUDA stream; with --index (or a cluster task), the task's K consecutive rows")
 }
 
@@ -324,16 +324,18 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 			return manifestErr(ctx, err)
 		}
 		p.total = len(runs)
-		return runTask(ctx, w, runs, stderr)
+		return runTask(ctx, w, runs, o.Quiet, stderr)
 	}
 	runs, err := m.Runs(ctx, 0, m.Len())
 	if err != nil {
 		return manifestErr(ctx, err)
 	}
-	if o.Lanes > 1 {
-		fmt.Fprintf(stderr, "%d runs, %d workers, up to %d lanes per process\n", len(runs), o.Workers, o.Lanes)
-	} else {
-		fmt.Fprintf(stderr, "%d runs, %d workers\n", len(runs), o.Workers)
+	switch {
+	case o.Quiet:
+	case o.Lanes > 1:
+		fmt.Fprintf(stderr, "%s, %s, up to %d lanes per process\n", count(len(runs), "run", "runs"), count(o.Workers, "worker", "workers"), o.Lanes)
+	default:
+		fmt.Fprintf(stderr, "%s, %s\n", count(len(runs), "run", "runs"), count(o.Workers, "worker", "workers"))
 	}
 	outs := w.RunAll(ctx, runs, o.Workers)
 	counts := map[string]int{}
@@ -364,7 +366,10 @@ var busyPoll = 10 * time.Second
 // writing its checkpoint after an eviction (Kubernetes starts the replacement pod while the
 // old one terminates), or a "sweep collect" looking at the run; once it lets go, the run
 // is resumed here, or skipped if it has finished.
-func runTask(ctx context.Context, w *sweep.Worker, runs []sweep.Run, stderr io.Writer) error {
+//
+// quiet leaves out the lines of runs that had finished; a wait is always said, since a task
+// that waits for a run says nothing else until it ends.
+func runTask(ctx context.Context, w *sweep.Worker, runs []sweep.Run, quiet bool, stderr io.Writer) error {
 	var failed []error
 	waiting := map[string]bool{}
 	for len(runs) > 0 {
@@ -372,6 +377,9 @@ func runTask(ctx context.Context, w *sweep.Worker, runs []sweep.Run, stderr io.W
 		for _, out := range w.RunGroup(ctx, runs) {
 			switch out.Result {
 			case sweep.ResultSkipped:
+				if quiet {
+					break
+				}
 				fmt.Fprintf(stderr, "run %s (row %d) had finished\n", out.Run.ID, out.Run.Index)
 			case sweep.ResultBusy:
 				if !waiting[out.Run.ID] {

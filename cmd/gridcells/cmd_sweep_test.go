@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -457,5 +458,40 @@ func TestSubmitResumesAfterRefusal(t *testing.T) {
 	code, stdout, stderr = runCLI(t, append(submit, "--resubmit")...)
 	if code != 0 || strings.Count(stdout, "\n") != 4 {
 		t.Fatalf("--resubmit: exit %d, stdout %q; want 4 job ids; stderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// "sweep run --quiet" prints the final counts and nothing of runs that went well (here every
+// run had finished), a cluster task (--index) nothing at all.
+func TestSweepRunQuiet(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
+		t.Fatalf("expand: %d %s", code, stderr)
+	}
+	runs, err := sweep.LoadManifest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		rd := sweep.RunDir(dir, r.ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(rd, "config.json"), []byte("{}"), 0o644)
+		os.WriteFile(filepath.Join(rd, "summary.json"), []byte("{}"), 0o644)
+	}
+	n := len(runs)
+	counts := fmt.Sprintf("%d runs: 0 finished now, %d had finished, 0 failed, 0 run by other workers, 0 cancelled\n", n, n)
+	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--quiet"); code != 0 || stderr != counts {
+		t.Errorf("--quiet: exit %d, stderr %q; want only %q", code, stderr, counts)
+	}
+	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--quiet", "--index", "0"); code != 0 || stderr != "" {
+		t.Errorf("--quiet --index 0: exit %d, stderr %q; want nothing", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "sweep", "run", dir); code != 0 || stderr != fmt.Sprintf("%d runs, 1 worker\n", n)+counts {
+		t.Errorf("without --quiet: exit %d, stderr %q; want a header and the counts", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "0"); code != 0 || !strings.HasSuffix(stderr, "(row 0) had finished\n") {
+		t.Errorf("--index 0: exit %d, stderr %q; want the run's line", code, stderr)
 	}
 }
