@@ -126,7 +126,7 @@ func TestEnsembleDriven(t *testing.T) {
 		// lanes get the same ones.
 		ws := stacked.workspace(B, T)
 		for k, m := range models {
-			mw := m.load(batches[k])
+			mw := m.load(batches[k], "test")
 			m.sampleMasks(mw)
 			for i, mk := range mw.inMasks {
 				v := make([]float32, mk.Rows()*mk.Cols())

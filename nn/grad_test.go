@@ -80,7 +80,7 @@ func checkGradients(t *testing.T, m *Model, in Batch) {
 		}
 		b.Upload64(p.Value, v)
 	}
-	w := m.load(in)
+	w := m.load(in, "test")
 	m.sampleMasks(w)
 	m.run(w, true, true)
 	pick := rand.New(rand.NewPCG(7, 7))

@@ -178,7 +178,7 @@ func TestLossIndependent(t *testing.T) {
 					t.Fatal(err)
 				}
 				in := testBatch(rand.New(rand.NewPCG(2, 2)), cfg, B, T)
-				w := m.load(in)
+				w := m.load(in, "test")
 				m.sampleMasks(w)
 				got := m.run(w, true, false)
 				want := independentLoss(m, b, cfg, in, B, T, masksOf(b, w.inMasks), masksOf(b, w.recMasks))

@@ -23,7 +23,7 @@ type Batch struct {
 	B, T     int
 	Vel      []float32 // T×B×Nv velocity inputs u_t (per-step displacements, spec §0.1 item 8)
 	InitCode []float32 // B×Np target code at the start position, p0
-	Targets  []float32 // T×B×Np targets y_t (not read by Forward)
+	Targets  []float32 // T×B×Np targets y_t (Step, Loss and Evaluate panic without; Forward does not read them)
 }
 
 // Inputs are the device-side input tensors of one (B, T) shape; a caller that produces its
@@ -310,11 +310,18 @@ func (m *Model) ReleaseWorkspace(B, T int) {
 // that shape on first use.
 func (m *Model) Inputs(B, T int) Inputs { return m.workspace(B, T).in }
 
-func (m *Model) load(in Batch) *workspace {
+// load copies in to the device inputs of its shape; the targets only when the pass computes
+// a loss (op, the method, named in the panic). A nil
+// Targets there would leave the previous batch's targets on the device and give the loss
+// of this batch's outputs against them, with nothing to say so.
+func (m *Model) load(in Batch, op string) *workspace {
 	w := m.workspace(in.B, in.T)
 	m.b.Upload(w.in.Vel, in.Vel)
 	m.b.Upload(w.in.InitCode, in.InitCode)
-	if in.Targets != nil {
+	if op != "" {
+		if in.Targets == nil {
+			panic("nn: " + op + ": Batch.Targets is nil; a loss needs the targets (Forward alone does not read them)")
+		}
 		m.b.Upload(w.in.Targets, in.Targets)
 	}
 	return w
@@ -323,7 +330,7 @@ func (m *Model) load(in Batch) *workspace {
 // Step runs the training forward pass (dropout on), the loss and the backward pass on in,
 // leaving ∂loss/∂θ in every Param.Grad, and returns the loss (data term plus weight decay).
 func (m *Model) Step(in Batch) float64 {
-	w := m.load(in)
+	w := m.load(in, "Step")
 	m.sampleMasks(w)
 	return m.run(w, true, true)
 }
@@ -358,7 +365,7 @@ func (m *Model) FinishStep() float64 { return m.finish() }
 func (m *Model) LaneLosses() []float64 { return m.laneLoss }
 
 // Loss returns the evaluation loss on in (no dropout, no gradients).
-func (m *Model) Loss(in Batch) float64 { return m.run(m.load(in), false, false) }
+func (m *Model) Loss(in Batch) float64 { return m.run(m.load(in, "Loss"), false, false) }
 
 // LossLoaded is Loss on the batch already in Inputs(B, T).
 func (m *Model) LossLoaded(B, T int) float64 { return m.run(m.workspace(B, T), false, false) }
@@ -368,7 +375,7 @@ func (m *Model) LossLoaded(B, T int) float64 { return m.run(m.workspace(B, T), f
 // spec §3: h_t for RNN, the dense layer for the others) on the host. out and g are reused
 // when they have the right length and allocated when nil; a wrong length panics.
 func (m *Model) Forward(in Batch, out, g []float32) ([]float32, []float32) {
-	w := m.load(in)
+	w := m.load(in, "")
 	w.train = false
 	m.forward(w)
 	return m.download(w, out, g, true)
@@ -387,7 +394,7 @@ func (m *Model) EvaluateGrid(in Batch, out, g []float32) (float64, []float32, []
 }
 
 func (m *Model) evaluate(in Batch, out, g []float32, grid bool) (float64, []float32, []float32) {
-	w := m.load(in)
+	w := m.load(in, "Evaluate")
 	loss := m.run(w, false, false)
 	out, g = m.download(w, out, g, grid)
 	return loss, out, g

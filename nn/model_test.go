@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
@@ -159,7 +160,7 @@ func TestMasksPerSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := testBatch(rand.New(rand.NewPCG(9, 9)), cfg, 50, 3)
-	w := m.load(in)
+	w := m.load(in, "test")
 	m.sampleMasks(w)
 	m.run(w, true, false)
 	mask := b.Slice(w.inMasks[0])
@@ -358,4 +359,38 @@ func TestStartFinishStep(t *testing.T) {
 	mustPanic("FinishStep without StartStep", func() { split.FinishStep() })
 	split.StartStep(B, T)
 	mustPanic("StartStep twice", func() { split.StartStep(B, T) })
+}
+
+// A loss without targets panics; it used to be the loss against the previous batch's targets,
+// left on the device. Forward does not read them.
+func TestLossNeedsTargets(t *testing.T) {
+	cfg := Config{Cell: RNN, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy}
+	const B, T = 4, 5
+	in := testBatch(rand.New(rand.NewPCG(5, 5)), cfg, B, T)
+	m, err := New(cpu.New(nil), cfg, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Loss(in) // the targets are on the device now
+	noTargets := in
+	noTargets.Targets = nil
+	for name, f := range map[string]func(){
+		"Loss":     func() { m.Loss(noTargets) },
+		"Step":     func() { m.Step(noTargets) },
+		"Evaluate": func() { m.Evaluate(noTargets, nil) },
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, name+": Batch.Targets is nil") {
+					t.Errorf("%s without targets: panic %q", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
+	out, _ := m.Forward(noTargets, nil, nil)
+	want, _ := m.Forward(in, nil, nil)
+	if !slices.Equal(out, want) {
+		t.Error("Forward reads the targets")
+	}
 }
