@@ -133,7 +133,10 @@ var ErrDeviceUnavailable = errors.New("device not available on this machine")
 //   - "auto" (or ""): CUDA in full float32 when it is available, else the CPU.
 //
 // A device this machine cannot open (no CUDA driver, no GPU) is ErrDeviceUnavailable; a
-// value that names no device is a *config.ConfigError.
+// value that names no device is a *config.ConfigError. The caller owns the backend: a CUDA
+// one has a Close (cuda.Backend.Close) that gives the GPU's memory back when the caller is
+// done with it (compute.Backend has none: assert interface{ Close() error }). A cuda.New
+// that fails under "auto" has released what it made before the fallback to the CPU.
 func NewBackend(device string) (compute.Backend, string, error) {
 	switch device {
 	case "cpu":

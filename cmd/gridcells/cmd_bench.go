@@ -123,6 +123,7 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 	if err != nil {
 		return err
 	}
+	defer closeBackend(be, os.Stderr)
 	if o.Ensemble && o.Lanes < 2 {
 		return usagef("--ensemble needs --lanes ≥ 2")
 	}

@@ -181,6 +181,7 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	defer closeBackend(be, stderr)
 	if !o.quiet {
 		fmt.Fprintf(stderr, "evaluating %s: nbins %v, %s score\n", dir, ev.NBins, ev.ScoreMethod)
 	}

@@ -224,6 +224,9 @@ func (l *lane) train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The other lanes of the process go on: give back this one's stream, buffers and context
+	// retain now rather than at exit.
+	defer closeBackend(b, l.log)
 	p := &trainProgress{w: l.log, start: time.Now()}
 	opt := train.Options{Backend: b, Progress: p, Version: version}
 	var sum *train.Summary
@@ -307,6 +310,7 @@ func ensembles(lanes []*lane, stack string) ([]*ensemble, error) {
 
 // train runs the ensemble to its end and returns each member's error.
 func (g *ensemble) train(ctx context.Context, lanes []*lane) []error {
+	defer closeBackend(g.b, lanes[g.members[0]].log) // as a lane of its own does (lane.train)
 	runs := make([]train.StackedRun, len(g.members))
 	for k, i := range g.members {
 		l := lanes[i]

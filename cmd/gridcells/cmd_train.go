@@ -140,6 +140,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b, logw)
 	opt.Backend = b
 	var sum *train.Summary
 	if o.Resume != "" {
@@ -194,6 +195,17 @@ func openBackend(device string, logw io.Writer, note string) (compute.Backend, e
 	}
 	fmt.Fprintf(logw, "device: %s%s\n", which, note)
 	return b, nil
+}
+
+// closeBackend gives back what a GPU backend holds once the command is done with it:
+// compute.Backend has no Close, and the CPU backend none to call. The work is done by then,
+// so a failure is only reported on logw.
+func closeBackend(b compute.Backend, logw io.Writer) {
+	if c, ok := b.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			fmt.Fprintf(logw, "warning: releasing the device: %v\n", err)
+		}
+	}
 }
 
 // isTerminal reports whether w is a character device (a terminal).

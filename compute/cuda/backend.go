@@ -103,10 +103,11 @@ type Backend struct {
 	tf32   bool
 	drive  bool    // the fused input products (drive.go), off with Settings.UnfusedInputs
 	lt     *lt     // the cuBLASLt path (lt.go), nil when off
-	ctx    uintptr // the device's primary context
+	dev    int32   // the device whose primary context ctx is
+	ctx    uintptr // the device's primary context, retained until Close
 	stream uintptr
 	blas   uintptr
-	fns    [numKernels]uintptr
+	fns    [numKernels]kfn
 	args   *launchArgs
 	maxGrd int
 
@@ -123,6 +124,17 @@ type Backend struct {
 	pageable     bool             // GRIDCELLS_CUDA_PINNED=0: copy from Go memory directly (pinned.go)
 
 	gen *genModule // generate.cu's kernels, loaded by the first NewBatchGenerator (generate.go)
+
+	modules []uintptr // the loaded modules (kernels.cu, generate.cu), unloaded by Close
+	closed  bool      // Close has run: every use panics (close.go)
+}
+
+// kfn is a kernel's function handle and the most threads per block it launches with
+// (cuFuncGetAttribute's MAX_THREADS_PER_BLOCK: register or shared memory use may put it below
+// the device's 1024).
+type kfn struct {
+	h          uintptr
+	maxThreads int
 }
 
 var _ compute.Backend = (*Backend)(nil)
@@ -161,7 +173,8 @@ func Available() error {
 }
 
 // New returns a backend on a CUDA device, loading the driver, cuBLAS and NVRTC and
-// compiling the kernels (cached after the first run; see the package doc).
+// compiling the kernels (cached after the first run; see the package doc). Close releases
+// what it holds; a New that fails releases what it had created before returning.
 func New(s *Settings) (*Backend, error) {
 	if s == nil {
 		s = &Settings{}
@@ -179,16 +192,24 @@ func New(s *Settings) (*Backend, error) {
 	for i := range b.args.ptrs {
 		b.args.ptrs[i] = uintptr(unsafe.Pointer(&b.args.vals[i]))
 	}
-	var dev int32
-	if err := a.check("cuDeviceGet", call(a.cuDeviceGet, uintptr(unsafe.Pointer(&dev)), uintptr(s.Device))); err != nil {
+	if err := a.check("cuDeviceGet", call(a.cuDeviceGet, uintptr(unsafe.Pointer(&b.dev)), uintptr(s.Device))); err != nil {
 		return nil, fmt.Errorf("cuda: device %d: %w", s.Device, err)
 	}
-	if err := b.describe(dev, s.Device); err != nil {
+	if err := b.describe(b.dev, s.Device); err != nil {
 		return nil, err
 	}
-	if err := a.check("cuDevicePrimaryCtxRetain", call(a.cuDevicePrimaryCtxRetain, uintptr(unsafe.Pointer(&b.ctx)), uintptr(dev))); err != nil {
+	if err := a.check("cuDevicePrimaryCtxRetain", call(a.cuDevicePrimaryCtxRetain, uintptr(unsafe.Pointer(&b.ctx)), uintptr(b.dev))); err != nil {
 		return nil, err
 	}
+	// From here on every way out but the last return, an error or a panic, releases what
+	// was created: a retained context keeps its memory on the GPU, which a caller falling
+	// back to the CPU (training.device auto) would never give back.
+	ok := false
+	defer func() {
+		if !ok {
+			b.release()
+		}
+	}()
 	defer b.enter()()
 	const streamNonBlocking = 1
 	if err := a.check("cuStreamCreate", call(a.cuStreamCreate, uintptr(unsafe.Pointer(&b.stream)), streamNonBlocking)); err != nil {
@@ -217,10 +238,14 @@ func New(s *Settings) (*Backend, error) {
 	}
 	b.maxGrd = max(1, b.info.SMs) * 16
 	b.drive = s.fusedInputs()
-	b.partials = b.alloc(1, 2*(maxPartials+1))
+	var err error
+	if b.partials, err = b.tryAlloc(1, 2*(maxPartials+1)); err != nil {
+		return nil, err
+	}
 	if err := b.startLt(s); err != nil {
 		return nil, err
 	}
+	ok = true
 	return b, nil
 }
 
@@ -263,10 +288,11 @@ func (b *Backend) loadKernels() error {
 }
 
 // loadModule compiles (or takes from the cache) CUDA source, loads it on the backend's
-// context and returns the entry points names, in order. A CUBIN for the device's own
-// architecture is tried first; if the driver cannot load it (an NVRTC newer than the
-// driver), PTX is compiled and left to the driver's JIT.
-func (b *Backend) loadModule(source string, names []string) ([]uintptr, error) {
+// context and returns the entry points names, in order, with their thread limits. A CUBIN
+// for the device's own architecture is tried first; if the driver cannot load it (an NVRTC
+// newer than the driver), PTX is compiled and left to the driver's JIT. The module is kept
+// in b.modules for Close, also when a look-up fails.
+func (b *Backend) loadModule(source string, names []string) ([]kfn, error) {
 	a := b.a
 	var mod uintptr
 	var loadErr error
@@ -287,12 +313,19 @@ func (b *Backend) loadModule(source string, names []string) ([]uintptr, error) {
 	if loadErr != nil {
 		return nil, loadErr
 	}
-	fns := make([]uintptr, len(names))
+	b.modules = append(b.modules, mod)
+	fns := make([]kfn, len(names))
 	for i, n := range names {
 		cn := cString(n)
-		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&fns[i])), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
+		if err := a.check("cuModuleGetFunction "+n, call(a.cuModuleGetFunction, uintptr(unsafe.Pointer(&fns[i].h)), mod, uintptr(unsafe.Pointer(&cn[0])))); err != nil {
 			return nil, err
 		}
+		const maxThreadsPerBlock = 0 // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
+		var v int32
+		if err := a.check("cuFuncGetAttribute "+n, call(a.cuFuncGetAttribute, uintptr(unsafe.Pointer(&v)), maxThreadsPerBlock, fns[i].h)); err != nil {
+			return nil, err
+		}
+		fns[i].maxThreads = int(v)
 	}
 	return fns, nil
 }
@@ -323,6 +356,9 @@ func (b *Backend) DType() compute.DType { return compute.Float32 }
 // thread, and a goroutine that moved to another thread between two driver calls would make
 // the second without a context (CUDA_ERROR_INVALID_CONTEXT). Use as defer b.enter()().
 func (b *Backend) enter() (exit func()) {
+	if b.closed {
+		panic("cuda: use of a closed backend")
+	}
 	runtime.LockOSThread()
 	if r := call(b.a.cuCtxSetCurrent, b.ctx); r != 0 {
 		runtime.UnlockOSThread()
@@ -343,8 +379,16 @@ func (b *Backend) Synchronize() {
 	b.must(b.a.check("cuStreamSynchronize", call(b.a.cuStreamSynchronize, b.stream)))
 }
 
-// alloc returns a zeroed rows×cols tensor in stream-ordered memory.
+// alloc returns a zeroed rows×cols tensor in stream-ordered memory, and panics when the
+// driver refuses.
 func (b *Backend) alloc(rows, cols int) *tensor {
+	t, err := b.tryAlloc(rows, cols)
+	b.must(err)
+	return t
+}
+
+// tryAlloc is alloc returning the driver's error, for New, which returns it.
+func (b *Backend) tryAlloc(rows, cols int) (*tensor, error) {
 	if rows < 1 || cols < 1 {
 		panic(fmt.Sprintf("cuda: New(%d, %d): non-positive dimension", rows, cols))
 	}
@@ -353,11 +397,14 @@ func (b *Backend) alloc(rows, cols int) *tensor {
 	t := &tensor{rows: rows, cols: cols, ld: cols, owner: b}
 	if err := b.a.check("cuMemAllocAsync", call(b.a.cuMemAllocAsync, uintptr(unsafe.Pointer(&t.ptr)), uintptr(4*n), b.stream)); err != nil {
 		err.(*CUDAError).Info = fmt.Sprintf("%d×%d float32 (%.1f MiB) on %s", rows, cols, float64(4*n)/(1<<20), b.info.Name)
-		panic(err)
+		return nil, err
 	}
 	t.end = t.ptr + uintptr(4*n)
-	b.must(b.a.check("cuMemsetD32Async", call(b.a.cuMemsetD32Async, t.ptr, 0, uintptr(n), b.stream)))
-	return t
+	if err := b.a.check("cuMemsetD32Async", call(b.a.cuMemsetD32Async, t.ptr, 0, uintptr(n), b.stream)); err != nil {
+		call(b.a.cuMemFreeAsync, t.ptr, b.stream)
+		return nil, err
+	}
+	return t, nil
 }
 
 func (b *Backend) New(rows, cols int) compute.Tensor { return b.alloc(rows, cols) }
@@ -434,11 +481,18 @@ func (b *Backend) launch(k kernel, gx, bx, by int, args ...uint64) {
 
 // launchFn queues the kernel fn (of kernels.cu or generate.cu), named name in profiles and
 // errors, on a gx×gy-block grid of bx×by threads with args, each in an 8-byte slot of the
-// backend's argument memory read from its start.
-func (b *Backend) launchFn(fn uintptr, name string, gx, gy, bx, by int, args ...uint64) {
+// backend's argument memory read from its start. A block above fn's thread limit panics
+// naming both: the driver would refuse it with a bare CUDA_ERROR_INVALID_VALUE. The check
+// is here rather than at load time because several kernels' blocks depend on the call
+// (placeBlock, the fused input products' row groups).
+func (b *Backend) launchFn(fn kfn, name string, gx, gy, bx, by int, args ...uint64) {
+	if bx*by > fn.maxThreads {
+		panic(fmt.Errorf("cuda: kernel %s launched with blocks of %d×%d = %d threads, above its limit of %d on %s (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK)",
+			name, bx, by, bx*by, fn.maxThreads, b.info.Name))
+	}
 	copy(b.args.vals[:], args)
 	b.timeStart(func() string { return name })
-	r := call(b.a.cuLaunchKernel, fn, uintptr(gx), uintptr(gy), 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
+	r := call(b.a.cuLaunchKernel, fn.h, uintptr(gx), uintptr(gy), 1, uintptr(bx), uintptr(by), 1, 0, b.stream,
 		uintptr(unsafe.Pointer(&b.args.ptrs[0])), 0)
 	b.timeEnd()
 	if r != 0 {

@@ -59,6 +59,14 @@
 // batches of an ensemble's lanes, each with its own generator, in one launch of each kernel
 // (generate_lanes.go).
 //
+// Close releases what a Backend holds on the GPU (its buffers, cuBLAS and cuBLASLt state,
+// events, pinned memory, modules, stream and its retain of the device's primary context);
+// the tensors made with New are the caller's to Free first. A New that fails releases what
+// it had created, so that a caller falling back to the CPU leaves no context behind. A
+// kernel launched with more threads per block than the driver reports it can take
+// (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, read when its module loads) panics with an error
+// naming the kernel, the block and the limit.
+//
 // Building with -tags nocuda leaves the backend out (Available and New then fail): the
 // binary no longer imports purego, whose dlopen links it dynamically against the C
 // library, and is fully static.

@@ -5,6 +5,7 @@ package cuda_test
 import (
 	"fmt"
 
+	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cuda"
 	"github.com/gridcells/gridcells/sim"
 )
@@ -19,6 +20,7 @@ func ExampleBackend_NewBatchGenerator() {
 		fmt.Println(err)
 		return
 	}
+	defer b.Close() // last: after the generator's and the tensors' Free
 	p := sim.DefaultParams()
 	p.RNG = sim.Philox
 	walker, err := sim.NewSeed(p, 1)
@@ -43,6 +45,11 @@ func ExampleBackend_NewBatchGenerator() {
 	defer g.Free()
 	vel, pos, initPos := b.New(T*B, 2), b.New(T*B, 2), b.New(B, 2)
 	initCode, targets := b.New(B, np), b.New(T*B, np)
+	defer func() {
+		for _, t := range []compute.Tensor{vel, pos, initPos, initCode, targets} {
+			b.Free(t)
+		}
+	}()
 	g.Generate(walker.SkipBatch(), vel, initCode, targets, pos, initPos)
 	row := make([]float32, np)
 	b.Download(row, b.View(targets, 0, 0, 1, np)) // waits for the stream

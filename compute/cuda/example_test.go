@@ -9,7 +9,8 @@ import (
 )
 
 // Example picks the GPU when there is one and the CPU otherwise, as training.device auto
-// does (b.Name() says which), and runs a product on it: the same exact result on both.
+// does (b.Name() says which), and runs a product on it: the same exact result on both. The
+// GPU backend is closed when done, after the tensors are freed.
 func Example() {
 	var b compute.Backend = cpu.New(nil)
 	if err := cuda.Available(); err == nil {
@@ -18,6 +19,7 @@ func Example() {
 			fmt.Println(err)
 			return
 		}
+		defer g.Close()
 		b = g
 	}
 	x := b.New(2, 3)
@@ -28,6 +30,9 @@ func Example() {
 	b.Gemm(false, false, 1, x, w, 0, y)
 	out := make([]float32, 4)
 	b.Download(out, y) // waits for the GPU's queued work
+	for _, t := range []compute.Tensor{x, w, y} {
+		b.Free(t)
+	}
 	fmt.Println(out)
 	// Output: [4 5 10 11]
 }

@@ -15,7 +15,7 @@ import (
 var generateNames = []string{"gc_gen_walk", "gc_gen_place"}
 
 // genModule is generate.cu loaded on a backend's context.
-type genModule struct{ walk, place uintptr }
+type genModule struct{ walk, place kfn }
 
 // BatchGenerator generates training batches on the GPU: the Philox walk (bit-identical to
 // sim's Philox walk with the same key and batch index) and the place-cell codes of its
@@ -182,7 +182,7 @@ func (b *Backend) genPlace(lanes int, rec *tensor, np, B, T int, initPos, pos, i
 // genLaunch queues fn on a grid of gx×lanes blocks of bx threads with args. The profiler
 // names it kernel, with the lane count when there are several (a launch for an ensemble's
 // lanes).
-func (b *Backend) genLaunch(fn uintptr, kernel string, lanes, gx, bx int, args ...uint64) {
+func (b *Backend) genLaunch(fn kfn, kernel string, lanes, gx, bx int, args ...uint64) {
 	b.launchFn(fn, laneName(kernel, lanes), gx, lanes, bx, 1, args...)
 }
 

@@ -166,15 +166,19 @@ type api struct {
 	cuDeviceGetAttribute, cuDeviceTotalMem, cuDevicePrimaryCtxRetain, cuCtxSetCurrent,
 	cuCtxSynchronize, cuStreamCreate, cuStreamSynchronize, cuMemAllocAsync, cuMemFreeAsync,
 	cuMemsetD32Async, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuModuleLoadData,
-	cuModuleGetFunction, cuLaunchKernel, cuGetErrorName, cuMemAllocHost, cuMemFreeHost uintptr
+	cuModuleGetFunction, cuLaunchKernel, cuGetErrorName, cuMemAllocHost, cuMemFreeHost,
+	cuFuncGetAttribute uintptr
+	// What Backend.Close releases with (close.go). Required like the rest: every driver
+	// that CUDA 12 and 13 run on has them.
+	cuDevicePrimaryCtxRelease, cuStreamDestroy, cuModuleUnload uintptr
 	// Events: optional, 0 when the driver lacks them. The profile (profile.go), the
 	// cuBLASLt tuning (lt.go) and the pinned copies (pinned.go) need them (api.eventAPI);
 	// without them those are off.
-	cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime uintptr
+	cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy uintptr
 
 	// cuBLAS (cublas_api.h, the _v2 entry points).
 	cublasCreate, cublasSetStream, cublasSetMathMode, cublasGetVersion, cublasSgemm,
-	cublasSgemmStridedBatched uintptr
+	cublasSgemmStridedBatched, cublasDestroy uintptr
 
 	// NVRTC (nvrtc.h).
 	nvrtcVersion, nvrtcCreateProgram, nvrtcCompileProgram, nvrtcGetProgramLogSize,
@@ -212,7 +216,10 @@ func loadAPI() (*api, error) {
 		"cuMemcpyDtoHAsync_v2": &a.cuMemcpyDtoHAsync, "cuModuleLoadData": &a.cuModuleLoadData,
 		"cuModuleGetFunction": &a.cuModuleGetFunction, "cuLaunchKernel": &a.cuLaunchKernel,
 		"cuGetErrorName": &a.cuGetErrorName, "cuMemAllocHost_v2": &a.cuMemAllocHost,
-		"cuMemFreeHost": &a.cuMemFreeHost,
+		"cuMemFreeHost": &a.cuMemFreeHost, "cuFuncGetAttribute": &a.cuFuncGetAttribute,
+		// cuda.h maps cuDevicePrimaryCtxRelease and cuStreamDestroy to these _v2 symbols.
+		"cuDevicePrimaryCtxRelease_v2": &a.cuDevicePrimaryCtxRelease, "cuStreamDestroy_v2": &a.cuStreamDestroy,
+		"cuModuleUnload": &a.cuModuleUnload,
 	}); err != nil {
 		return nil, err
 	}
@@ -221,6 +228,7 @@ func loadAPI() (*api, error) {
 	a.cuEventCreate, _ = a.driver.sym("cuEventCreate")
 	a.cuEventRecord, _ = a.driver.sym("cuEventRecord")
 	a.cuEventSynchronize, _ = a.driver.sym("cuEventSynchronize")
+	a.cuEventDestroy, _ = a.driver.sym("cuEventDestroy_v2") // cuda.h's cuEventDestroy
 	for _, n := range []string{"cuEventElapsedTime_v2", "cuEventElapsedTime"} {
 		if a.cuEventElapsedTime, _ = a.driver.sym(n); a.cuEventElapsedTime != 0 {
 			break
@@ -233,6 +241,7 @@ func loadAPI() (*api, error) {
 		"cublasCreate_v2": &a.cublasCreate, "cublasSetStream_v2": &a.cublasSetStream,
 		"cublasSetMathMode": &a.cublasSetMathMode, "cublasGetVersion_v2": &a.cublasGetVersion,
 		"cublasSgemm_v2": &a.cublasSgemm, "cublasSgemmStridedBatched": &a.cublasSgemmStridedBatched,
+		"cublasDestroy_v2": &a.cublasDestroy,
 	}); err != nil {
 		return nil, err
 	}

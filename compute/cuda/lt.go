@@ -79,6 +79,8 @@ type ltAPI struct {
 	lib                                                                       *library
 	create, descCreate, descSet, layoutCreate, layoutSet, prefCreate, prefSet uintptr
 	heuristic, matmul                                                         uintptr
+	// The destroys of Backend.Close (close.go) and of the plans' preferences.
+	destroy, descDestroy, layoutDestroy, prefDestroy uintptr
 	// The enumeration of GRIDCELLS_CUBLASLT=search and the configuration read-out of the
 	// profile: optional, 0 when missing.
 	getIDs, algoInit, capGet, configSet, configGet, algoCheck uintptr
@@ -97,7 +99,8 @@ func loadLt() *ltAPI {
 		"cublasLtMatmulDescSetAttribute": &a.descSet, "cublasLtMatrixLayoutCreate": &a.layoutCreate,
 		"cublasLtMatrixLayoutSetAttribute": &a.layoutSet, "cublasLtMatmulPreferenceCreate": &a.prefCreate,
 		"cublasLtMatmulPreferenceSetAttribute": &a.prefSet, "cublasLtMatmulAlgoGetHeuristic": &a.heuristic,
-		"cublasLtMatmul": &a.matmul,
+		"cublasLtMatmul": &a.matmul, "cublasLtDestroy": &a.destroy, "cublasLtMatmulDescDestroy": &a.descDestroy,
+		"cublasLtMatrixLayoutDestroy": &a.layoutDestroy, "cublasLtMatmulPreferenceDestroy": &a.prefDestroy,
 	}) != nil {
 		return nil
 	}
@@ -198,9 +201,11 @@ func (b *Backend) startLt(s *Settings) error {
 	if err := cublasCheck("cublasLtCreate", call(l.api.create, uintptr(unsafe.Pointer(&l.handle)))); err != nil {
 		return err
 	}
-	l.workspace = b.alloc(1, ltWorkspaceBytes/4)
+	// b.lt before the workspace, so that a failed New's release destroys the handle.
 	b.lt = l
-	return nil
+	var err error
+	l.workspace, err = b.tryAlloc(1, ltWorkspaceBytes/4)
+	return err
 }
 
 // ltCheck panics with a cuBLASLt error and the product's shape.
@@ -219,6 +224,13 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 		return p
 	}
 	a, p := l.api, &ltPlan{}
+	// A plan that panics half made is not kept: release what it created (Close releases the
+	// kept ones).
+	defer func() {
+		if l.plans[k] != p {
+			l.destroyPlan(p)
+		}
+	}()
 	compute := uintptr(ltComputeF32)
 	if b.tf32 {
 		compute = ltComputeTF32
@@ -255,6 +267,7 @@ func (b *Backend) plan(k ltKey, aPtr, bPtr uintptr) *ltPlan {
 	// The heuristic's preference: the workspace and the operands' alignments.
 	var pref uintptr
 	ltCheck("cublasLtMatmulPreferenceCreate", call(a.prefCreate, uintptr(unsafe.Pointer(&pref))), k)
+	defer call(a.prefDestroy, pref) // only the heuristic reads it
 	ws := uint64(ltWorkspaceBytes)
 	ltCheck("cublasLtMatmulPreferenceSetAttribute", call(a.prefSet, pref, ltPrefWorkspace, uintptr(unsafe.Pointer(&ws)), 8), k)
 	for i, al := range []int{k.alA, k.alB, k.alC, k.alC} { // D is C: the product is in place

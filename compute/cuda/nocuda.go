@@ -22,6 +22,10 @@ type Backend struct{ compute.Backend }
 // New always fails in this build.
 func New(*Settings) (*Backend, error) { return nil, errNoCUDA }
 
+// Close does nothing and returns nil: New never returns a Backend in this build. It is here
+// so that code closing a backend builds with and without the tag.
+func (b *Backend) Close() error { return nil }
+
 // Info is the zero DeviceInfo.
 func (b *Backend) Info() DeviceInfo { return DeviceInfo{} }
 

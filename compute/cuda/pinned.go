@@ -124,7 +124,7 @@ type pinnedRing struct {
 	base unsafe.Pointer // from cuMemAllocHost: memory the Go collector does not manage
 }
 
-// streamEvents implements eventQueue on a backend's stream, reusing released events (never destroyed: a backend lives as long as its process).
+// streamEvents implements eventQueue on a backend's stream, reusing released events (destroyed by Close).
 type streamEvents struct {
 	b    *Backend
 	free []uintptr

@@ -31,7 +31,8 @@ type profRec struct {
 
 // eventAPI reports whether the driver has the event functions profiling needs.
 func (a *api) eventAPI() error {
-	if a.cuEventCreate == 0 || a.cuEventRecord == 0 || a.cuEventElapsedTime == 0 || a.cuEventSynchronize == 0 {
+	if a.cuEventCreate == 0 || a.cuEventRecord == 0 || a.cuEventElapsedTime == 0 || a.cuEventSynchronize == 0 ||
+		a.cuEventDestroy == 0 {
 		return fmt.Errorf("cuda: the CUDA driver (%s) lacks the event functions that profiling needs", a.driver.path)
 	}
 	return nil

@@ -19,6 +19,9 @@ func TestKernels(t *testing.T) {
 	if got, want := Kernels(src), []string{"k_one", "k_two", "k_three"}; !slices.Equal(got, want) {
 		t.Errorf("Kernels = %q; want %q", got, want)
 	}
+	if got := launchBounds(src); len(got) != 1 || got["k_three"] != 1024 {
+		t.Errorf("launchBounds = %v; want k_three 1024 alone", got)
+	}
 	kernels, generate := cuda.Sources()
 	for _, src := range []string{kernels, generate} {
 		if got, want := len(Kernels(src)), strings.Count(src, "__global__"); got != want {
@@ -29,7 +32,7 @@ func TestKernels(t *testing.T) {
 		t.Errorf("generate.cu kernels %q", got)
 	}
 	unit := moduleUnit("generate.cu", generate)
-	for _, want := range []string{`#include "generate.cu"`, "GC_EMU_KERNEL(gc_gen_walk)", "GC_EMU_KERNEL(gc_gen_place)"} {
+	for _, want := range []string{`#include "generate.cu"`, "GC_EMU_KERNEL(gc_gen_walk)", "GC_EMU_KERNEL_BOUNDS(gc_gen_place, 1024)"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("module unit lacks %q:\n%s", want, unit)
 		}

@@ -14,10 +14,20 @@
 //     before the call returns (or lazily, below), and device memory that is host memory
 //     (256-byte aligned, filled with all-ones bytes, NaN, when allocated). Copies, memsets and
 //     frees are checked against the live allocations (CUDA_ERROR_INVALID_VALUE outside them);
+//   - the releases: cuDevicePrimaryCtxRelease_v2 counts down cuDevicePrimaryCtxRetain's
+//     retains, and after the last the context is unusable (CUDA_ERROR_INVALID_CONTEXT) as the
+//     driver's is destroyed, but what it held stays allocated, so that a test sees what was not
+//     released; cuStreamDestroy_v2 (running the stream's queue first), cuEventDestroy_v2,
+//     cuModuleUnload (its functions become invalid handles), cublasDestroy_v2, cublasLtDestroy,
+//     cublasLtMatmulDescDestroy, cublasLtMatrixLayoutDestroy and
+//     cublasLtMatmulPreferenceDestroy;
 //   - modules: kernels.cu and generate.cu, exactly as cuda.Sources returns them, are compiled
 //     into the library through shim/cuda_shim.h, one translation unit each, with a table of
 //     their __global__ functions. cuModuleGetFunction looks a name up there
-//     (CUDA_ERROR_NOT_FOUND otherwise) and cuLaunchKernel checks the launch shape, copies the
+//     (CUDA_ERROR_NOT_FOUND otherwise); cuFuncGetAttribute answers MAX_THREADS_PER_BLOCK, the
+//     kernel's __launch_bounds__ when it gives a literal number, else 1024 (a real kernel's
+//     register use may make it less, which the emulator cannot know; see cudaemuMaxThreads);
+//     cuLaunchKernel checks the launch shape against it and the device, copies the
 //     arguments out of kernelParams into the kernel's parameter types and runs the grid on the
 //     calling thread: blocks in turn, a block's threads as fibers with __syncthreads, warp
 //     shuffles and __shared__ memory (see cuda_shim.h for the exact semantics);
@@ -61,6 +71,18 @@
 //     stream's queue (streams created without CU_STREAM_NON_BLOCKING), and work queued on a
 //     blocking stream first runs the NULL stream's. Streams do not run concurrently: a queue
 //     runs on the thread that drains it, in order.
+//
+// Test hooks, exported by the library beside the CUDA entry points, for tests to call
+// through purego (compute/cuda's close_test.go):
+//   - int cudaemuLive(long long *counts, int n) writes the counts of what is live: device
+//     allocations, pinned host allocations, streams, events, loaded modules, cuBLAS handles,
+//     cuBLASLt handles, matmul descriptors, matrix layouts, matmul preferences and primary
+//     context retains (the first n of them), and returns how many there are (11);
+//   - void cudaemuFail(const char *name) makes the named entry point fail from then on
+//     (CUDA_ERROR_OUT_OF_MEMORY, or CUBLAS_STATUS_ALLOC_FAILED for cuBLAS; one of those that
+//     create something, listed in emu.cpp), until called with "" or NULL;
+//   - void cudaemuMaxThreads(const char *kernel, int max) gives the kernel's functions looked
+//     up from then on a MAX_THREADS_PER_BLOCK of max (≤ 0: the default again).
 //
 // What is not: concurrency (no operation overlaps another; lazy streams find a missing
 // synchronisation with the host, not a race between streams), several devices, device-side bounds checks inside kernels, dynamic shared

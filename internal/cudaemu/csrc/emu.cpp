@@ -5,6 +5,7 @@
 #include "emu.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,7 @@ enum : int {
 enum : int {
 	CUBLAS_STATUS_SUCCESS = 0,
 	CUBLAS_STATUS_NOT_INITIALIZED = 1,
+	CUBLAS_STATUS_ALLOC_FAILED = 3,
 	CUBLAS_STATUS_INVALID_VALUE = 7,
 	CUBLAS_STATUS_EXECUTION_FAILED = 13,
 	CUBLAS_STATUS_NOT_SUPPORTED = 15,
@@ -69,6 +72,25 @@ struct Context {
 };
 Context primary{0};
 thread_local Context *current = nullptr; // the driver's current context is per OS thread
+
+// primaryRetains counts cuDevicePrimaryCtxRetain calls not yet released: the context is
+// usable while it is above 0. Unlike the driver, the last release keeps what the context
+// holds (allocations, streams, …), so that cudaemuLive shows what a program left behind.
+int primaryRetains = 0;
+
+// live counts the objects the entry points create and destroy, for cudaemuLive; atomic
+// because cuBLASLt's descriptor functions run without the lock.
+struct {
+	std::atomic<long long> streams{0}, events{0}, modules{0}, blas{0}, ltHandles{0}, ltDescs{0}, ltLayouts{0}, ltPrefs{0};
+} live;
+
+// The test knobs (cudaemuFail, cudaemuMaxThreads), read and set under mu.
+std::string failing;                        // the entry point that fails, "" for none
+std::map<std::string, int> maxThreadsFor;   // kernel name → cuFuncGetAttribute's MAX_THREADS_PER_BLOCK
+
+// fails reports whether the test asked entry point name to fail (cudaemuFail). The caller
+// holds mu.
+bool fails(const char *name) { return !failing.empty() && failing == name; }
 
 // lazy reports whether streams are lazy (doc.go): GRIDCELLS_CUDAEMU_LAZY=1, read at the first
 // call that asks. A lazy stream queues its operations, after checking their arguments and
@@ -192,7 +214,17 @@ std::vector<Module> &modules() {
 
 struct Function {
 	const gc_emu_kernel *kernel;
+	int maxThreads; // cuFuncGetAttribute's MAX_THREADS_PER_BLOCK, which launches must respect
 };
+
+// LoadedModule is one cuModuleLoadData of a registered module: cuModuleUnload deletes it
+// and the functions looked up in it.
+struct LoadedModule {
+	const Module *module;
+	std::vector<Function *> functions;
+};
+std::set<LoadedModule *> loadedModules;
+std::set<const Function *> liveFunctions; // of the loaded modules: others are invalid handles
 
 } // namespace
 
@@ -204,7 +236,7 @@ void gc_emu_register_module(uint64_t source_hash, const gc_emu_kernel *kernels) 
 	if (!initialised) return CUDA_ERROR_NOT_INITIALIZED
 #define NEED_CONTEXT()                                                                                                         \
 	NEED_INIT();                                                                                                               \
-	if (!current) return CUDA_ERROR_INVALID_CONTEXT
+	if (!current || primaryRetains == 0) return CUDA_ERROR_INVALID_CONTEXT
 
 // ---- CUDA driver API ----
 
@@ -277,13 +309,26 @@ GC_EXPORT int cuDevicePrimaryCtxRetain(Context **ctx, int dev) {
 	if (!ctx) return CUDA_ERROR_INVALID_VALUE;
 	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
 	*ctx = &primary;
+	primaryRetains++;
+	return CUDA_SUCCESS;
+}
+
+// cuDevicePrimaryCtxRelease_v2 (cuda.h's cuDevicePrimaryCtxRelease) undoes one retain; after
+// the last, the context is no longer usable (CUDA_ERROR_INVALID_CONTEXT), as the driver
+// destroys it then.
+GC_EXPORT int cuDevicePrimaryCtxRelease_v2(int dev) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_INIT();
+	if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+	if (primaryRetains == 0) return CUDA_ERROR_INVALID_CONTEXT;
+	if (--primaryRetains == 0 && lazy()) drainAll();
 	return CUDA_SUCCESS;
 }
 
 GC_EXPORT int cuCtxSetCurrent(Context *ctx) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_INIT();
-	if (ctx && ctx != &primary) return CUDA_ERROR_INVALID_CONTEXT;
+	if (ctx && (ctx != &primary || primaryRetains == 0)) return CUDA_ERROR_INVALID_CONTEXT;
 	current = ctx;
 	return CUDA_SUCCESS;
 }
@@ -299,8 +344,27 @@ GC_EXPORT int cuStreamCreate(Stream **s, unsigned int flags) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!s || flags > 1) return CUDA_ERROR_INVALID_VALUE;
+	if (fails("cuStreamCreate")) return CUDA_ERROR_OUT_OF_MEMORY;
 	*s = new Stream{(int)flags, {}};
 	streams.push_back(*s);
+	live.streams++;
+	return CUDA_SUCCESS;
+}
+
+// cuStreamDestroy_v2 (cuda.h's cuStreamDestroy): the driver releases a stream once its queued
+// work is done; here that work runs first.
+GC_EXPORT int cuStreamDestroy_v2(Stream *s) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	auto it = std::find(streams.begin(), streams.end(), s);
+	if (!s || it == streams.end()) return CUDA_ERROR_INVALID_HANDLE;
+	if (lazy()) {
+		order(s);
+		drain(s);
+	}
+	streams.erase(it);
+	delete s;
+	live.streams--;
 	return CUDA_SUCCESS;
 }
 
@@ -317,6 +381,7 @@ GC_EXPORT int cuMemAllocAsync(uintptr_t *dptr, size_t n, Stream *) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!dptr || n == 0) return CUDA_ERROR_INVALID_VALUE;
+	if (fails("cuMemAllocAsync")) return CUDA_ERROR_OUT_OF_MEMORY;
 	size_t rounded = (n + 255) / 256 * 256;
 	void *p = std::aligned_alloc(256, rounded);
 	if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
@@ -399,6 +464,7 @@ GC_EXPORT int cuMemAllocHost_v2(void **p, size_t n) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!p || n == 0) return CUDA_ERROR_INVALID_VALUE;
+	if (fails("cuMemAllocHost_v2")) return CUDA_ERROR_OUT_OF_MEMORY;
 	*p = std::aligned_alloc(256, (n + 255) / 256 * 256);
 	if (!*p) return CUDA_ERROR_OUT_OF_MEMORY;
 	hostAllocations[(uintptr_t)*p] = n;
@@ -418,47 +484,87 @@ GC_EXPORT int cuMemFreeHost(void *p) {
 
 // cuModuleLoadData accepts the images emulated NVRTC returns (CUBIN, or PTX with its NUL) for
 // a source compiled into this library.
-GC_EXPORT int cuModuleLoadData(const Module **mod, const void *image) {
+GC_EXPORT int cuModuleLoadData(LoadedModule **mod, const void *image) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!mod || !image) return CUDA_ERROR_INVALID_VALUE;
+	if (fails("cuModuleLoadData")) return CUDA_ERROR_OUT_OF_MEMORY;
 	const char *s = (const char *)image;
 	size_t m = std::strlen(kImageMagic);
 	if (std::strncmp(s, kImageMagic, m) != 0) return CUDA_ERROR_INVALID_IMAGE;
 	uint64_t h = std::strtoull(s + m, nullptr, 16);
 	for (const Module &md : modules())
 		if (md.hash == h) {
-			*mod = &md;
+			*mod = new LoadedModule{&md, {}};
+			loadedModules.insert(*mod);
+			live.modules++;
 			return CUDA_SUCCESS;
 		}
 	return CUDA_ERROR_INVALID_IMAGE;
 }
 
-GC_EXPORT int cuModuleGetFunction(Function **fn, const Module *mod, const char *name) {
+// cuModuleUnload deletes the module and its functions: a later launch of one of them fails
+// with CUDA_ERROR_INVALID_HANDLE (launches already queued keep their kernel).
+GC_EXPORT int cuModuleUnload(LoadedModule *mod) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!loadedModules.erase(mod)) return CUDA_ERROR_INVALID_HANDLE;
+	for (Function *f : mod->functions) {
+		liveFunctions.erase(f);
+		delete f;
+	}
+	delete mod;
+	live.modules--;
+	return CUDA_SUCCESS;
+}
+
+GC_EXPORT int cuModuleGetFunction(Function **fn, LoadedModule *mod, const char *name) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!fn || !name) return CUDA_ERROR_INVALID_VALUE;
-	if (!mod) return CUDA_ERROR_INVALID_HANDLE;
-	for (const gc_emu_kernel *k = mod->kernels; k->name; k++)
+	if (!mod || !loadedModules.count(mod)) return CUDA_ERROR_INVALID_HANDLE;
+	if (fails("cuModuleGetFunction")) return CUDA_ERROR_NOT_FOUND;
+	for (const gc_emu_kernel *k = mod->module->kernels; k->name; k++)
 		if (std::strcmp(k->name, name) == 0) {
-			*fn = new Function{k};
+			// The driver's limit is the kernel's __launch_bounds__, else the device's 1024 (a
+			// real kernel's registers may lower it); a test may set another (cudaemuMaxThreads).
+			int max = k->max_threads > 0 ? std::min(k->max_threads, 1024) : 1024;
+			if (auto it = maxThreadsFor.find(name); it != maxThreadsFor.end()) max = it->second;
+			*fn = new Function{k, max};
+			mod->functions.push_back(*fn);
+			liveFunctions.insert(*fn);
 			return CUDA_SUCCESS;
 		}
 	return CUDA_ERROR_NOT_FOUND;
 }
 
+// cuFuncGetAttribute answers CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK (0); the other
+// attributes are not emulated (CUDA_ERROR_INVALID_VALUE).
+GC_EXPORT int cuFuncGetAttribute(int *v, int attr, const Function *f) {
+	std::lock_guard<std::mutex> l(mu);
+	NEED_CONTEXT();
+	if (!v) return CUDA_ERROR_INVALID_VALUE;
+	if (!f || !liveFunctions.count(f)) return CUDA_ERROR_INVALID_HANDLE;
+	if (fails("cuFuncGetAttribute")) return CUDA_ERROR_INVALID_VALUE;
+	if (attr != 0) return CUDA_ERROR_INVALID_VALUE;
+	*v = f->maxThreads;
+	return CUDA_SUCCESS;
+}
+
 // cuLaunchKernel checks the launch shape as the driver does (at most 1024 threads per block,
-// blockDim ≤ (1024, 1024, 64), gridDim.x < 2³¹, gridDim.y, .z ≤ 65535), copies the arguments
+// and at most the function's MAX_THREADS_PER_BLOCK, blockDim ≤ (1024, 1024, 64),
+// gridDim.x < 2³¹, gridDim.y, .z ≤ 65535), copies the arguments
 // and runs the grid before it returns, or in lazy mode queues it. Dynamic shared memory and
 // the extra argument form are not emulated.
 GC_EXPORT int cuLaunchKernel(const Function *f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                              unsigned int by, unsigned int bz, unsigned int shmem, Stream *s, void **params, void **extra) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
-	if (!f) return CUDA_ERROR_INVALID_HANDLE;
+	if (!f || !liveFunctions.count(f)) return CUDA_ERROR_INVALID_HANDLE;
 	if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0 || gx > 0x7fffffffu || gy > 65535 || gz > 65535 ||
-	    bx > 1024 || by > 1024 || bz > 64 || (unsigned long long)bx * by * bz > 1024) {
-		warn("cuLaunchKernel %s: grid (%u,%u,%u) block (%u,%u,%u) out of range", f->kernel->name, gx, gy, gz, bx, by, bz);
+	    bx > 1024 || by > 1024 || bz > 64 || (unsigned long long)bx * by * bz > (unsigned long long)f->maxThreads) {
+		warn("cuLaunchKernel %s: grid (%u,%u,%u) block (%u,%u,%u) out of range (at most %d threads per block)", f->kernel->name, gx,
+		     gy, gz, bx, by, bz, f->maxThreads);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
 	if (extra) {
@@ -492,7 +598,9 @@ GC_EXPORT int cuEventCreate(Event **e, unsigned int flags) {
 	std::lock_guard<std::mutex> l(mu);
 	NEED_CONTEXT();
 	if (!e || flags > 0xf) return CUDA_ERROR_INVALID_VALUE;
+	if (fails("cuEventCreate")) return CUDA_ERROR_OUT_OF_MEMORY;
 	*e = new Event{};
+	live.events++;
 	return CUDA_SUCCESS;
 }
 
@@ -544,6 +652,7 @@ GC_EXPORT int cuEventDestroy_v2(Event *e) {
 	if (!e) return CUDA_ERROR_INVALID_HANDLE;
 	if (e->queued > 0) e->destroyed = true;
 	else delete e;
+	live.events--;
 	return CUDA_SUCCESS;
 }
 
@@ -568,6 +677,40 @@ GC_EXPORT int cuGetErrorName(int r, const char **s) {
 	}
 	*s = nullptr;
 	return CUDA_ERROR_INVALID_VALUE;
+}
+
+// ---- Test hooks: not CUDA entry points (doc.go) ----
+
+// cudaemuLive writes up to n counts of what is live, in this order: device allocations,
+// pinned host allocations, streams, events, loaded modules, cuBLAS handles, cuBLASLt
+// handles, matmul descriptors, matrix layouts and matmul preferences, and primary context
+// retains; it returns how many counts there are (11).
+GC_EXPORT int cudaemuLive(long long *out, int n) {
+	std::lock_guard<std::mutex> l(mu);
+	const long long v[] = {(long long)allocations.size(), (long long)hostAllocations.size(), live.streams, live.events,
+	                       live.modules, live.blas, live.ltHandles, live.ltDescs, live.ltLayouts, live.ltPrefs,
+	                       primaryRetains};
+	const int count = sizeof v / sizeof v[0];
+	for (int i = 0; i < n && i < count; i++) out[i] = v[i];
+	return count;
+}
+
+// cudaemuFail makes every later call of the named entry point fail (those that create
+// something: cuStreamCreate, cuMemAllocAsync, cuMemAllocHost_v2, cuModuleLoadData,
+// cuModuleGetFunction, cuFuncGetAttribute, cuEventCreate, cublasCreate_v2,
+// cublasSetStream_v2, cublasLtCreate), until it is called with "" or NULL.
+GC_EXPORT void cudaemuFail(const char *name) {
+	std::lock_guard<std::mutex> l(mu);
+	failing = name ? name : "";
+}
+
+// cudaemuMaxThreads makes cuModuleGetFunction give the named kernel a MAX_THREADS_PER_BLOCK
+// of max (cuFuncGetAttribute reports it and cuLaunchKernel enforces it); max ≤ 0 restores
+// the default. Functions looked up before keep theirs.
+GC_EXPORT void cudaemuMaxThreads(const char *kernel, int max) {
+	std::lock_guard<std::mutex> l(mu);
+	if (max > 0) maxThreadsFor[kernel] = max;
+	else maxThreadsFor.erase(kernel);
 }
 
 // ---- cuBLAS ----
@@ -692,13 +835,24 @@ GC_EXPORT int cublasCreate_v2(Blas **h) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_INVALID_VALUE;
 	if (!initialised || !current) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (fails("cublasCreate_v2")) return CUBLAS_STATUS_ALLOC_FAILED;
 	*h = new Blas{};
+	live.blas++;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasDestroy_v2(Blas *h) {
+	std::lock_guard<std::mutex> l(mu);
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	delete h;
+	live.blas--;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
 GC_EXPORT int cublasSetStream_v2(Blas *h, Stream *s) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (fails("cublasSetStream_v2")) return CUBLAS_STATUS_INVALID_VALUE;
 	h->stream = s;
 	return CUBLAS_STATUS_SUCCESS;
 }
@@ -802,13 +956,30 @@ GC_EXPORT int cublasLtCreate(LtHandle **h) {
 	std::lock_guard<std::mutex> l(mu);
 	if (!h) return CUBLAS_STATUS_INVALID_VALUE;
 	if (!initialised || !current) return CUBLAS_STATUS_NOT_INITIALIZED;
+	if (fails("cublasLtCreate")) return CUBLAS_STATUS_ALLOC_FAILED;
 	*h = new LtHandle{};
+	live.ltHandles++;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtDestroy(LtHandle *h) {
+	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+	delete h;
+	live.ltHandles--;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
 GC_EXPORT int cublasLtMatmulDescCreate(LtDesc **d, int compute, int scale) {
 	if (!d || (compute != COMPUTE_32F && compute != COMPUTE_32F_FAST_TF32) || scale != CUDA_R_32F) return CUBLAS_STATUS_INVALID_VALUE;
 	*d = new LtDesc{compute, scale, 0, 0};
+	live.ltDescs++;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmulDescDestroy(LtDesc *d) {
+	if (!d) return CUBLAS_STATUS_INVALID_VALUE;
+	delete d;
+	live.ltDescs--;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -833,6 +1004,14 @@ GC_EXPORT int cublasLtMatmulDescSetAttribute(LtDesc *d, int attr, const void *bu
 GC_EXPORT int cublasLtMatrixLayoutCreate(LtLayout **p, int type, uint64_t rows, uint64_t cols, int64_t ld) {
 	if (!p || type != CUDA_R_32F || ld < (int64_t)std::max<uint64_t>(1, rows)) return CUBLAS_STATUS_INVALID_VALUE;
 	*p = new LtLayout{type, rows, cols, ld, 1, 0};
+	live.ltLayouts++;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatrixLayoutDestroy(LtLayout *p) {
+	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
+	delete p;
+	live.ltLayouts--;
 	return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -849,6 +1028,14 @@ GC_EXPORT int cublasLtMatrixLayoutSetAttribute(LtLayout *p, int attr, const void
 GC_EXPORT int cublasLtMatmulPreferenceCreate(LtPref **p) {
 	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
 	*p = new LtPref{};
+	live.ltPrefs++;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+GC_EXPORT int cublasLtMatmulPreferenceDestroy(LtPref *p) {
+	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
+	delete p;
+	live.ltPrefs--;
 	return CUBLAS_STATUS_SUCCESS;
 }
 

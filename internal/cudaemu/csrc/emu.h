@@ -11,15 +11,16 @@
 #include <type_traits>
 #include <utility>
 
-// gc_emu_kernel is one __global__ function: its name and a binder that copies
+// gc_emu_kernel is one __global__ function: its name, a binder that copies
 // cuLaunchKernel's kernelParams (one pointer per argument, to a value of the argument's type)
 // into the kernel's parameter types, as the driver does when the launch is queued, and returns
 // the launch, which runs the grid through the shim when called (at once, or when a lazy stream
-// reaches it: emu.cpp).
+// reaches it: emu.cpp), and its __launch_bounds__ maximum of threads per block (0 without one).
 struct gc_emu_kernel {
 	const char *name;
 	std::function<void()> (*bind)(dim3 grid, dim3 block, void **params);
 	size_t nargs;
+	int max_threads;
 };
 
 // gc_emu_register_module adds a module: the FNV-1a 64 hash of its source text and its
@@ -45,4 +46,5 @@ template <class... A, void (*K)(A...)> struct gc_emu_binder<K> {
 	static constexpr size_t nargs = sizeof...(A);
 };
 
-#define GC_EMU_KERNEL(k) gc_emu_kernel{#k, &gc_emu_binder<&k>::bind, gc_emu_binder<&k>::nargs}
+#define GC_EMU_KERNEL(k) gc_emu_kernel{#k, &gc_emu_binder<&k>::bind, gc_emu_binder<&k>::nargs, 0}
+#define GC_EMU_KERNEL_BOUNDS(k, n) gc_emu_kernel{#k, &gc_emu_binder<&k>::bind, gc_emu_binder<&k>::nargs, n}
