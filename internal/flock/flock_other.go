@@ -1,15 +1,10 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package flock
 
-// Lock is a no-op where flock(2) is missing.
-type Lock struct{}
+import "os"
 
-// TryLock always succeeds here.
-func TryLock(path string) (*Lock, error) { return &Lock{}, nil }
+// lockFile always succeeds where the system offers no file lock (Plan 9, WebAssembly).
+func lockFile(*os.File) (busy bool, err error) { return false, nil }
 
-// Unlock does nothing here.
-func (l *Lock) Unlock() {}
-
-// Held is always false here.
-func Held(path string) bool { return false }
+func unlockFile(*os.File) {}
