@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +150,10 @@ func SLURMScript(s *SLURMSettings, part ArrayPart, total int) string {
 func (s *SLURMSettings) Validate() error {
 	if s.GPUs < 0 || s.CPUs < 0 || s.MaxParallel < 0 || s.MaxArraySize < 0 || s.Lanes < 0 {
 		return fmt.Errorf("sweep: --gpus, --cpus, --max-parallel, --max-array-size and --lanes must be ≥ 0")
+	}
+	if filepath.Separator == '\\' {
+		// A SLURM cluster runs Linux: its scripts name the sweep by its path there.
+		return fmt.Errorf("sweep: SLURM sweeps are submitted on the cluster: copy the sweep directory %s to it and run \"gridcells sweep submit --slurm\" there (this is %s)", s.Dir, runtime.GOOS)
 	}
 	if strings.ContainsAny(s.Dir, "%#\"\\\n") {
 		// The logs' path goes into a quoted #SBATCH --output, where sbatch reads % as a

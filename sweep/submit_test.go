@@ -79,6 +79,13 @@ func TestSLURMScript(t *testing.T) {
 			t.Errorf("bare script has %q:\n%s", absent, bare)
 		}
 	}
+	if runtime.GOOS == "windows" {
+		// Windows paths cannot name the sweep on a (Linux) cluster.
+		if err := (&SLURMSettings{Dir: `C:\sweeps\sw`}).Validate(); err == nil || !strings.Contains(err.Error(), "submitted on the cluster") {
+			t.Errorf("Validate on Windows: %v, want a refusal", err)
+		}
+		return
+	}
 	for _, dir := range []string{"/scratch/100%", "/scratch/#1", "/scratch/a\"b"} {
 		if err := (&SLURMSettings{Dir: dir}).Validate(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", dir)) {
 			t.Errorf("directory %q: %v, want an error naming it", dir, err)

@@ -407,7 +407,7 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		b, err := os.ReadFile(p)
-		files[strings.TrimPrefix(p, dir)] = string(b)
+		files[filepath.ToSlash(strings.TrimPrefix(p, dir))] = string(b)
 		return err
 	})
 	if err != nil {

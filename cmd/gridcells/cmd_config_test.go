@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -181,7 +182,19 @@ func TestConfigErrorsCapped(t *testing.T) {
 	if code := run([]string{"train", "--config", missing, "--out", filepath.Join(dir, "run")}, &stdout, &stderr); code != 2 {
 		t.Fatalf("missing file: exit %d; want 2", code)
 	}
-	if want := "--config " + missing + ": no such file or directory"; !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "invalid config") {
+	if want := "--config " + missing + ": " + notExistText(t); !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "invalid config") {
 		t.Errorf("missing file: %q; want %q", stderr.String(), want)
 	}
+}
+
+// notExistText is the system's text for a missing file: "no such file or directory" on
+// unix, "The system cannot find the file specified." on Windows.
+func notExistText(t *testing.T) string {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(t.TempDir(), "missing"))
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("stat of a missing file: %v", err)
+	}
+	return pe.Err.Error()
 }

@@ -181,7 +181,7 @@ func TestReportCommandUsage(t *testing.T) {
 	}{
 		{"no argument", nil, nil, "exactly one"},
 		{"two arguments", []string{runDir, sweepDir}, nil, "exactly one"},
-		{"missing", []string{filepath.Join(runDir, "nope")}, nil, "no such file"},
+		{"missing", []string{filepath.Join(runDir, "nope")}, nil, notExistText(t)},
 		{"file", []string{file}, nil, "not a directory"},
 		{"unfinished run", []string{unfinished}, nil, "has not finished"},
 		{"foreign config.json", []string{foreign}, nil, "not a gridcells run directory"},

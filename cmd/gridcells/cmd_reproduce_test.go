@@ -253,6 +253,7 @@ func TestReproduceTheoryTiny(t *testing.T) {
 
 // --executor slurm writes the job arrays and says how to collect afterwards.
 func TestReproduceSLURMDryRun(t *testing.T) {
+	skipSLURMOnWindows(t)
 	dir := filepath.Join(t.TempDir(), "bio")
 	code, stdout, stderr := runReproduceArgs(t, "biological", "--scale", "tiny", "--out", dir, "--executor", "slurm", "--dry-run", "--cpus", "2")
 	if code != 0 {

@@ -72,6 +72,7 @@ func TestSweepCommandUsage(t *testing.T) {
 
 // expand, submit --dry-run (split arrays, K8s) and collect on a sweep with no finished run.
 func TestSweepExpandSubmitCollect(t *testing.T) {
+	skipSLURMOnWindows(t)
 	dir := filepath.Join(t.TempDir(), "sw")
 	code, stdout, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir)
 	if code != 0 || stdout != "3\n" {
@@ -424,6 +425,7 @@ func TestCollectCapsFailureLines(t *testing.T) {
 // A submit that sbatch stops part way (a per-user job limit) says which arrays are left, and
 // the same command then submits only those; --resubmit submits every array again.
 func TestSubmitResumesAfterRefusal(t *testing.T) {
+	skipSLURMOnWindows(t)
 	bin := t.TempDir()
 	calls := filepath.Join(bin, "calls")
 	// sbatch accepts while the file "limit" holds a number above the calls so far.
@@ -493,5 +495,14 @@ func TestSweepRunQuiet(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--index", "0"); code != 0 || !strings.HasSuffix(stderr, "(row 0) had finished\n") {
 		t.Errorf("--index 0: exit %d, stderr %q; want the run's line", code, stderr)
+	}
+}
+
+// skipSLURMOnWindows skips a test of SLURM scripts on Windows, where sweep submit --slurm is
+// refused: a cluster's scripts name the sweep by its path on the (Linux) cluster.
+func skipSLURMOnWindows(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("SLURM sweeps are submitted on the cluster, not from Windows")
 	}
 }
