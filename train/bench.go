@@ -15,7 +15,8 @@ import (
 	"github.com/gridcells/gridcells/sim"
 )
 
-// BenchResult holds median times of one training step, in milliseconds.
+// BenchResult holds median times of one training step, in milliseconds (means where the
+// clock is too coarse for the median: see Bench).
 type BenchResult struct {
 	Steps   int    `json:"steps"`
 	Backend string `json:"backend"`
@@ -38,7 +39,8 @@ type BenchResult struct {
 }
 
 // Bench times training steps of cfg's model and batches on opt's backend: steps timed
-// repetitions of each measurement after one untimed warm-up. It does not write anything.
+// repetitions of each measurement after one untimed warm-up, and their median (their mean
+// where the clock is too coarse for it, typicalTime). It does not write anything.
 // A cancelled ctx stops it between steps with ctx.Err() (an LSTM's bench takes a minute on
 // a laptop).
 func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (BenchResult, error) {
@@ -69,9 +71,11 @@ func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (Benc
 		batch = func() { gen.Next(it.sb); r.dev.load(it, in); compute.Synchronize(r.b) }
 		step = func() { r.stepLoaded(); compute.Synchronize(r.b) }
 	}
+	tick := float64(clockTick().Nanoseconds()) / 1e6
 	median := func(f func()) float64 {
 		f()
 		ts := make([]float64, steps)
+		all := time.Now()
 		for i := range ts {
 			if ctx.Err() != nil {
 				return math.NaN()
@@ -80,11 +84,7 @@ func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (Benc
 			f()
 			ts[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
 		}
-		slices.Sort(ts)
-		if steps%2 == 1 {
-			return ts[steps/2]
-		}
-		return (ts[steps/2-1] + ts[steps/2]) / 2
+		return typicalTime(ts, float64(time.Since(all).Nanoseconds())/1e6/float64(steps), tick)
 	}
 	res.BatchMS = median(batch)
 	res.StepMS = median(step)
@@ -378,4 +378,37 @@ func profileSteps(ctx context.Context, b compute.Backend, steps int, step func()
 		res.Ops = append(res.Ops, op)
 	}
 	return res, nil
+}
+
+// typicalTime returns the median of the times ts (sorting them), or their mean, timed as one
+// span, when the clock's tick is over a twentieth of the median. A clock that moves in steps
+// near the time measured (Windows' moves every 0.5 to 15.6 ms) makes each time a multiple of
+// its tick, and their median one of them: a 40 ms step measures 31 or 47 ms, or 0 for a
+// step under a tick. The mean over the whole span is not quantised that way.
+func typicalTime(ts []float64, mean, tick float64) float64 {
+	slices.Sort(ts)
+	n := len(ts)
+	med := ts[n/2]
+	if n%2 == 0 {
+		med = (ts[n/2-1] + ts[n/2]) / 2
+	}
+	if med < 20*tick {
+		return mean
+	}
+	return med
+}
+
+// clockTick returns the smallest step time.Now was seen to take: well under a microsecond
+// on Linux and macOS, up to 15.6 ms on Windows.
+func clockTick() time.Duration {
+	t0 := time.Now()
+	t1 := time.Now()
+	for t1.Sub(t0) == 0 {
+		t1 = time.Now()
+	}
+	t2 := time.Now()
+	for t2.Sub(t1) == 0 {
+		t2 = time.Now()
+	}
+	return t2.Sub(t1)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/gridcells/gridcells/compute"
 )
@@ -59,5 +60,26 @@ func TestBenchLanesAndStacked(t *testing.T) {
 	}
 	if _, err := BenchStacked(ctx, cfg, 3, 2, 1000, b); err != context.Canceled {
 		t.Errorf("cancelled BenchStacked: %v; want context.Canceled", err)
+	}
+}
+
+// typicalTime is the median where the clock is fine, and the span's mean where its tick
+// quantises the times.
+func TestTypicalTime(t *testing.T) {
+	for _, c := range []struct {
+		ts               []float64
+		mean, tick, want float64
+	}{
+		{[]float64{40.2, 39.8, 55}, 45, 0.001, 40.2},                // fine clock: the median
+		{[]float64{40.2, 39.8, 55, 41}, 44, 0.001, (40.2 + 41) / 2}, // even count
+		{[]float64{31.25, 46.875, 31.25}, 40, 15.625, 40},           // Windows' default tick
+		{[]float64{0, 0, 0}, 0.1, 15.625, 0.1},                      // steps under a tick
+	} {
+		if got := typicalTime(c.ts, c.mean, c.tick); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("typicalTime(%v, mean %v, tick %v) = %v, want %v", c.ts, c.mean, c.tick, got, c.want)
+		}
+	}
+	if tick := clockTick(); tick <= 0 || tick > time.Second {
+		t.Errorf("clockTick() = %v", tick)
 	}
 }
