@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -82,6 +83,35 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	mine := useEverything(t, b)
+	if b.ring == nil || b.staging == nil || b.rowloss == nil || b.lanePartials == nil || b.prof == nil ||
+		b.lt == nil || len(b.lt.plans) == 0 || b.lt.events[0] == 0 || b.gen == nil || b.deferred.pinned == nil {
+		t.Fatal("the backend's state was not all made: the test does not check its release")
+	}
+	for _, m := range mine {
+		b.Free(m)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	h.unchanged(t, "after Close", before)
+	if err := b.Close(); err != nil {
+		t.Errorf("a second Close = %v; want nil", err)
+	}
+	defer func() {
+		if r := fmt.Sprint(recover()); !strings.Contains(r, "closed backend") {
+			t.Errorf("a use after Close panicked with %q; want the closed backend named", r)
+		}
+	}()
+	b.New(1, 1)
+}
+
+// useEverything makes b create every kind of state Close releases (cuBLASLt plans, and
+// tuning events for a shape not tuned before, when b has the cuBLASLt path; the profiler's
+// events, staging, the lanes' partials, deferred scalars, one left queued, and generate.cu's
+// module) and returns the tensors it allocated, for the caller to Free.
+func useEverything(t *testing.T, b *Backend) []compute.Tensor {
+	t.Helper()
 	var mine []compute.Tensor
 	tensor := func(rows, cols int) compute.Tensor {
 		x := b.New(rows, cols)
@@ -122,26 +152,34 @@ func TestClose(t *testing.T) {
 	}
 	g.Generate(0, tensor(12, 2), tensor(4, 2), tensor(12, 2), tensor(12, 2), tensor(4, 2))
 	g.Free()
-	if b.ring == nil || b.staging == nil || b.rowloss == nil || b.lanePartials == nil || b.prof == nil ||
-		b.lt == nil || len(b.lt.plans) == 0 || b.lt.events[0] == 0 || b.gen == nil || b.deferred.pinned == nil {
-		t.Fatal("the backend's state was not all made: the test does not check its release")
-	}
-	for _, m := range mine {
+	return mine
+}
+
+// TestCloseReopen closes a backend that has made all its state and opens another: on a GPU
+// the last retain's release destroys the primary context, and the next New retains a new
+// one, on which products must still come out right.
+func TestCloseReopen(t *testing.T) {
+	t.Setenv(envLt, "tune")
+	b := newOrSkip(t, &Settings{Lt: true})
+	for _, m := range useEverything(t, b) {
 		b.Free(m)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	h.unchanged(t, "after Close", before)
 	if err := b.Close(); err != nil {
 		t.Errorf("a second Close = %v; want nil", err)
 	}
-	defer func() {
-		if r := fmt.Sprint(recover()); !strings.Contains(r, "closed backend") {
-			t.Errorf("a use after Close panicked with %q; want the closed backend named", r)
-		}
-	}()
-	b.New(1, 1)
+	b2 := newOrSkip(t, nil)
+	defer b2.Close()
+	x, y := b2.New(2, 3), b2.New(2, 2)
+	b2.Upload(x, []float32{1, 2, 3, 4, 5, 6})
+	b2.Gemm(false, true, 1, x, x, 0, y)
+	got := make([]float32, 4)
+	b2.Download(got, y)
+	if want := []float32{14, 32, 32, 77}; !slices.Equal(got, want) {
+		t.Errorf("x·xᵀ on the backend opened after a Close = %v, want %v", got, want)
+	}
 }
 
 // TestCloseFailedNew makes each step of New after the context's retain fail in turn: New

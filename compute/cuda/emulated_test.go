@@ -18,7 +18,7 @@ import (
 func TestEmulated(t *testing.T) {
 	cudaemu.RunTests(t, `^(TestConformance|TestConformanceLt|TestSoftmaxAlignment|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|TestClose.*|TestLaunchAboveLimit|Example.*)$`,
 		"TestConformance", "TestConformanceLt", "TestSoftmaxAlignment", "TestGenerate", "TestGenerateWalkOnly", "TestUploadsInFlight",
-		"TestClose", "TestCloseFailedNew", "TestLaunchAboveLimit")
+		"TestClose", "TestCloseReopen", "TestCloseFailedNew", "TestLaunchAboveLimit")
 }
 
 // TestEmulatedLazy runs the conformance suite, the fused input products, the generator,
@@ -28,7 +28,7 @@ func TestEmulated(t *testing.T) {
 // queued copy writes) shows as wrong values, as on a GPU.
 func TestEmulatedLazy(t *testing.T) {
 	cudaemu.RunTestsEnv(t, []string{cudaemu.LazyEnv + "=1"},
-		`^(TestConformance|TestConformanceLt|TestDrive.*|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|TestClose)$`,
+		`^(TestConformance|TestConformanceLt|TestDrive.*|TestGenerate|TestGenerateWalkOnly|TestUploadsInFlight|TestClose|TestCloseReopen)$`,
 		"TestConformance", "TestConformanceLt", "TestDriveSettings", "TestDriveEnsemble", "TestGenerate",
-		"TestGenerateWalkOnly", "TestUploadsInFlight", "TestClose")
+		"TestGenerateWalkOnly", "TestUploadsInFlight", "TestClose", "TestCloseReopen")
 }
