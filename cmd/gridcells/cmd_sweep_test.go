@@ -384,22 +384,8 @@ func TestSweepTaskWaitsForBusyRun(t *testing.T) {
 // A sweep with many failed runs prints the first 20 failures and a count of the rest, not
 // one long line per failure (a 20,000-run sweep printed a thousand).
 func TestCollectCapsFailureLines(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "sw")
-	if code, _, stderr := runCLI(t, "sweep", "expand", "../../sweep/testdata/pc_ce_g_random.yaml", "--count", "25", "--seed", "3", "--out", dir); code != 0 {
-		t.Fatalf("expand: %d %s", code, stderr)
-	}
-	runs, err := sweep.LoadManifest(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range runs {
-		rd := sweep.RunDir(dir, r.ID)
-		if err := os.MkdirAll(rd, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(rd, "config.json"), []byte("{}"), 0o644)
-		os.WriteFile(filepath.Join(rd, "error.json"), []byte(`{"error": "exit status 1", "exit_code": 1}`), 0o644)
-	}
+	dir, _ := expandWithRunFiles(t, []string{"../../sweep/testdata/pc_ce_g_random.yaml", "--count", "25", "--seed", "3"},
+		"error.json", `{"error": "exit status 1", "exit_code": 1}`)
 	code, _, stderr := runCLI(t, "sweep", "collect", dir)
 	if code != 0 {
 		t.Fatalf("collect: %d %s", code, stderr)
@@ -466,22 +452,7 @@ func TestSubmitResumesAfterRefusal(t *testing.T) {
 // "sweep run --quiet" prints the final counts and nothing of runs that went well (here every
 // run had finished), a cluster task (--index) nothing at all.
 func TestSweepRunQuiet(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "sw")
-	if code, _, stderr := runCLI(t, "sweep", "expand", tinySweep, "--out", dir); code != 0 {
-		t.Fatalf("expand: %d %s", code, stderr)
-	}
-	runs, err := sweep.LoadManifest(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range runs {
-		rd := sweep.RunDir(dir, r.ID)
-		if err := os.MkdirAll(rd, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(rd, "config.json"), []byte("{}"), 0o644)
-		os.WriteFile(filepath.Join(rd, "summary.json"), []byte("{}"), 0o644)
-	}
+	dir, runs := expandWithRunFiles(t, []string{tinySweep}, "summary.json", "{}")
 	n := len(runs)
 	counts := fmt.Sprintf("%d runs: 0 finished now, %d had finished, 0 failed, 0 run by other workers, 0 cancelled\n", n, n)
 	if code, _, stderr := runCLI(t, "sweep", "run", dir, "--quiet"); code != 0 || stderr != counts {
@@ -505,4 +476,28 @@ func skipSLURMOnWindows(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SLURM sweeps are submitted on the cluster, not from Windows")
 	}
+}
+
+// expandWithRunFiles expands a sweep (sweep expand's arguments but --out) into a temporary
+// directory and gives every run a config.json, {}, and the file name holding content: a
+// sweep whose runs all failed (error.json) or finished (summary.json) without training.
+func expandWithRunFiles(t *testing.T, expand []string, name, content string) (string, []sweep.Run) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sw")
+	if code, _, stderr := runCLI(t, append(append([]string{"sweep", "expand"}, expand...), "--out", dir)...); code != 0 {
+		t.Fatalf("expand: %d %s", code, stderr)
+	}
+	runs, err := sweep.LoadManifest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		rd := sweep.RunDir(dir, r.ID)
+		if err := os.MkdirAll(rd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(rd, "config.json"), []byte("{}"), 0o644)
+		os.WriteFile(filepath.Join(rd, name), []byte(content), 0o644)
+	}
+	return dir, runs
 }
