@@ -48,6 +48,7 @@ func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (Benc
 	if err != nil {
 		return BenchResult{}, err
 	}
+	defer r.release()
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	np := r.code.Np()
 	gen, err := sim.New(r.simP, rand.NewPCG(cfg.Seed, streamTrajectory))
@@ -145,7 +146,8 @@ type LanesResult struct {
 // producer and optimizer, as a sweep of same-shape runs would. After two untimed warm-up
 // steps per lane, all lanes start together and run steps pipelined training steps.
 // runSteps (e.g. 200,000 for an NFL run) only scales NetworksPerHour. A cancelled ctx stops
-// the lanes after their current step and returns ctx's error.
+// the lanes after their current step and returns ctx's error. The backends newBackend
+// returns are the caller's to close.
 func BenchLanes(ctx context.Context, cfg config.Config, steps, lanes, runSteps int, newBackend func() (compute.Backend, error)) (LanesResult, error) {
 	if lanes < 1 || steps < 1 {
 		return LanesResult{}, fmt.Errorf("train: BenchLanes: lanes %d and steps %d must be ≥ 1", lanes, steps)
@@ -322,6 +324,7 @@ func ProfileSteps(ctx context.Context, cfg config.Config, steps int, opt Options
 	if err != nil {
 		return ProfileResult{}, err
 	}
+	defer r.release()
 	B, T := cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength
 	src := r.startSource(B, T)
 	defer src.stop()

@@ -122,6 +122,7 @@ func EvaluateLatest(ctx context.Context, dir, out string, eval *config.Eval, opt
 	if err != nil {
 		return nil, err
 	}
+	defer r.release()
 	if err := r.restore(filepath.Join(dir, latestFile)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("train: %s: %w (no %s yet)", dir, ErrNoRun, latestFile)
@@ -155,10 +156,10 @@ func reevaluate(ctx context.Context, dir string, eval *config.Eval, opt Options)
 	if err != nil {
 		return nil, err
 	}
+	defer r.release()
 	if r.lock, err = lockRun(dir); err != nil {
 		return nil, err
 	}
-	defer r.unlock()
 	m, path, err := readFinalWeights(dir)
 	if err != nil {
 		return nil, err

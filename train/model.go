@@ -30,10 +30,11 @@ type Trained struct {
 }
 
 // LoadModel loads the final weights (checkpoint/final.npz) of the finished run in dir onto b
-// (nil: the backend of the run's training.device, as Train picks it). It refuses a run
-// whose config now builds a different target code (ErrCodeChanged) and one that has not
-// finished training (ErrNoRun, as Evaluate does).
-func LoadModel(dir string, b compute.Backend) (*Trained, error) {
+// (nil: the backend of the run's training.device, as Train picks it, which the caller then
+// owns: a GPU backend, t.Model.Backend(), has a Close). It refuses a run whose config now
+// builds a different target code (ErrCodeChanged) and one that has not finished training
+// (ErrNoRun, as Evaluate does).
+func LoadModel(dir string, b compute.Backend) (_ *Trained, err error) {
 	cfg, info, err := loadRunInfo(dir)
 	if err != nil {
 		return nil, err
@@ -57,9 +58,14 @@ func LoadModel(dir string, b compute.Backend) (*Trained, error) {
 		return nil, err
 	}
 	if b == nil {
-		if b, _, err = NewBackend(cfg.Training.Device); err != nil {
+		if b, _, err = makeBackend(cfg.Training.Device); err != nil {
 			return nil, err
 		}
+		defer func() {
+			if err != nil {
+				closeBackend(b)
+			}
+		}()
 	}
 	// The initial draw is overwritten by the weights; the stream is the run's, so that
 	// dropout masks (if a caller trains on) come from the same source as in training.

@@ -136,9 +136,10 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 	}
 	if b == nil { // as Train does: the backend of the runs' training.device (StackKey includes it)
 		var err error
-		if b, _, err = NewBackend(cfgs[0].Training.Device); err != nil {
+		if b, _, err = makeBackend(cfgs[0].Training.Device); err != nil {
 			return nil, err
 		}
+		defer closeBackend(b) // last: after the lanes and the stack let go of it
 	}
 	lanes := make([]*run, len(runs))
 	defer func() {

@@ -68,11 +68,35 @@ func lockRun(dir string) (*flock.Lock, error) {
 	return l, nil
 }
 
-// unlockOnError releases the run directory's lock when *err is set: deferred by the
-// functions that take it and hand the run to their caller only on success.
-func (r *run) unlockOnError(err *error) {
+// releaseOnError releases the run (release) when *err is set: deferred by the functions
+// that make or lock a run and hand it to their caller only on success.
+func (r *run) releaseOnError(err *error) {
 	if *err != nil {
-		r.unlock()
+		r.release()
+	}
+}
+
+// release lets go of what a run holds beyond its memory, once the work with it is done: the
+// run directory's lock and, when the run made its backend itself, the backend (on a GPU, its
+// stream, handles and retain of the device's context: cuda.Backend.Close). A second call
+// does nothing.
+func (r *run) release() {
+	r.unlock()
+	if r.ownsBackend {
+		r.ownsBackend = false
+		closeBackend(r.b)
+	}
+}
+
+// makeBackend is NewBackend for the backends this package makes itself (a nil
+// Options.Backend, LoadModel, TrainStacked), which it must close; tests count the Closes.
+var makeBackend = NewBackend
+
+// closeBackend closes b when it has a Close (compute.Backend has none; a GPU backend does).
+// Its error is dropped: the work on b is done, and what is left is the process's to lose.
+func closeBackend(b compute.Backend) {
+	if c, ok := b.(interface{ Close() error }); ok {
+		c.Close()
 	}
 }
 
@@ -111,7 +135,8 @@ type EvalPoint struct {
 
 // Options are the run's settings that are not part of its config.
 type Options struct {
-	// Backend runs the model; nil means NewBackend(cfg.Training.Device).
+	// Backend runs the model; nil means NewBackend(cfg.Training.Device), made for the call and
+	// closed when it returns. A backend given here is the caller's to close.
 	Backend compute.Backend
 	// Progress receives progress; nil means none.
 	Progress Progress
@@ -185,6 +210,8 @@ type run struct {
 	// batchNote says why batches are made on the host although the GPU could make them.
 	batchNote string
 	lock      *flock.Lock // the run directory's, while this process trains or evaluates it
+	// ownsBackend: newRun made b (Options.Backend was nil), so release closes it.
+	ownsBackend bool
 
 	step      int
 	elapsed   time.Duration // training time of earlier sessions
@@ -194,19 +221,22 @@ type run struct {
 }
 
 // newRun builds every part of a run from its config, seeded as a fresh run.
-func newRun(dir string, cfg config.Config, opt Options) (*run, error) {
+//
+// A run that made its backend owns it: every path that ends with the run calls release, and
+// a newRun that fails has closed it.
+func newRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	r := &run{dir: dir, cfg: cfg, opt: opt, b: opt.Backend}
 	if r.b == nil {
-		b, _, err := NewBackend(cfg.Training.Device)
+		b, _, err := makeBackend(cfg.Training.Device)
 		if err != nil {
 			return nil, err
 		}
-		r.b = b
+		r.b, r.ownsBackend = b, true
 	}
-	var err error
+	defer r.releaseOnError(&err) // every return below sets err (a named result)
 	if r.code, err = encode.ForRun(cfg); err != nil {
 		return nil, err
 	}
@@ -248,6 +278,7 @@ func openRun(dir string, cfg config.Config, info RunInfo, opt Options) (*run, er
 		return nil, err
 	}
 	if err := checkCode(dir, info, r.code, cfg.Trajectory); err != nil {
+		r.release()
 		return nil, err
 	}
 	return r, nil
@@ -261,7 +292,7 @@ func Train(ctx context.Context, dir string, cfg config.Config, opt Options) (*Su
 	if err != nil {
 		return nil, err
 	}
-	defer r.unlock()
+	defer r.release()
 	return r.execute(ctx)
 }
 
@@ -275,13 +306,13 @@ func startRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.releaseOnError(&err) // every return below sets err (a named result)
 	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if r.lock, err = lockRun(dir); err != nil {
 		return nil, err
 	}
-	defer r.unlockOnError(&err) // every return below sets err (a named result)
 	// Another process may have started the run between checkNoRun and the lock.
 	if err = checkNoRun(dir); err != nil {
 		return nil, err
@@ -308,7 +339,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.unlock()
+	defer r.release()
 	return r.execute(ctx)
 }
 
@@ -354,10 +385,10 @@ func reopenRun(dir string, opt Options) (_ *run, err error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.releaseOnError(&err) // every return below sets err (a named result)
 	if r.lock, err = lockRun(dir); err != nil {
 		return nil, err
 	}
-	defer r.unlockOnError(&err) // every return below sets err (a named result)
 	// It may have finished in the process that held the lock until now.
 	if err = checkUnfinished(dir); err != nil {
 		return nil, err

@@ -729,3 +729,98 @@ func TestForeignEntries(t *testing.T) {
 		t.Errorf("ForeignEntries = %q, want %q", got, want)
 	}
 }
+
+// closeCounter is a backend with a Close that counts its calls.
+type closeCounter struct {
+	compute.Backend
+	closes *int
+}
+
+func (c closeCounter) Close() error { *c.closes++; return nil }
+
+// TestRunsCloseTheirBackends: every path through a run that made its own backend (Options
+// nil) closes it once, on success, cancellation and failure alike; a backend the caller gives
+// is not closed; LoadModel hands its backend to the caller.
+func TestRunsCloseTheirBackends(t *testing.T) {
+	made, closed := 0, 0
+	old := makeBackend
+	makeBackend = func(device string) (compute.Backend, string, error) {
+		b, note, err := old(device)
+		made++
+		return closeCounter{b, &closed}, note, err
+	}
+	t.Cleanup(func() { makeBackend = old })
+	check := func(what string, wantMade int) {
+		t.Helper()
+		if made != wantMade || closed != made {
+			t.Errorf("%s: %d backends made, %d closed; want %d made, all closed", what, made, closed, wantMade)
+		}
+	}
+	cfg := smallConfig(t)
+	bg := context.Background()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(bg)
+	if _, err := Train(ctx, dir, cfg, Options{Progress: &cancelAt{k: 5, cancel: cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train: %v, want context.Canceled", err)
+	}
+	check("Train, cancelled", 1)
+	if _, err := Resume(bg, dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	check("Resume", 2)
+	if _, err := Evaluate(bg, dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	check("Evaluate", 3)
+	if _, err := EvaluateLatest(bg, dir, t.TempDir(), nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	check("EvaluateLatest", 4)
+	if _, err := Bench(bg, cfg, 2, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	check("Bench", 5)
+	tr, err := LoadModel(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made != 6 || closed != 5 {
+		t.Errorf("LoadModel closed the backend it returns (%d made, %d closed)", made, closed)
+	}
+	closeBackend(tr.Model.Backend())
+	// Failures after the backend is made: a target code that no longer matches the run's.
+	path := filepath.Join(dir, configFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info RunInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	tampered := strings.Replace(string(b), info.CodeFingerprint, strings.Repeat("0", 32), 1)
+	if err := os.WriteFile(path, []byte(tampered), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Evaluate(bg, dir, Options{}); !errors.Is(err, ErrCodeChanged) {
+		t.Fatalf("Evaluate with a changed code: %v", err)
+	}
+	if _, err := LoadModel(dir, nil); !errors.Is(err, ErrCodeChanged) {
+		t.Fatalf("LoadModel with a changed code: %v", err)
+	}
+	check("the refused Evaluate and LoadModel", 7) // LoadModel refuses before it makes one
+	scfg := cfg
+	scfg.Model.RecurrentDropout = 0 // StackKey: ensembles have no dropout
+	if _, err := TrainStacked(bg, []StackedRun{{Dir: t.TempDir(), Config: &scfg}, {Dir: t.TempDir(), Config: &scfg}}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	check("TrainStacked", 8)
+	// A backend the caller gives stays open.
+	mine := closeCounter{cpu.New(nil), new(int)}
+	if _, err := Train(bg, t.TempDir(), cfg, Options{Backend: mine}); err != nil {
+		t.Fatal(err)
+	}
+	if *mine.closes != 0 {
+		t.Errorf("Train closed the caller's backend %d times", *mine.closes)
+	}
+}

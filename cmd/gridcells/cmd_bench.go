@@ -138,15 +138,24 @@ func runBenchTrain(ctx context.Context, o *benchOptions, args []string, stdout i
 		if o.Ensemble {
 			lres, err = train.BenchStacked(ctx, cfg, o.Steps, o.Lanes, o.RunSteps, be)
 		} else {
+			// The first lane runs on be; the other lanes' backends are made here, and closed
+			// once the lanes are done (BenchLanes leaves its backends to its caller).
 			first := true
+			var others []compute.Backend
 			lres, err = train.BenchLanes(ctx, cfg, o.Steps, o.Lanes, o.RunSteps, func() (compute.Backend, error) {
 				if first {
 					first = false
 					return be, nil
 				}
 				b, _, err := train.NewBackend(cfg.Training.Device)
+				if err == nil {
+					others = append(others, b)
+				}
 				return b, err
 			})
+			for _, b := range others {
+				closeBackend(b, os.Stderr)
+			}
 		}
 		if err != nil {
 			return err
