@@ -306,6 +306,21 @@ func (m *Model) ReleaseWorkspace(B, T int) {
 	}
 }
 
+// Free releases the model's tensors: its parameters, their gradients and the buffers of
+// every shape it has run. The model must not be used after. On a GPU the memory is the
+// device's, which the garbage collector does not see: a process that builds one model
+// after another on one backend frees each when done with it.
+func (m *Model) Free() {
+	for shape := range m.ws {
+		m.ReleaseWorkspace(shape[0], shape[1])
+	}
+	for _, p := range m.ps {
+		m.b.Free(p.Value)
+		m.b.Free(p.Grad)
+	}
+	m.ps = nil
+}
+
 // Inputs returns the device input tensors of shape (B, T), allocating the workspace of
 // that shape on first use.
 func (m *Model) Inputs(B, T int) Inputs { return m.workspace(B, T).in }
@@ -394,7 +409,11 @@ func (m *Model) EvaluateGrid(in Batch, out, g []float32) (float64, []float32, []
 }
 
 func (m *Model) evaluate(in Batch, out, g []float32, grid bool) (float64, []float32, []float32) {
-	w := m.load(in, "Evaluate")
+	op := "Evaluate"
+	if grid {
+		op = "EvaluateGrid"
+	}
+	w := m.load(in, op)
 	loss := m.run(w, false, false)
 	out, g = m.download(w, out, g, grid)
 	return loss, out, g

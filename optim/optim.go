@@ -170,6 +170,15 @@ func (o *Optimizer) SetIterations(n int) { o.iter = n }
 // with Download and restore them with Upload (with SetIterations).
 func (o *Optimizer) State() []StateTensor { return o.state }
 
+// Free releases the optimizer's state tensors (moments, accumulators). The optimizer must
+// not be used after.
+func (o *Optimizer) Free() {
+	for _, s := range o.state {
+		o.b.Free(s.Tensor)
+	}
+	o.state = nil
+}
+
 // Step applies one update to every parameter from its Grad:
 //
 //	SGD:     θ ← θ − lr·g

@@ -63,7 +63,7 @@ func LoadModel(dir string, b compute.Backend) (_ *Trained, err error) {
 		}
 		defer func() {
 			if err != nil {
-				closeBackend(b)
+				CloseBackend(b)
 			}
 		}()
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -37,9 +38,11 @@ const (
 )
 
 // ForeignEntries lists, sorted, the entries of dir that are not a run's own files: those of
-// the run directory format that this package writes (README, "Run directory"), its lock,
-// the staging directory of an evaluation, the temporary files of a killed write, and the
-// names in also (what a sweep or a report puts into a run's directory). A directory that does not exist has none.
+// the run directory format that this package writes (README, "Run directory"), and the
+// entries matching a pattern of also (filepath.Match: what a sweep, a report or the user's
+// command puts into a run's directory, such as "sweep_config.json" or "*.log"). Hidden
+// entries (a leading dot: the lock, an evaluation's staging directory, the temporary files
+// of a killed write, .DS_Store) are never foreign. A directory that does not exist has none.
 //
 // Train writes its files into whatever directory it is given; the CLI refuses a --out with
 // foreign entries, so that a mistyped path (a home directory, a data folder) does not get a
@@ -55,17 +58,13 @@ func ForeignEntries(dir string, also ...string) ([]string, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	own := map[string]bool{configFile: true, metricsFile: true, checkpointDir: true, evalDir: true,
-		summaryFile: true, centresFile: true, LockFile: true, stagingDir: true}
-	for _, n := range also {
-		own[n] = true
-	}
+		summaryFile: true, centresFile: true}
 	var foreign []string
 	for _, e := range entries {
 		n := e.Name()
-		// An evaluation's ratemaps[_N].npy and scores[_N].csv; safefile's temporaries,
-		// ".NAME.tmp-RANDOM".
-		if own[n] || isEvalOutput(n, "ratemaps", ".npy") || isEvalOutput(n, "scores", ".csv") ||
-			strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") {
+		// An evaluation's ratemaps[_N].npy and scores[_N].csv.
+		if own[n] || strings.HasPrefix(n, ".") || isEvalOutput(n, "ratemaps", ".npy") || isEvalOutput(n, "scores", ".csv") ||
+			slices.ContainsFunc(also, func(pattern string) bool { ok, _ := filepath.Match(pattern, n); return ok }) {
 			continue
 		}
 		foreign = append(foreign, n)

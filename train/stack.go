@@ -139,13 +139,13 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		if b, _, err = makeBackend(cfgs[0].Training.Device); err != nil {
 			return nil, err
 		}
-		defer closeBackend(b) // last: after the lanes and the stack let go of it
+		defer CloseBackend(b) // last: after the lanes and the stack let go of it
 	}
 	lanes := make([]*run, len(runs))
 	defer func() {
 		for _, r := range lanes {
 			if r != nil {
-				r.unlock()
+				r.release()
 			}
 		}
 	}()
@@ -324,14 +324,8 @@ func (st *stack) free() {
 		st.e.Free(st.posE)
 		st.e.Free(st.initPosE)
 	}
-	for _, p := range st.model.Params() {
-		st.e.Free(p.Value)
-		st.e.Free(p.Grad)
-	}
-	for _, s := range st.optim.State() {
-		st.e.Free(s.Tensor)
-	}
-	st.model.ReleaseWorkspace(st.lanes[0].cfg.Trajectory.BatchSize, st.lanes[0].cfg.Trajectory.SequenceLength)
+	st.optim.Free()
+	st.model.Free()
 }
 
 // loop is run.loop for every lane at once: one ensemble step per step, then each lane's

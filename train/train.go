@@ -50,10 +50,11 @@ var (
 	ErrBusy = errors.New("another process is training or evaluating the run")
 )
 
-// LockFile is the flock(2) a process holds on a run directory while it trains or evaluates
-// it: two trainings of one run would interleave their metrics lines and checkpoints, and two
-// evaluations share the staging directory. (Package sweep's workers hold ".lock" around
-// the train process they start, so this is another file.)
+// LockFile is the file lock (internal/flock: flock(2), LockFileEx on Windows) a process
+// holds on a run directory while it trains or evaluates it: two trainings of one run would
+// interleave their metrics lines and checkpoints, and two evaluations share the staging
+// directory. (Package sweep's workers hold ".lock" around the train process they start, so
+// this is another file.)
 const LockFile = ".train.lock"
 
 // lockRun takes the run directory's lock; ErrBusy when another holder has it.
@@ -76,15 +77,31 @@ func (r *run) releaseOnError(err *error) {
 	}
 }
 
-// release lets go of what a run holds beyond its memory, once the work with it is done: the
-// run directory's lock and, when the run made its backend itself, the backend (on a GPU, its
-// stream, handles and retain of the device's context: cuda.Backend.Close). A second call
-// does nothing.
+// release lets go of what a run holds, once the work with it is done: the run directory's
+// lock, the tensors of its model, optimizer and device batches (on a GPU, memory that the
+// garbage collector does not see, and that would stay taken while any backend on the
+// device lives), and, when the run made its backend itself, the backend (its stream,
+// handles and retain of the device's context: cuda.Backend.Close). A second call does
+// nothing. The run must not be used after.
 func (r *run) release() {
 	r.unlock()
+	if !r.released {
+		r.released = true
+		if d := r.dev; d != nil {
+			d.gen.Free()
+			d.b.Free(d.pos)
+			d.b.Free(d.initPos)
+		}
+		if r.optim != nil {
+			r.optim.Free()
+		}
+		if r.model != nil {
+			r.model.Free()
+		}
+	}
 	if r.ownsBackend {
 		r.ownsBackend = false
-		closeBackend(r.b)
+		CloseBackend(r.b) // the work is done: a failure to release leaves only the process to lose
 	}
 }
 
@@ -92,12 +109,13 @@ func (r *run) release() {
 // Options.Backend, LoadModel, TrainStacked), which it must close; tests count the Closes.
 var makeBackend = NewBackend
 
-// closeBackend closes b when it has a Close (compute.Backend has none; a GPU backend does).
-// Its error is dropped: the work on b is done, and what is left is the process's to lose.
-func closeBackend(b compute.Backend) {
+// CloseBackend closes b when it has a Close (compute.Backend has none; a GPU backend,
+// cuda.Backend, does) and returns its error; nil for a backend without one.
+func CloseBackend(b compute.Backend) error {
 	if c, ok := b.(interface{ Close() error }); ok {
-		c.Close()
+		return c.Close()
 	}
+	return nil
 }
 
 // unlock releases the run directory's lock, if r holds it.
@@ -158,10 +176,10 @@ var ErrDeviceUnavailable = errors.New("device not available on this machine")
 //   - "auto" (or ""): CUDA in full float32 when it is available, else the CPU.
 //
 // A device this machine cannot open (no CUDA driver, no GPU) is ErrDeviceUnavailable; a
-// value that names no device is a *config.ConfigError. The caller owns the backend: a CUDA
-// one has a Close (cuda.Backend.Close) that gives the GPU's memory back when the caller is
-// done with it (compute.Backend has none: assert interface{ Close() error }). A cuda.New
-// that fails under "auto" has released what it made before the fallback to the CPU.
+// value that names no device is a *config.ConfigError. The caller owns the backend and
+// closes it with CloseBackend when done: a CUDA one then gives back its stream, handles and
+// retain of the device's context (cuda.Backend.Close). A cuda.New that fails under "auto"
+// has released what it made before the fallback to the CPU.
 func NewBackend(device string) (compute.Backend, string, error) {
 	switch device {
 	case "cpu":
@@ -212,6 +230,7 @@ type run struct {
 	lock      *flock.Lock // the run directory's, while this process trains or evaluates it
 	// ownsBackend: newRun made b (Options.Backend was nil), so release closes it.
 	ownsBackend bool
+	released    bool // release has freed the run's tensors
 
 	step      int
 	elapsed   time.Duration // training time of earlier sessions

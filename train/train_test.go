@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -707,8 +708,9 @@ func TestForeignEntries(t *testing.T) {
 		t.Errorf("a missing directory: %q, %v; want none", f, err)
 	}
 	own := []string{configFile, metricsFile, summaryFile, centresFile, LockFile, "ratemaps.npy",
-		"ratemaps_20.npy", "scores.csv", "scores_44.csv", ".summary.json.tmp-123", "sweep_config.json"}
-	foreign := []string{"notes.txt", "ratemaps_x.npy", "ratemaps_.npy", "scores.npy", "scores_1.csv.bak", "tmp-1"}
+		"ratemaps_20.npy", "scores.csv", "scores_44.csv", ".summary.json.tmp-123", "sweep_config.json",
+		".DS_Store", "nohup.log", "slurm-1.log"}
+	foreign := []string{"notes.txt", "ratemaps_x.npy", "ratemaps_.npy", "scores.npy", "scores_1.csv.bak", "tmp-1", "log"}
 	for _, n := range append(own, foreign...) {
 		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -719,7 +721,7 @@ func TestForeignEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := ForeignEntries(dir, "sweep_config.json")
+	got, err := ForeignEntries(dir, "sweep_config.json", "*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -787,7 +789,7 @@ func TestRunsCloseTheirBackends(t *testing.T) {
 	if made != 6 || closed != 5 {
 		t.Errorf("LoadModel closed the backend it returns (%d made, %d closed)", made, closed)
 	}
-	closeBackend(tr.Model.Backend())
+	CloseBackend(tr.Model.Backend())
 	// Failures after the backend is made: a target code that no longer matches the run's.
 	path := filepath.Join(dir, configFile)
 	b, err := os.ReadFile(path)
@@ -823,4 +825,72 @@ func TestRunsCloseTheirBackends(t *testing.T) {
 	if *mine.closes != 0 {
 		t.Errorf("Train closed the caller's backend %d times", *mine.closes)
 	}
+}
+
+// tensorCounter is a backend that tracks the tensors it allocated and not yet freed.
+type tensorCounter struct {
+	compute.Backend
+	live map[compute.Tensor]bool
+	errs *[]string
+}
+
+func newTensorCounter() tensorCounter {
+	return tensorCounter{cpu.New(nil), map[compute.Tensor]bool{}, new([]string)}
+}
+
+func (c tensorCounter) New(rows, cols int) compute.Tensor {
+	t := c.Backend.New(rows, cols)
+	c.live[t] = true
+	return t
+}
+
+func (c tensorCounter) Free(t compute.Tensor) {
+	if !c.live[t] {
+		*c.errs = append(*c.errs, fmt.Sprintf("Free of a %d×%d tensor that is not live", t.Rows(), t.Cols()))
+	}
+	delete(c.live, t)
+	c.Backend.Free(t)
+}
+
+// TestRunsFreeTheirTensors: a run frees every tensor it allocated (model, optimizer,
+// workspaces of the training and evaluation shapes) once, however it ends: on a GPU that
+// memory stays taken while any backend on the device lives.
+func TestRunsFreeTheirTensors(t *testing.T) {
+	cfg := smallConfig(t)
+	bg := context.Background()
+	c := newTensorCounter()
+	check := func(what string) {
+		t.Helper()
+		if len(c.live) != 0 || len(*c.errs) != 0 {
+			t.Errorf("%s: %d tensors left allocated; %q", what, len(c.live), *c.errs)
+		}
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(bg)
+	if _, err := Train(ctx, dir, cfg, Options{Backend: c, Progress: &cancelAt{k: 5, cancel: cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train: %v, want context.Canceled", err)
+	}
+	check("Train, cancelled")
+	if _, err := Resume(bg, dir, Options{Backend: c}); err != nil {
+		t.Fatal(err)
+	}
+	check("Resume")
+	if _, err := Evaluate(bg, dir, Options{Backend: c}); err != nil {
+		t.Fatal(err)
+	}
+	check("Evaluate")
+	if _, err := Bench(bg, cfg, 2, Options{Backend: c}); err != nil {
+		t.Fatal(err)
+	}
+	check("Bench")
+	if _, err := Train(bg, dir, cfg, Options{Backend: c}); !errors.Is(err, ErrFinished) {
+		t.Fatalf("Train into a finished run: %v", err)
+	}
+	check("a refused Train")
+	scfg := cfg
+	scfg.Model.RecurrentDropout = 0 // StackKey: ensembles have no dropout
+	if _, err := TrainStacked(bg, []StackedRun{{Dir: t.TempDir(), Config: &scfg}, {Dir: t.TempDir(), Config: &scfg}}, c, ""); err != nil {
+		t.Fatal(err)
+	}
+	check("TrainStacked")
 }

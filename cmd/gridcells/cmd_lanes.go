@@ -126,6 +126,11 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 			if l.cfg, err = cf.Resolve(); err != nil {
 				return usagef("--run %s=%s: %v", s.Dir, s.Config, err)
 			}
+			if train.CheckStart(s.Dir, false) == nil { // a run there is refused later, with its own error
+				if err := checkNewRunDir("--run", s.Dir, s.Config, logName); err != nil {
+					return err
+				}
+			}
 		}
 		l.key, l.why = train.StackKey(l.cfg)
 		lanes = append(lanes, l)
@@ -134,6 +139,13 @@ func runLanes(ctx context.Context, specs laneSpecs, logName, stack string, stder
 	if err != nil {
 		return err
 	}
+	// Each ensemble closes its backend when it ends (ensemble.train); this covers the ways
+	// out before they start. A second Close does nothing.
+	defer func() {
+		for _, g := range groups {
+			closeBackend(g.b, stderr)
+		}
+	}()
 	for _, l := range lanes {
 		if err := os.MkdirAll(l.spec.Dir, 0o755); err != nil {
 			return err
@@ -297,6 +309,9 @@ func ensembles(lanes []*lane, stack string) ([]*ensemble, error) {
 		device := lanes[g.members[0]].cfg.Training.Device
 		b, which, err := train.NewBackend(device)
 		if err != nil {
+			for _, g := range out {
+				closeBackend(g.b, io.Discard)
+			}
 			return nil, usagef("--run %s: %v", lanes[g.members[0]].spec.Dir, err)
 		}
 		if stack == "auto" && strings.HasPrefix(which, "cpu") {

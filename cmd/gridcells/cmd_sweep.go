@@ -273,7 +273,7 @@ type sweepRunOptions struct {
 func (o *sweepRunOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "run: runs trained at once by the local pool (each uses every core it is given)")
 	fs.IntVar(&o.Index, "index", -1, "run: run only manifest row `I` (-1: the row of $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else every row)")
-	fs.BoolVar(&o.Quiet, "quiet", false, "run: print only failures, waits for a run another worker holds, and the final counts (default false)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "run: print only failures, waits for a run another worker holds, and (without --index) the final counts (default false)")
 	fs.IntVar(&o.Lanes, "lanes", 1, "run, submit: train up to `K` GPU (non-cpu device) runs together in one \"gridcells lanes\" process: runs of one network shape and schedule as one ensemble (batched GEMMs), others each on its own CUDA stream; with --index (or a cluster task), the task's K consecutive rows")
 }
 

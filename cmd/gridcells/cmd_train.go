@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -113,13 +114,6 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 			// Its files would mix with the sweep's, and report would read it as the sweep.
 			return usagef("--out %s is a sweep directory (it holds %s); give the run a directory of its own", o.Out, sweep.ManifestFile)
 		}
-		foreign, err := train.ForeignEntries(o.Out, append(sweep.RunFiles(), report.FiguresDir, "report.html")...)
-		if err != nil {
-			return err
-		}
-		if len(foreign) > 0 {
-			return usagef("--out %s holds files that are not a run's (%s); give the run a new or empty directory", o.Out, listSome(foreign, 3))
-		}
 		if cfg, err = o.cf.Resolve(); err != nil {
 			return err
 		}
@@ -128,6 +122,11 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 	// Refused before the device line and the device's start-up (seconds on a GPU).
 	if err := train.CheckStart(dir, o.Resume != ""); err != nil {
 		return usagef("%v", err)
+	}
+	if o.Resume == "" {
+		if err := checkNewRunDir("--out", o.Out, o.cf.File); err != nil {
+			return err
+		}
 	}
 	devw := logw
 	if o.Quiet {
@@ -197,14 +196,35 @@ func openBackend(device string, logw io.Writer, note string) (compute.Backend, e
 	return b, nil
 }
 
+// checkNewRunDir refuses a directory that a new run would share with files not its own
+// (train.ForeignEntries): a run's, a sweep's run's, a report's, logs (*.log, *.out: a shell
+// redirect made before the command starts), names in extra, and the run's config file
+// when it lies there (as a sweep's sweep_config.json does).
+func checkNewRunDir(flag, dir, configFile string, extra ...string) error {
+	also := append(sweep.RunFiles(), report.FiguresDir, "report.html", "*.log", "*.out")
+	foreign, err := train.ForeignEntries(dir, append(also, extra...)...)
+	if err != nil {
+		return err
+	}
+	if configFile != "" {
+		cd, errC := filepath.Abs(filepath.Dir(configFile))
+		rd, errR := filepath.Abs(dir)
+		if errC == nil && errR == nil && cd == rd {
+			foreign = slices.DeleteFunc(foreign, func(n string) bool { return n == filepath.Base(configFile) })
+		}
+	}
+	if len(foreign) > 0 {
+		return usagef("%s %s holds files that are not a run's (%s); give the run a new or empty directory", flag, dir, listSome(foreign, 3))
+	}
+	return nil
+}
+
 // closeBackend gives back what a GPU backend holds once the command is done with it:
 // compute.Backend has no Close, and the CPU backend none to call. The work is done by then,
 // so a failure is only reported on logw.
 func closeBackend(b compute.Backend, logw io.Writer) {
-	if c, ok := b.(interface{ Close() error }); ok {
-		if err := c.Close(); err != nil {
-			fmt.Fprintf(logw, "warning: releasing the device: %v\n", err)
-		}
+	if err := train.CloseBackend(b); err != nil {
+		fmt.Fprintf(logw, "warning: releasing the device: %v\n", err)
 	}
 }
 

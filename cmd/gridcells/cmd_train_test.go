@@ -74,6 +74,19 @@ func TestTrainCommandUsage(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(other, "metrics.jsonl")); string(b) != "mine" {
 		t.Errorf("train --out a directory of other files changed its metrics.jsonl: %q", b)
 	}
+	// The run's own config file, hidden files and logs made before the command (a shell
+	// redirect) are no reason to refuse.
+	mine := t.TempDir()
+	cfgFile := filepath.Join(mine, "my.yaml")
+	os.WriteFile(cfgFile, []byte("model:\n  ng: 16\nencoding:\n  np: 16\ntraining:\n  n_epochs: 1\n  n_grad_steps_per_epoch: 10\n"+
+		"trajectory:\n  batch_size: 4\n  sequence_length: 5\neval:\n  nbins: 8\n  sequence_length: 5\n"), 0o644)
+	for _, n := range []string{".DS_Store", "nohup.out", "train.log"} {
+		os.WriteFile(filepath.Join(mine, n), nil, 0o644)
+	}
+	errw.Reset()
+	if code := run([]string{"train", "--config", cfgFile, "--out", mine, "--quiet"}, &out, &errw); code != 0 {
+		t.Errorf("train --out the directory of its own config file: exit %d, %q", code, errw.String())
+	}
 }
 
 // TestTrainKillResume builds the binary, interrupts a run twice — SIGINT (checkpoint, exit

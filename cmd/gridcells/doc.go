@@ -673,7 +673,7 @@
 //	-pvc string
 //	    submit: Kubernetes: PersistentVolumeClaim holding the sweep directory
 //	-quiet
-//	    run: print only failures, waits for a run another worker holds, and the final counts (default false)
+//	    run: print only failures, waits for a run another worker holds, and (without --index) the final counts (default false)
 //	-replace
 //	    expand: replace a different manifest already in the directory (default false)
 //	-require-finished
