@@ -394,3 +394,28 @@ func TestLossNeedsTargets(t *testing.T) {
 		t.Error("Forward reads the targets")
 	}
 }
+
+// Free releases every tensor the model allocated: its parameters and the workspaces of all
+// the shapes it ran.
+func TestModelFree(t *testing.T) {
+	for _, cell := range []Cell{RNN, LSTM} {
+		cfg := Config{Cell: cell, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy}
+		c := computetest.NewCounting(cpu.New(nil))
+		m, err := New(c, cfg, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shape := range [][2]int{{4, 5}, {3, 7}} {
+			in := testBatch(rand.New(rand.NewPCG(5, 5)), cfg, shape[0], shape[1])
+			m.Step(in)
+			m.Forward(in, nil, nil)
+		}
+		if c.Live() == 0 {
+			t.Fatalf("%v: no tensors allocated through the counting backend", cell)
+		}
+		m.Free()
+		if c.Live() != 0 || len(c.Errors) != 0 {
+			t.Errorf("%v: %d tensors left after Free; %q", cell, c.Live(), c.Errors)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/nn"
@@ -224,6 +225,25 @@ func TestFiveSteps(t *testing.T) {
 			if math.Abs(got[i]-want[i][0]) > tol {
 				t.Errorf("%s (ε %v): θ₅[%d] = %.15g; want %.15g", tc.s.Kind, tc.s.AdamEpsilon, i, got[i], want[i][0])
 			}
+		}
+	}
+}
+
+// Free releases the state tensors of every kind of optimizer.
+func TestFree(t *testing.T) {
+	for _, kind := range []Kind{SGD, Adam, RMSProp, Adagrad} {
+		c := computetest.NewCounting(cpu.New(nil))
+		p := &nn.Param{Name: "w", Rows: 2, Cols: 3, Value: cpu.New(nil).New(2, 3), Grad: cpu.New(nil).New(2, 3)}
+		o, err := New(c, []*nn.Param{p}, Settings{Kind: kind, LR: 1e-2, Rho: 0.9, Epsilon: 1e-7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind != SGD && c.Live() == 0 {
+			t.Fatalf("%v: no state allocated through the counting backend", kind)
+		}
+		o.Free()
+		if c.Live() != 0 || len(c.Errors) != 0 {
+			t.Errorf("%v: %d tensors left after Free; %q", kind, c.Live(), c.Errors)
 		}
 	}
 }

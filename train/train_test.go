@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/compute"
+	"github.com/gridcells/gridcells/compute/computetest"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/internal/flock"
@@ -827,42 +827,17 @@ func TestRunsCloseTheirBackends(t *testing.T) {
 	}
 }
 
-// tensorCounter is a backend that tracks the tensors it allocated and not yet freed.
-type tensorCounter struct {
-	compute.Backend
-	live map[compute.Tensor]bool
-	errs *[]string
-}
-
-func newTensorCounter() tensorCounter {
-	return tensorCounter{cpu.New(nil), map[compute.Tensor]bool{}, new([]string)}
-}
-
-func (c tensorCounter) New(rows, cols int) compute.Tensor {
-	t := c.Backend.New(rows, cols)
-	c.live[t] = true
-	return t
-}
-
-func (c tensorCounter) Free(t compute.Tensor) {
-	if !c.live[t] {
-		*c.errs = append(*c.errs, fmt.Sprintf("Free of a %d×%d tensor that is not live", t.Rows(), t.Cols()))
-	}
-	delete(c.live, t)
-	c.Backend.Free(t)
-}
-
 // TestRunsFreeTheirTensors: a run frees every tensor it allocated (model, optimizer,
 // workspaces of the training and evaluation shapes) once, however it ends: on a GPU that
 // memory stays taken while any backend on the device lives.
 func TestRunsFreeTheirTensors(t *testing.T) {
 	cfg := smallConfig(t)
 	bg := context.Background()
-	c := newTensorCounter()
+	c := computetest.NewCounting(cpu.New(nil))
 	check := func(what string) {
 		t.Helper()
-		if len(c.live) != 0 || len(*c.errs) != 0 {
-			t.Errorf("%s: %d tensors left allocated; %q", what, len(c.live), *c.errs)
+		if c.Live() != 0 || len(c.Errors) != 0 {
+			t.Errorf("%s: %d tensors left allocated; %q", what, c.Live(), c.Errors)
 		}
 	}
 	dir := t.TempDir()
