@@ -257,15 +257,10 @@ func TestTrainRefusesExistingRun(t *testing.T) {
 	}
 }
 
-// TestCodeChangedRefused: a run whose target code no longer matches the one it was trained
-// with (here: a tampered fingerprint in config.json) is neither evaluated nor resumed.
-func TestCodeChangedRefused(t *testing.T) {
-	cfg := smallConfig(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := Train(ctx, dir, cfg, Options{Progress: &cancelAt{k: 5, cancel: cancel}}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Train: err = %v, want context.Canceled", err)
-	}
+// tamperFingerprint replaces the code fingerprint in the config.json of the run in dir, as
+// if the run's target code had changed since it was trained.
+func tamperFingerprint(t *testing.T, dir string) {
+	t.Helper()
 	path := filepath.Join(dir, configFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -282,6 +277,18 @@ func TestCodeChangedRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(tampered), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCodeChangedRefused: a run whose target code no longer matches the one it was trained
+// with (here: a tampered fingerprint in config.json) is neither evaluated nor resumed.
+func TestCodeChangedRefused(t *testing.T) {
+	cfg := smallConfig(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Train(ctx, dir, cfg, Options{Progress: &cancelAt{k: 5, cancel: cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train: err = %v, want context.Canceled", err)
+	}
+	tamperFingerprint(t, dir)
 	if _, err := Resume(context.Background(), dir, Options{}); !errors.Is(err, ErrCodeChanged) {
 		t.Errorf("Resume with a changed code: err = %v, want ErrCodeChanged", err)
 	}
@@ -791,19 +798,7 @@ func TestRunsCloseTheirBackends(t *testing.T) {
 	}
 	CloseBackend(tr.Model.Backend())
 	// Failures after the backend is made: a target code that no longer matches the run's.
-	path := filepath.Join(dir, configFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var info RunInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		t.Fatal(err)
-	}
-	tampered := strings.Replace(string(b), info.CodeFingerprint, strings.Repeat("0", 32), 1)
-	if err := os.WriteFile(path, []byte(tampered), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	tamperFingerprint(t, dir)
 	if _, err := Evaluate(bg, dir, Options{}); !errors.Is(err, ErrCodeChanged) {
 		t.Fatalf("Evaluate with a changed code: %v", err)
 	}
