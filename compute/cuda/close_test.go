@@ -78,6 +78,9 @@ func (h *emuHooks) failing(t *testing.T, name string) {
 func TestClose(t *testing.T) {
 	h := emuOrSkip(t)
 	t.Setenv(envLt, "tune")
+	// A cache of its own: choices an earlier process saved would leave the tuning's events
+	// unmade.
+	t.Setenv("GRIDCELLS_CACHE", t.TempDir())
 	before := h.counts(t)
 	b, err := New(&Settings{Lt: true})
 	if err != nil {
