@@ -71,7 +71,7 @@ for d in $pkgs; do
   if (cd "$d" && timeout 900 $wine "$exe" -test.short -test.skip "$wineOnly" >"$exe.log" 2>&1); then
     echo "ok   ${d#"$root"/}"
   else
-    echo "FAIL ${d#"$root"/} ($exe.log)"; grep -A3 '^--- FAIL' "$exe.log" | head -20; status=1
+    echo "FAIL ${d#"$root"/} ($exe.log)"; { grep -A3 '^--- FAIL' "$exe.log" || tail -3 "$exe.log"; } | head -20; status=1
   fi
 done
 
