@@ -126,6 +126,7 @@ func ExampleLoadModel() {
 		fmt.Println(err)
 		return
 	}
+	defer train.CloseBackend(net.Model.Backend()) // ours now: on a GPU, gives its memory back
 	gen, err := sim.NewSeed(net.Motion, 2026)
 	if err != nil {
 		fmt.Println(err)
