@@ -157,6 +157,7 @@ func BenchLanes(ctx context.Context, cfg config.Config, steps, lanes, runSteps i
 	if err != nil {
 		return LanesResult{}, err
 	}
+	defer releaseAll(runs) // after the sources stop (deferred below)
 	feeds := make([]*batchFeed[[]byte], lanes)
 	for i, r := range runs {
 		src := r.startSource(B, T)
@@ -199,6 +200,16 @@ func BenchLanes(ctx context.Context, cfg config.Config, steps, lanes, runSteps i
 	return res, nil
 }
 
+// releaseAll releases every run of runs (run.release), the nil ones of a half-built set
+// left out.
+func releaseAll(runs []*run) {
+	for _, r := range runs {
+		if r != nil {
+			r.release()
+		}
+	}
+}
+
 // seededRuns builds lanes runs of cfg with seeds cfg.Seed, cfg.Seed+1, …, each on the
 // backend newBackend returns for it, for the lanes benchmarks and tests.
 func seededRuns(cfg config.Config, lanes int, newBackend func() (compute.Backend, error)) ([]*run, error) {
@@ -211,6 +222,7 @@ func seededRuns(cfg config.Config, lanes int, newBackend func() (compute.Backend
 		c := cfg
 		c.Seed = cfg.Seed + uint64(i)
 		if runs[i], err = newRun("", c, Options{Backend: b}); err != nil {
+			releaseAll(runs)
 			return nil, err
 		}
 	}
@@ -285,10 +297,11 @@ func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*ben
 	st, err := newStack(runs, b)
 	if err != nil {
 		stop()
+		releaseAll(runs)
 		return nil, err
 	}
 	bs.st, bs.feed = st, st.feed(bs.srcs, st.model.Inputs(B, T))
-	bs.close = func() { stop(); st.free() }
+	bs.close = func() { stop(); st.free(); releaseAll(runs) }
 	return bs, nil
 }
 

@@ -863,4 +863,20 @@ func TestRunsFreeTheirTensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("TrainStacked")
+	var laneBackends []*computetest.Counting // a backend per lane: lanes run at once
+	if _, err := BenchLanes(bg, scfg, 2, 2, 1000, func() (compute.Backend, error) {
+		laneBackends = append(laneBackends, computetest.NewCounting(cpu.New(nil)))
+		return laneBackends[len(laneBackends)-1], nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, lb := range laneBackends {
+		if lb.Live() != 0 || len(lb.Errors) != 0 {
+			t.Errorf("BenchLanes, lane %d: %d tensors left allocated; %q", i, lb.Live(), lb.Errors)
+		}
+	}
+	if _, err := BenchStacked(bg, scfg, 2, 2, 1000, c); err != nil {
+		t.Fatal(err)
+	}
+	check("BenchStacked")
 }
