@@ -114,10 +114,7 @@ func reportKind(dir string) (string, error) {
 	if !st.IsDir() {
 		return "", usagef("%s is not a directory", dir)
 	}
-	has := func(name string) bool {
-		_, err := os.Stat(filepath.Join(dir, name))
-		return err == nil
-	}
+	has := func(name string) bool { return fileExists(filepath.Join(dir, name)) }
 	switch {
 	case has(sweep.ManifestFile) && has(reproduceComparison):
 		// Its report.html and figures hold the paper comparison, which the plain sweep
@@ -689,7 +686,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 					return nil, fmt.Errorf("run %s: %w", r.Run.ID, err)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(rd, "report.html")); err == nil {
+			if fileExists(filepath.Join(rd, "report.html")) {
 				if rel, err := filepath.Rel(filepath.Dir(out), filepath.Join(rd, "report.html")); err == nil {
 					row.Link = filepath.ToSlash(rel)
 				}
