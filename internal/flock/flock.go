@@ -51,10 +51,7 @@ func (l *Lock) Unlock() {
 // Held reports whether another open file holds the lock on path (false when the file does
 // not exist). It looks by taking the lock for a moment, once, without TryLock's retries.
 func Held(path string) bool {
-	if _, err := os.Stat(path); err != nil {
-		return false
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // without O_CREATE: fails on a missing file
 	if err != nil {
 		return false
 	}
