@@ -34,6 +34,16 @@ type ltChoice struct {
 	Timed  int     `json:"timed"` // configurations timed to choose it
 }
 
+// fields is k as ltChoice.Key stores it; ltKeyOf is the reverse.
+func (k ltKey) fields() [15]int {
+	return [15]int{int(k.opA), int(k.opB), k.m, k.n, k.k, k.lda, k.ldb, k.ldc, k.sa, k.sb, k.sc, k.batch, k.alA, k.alB, k.alC}
+}
+
+func ltKeyOf(v [15]int) ltKey {
+	return ltKey{opA: uintptr(v[0]), opB: uintptr(v[1]), m: v[2], n: v[3], k: v[4], lda: v[5], ldb: v[6], ldc: v[7],
+		sa: v[8], sb: v[9], sc: v[10], batch: v[11], alA: v[12], alB: v[13], alC: v[14]}
+}
+
 // ltChoices is a file of chosen algorithms: its path ("" when there is no cache) and its
 // entries. The backends of a process that share a device, library, mode and math share one
 // (ltChoicesOf), so that one backend's choice serves the others (the lanes of
@@ -83,9 +93,7 @@ func (b *Backend) loadChoices(mode string) *ltChoices {
 		return c
 	}
 	for _, e := range list {
-		v := e.Key
-		c.chosen[ltKey{opA: uintptr(v[0]), opB: uintptr(v[1]), m: v[2], n: v[3], k: v[4], lda: v[5], ldb: v[6], ldc: v[7],
-			sa: v[8], sb: v[9], sc: v[10], batch: v[11], alA: v[12], alB: v[13], alC: v[14]}] = e
+		c.chosen[ltKeyOf(e.Key)] = e
 	}
 	return c
 }
@@ -113,9 +121,7 @@ func (c *ltChoices) keep(k ltKey, p *ltPlan) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&p.algo.algo[0])), len(p.algo.algo)*8)
-	c.chosen[k] = ltChoice{Key: [15]int{int(k.opA), int(k.opB), k.m, k.n, k.k, k.lda, k.ldb, k.ldc, k.sa, k.sb, k.sc, k.batch,
-		k.alA, k.alB, k.alC},
-		Algo: hex.EncodeToString(raw), Config: p.config, Timed: p.timed}
+	c.chosen[k] = ltChoice{Key: k.fields(), Algo: hex.EncodeToString(raw), Config: p.config, Timed: p.timed}
 	if c.path == "" {
 		return
 	}
