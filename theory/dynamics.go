@@ -17,6 +17,9 @@ const (
 	ActivationTanh = "tanh" // odd, symmetry preserving: stripes / labyrinths
 )
 
+// DefaultGain is DynamicsSettings.Gain's default: SOR's r = 30 in the multi-map ReLU.
+const DefaultGain = 30.0
+
 // DynamicsSettings configures Simulate. A nil *DynamicsSettings means defaults; each zero
 // field takes its default.
 type DynamicsSettings struct {
@@ -31,7 +34,7 @@ type DynamicsSettings struct {
 	// Orthogonal selects SOR's multi-map dynamics with the Sanger/Oja term instead of
 	// independent single maps.
 	Orthogonal bool
-	// Gain is r in the multi-map ReLU φ(x) = max(r·x, 0) (default 30, SOR's
+	// Gain is r in the multi-map ReLU φ(x) = max(r·x, 0) (default DefaultGain, SOR's 30 of
 	// ortho_grid_pattern_formation). It is weighed against a kernel scaled to peak 2, not
 	// SOR's unnormalised one (see growthPeak), so a Gain near 30·2/57 ≈ 1 is SOR's balance.
 	Gain float64
@@ -70,7 +73,7 @@ func (s *DynamicsSettings) withDefaults(spec *Spectrum) (DynamicsSettings, error
 		out.Activation = ActivationReLU
 	}
 	if out.Gain == 0 {
-		out.Gain = 30
+		out.Gain = DefaultGain
 	}
 	if out.Size == 0 {
 		out.Size = spec.HexDomainSize(spec.Res, 3*spec.Res)

@@ -56,7 +56,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.simulate, "simulate", false, "run the pattern-forming dynamics (spec §8.3) and score the maps (default false)")
 	fs.StringVar(&o.activation, "activation", theory.ActivationReLU, "dynamics nonlinearity: relu (hexagons) or tanh (stripes)")
 	fs.BoolVar(&o.orthogonal, "orthogonal", false, "multi-map dynamics with the Sanger/Oja orthogonalisation term instead of independent maps (default false)")
-	fs.Float64Var(&o.gain, "gain", 30, "with --orthogonal: `r` of the ReLU max(r·x, 0) (SOR's 30, against a kernel scaled to peak 2 where SOR's peaks near 57; 1 is SOR's balance)")
+	fs.Float64Var(&o.gain, "gain", theory.DefaultGain, "with --orthogonal: `r` of the ReLU max(r·x, 0) (SOR's 30, against a kernel scaled to peak 2 where SOR's peaks near 57; 1 is SOR's balance)")
 	fs.IntVar(&o.maps, "maps", 8, "number of maps the dynamics grow")
 	fs.IntVar(&o.steps, "steps", 0, "dynamics iterations (0: 500 single-map, 2000 multi-map)")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
@@ -134,7 +134,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	if !(o.gain > 0) || math.IsInf(o.gain, 0) {
 		return usagef("--gain %v: want a finite value > 0", o.gain)
 	}
-	if o.gain != 30 && !o.orthogonal {
+	if o.gain != theory.DefaultGain && !o.orthogonal {
 		return usagef("--gain sets the multi-map ReLU: add --orthogonal")
 	}
 	// Flags of one mode given without it would be ignored without a word.
