@@ -142,13 +142,7 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		defer CloseBackend(b) // last: after the lanes and the stack let go of it
 	}
 	lanes := make([]*run, len(runs))
-	defer func() {
-		for _, r := range lanes {
-			if r != nil {
-				r.release()
-			}
-		}
-	}()
+	defer releaseAll(lanes) // the slice's elements as the loop below fills them in
 	for i, sr := range runs {
 		opt := Options{Backend: b, Progress: sr.Progress, Version: version,
 			lane: fmt.Sprintf("lane %d of an ensemble of %d", i, len(runs))}
