@@ -84,6 +84,15 @@ struct {
 	std::atomic<long long> streams{0}, events{0}, modules{0}, blas{0}, ltHandles{0}, ltDescs{0}, ltLayouts{0}, ltPrefs{0};
 } live;
 
+// destroyCounted deletes a cuBLAS or cuBLASLt object and counts it out of live: what each of
+// their destroy entry points does, but for the status it returns for a null one.
+template <class T> int destroyCounted(T *p, std::atomic<long long> &count, int nullStatus) {
+	if (!p) return nullStatus;
+	delete p;
+	count--;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
 // The test knobs (cudaemuFail, cudaemuMaxThreads), read and set under mu.
 std::string failing;                        // the entry point that fails, "" for none
 std::map<std::string, int> maxThreadsFor;   // kernel name → cuFuncGetAttribute's MAX_THREADS_PER_BLOCK
@@ -843,10 +852,7 @@ GC_EXPORT int cublasCreate_v2(Blas **h) {
 
 GC_EXPORT int cublasDestroy_v2(Blas *h) {
 	std::lock_guard<std::mutex> l(mu);
-	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
-	delete h;
-	live.blas--;
-	return CUBLAS_STATUS_SUCCESS;
+	return destroyCounted(h, live.blas, CUBLAS_STATUS_NOT_INITIALIZED);
 }
 
 GC_EXPORT int cublasSetStream_v2(Blas *h, Stream *s) {
@@ -962,12 +968,7 @@ GC_EXPORT int cublasLtCreate(LtHandle **h) {
 	return CUBLAS_STATUS_SUCCESS;
 }
 
-GC_EXPORT int cublasLtDestroy(LtHandle *h) {
-	if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
-	delete h;
-	live.ltHandles--;
-	return CUBLAS_STATUS_SUCCESS;
-}
+GC_EXPORT int cublasLtDestroy(LtHandle *h) { return destroyCounted(h, live.ltHandles, CUBLAS_STATUS_NOT_INITIALIZED); }
 
 GC_EXPORT int cublasLtMatmulDescCreate(LtDesc **d, int compute, int scale) {
 	if (!d || (compute != COMPUTE_32F && compute != COMPUTE_32F_FAST_TF32) || scale != CUDA_R_32F) return CUBLAS_STATUS_INVALID_VALUE;
@@ -976,12 +977,7 @@ GC_EXPORT int cublasLtMatmulDescCreate(LtDesc **d, int compute, int scale) {
 	return CUBLAS_STATUS_SUCCESS;
 }
 
-GC_EXPORT int cublasLtMatmulDescDestroy(LtDesc *d) {
-	if (!d) return CUBLAS_STATUS_INVALID_VALUE;
-	delete d;
-	live.ltDescs--;
-	return CUBLAS_STATUS_SUCCESS;
-}
+GC_EXPORT int cublasLtMatmulDescDestroy(LtDesc *d) { return destroyCounted(d, live.ltDescs, CUBLAS_STATUS_INVALID_VALUE); }
 
 // cublasLtMatmulDescAttributes_t: COMPUTE_TYPE 0, SCALE_TYPE 1, TRANSA 3, TRANSB 4 (int32).
 GC_EXPORT int cublasLtMatmulDescSetAttribute(LtDesc *d, int attr, const void *buf, size_t n) {
@@ -1008,12 +1004,7 @@ GC_EXPORT int cublasLtMatrixLayoutCreate(LtLayout **p, int type, uint64_t rows, 
 	return CUBLAS_STATUS_SUCCESS;
 }
 
-GC_EXPORT int cublasLtMatrixLayoutDestroy(LtLayout *p) {
-	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
-	delete p;
-	live.ltLayouts--;
-	return CUBLAS_STATUS_SUCCESS;
-}
+GC_EXPORT int cublasLtMatrixLayoutDestroy(LtLayout *p) { return destroyCounted(p, live.ltLayouts, CUBLAS_STATUS_INVALID_VALUE); }
 
 // cublasLtMatrixLayoutAttribute_t: BATCH_COUNT 5 (int32), STRIDED_BATCH_OFFSET 6 (int64).
 GC_EXPORT int cublasLtMatrixLayoutSetAttribute(LtLayout *p, int attr, const void *buf, size_t n) {
@@ -1032,12 +1023,7 @@ GC_EXPORT int cublasLtMatmulPreferenceCreate(LtPref **p) {
 	return CUBLAS_STATUS_SUCCESS;
 }
 
-GC_EXPORT int cublasLtMatmulPreferenceDestroy(LtPref *p) {
-	if (!p) return CUBLAS_STATUS_INVALID_VALUE;
-	delete p;
-	live.ltPrefs--;
-	return CUBLAS_STATUS_SUCCESS;
-}
+GC_EXPORT int cublasLtMatmulPreferenceDestroy(LtPref *p) { return destroyCounted(p, live.ltPrefs, CUBLAS_STATUS_INVALID_VALUE); }
 
 // cublasLtMatmulPreferenceAttributes_t: MAX_WORKSPACE_BYTES 1 (uint64), MIN_ALIGNMENT_A,
 // B, C, D_BYTES 5–8 (uint32).
