@@ -34,14 +34,7 @@ func TestLanes(t *testing.T) {
 		if err := config.ApplySets(&cfg, append(sets, fmt.Sprintf("seed=%d", 5+i))); err != nil {
 			t.Fatal(err)
 		}
-		j, err := cfg.JSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i] = filepath.Join(tmp, fmt.Sprintf("cfg%d.json", i))
-		if err := os.WriteFile(cfgs[i], j, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		cfgs[i] = writeConfigFile(t, filepath.Join(tmp, fmt.Sprintf("cfg%d.json", i)), cfg)
 	}
 	a, b, alone := filepath.Join(tmp, "a"), filepath.Join(tmp, "b"), filepath.Join(tmp, "alone")
 	var out, errw bytes.Buffer
@@ -82,14 +75,7 @@ func TestLanes(t *testing.T) {
 	if err := config.ApplySets(&drop, append(sets, "model.recurrent_dropout=0.1")); err != nil {
 		t.Fatal(err)
 	}
-	j, err := drop.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dropCfg := filepath.Join(tmp, "dropout.json")
-	if err := os.WriteFile(dropCfg, j, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dropCfg := writeConfigFile(t, filepath.Join(tmp, "dropout.json"), drop)
 	// Bad input is refused before anything is written.
 	bad := filepath.Join(tmp, "bad")
 	for _, args := range [][]string{
@@ -147,11 +133,7 @@ func TestLanesInterrupted(t *testing.T) {
 		"training.n_epochs=1", "training.n_grad_steps_per_epoch=50", "training.device=cpu"}); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := cfg.JSON()
-	path := filepath.Join(tmp, "cfg.json")
-	if err := os.WriteFile(path, j, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeConfigFile(t, filepath.Join(tmp, "cfg.json"), cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	dir := filepath.Join(tmp, "a")
@@ -163,4 +145,18 @@ func TestLanesInterrupted(t *testing.T) {
 	if want := "interrupted: checkpoint saved; resume with gridcells lanes --run " + dir; !strings.Contains(errw.String(), want) || strings.Contains(errw.String(), "failed") {
 		t.Errorf("stderr %q, want %q and no failure", errw.String(), want)
 	}
+}
+
+// writeConfigFile writes cfg as a JSON config file at path, for --config or --run DIR=CFG,
+// and returns path.
+func writeConfigFile(t *testing.T, path string, cfg config.Config) string {
+	t.Helper()
+	j, err := cfg.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, j, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -162,14 +162,7 @@ func TestSimulateConfig(t *testing.T) {
 	cfg.Trajectory.MotionModel = "ratinabox"
 	cfg.Trajectory.BoxWidth, cfg.Trajectory.BoxHeight = 1, 1
 	cfg.Trajectory.RIABSpeedMean = 0.05
-	js, err := cfg.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "config.json")
-	if err := os.WriteFile(conf, js, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	conf := writeConfigFile(t, filepath.Join(dir, "config.json"), cfg)
 	read := func(args ...string) []float32 {
 		t.Helper()
 		out := filepath.Join(dir, "t.npz")
