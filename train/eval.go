@@ -359,11 +359,14 @@ func (st *staging) commit() error {
 	slices.SortStableFunc(plan.Move, func(a, b string) int { // summary.json last
 		return cmpBool(a == summaryFile, b == summaryFile)
 	})
-	for _, pattern := range []string{"ratemaps_*.npy", "scores_*.csv"} {
-		old, _ := filepath.Glob(filepath.Join(st.dst, pattern))
+	// Only names an evaluation writes (isEvalOutput, as ForeignEntries reads them): a user's
+	// ratemaps_old.npy beside them is not the evaluation's to remove.
+	for _, out := range [][2]string{{"ratemaps", ".npy"}, {"scores", ".csv"}} {
+		old, _ := filepath.Glob(filepath.Join(st.dst, out[0]+"_*"+out[1]))
 		for _, f := range old {
-			if !slices.Contains(st.names, filepath.Base(f)) {
-				plan.Remove = append(plan.Remove, filepath.Base(f))
+			n := filepath.Base(f)
+			if isEvalOutput(n, out[0], out[1]) && !slices.Contains(st.names, n) {
+				plan.Remove = append(plan.Remove, n)
 			}
 		}
 	}

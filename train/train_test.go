@@ -448,6 +448,13 @@ func evaluatedAt20And16(t *testing.T) (string, config.Eval) {
 // resolutions it no longer has.
 func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
 	dir, ev := evaluatedAt20And16(t)
+	// A user's files with names like an evaluation's are not the evaluation's to remove.
+	userFiles := []string{"ratemaps_old.npy", "scores_backup.csv", "ratemaps_.npy"}
+	for _, f := range userFiles {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := snapshotDir(t, dir)
 	if _, ok := before["/ratemaps_16.npy"]; !ok {
 		t.Fatal("no ratemaps_16.npy after evaluating at 20 and 16 bins")
@@ -493,6 +500,11 @@ func TestEvaluateInterruptedKeepsFiles(t *testing.T) {
 	for _, f := range []string{"/ratemaps_10.npy", "/scores_10.csv", "/ratemaps.npy", "/summary.json"} {
 		if _, ok := after[f]; !ok {
 			t.Errorf("%s missing", f)
+		}
+	}
+	for _, f := range userFiles {
+		if after["/"+f] != before["/"+f] {
+			t.Errorf("the user's %s was removed or changed", f)
 		}
 	}
 	for f := range after {
