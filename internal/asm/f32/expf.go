@@ -99,7 +99,7 @@ func ExpSumPow(dstE, dstI, x []float32, a, b float32, squarings int) (sE, sI flo
 // x·c − |c|²/2 − |x|²/2: that form is one vector op cheaper but cancels terms of size |x|² in
 // float32, an exponent error of ≈ε|x|²/σ² (1e-3 relative at σ = 1 cm in a 2.2 m box).
 //
-// The points and (x, y) must be finite, as for DiffMinSum.
+// A NaN distance (a NaN point) is skipped in the minimum, as in Min; its dst element is NaN.
 func Dist2Min(dst, px, py []float32, x, y float32) float32 {
 	if len(px) != len(dst) || len(py) != len(dst) {
 		panic("f32: Dist2Min length mismatch")
@@ -108,9 +108,9 @@ func Dist2Min(dst, px, py []float32, x, y float32) float32 {
 }
 
 // DiffMinSum sets dst[i] = a·x[i] − b·y[i] and returns min dst[i] (+Inf when empty) and Σ dst[i].
-// The inputs must be finite: with a NaN the assembly's minimum may be any element (its
-// lanes' VMINPS keep whichever operand comes second), not the Go loop's NaN. Package encode
-// gives non-finite positions NaN rows before they get here.
+// NaNs are skipped in the minimum, as in Min, and carried by the sum. Between +0 and −0 the
+// minimum may be either. (Package encode gives non-finite positions NaN rows before they get
+// here; the rule is for callers that do not.)
 func DiffMinSum(dst, x, y []float32, a, b float32) (lo, sum float32) {
 	if len(x) != len(dst) || len(y) != len(dst) {
 		panic("f32: DiffMinSum length mismatch")
@@ -179,7 +179,9 @@ func dist2MinGo(dst, px, py []float32, x, y float32) float32 {
 		dx, dy := x-px[i], y-py[i]
 		d := dx*dx + dy*dy
 		dst[i] = d
-		m = min(m, d)
+		if d < m { // not min(m, d): a NaN is skipped, as the kernel's VMINPS order skips it
+			m = d
+		}
 	}
 	return m
 }

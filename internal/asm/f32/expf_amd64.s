@@ -320,6 +320,8 @@ exppow_done:
 	RET
 
 // func dist2MinAVX2(dst, px, py *float32, n int, x, y float32) float32
+// The running minimum is updated as in minAVX2 (VMINPS m, d, m: m = d < m ? d : m), so a NaN
+// distance is skipped, the Go loop's rule.
 TEXT ·dist2MinAVX2(SB), NOSPLIT, $0-44
 	MOVQ dst+0(FP), DI
 	MOVQ px+8(FP), SI
@@ -337,7 +339,7 @@ dist2_loop:
 	VSUBPS (R8), Y14, Y1
 	VFMADD231PS Y1, Y1, Y0
 	VMOVUPS Y0, (DI)
-	VMINPS Y0, Y13, Y13
+	VMINPS Y13, Y0, Y13
 	ADDQ $32, SI
 	ADDQ $32, R8
 	ADDQ $32, DI
@@ -352,7 +354,7 @@ dist2_done:
 
 // func diffMinSumAVX2(dst, x, y *float32, n int, a, b float32) (lo, sum float32)
 // Two vectors per iteration with their own min and sum accumulators: one accumulator would make
-// the loop wait on the adder's latency.
+// the loop wait on the adder's latency. The minima skip NaNs as in dist2MinAVX2.
 TEXT ·diffMinSumAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -376,8 +378,8 @@ diff_loop:
 	VFNMADD231PS 32(R8), Y14, Y1
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
-	VMINPS Y0, Y13, Y13
-	VMINPS Y1, Y11, Y11
+	VMINPS Y13, Y0, Y13
+	VMINPS Y11, Y1, Y11
 	VADDPS Y0, Y12, Y12
 	VADDPS Y1, Y10, Y10
 	ADDQ $64, SI
@@ -392,7 +394,7 @@ diff_single:
 	VMULPS (SI), Y15, Y0
 	VFNMADD231PS (R8), Y14, Y0
 	VMOVUPS Y0, (DI)
-	VMINPS Y0, Y13, Y13
+	VMINPS Y13, Y0, Y13
 	VADDPS Y0, Y12, Y12
 
 diff_done:

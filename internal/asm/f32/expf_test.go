@@ -236,3 +236,47 @@ func testExpNaN(t *testing.T) {
 }
 
 func isNaN32(v float32) bool { return v != v }
+
+// TestMinReductionsSkipNaN: Dist2Min's and DiffMinSum's minima skip a NaN element, on both
+// paths, wherever it falls (in a vector lane or the Go tail), and agree bit for bit with the
+// minimum over the other elements. Before, the kernels' VMINPS operand order let a NaN replace
+// the running minimum, and the next element replace the NaN, so the result was any element.
+func TestMinReductionsSkipNaN(t *testing.T) { withEachPath(t, testMinReductionsSkipNaN) }
+
+func testMinReductionsSkipNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, n := range []int{1, 8, 9, 16, 17, 33, 64} {
+		for _, at := range []int{0, 1, n / 2, n - 2, n - 1} {
+			if at < 0 || at >= n {
+				continue
+			}
+			px, py := make([]float32, n), make([]float32, n)
+			for i := range px {
+				// Distances from (0, 0) fall then rise, so the smallest is mid-slice.
+				px[i], py[i] = float32(i-n/2)*0.25+0.1, 0.5
+			}
+			px[at] = nan
+			want := float32(math.Inf(1))
+			for i := range px {
+				if i != at {
+					want = min(want, px[i]*px[i]+py[i]*py[i])
+				}
+			}
+			d := make([]float32, n)
+			if got := Dist2Min(d, px, py, 0, 0); got != want || !isNaN32(d[at]) {
+				t.Errorf("avx2=%v n %d, NaN at %d: Dist2Min %v (dst %v), want %v (dst NaN)", useAVX2, n, at, got, d[at], want)
+			}
+			y := make([]float32, n)
+			want = float32(math.Inf(1))
+			for i := range px {
+				if i != at {
+					want = min(want, 2*px[i])
+				}
+			}
+			lo, sum := DiffMinSum(d, px, y, 2, 1)
+			if lo != want || !isNaN32(sum) {
+				t.Errorf("avx2=%v n %d, NaN at %d: DiffMinSum min %v sum %v, want %v and NaN", useAVX2, n, at, lo, sum, want)
+			}
+		}
+	}
+}
