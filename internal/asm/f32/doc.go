@@ -9,8 +9,12 @@
 //
 // Accuracy (tested against math.Exp): relative error ≤ MaxRelErr for x in [ExpUnderflow, ExpSaturate].
 // Below ExpUnderflow (where e^x < 2^-125) the kernels return 0; above ExpSaturate
-// they return e^ExpSaturate ≈ 2.4e38 instead of overflowing. NaN inputs give unspecified results
-// in the slice kernels. The softmax callers only pass arguments ≤ 0.
+// they return e^ExpSaturate ≈ 2.4e38 instead of overflowing. The softmax callers only pass
+// arguments ≤ 0.
+//
+// NaN rules, the same on both paths (tested): an exponential of NaN is NaN, and so is every sum
+// it enters; the minimum reductions (Min, Dist2Min, DiffMinSum, Dist2ExpPowSum's d²) skip NaNs,
+// as a comparison-based minimum does, and return +Inf when every element is NaN.
 //
 // The difference-of-softmaxes rows (dos.go, Dist2ExpPowSum) use a leaner base-2 exponential of
 // the same accuracy (Exp2MaxRelErr).

@@ -73,7 +73,7 @@ func squareFloor(m int) float32 { return exp2Underflow / float32(int(1)<<m) }
 // It serves codes whose surround-to-centre variance ratio σ_I²/σ_E² is 2^squarings:
 // e^(−d²/(2σ_E²)) = (e^(−d²/(2σ_I²)))^(2^m), one exponential and m squarings instead of two
 // exponentials (σ ratio 2 gives m = 2).
-// The points and (x, y) must be finite, as for DiffMinSum.
+// A NaN point gives NaN exponentials and sums and is skipped in the minimum, as in Dist2Min.
 func Dist2ExpPowSum(dstE, dstI, px, py []float32, x, y, a, s float32, squarings int) (sE, sI, d2min float32) {
 	n := len(dstE)
 	if len(dstI) != n || len(px) != n || len(py) != n {
@@ -101,7 +101,9 @@ func dist2ExpPowSumGo(dstE, dstI, px, py []float32, x, y, k, s float32, squaring
 	for i := range dstE {
 		dx, dy := x-px[i], y-py[i]
 		d := dx*dx + dy*dy
-		d2min = min(d2min, d)
+		if d < d2min { // a NaN is skipped, as the kernel's VMINPS order skips it
+			d2min = d
+		}
 		t := (s - d) * k
 		e := exp2(t)
 		dstI[i] = e

@@ -260,3 +260,31 @@ func testMin(t *testing.T) {
 		}
 	}
 }
+
+// TestDoSNaN: a NaN point gives NaN exponentials in its dst elements and NaN sums on both
+// paths, and is skipped in the minimum distance, as in Dist2Min.
+func TestDoSNaN(t *testing.T) { withEachPath(t, testDoSNaN) }
+
+func testDoSNaN(t *testing.T) {
+	for _, n := range []int{1, 8, 9, 17, 33, 40} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			px, py := make([]float32, n), make([]float32, n)
+			for i := range px {
+				px[i], py[i] = float32(i-n/2)*0.25+0.1, 0.5
+			}
+			px[at] = float32(math.NaN())
+			want := float32(math.Inf(1))
+			for i := range px {
+				if i != at {
+					want = min(want, px[i]*px[i]+py[i]*py[i])
+				}
+			}
+			e, i := make([]float32, n), make([]float32, n)
+			sE, sI, m := Dist2ExpPowSum(e, i, px, py, 0, 0, 1, 0.26, 2)
+			if m != want || !isNaN32(sE) || !isNaN32(sI) || !isNaN32(e[at]) || !isNaN32(i[at]) {
+				t.Errorf("avx2=%v n %d, NaN at %d: min %v, sums %v %v, e %v %v; want min %v and NaNs",
+					useAVX2, n, at, m, sE, sI, e[at], i[at], want)
+			}
+		}
+	}
+}

@@ -278,5 +278,16 @@ func testMinReductionsSkipNaN(t *testing.T) {
 				t.Errorf("avx2=%v n %d, NaN at %d: DiffMinSum min %v sum %v, want %v and NaN", useAVX2, n, at, lo, sum, want)
 			}
 		}
+		// Every element NaN: nothing to take the minimum of, +Inf as for an empty slice.
+		all, d, dI := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range all {
+			all[i] = nan
+		}
+		inf := float32(math.Inf(1))
+		lo, _ := DiffMinSum(d, all, all, 1, 1)
+		_, _, dm := Dist2ExpPowSum(d, dI, all, all, 0, 0, 1, 0, 2)
+		if m, mm := Dist2Min(d, all, all, 0, 0), Min(all); m != inf || lo != inf || dm != inf || mm != inf {
+			t.Errorf("avx2=%v n %d, all NaN: Dist2Min %v, DiffMinSum %v, Dist2ExpPowSum %v, Min %v; want +Inf", useAVX2, n, m, lo, dm, mm)
+		}
 	}
 }
