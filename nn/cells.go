@@ -113,7 +113,7 @@ func (s *simpleWS) forward() {
 	}
 	xT := s.stepInputs()
 	s.gp.packRecurrent(false)
-	for t := 1; t <= w.T; t++ {
+	for t := 1; t <= w.T && !w.halted(); t++ {
 		s.gp.recurrent(t-1, w.rT[t], s.rBlk[t], beta)
 		s.activate(s.c.m.b, s.drive, w.rT[t], xT[t-1], s.c.wIn.Value)
 	}
@@ -155,6 +155,9 @@ func (s *simpleWS) backward(needDX bool) {
 	} else {
 		s.backwardSteps()
 	}
+	if w.stopped {
+		return
+	}
 	s.gp.recurrentWeightGrad(w.dR, s.dRBlk, s.c.m.decayBeta)
 	switch {
 	case !s.driven:
@@ -168,7 +171,7 @@ func (s *simpleWS) backward(needDX bool) {
 func (s *simpleWS) backwardSteps() {
 	w, xT := s.w, s.stepInputs()
 	s.gp.packRecurrent(true)
-	for t := w.T; t >= 1; t-- {
+	for t := w.T; t >= 1 && !w.halted(); t-- {
 		da := w.dRT[t-1]
 		s.activationGrad(s.c.m.b, s.drive, da, w.rT[t], xT[t-1], s.c.wIn.Grad, t)
 		s.gp.recurrentGrad(da, s.dRStep[t-1], w.carryTarget(t))
@@ -248,7 +251,7 @@ func (s *lstmWS) forward() {
 	b.AddRowVector(s.z, c.b.Value)
 	b.Copy(s.cT[0], w.s0[1])
 	s.gp.packRecurrent(false)
-	for t := 1; t <= w.T; t++ {
+	for t := 1; t <= w.T && !w.halted(); t++ {
 		k := t - 1
 		s.gp.recurrent(k, s.zT[k], s.g[k], 1)
 		i, f, g, o := s.g[k][gateI], s.g[k][gateF], s.g[k][gateG], s.g[k][gateO]
@@ -268,7 +271,7 @@ func (s *lstmWS) backward(needDX bool) {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
 	b.Fill(s.dc, 0)
 	s.gp.packRecurrent(true)
-	for t := w.T; t >= 1; t-- {
+	for t := w.T; t >= 1 && !w.halted(); t-- {
 		k := t - 1
 		dh := w.dRT[k]
 		i, f, g, o := s.g[k][gateI], s.g[k][gateF], s.g[k][gateG], s.g[k][gateO]
@@ -289,6 +292,9 @@ func (s *lstmWS) backward(needDX bool) {
 		s.gp.recurrentGrad(s.dzT[k], s.dg[k], w.carryTarget(t))
 	}
 	s.gp.endPass()
+	if w.stopped {
+		return
+	}
 	b.Axpy(w.ds0[1], 1, s.dc)
 	s.gp.recurrentWeightGrad(s.dz, s.dBlk, s.c.m.decayBeta)
 	b.SumRows(c.b.Grad, 1, s.dz, 0)
@@ -371,7 +377,7 @@ func (s *gruWS) forward() {
 	s.gp.input(s.z, s.zBlk)
 	b.AddRowVector(s.z, c.bIn)
 	s.gp.packRecurrent(false)
-	for t := 1; t <= w.T; t++ {
+	for t := 1; t <= w.T && !w.halted(); t++ {
 		k := t - 1
 		s.gp.recurrent(k, s.innerT[k], s.in[k], 0)
 		b.AddRowVector(s.innerT[k], c.bRec)
@@ -392,7 +398,7 @@ func (s *gruWS) forward() {
 func (s *gruWS) backward(needDX bool) {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
 	s.gp.packRecurrent(true)
-	for t := w.T; t >= 1; t-- {
+	for t := w.T; t >= 1 && !w.halted(); t-- {
 		k := t - 1
 		dh := w.dRT[k]
 		z, r, hh := s.g[k][gruZ], s.g[k][gruR], s.g[k][gruH]
@@ -416,6 +422,9 @@ func (s *gruWS) backward(needDX bool) {
 		s.gp.recurrentGrad(s.dInT[k], s.dIn[k], target)
 	}
 	s.gp.endPass()
+	if w.stopped {
+		return
+	}
 	s.gp.recurrentWeightGrad(s.dInner, s.dInBlk, s.c.m.decayBeta)
 	b.SumRows(c.bRecGrad, 1, s.dInner, 0)
 	b.SumRows(c.bInGrad, 1, s.dz, 0)
@@ -479,7 +488,7 @@ func (s *ugrnnWS) forward() {
 	b.Gemm(false, false, 1, w.xs[0], c.wX, 0, s.z)
 	b.AddRowVector(s.z, c.b.Value)
 	b.AddScalar(s.gateAll, 1) // the +1 of σ(a_g + 1)
-	for t := 1; t <= w.T; t++ {
+	for t := 1; t <= w.T && !w.halted(); t++ {
 		k := t - 1
 		b.Gemm(false, false, 1, w.rT[t-1], c.wH, 1, s.zT[k])
 		gate, cand := s.g[k][0], s.g[k][1]
@@ -495,7 +504,7 @@ func (s *ugrnnWS) forward() {
 
 func (s *ugrnnWS) backward(needDX bool) {
 	b, w, c, act := s.c.m.b, s.w, s.c, s.c.m.cfg.Activation
-	for t := w.T; t >= 1; t-- {
+	for t := w.T; t >= 1 && !w.halted(); t-- {
 		k := t - 1
 		dh := w.dRT[k]
 		gate, cand := s.g[k][0], s.g[k][1]
@@ -511,6 +520,9 @@ func (s *ugrnnWS) backward(needDX bool) {
 		target := w.carryTarget(t)
 		b.AddMul(target, dh, gate)
 		b.Gemm(false, true, 1, s.dzT[k], c.wH, 1, target)
+	}
+	if w.stopped {
+		return
 	}
 	// The decayed tensor (gH, or b with the NFL quirk) already holds 2λ·x: accumulate.
 	betaH, betaB := c.m.decayBeta, 0.0

@@ -419,3 +419,96 @@ func TestModelFree(t *testing.T) {
 		}
 	}
 }
+
+// TestStartStepUntil gives a step up at each of the points where StartStepUntil asks stop
+// (every time step of the forward and the backward recurrence, and between the passes), for
+// every cell. Each time the parameters are unchanged, no FinishStep is owed, and with the
+// generator put back the next StepLoaded has the loss and the gradients, bit for bit, of a
+// model that never stopped: what a resumed training run relies on (package train).
+func TestStartStepUntil(t *testing.T) {
+	const B, T = 6, 5
+	for _, cell := range []Cell{RNN, LSTM, GRU, UGRNN, SRNN} {
+		cfg := Config{Cell: cell, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
+		if cell != UGRNN {
+			cfg.RecurrentDropout, cfg.InputDropout = 0.2, 0.1
+		}
+		in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, B, T)
+		build := func() (*Model, *rand.PCG) {
+			src := rand.NewPCG(3, 3)
+			m, err := New(cpu.New(nil), cfg, rand.New(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pin := m.Inputs(B, T)
+			m.b.Upload(pin.Vel, in.Vel)
+			m.b.Upload(pin.InitCode, in.InitCode)
+			m.b.Upload(pin.Targets, in.Targets)
+			return m, src
+		}
+		values := func(m *Model, grad bool) [][]float64 {
+			var out [][]float64
+			for _, p := range m.Params() {
+				v := make([]float64, p.Rows*p.Cols)
+				if grad {
+					m.b.Download64(v, p.Grad)
+				} else {
+					m.b.Download64(v, p.Value)
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+		ref, _ := build()
+		wantLoss := ref.StepLoaded(B, T)
+		wantGrads := values(ref, true)
+
+		stops := 0
+		for k := 1; ; k++ {
+			m, src := build()
+			before, masks := values(m, false), *src
+			asked := 0
+			ok := m.StartStepUntil(B, T, func() bool { asked++; return asked >= k })
+			if ok {
+				if loss := m.FinishStep(); math.Float64bits(loss) != math.Float64bits(wantLoss) {
+					t.Errorf("%s: the step stop never gave up has loss %v, want %v", cell, loss, wantLoss)
+				}
+				break
+			}
+			stops++
+			if !slices.EqualFunc(before, values(m, false), slices.Equal) {
+				t.Errorf("%s: giving up at ask %d changed the parameters", cell, k)
+			}
+			*src = masks
+			loss := m.StepLoaded(B, T) // panics if the given-up step were still owed a FinishStep
+			if math.Float64bits(loss) != math.Float64bits(wantLoss) || !slices.EqualFunc(wantGrads, values(m, true), slices.Equal) {
+				t.Errorf("%s: after giving up at ask %d, the next step has loss %v and other gradients; want %v", cell, k, loss, wantLoss)
+			}
+		}
+		// T asks in the forward recurrence, one between the passes, T in the backward one.
+		if stops != 2*T+1 {
+			t.Errorf("%s: the step could be given up at %d points, want %d", cell, stops, 2*T+1)
+		}
+	}
+}
+
+// On a backend that defers its scalars (the GPU) StartStep only queues work: stop is not
+// asked and the step always starts.
+func TestStartStepUntilDeferred(t *testing.T) {
+	cfg := Config{Cell: RNN, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy}
+	m, err := New(computetest.NewDeferring(cpu.New(nil)), cfg, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, 4, 3)
+	pin := m.Inputs(4, 3)
+	m.b.Upload(pin.Vel, in.Vel)
+	m.b.Upload(pin.InitCode, in.InitCode)
+	m.b.Upload(pin.Targets, in.Targets)
+	asked := 0
+	if !m.StartStepUntil(4, 3, func() bool { asked++; return true }) || asked != 0 {
+		t.Fatalf("deferring backend: StartStepUntil gave up or asked stop (%d asks)", asked)
+	}
+	if loss := m.FinishStep(); loss == 0 {
+		t.Error("zero loss")
+	}
+}

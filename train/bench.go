@@ -96,7 +96,7 @@ func Bench(ctx context.Context, cfg config.Config, steps int, opt Options) (Benc
 	src := r.startSource(B, T)
 	defer src.stop()
 	f := r.feed(src)
-	loopStep := func() { r.loopStep(f, true) }
+	loopStep := func() { r.loopStep(f, true, nil) }
 	// The training loop waits for each step's loss, not for its update (nn.Model.StartStep),
 	// and loads the next batch before that wait (batchFeed): on a GPU the next step is queued
 	// while the update runs. So the loop's steps are timed as it runs them, back to back, with
@@ -165,7 +165,7 @@ func BenchLanes(ctx context.Context, cfg config.Config, steps, lanes, runSteps i
 		feeds[i] = r.feed(src)
 	}
 	// A lane's step as its training loop runs it, the next batch loaded during it.
-	step := func(i int) { runs[i].loopStep(feeds[i], true) }
+	step := func(i int) { runs[i].loopStep(feeds[i], true, nil) }
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
 	ready.Add(lanes)
@@ -342,7 +342,7 @@ func ProfileSteps(ctx context.Context, cfg config.Config, steps int, opt Options
 	src := r.startSource(B, T)
 	defer src.stop()
 	f := r.feed(src)
-	return profileSteps(ctx, r.b, steps, func() { r.loopStep(f, true) })
+	return profileSteps(ctx, r.b, steps, func() { r.loopStep(f, true, nil) })
 }
 
 // ProfileStacked is ProfileSteps for lanes copies of cfg trained as one ensemble on b.

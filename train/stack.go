@@ -421,7 +421,7 @@ func (st *stack) load(its []*item, in nn.Inputs) {
 func (st *stack) run(meanwhile func()) []float64 {
 	// The batch shape from the config: a batch made on the GPU has no host arrays.
 	tr := st.lanes[0].cfg.Trajectory
-	stepThen(st.model, st.optim, tr.BatchSize, tr.SequenceLength, meanwhile)
+	stepThen(st.model, st.optim, tr.BatchSize, tr.SequenceLength, meanwhile, nil)
 	return st.model.LaneLosses()
 }
 

@@ -496,21 +496,26 @@ func (r *run) stepLoaded() float64 { return r.stepLoadedThen(nil) }
 // stepLoadedThen is stepLoaded that runs meanwhile, when not nil, once the step is queued and
 // before its loss is waited for (stepThen).
 func (r *run) stepLoadedThen(meanwhile func()) float64 {
-	return stepThen(r.model, r.optim, r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength, meanwhile)
+	loss, _ := stepThen(r.model, r.optim, r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength, meanwhile, nil)
+	return loss
 }
 
 // stepThen runs one gradient step of m, updated by o, on the B×T batch already in m's
 // inputs, and returns its loss. The optimizer update is queued before the loss is waited
 // for, so that on a GPU it runs while the host reads the loss and queues the next step
 // (nn.Model.StartStep); meanwhile, when not nil, runs between the two: the loop loads the
-// next batch then (batchFeed).
-func stepThen(m *nn.Model, o *optim.Optimizer, B, T int, meanwhile func()) float64 {
-	m.StartStep(B, T)
+// next batch then (batchFeed). With stop set, the step is given up, and stepThen returns
+// false, when stop reports true before its backward pass ends (nn.Model.StartStepUntil):
+// nothing is updated and meanwhile does not run.
+func stepThen(m *nn.Model, o *optim.Optimizer, B, T int, meanwhile func(), stop func() bool) (float64, bool) {
+	if !m.StartStepUntil(B, T, stop) {
+		return 0, false
+	}
 	o.Step()
 	if meanwhile != nil {
 		meanwhile()
 	}
-	return m.FinishStep()
+	return m.FinishStep(), true
 }
 
 // feed returns the batch feed of the loop's steps on src's batches (batchFeed).
@@ -527,9 +532,18 @@ func (r *run) feed(src source) *batchFeed[[]byte] {
 
 // loopStep runs one step of the training loop on f's next batch, loading the batch after it
 // meanwhile when ahead is set, and returns its loss and the generator state after its batch.
-func (r *run) loopStep(f *batchFeed[[]byte], ahead bool) (float64, []byte) {
+// When stop (nil: never) gives the step up (stepThen) it returns false, with the model's
+// generator put back as it was before the step's dropout masks: the run is then as it was
+// after the previous step, whose generator state r.genState still holds, and a run resumed
+// from a checkpoint of it trains this step again on the same batch and masks.
+func (r *run) loopStep(f *batchFeed[[]byte], ahead bool, stop func() bool) (float64, []byte, bool) {
 	state := f.next()
-	return r.stepLoadedThen(f.during(ahead)), state
+	masks := *r.msrc // PCG's whole state is its value: a copy is a snapshot
+	loss, ok := stepThen(r.model, r.optim, r.cfg.Trajectory.BatchSize, r.cfg.Trajectory.SequenceLength, f.during(ahead), stop)
+	if !ok {
+		*r.msrc = masks
+	}
+	return loss, state, ok
 }
 
 // loop runs gradient steps until the configured total, checkpointing on the way. On
@@ -546,6 +560,9 @@ func (r *run) loop(ctx context.Context) error {
 	prod := r.startSource(s.B, s.T)
 	defer prod.stop()
 	f := r.feed(prod)
+	// A CPU step at paper size takes seconds; Ctrl-C gives it up within a time step of the
+	// recurrence rather than waiting for it (loopStep).
+	stop := func() bool { return ctx.Err() != nil }
 	for r.step < s.total {
 		if ctx.Err() != nil {
 			return s.cancel(ctx.Err()) // a batch loaded ahead is dropped: the resumed run makes it again
@@ -554,7 +571,10 @@ func (r *run) loop(ctx context.Context) error {
 		// The next batch is loaded during this step unless this step is the last or evaluates:
 		// the evaluation runs the model on a batch of the training shape, in the same inputs.
 		next := r.step + 1
-		loss, state := r.loopStep(f, next < s.total && next%evalEvery(r.cfg.Training) != 0)
+		loss, state, ok := r.loopStep(f, next < s.total && next%evalEvery(r.cfg.Training) != 0, stop)
+		if !ok {
+			return s.cancel(ctx.Err()) // the step given up is trained again by the resumed run
+		}
 		r.genState = state
 		if err := s.record(loss, t0); err != nil {
 			return err

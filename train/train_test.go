@@ -116,6 +116,14 @@ func TestResumeBitIdentical(t *testing.T) {
 			t.Fatal("an interrupted run wrote final weights")
 		}
 	}
+	resumeMatches(t, cfg, ref, dir)
+}
+
+// resumeMatches resumes the interrupted run in dir to its end and checks that it is the
+// uninterrupted run ref: bit-identical final weights, the same whole checkpoint (optimizer
+// moments, RNG states) except wall time, and the same metrics lines.
+func resumeMatches(t *testing.T, cfg config.Config, ref, dir string) {
+	t.Helper()
 	sum, err := Resume(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +161,55 @@ func TestResumeBitIdentical(t *testing.T) {
 		if ma[i].Step != mb[i].Step || ma[i].Loss != mb[i].Loss || ma[i].EvalLoss != mb[i].EvalLoss || ma[i].DecodingErrorCM != mb[i].DecodingErrorCM {
 			t.Errorf("metrics line %d: %+v uninterrupted, %+v resumed", i, ma[i], mb[i])
 		}
+	}
+}
+
+// errAfter is a context whose Err reports cancellation from its k-th call on: the training
+// loop asks it at the top of each step and, through nn.Model.StartStepUntil, before each time
+// step of the recurrence, so k picks a point inside a step.
+type errAfter struct {
+	context.Context
+	k, calls int
+}
+
+func (e *errAfter) Err() error {
+	if e.calls++; e.calls >= e.k {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestCancelMidStep: a run cancelled inside a step (in the forward recurrence, between the
+// passes, in the backward recurrence; Ctrl-C during a long CPU step) stops there, checkpoints
+// the steps before it, and resumes to the same run bit for bit: the step it gave up is trained
+// again on the same batch and the same dropout masks.
+func TestCancelMidStep(t *testing.T) {
+	cfg := smallConfig(t)
+	ref := t.TempDir()
+	if _, err := Train(context.Background(), ref, cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	T := cfg.Trajectory.SequenceLength
+	perStep := 1 + 2*T + 1 // the loop's check, T forward, one between the passes, T backward
+	for _, at := range []struct{ step, ask int }{
+		{17, 3},         // forward recurrence of step 17, after a checkpoint at 14
+		{21, T + 1},     // between the passes of step 21, a checkpoint step
+		{30, T + 1 + 4}, // backward recurrence of step 30, an evaluation step
+	} {
+		dir := t.TempDir()
+		// The loop's check of step n is call perStep·(n−1)+1; stop's asks follow it.
+		ctx := &errAfter{Context: context.Background(), k: perStep*(at.step-1) + 1 + at.ask}
+		p := &cancelAt{k: -1}
+		_, err := Train(ctx, dir, cfg, Options{Progress: p})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled in step %d: err = %v, want context.Canceled", at.step, err)
+		}
+		// Checked only at the top of each step (as before StartStepUntil), call k would fall in
+		// a later step.
+		if p.last != at.step-1 {
+			t.Fatalf("cancelled in step %d: the run reported step %d last, want %d", at.step, p.last, at.step-1)
+		}
+		resumeMatches(t, cfg, ref, dir)
 	}
 }
 

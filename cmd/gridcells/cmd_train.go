@@ -64,8 +64,10 @@ rate maps, grid scores) and writes the run directory:
                          the best evaluation during training and "diverged" (the last one
                          decoded >3× worse than the best and above the threshold: a blow-up)
 
-Ctrl-C saves a checkpoint and exits with status 130; "gridcells train --resume DIR" then
-continues the run and reaches the same final weights as an uninterrupted run. A finished
+Ctrl-C saves a checkpoint and exits with status 130; on a CPU it gives up the step it is in
+(within a time step of the recurrence), which the resumed run trains again.
+"gridcells train --resume DIR" then continues the run and reaches the same final weights as
+an uninterrupted run. A finished
 run is never overwritten. Progress goes to stderr about once a second on a terminal;
 otherwise (a log file) at each evaluation and at least once a minute.`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
