@@ -398,12 +398,8 @@ func (m *Model) StartStepUntil(B, T int, stop func() bool) bool {
 	}
 	defer func() { w.stop, w.stopped = nil, false }()
 	m.sampleMasks(w)
-	m.start(w, true, true)
-	if w.stopped {
-		m.pending = pendingStep{}
-		return false
-	}
-	return true
+	m.start(w, true, true) // a step it gives up leaves no pending FinishStep
+	return !w.stopped
 }
 
 // FinishStep returns the loss of the step StartStep queued (data term plus weight decay),

@@ -46,8 +46,9 @@
 // batch the loop has not consumed yet, not the state of the producer, which is one batch
 // ahead. Resume restores them, drops metrics lines written after the checkpoint, and
 // continues; the final weights are bit-identical to those of an uninterrupted run with the
-// same seed and backend. Cancelling the context saves a checkpoint at the current step and
-// returns the context's error.
+// same seed and backend. Cancelling the context saves a checkpoint at the last completed
+// step and returns the context's error; on the CPU a step in progress is given up within a
+// time step of its recurrence and trained again on resume.
 //
 // # Run directory
 //

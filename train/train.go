@@ -547,7 +547,8 @@ func (r *run) loopStep(f *batchFeed[[]byte], ahead bool, stop func() bool) (floa
 }
 
 // loop runs gradient steps until the configured total, checkpointing on the way. On
-// cancellation it checkpoints the current step and returns ctx's error.
+// cancellation it checkpoints the last completed step (a step given up midway is trained
+// again on resume) and returns ctx's error.
 func (r *run) loop(ctx context.Context) error {
 	if r.step >= r.cfg.TotalSteps() {
 		return nil

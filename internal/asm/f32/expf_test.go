@@ -3,6 +3,7 @@ package f32
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -237,45 +238,48 @@ func testExpNaN(t *testing.T) {
 
 func isNaN32(v float32) bool { return v != v }
 
-// TestMinReductionsSkipNaN: Dist2Min's and DiffMinSum's minima skip a NaN element, on both
-// paths, wherever it falls (in a vector lane or the Go tail), and agree bit for bit with the
-// minimum over the other elements. Before, the kernels' VMINPS operand order let a NaN replace
-// the running minimum, and the next element replace the NaN, so the result was any element.
+// TestMinReductionsSkipNaN: the minima of Dist2Min, DiffMinSum and Dist2ExpPowSum skip a NaN
+// element, on both paths, wherever it falls (each vector lane and accumulator of the kernels'
+// unrolled loops, and the Go tail), and agree bit for bit with the minimum of the other
+// elements that the same call wrote. Before, the kernels' VMINPS operand order let a NaN replace
+// the running minimum, and the next element replace the NaN, so the result could be any
+// element: random data puts the true minimum in every lane, which a monotone row did not.
 func TestMinReductionsSkipNaN(t *testing.T) { withEachPath(t, testMinReductionsSkipNaN) }
 
 func testMinReductionsSkipNaN(t *testing.T) {
 	nan := float32(math.NaN())
-	for _, n := range []int{1, 8, 9, 16, 17, 33, 64} {
-		for _, at := range []int{0, 1, n / 2, n - 2, n - 1} {
-			if at < 0 || at >= n {
-				continue
+	rng := rand.New(rand.NewPCG(11, 12))
+	// minOthers is the minimum of d without element at (comparisons skip nothing else: d has
+	// no other NaN).
+	minOthers := func(d []float32, at int) float32 {
+		m := float32(math.Inf(1))
+		for i, v := range d {
+			if i != at && v < m {
+				m = v
 			}
-			px, py := make([]float32, n), make([]float32, n)
-			for i := range px {
-				// Distances from (0, 0) fall then rise, so the smallest is mid-slice.
-				px[i], py[i] = float32(i-n/2)*0.25+0.1, 0.5
+		}
+		return m
+	}
+	for n := 1; n <= 80; n++ {
+		px, py := make([]float32, n), make([]float32, n)
+		for i := range px {
+			px[i], py[i] = float32(2*rng.Float64()-1), float32(2*rng.Float64()-1)
+		}
+		d, dE, dI := make([]float32, n), make([]float32, n), make([]float32, n)
+		for at := range n {
+			x := slices.Clone(px)
+			x[at] = nan
+			got := Dist2Min(d, x, py, 0.1, -0.2)
+			if want := minOthers(d, at); got != want || !isNaN32(d[at]) {
+				t.Fatalf("avx2=%v n %d, NaN at %d: Dist2Min %v (dst %v), want %v (dst NaN)", useAVX2, n, at, got, d[at], want)
 			}
-			px[at] = nan
-			want := float32(math.Inf(1))
-			for i := range px {
-				if i != at {
-					want = min(want, px[i]*px[i]+py[i]*py[i])
-				}
+			// The same squared distances, computed the same way on this path.
+			if _, _, dm := Dist2ExpPowSum(dE, dI, x, py, 0.1, -0.2, 1, 0, 2); dm != got {
+				t.Fatalf("avx2=%v n %d, NaN at %d: Dist2ExpPowSum's minimum %v, want %v", useAVX2, n, at, dm, got)
 			}
-			d := make([]float32, n)
-			if got := Dist2Min(d, px, py, 0, 0); got != want || !isNaN32(d[at]) {
-				t.Errorf("avx2=%v n %d, NaN at %d: Dist2Min %v (dst %v), want %v (dst NaN)", useAVX2, n, at, got, d[at], want)
-			}
-			y := make([]float32, n)
-			want = float32(math.Inf(1))
-			for i := range px {
-				if i != at {
-					want = min(want, 2*px[i])
-				}
-			}
-			lo, sum := DiffMinSum(d, px, y, 2, 1)
-			if lo != want || !isNaN32(sum) {
-				t.Errorf("avx2=%v n %d, NaN at %d: DiffMinSum min %v sum %v, want %v and NaN", useAVX2, n, at, lo, sum, want)
+			lo, sum := DiffMinSum(d, x, py, 2, 1)
+			if want := minOthers(d, at); lo != want || !isNaN32(sum) {
+				t.Fatalf("avx2=%v n %d, NaN at %d: DiffMinSum min %v sum %v, want %v and NaN", useAVX2, n, at, lo, sum, want)
 			}
 		}
 		// Every element NaN: nothing to take the minimum of, +Inf as for an empty slice.
