@@ -385,6 +385,36 @@ func TestSpectra(t *testing.T) {
 	if f.Width != 440 {
 		t.Errorf("width %d, want two 220-px panels", f.Width)
 	}
+
+	// More codes than MaxSpectraColumns wrap into balanced bands of two panel rows each:
+	// 5 codes in 3 + 2, 7 in 4 + 3, 8 in 4 + 4; Columns overrides.
+	for _, c := range []struct{ n, columns, wantCols, wantBands int }{
+		{4, 0, 4, 1}, {5, 0, 3, 2}, {7, 0, 4, 2}, {8, 0, 4, 2}, {9, 0, 3, 3}, {7, 2, 2, 4}, {3, 9, 3, 1},
+	} {
+		many := make([]SpectrumPanel, c.n)
+		for i := range many {
+			many[i] = panels[i%2]
+		}
+		f, err := Spectra(many, &SpectraSettings{Tile: 100, Columns: c.columns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.plots) != 2*c.wantBands || len(f.plots[0]) != c.wantCols || f.Width < c.wantCols*100 || f.Height != c.wantBands*200+30 {
+			t.Errorf("%d codes, columns %d: %d×%d panels in %d×%d px; want %d×%d panels, height %d",
+				c.n, c.columns, len(f.plots), len(f.plots[0]), f.Width, f.Height, 2*c.wantBands, c.wantCols, c.wantBands*200+30)
+			continue
+		}
+		// Code i: its spectrum in band i/cols, column i%cols, its profile below it.
+		for i := range c.n {
+			r, col := 2*(i/c.wantCols), i%c.wantCols
+			if f.plots[r][col] == nil || f.plots[r+1][col] == nil || f.plots[r][col].Title.Text != many[i].Name {
+				t.Errorf("%d codes: code %d is not at band %d, column %d", c.n, i, r/2, col)
+			}
+		}
+		if blank := 2*c.wantBands*c.wantCols - 2*c.n; blank < 0 || blank >= 2*c.wantCols {
+			t.Errorf("%d codes: %d blank tiles", c.n, blank)
+		}
+	}
 }
 
 func TestOccupancy(t *testing.T) {

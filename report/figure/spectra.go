@@ -37,7 +37,15 @@ type SpectraSettings struct {
 	Tile  int     // side of each panel, pixels (default 300)
 	Title string  // default "Fourier spectra of the place-cell covariance"
 	KMax  float64 // largest |k| shown, rad/m (default max(3·k*, 20) over the panels)
+	// Columns is the number of codes side by side (default: all of up to MaxSpectraColumns,
+	// more wrapped into balanced rows, each code's 2-D spectrum above its profile).
+	Columns int
 }
+
+// MaxSpectraColumns is the most codes Spectra puts side by side by default. Seven codes in
+// one row made a figure 22 in wide, whose 10 pt text printed at about 3 pt in a 7 in figure;
+// two rows of four make it 12.5 in.
+const MaxSpectraColumns = 4
 
 // Spectra draws the encodings' covariance spectra side by side, as paper Fig. 4c compares
 // DoS with true DoG: on top the 2-D power with the ring |k| = k* dashed, below the radial
@@ -62,10 +70,19 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 			kmax = math.Max(kmax, 3*sp.PeakK)
 		}
 	}
+	n := max(1, len(panels))
+	cols := set.Columns
+	if cols <= 0 {
+		rows := (n + MaxSpectraColumns - 1) / MaxSpectraColumns
+		cols = (n + rows - 1) / rows // balanced: 5 codes in rows of 3 and 2, not 4 and 1
+	}
+	cols = min(cols, n)
+	bands := (n + cols - 1) / cols // rows of codes, each two rows of panels
 	// Square tiles keep the ring |k| = k* round.
-	f := newFigure(max(max(1, len(panels))*set.Tile, titleWidth(set.Title)), 2*set.Tile+30, 2, max(1, len(panels)))
+	f := newFigure(max(cols*set.Tile, titleWidth(set.Title)), bands*2*set.Tile+30, 2*bands, cols)
 	f.Title = set.Title
 	for i, sp := range panels {
+		row, col := 2*(i/cols), i%cols
 		if len(sp.Power) != sp.Size*sp.Size || len(sp.K) != len(sp.Profile) {
 			panic(ErrShape)
 		}
@@ -91,7 +108,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		// The axes end at the image's edges, so it neither spills over the title nor leaves a gap.
 		ex, ey := (float64(wx)+0.5)*sp.DKX, (float64(wy)+0.5)*sp.DKY
 		top.X.Min, top.X.Max, top.Y.Min, top.Y.Max = -ex, ex, -ey, ey
-		f.plots[0][i] = top
+		f.plots[row][col] = top
 		f.setEqualAxes(top)
 
 		prof := plot.New()
@@ -141,7 +158,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		prof.Title.TextStyle.Font.Size = vg.Points(10)
 		prof.X.Min, prof.X.Max = 0, lim
 		prof.Y.Min, prof.Y.Max = lowest-0.05, 1.05
-		f.plots[1][i] = prof
+		f.plots[row+1][col] = prof
 	}
 	return f, nil
 }
