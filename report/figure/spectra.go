@@ -47,7 +47,8 @@ type SpectraSettings struct {
 // two rows of four make it 12.5 in.
 const MaxSpectraColumns = 4
 
-// Spectra draws the encodings' covariance spectra side by side, as paper Fig. 4c compares
+// Spectra draws the encodings' covariance spectra side by side (in bands of up to
+// MaxSpectraColumns codes; SpectraSettings.Columns), as paper Fig. 4c compares
 // DoS with true DoG: on top the 2-D power with the ring |k| = k* dashed, below the radial
 // profile scaled to its largest magnitude with k* marked. A ring-shaped spectrum (DoS)
 // selects a grid period; one peaked at k = 0 (Gaussian, true DoG) does not (spec §8.2).
