@@ -359,15 +359,13 @@ func (st *staging) commit() error {
 	slices.SortStableFunc(plan.Move, func(a, b string) int { // summary.json last
 		return cmpBool(a == summaryFile, b == summaryFile)
 	})
-	// Only names an evaluation writes (isEvalOutput, as ForeignEntries reads them): a user's
-	// ratemaps_old.npy beside them is not the evaluation's to remove.
-	for _, out := range [][2]string{{"ratemaps", ".npy"}, {"scores", ".csv"}} {
-		old, _ := filepath.Glob(filepath.Join(st.dst, out[0]+"_*"+out[1]))
-		for _, f := range old {
-			n := filepath.Base(f)
-			if isEvalOutput(n, out[0], out[1]) && !slices.Contains(st.names, n) {
-				plan.Remove = append(plan.Remove, n)
-			}
+	// Only names an evaluation writes (isResolutionFile, as ForeignEntries reads them): a
+	// user's ratemaps_old.npy beside them is not the evaluation's to remove. An unreadable
+	// directory removes nothing, as filepath.Glob, used before, ignored I/O errors too.
+	entries, _ := os.ReadDir(st.dst)
+	for _, e := range entries {
+		if n := e.Name(); isResolutionFile(n) && !slices.Contains(st.names, n) {
+			plan.Remove = append(plan.Remove, n)
 		}
 	}
 	b, err := json.Marshal(plan)

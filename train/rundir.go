@@ -62,14 +62,19 @@ func ForeignEntries(dir string, also ...string) ([]string, error) {
 	var foreign []string
 	for _, e := range entries {
 		n := e.Name()
-		// An evaluation's ratemaps[_N].npy and scores[_N].csv.
-		if own[n] || strings.HasPrefix(n, ".") || isEvalOutput(n, "ratemaps", ".npy") || isEvalOutput(n, "scores", ".csv") ||
+		if own[n] || strings.HasPrefix(n, ".") || isResolutionFile(n) ||
 			slices.ContainsFunc(also, func(pattern string) bool { ok, _ := filepath.Match(pattern, n); return ok }) {
 			continue
 		}
 		foreign = append(foreign, n)
 	}
 	return foreign, nil // os.ReadDir sorts by name
+}
+
+// isResolutionFile reports whether name is one of the files an evaluation writes for each of
+// its resolutions: ratemaps[_N].npy and scores[_N].csv.
+func isResolutionFile(name string) bool {
+	return isEvalOutput(name, "ratemaps", ".npy") || isEvalOutput(name, "scores", ".csv")
 }
 
 // isEvalOutput reports whether name is stem+ext or stem_N+ext, the names of an evaluation's
