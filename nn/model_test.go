@@ -321,10 +321,7 @@ func TestStartFinishStep(t *testing.T) {
 	d := computetest.NewDeferring(cpu.New(nil))
 	split, _ := New(d, cfg, rand.New(rand.NewPCG(3, 3)))
 	for _, m := range []*Model{plain, split} {
-		pin := m.Inputs(B, T)
-		m.b.Upload(pin.Vel, in.Vel)
-		m.b.Upload(pin.InitCode, in.InitCode)
-		m.b.Upload(pin.Targets, in.Targets)
+		m.load(in, "StepLoaded")
 	}
 	for step := 1; step <= 2; step++ {
 		want := plain.StepLoaded(B, T)
@@ -456,10 +453,7 @@ func TestStartStepUntil(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pin := m.Inputs(B, T)
-			m.b.Upload(pin.Vel, in.Vel)
-			m.b.Upload(pin.InitCode, in.InitCode)
-			m.b.Upload(pin.Targets, in.Targets)
+			m.load(in, "StepLoaded")
 			return m, src
 		}
 		values := func(m *Model, grad bool) [][]float64 {
@@ -514,10 +508,7 @@ func TestStartStepUntilDeferred(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, 4, 3)
-	pin := m.Inputs(4, 3)
-	m.b.Upload(pin.Vel, in.Vel)
-	m.b.Upload(pin.InitCode, in.InitCode)
-	m.b.Upload(pin.Targets, in.Targets)
+	m.load(in, "StepLoaded")
 	asked := 0
 	if !m.StartStepUntil(4, 3, func() bool { asked++; return true }) || asked != 0 {
 		t.Fatalf("deferring backend: StartStepUntil gave up or asked stop (%d asks)", asked)
