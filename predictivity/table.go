@@ -108,13 +108,17 @@ func Figure(pts []Point) (*plot.Plot, error) {
 	return p, nil
 }
 
-// EncodeFigure writes Figure(pts), 6 × 4.5 inches, to w in format: "png", "svg" or "pdf".
+// FigureWidth and FigureHeight are the natural size of Figure's plot.
+const FigureWidth, FigureHeight = 6 * vg.Inch, 4.5 * vg.Inch
+
+// EncodeFigure writes Figure(pts), FigureWidth × FigureHeight, to w in format: "png", "svg" or
+// "pdf".
 func EncodeFigure(w io.Writer, pts []Point, format string) error {
 	p, err := Figure(pts)
 	if err != nil {
 		return err
 	}
-	return figure.EncodePlot(w, p, 6*vg.Inch, 4.5*vg.Inch, format)
+	return figure.EncodePlot(w, p, FigureWidth, FigureHeight, format)
 }
 
 // WriteFigure writes Figure(pts) as a PNG file, atomically.

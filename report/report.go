@@ -123,11 +123,12 @@ func (r *Report) WriteFile(path string) error {
 
 // WriteFigures writes every figure as dir/figures/<name> (a PNG) and, for each of the
 // other formats asked for ("svg", "pdf": figure.Formats), beside it under the same base
-// name, each atomically. It removes the figure files there, of any of these formats, that
+// name, each atomically: at the size the page shows them when pr is nil, else laid out for
+// pr, a printed page. It removes the figure files there, of any of these formats, that
 // this report does not have: a figure an earlier report drew (a theory panel, say, before
 // the option that draws it was turned off, or a PDF no longer asked for) would otherwise
 // sit beside the new ones as if it belonged to them.
-func (r *Report) WriteFigures(dir string, formats ...string) error {
+func (r *Report) WriteFigures(dir string, pr *figure.Print, formats ...string) error {
 	fd := filepath.Join(dir, FiguresDir)
 	if err := os.MkdirAll(fd, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -135,11 +136,11 @@ func (r *Report) WriteFigures(dir string, formats ...string) error {
 	keep := make(map[string]bool, len(r.Figures)) // base names
 	for _, f := range r.Figures {
 		encode := func(w io.Writer, format string) error {
-			if format == "png" { // drawn already, for the page
+			if format == "png" && pr == nil { // drawn already, for the page
 				_, err := w.Write(f.PNG)
 				return err
 			}
-			return f.fig.Encode(w, format)
+			return f.fig.Encoder(pr)(w, format)
 		}
 		if err := figure.WriteFiles(filepath.Join(fd, f.Name), formats, encode); err != nil {
 			return fmt.Errorf("report: %s: %w", f.Name, err)

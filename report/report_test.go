@@ -171,7 +171,7 @@ func TestRunReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := rep.WriteFigures(dir); err != nil {
+	if err := rep.WriteFigures(dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, FiguresDir, "stale.png")); !os.IsNotExist(err) {
@@ -190,7 +190,7 @@ func TestRunReport(t *testing.T) {
 		}
 	}
 	// Vector copies beside the PNGs when asked for; asked no more, they go.
-	if err := rep.WriteFigures(dir, "svg", "pdf"); err != nil {
+	if err := rep.WriteFigures(dir, nil, "svg", "pdf"); err != nil {
 		t.Fatal(err)
 	}
 	vector := func(n, ext string) string { return filepath.Join(dir, FiguresDir, strings.TrimSuffix(n, ".png")+ext) }
@@ -201,13 +201,13 @@ func TestRunReport(t *testing.T) {
 			}
 		}
 	}
-	if err := rep.WriteFigures(dir); err != nil {
+	if err := rep.WriteFigures(dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(vector(names[0], ".pdf")); !os.IsNotExist(err) {
 		t.Errorf("a PDF no longer asked for is still there (err %v)", err)
 	}
-	if err := rep.WriteFigures(dir, "eps"); err == nil {
+	if err := rep.WriteFigures(dir, nil, "eps"); err == nil {
 		t.Error("format eps accepted")
 	}
 	b, err := os.ReadFile(path)

@@ -59,7 +59,7 @@ type predictivityOptions struct {
 	units      int
 	repeats    int
 	seed       uint64
-	formats    figureFormats
+	figures    figureOutput
 }
 
 func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
@@ -77,7 +77,7 @@ func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.units, "units", 0, "model units drawn as regressors per fit (0: the smallest unit count among the runs, at most 256, so every run gets as many)")
 	fs.IntVar(&o.repeats, "repeats", 3, "unit draws averaged over (when a run has more units than --units)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fold assignment and the unit draws")
-	addFormatsFlag(fs, &o.formats, "in --out DIR")
+	addFigureFlags(fs, &o.figures, "in --out DIR")
 }
 
 func init() {
@@ -141,6 +141,9 @@ const defaultRegressors = 256
 
 // runPredictivity runs the command; tests call it directly.
 func runPredictivity(ctx context.Context, o *predictivityOptions, args []string, stdout, stderr io.Writer) error {
+	if err := o.figures.check(); err != nil {
+		return err
+	}
 	dirs := append(append([]string(nil), o.runs...), args...)
 	switch {
 	case len(dirs) == 0:
@@ -285,8 +288,12 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 	}); err != nil {
 		return err
 	}
-	encode := func(w io.Writer, format string) error { return predictivity.EncodeFigure(w, pts, format) }
-	if err := figure.WriteFiles(filepath.Join(o.out, predictivityFigure), o.formats, encode); err != nil {
+	fig, err := predictivity.Figure(pts)
+	if err != nil {
+		return err
+	}
+	encode := figure.PlotEncoder(fig, predictivity.FigureWidth, predictivity.FigureHeight, o.figures.pr)
+	if err := figure.WriteFiles(filepath.Join(o.out, predictivityFigure), o.figures.formats, encode); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -136,7 +137,9 @@ func TestPredictivityCommandRateMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	o := predictivityOptions{runs: listFlag{low, high}, neural: neural, out: out, folds: 5, innerFolds: 3, repeats: 2, seed: 1}
+	// The figure laid out for a 4 in column (its natural size is 6 in).
+	o := predictivityOptions{runs: listFlag{low, high}, neural: neural, out: out, folds: 5, innerFolds: 3, repeats: 2, seed: 1,
+		figures: figureOutput{width: "4in"}}
 	var stdout, stderr bytes.Buffer
 	if err := runPredictivity(context.Background(), &o, []string{maps}, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -160,8 +163,14 @@ func TestPredictivityCommandRateMaps(t *testing.T) {
 	if !(highPR > lowPR && highR > lowR) {
 		t.Errorf("high-dimensional run PR %.2f r %.3f vs low-dimensional PR %.2f r %.3f: want both higher", highPR, highR, lowPR, lowR)
 	}
-	if fi, err := os.Stat(filepath.Join(out, predictivityFigure)); err != nil || fi.Size() == 0 {
+	if f, err := os.Open(filepath.Join(out, predictivityFigure)); err != nil {
 		t.Errorf("figure: %v", err)
+	} else {
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width < 1199 || cfg.Width > 1201 {
+			t.Errorf("figure: %v, %d pixels wide, want 1200 (4 in at 300 dpi)", err, cfg.Width)
+		}
 	}
 }
 

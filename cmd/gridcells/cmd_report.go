@@ -43,11 +43,11 @@ type reportOptions struct {
 	// noPeriods leaves out the period-vs-width figure: gridcells reproduce draws its own in
 	// the paper's 5-cm bins, and a second in the runs' bins (another KDE) would disagree.
 	noPeriods bool
-	formats   figureFormats
+	figures   figureOutput
 }
 
 func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
-	addFormatsFlag(fs, &o.formats, "in DIR/figures")
+	addFigureFlags(fs, &o.figures, "in DIR/figures")
 	fs.StringVar(&o.out, "out", "", "HTML `file` to write (default DIR/report.html); the figures always go to DIR/figures/")
 	fs.IntVar(&o.top, "top", 0, "run: `units` with the highest grid scores shown in the montage and autocorrelograms (0: the run's eval.plot_units, 16 in every preset)")
 	fs.IntVar(&o.paths, "paths", 5, "run: evaluation `trajectories` drawn (0: no trajectory figure)")
@@ -61,12 +61,15 @@ func (o *reportOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "report",
-		Usage: "RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf]",
+		Usage: "RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf] [--figure-width 5.5in]",
 		Short: "self-contained HTML report (figures embedded) of a run or a sweep",
 		Long: `Report writes DIR/figures/*.png and a self-contained report.html (figures embedded as data
 URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
 --formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
-for a paper.
+for a paper. The files are at the page's screen size (7.5-9.5 in wide, 12 pt labels) unless
+--figure-width lays them out for a printed page: at most that wide, their axis labels at
+--figure-font-size (9 pt; ticks 7.5 pt) whatever the width, PNGs at --figure-dpi (300);
+report.html keeps the screen size.
 
 A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
@@ -139,6 +142,9 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if len(args) != 1 {
 		return usagef("want exactly one RUN_DIR or SWEEP_DIR argument, got %d", len(args))
 	}
+	if err := o.figures.check(); err != nil {
+		return err
+	}
 	if o.top < 0 {
 		return usagef("--top %d: must be ≥ 1, or 0 for the run's eval.plot_units", o.top)
 	}
@@ -178,7 +184,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err := ctx.Err(); err != nil { // Ctrl-C while the report was drawn: write nothing
 		return err
 	}
-	if err := rep.WriteFigures(dir, o.formats...); err != nil {
+	if err := rep.WriteFigures(dir, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
 	if err := rep.WriteFile(out); err != nil {
@@ -677,7 +683,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 			if o.runs {
 				rep, err := runReportOf(ctx, rd, o)
 				if err == nil {
-					err = rep.WriteFigures(rd, o.formats...)
+					err = rep.WriteFigures(rd, o.figures.pr, o.figures.formats...)
 				}
 				if err == nil {
 					err = rep.WriteFile(filepath.Join(rd, "report.html"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"image/png"
@@ -105,6 +106,48 @@ func TestReportRunCommand(t *testing.T) {
 	}
 }
 
+// With --figure-width the figure files are laid out for the page, the PNGs at --figure-dpi;
+// the page embeds them at their screen size still.
+func TestReportRunCommandPrint(t *testing.T) {
+	dir := copyTestdata(t, "run")
+	o := defaultReportOptions()
+	o.top = 4
+	o.figures = figureOutput{width: "3.3in", fontSize: 8, dpi: 150}
+	if err := o.figures.formats.Set("pdf"); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "figures", "training.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3.3 in at 150 dpi: the training figure is wider than that at its natural size.
+	if w := img.Bounds().Dx(); w < 494 || w > 496 {
+		t.Errorf("training.png is %d pixels wide, want 495 (3.3 in at 150 dpi)", w)
+	}
+	pdf, err := os.ReadFile(filepath.Join(dir, "figures", "training.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(pdf, []byte("/MediaBox [0 0 237.60 ")) {
+		t.Errorf("training.pdf is not 3.3 in (237.60 pt) wide")
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(html, []byte(base64.StdEncoding.EncodeToString(b[:48]))) {
+		t.Errorf("report.html embeds the printed PNG, not the screen one")
+	}
+}
+
 func TestReportSweepCommand(t *testing.T) {
 	dir := copyTestdata(t, "sweep")
 	o := defaultReportOptions()
@@ -191,6 +234,12 @@ func TestReportCommandUsage(t *testing.T) {
 		{"top", []string{runDir}, func(o *reportOptions) { o.top = -1 }, "--top"},
 		{"decode", []string{runDir}, func(o *reportOptions) { o.decodeCM = -1 }, "--decode-cm"},
 		{"by", []string{sweepDir}, func(o *reportOptions) { o.by = "no_such_key" }, "no_such_key"},
+		{"font size without width", []string{runDir}, func(o *reportOptions) { o.figures.fontSize = 8 }, "--figure-font-size needs --figure-width"},
+		{"dpi without width", []string{runDir}, func(o *reportOptions) { o.figures.dpi = 600 }, "--figure-dpi needs --figure-width"},
+		{"width unit", []string{runDir}, func(o *reportOptions) { o.figures.width = "5 furlongs" }, "--figure-width: length \"5 furlongs\""},
+		{"width range", []string{runDir}, func(o *reportOptions) { o.figures.width = "0.5in" }, "--figure-width 0.5in: want 1in to 40in"},
+		{"font size range", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.fontSize = "5in", 30 }, "--figure-font-size 30pt: want 4pt to 24pt"},
+		{"dpi range", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "5in", 5000 }, "--figure-dpi 5000: want 72 to 1200"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := defaultReportOptions()

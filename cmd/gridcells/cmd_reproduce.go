@@ -37,11 +37,11 @@ type reproduceOptions struct {
 	partition, timeLimit, mem string
 	cpus, gpus, maxParallel   int
 	dryRun                    bool
-	formats                   figureFormats
+	figures                   figureOutput
 }
 
 func (o *reproduceOptions) AddFlags(fs *flag.FlagSet) {
-	addFormatsFlag(fs, &o.formats, "in DIR/figures")
+	addFigureFlags(fs, &o.figures, "in DIR/figures")
 	fs.StringVar(&o.scale, "scale", string(reproduce.Tiny), "sweep size: tiny (CI, minutes), small (a few CPU hours), paper (the paper's sizes)")
 	fs.StringVar(&o.out, "out", "", "sweep `directory` to write (required unless --print-sweep); rerunning the command resumes it")
 	fs.StringVar(&o.executor, "executor", "local", "where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only)")
@@ -85,7 +85,7 @@ func init() {
 	}
 	register(&Command{
 		Name:  "reproduce",
-		Usage: "RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf]",
+		Usage: "RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf] [--figure-width 5.5in]",
 		Short: "reproduce one result of the paper: built-in sweep, training, table, figures and report",
 		Long: `Reproduce runs the built-in sweep of one result of Schaeffer, Khona & Fiete (NeurIPS 2022) and
 puts the paper's numbers (spec §7) beside ours. Results:
@@ -131,6 +131,9 @@ Examples:
 func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usagef("want one RESULT (%s), got %d arguments", strings.Join(reproduce.Names(), ", "), len(args))
+	}
+	if err := o.figures.check(); err != nil {
+		return err
 	}
 	res, err := reproduce.Lookup(args[0])
 	if err != nil {
@@ -283,7 +286,7 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	if err := addComparison(rep, res, cmp, conds, th); err != nil {
 		return err
 	}
-	if err := rep.WriteFigures(o.out, o.formats...); err != nil {
+	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
 	if err := rep.WriteFile(reportPath); err != nil {
@@ -465,7 +468,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 			return err
 		}
 	}
-	if err := rep.WriteFigures(o.out, o.formats...); err != nil {
+	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
 	reportPath := filepath.Join(o.out, "report.html")

@@ -43,7 +43,7 @@ type theoryOptions struct {
 	out        string
 	run        string
 	threshold  float64
-	formats    figureFormats
+	figures    figureOutput
 	// Shortcuts for the encoding keys, applied after every --set.
 	kind, sigma, surround, convention string
 }
@@ -62,7 +62,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
 	fs.StringVar(&o.run, "run", "", "trained run `dir`ectory: take the config from RUN_DIR/config.json and compare the prediction with RUN_DIR/scores.csv")
 	fs.Float64Var(&o.threshold, "threshold", 0.8, "score60 above which a trained unit counts as grid-like (with --run)")
-	addFormatsFlag(fs, &o.formats, "in --out DIR")
+	addFigureFlags(fs, &o.figures, "in --out DIR")
 	fs.StringVar(&o.kind, "kind", "", "shortcut for --set encoding.kind=`K`")
 	fs.StringVar(&o.sigma, "sigma", "", "shortcut for --set encoding.place_cell_rf=`σ` (m)")
 	fs.StringVar(&o.surround, "surround", "", "shortcut for --set encoding.surround_scale=`s`")
@@ -72,7 +72,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "theory",
-		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf]",
+		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]",
 		Short: "spectrum of a target code, k*, predicted grid spacing, pattern-forming dynamics",
 		Long: `Theory predicts from the target code alone whether grid cells should form and at what scale
 (spec §8). It prints:
@@ -118,6 +118,9 @@ Examples:
 func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.Writer) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
+	}
+	if err := o.figures.check(); err != nil {
+		return err
 	}
 	if o.res < 8 || o.res > 1024 {
 		return usagef("--res %d: want 8..1024", o.res)
@@ -255,7 +258,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	}
 
 	if o.out != "" {
-		if err := writeTheoryOutputs(o.out, encodingName(cfg), spec, tuningErr == nil, tuning, sim, o.formats); err != nil {
+		if err := writeTheoryOutputs(o.out, encodingName(cfg), spec, tuningErr == nil, tuning, sim, &o.figures); err != nil {
 			return err
 		}
 		fmt.Fprintf(logw, "gridcells theory: wrote %s\n", o.out)
@@ -357,7 +360,7 @@ func spacingString(k, bin float64, nbins int) string {
 	return fmt.Sprintf("spacing %.3f m = %.1f bins (%d bins of %.3f m)", a, a/bin, nbins, bin)
 }
 
-func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps, formats figureFormats) error {
+func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool, tuning theory.Tuning, sim *theoryMaps, figs *figureOutput) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -394,10 +397,10 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	if err := safefile.WriteFile(filepath.Join(dir, "radial_profile.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), name, spec, formats); err != nil {
+	if err := plotSpectrum(filepath.Join(dir, "spectrum.png"), name, spec, figs); err != nil {
 		return err
 	}
-	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed, formats); err != nil {
+	if err := plotRadialProfile(filepath.Join(dir, "radial_profile.png"), spec, hasClosed, closed, figs); err != nil {
 		return err
 	}
 	if sim == nil {
@@ -419,20 +422,20 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	if err := safefile.WriteFile(filepath.Join(dir, "maps.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	return plotMaps(filepath.Join(dir, "maps.png"), sim, formats)
+	return plotMaps(filepath.Join(dir, "maps.png"), sim, figs)
 }
 
 // plotSpectrum draws the 2-D spectrum and its radial profile as the reports do.
-func plotSpectrum(path, name string, spec *theory.Spectrum, formats figureFormats) error {
+func plotSpectrum(path, name string, spec *theory.Spectrum, figs *figureOutput) error {
 	f, err := figure.Spectra([]figure.SpectrumPanel{figure.SpectrumPanelOf(name, spec)},
 		&figure.SpectraSettings{Tile: 400, Title: fmt.Sprintf("covariance spectrum, numerical k* = %.2f rad/m", spec.PeakK)})
 	if err != nil {
 		return err
 	}
-	return figure.WriteFiles(path, formats, f.Encode)
+	return figure.WriteFiles(path, figs.formats, f.Encoder(figs.pr))
 }
 
-func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64, formats figureFormats) error {
+func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64, figs *figureOutput) error {
 	p := plot.New()
 	p.Title.Text = "radial profile of the covariance spectrum"
 	p.X.Label.Text = "|k| (rad/m)"
@@ -480,16 +483,16 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)
 	}
 	p.Legend.Top = true
-	return figure.WriteFiles(path, formats, plotEncoder(p, 6*vg.Inch, 4*vg.Inch))
+	return figure.WriteFiles(path, figs.formats, figure.PlotEncoder(p, 6*vg.Inch, 4*vg.Inch, figs.pr))
 }
 
 // plotMaps draws the dynamics' maps as the reports draw rate maps.
-func plotMaps(path string, sim *theoryMaps, formats figureFormats) error {
+func plotMaps(path string, sim *theoryMaps, figs *figureOutput) error {
 	m := sim.maps
 	units := make([]figure.UnitMap, m.N)
 	for i := range units {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
 	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
-	return figure.WriteFiles(path, formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encode)
+	return figure.WriteFiles(path, figs.formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encoder(figs.pr))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -53,6 +54,30 @@ func TestTheoryCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "spectrum.pdf")); !os.IsNotExist(err) {
 		t.Errorf("stale spectrum.pdf still there (Stat: %v)", err)
+	}
+	// Laid out for a 3.3 in column: the radial profile (6 in at its natural size) is 3.3 in
+	// at 300 dpi; the spectrum, narrower than 3.3 in at 9 pt, is no wider.
+	if _, err := theoryRun(t, "--res", "24", "--out", dir, "--figure-width", "3.3in"); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"radial_profile.png": 990, "spectrum.png": 0} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", name, err)
+		case want > 0 && (cfg.Width < want-1 || cfg.Width > want+1):
+			t.Errorf("%s is %d pixels wide, want %d", name, cfg.Width, want)
+		case cfg.Width > 991:
+			t.Errorf("%s is %d pixels wide, more than 3.3 in at 300 dpi", name, cfg.Width)
+		}
+	}
+	if _, err := theoryRun(t, "--res", "24", "--out", dir, "--figure-dpi", "600"); err == nil || !strings.Contains(err.Error(), "--figure-dpi needs --figure-width") {
+		t.Errorf("--figure-dpi without --figure-width: %v", err)
 	}
 }
 

@@ -313,6 +313,12 @@
 //
 // Flags:
 //
+//	-figure-dpi dots
+//	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
+//	-figure-font-size points
+//	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
+//	-figure-width wide
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-folds int
 //	    outer cross-validation folds (default 5)
 //	-formats formats
@@ -350,12 +356,15 @@
 //
 // Usage:
 //
-//	gridcells report RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf]
+//	gridcells report RUN_DIR|SWEEP_DIR [--out report.html] [--top N] [--by KEY,KEY] [--runs] [--formats png,svg,pdf] [--figure-width 5.5in]
 //
 // Report writes DIR/figures/*.png and a self-contained report.html (figures embedded as data
 // URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
 // --formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
-// for a paper.
+// for a paper. The files are at the page's screen size (7.5-9.5 in wide, 12 pt labels) unless
+// --figure-width lays them out for a printed page: at most that wide, their axis labels at
+// --figure-font-size (9 pt; ticks 7.5 pt) whatever the width, PNGs at --figure-dpi (300);
+// report.html keeps the screen size.
 //
 // A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 // numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
@@ -383,6 +392,12 @@
 //	    sweep: comma-separated config keys that define a condition, or none to pool every run (default: the swept keys except seed)
 //	-decode-cm threshold
 //	    sweep: decoding-error threshold (cm) below which a network decodes (spec §5.6) (default 10)
+//	-figure-dpi dots
+//	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
+//	-figure-font-size points
+//	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
+//	-figure-width wide
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-grid-threshold threshold
@@ -404,7 +419,7 @@
 //
 // Usage:
 //
-//	gridcells reproduce RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf]
+//	gridcells reproduce RESULT --scale tiny|small|paper --out DIR [--executor local|slurm] [--workers N] [--collect-only] [--print-sweep] [--formats png,svg,pdf] [--figure-width 5.5in]
 //
 // Reproduce runs the built-in sweep of one result of Schaeffer, Khona & Fiete (NeurIPS 2022) and
 // puts the paper's numbers (spec §7) beside ours. Results:
@@ -455,6 +470,12 @@
 //	    slurm: write the array scripts without submitting them (default false)
 //	-executor string
 //	    where runs train: local (a pool of --workers train processes) or slurm (job arrays, then rerun with --collect-only) (default "local")
+//	-figure-dpi dots
+//	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
+//	-figure-font-size points
+//	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
+//	-figure-width wide
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gpus int
@@ -703,7 +724,7 @@
 //
 // Usage:
 //
-//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf]
+//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]
 //
 // Theory predicts from the target code alone whether grid cells should form and at what scale
 // (spec §8). It prints:
@@ -743,6 +764,12 @@
 //	    dynamics nonlinearity: relu (hexagons) or tanh (stripes) (default "relu")
 //	-config file
 //	    YAML or JSON config file over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)
+//	-figure-dpi dots
+//	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
+//	-figure-font-size points
+//	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
+//	-figure-width wide
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gain r

@@ -4,16 +4,15 @@ package main
 // formats of figures.
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gridcells/gridcells/report/figure"
@@ -79,14 +78,57 @@ func (f *figureFormats) Set(s string) error {
 	return nil
 }
 
-// addFormatsFlag defines --formats on fs; where says where the figures go.
-func addFormatsFlag(fs *flag.FlagSet, f *figureFormats, where string) {
-	fs.Var(f, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
+// figureOutput is the figure flags of the commands that write figures: the formats, and
+// the layout for a printed page (figure.Print) when --figure-width is given.
+type figureOutput struct {
+	formats  figureFormats
+	width    string        // --figure-width, a length figure.ParseLength reads; "": the natural size
+	fontSize float64       // --figure-font-size, points; 0: figure.DefaultPrintFontSize
+	dpi      int           // --figure-dpi; 0: figure.DefaultPrintDPI
+	pr       *figure.Print // what check made of the flags
 }
 
-// plotEncoder encodes a single gonum plot of w × h in any of the figure formats.
-func plotEncoder(p *plot.Plot, w, h vg.Length) func(io.Writer, string) error {
-	return func(out io.Writer, format string) error { return figure.EncodePlot(out, p, w, h, format) }
+// addFigureFlags defines --formats, --figure-width, --figure-font-size and --figure-dpi on fs;
+// where says where the figures go.
+func addFigureFlags(fs *flag.FlagSet, o *figureOutput, where string) {
+	fs.Var(&o.formats, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
+	fs.StringVar(&o.width, "figure-width", "", "lay the figure files out for a page this `wide`, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)")
+	fs.Float64Var(&o.fontSize, "figure-font-size", 0, fmt.Sprintf("with --figure-width: the `points` axis labels print at; tick labels print at 10/12 of it (default %g)", float64(figure.DefaultPrintFontSize)))
+	fs.IntVar(&o.dpi, "figure-dpi", 0, fmt.Sprintf("with --figure-width: the resolution of the PNG files, `dots` per inch (default %d)", figure.DefaultPrintDPI))
+}
+
+// check reads the print layout the flags ask for into o.pr, nil for the figures' natural
+// size, before any work.
+func (o *figureOutput) check() error {
+	pr, err := o.print()
+	o.pr = pr
+	return err
+}
+
+// print returns the layout the flags ask for: nil for the figures' natural size.
+func (o *figureOutput) print() (*figure.Print, error) {
+	if o.width == "" {
+		switch {
+		case o.fontSize != 0:
+			return nil, usagef("--figure-font-size needs --figure-width: it is the size the text prints at on a page of that width")
+		case o.dpi != 0:
+			return nil, usagef("--figure-dpi needs --figure-width: without it, PNGs are drawn at their natural %d dpi screen size", figure.DPI)
+		}
+		return nil, nil
+	}
+	w, err := figure.ParseLength(o.width)
+	if err != nil {
+		return nil, usagef("--figure-width: %v", err)
+	}
+	pr := &figure.Print{Width: w, FontSize: vg.Length(o.fontSize), DPI: o.dpi}
+	var pe *figure.PrintError
+	if err := pr.Validate(); errors.As(err, &pe) {
+		flag := map[string]string{"Width": "--figure-width", "FontSize": "--figure-font-size", "DPI": "--figure-dpi"}[pe.Field]
+		return nil, usagef("%s %s: want %s", flag, pe.Value, pe.Want)
+	} else if err != nil {
+		return nil, err
+	}
+	return pr, nil
 }
 
 // fileExists reports whether path names something that can be stat'ed.

@@ -11,6 +11,15 @@
 // cannot be drawn (NaN scores, empty bins) is shown as such: empty rate-map bins grey,
 // undefined scores "n/a" and left out of distributions with a count in the legend.
 //
+// # Figures for a printed page
+//
+// A figure's natural size is a screen's, 7.5 to 9.5 in wide for a report's with 12 pt axis
+// labels; scaled into a paper's column its text would print at 5 to 8 pt. Figure.EncodePrint
+// (and Figure.Encoder, PlotEncoder for single gonum plots) lays it out again for a Print: at
+// most Print.Width wide, its axis labels at Print.FontSize whatever the width, the PNG at
+// Print.DPI. The layout canvas is Width × 12 pt/FontSize, on which text and rules take the
+// room they take at the natural size, scaled to the page; the panels take what is left.
+//
 // # Panics and errors
 //
 // Programmer misuse (a map whose length is not n·n, a group with the wrong number of

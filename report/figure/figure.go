@@ -18,9 +18,6 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/gridcells/gridcells/internal/safefile"
 )
@@ -133,13 +130,6 @@ func px(n int) vg.Length { return vg.Length(n) * vg.Inch / DPI }
 // pixels is the inverse of px: the whole pixels at DPI that cover the length l.
 func pixels(l vg.Length) int { return int(math.Ceil(float64(l) * DPI / float64(vg.Inch))) }
 
-// Canvas draws the figure on a new image canvas of Width×Height pixels.
-func (f *Figure) Canvas() *vgimg.Canvas {
-	img := vgimg.NewWith(vgimg.UseWH(px(f.Width), px(f.Height)), vgimg.UseDPI(DPI))
-	f.drawOn(draw.New(img))
-	return img
-}
-
 // drawOn draws the title and the panels on dc, a canvas of the figure's size in any format.
 func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.Title != "" {
@@ -222,30 +212,6 @@ func equalAxes(p *plot.Plot, c draw.Canvas) draw.Canvas {
 	return c
 }
 
-// EncodePNG writes the figure to w as a PNG image.
-func (f *Figure) EncodePNG(w io.Writer) error {
-	return writeCanvas(w, vgimg.PngCanvas{Canvas: f.Canvas()})
-}
-
-// EncodeSVG writes the figure to w as SVG: vector lines and text for a paper's figure,
-// with the heat maps (rate maps, autocorrelograms, spectra) embedded as images of their
-// bins and the fonts embedded, so that it shows the same on a machine without them. Its
-// size is the PNG's at DPI.
-func (f *Figure) EncodeSVG(w io.Writer) error {
-	c := vgsvg.NewWith(vgsvg.UseWH(px(f.Width), px(f.Height)), vgsvg.EmbedFonts(true))
-	f.drawOn(draw.New(c))
-	return writeCanvas(w, c)
-}
-
-// EncodePDF writes the figure to w as a one-page PDF of the PNG's size at DPI, with its
-// fonts embedded, as journals ask.
-func (f *Figure) EncodePDF(w io.Writer) error {
-	c := vgpdf.New(px(f.Width), px(f.Height))
-	c.EmbedFonts(true)
-	f.drawOn(draw.New(c))
-	return writeCanvas(w, c)
-}
-
 // writeCanvas writes a drawn canvas to w in its format.
 func writeCanvas(w io.Writer, c io.WriterTo) error {
 	if _, err := c.WriteTo(w); err != nil {
@@ -268,23 +234,23 @@ func EncodePlot(w io.Writer, p *plot.Plot, width, height vg.Length, format strin
 // Formats are the file formats Encode writes, by extension.
 var Formats = []string{"png", "svg", "pdf"}
 
-// Encode writes the figure to w in format, one of Formats.
+// Encode writes the figure to w in format, one of Formats, at its natural size: Width ×
+// Height pixels at DPI for PNG, and the same size in inches for SVG and PDF, which draw lines
+// and text as vectors, embed the heat maps (rate maps, autocorrelograms, spectra) as images of
+// their bins, and embed their fonts, as journals ask.
 func (f *Figure) Encode(w io.Writer, format string) error {
-	switch format {
-	case "png":
-		return f.EncodePNG(w)
-	case "svg":
-		return f.EncodeSVG(w)
-	case "pdf":
-		return f.EncodePDF(w)
+	c, err := newCanvas(format, px(f.Width), px(f.Height), DPI)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("figure: format %q: want png, svg or pdf", format)
+	f.drawOn(draw.New(c))
+	return writeCanvas(w, c)
 }
 
 // PNG returns the figure as PNG bytes.
 func (f *Figure) PNG() ([]byte, error) {
 	var b bytes.Buffer
-	if err := f.EncodePNG(&b); err != nil {
+	if err := f.Encode(&b, "png"); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -293,7 +259,7 @@ func (f *Figure) PNG() ([]byte, error) {
 // WriteFile writes the figure as a PNG file at path atomically (a temporary file renamed
 // into place), so a reader never sees a partial image.
 func (f *Figure) WriteFile(path string) error {
-	return safefile.Write(path, f.EncodePNG)
+	return safefile.Write(path, func(w io.Writer) error { return f.Encode(w, "png") })
 }
 
 // WriteFiles writes one figure as path, a .png, and in each of the other formats asked for

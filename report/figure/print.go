@@ -1,0 +1,202 @@
+package figure
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Print says how a figure is laid out for a printed page rather than a screen: the width it
+// may take, and the size its axis labels print at, every other text in proportion.
+//
+// At its natural size a figure is as wide as its panels need on a screen, 7.5 to 9.5 in for
+// a run report's, with 12 pt axis labels. Scaled down to a paper's column (5.5 in for
+// NeurIPS, 3.3 in for one column of a two-column journal) its text would print at 5 to 8 pt.
+// A printed figure is instead laid out on a canvas of Width × 12 pt/FontSize, whose text and
+// rules take the room they take at the natural size, and that canvas is scaled to Width:
+// the text prints at FontSize whatever the width, and the panels take what is left. A figure
+// narrower than Width at that font size keeps its natural layout (see Size).
+type Print struct {
+	Width    vg.Length // printed width at most, MinPrintWidth to MaxPrintWidth
+	FontSize vg.Length // printed size of the axis labels; tick labels print at 10/12 of it; 0: DefaultPrintFontSize
+	DPI      int       // resolution of the PNG; 0: DefaultPrintDPI
+}
+
+// Defaults of a Print's zero fields: 9 pt axis labels (7.5 pt ticks), within the 5–10 pt that
+// journals ask figure text to print at, and the 300 dots per inch they ask of images.
+const (
+	DefaultPrintFontSize = 9 * vg.Length(1) // points
+	DefaultPrintDPI      = 300
+)
+
+// Limits of a Print's fields, checked by Validate.
+const (
+	MinPrintWidth    = 1 * vg.Inch
+	MaxPrintWidth    = 40 * vg.Inch
+	MinPrintFontSize = 4 * vg.Length(1)
+	MaxPrintFontSize = 24 * vg.Length(1)
+	MinPrintDPI      = 72
+	MaxPrintDPI      = 1200
+)
+
+// labelSize is the size of gonum's axis labels, 12 pt, which a figure's other text is sized
+// against.
+var labelSize = plot.New().X.Label.TextStyle.Font.Size
+
+// PrintError is the error of Validate: a field of a Print out of its limits.
+type PrintError struct {
+	Field string // "Width", "FontSize" or "DPI"
+	Value string // the value given, with its unit
+	Want  string // the limits
+}
+
+func (e *PrintError) Error() string {
+	return fmt.Sprintf("figure: print %s %s: want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate returns a *PrintError for the first field of p outside its limits.
+func (p Print) Validate() error {
+	pt := func(l vg.Length) string { return strconv.FormatFloat(float64(l), 'g', 4, 64) + "pt" }
+	switch {
+	case p.Width < MinPrintWidth || p.Width > MaxPrintWidth:
+		return &PrintError{"Width", FormatLength(p.Width), FormatLength(MinPrintWidth) + " to " + FormatLength(MaxPrintWidth)}
+	case p.FontSize != 0 && (p.FontSize < MinPrintFontSize || p.FontSize > MaxPrintFontSize):
+		return &PrintError{"FontSize", pt(p.FontSize), pt(MinPrintFontSize) + " to " + pt(MaxPrintFontSize)}
+	case p.DPI != 0 && (p.DPI < MinPrintDPI || p.DPI > MaxPrintDPI):
+		return &PrintError{"DPI", strconv.Itoa(p.DPI), strconv.Itoa(MinPrintDPI) + " to " + strconv.Itoa(MaxPrintDPI)}
+	}
+	return nil
+}
+
+func (p Print) fontSize() vg.Length {
+	if p.FontSize == 0 {
+		return DefaultPrintFontSize
+	}
+	return p.FontSize
+}
+
+func (p Print) dpi() int {
+	if p.DPI == 0 {
+		return DefaultPrintDPI
+	}
+	return p.DPI
+}
+
+// layout returns the size of the canvas a figure of natural size w × h is laid out on, and
+// the scale from it to the page. The canvas keeps the figure's aspect, and is never wider
+// than the figure: a narrow one (a single spectrum, a predictivity scatter at a large font)
+// keeps its natural layout and prints narrower than Width, rather than be stretched to a
+// page taller than it is wide.
+func (p Print) layout(w, h vg.Length) (lw, lh vg.Length, scale float64) {
+	scale = float64(p.fontSize() / labelSize)
+	lw = min(p.Width/vg.Length(scale), w)
+	return lw, h * lw / w, scale
+}
+
+// Size returns the printed size of a figure of natural size w × h: Width wide, or less for
+// a figure narrower than that at the print's font size.
+func (p Print) Size(w, h vg.Length) (pw, ph vg.Length) {
+	lw, lh, scale := p.layout(w, h)
+	return lw * vg.Length(scale), lh * vg.Length(scale)
+}
+
+// newCanvas returns an empty canvas of w × h in format, one of Formats, with dpi the PNG's
+// resolution.
+func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error) {
+	switch format {
+	case "png":
+		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))}, nil
+	case "svg":
+		// The fonts embedded, so that it shows the same on a machine without them.
+		return vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true)), nil
+	case "pdf":
+		c := vgpdf.New(w, h)
+		c.EmbedFonts(true) // as journals ask
+		return c, nil
+	}
+	return nil, fmt.Errorf("figure: format %q: want png, svg or pdf", format)
+}
+
+// encodePrinted writes, in format, the drawing that draw lays out on a canvas of natural
+// size w × h, laid out and scaled for pr.
+func encodePrinted(out io.Writer, format string, w, h vg.Length, pr Print, draw func(draw.Canvas)) error {
+	if err := pr.Validate(); err != nil {
+		return err
+	}
+	pw, ph := pr.Size(w, h)
+	c, err := newCanvas(format, pw, ph, pr.dpi())
+	if err != nil {
+		return err
+	}
+	drawPrinted(c, w, h, pr, draw)
+	return writeCanvas(out, c)
+}
+
+// drawPrinted lays draw's drawing out on c, a canvas of pr.Size(w, h), for pr.
+func drawPrinted(c vg.Canvas, w, h vg.Length, pr Print, drawing func(draw.Canvas)) {
+	lw, lh, scale := pr.layout(w, h)
+	c.Scale(scale, scale)
+	drawing(draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{Max: vg.Point{X: lw, Y: lh}}})
+}
+
+// EncodePrint writes the figure to w in format, one of Formats, laid out for pr.
+func (f *Figure) EncodePrint(w io.Writer, format string, pr Print) error {
+	return encodePrinted(w, format, px(f.Width), px(f.Height), pr, f.drawOn)
+}
+
+// Encoder returns the function that writes f in a format, for WriteFiles: f.Encode when pr
+// is nil, else f.EncodePrint.
+func (f *Figure) Encoder(pr *Print) func(io.Writer, string) error {
+	if pr == nil {
+		return f.Encode
+	}
+	return func(w io.Writer, format string) error { return f.EncodePrint(w, format, *pr) }
+}
+
+// PlotEncoder returns the function that writes p, a plot of natural size width × height, in
+// a format, for WriteFiles: at that size when pr is nil, else laid out for pr.
+func PlotEncoder(p *plot.Plot, width, height vg.Length, pr *Print) func(io.Writer, string) error {
+	if pr == nil {
+		return func(w io.Writer, format string) error { return EncodePlot(w, p, width, height, format) }
+	}
+	return func(w io.Writer, format string) error {
+		return encodePrinted(w, format, width, height, *pr, p.Draw)
+	}
+}
+
+// lengthUnits are the units ParseLength reads, with their size.
+var lengthUnits = []struct {
+	name string
+	size vg.Length
+}{{"in", vg.Inch}, {"cm", vg.Centimeter}, {"mm", vg.Millimeter}, {"pt", 1}}
+
+// ParseLength reads a printed length such as "5.5in", "14cm", "140mm" or "396pt"; a bare
+// number is in inches.
+func ParseLength(s string) (vg.Length, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	unit := vg.Inch
+	for _, u := range lengthUnits {
+		if strings.HasSuffix(t, u.name) {
+			t, unit = strings.TrimSpace(strings.TrimSuffix(t, u.name)), u.size
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) || v > 1e6 {
+		return 0, fmt.Errorf("length %q: want a positive number with a unit of in, cm, mm or pt, e.g. 5.5in or 14cm", s)
+	}
+	return vg.Length(v) * unit, nil
+}
+
+// FormatLength writes l in inches, as ParseLength reads it.
+func FormatLength(l vg.Length) string {
+	return strconv.FormatFloat(float64(l/vg.Inch), 'g', 4, 64) + "in"
+}

@@ -1,0 +1,252 @@
+package figure
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/png"
+	"math"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
+)
+
+// printedText replays what drawing puts on a page laid out for pr and returns the size each
+// string prints at (the font size times the canvas's scale where it is drawn) and the
+// rightmost and topmost points a string is anchored at, on the page.
+func printedText(t *testing.T, w, h vg.Length, pr Print, drawing func(draw.Canvas)) (sizes map[string][]vg.Length, maxX, maxY vg.Length) {
+	t.Helper()
+	var rec recorder.Canvas
+	drawPrinted(&rec, w, h, pr, drawing)
+	type state struct {
+		scale float64
+		shift vg.Point // translation on the page
+	}
+	cur := state{scale: 1}
+	var stack []state
+	sizes = map[string][]vg.Length{}
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.Push:
+			stack = append(stack, cur)
+		case *recorder.Pop:
+			cur, stack = stack[len(stack)-1], stack[:len(stack)-1]
+		case *recorder.Scale:
+			if a.X != a.Y {
+				t.Fatalf("non-uniform scale %g×%g", a.X, a.Y)
+			}
+			cur.scale *= a.X
+		case *recorder.Translate:
+			cur.shift.X += a.Point.X * vg.Length(cur.scale)
+			cur.shift.Y += a.Point.Y * vg.Length(cur.scale)
+		case *recorder.Rotate:
+			// Rotated y-axis labels: their size is what is checked, not their anchor.
+		case *recorder.FillString:
+			sizes[a.String] = append(sizes[a.String], a.Size*vg.Length(cur.scale))
+			if len(stack) == 0 {
+				maxX = max(maxX, cur.shift.X+a.Point.X*vg.Length(cur.scale))
+				maxY = max(maxY, cur.shift.Y+a.Point.Y*vg.Length(cur.scale))
+			}
+		}
+	}
+	return sizes, maxX, maxY
+}
+
+func trainingFigure(t *testing.T) *Figure {
+	t.Helper()
+	var pts []MetricPoint
+	for i := range 30 {
+		s := float64(i + 1)
+		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s)})
+	}
+	f, err := TrainingCurves(pts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A printed figure's axis labels print at the font size asked for, its tick labels at 10/12
+// of it, whatever the width; its text stays on the page.
+func TestPrintTextSize(t *testing.T) {
+	f := trainingFigure(t)
+	w, h := px(f.Width), px(f.Height)
+	if w <= 5*vg.Inch {
+		t.Fatalf("the training figure is %v wide: too narrow to be laid out again at 3.3 and 5 in", w)
+	}
+	number := regexp.MustCompile(`^-?[0-9.]+$`)
+	for _, width := range []vg.Length{3.3 * vg.Inch, 5 * vg.Inch} {
+		for _, size := range []vg.Length{0, 7, 10} {
+			pr := Print{Width: width, FontSize: size}
+			want := pr.fontSize()
+			name := fmt.Sprintf("%v/%vpt", FormatLength(width), float64(want))
+			pw, ph := pr.Size(w, h)
+			if math.Abs(float64(pw-width)) > 1e-9 || math.Abs(float64(ph/pw-h/w)) > 1e-9 {
+				t.Errorf("%s: page %v×%v, want %v wide with the figure's aspect %.4f", name, pw, ph, width, h/w)
+			}
+			sizes, maxX, maxY := printedText(t, w, h, pr, f.drawOn)
+			for _, label := range []string{"step", "loss", "decoding error (cm)"} {
+				got := sizes[label]
+				if len(got) == 0 {
+					t.Fatalf("%s: axis label %q not drawn", name, label)
+				}
+				for _, s := range got {
+					if math.Abs(float64(s-want)) > 1e-9 {
+						t.Errorf("%s: axis label %q prints at %.4g pt, want %.4g", name, label, float64(s), float64(want))
+					}
+				}
+			}
+			ticks := 0
+			for str, ss := range sizes {
+				if !number.MatchString(str) {
+					continue
+				}
+				for _, s := range ss {
+					ticks++
+					if math.Abs(float64(s-want*10/12)) > 1e-9 {
+						t.Errorf("%s: tick label %q prints at %.4g pt, want %.4g", name, str, float64(s), float64(want*10/12))
+					}
+				}
+			}
+			if ticks < 4 {
+				t.Errorf("%s: %d tick labels found", name, ticks)
+			}
+			if maxX > pw || maxY > ph {
+				t.Errorf("%s: text anchored at up to (%v, %v), off the %v×%v page", name, maxX, maxY, pw, ph)
+			}
+		}
+	}
+}
+
+// A figure narrower than the page at the print's font size keeps its layout: it prints
+// narrower, with its aspect, rather than stretched.
+func TestPrintNarrowFigure(t *testing.T) {
+	pr := Print{Width: 7 * vg.Inch, FontSize: 9}
+	w, h := 4*vg.Inch, 6*vg.Inch
+	pw, ph := pr.Size(w, h)
+	if want := w * 9 / 12; math.Abs(float64(pw-want)) > 1e-9 || math.Abs(float64(ph-h*9/12)) > 1e-9 {
+		t.Errorf("printed %v×%v, want the natural layout scaled by 9/12: %v×%v", pw, ph, want, h*9/12)
+	}
+	// A plot drawn outside the package's figures: its labels print at the size asked for.
+	p := plot.New()
+	p.X.Label.Text, p.Y.Label.Text = "dimensionality", "predictivity"
+	s, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 2}, {X: 3, Y: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Add(s)
+	sizes, _, _ := printedText(t, w, h, pr, p.Draw)
+	for _, l := range []string{"dimensionality", "predictivity"} {
+		if got := sizes[l]; len(got) != 1 || math.Abs(float64(got[0]-9)) > 1e-9 {
+			t.Errorf("label %q prints at %v pt, want 9", l, got)
+		}
+	}
+}
+
+// The files of a printed figure have the page's size: the PNG in pixels at the DPI asked
+// for, the SVG and PDF in points.
+func TestEncodePrintSize(t *testing.T) {
+	f := trainingFigure(t)
+	pr := Print{Width: 5.5 * vg.Inch, DPI: 200}
+	pw, ph := pr.Size(px(f.Width), px(f.Height))
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := f.Encoder(&pr)(&b, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		switch format {
+		case "png":
+			img, err := png.Decode(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantW, wantH := float64(pw/vg.Inch)*200, float64(ph/vg.Inch)*200
+			if got := img.Bounds().Size(); math.Abs(float64(got.X)-wantW) > 1 || math.Abs(float64(got.Y)-wantH) > 1 {
+				t.Errorf("png is %d×%d pixels, want %.0f×%.0f", got.X, got.Y, wantW, wantH)
+			}
+		case "svg":
+			m := regexp.MustCompile(`<svg width="([0-9.]+)pt" height="([0-9.]+)pt"`).FindSubmatch(b.Bytes())
+			checkPoints(t, format, m, pw, ph)
+		case "pdf":
+			m := regexp.MustCompile(`/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]`).FindSubmatch(b.Bytes())
+			checkPoints(t, format, m, pw, ph)
+		}
+	}
+	if err := f.Encoder(&pr)(&bytes.Buffer{}, "eps"); err == nil {
+		t.Error("format eps accepted")
+	}
+	bad := Print{Width: 0.5 * vg.Inch}
+	var pe *PrintError
+	if err := f.EncodePrint(&bytes.Buffer{}, "png", bad); !errors.As(err, &pe) || pe.Field != "Width" {
+		t.Errorf("width 0.5 in: error %v, want a *PrintError on Width", err)
+	}
+}
+
+// checkPoints checks that the two numbers matched in m are w and h in points, to the
+// hundredth that the formats write.
+func checkPoints(t *testing.T, format string, m [][]byte, w, h vg.Length) {
+	t.Helper()
+	if m == nil {
+		t.Errorf("%s: no page size found", format)
+		return
+	}
+	gw, _ := strconv.ParseFloat(string(m[1]), 64)
+	gh, _ := strconv.ParseFloat(string(m[2]), 64)
+	if math.Abs(gw-float64(w)) > 0.01 || math.Abs(gh-float64(h)) > 0.01 {
+		t.Errorf("%s page is %g×%g pt, want %.2f×%.2f", format, gw, gh, float64(w), float64(h))
+	}
+}
+
+func TestPrintValidate(t *testing.T) {
+	for _, tc := range []struct {
+		pr    Print
+		field string
+	}{
+		{Print{Width: 5.5 * vg.Inch}, ""},
+		{Print{Width: 3 * vg.Inch, FontSize: 8, DPI: 600}, ""},
+		{Print{}, "Width"},
+		{Print{Width: 41 * vg.Inch}, "Width"},
+		{Print{Width: 5 * vg.Inch, FontSize: 3}, "FontSize"},
+		{Print{Width: 5 * vg.Inch, FontSize: 30}, "FontSize"},
+		{Print{Width: 5 * vg.Inch, DPI: 50}, "DPI"},
+		{Print{Width: 5 * vg.Inch, DPI: 5000}, "DPI"},
+	} {
+		err := tc.pr.Validate()
+		var pe *PrintError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v", tc.pr, err)
+		case tc.field != "" && (!errors.As(err, &pe) || pe.Field != tc.field):
+			t.Errorf("%+v: error %v, want one on %s", tc.pr, err, tc.field)
+		}
+	}
+}
+
+func TestParseLength(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want vg.Length
+	}{
+		{"5.5in", 5.5 * vg.Inch}, {"5.5", 5.5 * vg.Inch}, {" 14 cm ", 14 * vg.Centimeter},
+		{"140mm", 140 * vg.Millimeter}, {"396pt", 396}, {"3.3IN", 3.3 * vg.Inch},
+	} {
+		got, err := ParseLength(tc.in)
+		if err != nil || math.Abs(float64(got-tc.want)) > 1e-9 {
+			t.Errorf("ParseLength(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"", "in", "-2in", "0cm", "5 furlongs", "NaNin", "Infpt"} {
+		if _, err := ParseLength(in); err == nil {
+			t.Errorf("ParseLength(%q) accepted", in)
+		}
+	}
+	if got, err := ParseLength(FormatLength(5.5 * vg.Inch)); err != nil || math.Abs(float64(got-5.5*vg.Inch)) > 1e-9 {
+		t.Errorf("FormatLength does not read back: %v, %v", got, err)
+	}
+}
