@@ -133,15 +133,40 @@ func pixels(l vg.Length) int { return int(math.Ceil(float64(l) * DPI / float64(v
 // drawOn draws the title and the panels on dc, a canvas of the figure's size in any format.
 func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.Title != "" {
-		sty := text.Style{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
-		h := sty.Height(f.Title)
+		sty := titleStyle()
 		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.Title)
-		dc.Max.Y -= h + 2*vg.Millimeter
 	}
 	if f.key != nil {
-		dc.Min.Y += f.key.draw(dc)
+		f.key.draw(dc)
 	}
-	side := dc
+	tiles, side := f.arrange(dc)
+	for r := range f.plots {
+		for c, p := range f.plots[r] {
+			if p != nil {
+				p.Draw(tiles[r][c])
+			}
+		}
+	}
+	if f.legend != nil {
+		f.legend.Draw(side)
+	}
+}
+
+// titleStyle is the text style of a figure's overall title, anchored at its top centre.
+func titleStyle() text.Style {
+	return text.Style{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
+}
+
+// arrange lays f out on dc without drawing: the canvas of each panel (of a blank tile, the
+// zero canvas) below the title and above the colour key, and that of the side legend.
+func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side draw.Canvas) {
+	if f.Title != "" {
+		dc.Max.Y -= titleStyle().Height(f.Title) + 2*vg.Millimeter
+	}
+	if f.key != nil {
+		dc.Min.Y += px(keyHeight)
+	}
+	side = dc
 	if f.legend != nil {
 		dc.Max.X -= px(f.sideLegendWidth())
 		side.Min.X = dc.Max.X + px(legendGap)
@@ -157,35 +182,43 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 				blank := plot.New()
 				blank.HideAxes()
 				grid[r][c] = blank
+			} else {
+				tidyAxes(grid[r][c])
 			}
 		}
 	}
-	for _, row := range f.plots {
-		for _, p := range row {
-			if p != nil {
-				tidyAxes(p)
-			}
-		}
-	}
-	canvases := plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
+	tiles = plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
 	for r := range f.plots {
 		for c, p := range f.plots[r] {
-			if p == nil {
+			switch {
+			case p == nil:
+				tiles[r][c] = draw.Canvas{}
 				continue
+			case f.equal[p]:
+				tiles[r][c] = equalAxes(p, tiles[r][c])
 			}
-			tile := canvases[r][c]
-			if f.equal[p] {
-				tile = equalAxes(p, tile)
-			}
-			p.Draw(tile)
 			if f.legend != nil && r == 0 {
-				side.Max.Y = min(side.Max.Y, p.DataCanvas(tile).Max.Y)
+				side.Max.Y = min(side.Max.Y, p.DataCanvas(tiles[r][c]).Max.Y)
 			}
 		}
 	}
-	if f.legend != nil {
-		f.legend.Draw(side)
+	return tiles, side
+}
+
+// rowHeights returns the height that the data areas of each row of f's panels take (the
+// tallest of the row) when f is laid out w × h: the rest is text, ticks and padding, whose
+// room does not depend on the figure's size.
+func (f *Figure) rowHeights(w, h vg.Length) []vg.Length {
+	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
+	rows := make([]vg.Length, len(f.plots))
+	for r, row := range f.plots {
+		for c, p := range row {
+			if p != nil {
+				rows[r] = max(rows[r], p.DataCanvas(tiles[r][c]).Size().Y)
+			}
+		}
 	}
+	return rows
 }
 
 // equalAxes shrinks the tile c, centred, along one side so that p's data area in it has

@@ -90,24 +90,6 @@ func (p Print) dpi() int {
 	return p.DPI
 }
 
-// layout returns the size of the canvas a figure of natural size w × h is laid out on, and
-// the scale from it to the page. The canvas keeps the figure's aspect, and is never wider
-// than the figure: a narrow one (a single spectrum, a predictivity scatter at a large font)
-// keeps its natural layout and prints narrower than Width, rather than be stretched to a
-// page taller than it is wide.
-func (p Print) layout(w, h vg.Length) (lw, lh vg.Length, scale float64) {
-	scale = float64(p.fontSize() / labelSize)
-	lw = min(p.Width/vg.Length(scale), w)
-	return lw, h * lw / w, scale
-}
-
-// Size returns the printed size of a figure of natural size w × h: Width wide, or less for
-// a figure narrower than that at the print's font size.
-func (p Print) Size(w, h vg.Length) (pw, ph vg.Length) {
-	lw, lh, scale := p.layout(w, h)
-	return lw * vg.Length(scale), lh * vg.Length(scale)
-}
-
 // newCanvas returns an empty canvas of w × h in format, one of Formats, with dpi the PNG's
 // resolution.
 func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error) {
@@ -125,31 +107,113 @@ func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error
 	return nil, fmt.Errorf("figure: format %q: want png, svg or pdf", format)
 }
 
-// encodePrinted writes, in format, the drawing that draw lays out on a canvas of natural
-// size w × h, laid out and scaled for pr.
-func encodePrinted(out io.Writer, format string, w, h vg.Length, pr Print, draw func(draw.Canvas)) error {
+// printable is a drawing of a natural size that can be laid out for a page: a Figure's,
+// or a single gonum plot's.
+type printable struct {
+	w, h vg.Length // natural size
+	// rows returns the height that the data areas of each row of panels take (the
+	// tallest of the row) when the drawing is laid out w × h: the rest is text, ticks and
+	// padding.
+	rows func(w, h vg.Length) []vg.Length
+	draw func(draw.Canvas) // draws it on a canvas of any size
+}
+
+// printableFigure is f as a printable.
+func printableFigure(f *Figure) printable {
+	return printable{px(f.Width), px(f.Height), f.rowHeights, f.drawOn}
+}
+
+// printablePlot is p at its natural size w × h as a printable.
+func printablePlot(p *plot.Plot, w, h vg.Length) printable {
+	rows := func(w, h vg.Length) []vg.Length {
+		return []vg.Length{p.DataCanvas(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}).Size().Y}
+	}
+	return printable{w, h, rows, p.Draw}
+}
+
+// layout returns the size of the canvas on which d is laid out for pr, and the scale from
+// that canvas to the page.
+//
+// The canvas is never wider than the natural one: a narrow drawing (a single spectrum, a
+// predictivity scatter at a large font) keeps its natural layout and prints narrower than
+// Width, rather than be stretched to a page taller than it is wide. A narrower canvas keeps
+// the room of the text (titles, labels, ticks, keys), which does not depend on the size, and
+// is as much lower in each row of panels as it is narrower, so that panels keep their shape:
+// keeping the figure's aspect instead would leave a legend inside the axes covering half of a
+// short panel. A row of maps, drawn with equal axes, may be lower still: its maps lose the
+// width of their axes' text as well.
+func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
+	scale = float64(pr.fontSize() / labelSize)
+	lw = min(pr.Width/vg.Length(scale), d.w)
+	if lw == d.w {
+		return lw, d.h, scale
+	}
+	// The least height at which every row is as high as its share, or as high as it can be
+	// at this width. It is found by bisection rather than by taking the data areas' share of
+	// the natural height off it, as the room of the text is not quite fixed: a y-axis label
+	// longer than a short panel is high takes more of the height (gonum pads the axes for it).
+	const tol = vg.Millimeter / 10
+	natural, tallest := d.rows(d.w, d.h), d.rows(lw, 10*d.h)
+	want := make([]vg.Length, len(natural))
+	for r, n := range natural {
+		want[r] = min(n*lw/d.w, tallest[r])
+	}
+	fits := func(h vg.Length) bool {
+		for r, got := range d.rows(lw, h) {
+			if got < want[r]-tol {
+				return false
+			}
+		}
+		return true
+	}
+	lo, hi := vg.Length(0), 2*d.h
+	if !fits(hi) {
+		return lw, hi, scale // not met with gonum's layout; a bound all the same
+	}
+	for hi-lo > tol {
+		if mid := (lo + hi) / 2; fits(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return lw, hi, scale
+}
+
+// size returns d's printed size for pr.
+func (d printable) size(pr Print) (w, h vg.Length) {
+	lw, lh, scale := d.layout(pr)
+	return lw * vg.Length(scale), lh * vg.Length(scale)
+}
+
+// drawOn lays d out on c, a canvas of d.size(pr), for pr.
+func (d printable) drawOn(c vg.Canvas, pr Print) {
+	lw, lh, scale := d.layout(pr)
+	c.Scale(scale, scale)
+	d.draw(draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{Max: vg.Point{X: lw, Y: lh}}})
+}
+
+// encode writes d in format laid out for pr.
+func (d printable) encode(out io.Writer, format string, pr Print) error {
 	if err := pr.Validate(); err != nil {
 		return err
 	}
-	pw, ph := pr.Size(w, h)
+	pw, ph := d.size(pr)
 	c, err := newCanvas(format, pw, ph, pr.dpi())
 	if err != nil {
 		return err
 	}
-	drawPrinted(c, w, h, pr, draw)
+	d.drawOn(c, pr)
 	return writeCanvas(out, c)
 }
 
-// drawPrinted lays draw's drawing out on c, a canvas of pr.Size(w, h), for pr.
-func drawPrinted(c vg.Canvas, w, h vg.Length, pr Print, drawing func(draw.Canvas)) {
-	lw, lh, scale := pr.layout(w, h)
-	c.Scale(scale, scale)
-	drawing(draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{Max: vg.Point{X: lw, Y: lh}}})
-}
+// PrintSize returns the size f prints at for pr: pr.Width wide, or less for a figure
+// narrower than that at pr's font size.
+func (f *Figure) PrintSize(pr Print) (w, h vg.Length) { return printableFigure(f).size(pr) }
 
 // EncodePrint writes the figure to w in format, one of Formats, laid out for pr.
 func (f *Figure) EncodePrint(w io.Writer, format string, pr Print) error {
-	return encodePrinted(w, format, px(f.Width), px(f.Height), pr, f.drawOn)
+	return printableFigure(f).encode(w, format, pr)
 }
 
 // Encoder returns the function that writes f in a format, for WriteFiles: f.Encode when pr
@@ -168,7 +232,7 @@ func PlotEncoder(p *plot.Plot, width, height vg.Length, pr *Print) func(io.Write
 		return func(w io.Writer, format string) error { return EncodePlot(w, p, width, height, format) }
 	}
 	return func(w io.Writer, format string) error {
-		return encodePrinted(w, format, width, height, *pr, p.Draw)
+		return printablePlot(p, width, height).encode(w, format, *pr)
 	}
 }
 

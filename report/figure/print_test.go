@@ -13,17 +13,16 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
 )
 
 // printedText replays what drawing puts on a page laid out for pr and returns the size each
 // string prints at (the font size times the canvas's scale where it is drawn) and the
 // rightmost and topmost points a string is anchored at, on the page.
-func printedText(t *testing.T, w, h vg.Length, pr Print, drawing func(draw.Canvas)) (sizes map[string][]vg.Length, maxX, maxY vg.Length) {
+func printedText(t *testing.T, d printable, pr Print) (sizes map[string][]vg.Length, maxX, maxY vg.Length) {
 	t.Helper()
 	var rec recorder.Canvas
-	drawPrinted(&rec, w, h, pr, drawing)
+	d.drawOn(&rec, pr)
 	type state struct {
 		scale float64
 		shift vg.Point // translation on the page
@@ -73,10 +72,12 @@ func trainingFigure(t *testing.T) *Figure {
 }
 
 // A printed figure's axis labels print at the font size asked for, its tick labels at 10/12
-// of it, whatever the width; its text stays on the page.
+// of it, whatever the width; its text stays on the page; its panels are as much lower, in the
+// layout, as the layout is narrower than the figure.
 func TestPrintTextSize(t *testing.T) {
 	f := trainingFigure(t)
-	w, h := px(f.Width), px(f.Height)
+	d := printableFigure(f)
+	w, h := d.w, d.h
 	if w <= 5*vg.Inch {
 		t.Fatalf("the training figure is %v wide: too narrow to be laid out again at 3.3 and 5 in", w)
 	}
@@ -86,11 +87,22 @@ func TestPrintTextSize(t *testing.T) {
 			pr := Print{Width: width, FontSize: size}
 			want := pr.fontSize()
 			name := fmt.Sprintf("%v/%vpt", FormatLength(width), float64(want))
-			pw, ph := pr.Size(w, h)
-			if math.Abs(float64(pw-width)) > 1e-9 || math.Abs(float64(ph/pw-h/w)) > 1e-9 {
-				t.Errorf("%s: page %v×%v, want %v wide with the figure's aspect %.4f", name, pw, ph, width, h/w)
+			pw, ph := f.PrintSize(pr)
+			if math.Abs(float64(pw-width)) > 1e-9 {
+				t.Errorf("%s: page %v wide, want %v", name, pw, width)
 			}
-			sizes, maxX, maxY := printedText(t, w, h, pr, f.drawOn)
+			lw, lh, scale := d.layout(pr)
+			if math.Abs(float64(lw)*scale-float64(pw)) > 1e-9 || math.Abs(float64(lh)*scale-float64(ph)) > 1e-9 {
+				t.Errorf("%s: layout %v×%v at scale %g is not the page's %v×%v", name, lw, lh, scale, pw, ph)
+			}
+			// The panels are as much lower as they are narrower; where a rotated y-axis label
+			// is longer than that (3.3 in at 10 pt), as little more as gonum's layout allows.
+			natural := f.rowHeights(w, h)[0]
+			panels, share := f.rowHeights(lw, lh)[0], natural*lw/w
+			if tol := vg.Millimeter / 10; panels < share-tol || panels > share*1.2 || (float64(lw/w) > 0.45 && panels > share+tol) {
+				t.Errorf("%s: panels %.2f pt high in the layout, want %.2f (%.2f at the natural size × %.3f)", name, float64(panels), float64(share), float64(natural), float64(lw/w))
+			}
+			sizes, maxX, maxY := printedText(t, d, pr)
 			for _, label := range []string{"step", "loss", "decoding error (cm)"} {
 				got := sizes[label]
 				if len(got) == 0 {
@@ -129,11 +141,6 @@ func TestPrintTextSize(t *testing.T) {
 func TestPrintNarrowFigure(t *testing.T) {
 	pr := Print{Width: 7 * vg.Inch, FontSize: 9}
 	w, h := 4*vg.Inch, 6*vg.Inch
-	pw, ph := pr.Size(w, h)
-	if want := w * 9 / 12; math.Abs(float64(pw-want)) > 1e-9 || math.Abs(float64(ph-h*9/12)) > 1e-9 {
-		t.Errorf("printed %v×%v, want the natural layout scaled by 9/12: %v×%v", pw, ph, want, h*9/12)
-	}
-	// A plot drawn outside the package's figures: its labels print at the size asked for.
 	p := plot.New()
 	p.X.Label.Text, p.Y.Label.Text = "dimensionality", "predictivity"
 	s, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 2}, {X: 3, Y: 4}})
@@ -141,7 +148,12 @@ func TestPrintNarrowFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Add(s)
-	sizes, _, _ := printedText(t, w, h, pr, p.Draw)
+	pw, ph := printablePlot(p, w, h).size(pr)
+	if want := w * 9 / 12; math.Abs(float64(pw-want)) > 1e-9 || math.Abs(float64(ph-h*9/12)) > 1e-9 {
+		t.Errorf("printed %v×%v, want the natural layout scaled by 9/12: %v×%v", pw, ph, want, h*9/12)
+	}
+	// A plot drawn outside the package's figures: its labels print at the size asked for.
+	sizes, _, _ := printedText(t, printablePlot(p, w, h), pr)
 	for _, l := range []string{"dimensionality", "predictivity"} {
 		if got := sizes[l]; len(got) != 1 || math.Abs(float64(got[0]-9)) > 1e-9 {
 			t.Errorf("label %q prints at %v pt, want 9", l, got)
@@ -154,7 +166,7 @@ func TestPrintNarrowFigure(t *testing.T) {
 func TestEncodePrintSize(t *testing.T) {
 	f := trainingFigure(t)
 	pr := Print{Width: 5.5 * vg.Inch, DPI: 200}
-	pw, ph := pr.Size(px(f.Width), px(f.Height))
+	pw, ph := f.PrintSize(pr)
 	for _, format := range Formats {
 		var b bytes.Buffer
 		if err := f.Encoder(&pr)(&b, format); err != nil {

@@ -91,6 +91,9 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		lim := math.Min(kmax, r*math.Min(sp.DKX, sp.DKY))
 		top := plot.New()
 		top.Title.Text = sp.Name
+		// 10 pt, as the profiles' titles: a code's name with its widths ("DoS, σ 0.12 m,
+		// surround ×2") at 12 pt is wider than a column of a figure laid out for a page.
+		top.Title.TextStyle.Font.Size = vg.Points(10)
 		top.X.Label.Text = "kx (rad/m)"
 		top.Y.Label.Text = "ky (rad/m)"
 		// Crop to the shown window, so the image neither spills over the axes nor spends
