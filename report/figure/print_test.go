@@ -262,3 +262,41 @@ func TestParseLength(t *testing.T) {
 		t.Errorf("FormatLength does not read back: %v, %v", got, err)
 	}
 }
+
+// Laid out for a page, a figure is never taller than at its natural size, and each row of
+// panels keeps its share of the height, or as much as the width lets a row of maps have.
+func TestPrintLayoutRows(t *testing.T) {
+	const n = 12
+	var units []UnitMap
+	for u := range 16 {
+		units = append(units, UnitMap{Unit: u, Score60: 1 - float64(u)/16, Map: hexMap(n, 4+float64(u%3), float64(u))})
+	}
+	series, groups := fractionGroups()
+	fractions, err := Fractions(series, groups, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := map[string]*Figure{
+		"montage":   Montage(units, n, nil),
+		"fractions": fractions,
+		"training":  trainingFigure(t),
+	}
+	for name, f := range figs {
+		d := printableFigure(f)
+		for _, width := range []vg.Length{3.3 * vg.Inch, 5.5 * vg.Inch} {
+			pr := Print{Width: width}
+			lw, lh, _ := d.layout(pr)
+			tol := vg.Millimeter / 10
+			if lh <= 0 || lh > d.h+tol {
+				t.Errorf("%s at %s: laid out %.1f pt high, natural %.1f", name, FormatLength(width), float64(lh), float64(d.h))
+			}
+			natural, tallest, got := d.rows(d.w, d.h), d.rows(lw, 10*d.h), d.rows(lw, lh)
+			for r := range natural {
+				want := min(natural[r]*lw/d.w, tallest[r])
+				if got[r] < want-tol || got[r] > want+2 {
+					t.Errorf("%s at %s: row %d %.1f pt high, want %.1f", name, FormatLength(width), r, float64(got[r]), float64(want))
+				}
+			}
+		}
+	}
+}
