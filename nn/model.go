@@ -388,14 +388,13 @@ func (m *Model) StartStep(B, T int) {
 // are undefined until the next step, and the dropout masks of the step have been drawn from
 // the model's generator, which a caller that resumes later restores (package train).
 //
-// Why: a CPU step at paper size takes seconds (about 4 s for an LSTM at Ng 1024 on 2 cores),
-// and Ctrl-C waited for it. On a backend that defers its scalars (the GPU) StartStep only
-// queues work, so stop is not asked and the step always starts.
+// Why: a CPU step at paper size takes seconds (about 4 s for an LSTM at Ng 1024 on 2 cores;
+// a CPU ensemble of 8 such networks, eight times that), and Ctrl-C waited for it. On a GPU,
+// where StartStep only queues work, stop is asked as well; a step given up there leaves
+// queued work that writes no parameter, and its deferred scalars are collected and dropped.
 func (m *Model) StartStepUntil(B, T int, stop func() bool) bool {
 	w := m.workspace(B, T)
-	if _, deferred := m.b.(compute.ScalarDeferrer); !deferred {
-		w.stop = stop
-	}
+	w.stop = stop
 	defer func() { w.stop, w.stopped = nil, false }()
 	m.sampleMasks(w)
 	m.start(w, true, true) // a step it gives up leaves no pending FinishStep
@@ -580,6 +579,11 @@ func (m *Model) start(w *workspace, train, grad bool) {
 		d.QueueScalars()
 	}
 	if w.stopped { // StartStepUntil: backward gave up; no FinishStep follows
+		if deferred {
+			// The next step's DeferScalars must find no values in flight (an ensemble
+			// panics on them, and the next loss would be read from them).
+			m.scalars = d.CollectScalars(m.scalars[:0])
+		}
 		return
 	}
 	m.pending = p

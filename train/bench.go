@@ -307,7 +307,7 @@ func newBenchStack(cfg config.Config, steps, lanes int, b compute.Backend) (*ben
 
 // step runs one ensemble step of the training loop on the next batch of every lane, loading
 // the lanes' following batches during it, as the loop does.
-func (bs *benchStack) step() { bs.st.loopStep(bs.feed, true) }
+func (bs *benchStack) step() { bs.st.loopStep(bs.feed, true, nil) }
 
 // ProfileResult is where the device time of a training step goes (compute.Profiler), per
 // step: ProfileSteps and ProfileStacked.

@@ -344,6 +344,9 @@ func (st *stack) loop(ctx context.Context) error {
 	}
 	total := sessions[0].total
 	f := st.feed(prods, st.model.Inputs(sessions[0].B, sessions[0].T))
+	// A CPU ensemble's step takes as long as all its lanes' steps (seconds each at paper
+	// size); Ctrl-C gives it up within a time step of the recurrence (loopStep).
+	stop := func() bool { return ctx.Err() != nil }
 	for r0.step < total {
 		if err := ctx.Err(); err != nil {
 			return st.cancel(sessions, err) // batches loaded ahead are dropped: the resumed runs make them again
@@ -351,7 +354,10 @@ func (st *stack) loop(ctx context.Context) error {
 		t0 := time.Now()
 		// The lanes evaluate their own models (sync copies them out of the ensemble), never
 		// the ensemble's inputs, so the next batches load during every step but the last.
-		losses, states := st.loopStep(f, r0.step+1 < total)
+		losses, states, ok := st.loopStep(f, r0.step+1 < total, stop)
+		if !ok {
+			return st.cancel(sessions, ctx.Err()) // the step given up is trained again on resume
+		}
 		for k, state := range states {
 			st.lanes[k].genState = state
 		}
@@ -377,7 +383,8 @@ func (st *stack) loop(ctx context.Context) error {
 // update may still be queued when it returns.
 func (st *stack) step(its []*item, in nn.Inputs) []float64 {
 	st.load(its, in)
-	return st.run(nil)
+	losses, _ := st.run(nil, nil)
+	return losses
 }
 
 // load queues every lane's batch its[k] into in, the ensemble model's inputs.
@@ -417,12 +424,15 @@ func (st *stack) load(its []*item, in nn.Inputs) {
 
 // run runs one gradient step of every lane on the batches loaded into the inputs and returns
 // the lanes' losses, running meanwhile (when not nil) once the step is queued and before its
-// losses are waited for (run.stepLoadedThen).
-func (st *stack) run(meanwhile func()) []float64 {
+// losses are waited for (stepThen). When stop (nil: never) gives the step up, it returns
+// false and nothing is updated.
+func (st *stack) run(meanwhile func(), stop func() bool) ([]float64, bool) {
 	// The batch shape from the config: a batch made on the GPU has no host arrays.
 	tr := st.lanes[0].cfg.Trajectory
-	stepThen(st.model, st.optim, tr.BatchSize, tr.SequenceLength, meanwhile, nil)
-	return st.model.LaneLosses()
+	if _, ok := stepThen(st.model, st.optim, tr.BatchSize, tr.SequenceLength, meanwhile, stop); !ok {
+		return nil, false
+	}
+	return st.model.LaneLosses(), true
 }
 
 // feed returns the batch feed of an ensemble loop on the lanes' sources srcs (batchFeed):
@@ -446,10 +456,13 @@ func (st *stack) feed(srcs []source, in nn.Inputs) *batchFeed[[][]byte] {
 
 // loopStep runs one ensemble step of the training loop on f's next batches, loading the
 // batches after them meanwhile when ahead is set, and returns the lanes' losses and the
-// generator states after their batches.
-func (st *stack) loopStep(f *batchFeed[[][]byte], ahead bool) ([]float64, [][]byte) {
+// generator states after their batches. When stop (nil: never) gives the step up it returns
+// false: the lanes are as they were after the previous step, whose generator states they
+// still hold (a stack has no dropout masks to put back, unlike run.loopStep).
+func (st *stack) loopStep(f *batchFeed[[][]byte], ahead bool, stop func() bool) ([]float64, [][]byte, bool) {
 	states := f.next()
-	return st.run(f.during(ahead)), states
+	losses, ok := st.run(f.during(ahead), stop)
+	return losses, states, ok
 }
 
 // laneViews returns the K lanes of the ensemble tensor t, each a tensor of the inner backend:

@@ -68,17 +68,7 @@ func TestStackedMatchesAlone(t *testing.T) {
 	if stop.last != 17 {
 		t.Fatalf("the ensemble stopped after step %d, want 17", stop.last)
 	}
-	for i := range runs {
-		runs[i].Config, runs[i].Progress = nil, nil // resume
-	}
-	res, err := TrainStacked(context.Background(), runs, cpu.New(nil), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range res {
-		if r.Err != nil {
-			t.Fatalf("lane %d: %v", i, r.Err)
-		}
+	for i, r := range resumeStacked(t, runs) {
 		if r.Summary.Steps != cfgs[i].TotalSteps() {
 			t.Errorf("lane %d: %d steps, want %d", i, r.Summary.Steps, cfgs[i].TotalSteps())
 		}
@@ -90,6 +80,58 @@ func TestStackedMatchesAlone(t *testing.T) {
 		}
 		t.Run(fmt.Sprint("lane", i), func(t *testing.T) { sameRun(t, alone[i], dirs[i]) })
 	}
+}
+
+// TestStackedCancelMidStep: an ensemble cancelled inside a step (here in the backward
+// recurrence; Ctrl-C during a CPU ensemble's step, which takes as long as all its lanes')
+// stops there, checkpoints every lane at the step before, and resumes to each run alone.
+func TestStackedCancelMidStep(t *testing.T) {
+	cfgs := stackConfigs(t)[:2]
+	T := cfgs[0].Trajectory.SequenceLength
+	perStep := 1 + 2*T + 1 // the loop's check, T forward, one between the passes, T backward
+	const step = 21
+	dirs := make([]string, len(cfgs))
+	runs := make([]StackedRun, len(cfgs))
+	for i := range cfgs {
+		dirs[i] = t.TempDir()
+		runs[i] = StackedRun{Dir: dirs[i], Config: &cfgs[i]}
+	}
+	p := &cancelAt{k: -1}
+	runs[0].Progress = p
+	ctx := &errAfter{Context: context.Background(), k: perStep*(step-1) + 1 + T + 1 + 3}
+	if _, err := TrainStacked(ctx, runs, cpu.New(nil), "test"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled ensemble: err = %v, want context.Canceled", err)
+	}
+	// Checked only at the top of each step, the cancellation would fall in step 22.
+	if p.last != step-1 {
+		t.Fatalf("cancelled in step %d: lane 0 reported step %d last, want %d", step, p.last, step-1)
+	}
+	for i := range resumeStacked(t, runs) {
+		alone := t.TempDir()
+		if _, err := Train(context.Background(), alone, cfgs[i], Options{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(fmt.Sprint("lane", i), func(t *testing.T) { sameRun(t, alone, dirs[i]) })
+	}
+}
+
+// resumeStacked resumes the interrupted ensemble of runs to the end and returns its lanes'
+// results, none failed.
+func resumeStacked(t *testing.T, runs []StackedRun) []LaneResult {
+	t.Helper()
+	for i := range runs {
+		runs[i].Config, runs[i].Progress = nil, nil // resume
+	}
+	res, err := TrainStacked(context.Background(), runs, cpu.New(nil), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("lane %d: %v", i, r.Err)
+		}
+	}
+	return res
 }
 
 // sameRun compares a lane's directory with its run alone.
