@@ -67,9 +67,9 @@ func init() {
 URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
 --formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
 for a paper. The files are at the page's screen size (7.5-9.5 in wide, 12 pt labels) unless
---figure-width lays them out for a printed page: at most that wide, their axis labels at
---figure-font-size (9 pt; ticks 7.5 pt) whatever the width, PNGs at --figure-dpi (300);
-report.html keeps the screen size.
+--figure-width lays them out for a printed page: that wide (narrower only where that would
+print taller than 9 in), their axis labels at --figure-font-size (9 pt; ticks 7.5 pt)
+whatever the width, PNGs at --figure-dpi (300); report.html keeps the screen size.
 
 A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of

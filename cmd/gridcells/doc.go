@@ -318,7 +318,7 @@
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
 //	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-folds int
 //	    outer cross-validation folds (default 5)
 //	-formats formats
@@ -362,9 +362,9 @@
 // URIs, inline CSS, no external resource: it reads offline and can be mailed alone). With
 // --formats png,svg,pdf every figure is also written as SVG and PDF (vector, fonts embedded)
 // for a paper. The files are at the page's screen size (7.5-9.5 in wide, 12 pt labels) unless
-// --figure-width lays them out for a printed page: at most that wide, their axis labels at
-// --figure-font-size (9 pt; ticks 7.5 pt) whatever the width, PNGs at --figure-dpi (300);
-// report.html keeps the screen size.
+// --figure-width lays them out for a printed page: that wide (narrower only where that would
+// print taller than 9 in), their axis labels at --figure-font-size (9 pt; ticks 7.5 pt)
+// whatever the width, PNGs at --figure-dpi (300); report.html keeps the screen size.
 //
 // A run directory (config.json + summary.json, from "gridcells train") gives: the headline
 // numbers of summary.json, training curves from metrics.jsonl, a montage of the rate maps of
@@ -397,7 +397,7 @@
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
 //	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-grid-threshold threshold
@@ -475,7 +475,7 @@
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
 //	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gpus int
@@ -769,7 +769,7 @@
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
 //	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gain r

@@ -92,7 +92,7 @@ type figureOutput struct {
 // where says where the figures go.
 func addFigureFlags(fs *flag.FlagSet, o *figureOutput, where string) {
 	fs.Var(&o.formats, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
-	fs.StringVar(&o.width, "figure-width", "", "lay the figure files out for a page this `wide`, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm, with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)")
+	fs.StringVar(&o.width, "figure-width", "", "lay the figure files out for a page this `wide`, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)")
 	fs.Float64Var(&o.fontSize, "figure-font-size", 0, fmt.Sprintf("with --figure-width: the `points` axis labels print at; tick labels print at 10/12 of it (default %g)", float64(figure.DefaultPrintFontSize)))
 	fs.IntVar(&o.dpi, "figure-dpi", 0, fmt.Sprintf("with --figure-width: the resolution of the PNG files, `dots` per inch (default %d)", figure.DefaultPrintDPI))
 }

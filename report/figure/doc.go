@@ -15,10 +15,11 @@
 //
 // A figure's natural size is a screen's, 7.5 to 9.5 in wide for a report's with 12 pt axis
 // labels; scaled into a paper's column its text would print at 5 to 8 pt. Figure.EncodePrint
-// (and Figure.Encoder, PlotEncoder for single gonum plots) lays it out again for a Print: at
-// most Print.Width wide, its axis labels at Print.FontSize whatever the width, the PNG at
-// Print.DPI. The layout canvas is Width × 12 pt/FontSize, on which text and rules take the
-// room they take at the natural size, scaled to the page; the panels take what is left.
+// (and Figure.Encoder, PlotEncoder for single gonum plots) lays it out again for a Print:
+// Print.Width wide (narrower only where that would print taller than PrintPageHeight), its
+// axis labels at Print.FontSize whatever the width, the PNG at Print.DPI. The layout canvas
+// is Width × 12 pt/FontSize, on which text and rules take the room they take at the natural
+// size and each row of panels keeps its shape, scaled to the page.
 //
 // # Panics and errors
 //

@@ -14,21 +14,27 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Print says how a figure is laid out for a printed page rather than a screen: the width it
-// may take, and the size its axis labels print at, every other text in proportion.
+// Print says how a figure is laid out for a printed page rather than a screen: its width, and
+// the size its axis labels print at, every other text in proportion.
 //
 // At its natural size a figure is as wide as its panels need on a screen, 7.5 to 9.5 in for
-// a run report's, with 12 pt axis labels. Scaled down to a paper's column (5.5 in for
-// NeurIPS, 3.3 in for one column of a two-column journal) its text would print at 5 to 8 pt.
-// A printed figure is instead laid out on a canvas of Width × 12 pt/FontSize, whose text and
-// rules take the room they take at the natural size, and that canvas is scaled to Width:
-// the text prints at FontSize whatever the width, and the panels take what is left. A figure
-// narrower than Width at that font size keeps its natural layout (see Size).
+// a run report's, with 12 pt axis labels. Scaled to a paper's column (5.5 in for NeurIPS,
+// 3.3 in for one column of a two-column journal, 7 in for both) its text would print at 5 to
+// 11 pt. A printed figure is instead laid out on a canvas of Width × 12 pt/FontSize, on which
+// text and rules take the room they take at the natural size and each row of panels keeps
+// its shape, and that canvas is scaled to Width: the text prints at FontSize whatever the
+// width, and the panels take what is left. A figure that would then print taller than
+// PrintPageHeight (a single spectrum, tall and narrow, at 7 in) is laid out narrower, down to
+// its natural layout at the print's scale.
 type Print struct {
-	Width    vg.Length // printed width at most, MinPrintWidth to MaxPrintWidth
+	Width    vg.Length // printed width, MinPrintWidth to MaxPrintWidth
 	FontSize vg.Length // printed size of the axis labels; tick labels print at 10/12 of it; 0: DefaultPrintFontSize
 	DPI      int       // resolution of the PNG; 0: DefaultPrintDPI
 }
+
+// PrintPageHeight is the height a printed figure keeps within when it can: the text height
+// of a NeurIPS page, about that of most journals'.
+const PrintPageHeight = 9 * vg.Inch
 
 // Defaults of a Print's zero fields: 9 pt axis labels (7.5 pt ticks), within the 5–10 pt that
 // journals ask figure text to print at, and the 300 dots per inch they ask of images.
@@ -132,28 +138,41 @@ func printablePlot(p *plot.Plot, w, h vg.Length) printable {
 }
 
 // layout returns the size of the canvas on which d is laid out for pr, and the scale from
-// that canvas to the page.
-//
-// The canvas is never wider than the natural one: a narrow drawing (a single spectrum, a
-// predictivity scatter at a large font) keeps its natural layout and prints narrower than
-// Width, rather than be stretched to a page taller than it is wide. A narrower canvas keeps
-// the room of the text (titles, labels, ticks, keys), which does not depend on the size, and
-// is as much lower in each row of panels as it is narrower, so that panels keep their shape:
-// keeping the figure's aspect instead would leave a legend inside the axes covering half of a
-// short panel. A row of maps, drawn with equal axes, may be lower still: its maps lose the
-// width of their axes' text as well.
+// that canvas to the page (Print): pr.Width wide on the page, or, when that would be taller
+// than PrintPageHeight, the widest canvas down to the natural width that is not.
 func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 	scale = float64(pr.fontSize() / labelSize)
-	lw = min(pr.Width/vg.Length(scale), d.w)
-	if lw == d.w {
-		return lw, d.h, scale
+	full := pr.Width / vg.Length(scale)
+	lh = d.heightAt(full)
+	if full <= d.w || lh*vg.Length(scale) <= PrintPageHeight {
+		return full, lh, scale
 	}
-	// The least height at which every row is as high as its share, or as high as it can be
-	// at this width. It is found by bisection rather than by taking the data areas' share of
-	// the natural height off it, as the room of the text is not quite fixed: a y-axis label
-	// longer than a short panel is high takes more of the height (gonum pads the axes for it).
+	lo, hi := d.w, full // the page is no taller than PrintPageHeight at lo, too tall at hi
+	if d.heightAt(lo)*vg.Length(scale) > PrintPageHeight {
+		return lo, d.heightAt(lo), scale // tall by nature: a long montage
+	}
+	for hi-lo > vg.Millimeter {
+		if mid := (lo + hi) / 2; d.heightAt(mid)*vg.Length(scale) <= PrintPageHeight {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, d.heightAt(lo), scale
+}
+
+// heightAt returns the height of d's canvas at width lw: the least at which each row of
+// panels is as much higher than at the natural size as the canvas is wider (lower: narrower),
+// so that panels keep their shape, or as high as it can be at this width (a row of maps,
+// drawn with equal axes, gains or loses the width of its axes' text as well). Keeping the
+// figure's aspect instead would leave a legend inside the axes covering half of a short
+// panel. It is found by bisection rather than by scaling the data areas' share of the
+// natural height, as the room of the text is not quite fixed: a y-axis label longer than a
+// short panel is high takes more of the height (gonum pads the axes for it).
+func (d printable) heightAt(lw vg.Length) vg.Length {
 	const tol = vg.Millimeter / 10
-	natural, tallest := d.rows(d.w, d.h), d.rows(lw, 10*d.h)
+	grow := max(1, lw/d.w)
+	natural, tallest := d.rows(d.w, d.h), d.rows(lw, 10*d.h*grow)
 	want := make([]vg.Length, len(natural))
 	for r, n := range natural {
 		want[r] = min(n*lw/d.w, tallest[r])
@@ -166,9 +185,9 @@ func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 		}
 		return true
 	}
-	lo, hi := vg.Length(0), 2*d.h
+	lo, hi := vg.Length(0), 2*d.h*grow
 	if !fits(hi) {
-		return lw, hi, scale // not met with gonum's layout; a bound all the same
+		return hi // not met with gonum's layout; a bound all the same
 	}
 	for hi-lo > tol {
 		if mid := (lo + hi) / 2; fits(mid) {
@@ -177,7 +196,7 @@ func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 			lo = mid
 		}
 	}
-	return lw, hi, scale
+	return hi
 }
 
 // size returns d's printed size for pr.
@@ -207,8 +226,8 @@ func (d printable) encode(out io.Writer, format string, pr Print) error {
 	return writeCanvas(out, c)
 }
 
-// PrintSize returns the size f prints at for pr: pr.Width wide, or less for a figure
-// narrower than that at pr's font size.
+// PrintSize returns the size f prints at for pr: pr.Width wide, or narrower where that would
+// print taller than PrintPageHeight.
 func (f *Figure) PrintSize(pr Print) (w, h vg.Length) { return printableFigure(f).size(pr) }
 
 // EncodePrint writes the figure to w in format, one of Formats, laid out for pr.

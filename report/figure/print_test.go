@@ -136,11 +136,11 @@ func TestPrintTextSize(t *testing.T) {
 	}
 }
 
-// A figure narrower than the page at the print's font size keeps its layout: it prints
-// narrower, with its aspect, rather than stretched.
-func TestPrintNarrowFigure(t *testing.T) {
+// A tall figure is laid out narrower than the page where the page's width would make it
+// taller than PrintPageHeight, down to its natural layout; one taller than that by nature
+// keeps its natural layout.
+func TestPrintTallFigure(t *testing.T) {
 	pr := Print{Width: 7 * vg.Inch, FontSize: 9}
-	w, h := 4*vg.Inch, 6*vg.Inch
 	p := plot.New()
 	p.X.Label.Text, p.Y.Label.Text = "dimensionality", "predictivity"
 	s, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 2}, {X: 3, Y: 4}})
@@ -148,9 +148,18 @@ func TestPrintNarrowFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Add(s)
+	// 4 × 6 in: 7 in wide at 9 pt, it would print 9.5 in high.
+	w, h := 4*vg.Inch, 6*vg.Inch
 	pw, ph := printablePlot(p, w, h).size(pr)
-	if want := w * 9 / 12; math.Abs(float64(pw-want)) > 1e-9 || math.Abs(float64(ph-h*9/12)) > 1e-9 {
-		t.Errorf("printed %v×%v, want the natural layout scaled by 9/12: %v×%v", pw, ph, want, h*9/12)
+	if pw >= pr.Width || pw <= w*9/12 || ph > PrintPageHeight || ph < PrintPageHeight-vg.Inch/10 {
+		t.Errorf("4×6 in plot printed %.2f×%.2f in, want narrower than 7 in and wider than its natural %.2f in, %.2f in high at most and nearly that",
+			float64(pw/vg.Inch), float64(ph/vg.Inch), float64(w*9/12/vg.Inch), float64(PrintPageHeight/vg.Inch))
+	}
+	// 4 × 14 in: taller than the page at its natural layout, which it keeps.
+	w, h = 4*vg.Inch, 14*vg.Inch
+	pw, ph = printablePlot(p, w, h).size(pr)
+	if math.Abs(float64(pw-w*9/12)) > 1e-9 || math.Abs(float64(ph-h*9/12)) > float64(vg.Millimeter) {
+		t.Errorf("4×14 in plot printed %v×%v, want its natural layout scaled by 9/12: %v×%v", pw, ph, w*9/12, h*9/12)
 	}
 	// A plot drawn outside the package's figures: its labels print at the size asked for.
 	sizes, _, _ := printedText(t, printablePlot(p, w, h), pr)
@@ -263,8 +272,10 @@ func TestParseLength(t *testing.T) {
 	}
 }
 
-// Laid out for a page, a figure is never taller than at its natural size, and each row of
-// panels keeps its share of the height, or as much as the width lets a row of maps have.
+// Laid out for a page, each row of a figure's panels keeps its share of the height, or as
+// much as the width lets a row of maps have; a figure laid out narrower than at its natural
+// size is no taller either; it prints at the page's width unless that would make it taller
+// than PrintPageHeight.
 func TestPrintLayoutRows(t *testing.T) {
 	const n = 12
 	var units []UnitMap
@@ -283,14 +294,18 @@ func TestPrintLayoutRows(t *testing.T) {
 	}
 	for name, f := range figs {
 		d := printableFigure(f)
-		for _, width := range []vg.Length{3.3 * vg.Inch, 5.5 * vg.Inch} {
+		for _, width := range []vg.Length{3.3 * vg.Inch, 5.5 * vg.Inch, 12 * vg.Inch} {
 			pr := Print{Width: width}
 			lw, lh, _ := d.layout(pr)
 			tol := vg.Millimeter / 10
-			if lh <= 0 || lh > d.h+tol {
+			pw, ph := d.size(pr)
+			if pw != width && ph > PrintPageHeight {
+				t.Errorf("%s at %s: printed %.2f×%.2f in", name, FormatLength(width), float64(pw/vg.Inch), float64(ph/vg.Inch))
+			}
+			if lh <= 0 || (lw <= d.w && lh > d.h+tol) {
 				t.Errorf("%s at %s: laid out %.1f pt high, natural %.1f", name, FormatLength(width), float64(lh), float64(d.h))
 			}
-			natural, tallest, got := d.rows(d.w, d.h), d.rows(lw, 10*d.h), d.rows(lw, lh)
+			natural, tallest, got := d.rows(d.w, d.h), d.rows(lw, 10*d.h*max(1, lw/d.w)), d.rows(lw, lh)
 			for r := range natural {
 				want := min(natural[r]*lw/d.w, tallest[r])
 				if got[r] < want-tol || got[r] > want+2 {
