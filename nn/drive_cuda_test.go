@@ -27,10 +27,41 @@ const (
 	drivenCPUGradTol = 1e-3 // of the gradient's largest magnitude, GPU against CPU
 )
 
-// TestEmulatedCUDADriven runs TestCUDADriven* in a child process against internal/cudaemu
-// (see cudaemu.RunTests); it skips where g++ is missing or a real GPU runs them directly.
+// TestEmulatedCUDADriven runs TestCUDADriven* and TestCUDAStartStepUntil in a child process
+// against internal/cudaemu (see cudaemu.RunTests); it skips where g++ is missing or a real
+// GPU runs them directly.
 func TestEmulatedCUDADriven(t *testing.T) {
-	cudaemu.RunTests(t, `^TestCUDADriven`, "TestCUDADriven", "TestCUDADrivenEnsemble")
+	cudaemu.RunTests(t, `^TestCUDA(Driven|StartStepUntil)`, "TestCUDADriven", "TestCUDADrivenEnsemble", "TestCUDAStartStepUntil")
+}
+
+// TestCUDAStartStepUntil gives a GPU step up at each point stop is asked, on one network and
+// on an ensemble of two: the step given up leaves queued work that writes no parameter, and
+// deferred scalars that are dropped, and the next step is a fresh model's (to 1e-6: cuBLAS
+// need not choose the same kernels for a new handle). It skips where there is no GPU.
+func TestCUDAStartStepUntil(t *testing.T) {
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA device: %v", err)
+	}
+	gpu := func() compute.Backend {
+		b, err := cuda.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	ens := func() compute.Backend {
+		e, err := ensemble.New(gpu(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	const B, T, tol = 4, 3, 1e-6
+	for _, cell := range []Cell{RNN, LSTM} {
+		cfg := Config{Cell: cell, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
+		checkStartStepUntil(t, "cuda "+string(cell), gpu, cfg, B, T, tol)
+		checkStartStepUntil(t, "cuda ensemble "+string(cell), ens, cfg, B, T, tol)
+	}
 }
 
 // drivenSteps runs steps training steps of cfg (seeded weights, seeded batches of B×T, a
