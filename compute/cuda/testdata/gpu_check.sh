@@ -6,6 +6,7 @@
 #	CGO_ENABLED=0 go build -ldflags "-s -w" -o gpu/bin/gridcells ./cmd/gridcells
 #	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/cuda.test ./compute/cuda
 #	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/train.test ./train
+#	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/nn.test ./nn
 #	CGO_ENABLED=0 go test -c -ldflags "-s -w" -o gpu/bin/sgemm.test ./internal/sgemm   # for SGEMM=1 only
 #	cp compute/cuda/testdata/gpu_check.sh compute/cuda/testdata/*_probe.py ../shared/bench/torch_rnn_step.py gpu/
 #
@@ -15,8 +16,9 @@
 # nothing else: parts 1-3 take about 4 minutes (ab, estimated, about 3 more; 2b about 2 more; PRECISION=0 skips it) and
 # the full Sorscher schedule about 8, more than one 600 s call, so run them as two calls).
 # Parts, each run even if an earlier one fails, most important first:
-#  1. the backend conformance suite (GemmLanes included) and the CPU-against-GPU training
-#     tests (one network, and three as one ensemble);
+#  1. the backend conformance suite (GemmLanes included), the CPU-against-GPU training
+#     tests (one network, and three as one ensemble) and nn's GPU tests (fused input
+#     products, a step given up part way: Ctrl-C);
 #  1b. the GPU batch generator (Philox walk and DoS codes) against the Go walk and encode,
 #     and its time per batch (B 200, T 20, Np 512), in well under 20 s;
 #  2. ensembles at Ng 1024: K networks as one ensemble (batched GEMMs), K = 8, 16, 32,
@@ -103,6 +105,7 @@ part1() {
 el "== 1. conformance and CPU-against-GPU training"
 testlog cuda_test 150 $B/cuda.test
 [ -x $B/train.test ] && testlog train_test 150 $B/train.test -test.run CUDA
+[ -x $B/nn.test ] && testlog nn_test 60 $B/nn.test -test.run '^TestCUDA'
 }
 part1b() {
 el "== 1b. GPU batch generator: µs per batch (B 200, T 20, DoS Np 512; its tests run in part 1)"
