@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -439,27 +438,40 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 	p := plot.New()
 	p.Title.Text = "radial profile of the covariance spectrum"
 	p.X.Label.Text = "|k| (rad/m)"
-	p.Y.Label.Text = "power (a.u.)"
+	// Power over its peak, as the reports' spectra show it: the absolute power depends on
+	// the number of cells and the box (radial_profile.csv has it), and ticks of 0.00005
+	// read badly.
+	p.Y.Label.Text = "spectrum / max spectrum"
 	p.Y.Tick.Marker = figure.TidyTicks{}
 	p.X.Tick.Marker = figure.TidyTicks{}
 	kmax := math.Min(spec.K[len(spec.K)-1], math.Max(4*spec.PeakK, 30))
-	var num, cf plotter.XYs
 	top := 0.0
+	for i, k := range spec.K {
+		if k <= kmax {
+			top = math.Max(top, spec.Profile[i])
+		}
+	}
+	if !(top > 0) {
+		top = 1
+	}
+	var num, cf plotter.XYs
 	for i, k := range spec.K {
 		if k > kmax {
 			break
 		}
-		num = append(num, plotter.XY{X: k, Y: spec.Profile[i]})
-		top = math.Max(top, spec.Profile[i])
+		num = append(num, plotter.XY{X: k, Y: spec.Profile[i] / top})
 		if hasClosed {
-			cf = append(cf, plotter.XY{X: k, Y: closed[i]})
+			cf = append(cf, plotter.XY{X: k, Y: closed[i] / top})
 		}
 	}
 	l, err := plotter.NewLine(num)
 	if err != nil {
 		return err
 	}
+	// The colours of the reports' spectra (figure.Spectra): the profile in the first series
+	// colour, k* in the ring's darker cyan; the closed form in the second series colour.
 	l.Width = vg.Points(1.5)
+	l.Color = figure.SeriesColor(0)
 	p.Add(l)
 	p.Legend.Add("numerical", l)
 	if hasClosed {
@@ -467,17 +479,17 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 		if err != nil {
 			return err
 		}
-		c.Color = color.RGBA{R: 200, A: 255}
+		c.Color = figure.SeriesColor(1)
 		c.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		p.Add(c)
 		p.Legend.Add("closed form (scaled)", c)
 	}
 	if spec.PeakK > 0 {
-		mk, err := plotter.NewLine(plotter.XYs{{X: spec.PeakK, Y: 0}, {X: spec.PeakK, Y: top}})
+		mk, err := plotter.NewLine(plotter.XYs{{X: spec.PeakK, Y: 0}, {X: spec.PeakK, Y: 1}})
 		if err != nil {
 			return err
 		}
-		mk.Color = color.RGBA{B: 255, A: 255}
+		mk.Color = figure.PeakMarkerColor
 		mk.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(mk)
 		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)

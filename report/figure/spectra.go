@@ -32,6 +32,10 @@ func SpectrumPanelOf(name string, sp *theory.Spectrum) SpectrumPanel {
 		K: sp.K, Profile: sp.Profile, PeakK: sp.PeakK}
 }
 
+// PeakMarkerColor is the colour of the line that marks k* on a radial profile: a darker cyan
+// than the ring drawn at |k| = k* on the 2-D spectrum, which has to show on black.
+var PeakMarkerColor color.Color = color.RGBA{0, 150, 200, 255}
+
 // SpectraSettings configures Spectra. A nil *SpectraSettings means defaults.
 type SpectraSettings struct {
 	Tile  int     // side of each panel, pixels (default 300)
@@ -152,7 +156,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 			if err != nil {
 				return nil, fmt.Errorf("figure: %w", err)
 			}
-			mk.Color = color.RGBA{0, 150, 200, 255}
+			mk.Color = PeakMarkerColor
 			mk.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 			prof.Add(mk)
 			prof.Title.Text = fmt.Sprintf("ring at k* = %.2f rad/m", sp.PeakK)
