@@ -59,8 +59,8 @@ func TestCUDAStartStepUntil(t *testing.T) {
 	const B, T, tol = 4, 3, 1e-6
 	for _, cell := range []Cell{RNN, LSTM} {
 		cfg := Config{Cell: cell, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
-		checkStartStepUntil(t, "cuda "+string(cell), gpu, cfg, B, T, tol)
-		checkStartStepUntil(t, "cuda ensemble "+string(cell), ens, cfg, B, T, tol)
+		checkStartStepUntil(t, "cuda "+string(cell), gpu, cfg, B, T, tol, 2*T+1)
+		checkStartStepUntil(t, "cuda ensemble "+string(cell), ens, cfg, B, T, tol, 2*T+1)
 	}
 }
 

@@ -70,7 +70,7 @@ func (s *simpleWS) forwardGroups(groups []*laneGroupWS, beta float64) {
 	w := s.w
 	for _, g := range groups {
 		xT := g.inputs(len(w.activeIn) > 0)
-		for t := 1; t <= w.T; t++ {
+		for t := 1; t <= w.T && !w.halted(); t++ { // StartStepUntil: each group's time steps
 			g.b.Gemm(false, false, 1, g.rT[t-1], g.wRec, beta, g.rT[t])
 			s.activate(g.b, g.drive, g.rT[t], xT[t-1], g.wIn)
 		}
@@ -83,7 +83,7 @@ func (s *simpleWS) backwardGroups(groups []*laneGroupWS) {
 	w := s.w
 	for _, g := range groups {
 		xT := g.inputs(len(w.activeIn) > 0)
-		for t := w.T; t >= 1; t-- {
+		for t := w.T; t >= 1 && !w.halted(); t-- {
 			da := g.dRT[t-1]
 			s.activationGrad(g.b, g.drive, da, g.rT[t], xT[t-1], g.gIn, t)
 			carry := g.ds0

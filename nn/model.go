@@ -383,7 +383,8 @@ func (m *Model) StartStep(B, T int) {
 }
 
 // StartStepUntil is StartStep that gives the step up once stop reports true, asked before
-// each time step of the forward and the backward recurrence and between the passes: it then
+// each time step of the forward and the backward recurrence (of each lane group's, where an
+// ensemble's recurrence runs group by group: GRIDCELLS_LANE_GROUP) and between the passes: it then
 // returns false and no FinishStep follows. The parameters are as they were, their gradients
 // are undefined until the next step, and the dropout masks of the step have been drawn from
 // the model's generator, which a caller that resumes later restores (package train).

@@ -467,14 +467,27 @@ func TestStartStepUntil(t *testing.T) {
 		if v.dropout {
 			cfg.RecurrentDropout, cfg.InputDropout = 0.2, 0.1
 		}
-		checkStartStepUntil(t, name, backends[v.backend].new, cfg, B, T, 0)
+		checkStartStepUntil(t, name, backends[v.backend].new, cfg, B, T, 0, 2*T+1)
 	}
+	// An ensemble of five whose RNN recurrence runs in lane groups of two: stop is asked
+	// before each time step of each of the three groups.
+	grouped := func() compute.Backend {
+		e, err := ensemble.New(cpu.New(nil), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetLaneGroups(2)
+		return e
+	}
+	cfg := Config{Cell: RNN, Ng: 16, Np: 12, Activation: compute.ReLU, Loss: CrossEntropy, WeightDecay: 1e-3}
+	checkStartStepUntil(t, "ensemble in lane groups RNN", grouped, cfg, B, T, 0, 2*3*T+1)
 }
 
 // checkStartStepUntil gives up a step of cfg on a model on newBackend() at each point stop
 // is asked, and checks that the next step then has the loss and the gradients of a step on
-// a fresh model, to tol relative (0: bit for bit), and that there are 2T+1 such points.
-func checkStartStepUntil(t *testing.T, name string, newBackend func() compute.Backend, cfg Config, B, T int, tol float64) {
+// a fresh model, to tol relative (0: bit for bit), and that there are points such points
+// (2T+1: T in the forward recurrence, one between the passes, T in the backward one).
+func checkStartStepUntil(t *testing.T, name string, newBackend func() compute.Backend, cfg Config, B, T int, tol float64, points int) {
 	t.Helper()
 	in := testBatch(rand.New(rand.NewPCG(4, 4)), cfg, B, T)
 	build := func() (*Model, *rand.PCG) {
@@ -542,8 +555,7 @@ func checkStartStepUntil(t *testing.T, name string, newBackend func() compute.Ba
 			t.Errorf("%s: after giving up at ask %d, the next step has loss %v and other gradients; want %v", name, k, loss, wantLoss)
 		}
 	}
-	// T asks in the forward recurrence, one between the passes, T in the backward one.
-	if stops != 2*T+1 {
-		t.Errorf("%s: the step could be given up at %d points, want %d", name, stops, 2*T+1)
+	if stops != points {
+		t.Errorf("%s: the step could be given up at %d points, want %d", name, stops, points)
 	}
 }

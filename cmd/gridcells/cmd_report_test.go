@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,6 +241,9 @@ func TestReportCommandUsage(t *testing.T) {
 		{"width range", []string{runDir}, func(o *reportOptions) { o.figures.width = "0.5in" }, "--figure-width 0.5in: want 1in to 40in"},
 		{"font size range", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.fontSize = "5in", 30 }, "--figure-font-size 30pt: want 4pt to 24pt"},
 		{"dpi range", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "5in", 5000 }, "--figure-dpi 5000: want 72 to 1200"},
+		{"width as given", []string{runDir}, func(o *reportOptions) { o.figures.width = "2cm" }, "--figure-width 2cm: want 1in to 40in"},
+		{"font size NaN", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.fontSize = "5in", math.NaN() }, "--figure-font-size NaNpt"},
+		{"pixels", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "40in", 1200 }, "48000 pixels wide"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := defaultReportOptions()

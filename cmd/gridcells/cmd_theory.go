@@ -160,6 +160,9 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	if math.IsNaN(o.threshold) {
 		return usagef("--threshold NaN: want a score60 threshold, e.g. 0.8")
 	}
+	if o.out == "" && (len(o.figures.formats) > 0 || o.figures.width != "") {
+		return usagef("--formats and --figure-width need --out: without it no figure is written")
+	}
 	if o.out != "" {
 		if err := checkOutDir("--out", o.out); err != nil {
 			return err

@@ -79,6 +79,9 @@ func TestTheoryCommand(t *testing.T) {
 	if _, err := theoryRun(t, "--res", "24", "--out", dir, "--figure-dpi", "600"); err == nil || !strings.Contains(err.Error(), "--figure-dpi needs --figure-width") {
 		t.Errorf("--figure-dpi without --figure-width: %v", err)
 	}
+	if _, err := theoryRun(t, "--res", "24", "--figure-width", "3in"); err == nil || !strings.Contains(err.Error(), "need --out") {
+		t.Errorf("--figure-width without --out: %v", err)
+	}
 }
 
 // TestTheoryStripes: tanh dynamics grow stripes, whose wavelength (not NFL's lattice period)

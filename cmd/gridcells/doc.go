@@ -317,8 +317,8 @@
 //	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
-//	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	-figure-width length
+//	    lay the figure files out for a page this wide, a length such as 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-folds int
 //	    outer cross-validation folds (default 5)
 //	-formats formats
@@ -396,8 +396,8 @@
 //	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
-//	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	-figure-width length
+//	    lay the figure files out for a page this wide, a length such as 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-grid-threshold threshold
@@ -474,8 +474,8 @@
 //	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
-//	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	-figure-width length
+//	    lay the figure files out for a page this wide, a length such as 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in DIR/figures: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gpus int
@@ -768,8 +768,8 @@
 //	    with --figure-width: the resolution of the PNG files, dots per inch (default 300)
 //	-figure-font-size points
 //	    with --figure-width: the points axis labels print at; tick labels print at 10/12 of it (default 9)
-//	-figure-width wide
-//	    lay the figure files out for a page this wide, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
+//	-figure-width length
+//	    lay the figure files out for a page this wide, a length such as 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)
 //	-formats formats
 //	    figure file formats in --out DIR: png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf
 //	-gain r

@@ -92,10 +92,14 @@ type figureOutput struct {
 // where says where the figures go.
 func addFigureFlags(fs *flag.FlagSet, o *figureOutput, where string) {
 	fs.Var(&o.formats, "formats", "figure file `formats` "+where+": png (always written) plus svg and/or pdf, vector copies with embedded fonts for a paper, e.g. png,pdf")
-	fs.StringVar(&o.width, "figure-width", "", "lay the figure files out for a page this `wide`, e.g. 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)")
+	fs.StringVar(&o.width, "figure-width", "", "lay the figure files out for a page this wide, a `length` such as 5.5in (NeurIPS text width), 3.3in (one journal column) or 14cm (narrower where that would print taller than 9 in), with their text at --figure-font-size and PNGs at --figure-dpi (default: each figure's natural screen size, 7.5-9.5 in for a report's, with 12 pt labels)")
 	fs.Float64Var(&o.fontSize, "figure-font-size", 0, fmt.Sprintf("with --figure-width: the `points` axis labels print at; tick labels print at 10/12 of it (default %g)", float64(figure.DefaultPrintFontSize)))
 	fs.IntVar(&o.dpi, "figure-dpi", 0, fmt.Sprintf("with --figure-width: the resolution of the PNG files, `dots` per inch (default %d)", figure.DefaultPrintDPI))
 }
+
+// maxPrintRow is the widest printed PNG the flags accept, pixels: 10000 × 10000 is
+// figure.MaxPrintPixels, which a figure taller than wide would exceed first.
+const maxPrintRow = 10000
 
 // check reads the print layout the flags ask for into o.pr, nil for the figures' natural
 // size, before any work.
@@ -124,9 +128,20 @@ func (o *figureOutput) print() (*figure.Print, error) {
 	var pe *figure.PrintError
 	if err := pr.Validate(); errors.As(err, &pe) {
 		flag := map[string]string{"Width": "--figure-width", "FontSize": "--figure-font-size", "DPI": "--figure-dpi"}[pe.Field]
-		return nil, usagef("%s %s: want %s", flag, pe.Value, pe.Want)
+		value := pe.Value
+		if pe.Field == "Width" {
+			value = o.width // as given: 2cm, not 0.7874in
+		}
+		return nil, usagef("%s %s: want %s", flag, value, pe.Want)
 	} else if err != nil {
 		return nil, err
+	}
+	// A page's width at the resolution asked for: a PNG over figure.MaxPrintPixels fails
+	// only when written, after the work, so the width alone is checked here.
+	if px := float64(w/vg.Inch) * float64(pr.DPI); pr.DPI != 0 && px > maxPrintRow {
+		return nil, usagef("--figure-width %s at --figure-dpi %d is %.0f pixels wide, more than %d: lower one of them", o.width, pr.DPI, px, maxPrintRow)
+	} else if px := float64(w/vg.Inch) * figure.DefaultPrintDPI; pr.DPI == 0 && px > maxPrintRow {
+		return nil, usagef("--figure-width %s at %d dpi is %.0f pixels wide, more than %d: give a lower --figure-dpi", o.width, figure.DefaultPrintDPI, px, maxPrintRow)
 	}
 	return pr, nil
 }

@@ -205,20 +205,31 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side draw.Canva
 	return tiles, side
 }
 
-// rowHeights returns the height that the data areas of each row of f's panels take (the
-// tallest of the row) when f is laid out w × h: the rest is text, ticks and padding, whose
-// room does not depend on the figure's size.
-func (f *Figure) rowHeights(w, h vg.Length) []vg.Length {
+// arrangement lays f out w × h without drawing it, for printable.
+func (f *Figure) arrangement(w, h vg.Length) arrangement {
 	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
-	rows := make([]vg.Length, len(f.plots))
+	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: -1}
+	first := true
 	for r, row := range f.plots {
 		for c, p := range row {
-			if p != nil {
-				rows[r] = max(rows[r], p.DataCanvas(tiles[r][c]).Size().Y)
+			if p == nil {
+				continue
+			}
+			t := tiles[r][c].Size()
+			d := p.DataCanvas(tiles[r][c]).Size()
+			if first || d.X < a.narrowest {
+				a.narrowest, first = d.X, false
+			}
+			switch {
+			case a.rows[r] < 0:
+			case t.X <= 0 || t.Y <= 0 || d.X <= 0 || d.Y <= 0:
+				a.rows[r], a.narrowest = -1, min(a.narrowest, 0)
+			default:
+				a.rows[r] = max(a.rows[r], d.Y)
 			}
 		}
 	}
-	return rows
+	return a
 }
 
 // equalAxes shrinks the tile c, centred, along one side so that p's data area in it has
@@ -257,11 +268,14 @@ func writeCanvas(w io.Writer, c io.WriterTo) error {
 // for plots drawn outside this package's figures (predictivity's scatter, theory's radial
 // profile).
 func EncodePlot(w io.Writer, p *plot.Plot, width, height vg.Length, format string) error {
-	wt, err := p.WriterTo(width, height, format)
+	// The package's canvases rather than p.WriterTo's: the same resolution as the figures,
+	// and the fonts embedded in SVG as in PDF.
+	c, err := newCanvas(format, width, height, DPI)
 	if err != nil {
-		return fmt.Errorf("figure: %w", err)
+		return err
 	}
-	return writeCanvas(w, wt)
+	p.Draw(draw.New(c))
+	return writeCanvas(w, c)
 }
 
 // Formats are the file formats Encode writes, by extension.
@@ -406,8 +420,8 @@ func (k *colorKey) width() int {
 	return keyMargin + keyBarW + keyGap + pixels(note) + keyMargin
 }
 
-// draw draws the key at the bottom left of dc and returns the height it took.
-func (k *colorKey) draw(dc draw.Canvas) vg.Length {
+// draw draws the key at the bottom left of dc, in the keyHeight it takes.
+func (k *colorKey) draw(dc draw.Canvas) {
 	w, h := px(keyBarW), px(keyBarH)
 	x0 := dc.Min.X + px(keyMargin)
 	y0 := dc.Min.Y + px(16)
@@ -435,5 +449,4 @@ func (k *colorKey) draw(dc draw.Canvas) vg.Length {
 		lab.XAlign, lab.YAlign = draw.XLeft, draw.YCenter
 		dc.FillText(lab, vg.Point{X: x0 + w + px(keyGap), Y: y0 + h/2}, k.note)
 	}
-	return px(keyHeight)
 }

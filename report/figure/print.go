@@ -72,9 +72,10 @@ func (e *PrintError) Error() string {
 func (p Print) Validate() error {
 	pt := func(l vg.Length) string { return strconv.FormatFloat(float64(l), 'g', 4, 64) + "pt" }
 	switch {
-	case p.Width < MinPrintWidth || p.Width > MaxPrintWidth:
+	// Written so that NaN fails them: every comparison with NaN is false.
+	case !(p.Width >= MinPrintWidth && p.Width <= MaxPrintWidth):
 		return &PrintError{"Width", FormatLength(p.Width), FormatLength(MinPrintWidth) + " to " + FormatLength(MaxPrintWidth)}
-	case p.FontSize != 0 && (p.FontSize < MinPrintFontSize || p.FontSize > MaxPrintFontSize):
+	case p.FontSize != 0 && !(p.FontSize >= MinPrintFontSize && p.FontSize <= MaxPrintFontSize):
 		return &PrintError{"FontSize", pt(p.FontSize), pt(MinPrintFontSize) + " to " + pt(MaxPrintFontSize)}
 	case p.DPI != 0 && (p.DPI < MinPrintDPI || p.DPI > MaxPrintDPI):
 		return &PrintError{"DPI", strconv.Itoa(p.DPI), strconv.Itoa(MinPrintDPI) + " to " + strconv.Itoa(MaxPrintDPI)}
@@ -117,32 +118,61 @@ func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error
 // or a single gonum plot's.
 type printable struct {
 	w, h vg.Length // natural size
-	// rows returns the height that the data areas of each row of panels take (the
-	// tallest of the row) when the drawing is laid out w × h: the rest is text, ticks and
-	// padding.
-	rows func(w, h vg.Length) []vg.Length
-	draw func(draw.Canvas) // draws it on a canvas of any size
+	// measure lays the drawing out w × h without drawing it.
+	measure func(w, h vg.Length) arrangement
+	// fixed is the least width the drawing's own text needs whatever its panels: the
+	// figure's title and colour key.
+	fixed vg.Length
+	draw  func(draw.Canvas) // draws it on a canvas of any size
+}
+
+// arrangement is what layout needs to know of a drawing laid out at a size.
+type arrangement struct {
+	// rows holds the height that the data areas of each row of panels take, the tallest of
+	// the row; negative where a tile of the row is inverted: the canvas is smaller than the
+	// text around the panels.
+	rows []vg.Length
+	// narrowest is the width of the narrowest data area, ≤ 0 where the panels have none.
+	narrowest vg.Length
 }
 
 // printableFigure is f as a printable.
 func printableFigure(f *Figure) printable {
-	return printable{px(f.Width), px(f.Height), f.rowHeights, f.drawOn}
+	fixed := 0
+	if f.Title != "" {
+		fixed = titleWidth(f.Title)
+	}
+	if f.key != nil {
+		fixed = max(fixed, f.key.width())
+	}
+	return printable{px(f.Width), px(f.Height), f.arrangement, px(fixed), f.drawOn}
 }
 
 // printablePlot is p at its natural size w × h as a printable.
 func printablePlot(p *plot.Plot, w, h vg.Length) printable {
-	rows := func(w, h vg.Length) []vg.Length {
-		return []vg.Length{p.DataCanvas(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}).Size().Y}
+	measure := func(w, h vg.Length) arrangement {
+		d := p.DataCanvas(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}).Size()
+		if d.X <= 0 || d.Y <= 0 {
+			return arrangement{rows: []vg.Length{-1}, narrowest: min(d.X, 0)}
+		}
+		return arrangement{rows: []vg.Length{d.Y}, narrowest: d.X}
 	}
-	return printable{w, h, rows, p.Draw}
+	return printable{w, h, measure, 0, p.Draw}
 }
+
+// minPanelWidth is the least width, on the layout canvas, that layout leaves a panel's data
+// area (or its natural width, if less): about 3/8 in printed at 9 pt.
+const minPanelWidth = vg.Inch / 2
 
 // layout returns the size of the canvas on which d is laid out for pr, and the scale from
 // that canvas to the page (Print): pr.Width wide on the page, or, when that would be taller
-// than PrintPageHeight, the widest canvas down to the natural width that is not.
+// than PrintPageHeight, the widest canvas down to the natural width that is not. A drawing
+// too wide for pr.Width at pr's font size (its side legend, axes and title leave its panels
+// less than minPanelWidth) is laid out as narrow as it can be, and prints wider than
+// pr.Width.
 func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 	scale = float64(pr.fontSize() / labelSize)
-	full := pr.Width / vg.Length(scale)
+	full := max(pr.Width/vg.Length(scale), d.minWidth(pr.Width/vg.Length(scale)))
 	lh = d.heightAt(full)
 	if full <= d.w || lh*vg.Length(scale) <= PrintPageHeight {
 		return full, lh, scale
@@ -161,6 +191,31 @@ func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 	return lo, d.heightAt(lo), scale
 }
 
+// minWidth returns the least canvas width, from w up to the natural width, at which d's title
+// and key fit and every panel keeps a data area minPanelWidth wide (or as wide as at the
+// natural size, if less): w itself where it does.
+func (d printable) minWidth(w vg.Length) vg.Length {
+	if w >= d.w {
+		return w
+	}
+	const tol = vg.Millimeter / 10
+	tall := func(w vg.Length) arrangement { return d.measure(w, 10*d.h) } // the height not the limit
+	need := min(minPanelWidth, tall(d.w).narrowest)
+	ok := func(w vg.Length) bool { return w >= d.fixed && tall(w).narrowest >= need-tol }
+	if ok(w) {
+		return w
+	}
+	lo, hi := w, d.w
+	for hi-lo > vg.Millimeter {
+		if mid := (lo + hi) / 2; ok(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
 // heightAt returns the height of d's canvas at width lw: the least at which each row of
 // panels is as much higher than at the natural size as the canvas is wider (lower: narrower),
 // so that panels keep their shape, or as high as it can be at this width (a row of maps,
@@ -172,20 +227,24 @@ func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 func (d printable) heightAt(lw vg.Length) vg.Length {
 	const tol = vg.Millimeter / 10
 	grow := max(1, lw/d.w)
-	natural, tallest := d.rows(d.w, d.h), d.rows(lw, 10*d.h*grow)
+	natural, tallest := d.measure(d.w, d.h).rows, d.measure(lw, 10*d.h*grow).rows
 	want := make([]vg.Length, len(natural))
+	text := d.h // the room of the text at the natural size: no canvas is lower
 	for r, n := range natural {
-		want[r] = min(n*lw/d.w, tallest[r])
+		want[r] = max(0, min(n*lw/d.w, tallest[r]))
+		text -= max(n, 0)
 	}
 	fits := func(h vg.Length) bool {
-		for r, got := range d.rows(lw, h) {
-			if got < want[r]-tol {
+		for r, got := range d.measure(lw, h).rows {
+			if got < want[r]-tol || (got < 0 && want[r] > 0) {
 				return false
 			}
 		}
 		return true
 	}
-	lo, hi := vg.Length(0), 2*d.h*grow
+	// Below the text's room the tiles invert and their data areas measure nonsense, so the
+	// bisection starts there.
+	lo, hi := max(text, 0), 2*d.h*grow
 	if !fits(hi) {
 		return hi // not met with gonum's layout; a bound all the same
 	}
@@ -205,24 +264,35 @@ func (d printable) size(pr Print) (w, h vg.Length) {
 	return lw * vg.Length(scale), lh * vg.Length(scale)
 }
 
-// drawOn lays d out on c, a canvas of d.size(pr), for pr.
-func (d printable) drawOn(c vg.Canvas, pr Print) {
-	lw, lh, scale := d.layout(pr)
+// drawOn draws d on c, a canvas of lw × lh scaled by scale (layout).
+func (d printable) drawOn(c vg.Canvas, lw, lh vg.Length, scale float64) {
 	c.Scale(scale, scale)
 	d.draw(draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{Max: vg.Point{X: lw, Y: lh}}})
 }
+
+// MaxPrintPixels bounds the pixels of a printed PNG (4 bytes each in memory): 40 in at
+// 1200 dpi, within Print's limits, would be a 48000-pixel-wide image.
+const MaxPrintPixels = 100_000_000
 
 // encode writes d in format laid out for pr.
 func (d printable) encode(out io.Writer, format string, pr Print) error {
 	if err := pr.Validate(); err != nil {
 		return err
 	}
-	pw, ph := d.size(pr)
+	lw, lh, scale := d.layout(pr)
+	pw, ph := lw*vg.Length(scale), lh*vg.Length(scale)
+	if format == "png" {
+		dpi := float64(pr.dpi())
+		if wpx, hpx := float64(pw/vg.Inch)*dpi, float64(ph/vg.Inch)*dpi; wpx*hpx > MaxPrintPixels {
+			return fmt.Errorf("figure: a PNG of %.1f × %.1f in at %d dpi is %.0f × %.0f pixels, more than %d million: lower the resolution or the width",
+				float64(pw/vg.Inch), float64(ph/vg.Inch), pr.dpi(), wpx, hpx, MaxPrintPixels/1_000_000)
+		}
+	}
 	c, err := newCanvas(format, pw, ph, pr.dpi())
 	if err != nil {
 		return err
 	}
-	d.drawOn(c, pr)
+	d.drawOn(c, lw, lh, scale)
 	return writeCanvas(out, c)
 }
 

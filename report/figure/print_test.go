@@ -8,6 +8,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -22,7 +23,8 @@ import (
 func printedText(t *testing.T, d printable, pr Print) (sizes map[string][]vg.Length, maxX, maxY vg.Length) {
 	t.Helper()
 	var rec recorder.Canvas
-	d.drawOn(&rec, pr)
+	lw, lh, scale := d.layout(pr)
+	d.drawOn(&rec, lw, lh, scale)
 	type state struct {
 		scale float64
 		shift vg.Point // translation on the page
@@ -97,8 +99,8 @@ func TestPrintTextSize(t *testing.T) {
 			}
 			// The panels are as much lower as they are narrower; where a rotated y-axis label
 			// is longer than that (3.3 in at 10 pt), as little more as gonum's layout allows.
-			natural := f.rowHeights(w, h)[0]
-			panels, share := f.rowHeights(lw, lh)[0], natural*lw/w
+			natural := f.arrangement(w, h).rows[0]
+			panels, share := f.arrangement(lw, lh).rows[0], natural*lw/w
 			if tol := vg.Millimeter / 10; panels < share-tol || panels > share*1.2 || (float64(lw/w) > 0.45 && panels > share+tol) {
 				t.Errorf("%s: panels %.2f pt high in the layout, want %.2f (%.2f at the natural size × %.3f)", name, float64(panels), float64(share), float64(natural), float64(lw/w))
 			}
@@ -237,6 +239,8 @@ func TestPrintValidate(t *testing.T) {
 		{Print{Width: 5 * vg.Inch, FontSize: 30}, "FontSize"},
 		{Print{Width: 5 * vg.Inch, DPI: 50}, "DPI"},
 		{Print{Width: 5 * vg.Inch, DPI: 5000}, "DPI"},
+		{Print{Width: vg.Length(math.NaN())}, "Width"},
+		{Print{Width: 5 * vg.Inch, FontSize: vg.Length(math.NaN())}, "FontSize"},
 	} {
 		err := tc.pr.Validate()
 		var pe *PrintError
@@ -305,7 +309,7 @@ func TestPrintLayoutRows(t *testing.T) {
 			if lh <= 0 || (lw <= d.w && lh > d.h+tol) {
 				t.Errorf("%s at %s: laid out %.1f pt high, natural %.1f", name, FormatLength(width), float64(lh), float64(d.h))
 			}
-			natural, tallest, got := d.rows(d.w, d.h), d.rows(lw, 10*d.h*max(1, lw/d.w)), d.rows(lw, lh)
+			natural, tallest, got := d.measure(d.w, d.h).rows, d.measure(lw, 10*d.h*max(1, lw/d.w)).rows, d.measure(lw, lh).rows
 			for r := range natural {
 				want := min(natural[r]*lw/d.w, tallest[r])
 				if got[r] < want-tol || got[r] > want+2 {
@@ -313,5 +317,65 @@ func TestPrintLayoutRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A page too narrow for a figure at its font size (a side legend, a colour key or the axes'
+// text leave no room for panels) gets the figure as narrow as it can be: wider than the
+// page, never collapsed to nothing, with its text on the page.
+func TestPrintNarrowPage(t *testing.T) {
+	survival, err := Survival(survivalSamples(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if survival.legend == nil {
+		t.Fatal("the survival figure has no side legend to test")
+	}
+	var sacs []SACPanel
+	for u := range 4 {
+		sacs = append(sacs, NewSACPanel(u, 0.9, hexMap(20, 7, 0.3*float64(u)), 20, 0.6))
+	}
+	figs := map[string]*Figure{
+		"survival":         survival,
+		"autocorrelograms": Autocorrelograms(sacs, nil),
+		"training":         trainingFigure(t),
+	}
+	const tol = vg.Millimeter / 10
+	for name, f := range figs {
+		d := printableFigure(f)
+		need := min(minPanelWidth, d.measure(d.w, 10*d.h).narrowest)
+		for _, pr := range []Print{{Width: 1 * vg.Inch}, {Width: 1.5 * vg.Inch}, {Width: 2 * vg.Inch, FontSize: 24}, {Width: 3.3 * vg.Inch, FontSize: 24}} {
+			at := fmt.Sprintf("%s at %s, %gpt", name, FormatLength(pr.Width), float64(pr.fontSize()))
+			lw, lh, scale := d.layout(pr)
+			pw, ph := lw*vg.Length(scale), lh*vg.Length(scale)
+			if ph < vg.Inch/2 || pw < pr.Width-tol {
+				t.Errorf("%s: printed %.2f × %.2f in", at, float64(pw/vg.Inch), float64(ph/vg.Inch))
+			}
+			a := d.measure(lw, lh)
+			if a.narrowest < need-tol {
+				t.Errorf("%s: the narrowest panel is %.1f pt wide, want %.1f", at, float64(a.narrowest), float64(need))
+			}
+			for r, h := range a.rows {
+				if h <= 0 {
+					t.Errorf("%s: row %d is %.1f pt high", at, r, float64(h))
+				}
+			}
+			_, maxX, maxY := printedText(t, d, pr)
+			if maxX > pw+tol || maxY > ph+tol {
+				t.Errorf("%s: text anchored at up to (%.1f, %.1f) pt, off the %.1f × %.1f pt page", at, float64(maxX), float64(maxY), float64(pw), float64(ph))
+			}
+		}
+	}
+}
+
+// A printed PNG of more than MaxPrintPixels is refused before it is drawn.
+func TestPrintPixelCap(t *testing.T) {
+	f := trainingFigure(t)
+	err := f.EncodePrint(&bytes.Buffer{}, "png", Print{Width: 40 * vg.Inch, FontSize: 4, DPI: 1200})
+	if err == nil || !strings.Contains(err.Error(), "million") {
+		t.Errorf("a 40 in PNG at 1200 dpi: error %v, want one about its pixels", err)
+	}
+	if err := f.EncodePrint(&bytes.Buffer{}, "pdf", Print{Width: 40 * vg.Inch, FontSize: 4, DPI: 1200}); err != nil {
+		t.Errorf("the same as PDF: %v", err)
 	}
 }
