@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/plot/vg"
+
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/report/figure"
 )
@@ -30,6 +32,9 @@ type Figure struct {
 
 	fig *figure.Figure // the figure PNG holds, for the vector formats WriteFigures may write
 }
+
+// PrintSize returns the size the figure prints at for pr (figure.Figure.PrintSize).
+func (f Figure) PrintSize(pr figure.Print) (w, h vg.Length) { return f.fig.PrintSize(pr) }
 
 // Item is one line of a name–value table, such as a headline number of summary.json.
 type Item struct{ Name, Value string }

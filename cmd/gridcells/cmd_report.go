@@ -187,6 +187,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err := rep.WriteFigures(dir, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
+	o.figures.warnWider(stderr, "report", rep.Figures)
 	if err := rep.WriteFile(out); err != nil {
 		return err
 	}

@@ -149,6 +149,21 @@ func TestReportRunCommandPrint(t *testing.T) {
 	}
 }
 
+// A page too narrow for a figure at its font size: the figure is written wider, and the
+// command says so.
+func TestReportPrintTooNarrow(t *testing.T) {
+	dir := copyTestdata(t, "run")
+	o := defaultReportOptions()
+	o.figures = figureOutput{width: "1in", fontSize: 24}
+	var stdout, stderr bytes.Buffer
+	if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "wider than --figure-width 1in") || !strings.Contains(stderr.String(), "at 24 pt") {
+		t.Errorf("no warning of the figures wider than 1 in at 24 pt; stderr:\n%s", stderr.String())
+	}
+}
+
 func TestReportSweepCommand(t *testing.T) {
 	dir := copyTestdata(t, "sweep")
 	o := defaultReportOptions()

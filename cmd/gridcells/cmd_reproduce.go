@@ -289,6 +289,7 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
+	o.figures.warnWider(stderr, "reproduce", rep.Figures)
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err
 	}
@@ -471,6 +472,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
+	o.figures.warnWider(stderr, "reproduce", rep.Figures)
 	reportPath := filepath.Join(o.out, "report.html")
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err

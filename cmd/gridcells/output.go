@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/gridcells/gridcells/report"
 	"github.com/gridcells/gridcells/report/figure"
 )
 
@@ -143,7 +145,27 @@ func (o *figureOutput) print() (*figure.Print, error) {
 	} else if px := float64(w/vg.Inch) * figure.DefaultPrintDPI; pr.DPI == 0 && px > maxPrintRow {
 		return nil, usagef("--figure-width %s at %d dpi is %.0f pixels wide, more than %d: give a lower --figure-dpi", o.width, figure.DefaultPrintDPI, px, maxPrintRow)
 	}
+	if pr.FontSize == 0 {
+		pr.FontSize = figure.DefaultPrintFontSize
+	}
+	if pr.DPI == 0 {
+		pr.DPI = figure.DefaultPrintDPI
+	}
 	return pr, nil
+}
+
+// warnWider says on w, for cmd, which of figs print wider than --figure-width: at its font
+// size their side legend, colour key, title or axes leave no room for panels that narrow.
+func (o *figureOutput) warnWider(w io.Writer, cmd string, figs []report.Figure) {
+	if o.pr == nil {
+		return
+	}
+	for _, f := range figs {
+		if pw, _ := f.PrintSize(*o.pr); pw > o.pr.Width+vg.Millimeter/10 {
+			fmt.Fprintf(w, "gridcells %s: warning: %s is %s wide, wider than --figure-width %s: its panels, axes and legends need that at %g pt; give a larger width or a smaller --figure-font-size\n",
+				cmd, f.Name, figure.FormatLength(pw), o.width, float64(o.pr.FontSize))
+		}
+	}
 }
 
 // fileExists reports whether path names something that can be stat'ed.
