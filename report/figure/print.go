@@ -25,7 +25,8 @@ import (
 // its shape, and that canvas is scaled to Width: the text prints at FontSize whatever the
 // width, and the panels take what is left. A figure that would then print taller than
 // PrintPageHeight (a single spectrum, tall and narrow, at 7 in) is laid out narrower, down to
-// its natural layout at the print's scale.
+// its natural layout at the print's scale; one whose side legend, colour key, title and axes
+// leave its panels less than half an inch at Width is laid out wider (PrintSize says how wide).
 type Print struct {
 	Width    vg.Length // printed width, MinPrintWidth to MaxPrintWidth
 	FontSize vg.Length // printed size of the axis labels; tick labels print at 10/12 of it; 0: DefaultPrintFontSize
@@ -296,8 +297,8 @@ func (d printable) encode(out io.Writer, format string, pr Print) error {
 	return writeCanvas(out, c)
 }
 
-// PrintSize returns the size f prints at for pr: pr.Width wide, or narrower where that would
-// print taller than PrintPageHeight.
+// PrintSize returns the size f prints at for pr: pr.Width wide, narrower where that would
+// print taller than PrintPageHeight, wider where its panels would be too narrow (Print).
 func (f *Figure) PrintSize(pr Print) (w, h vg.Length) { return printableFigure(f).size(pr) }
 
 // EncodePrint writes the figure to w in format, one of Formats, laid out for pr.
