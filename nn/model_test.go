@@ -485,7 +485,7 @@ func TestStartStepUntil(t *testing.T) {
 
 // checkStartStepUntil gives up a step of cfg on a model on newBackend() at each point stop
 // is asked, and checks that the next step then has the loss and the gradients of a step on
-// a fresh model, to tol relative (0: bit for bit), and that there are points such points
+// a fresh model, to tol relative (0: bit for bit), and that stop is asked at points places
 // (2T+1: T in the forward recurrence, one between the passes, T in the backward one).
 func checkStartStepUntil(t *testing.T, name string, newBackend func() compute.Backend, cfg Config, B, T int, tol float64, points int) {
 	t.Helper()

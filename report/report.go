@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot/vg"
-
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/report/figure"
 )
@@ -33,8 +31,8 @@ type Figure struct {
 	fig *figure.Figure // the figure PNG holds, for the vector formats WriteFigures may write
 }
 
-// PrintSize returns the size the figure prints at for pr (figure.Figure.PrintSize).
-func (f Figure) PrintSize(pr figure.Print) (w, h vg.Length) { return f.fig.PrintSize(pr) }
+// PrintFit returns how the figure fits pr (figure.Figure.PrintFit).
+func (f Figure) PrintFit(pr figure.Print) figure.PrintFit { return f.fig.PrintFit(pr) }
 
 // Item is one line of a name–value table, such as a headline number of summary.json.
 type Item struct{ Name, Value string }

@@ -19,7 +19,6 @@ import (
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/predictivity"
-	"github.com/gridcells/gridcells/report/figure"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -141,7 +140,7 @@ const defaultRegressors = 256
 
 // runPredictivity runs the command; tests call it directly.
 func runPredictivity(ctx context.Context, o *predictivityOptions, args []string, stdout, stderr io.Writer) error {
-	if err := o.figures.check(); err != nil {
+	if err := o.figures.check(stderr, "predictivity"); err != nil {
 		return err
 	}
 	dirs := append(append([]string(nil), o.runs...), args...)
@@ -292,8 +291,7 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 	if err != nil {
 		return err
 	}
-	encode := figure.PlotEncoder(fig, predictivity.FigureWidth, predictivity.FigureHeight, o.figures.pr)
-	if err := figure.WriteFiles(filepath.Join(o.out, predictivityFigure), o.figures.formats, encode); err != nil {
+	if err := o.figures.writePlot(filepath.Join(o.out, predictivityFigure), fig, predictivity.FigureWidth, predictivity.FigureHeight); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

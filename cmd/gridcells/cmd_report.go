@@ -142,7 +142,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if len(args) != 1 {
 		return usagef("want exactly one RUN_DIR or SWEEP_DIR argument, got %d", len(args))
 	}
-	if err := o.figures.check(); err != nil {
+	if err := o.figures.check(stderr, "report"); err != nil {
 		return err
 	}
 	if o.top < 0 {
@@ -187,7 +187,7 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err := rep.WriteFigures(dir, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
-	o.figures.warnWider(stderr, "report", rep.Figures)
+	o.figures.warnReport(rep.Figures)
 	if err := rep.WriteFile(out); err != nil {
 		return err
 	}
@@ -685,6 +685,9 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 				rep, err := runReportOf(ctx, rd, o)
 				if err == nil {
 					err = rep.WriteFigures(rd, o.figures.pr, o.figures.formats...)
+				}
+				if err == nil {
+					o.figures.warnReport(rep.Figures) // once per figure name for all the runs
 				}
 				if err == nil {
 					err = rep.WriteFile(filepath.Join(rd, "report.html"))

@@ -258,7 +258,8 @@ func TestReportCommandUsage(t *testing.T) {
 		{"dpi range", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "5in", 5000 }, "--figure-dpi 5000: want 72 to 1200"},
 		{"width as given", []string{runDir}, func(o *reportOptions) { o.figures.width = "2cm" }, "--figure-width 2cm: want 1in to 40in"},
 		{"font size NaN", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.fontSize = "5in", math.NaN() }, "--figure-font-size NaNpt"},
-		{"pixels", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "40in", 1200 }, "48000 pixels wide"},
+		{"pixels", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "40in", 1200 }, "48000 × 10800 pixels"},
+		{"page pixels", []string{runDir}, func(o *reportOptions) { o.figures.width, o.figures.dpi = "8.3in", 1200 }, "9960 × 10800 pixels"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := defaultReportOptions()

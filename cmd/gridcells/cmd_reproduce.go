@@ -132,7 +132,7 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 	if len(args) != 1 {
 		return usagef("want one RESULT (%s), got %d arguments", strings.Join(reproduce.Names(), ", "), len(args))
 	}
-	if err := o.figures.check(); err != nil {
+	if err := o.figures.check(stderr, "reproduce"); err != nil {
 		return err
 	}
 	res, err := reproduce.Lookup(args[0])
@@ -289,7 +289,7 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
-	o.figures.warnWider(stderr, "reproduce", rep.Figures)
+	o.figures.warnReport(rep.Figures)
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err
 	}
@@ -472,7 +472,7 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
 		return err
 	}
-	o.figures.warnWider(stderr, "reproduce", rep.Figures)
+	o.figures.warnReport(rep.Figures)
 	reportPath := filepath.Join(o.out, "report.html")
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err

@@ -118,7 +118,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
 	}
-	if err := o.figures.check(); err != nil {
+	if err := o.figures.check(logw, "theory"); err != nil {
 		return err
 	}
 	if o.res < 8 || o.res > 1024 {
@@ -434,7 +434,7 @@ func plotSpectrum(path, name string, spec *theory.Spectrum, figs *figureOutput) 
 	if err != nil {
 		return err
 	}
-	return figure.WriteFiles(path, figs.formats, f.Encoder(figs.pr))
+	return figs.write(path, f)
 }
 
 func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, closed []float64, figs *figureOutput) error {
@@ -498,7 +498,7 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 		p.Legend.Add(fmt.Sprintf("k* = %.2f rad/m", spec.PeakK), mk)
 	}
 	p.Legend.Top = true
-	return figure.WriteFiles(path, figs.formats, figure.PlotEncoder(p, 6*vg.Inch, 4*vg.Inch, figs.pr))
+	return figs.writePlot(path, p, 6*vg.Inch, 4*vg.Inch)
 }
 
 // plotMaps draws the dynamics' maps as the reports draw rate maps.
@@ -509,5 +509,5 @@ func plotMaps(path string, sim *theoryMaps, figs *figureOutput) error {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
 	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
-	return figure.WriteFiles(path, figs.formats, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}).Encoder(figs.pr))
+	return figs.write(path, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}))
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gridcells/gridcells/report"
@@ -88,6 +89,11 @@ type figureOutput struct {
 	fontSize float64       // --figure-font-size, points; 0: figure.DefaultPrintFontSize
 	dpi      int           // --figure-dpi; 0: figure.DefaultPrintDPI
 	pr       *figure.Print // what check made of the flags
+	// warn receives the warnings of warnFit, for the command cmd; warned holds the figure
+	// names warned of (a sweep's run reports repeat them).
+	warn   io.Writer
+	cmd    string
+	warned map[string]bool
 }
 
 // addFigureFlags defines --formats, --figure-width, --figure-font-size and --figure-dpi on fs;
@@ -99,15 +105,11 @@ func addFigureFlags(fs *flag.FlagSet, o *figureOutput, where string) {
 	fs.IntVar(&o.dpi, "figure-dpi", 0, fmt.Sprintf("with --figure-width: the resolution of the PNG files, `dots` per inch (default %d)", figure.DefaultPrintDPI))
 }
 
-// maxPrintRow is the widest printed PNG the flags accept, pixels: 10000 × 10000 is
-// figure.MaxPrintPixels, which a figure taller than wide would exceed first.
-const maxPrintRow = 10000
-
 // check reads the print layout the flags ask for into o.pr, nil for the figures' natural
-// size, before any work.
-func (o *figureOutput) check() error {
+// size, before any work; warnFit then warns on warn, for the command cmd.
+func (o *figureOutput) check(warn io.Writer, cmd string) error {
 	pr, err := o.print()
-	o.pr = pr
+	o.pr, o.warn, o.cmd = pr, warn, cmd
 	return err
 }
 
@@ -138,33 +140,85 @@ func (o *figureOutput) print() (*figure.Print, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	// A page's width at the resolution asked for: a PNG over figure.MaxPrintPixels fails
-	// only when written, after the work, so the width alone is checked here.
-	if px := float64(w/vg.Inch) * float64(pr.DPI); pr.DPI != 0 && px > maxPrintRow {
-		return nil, usagef("--figure-width %s at --figure-dpi %d is %.0f pixels wide, more than %d: lower one of them", o.width, pr.DPI, px, maxPrintRow)
-	} else if px := float64(w/vg.Inch) * figure.DefaultPrintDPI; pr.DPI == 0 && px > maxPrintRow {
-		return nil, usagef("--figure-width %s at %d dpi is %.0f pixels wide, more than %d: give a lower --figure-dpi", o.width, figure.DefaultPrintDPI, px, maxPrintRow)
-	}
 	if pr.FontSize == 0 {
 		pr.FontSize = figure.DefaultPrintFontSize
 	}
 	if pr.DPI == 0 {
 		pr.DPI = figure.DefaultPrintDPI
 	}
+	// A PNG over figure.MaxPrintPixels fails only when written, after the work: a page of
+	// this width and PrintPageHeight must not be one.
+	dpi := float64(pr.DPI)
+	if wpx, hpx := float64(w/vg.Inch)*dpi, float64(figure.PrintPageHeight/vg.Inch)*dpi; wpx*hpx > figure.MaxPrintPixels {
+		return nil, usagef("--figure-width %s at %d dpi makes a page of %.0f × %.0f pixels (%s high), more than %d million: give a lower --figure-dpi or width",
+			o.width, pr.DPI, wpx, hpx, figure.FormatLength(figure.PrintPageHeight), figure.MaxPrintPixels/1_000_000)
+	}
 	return pr, nil
 }
 
-// warnWider says on w, for cmd, which of figs print wider than --figure-width: at its font
-// size their side legend, colour key, title or axes leave no room for panels that narrow.
-func (o *figureOutput) warnWider(w io.Writer, cmd string, figs []report.Figure) {
+// warnFit says on the warning writer of check, once per figure name, where the figure name
+// does not fit the page the flags ask for (figure.PrintFit): wider than --figure-width, or
+// taller than a page at any width it can have.
+func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
+	if o.pr == nil || o.warned[name] {
+		return
+	}
+	smaller := ""
+	if o.pr.FontSize > figure.MinPrintFontSize {
+		smaller = " or a smaller --figure-font-size"
+	}
+	pt := float64(o.pr.FontSize)
+	if fit.Wider == "" && !fit.Taller {
+		return
+	}
+	if fit.Wider != "" {
+		fmt.Fprintf(o.warn, "gridcells %s: warning: %s prints %s wide, wider than --figure-width %s, for %s at %g pt; give a larger width%s\n",
+			o.cmd, name, figure.FormatLength(fit.Width), o.width, fit.Wider, pt, smaller)
+	}
+	if fit.Taller {
+		advice := "draw fewer panels"
+		if smaller != "" {
+			advice = "give a smaller --figure-font-size, or draw fewer panels"
+		}
+		fmt.Fprintf(o.warn, "gridcells %s: warning: %s prints %s high, taller than a %s page at any width it can have at %g pt; %s\n",
+			o.cmd, name, figure.FormatLength(fit.Height), figure.FormatLength(figure.PrintPageHeight), pt, advice)
+	}
+	if o.warned == nil {
+		o.warned = map[string]bool{}
+	}
+	o.warned[name] = true
+}
+
+// write writes f as path and in o's other formats (figure.WriteFiles), laid out as o asks,
+// and warns where it does not fit the page.
+func (o *figureOutput) write(path string, f *figure.Figure) error {
+	if err := figure.WriteFiles(path, o.formats, f.Encoder(o.pr)); err != nil {
+		return err
+	}
+	if o.pr != nil {
+		o.warnFit(filepath.Base(path), f.PrintFit(*o.pr))
+	}
+	return nil
+}
+
+// writePlot is write for a single gonum plot of natural size w × h.
+func (o *figureOutput) writePlot(path string, p *plot.Plot, w, h vg.Length) error {
+	if err := figure.WriteFiles(path, o.formats, figure.PlotEncoder(p, w, h, o.pr)); err != nil {
+		return err
+	}
+	if o.pr != nil {
+		o.warnFit(filepath.Base(path), figure.PlotPrintFit(p, w, h, *o.pr))
+	}
+	return nil
+}
+
+// warnReport is warnFit for each of a report's figures.
+func (o *figureOutput) warnReport(figs []report.Figure) {
 	if o.pr == nil {
 		return
 	}
 	for _, f := range figs {
-		if pw, _ := f.PrintSize(*o.pr); pw > o.pr.Width+vg.Millimeter/10 {
-			fmt.Fprintf(w, "gridcells %s: warning: %s is %s wide, wider than --figure-width %s: its panels, axes and legends need that at %g pt; give a larger width or a smaller --figure-font-size\n",
-				cmd, f.Name, figure.FormatLength(pw), o.width, float64(o.pr.FontSize))
-		}
+		o.warnFit(f.Name, f.PrintFit(*o.pr))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -56,6 +57,9 @@ type Figure struct {
 	// area, where it cannot hide a curve or a threshold line; nil for none (panels keep
 	// their own legends inside the axes).
 	legend *plot.Legend
+	// layouts holds the last layout for a printed page (Print), made once.
+	once    sync.Once
+	layouts *layoutCache
 }
 
 // legendGap is the room, pixels, between the axes and a figure's side legend and after it.
@@ -215,17 +219,16 @@ func (f *Figure) arrangement(w, h vg.Length) arrangement {
 			if p == nil {
 				continue
 			}
-			t := tiles[r][c].Size()
-			d := p.DataCanvas(tiles[r][c]).Size()
-			if first || d.X < a.narrowest {
-				a.narrowest, first = d.X, false
+			d := p.DataCanvas(tiles[r][c]).Rectangle
+			if !inside(tiles[r][c].Rectangle, vg.Rectangle{Max: vg.Point{X: w, Y: h}}) || !inside(d, tiles[r][c].Rectangle) {
+				a.rows[r], a.narrowest, first = -1, -1, false
+				continue
 			}
-			switch {
-			case a.rows[r] < 0:
-			case t.X <= 0 || t.Y <= 0 || d.X <= 0 || d.Y <= 0:
-				a.rows[r], a.narrowest = -1, min(a.narrowest, 0)
-			default:
-				a.rows[r] = max(a.rows[r], d.Y)
+			if first || d.Size().X < a.narrowest {
+				a.narrowest, first = d.Size().X, false
+			}
+			if a.rows[r] >= 0 {
+				a.rows[r] = max(a.rows[r], d.Size().Y)
 			}
 		}
 	}

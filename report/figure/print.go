@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -24,9 +25,10 @@ import (
 // text and rules take the room they take at the natural size and each row of panels keeps
 // its shape, and that canvas is scaled to Width: the text prints at FontSize whatever the
 // width, and the panels take what is left. A figure that would then print taller than
-// PrintPageHeight (a single spectrum, tall and narrow, at 7 in) is laid out narrower, down to
-// its natural layout at the print's scale; one whose side legend, colour key, title and axes
-// leave its panels less than half an inch at Width is laid out wider (PrintSize says how wide).
+// PrintPageHeight (a single spectrum, tall and narrow, at 7 in) is laid out narrower where
+// that makes it fit; one whose title, colour key, side legend and axes leave its panels less
+// than half an inch of the layout canvas (3/8 in printed at 9 pt) is laid out wider.
+// Figure.PrintFit says what size a figure prints at and why.
 type Print struct {
 	Width    vg.Length // printed width, MinPrintWidth to MaxPrintWidth
 	FontSize vg.Length // printed size of the axis labels; tick labels print at 10/12 of it; 0: DefaultPrintFontSize
@@ -122,9 +124,23 @@ type printable struct {
 	// measure lays the drawing out w × h without drawing it.
 	measure func(w, h vg.Length) arrangement
 	// fixed is the least width the drawing's own text needs whatever its panels: the
-	// figure's title and colour key.
-	fixed vg.Length
-	draw  func(draw.Canvas) // draws it on a canvas of any size
+	// figure's title or colour key, which fixedWhat names ("its title").
+	fixed     vg.Length
+	fixedWhat string
+	draw      func(draw.Canvas) // draws it on a canvas of any size
+	// cache holds the last layout, which each format's file and PrintFit ask for again.
+	cache *layoutCache
+}
+
+// layoutCache is a printable's last layout: a figure's files in three formats and its
+// PrintFit lay it out for the same Print four times, and a layout takes up to a second at
+// extreme sizes (40 in at 4 pt).
+type layoutCache struct {
+	sync.Mutex
+	valid  bool
+	pr     Print
+	lw, lh vg.Length
+	scale  float64
 }
 
 // arrangement is what layout needs to know of a drawing laid out at a size.
@@ -139,26 +155,37 @@ type arrangement struct {
 
 // printableFigure is f as a printable.
 func printableFigure(f *Figure) printable {
-	fixed := 0
+	fixed, what := 0, ""
 	if f.Title != "" {
-		fixed = titleWidth(f.Title)
+		fixed, what = titleWidth(f.Title), "its title"
 	}
-	if f.key != nil {
-		fixed = max(fixed, f.key.width())
+	if f.key != nil && f.key.width() > fixed {
+		fixed, what = f.key.width(), "its colour key"
 	}
-	return printable{px(f.Width), px(f.Height), f.arrangement, px(fixed), f.drawOn}
+	f.once.Do(func() { f.layouts = &layoutCache{} })
+	return printable{w: px(f.Width), h: px(f.Height), measure: f.arrangement, fixed: px(fixed), fixedWhat: what, draw: f.drawOn, cache: f.layouts}
 }
 
 // printablePlot is p at its natural size w × h as a printable.
 func printablePlot(p *plot.Plot, w, h vg.Length) printable {
 	measure := func(w, h vg.Length) arrangement {
-		d := p.DataCanvas(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}).Size()
-		if d.X <= 0 || d.Y <= 0 {
-			return arrangement{rows: []vg.Length{-1}, narrowest: min(d.X, 0)}
+		c := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}}
+		d := p.DataCanvas(c)
+		if !inside(d.Rectangle, c.Rectangle) {
+			return arrangement{rows: []vg.Length{-1}, narrowest: -1}
 		}
-		return arrangement{rows: []vg.Length{d.Y}, narrowest: d.X}
+		return arrangement{rows: []vg.Length{d.Size().Y}, narrowest: d.Size().X}
 	}
-	return printable{w, h, measure, 0, p.Draw}
+	return printable{w: w, h: h, measure: measure, draw: p.Draw, cache: &layoutCache{}}
+}
+
+// inside reports whether r is a rectangle of positive size within c: on a canvas too small
+// for the text around a panel, gonum's layout returns data areas that are inverted or that
+// reach outside their tile (68 pt wide on a 36 pt canvas).
+func inside(r, c vg.Rectangle) bool {
+	const tol = vg.Millimeter / 100
+	return r.Max.X > r.Min.X && r.Max.Y > r.Min.Y &&
+		r.Min.X >= c.Min.X-tol && r.Min.Y >= c.Min.Y-tol && r.Max.X <= c.Max.X+tol && r.Max.Y <= c.Max.Y+tol
 }
 
 // minPanelWidth is the least width, on the layout canvas, that layout leaves a panel's data
@@ -166,24 +193,31 @@ func printablePlot(p *plot.Plot, w, h vg.Length) printable {
 const minPanelWidth = vg.Inch / 2
 
 // layout returns the size of the canvas on which d is laid out for pr, and the scale from
-// that canvas to the page (Print): pr.Width wide on the page, or, when that would be taller
-// than PrintPageHeight, the widest canvas down to the natural width that is not. A drawing
-// too wide for pr.Width at pr's font size (its side legend, axes and title leave its panels
-// less than minPanelWidth) is laid out as narrow as it can be, and prints wider than
-// pr.Width.
+// that canvas to the page (Print): pr.Width wide on the page, or wider where the panels need
+// it (minWidth); where that would print taller than PrintPageHeight, the widest canvas that
+// does not, or, where none does, the narrowest d can have, which is the lowest.
 func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
+	if c := d.cache; c != nil {
+		c.Lock()
+		defer c.Unlock()
+		if c.valid && c.pr == pr {
+			return c.lw, c.lh, c.scale
+		}
+		defer func() { c.valid, c.pr, c.lw, c.lh, c.scale = true, pr, lw, lh, scale }()
+	}
 	scale = float64(pr.fontSize() / labelSize)
-	full := max(pr.Width/vg.Length(scale), d.minWidth(pr.Width/vg.Length(scale)))
-	lh = d.heightAt(full)
-	if full <= d.w || lh*vg.Length(scale) <= PrintPageHeight {
+	page := PrintPageHeight / vg.Length(scale) // on the layout canvas
+	full := d.minWidth(pr.Width / vg.Length(scale))
+	if lh = d.heightAt(full); lh <= page {
 		return full, lh, scale
 	}
-	lo, hi := d.w, full // the page is no taller than PrintPageHeight at lo, too tall at hi
-	if d.heightAt(lo)*vg.Length(scale) > PrintPageHeight {
-		return lo, d.heightAt(lo), scale // tall by nature: a long montage
+	least := d.minWidth(0)
+	if lh := d.heightAt(least); lh > page {
+		return least, lh, scale // too tall at any width it can have: as low as it can be
 	}
+	lo, hi := least, full // the page is no taller than PrintPageHeight at lo, too tall at hi
 	for hi-lo > vg.Millimeter {
-		if mid := (lo + hi) / 2; d.heightAt(mid)*vg.Length(scale) <= PrintPageHeight {
+		if mid := (lo + hi) / 2; d.heightAt(mid) <= page {
 			lo = mid
 		} else {
 			hi = mid
@@ -194,7 +228,8 @@ func (d printable) layout(pr Print) (lw, lh vg.Length, scale float64) {
 
 // minWidth returns the least canvas width, from w up to the natural width, at which d's title
 // and key fit and every panel keeps a data area minPanelWidth wide (or as wide as at the
-// natural size, if less): w itself where it does.
+// natural size, if less): w itself where it does or where it is the natural width or more;
+// minWidth(0) is the least width d can have.
 func (d printable) minWidth(w vg.Length) vg.Length {
 	if w >= d.w {
 		return w
@@ -297,9 +332,40 @@ func (d printable) encode(out io.Writer, format string, pr Print) error {
 	return writeCanvas(out, c)
 }
 
-// PrintSize returns the size f prints at for pr: pr.Width wide, narrower where that would
+// PrintFit is how a drawing fits a Print.
+type PrintFit struct {
+	Width, Height vg.Length // printed size
+	// Wider names what makes it print wider than Print.Width, when it does: "its title",
+	// "its colour key", or "its panels, axes and legend" (less than minPanelWidth each).
+	Wider string
+	// Taller reports that it prints taller than PrintPageHeight: no width it can have at the
+	// Print's font size fits.
+	Taller bool
+}
+
+// fit returns how d fits pr.
+func (d printable) fit(pr Print) PrintFit {
+	lw, lh, scale := d.layout(pr)
+	f := PrintFit{Width: lw * vg.Length(scale), Height: lh * vg.Length(scale)}
+	const tol = vg.Millimeter / 10
+	if f.Width > pr.Width+tol {
+		f.Wider = "its panels, axes and legend"
+		if d.fixed > pr.Width/vg.Length(scale)+tol {
+			f.Wider = d.fixedWhat // alone wider than the page
+		}
+	}
+	f.Taller = f.Height > PrintPageHeight+tol
+	return f
+}
+
+// PrintFit returns how f fits pr: its printed size, pr.Width wide, narrower where that would
 // print taller than PrintPageHeight, wider where its panels would be too narrow (Print).
-func (f *Figure) PrintSize(pr Print) (w, h vg.Length) { return printableFigure(f).size(pr) }
+func (f *Figure) PrintFit(pr Print) PrintFit { return printableFigure(f).fit(pr) }
+
+// PlotPrintFit returns how p, a plot of natural size width × height, fits pr.
+func PlotPrintFit(p *plot.Plot, width, height vg.Length, pr Print) PrintFit {
+	return printablePlot(p, width, height).fit(pr)
+}
 
 // EncodePrint writes the figure to w in format, one of Formats, laid out for pr.
 func (f *Figure) EncodePrint(w io.Writer, format string, pr Print) error {
@@ -321,9 +387,8 @@ func PlotEncoder(p *plot.Plot, width, height vg.Length, pr *Print) func(io.Write
 	if pr == nil {
 		return func(w io.Writer, format string) error { return EncodePlot(w, p, width, height, format) }
 	}
-	return func(w io.Writer, format string) error {
-		return printablePlot(p, width, height).encode(w, format, *pr)
-	}
+	d := printablePlot(p, width, height) // one layout for every format
+	return func(w io.Writer, format string) error { return d.encode(w, format, *pr) }
 }
 
 // lengthUnits are the units ParseLength reads, with their size.
@@ -344,8 +409,8 @@ func ParseLength(s string) (vg.Length, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(v > 0) || v > 1e6 {
-		return 0, fmt.Errorf("length %q: want a positive number with a unit of in, cm, mm or pt, e.g. 5.5in or 14cm", s)
+	if err != nil || !(v > 0) || v > 1e6 || strings.Contains(t, "_") {
+		return 0, fmt.Errorf("length %q: want a positive length such as 5.5in, 14cm, 140mm or 396pt (a bare number is in inches)", s)
 	}
 	return vg.Length(v) * unit, nil
 }
