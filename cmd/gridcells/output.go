@@ -160,7 +160,7 @@ func (o *figureOutput) print() (*figure.Print, error) {
 // does not fit the page the flags ask for (figure.PrintFit): wider than --figure-width, or
 // taller than a page at any width it can have.
 func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
-	if o.pr == nil || o.warned[name] {
+	if o.pr == nil || o.warned[name] || (fit.Wider == "" && !fit.Taller) {
 		return
 	}
 	smaller := ""
@@ -168,9 +168,6 @@ func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
 		smaller = " or a smaller --figure-font-size"
 	}
 	pt := float64(o.pr.FontSize)
-	if fit.Wider == "" && !fit.Taller {
-		return
-	}
 	if fit.Wider != "" {
 		fmt.Fprintf(o.warn, "gridcells %s: warning: %s prints %s wide, wider than --figure-width %s, for %s at %g pt; give a larger width%s\n",
 			o.cmd, name, figure.FormatLength(fit.Width), o.width, fit.Wider, pt, smaller)

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -57,9 +56,8 @@ type Figure struct {
 	// area, where it cannot hide a curve or a threshold line; nil for none (panels keep
 	// their own legends inside the axes).
 	legend *plot.Legend
-	// layouts holds the last layout for a printed page (Print), made once.
-	once    sync.Once
-	layouts *layoutCache
+	// layouts holds the last layout for a printed page (Print).
+	layouts layoutCache
 }
 
 // legendGap is the room, pixels, between the axes and a figure's side legend and after it.
@@ -212,8 +210,7 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side draw.Canva
 // arrangement lays f out w × h without drawing it, for printable.
 func (f *Figure) arrangement(w, h vg.Length) arrangement {
 	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
-	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: -1}
-	first := true
+	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: vg.Length(math.Inf(1))}
 	for r, row := range f.plots {
 		for c, p := range row {
 			if p == nil {
@@ -221,16 +218,17 @@ func (f *Figure) arrangement(w, h vg.Length) arrangement {
 			}
 			d := p.DataCanvas(tiles[r][c]).Rectangle
 			if !inside(tiles[r][c].Rectangle, vg.Rectangle{Max: vg.Point{X: w, Y: h}}) || !inside(d, tiles[r][c].Rectangle) {
-				a.rows[r], a.narrowest, first = -1, -1, false
+				a.rows[r], a.narrowest = -1, -1
 				continue
 			}
-			if first || d.Size().X < a.narrowest {
-				a.narrowest, first = d.Size().X, false
-			}
+			a.narrowest = min(a.narrowest, d.Size().X)
 			if a.rows[r] >= 0 {
 				a.rows[r] = max(a.rows[r], d.Size().Y)
 			}
 		}
+	}
+	if math.IsInf(float64(a.narrowest), 1) {
+		a.narrowest = -1 // no panel
 	}
 	return a
 }
@@ -273,12 +271,7 @@ func writeCanvas(w io.Writer, c io.WriterTo) error {
 func EncodePlot(w io.Writer, p *plot.Plot, width, height vg.Length, format string) error {
 	// The package's canvases rather than p.WriterTo's: the same resolution as the figures,
 	// and the fonts embedded in SVG as in PDF.
-	c, err := newCanvas(format, width, height, DPI)
-	if err != nil {
-		return err
-	}
-	p.Draw(draw.New(c))
-	return writeCanvas(w, c)
+	return encodeCanvas(w, format, width, height, DPI, func(c vg.CanvasWriterTo) { p.Draw(draw.New(c)) })
 }
 
 // Formats are the file formats Encode writes, by extension.
@@ -289,12 +282,7 @@ var Formats = []string{"png", "svg", "pdf"}
 // and text as vectors, embed the heat maps (rate maps, autocorrelograms, spectra) as images of
 // their bins, and embed their fonts, as journals ask.
 func (f *Figure) Encode(w io.Writer, format string) error {
-	c, err := newCanvas(format, px(f.Width), px(f.Height), DPI)
-	if err != nil {
-		return err
-	}
-	f.drawOn(draw.New(c))
-	return writeCanvas(w, c)
+	return encodeCanvas(w, format, px(f.Width), px(f.Height), DPI, func(c vg.CanvasWriterTo) { f.drawOn(draw.New(c)) })
 }
 
 // PNG returns the figure as PNG bytes.

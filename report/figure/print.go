@@ -117,6 +117,17 @@ func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error
 	return nil, fmt.Errorf("figure: format %q: want png, svg or pdf", format)
 }
 
+// encodeCanvas writes to out, in format, what drawing draws on a new canvas of w × h (at dpi
+// for PNG).
+func encodeCanvas(out io.Writer, format string, w, h vg.Length, dpi int, drawing func(vg.CanvasWriterTo)) error {
+	c, err := newCanvas(format, w, h, dpi)
+	if err != nil {
+		return err
+	}
+	drawing(c)
+	return writeCanvas(out, c)
+}
+
 // printable is a drawing of a natural size that can be laid out for a page: a Figure's,
 // or a single gonum plot's.
 type printable struct {
@@ -162,8 +173,7 @@ func printableFigure(f *Figure) printable {
 	if f.key != nil && f.key.width() > fixed {
 		fixed, what = f.key.width(), "its colour key"
 	}
-	f.once.Do(func() { f.layouts = &layoutCache{} })
-	return printable{w: px(f.Width), h: px(f.Height), measure: f.arrangement, fixed: px(fixed), fixedWhat: what, draw: f.drawOn, cache: f.layouts}
+	return printable{w: px(f.Width), h: px(f.Height), measure: f.arrangement, fixed: px(fixed), fixedWhat: what, draw: f.drawOn, cache: &f.layouts}
 }
 
 // printablePlot is p at its natural size w × h as a printable.
@@ -294,12 +304,6 @@ func (d printable) heightAt(lw vg.Length) vg.Length {
 	return hi
 }
 
-// size returns d's printed size for pr.
-func (d printable) size(pr Print) (w, h vg.Length) {
-	lw, lh, scale := d.layout(pr)
-	return lw * vg.Length(scale), lh * vg.Length(scale)
-}
-
 // drawOn draws d on c, a canvas of lw × lh scaled by scale (layout).
 func (d printable) drawOn(c vg.Canvas, lw, lh vg.Length, scale float64) {
 	c.Scale(scale, scale)
@@ -324,12 +328,7 @@ func (d printable) encode(out io.Writer, format string, pr Print) error {
 				float64(pw/vg.Inch), float64(ph/vg.Inch), pr.dpi(), wpx, hpx, MaxPrintPixels/1_000_000)
 		}
 	}
-	c, err := newCanvas(format, pw, ph, pr.dpi())
-	if err != nil {
-		return err
-	}
-	d.drawOn(c, lw, lh, scale)
-	return writeCanvas(out, c)
+	return encodeCanvas(out, format, pw, ph, pr.dpi(), func(c vg.CanvasWriterTo) { d.drawOn(c, lw, lh, scale) })
 }
 
 // PrintFit is how a drawing fits a Print.

@@ -153,14 +153,16 @@ func TestPrintTallFigure(t *testing.T) {
 	p.Add(s)
 	// 4 × 6 in: 7 in wide at 9 pt, it would print 9.5 in high.
 	w, h := 4*vg.Inch, 6*vg.Inch
-	pw, ph := printablePlot(p, w, h).size(pr)
+	fit := printablePlot(p, w, h).fit(pr)
+	pw, ph := fit.Width, fit.Height
 	if pw >= pr.Width || pw <= w*9/12 || ph > PrintPageHeight || ph < PrintPageHeight-vg.Inch/10 {
 		t.Errorf("4×6 in plot printed %.2f×%.2f in, want narrower than 7 in and wider than its natural %.2f in, %.2f in high at most and nearly that",
 			float64(pw/vg.Inch), float64(ph/vg.Inch), float64(w*9/12/vg.Inch), float64(PrintPageHeight/vg.Inch))
 	}
 	// 4 × 14 in: 10.5 in high at its natural layout at 9 pt; narrower, it fits.
 	w, h = 4*vg.Inch, 14*vg.Inch
-	pw, ph = printablePlot(p, w, h).size(pr)
+	fit = printablePlot(p, w, h).fit(pr)
+	pw, ph = fit.Width, fit.Height
 	if pw >= w*9/12 || ph > PrintPageHeight || ph < PrintPageHeight-vg.Inch/10 {
 		t.Errorf("4×14 in plot printed %.2f×%.2f in, want narrower than its natural %.2f in and nearly %.2f in high",
 			float64(pw/vg.Inch), float64(ph/vg.Inch), float64(w*9/12/vg.Inch), float64(PrintPageHeight/vg.Inch))
@@ -311,7 +313,8 @@ func TestPrintLayoutRows(t *testing.T) {
 			pr := Print{Width: width}
 			lw, lh, _ := d.layout(pr)
 			tol := vg.Millimeter / 10
-			pw, ph := d.size(pr)
+			fit := d.fit(pr)
+			pw, ph := fit.Width, fit.Height
 			if pw != width && ph > PrintPageHeight {
 				t.Errorf("%s at %s: printed %.2f×%.2f in", name, FormatLength(width), float64(pw/vg.Inch), float64(ph/vg.Inch))
 			}
