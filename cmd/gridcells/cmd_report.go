@@ -184,10 +184,9 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if err := ctx.Err(); err != nil { // Ctrl-C while the report was drawn: write nothing
 		return err
 	}
-	if err := rep.WriteFigures(dir, o.figures.pr, o.figures.formats...); err != nil {
+	if err := o.figures.writeReport(rep, dir); err != nil {
 		return err
 	}
-	o.figures.warnReport(rep.Figures)
 	if err := rep.WriteFile(out); err != nil {
 		return err
 	}
@@ -684,10 +683,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 			if o.runs {
 				rep, err := runReportOf(ctx, rd, o)
 				if err == nil {
-					err = rep.WriteFigures(rd, o.figures.pr, o.figures.formats...)
-				}
-				if err == nil {
-					o.figures.warnReport(rep.Figures) // once per figure name for all the runs
+					err = o.figures.writeReport(rep, rd) // warned once per figure name for all the runs
 				}
 				if err == nil {
 					err = rep.WriteFile(filepath.Join(rd, "report.html"))

@@ -286,10 +286,9 @@ func reproduceCollect(ctx context.Context, o *reproduceOptions, res reproduce.Re
 	if err := addComparison(rep, res, cmp, conds, th); err != nil {
 		return err
 	}
-	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
+	if err := o.figures.writeReport(rep, o.out); err != nil {
 		return err
 	}
-	o.figures.warnReport(rep.Figures)
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err
 	}
@@ -469,10 +468,9 @@ func reproduceTheory(ctx context.Context, o *reproduceOptions, res reproduce.Res
 			return err
 		}
 	}
-	if err := rep.WriteFigures(o.out, o.figures.pr, o.figures.formats...); err != nil {
+	if err := o.figures.writeReport(rep, o.out); err != nil {
 		return err
 	}
-	o.figures.warnReport(rep.Figures)
 	reportPath := filepath.Join(o.out, "report.html")
 	if err := rep.WriteFile(reportPath); err != nil {
 		return err

@@ -209,14 +209,18 @@ func (o *figureOutput) writePlot(path string, p *plot.Plot, w, h vg.Length) erro
 	return nil
 }
 
-// warnReport is warnFit for each of a report's figures.
-func (o *figureOutput) warnReport(figs []report.Figure) {
-	if o.pr == nil {
-		return
+// writeReport writes rep's figures in dir/figures (report.Report.WriteFigures) in o's
+// formats, laid out as o asks, and warns where one does not fit the page.
+func (o *figureOutput) writeReport(rep *report.Report, dir string) error {
+	if err := rep.WriteFigures(dir, o.pr, o.formats...); err != nil {
+		return err
 	}
-	for _, f := range figs {
-		o.warnFit(f.Name, f.PrintFit(*o.pr))
+	if o.pr != nil {
+		for _, f := range rep.Figures {
+			o.warnFit(f.Name, f.PrintFit(*o.pr))
+		}
 	}
+	return nil
 }
 
 // fileExists reports whether path names something that can be stat'ed.
