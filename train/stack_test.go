@@ -88,7 +88,6 @@ func TestStackedMatchesAlone(t *testing.T) {
 func TestStackedCancelMidStep(t *testing.T) {
 	cfgs := stackConfigs(t)[:2]
 	T := cfgs[0].Trajectory.SequenceLength
-	perStep := 1 + 2*T + 1 // the loop's check, T forward, one between the passes, T backward
 	const step = 21
 	dirs := make([]string, len(cfgs))
 	runs := make([]StackedRun, len(cfgs))
@@ -98,7 +97,7 @@ func TestStackedCancelMidStep(t *testing.T) {
 	}
 	p := &cancelAt{k: -1}
 	runs[0].Progress = p
-	ctx := &errAfter{Context: context.Background(), k: perStep*(step-1) + 1 + T + 1 + 3}
+	ctx := cancelInStep(T, step, T+1+3) // the backward recurrence's third ask
 	if _, err := TrainStacked(ctx, runs, cpu.New(nil), "test"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled ensemble: err = %v, want context.Canceled", err)
 	}

@@ -179,6 +179,14 @@ func (e *errAfter) Err() error {
 	return nil
 }
 
+// cancelInStep returns an errAfter that cancels at stop's ask-th question in training step
+// step of a run with T time steps: each step asks once at the top of the loop, then T times
+// in the forward recurrence, once between the passes and T times in the backward one.
+func cancelInStep(T, step, ask int) *errAfter {
+	perStep := 1 + 2*T + 1
+	return &errAfter{Context: context.Background(), k: perStep*(step-1) + 1 + ask}
+}
+
 // TestCancelMidStep: a run cancelled inside a step (in the forward recurrence, between the
 // passes, in the backward recurrence; Ctrl-C during a long CPU step) stops there, checkpoints
 // the steps before it, and resumes to the same run bit for bit: the step it gave up is trained
@@ -190,15 +198,13 @@ func TestCancelMidStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	T := cfg.Trajectory.SequenceLength
-	perStep := 1 + 2*T + 1 // the loop's check, T forward, one between the passes, T backward
 	for _, at := range []struct{ step, ask int }{
 		{17, 3},         // forward recurrence of step 17, after a checkpoint at 14
 		{21, T + 1},     // between the passes of step 21, a checkpoint step
 		{30, T + 1 + 4}, // backward recurrence of step 30, an evaluation step
 	} {
 		dir := t.TempDir()
-		// The loop's check of step n is call perStep·(n−1)+1; stop's asks follow it.
-		ctx := &errAfter{Context: context.Background(), k: perStep*(at.step-1) + 1 + at.ask}
+		ctx := cancelInStep(T, at.step, at.ask)
 		p := &cancelAt{k: -1}
 		_, err := Train(ctx, dir, cfg, Options{Progress: p})
 		if !errors.Is(err, context.Canceled) {
