@@ -56,6 +56,13 @@ type Figure struct {
 	// area, where it cannot hide a curve or a threshold line; nil for none (panels keep
 	// their own legends inside the axes).
 	legend *plot.Legend
+	// rowLegend is drawn between the title of the figure's one panel and its axes, its
+	// entries in rows; nil for none.
+	rowLegend *rowLegend
+	// fitY sets a panel's y range for the data area it is drawn in, just before it is
+	// drawn: the room that text of a fixed size needs above the data is a share of the
+	// range that depends on the area's height (Fractions' count labels).
+	fitY map[*plot.Plot]func(data draw.Canvas)
 	// layouts holds the last layout for a printed page (Print).
 	layouts layoutCache
 }
@@ -141,16 +148,23 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.key != nil {
 		f.key.draw(dc)
 	}
-	tiles, side := f.arrange(dc)
+	tiles, side, above := f.arrange(dc)
 	for r := range f.plots {
 		for c, p := range f.plots[r] {
-			if p != nil {
-				p.Draw(tiles[r][c])
+			if p == nil {
+				continue
 			}
+			if fit := f.fitY[p]; fit != nil {
+				fit(p.DataCanvas(tiles[r][c]))
+			}
+			p.Draw(tiles[r][c])
 		}
 	}
 	if f.legend != nil {
 		f.legend.Draw(side)
+	}
+	if f.rowLegend != nil {
+		f.rowLegend.draw(above)
 	}
 }
 
@@ -160,14 +174,16 @@ func titleStyle() text.Style {
 }
 
 // arrange lays f out on dc without drawing: the canvas of each panel (of a blank tile, the
-// zero canvas) below the title and above the colour key, and that of the side legend.
-func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side draw.Canvas) {
+// zero canvas) below the title and above the colour key, that of the side legend and that
+// of the row legend.
+func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side, above draw.Canvas) {
 	if f.Title != "" {
 		dc.Max.Y -= titleStyle().Height(f.Title) + 2*vg.Millimeter
 	}
 	if f.key != nil {
 		dc.Min.Y += px(keyHeight)
 	}
+	legendH := f.placeRowLegend(&dc)
 	side = dc
 	if f.legend != nil {
 		dc.Max.X -= px(f.sideLegendWidth())
@@ -204,12 +220,15 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side draw.Canva
 			}
 		}
 	}
-	return tiles, side
+	if f.rowLegend != nil {
+		above = f.rowLegendCanvas(tiles[0][0], legendH)
+	}
+	return tiles, side, above
 }
 
 // arrangement lays f out w × h without drawing it, for printable.
 func (f *Figure) arrangement(w, h vg.Length) arrangement {
-	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
+	tiles, _, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
 	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: vg.Length(math.Inf(1))}
 	for r, row := range f.plots {
 		for c, p := range row {

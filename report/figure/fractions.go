@@ -28,7 +28,7 @@ type FractionGroup struct {
 
 // FractionSettings configures Fractions. A nil *FractionSettings means defaults.
 type FractionSettings struct {
-	Width, Height int    // pixels (default 100 per group, at least 480, × 420)
+	Width, Height int    // pixels of the axes (default 100 per group, at least 480, × 420); the legend above them adds its height
 	Title         string // default "fractions of networks per condition (95 % CI)"
 	YLabel        string // default "fraction of networks"
 }
@@ -65,7 +65,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	p := plot.New()
 	p.Title.Text = set.Title
 	p.Y.Label.Text = set.YLabel
-	// Headroom above 1 keeps the legend clear of full bars and their count labels.
+	// Y.Max is set when the panel is drawn (countLabels.fitY), to what the count labels need.
 	p.Y.Min, p.Y.Max = 0, 1.55
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}})
 	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
@@ -73,6 +73,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	// Bars of one group share 80 % of a unit of x.
 	width := 0.8 / float64(max(1, len(series)))
 	counts := &countLabels{}
+	legend := newRowLegend()
 	for si, name := range series {
 		b := &ciBars{color: SeriesColor(si), width: width}
 		for gi, g := range groups {
@@ -94,7 +95,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 			counts.labels = append(counts.labels, countLabel{x: x, y: top, text: text})
 		}
 		p.Add(b)
-		p.Legend.Add(name, b)
+		legend.add(name, b)
 	}
 	// After every series' bars, so that no bar of a later series covers a label.
 	p.Add(counts)
@@ -109,12 +110,10 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.YOffs = -2 * vg.Millimeter
-	p.Legend.XOffs = 2 * vg.Millimeter
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	f.plots[0][0] = p
+	// Above the axes, where it covers no bar and no count.
+	f.setRowLegend(legend)
+	f.fitY = map[*plot.Plot]func(draw.Canvas){p: func(data draw.Canvas) { p.Y.Max = counts.yMax(p, data) }}
 	return f, nil
 }
 
@@ -162,15 +161,44 @@ type countLabel struct {
 // three bars and was painted over by them.
 type countLabels struct{ labels []countLabel }
 
-// Plot implements plot.Plotter.
-func (l *countLabels) Plot(c draw.Canvas, plt *plot.Plot) {
-	tx, ty := plt.Transforms(&c)
+// countSkip is the room between a whisker's top and its count label.
+const countSkip vg.Length = 1.5 // points
+
+// style is the text style of the labels on plt: 7 pt, grey, running upwards from their point.
+func (l *countLabels) style(plt *plot.Plot) draw.TextStyle {
 	lab := draw.TextStyle{Color: color.Gray{40}, Font: plt.Y.Tick.Label.Font, Rotation: math.Pi / 2,
 		XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: plt.Y.Tick.Label.Handler}
 	lab.Font.Size = vg.Points(7)
+	return lab
+}
+
+// Plot implements plot.Plotter.
+func (l *countLabels) Plot(c draw.Canvas, plt *plot.Plot) {
+	tx, ty := plt.Transforms(&c)
+	lab := l.style(plt)
 	for _, cl := range l.labels {
-		c.FillText(lab, vg.Point{X: tx(cl.x), Y: ty(cl.y) + vg.Points(1.5)}, cl.text)
+		c.FillText(lab, vg.Point{X: tx(cl.x), Y: ty(cl.y) + countSkip}, cl.text)
 	}
+}
+
+// yMax returns the least top of plt's y axis (its bottom at 0) at which every label, drawn
+// in the data area data, ends within it, and no less than 1.05, so that a full bar's whisker
+// stays clear of the top. A label of length L above a value v needs H·v/yMax + L ≤ H in a data
+// area H high. Where a label is as long as three quarters of the area, the axis stops at four
+// times its value and the label runs over the top: a thumbnail-sized figure.
+func (l *countLabels) yMax(plt *plot.Plot, data draw.Canvas) float64 {
+	h := data.Size().Y
+	lab := l.style(plt)
+	top := 1.05
+	for _, cl := range l.labels {
+		need := countSkip + lab.Width(cl.text) + vg.Points(1)
+		if need > 3*h/4 {
+			top = max(top, 4*cl.y)
+			continue
+		}
+		top = max(top, cl.y*float64(h/(h-need)))
+	}
+	return top
 }
 
 // Thumbnail implements plot.Thumbnailer for the legend.

@@ -173,6 +173,12 @@ func printableFigure(f *Figure) printable {
 	if f.key != nil && f.key.width() > fixed {
 		fixed, what = f.key.width(), "its colour key"
 	}
+	if f.rowLegend != nil {
+		// One column of the legend, within the figure's margins.
+		if w := pixels(f.rowLegend.columnWidth() + 2*f.pad); w > fixed {
+			fixed, what = w, "its legend"
+		}
+	}
 	return printable{w: px(f.Width), h: px(f.Height), measure: f.arrangement, fixed: px(fixed), fixedWhat: what, draw: f.drawOn, cache: &f.layouts}
 }
 
