@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 )
 
 // TidyTicks is plot.DefaultTicks with every label written with the same, fewest decimals
@@ -77,40 +76,5 @@ func tidyAxes(p *plot.Plot) {
 		if _, ok := ax.Tick.Marker.(plot.DefaultTicks); ok {
 			ax.Tick.Marker = TidyTicks{}
 		}
-	}
-}
-
-// legendAway places p's legend (on the right) where the series leave room for it: at the top
-// when the right of the plot is clear there (a training curve falls from the top left), else
-// at the bottom when that is clear (an untrained run's decoding error stays near the top),
-// else at the top of a y axis extended by 30 % so that the legend sits above the data. The
-// series are counted over the right 45 % of the x range, in the top and bottom 40 % of the
-// y range, which is p's axes once the series are added.
-func legendAway(p *plot.Plot, series ...plotter.XYs) {
-	p.Legend.Top = true
-	xr, yr := p.X.Max-p.X.Min, p.Y.Max-p.Y.Min
-	if xr <= 0 || yr <= 0 {
-		return
-	}
-	top, bottom := 0, 0
-	for _, xy := range series {
-		for _, v := range xy {
-			if (v.X-p.X.Min)/xr < 0.55 {
-				continue
-			}
-			switch y := (v.Y - p.Y.Min) / yr; {
-			case y > 0.6:
-				top++
-			case y < 0.4:
-				bottom++
-			}
-		}
-	}
-	switch {
-	case top == 0:
-	case bottom == 0:
-		p.Legend.Top = false
-	default:
-		p.Y.Max += 0.3 * yr
 	}
 }

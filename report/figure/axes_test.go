@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -70,43 +69,6 @@ func TestTidyTicks(t *testing.T) {
 			if exact {
 				t.Errorf("%v: %d decimals where %d state every tick", r, decimals, decimals-1)
 			}
-		}
-	}
-}
-
-// TestLegendAway places the legend for three kinds of curve: falling from the top left
-// (top), staying high (bottom), staying high over a low threshold line (top, with the y axis
-// extended by 30 % so that the legend sits above the curve).
-func TestLegendAway(t *testing.T) {
-	line := func(ys ...float64) plotter.XYs {
-		xy := make(plotter.XYs, len(ys))
-		for i, y := range ys {
-			xy[i] = plotter.XY{X: float64(100 * (i + 1)), Y: y}
-		}
-		return xy
-	}
-	for _, c := range []struct {
-		name    string
-		series  []plotter.XYs
-		top     bool
-		extends bool
-	}{
-		{"falling", []plotter.XYs{line(90, 60, 40, 25, 15, 10, 8, 7, 6, 5)}, true, false},
-		{"high", []plotter.XYs{line(10, 85, 88, 84, 90, 86, 89, 87, 88, 86)}, false, false},
-		{"high over a threshold", []plotter.XYs{line(10, 85, 88, 84, 90, 86, 89, 87, 88, 86), {{X: 100, Y: 0}, {X: 1000, Y: 0}}}, true, true},
-	} {
-		p := plot.New()
-		for _, xy := range c.series {
-			l, err := plotter.NewLine(xy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Add(l)
-		}
-		yMax := p.Y.Max
-		legendAway(p, c.series...)
-		if p.Legend.Top != c.top || (p.Y.Max > yMax) != c.extends {
-			t.Errorf("%s: legend at the top %v, y axis %v → %v; want top %v, extended %v", c.name, p.Legend.Top, yMax, p.Y.Max, c.top, c.extends)
 		}
 	}
 }

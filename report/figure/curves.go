@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // MetricPoint is one logged step of a training run (one line of metrics.jsonl).
@@ -63,7 +65,10 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		loss.Y.Tick.Marker = TidyTicks{}
 	}
 	keep := func(v float64) bool { return isFinite(v) && (!set.LogLoss || v > 0) }
-	var lossXY []plotter.XYs
+	// One legend for both panels, above them: the evaluation curve has one colour in both,
+	// and a legend inside a panel covered its curves once a printed column made the panels
+	// small.
+	legend := newRowLegend()
 	for i, c := range []struct {
 		name string
 		val  func(MetricPoint) float64
@@ -71,13 +76,14 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		{"training", func(m MetricPoint) float64 { return m.Loss }},
 		{"evaluation", func(m MetricPoint) float64 { return m.EvalLoss }},
 	} {
-		xy, err := addCurve(loss, points, c.val, keep, c.name, SeriesColor(i))
+		thumb, err := addCurve(loss, points, c.val, keep, SeriesColor(i))
 		if err != nil {
 			return nil, err
 		}
-		lossXY = append(lossXY, xy)
+		if thumb != nil {
+			legend.add(c.name, thumb)
+		}
 	}
-	legendAway(loss, lossXY...)
 
 	dec := plot.New()
 	dec.Title.Text = "position decoding error"
@@ -85,35 +91,36 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	dec.Y.Label.Text = "decoding error (cm)"
 	dec.Y.Tick.Marker = TidyTicks{}
 	dec.Add(plotter.NewGrid())
-	decXY, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, "evaluation", SeriesColor(1))
+	thumb, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, SeriesColor(1))
 	if err != nil {
 		return nil, err
 	}
-	var thXY plotter.XYs
+	if thumb != nil && !slices.ContainsFunc(legend.entries, func(e rowEntry) bool { return e.name == "evaluation" }) {
+		legend.add("evaluation", thumb) // decoding error logged without an evaluation loss
+	}
 	if th := set.DecodeThresholdCM; th > 0 && len(points) > 0 {
 		x0, x1 := float64(points[0].Step), float64(points[len(points)-1].Step)
 		if x1 == x0 { // one point: the range gonum gives the loss panel's single point
 			x0, x1 = x0-1, x0+1
 		}
-		thXY = plotter.XYs{{X: x0, Y: th}, {X: x1, Y: th}}
-		l, err := plotter.NewLine(thXY)
+		l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: th}, {X: x1, Y: th}})
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
 		l.Color = color.Gray{120}
 		l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 		dec.Add(l)
-		dec.Legend.Add(fmt.Sprintf("%g cm threshold", th), l)
+		legend.add(fmt.Sprintf("%g cm threshold", th), l)
 		dec.Y.Min = 0
 	}
-	legendAway(dec, decXY, thXY)
 	f.plots[0][0], f.plots[0][1] = loss, dec
+	f.setRowLegend(legend)
 	return f, nil
 }
 
 // addCurve adds the line (and point markers, so single points show) of val over the
-// points that keep accepts, and returns them.
-func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, name string, c color.Color) (plotter.XYs, error) {
+// points that keep accepts, and returns its legend thumbnail: nil where no point is kept.
+func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, c color.Color) (plot.Thumbnailer, error) {
 	var xy plotter.XYs
 	for _, m := range points {
 		if v := val(m); keep(v) {
@@ -131,6 +138,15 @@ func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64,
 	l.Width = vg.Points(1.5)
 	sc.Radius = vg.Points(math.Max(0.5, 2-float64(len(xy))/100))
 	p.Add(l, sc)
-	p.Legend.Add(name, l, sc)
-	return xy, nil
+	return thumbnails{l, sc}, nil
+}
+
+// thumbnails draws several legend thumbnails on top of each other: a line with its markers.
+type thumbnails []plot.Thumbnailer
+
+// Thumbnail implements plot.Thumbnailer.
+func (t thumbnails) Thumbnail(c *draw.Canvas) {
+	for _, th := range t {
+		th.Thumbnail(c)
+	}
 }

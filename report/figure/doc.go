@@ -19,7 +19,9 @@
 // Print.Width wide (narrower only where that would print taller than PrintPageHeight), its
 // axis labels at Print.FontSize whatever the width, the PNG at Print.DPI. The layout canvas
 // is Width × 12 pt/FontSize, on which text and rules take the room they take at the natural
-// size and each row of panels keeps its shape, scaled to the page.
+// size and each row of panels keeps its shape, scaled to the page. Titles wider than the page
+// or than their panel are broken into lines; legends that would cover data in a small panel
+// (bar charts, survival functions, training curves) are drawn above the axes, in rows.
 //
 // # Panics and errors
 //

@@ -52,10 +52,6 @@ type Figure struct {
 	// both axes in drawOn: the axes' labels take different room on x and y, and a square
 	// box or a ring |k| = k* was drawn stretched.
 	equal map[*plot.Plot]bool
-	// legend is drawn to the right of the panels, its top level with the first row's data
-	// area, where it cannot hide a curve or a threshold line; nil for none (panels keep
-	// their own legends inside the axes).
-	legend *plot.Legend
 	// rowLegend is drawn between the title of the figure's one panel and its axes, its
 	// entries in rows; nil for none.
 	rowLegend *rowLegend
@@ -63,28 +59,11 @@ type Figure struct {
 	// drawn: the room that text of a fixed size needs above the data is a share of the
 	// range that depends on the area's height (Fractions' count labels).
 	fitY map[*plot.Plot]func(data draw.Canvas)
+	// titles holds the panels' titles as they were made, which arrange breaks into lines
+	// for the width it lays the figure out at.
+	titles map[*plot.Plot]string
 	// layouts holds the last layout for a printed page (Print).
 	layouts layoutCache
-}
-
-// legendGap is the room, pixels, between the axes and a figure's side legend and after it.
-const legendGap = 12
-
-// setSideLegend gives f the legend l, drawn right of the panels, and makes the figure wider
-// by the legend's width so that the panels keep theirs.
-func (f *Figure) setSideLegend(l *plot.Legend) {
-	l.Left, l.Top = true, true // within the side canvas that drawOn gives it
-	f.legend = l
-	f.Width += f.sideLegendWidth()
-}
-
-// sideLegendWidth is the width, pixels, that f's side legend takes with its gaps.
-func (f *Figure) sideLegendWidth() int {
-	if f.legend == nil {
-		return 0
-	}
-	r := f.legend.Rectangle(draw.Canvas{})
-	return pixels(r.Max.X-r.Min.X) + 2*legendGap
 }
 
 // setEqualAxes marks p as a panel drawn with the same scale on x and y.
@@ -143,12 +122,12 @@ func pixels(l vg.Length) int { return int(math.Ceil(float64(l) * DPI / float64(v
 func (f *Figure) drawOn(dc draw.Canvas) {
 	if f.Title != "" {
 		sty := titleStyle()
-		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.Title)
+		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.title(dc.Size().X))
 	}
 	if f.key != nil {
 		f.key.draw(dc)
 	}
-	tiles, side, above := f.arrange(dc)
+	tiles, legend := f.arrange(dc)
 	for r := range f.plots {
 		for c, p := range f.plots[r] {
 			if p == nil {
@@ -160,11 +139,8 @@ func (f *Figure) drawOn(dc draw.Canvas) {
 			p.Draw(tiles[r][c])
 		}
 	}
-	if f.legend != nil {
-		f.legend.Draw(side)
-	}
 	if f.rowLegend != nil {
-		f.rowLegend.draw(above)
+		f.rowLegend.draw(legend)
 	}
 }
 
@@ -173,23 +149,36 @@ func titleStyle() text.Style {
 	return text.Style{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
 }
 
+// title is f's title broken into lines no wider than a canvas w wide, less its margins.
+func (f *Figure) title(w vg.Length) string {
+	return wrapText(titleStyle(), f.Title, w-px(titleWidth("")))
+}
+
+// longestWord is the widest of the words of s in sty.
+func longestWord(sty text.Style, s string) string {
+	var long string
+	for _, w := range strings.Fields(s) {
+		if sty.Width(w) > sty.Width(long) {
+			long = w
+		}
+	}
+	return long
+}
+
 // arrange lays f out on dc without drawing: the canvas of each panel (of a blank tile, the
-// zero canvas) below the title and above the colour key, that of the side legend and that
-// of the row legend.
-func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side, above draw.Canvas) {
+// zero canvas) below the title and above the colour key, and that of the row legend. It
+// breaks the panels' titles into lines as wide as their tiles (wrapTitles).
+func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, legend draw.Canvas) {
 	if f.Title != "" {
-		dc.Max.Y -= titleStyle().Height(f.Title) + 2*vg.Millimeter
+		dc.Max.Y -= titleStyle().Height(f.title(dc.Size().X)) + 2*vg.Millimeter
 	}
 	if f.key != nil {
 		dc.Min.Y += px(keyHeight)
 	}
-	legendH := f.placeRowLegend(&dc)
-	side = dc
-	if f.legend != nil {
-		dc.Max.X -= px(f.sideLegendWidth())
-		side.Min.X = dc.Max.X + px(legendGap)
-	}
 	rows, cols := len(f.plots), len(f.plots[0])
+	layout := draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}
+	f.wrapTitles((dc.Size().X - 2*f.pad - vg.Length(cols-1)*f.pad) / vg.Length(cols))
+	legendH, legend := f.placeRowLegend(&dc)
 	// plot.Align needs a plot in every tile to size the axes; blank tiles get an empty
 	// plot that is never drawn.
 	grid := make([][]*plot.Plot, rows)
@@ -205,30 +194,70 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, side, above dra
 			}
 		}
 	}
-	tiles = plot.Align(grid, draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}, dc)
+	tiles = plot.Align(grid, layout, dc)
 	for r := range f.plots {
 		for c, p := range f.plots[r] {
 			switch {
 			case p == nil:
 				tiles[r][c] = draw.Canvas{}
-				continue
 			case f.equal[p]:
 				tiles[r][c] = equalAxes(p, tiles[r][c])
 			}
-			if f.legend != nil && r == 0 {
-				side.Max.Y = min(side.Max.Y, p.DataCanvas(tiles[r][c]).Max.Y)
-			}
 		}
 	}
-	if f.rowLegend != nil {
-		above = f.rowLegendCanvas(tiles[0][0], legendH)
+	if f.rowLegend != nil && f.legendUnderTitle() {
+		legend = f.rowLegendUnderTitle(tiles[0][0], legendH)
 	}
-	return tiles, side, above
+	return tiles, legend
+}
+
+// wrapTitles breaks the title of each panel into lines no wider than w, the width of a
+// tile, from the title the panel was made with: a title wider than its tile ran off both
+// ends, and off the figure, once a printed column made the tiles narrow.
+func (f *Figure) wrapTitles(w vg.Length) {
+	for _, row := range f.plots {
+		for _, p := range row {
+			if p == nil {
+				continue
+			}
+			if f.titles == nil {
+				f.titles = map[*plot.Plot]string{}
+			}
+			orig, ok := f.titles[p]
+			if !ok {
+				orig = p.Title.Text
+				f.titles[p] = orig
+			}
+			p.Title.Text = wrapText(p.Title.TextStyle, orig, w)
+		}
+	}
+}
+
+// wrapText breaks s at spaces into lines no wider than w in sty, filling each line with as
+// many words as fit; a word wider than w alone has a line to itself. s unchanged if it fits.
+func wrapText(sty text.Style, s string, w vg.Length) string {
+	if s == "" || sty.Width(s) <= w {
+		return s
+	}
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case sty.Width(line+" "+word) <= w:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return strings.Join(append(lines, line), "\n")
 }
 
 // arrangement lays f out w × h without drawing it, for printable.
 func (f *Figure) arrangement(w, h vg.Length) arrangement {
-	tiles, _, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
+	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
 	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: vg.Length(math.Inf(1))}
 	for r, row := range f.plots {
 		for c, p := range row {

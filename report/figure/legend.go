@@ -108,44 +108,49 @@ func (l *rowLegend) draw(c draw.Canvas) {
 	}
 }
 
-// setRowLegend gives f, a figure of one panel, the legend l, drawn in rows between the
-// panel's title and its axes, and makes the figure higher by the legend's height at its
-// width so that the axes keep theirs.
+// setRowLegend gives f the legend l, drawn in rows above the panels, and makes the figure
+// higher by the legend's height at its width so that the panels keep theirs. In a figure of
+// one panel with a title, the legend is drawn between that title and the axes.
 func (f *Figure) setRowLegend(l *rowLegend) {
-	if len(f.plots) != 1 || len(f.plots[0]) != 1 || f.plots[0][0] == nil {
-		panic(ErrShape)
-	}
-	l.titlePad = f.plots[0][0].Title.Padding
 	f.rowLegend = l
+	if f.legendUnderTitle() {
+		l.titlePad = f.plots[0][0].Title.Padding
+	}
 	f.Height += pixels(l.height(px(f.Width)-2*f.pad) + legendSkip)
 }
 
-// legendSkip is the room between a row legend and the axes under it.
+// legendSkip is the room between a row legend and the panels under it.
 const legendSkip = vg.Millimeter
 
-// placeRowLegend makes room for f's row legend on dc, the canvas of the panels, and returns
-// its height. gonum draws a panel's title at the top of its tile and the axes a padding
-// below it; that padding grows by the legend's height, so that gonum's layout (plot.Align)
-// keeps the room. A panel without a title gives the room from the top of dc.
-func (f *Figure) placeRowLegend(dc *draw.Canvas) vg.Length {
-	if f.rowLegend == nil {
-		return 0
-	}
-	h := f.rowLegend.height(dc.Size().X - 2*f.pad)
-	if p := f.plots[0][0]; p.Title.Text != "" {
-		p.Title.Padding = f.rowLegend.titlePad + h + legendSkip
-	} else {
-		dc.Max.Y -= h + legendSkip
-	}
-	return h
+// legendUnderTitle reports whether f's row legend goes under the title of its one panel.
+func (f *Figure) legendUnderTitle() bool {
+	return len(f.plots) == 1 && len(f.plots[0]) == 1 && f.plots[0][0] != nil && f.plots[0][0].Title.Text != ""
 }
 
-// rowLegendCanvas is the canvas of f's row legend h high, in tile, the panel's tile laid
-// out after placeRowLegend: under the panel's title, or at the top of the tile.
-func (f *Figure) rowLegendCanvas(tile draw.Canvas, h vg.Length) draw.Canvas {
-	top := tile.Max.Y + h + legendSkip
-	if p := f.plots[0][0]; p.Title.Text != "" {
-		top = tile.Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y - f.rowLegend.titlePad
+// placeRowLegend makes room for f's row legend on dc, the canvas of the panels, and returns
+// its height and, where it goes above the panels, its canvas. Under a panel's title, gonum
+// draws the title at the top of the tile and the axes a padding below it; that padding grows
+// by the legend's height, so that gonum's layout (plot.Align) keeps the room, and
+// rowLegendUnderTitle finds it once the tile is laid out.
+func (f *Figure) placeRowLegend(dc *draw.Canvas) (vg.Length, draw.Canvas) {
+	if f.rowLegend == nil {
+		return 0, draw.Canvas{}
 	}
+	h := f.rowLegend.height(dc.Size().X - 2*f.pad)
+	if f.legendUnderTitle() {
+		f.plots[0][0].Title.Padding = f.rowLegend.titlePad + h + legendSkip
+		return h, draw.Canvas{}
+	}
+	c := draw.Crop(*dc, f.pad, -f.pad, 0, -f.pad)
+	c.Min.Y = c.Max.Y - h
+	dc.Max.Y -= h + legendSkip
+	return h, c
+}
+
+// rowLegendUnderTitle is the canvas of f's row legend h high in tile, the tile of f's one
+// panel laid out after placeRowLegend: right under the panel's title.
+func (f *Figure) rowLegendUnderTitle(tile draw.Canvas, h vg.Length) draw.Canvas {
+	p := f.plots[0][0]
+	top := tile.Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y - f.rowLegend.titlePad
 	return draw.Canvas{Canvas: tile.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: tile.Min.X, Y: top - h}, Max: vg.Point{X: tile.Max.X, Y: top}}}
 }

@@ -63,7 +63,7 @@ func TestFractionsLegendClear(t *testing.T) {
 	const tol = 1e-6
 	for name, sz := range sizes {
 		canvas := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: sz[0], Y: sz[1]}}}
-		tiles, _, above := f.arrange(canvas)
+		tiles, above := f.arrange(canvas)
 		tile := tiles[0][0]
 		data := p.DataCanvas(tile)
 		title := tile.Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y

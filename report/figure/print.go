@@ -24,9 +24,10 @@ import (
 // 11 pt. A printed figure is instead laid out on a canvas of Width × 12 pt/FontSize, on which
 // text and rules take the room they take at the natural size and each row of panels keeps
 // its shape, and that canvas is scaled to Width: the text prints at FontSize whatever the
-// width, and the panels take what is left. A figure that would then print taller than
+// width, and the panels take what is left. Titles wider than the canvas or their panel
+// are broken into lines. A figure that would then print taller than
 // PrintPageHeight (a single spectrum, tall and narrow, at 7 in) is laid out narrower where
-// that makes it fit; one whose title, colour key, side legend and axes leave its panels less
+// that makes it fit; one whose colour key, legend and axes leave its panels less
 // than half an inch of the layout canvas (3/8 in printed at 9 pt) is laid out wider.
 // Figure.PrintFit says what size a figure prints at and why.
 type Print struct {
@@ -135,7 +136,8 @@ type printable struct {
 	// measure lays the drawing out w × h without drawing it.
 	measure func(w, h vg.Length) arrangement
 	// fixed is the least width the drawing's own text needs whatever its panels: the
-	// figure's title or colour key, which fixedWhat names ("its title").
+	// longest word of the figure's title, its colour key or a legend entry, which fixedWhat
+	// names ("its title").
 	fixed     vg.Length
 	fixedWhat string
 	draw      func(draw.Canvas) // draws it on a canvas of any size
@@ -168,7 +170,8 @@ type arrangement struct {
 func printableFigure(f *Figure) printable {
 	fixed, what := 0, ""
 	if f.Title != "" {
-		fixed, what = titleWidth(f.Title), "its title"
+		// The title is broken into lines to fit (Figure.title); its longest word is not.
+		fixed, what = titleWidth(longestWord(titleStyle(), f.Title)), "its title"
 	}
 	if f.key != nil && f.key.width() > fixed {
 		fixed, what = f.key.width(), "its colour key"
@@ -340,8 +343,9 @@ func (d printable) encode(out io.Writer, format string, pr Print) error {
 // PrintFit is how a drawing fits a Print.
 type PrintFit struct {
 	Width, Height vg.Length // printed size
-	// Wider names what makes it print wider than Print.Width, when it does: "its title",
-	// "its colour key", or "its panels, axes and legend" (less than minPanelWidth each).
+	// Wider names what makes it print wider than Print.Width, when it does: "its title" (a
+	// word of it), "its colour key", "its legend" (an entry), or "its panels, axes and
+	// legend" (less than minPanelWidth each).
 	Wider string
 	// Taller reports that it prints taller than PrintPageHeight: no width it can have at the
 	// Print's font size fits.

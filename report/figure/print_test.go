@@ -13,7 +13,9 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
 )
 
@@ -332,7 +334,7 @@ func TestPrintLayoutRows(t *testing.T) {
 	}
 }
 
-// A page too narrow for a figure at its font size (a side legend, a colour key or the axes'
+// A page too narrow for a figure at its font size (a legend, a colour key or the axes'
 // text leave no room for panels) gets the figure as narrow as it can be: wider than the
 // page, never collapsed to nothing, with its text on the page.
 func TestPrintNarrowPage(t *testing.T) {
@@ -340,8 +342,8 @@ func TestPrintNarrowPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if survival.legend == nil {
-		t.Fatal("the survival figure has no side legend to test")
+	if survival.rowLegend == nil {
+		t.Fatal("the survival figure has no legend to test")
 	}
 	var sacs []SACPanel
 	for u := range 4 {
@@ -405,19 +407,23 @@ func TestPrintPixelCap(t *testing.T) {
 	}
 }
 
-// PrintFit names what makes a figure print wider than asked: a long title, or the panels.
+// PrintFit names what makes a figure print wider than asked: a word of its title longer
+// than the page, or the panels. A long title of short words is broken into lines instead.
 func TestPrintFitWider(t *testing.T) {
 	const n = 12
 	units := []UnitMap{{Unit: 0, Score60: 1, Map: hexMap(n, 5, 0)}, {Unit: 1, Score60: 0.5, Map: hexMap(n, 6, 1)}}
 	long := Montage(units, n, &MontageSettings{Title: "pattern-forming dynamics: two maps on a torus with a title longer than a column"})
+	word := Montage(units, n, &MontageSettings{Title: "pattern-forming-dynamics-on-a-torus-with-a-title-longer-than-a-column"})
 	for _, tc := range []struct {
 		name string
 		f    *Figure
 		pr   Print
 		want string
 	}{
-		{"long title", long, Print{Width: 2 * vg.Inch}, "its title"},
-		{"survival", must(Survival(survivalSamples(), nil)), Print{Width: 1 * vg.Inch, FontSize: 24}, "its panels, axes and legend"},
+		{"long title", long, Print{Width: 2 * vg.Inch}, ""},
+		{"long word", word, Print{Width: 2 * vg.Inch}, "its title"},
+		{"survival", must(Survival(survivalSamples(), nil)), Print{Width: 1 * vg.Inch, FontSize: 24}, "its legend"},
+		{"training at 1.5 in", trainingFigure(t), Print{Width: 1.5 * vg.Inch, FontSize: 12}, "its panels, axes and legend"},
 		{"training at 5.5 in", trainingFigure(t), Print{Width: 5.5 * vg.Inch}, ""},
 	} {
 		if fit := tc.f.PrintFit(tc.pr); fit.Wider != tc.want {
@@ -431,4 +437,88 @@ func must(f *Figure, err error) *Figure {
 		panic(err)
 	}
 	return f
+}
+
+// TestWrapText breaks text at spaces into the fewest lines of whole words it can fill
+// greedily, each within the width, a word too long for it alone on its line.
+func TestWrapText(t *testing.T) {
+	sty := titleStyle()
+	const s = "occupancy (9892 of 10000 positions in the box)"
+	for _, w := range []vg.Length{1000, sty.Width(s), 150, 100, 60, 1} {
+		got := wrapText(sty, s, w)
+		if strings.Join(strings.Fields(got), " ") != s {
+			t.Errorf("width %v: %q does not keep the words of %q", w, got, s)
+		}
+		lines := strings.Split(got, "\n")
+		for i, l := range lines {
+			if sty.Width(l) > w && strings.Contains(l, " ") {
+				t.Errorf("width %v: line %q is %v wide", w, l, sty.Width(l))
+			}
+			// Greedy: the next line's first word did not fit on this one.
+			if i+1 < len(lines) && sty.Width(l+" "+strings.Fields(lines[i+1])[0]) <= w {
+				t.Errorf("width %v: %q could take the next word of %q", w, l, lines[i+1])
+			}
+		}
+		if w >= sty.Width(s) && got != s {
+			t.Errorf("width %v: %q broken though it fits", w, got)
+		}
+	}
+}
+
+// Laid out for a narrow page, a figure's title and its panels' titles are broken into lines
+// that fit the figure and their tiles, where they had run off both ends.
+func TestPrintTitlesFit(t *testing.T) {
+	paths := [][]Point{{{0, 0}, {0.2, 0.1}, {0.4, 0.3}}, {{-0.5, 0.5}, {-0.6, 0.4}, {2, 2}}} // one position outside the box
+	traj, err := Trajectories(TrajectoryData{Paths: paths, Box: Box{-1.1, 1.1, -1.1, 1.1}, Bins: 22}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	units := []UnitMap{{Unit: 0, Score60: 1, Map: hexMap(n, 5, 0)}, {Unit: 1, Score60: 0.5, Map: hexMap(n, 6, 1)}}
+	maps := Montage(units, n, &MontageSettings{Title: "pattern-forming dynamics: two maps on a torus with a title longer than a column"})
+	const tol = 1e-6
+	for name, f := range map[string]*Figure{"trajectories": traj, "maps": maps} {
+		wrapped := false
+		for _, in := range []float64{2, 3.3} {
+			lw, lh, _ := printableFigure(f).layout(Print{Width: vg.Length(in) * vg.Inch})
+			canvas := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: lw, Y: lh}}}
+			if title := f.title(lw); maxLineWidth(titleStyle(), title) > lw-px(titleWidth(""))+tol {
+				t.Errorf("%s at %g in: title %q is wider than the %v pt canvas", name, in, title, lw)
+			}
+			f.arrange(canvas)
+			cols := len(f.plots[0])
+			tile := (lw - 2*f.pad - vg.Length(cols-1)*f.pad) / vg.Length(cols)
+			for _, row := range f.plots {
+				for _, p := range row {
+					if p == nil {
+						continue
+					}
+					if w := maxLineWidth(p.Title.TextStyle, p.Title.Text); w > tile+tol {
+						t.Errorf("%s at %g in: panel title %q is %v pt wide, its tile %v", name, in, p.Title.Text, w, tile)
+					}
+					wrapped = wrapped || strings.Contains(p.Title.Text, "\n")
+				}
+			}
+		}
+		if !wrapped && name == "trajectories" {
+			t.Errorf("%s: no panel title was broken; the test does not test", name)
+		}
+		f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: px(f.Width), Y: px(f.Height)}}})
+		for _, row := range f.plots {
+			for _, p := range row {
+				if p != nil && strings.Contains(p.Title.Text, "\n") {
+					t.Errorf("%s at its natural size: panel title %q broken", name, p.Title.Text)
+				}
+			}
+		}
+	}
+}
+
+// maxLineWidth is the width of the widest line of s in sty.
+func maxLineWidth(sty text.Style, s string) vg.Length {
+	var w vg.Length
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, sty.Width(l))
+	}
+	return w
 }

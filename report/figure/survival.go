@@ -21,7 +21,7 @@ type Sample struct {
 
 // SurvivalSettings configures Survival. A nil *SurvivalSettings means defaults.
 type SurvivalSettings struct {
-	Width, Height int       // pixels of the axes (default 640×420); the legend to their right adds its width
+	Width, Height int       // pixels of the axes (default 640×420); the legend above them adds its height
 	Title         string    // default "survival function(s) of per-unit grid scores"
 	XLabel        string    // default "grid score (60°)"
 	Thresholds    []float64 // dashed vertical lines (default 0.3, 0.8, 1.2: NFL's thresholds, spec §5.6)
@@ -132,7 +132,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	if len(marks.Labels) > 0 {
 		// Each line's value at its top, hanging right of it: a survival curve is far below 1
 		// beyond the lowest threshold (0.3), so nothing crosses the labels there, where at the
-		// foot every curve's tail ran through them. The legend sits beside the axes.
+		// foot every curve's tail ran through them. The legend sits above the axes.
 		lab, err := plotter.NewLabels(marks)
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
@@ -146,12 +146,12 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		lab.Offset = vg.Point{X: vg.Points(1.5)}
 		p.Add(lab)
 	}
-	legend := plot.NewLegend()
+	legend := newRowLegend()
 	byCode := namedByCode(samples)
 	for i, sm := range samples {
 		pts := SurvivalPoints(sm.Values, lo, hi)
 		nf := len(finite(sm.Values))
-		name := shortLabel(sm.Name, maxTickLabel) // a legend entry, beside the curves
+		name := shortLabel(sm.Name, maxTickLabel) // a legend entry
 		label := fmt.Sprintf("%s (%d units)", name, nf)
 		if nan := len(sm.Values) - nf; nan > 0 {
 			label = fmt.Sprintf("%s (%d units, %d undefined)", name, nf, nan)
@@ -170,15 +170,13 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		}
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		legend.Add(label, l)
+		legend.add(label, l)
 	}
-	legend.TextStyle.Font.Size = vg.Points(9)
-	legend.ThumbnailWidth = vg.Points(18)
-	legend.Padding = vg.Points(2)
 	f.plots[0][0] = p
-	// Beside the axes, not on them: the curves fill the top left and the threshold lines
-	// cross the whole height, so a legend inside hid one or the other.
-	f.setSideLegend(&legend)
+	// Above the axes, not on them: the curves fill the top left and the threshold lines
+	// cross the whole height, so a legend inside hid one or the other. Beside the axes, it
+	// took half of a printed column's width.
+	f.setRowLegend(legend)
 	return f, nil
 }
 
