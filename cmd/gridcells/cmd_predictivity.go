@@ -19,6 +19,7 @@ import (
 	"github.com/gridcells/gridcells/internal/safefile"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/predictivity"
+	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -62,7 +63,7 @@ type predictivityOptions struct {
 }
 
 func (o *predictivityOptions) AddFlags(fs *flag.FlagSet) {
-	fs.Var(&o.runs, "runs", "run `DIR`s to compare (repeatable or comma-separated; more may follow as arguments)")
+	fs.Var(&o.runs, "runs", "run `DIR`s to compare, or sweep directories for their finished runs (repeatable or comma-separated; more may follow as arguments)")
 	fs.StringVar(&o.neural, "neural", "", "recorded neurons, npy `FILE`: neurons×n×n or neurons×n² rate maps, or neurons×samples with --positions")
 	fs.StringVar(&o.positions, "positions", "", "npy `FILE` of samples×2 positions (m) of the --neural samples; both neural data and model activations are then binned on the run's grid")
 	fs.StringVar(&o.headings, "headings", "", "npy `FILE` of the samples' headings (rad), for --synthetic with --positions (default: head-direction tuning averaged out)")
@@ -93,7 +94,8 @@ For every run it regresses the neurons on the run's units with cross-validated r
 (outer --folds, each neuron's penalty chosen by --inner-folds nested cross-validation over a log
 grid, --units units drawn --repeats times) and reports the median over neurons of the held-out
 Pearson r and R². Samples are rate-map bins; bins empty in the model or in the recording are
-dropped.
+dropped. A sweep directory (manifest.jsonl, from "gridcells sweep" or "gridcells reproduce")
+stands for its finished runs; the runs it leaves out are counted on stderr.
 
 Inputs:
   --neural FILE.npy                 neurons×n×n (or neurons×n²) rate maps; the run's rate maps are
@@ -112,6 +114,7 @@ also printed.
 
 Examples:
   gridcells predictivity --runs runs/rnn,runs/lstm,runs/ugrnn --synthetic --out fig6
+  gridcells predictivity --synthetic --out fig6 runs/architectures
   gridcells predictivity --neural mec.npy --positions mec_pos.npy --units 256 runs/*`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var o predictivityOptions
@@ -231,6 +234,10 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 			return usagef("--neural %s: shape %v: %d bins per neuron is not an n×n rate map (pass --positions for neurons×samples data)", o.neural, neural.Shape, cells)
 		}
 	}
+	dirs, err := predictivityRunDirs(ctx, dirs, stderr)
+	if err != nil {
+		return err
+	}
 	runs := make([]*predictivityRun, len(dirs))
 	minUnits := math.MaxInt
 	for i, d := range dirs {
@@ -324,6 +331,70 @@ func (o *predictivityOptions) neuralMaps(r *predictivityRun, n int, neural *npyi
 	}
 	maps, err := predictivity.BinSamples(rates, neurons, pos, n, r.box)
 	return maps, neurons, err
+}
+
+// predictivityRunDirs expands the directories given into run directories: a sweep
+// directory (manifest.jsonl, no config.json) stands for its finished runs, in manifest
+// order, and says on stderr how many of its runs it leaves out; any other directory is a
+// run. A run given twice (by name and in its sweep) is compared once. A sweep with no
+// finished run is an error.
+func predictivityRunDirs(ctx context.Context, dirs []string, stderr io.Writer) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		key := filepath.Clean(d)
+		if abs, err := filepath.Abs(d); err == nil {
+			key = abs
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, d)
+		}
+	}
+	for _, d := range dirs {
+		_, errCfg := os.Stat(filepath.Join(d, "config.json"))
+		if _, err := os.Stat(filepath.Join(d, sweep.ManifestFile)); err != nil || errCfg == nil {
+			add(d)
+			continue
+		}
+		runs, err := sweep.LoadManifest(ctx, d)
+		if err != nil {
+			return nil, UsageError{err}
+		}
+		left := map[string]int{}
+		finished := 0
+		for _, r := range runs {
+			rd := sweep.RunDir(d, r.ID)
+			if st := sweep.State(rd); st != sweep.StatusFinished {
+				left[st]++
+				continue
+			}
+			add(rd)
+			finished++
+		}
+		if finished == 0 {
+			return nil, usagef("sweep %s: none of its %d runs has finished (%s)", d, len(runs), stateCounts(left))
+		}
+		if finished < len(runs) {
+			fmt.Fprintf(stderr, "gridcells predictivity: sweep %s: %d finished runs of %d; left out: %s\n", d, finished, len(runs), stateCounts(left))
+		}
+	}
+	return out, nil
+}
+
+// stateCounts writes counts of run states as "2 failed, 1 pending", in the order of the
+// states' names.
+func stateCounts(n map[string]int) string {
+	states := make([]string, 0, len(n))
+	for st := range n {
+		states = append(states, st)
+	}
+	sort.Strings(states)
+	parts := make([]string, len(states))
+	for i, st := range states {
+		parts[i] = fmt.Sprintf("%d %s", n[st], st)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // loadPredictivityRun reads a run directory: its config, and its rate maps at n bins

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/npyio"
 	"github.com/gridcells/gridcells/predictivity"
+	"github.com/gridcells/gridcells/sweep"
 	"github.com/gridcells/gridcells/train"
 )
 
@@ -281,5 +283,66 @@ func TestPredictivityCommandUsage(t *testing.T) {
 	err := runPredictivity(context.Background(), &o, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "has not finished") || !strings.Contains(err.Error(), "train --resume") {
 		t.Errorf("unfinished run: %v", err)
+	}
+}
+
+// A sweep directory stands for its finished runs, in manifest order, once each even when a
+// run is also given by name; the failed run is counted on stderr. A sweep of which no run
+// has finished is a usage error.
+func TestPredictivityCommandSweep(t *testing.T) {
+	dir := copyTestdata(t, "sweep") // three finished runs and a failed one
+	runs, err := sweep.LoadManifest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var finished []string
+	for i, r := range runs {
+		rd := sweep.RunDir(dir, r.ID)
+		if sweep.State(rd) != sweep.StatusFinished {
+			continue
+		}
+		finished = append(finished, rd)
+		writePredictivityRun(t, rd, "RNN", predictivity.FeatureSettings{Units: 20, Components: 4 + 4*i}, true)
+	}
+	if len(finished) != 3 || len(runs) != 4 {
+		t.Fatalf("testdata sweep: %d finished runs of %d, want 3 of 4", len(finished), len(runs))
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	o := predictivityOptions{runs: listFlag{finished[1], dir}, synthetic: true, out: out, folds: 3, innerFolds: 2, repeats: 1}
+	var stdout, stderr bytes.Buffer
+	if err := runPredictivity(context.Background(), &o, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "3 finished runs of 4; left out: 1 failed") {
+		t.Errorf("stderr does not count the failed run:\n%s", stderr.String())
+	}
+	f, err := os.Open(filepath.Join(out, predictivityCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range recs[1:] {
+		got = append(got, rec[0])
+	}
+	want := []string{finished[1], finished[0], finished[2]}
+	if !slices.Equal(got, want) {
+		t.Errorf("runs compared %q, want %q (the named run, then the sweep's others in manifest order)", got, want)
+	}
+
+	// No finished run: nothing to compare.
+	for _, rd := range finished {
+		if err := os.Remove(filepath.Join(rd, "summary.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.runs, o.out = listFlag{dir}, filepath.Join(t.TempDir(), "none")
+	err = runPredictivity(context.Background(), &o, nil, io.Discard, io.Discard)
+	if !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), "none of its 4 runs has finished (1 failed, 3 interrupted)") {
+		t.Errorf("sweep without a finished run: %v", err)
 	}
 }

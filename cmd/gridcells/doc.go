@@ -288,7 +288,8 @@
 // (outer --folds, each neuron's penalty chosen by --inner-folds nested cross-validation over a log
 // grid, --units units drawn --repeats times) and reports the median over neurons of the held-out
 // Pearson r and R². Samples are rate-map bins; bins empty in the model or in the recording are
-// dropped.
+// dropped. A sweep directory (manifest.jsonl, from "gridcells sweep" or "gridcells reproduce")
+// stands for its finished runs; the runs it leaves out are counted on stderr.
 //
 // Inputs:
 //
@@ -309,6 +310,7 @@
 // Examples:
 //
 //	gridcells predictivity --runs runs/rnn,runs/lstm,runs/ugrnn --synthetic --out fig6
+//	gridcells predictivity --synthetic --out fig6 runs/architectures
 //	gridcells predictivity --neural mec.npy --positions mec_pos.npy --units 256 runs/*
 //
 // Flags:
@@ -340,7 +342,7 @@
 //	-repeats int
 //	    unit draws averaged over (when a run has more units than --units) (default 3)
 //	-runs DIR
-//	    run DIRs to compare (repeatable or comma-separated; more may follow as arguments)
+//	    run DIRs to compare, or sweep directories for their finished runs (repeatable or comma-separated; more may follow as arguments)
 //	-seed uint
 //	    seed of the fold assignment and the unit draws (default 1)
 //	-synthetic
