@@ -32,7 +32,7 @@ type PeriodData struct {
 
 // PeriodSettings configures PeriodVsWidth. A nil *PeriodSettings means defaults.
 type PeriodSettings struct {
-	Width, Height int    // pixels (default 640×440)
+	Width, Height int    // pixels of the axes (default 640×440); the legend above them adds its height
 	Title         string // default "grid period vs place-cell width"
 }
 
@@ -61,6 +61,7 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		p.Y.Label.Text = fmt.Sprintf("grid period (bins of %g cm)", d.BinCM)
 	}
 	p.Add(plotter.NewGrid())
+	legend := newRowLegend()
 	xys := func(pts []PeriodPoint) plotter.XYs {
 		var out plotter.XYs
 		for _, q := range pts {
@@ -88,7 +89,7 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		sc.Shape = draw.CircleGlyph{}
 		sc.Radius = vg.Points(2)
 		p.Add(sc)
-		p.Legend.Add(fmt.Sprintf("units (%d)", len(u)), sc)
+		legend.add(fmt.Sprintf("units (%d)", len(u)), sc)
 	}
 	if m := xys(d.Modes); len(m) > 0 {
 		l, sc, err := plotter.NewLinePoints(m)
@@ -100,7 +101,7 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		sc.Shape = draw.CircleGlyph{}
 		sc.Radius = vg.Points(4)
 		p.Add(l, sc)
-		p.Legend.Add("KDE mode of unit periods", l, sc)
+		legend.add("KDE mode of unit periods", thumbnails{l, sc})
 	}
 	if t := xys(d.Theory); len(t) > 0 {
 		l, err := plotter.NewLine(t)
@@ -115,16 +116,16 @@ func PeriodVsWidth(d PeriodData, s *PeriodSettings) (*Figure, error) {
 		if d.TheorySurround != "" {
 			name += ", " + d.TheorySurround
 		}
-		p.Legend.Add(name, l)
+		legend.add(name, l)
 	}
 	p.Y.Min = 0
 	if pad := 0.05 * (p.X.Max - p.X.Min); pad > 0 {
 		p.X.Min, p.X.Max = p.X.Min-pad, p.X.Max+pad
 	}
-	// Periods grow with σ, so the lower right corner is free for the legend.
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter, vg.Millimeter
 	f.plots[0][0] = p
+	// Above the axes: the lower right corner, where periods that grow with σ leave room, held
+	// a unit of short period at the widest σ all the same, and a printed column's small
+	// panel had no free corner.
+	f.setRowLegend(legend)
 	return f, nil
 }
