@@ -38,11 +38,12 @@ func TestRowLegendColumns(t *testing.T) {
 	}
 }
 
-// TestFractionsLegendClear lays paper Fig. 2a's bar chart (7 groups, 4 series) out at its
-// natural size and for pages 3.3, 5.5 and 7 in wide, and checks that the legend lies
-// between the panel's title and its data area, within the figure, so that it covers no bar,
-// whisker or count label.
-func TestFractionsLegendClear(t *testing.T) {
+// TestLegendsClear lays out each figure with a row legend at its natural size and for pages
+// 3.3, 5.5 and 7 in wide, and checks that the legend lies under the title and over the
+// panels, within the figure, so that it covers no data: under its one panel's title and
+// above that panel's data area (paper Fig. 2a's bars, survival functions, periods), or
+// under the figure's title and above every panel's tile (training curves).
+func TestLegendsClear(t *testing.T) {
 	series := []string{"ours: error < 10 cm", "paper: error < 10 cm", "ours: score60 > 0.8 | decodes", "paper: score60 > 0.8 | decodes"}
 	var groups []FractionGroup
 	for _, name := range []string{"Cartesian", "high-dim Cartesian", "polar", "Gaussian", "DoG", "DoS", "SoD"} {
@@ -50,36 +51,58 @@ func TestFractionsLegendClear(t *testing.T) {
 			{P: 1, Lo: 0.2, Hi: 1, K: 1, N: 1}, {P: 0.92, Lo: 0.9, Hi: 0.94, K: 1554, N: 1689, Approx: true},
 			{P: 0, Lo: 0, Hi: 0.79, K: 0, N: 1}, {P: 0.91, Lo: 0.89, Hi: 0.93, K: 1414, N: 1554, Approx: true}}})
 	}
-	f, err := Fractions(series, groups, &FractionSettings{Title: "paper Fig. 2a beside this sweep (95 % Wilson intervals)"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := f.plots[0][0]
-	sizes := map[string][2]vg.Length{"natural": {px(f.Width), px(f.Height)}}
-	for _, in := range []float64{3.3, 5.5, 7} {
-		lw, lh, _ := printableFigure(f).layout(Print{Width: vg.Length(in) * vg.Inch})
-		sizes[fmt.Sprintf("%g in", in)] = [2]vg.Length{lw, lh}
+	periods := PeriodData{BinCM: 5, Units: []PeriodPoint{{0.12, 18}, {0.2, 5}}, Modes: []PeriodPoint{{0.12, 18}}, Theory: []PeriodPoint{{0.08, 12.1}, {0.2, 30.2}}}
+	figs := map[string]*Figure{
+		"paper Fig. 2a": must(Fractions(series, groups, &FractionSettings{Title: "paper Fig. 2a beside this sweep (95 % Wilson intervals)"})),
+		"survival":      must(Survival(survivalSamples(), nil)),
+		"periods":       must(PeriodVsWidth(periods, nil)),
+		"training":      trainingFigure(t),
 	}
 	const tol = 1e-6
-	for name, sz := range sizes {
-		canvas := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: sz[0], Y: sz[1]}}}
-		tiles, above := f.arrange(canvas)
-		tile := tiles[0][0]
-		data := p.DataCanvas(tile)
-		title := tile.Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y
-		switch {
-		case above.Size().Y <= 0:
-			t.Errorf("%s: legend %v has no height", name, above.Rectangle)
-		case above.Min.Y < data.Max.Y-tol:
-			t.Errorf("%s: legend reaches down to %v, into the data area (top %v)", name, above.Min.Y, data.Max.Y)
-		case above.Max.Y > title+tol:
-			t.Errorf("%s: legend reaches up to %v, into the title (bottom %v)", name, above.Max.Y, title)
-		case above.Min.X < canvas.Min.X-tol || above.Max.X > canvas.Max.X+tol:
-			t.Errorf("%s: legend %v outside the figure %v", name, above.Rectangle, canvas.Rectangle)
+	for name, f := range figs {
+		if f.rowLegend == nil {
+			t.Fatalf("%s: no row legend", name)
 		}
-		cols := f.rowLegend.columns(above.Size().X)
-		if w := vg.Length(cols)*(f.rowLegend.columnWidth()+f.rowLegend.gap()) - f.rowLegend.gap(); w > above.Size().X+tol && cols > 1 {
-			t.Errorf("%s: %d columns take %v, wider than the legend's %v", name, cols, w, above.Size().X)
+		sizes := map[string][2]vg.Length{"natural": {px(f.Width), px(f.Height)}}
+		for _, in := range []float64{3.3, 5.5, 7} {
+			lw, lh, _ := printableFigure(f).layout(Print{Width: vg.Length(in) * vg.Inch})
+			sizes[fmt.Sprintf("%g in", in)] = [2]vg.Length{lw, lh}
+		}
+		for size, sz := range sizes {
+			at := name + " at " + size
+			canvas := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: sz[0], Y: sz[1]}}}
+			tiles, legend := f.arrange(canvas)
+			// ceiling is the bottom of the title above the legend, floor the top of what
+			// is under it.
+			ceiling, floor := canvas.Max.Y, vg.Length(0)
+			if f.Title != "" {
+				ceiling -= titleStyle().Height(f.title(sz[0]))
+			}
+			if f.legendUnderTitle() {
+				p := f.plots[0][0]
+				ceiling = tiles[0][0].Max.Y - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y
+				floor = p.DataCanvas(tiles[0][0]).Max.Y
+			} else {
+				for c := range tiles[0] {
+					floor = max(floor, tiles[0][c].Max.Y)
+				}
+			}
+			switch {
+			case legend.Size().Y <= 0:
+				t.Errorf("%s: legend %v has no height", at, legend.Rectangle)
+			case legend.Min.Y < floor-tol:
+				t.Errorf("%s: legend reaches down to %v, into the panels (top %v)", at, legend.Min.Y, floor)
+			case legend.Max.Y > ceiling+tol:
+				t.Errorf("%s: legend reaches up to %v, into the title (bottom %v)", at, legend.Max.Y, ceiling)
+			case legend.Min.X < canvas.Min.X-tol || legend.Max.X > canvas.Max.X+tol:
+				t.Errorf("%s: legend %v outside the figure %v", at, legend.Rectangle, canvas.Rectangle)
+			}
+			l := f.rowLegend
+			if cols := l.columns(legend.Size().X); cols > 1 {
+				if w := vg.Length(cols)*(l.columnWidth()+l.gap()) - l.gap(); w > legend.Size().X+tol {
+					t.Errorf("%s: %d columns take %v, wider than the legend's %v", at, cols, w, legend.Size().X)
+				}
+			}
 		}
 	}
 }
