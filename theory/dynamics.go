@@ -47,6 +47,11 @@ type DynamicsSettings struct {
 	Size int
 	// InitScale is the standard deviation of the initial maps (default 1e-8, SOR).
 	InitScale float64
+	// Frames is the number of snapshots of the maps kept in Maps.Frames, evenly spaced
+	// over the dynamics: after round(k·Steps/(Frames−1)) steps for k = 0 … Frames−1, the
+	// initial maps first and the final ones last (0: none; else 2 … Steps+1). They show
+	// the pattern forming (gridcells theory --animate).
+	Frames int
 }
 
 func (s *DynamicsSettings) withDefaults(spec *Spectrum) (DynamicsSettings, error) {
@@ -96,6 +101,8 @@ func (s *DynamicsSettings) withDefaults(spec *Spectrum) (DynamicsSettings, error
 		return out, fmt.Errorf("theory: dynamics size %d: want 8..2048 grid points per side", out.Size)
 	case !(out.InitScale > 0) || math.IsInf(out.InitScale, 0):
 		return out, fmt.Errorf("theory: dynamics init scale %g: want a finite value > 0", out.InitScale)
+	case out.Frames != 0 && (out.Frames < 2 || out.Frames > out.Steps+1):
+		return out, fmt.Errorf("theory: dynamics frames %d: want 0 (none) or 2..%d (steps + 1)", out.Frames, out.Steps+1)
 	}
 	return out, nil
 }
@@ -105,6 +112,61 @@ type Maps struct {
 	N, Size    int
 	BinX, BinY float64 // m per grid point
 	Data       []float64
+	// Frames are the snapshots DynamicsSettings.Frames asked for, in step order.
+	Frames []Frame
+}
+
+// Frame is a snapshot of the maps during the dynamics.
+type Frame struct {
+	Step int       // updates applied before it: 0 is the initial maps
+	Data []float64 // N × Size × Size, as Maps.Data
+}
+
+// frameSteps returns the steps at which st's frames are taken, or nil for none.
+func frameSteps(st DynamicsSettings) []int {
+	if st.Frames == 0 {
+		return nil
+	}
+	steps := make([]int, st.Frames)
+	for k := range steps {
+		steps[k] = int(math.Round(float64(k) * float64(st.Steps) / float64(st.Frames-1)))
+	}
+	return steps
+}
+
+// recorder copies maps into the frames after the steps that frameSteps names. Each copy
+// writes only the given maps' part of a frame, so that workers advancing different maps
+// record them concurrently.
+type recorder struct {
+	maps   *Maps
+	frames []Frame
+	next   map[int]int // step → frame index
+}
+
+func newRecorder(maps *Maps, st DynamicsSettings) *recorder {
+	steps := frameSteps(st)
+	r := &recorder{maps: maps, next: make(map[int]int, len(steps))}
+	for k, s := range steps {
+		r.frames = append(r.frames, Frame{Step: s, Data: make([]float64, len(maps.Data))})
+		r.next[s] = k
+	}
+	return r
+}
+
+// record copies maps idx (all when none are given) into the frame of step, if there is one.
+func (r *recorder) record(step int, idx ...int) {
+	k, ok := r.next[step]
+	if !ok {
+		return
+	}
+	if len(idx) == 0 {
+		copy(r.frames[k].Data, r.maps.Data)
+		return
+	}
+	n2 := r.maps.Size * r.maps.Size
+	for _, i := range idx {
+		copy(r.frames[k].Data[i*n2:(i+1)*n2], r.maps.Map(i))
+	}
 }
 
 // Map returns map i (aliasing Data).
@@ -187,14 +249,16 @@ func Simulate(ctx context.Context, spec *Spectrum, set *DynamicsSettings, rng *r
 	for i := range maps.Data {
 		maps.Data[i] = rng.NormFloat64() * st.InitScale
 	}
+	rec := newRecorder(maps, st)
 	if st.Orthogonal {
-		err = simulateOrthogonal(ctx, maps, kern, st)
+		err = simulateOrthogonal(ctx, maps, kern, st, rec)
 	} else {
-		err = simulateSingle(ctx, maps, kern, st)
+		err = simulateSingle(ctx, maps, kern, st, rec)
 	}
 	if err != nil {
 		return nil, err
 	}
+	maps.Frames = rec.frames
 	for _, v := range maps.Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("theory: dynamics diverged (η %g too large for activation %s)", st.Rate, st.Activation)
@@ -257,16 +321,19 @@ func forPairs(ctx context.Context, nmaps, workers int, fn func(w, i, j int) erro
 // pairs is the number of map pairs forPairs hands out for nmaps maps.
 func pairs(nmaps int) int { return (nmaps + 1) / 2 }
 
-func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
+func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings, rec *recorder) error {
 	n2 := maps.Size * maps.Size
 	return forPairs(ctx, maps.N, 0, func(_, i, j int) error {
 		c := newConvolver(maps.Size, kern)
 		ga := maps.Map(i)
 		ha := make([]float64, n2)
 		var gb, hb []float64
+		idx := []int{i}
 		if j >= 0 {
 			gb, hb = maps.Map(j), make([]float64, n2)
+			idx = append(idx, j)
 		}
+		rec.record(0, idx...)
 		for step := 0; step < st.Steps; step++ {
 			if step%50 == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -276,6 +343,7 @@ func simulateSingle(ctx context.Context, maps *Maps, kern []float64, st Dynamics
 			if gb != nil {
 				singleUpdate(gb, hb, st)
 			}
+			rec.record(step+1, idx...)
 		}
 		return nil
 	})
@@ -302,7 +370,7 @@ func singleUpdate(g, h []float64, st DynamicsSettings) {
 	}
 }
 
-func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings) error {
+func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st DynamicsSettings, rec *recorder) error {
 	ng, n2 := maps.N, maps.Size*maps.Size
 	workers := parallel.Workers(0, pairs(ng)) // read once: the convolvers are indexed by worker
 	convs := make([]*convolver, workers)
@@ -313,6 +381,7 @@ func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st Dyna
 	l := make([]float64, ng*ng)
 	o := make([]float64, n2)
 	mapOf := func(buf []float64, i int) []float64 { return buf[i*n2 : (i+1)*n2] }
+	rec.record(0)
 	for step := 0; step < st.Steps; step++ {
 		if step%50 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -365,6 +434,7 @@ func simulateOrthogonal(ctx context.Context, maps *Maps, kern []float64, st Dyna
 				gb[p] += st.Rate * (hb[p] - o[p] + phi)
 			}
 		}
+		rec.record(step + 1)
 	}
 	return nil
 }

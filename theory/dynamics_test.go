@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -119,6 +120,56 @@ func TestSimulateDeterministic(t *testing.T) {
 	}
 }
 
+// TestSimulateFrames checks the snapshots of the dynamics against runs stopped early: the
+// frame after s steps holds the maps that a run of s steps from the same seed ends with
+// (the first frame the initial noise, the last the final maps), and recording frames does
+// not change the result. Five maps leave one map of the last pair alone, as forPairs gives
+// them out.
+func TestSimulateFrames(t *testing.T) {
+	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
+	const steps, frames = 20, 6
+	for _, orth := range []bool{false, true} {
+		set := DynamicsSettings{Maps: 5, Steps: steps, Frames: frames, Orthogonal: orth}
+		m, err := Simulate(context.Background(), spec, &set, rand.New(rand.NewPCG(2, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Frames) != frames {
+			t.Fatalf("orthogonal %v: %d frames, want %d", orth, len(m.Frames), frames)
+		}
+		for k, f := range m.Frames {
+			if want := k * steps / (frames - 1); f.Step != want {
+				t.Errorf("orthogonal %v: frame %d after %d steps, want %d", orth, k, f.Step, want)
+			}
+			var ref []float64
+			if f.Step == 0 {
+				rng := rand.New(rand.NewPCG(2, 2))
+				ref = make([]float64, len(m.Data))
+				for i := range ref {
+					ref[i] = rng.NormFloat64() * 1e-8
+				}
+			} else {
+				short := set
+				short.Steps, short.Frames = f.Step, 0
+				r, err := Simulate(context.Background(), spec, &short, rand.New(rand.NewPCG(2, 2)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Frames != nil {
+					t.Errorf("orthogonal %v: %d frames recorded without asking", orth, len(r.Frames))
+				}
+				ref = r.Data
+			}
+			if !slices.Equal(f.Data, ref) {
+				t.Errorf("orthogonal %v: frame %d (step %d) differs from the maps of a run of %d steps", orth, k, f.Step, f.Step)
+			}
+		}
+		if !slices.Equal(m.Frames[frames-1].Data, m.Data) {
+			t.Errorf("orthogonal %v: last frame is not the final maps", orth)
+		}
+	}
+}
+
 // TestOrthogonalDynamics: SOR's multi-map dynamics stay finite and the Sanger term keeps the
 // maps from collapsing onto one pattern; the first map's dominant wave vector lies on the
 // ring |k| ≈ k* of the spectrum.
@@ -208,7 +259,7 @@ func TestHexDomainSize(t *testing.T) {
 
 func TestDynamicsSettingsErrors(t *testing.T) {
 	spec, _ := dosSpectrum(t, 0.08, SigmaRatio)
-	for _, set := range []DynamicsSettings{{Maps: -1}, {Rate: 2}, {Activation: "sigmoid"}, {Size: 4}, {Size: 10}} {
+	for _, set := range []DynamicsSettings{{Maps: -1}, {Rate: 2}, {Activation: "sigmoid"}, {Size: 4}, {Size: 10}, {Steps: 10, Frames: 1}, {Steps: 10, Frames: 12}, {Frames: -3}} {
 		if _, err := Simulate(context.Background(), spec, &set, rand.New(rand.NewPCG(1, 1))); err == nil {
 			t.Errorf("Simulate(%+v): no error", set)
 		}
