@@ -102,10 +102,13 @@ func (s *DynamicsSettings) withDefaults(spec *Spectrum) (DynamicsSettings, error
 	case !(out.InitScale > 0) || math.IsInf(out.InitScale, 0):
 		return out, fmt.Errorf("theory: dynamics init scale %g: want a finite value > 0", out.InitScale)
 	case out.Frames != 0 && (out.Frames < 2 || out.Frames > out.Steps+1):
-		return out, fmt.Errorf("theory: dynamics frames %d: want 0 (none) or 2..%d (steps + 1)", out.Frames, out.Steps+1)
+		return out, fmt.Errorf("theory: dynamics frames %d with %d steps: %w", out.Frames, out.Steps, ErrFrames)
 	}
 	return out, nil
 }
+
+// ErrFrames is the error of a DynamicsSettings.Frames out of range.
+var ErrFrames = errors.New("want 0 (none) or 2 to steps + 1 snapshots")
 
 // Maps is a stack of square maps, N × Size × Size row-major with the x index first.
 type Maps struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ type theoryOptions struct {
 	gain       float64
 	maps       int
 	steps      int
+	animate    int
 	out        string
 	run        string
 	threshold  float64
@@ -58,6 +60,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.gain, "gain", theory.DefaultGain, "with --orthogonal: `r` of the ReLU max(r·x, 0) (SOR's 30, against a kernel scaled to peak 2 where SOR's peaks near 57; 1 is SOR's balance)")
 	fs.IntVar(&o.maps, "maps", 8, "number of maps the dynamics grow")
 	fs.IntVar(&o.steps, "steps", 0, "dynamics iterations (0: 500 single-map, 2000 multi-map)")
+	fs.IntVar(&o.animate, "animate", 0, "keep `N` snapshots of the dynamics, evenly spaced from the initial maps to the final ones, and write maps.gif and maps_frames.npy/csv in --out DIR (0: none; else 2 to steps + 1)")
 	fs.StringVar(&o.out, "out", "", "output `dir`ectory for spectrum.npy, radial_profile.csv, figures (and maps with --simulate); none when empty")
 	fs.StringVar(&o.run, "run", "", "trained run `dir`ectory: take the config from RUN_DIR/config.json and compare the prediction with RUN_DIR/scores.csv")
 	fs.Float64Var(&o.threshold, "threshold", 0.8, "score60 above which a trained unit counts as grid-like (with --run)")
@@ -71,7 +74,7 @@ func (o *theoryOptions) AddFlags(fs *flag.FlagSet) {
 func init() {
 	register(&Command{
 		Name:  "theory",
-		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]",
+		Usage: "[--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate [--animate K]] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]",
 		Short: "spectrum of a target code, k*, predicted grid spacing, pattern-forming dynamics",
 		Long: `Theory predicts from the target code alone whether grid cells should form and at what scale
 (spec §8). It prints:
@@ -96,11 +99,15 @@ With --out DIR it writes:
   radial_profile.csv   k (rad/m), numerical Σ̃(k), closed form ρ|p̂(k)|² scaled to the same peak
   spectrum.png, radial_profile.png
   maps.npy, maps.csv, maps.png (with --simulate): N×n×n maps, their scores and periods
+  maps.gif, maps_frames.npy, maps_frames.csv (with --animate K): the maps forming, K snapshots
+                       from the initial noise to the final maps: an animated montage at screen
+                       size, float32 K×N×n×n, and each snapshot's step and scores
 
 Examples:
   gridcells theory
   gridcells theory --sigma 0.2 --simulate --out th
   gridcells theory --preset sorscher2019 --simulate --activation tanh
+  gridcells theory --simulate --animate 51 --out th
   gridcells theory --run runs/dos-012`,
 		Setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var o theoryOptions
@@ -145,7 +152,7 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"--activation", o.activation != theory.ActivationReLU}, {"--orthogonal", o.orthogonal}, {"--maps", o.maps != 8}, {"--steps", o.steps != 0}} {
+		}{{"--activation", o.activation != theory.ActivationReLU}, {"--orthogonal", o.orthogonal}, {"--maps", o.maps != 8}, {"--steps", o.steps != 0}, {"--animate", o.animate != 0}} {
 			if f.set {
 				given = append(given, f.name)
 			}
@@ -153,6 +160,14 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 		if len(given) > 0 {
 			return usagef("%s set the pattern-forming dynamics: add --simulate", strings.Join(given, ", "))
 		}
+	}
+	switch {
+	case o.animate < 0 || o.animate == 1:
+		return usagef("--animate %d: want 0 (none) or 2 to steps + 1 snapshots", o.animate)
+	case o.animate > 0 && o.out == "":
+		return usagef("--animate writes maps.gif and maps_frames.npy: add --out DIR")
+	case o.steps > 0 && o.animate > o.steps+1:
+		return usagef("--animate %d with --steps %d: want 2 to steps + 1 snapshots", o.animate, o.steps)
 	}
 	if o.run == "" && o.threshold != 0.8 {
 		return usagef("--threshold selects the grid-like units of a trained run: add --run RUN_DIR")
@@ -274,14 +289,19 @@ type theoryMaps struct {
 	maps       *theory.Maps
 	score60    []float64
 	period     []float64 // bins of the dynamics grid
+	// frameScores are the score60 of each map in each of maps.Frames.
+	frameScores [][]float64
 }
 
 func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, spec *theory.Spectrum, w io.Writer) (*theoryMaps, error) {
 	t0 := time.Now()
-	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal, Gain: o.gain}
+	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal, Gain: o.gain, Frames: o.animate}
 	// The dynamics draw from their own stream of the run's seed.
 	m, err := theory.Simulate(ctx, spec, set, rand.New(rand.NewPCG(cfg.Seed, 0x7468656f7279))) // "theory"
 	if err != nil {
+		if errors.Is(err, theory.ErrFrames) {
+			return nil, usagef("--animate: %v", err)
+		}
 		return nil, err
 	}
 	sc, err := analysis.NewScorer(m.Size, &analysis.Settings{Method: analysis.MethodNFL})
@@ -289,6 +309,18 @@ func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, sp
 		return nil, err
 	}
 	r := &theoryMaps{activation: o.activation, maps: m, score60: make([]float64, m.N), period: make([]float64, m.N)}
+	// Each snapshot's maps scored as the final ones are: the score rising as the lattice forms.
+	n2 := m.Size * m.Size
+	for _, f := range m.Frames {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s := make([]float64, m.N)
+		for i := range s {
+			s[i] = sc.Score(f.Data[i*n2 : (i+1)*n2]).Score60
+		}
+		r.frameScores = append(r.frameScores, s)
+	}
 	hex := 0
 	for i := 0; i < m.N; i++ {
 		r.score60[i] = sc.Score(m.Map(i)).Score60
@@ -424,7 +456,54 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	if err := safefile.WriteFile(filepath.Join(dir, "maps.csv"), b.Bytes()); err != nil {
 		return err
 	}
-	return plotMaps(filepath.Join(dir, "maps.png"), sim, figs)
+	if err := plotMaps(filepath.Join(dir, "maps.png"), sim, figs); err != nil {
+		return err
+	}
+	if len(mp.Frames) == 0 {
+		return nil
+	}
+	return writeTheoryFrames(dir, sim)
+}
+
+// Timing of maps.gif: the frames at 10 per second, the last held as long as 20 of them.
+const (
+	animationDelay = 100 * time.Millisecond
+	animationHold  = 2 * time.Second
+)
+
+// writeTheoryFrames writes the snapshots of the dynamics (--animate): maps_frames.npy
+// (frames×N×n×n float32), maps_frames.csv (frame, step, map, score60) and maps.gif, a
+// montage per snapshot as maps.png draws the final maps, at its screen size.
+func writeTheoryFrames(dir string, sim *theoryMaps) error {
+	mp := sim.maps
+	n2 := mp.Size * mp.Size
+	data := make([]float32, 0, len(mp.Frames)*mp.N*n2)
+	var b strings.Builder
+	b.WriteString("frame,step,map,score60\n")
+	for k, f := range mp.Frames {
+		for _, v := range f.Data {
+			data = append(data, float32(v))
+		}
+		for i, s := range sim.frameScores[k] {
+			fmt.Fprintf(&b, "%d,%d,%d,%.6g\n", k, f.Step, i, s)
+		}
+	}
+	if err := npyio.WriteFile(filepath.Join(dir, "maps_frames.npy"), npyio.NewFloat32(data, len(mp.Frames), mp.N, mp.Size, mp.Size)); err != nil {
+		return err
+	}
+	if err := safefile.WriteFile(filepath.Join(dir, "maps_frames.csv"), []byte(b.String())); err != nil {
+		return err
+	}
+	last := mp.Frames[len(mp.Frames)-1].Step
+	frames := make([]*figure.Figure, len(mp.Frames))
+	for k, f := range mp.Frames {
+		units := make([]figure.UnitMap, mp.N)
+		for i := range units {
+			units[i] = figure.UnitMap{Unit: i, Score60: sim.frameScores[k][i], Map: f.Data[i*n2 : (i+1)*n2]}
+		}
+		frames[k] = figure.Montage(units, mp.Size, &figure.MontageSettings{Title: fmt.Sprintf("%s, step %d of %d", mapsTitle(sim), f.Step, last), Noun: "map"})
+	}
+	return figure.WriteGIF(filepath.Join(dir, "maps.gif"), frames, animationDelay, animationHold)
 }
 
 // plotSpectrum draws the 2-D spectrum and its radial profile as the reports do.
@@ -508,6 +587,11 @@ func plotMaps(path string, sim *theoryMaps, figs *figureOutput) error {
 	for i := range units {
 		units[i] = figure.UnitMap{Unit: i, Score60: sim.score60[i], Map: m.Map(i)}
 	}
-	title := fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
-	return figs.write(path, figure.Montage(units, m.Size, &figure.MontageSettings{Title: title, Noun: "map"}))
+	return figs.write(path, figure.Montage(units, m.Size, &figure.MontageSettings{Title: mapsTitle(sim), Noun: "map"}))
+}
+
+// mapsTitle is the title of the dynamics' montages: the activation, the maps and the torus.
+func mapsTitle(sim *theoryMaps) string {
+	m := sim.maps
+	return fmt.Sprintf("%s pattern-forming dynamics: %s on a %d×%d torus (%.2f m)", sim.activation, count(m.N, "map", "maps"), m.Size, m.Size, float64(m.Size)*m.BinX)
 }

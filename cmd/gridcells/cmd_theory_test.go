@@ -5,15 +5,20 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"image/gif"
 	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gridcells/gridcells/npyio"
 )
 
 // theoryRun parses args as "gridcells theory" does and runs it, capturing stdout.
@@ -142,6 +147,11 @@ func TestTheoryUsageErrors(t *testing.T) {
 		{"--threshold", "0.5"},
 		{"--simulate", "--gain", "1"}, // --gain without --orthogonal
 		{"--simulate", "--orthogonal", "--gain", "0"},
+		{"--animate", "3"}, // without --simulate
+		{"--simulate", "--animate", "1"},
+		{"--simulate", "--animate", "-2"},
+		{"--res", "16", "--simulate", "--steps", "3", "--animate", "5"}, // more snapshots than steps + 1
+		{"--res", "16", "--simulate", "--animate", "600"},               // than the default 500 steps + 1
 	} {
 		_, err := theoryRun(t, append(args, "--out", dir)...)
 		if !errors.As(err, new(UsageError)) {
@@ -151,10 +161,75 @@ func TestTheoryUsageErrors(t *testing.T) {
 			t.Fatalf("theory %q wrote %s", args, dir)
 		}
 	}
+	if _, err := theoryRun(t, "--simulate", "--animate", "3"); !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), "add --out") {
+		t.Errorf("--animate without --out: err = %v, want a usage error asking for --out", err)
+	}
 	// An --out that is a file is refused before the work.
 	file := filepath.Join(t.TempDir(), "afile")
 	os.WriteFile(file, nil, 0o644)
 	if _, err := theoryRun(t, "--out", file); !errors.As(err, new(UsageError)) {
 		t.Errorf("--out FILE: err = %v, want a usage error", err)
+	}
+}
+
+// TestTheoryAnimate: --animate K writes K snapshots of the dynamics, from the initial noise
+// to the final maps: maps_frames.npy holds them (the last is maps.npy), maps_frames.csv
+// their steps and scores (the last frame's are maps.csv's), maps.gif one frame each.
+func TestTheoryAnimate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "th")
+	if _, err := theoryRun(t, "--res", "24", "--simulate", "--maps", "3", "--steps", "12", "--animate", "4", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	frames, err := npyio.ReadFile(filepath.Join(dir, "maps_frames.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps, err := npyio.ReadFile(filepath.Join(dir, "maps.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := maps.Shape[1]
+	if fmt.Sprint(frames.Shape) != fmt.Sprint([]int{4, 3, n, n}) {
+		t.Fatalf("maps_frames.npy shape %v, want [4 3 %d %d]", frames.Shape, n, n)
+	}
+	last := frames.F32[3*3*n*n:]
+	if !slices.Equal(last, maps.F32) {
+		t.Error("the last snapshot is not maps.npy")
+	}
+	csv := func(name string) [][]string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+			rows = append(rows, strings.Split(l, ","))
+		}
+		return rows
+	}
+	rows, final := csv("maps_frames.csv"), csv("maps.csv")
+	if len(rows) != 12 {
+		t.Fatalf("maps_frames.csv has %d rows, want 4 snapshots × 3 maps", len(rows))
+	}
+	for i, r := range rows {
+		k, m := i/3, i%3
+		if r[0] != strconv.Itoa(k) || r[1] != strconv.Itoa(4*k) || r[2] != strconv.Itoa(m) {
+			t.Errorf("row %d: %q, want frame %d, step %d, map %d", i, r, k, 4*k, m)
+		}
+		if k == 3 && r[3] != final[m][1] {
+			t.Errorf("last snapshot, map %d: score60 %s, maps.csv says %s", m, r[3], final[m][1])
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "maps.gif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g, err := gif.DecodeAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Image) != 4 {
+		t.Errorf("maps.gif has %d frames, want 4", len(g.Image))
 	}
 }

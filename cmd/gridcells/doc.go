@@ -726,7 +726,7 @@
 //
 // Usage:
 //
-//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]
+//	gridcells theory [--preset P] [--config FILE] [--set key=value ...] [--res N] [--simulate [--animate K]] [--out DIR] [--run RUN_DIR] [--formats png,svg,pdf] [--figure-width 5.5in]
 //
 // Theory predicts from the target code alone whether grid cells should form and at what scale
 // (spec §8). It prints:
@@ -752,18 +752,24 @@
 //	radial_profile.csv   k (rad/m), numerical Σ̃(k), closed form ρ|p̂(k)|² scaled to the same peak
 //	spectrum.png, radial_profile.png
 //	maps.npy, maps.csv, maps.png (with --simulate): N×n×n maps, their scores and periods
+//	maps.gif, maps_frames.npy, maps_frames.csv (with --animate K): the maps forming, K snapshots
+//	                     from the initial noise to the final maps: an animated montage at screen
+//	                     size, float32 K×N×n×n, and each snapshot's step and scores
 //
 // Examples:
 //
 //	gridcells theory
 //	gridcells theory --sigma 0.2 --simulate --out th
 //	gridcells theory --preset sorscher2019 --simulate --activation tanh
+//	gridcells theory --simulate --animate 51 --out th
 //	gridcells theory --run runs/dos-012
 //
 // Flags:
 //
 //	-activation string
 //	    dynamics nonlinearity: relu (hexagons) or tanh (stripes) (default "relu")
+//	-animate N
+//	    keep N snapshots of the dynamics, evenly spaced from the initial maps to the final ones, and write maps.gif and maps_frames.npy/csv in --out DIR (0: none; else 2 to steps + 1)
 //	-config file
 //	    YAML or JSON config file over the preset (NFL, W&B and nested forms, and a run directory's config.json, accepted)
 //	-figure-dpi dots
