@@ -51,6 +51,9 @@ type Summary struct {
 	// ScoreMethod is the 60° score of max_score60 (nfl, deepmind, bnt): eval --method may
 	// differ between a sweep's runs, and their scores are then not one quantity.
 	ScoreMethod string `json:"score_method"`
+	// FirstGridStep is the first training step with a unit above the grid threshold on
+	// the evaluation batches (train.Summary): −1 for none, nil when not tracked.
+	FirstGridStep *int `json:"first_grid_step"`
 }
 
 // Result is one run of a collected sweep.
@@ -133,8 +136,10 @@ func paramKeys(results []Result) []string {
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
 // frac_units_score60_above_<t> for each threshold
-// of the summaries, has_possible_grid_cells, diverged, steps, wall_s, error. Missing numbers are
-// empty cells (pandas reads NaN). WriteParquet writes the same columns.
+// of the summaries, has_possible_grid_cells, diverged, first_grid_step (empty where no
+// evaluation during training had a unit above the threshold, or scores were not tracked),
+// steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN). WriteParquet
+// writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
 	cols, rows := runsTable(results)
 	head := make([]string, len(cols))
@@ -255,6 +260,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 		cols = append(cols, Column{Name: "frac_units_score60_above_" + k, Kind: KindFloat})
 	}
 	cols = append(cols, Column{Name: "has_possible_grid_cells", Kind: KindBool}, Column{Name: "diverged", Kind: KindBool},
+		Column{Name: "first_grid_step", Kind: KindInt},
 		Column{Name: "steps", Kind: KindInt}, Column{Name: "wall_s", Kind: KindFloat},
 		Column{Name: "error", Kind: KindString})
 
@@ -287,10 +293,14 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 					row = append(row, missing)
 				}
 			}
+			first := missing
+			if s.FirstGridStep != nil && *s.FirstGridStep >= 0 {
+				first = cell{Text: strconv.Itoa(*s.FirstGridStep)}
+			}
 			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)}, cell{Text: strconv.FormatBool(s.Diverged)},
-				cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
+				first, cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
-			for range 4 + len(fk) + 4 {
+			for range 4 + len(fk) + 5 {
 				row = append(row, missing)
 			}
 		}

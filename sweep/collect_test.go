@@ -84,8 +84,10 @@ func handMadeSweep(t *testing.T) (string, []Run) {
 	}
 	// LSTM (rows 5–9): finished 4 cm / 0.95 and 20 cm / 1.3; failed; interrupted; pending.
 	// → N 2, decoded 1, grid 1.
-	write(5, summaryFile, sum("4", "0.95"))
-	write(6, summaryFile, sum("20", "1.3"))
+	// Run 5 tracked its scores and had a grid cell from step 1200 on; run 6 tracked them
+	// and never had one (−1); the others predate the field.
+	write(5, summaryFile, strings.TrimSuffix(sum("4", "0.95"), "}")+`, "first_grid_step": 1200}`)
+	write(6, summaryFile, strings.TrimSuffix(sum("20", "1.3"), "}")+`, "first_grid_step": -1}`)
 	write(7, runInfoFile, "{}")
 	write(7, errorFile, `{"error": "exit status 3", "exit_code": 3}`)
 	write(8, runInfoFile, "{}")
@@ -194,7 +196,7 @@ func TestCSVAndJSON(t *testing.T) {
 	}
 	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60", "nbins", "score_method",
 		"frac_units_score60_above_0.3", "frac_units_score60_above_0.8", "frac_units_score60_above_1.2",
-		"has_possible_grid_cells", "diverged", "steps", "wall_s", "error"}
+		"has_possible_grid_cells", "diverged", "first_grid_step", "steps", "wall_s", "error"}
 	if !slices.Equal(rows[0], wantHead) {
 		t.Fatalf("header %v\nwant %v", rows[0], wantHead)
 	}
@@ -208,8 +210,12 @@ func TestCSVAndJSON(t *testing.T) {
 	if r := rows[5]; r[5] != "" || r[6] != "" {
 		t.Errorf("diverged run: %v, want empty numbers", r)
 	}
-	if r := rows[8]; r[4] != "failed" || r[16] != "exit status 3" || r[5] != "" {
+	if r := rows[8]; r[4] != "failed" || r[17] != "exit status 3" || r[5] != "" {
 		t.Errorf("failed run: %v", r)
+	}
+	// first_grid_step: the step, or empty where no unit crossed (−1) or it was not tracked.
+	if first := slices.Index(wantHead, "first_grid_step"); rows[6][first] != "1200" || rows[7][first] != "" || rows[1][first] != "" {
+		t.Errorf("first_grid_step %q, %q, %q; want 1200, empty (−1), empty (absent)", rows[6][first], rows[7][first], rows[1][first])
 	}
 
 	keys, conds, _ := Table(results, DefaultBy(results), Thresholds{DecodeCM: 10, Grid: 0.8})

@@ -101,7 +101,7 @@ func TestParquetMatchesCSV(t *testing.T) {
 		"model.ng": parquet.Int64, "encoding.place_cell_rf": parquet.ByteArray, "status": parquet.ByteArray,
 		"decoding_error_cm": parquet.Double, "max_score60": parquet.Double, "nbins": parquet.Int64, "score_method": parquet.ByteArray,
 		"frac_units_score60_above_0.3": parquet.Double, "frac_units_score60_above_0.8": parquet.Double,
-		"has_possible_grid_cells": parquet.Boolean, "diverged": parquet.Boolean, "steps": parquet.Int64, "wall_s": parquet.Double,
+		"has_possible_grid_cells": parquet.Boolean, "diverged": parquet.Boolean, "first_grid_step": parquet.Int64, "steps": parquet.Int64, "wall_s": parquet.Double,
 		"error": parquet.ByteArray,
 	}
 	required := map[string]bool{"run_id": true, "index": true, "status": true}
@@ -164,9 +164,9 @@ func TestParquetMatchesCSV(t *testing.T) {
 		}
 	}
 	// Row 0 is diverged (2 null metrics, no 0.8 fraction, no error); row 1 has no error;
-	// both summaries predate nbins and score_method (2 nulls each); the failed and pending
-	// rows have no metrics (10 each) and the pending ones no error.
-	if wantNulls := 6 + 3 + 10 + 11*(len(rows)-3); nulls != wantNulls {
+	// both summaries predate nbins, score_method and first_grid_step (3 nulls each); the
+	// failed and pending rows have no metrics (11 each) and the pending ones no error.
+	if wantNulls := 7 + 4 + 11 + 12*(len(rows)-3); nulls != wantNulls {
 		t.Errorf("%d null cells, want %d", nulls, wantNulls)
 	}
 	if rows[2][slices.Index(head, "error")] != `exit status 3, "quoted"` || rows[0][slices.Index(head, "seed")] != "18446744073709551615" {

@@ -61,6 +61,29 @@ type Summary struct {
 	BestEvalStep            int    `json:"best_eval_step"`
 	BestEvalDecodingErrorCM Number `json:"best_eval_decoding_error_cm"`
 	Diverged                bool   `json:"diverged"`
+	// FirstGridStep is the first step of training at which a tracked unit scored above
+	// GridThreshold (eval.track_scores, metrics.jsonl): when the grid cells emerged, on
+	// the evaluation batches. −1 when no evaluation had one; null when scores were not
+	// tracked.
+	FirstGridStep *int `json:"first_grid_step"`
+}
+
+// firstGridStep returns the step of the first line whose tracked max score60 is above th, −1
+// when none is, and nil when no line tracked scores.
+func firstGridStep(lines []MetricsLine, th float64) *int {
+	tracked := false
+	for _, l := range lines {
+		tracked = tracked || l.FracAbove03 != nil
+		if l.MaxScore60 != nil && float64(*l.MaxScore60) > th {
+			step := l.Step
+			return &step
+		}
+	}
+	if !tracked {
+		return nil
+	}
+	never := -1
+	return &never
 }
 
 // divergeFactor: training diverged when its last evaluation decodes more than this many
@@ -295,6 +318,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	lines, _ := ReadMetrics(r.dir)
 	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
 	sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
+	sum.FirstGridStep = firstGridStep(lines, cfg.Eval.GridThreshold)
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/compute"
 	"github.com/gridcells/gridcells/compute/cpu"
 	"github.com/gridcells/gridcells/compute/cuda"
@@ -27,11 +28,12 @@ import (
 // so that changing how one of them draws leaves the others' draws unchanged. (The code's
 // centres use encode.StreamCentres.)
 const (
-	streamTrajectory = 0x7472616a6563 // "trajec": training batches
-	streamModel      = 0x6d6f64656c   // "model": initial weights, then dropout masks
-	streamEval       = 0x6576616c     // "eval": the batch of each evaluated step
-	streamFinalEval  = 0x6e666c       // "nfl": the post-training batch (spec §4.3)
-	streamUnits      = 0x756e697473   // "units": units analysed per scorer
+	streamTrajectory  = 0x7472616a6563 // "trajec": training batches
+	streamModel       = 0x6d6f64656c   // "model": initial weights, then dropout masks
+	streamEval        = 0x6576616c     // "eval": the batch of each evaluated step
+	streamFinalEval   = 0x6e666c       // "nfl": the post-training batch (spec §4.3)
+	streamUnits       = 0x756e697473   // "units": units analysed per scorer
+	streamTrackScores = 0x7363         // "sc": the batch whose rate maps are scored at each evaluated step
 )
 
 // Errors returned when a run directory is in the wrong state for the request.
@@ -149,6 +151,11 @@ type Status struct {
 type EvalPoint struct {
 	Loss            float64
 	DecodingErrorCM float64 // mean distance between decoded and true position, cm (spec §2.3)
+	// Scored reports that the units' grid scores were measured (eval.track_scores): the
+	// best score60 of the analysed units (NaN when none has a score) and the fraction of
+	// them above 0.3.
+	Scored                  bool
+	MaxScore60, FracAbove03 float64
 }
 
 // Options are the run's settings that are not part of its config.
@@ -675,6 +682,10 @@ func (s *session) after() error {
 			WallSeconds:     Number(st.Elapsed.Seconds()),
 			Time:            now.UTC().Format(time.RFC3339),
 		}
+		if p.Scored {
+			mx, frac := Number(p.MaxScore60), Number(p.FracAbove03)
+			line.MaxScore60, line.FracAbove03 = &mx, &frac
+		}
 		if err := s.metrics.write(line); err != nil {
 			return err
 		}
@@ -731,20 +742,101 @@ type evaluator struct {
 	sb  *sim.Batch
 	nb  nn.Batch
 	out []float32
+	// scores measures the units' grid scores (eval.track_scores); nil for none.
+	scores *scoreTracker
 }
 
 func newEvaluator(r *run, B, T int) *evaluator {
-	return &evaluator{r: r, sb: sim.NewBatch(B, T)} // at's EncodeBatch sizes nb once
+	e := &evaluator{r: r, sb: sim.NewBatch(B, T)} // at's EncodeBatch sizes nb once
+	if r.cfg.Eval.TracksScores() && len(r.cfg.Eval.NBins) > 0 {
+		e.scores = newScoreTracker(r)
+	}
+	return e
 }
 
 func (e *evaluator) at(step int) EvalPoint {
-	g, err := sim.New(e.r.simP, rand.NewPCG(e.r.cfg.Seed^uint64(step)*0x9e3779b97f4a7c15, streamEval))
-	if err != nil {
-		panic("train: " + err.Error()) // the params were validated when the run was built
-	}
-	g.Next(e.sb)
+	e.batch(e.sb, step, streamEval)
 	EncodeBatch(e.r.code, e.sb, &e.nb)
 	var loss float64
 	loss, e.out = e.r.model.Evaluate(e.nb, e.out)
-	return EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
+	p := EvalPoint{Loss: loss, DecodingErrorCM: e.r.code.DecodingError(e.out, e.sb.Pos)}
+	if e.scores != nil {
+		p.Scored = true
+		p.MaxScore60, p.FracAbove03 = e.scores.at(e, step)
+	}
+	return p
+}
+
+// batch fills b with the trajectories of step's evaluation from stream, a stateless PCG
+// stream of the run's seed and the step.
+func (e *evaluator) batch(b *sim.Batch, step int, stream uint64) {
+	g, err := sim.New(e.r.simP, rand.NewPCG(e.r.cfg.Seed^uint64(step)*0x9e3779b97f4a7c15, stream))
+	if err != nil {
+		panic("train: " + err.Error()) // the params were validated when the run was built
+	}
+	g.Next(b)
+}
+
+// scoreTracker scores the analysed units during training (eval.track_scores): the rate maps
+// of the first scorer's units at eval.nbins[0], from a batch of the post-training
+// evaluation's shape (a training batch of 20 steps leaves most of 44 × 44 bins empty),
+// drawn per step from its own stream.
+//
+// The batch's targets and activations are made anew at each step, not kept: at Ng 4096
+// the activations of 200 × 50 steps are 164 MB, and an ensemble has a tracker per lane.
+type scoreTracker struct {
+	sb     *sim.Batch
+	units  []int
+	scorer *analysis.Scorer
+	nbins  int
+}
+
+func newScoreTracker(r *run) *scoreTracker {
+	cfg := r.cfg
+	B := cfg.Eval.BatchSize
+	if B == 0 {
+		B = cfg.Trajectory.BatchSize
+	}
+	n := cfg.Eval.NBins[0]
+	method, err := analysis.ParseMethod(cfg.Eval.ScoreMethod)
+	if err != nil {
+		panic("train: " + err.Error()) // validated with the config
+	}
+	sc, err := analysis.NewScorer(n, &analysis.Settings{Method: method})
+	if err != nil {
+		panic("train: " + err.Error()) // validated with the config
+	}
+	// The units the post-training evaluation scores at nbins[0] (evaluate), so that the last
+	// point of the curve and summary.json describe the same units.
+	units := analysedUnits(r.ncfg.Ng, cfg.Eval.NUnits, rand.New(rand.NewPCG(cfg.Seed, streamUnits)))
+	return &scoreTracker{sb: sim.NewBatch(B, cfg.Eval.SequenceLength), units: units, scorer: sc, nbins: n}
+}
+
+// at returns the best score60 of the tracked units after step (NaN when none has one) and
+// the fraction of them above periodicityThreshold (0.3).
+func (t *scoreTracker) at(e *evaluator, step int) (maxScore, frac float64) {
+	r := e.r
+	e.batch(t.sb, step, streamTrackScores)
+	var nb nn.Batch
+	EncodeBatch(r.code, t.sb, &nb)
+	_, _, g := r.model.EvaluateGrid(nb, nil, nil)
+	maps, err := rateMaps(g, t.sb.Pos, r.ncfg.Ng, t.units, t.nbins, r.cfg.Trajectory.MapSide())
+	if err != nil {
+		panic("train: " + err.Error()) // the sizes were validated with the config
+	}
+	scores, err := t.scorer.ScoreAll(context.Background(), maps, 0)
+	if err != nil {
+		panic("train: " + err.Error()) // only a cancelled context fails it
+	}
+	maxScore = math.NaN()
+	above := 0
+	for _, s := range scores {
+		if !math.IsNaN(s.Score60) && (math.IsNaN(maxScore) || s.Score60 > maxScore) {
+			maxScore = s.Score60
+		}
+		if s.Score60 > periodicityThreshold {
+			above++
+		}
+	}
+	return maxScore, float64(above) / float64(len(scores))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -158,8 +159,68 @@ func resumeMatches(t *testing.T, cfg config.Config, ref, dir string) {
 		t.Fatalf("metrics lines: %d uninterrupted, %d resumed, want %d", len(ma), len(mb), cfg.TotalSteps()/cfg.Training.EvalEvery)
 	}
 	for i := range ma {
-		if ma[i].Step != mb[i].Step || ma[i].Loss != mb[i].Loss || ma[i].EvalLoss != mb[i].EvalLoss || ma[i].DecodingErrorCM != mb[i].DecodingErrorCM {
+		if ma[i].Step != mb[i].Step || ma[i].Loss != mb[i].Loss || ma[i].EvalLoss != mb[i].EvalLoss || ma[i].DecodingErrorCM != mb[i].DecodingErrorCM ||
+			!sameNumber(ma[i].MaxScore60, mb[i].MaxScore60) || !sameNumber(ma[i].FracAbove03, mb[i].FracAbove03) {
 			t.Errorf("metrics line %d: %+v uninterrupted, %+v resumed", i, ma[i], mb[i])
+		}
+	}
+}
+
+// sameNumber reports whether two optional metrics are both absent or equal (NaN equal to NaN).
+func sameNumber(a, b *Number) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b || (math.IsNaN(float64(*a)) && math.IsNaN(float64(*b)))
+}
+
+// TestTrackScores: with eval.track_scores every metrics line has the best score60 of the
+// analysed units and the fraction above 0.3; without it the lines have neither, and the
+// training is the same to the bit (the scored batch has its own stream).
+func TestTrackScores(t *testing.T) {
+	cfg := smallConfig(t)
+	if !cfg.Eval.TracksScores() {
+		t.Fatal("the quick preset does not track scores")
+	}
+	on, off := t.TempDir(), t.TempDir()
+	sumOn, err := Train(context.Background(), on, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.Set(&cfg, "eval.track_scores", "off"); err != nil {
+		t.Fatal(err)
+	}
+	sumOff, err := Train(context.Background(), off, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, filepath.Join(on, finalFile), filepath.Join(off, finalFile))
+	if sumOn.FirstGridStep == nil || sumOff.FirstGridStep != nil {
+		t.Errorf("first grid step %v tracking, %v without; want a step or −1, and nil", sumOn.FirstGridStep, sumOff.FirstGridStep)
+	}
+	mOn, err := ReadMetrics(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := firstGridStep(mOn, cfg.Eval.GridThreshold); sumOn.FirstGridStep != nil && *sumOn.FirstGridStep != *want {
+		t.Errorf("summary's first grid step %d, metrics say %d", *sumOn.FirstGridStep, *want)
+	}
+	mOff, err := ReadMetrics(off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mOn) != len(mOff) || len(mOn) == 0 {
+		t.Fatalf("%d metrics lines tracking scores, %d without", len(mOn), len(mOff))
+	}
+	for i, l := range mOn {
+		if l.MaxScore60 == nil || l.FracAbove03 == nil {
+			t.Fatalf("line %d (step %d) lacks the scores: %+v", i, l.Step, l)
+		}
+		if mx, f := float64(*l.MaxScore60), float64(*l.FracAbove03); !(mx > -2 && mx < 2) || !(f >= 0 && f <= 1) || (f > 0 && !(mx > 0.3)) {
+			t.Errorf("step %d: max score60 %g, fraction above 0.3 %g", l.Step, mx, f)
+		}
+		if o := mOff[i]; o.MaxScore60 != nil || o.FracAbove03 != nil || o.Loss != l.Loss || o.EvalLoss != l.EvalLoss {
+			t.Errorf("step %d without tracking: %+v; tracking: %+v", o.Step, o, l)
 		}
 	}
 }
@@ -954,4 +1015,29 @@ func TestRunsFreeTheirTensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("BenchStacked")
+}
+
+// firstGridStep is the first line above the threshold, −1 when a tracked run has none, nil
+// when no line tracked scores; a null max (no unit scored) is not above it.
+func TestFirstGridStep(t *testing.T) {
+	num := func(v float64) *Number { n := Number(v); return &n }
+	frac := num(0)
+	lines := []MetricsLine{{Step: 100, FracAbove03: frac}, {Step: 200, MaxScore60: num(0.5), FracAbove03: frac},
+		{Step: 300, MaxScore60: num(0.85), FracAbove03: frac}, {Step: 400, MaxScore60: num(1.1), FracAbove03: frac}}
+	for _, c := range []struct {
+		lines []MetricsLine
+		th    float64
+		want  string
+	}{
+		{lines, 0.8, "300"}, {lines, 1, "400"}, {lines, 1.2, "-1"}, {lines, 0.4, "200"},
+		{[]MetricsLine{{Step: 100}, {Step: 200}}, 0.8, "nil"}, {nil, 0.8, "nil"},
+	} {
+		got := "nil"
+		if f := firstGridStep(c.lines, c.th); f != nil {
+			got = strconv.Itoa(*f)
+		}
+		if got != c.want {
+			t.Errorf("threshold %g: %s, want %s", c.th, got, c.want)
+		}
+	}
 }

@@ -269,7 +269,12 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 
 	if lines, err := train.ReadMetrics(dir); err == nil {
 		for _, l := range lines {
-			r.Metrics = append(r.Metrics, figure.MetricPoint{Step: l.Step, Loss: float64(l.Loss), EvalLoss: float64(l.EvalLoss), DecodingErrorCM: float64(l.DecodingErrorCM)})
+			m := figure.MetricPoint{Step: l.Step, Loss: float64(l.Loss), EvalLoss: float64(l.EvalLoss), DecodingErrorCM: float64(l.DecodingErrorCM)}
+			if l.MaxScore60 != nil || l.FracAbove03 != nil {
+				// A null score (no unit had one) reads back as absent: NaN, a gap in the curve.
+				m.Scored, m.MaxScore60, m.FracAbove03 = true, numberOr(l.MaxScore60), numberOr(l.FracAbove03)
+			}
+			r.Metrics = append(r.Metrics, m)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
@@ -520,6 +525,7 @@ var summaryNames = map[string]string{
 	"best_eval_step":              "step of the best evaluation",
 	"best_eval_decoding_error_cm": "best evaluation decoding error (cm)",
 	"diverged":                    "diverged",
+	"first_grid_step":             "first step with a unit above the grid-cell threshold (evaluation batches)",
 }
 
 // headlineName is the readable name of a flattened summary key: its first word through
@@ -870,4 +876,12 @@ func argmax(v []float64) int {
 		}
 	}
 	return best
+}
+
+// numberOr is *n, or NaN when n is nil.
+func numberOr(n *train.Number) float64 {
+	if n == nil {
+		return math.NaN()
+	}
+	return float64(*n)
 }

@@ -48,7 +48,10 @@ evaluates it the NFL way at the end (spec §4.3: one batch of eval.sequence_leng
 rate maps, grid scores) and writes the run directory:
 
   config.json            resolved config, gridcells and Go versions, backend
-  metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time
+  metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time;
+                         with eval.track_scores (on in every preset) the best unit's score60 and
+                         the fraction of units above 0.3, from rate maps of a batch of the final
+                         evaluation's shape: when the grid cells emerge
   checkpoint/latest.npz  weights, optimizer and RNG state (every training.checkpoint_every steps)
   checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
   eval/activations.npy   grid-layer activations of the evaluation batch, (T*B)×Ng float32,
@@ -61,8 +64,10 @@ rate maps, grid scores) and writes the run directory:
   scores.csv             grid scores per unit (scores_N.csv at the other resolutions)
   summary.json           loss and the loss it resolved to, decoding error, max score60, fractions of units above 0.3/0.8/1.2,
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
-                         the best evaluation during training and "diverged" (the last one
+                         the best evaluation during training, "diverged" (the last one
                          decoded >3× worse than the best and above the threshold: a blow-up)
+                         and first_grid_step (the first evaluation with a unit above
+                         eval.grid_threshold; −1 for none, null without eval.track_scores)
 
 Ctrl-C saves a checkpoint and exits with status 130; on a CPU it gives up the step it is in
 (within a time step of the recurrence), which the resumed run trains again.
@@ -172,6 +177,9 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		sum.ScoreMethod, sum.NBins, float64(sum.MaxScore60),
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)
+	if f := sum.FirstGridStep; f != nil && *f >= 0 {
+		fmt.Fprintf(stdout, "first grid cell (max score60 > %g on the evaluation batches) at step %d\n", sum.GridThreshold, *f)
+	}
 	switch {
 	case sum.Diverged && sum.BestEvalStep < 0:
 		fmt.Fprintf(logw, "warning: training diverged: the loss is NaN or infinite and no evaluation decoded; lower training.learning_rate\n")
@@ -287,6 +295,9 @@ func (p *trainProgress) Step(s train.Status) {
 	line := fmt.Sprintf("step %d/%d  %s  ETA %s  loss %.4f", s.Step, s.Total, rate, eta, s.Loss)
 	if p.lastEv != nil {
 		line += fmt.Sprintf("  eval loss %.4f  decoding error %.1f cm", p.lastEv.Loss, p.lastEv.DecodingErrorCM)
+		if p.lastEv.Scored {
+			line += fmt.Sprintf("  max score60 %.2f", p.lastEv.MaxScore60)
+		}
 	}
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\x1b[K%s", line)

@@ -18,6 +18,11 @@ type MetricPoint struct {
 	Loss            float64 // mean training loss since the previous point (NaN: not logged)
 	EvalLoss        float64 // loss on a fresh batch without dropout (NaN: not logged)
 	DecodingErrorCM float64 // position decoding error on that batch, cm (spec §2.3)
+	// Scored marks a point with grid scores (eval.track_scores): MaxScore60, the best
+	// score60 of the analysed units (NaN when none has one), and FracAbove03, the fraction
+	// of them above 0.3.
+	Scored                  bool
+	MaxScore60, FracAbove03 float64
 }
 
 // CurveSettings configures TrainingCurves. A nil *CurveSettings means defaults.
@@ -27,14 +32,23 @@ type CurveSettings struct {
 	// DecodeThresholdCM draws the decoding-error threshold of the run classification as a
 	// dashed line (default 10 cm, spec §5.6); negative draws none.
 	DecodeThresholdCM float64
-	LogLoss           bool // logarithmic loss axis (needs positive losses)
+	// GridThreshold draws the score60 threshold of possible grid cells on the grid-score
+	// panel as a dotted line (default 0.8, spec §5.6); negative draws none.
+	GridThreshold float64
+	LogLoss       bool // logarithmic loss axis (needs positive losses)
 }
 
 // TrainingCurves draws the training and evaluation loss (left) and the position decoding
-// error (right) against the training step. Points with NaN values are left out of their
-// curve, so a diverged stretch shows as a gap.
+// error (middle) against the training step and, where the points have grid scores
+// (eval.track_scores), the best unit's score60 and the fraction of units above 0.3 (right):
+// when the grid cells emerge. Points with NaN values are left out of their curve, so a
+// diverged stretch shows as a gap.
 func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
-	set := CurveSettings{Width: 900, Height: 360, Title: "training", DecodeThresholdCM: 10}
+	set := CurveSettings{Width: 900, Height: 360, Title: "training", DecodeThresholdCM: 10, GridThreshold: 0.8}
+	scored := slices.ContainsFunc(points, func(m MetricPoint) bool { return m.Scored })
+	if scored {
+		set.Width = 1200 // three panels as wide as the two of the default
+	}
 	if s != nil {
 		if s.Width > 0 {
 			set.Width = s.Width
@@ -48,21 +62,22 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		if s.DecodeThresholdCM != 0 {
 			set.DecodeThresholdCM = s.DecodeThresholdCM
 		}
+		if s.GridThreshold != 0 {
+			set.GridThreshold = s.GridThreshold
+		}
 		set.LogLoss = s.LogLoss
 	}
-	f := newFigure(set.Width, set.Height, 1, 2)
+	cols := 2
+	if scored {
+		cols = 3
+	}
+	f := newFigure(set.Width, set.Height, 1, cols)
 	f.Title = set.Title
 
-	loss := plot.New()
-	loss.Title.Text = "loss"
-	loss.X.Label.Text = "step"
-	loss.Y.Label.Text = "loss"
-	loss.Add(plotter.NewGrid())
+	loss := stepPanel("loss", "loss")
 	if set.LogLoss {
 		loss.Y.Scale = plot.LogScale{}
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	} else {
-		loss.Y.Tick.Marker = TidyTicks{}
 	}
 	keep := func(v float64) bool { return isFinite(v) && (!set.LogLoss || v > 0) }
 	// One legend for both panels, above them: the evaluation curve has one colour in both,
@@ -85,12 +100,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		}
 	}
 
-	dec := plot.New()
-	dec.Title.Text = "position decoding error"
-	dec.X.Label.Text = "step"
-	dec.Y.Label.Text = "decoding error (cm)"
-	dec.Y.Tick.Marker = TidyTicks{}
-	dec.Add(plotter.NewGrid())
+	dec := stepPanel("position decoding error", "decoding error (cm)")
 	thumb, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, SeriesColor(1))
 	if err != nil {
 		return nil, err
@@ -99,23 +109,89 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		legend.add("evaluation", thumb) // decoding error logged without an evaluation loss
 	}
 	if th := set.DecodeThresholdCM; th > 0 && len(points) > 0 {
-		x0, x1 := float64(points[0].Step), float64(points[len(points)-1].Step)
-		if x1 == x0 { // one point: the range gonum gives the loss panel's single point
-			x0, x1 = x0-1, x0+1
-		}
-		l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: th}, {X: x1, Y: th}})
+		l, err := thresholdLine(points, th, []vg.Length{vg.Points(3), vg.Points(2)})
 		if err != nil {
-			return nil, fmt.Errorf("figure: %w", err)
+			return nil, err
 		}
-		l.Color = color.Gray{120}
-		l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
 		dec.Add(l)
 		legend.add(fmt.Sprintf("%g cm threshold", th), l)
 		dec.Y.Min = 0
 	}
 	f.plots[0][0], f.plots[0][1] = loss, dec
+	if scored {
+		grid, err := gridScoreCurves(points, set.GridThreshold, legend)
+		if err != nil {
+			return nil, err
+		}
+		f.plots[0][2] = grid
+	}
 	f.setRowLegend(legend)
 	return f, nil
+}
+
+// gridScoreCurves is TrainingCurves' third panel: the best unit's score60 and the fraction
+// of units above 0.3 against the step, with the grid threshold th dotted (none when th < 0).
+// Both are dimensionless and share the axis: a score60 runs from about −0.5 to 1.5, a
+// fraction from 0 to 1.
+func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend) (*plot.Plot, error) {
+	p := stepPanel("grid scores of the units", "score60 · fraction")
+	for i, c := range []struct {
+		name string
+		val  func(MetricPoint) float64
+	}{
+		{"best unit's score60", func(m MetricPoint) float64 { return m.MaxScore60 }},
+		{"fraction of units above 0.3", func(m MetricPoint) float64 { return m.FracAbove03 }},
+	} {
+		val := func(m MetricPoint) float64 {
+			if !m.Scored {
+				return math.NaN()
+			}
+			return c.val(m)
+		}
+		thumb, err := addCurve(p, points, val, isFinite, SeriesColor(2+i))
+		if err != nil {
+			return nil, err
+		}
+		if thumb != nil {
+			legend.add(c.name, thumb)
+		}
+	}
+	if th >= 0 {
+		l, err := thresholdLine(points, th, []vg.Length{vg.Points(1), vg.Points(2)})
+		if err != nil {
+			return nil, err
+		}
+		p.Add(l)
+		legend.add(fmt.Sprintf("score60 %g threshold", th), l)
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, 0), math.Max(p.Y.Max, th+0.1)
+	}
+	return p, nil
+}
+
+// stepPanel is a panel of curves against the training step, with a grid.
+func stepPanel(title, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = yLabel
+	p.Y.Tick.Marker = TidyTicks{}
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// thresholdLine is a grey horizontal line at y across the steps of points, dashed as given.
+func thresholdLine(points []MetricPoint, y float64, dashes []vg.Length) (*plotter.Line, error) {
+	x0, x1 := float64(points[0].Step), float64(points[len(points)-1].Step)
+	if x1 == x0 { // one point: the range gonum gives a panel's single point
+		x0, x1 = x0-1, x0+1
+	}
+	l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+	if err != nil {
+		return nil, fmt.Errorf("figure: %w", err)
+	}
+	l.Color = color.Gray{120}
+	l.Dashes = dashes
+	return l, nil
 }
 
 // addCurve adds the line (and point markers, so single points show) of val over the

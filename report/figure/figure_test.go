@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gridcells/gridcells/sim"
@@ -333,6 +334,49 @@ func TestTrainingCurves(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkFigure(t, f)
+	}
+}
+
+// TestTrainingCurvesScores: points with grid scores (eval.track_scores) get a third panel
+// with the best unit's score60, the fraction of units above 0.3 and the grid threshold, in
+// the one legend; a point without a score (NaN: no unit had one) leaves a gap. Points
+// without scores keep two panels.
+func TestTrainingCurvesScores(t *testing.T) {
+	var pts []MetricPoint
+	for i := range 30 {
+		s := float64(i + 1)
+		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s),
+			Scored: true, MaxScore60: 1.2 * s / (s + 5), FracAbove03: 0.3 * s / (s + 10)})
+	}
+	pts[3].MaxScore60 = math.NaN()
+	f, err := TrainingCurves(pts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+	if len(f.plots[0]) != 3 {
+		t.Fatalf("%d panels, want 3", len(f.plots[0]))
+	}
+	var names []string
+	for _, e := range f.rowLegend.entries {
+		names = append(names, e.name)
+	}
+	want := []string{"training", "evaluation", "10 cm threshold", "best unit's score60", "fraction of units above 0.3", "score60 0.8 threshold"}
+	if !slices.Equal(names, want) {
+		t.Errorf("legend %q, want %q", names, want)
+	}
+	if p := f.plots[0][2]; p.Y.Min > 0 || p.Y.Max < 0.9 {
+		t.Errorf("grid-score axis %g to %g, want 0 and the 0.8 threshold within", p.Y.Min, p.Y.Max)
+	}
+	for i := range pts {
+		pts[i].Scored = false
+	}
+	f, err = TrainingCurves(pts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.plots[0]) != 2 || len(f.rowLegend.entries) != 3 {
+		t.Errorf("without scores: %d panels, %d legend entries; want 2 and 3", len(f.plots[0]), len(f.rowLegend.entries))
 	}
 }
 
