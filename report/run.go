@@ -75,7 +75,7 @@ func NewRunReport(r *Run) (*Report, error) {
 		}
 		caption := fmt.Sprintf("Training (metrics.jsonl): loss on the training batches and on a fresh evaluation batch without dropout; position decoding error (spec §2.3) with the %g cm threshold of the run classification (spec §5.6).", decode)
 		if slices.ContainsFunc(r.Metrics, func(m figure.MetricPoint) bool { return m.Scored }) {
-			caption += fmt.Sprintf(" Grid scores (eval.track_scores): the best score60 of the analysed units and the fraction of them above 0.3, from their rate maps on a batch of the final evaluation's shape at each logged step, with the %g threshold of possible grid cells: when the grid cells emerge.", grid)
+			caption += fmt.Sprintf(" Grid scores (eval.track_scores): the best score60 of the analysed units (at most 256 of them) and the fraction of them above 0.3, from their rate maps on a batch of the final evaluation's shape at each logged step, with the %g threshold of possible grid cells: when the grid cells emerge.", grid)
 		}
 		if c, e := r.CurveEval, r.FinalEval; c[0] > 0 && e[0] > 0 && c != e {
 			caption += fmt.Sprintf(" The curves' evaluation batches have the training shape, %d trajectories × %d steps; the headline numbers come from the final evaluation on %d × %d, whose longer paths let errors accumulate further, so its decoding error is usually above the curve's end.", c[0], c[1], e[0], e[1])

@@ -1041,3 +1041,25 @@ func TestFirstGridStep(t *testing.T) {
 		}
 	}
 }
+
+// The units scored during training are a subset of those the post-training evaluation
+// analyses: the first maxTrackedUnits of the same stream's permutation.
+func TestTrackedUnitsSubset(t *testing.T) {
+	for _, c := range []struct{ ng, nUnits int }{{4096, 1024}, {1024, 1024}, {512, 0}, {300, 200}} {
+		k := c.nUnits
+		if k <= 0 || k > c.ng {
+			k = c.ng
+		}
+		final := analysedUnits(c.ng, c.nUnits, rand.New(rand.NewPCG(7, streamUnits)))
+		tracked := analysedUnits(c.ng, min(k, maxTrackedUnits), rand.New(rand.NewPCG(7, streamUnits)))
+		if len(tracked) != min(k, maxTrackedUnits) {
+			t.Errorf("Ng %d, n_units %d: %d tracked units, want %d", c.ng, c.nUnits, len(tracked), min(k, maxTrackedUnits))
+		}
+		for _, u := range tracked {
+			if _, ok := slices.BinarySearch(final, u); !ok {
+				t.Errorf("Ng %d, n_units %d: tracked unit %d is not analysed after training", c.ng, c.nUnits, u)
+				break
+			}
+		}
+	}
+}

@@ -49,9 +49,10 @@ rate maps, grid scores) and writes the run directory:
 
   config.json            resolved config, gridcells and Go versions, backend
   metrics.jsonl          one line per evaluation: step, loss, decoding error (cm), steps/s, wall time;
-                         with eval.track_scores (on in every preset) the best unit's score60 and
-                         the fraction of units above 0.3, from rate maps of a batch of the final
-                         evaluation's shape: when the grid cells emerge
+                         with eval.track_scores (on unless off) the best unit's score60 and the
+                         fraction of units above 0.3 (at most 256 of the analysed units), from
+                         rate maps of a batch of the final evaluation's shape: when the grid
+                         cells emerge
   checkpoint/latest.npz  weights, optimizer and RNG state (every training.checkpoint_every steps)
   checkpoint/final.npz   final weights (keys = parameter names: W_enc, W_in, W_rec, W_dec, ...)
   eval/activations.npy   grid-layer activations of the evaluation batch, (T*B)×Ng float32,
