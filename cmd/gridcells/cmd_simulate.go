@@ -14,6 +14,7 @@ import (
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/npyio"
+	"github.com/gridcells/gridcells/report/figure"
 	"github.com/gridcells/gridcells/sim"
 )
 
@@ -29,6 +30,7 @@ type simulateOptions struct {
 	Periodic  bool
 	Config    string
 	Out       string
+	PNG, GIF  string // figure and animation of the trajectories; none when empty
 	// explicit names the flags given on the command line, which override --config's
 	// trajectory section; nil means every field is explicit.
 	explicit map[string]bool
@@ -47,12 +49,20 @@ func (o *simulateOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Periodic, "periodic", d.Periodic, "wrap positions into the box instead of avoiding walls (default false)")
 	fs.StringVar(&o.Config, "config", "", "take the motion model from a config `file` (YAML, JSON, or a run directory's config.json): its trajectory section, with every turn, speed, wall and RatInABox parameter and the random source; the flags above override it")
 	fs.StringVar(&o.Out, "out", "", "output .npz `file` (required)")
+	fs.StringVar(&o.PNG, "png", "", "also draw the first trajectories and the occupancy of all of them to this PNG `file`")
+	fs.StringVar(&o.GIF, "gif", "", "also animate the first trajectories and the occupancy as they grow, step by step, to this GIF `file`")
 }
+
+// Trajectories drawn by --png and --gif, and the most frames --gif has.
+const (
+	simulateDrawnPaths = 5
+	simulateMaxFrames  = 50
+)
 
 func init() {
 	register(&Command{
 		Name:  "simulate",
-		Usage: "--out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]",
+		Usage: "--out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic] [--png F.png] [--gif F.gif]",
 		Short: "generate random-walk trajectories to an .npz file",
 		Long: `Simulate draws B independent trajectories of T steps with the training motion model
 (spec §1.1: Rayleigh speeds, Gaussian turns, slow turn-away within 3 cm of a wall; or
@@ -70,6 +80,10 @@ to an .npz archive:
   dt          float64 scalar     time step (s)
 
 Load with numpy.load("F.npz").
+
+--png draws the first 5 trajectories (a dot marks each start) beside the occupancy of all of
+them; --gif animates that figure as the trajectories grow, in up to 50 frames from the start to
+step T, 10 a second.
 
 --config takes the motion of a run (its config.json) or of any config file, for
 trajectories like those the run trained on; --batch and --steps still default to 200 and
@@ -101,6 +115,17 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	}
 	if err := checkOutFile("--out", o.Out); err != nil {
 		return err
+	}
+	for _, f := range []struct{ flag, path, ext string }{{"--png", o.PNG, ".png"}, {"--gif", o.GIF, ".gif"}} {
+		if f.path == "" {
+			continue
+		}
+		if err := checkOutFile(f.flag, f.path); err != nil {
+			return err
+		}
+		if !strings.EqualFold(filepath.Ext(f.path), f.ext) {
+			return usagef("%s %s: name the file %s", f.flag, f.path, f.ext)
+		}
 	}
 	if strings.EqualFold(filepath.Ext(o.Out), ".npy") {
 		// numpy.load would return an NpzFile, and "gridcells encode --positions F.npy" fails.
@@ -147,8 +172,65 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	if err != nil {
 		return err
 	}
-	log.New(logw, "gridcells: ", 0).Printf("simulate: wrote %d %s trajectories of %d steps to %s", B, p.Model, T, o.Out)
+	logger := log.New(logw, "gridcells: ", 0)
+	logger.Printf("simulate: wrote %d %s trajectories of %d steps to %s", B, p.Model, T, o.Out)
+	if o.PNG == "" && o.GIF == "" {
+		return nil
+	}
+	title := fmt.Sprintf("%d %s trajectories, %d steps of %g s", B, p.Model, T, p.Dt)
+	if o.PNG != "" {
+		f, err := figure.Trajectories(trajectoriesUpTo(pos, B, T, T, p), &figure.TrajectorySettings{Title: title})
+		if err != nil {
+			return err
+		}
+		if err := f.WriteFile(o.PNG); err != nil {
+			return err
+		}
+		logger.Printf("simulate: wrote %s", o.PNG)
+	}
+	if o.GIF != "" {
+		n := min(T+1, simulateMaxFrames)
+		frames := make([]*figure.Figure, n)
+		for k := range frames {
+			t := int(math.Round(float64(k) * float64(T) / float64(max(n-1, 1))))
+			f, err := figure.Trajectories(trajectoriesUpTo(pos, B, T, t, p), &figure.TrajectorySettings{Title: fmt.Sprintf("%s: step %d (%.2f s)", title, t, float64(t)*p.Dt)})
+			if err != nil {
+				return err
+			}
+			frames[k] = f
+		}
+		if err := figure.WriteGIF(o.GIF, frames, animationDelay, animationHold); err != nil {
+			return err
+		}
+		logger.Printf("simulate: wrote %s (%d frames)", o.GIF, n)
+	}
 	return nil
+}
+
+// trajectoriesUpTo is what the trajectory figure draws of the batch-major positions pos
+// (B×(T+1)×2) up to step t: the first simulateDrawnPaths trajectories from their start to
+// step t, and the occupancy of every trajectory's positions after the start up to step t
+// (as a run's occupancy counts its batch's target positions).
+func trajectoriesUpTo(pos []float32, B, T, t int, p sim.Params) figure.TrajectoryData {
+	at := func(b, s int) figure.Point {
+		k := 2 * (b*(T+1) + s)
+		return figure.Point{X: float64(pos[k]), Y: float64(pos[k+1])}
+	}
+	d := figure.TrajectoryData{Box: figure.Box{XMin: -p.BoxWidth / 2, XMax: p.BoxWidth / 2, YMin: -p.BoxHeight / 2, YMax: p.BoxHeight / 2}}
+	for b := range min(B, simulateDrawnPaths) {
+		path := make([]figure.Point, t+1)
+		for s := range path {
+			path[s] = at(b, s)
+		}
+		d.Paths = append(d.Paths, path)
+	}
+	d.Occupancy = make([]figure.Point, 0, B*t)
+	for b := range B {
+		for s := 1; s <= t; s++ {
+			d.Occupancy = append(d.Occupancy, at(b, s))
+		}
+	}
+	return d
 }
 
 // params returns the motion parameters: the defaults of spec §1.1, or --config's trajectory

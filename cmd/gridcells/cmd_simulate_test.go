@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/gif"
+	stdpng "image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +98,8 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		{"--batch", "1000000", "--steps", "1000000"},
 		{"extra-arg"},
 		{"--config", "/nonexistent/config.yaml"},
+		{"--png", "traj.jpg"},
+		{"--gif", "traj.png"},
 	} {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "x.npz")
@@ -201,5 +206,43 @@ func TestSimulateConfig(t *testing.T) {
 	wide := read("--config", conf, "--box-width", "3")
 	if slices.Equal(wide, got) {
 		t.Error("--box-width 3 beside --config changed nothing")
+	}
+}
+
+// --png draws the trajectories and their occupancy; --gif animates them, a frame per step
+// up to 50 frames spread over the steps, the last one held.
+func TestSimulateFigures(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ steps, frames int }{{9, 10}, {120, 50}} {
+		png, anim := filepath.Join(dir, "traj.png"), filepath.Join(dir, "traj.gif")
+		var stdout, stderr bytes.Buffer
+		args := []string{"simulate", "--batch", "6", "--steps", strconv.Itoa(c.steps), "--out", filepath.Join(dir, "traj.npz"), "--png", png, "--gif", anim}
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		f, err := os.Open(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := stdpng.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err = os.Open(anim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := gif.DecodeAll(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Image) != c.frames || g.Delay[0] != 10 || g.Delay[len(g.Delay)-1] != 200 {
+			t.Errorf("%d steps: %d frames, delays %d … %d; want %d, 10 … 200", c.steps, len(g.Image), g.Delay[0], g.Delay[len(g.Delay)-1], c.frames)
+		}
+		if g.Image[0].Bounds() != img.Bounds() {
+			t.Errorf("%d steps: GIF frames %v, PNG %v; want one size", c.steps, g.Image[0].Bounds(), img.Bounds())
+		}
 	}
 }

@@ -465,12 +465,6 @@ func writeTheoryOutputs(dir, name string, spec *theory.Spectrum, hasClosed bool,
 	return writeTheoryFrames(dir, sim)
 }
 
-// Timing of maps.gif: the frames at 10 per second, the last held as long as 20 of them.
-const (
-	animationDelay = 100 * time.Millisecond
-	animationHold  = 2 * time.Second
-)
-
 // writeTheoryFrames writes the snapshots of the dynamics (--animate): maps_frames.npy
 // (frames×N×n×n float32), maps_frames.csv (frame, step, map, score60) and maps.gif, a
 // montage per snapshot as maps.png draws the final maps, at its screen size.

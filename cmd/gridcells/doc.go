@@ -554,7 +554,7 @@
 //
 // Usage:
 //
-//	gridcells simulate --out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic]
+//	gridcells simulate --out F.npz [--batch B] [--steps T] [--seed S] [--config RUN/config.json] [--model sorscher|ratinabox] [--box-width W] [--box-height H] [--periodic] [--png F.png] [--gif F.gif]
 //
 // Simulate draws B independent trajectories of T steps with the training motion model
 // (spec §1.1: Rayleigh speeds, Gaussian turns, slow turn-away within 3 cm of a wall; or
@@ -573,6 +573,10 @@
 //
 // Load with numpy.load("F.npz").
 //
+// --png draws the first 5 trajectories (a dot marks each start) beside the occupancy of all of
+// them; --gif animates that figure as the trajectories grow, in up to 50 frames from the start to
+// step T, 10 a second.
+//
 // --config takes the motion of a run (its config.json) or of any config file, for
 // trajectories like those the run trained on; --batch and --steps still default to 200 and
 // 20, and the flags given beside --config override it.
@@ -589,12 +593,16 @@
 //	    take the motion model from a config file (YAML, JSON, or a run directory's config.json): its trajectory section, with every turn, speed, wall and RatInABox parameter and the random source; the flags above override it
 //	-dt s
 //	    time step in s (default 0.02)
+//	-gif file
+//	    also animate the first trajectories and the occupancy as they grow, step by step, to this GIF file
 //	-model model
 //	    motion model: sorscher (spec §1.1 random walk) or ratinabox (OU motion) (default "sorscher")
 //	-out file
 //	    output .npz file (required)
 //	-periodic
 //	    wrap positions into the box instead of avoiding walls (default false)
+//	-png file
+//	    also draw the first trajectories and the occupancy of all of them to this PNG file
 //	-seed seed
 //	    random seed; the same seed gives the same file (default 1)
 //	-steps T

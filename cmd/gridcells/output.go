@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -228,3 +229,10 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// Timing of the animations (theory --animate, simulate --gif): the frames at 10 per second,
+// the last held as long as 20 of them.
+const (
+	animationDelay = 100 * time.Millisecond
+	animationHold  = 2 * time.Second
+)

@@ -17,8 +17,9 @@ import (
 // EncodeGIF writes frames as an animated GIF that loops, each figure drawn at its natural
 // size (the largest of the frames', so that a title a digit longer does not resize the
 // animation) and shown for delay, the last for hold. GIF frames have 256 colours: those of
-// the heat maps (heatPalette) and 128 greys for text, rules and empty bins, so animate
-// heat-map figures such as Montage; other colours show as their nearest.
+// the heat maps (heatPalette), the series (SeriesColor) and greys for text, rules and empty
+// bins, so heat maps, curves and paths keep their colours; other colours show as their
+// nearest.
 func EncodeGIF(w io.Writer, frames []*Figure, delay, hold time.Duration) error {
 	if len(frames) == 0 {
 		return errors.New("figure: no frames to animate")
@@ -48,11 +49,12 @@ func WriteGIF(path string, frames []*Figure, delay, hold time.Duration) error {
 	return safefile.Write(path, func(w io.Writer) error { return EncodeGIF(w, frames, delay, hold) })
 }
 
-// gifPalette is the heat maps' 128 colours and as many greys, from black to white, as
-// fill 256.
+// gifPalette is the heat maps' 128 colours, the series colours and as many greys, from
+// black to white, as fill 256.
 func gifPalette() color.Palette {
 	pal := make(color.Palette, 0, 256)
 	pal = append(pal, heatPalette().Colors()...)
+	pal = append(pal, seriesColors...)
 	greys := 256 - len(pal)
 	for g := range greys {
 		v := uint8(g * 255 / (greys - 1))
