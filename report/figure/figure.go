@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -39,7 +40,8 @@ var (
 
 // Figure is a grid of gonum plots of a fixed pixel size, rendered to PNG on demand.
 // A figure is built by one of the functions of this package (Montage, Autocorrelograms,
-// Survival, Fractions, TrainingCurves, PeriodVsWidth, Spectra, Trajectories).
+// Survival, Fractions, TrainingCurves, PeriodVsWidth, Spectra, Trajectories). Its methods
+// may be called from several goroutines: drawings of one figure take turns.
 type Figure struct {
 	Width, Height int    // pixels at DPI
 	Title         string // drawn centred above the panels; empty for none
@@ -52,8 +54,8 @@ type Figure struct {
 	// both axes in drawOn: the axes' labels take different room on x and y, and a square
 	// box or a ring |k| = k* was drawn stretched.
 	equal map[*plot.Plot]bool
-	// rowLegend is drawn between the title of the figure's one panel and its axes, its
-	// entries in rows; nil for none.
+	// rowLegend is drawn in rows above the panels (setRowLegend): between the title of the
+	// figure's one panel and its axes, or under the figure's title; nil for none.
 	rowLegend *rowLegend
 	// fitY sets a panel's y range for the data area it is drawn in, just before it is
 	// drawn: the room that text of a fixed size needs above the data is a share of the
@@ -64,6 +66,10 @@ type Figure struct {
 	titles map[*plot.Plot]string
 	// layouts holds the last layout for a printed page (Print).
 	layouts layoutCache
+	// drawing is held while the figure is laid out or drawn: both set the panels' titles,
+	// title padding and (Fractions) y range for the size they lay it out at, so that two
+	// goroutines encoding one figure take turns.
+	drawing sync.Mutex
 }
 
 // setEqualAxes marks p as a panel drawn with the same scale on x and y.
@@ -120,6 +126,8 @@ func pixels(l vg.Length) int { return int(math.Ceil(float64(l) * DPI / float64(v
 
 // drawOn draws the title and the panels on dc, a canvas of the figure's size in any format.
 func (f *Figure) drawOn(dc draw.Canvas) {
+	f.drawing.Lock()
+	defer f.drawing.Unlock()
 	if f.Title != "" {
 		sty := titleStyle()
 		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Millimeter}, f.title(dc.Size().X))
@@ -257,6 +265,8 @@ func wrapText(sty text.Style, s string, w vg.Length) string {
 
 // arrangement lays f out w × h without drawing it, for printable.
 func (f *Figure) arrangement(w, h vg.Length) arrangement {
+	f.drawing.Lock()
+	defer f.drawing.Unlock()
 	tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
 	a := arrangement{rows: make([]vg.Length, len(f.plots)), narrowest: vg.Length(math.Inf(1))}
 	for r, row := range f.plots {

@@ -1,8 +1,10 @@
 package figure
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -135,5 +137,39 @@ func TestCountLabelsYMax(t *testing.T) {
 	data := draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: 300, Y: 20}}}
 	if got := l.yMax(p, data); got != 4 {
 		t.Errorf("20 pt high: y max %g, want 4", got)
+	}
+}
+
+// Encoding one figure from several goroutines at once, at its natural size and laid out for
+// a page, gives each the image it gets alone: the layout of one drawing (wrapped titles,
+// the legend's room, the count labels' y range) does not leak into another.
+func TestFigureConcurrentEncode(t *testing.T) {
+	series, groups := fractionGroups()
+	f := must(Fractions(series, groups, &FractionSettings{Title: "fractions of networks that decode and have possible grid cells, per condition"}))
+	pr := Print{Width: 2.5 * vg.Inch, DPI: 96}
+	alone := func(printed bool) []byte {
+		var b bytes.Buffer
+		var err error
+		if printed {
+			err = f.EncodePrint(&b, "png", pr)
+		} else {
+			err = f.Encode(&b, "png")
+		}
+		if err != nil {
+			t.Error(err)
+		}
+		return b.Bytes()
+	}
+	want := [2][]byte{alone(false), alone(true)}
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Go(func() { got[i] = alone(i%2 == 1) })
+	}
+	wg.Wait()
+	for i, b := range got {
+		if !bytes.Equal(b, want[i%2]) {
+			t.Errorf("drawing %d (printed %v) differs from the same drawing alone", i, i%2 == 1)
+		}
 	}
 }
