@@ -42,7 +42,8 @@ type CurveSettings struct {
 // error (middle) against the training step and, where the points have grid scores
 // (eval.track_scores), the best unit's score60 and the fraction of units above 0.3 (right):
 // when the grid cells emerge. Points with NaN values are left out of their curve, so a
-// diverged stretch shows as a gap.
+// diverged stretch shows as a gap. Runs of 10,000 steps or more count them in thousands,
+// whose short tick labels stay apart in a printed column's narrow panels.
 func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	set := CurveSettings{Width: 900, Height: 360, Title: "training", DecodeThresholdCM: 10, GridThreshold: 0.8}
 	scored := slices.ContainsFunc(points, func(m MetricPoint) bool { return m.Scored })
@@ -73,8 +74,9 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	}
 	f := newFigure(set.Width, set.Height, 1, cols)
 	f.Title = set.Title
+	ax := newStepAxis(points)
 
-	loss := stepPanel("loss", "loss")
+	loss := ax.panel("loss", "loss")
 	if set.LogLoss {
 		loss.Y.Scale = plot.LogScale{}
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -91,7 +93,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		{"training", func(m MetricPoint) float64 { return m.Loss }},
 		{"evaluation", func(m MetricPoint) float64 { return m.EvalLoss }},
 	} {
-		thumb, err := addCurve(loss, points, c.val, keep, SeriesColor(i))
+		thumb, err := addCurve(loss, points, c.val, keep, SeriesColor(i), ax.per)
 		if err != nil {
 			return nil, err
 		}
@@ -100,8 +102,8 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		}
 	}
 
-	dec := stepPanel("position decoding error", "decoding error (cm)")
-	thumb, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, SeriesColor(1))
+	dec := ax.panel("position decoding error", "error (cm)")
+	thumb, err := addCurve(dec, points, func(m MetricPoint) float64 { return m.DecodingErrorCM }, isFinite, SeriesColor(1), ax.per)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		legend.add("evaluation", thumb) // decoding error logged without an evaluation loss
 	}
 	if th := set.DecodeThresholdCM; th > 0 && len(points) > 0 {
-		l, err := thresholdLine(points, th, []vg.Length{vg.Points(3), vg.Points(2)})
+		l, err := ax.threshold(points, th, []vg.Length{vg.Points(3), vg.Points(2)})
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +121,7 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 	}
 	f.plots[0][0], f.plots[0][1] = loss, dec
 	if scored {
-		grid, err := gridScoreCurves(points, set.GridThreshold, legend)
+		grid, err := gridScoreCurves(points, set.GridThreshold, legend, ax)
 		if err != nil {
 			return nil, err
 		}
@@ -133,8 +135,8 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 // of units above 0.3 against the step, with the grid threshold th dotted (none when th < 0).
 // Both are dimensionless and share the axis: a score60 runs from about −0.5 to 1.5, a
 // fraction from 0 to 1.
-func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend) (*plot.Plot, error) {
-	p := stepPanel("grid scores of the units", "score60 · fraction")
+func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend, ax stepAxis) (*plot.Plot, error) {
+	p := ax.panel("grid scores of the units", "score60, fraction")
 	for i, c := range []struct {
 		name string
 		val  func(MetricPoint) float64
@@ -148,7 +150,7 @@ func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend) (*plot
 			}
 			return c.val(m)
 		}
-		thumb, err := addCurve(p, points, val, isFinite, SeriesColor(2+i))
+		thumb, err := addCurve(p, points, val, isFinite, SeriesColor(2+i), ax.per)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +159,7 @@ func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend) (*plot
 		}
 	}
 	if th >= 0 {
-		l, err := thresholdLine(points, th, []vg.Length{vg.Points(1), vg.Points(2)})
+		l, err := ax.threshold(points, th, []vg.Length{vg.Points(1), vg.Points(2)})
 		if err != nil {
 			return nil, err
 		}
@@ -168,20 +170,34 @@ func gridScoreCurves(points []MetricPoint, th float64, legend *rowLegend) (*plot
 	return p, nil
 }
 
-// stepPanel is a panel of curves against the training step, with a grid.
-func stepPanel(title, yLabel string) *plot.Plot {
+// stepAxis is the x axis of the training curves: the step, in thousands for long runs.
+type stepAxis struct {
+	per   float64 // steps per unit of x
+	label string
+}
+
+// newStepAxis counts points' steps in thousands when the last is 10,000 or more.
+func newStepAxis(points []MetricPoint) stepAxis {
+	if len(points) > 0 && points[len(points)-1].Step >= 10000 {
+		return stepAxis{per: 1000, label: "step (thousands)"}
+	}
+	return stepAxis{per: 1, label: "step"}
+}
+
+// panel is a panel of curves against the step, with a grid.
+func (ax stepAxis) panel(title, yLabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "step"
+	p.X.Label.Text = ax.label
 	p.Y.Label.Text = yLabel
 	p.Y.Tick.Marker = TidyTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// thresholdLine is a grey horizontal line at y across the steps of points, dashed as given.
-func thresholdLine(points []MetricPoint, y float64, dashes []vg.Length) (*plotter.Line, error) {
-	x0, x1 := float64(points[0].Step), float64(points[len(points)-1].Step)
+// threshold is a grey horizontal line at y across the steps of points, dashed as given.
+func (ax stepAxis) threshold(points []MetricPoint, y float64, dashes []vg.Length) (*plotter.Line, error) {
+	x0, x1 := float64(points[0].Step)/ax.per, float64(points[len(points)-1].Step)/ax.per
 	if x1 == x0 { // one point: the range gonum gives a panel's single point
 		x0, x1 = x0-1, x0+1
 	}
@@ -195,26 +211,55 @@ func thresholdLine(points []MetricPoint, y float64, dashes []vg.Length) (*plotte
 }
 
 // addCurve adds the line (and point markers, so single points show) of val over the
-// points that keep accepts, and returns its legend thumbnail: nil where no point is kept.
-func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, c color.Color) (plot.Thumbnailer, error) {
-	var xy plotter.XYs
-	for _, m := range points {
-		if v := val(m); keep(v) {
-			xy = append(xy, plotter.XY{X: float64(m.Step), Y: v})
-		}
-	}
-	if len(xy) == 0 {
+// points that keep accepts, against the step in units of per steps, and returns its legend
+// thumbnail: nil where no point is kept. A point keep refuses (a NaN evaluation, a diverged
+// stretch) breaks the line, so that it shows as a gap, not as a line across it.
+func addCurve(p *plot.Plot, points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, c color.Color, per float64) (plot.Thumbnailer, error) {
+	all, segments := curveSegments(points, val, keep, per)
+	if len(all) == 0 {
 		return nil, nil
 	}
-	l, sc, err := plotter.NewLinePoints(xy)
+	sc, err := plotter.NewScatter(all)
 	if err != nil {
 		return nil, fmt.Errorf("figure: %w", err)
 	}
-	l.Color, sc.Color = c, c
-	l.Width = vg.Points(1.5)
-	sc.Radius = vg.Points(math.Max(0.5, 2-float64(len(xy))/100))
-	p.Add(l, sc)
-	return thumbnails{l, sc}, nil
+	sc.Color = c
+	sc.Radius = vg.Points(math.Max(0.5, 2-float64(len(all))/100))
+	var thumb thumbnails
+	for _, seg := range segments {
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			return nil, fmt.Errorf("figure: %w", err)
+		}
+		l.Color, l.Width = c, vg.Points(1.5)
+		p.Add(l)
+		if thumb == nil {
+			thumb = thumbnails{l, sc}
+		}
+	}
+	p.Add(sc)
+	return thumb, nil
+}
+
+// curveSegments returns the points (step/per, val) that keep accepts, all of them and in runs
+// of consecutive kept points: a refused point ends a run.
+func curveSegments(points []MetricPoint, val func(MetricPoint) float64, keep func(float64) bool, per float64) (all plotter.XYs, segments []plotter.XYs) {
+	open := false
+	for _, m := range points {
+		v := val(m)
+		if !keep(v) {
+			open = false
+			continue
+		}
+		xy := plotter.XY{X: float64(m.Step) / per, Y: v}
+		all = append(all, xy)
+		if !open {
+			segments = append(segments, nil)
+			open = true
+		}
+		segments[len(segments)-1] = append(segments[len(segments)-1], xy)
+	}
+	return all, segments
 }
 
 // thumbnails draws several legend thumbnails on top of each other: a line with its markers.

@@ -63,7 +63,7 @@ type Figure struct {
 	fitY map[*plot.Plot]func(data draw.Canvas)
 	// titles holds the panels' titles as they were made, which arrange breaks into lines
 	// for the width it lays the figure out at.
-	titles map[*plot.Plot]string
+	titles map[*plot.Plot]panelTitle
 	// layouts holds the last layout for a printed page (Print).
 	layouts layoutCache
 	// drawing is held while the figure is laid out or drawn: both set the panels' titles,
@@ -221,24 +221,41 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, legend draw.Can
 
 // wrapTitles breaks the title of each panel into lines no wider than w, the width of a
 // tile, from the title the panel was made with: a title wider than its tile ran off both
-// ends, and off the figure, once a printed column made the tiles narrow.
+// ends, and off the figure, once a printed column made the tiles narrow. The titled panels
+// of a row then get the room of its tallest title (more padding under the shorter ones), so
+// that a title broken into two lines does not make its panel's axes lower than the others'.
 func (f *Figure) wrapTitles(w vg.Length) {
+	if f.titles == nil {
+		f.titles = map[*plot.Plot]panelTitle{}
+	}
 	for _, row := range f.plots {
+		var tallest vg.Length
 		for _, p := range row {
 			if p == nil {
 				continue
 			}
-			if f.titles == nil {
-				f.titles = map[*plot.Plot]string{}
-			}
 			orig, ok := f.titles[p]
 			if !ok {
-				orig = p.Title.Text
+				orig = panelTitle{text: p.Title.Text, padding: p.Title.Padding}
 				f.titles[p] = orig
 			}
-			p.Title.Text = wrapText(p.Title.TextStyle, orig, w)
+			p.Title.Text = wrapText(p.Title.TextStyle, orig.text, w)
+			if p.Title.Text != "" {
+				tallest = max(tallest, p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y)
+			}
+		}
+		for _, p := range row {
+			if p != nil && p.Title.Text != "" {
+				p.Title.Padding = f.titles[p].padding + tallest - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y
+			}
 		}
 	}
+}
+
+// panelTitle is a panel's title and the padding under it as the panel was made.
+type panelTitle struct {
+	text    string
+	padding vg.Length
 }
 
 // wrapText breaks s at spaces into lines no wider than w in sty, filling each line with as

@@ -337,10 +337,34 @@ func TestTrainingCurves(t *testing.T) {
 	}
 }
 
+// A point a curve leaves out (NaN, or not positive on a log axis) splits the curve: the
+// runs either side are drawn apart, so the stretch shows as a gap; steps are in thousands
+// from 10,000 on.
+func TestCurveSegments(t *testing.T) {
+	nan := math.NaN()
+	var pts []MetricPoint
+	for i, v := range []float64{1, 2, nan, 4, 5, 6, nan, nan, 9} {
+		pts = append(pts, MetricPoint{Step: 1000 * (i + 1), Loss: v})
+	}
+	all, segs := curveSegments(pts, func(m MetricPoint) float64 { return m.Loss }, isFinite, 1000)
+	var lens []int
+	for _, s := range segs {
+		lens = append(lens, len(s))
+	}
+	if len(all) != 6 || !slices.Equal(lens, []int{2, 3, 1}) || segs[1][0].X != 4 || segs[2][0].Y != 9 {
+		t.Errorf("%d points in runs of %v (%v), want 6 in runs of 2, 3, 1 from step 4 and value 9", len(all), lens, segs)
+	}
+	if ax := newStepAxis(pts); ax.per != 1 {
+		t.Errorf("9,000 steps counted per %g, want 1", ax.per)
+	}
+	if ax := newStepAxis(append(pts, MetricPoint{Step: 10000})); ax.per != 1000 || ax.label != "step (thousands)" {
+		t.Errorf("10,000 steps: %+v, want thousands", ax)
+	}
+}
+
 // TestTrainingCurvesScores: points with grid scores (eval.track_scores) get a third panel
 // with the best unit's score60, the fraction of units above 0.3 and the grid threshold, in
-// the one legend; a point without a score (NaN: no unit had one) leaves a gap. Points
-// without scores keep two panels.
+// the one legend. Points without scores keep two panels.
 func TestTrainingCurvesScores(t *testing.T) {
 	var pts []MetricPoint
 	for i := range 30 {
