@@ -108,7 +108,7 @@ func TestPrintTextSize(t *testing.T) {
 				t.Errorf("%s: panels %.2f pt high in the layout, want %.2f (%.2f at the natural size × %.3f)", name, float64(panels), float64(share), float64(natural), float64(lw/w))
 			}
 			sizes, maxX, maxY := printedText(t, d, pr)
-			for _, label := range []string{"step", "loss", "decoding error (cm)"} {
+			for _, label := range []string{"step", "loss", "error (cm)"} {
 				got := sizes[label]
 				if len(got) == 0 {
 					t.Fatalf("%s: axis label %q not drawn", name, label)
