@@ -136,10 +136,11 @@ func paramKeys(results []Result) []string {
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
 // frac_units_score60_above_<t> for each threshold
-// of the summaries, has_possible_grid_cells, diverged, first_grid_step (empty where no
-// evaluation during training had a unit above the threshold, or scores were not tracked),
-// steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN). WriteParquet
-// writes the same columns.
+// of the summaries, has_possible_grid_cells, diverged, first_grid_step (the first step of
+// training with a unit above the run's own eval.grid_threshold, whatever --grid-threshold
+// says; −1 where the scores were tracked and none crossed it, empty where they were not
+// tracked), steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN).
+// WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
 	cols, rows := runsTable(results)
 	head := make([]string, len(cols))
@@ -294,7 +295,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 				}
 			}
 			first := missing
-			if s.FirstGridStep != nil && *s.FirstGridStep >= 0 {
+			if s.FirstGridStep != nil {
 				first = cell{Text: strconv.Itoa(*s.FirstGridStep)}
 			}
 			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)}, cell{Text: strconv.FormatBool(s.Diverged)},

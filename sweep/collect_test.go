@@ -213,9 +213,9 @@ func TestCSVAndJSON(t *testing.T) {
 	if r := rows[8]; r[4] != "failed" || r[17] != "exit status 3" || r[5] != "" {
 		t.Errorf("failed run: %v", r)
 	}
-	// first_grid_step: the step, or empty where no unit crossed (−1) or it was not tracked.
-	if first := slices.Index(wantHead, "first_grid_step"); rows[6][first] != "1200" || rows[7][first] != "" || rows[1][first] != "" {
-		t.Errorf("first_grid_step %q, %q, %q; want 1200, empty (−1), empty (absent)", rows[6][first], rows[7][first], rows[1][first])
+	// first_grid_step: the step, −1 where no unit crossed, empty where it was not tracked.
+	if first := slices.Index(wantHead, "first_grid_step"); rows[6][first] != "1200" || rows[7][first] != "-1" || rows[1][first] != "" {
+		t.Errorf("first_grid_step %q, %q, %q; want 1200, -1, empty (absent)", rows[6][first], rows[7][first], rows[1][first])
 	}
 
 	keys, conds, _ := Table(results, DefaultBy(results), Thresholds{DecodeCM: 10, Grid: 0.8})

@@ -8,9 +8,12 @@
 // forward and backward pass (package nn) and applies the optimizer (package optim). A
 // producer goroutine generates the next batch while the current step runs, so batch
 // generation overlaps with the step (README, "Speed on a CPU"). Every training.eval_every steps
-// the network is evaluated on a fresh batch (loss and decoding error in cm, spec §2.3) and a
-// line is appended to metrics.jsonl; every training.checkpoint_every steps, and at the end,
-// the state is checkpointed.
+// the network is evaluated on a fresh batch (loss and decoding error in cm, spec §2.3) and,
+// with eval.track_scores (on unless off), up to 256 of the analysed units are scored on
+// their rate maps of a fixed batch of the post-training evaluation's shape (the best score60
+// and the fraction above 0.3: when the grid cells emerge); a line is appended to
+// metrics.jsonl. Every training.checkpoint_every steps, and at the end, the state is
+// checkpointed.
 //
 // # Using a trained network
 //
@@ -40,7 +43,9 @@
 //
 // All randomness derives from the config's seed through separate PCG streams: the
 // trajectory generator, the model's initial weights and dropout masks, the evaluation
-// batches (one stateless stream per evaluated step) and the post-training evaluation. A
+// batches (one stateless stream per evaluated step), the batch whose rate maps are scored
+// at every evaluation, and the post-training evaluation. Scoring reads only its own stream,
+// so tracking the scores or not trains the same network to the bit. A
 // checkpoint holds the weights, the optimizer state, the step counter and the state of every
 // stateful random source — for the trajectory generator the state that produces the next
 // batch the loop has not consumed yet, not the state of the producer, which is one batch

@@ -159,6 +159,9 @@ func resumeMatches(t *testing.T, cfg config.Config, ref, dir string) {
 		t.Fatalf("metrics lines: %d uninterrupted, %d resumed, want %d", len(ma), len(mb), cfg.TotalSteps()/cfg.Training.EvalEvery)
 	}
 	for i := range ma {
+		if cfg.Eval.TracksScores() && (mb[i].MaxScore60 == nil || mb[i].FracAbove03 == nil) {
+			t.Errorf("resumed metrics line %d lacks the tracked scores: %+v", i, mb[i])
+		}
 		if ma[i].Step != mb[i].Step || ma[i].Loss != mb[i].Loss || ma[i].EvalLoss != mb[i].EvalLoss || ma[i].DecodingErrorCM != mb[i].DecodingErrorCM ||
 			!sameNumber(ma[i].MaxScore60, mb[i].MaxScore60) || !sameNumber(ma[i].FracAbove03, mb[i].FracAbove03) {
 			t.Errorf("metrics line %d: %+v uninterrupted, %+v resumed", i, ma[i], mb[i])
@@ -1042,18 +1045,24 @@ func TestFirstGridStep(t *testing.T) {
 	}
 }
 
-// The units scored during training are a subset of those the post-training evaluation
-// analyses: the first maxTrackedUnits of the same stream's permutation.
+// The units scored during training are those of the post-training evaluation's first scorer,
+// or the first maxTrackedUnits of their draw: a subset of them, as newScoreTracker picks
+// them for a run.
 func TestTrackedUnitsSubset(t *testing.T) {
-	for _, c := range []struct{ ng, nUnits int }{{4096, 1024}, {1024, 1024}, {512, 0}, {300, 200}} {
-		k := c.nUnits
-		if k <= 0 || k > c.ng {
-			k = c.ng
+	base := smallConfig(t)
+	for _, c := range []struct{ ng, nUnits int }{{600, 400}, {300, 300}, {300, 5000}, {200, 100}, {24, 1024}} {
+		cfg := base
+		cfg.Model.Ng, cfg.Eval.NUnits = c.ng, c.nUnits
+		r, err := newRun("", cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		final := analysedUnits(c.ng, c.nUnits, rand.New(rand.NewPCG(7, streamUnits)))
-		tracked := analysedUnits(c.ng, min(k, maxTrackedUnits), rand.New(rand.NewPCG(7, streamUnits)))
-		if len(tracked) != min(k, maxTrackedUnits) {
-			t.Errorf("Ng %d, n_units %d: %d tracked units, want %d", c.ng, c.nUnits, len(tracked), min(k, maxTrackedUnits))
+		tracked := newScoreTracker(r).units
+		r.release()
+		final := analysedUnits(c.ng, c.nUnits, rand.New(rand.NewPCG(cfg.Seed, streamUnits)))
+		want := min(len(final), maxTrackedUnits)
+		if len(tracked) != want {
+			t.Errorf("Ng %d, n_units %d: %d tracked units, want %d", c.ng, c.nUnits, len(tracked), want)
 		}
 		for _, u := range tracked {
 			if _, ok := slices.BinarySearch(final, u); !ok {

@@ -359,7 +359,7 @@ func predictivityRunDirs(ctx context.Context, dirs []string, stderr io.Writer) (
 		}
 		runs, err := sweep.LoadManifest(ctx, d)
 		if err != nil {
-			return nil, UsageError{err}
+			return nil, err // as report and sweep collect return it
 		}
 		left := map[string]int{}
 		finished := 0

@@ -250,6 +250,15 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
 	}
 	for i := range headline {
+		if headline[i].Name == "first_grid_step" {
+			// −1 and null are sentinels (train.Summary): say what they mean.
+			switch headline[i].Value {
+			case "-1":
+				headline[i].Value = "none"
+			case "–":
+				headline[i].Value = "not tracked (eval.track_scores off)"
+			}
+		}
 		headline[i].Name = headlineName(headline[i].Name)
 	}
 	abs, _ := filepath.Abs(dir)

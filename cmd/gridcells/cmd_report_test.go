@@ -164,6 +164,39 @@ func TestReportPrintTooNarrow(t *testing.T) {
 	}
 }
 
+// A run whose tracked scores never crossed the threshold reads "none" in the headline, one
+// that did not track them "not tracked"; the summary's −1 and null are not shown raw.
+func TestReportFirstGridStep(t *testing.T) {
+	for value, want := range map[string]string{"-1": "none", "null": "not tracked", "3500": ">3500<"} {
+		dir := copyTestdata(t, "run")
+		path := filepath.Join(dir, "summary.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.Replace(b, []byte("{"), []byte(`{"first_grid_step": `+value+`,`), 1)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := defaultReportOptions()
+		var stdout, stderr bytes.Buffer
+		if err := runReport(context.Background(), &o, []string{dir}, &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(html, []byte("first step with a unit above"))
+		if i < 0 {
+			t.Fatalf("first_grid_step %s: no headline row", value)
+		}
+		if row := string(html[i:min(len(html), i+200)]); !strings.Contains(row, want) {
+			t.Errorf("first_grid_step %s: headline row %q lacks %q", value, row, want)
+		}
+	}
+}
+
 func TestReportSweepCommand(t *testing.T) {
 	dir := copyTestdata(t, "sweep")
 	o := defaultReportOptions()

@@ -283,6 +283,9 @@ func runTheory(ctx context.Context, o *theoryOptions, args []string, w, logw io.
 	return nil
 }
 
+// maxAnimationBytes bounds the memory --animate's snapshots take.
+const maxAnimationBytes = 2e9
+
 // theoryMaps are the simulated maps and their scores.
 type theoryMaps struct {
 	activation string
@@ -296,6 +299,15 @@ type theoryMaps struct {
 func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, spec *theory.Spectrum, w io.Writer) (*theoryMaps, error) {
 	t0 := time.Now()
 	set := &theory.DynamicsSettings{Maps: o.maps, Steps: o.steps, Activation: o.activation, Orthogonal: o.orthogonal, Gain: o.gain, Frames: o.animate}
+	if o.animate > 0 {
+		// The snapshots are held as float64 and once more as float32 for maps_frames.npy.
+		size := spec.HexDomainSize(spec.Res, 3*spec.Res) // the torus Simulate takes by default
+		per := float64(o.maps) * float64(size*size) * 12
+		if most := int(maxAnimationBytes / per); o.animate > most {
+			return nil, usagef("--animate %d: %d snapshots of %d maps on a %d×%d torus take %.1f GB; at most %d fit in %.0f GB (fewer --maps or a smaller --res allow more)",
+				o.animate, o.animate, o.maps, size, size, float64(o.animate)*per/1e9, most, maxAnimationBytes/1e9)
+		}
+	}
 	// The dynamics draw from their own stream of the run's seed.
 	m, err := theory.Simulate(ctx, spec, set, rand.New(rand.NewPCG(cfg.Seed, 0x7468656f7279))) // "theory"
 	if err != nil {

@@ -150,8 +150,9 @@ func TestTheoryUsageErrors(t *testing.T) {
 		{"--animate", "3"}, // without --simulate
 		{"--simulate", "--animate", "1"},
 		{"--simulate", "--animate", "-2"},
-		{"--res", "16", "--simulate", "--steps", "3", "--animate", "5"}, // more snapshots than steps + 1
-		{"--res", "16", "--simulate", "--animate", "600"},               // than the default 500 steps + 1
+		{"--res", "16", "--simulate", "--steps", "3", "--animate", "5"},     // more snapshots than steps + 1
+		{"--res", "16", "--simulate", "--animate", "600"},                   // than the default 500 steps + 1
+		{"--res", "16", "--simulate", "--maps", "4096", "--animate", "400"}, // more memory than maxAnimationBytes
 	} {
 		_, err := theoryRun(t, append(args, "--out", dir)...)
 		if !errors.As(err, new(UsageError)) {
