@@ -137,9 +137,9 @@ func paramKeys(results []Result) []string {
 // status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
 // frac_units_score60_above_<t> for each threshold
 // of the summaries, has_possible_grid_cells, diverged, first_grid_step (the first step of
-// training with a unit above the run's own eval.grid_threshold, whatever --grid-threshold
-// says; −1 where the scores were tracked and none crossed it, empty where they were not
-// tracked), steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN).
+// training from which a unit was above the run's own eval.grid_threshold, whatever
+// --grid-threshold says, at two evaluations in a row; −1 where the scores were tracked and
+// that never happened, empty where they were not tracked), steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN).
 // WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
 	cols, rows := runsTable(results)

@@ -1020,19 +1020,23 @@ func TestRunsFreeTheirTensors(t *testing.T) {
 	check("BenchStacked")
 }
 
-// firstGridStep is the first line above the threshold, −1 when a tracked run has none, nil
-// when no line tracked scores; a null max (no unit scored) is not above it.
+// firstGridStep is the first line above the threshold whose next line is above it too (the
+// last line needs none), −1 when a tracked run has none, nil when no line tracked scores; a
+// null max (no unit scored) is not above it.
 func TestFirstGridStep(t *testing.T) {
 	num := func(v float64) *Number { n := Number(v); return &n }
 	frac := num(0)
 	lines := []MetricsLine{{Step: 100, FracAbove03: frac}, {Step: 200, MaxScore60: num(0.5), FracAbove03: frac},
-		{Step: 300, MaxScore60: num(0.85), FracAbove03: frac}, {Step: 400, MaxScore60: num(1.1), FracAbove03: frac}}
+		{Step: 300, MaxScore60: num(0.85), FracAbove03: frac}, {Step: 400, MaxScore60: num(0.3), FracAbove03: frac},
+		{Step: 500, MaxScore60: num(0.9), FracAbove03: frac}, {Step: 600, MaxScore60: num(1.1), FracAbove03: frac}}
 	for _, c := range []struct {
 		lines []MetricsLine
 		th    float64
 		want  string
 	}{
-		{lines, 0.8, "300"}, {lines, 1, "400"}, {lines, 1.2, "-1"}, {lines, 0.4, "200"},
+		{lines, 0.8, "500"}, // 300 alone is a spike
+		{lines, 1, "600"},   // the last line
+		{lines, 1.2, "-1"}, {lines, 0.4, "200"}, {lines, 0.2, "200"},
 		{[]MetricsLine{{Step: 100}, {Step: 200}}, 0.8, "nil"}, {nil, 0.8, "nil"},
 	} {
 		got := "nil"

@@ -534,7 +534,7 @@ var summaryNames = map[string]string{
 	"best_eval_step":              "step of the best evaluation",
 	"best_eval_decoding_error_cm": "best evaluation decoding error (cm)",
 	"diverged":                    "diverged",
-	"first_grid_step":             "first step with a unit above the grid-cell threshold (evaluation batches)",
+	"first_grid_step":             "grid cells from step (a unit above the threshold at two evaluations in a row)",
 }
 
 // headlineName is the readable name of a flattened summary key: its first word through

@@ -187,7 +187,7 @@ func TestReportFirstGridStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := bytes.Index(html, []byte("first step with a unit above"))
+		i := bytes.Index(html, []byte("grid cells from step"))
 		if i < 0 {
 			t.Fatalf("first_grid_step %s: no headline row", value)
 		}

@@ -67,8 +67,9 @@ rate maps, grid scores) and writes the run directory:
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
                          the best evaluation during training, "diverged" (the last one
                          decoded >3× worse than the best and above the threshold: a blow-up)
-                         and first_grid_step (the first evaluation with a unit above
-                         eval.grid_threshold; −1 for none, null without eval.track_scores)
+                         and first_grid_step (the first evaluation from which a unit was
+                         above eval.grid_threshold at two evaluations in a row; −1 for none,
+                         null without eval.track_scores)
 
 Ctrl-C saves a checkpoint and exits with status 130; on a CPU it gives up the step it is in
 (within a time step of the recurrence), which the resumed run trains again.
@@ -179,7 +180,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)
 	if f := sum.FirstGridStep; f != nil && *f >= 0 {
-		fmt.Fprintf(stdout, "first grid cell (max score60 > %g on the evaluation batches) at step %d\n", sum.GridThreshold, *f)
+		fmt.Fprintf(stdout, "grid cells from step %d (max score60 > %g at two evaluations in a row)\n", *f, sum.GridThreshold)
 	}
 	switch {
 	case sum.Diverged && sum.BestEvalStep < 0:
