@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -55,10 +57,11 @@ func TestLegendsClear(t *testing.T) {
 	}
 	periods := PeriodData{BinCM: 5, Units: []PeriodPoint{{0.12, 18}, {0.2, 5}}, Modes: []PeriodPoint{{0.12, 18}}, Theory: []PeriodPoint{{0.08, 12.1}, {0.2, 30.2}}}
 	figs := map[string]*Figure{
-		"paper Fig. 2a": must(Fractions(series, groups, &FractionSettings{Title: "paper Fig. 2a beside this sweep (95 % Wilson intervals)"})),
-		"survival":      must(Survival(survivalSamples(), nil)),
-		"periods":       must(PeriodVsWidth(periods, nil)),
-		"training":      trainingFigure(t),
+		"paper Fig. 2a":             must(Fractions(series, groups, &FractionSettings{Title: "paper Fig. 2a beside this sweep (95 % Wilson intervals)"})),
+		"survival":                  must(Survival(survivalSamples(), nil)),
+		"periods":                   must(PeriodVsWidth(periods, nil)),
+		"training":                  trainingFigure(t),
+		"training with grid scores": scoredTrainingFigure(t),
 	}
 	const tol = 1e-6
 	for name, f := range figs {
@@ -170,6 +173,50 @@ func TestFigureConcurrentEncode(t *testing.T) {
 	for i, b := range got {
 		if !bytes.Equal(b, want[i%2]) {
 			t.Errorf("drawing %d (printed %v) differs from the same drawing alone", i, i%2 == 1)
+		}
+	}
+}
+
+// scoredTrainingFigure is the training figure of a run that tracked its grid scores: three
+// panels, the last two titles long enough to be broken in a narrow column.
+func scoredTrainingFigure(t *testing.T) *Figure {
+	t.Helper()
+	var pts []MetricPoint
+	for i := range 33 {
+		s := float64(i + 1)
+		pts = append(pts, MetricPoint{Step: 500 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s),
+			Scored: true, MaxScore60: 1.2 * s / (s + 5), FracAbove03: 0.3 * s / (s + 10)})
+	}
+	f, err := TrainingCurves(pts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The panels of a row keep their data areas level wherever their titles are broken into
+// different numbers of lines: the three-panel training figure at its natural size and in
+// 3.3 and 5.5 in columns.
+func TestRowDataAreasLevel(t *testing.T) {
+	f := scoredTrainingFigure(t)
+	for _, in := range []float64{0, 3.3, 5.5} {
+		w, h := px(f.Width), px(f.Height)
+		if in > 0 {
+			w, h, _ = printableFigure(f).layout(Print{Width: vg.Length(in) * vg.Inch})
+		}
+		tiles, _ := f.arrange(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: w, Y: h}}})
+		lines := map[int]bool{}
+		var tops []vg.Length
+		for c, p := range f.plots[0] {
+			tops = append(tops, p.DataCanvas(tiles[0][c]).Max.Y)
+			lines[strings.Count(p.Title.Text, "\n")+1] = true
+		}
+		if in == 3.3 && len(lines) < 2 {
+			t.Errorf("3.3 in: the titles %v are all broken alike; the test does not test", lines)
+		}
+		// gonum's Align spaces the axes by their tick labels; 2 pt is the most that leaves.
+		if lo, hi := slices.Min(tops), slices.Max(tops); hi-lo > 2 {
+			t.Errorf("%g in: data areas' tops at %v, %.1f pt apart", in, tops, float64(hi-lo))
 		}
 	}
 }
