@@ -63,7 +63,7 @@ type Figure struct {
 	fitY map[*plot.Plot]func(data draw.Canvas)
 	// titles holds the panels' titles as they were made, which arrange breaks into lines
 	// for the width it lays the figure out at.
-	titles map[*plot.Plot]panelTitle
+	titles map[*plot.Plot]string
 	// layouts holds the last layout for a printed page (Print).
 	layouts layoutCache
 	// drawing is held while the figure is laid out or drawn: both set the panels' titles,
@@ -221,41 +221,25 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, legend draw.Can
 
 // wrapTitles breaks the title of each panel into lines no wider than w, the width of a
 // tile, from the title the panel was made with: a title wider than its tile ran off both
-// ends, and off the figure, once a printed column made the tiles narrow. The titled panels
-// of a row then get the room of its tallest title (more padding under the shorter ones), so
-// that a title broken into two lines does not make its panel's axes lower than the others'.
+// ends, and off the figure, once a printed column made the tiles narrow. (plot.Align keeps
+// the data areas of a row level when their titles take different numbers of lines.)
 func (f *Figure) wrapTitles(w vg.Length) {
 	if f.titles == nil {
-		f.titles = map[*plot.Plot]panelTitle{}
+		f.titles = map[*plot.Plot]string{}
 	}
 	for _, row := range f.plots {
-		var tallest vg.Length
 		for _, p := range row {
 			if p == nil {
 				continue
 			}
 			orig, ok := f.titles[p]
 			if !ok {
-				orig = panelTitle{text: p.Title.Text, padding: p.Title.Padding}
+				orig = p.Title.Text
 				f.titles[p] = orig
 			}
-			p.Title.Text = wrapText(p.Title.TextStyle, orig.text, w)
-			if p.Title.Text != "" {
-				tallest = max(tallest, p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y)
-			}
-		}
-		for _, p := range row {
-			if p != nil && p.Title.Text != "" {
-				p.Title.Padding = f.titles[p].padding + tallest - p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y
-			}
+			p.Title.Text = wrapText(p.Title.TextStyle, orig, w)
 		}
 	}
-}
-
-// panelTitle is a panel's title and the padding under it as the panel was made.
-type panelTitle struct {
-	text    string
-	padding vg.Length
 }
 
 // wrapText breaks s at spaces into lines no wider than w in sty, filling each line with as

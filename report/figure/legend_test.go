@@ -195,8 +195,10 @@ func scoredTrainingFigure(t *testing.T) *Figure {
 }
 
 // The panels of a row keep their data areas level wherever their titles are broken into
-// different numbers of lines: the three-panel training figure at its natural size and in
-// 3.3 and 5.5 in columns.
+// different numbers of lines (plot.Align) and however low a printed column makes them (a
+// y label longer than the panel is high made gonum pad its axes, 15 pt lower than the
+// others': the labels are short): the three-panel training figure at its natural size and
+// in 3.3 and 5.5 in columns.
 func TestRowDataAreasLevel(t *testing.T) {
 	f := scoredTrainingFigure(t)
 	for _, in := range []float64{0, 3.3, 5.5} {
