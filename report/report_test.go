@@ -246,6 +246,37 @@ func TestRunReportBadMap(t *testing.T) {
 	}
 }
 
+// A sweep whose runs tracked their scores has the emergence column, sorted by the median
+// step (a condition without emergence has no sort key, so it sorts last); one whose runs did
+// not has no such column.
+func TestSweepReportEmergence(t *testing.T) {
+	s := testSweep()
+	s.Conditions[0].Tracked, s.Conditions[0].GridFromCell, s.Conditions[0].MedianGridFrom = 2, "4500 (2/2)", 4500
+	s.Conditions[1].Tracked, s.Conditions[1].GridFromCell, s.Conditions[1].MedianGridFrom = 1, "– (0/1)", math.NaN()
+	html := sweepHTML(t, s)
+	for _, want := range []string{"grid cells from step: median (runs/tracked)", `<td data-v="4500" class="num">4500 (2/2)</td>`, `<td class="num">– (0/1)</td>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("sweep report lacks %q", want)
+		}
+	}
+	if html := sweepHTML(t, testSweep()); strings.Contains(html, "grid cells from step") {
+		t.Error("a sweep without tracked scores has the emergence column")
+	}
+}
+
+func sweepHTML(t *testing.T, s *Sweep) string {
+	t.Helper()
+	rep, err := NewSweepReport(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func TestSweepReport(t *testing.T) {
 	rep, err := NewSweepReport(testSweep())
 	if err != nil {

@@ -3,7 +3,9 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gridcells/gridcells/report/figure"
@@ -20,6 +22,13 @@ type Condition struct {
 	// Scores are the per-unit 60° grid scores of the condition's finished runs pooled
 	// (for the survival functions; nil when the runs' scores.csv are not read).
 	Scores []float64
+	// Tracked finished runs scored their units during training; GridFromCell says when
+	// their grid cells emerged ("4500 (3/5)": the median first_grid_step of the 3 of 5 in
+	// which they did; package sweep's Condition.GridFromCell), MedianGridFrom sorts it
+	// (NaN: none).
+	Tracked        int
+	GridFromCell   string
+	MedianGridFrom float64
 }
 
 // SweepRun is one row of a sweep's table of runs.
@@ -225,6 +234,11 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	ct.Head = append(ct.Head, column{"runs", true}, column{"finished", true},
 		column{fmt.Sprintf("error < %g cm", s.DecodeCM), true},
 		column{fmt.Sprintf("score60 > %g | error < %g cm", s.Grid, s.DecodeCM), true})
+	// Runs that scored their units during training say when the grid cells emerged.
+	tracked := slices.ContainsFunc(s.Conditions, func(c Condition) bool { return c.Tracked > 0 })
+	if tracked {
+		ct.Head = append(ct.Head, column{"grid cells from step: median (runs/tracked)", true})
+	}
 	var groups []figure.FractionGroup
 	var samples []figure.Sample
 	labels := s.conditionLabels()
@@ -240,6 +254,13 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 				row = append(row, cell{Text: "all"})
 			}
 			row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
+			if tracked {
+				sortKey := "" // no emergence: the text, which is not a number, sorts last
+				if !math.IsNaN(c.MedianGridFrom) {
+					sortKey = strconv.FormatFloat(c.MedianGridFrom, 'g', -1, 64)
+				}
+				row = append(row, cell{Text: c.GridFromCell, Sort: sortKey, Class: "num"})
+			}
 			ct.Rows = append(ct.Rows, row)
 		}
 		label := labels[i]

@@ -384,6 +384,35 @@ type Condition struct {
 	Grid       int      // of those, runs with max score60 > Grid
 	FracDecode Interval // Decoded / N
 	FracGrid   Interval // Grid / Decoded: possible grid cells given < DecodeCM
+	// Tracked counts the finished runs that scored their units during training
+	// (eval.track_scores); GridFrom holds, ascending, the first_grid_step of those in which
+	// grid cells emerged (train.Summary: a unit above the run's threshold at two evaluations
+	// in a row).
+	Tracked  int
+	GridFrom []int
+}
+
+// MedianGridFrom is the median of GridFrom (the mean of the middle two for an even count), NaN
+// when no run's grid cells emerged.
+func (c Condition) MedianGridFrom() float64 {
+	n := len(c.GridFrom)
+	switch {
+	case n == 0:
+		return math.NaN()
+	case n%2 == 1:
+		return float64(c.GridFrom[n/2])
+	}
+	return float64(c.GridFrom[n/2-1]+c.GridFrom[n/2]) / 2
+}
+
+// GridFromCell is the condition's emergence as a table cell: the median first_grid_step and
+// how many of the tracked runs it is of ("4500 (3/5)"; "– (0/5)" when none emerged).
+func (c Condition) GridFromCell() string {
+	med := "–"
+	if m := c.MedianGridFrom(); !math.IsNaN(m) {
+		med = strconv.FormatFloat(m, 'f', -1, 64)
+	}
+	return fmt.Sprintf("%s (%d/%d)", med, len(c.GridFrom), c.Tracked)
 }
 
 // DefaultBy is the default grouping: the swept keys except the seed, which only replicates
@@ -438,11 +467,18 @@ func Table(results []Result, by []string, th Thresholds) ([]string, []Condition,
 				c.Grid++
 			}
 		}
+		if f := r.Summary.FirstGridStep; f != nil {
+			c.Tracked++
+			if *f >= 0 {
+				c.GridFrom = append(c.GridFrom, *f)
+			}
+		}
 	}
 	for i := range conds {
 		c := &conds[i]
 		c.FracDecode = Wilson(c.Decoded, c.N, z95)
 		c.FracGrid = Wilson(c.Grid, c.Decoded, z95)
+		slices.Sort(c.GridFrom)
 	}
 	return keys, conds, nil
 }
@@ -454,6 +490,11 @@ func WriteTable(w io.Writer, keys []string, conds []Condition, th Thresholds) er
 		fmt.Sprintf("frac score60>%g | err<%gcm [95%% CI]", th.Grid, th.DecodeCM))
 	if len(keys) == 0 {
 		head = append([]string{"condition"}, head...)
+	}
+	// Sweeps whose runs tracked their scores get the emergence column; older ones do not.
+	tracked := slices.ContainsFunc(conds, func(c Condition) bool { return c.Tracked > 0 })
+	if tracked {
+		head = append(head, "grid cells from step: median (runs/tracked)")
 	}
 	rows := [][]string{head}
 	ci := func(iv Interval) string {
@@ -470,6 +511,9 @@ func WriteTable(w io.Writer, keys []string, conds []Condition, th Thresholds) er
 		row = append(row, strconv.Itoa(c.Runs), strconv.Itoa(c.N),
 			fmt.Sprintf("%d/%d = %s", c.Decoded, c.N, ci(c.FracDecode)),
 			fmt.Sprintf("%d/%d = %s", c.Grid, c.Decoded, ci(c.FracGrid)))
+		if tracked {
+			row = append(row, c.GridFromCell())
+		}
 		rows = append(rows, row)
 	}
 	width := make([]int, len(head))
@@ -514,6 +558,9 @@ type conditionJSON struct {
 	Grid       int               `json:"grid"`
 	FracDecode Interval          `json:"frac_decoded"`
 	FracGrid   Interval          `json:"frac_grid_given_decoded"`
+	// Tracked runs, and the first_grid_step of those whose grid cells emerged, ascending.
+	Tracked  int   `json:"tracked"`
+	GridFrom []int `json:"first_grid_steps"`
 }
 
 type resultJSON struct {
@@ -533,7 +580,11 @@ func NewReport(results []Result, keys []string, conds []Condition, th Thresholds
 		for i, k := range keys {
 			vals[k] = c.Values[i]
 		}
-		rep.Table = append(rep.Table, conditionJSON{vals, c.Runs, c.N, c.Decoded, c.Grid, c.FracDecode, c.FracGrid})
+		from := c.GridFrom
+		if from == nil {
+			from = []int{}
+		}
+		rep.Table = append(rep.Table, conditionJSON{vals, c.Runs, c.N, c.Decoded, c.Grid, c.FracDecode, c.FracGrid, c.Tracked, from})
 	}
 	for _, r := range results {
 		p := r.Run.Params

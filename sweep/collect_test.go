@@ -143,6 +143,29 @@ func TestCollectAndTable(t *testing.T) {
 			t.Errorf("condition %d: grid CI [%v, %v], want [%v, %v]", i, c.FracGrid.Lo, c.FracGrid.Hi, lo, hi)
 		}
 	}
+	// Emergence: of the LSTM runs, 5 tracked its scores (grid cells from step 1200) and 6
+	// tracked them without grid cells (−1); the RNN runs predate the field.
+	if c := conds[1]; c.Tracked != 2 || !slices.Equal(c.GridFrom, []int{1200}) || c.GridFromCell() != "1200 (1/2)" {
+		t.Errorf("LSTM emergence: tracked %d, steps %v, cell %q; want 2, [1200], 1200 (1/2)", c.Tracked, c.GridFrom, c.GridFromCell())
+	}
+	if c := conds[0]; c.Tracked != 0 || c.GridFrom != nil || !math.IsNaN(c.MedianGridFrom()) {
+		t.Errorf("RNN emergence: tracked %d, steps %v; want none", c.Tracked, c.GridFrom)
+	}
+	for _, c := range []struct {
+		steps []int
+		want  float64
+	}{{[]int{500}, 500}, {[]int{500, 1500}, 1000}, {[]int{500, 900, 4000}, 900}} {
+		if got := (Condition{GridFrom: c.steps}).MedianGridFrom(); got != c.want {
+			t.Errorf("median of %v = %g, want %g", c.steps, got, c.want)
+		}
+	}
+	var tw bytes.Buffer
+	if err := WriteTable(&tw, keys, conds, th); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tw.String(), "grid cells from step: median (runs/tracked)") || !strings.Contains(tw.String(), "1200 (1/2)") {
+		t.Errorf("table lacks the emergence column:\n%s", tw.String())
+	}
 	// Other thresholds and groupings: all runs together, a 15 cm threshold and a score 0.95.
 	_, conds, err = Table(results, nil, Thresholds{DecodeCM: 15, Grid: 0.95})
 	if err != nil {

@@ -80,8 +80,9 @@ sortable units table and the resolved config.
 
 A sweep directory (manifest.jsonl, from "gridcells sweep expand") gives: the paper's table
 per condition (finished runs, fraction with decoding error < --decode-cm and of those the
-fraction with max score60 > --grid-threshold, Wilson 95 % intervals; spec §7.1) and its
-bar chart (Fig. 2a), the survival functions of the per-unit scores pooled per condition
+fraction with max score60 > --grid-threshold, Wilson 95 % intervals; spec §7.1; and, where
+the runs scored their units during training, the median step from which their grid cells
+emerged) and its bar chart (Fig. 2a), the survival functions of the per-unit scores pooled per condition
 (Fig. 2b), grid period vs place-cell width with theory's prediction when the width varies
 (Fig. 3), and a sortable table of all runs. Unfinished runs are listed and not counted.
 
@@ -659,7 +660,8 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	for i, c := range conds {
 		condIndex[strings.Join(c.Values, "\x00")] = i
 		s.Conditions = append(s.Conditions, report.Condition{Values: c.Values, Runs: c.Runs, N: c.N,
-			FracDecode: fraction(c.FracDecode, c.Decoded, c.N), FracGrid: fraction(c.FracGrid, c.Grid, c.Decoded)})
+			FracDecode: fraction(c.FracDecode, c.Decoded, c.N), FracGrid: fraction(c.FracGrid, c.Grid, c.Decoded),
+			Tracked: c.Tracked, GridFromCell: c.GridFromCell(), MedianGridFrom: c.MedianGridFrom()})
 	}
 	for _, r := range results {
 		for _, p := range r.Run.Params {

@@ -58,7 +58,8 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
       (default DIR/runs.csv) and with the same columns to a Parquet file beside it
       (DIR/runs.parquet; pandas reads both), and prints the paper's table: per condition
       N, the fraction with decoding error < 10 cm and, of those, the fraction with max
-      score60 > 0.8, with Wilson 95 % intervals.
+      score60 > 0.8, with Wilson 95 % intervals, and, where the runs scored their units
+      during training, the median step from which their grid cells emerged.
   gridcells sweep table DIR [--by KEY,KEY] [--json]
       prints the table only.
 

@@ -377,8 +377,9 @@
 //
 // A sweep directory (manifest.jsonl, from "gridcells sweep expand") gives: the paper's table
 // per condition (finished runs, fraction with decoding error < --decode-cm and of those the
-// fraction with max score60 > --grid-threshold, Wilson 95 % intervals; spec §7.1) and its
-// bar chart (Fig. 2a), the survival functions of the per-unit scores pooled per condition
+// fraction with max score60 > --grid-threshold, Wilson 95 % intervals; spec §7.1; and, where
+// the runs scored their units during training, the median step from which their grid cells
+// emerged) and its bar chart (Fig. 2a), the survival functions of the per-unit scores pooled per condition
 // (Fig. 2b), grid period vs place-cell width with theory's prediction when the width varies
 // (Fig. 3), and a sortable table of all runs. Unfinished runs are listed and not counted.
 //
@@ -645,7 +646,8 @@
 //	    (default DIR/runs.csv) and with the same columns to a Parquet file beside it
 //	    (DIR/runs.parquet; pandas reads both), and prints the paper's table: per condition
 //	    N, the fraction with decoding error < 10 cm and, of those, the fraction with max
-//	    score60 > 0.8, with Wilson 95 % intervals.
+//	    score60 > 0.8, with Wilson 95 % intervals, and, where the runs scored their units
+//	    during training, the median step from which their grid cells emerged.
 //	gridcells sweep table DIR [--by KEY,KEY] [--json]
 //	    prints the table only.
 //
