@@ -591,7 +591,10 @@ func WriteRowsCSV(w io.Writer, rows []Row) error {
 // WriteTableCSV writes package sweep's per-condition table, one row per condition (its
 // label, the values of keys, counts, fractions and 95 % Wilson intervals), with paper Fig.
 // 2a's N, fractions and the number that decode (the grid fraction's denominator,
-// Category.DecodedN) beside it for the encodings result.
+// Category.DecodedN) beside it for the encodings result, and last when the grid cells
+// emerged: the runs that scored their units during training (tracked), how many of them had
+// grid cells (grid_from_runs) and the median first_grid_step of those (grid_from_median,
+// empty for none).
 func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition) error {
 	if len(labels) != len(conds) {
 		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
@@ -599,7 +602,7 @@ func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds
 	cw := csv.NewWriter(w)
 	head := append([]string{"condition"}, keys...)
 	cw.Write(append(head, "runs", "finished", "decoded", "frac_decode", "decode_lo", "decode_hi", "grid", "frac_grid", "grid_lo", "grid_hi",
-		"paper_n", "paper_frac_decode", "paper_frac_grid", "paper_n_decoded"))
+		"paper_n", "paper_frac_decode", "paper_frac_grid", "paper_n_decoded", "tracked", "grid_from_runs", "grid_from_median"))
 	for i, c := range conds {
 		fields := append([]string{labels[i]}, c.Values...)
 		fields = append(fields, strconv.Itoa(c.Runs), strconv.Itoa(c.N), strconv.Itoa(c.Decoded),
@@ -611,7 +614,7 @@ func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds
 				pn, pd, pg, pnd = strconv.Itoa(p.N), csvNum(p.Decode), csvNum(p.Grid), strconv.Itoa(p.DecodedN())
 			}
 		}
-		cw.Write(append(fields, pn, pd, pg, pnd))
+		cw.Write(append(fields, pn, pd, pg, pnd, strconv.Itoa(c.Tracked), strconv.Itoa(len(c.GridFrom)), csvNum(c.MedianGridFrom())))
 	}
 	cw.Flush()
 	return cw.Error()

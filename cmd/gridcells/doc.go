@@ -443,7 +443,8 @@
 // or SLURM arrays: submit, wait, then rerun with --collect-only), collected, and written:
 //
 //	table.csv        one row per condition: runs, finished, fractions that decode and that have
-//	                 possible grid cells with 95 % Wilson intervals (and paper Fig. 2a's values);
+//	                 possible grid cells with 95 % Wilson intervals (and paper Fig. 2a's values),
+//	                 and the median step from which the runs' grid cells emerged;
 //	                 theory: one row per code and quantity, beside spec §8.4 and the paper
 //	comparison.csv   the paper's numbers beside ours, with N and intervals
 //	figures/*.png    the paper-vs-ours bars, fractions, survival functions of unit scores,
