@@ -247,14 +247,14 @@ func TestRunReportBadMap(t *testing.T) {
 }
 
 // A sweep whose runs tracked their scores has the emergence column, sorted by the median
-// step (a condition without emergence has no sort key, so it sorts last); one whose runs did
-// not has no such column.
+// step (a condition in which half the runs or more had no grid cells after every step); one
+// whose runs did not has no such column.
 func TestSweepReportEmergence(t *testing.T) {
 	s := testSweep()
 	s.Conditions[0].Tracked, s.Conditions[0].GridFromCell, s.Conditions[0].MedianGridFrom = 2, "4500 (2/2)", 4500
-	s.Conditions[1].Tracked, s.Conditions[1].GridFromCell, s.Conditions[1].MedianGridFrom = 1, "– (0/1)", math.NaN()
+	s.Conditions[1].Tracked, s.Conditions[1].GridFromCell, s.Conditions[1].MedianGridFrom = 1, "none (0/1)", math.Inf(1)
 	html := sweepHTML(t, s)
-	for _, want := range []string{"grid cells from step: median (runs/tracked)", `<td data-v="4500" class="num">4500 (2/2)</td>`, `<td class="num">– (0/1)</td>`} {
+	for _, want := range []string{"grid cells from step: median (runs/tracked; runs&#39; own threshold)", `<td data-v="4500" class="num">4500 (2/2)</td>`, `<td data-v="Infinity" class="num">none (0/1)</td>`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("sweep report lacks %q", want)
 		}

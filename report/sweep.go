@@ -23,9 +23,9 @@ type Condition struct {
 	// (for the survival functions; nil when the runs' scores.csv are not read).
 	Scores []float64
 	// Tracked finished runs scored their units during training; GridFromCell says when
-	// their grid cells emerged ("4500 (3/5)": the median first_grid_step of the 3 of 5 in
-	// which they did; package sweep's Condition.GridFromCell), MedianGridFrom sorts it
-	// (NaN: none).
+	// their grid cells emerged ("4500 (3/5)": the median step, counting the runs in which
+	// they did not as after training, and the 3 of 5 in which they did; package sweep's
+	// Condition.GridFromCell), MedianGridFrom sorts it (+Inf: half or more did not).
 	Tracked        int
 	GridFromCell   string
 	MedianGridFrom float64
@@ -237,7 +237,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	// Runs that scored their units during training say when the grid cells emerged.
 	tracked := slices.ContainsFunc(s.Conditions, func(c Condition) bool { return c.Tracked > 0 })
 	if tracked {
-		ct.Head = append(ct.Head, column{"grid cells from step: median (runs/tracked)", true})
+		ct.Head = append(ct.Head, column{"grid cells from step: median (runs/tracked; runs' own threshold)", true})
 	}
 	var groups []figure.FractionGroup
 	var samples []figure.Sample
@@ -255,9 +255,15 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 			}
 			row = append(row, intCell(c.Runs), intCell(c.N), fracCell(c.FracDecode), fracCell(c.FracGrid))
 			if tracked {
-				sortKey := "" // no emergence: the text, which is not a number, sorts last
-				if !math.IsNaN(c.MedianGridFrom) {
-					sortKey = strconv.FormatFloat(c.MedianGridFrom, 'g', -1, 64)
+				// After every step when half the runs or more had no grid cells; untracked
+				// conditions have no key, which sorts last either way.
+				sortKey := ""
+				switch m := c.MedianGridFrom; {
+				case c.Tracked == 0 || math.IsNaN(m):
+				case math.IsInf(m, 1):
+					sortKey = "Infinity"
+				default:
+					sortKey = strconv.FormatFloat(m, 'g', -1, 64)
 				}
 				row = append(row, cell{Text: c.GridFromCell, Sort: sortKey, Class: "num"})
 			}

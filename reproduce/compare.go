@@ -593,8 +593,9 @@ func WriteRowsCSV(w io.Writer, rows []Row) error {
 // 2a's N, fractions and the number that decode (the grid fraction's denominator,
 // Category.DecodedN) beside it for the encodings result, and last when the grid cells
 // emerged: the runs that scored their units during training (tracked), how many of them had
-// grid cells (grid_from_runs) and the median first_grid_step of those (grid_from_median,
-// empty for none).
+// grid cells (grid_from_runs) and the median step from which they did, counting the others
+// as after training (grid_from_median, sweep.Condition.MedianGridFrom: inf when half or more
+// had none, empty when no run was tracked).
 func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds []sweep.Condition) error {
 	if len(labels) != len(conds) {
 		return errors.New("reproduce: WriteTableCSV: one label per condition needed")
@@ -620,10 +621,13 @@ func (r Result) WriteTableCSV(w io.Writer, keys []string, labels []string, conds
 	return cw.Error()
 }
 
-// csvNum formats x for CSV: empty for NaN.
+// csvNum formats x for CSV: empty for NaN, inf for +Inf (as pandas and numpy write it).
 func csvNum(x float64) string {
-	if math.IsNaN(x) {
+	switch {
+	case math.IsNaN(x):
 		return ""
+	case math.IsInf(x, 1):
+		return "inf"
 	}
 	return strconv.FormatFloat(x, 'g', 6, 64)
 }

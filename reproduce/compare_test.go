@@ -106,7 +106,7 @@ func TestComparePeriods(t *testing.T) {
 // Per-condition table rows carry the paper's Fig. 2a values only for the encodings result.
 func TestWriteTableCSV(t *testing.T) {
 	conds := []sweep.Condition{{Values: []string{"DoS"}, Runs: 2, N: 2, Decoded: 1, Grid: 1,
-		FracDecode: sweep.Wilson(1, 2, z95), FracGrid: sweep.Wilson(1, 1, z95), Tracked: 2, GridFrom: []int{4500}}}
+		FracDecode: sweep.Wilson(1, 2, z95), FracGrid: sweep.Wilson(1, 1, z95), Tracked: 2, GridFrom: []int{4500, 5500}}}
 	var enc, bio strings.Builder
 	r, _ := Lookup("encodings")
 	if err := r.WriteTableCSV(&enc, []string{"name"}, []string{"DoS"}, conds); err != nil {
@@ -116,12 +116,21 @@ func TestWriteTableCSV(t *testing.T) {
 	if err := b.WriteTableCSV(&bio, []string{"name"}, []string{"DoS"}, conds); err != nil {
 		t.Fatal(err)
 	}
-	// The paper's values, then 2 tracked runs, 1 with grid cells, from step 4500.
-	if !strings.HasSuffix(enc.String(), ",1689,0.92,0.91,1554,2,1,4500\n") {
+	// The paper's values, then 2 tracked runs, both with grid cells, from step 5000 (median).
+	if !strings.HasSuffix(enc.String(), ",1689,0.92,0.91,1554,2,2,5000\n") {
 		t.Errorf("encodings row %q lacks paper Fig. 2a's DoS values or the emergence", enc.String())
 	}
-	if !strings.HasSuffix(bio.String(), ",,,,,2,1,4500\n") {
+	if !strings.HasSuffix(bio.String(), ",,,,,2,2,5000\n") {
 		t.Errorf("biological row %q has paper Fig. 2a values", bio.String())
+	}
+	// One of two with grid cells: the median is after training.
+	conds[0].GridFrom = []int{4500}
+	enc.Reset()
+	if err := r.WriteTableCSV(&enc, []string{"name"}, []string{"DoS"}, conds); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(enc.String(), ",2,1,inf\n") {
+		t.Errorf("row %q: want 2 tracked, 1 with grid cells, median inf", enc.String())
 	}
 }
 

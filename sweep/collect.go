@@ -51,8 +51,9 @@ type Summary struct {
 	// ScoreMethod is the 60° score of max_score60 (nfl, deepmind, bnt): eval --method may
 	// differ between a sweep's runs, and their scores are then not one quantity.
 	ScoreMethod string `json:"score_method"`
-	// FirstGridStep is the first training step with a unit above the grid threshold on
-	// the evaluation batches (train.Summary): −1 for none, nil when not tracked.
+	// FirstGridStep is the step from which the grid cells emerged during training
+	// (train.Summary: the best unit's score60 above the run's eval.grid_threshold at that
+	// evaluation and the next, on the fixed scoring batch): −1 for none, nil when not tracked.
 	FirstGridStep *int `json:"first_grid_step"`
 }
 
@@ -136,10 +137,11 @@ func paramKeys(results []Result) []string {
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
 // frac_units_score60_above_<t> for each threshold
-// of the summaries, has_possible_grid_cells, diverged, first_grid_step (the first step of
-// training from which a unit was above the run's own eval.grid_threshold, whatever
-// --grid-threshold says, at two evaluations in a row; −1 where the scores were tracked and
-// that never happened, empty where they were not tracked), steps, wall_s, error. Missing numbers are empty cells (pandas reads NaN).
+// of the summaries, has_possible_grid_cells, diverged, first_grid_step (the step from which
+// the best unit's score60 was above the run's own eval.grid_threshold, whatever
+// --grid-threshold says, at that evaluation and the next, or at the last; −1 where the scores
+// were tracked and that never happened, empty where they were not tracked), steps, wall_s,
+// error. Missing numbers are empty cells (pandas reads NaN).
 // WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result) error {
 	cols, rows := runsTable(results)
@@ -386,33 +388,44 @@ type Condition struct {
 	FracGrid   Interval // Grid / Decoded: possible grid cells given < DecodeCM
 	// Tracked counts the finished runs that scored their units during training
 	// (eval.track_scores); GridFrom holds, ascending, the first_grid_step of those in which
-	// grid cells emerged (train.Summary: a unit above the run's threshold at two evaluations
-	// in a row).
+	// grid cells emerged (train.Summary, at each run's own eval.grid_threshold).
 	Tracked  int
 	GridFrom []int
 }
 
-// MedianGridFrom is the median of GridFrom (the mean of the middle two for an even count), NaN
-// when no run's grid cells emerged.
+// MedianGridFrom is the median step from which the tracked runs' grid cells emerged,
+// counting a run in which they did not as emerging after training (+Inf): a condition in
+// which one run of five emerged early does not rank ahead of one in which all five did a
+// little later. It is +Inf when half or more never emerged and NaN when no run was tracked.
 func (c Condition) MedianGridFrom() float64 {
-	n := len(c.GridFrom)
-	switch {
-	case n == 0:
+	n := c.Tracked
+	if n == 0 {
 		return math.NaN()
-	case n%2 == 1:
-		return float64(c.GridFrom[n/2])
 	}
-	return float64(c.GridFrom[n/2-1]+c.GridFrom[n/2]) / 2
+	at := func(i int) float64 {
+		if i < len(c.GridFrom) {
+			return float64(c.GridFrom[i])
+		}
+		return math.Inf(1)
+	}
+	if n%2 == 1 {
+		return at(n / 2)
+	}
+	return (at(n/2-1) + at(n/2)) / 2
 }
 
-// GridFromCell is the condition's emergence as a table cell: the median first_grid_step and
-// how many of the tracked runs it is of ("4500 (3/5)"; "– (0/5)" when none emerged).
+// GridFromCell is the condition's emergence as a table cell: the median step (MedianGridFrom)
+// and how many of the tracked runs had grid cells, "4500 (3/5)"; "none (1/5)" when half or
+// more had none, "not tracked" when no run was.
 func (c Condition) GridFromCell() string {
-	med := "–"
-	if m := c.MedianGridFrom(); !math.IsNaN(m) {
-		med = strconv.FormatFloat(m, 'f', -1, 64)
+	m := c.MedianGridFrom()
+	switch {
+	case math.IsNaN(m):
+		return "not tracked"
+	case math.IsInf(m, 1):
+		return fmt.Sprintf("none (%d/%d)", len(c.GridFrom), c.Tracked)
 	}
-	return fmt.Sprintf("%s (%d/%d)", med, len(c.GridFrom), c.Tracked)
+	return fmt.Sprintf("%s (%d/%d)", strconv.FormatFloat(m, 'f', -1, 64), len(c.GridFrom), c.Tracked)
 }
 
 // DefaultBy is the default grouping: the swept keys except the seed, which only replicates
@@ -494,7 +507,7 @@ func WriteTable(w io.Writer, keys []string, conds []Condition, th Thresholds) er
 	// Sweeps whose runs tracked their scores get the emergence column; older ones do not.
 	tracked := slices.ContainsFunc(conds, func(c Condition) bool { return c.Tracked > 0 })
 	if tracked {
-		head = append(head, "grid cells from step: median (runs/tracked)")
+		head = append(head, "grid cells from step: median (runs/tracked; runs' own threshold)")
 	}
 	rows := [][]string{head}
 	ci := func(iv Interval) string {

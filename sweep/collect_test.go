@@ -145,25 +145,35 @@ func TestCollectAndTable(t *testing.T) {
 	}
 	// Emergence: of the LSTM runs, 5 tracked its scores (grid cells from step 1200) and 6
 	// tracked them without grid cells (−1); the RNN runs predate the field.
-	if c := conds[1]; c.Tracked != 2 || !slices.Equal(c.GridFrom, []int{1200}) || c.GridFromCell() != "1200 (1/2)" {
-		t.Errorf("LSTM emergence: tracked %d, steps %v, cell %q; want 2, [1200], 1200 (1/2)", c.Tracked, c.GridFrom, c.GridFromCell())
+	// (Of two tracked runs one emerged: the median counts the other as after training.)
+	if c := conds[1]; c.Tracked != 2 || !slices.Equal(c.GridFrom, []int{1200}) || c.GridFromCell() != "none (1/2)" {
+		t.Errorf("LSTM emergence: tracked %d, steps %v, cell %q; want 2, [1200], none (1/2)", c.Tracked, c.GridFrom, c.GridFromCell())
 	}
-	if c := conds[0]; c.Tracked != 0 || c.GridFrom != nil || !math.IsNaN(c.MedianGridFrom()) {
-		t.Errorf("RNN emergence: tracked %d, steps %v; want none", c.Tracked, c.GridFrom)
+	if c := conds[0]; c.Tracked != 0 || c.GridFrom != nil || !math.IsNaN(c.MedianGridFrom()) || c.GridFromCell() != "not tracked" {
+		t.Errorf("RNN emergence: tracked %d, steps %v, cell %q; want none, not tracked", c.Tracked, c.GridFrom, c.GridFromCell())
 	}
+	inf := math.Inf(1)
 	for _, c := range []struct {
-		steps []int
-		want  float64
-	}{{[]int{500}, 500}, {[]int{500, 1500}, 1000}, {[]int{500, 900, 4000}, 900}} {
-		if got := (Condition{GridFrom: c.steps}).MedianGridFrom(); got != c.want {
-			t.Errorf("median of %v = %g, want %g", c.steps, got, c.want)
+		steps   []int
+		tracked int
+		want    float64
+		cell    string
+	}{
+		{[]int{500}, 1, 500, "500 (1/1)"}, {[]int{500, 1500}, 2, 1000, "1000 (2/2)"}, {[]int{500, 900, 4000}, 3, 900, "900 (3/3)"},
+		{[]int{500, 900}, 3, 900, "900 (2/3)"}, // the third run, never, counts as last
+		{[]int{4500}, 5, inf, "none (1/5)"},    // one early run of five does not make the condition early
+		{[]int{500, 900}, 4, inf, "none (2/4)"}, {nil, 3, inf, "none (0/3)"},
+	} {
+		cond := Condition{GridFrom: c.steps, Tracked: c.tracked}
+		if got := cond.MedianGridFrom(); got != c.want || cond.GridFromCell() != c.cell {
+			t.Errorf("median of %v of %d tracked = %g %q, want %g %q", c.steps, c.tracked, got, cond.GridFromCell(), c.want, c.cell)
 		}
 	}
 	var tw bytes.Buffer
 	if err := WriteTable(&tw, keys, conds, th); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(tw.String(), "grid cells from step: median (runs/tracked)") || !strings.Contains(tw.String(), "1200 (1/2)") {
+	if !strings.Contains(tw.String(), "grid cells from step: median (runs/tracked; runs' own threshold)") || !strings.Contains(tw.String(), "none (1/2)") {
 		t.Errorf("table lacks the emergence column:\n%s", tw.String())
 	}
 	// Other thresholds and groupings: all runs together, a 15 cm threshold and a score 0.95.

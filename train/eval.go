@@ -61,10 +61,11 @@ type Summary struct {
 	BestEvalStep            int    `json:"best_eval_step"`
 	BestEvalDecodingErrorCM Number `json:"best_eval_decoding_error_cm"`
 	Diverged                bool   `json:"diverged"`
-	// FirstGridStep is the first step of training from which a scored unit was above
-	// GridThreshold at two evaluations in a row (eval.track_scores, metrics.jsonl): when
-	// the grid cells emerged. −1 when that never happened; null when scores were not
-	// tracked.
+	// FirstGridStep is the first evaluated step of training at which the best scored
+	// unit's score60 was above GridThreshold and still was at the next evaluation (the
+	// best unit may differ; the last evaluation needs no next) (eval.track_scores,
+	// metrics.jsonl): when the grid cells emerged. −1 when that never happened; null when
+	// no metrics line tracked scores.
 	FirstGridStep *int `json:"first_grid_step"`
 }
 

@@ -825,7 +825,7 @@ func newScoreTracker(r *run) *scoreTracker {
 // the best of 1,024, so first_grid_step can come a little later than with all of them.
 const maxTrackedUnits = 256
 
-// at returns the best score60 of the tracked units after step (NaN when none has one) and
+// at returns the best score60 of the tracked units on r's model now (NaN when none has one) and
 // the fraction of them above periodicityThreshold (0.3).
 func (t *scoreTracker) at(r *run) (maxScore, frac float64) {
 	var nb nn.Batch

@@ -1049,6 +1049,31 @@ func TestFirstGridStep(t *testing.T) {
 	}
 }
 
+// The scored batch is one draw of its own stream: two trackers of a run (a session and the
+// resumed one) score the same trajectories, and scoring an unchanged model twice gives the
+// same numbers; the stream is not the evaluation batches' (step 0's).
+func TestTrackerBatchFixed(t *testing.T) {
+	r, err := newRun("", smallConfig(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.release()
+	a, b := newScoreTracker(r), newScoreTracker(r)
+	if !slices.Equal(a.sb.Pos, b.sb.Pos) || !slices.Equal(a.sb.Vel, b.sb.Vel) {
+		t.Error("two trackers of one run draw different batches")
+	}
+	m1, f1 := a.at(r)
+	m2, f2 := b.at(r)
+	if m1 != m2 || f1 != f2 {
+		t.Errorf("scores of an unchanged model: %g, %g then %g, %g", m1, f1, m2, f2)
+	}
+	e := newEvaluator(r, a.sb.B, a.sb.T)
+	e.at(0)
+	if slices.Equal(e.sb.Pos, a.sb.Pos) {
+		t.Error("the scored batch is the evaluation batch of step 0")
+	}
+}
+
 // The units scored during training are those of the post-training evaluation's first scorer,
 // or the first maxTrackedUnits of their draw: a subset of them, as newScoreTracker picks
 // them for a run.

@@ -257,7 +257,7 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 			case "-1":
 				headline[i].Value = "none"
 			case "–":
-				headline[i].Value = "not tracked (eval.track_scores off)"
+				headline[i].Value = "not tracked"
 			}
 		}
 		headline[i].Name = headlineName(headline[i].Name)
@@ -535,7 +535,7 @@ var summaryNames = map[string]string{
 	"best_eval_step":              "step of the best evaluation",
 	"best_eval_decoding_error_cm": "best evaluation decoding error (cm)",
 	"diverged":                    "diverged",
-	"first_grid_step":             "grid cells from step (a unit above the threshold at two evaluations in a row)",
+	"first_grid_step":             "grid cells from step (the best unit above the threshold there and at the next evaluation)",
 }
 
 // headlineName is the readable name of a flattened summary key: its first word through

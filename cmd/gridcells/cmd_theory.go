@@ -304,8 +304,12 @@ func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, sp
 		size := spec.HexDomainSize(spec.Res, 3*spec.Res) // the torus Simulate takes by default
 		per := float64(o.maps) * float64(size*size) * 12
 		if most := int(maxAnimationBytes / per); o.animate > most {
-			return nil, usagef("--animate %d: %d snapshots of %d maps on a %d×%d torus take %.1f GB; at most %d fit in %.0f GB (fewer --maps or a smaller --res allow more)",
-				o.animate, o.animate, o.maps, size, size, float64(o.animate)*per/1e9, most, maxAnimationBytes/1e9)
+			fit := fmt.Sprintf("at most %d fit", most)
+			if most < 2 {
+				fit = "not even 2 fit"
+			}
+			return nil, usagef("--animate %d: %d snapshots of %d maps on a %d×%d torus take %.1f GB; %s in %.0f GB (fewer --maps or a smaller --res allow more)",
+				o.animate, o.animate, o.maps, size, size, float64(o.animate)*per/1e9, fit, maxAnimationBytes/1e9)
 		}
 	}
 	// The dynamics draw from their own stream of the run's seed.

@@ -67,9 +67,9 @@ rate maps, grid scores) and writes the run directory:
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
                          the best evaluation during training, "diverged" (the last one
                          decoded >3× worse than the best and above the threshold: a blow-up)
-                         and first_grid_step (the first evaluation from which a unit was
-                         above eval.grid_threshold at two evaluations in a row; −1 for none,
-                         null without eval.track_scores)
+                         and first_grid_step (the first evaluation at which the best unit's
+                         score60 was above eval.grid_threshold and still was at the next, or
+                         the last one; −1 for none, null without eval.track_scores)
 
 Ctrl-C saves a checkpoint and exits with status 130; on a CPU it gives up the step it is in
 (within a time step of the recurrence), which the resumed run trains again.
@@ -180,7 +180,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)
 	if f := sum.FirstGridStep; f != nil && *f >= 0 {
-		fmt.Fprintf(stdout, "grid cells from step %d (max score60 > %g at two evaluations in a row)\n", *f, sum.GridThreshold)
+		fmt.Fprintf(stdout, "grid cells from step %d (max score60 > %g there and at the next evaluation, or at the last)\n", *f, sum.GridThreshold)
 	}
 	switch {
 	case sum.Diverged && sum.BestEvalStep < 0:

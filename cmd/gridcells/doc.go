@@ -856,9 +856,9 @@
 //	                       has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
 //	                       the best evaluation during training, "diverged" (the last one
 //	                       decoded >3× worse than the best and above the threshold: a blow-up)
-//	                       and first_grid_step (the first evaluation from which a unit was
-//	                       above eval.grid_threshold at two evaluations in a row; −1 for none,
-//	                       null without eval.track_scores)
+//	                       and first_grid_step (the first evaluation at which the best unit's
+//	                       score60 was above eval.grid_threshold and still was at the next, or
+//	                       the last one; −1 for none, null without eval.track_scores)
 //
 // Ctrl-C saves a checkpoint and exits with status 130; on a CPU it gives up the step it is in
 // (within a time step of the recurrence), which the resumed run trains again.

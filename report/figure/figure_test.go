@@ -15,6 +15,11 @@ import (
 	"slices"
 	"testing"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
+
 	"github.com/gridcells/gridcells/sim"
 )
 
@@ -353,6 +358,30 @@ func TestCurveSegments(t *testing.T) {
 	}
 	if len(all) != 6 || !slices.Equal(lens, []int{2, 3, 1}) || segs[1][0].X != 4 || segs[2][0].Y != 9 {
 		t.Errorf("%d points in runs of %v (%v), want 6 in runs of 2, 3, 1 from step 4 and value 9", len(all), lens, segs)
+	}
+	// Drawn, the curve is two strokes of its colour and width, one per run of two points or
+	// more (the lone last point shows as its marker, a thinner ring).
+	p := plot.New()
+	if _, err := addCurve(p, pts, func(m MetricPoint) float64 { return m.Loss }, isFinite, SeriesColor(3), 1000); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder.Canvas{}
+	p.Draw(draw.Canvas{Canvas: rec, Rectangle: vg.Rectangle{Max: vg.Point{X: 300, Y: 200}}})
+	strokes, current, width := 0, color.Color(nil), vg.Length(0)
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.SetColor:
+			current = a.Color
+		case *recorder.SetLineWidth:
+			width = a.Width
+		case *recorder.Stroke:
+			if current == SeriesColor(3) && width == vg.Points(1.5) {
+				strokes++
+			}
+		}
+	}
+	if strokes != 2 {
+		t.Errorf("the curve is drawn in %d strokes of its colour, want 2 (one per run of points)", strokes)
 	}
 	if ax := newStepAxis(pts); ax.per != 1 {
 		t.Errorf("9,000 steps counted per %g, want 1", ax.per)
