@@ -91,6 +91,40 @@ func firstGridStep(lines []MetricsLine, th float64) *int {
 	return &never
 }
 
+// evalBatchShape is the shape of the post-training evaluation's batch, B trajectories of T
+// steps: eval.batch_size (0: the training batch's) × eval.sequence_length.
+func evalBatchShape(cfg config.Config) (B, T int) {
+	B = cfg.Eval.BatchSize
+	if B == 0 {
+		B = cfg.Trajectory.BatchSize
+	}
+	return B, cfg.Eval.SequenceLength
+}
+
+// maxScore60 is the best score60 of scores, NaN when no unit has one (a diverged network's
+// maps are NaN): null in JSON.
+func maxScore60(scores []analysis.GridScore) float64 {
+	mx := math.NaN()
+	for _, s := range scores {
+		if !math.IsNaN(s.Score60) && (math.IsNaN(mx) || s.Score60 > mx) {
+			mx = s.Score60
+		}
+	}
+	return mx
+}
+
+// fracAbove is the fraction of scores whose score60 is above th (NFL's strict ">", spec
+// §5.6); a NaN score is not above.
+func fracAbove(scores []analysis.GridScore, th float64) float64 {
+	c := 0
+	for _, s := range scores {
+		if s.Score60 > th {
+			c++
+		}
+	}
+	return float64(c) / float64(len(scores))
+}
+
 // divergeFactor: training diverged when its last evaluation decodes more than this many
 // times worse than its best, and worse than the decoding threshold.
 const divergeFactor = 3
@@ -210,11 +244,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	if r.opt.Progress != nil {
 		r.opt.Progress.Stage("evaluating")
 	}
-	B := cfg.Eval.BatchSize
-	if B == 0 {
-		B = cfg.Trajectory.BatchSize
-	}
-	T := cfg.Eval.SequenceLength
+	B, T := evalBatchShape(cfg)
 	gen, err := sim.New(r.simP, rand.NewPCG(cfg.Seed, streamFinalEval))
 	if err != nil {
 		return nil, err
@@ -294,12 +324,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 		if err := writeScores(st.path("scores"+suffix+".csv"), units, maps, n, scores); err != nil {
 			return nil, err
 		}
-		mx := math.NaN() // no unit with a score (a diverged network's maps are NaN): null in JSON
-		for _, s := range scores {
-			if !math.IsNaN(s.Score60) && (math.IsNaN(mx) || s.Score60 > mx) {
-				mx = s.Score60
-			}
-		}
+		mx := maxScore60(scores)
 		sum.MaxScore60ByNBins[strconv.Itoa(n)] = Number(mx)
 		if i == 0 {
 			sum.NBins = n
@@ -307,13 +332,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 			sum.MaxScore60 = Number(mx)
 			sum.FracAbove = map[string]float64{}
 			for _, th := range summaryThresholds {
-				c := 0
-				for _, s := range scores {
-					if s.Score60 > th {
-						c++
-					}
-				}
-				sum.FracAbove[strconv.FormatFloat(th, 'g', -1, 64)] = float64(c) / float64(len(units))
+				sum.FracAbove[strconv.FormatFloat(th, 'g', -1, 64)] = fracAbove(scores, th)
 			}
 			sum.HasPossibleGridCells = decErr < cfg.Eval.DecodeThreshold && mx > cfg.Eval.GridThreshold
 		}

@@ -789,10 +789,6 @@ type scoreTracker struct {
 
 func newScoreTracker(r *run) *scoreTracker {
 	cfg := r.cfg
-	B := cfg.Eval.BatchSize
-	if B == 0 {
-		B = cfg.Trajectory.BatchSize
-	}
 	n := cfg.Eval.NBins[0]
 	method, err := analysis.ParseMethod(cfg.Eval.ScoreMethod)
 	if err != nil {
@@ -803,17 +799,14 @@ func newScoreTracker(r *run) *scoreTracker {
 		panic("train: " + err.Error()) // validated with the config
 	}
 	// The units the post-training evaluation scores at nbins[0] (evaluate), or the first
-	// maxTrackedUnits of their draw (the same stream's permutation): a subset of them.
-	ng, k := r.ncfg.Ng, cfg.Eval.NUnits
-	if k <= 0 || k > ng {
-		k = ng
-	}
-	units := analysedUnits(ng, min(k, maxTrackedUnits), rand.New(rand.NewPCG(cfg.Seed, streamUnits)))
+	// maxTrackedUnits of their draw (the same stream's permutation): a subset of them
+	// (eval.n_units ≥ 1 is validated).
+	units := analysedUnits(r.ncfg.Ng, min(cfg.Eval.NUnits, maxTrackedUnits), rand.New(rand.NewPCG(cfg.Seed, streamUnits)))
 	g, err := sim.New(r.simP, rand.NewPCG(cfg.Seed, streamTrackScores))
 	if err != nil {
 		panic("train: " + err.Error()) // the params were validated when the run was built
 	}
-	sb := sim.NewBatch(B, cfg.Eval.SequenceLength)
+	sb := sim.NewBatch(evalBatchShape(cfg))
 	g.Next(sb)
 	return &scoreTracker{sb: sb, units: units, scorer: sc, nbins: n}
 }
@@ -839,15 +832,5 @@ func (t *scoreTracker) at(r *run) (maxScore, frac float64) {
 	if err != nil {
 		panic("train: " + err.Error()) // only a cancelled context fails it
 	}
-	maxScore = math.NaN()
-	above := 0
-	for _, s := range scores {
-		if !math.IsNaN(s.Score60) && (math.IsNaN(maxScore) || s.Score60 > maxScore) {
-			maxScore = s.Score60
-		}
-		if s.Score60 > periodicityThreshold {
-			above++
-		}
-	}
-	return maxScore, float64(above) / float64(len(scores))
+	return maxScore60(scores), fracAbove(scores, periodicityThreshold)
 }
