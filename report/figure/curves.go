@@ -82,9 +82,9 @@ func TrainingCurves(points []MetricPoint, s *CurveSettings) (*Figure, error) {
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	keep := func(v float64) bool { return isFinite(v) && (!set.LogLoss || v > 0) }
-	// One legend for both panels, above them: the evaluation curve has one colour in both,
-	// and a legend inside a panel covered its curves once a printed column made the panels
-	// small.
+	// One legend for all panels, above them: the evaluation curve has one colour in the loss
+	// and decoding panels, and a legend inside a panel covered its curves once a printed
+	// column made the panels small.
 	legend := newRowLegend()
 	for i, c := range []struct {
 		name string

@@ -185,7 +185,7 @@ func (f *Figure) arrange(dc draw.Canvas) (tiles [][]draw.Canvas, legend draw.Can
 	}
 	rows, cols := len(f.plots), len(f.plots[0])
 	layout := draw.Tiles{Rows: rows, Cols: cols, PadX: f.pad, PadY: f.pad, PadTop: f.pad, PadBottom: f.pad, PadLeft: f.pad, PadRight: f.pad}
-	f.wrapTitles((dc.Size().X - 2*f.pad - vg.Length(cols-1)*f.pad) / vg.Length(cols))
+	f.wrapTitles(layout.At(dc, 0, 0).Size().X)
 	legendH, legend := f.placeRowLegend(&dc)
 	// plot.Align needs a plot in every tile to size the axes; blank tiles get an empty
 	// plot that is never drawn.

@@ -327,11 +327,7 @@ func TestFractionsPanicsOnShape(t *testing.T) {
 }
 
 func TestTrainingCurves(t *testing.T) {
-	var pts []MetricPoint
-	for i := range 30 {
-		s := float64(i + 1)
-		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s)})
-	}
+	pts := trainingPoints(30, 100, false)
 	pts[10].Loss = math.NaN() // a diverged point leaves a gap, not an error
 	for _, log := range []bool{false, true} {
 		f, err := TrainingCurves(pts, &CurveSettings{Width: 600, Height: 260, LogLoss: log})
@@ -395,12 +391,7 @@ func TestCurveSegments(t *testing.T) {
 // with the best unit's score60, the fraction of units above 0.3 and the grid threshold, in
 // the one legend. Points without scores keep two panels.
 func TestTrainingCurvesScores(t *testing.T) {
-	var pts []MetricPoint
-	for i := range 30 {
-		s := float64(i + 1)
-		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s),
-			Scored: true, MaxScore60: 1.2 * s / (s + 5), FracAbove03: 0.3 * s / (s + 10)})
-	}
+	pts := trainingPoints(30, 100, true)
 	pts[3].MaxScore60 = math.NaN()
 	f, err := TrainingCurves(pts, nil)
 	if err != nil {

@@ -65,7 +65,8 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	p := plot.New()
 	p.Title.Text = set.Title
 	p.Y.Label.Text = set.YLabel
-	// Y.Max is set when the panel is drawn (countLabels.fitY), to what the count labels need.
+	// Y.Max is set when the panel is drawn (Figure.fitY, countLabels.yMax), to what the count
+	// labels need in the data area they get.
 	p.Y.Min, p.Y.Max = 0, 1.55
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}})
 	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4

@@ -181,13 +181,7 @@ func TestFigureConcurrentEncode(t *testing.T) {
 // panels, the last two titles long enough to be broken in a narrow column.
 func scoredTrainingFigure(t *testing.T) *Figure {
 	t.Helper()
-	var pts []MetricPoint
-	for i := range 33 {
-		s := float64(i + 1)
-		pts = append(pts, MetricPoint{Step: 500 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s),
-			Scored: true, MaxScore60: 1.2 * s / (s + 5), FracAbove03: 0.3 * s / (s + 10)})
-	}
-	f, err := TrainingCurves(pts, nil)
+	f, err := TrainingCurves(trainingPoints(33, 500, true), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

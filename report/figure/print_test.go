@@ -61,14 +61,24 @@ func printedText(t *testing.T, d printable, pr Print) (sizes map[string][]vg.Len
 	return sizes, maxX, maxY
 }
 
+// trainingPoints are n logged steps, every steps apart, of a run that learns: falling losses
+// and decoding error and, if scored, grid scores that rise.
+func trainingPoints(n, every int, scored bool) []MetricPoint {
+	var pts []MetricPoint
+	for i := range n {
+		s := float64(i + 1)
+		m := MetricPoint{Step: every * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s)}
+		if scored {
+			m.Scored, m.MaxScore60, m.FracAbove03 = true, 1.2*s/(s+5), 0.3*s/(s+10)
+		}
+		pts = append(pts, m)
+	}
+	return pts
+}
+
 func trainingFigure(t *testing.T) *Figure {
 	t.Helper()
-	var pts []MetricPoint
-	for i := range 30 {
-		s := float64(i + 1)
-		pts = append(pts, MetricPoint{Step: 100 * (i + 1), Loss: 5 / s, EvalLoss: 5.2 / s, DecodingErrorCM: 60 / math.Sqrt(s)})
-	}
-	f, err := TrainingCurves(pts, nil)
+	f, err := TrainingCurves(trainingPoints(30, 100, false), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
