@@ -177,6 +177,11 @@ func (m *Maps) Map(i int) []float64 {
 	return m.Data[i*m.Size*m.Size : (i+1)*m.Size*m.Size]
 }
 
+// FrameMap returns map i of snapshot k (aliasing Frames[k].Data).
+func (m *Maps) FrameMap(k, i int) []float64 {
+	return m.Frames[k].Data[i*m.Size*m.Size : (i+1)*m.Size*m.Size]
+}
+
 // growthPeak is the value the kernel's spectrum is scaled to at its peak: the fastest mode
 // then grows at rate growthPeak − 1 = 1 against the −G leak. In the single-map dynamics the
 // scale of Σ only sets the time unit, which SOR absorbs into η. The multi-map dynamics are

@@ -326,14 +326,13 @@ func simulateTheory(ctx context.Context, o *theoryOptions, cfg config.Config, sp
 	}
 	r := &theoryMaps{activation: o.activation, maps: m, score60: make([]float64, m.N), period: make([]float64, m.N)}
 	// Each snapshot's maps scored as the final ones are: the score rising as the lattice forms.
-	n2 := m.Size * m.Size
-	for _, f := range m.Frames {
+	for k := range m.Frames {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		s := make([]float64, m.N)
 		for i := range s {
-			s[i] = sc.Score(f.Data[i*n2 : (i+1)*n2]).Score60
+			s[i] = sc.Score(m.FrameMap(k, i)).Score60
 		}
 		r.frameScores = append(r.frameScores, s)
 	}
@@ -509,7 +508,7 @@ func writeTheoryFrames(dir string, sim *theoryMaps) error {
 	for k, f := range mp.Frames {
 		units := make([]figure.UnitMap, mp.N)
 		for i := range units {
-			units[i] = figure.UnitMap{Unit: i, Score60: sim.frameScores[k][i], Map: f.Data[i*n2 : (i+1)*n2]}
+			units[i] = figure.UnitMap{Unit: i, Score60: sim.frameScores[k][i], Map: mp.FrameMap(k, i)}
 		}
 		frames[k] = figure.Montage(units, mp.Size, &figure.MontageSettings{Title: fmt.Sprintf("%s, step %d of %d", mapsTitle(sim), f.Step, last), Noun: "map"})
 	}
