@@ -373,28 +373,13 @@ func predictivityRunDirs(ctx context.Context, dirs []string, stderr io.Writer) (
 			finished++
 		}
 		if finished == 0 {
-			return nil, usagef("sweep %s: none of its %d runs has finished (%s)", d, len(runs), stateCounts(left))
+			return nil, usagef("sweep %s: none of its %d runs has finished (%s)", d, len(runs), statusCounts(left))
 		}
 		if finished < len(runs) {
-			fmt.Fprintf(stderr, "gridcells predictivity: sweep %s: %d finished runs of %d; left out: %s\n", d, finished, len(runs), stateCounts(left))
+			fmt.Fprintf(stderr, "gridcells predictivity: sweep %s: %d finished runs of %d; left out: %s\n", d, finished, len(runs), statusCounts(left))
 		}
 	}
 	return out, nil
-}
-
-// stateCounts writes counts of run states as "2 failed, 1 pending", in the order of the
-// states' names.
-func stateCounts(n map[string]int) string {
-	states := make([]string, 0, len(n))
-	for st := range n {
-		states = append(states, st)
-	}
-	sort.Strings(states)
-	parts := make([]string, len(states))
-	for i, st := range states {
-		parts[i] = fmt.Sprintf("%d %s", n[st], st)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // loadPredictivityRun reads a run directory: its config, and its rate maps at n bins

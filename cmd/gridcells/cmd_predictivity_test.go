@@ -88,7 +88,18 @@ func writePredictivityRun(t *testing.T, dir, rnnType string, fs predictivity.Fea
 	}
 }
 
+// readPredictivityCSV returns the rows of a predictivity.csv by the base name of their run.
 func readPredictivityCSV(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, r := range predictivityRows(t, path) {
+		out[filepath.Base(r[0])] = r
+	}
+	return out
+}
+
+// predictivityRows returns the rows of a predictivity.csv after its header, in file order.
+func predictivityRows(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -102,11 +113,7 @@ func readPredictivityCSV(t *testing.T, path string) map[string][]string {
 	if len(rows) < 1 || len(rows[0]) != len(predictivity.CSVHeader) {
 		t.Fatalf("csv header %v", rows)
 	}
-	out := map[string][]string{}
-	for _, r := range rows[1:] {
-		out[filepath.Base(r[0])] = r
-	}
-	return out
+	return rows[1:]
 }
 
 func predictivityFloat(t *testing.T, s string) float64 {
@@ -316,17 +323,8 @@ func TestPredictivityCommandSweep(t *testing.T) {
 	if !strings.Contains(stderr.String(), "3 finished runs of 4; left out: 1 failed") {
 		t.Errorf("stderr does not count the failed run:\n%s", stderr.String())
 	}
-	f, err := os.Open(filepath.Join(out, predictivityCSV))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, rec := range recs[1:] {
+	for _, rec := range predictivityRows(t, filepath.Join(out, predictivityCSV)) {
 		got = append(got, rec[0])
 	}
 	want := []string{finished[1], finished[0], finished[2]}
@@ -342,7 +340,7 @@ func TestPredictivityCommandSweep(t *testing.T) {
 	}
 	o.runs, o.out = listFlag{dir}, filepath.Join(t.TempDir(), "none")
 	err = runPredictivity(context.Background(), &o, nil, io.Discard, io.Discard)
-	if !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), "none of its 4 runs has finished (1 failed, 3 interrupted)") {
+	if !errors.As(err, new(UsageError)) || !strings.Contains(err.Error(), "none of its 4 runs has finished (3 interrupted, 1 failed)") {
 		t.Errorf("sweep without a finished run: %v", err)
 	}
 }

@@ -220,24 +220,8 @@ func TestSimulateFigures(t *testing.T) {
 		if code := run(args, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
-		f, err := os.Open(png)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := stdpng.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err = os.Open(anim)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := gif.DecodeAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := decodeFile(t, png, stdpng.Decode)
+		g := decodeFile(t, anim, gif.DecodeAll)
 		if len(g.Image) != c.frames || g.Delay[0] != 10 || g.Delay[len(g.Delay)-1] != 200 {
 			t.Errorf("%d steps: %d frames, delays %d … %d; want %d, 10 … 200", c.steps, len(g.Image), g.Delay[0], g.Delay[len(g.Delay)-1], c.frames)
 		}
@@ -245,4 +229,18 @@ func TestSimulateFigures(t *testing.T) {
 			t.Errorf("%d steps: GIF frames %v, PNG %v; want one size", c.steps, g.Image[0].Bounds(), img.Bounds())
 		}
 	}
+}
+
+// decodeFile decodes the file at path with decode.
+func decodeFile[T any](t *testing.T, path string, decode func(io.Reader) (T, error)) T {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
 }

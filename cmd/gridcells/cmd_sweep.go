@@ -760,13 +760,7 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 		written = out
 	}
 	counts := sweep.Counts(results)
-	var cs []string
-	for _, st := range []string{sweep.StatusFinished, sweep.StatusRunning, sweep.StatusInterrupted, sweep.StatusFailed, sweep.StatusPending} {
-		if counts[st] > 0 {
-			cs = append(cs, strconv.Itoa(counts[st])+" "+st)
-		}
-	}
-	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), strings.Join(cs, ", "))
+	fmt.Fprintf(stderr, "%d runs: %s\n", len(results), statusCounts(counts))
 	// The first failures in full; a sweep of thousands can have a thousand, whose errors are
 	// all in runs/<id>/error.json and in the table collect wrote.
 	const maxFailedLines = 20
@@ -824,4 +818,16 @@ func stackKey(c config.Config) string {
 		return ""
 	}
 	return k
+}
+
+// statusCounts writes the number of runs in each status, from finished to pending, as
+// "3 finished, 1 failed"; statuses without runs are left out.
+func statusCounts(counts map[string]int) string {
+	var cs []string
+	for _, st := range []string{sweep.StatusFinished, sweep.StatusRunning, sweep.StatusInterrupted, sweep.StatusFailed, sweep.StatusPending} {
+		if counts[st] > 0 {
+			cs = append(cs, strconv.Itoa(counts[st])+" "+st)
+		}
+	}
+	return strings.Join(cs, ", ")
 }

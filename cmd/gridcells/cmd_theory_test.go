@@ -221,16 +221,7 @@ func TestTheoryAnimate(t *testing.T) {
 			t.Errorf("last snapshot, map %d: score60 %s, maps.csv says %s", m, r[3], final[m][1])
 		}
 	}
-	f, err := os.Open(filepath.Join(dir, "maps.gif"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Image) != 4 {
+	if g := decodeFile(t, filepath.Join(dir, "maps.gif"), gif.DecodeAll); len(g.Image) != 4 {
 		t.Errorf("maps.gif has %d frames, want 4", len(g.Image))
 	}
 }
