@@ -21,8 +21,9 @@ const (
 	// (c60 + c120)/2 − (c30 + c90 + c150)/3: the DeepMind and Sorscher default.
 	MethodDeepMind Method = "deepmind"
 	// MethodBNT is the opexebo/BNT expanding-annulus score: Pearson correlations with
-	// bilinear rotations over annuli from the central field's radius outwards, min-max 60°
-	// score, maximum of a 3-radius sliding mean [opexebo analysis/grid_score.py].
+	// bilinear rotations over annuli from the central field's radius out to the edge of
+	// opexebo's cropped autocorrelogram (side ≈ 1.8n), min-max 60° score, maximum of a
+	// 3-radius sliding mean [opexebo analysis/autocorrelation.py, analysis/grid_score.py].
 	MethodBNT Method = "bnt"
 )
 

@@ -6,6 +6,9 @@ import (
 
 // This file holds the opexebo/BNT expanding-annulus grid score [opexebo analysis/grid_score.py
 // (BNT +analyses/gridnessScore); ecosystem.md §4.2]:
+//  0. keep the centre of the autocorrelogram that opexebo's autocorrelation returns: side
+//     round(1.8n), made odd, where the full one is 2n−1 (its overlap_amount 0.8, which BNT
+//     fixes because the edge lags correlate too few bins to mean anything);
 //  1. normalise the autocorrelogram by its maximum;
 //  2. find the radius c of the central field: here the 4-connected region around the centre
 //     where the normalised autocorrelogram is > 0, c = ⌊√(area/π)⌋ (opexebo finds the field
@@ -20,8 +23,21 @@ import (
 // bntWindow is opexebo's numGridnessRadii.
 const bntWindow = 3
 
-// bntPlan returns the plan for n×n maps: half-plane pixels with ρ < ⌊m/2⌋, sorted by ρ,
-// with bilinear rotations at the seven angles.
+// bntCropHalf returns h: opexebo's autocorrelation of an n×n map keeps the lags with
+// |Δx|, |Δy| ≤ h, a (2h+1)×(2h+1) square of side round(n + 0.8n), less one when even
+// [opexebo analysis/autocorrelation.py]. 1.8n is a multiple of 0.2, so the rounding never
+// meets a tie (numpy rounds ties to even, Go away from zero).
+func bntCropHalf(n int) int {
+	s := int(math.Round(1.8 * float64(n)))
+	if s%2 == 0 {
+		s--
+	}
+	return (s - 1) / 2
+}
+
+// bntPlan returns the plan for n×n maps: half-plane pixels with ρ < h (bntCropHalf, opexebo's
+// ⌊side/2⌋ of the cropped autocorrelogram), sorted by ρ, with bilinear rotations at the seven
+// angles.
 func bntPlan(n int) *ringPlan {
 	key := planKey{n, bilinearZero}
 	if p, ok := planCache.Load(key); ok {
@@ -29,7 +45,7 @@ func bntPlan(n int) *ringPlan {
 	}
 	m := 2*n - 1
 	c := float64(n - 1)
-	outer := float64(m / 2)
+	outer := float64(bntCropHalf(n))
 	pl := &ringPlan{n: n, m: m}
 	for p := 0; p < m*m; p++ {
 		if !halfPlane(p, m) {
@@ -97,6 +113,17 @@ func linspaceInt(lo, hi float64, num int) []int {
 func (sc *Scorer) scoreBNT(w *scoreWork) GridScore {
 	pl := sc.plan
 	m := pl.m
+	// Lags outside opexebo's crop become 0: the rotations then fill from outside the crop with
+	// zeros, as skimage's rotate of the cropped array does, and the central field stops at
+	// the crop's edge.
+	h, c := bntCropHalf(sc.n), sc.n-1
+	for i := range m {
+		for j := range m {
+			if i < c-h || i > c+h || j < c-h || j > c+h {
+				w.acorr[i*m+j] = 0
+			}
+		}
+	}
 	peak := math.Inf(-1)
 	for _, x := range w.acorr {
 		peak = math.Max(peak, x)
@@ -111,7 +138,7 @@ func (sc *Scorer) scoreBNT(w *scoreWork) GridScore {
 	if cf == 0 {
 		return invalid(sc.method, "no central field in the autocorrelogram (radius 0)")
 	}
-	outer := m / 2
+	outer := h
 	steps := outer - cf
 	if steps < 1 {
 		return invalid(sc.method, "central field fills the autocorrelogram")
