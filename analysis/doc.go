@@ -34,9 +34,11 @@
 // # Errors and panics
 //
 // Shape misuse by the caller (a slice whose length does not match the stated size) panics
-// with a message starting "analysis:". Data that has no score (all bins empty, a constant
-// map, ±Inf, rates so small that the reference overflows) gives NaN scores with a Reason;
-// invalid settings (an unknown method, maps smaller than 2×2) return errors.
+// with a message starting "analysis:". Data that has no score (±Inf, rates so small that the
+// reference overflows; with MethodBNT or SACNaNAware all bins empty or a constant map) gives
+// NaN scores with a Reason. With the fixed rings and SACReference a map that is flat once
+// its NaN bins are 0 (a silent unit) scores 0, as the reference scores it, with a Reason.
+// Invalid settings (an unknown method, maps smaller than 2×2) return errors.
 //
 // # Concurrency and speed
 //

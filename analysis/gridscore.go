@@ -89,7 +89,7 @@ type GridScore struct {
 	// MeanDiff60 and MinMax60 are the 60° scores of both conventions with the fixed rings
 	// (max over rings of each); NaN for MethodBNT.
 	MeanDiff60, MinMax60 float64
-	Reason               string // why the scores are NaN; empty when they are defined
+	Reason               string // why the scores are NaN, or that a flat map scored 0 as the reference scores it; empty otherwise
 }
 
 // Settings configures a Scorer. A nil *Settings means the defaults.
@@ -259,9 +259,11 @@ func invalid(method Method, reason string) GridScore {
 		Outer60: nan, Outer90: nan, MeanDiff60: nan, MinMax60: nan, Reason: reason}
 }
 
-// checkMap classifies a rate map that has no grid score: non-finite rates, all bins
-// empty, or a constant map (whose autocorrelogram is 0/0 everywhere).
-func checkMap(rm []float64, mode SACMode) string {
+// checkMap classifies a rate map that has no ordinary grid score: non-finite rates, all bins
+// empty, or a constant map (whose autocorrelogram is 0/0 everywhere). flat reports a map that
+// is constant once the mode has treated its NaN bins (with SACReference an all-empty map is a
+// zero map): the reference scores such a map 0 (see Score).
+func checkMap(rm []float64, mode SACMode) (reason string, flat bool) {
 	first, seen, nonConst := 0.0, false, false
 	nan := 0
 	for _, x := range rm {
@@ -274,7 +276,7 @@ func checkMap(rm []float64, mode SACMode) string {
 			}
 		}
 		if math.IsInf(x, 0) {
-			return "rate map holds ±Inf"
+			return "rate map holds ±Inf", false
 		}
 		if !seen {
 			first, seen = x, true
@@ -284,11 +286,11 @@ func checkMap(rm []float64, mode SACMode) string {
 	}
 	switch {
 	case nan == len(rm):
-		return "all bins are empty (NaN)"
+		return "all bins are empty (NaN)", mode == SACReference
 	case !nonConst:
-		return "constant rate map: its autocorrelogram is undefined"
+		return "constant rate map (a silent unit)", true
 	}
-	return ""
+	return "", false
 }
 
 // Score returns the grid score of the n×n rate map rm (row-major, first index = x-bin,
@@ -298,11 +300,29 @@ func (sc *Scorer) Score(rm []float64) GridScore {
 	if len(rm) != sc.n*sc.n {
 		panic(fmt.Sprintf("analysis: Score: map has %d values, want %d×%d", len(rm), sc.n, sc.n))
 	}
-	if r := checkMap(rm, sc.sac); r != "" {
-		return invalid(sc.method, r)
-	}
 	w := sc.pool.Get().(*scoreWork)
 	defer sc.pool.Put(w)
+	if r, flat := checkMap(rm, sc.sac); r != "" {
+		if flat {
+			r += ": its autocorrelogram is 0/0"
+		}
+		if !flat || sc.sac != SACReference || sc.method == MethodBNT {
+			return invalid(sc.method, r)
+		}
+		// The reference turns the 0/0 of a flat map's autocorrelogram into 0 (spec §5.2
+		// step 4), so every ring correlation is 0/(0 + 1e-5) = 0 and the map scores 0 at
+		// ring 0 (numpy's argmax of ties): a silent unit counts as a score of 0 in the
+		// published survival curves and unit fractions, not as a missing one. On a nonzero
+		// constant map the reference's float sums leave rounding noise instead of the exact
+		// 0/0; 0 is the value it approximates. opexebo (bnt) has no score for it: the
+		// normalisation by the maximum is 0/0.
+		clear(w.acorr)
+		g := sc.scoreFixed(w)
+		if g.Reason == "" {
+			g.Reason = r + ", which the reference makes 0, so it scores 0"
+		}
+		return g
+	}
 	if !w.sac.compute(w.acorr, rm, sc.sac) {
 		return invalid(sc.method, "autocorrelogram overflow: rates this small make the reference's "+
 			"correlation ±Inf, which it turns into ±MaxFloat64 and then NaN scores (spec §5.2 step 4)")

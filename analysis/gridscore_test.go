@@ -287,16 +287,33 @@ func TestGridScoreBadInput(t *testing.T) {
 	}
 	withInf[5] = math.Inf(1)
 	for _, method := range Methods {
-		sc, err := NewScorer(n, &Settings{Method: method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, rm := range map[string][]float64{"all NaN": allNaN, "constant": constant, "Inf": withInf, "zeros and NaN": nanAndConst} {
-			g := sc.Score(rm)
-			if !math.IsNaN(g.Score60) || !math.IsNaN(g.Score90) || g.Reason == "" || g.Ring60 != -1 {
-				t.Errorf("%s %s: %+v, want NaN scores with a reason", method, name, g)
+		for _, mode := range []SACMode{SACReference, SACNaNAware} {
+			sc, err := NewScorer(n, &Settings{Method: method, SAC: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, rm := range map[string][]float64{"all NaN": allNaN, "constant": constant, "Inf": withInf, "zeros and NaN": nanAndConst} {
+				g := sc.Score(rm)
+				if name != "Inf" && mode == SACReference && method != MethodBNT {
+					// Flat once NaN → 0: the reference's autocorrelogram is 0/0 → 0
+					// everywhere, so every ring correlation is 0/(0 + 1e-5) and the
+					// first ring wins the tie.
+					if g.Score60 != 0 || g.Score90 != 0 || g.MeanDiff60 != 0 || g.MinMax60 != 0 || g.Ring60 != 0 || g.Ring90 != 0 || g.Outer60 != RingOuter(0) || g.Reason == "" {
+						t.Errorf("%s %v %s: %+v, want scores 0 at ring 0 with a reason", method, mode, name, g)
+					}
+					continue
+				}
+				if !math.IsNaN(g.Score60) || !math.IsNaN(g.Score90) || g.Reason == "" || g.Ring60 != -1 {
+					t.Errorf("%s %v %s: %+v, want NaN scores with a reason", method, mode, name, g)
+				}
 			}
 		}
+	}
+	// The 2×2 map's empty first ring keeps the reference's NaN even for a silent unit.
+	if sc, err := NewScorer(2, nil); err != nil {
+		t.Error(err)
+	} else if g := sc.Score(make([]float64, 4)); !math.IsNaN(g.Score60) || g.Reason == "" {
+		t.Errorf("2×2 zero map: %+v, want NaN with a reason", g)
 	}
 	func() {
 		defer func() {

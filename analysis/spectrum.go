@@ -106,7 +106,7 @@ func PowerSpectrum(rm []float64, n, size int) ([]float64, int) {
 // a parabola along each axis.
 func DominantWavenumber(rm []float64, n, size int) SpectralPeak {
 	nan := math.NaN()
-	if r := checkMap(rm, SACNaNAware); r != "" {
+	if r, _ := checkMap(rm, SACNaNAware); r != "" {
 		return SpectralPeak{K: nan, Angle: nan, Power: nan, Spacing: nan, Reason: r}
 	}
 	power, s := PowerSpectrum(rm, n, size)

@@ -101,8 +101,8 @@ func evalBatchShape(cfg config.Config) (B, T int) {
 	return B, cfg.Eval.SequenceLength
 }
 
-// maxScore60 is the best score60 of scores, NaN when no unit has one (a diverged network's
-// maps are NaN): null in JSON.
+// maxScore60 is the best score60 of scores, NaN when no unit has one (a diverged network
+// scored with bnt): null in JSON.
 func maxScore60(scores []analysis.GridScore) float64 {
 	mx := math.NaN()
 	for _, s := range scores {

@@ -208,9 +208,10 @@ type MetricsLine struct {
 	StepsPerSecond  Number `json:"steps_per_s"`       // since the previous line (or the session's start)
 	WallSeconds     Number `json:"wall_s"`            // training time so far, over all sessions
 	Time            string `json:"time"`              // UTC, RFC 3339
-	// With eval.track_scores: the best score60 of the scored units (null when none has one,
-	// as in a diverged network) and the fraction of them above 0.3 (0 then, as summary.json
-	// counts them); absent without it.
+	// With eval.track_scores: the best score60 of the scored units and the fraction of them
+	// above 0.3; absent without it. A silent or diverged unit (its rate map flat once NaN →
+	// 0) scores 0 as in the reference; the max is null only when no unit has a score at all
+	// (bnt scoring of such units), and the fraction then 0, as summary.json counts them.
 	MaxScore60  *Number `json:"max_score60,omitempty"`
 	FracAbove03 *Number `json:"frac_score60_above_0.3,omitempty"`
 }

@@ -76,8 +76,9 @@ func TestScoreCommand(t *testing.T) {
 			t.Errorf("hex map %d: score60 %v period %v, want > 1 and ≈ %v", i, s60, period, spacing)
 		}
 	}
-	if rows[3][1] != "nan" || rows[3][7] == "" {
-		t.Errorf("constant map row %q: want nan score and a reason", rows[3])
+	// A silent unit scores 0 as the reference scores it, and says why.
+	if rows[3][1] != "0" || rows[3][7] == "" {
+		t.Errorf("constant map row %q: want score 0 and a reason", rows[3])
 	}
 
 	// JSON summary, CSV to stdout.

@@ -528,7 +528,8 @@
 // where outer60 is the outer radius (in units of n) of the ring that gave score60,
 // spacing_bins the hexagonal spacing implied by the spectrum's dominant wavenumber,
 // orientation_deg the lattice axis in degrees [0, 60), period_bins NFL's grid period, and
-// reason says why a score, or else a period, is NaN (empty or constant map, too few peaks). Period and orientation are given for every map;
+// reason says why a score, or else a period, is NaN (too few peaks; with bnt or --sac nan-aware, an empty or
+// constant map), or that an empty or constant map (a silent unit) scored 0 as the reference scores it. Period and orientation are given for every map;
 // NFL computes them only for maps with score60 > 0.3, where they are meaningful. The summary (to stdout) gives the maximum score60
 // and the fractions of maps with score60 > 0.3, 0.8 and 1.2 (NFL's thresholds, strict).
 //
