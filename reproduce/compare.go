@@ -429,12 +429,12 @@ func (c *Comparison) theoryRow(in Input, i int) (row Row, ref float64, pooled, o
 }
 
 // idealDoS reports whether cfg is NFL's ideal DoS network (pc_ce_dog_ideal.yaml, paper
-// Fig. 4's pie chart): DoS with global normalisation, σ 0.12 m, s 2, ReLU, no dropout, RNN
-// or UGRNN. Training lengths and sizes are not compared, so that the small and tiny scales'
-// shorter runs of that network count too.
+// Fig. 4's pie chart): DoS with global normalisation, σ 0.12 m, s 2 in NFL's convention
+// (σ_I = s·σ_E), ReLU, no dropout, RNN or UGRNN. Training lengths and sizes are not compared,
+// so that the small and tiny scales' shorter runs of that network count too.
 func idealDoS(cfg config.Config) bool {
 	e, m := cfg.Encoding, cfg.Model
-	return e.Kind == "difference_of_gaussians" && e.Normalization == "global" &&
+	return e.Kind == "difference_of_gaussians" && e.Normalization == "global" && e.SurroundConvention == "sigma_ratio" &&
 		(e.PlaceCellRF.Kind == "const" || e.PlaceCellRF.Kind == "") && math.Abs(e.PlaceCellRF.A-0.12) < 1e-9 &&
 		(e.SurroundScale.Kind == "const" || e.SurroundScale.Kind == "") && e.SurroundScale.A == theory.ReferenceSurround &&
 		m.Activation == "relu" && m.ReadoutDropout == 0 && m.RecurrentDropout == 0 &&
@@ -442,8 +442,9 @@ func idealDoS(cfg config.Config) bool {
 }
 
 // idealCounts counts the finished ideal DoS runs of condition i (idealDoS), those that
-// decode and those that also have possible grid cells, and all of the condition's finished
-// runs.
+// decode and those whose best unit also reaches the grid threshold, and all of the
+// condition's finished runs. "Reaches" is ≥, as NFL's pie charts count (spec §5.6), where
+// the sweep tables' "possible grid cells" is a strict >.
 func idealCounts(in Input, i int) (n, decoded, grid, all int) {
 	for _, res := range in.Results {
 		if res.Status != sweep.StatusFinished || res.Summary == nil || !inCondition(in, res, i) {
@@ -456,7 +457,7 @@ func idealCounts(in Input, i int) (n, decoded, grid, all int) {
 		n++
 		if float64(res.Summary.DecodingErrorCM) < in.Thresholds.DecodeCM {
 			decoded++
-			if float64(res.Summary.MaxScore60) > in.Thresholds.Grid {
+			if float64(res.Summary.MaxScore60) >= in.Thresholds.Grid {
 				grid++
 			}
 		}
@@ -504,7 +505,7 @@ func (c *Comparison) dosDetails(in Input) {
 		if n > 0 && n < all {
 			// The paper's ideal-DoS figure belongs to those runs only, not to the whole
 			// factorial sweep at this width (other s, tanh, dropout, LSTM and GRU).
-			c.Rows = append(c.Rows, fracRow(fmt.Sprintf("ideal DoS networks (s %g, ReLU, no dropout, RNN/UGRNN) with max score60 > %g, given error < %g cm", theory.ReferenceSurround, in.Thresholds.Grid, in.Thresholds.DecodeCM),
+			c.Rows = append(c.Rows, fracRow(fmt.Sprintf("ideal DoS networks (s %g, ReLU, no dropout, RNN/UGRNN) with max score60 ≥ %g (the pie's ≥), given error < %g cm", theory.ReferenceSurround, in.Thresholds.Grid, in.Thresholds.DecodeCM),
 				c.Labels[i], grid, decoded, noneDecodes(n), ideal, Fig4IdealGrid))
 		}
 		for _, res := range in.Results {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/sweep"
 )
 
@@ -268,5 +269,21 @@ func TestCompareIdealDoS(t *testing.T) {
 	}
 	if len(baselines) != 2 || baselines["baseline"] != 3 || baselines["rnn_type=UGRNN"] != 3 {
 		t.Errorf("baseline rows beside the ideal figure: %v; want the RNN and UGRNN baselines, 3 runs each", baselines)
+	}
+}
+
+// idealDoS is NFL's ideal network in NFL's surround convention only: s 2 as a variance
+// ratio (Sorscher's convention) is a narrower surround, σ_I = √2·σ_E.
+func TestIdealDoSConvention(t *testing.T) {
+	cfg, err := config.Preset(config.PresetNFL2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !idealDoS(cfg) {
+		t.Fatalf("the nfl2022 preset (%+v) is not the ideal DoS network", cfg.Encoding)
+	}
+	cfg.Encoding.SurroundConvention = "variance_ratio"
+	if idealDoS(cfg) {
+		t.Error("s 2 as a variance ratio counts as the ideal DoS network")
 	}
 }
