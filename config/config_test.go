@@ -272,6 +272,9 @@ func TestLoadErrors(t *testing.T) {
 		{"not a mapping", "- 1\n- 2\n", "", ErrBadValue},
 		{"one key twice, two values", "Ng: 64\nng: 128\n", "model.ng", ErrBadValue},
 		{"alias and section", "n_grid_cells: 64\nmodel: {ng: 128}\n", "model.ng", ErrBadValue},
+		// A second document was dropped without a word.
+		{"two documents", "seed: 3\n---\nmodel:\n  ng: 17\n", "", ErrBadValue},
+		{"two documents after an empty one", "seed: 3\n---\n---\nseed: 4\n", "", ErrBadValue},
 	}
 	for _, b := range bad {
 		_, err := Parse([]byte(b.yaml), "x.yaml", "")
@@ -289,6 +292,10 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join("testdata", "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: got %v", err)
+	}
+	// A trailing "---" holds no second run.
+	if c, err := Parse([]byte("seed: 3\n---\n"), "trailing.yaml", ""); err != nil || c.Seed != 3 {
+		t.Errorf("trailing document separator: %v", err)
 	}
 	// The same value twice is no conflict.
 	if c, err := Parse([]byte("Ng: 64\nmodel: {ng: 64}\n"), "same.yaml", ""); err != nil || c.Model.Ng != 64 {

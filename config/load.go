@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -165,8 +166,27 @@ type entry struct {
 // for instance) is decoded with encoding/json instead, without line numbers.
 func parseTree(data []byte, source string) (*yaml.Node, error) {
 	var doc yaml.Node
-	yerr := yaml.Unmarshal(data, &doc)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	yerr := dec.Decode(&doc)
+	if errors.Is(yerr, io.EOF) {
+		return nil, nil // empty file
+	}
 	if yerr == nil {
+		// A second document would otherwise be dropped without a word: a multi-document
+		// file is a sweep (one W&B sweep per document), which one config cannot hold.
+		for {
+			var next yaml.Node
+			err := dec.Decode(&next)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, &ConfigError{Source: source, Err: err}
+			}
+			if !emptyDocument(&next) {
+				return nil, &ConfigError{Source: source, Line: next.Line, Err: fmt.Errorf("%w: a second YAML document (after \"---\"): a config file describes one run (use \"gridcells sweep\" for a file of several)", ErrBadValue)}
+			}
+		}
 		if len(doc.Content) == 0 {
 			return nil, nil
 		}
@@ -182,6 +202,11 @@ func parseTree(data []byte, source string) (*yaml.Node, error) {
 		}
 	}
 	return nil, &ConfigError{Source: source, Err: yerr}
+}
+
+// emptyDocument reports a YAML document with nothing in it (a trailing "---").
+func emptyDocument(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 || (len(doc.Content) == 1 && doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null")
 }
 
 // jsonToNode converts decoded JSON to a YAML node tree (keys sorted for determinism).
