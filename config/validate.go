@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -270,9 +271,15 @@ func (c Config) Validate() error {
 	if len(ev.NBins) == 0 {
 		v.add("eval.nbins", "needs at least one resolution, e.g. 44,20,32")
 	}
-	for _, n := range ev.NBins {
+	for i, n := range ev.NBins {
 		if n < MinNBins || n > MaxNBins {
 			v.add("eval.nbins", "every resolution must be ≥ %d and ≤ %d bins per side, got %v", MinNBins, MaxNBins, ev.NBins)
+			break
+		}
+		if slices.Contains(ev.NBins[:i], n) {
+			// Each resolution's files are named by it (ratemaps_20.npy), and the first is
+			// also ratemaps.npy: a second 20 would score another draw of units under one name.
+			v.add("eval.nbins", "lists %d twice (%v): each resolution once", n, ev.NBins)
 			break
 		}
 	}
@@ -281,7 +288,7 @@ func (c Config) Validate() error {
 	v.inClosed("eval.grid_threshold", ev.GridThreshold, -2, 2)
 	v.positive("eval.decode_threshold_cm", ev.DecodeThreshold)
 	v.positive("eval.bin_side", ev.BinSide)
-	v.atLeast("eval.plot_units", ev.PlotUnits, 0)
+	v.atLeast("eval.plot_units", ev.PlotUnits, 1)
 	return errors.Join(v.errs...)
 }
 

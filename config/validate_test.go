@@ -52,6 +52,8 @@ func TestValidateRejects(t *testing.T) {
 		{name: "pytorch LSTM", sets: []string{"rnn_type=LSTM", "init_convention=pytorch"}, key: "model.init_convention", msg: "RNN only"},
 		{name: "UGRNN quirk on RNN", sets: []string{"nfl_ugrnn_bias_decay=true"}, key: "model.nfl_ugrnn_bias_decay", msg: "only with rnn_type UGRNN"},
 		{name: "nbins 20000", sets: []string{"nbins=20000"}, key: "eval.nbins", msg: "≤ 512"},
+		{name: "nbins twice", sets: []string{"nbins=20,32,20"}, key: "eval.nbins", msg: "lists 20 twice"},
+		{name: "plot_units 0", sets: []string{"eval.plot_units=0"}, key: "eval.plot_units", msg: "≥ 1"},
 		{name: "grid threshold", sets: []string{"grid_threshold=3"}, key: "eval.grid_threshold", msg: "[-2, 2]"},
 		{name: "decode threshold", sets: []string{"decode_threshold_cm=0"}, key: "eval.decode_threshold_cm", msg: "> 0"},
 		{name: "fields 0", sets: []string{"n_place_fields_per_cell=0"}, key: "encoding.fields_per_cell", msg: "integer in [1, 64]"},

@@ -174,7 +174,13 @@ func loadRunInfo(dir string) (config.Config, RunInfo, error) {
 	path := filepath.Join(dir, configFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: dir is a file
-		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: %w (no %s)", dir, ErrNoRun, configFile)
+		why := "no " + configFile
+		if st, serr := os.Stat(dir); errors.Is(serr, os.ErrNotExist) {
+			why = "it does not exist"
+		} else if serr == nil && !st.IsDir() {
+			why = "it is a file, not a run directory"
+		}
+		return config.Config{}, RunInfo{}, fmt.Errorf("train: %s: %w (%s)", dir, ErrNoRun, why)
 	}
 	if err != nil {
 		return config.Config{}, RunInfo{}, fmt.Errorf("train: %w", err)

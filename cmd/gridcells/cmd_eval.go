@@ -41,7 +41,7 @@ func (o *evalOptions) AddFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.bandwidth, "bandwidth", 1, "Gaussian KDE bandwidth of the module detection, rate-map bins (NFL: 1)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr (default false)")
 	fs.StringVar(&o.checkpoint, "checkpoint", "final", "weights to evaluate: final (a finished run), or latest (the last checkpoint of a run that may still be training; needs --out)")
-	fs.StringVar(&o.out, "out", "", "with --checkpoint latest: `directory` for the outputs (not the run directory, where a summary.json would mark the run finished)")
+	fs.StringVar(&o.out, "out", "", "with --checkpoint latest: `directory` for the outputs, outside the run directory (where a summary.json would mark the run finished)")
 	fs.StringVar(&o.device, "device", "", "compute `backend` of the evaluation: cpu, cuda, cuda-tf32 or auto (default: the run's training.device, or the CPU when that is a GPU this machine lacks)")
 }
 
@@ -149,8 +149,10 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 		}
 		a, _ := filepath.Abs(o.out)
 		b, _ := filepath.Abs(dir)
-		if a == b {
-			return usagef("--out %s: must not be the run directory", o.out)
+		if rel, err := filepath.Rel(b, a); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			// In the run directory a summary.json would mark the run finished; in its eval/
+			// or checkpoint/ the files would sit beside, or be taken for, the run's own.
+			return usagef("--out %s: must be outside the run directory %s", o.out, dir)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "latest.npz")); err != nil {
 			return usagef("%s: no checkpoint/latest.npz yet", dir)

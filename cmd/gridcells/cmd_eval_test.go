@@ -203,7 +203,8 @@ func TestEvalLatest(t *testing.T) {
 		want string
 	}{
 		{[]string{partial, "--checkpoint", "latest"}, "needs --out"},
-		{[]string{partial, "--checkpoint", "latest", "--out", partial}, "must not be the run directory"},
+		{[]string{partial, "--checkpoint", "latest", "--out", partial}, "must be outside the run directory"},
+		{[]string{partial, "--checkpoint", "latest", "--out", filepath.Join(partial, "eval")}, "must be outside the run directory"},
 		{[]string{partial, "--checkpoint", "best"}, "allowed: final, latest"},
 		{[]string{dir, "--out", snap}, "--out is for --checkpoint latest"},
 	} {

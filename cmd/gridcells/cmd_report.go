@@ -152,11 +152,8 @@ func runReport(ctx context.Context, o *reportOptions, args []string, stdout, std
 	if o.paths < 0 {
 		return usagef("--paths %d: must be ≥ 0", o.paths)
 	}
-	if !(o.decodeCM > 0) {
-		return usagef("--decode-cm %g: must be > 0", o.decodeCM)
-	}
-	if math.IsNaN(o.grid) {
-		return usagef("--grid-threshold: must be a number")
+	if err := checkNetworkThresholds(o.decodeCM, o.grid, "--decode-cm"); err != nil {
+		return err
 	}
 	dir := args[0]
 	kind, err := reportKind(dir)

@@ -176,10 +176,9 @@ func runReproduce(ctx context.Context, o *reproduceOptions, args []string, stdou
 		return usagef("--workers must be ≥ 1, got %d", o.workers)
 	case o.lanes < 1:
 		return usagef("--lanes must be ≥ 1, got %d", o.lanes)
-	case !(o.decodeCM > 0):
-		return usagef("--decode-cm %g: must be > 0", o.decodeCM)
-	case math.IsNaN(o.grid):
-		return usagef("--grid-threshold: must be a number")
+	}
+	if err := checkNetworkThresholds(o.decodeCM, o.grid, "--decode-cm"); err != nil {
+		return err
 	}
 	runs, notes, err := res.Expand(scale)
 	if err != nil {

@@ -89,8 +89,8 @@ var sweepVerbFlags = map[string][]string{
 	"expand":  {"out", "count", "seed", "preset", "set", "replace", "skip-invalid"},
 	"run":     {"workers", "index", "quiet", "lanes"},
 	"submit":  {"slurm", "k8s", "dry-run", "resubmit", "program", "job-name", "gpus", "cpus", "mem", "partition", "time", "max-parallel", "max-array-size", "image", "namespace", "pvc", "sub-path", "mount", "parallelism", "retries", "lanes"},
-	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "grid-threshold"},
-	"table":   {"by", "json", "decode-threshold", "grid-threshold"},
+	"collect": {"out", "require-finished", "by", "json", "decode-threshold", "decode-cm", "grid-threshold"},
+	"table":   {"by", "json", "decode-threshold", "decode-cm", "grid-threshold"},
 }
 
 // AddFlags defines every verb's flags on fs. --out is shared by expand (the sweep
@@ -287,6 +287,10 @@ func runSweepRun(ctx context.Context, o *sweepRunOptions, args []string, stdout,
 	}
 	if o.Lanes < 1 {
 		return usagef("--lanes must be ≥ 1, got %d", o.Lanes)
+	}
+	if o.Index < -1 {
+		// Only -1 means "the cluster task's row, else every row"; -5 is a typo, not that.
+		return usagef("--index %d: must be a manifest row (≥ 0), or -1", o.Index)
 	}
 	dir := args[0]
 	m, err := sweep.OpenManifest(dir)
@@ -695,6 +699,9 @@ func (o *sweepCollectOptions) AddFlags(fs *flag.FlagSet) {
 func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usagef("want one sweep directory, got %d arguments", len(args))
+	}
+	if err := checkNetworkThresholds(o.DecodeCM, o.Grid, "--decode-threshold"); err != nil {
+		return err
 	}
 	dir := args[0]
 	runs, err := loadManifest(ctx, dir)

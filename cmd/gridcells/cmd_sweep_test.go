@@ -55,10 +55,14 @@ func TestSweepCommandUsage(t *testing.T) {
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--preset", "nfl2022"}, "conflicts"},
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--set", "seed=4"}, "swept"},
 		{[]string{"sweep", "run", out}, "no manifest.jsonl"},
+		{[]string{"sweep", "run", out, "--index", "-5"}, "--index -5: must be a manifest row (≥ 0), or -1"},
 		{[]string{"sweep", "run", out, "--count", "3"}, "--count: not a flag of \"sweep run\""},
 		{[]string{"sweep", "table", out, "--out", "x.csv"}, "--out: not a flag of \"sweep table\""},
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--workers", "2"}, "--workers: not a flag"},
 		{[]string{"sweep", "collect", out}, "no manifest.jsonl"},
+		{[]string{"sweep", "table", out, "--decode-cm", "100"}, "no manifest.jsonl"}, // the flag is taken
+		{[]string{"sweep", "table", out, "--decode-threshold", "-5"}, "--decode-threshold -5: must be > 0"},
+		{[]string{"sweep", "collect", out, "--grid-threshold", "NaN"}, "--grid-threshold: must be a number"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {

@@ -119,6 +119,9 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		if o.Out == "" {
 			return usagef("--out DIR is required (or --resume DIR)")
 		}
+		if err := checkOutDir("--out", o.Out); err != nil {
+			return err
+		}
 		if fileExists(filepath.Join(o.Out, sweep.ManifestFile)) {
 			// Its files would mix with the sweep's, and report would read it as the sweep.
 			return usagef("--out %s is a sweep directory (it holds %s); give the run a directory of its own", o.Out, sweep.ManifestFile)

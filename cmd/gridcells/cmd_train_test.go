@@ -48,6 +48,13 @@ func TestTrainCommandUsage(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused command wrote %d entries", len(entries))
 	}
+	// A file is not a directory: a usage error, not "open …: not a directory" from deep inside.
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	errw.Reset()
+	if code := run([]string{"train", "--out", file}, &out, &errw); code != 2 || !strings.Contains(errw.String(), "is not a directory") {
+		t.Errorf("train --out a file: exit %d, %q", code, errw.String())
+	}
 	// A sweep directory is not a run's: its files would mix.
 	sw := t.TempDir()
 	os.WriteFile(filepath.Join(sw, "manifest.jsonl"), nil, 0o644)

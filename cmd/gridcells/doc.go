@@ -226,7 +226,7 @@
 //	-nbins resolutions
 //	    comma-separated rate-map resolutions per side, one scorer each, e.g. 44,20,32 (default: the run's eval.nbins)
 //	-out directory
-//	    with --checkpoint latest: directory for the outputs (not the run directory, where a summary.json would mark the run finished)
+//	    with --checkpoint latest: directory for the outputs, outside the run directory (where a summary.json would mark the run finished)
 //	-quiet
 //	    no progress on stderr (default false)
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"os"
 	"os/signal"
 	"sort"
@@ -267,4 +268,18 @@ func interruptOn(cancel context.CancelFunc, finished <-chan struct{}, stderr io.
 		}
 	}()
 	return done
+}
+
+// checkNetworkThresholds checks the two thresholds of "possible grid cells" (spec §5.6) that
+// report, reproduce and sweep collect/table take: a decoding error > 0 cm (decodeFlag names
+// the command's flag for it) and a grid-score threshold that is a number (min-max scores
+// run from −2 to 2, so any number is a threshold, but NaN makes every comparison false).
+func checkNetworkThresholds(decodeCM, grid float64, decodeFlag string) error {
+	if !(decodeCM > 0) {
+		return usagef("%s %g: must be > 0", decodeFlag, decodeCM)
+	}
+	if math.IsNaN(grid) {
+		return usagef("--grid-threshold: must be a number")
+	}
+	return nil
 }
