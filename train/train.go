@@ -263,6 +263,9 @@ func newRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 		r.b, r.ownsBackend = b, true
 	}
 	defer r.releaseOnError(&err) // every return below sets err (a named result)
+	if err := checkMemory(cfg, r.b.Name()); err != nil {
+		return nil, err
+	}
 	if r.code, err = encode.ForRun(cfg); err != nil {
 		return nil, err
 	}
