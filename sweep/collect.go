@@ -139,7 +139,8 @@ func paramKeys(results []Result) []string {
 // frac_units_score60_above_<t> for each threshold
 // of the summaries, has_possible_grid_cells, diverged, first_grid_step (the step from which
 // the best unit's score60 was above the run's own eval.grid_threshold, whatever
-// --grid-threshold says, at that evaluation and the next, or at the last; −1 where the scores
+// --grid-threshold says, at that evaluation and the next (the last's next: the post-training
+// evaluation); −1 where the scores
 // were tracked and that never happened, empty where they were not tracked), steps, wall_s,
 // error. Missing numbers are empty cells (pandas reads NaN).
 // WriteParquet writes the same columns.

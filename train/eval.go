@@ -63,23 +63,25 @@ type Summary struct {
 	Diverged                bool   `json:"diverged"`
 	// FirstGridStep is the first evaluated step of training at which the best scored
 	// unit's score60 was above GridThreshold and still was at the next evaluation (the
-	// best unit may differ; the last evaluation needs no next) (eval.track_scores,
-	// metrics.jsonl): when the grid cells emerged. −1 when that never happened; null when
-	// no metrics line tracked scores.
+	// best unit may differ; the last evaluation's next is this post-training evaluation's
+	// MaxScore60) (eval.track_scores, metrics.jsonl): when the grid cells emerged. −1 when
+	// that never happened; null when no metrics line tracked scores.
 	FirstGridStep *int `json:"first_grid_step"`
 }
 
 // firstGridStep returns the step of the first line whose tracked max score60 is above th and
-// stays above it at the next line (the last line needs no next), −1 when no line does, and
-// nil when no line tracked scores. The best of a few hundred units' scores on sparse rate
-// maps jumps by 0.5 between evaluations; a single crossing came 1,000 steps before the
-// scores stayed up in the quick preset.
-func firstGridStep(lines []MetricsLine, th float64) *int {
+// stays above it at the next line, −1 when no line does, and nil when no line tracked
+// scores. The last line's next is the post-training evaluation of the same weights, whose
+// best unit scored final (NaN: none): without it a last spike of the tracked units' best
+// said "grid cells from step N" beside a final evaluation without them. The best of a few
+// hundred units' scores on sparse rate maps jumps by 0.5 between evaluations; a single
+// crossing came 1,000 steps before the scores stayed up in the quick preset.
+func firstGridStep(lines []MetricsLine, th, final float64) *int {
 	above := func(l MetricsLine) bool { return l.MaxScore60 != nil && float64(*l.MaxScore60) > th }
 	tracked := false
 	for i, l := range lines {
 		tracked = tracked || l.FracAbove03 != nil
-		if above(l) && (i == len(lines)-1 || above(lines[i+1])) {
+		if above(l) && ((i == len(lines)-1 && final > th) || (i < len(lines)-1 && above(lines[i+1]))) {
 			step := l.Step
 			return &step
 		}
@@ -342,7 +344,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	lines, _ := ReadMetrics(r.dir)
 	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
 	sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
-	sum.FirstGridStep = firstGridStep(lines, cfg.Eval.GridThreshold)
+	sum.FirstGridStep = firstGridStep(lines, cfg.Eval.GridThreshold, float64(sum.MaxScore60))
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)

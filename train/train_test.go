@@ -205,7 +205,7 @@ func TestTrackScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := firstGridStep(mOn, cfg.Eval.GridThreshold); sumOn.FirstGridStep != nil && *sumOn.FirstGridStep != *want {
+	if want := firstGridStep(mOn, cfg.Eval.GridThreshold, float64(sumOn.MaxScore60)); sumOn.FirstGridStep != nil && *sumOn.FirstGridStep != *want {
 		t.Errorf("summary's first grid step %d, metrics say %d", *sumOn.FirstGridStep, *want)
 	}
 	mOff, err := ReadMetrics(off)
@@ -1021,30 +1021,33 @@ func TestRunsFreeTheirTensors(t *testing.T) {
 }
 
 // firstGridStep is the first line above the threshold whose next line is above it too (the
-// last line needs none), −1 when a tracked run has none, nil when no line tracked scores; a
-// null max (no unit scored) is not above it.
+// last line's next is the post-training evaluation), −1 when a tracked run has none, nil
+// when no line tracked scores; a null max (no unit scored) is not above it.
 func TestFirstGridStep(t *testing.T) {
 	num := func(v float64) *Number { n := Number(v); return &n }
 	frac := num(0)
 	lines := []MetricsLine{{Step: 100, FracAbove03: frac}, {Step: 200, MaxScore60: num(0.5), FracAbove03: frac},
 		{Step: 300, MaxScore60: num(0.85), FracAbove03: frac}, {Step: 400, MaxScore60: num(0.3), FracAbove03: frac},
 		{Step: 500, MaxScore60: num(0.9), FracAbove03: frac}, {Step: 600, MaxScore60: num(1.1), FracAbove03: frac}}
+	nan := math.NaN()
 	for _, c := range []struct {
-		lines []MetricsLine
-		th    float64
-		want  string
+		lines     []MetricsLine
+		th, final float64
+		want      string
 	}{
-		{lines, 0.8, "500"}, // 300 alone is a spike
-		{lines, 1, "600"},   // the last line
-		{lines, 1.2, "-1"}, {lines, 0.4, "200"}, {lines, 0.2, "200"},
-		{[]MetricsLine{{Step: 100}, {Step: 200}}, 0.8, "nil"}, {nil, 0.8, "nil"},
+		{lines, 0.8, 1, "500"},  // 300 alone is a spike
+		{lines, 1, 1.05, "600"}, // the last line, which the post-training evaluation confirms
+		{lines, 1, 0.95, "-1"},  // a last spike the post-training evaluation does not see
+		{lines, 1, nan, "-1"},
+		{lines, 1.2, 1.3, "-1"}, {lines, 0.4, 0, "200"}, {lines, 0.2, 0, "200"},
+		{[]MetricsLine{{Step: 100}, {Step: 200}}, 0.8, 1, "nil"}, {nil, 0.8, 1, "nil"},
 	} {
 		got := "nil"
-		if f := firstGridStep(c.lines, c.th); f != nil {
+		if f := firstGridStep(c.lines, c.th, c.final); f != nil {
 			got = strconv.Itoa(*f)
 		}
 		if got != c.want {
-			t.Errorf("threshold %g: %s, want %s", c.th, got, c.want)
+			t.Errorf("threshold %g, final %g: %s, want %s", c.th, c.final, got, c.want)
 		}
 	}
 }

@@ -183,7 +183,7 @@ func runTrain(ctx context.Context, o *trainOptions, args []string, stdout, logw 
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"],
 		sum.HasPossibleGridCells)
 	if f := sum.FirstGridStep; f != nil && *f >= 0 {
-		fmt.Fprintf(stdout, "grid cells from step %d (max score60 > %g there and at the next evaluation, or at the last)\n", *f, sum.GridThreshold)
+		fmt.Fprintf(stdout, "grid cells from step %d (max score60 > %g there and at the next evaluation, or after the last in the final one)\n", *f, sum.GridThreshold)
 	}
 	switch {
 	case sum.Diverged && sum.BestEvalStep < 0:
