@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gridcells/gridcells/analysis"
 	"github.com/gridcells/gridcells/config"
@@ -157,19 +158,22 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 	}
 
 	writeCSV := func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
+		// RFC 4180, NaN as a run's scores.csv writes it. A reason's commas become semicolons:
+		// numpy's genfromtxt, a common reader of numeric CSV, splits quoted fields at them.
+		cw := csv.NewWriter(w)
 		// Column names as in a run's scores.csv (package train) where the quantity is the same.
-		fmt.Fprintln(bw, "index,score60,score90,outer60,spacing_bins,orientation_deg,period_bins,reason")
+		cw.Write([]string{"index", "score60", "score90", "outer60", "spacing_bins", "orientation_deg", "period_bins", "reason"})
+		f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 		for i, g := range scores {
 			reason := g.Reason
 			if reason == "" {
 				reason = periods[i].Reason
 			}
-			fmt.Fprintf(bw, "%d,%s,%s,%s,%s,%s,%s,%s\n", i, csvFloat(g.Score60), csvFloat(g.Score90),
-				csvFloat(g.Outer60), csvFloat(peaks[i].Spacing), csvFloat(periods[i].Orientation),
-				csvFloat(periods[i].Period), csvQuote(reason))
+			cw.Write([]string{strconv.Itoa(i), f(g.Score60), f(g.Score90), f(g.Outer60), f(peaks[i].Spacing),
+				f(periods[i].Orientation), f(periods[i].Period), strings.ReplaceAll(reason, ",", ";")})
 		}
-		return bw.Flush()
+		cw.Flush()
+		return cw.Error()
 	}
 	summaryW := stdout
 	if o.out == "-" {
@@ -218,7 +222,7 @@ func runScore(ctx context.Context, o *scoreOptions, args []string, stdout, stder
 		rowsAt = "the CSV on stdout"
 	}
 	_, err = fmt.Fprintf(summaryW, "%s: %d maps of %d×%d bins, method %s: max score60 %s; score60 > 0.3: %.1f%%, > 0.8: %.1f%%, > 1.2: %.1f%%; undefined: %d; rows in %s\n",
-		args[0], count, n, n, method, csvFloat(sum.MaxScore60),
+		args[0], count, n, n, method, strconv.FormatFloat(sum.MaxScore60, 'g', -1, 64),
 		100*sum.FracAbove["0.3"], 100*sum.FracAbove["0.8"], 100*sum.FracAbove["1.2"], sum.Undefined, rowsAt)
 	return err
 }
@@ -271,23 +275,4 @@ func measureMaps(ctx context.Context, maps []float64, count, n, workers int) ([]
 		return nil
 	})
 	return periods, peaks
-}
-
-// csvFloat formats a float for the CSV: shortest round-trip form, nan for NaN (numpy and
-// pandas read it back).
-func csvFloat(v float64) string {
-	if math.IsNaN(v) {
-		return "nan"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-// csvQuote quotes a field when it holds a comma or a quote.
-func csvQuote(s string) string {
-	for _, c := range s {
-		if c == ',' || c == '"' || c == '\n' {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }

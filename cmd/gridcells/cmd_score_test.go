@@ -76,6 +76,16 @@ func TestScoreCommand(t *testing.T) {
 			t.Errorf("hex map %d: score60 %v period %v, want > 1 and ≈ %v", i, s60, period, spacing)
 		}
 	}
+	// Readers that do not parse quotes (numpy's genfromtxt) split every line into 8 fields.
+	if data, err := os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if n := len(strings.Split(line, ",")); n != 8 {
+				t.Errorf("line %q splits into %d fields at its commas, want 8", line, n)
+			}
+		}
+	}
 	// A silent unit scores 0 as the reference scores it, and says why.
 	if rows[3][1] != "0" || rows[3][7] == "" {
 		t.Errorf("constant map row %q: want score 0 and a reason", rows[3])
