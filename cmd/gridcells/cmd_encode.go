@@ -139,9 +139,9 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w, stderr i
 	if err != nil {
 		return err
 	}
-	decodingError := 0.0 // of no positions, as encode's DecodingError
+	decoded := "none: no positions" // a mean over no positions is no number, not 0 cm
 	if npos > 0 {
-		decodingError = errSum / float64(npos)
+		decoded = fmt.Sprintf("%.2f cm", errSum/float64(npos))
 	}
 	written := "codes.npy " + encodeShape(codeShape)
 	if xy, nf := code.Centres(); xy != nil {
@@ -156,8 +156,8 @@ func runEncode(ctx context.Context, o *encodeOptions, args []string, w, stderr i
 	} else if !os.IsNotExist(err) {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s: %s (%s, loss %s); decoding error of these codes %.2f cm\n",
-		o.out, written, code.Kind(), code.Loss(), decodingError)
+	_, err = fmt.Fprintf(w, "%s: %s (%s, loss %s); decoding error of these codes %s\n",
+		o.out, written, code.Kind(), code.Loss(), decoded)
 	return err
 }
 
