@@ -13,7 +13,8 @@ import (
 //  2. find the radius c of the central field: here the 4-connected region around the centre
 //     where the normalised autocorrelogram is > 0, c = ⌊√(area/π)⌋ (opexebo finds the field
 //     with its place-field detector; the zero level is the field's natural border);
-//  3. radii = int(linspace(max(3, c+1), ⌊m/2⌋, ⌊m/2⌋ − c)); annulus i = {c < ρ < radii[i]};
+//  3. radii = int(linspace(max(3, c+1), h, h − c)) with h = ⌊side/2⌋ of the crop; annulus
+//     i = {c < ρ < radii[i]} within the crop (radius 3 reaches past a crop with h < 3);
 //  4. Pearson r of the annulus with the bilinear (order 1, zero fill) rotations by 30, 60, 90,
 //     120, 150°; gridness = min(r60, r120) − max(r30, r90, r150);
 //  5. score = max over the sliding means of 3 consecutive radii (opexebo keeps its window
@@ -35,9 +36,10 @@ func bntCropHalf(n int) int {
 	return (s - 1) / 2
 }
 
-// bntPlan returns the plan for n×n maps: half-plane pixels with ρ < h (bntCropHalf, opexebo's
-// ⌊side/2⌋ of the cropped autocorrelogram), sorted by ρ, with bilinear rotations at the seven
-// angles.
+// bntPlan returns the plan for n×n maps: the half-plane pixels of the cropped
+// autocorrelogram (|Δx|, |Δy| ≤ h, bntCropHalf) with ρ < max(h, 3), the largest radius of
+// the annuli (opexebo's first radius is at least 3, beyond h for n ≤ 3), sorted by ρ, with
+// bilinear rotations at the seven angles.
 func bntPlan(n int) *ringPlan {
 	key := planKey{n, bilinearZero}
 	if p, ok := planCache.Load(key); ok {
@@ -45,14 +47,15 @@ func bntPlan(n int) *ringPlan {
 	}
 	m := 2*n - 1
 	c := float64(n - 1)
-	outer := float64(bntCropHalf(n))
+	h := float64(bntCropHalf(n))
+	outer := math.Max(h, 3)
 	pl := &ringPlan{n: n, m: m}
 	for p := 0; p < m*m; p++ {
 		if !halfPlane(p, m) {
 			continue
 		}
 		x, y := float64(p/m)-c, float64(p%m)-c
-		if rho := math.Sqrt(x*x + y*y); rho < outer {
+		if rho := math.Sqrt(x*x + y*y); rho < outer && math.Abs(x) <= h && math.Abs(y) <= h {
 			pl.pix = append(pl.pix, int32(p))
 			pl.dist = append(pl.dist, rho)
 		}

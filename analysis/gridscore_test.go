@@ -199,13 +199,15 @@ func TestGridScoreBNT(t *testing.T) {
 
 // TestGridScoreBNTGolden checks MethodBNT against bntscores.py (testdata/bntscores_README.md):
 // opexebo's expanding-annulus score with skimage's rotations and scipy's pearsonr, on the
-// golden maps of 20, 32 and 44 bins. They agree to 3e-11; without opexebo's crop of the
-// autocorrelogram the scores differ by up to 0.5.
+// golden maps of 3, 7, 20, 32 and 44 bins. They agree to 3e-11; without opexebo's crop of the
+// autocorrelogram the scores differ by up to 0.5, and at 3 bins, whose first annulus (radius
+// 3) reaches past the crop's inscribed circle into its corners, by up to 4.
 func TestGridScoreBNTGolden(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		maps string
-	}{{20, "testdata/dmscores_n20.npy"}, {32, "testdata/gridscore_synthetic_ratemaps.npy"}, {44, "testdata/dmscores_n44.npy"}} {
+	}{{3, "testdata/dmscores_n3.npy"}, {7, "testdata/dmscores_n7.npy"}, {20, "testdata/dmscores_n20.npy"},
+		{32, "testdata/gridscore_synthetic_ratemaps.npy"}, {44, "testdata/dmscores_n44.npy"}} {
 		a, err := npyio.ReadFile(c.maps)
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes bntscores_n{20,32,44}.csv: the opexebo/BNT expanding-annulus grid score of the
-golden maps (dmscores_n20.npy, gridscore_synthetic_ratemaps.npy, dmscores_n44.npy), the
+"""Writes bntscores_n{3,7,20,32,44}.csv: the opexebo/BNT expanding-annulus grid score of the
+golden maps (dmscores_n{3,7,20,44}.npy, gridscore_synthetic_ratemaps.npy), the
 truth TestGridScoreBNTGolden compares MethodBNT with. See bntscores_README.md.
 
 Written from opexebo 0.7's description (ecosystem.md §4.2; analysis/autocorrelation.py and
@@ -99,7 +99,8 @@ def bnt(rm, n):
 
 
 def main():
-    for n, maps in ((20, "dmscores_n20.npy"), (32, "gridscore_synthetic_ratemaps.npy"), (44, "dmscores_n44.npy")):
+    for n, maps in ((3, "dmscores_n3.npy"), (7, "dmscores_n7.npy"), (20, "dmscores_n20.npy"),
+                    (32, "gridscore_synthetic_ratemaps.npy"), (44, "dmscores_n44.npy")):
         a = np.load(maps)
         assert a.shape[1:] == (n, n), a.shape
         with open(f"bntscores_n{n}.csv", "w", newline="") as f:
