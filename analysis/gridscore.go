@@ -312,10 +312,12 @@ func (sc *Scorer) Score(rm []float64) GridScore {
 		// The reference turns the 0/0 of a flat map's autocorrelogram into 0 (spec §5.2
 		// step 4), so every ring correlation is 0/(0 + 1e-5) = 0 and the map scores 0 at
 		// ring 0 (numpy's argmax of ties): a silent unit counts as a score of 0 in the
-		// published survival curves and unit fractions, not as a missing one. On a nonzero
-		// constant map the reference's float sums leave rounding noise instead of the exact
-		// 0/0; 0 is the value it approximates. opexebo (bnt) has no score for it: the
-		// normalisation by the maximum is 0/0.
+		// published survival curves and unit fractions, not as a missing one. A nonzero
+		// constant map is 0/0 too in exact arithmetic, and in the reference's when its sums
+		// are exact (1.0, 2.5); otherwise their rounding leaves ±Inf or arbitrary
+		// correlations at some lags, which depend on the value, not on the map: we score
+		// the exact 0/0. opexebo (bnt) has no score for a flat map: its normalisation by
+		// the maximum is 0/0.
 		clear(w.acorr)
 		g := sc.scoreFixed(w)
 		if g.Reason == "" {
