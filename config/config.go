@@ -102,7 +102,7 @@ type Eval struct {
 	GridThreshold   float64 `json:"grid_threshold" help:"max score60 above which a network has possible grid cells (spec §5.6)"`
 	DecodeThreshold float64 `json:"decode_threshold_cm" help:"decoding error below which a network path-integrates, cm"`
 	BinSide         float64 `json:"bin_side" help:"NFL bin_side_in_m (bin side of its training-time rate maps, m): read from NFL configs and recorded, but rate maps here are eval.nbins bins per side (0.05 m on the 2.2 m box is 44)"`
-	PlotUnits       int     `json:"plot_units" help:"units drawn in a run report's rate-map and autocorrelogram figures (NFL n_recurrent_units_to_sample; gridcells report --top overrides it)"`
+	PlotUnits       int     `json:"plot_units" help:"units drawn in a run report's rate-map and autocorrelogram figures (NFL n_recurrent_units_to_sample; 0: 16; gridcells report --top overrides it)"`
 	// TrackScores is omitempty so that configs without it keep their JSON and config id.
 	TrackScores string `json:"track_scores,omitempty" enum:"on|off" help:"on (default when unset): at every evaluation during training, also score the analysed units' rate maps (at most 256 of them, eval.nbins[0], on a batch of the final evaluation's shape) and log the max score60 and the fraction of units above 0.3 in metrics.jsonl: when the grid cells emerge; off: do not"`
 }

@@ -271,15 +271,9 @@ func (c Config) Validate() error {
 	if len(ev.NBins) == 0 {
 		v.add("eval.nbins", "needs at least one resolution, e.g. 44,20,32")
 	}
-	for i, n := range ev.NBins {
+	for _, n := range ev.NBins {
 		if n < MinNBins || n > MaxNBins {
 			v.add("eval.nbins", "every resolution must be ≥ %d and ≤ %d bins per side, got %v", MinNBins, MaxNBins, ev.NBins)
-			break
-		}
-		if slices.Contains(ev.NBins[:i], n) {
-			// Each resolution's files are named by it (ratemaps_20.npy), and the first is
-			// also ratemaps.npy: a second 20 would score another draw of units under one name.
-			v.add("eval.nbins", "lists %d twice (%v): each resolution once", n, ev.NBins)
 			break
 		}
 	}
@@ -288,7 +282,27 @@ func (c Config) Validate() error {
 	v.inClosed("eval.grid_threshold", ev.GridThreshold, -2, 2)
 	v.positive("eval.decode_threshold_cm", ev.DecodeThreshold)
 	v.positive("eval.bin_side", ev.BinSide)
-	v.atLeast("eval.plot_units", ev.PlotUnits, 1)
+	v.atLeast("eval.plot_units", ev.PlotUnits, 0)
+	return errors.Join(v.errs...)
+}
+
+// ValidateNew is Validate for a config being made now (command-line flags, a config file, a
+// sweep's expansion): it adds the rules that came after run directories and sweeps were
+// written with configs that break them. Those must still load (resume, eval, report, sweep
+// collect), so Validate, which reloading applies, leaves the rules out.
+func (c Config) ValidateNew() error {
+	var v validator
+	if err := c.Validate(); err != nil {
+		v.errs = append(v.errs, err)
+	}
+	for i, n := range c.Eval.NBins {
+		if slices.Contains(c.Eval.NBins[:i], n) {
+			// Each resolution's files are named by it (ratemaps_20.npy), and the first is
+			// also ratemaps.npy: a second 20 would score another draw of units under one name.
+			v.add("eval.nbins", "lists %d twice (%v): each resolution once", n, c.Eval.NBins)
+			break
+		}
+	}
 	return errors.Join(v.errs...)
 }
 

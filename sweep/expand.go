@@ -447,7 +447,7 @@ func (sw *Sweep) resolve(base config.Config, swept []*Param, combo []string, set
 		}
 		params[i] = ParamValue{Key: p.Key, Value: v}
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateNew(); err != nil {
 		return Run{}, invalidRunError{fmt.Errorf("%s: the run with %s is invalid:\n%w", sw.Source, params, err)}
 	}
 	id, digest, err := configDigest(cfg)

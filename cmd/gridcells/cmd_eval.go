@@ -176,7 +176,11 @@ func runEval(ctx context.Context, o *evalOptions, args []string, stdout, stderr 
 	}
 	check := cfg.Clone()
 	check.Eval = ev
-	if err := check.Validate(); err != nil {
+	validate := check.Validate // the run's own config loads as it was written
+	if o.nbins != "" {
+		validate = check.ValidateNew
+	}
+	if err := validate(); err != nil {
 		return usagef("%v", err)
 	}
 	be, err := evalBackend(o.device, cfg.Training.Device, stderr, o.quiet)

@@ -60,7 +60,7 @@ func (c *configFlags) Resolve() (config.Config, error) {
 		err = config.ApplySets(&cfg, c.Sets)
 	}
 	if err == nil {
-		err = cfg.Validate()
+		err = cfg.ValidateNew()
 	}
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return config.Config{}, UsageError{fmt.Errorf("--config %w", err)} // the file, not its content
