@@ -65,7 +65,9 @@ type Summary struct {
 	// unit's score60 was above GridThreshold and still was at the next evaluation (the
 	// best unit may differ; the last evaluation's next is this post-training evaluation's
 	// MaxScore60) (eval.track_scores, metrics.jsonl): when the grid cells emerged. −1 when
-	// that never happened; null when no metrics line tracked scores.
+	// that never happened; null when no metrics line tracked scores. A re-evaluation at
+	// another resolution or with another method (gridcells eval --nbins, --method) confirms
+	// the last evaluation with its own MaxScore60.
 	FirstGridStep *int `json:"first_grid_step"`
 }
 
@@ -210,6 +212,7 @@ func loadForEval(dir string, eval *config.Eval, opt Options) (*run, error) {
 		cfg.Eval = *eval
 		cfg.Eval.NBins = append([]int(nil), eval.NBins...)
 	}
+	opt.evalOnly = true
 	return openRun(dir, cfg, info, opt)
 }
 

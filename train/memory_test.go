@@ -18,28 +18,42 @@ func TestParseMemAvailable(t *testing.T) {
 	}
 }
 
-// A batch this machine cannot hold is refused before anything is written (it used to die
-// in the runtime's "out of memory" with the run directory half made).
-func TestTrainRefusesBatchBeyondMemory(t *testing.T) {
-	avail := availableMemory()
-	if avail <= 0 {
-		t.Skip("MemAvailable unknown here: nothing is checked")
-	}
+// fixMemory makes availableMemory report avail bytes for the rest of the test.
+func fixMemory(t *testing.T, avail int64) {
+	real := availableMemory
+	availableMemory = func() int64 { return avail }
+	t.Cleanup(func() { availableMemory = real })
+}
+
+// A run this machine cannot hold is refused before anything is written (it used to die in
+// the runtime's "out of memory" with the run directory half made); an evaluation is held to
+// the evaluation's memory only: a run trained elsewhere with a larger batch still evaluates.
+func TestMemoryCheck(t *testing.T) {
 	cfg := smallConfig(t)
-	cfg.Trajectory.BatchSize = 1
-	one := cpuStepBytes(cfg)
-	cfg.Trajectory.BatchSize = 2
-	per := cpuStepBytes(cfg) - one // bytes per trajectory of the batch
-	cfg.Trajectory.BatchSize = int(float64(avail)/per) + 2
-	if need := cpuStepBytes(cfg); need <= float64(avail) {
-		t.Fatalf("batch %d needs %.0f bytes, not above the %d available", cfg.Trajectory.BatchSize, need, avail)
+	trained := filepath.Join(t.TempDir(), "trained")
+	if _, err := Train(context.Background(), trained, cfg, Options{}); err != nil {
+		t.Fatal(err)
 	}
+	evalNeed, trainNeed := cpuStepBytes(cfg, false), cpuStepBytes(cfg, true)
+	if !(evalNeed < trainNeed) {
+		t.Fatalf("evaluation needs %.0f bytes, training %.0f", evalNeed, trainNeed)
+	}
+	// Between the two: the evaluation fits, the training does not. The fixed value makes
+	// the test independent of the machine: a refusal that failed would train the small
+	// config, not try to fill the memory.
+	fixMemory(t, int64(evalNeed)+1)
 	dir := filepath.Join(t.TempDir(), "run")
-	_, err := Train(context.Background(), dir, cfg, Options{})
-	if !errors.Is(err, ErrMemory) {
-		t.Fatalf("batch %d: %v, want ErrMemory", cfg.Trajectory.BatchSize, err)
+	if _, err := Train(context.Background(), dir, cfg, Options{}); !errors.Is(err, ErrMemory) {
+		t.Errorf("training needing %.0f bytes of %d: %v, want ErrMemory", trainNeed, int64(evalNeed)+1, err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the refused run left %s (%v)", dir, err)
+	}
+	if _, err := Evaluate(context.Background(), trained, Options{}); err != nil {
+		t.Errorf("evaluating with %d bytes for an evaluation of %.0f: %v", int64(evalNeed)+1, evalNeed, err)
+	}
+	fixMemory(t, int64(evalNeed)-1)
+	if _, err := Evaluate(context.Background(), trained, Options{}); !errors.Is(err, ErrMemory) {
+		t.Errorf("evaluating with %d bytes for an evaluation of %.0f: %v, want ErrMemory", int64(evalNeed)-1, evalNeed, err)
 	}
 }

@@ -170,6 +170,9 @@ type Options struct {
 	// lane describes the run's place in an ensemble (TrainStacked), for config.json and
 	// summary.json; "" for a run trained alone.
 	lane string
+	// evalOnly: the run is opened to be evaluated, not trained (loadForEval), so only the
+	// evaluation's memory is checked (checkMemory).
+	evalOnly bool
 }
 
 // ErrDeviceUnavailable: the device training.device names cannot be opened here.
@@ -263,7 +266,7 @@ func newRun(dir string, cfg config.Config, opt Options) (_ *run, err error) {
 		r.b, r.ownsBackend = b, true
 	}
 	defer r.releaseOnError(&err) // every return below sets err (a named result)
-	if err := checkMemory(cfg, r.b.Name()); err != nil {
+	if err := checkMemory(cfg, r.b.Name(), !opt.evalOnly); err != nil {
 		return nil, err
 	}
 	if r.code, err = encode.ForRun(cfg); err != nil {

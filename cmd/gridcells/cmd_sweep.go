@@ -700,7 +700,7 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 	if len(args) != 1 {
 		return usagef("want one sweep directory, got %d arguments", len(args))
 	}
-	if err := checkNetworkThresholds(o.DecodeCM, o.Grid, "--decode-threshold"); err != nil {
+	if err := checkNetworkThresholds(o.DecodeCM, o.Grid, "--decode-threshold (--decode-cm)"); err != nil {
 		return err
 	}
 	dir := args[0]

@@ -61,7 +61,7 @@ func TestSweepCommandUsage(t *testing.T) {
 		{[]string{"sweep", "expand", tinySweep, "--out", out, "--workers", "2"}, "--workers: not a flag"},
 		{[]string{"sweep", "collect", out}, "no manifest.jsonl"},
 		{[]string{"sweep", "table", out, "--decode-cm", "100"}, "no manifest.jsonl"}, // the flag is taken
-		{[]string{"sweep", "table", out, "--decode-threshold", "-5"}, "--decode-threshold -5: must be > 0"},
+		{[]string{"sweep", "table", out, "--decode-threshold", "-5"}, "--decode-threshold (--decode-cm) -5: must be > 0"},
 		{[]string{"sweep", "collect", out, "--grid-threshold", "NaN"}, "--grid-threshold: must be a number"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
