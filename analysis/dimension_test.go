@@ -3,10 +3,12 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/gridcells/gridcells/config"
 	"github.com/gridcells/gridcells/encode"
+	"github.com/gridcells/gridcells/npyio"
 )
 
 func TestParticipationRatioClosedForms(t *testing.T) {
@@ -156,5 +158,61 @@ func BenchmarkParticipationRatio32(b *testing.B) {
 	}
 	for b.Loop() {
 		ParticipationRatio32(x, samples, dims)
+	}
+}
+
+// TestGaussianFilter compares GaussianFilter with scipy.ndimage.gaussian_filter (σ 2, mode
+// reflect, NaN as 0) on the 20-bin golden maps (testdata/ratemap_pr.py).
+func TestGaussianFilter(t *testing.T) {
+	in, err := npyio.ReadFile("testdata/dmscores_n20.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npyio.ReadFile("testdata/gaussian_filter_n20.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	maps, ref := in.AsFloat64(), want.AsFloat64()
+	if len(maps) != len(ref) {
+		t.Fatalf("%d values filtered, %d in scipy's", len(maps), len(ref))
+	}
+	for u := 0; u < len(maps)/(n*n); u++ {
+		got := GaussianFilter(nil, maps[u*n*n:(u+1)*n*n], n, 2)
+		scale := 0.0
+		for _, v := range ref[u*n*n : (u+1)*n*n] {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		for i, v := range got {
+			if w := ref[u*n*n+i]; math.Abs(v-w) > 1e-12*math.Max(scale, 1) {
+				t.Fatalf("map %d bin %d: %v, scipy %v", u, i, v, w)
+			}
+		}
+	}
+}
+
+// TestRateMapParticipationRatioNFL compares RateMapParticipationRatio with NFL's recipe in
+// numpy and scipy (testdata/ratemap_pr.py): units as the samples, smoothing by
+// gaussian_filter. Bins as the samples gave other values on all three sets.
+func TestRateMapParticipationRatioNFL(t *testing.T) {
+	for _, row := range readCSVRecords(t, "testdata/ratemap_pr.csv") {
+		name := row[0]
+		sigma, err1 := strconv.ParseFloat(row[1], 64)
+		want, err2 := strconv.ParseFloat(row[2], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("row %q", row)
+		}
+		file := "testdata/" + name + ".npy"
+		if name == "gridscore_synthetic" {
+			file = "testdata/gridscore_synthetic_ratemaps.npy"
+		}
+		a, err := npyio.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := RateMapParticipationRatio(a.AsFloat64(), a.Shape[0], a.Shape[1], sigma)
+		if err != nil || math.Abs(got-want) > 1e-9*want {
+			t.Errorf("%s σ %g: PR %v (%v), NFL's recipe %v", name, sigma, got, err, want)
+		}
 	}
 }

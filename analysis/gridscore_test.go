@@ -235,8 +235,8 @@ func TestGridScoreBNTGolden(t *testing.T) {
 	}
 }
 
-// readCSVFloats reads a CSV file of numbers with a header line.
-func readCSVFloats(t *testing.T, name string) [][]float64 {
+// readCSVRecords reads the rows of a CSV file after its header line.
+func readCSVRecords(t *testing.T, name string) [][]string {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
@@ -244,11 +244,18 @@ func readCSVFloats(t *testing.T, name string) [][]float64 {
 	}
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(recs) < 1 {
+		t.Fatalf("%s: %v", name, err)
 	}
+	return recs[1:]
+}
+
+// readCSVFloats reads a CSV file of numbers with a header line.
+func readCSVFloats(t *testing.T, name string) [][]float64 {
+	t.Helper()
 	var rows [][]float64
-	for _, r := range recs[1:] {
+	var err error
+	for _, r := range readCSVRecords(t, name) {
 		row := make([]float64, len(r))
 		for j, s := range r {
 			if row[j], err = strconv.ParseFloat(s, 64); err != nil {

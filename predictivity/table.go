@@ -24,14 +24,15 @@ type Point struct {
 	Architecture string  // model.rnn_type of the run (RNN, LSTM, GRU, UGRNN, SRNN) or a label
 	Activation   string  // model.activation
 	PRActivity   float64 // participation ratio of the activations, samples × units (NaN when unknown)
-	PRRateMaps   float64 // participation ratio of the rate maps smoothed by 2 bins (spec §5.7)
+	PRRateMaps   float64 // participation ratio of the rate maps smoothed by 2 bins (spec §5.7, analysis.RateMapParticipationRatio)
+	PRBins       int     // bins per side of the maps of PRRateMaps (NFL's 20 where the run has them)
 	MedianR      float64 // median over neurons of the held-out Pearson r
 	MedianR2     float64 // median over neurons of the held-out R²
 	Units        int     // regressors per fit
 }
 
 // CSVHeader is the header row of WriteCSV.
-var CSVHeader = []string{"run", "architecture", "activation", "pr_activations", "pr_ratemaps", "median_r", "median_r2", "n_units"}
+var CSVHeader = []string{"run", "architecture", "activation", "pr_activations", "pr_ratemaps", "median_r", "median_r2", "n_units", "pr_ratemaps_nbins"}
 
 // WriteCSV writes one row per point under CSVHeader; NaN is written as "NaN".
 func WriteCSV(w io.Writer, pts []Point) error {
@@ -42,7 +43,7 @@ func WriteCSV(w io.Writer, pts []Point) error {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, p := range pts {
 		if err := cw.Write([]string{p.Run, p.Architecture, p.Activation, f(p.PRActivity), f(p.PRRateMaps),
-			f(p.MedianR), f(p.MedianR2), strconv.Itoa(p.Units)}); err != nil {
+			f(p.MedianR), f(p.MedianR2), strconv.Itoa(p.Units), strconv.Itoa(p.PRBins)}); err != nil {
 			return err
 		}
 	}

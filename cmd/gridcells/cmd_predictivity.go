@@ -108,9 +108,11 @@ Inputs:
                                     --positions, with --headings if given), with --noise
 
 Outputs in --out: ` + predictivityCSV + ` (run, architecture, activation, pr_activations,
-pr_ratemaps, median_r, median_r2, n_units) and ` + predictivityFigure + ` (median r against
-the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table is
-also printed.
+pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins) and ` + predictivityFigure + ` (median r
+against the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table
+is also printed. pr_ratemaps is NFL's x-axis of Fig. 6: the run's 20-bin rate maps (its
+ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations), empty
+bins as 0, smoothed by scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA.
 
 Examples:
   gridcells predictivity --runs runs/rnn,runs/lstm,runs/ugrnn --synthetic --out fig6
@@ -135,7 +137,14 @@ type predictivityRun struct {
 	maps  []float64 // units×n×n rate maps
 	units int
 	prAct float64 // participation ratio of the evaluation activations (NaN without them)
+	// prMaps is the rate maps' participation ratio at prBins bins (prRateMaps).
+	prMaps float64
+	prBins int
 }
+
+// prRateMapBins is the resolution of the rate maps whose participation ratio is paper Fig. 6's
+// x-axis: NFL's analyze.py takes the run's rate_maps_nbins=20, the maps of its analysed units.
+const prRateMapBins = 20
 
 // defaultRegressors caps the default number of regressors per fit: the ridge fits cost
 // O(samples·units²) each, and 256 is the number of units NFL's quick evaluation analyses.
@@ -278,12 +287,8 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 		if math.IsNaN(fit.MedianR) {
 			fmt.Fprintf(stderr, "gridcells predictivity: warning: %s: median r is NaN: the neurons' rates do not vary over the held-out samples, so there is nothing to predict\n", r.dir)
 		}
-		prMaps, err := analysis.RateMapParticipationRatio(r.maps, r.units, n, analysis.RateMapSmoothingSigma)
-		if err != nil {
-			prMaps = math.NaN() // e.g. a run whose units never vary
-		}
 		pts[i] = predictivity.Point{Run: r.dir, Architecture: r.cfg.Model.RNNType, Activation: r.cfg.Model.Activation,
-			PRActivity: r.prAct, PRRateMaps: prMaps, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
+			PRActivity: r.prAct, PRRateMaps: r.prMaps, PRBins: r.prBins, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
 	}
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
@@ -302,9 +307,9 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "run\tarchitecture\tactivation\tPR activations\tPR rate maps\tmedian r\tmedian R²\tunits\n")
+	fmt.Fprintf(tw, "run\tarchitecture\tactivation\tPR activations\tPR rate maps (bins)\tmedian r\tmedian R²\tunits\n")
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%.3f\t%.3f\t%d\n", p.Run, p.Architecture, p.Activation, p.PRActivity, p.PRRateMaps, p.MedianR, p.MedianR2, p.Units)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f (%d)\t%.3f\t%.3f\t%d\n", p.Run, p.Architecture, p.Activation, p.PRActivity, p.PRRateMaps, p.PRBins, p.MedianR, p.MedianR2, p.Units)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -406,7 +411,10 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 	}
 	act, err := npyio.ReadFile(filepath.Join(dir, "eval", "activations.npy"))
 	if errors.Is(err, os.ErrNotExist) {
-		return r, r.readRateMaps()
+		if err := r.readRateMaps(); err != nil {
+			return nil, err
+		}
+		return r, r.prRateMaps(nil, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -428,26 +436,64 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 	if v, err := analysis.ParticipationRatio32(a32, rows, ng); err == nil {
 		r.prAct = v
 	}
-	return r, nil
+	return r, r.prRateMaps(a32, pos.AsFloat32())
+}
+
+// prRateMaps sets the rate maps' participation ratio (analysis.RateMapParticipationRatio) at
+// NFL's prRateMapBins: from the run's rate maps of that size (its analysed units, as NFL's),
+// else binned from the activations act at positions pos (every unit), else from the maps the
+// fit uses, at their size. NaN when the maps have no variance.
+func (r *predictivityRun) prRateMaps(act, pos []float32) error {
+	maps, units, n := r.maps, r.units, r.n
+	if m, u, _, err := findRateMaps(r.dir, prRateMapBins); err != nil {
+		return err
+	} else if m != nil {
+		maps, units, n = m, u, prRateMapBins
+	} else if act != nil && n != prRateMapBins {
+		acc, err := analysis.NewRateMapAccumulator(r.units, prRateMapBins, r.box)
+		if err != nil {
+			return err
+		}
+		acc.Add(pos, act)
+		maps, n = acc.Maps(nil), prRateMapBins
+	}
+	r.prBins = n
+	r.prMaps = math.NaN() // e.g. a run whose units never vary
+	if v, err := analysis.RateMapParticipationRatio(maps, units, n, analysis.RateMapSmoothingSigma); err == nil {
+		r.prMaps = v
+	}
+	return nil
+}
+
+// findRateMaps returns the rate maps of the first ratemaps*.npy of dir with n×n bins and
+// their count (nil maps when there is none), and the files of other sizes it read.
+func findRateMaps(dir string, n int) (maps []float64, units int, sizes []string, err error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "ratemaps*.npy"))
+	sort.Strings(files)
+	for _, f := range files {
+		a, err := npyio.ReadFile(f)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if len(a.Shape) == 3 && a.Shape[1] == n && a.Shape[2] == n && a.Shape[0] > 0 {
+			return a.AsFloat64(), a.Shape[0], nil, nil
+		}
+		sizes = append(sizes, fmt.Sprintf("%s %v", filepath.Base(f), a.Shape))
+	}
+	return nil, 0, sizes, nil
 }
 
 // readRateMaps reads the run's rate maps from the first ratemaps*.npy of n×n bins.
 func (r *predictivityRun) readRateMaps() error {
-	files, _ := filepath.Glob(filepath.Join(r.dir, "ratemaps*.npy"))
-	sort.Strings(files)
-	var sizes []string
-	for _, f := range files {
-		a, err := npyio.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if len(a.Shape) == 3 && a.Shape[1] == r.n && a.Shape[2] == r.n && a.Shape[0] > 0 {
-			r.maps, r.units = a.AsFloat64(), a.Shape[0]
-			return nil
-		}
-		sizes = append(sizes, fmt.Sprintf("%s %v", filepath.Base(f), a.Shape))
+	maps, units, sizes, err := findRateMaps(r.dir, r.n)
+	if err != nil {
+		return err
 	}
-	if len(files) == 0 && !fileExists(filepath.Join(r.dir, "summary.json")) {
+	if maps != nil {
+		r.maps, r.units = maps, units
+		return nil
+	}
+	if len(sizes) == 0 && !fileExists(filepath.Join(r.dir, "summary.json")) { // no ratemaps*.npy at all
 		return fmt.Errorf("%s: no rate maps: the run has not finished (resume it with gridcells train --resume %s)", r.dir, r.dir)
 	}
 	if len(sizes) == 0 {

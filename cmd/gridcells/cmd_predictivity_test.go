@@ -163,6 +163,9 @@ func TestPredictivityCommandRateMaps(t *testing.T) {
 		if r[1] != arch || r[2] != "relu" || r[7] != "40" {
 			t.Errorf("%s: architecture %s activation %s units %s, want %s relu 40 (the smallest run's units)", name, r[1], r[2], r[7], arch)
 		}
+		if r[8] != "20" { // NFL's resolution for the rate maps' PR
+			t.Errorf("%s: PR of the rate maps at %s bins, want 20", name, r[8])
+		}
 	}
 	if rows["maps"][3] != "NaN" {
 		t.Errorf("maps-only run: PR of activations %s, want NaN", rows["maps"][3])
@@ -233,9 +236,13 @@ func TestPredictivityCommandPositions(t *testing.T) {
 	if err := runPredictivity(context.Background(), &o, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	r := predictivityFloat(t, readPredictivityCSV(t, filepath.Join(out, predictivityCSV))["run"][5])
-	if !(r > 0 && r < 1) {
+	row := readPredictivityCSV(t, filepath.Join(out, predictivityCSV))["run"]
+	if r := predictivityFloat(t, row[5]); !(r > 0 && r < 1) {
 		t.Errorf("synthetic population: median r %.3f, want in (0, 1)", r)
+	}
+	// The fit bins at 16, the rate maps' PR stays at NFL's 20, binned from the activations.
+	if row[8] != "20" || !(predictivityFloat(t, row[4]) > 1) {
+		t.Errorf("PR of the rate maps %s at %s bins, want > 1 at 20", row[4], row[8])
 	}
 }
 

@@ -303,9 +303,11 @@
 //	                                  --positions, with --headings if given), with --noise
 //
 // Outputs in --out: predictivity.csv (run, architecture, activation, pr_activations,
-// pr_ratemaps, median_r, median_r2, n_units) and predictivity_vs_dimensionality.png (median r against
-// the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table is
-// also printed.
+// pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins) and predictivity_vs_dimensionality.png (median r
+// against the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table
+// is also printed. pr_ratemaps is NFL's x-axis of Fig. 6: the run's 20-bin rate maps (its
+// ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations), empty
+// bins as 0, smoothed by scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA.
 //
 // Examples:
 //
