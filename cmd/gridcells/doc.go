@@ -191,8 +191,12 @@
 // resolution with the 60° score of --method, the grid period and orientation of units with
 // score60 > 0.3 (spec §5.6), and the grid modules: a Gaussian KDE (bandwidth --bandwidth
 // bins) over the periods of units with score60 > --module-threshold at the first resolution,
-// one module per density mode, with the ratios of consecutive module scales (NFL Fig. 3;
-// biology ≈ 1.4). It writes into RUN_DIR:
+// one module per density mode, with the ratios of consecutive module scales (biology ≈ 1.4).
+// NFL's Fig. 3 takes one mode per run and compares runs of different place-cell widths
+// ("gridcells reproduce" does that); the modes within one run are this command's addition. With
+// a bandwidth of 1 bin and tens of units, sampling noise alone makes extra modes (periods drawn
+// from one normal of s.d. 2 bins: two or more modes in about half of the 10-unit populations), so
+// read the module sizes before the ratios. It writes into RUN_DIR:
 //
 //	eval/activations.npy, eval/positions.npy   the evaluation batch, time-major rows (t·B + b)
 //	ratemaps.npy, ratemaps_N.npy               rate maps per resolution (units × n × n)
