@@ -126,10 +126,11 @@ const RateMapSmoothingSigma = 2.0
 // analyze.py compute_rate_maps_participation_ratio_from_joblib_files_data]: empty bins become
 // 0, each map is smoothed by GaussianFilter (use RateMapSmoothingSigma for NFL's 2), and the
 // units×bins matrix goes to skdim's lPCA, whose PCA takes the rows as samples: units are the
-// samples and bins the dimensions, each bin centred across units. (Bins as samples, centring
-// each unit, gives other values: 13–26 % higher on maps of 20 and 44 bins, more where many
-// units are silent, which count here as samples at zero.) The golden values of
-// testdata/ratemap_pr.py agree to 1e-9.
+// samples and bins the dimensions, each bin centred across units, so the value grows with
+// the number of units. (Bins as samples, each unit centred, with NaN-aware smoothing, gave
+// values up to a quarter higher on synthetic populations, and more where many units are
+// silent, which count here as samples at zero.) The golden values of testdata/ratemap_pr.py
+// agree to 1e-9.
 func RateMapParticipationRatio(maps []float64, units, n int, sigma float64) (float64, error) {
 	nn := n * n
 	if len(maps) != units*nn {

@@ -191,11 +191,33 @@ func TestGaussianFilter(t *testing.T) {
 	}
 }
 
+// A normalised kernel over a reflected map keeps a constant map constant at every size, also
+// where the kernel (radius 8 at σ 2) is wider than the map and the reflection wraps.
+func TestGaussianFilterConstant(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 5} {
+		for _, sigma := range []float64{0, 0.3, 2} {
+			src := make([]float64, n*n)
+			for i := range src {
+				src[i] = 1.5
+			}
+			for i, v := range GaussianFilter(nil, src, n, sigma) {
+				if math.Abs(v-1.5) > 1e-14 {
+					t.Fatalf("n %d σ %g: bin %d is %v, want 1.5", n, sigma, i, v)
+				}
+			}
+		}
+	}
+}
+
 // TestRateMapParticipationRatioNFL compares RateMapParticipationRatio with NFL's recipe in
 // numpy and scipy (testdata/ratemap_pr.py): units as the samples, smoothing by
 // gaussian_filter. Bins as the samples gave other values on all three sets.
 func TestRateMapParticipationRatioNFL(t *testing.T) {
-	for _, row := range readCSVRecords(t, "testdata/ratemap_pr.csv") {
+	rows := readCSVRecords(t, "testdata/ratemap_pr.csv")
+	if len(rows) != 9 {
+		t.Fatalf("%d golden rows, want 9 (3 sets × 3 σ)", len(rows))
+	}
+	for _, row := range rows {
 		name := row[0]
 		sigma, err1 := strconv.ParseFloat(row[1], 64)
 		want, err2 := strconv.ParseFloat(row[2], 64)

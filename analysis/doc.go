@@ -8,7 +8,8 @@
 //
 // # Entry points
 //
-//   - RateMapAccumulator, Smooth: rate maps from streamed positions and activations.
+//   - RateMapAccumulator, Smooth, GaussianFilter: rate maps from streamed positions and
+//     activations, smoothed NaN-aware (opexebo) or as scipy's gaussian_filter (NFL).
 //   - Autocorrelogram (SACReference or SACNaNAware), SACDirect, RotateSAC.
 //   - NewScorer, Scorer.Score, Scorer.ScoreAll: grid scores (MethodNFL, MethodDeepMind, MethodBNT).
 //   - MeasurePeriodicity, PowerSpectrum, DominantWavenumber: period, orientation, spectra.

@@ -160,9 +160,9 @@ func (a *RateMapAccumulator) Reset() {
 // scipy.ndimage.gaussian_filter(src, sigma) does it: separable correlation with the Gaussian
 // of std sigma bins cut at radius ⌊4σ + ½⌋ and normalised to sum 1, the map extended by
 // reflection about its edges (mode 'reflect': d c b a | a b c d | d c b a). This is NFL's
-// smoothing of rate maps before their participation ratio; Smooth is the NaN-aware one that
-// figures use. sigma ≤ 0 copies src with NaN as 0. A non-nil dst must have length n·n and
-// must not alias src.
+// smoothing of rate maps before their participation ratio; Smooth is opexebo's NaN-aware
+// one. sigma ≤ 0 copies src with NaN as 0. A non-nil dst must have length n·n and must not
+// alias src.
 func GaussianFilter(dst, src []float64, n int, sigma float64) []float64 {
 	if len(src) != n*n {
 		panic("analysis: GaussianFilter: len(src) != n*n")

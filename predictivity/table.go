@@ -26,13 +26,14 @@ type Point struct {
 	PRActivity   float64 // participation ratio of the activations, samples × units (NaN when unknown)
 	PRRateMaps   float64 // participation ratio of the rate maps smoothed by 2 bins (spec §5.7, analysis.RateMapParticipationRatio)
 	PRBins       int     // bins per side of the maps of PRRateMaps (NFL's 20 where the run has them)
+	PRUnits      int     // units (the PCA's samples) of PRRateMaps
 	MedianR      float64 // median over neurons of the held-out Pearson r
 	MedianR2     float64 // median over neurons of the held-out R²
 	Units        int     // regressors per fit
 }
 
 // CSVHeader is the header row of WriteCSV.
-var CSVHeader = []string{"run", "architecture", "activation", "pr_activations", "pr_ratemaps", "median_r", "median_r2", "n_units", "pr_ratemaps_nbins"}
+var CSVHeader = []string{"run", "architecture", "activation", "pr_activations", "pr_ratemaps", "median_r", "median_r2", "n_units", "pr_ratemaps_nbins", "pr_ratemaps_units"}
 
 // WriteCSV writes one row per point under CSVHeader; NaN is written as "NaN".
 func WriteCSV(w io.Writer, pts []Point) error {
@@ -43,7 +44,7 @@ func WriteCSV(w io.Writer, pts []Point) error {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, p := range pts {
 		if err := cw.Write([]string{p.Run, p.Architecture, p.Activation, f(p.PRActivity), f(p.PRRateMaps),
-			f(p.MedianR), f(p.MedianR2), strconv.Itoa(p.Units), strconv.Itoa(p.PRBins)}); err != nil {
+			f(p.MedianR), f(p.MedianR2), strconv.Itoa(p.Units), strconv.Itoa(p.PRBins), strconv.Itoa(p.PRUnits)}); err != nil {
 			return err
 		}
 	}

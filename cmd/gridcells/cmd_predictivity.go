@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -108,11 +109,13 @@ Inputs:
                                     --positions, with --headings if given), with --noise
 
 Outputs in --out: ` + predictivityCSV + ` (run, architecture, activation, pr_activations,
-pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins) and ` + predictivityFigure + ` (median r
+pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins, pr_ratemaps_units) and ` + predictivityFigure + ` (median r
 against the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table
 is also printed. pr_ratemaps is NFL's x-axis of Fig. 6: the run's 20-bin rate maps (its
-ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations), empty
-bins as 0, smoothed by scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA.
+ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations; else,
+for a run with neither, its maps at the fit's size, with a warning), empty bins as 0, smoothed by
+scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA. pr_ratemaps_nbins and
+pr_ratemaps_units say which maps: the PR grows with both, so compare runs that agree in them.
 
 Examples:
   gridcells predictivity --runs runs/rnn,runs/lstm,runs/ugrnn --synthetic --out fig6
@@ -137,9 +140,10 @@ type predictivityRun struct {
 	maps  []float64 // units×n×n rate maps
 	units int
 	prAct float64 // participation ratio of the evaluation activations (NaN without them)
-	// prMaps is the rate maps' participation ratio at prBins bins (prRateMaps).
-	prMaps float64
-	prBins int
+	// prMaps is the rate maps' participation ratio at prBins bins, of prUnits units
+	// (prRateMaps).
+	prMaps          float64
+	prBins, prUnits int
 }
 
 // prRateMapBins is the resolution of the rate maps whose participation ratio is paper Fig. 6's
@@ -288,9 +292,10 @@ func runPredictivity(ctx context.Context, o *predictivityOptions, args []string,
 			fmt.Fprintf(stderr, "gridcells predictivity: warning: %s: median r is NaN: the neurons' rates do not vary over the held-out samples, so there is nothing to predict\n", r.dir)
 		}
 		pts[i] = predictivity.Point{Run: r.dir, Architecture: r.cfg.Model.RNNType, Activation: r.cfg.Model.Activation,
-			PRActivity: r.prAct, PRRateMaps: r.prMaps, PRBins: r.prBins, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
+			PRActivity: r.prAct, PRRateMaps: r.prMaps, PRBins: r.prBins, PRUnits: r.prUnits, MedianR: fit.MedianR, MedianR2: fit.MedianR2, Units: fit.Units}
 	}
 
+	warnPRMaps(stderr, runs)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -391,7 +396,8 @@ func predictivityRunDirs(ctx context.Context, dirs []string, stderr io.Writer) (
 // per side (mapsN when the recording fixes it, else nbins, else the run's eval.nbins[0]),
 // of every unit from eval/activations.npy and eval/positions.npy when the run has them
 // (also giving the activations' participation ratio), otherwise from a ratemaps*.npy of
-// that size. The activations are not kept.
+// that size; and the rate maps' participation ratio at NFL's 20 bins (prRateMaps). The
+// activations are not kept.
 func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error) {
 	cfg, err := train.LoadConfig(dir)
 	if err != nil {
@@ -414,7 +420,8 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 		if err := r.readRateMaps(); err != nil {
 			return nil, err
 		}
-		return r, r.prRateMaps(nil, nil)
+		r.prRateMaps(nil, nil)
+		return r, nil
 	}
 	if err != nil {
 		return nil, err
@@ -436,33 +443,67 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 	if v, err := analysis.ParticipationRatio32(a32, rows, ng); err == nil {
 		r.prAct = v
 	}
-	return r, r.prRateMaps(a32, pos.AsFloat32())
+	r.prRateMaps(a32, pos.AsFloat32())
+	return r, nil
 }
 
 // prRateMaps sets the rate maps' participation ratio (analysis.RateMapParticipationRatio) at
-// NFL's prRateMapBins: from the run's rate maps of that size (its analysed units, as NFL's),
-// else binned from the activations act at positions pos (every unit), else from the maps the
-// fit uses, at their size. NaN when the maps have no variance.
-func (r *predictivityRun) prRateMaps(act, pos []float32) error {
+// NFL's prRateMapBins: from the evaluation's rate maps of that size (ratemaps_20.npy, or
+// ratemaps.npy when 20 is eval.nbins[0]: the analysed units, as NFL's), else binned from the
+// activations act at positions pos (every unit), else from the maps the fit uses, at their
+// size (which runPredictivity warns about). The units are the PCA's samples, so their number
+// (prUnits) matters too. NaN when the maps have no variance.
+func (r *predictivityRun) prRateMaps(act, pos []float32) {
 	maps, units, n := r.maps, r.units, r.n
-	if m, u, _, err := findRateMaps(r.dir, prRateMapBins); err != nil {
-		return err
-	} else if m != nil {
+	if m, u, ok := evalRateMaps(r.dir, prRateMapBins); ok {
 		maps, units, n = m, u, prRateMapBins
 	} else if act != nil && n != prRateMapBins {
 		acc, err := analysis.NewRateMapAccumulator(r.units, prRateMapBins, r.box)
-		if err != nil {
-			return err
+		if err == nil {
+			acc.Add(pos, act)
+			maps, n = acc.Maps(nil), prRateMapBins
 		}
-		acc.Add(pos, act)
-		maps, n = acc.Maps(nil), prRateMapBins
 	}
-	r.prBins = n
+	r.prBins, r.prUnits = n, units
 	r.prMaps = math.NaN() // e.g. a run whose units never vary
 	if v, err := analysis.RateMapParticipationRatio(maps, units, n, analysis.RateMapSmoothingSigma); err == nil {
 		r.prMaps = v
 	}
-	return nil
+}
+
+// warnPRMaps says when the rate maps' participation ratios of runs are not comparable: a run
+// whose PR is not at NFL's 20 bins (σ is 2 bins at any size, so the same maps give a PR
+// nearly twice as high at 44), or runs whose PRs count different numbers of units.
+func warnPRMaps(w io.Writer, runs []*predictivityRun) {
+	units := map[int]bool{}
+	for _, r := range runs {
+		units[r.prUnits] = true
+		if r.prBins != prRateMapBins {
+			fmt.Fprintf(w, "gridcells predictivity: warning: %s: its rate maps' participation ratio is at %d bins (it has neither ratemaps_%d.npy nor eval/activations.npy), not NFL's %d: not comparable with runs at %d\n",
+				r.dir, r.prBins, prRateMapBins, prRateMapBins, prRateMapBins)
+		}
+	}
+	if len(units) > 1 {
+		var counts []int
+		for u := range units {
+			counts = append(counts, u)
+		}
+		sort.Ints(counts)
+		fmt.Fprintf(w, "gridcells predictivity: warning: the rate maps' participation ratios count %v units (pr_ratemaps_units): the PR grows with the units, which are the PCA's samples\n", counts)
+	}
+}
+
+// evalRateMaps returns the rate maps of n×n bins that the run's evaluation wrote
+// (ratemaps_N.npy, or ratemaps.npy at eval.nbins[0]) and their count. Other files are not
+// looked at, and one that cannot be read is passed over: the maps are then made otherwise.
+func evalRateMaps(dir string, n int) (maps []float64, units int, ok bool) {
+	for _, name := range []string{"ratemaps_" + strconv.Itoa(n) + ".npy", "ratemaps.npy"} {
+		a, err := npyio.ReadFile(filepath.Join(dir, name))
+		if err == nil && len(a.Shape) == 3 && a.Shape[0] > 0 && a.Shape[1] == n && a.Shape[2] == n {
+			return a.AsFloat64(), a.Shape[0], true
+		}
+	}
+	return nil, 0, false
 }
 
 // findRateMaps returns the rate maps of the first ratemaps*.npy of dir with n×n bins and

@@ -351,3 +351,51 @@ func TestPredictivityCommandSweep(t *testing.T) {
 		t.Errorf("sweep without a finished run: %v", err)
 	}
 }
+
+// The rate maps' participation ratio comes from the evaluation's 20-bin maps when the run has
+// them (their units, not the activations'), passes over a file it cannot read, and warns
+// when a run has only maps of another size or the runs count different units.
+func TestPredictivityPRMaps(t *testing.T) {
+	dir := t.TempDir()
+	withMaps, mapsOnly := filepath.Join(dir, "with"), filepath.Join(dir, "only")
+	writePredictivityRun(t, withMaps, "RNN", predictivity.FeatureSettings{Units: 30, Components: 8}, false)
+	rng := rand.New(rand.NewPCG(3, 3))
+	const analysed = 7
+	m := make([]float32, analysed*predictivityBins*predictivityBins)
+	for i := range m {
+		m[i] = float32(rng.Float64())
+	}
+	if err := npyio.WriteFile(filepath.Join(withMaps, "ratemaps_20.npy"), npyio.NewFloat32(m, analysed, predictivityBins, predictivityBins)); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(withMaps, "ratemaps_notes.npy"), []byte("not an npy"), 0o644)
+	// A maps-only run at 16 bins: its PR can only be at 16.
+	writePredictivityRun(t, mapsOnly, "LSTM", predictivity.FeatureSettings{Units: 12, Components: 4}, true)
+	m16 := make([]float32, 12*16*16)
+	for i := range m16 {
+		m16[i] = float32(rng.Float64())
+	}
+	os.Remove(filepath.Join(mapsOnly, "ratemaps.npy"))
+	if err := npyio.WriteFile(filepath.Join(mapsOnly, "ratemaps_16.npy"), npyio.NewFloat32(m16, 12, 16, 16)); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	o := predictivityOptions{runs: listFlag{withMaps, mapsOnly}, synthetic: true, synthSeed: 1, noise: 0.1, nbins: 16, out: out,
+		folds: 3, innerFolds: 2, repeats: 1, seed: 1}
+	var stdout, stderr bytes.Buffer
+	if err := runPredictivity(context.Background(), &o, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rows := readPredictivityCSV(t, filepath.Join(out, predictivityCSV))
+	if r := rows["with"]; r[8] != "20" || r[9] != strconv.Itoa(analysed) {
+		t.Errorf("run with ratemaps_20.npy: PR at %s bins of %s units, want 20 and %d", r[8], r[9], analysed)
+	}
+	if r := rows["only"]; r[8] != "16" || r[9] != "12" {
+		t.Errorf("maps-only run: PR at %s bins of %s units, want 16 and 12", r[8], r[9])
+	}
+	for _, want := range []string{"only: its rate maps' participation ratio is at 16 bins", "count [7 12] units"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q: want %q", stderr.String(), want)
+		}
+	}
+}

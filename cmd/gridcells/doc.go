@@ -307,11 +307,13 @@
 //	                                  --positions, with --headings if given), with --noise
 //
 // Outputs in --out: predictivity.csv (run, architecture, activation, pr_activations,
-// pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins) and predictivity_vs_dimensionality.png (median r
+// pr_ratemaps, median_r, median_r2, n_units, pr_ratemaps_nbins, pr_ratemaps_units) and predictivity_vs_dimensionality.png (median r
 // against the rate-map participation ratio, one point per run, coloured by model.rnn_type). The table
 // is also printed. pr_ratemaps is NFL's x-axis of Fig. 6: the run's 20-bin rate maps (its
-// ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations), empty
-// bins as 0, smoothed by scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA.
+// ratemaps_20.npy, the analysed units, as NFL's; else all units binned from its activations; else,
+// for a run with neither, its maps at the fit's size, with a warning), empty bins as 0, smoothed by
+// scipy's gaussian_filter with σ 2 bins, units as the samples of the PCA. pr_ratemaps_nbins and
+// pr_ratemaps_units say which maps: the PR grows with both, so compare runs that agree in them.
 //
 // Examples:
 //
