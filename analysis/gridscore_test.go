@@ -41,17 +41,8 @@ func loadGoldenFiles(t testing.TB, mapsFile, scoresFile string) ([]float64, int,
 	if len(a.Shape) != 3 || a.Shape[1] != a.Shape[2] {
 		t.Fatalf("golden maps shape %v", a.Shape)
 	}
-	f, err := os.Open(scoresFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rows []goldenRow
-	for _, r := range recs[1:] {
+	for _, r := range readCSVRecords(t, scoresFile) {
 		num := func(s string) float64 {
 			v, err := strconv.ParseFloat(s, 64)
 			if err != nil {
@@ -236,7 +227,7 @@ func TestGridScoreBNTGolden(t *testing.T) {
 }
 
 // readCSVRecords reads the rows of a CSV file after its header line.
-func readCSVRecords(t *testing.T, name string) [][]string {
+func readCSVRecords(t testing.TB, name string) [][]string {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {

@@ -156,6 +156,21 @@ func (a *RateMapAccumulator) Reset() {
 	a.dropped = 0
 }
 
+// mapDst checks the n×n map src and the destination dst of the filter fn (Smooth,
+// GaussianFilter), and returns dst, made when nil.
+func mapDst(fn string, dst, src []float64, n int) []float64 {
+	if len(src) != n*n {
+		panic("analysis: " + fn + ": len(src) != n*n")
+	}
+	if dst == nil {
+		return make([]float64, n*n)
+	}
+	if len(dst) != n*n {
+		panic("analysis: " + fn + ": len(dst) != n*n")
+	}
+	return dst
+}
+
 // GaussianFilter returns the n×n map src, its empty (NaN) bins set to 0, filtered as
 // scipy.ndimage.gaussian_filter(src, sigma) does it: separable correlation with the Gaussian
 // of std sigma bins cut at radius ⌊4σ + ½⌋ and normalised to sum 1, the map extended by
@@ -164,30 +179,23 @@ func (a *RateMapAccumulator) Reset() {
 // one. sigma ≤ 0 copies src with NaN as 0. A non-nil dst must have length n·n and must not
 // alias src.
 func GaussianFilter(dst, src []float64, n int, sigma float64) []float64 {
-	if len(src) != n*n {
-		panic("analysis: GaussianFilter: len(src) != n*n")
-	}
-	if dst == nil {
-		dst = make([]float64, n*n)
-	} else if len(dst) != n*n {
-		panic("analysis: GaussianFilter: len(dst) != n*n")
-	}
+	dst = mapDst("GaussianFilter", dst, src, n)
 	r := 0
 	if sigma > 0 {
 		r = int(4*sigma + 0.5) // scipy: int(truncate·sd + 0.5)
 	}
-	k := make([]float64, 2*r+1)
-	var sum float64
-	for i := range k {
-		d := float64(i - r)
-		k[i] = math.Exp(-0.5 / (sigma * sigma) * d * d)
-		sum += k[i]
-	}
-	if r == 0 {
-		k[0], sum = 1, 1
-	}
-	for i := range k {
-		k[i] /= sum
+	k := []float64{1} // radius 0: the identity, also for sigma ≤ 0
+	if r > 0 {
+		k = make([]float64, 2*r+1)
+		var sum float64
+		for i := range k {
+			d := float64(i - r)
+			k[i] = math.Exp(-0.5 / (sigma * sigma) * d * d)
+			sum += k[i]
+		}
+		for i := range k {
+			k[i] /= sum
+		}
 	}
 	// reflect maps an index outside [0, n) into it: period 2n, mirrored in the second half.
 	reflect := func(i int) int {
@@ -235,14 +243,7 @@ func GaussianFilter(dst, src []float64, n int, sigma float64) []float64 {
 // otherwise they are filled from their neighbours (NaN if none lies within 4σ). sigma ≤ 0
 // copies src. A non-nil dst must have length n·n and must not alias src.
 func Smooth(dst, src []float64, n int, sigma float64, keepEmpty bool) []float64 {
-	if len(src) != n*n {
-		panic("analysis: Smooth: len(src) != n*n")
-	}
-	if dst == nil {
-		dst = make([]float64, n*n)
-	} else if len(dst) != n*n {
-		panic("analysis: Smooth: len(dst) != n*n")
-	}
+	dst = mapDst("Smooth", dst, src, n)
 	if !(sigma > 0) {
 		copy(dst, src)
 		return dst
