@@ -455,7 +455,9 @@ func loadPredictivityRun(dir string, mapsN, nbins int) (*predictivityRun, error)
 // (prUnits) matters too. NaN when the maps have no variance.
 func (r *predictivityRun) prRateMaps(act, pos []float32) {
 	maps, units, n := r.maps, r.units, r.n
-	if m, u, ok := evalRateMaps(r.dir, prRateMapBins); ok {
+	if act == nil && n == prRateMapBins {
+		// The fit's maps are the run's 20-bin rate maps, just read: not read again.
+	} else if m, u, ok := evalRateMaps(r.dir, prRateMapBins); ok {
 		maps, units, n = m, u, prRateMapBins
 	} else if act != nil && n != prRateMapBins {
 		acc, err := analysis.NewRateMapAccumulator(r.units, prRateMapBins, r.box)
