@@ -1,4 +1,4 @@
-// Package figure draws the figures of gridcells' reports as PNG images with gonum/plot:
+// Package figure draws the figures of gridcells' reports with gonum/plot, as PNG, SVG and PDF:
 // rate-map montages, spatial autocorrelograms with the ring of their grid score, survival
 // functions of per-unit grid scores (paper Fig. 2b), bar charts of per-condition fractions
 // with 95 % intervals (Fig. 2a), training curves, grid period against place-cell width with
@@ -22,6 +22,16 @@
 // size and each row of panels keeps its shape, scaled to the page. Titles wider than the page
 // or than their panel are broken into lines; legends that would cover data in a small panel
 // (bar charts, survival functions, training curves) are drawn above the axes, in rows.
+//
+// # Vector formats
+//
+// SVG and PDF come from gonum/plot's vgsvg and vgpdf, with three of their faults mended here
+// and tested by rendering each file with readers that share no code with gonum (poppler's
+// pdftoppm, librsvg's rsvg-convert) against the PNG: vgpdf drew images upside down and wrote
+// text beyond ASCII as UTF-8 bytes into a Windows-1252 font ("σ ×2" printed "Ïƒ Ã—2"); the
+// PDF now shows the letters that code page has as text and draws the others (σ, ≥) as
+// their glyphs' outlines. vgsvg declared its PNG images image/jpg, which strict readers
+// drop. Both SVG and PDF have a white page behind the figure, as the PNG.
 //
 // # Panics and errors
 //

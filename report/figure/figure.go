@@ -109,8 +109,12 @@ func newFigure(width, height, rows, cols int) *Figure {
 	return &Figure{Width: width, Height: height, plots: p, pad: 2 * vg.Millimeter}
 }
 
-// titleFont is the font of a figure's overall title.
-var titleFont = font.Font{Typeface: "Liberation", Variant: "Serif", Weight: 1, Size: vg.Points(13)}
+// titleFont is the font of a figure's overall title: the regular face of the axis labels,
+// larger. It must name a face that gonum's font cache holds (Liberation Serif has regular and
+// bold weights only): a weight it lacks falls back to the regular face's glyphs under another
+// name, and the vector formats then embed that face twice, the second time as a font of the
+// same PDF resource name (a dictionary with a duplicated key, which qpdf flags).
+var titleFont = font.Font{Typeface: "Liberation", Variant: "Serif", Size: vg.Points(13)}
 
 // titleWidth is the width, pixels, that title takes in titleFont, with a margin each side.
 func titleWidth(title string) int {

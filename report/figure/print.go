@@ -2,6 +2,7 @@ package figure
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"strconv"
 	"strings"
@@ -109,11 +110,22 @@ func newCanvas(format string, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error
 		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))}, nil
 	case "svg":
 		// The fonts embedded, so that it shows the same on a machine without them.
-		return vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true)), nil
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
+		// White behind everything, as the PNG (vgimg's default) and a PDF page: on a dark
+		// slide or viewer a transparent SVG shows its black text on black.
+		var page vg.Path
+		page.Move(vg.Point{})
+		page.Line(vg.Point{X: w})
+		page.Line(vg.Point{X: w, Y: h})
+		page.Line(vg.Point{Y: h})
+		page.Close()
+		c.SetColor(color.White)
+		c.Fill(page)
+		return svgCanvas{c}, nil
 	case "pdf":
 		c := vgpdf.New(w, h)
 		c.EmbedFonts(true) // as journals ask
-		return c, nil
+		return pdfCanvas{c}, nil
 	}
 	return nil, fmt.Errorf("figure: format %q: want png, svg or pdf", format)
 }
