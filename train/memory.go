@@ -1,15 +1,12 @@
 package train
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 
 	"github.com/gridcells/gridcells/config"
+	"github.com/gridcells/gridcells/internal/sysmem"
 )
 
 // ErrMemory: a CPU run of the config would not fit in this machine's memory. It is refused
@@ -35,50 +32,62 @@ func cpuStepBytes(cfg config.Config, training bool) float64 {
 	return 4 * b
 }
 
-// checkMemory refuses a CPU run whose cpuStepBytes exceed the memory the kernel reports
-// available (Linux's MemAvailable; elsewhere nothing is checked). A GPU run's batches live
-// on the device, whose allocator returns errors instead. MemAvailable leaves out swap and a
-// cgroup's limit: a machine that would have run the config slowly from swap is refused it,
-// one whose cgroup is smaller than its memory is not protected.
+// checkMemory refuses a CPU run whose cpuStepBytes exceed the memory this process can
+// still allocate (sysmem: Linux's MemAvailable, bounded by the limits of its memory cgroups,
+// a container's or a SLURM job's; elsewhere nothing is checked). A GPU run's batches live on
+// the device, whose allocator returns errors instead. Swap is not counted: a machine that
+// would have run the config slowly from swap is refused it.
 func checkMemory(cfg config.Config, backend string, training bool) error {
 	if !strings.HasPrefix(backend, "cpu") {
 		return nil
 	}
-	avail := availableMemory()
 	need := cpuStepBytes(cfg, training)
-	if avail <= 0 || need <= float64(avail) {
+	bound := availableMemory()
+	if bound.Available <= 0 || need <= float64(bound.Available) {
 		return nil
 	}
 	eb, et := evalBatchShape(cfg)
-	const gib = 1 << 30
 	if !training {
-		return fmt.Errorf("train: %w: an evaluation batch of eval.batch_size %d × eval.sequence_length %d with encoding.np %d and model.ng %d needs at least %.1f GiB; this machine has %.1f GiB available",
-			ErrMemory, eb, et, cfg.Encoding.Np, cfg.Model.Ng, need/gib, float64(avail)/gib)
+		return fmt.Errorf("train: %w: an evaluation batch of eval.batch_size %d × eval.sequence_length %d with encoding.np %d and model.ng %d needs at least %.1f GiB; %s",
+			ErrMemory, eb, et, cfg.Encoding.Np, cfg.Model.Ng, need/gib, describeBound(bound))
 	}
-	return fmt.Errorf("train: %w: a training step of trajectory.batch_size %d × trajectory.sequence_length %d with encoding.np %d and model.ng %d, and an evaluation batch of %d × %d, need at least %.1f GiB; this machine has %.1f GiB available: lower trajectory.batch_size (or eval.batch_size)",
-		ErrMemory, cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength, cfg.Encoding.Np, cfg.Model.Ng, eb, et, need/gib, float64(avail)/gib)
+	return fmt.Errorf("train: %w: a training step of trajectory.batch_size %d × trajectory.sequence_length %d with encoding.np %d and model.ng %d, and an evaluation batch of %d × %d, need at least %.1f GiB; %s: lower trajectory.batch_size (or eval.batch_size)",
+		ErrMemory, cfg.Trajectory.BatchSize, cfg.Trajectory.SequenceLength, cfg.Encoding.Np, cfg.Model.Ng, eb, et, need/gib, describeBound(bound))
 }
 
-// availableMemory returns MemAvailable of /proc/meminfo in bytes, or 0 where it cannot be
-// read (not Linux, or a kernel before 3.14). A variable so that tests can fix it.
-var availableMemory = func() int64 {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
+// checkStackMemory refuses K runs trained as one ensemble on the CPU when their training
+// steps together, and the largest of their evaluations (run lane by lane afterwards), exceed
+// what this process can allocate: the ensemble holds every lane's batch, logits and states
+// at once, so K lanes that each fit may not fit together.
+func checkStackMemory(cfgs []config.Config, backend string) error {
+	if !strings.HasPrefix(backend, "cpu") || len(cfgs) < 2 {
+		return nil
 	}
-	return parseMemAvailable(data)
+	var need, eval float64
+	for _, c := range cfgs {
+		e := cpuStepBytes(c, false)
+		need += cpuStepBytes(c, true) - e
+		eval = max(eval, e)
+	}
+	need += eval
+	bound := availableMemory()
+	if bound.Available <= 0 || need <= float64(bound.Available) {
+		return nil
+	}
+	c := cfgs[0]
+	return fmt.Errorf("train: %w: %d lanes of trajectory.batch_size %d × trajectory.sequence_length %d with encoding.np %d and model.ng %d, trained as one ensemble, need at least %.1f GiB; %s: train fewer lanes at once (sweep run --lanes, lanes --stack off) or lower trajectory.batch_size",
+		ErrMemory, len(cfgs), c.Trajectory.BatchSize, c.Trajectory.SequenceLength, c.Encoding.Np, c.Model.Ng, need/gib, describeBound(bound))
 }
 
-// parseMemAvailable reads the "MemAvailable:  N kB" line of /proc/meminfo text.
-func parseMemAvailable(data []byte) int64 {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 3 && f[0] == "MemAvailable:" && f[2] == "kB" {
-			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				return kb << 10
-			}
-		}
+const gib = 1 << 30
+
+// describeBound says what limits the memory: the machine's, or a cgroup's limit.
+func describeBound(b sysmem.Bound) string {
+	if b.CgroupLimit > 0 {
+		return fmt.Sprintf("this process's memory cgroup (a container's or a job's limit of %.1f GiB) leaves %.1f GiB available", float64(b.CgroupLimit)/gib, float64(b.Available)/gib)
 	}
-	return 0
+	return fmt.Sprintf("this machine has %.1f GiB available", float64(b.Available)/gib)
 }
+
+// availableMemory is sysmem.Available; a variable so that tests can fix it.
+var availableMemory = sysmem.Available

@@ -5,23 +5,17 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-)
 
-func TestParseMemAvailable(t *testing.T) {
-	const meminfo = "MemTotal:       24570036 kB\nMemFree:         1234567 kB\nMemAvailable:   20971520 kB\nBuffers:           12 kB\n"
-	if got, want := parseMemAvailable([]byte(meminfo)), int64(20<<30); got != want {
-		t.Errorf("MemAvailable: %d, want %d", got, want)
-	}
-	if got := parseMemAvailable([]byte("MemTotal: 5 kB\n")); got != 0 {
-		t.Errorf("no MemAvailable line: %d, want 0", got)
-	}
-}
+	"github.com/gridcells/gridcells/compute/cpu"
+	"github.com/gridcells/gridcells/internal/sysmem"
+)
 
 // fixMemory makes availableMemory report avail bytes for the rest of the test.
 func fixMemory(t *testing.T, avail int64) {
 	real := availableMemory
-	availableMemory = func() int64 { return avail }
+	availableMemory = func() sysmem.Bound { return sysmem.Bound{Available: avail} }
 	t.Cleanup(func() { availableMemory = real })
 }
 
@@ -55,5 +49,40 @@ func TestMemoryCheck(t *testing.T) {
 	fixMemory(t, int64(evalNeed)-1)
 	if _, err := Evaluate(context.Background(), trained, Options{}); !errors.Is(err, ErrMemory) {
 		t.Errorf("evaluating with %d bytes for an evaluation of %.0f: %v, want ErrMemory", int64(evalNeed)-1, evalNeed, err)
+	}
+}
+
+// Lanes that each fit but not together are refused before any lane's directory is written.
+func TestStackMemoryCheck(t *testing.T) {
+	cfgs := stackConfigs(t)
+	one := cpuStepBytes(cfgs[0], true)
+	fixMemory(t, int64(1.5*one)) // one lane fits, three do not
+	var runs []StackedRun
+	for i := range cfgs {
+		runs = append(runs, StackedRun{Dir: filepath.Join(t.TempDir(), "lane"), Config: &cfgs[i]})
+	}
+	_, err := TrainStacked(context.Background(), runs, cpu.New(nil), "test")
+	if !errors.Is(err, ErrMemory) || !strings.Contains(err.Error(), "3 lanes") {
+		t.Fatalf("3 lanes of %.0f bytes each in %d: %v, want ErrMemory naming the lanes", one, int64(1.5*one), err)
+	}
+	for _, r := range runs {
+		if _, err := os.Stat(r.Dir); !os.IsNotExist(err) {
+			t.Errorf("the refused ensemble left %s (%v)", r.Dir, err)
+		}
+	}
+	if _, err := Train(context.Background(), filepath.Join(t.TempDir(), "alone"), cfgs[0], Options{}); err != nil {
+		t.Errorf("one lane alone: %v", err)
+	}
+}
+
+// A cgroup's limit is named in the refusal: the machine may have far more memory.
+func TestMemoryCheckNamesCgroup(t *testing.T) {
+	cfg := smallConfig(t)
+	real := availableMemory
+	availableMemory = func() sysmem.Bound { return sysmem.Bound{Available: 1000, CgroupLimit: 3 << 30} }
+	t.Cleanup(func() { availableMemory = real })
+	err := checkMemory(cfg, "cpu", true)
+	if !errors.Is(err, ErrMemory) || !strings.Contains(err.Error(), "memory cgroup (a container's or a job's limit of 3.0 GiB)") {
+		t.Errorf("%v, want ErrMemory naming the cgroup's limit", err)
 	}
 }

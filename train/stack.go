@@ -141,6 +141,9 @@ func TrainStacked(ctx context.Context, runs []StackedRun, b compute.Backend, ver
 		}
 		defer CloseBackend(b) // last: after the lanes and the stack let go of it
 	}
+	if err := checkStackMemory(cfgs, b.Name()); err != nil {
+		return nil, err
+	}
 	lanes := make([]*run, len(runs))
 	defer releaseAll(lanes) // the slice's elements as the loop below fills them in
 	for i, sr := range runs {
