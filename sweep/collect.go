@@ -42,8 +42,9 @@ type Summary struct {
 	MaxScore60           Number            `json:"max_score60"`
 	FracAbove            map[string]Number `json:"frac_units_score60_above"`
 	HasPossibleGridCells bool              `json:"has_possible_grid_cells"`
-	// Diverged: the network's last evaluation during training decoded far worse than its
-	// best (train.Summary); its final numbers describe a blown-up network.
+	// Diverged: the network blew up (train.Summary: a NaN or infinite loss or decoding
+	// error, a training loss 100 times its lowest, or a last evaluation decoding far worse
+	// than its best); its final numbers describe a blown-up network.
 	Diverged bool `json:"diverged"`
 	// NBins is the resolution of the run's ratemaps.npy and scores.csv (its last
 	// evaluation's, which gridcells eval --nbins may have changed from the config's).

@@ -55,9 +55,11 @@ type Summary struct {
 	// MaxScore60ByNBins is the max score60 of every scorer, keyed by nbins.
 	MaxScore60ByNBins map[string]Number `json:"max_score60_by_nbins"`
 
-	// The best evaluation during training (metrics.jsonl), and whether the network got
-	// much worse after it (see diverged): a ReLU RNN at a large learning rate can blow up
-	// late, and its final numbers then say nothing about what the network had learnt.
+	// The best evaluation during training (metrics.jsonl), and whether the network blew up
+	// (see diverged: a NaN or infinite loss or decoding error, a training loss 100 times its
+	// lowest, or a last evaluation decoding far worse than the best): a ReLU RNN at a large
+	// learning rate can blow up, early or late, and its final numbers then say nothing
+	// about what the network had learnt.
 	BestEvalStep            int    `json:"best_eval_step"`
 	BestEvalDecodingErrorCM Number `json:"best_eval_decoding_error_cm"`
 	Diverged                bool   `json:"diverged"`
@@ -133,25 +135,40 @@ func fracAbove(scores []analysis.GridScore, th float64) float64 {
 // times worse than its best, and worse than the decoding threshold.
 const divergeFactor = 3
 
+// lossBlowUp: training diverged when the last logged training loss is more than this many
+// times the lowest one, whatever the decoding: a network whose cross-entropy went from 4.9
+// to 3e5 (an unstable learning rate) decodes no worse than one that never learned, so the
+// decoding rule cannot see it. Two orders of magnitude: far beyond the noise of a healthy
+// run's loss, for cross-entropy and MSE alike.
+const lossBlowUp = 100
+
 // diverged finds the best evaluation of lines (lowest decoding error) and reports whether
-// training diverged: the last line's loss or decoding error is NaN or infinite (the loss
-// overflowed; this covers a run whose every evaluation is NaN, which has no best), or the
-// last evaluation decodes more than divergeFactor times worse than the best and worse than
-// threshold cm. Runs without metrics lines have best step −1 and never diverge; a run with
-// only NaN evaluations has best step −1 too.
-func diverged(lines []MetricsLine, threshold float64) (bestStep int, bestCM float64, div bool) {
+// training diverged: the final evaluation's loss or decoding error (finalLoss, finalCM), or
+// the last line's, is NaN or infinite (the loss overflowed; this covers a run whose every
+// evaluation is NaN, which has no best); the last line's loss is more than lossBlowUp times
+// the lowest logged; or the last evaluation decodes more than divergeFactor times worse
+// than the best and worse than threshold cm. Runs without metrics lines have best step −1
+// and diverge only by their final evaluation; a run with only NaN evaluations has best
+// step −1 too.
+func diverged(lines []MetricsLine, threshold, finalLoss, finalCM float64) (bestStep int, bestCM float64, div bool) {
 	bestStep, bestCM = -1, math.NaN()
+	minLoss := math.Inf(1)
 	for _, l := range lines {
 		if e := float64(l.DecodingErrorCM); !math.IsNaN(e) && (bestStep < 0 || e < bestCM) {
 			bestStep, bestCM = l.Step, e
 		}
+		minLoss = math.Min(minLoss, float64(l.Loss)) // NaN losses are not the lowest
+	}
+	nonFinite := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	if nonFinite(finalLoss) || nonFinite(finalCM) {
+		return bestStep, bestCM, true
 	}
 	if len(lines) == 0 {
 		return bestStep, bestCM, false
 	}
 	last := lines[len(lines)-1]
 	cm, loss := float64(last.DecodingErrorCM), float64(last.Loss)
-	if math.IsNaN(cm) || math.IsInf(cm, 0) || math.IsNaN(loss) || math.IsInf(loss, 0) {
+	if nonFinite(cm) || nonFinite(loss) || (minLoss > 0 && loss > lossBlowUp*minLoss) {
 		return bestStep, bestCM, true
 	}
 	return bestStep, bestCM, cm > divergeFactor*bestCM && cm > threshold
@@ -345,7 +362,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	// A run directory without metrics.jsonl (no evaluation during training) has no best
 	// evaluation and never diverged: diverged of no lines says so.
 	lines, _ := ReadMetrics(r.dir)
-	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold)
+	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold, loss, decErr)
 	sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
 	sum.FirstGridStep = firstGridStep(lines, cfg.Eval.GridThreshold, float64(sum.MaxScore60))
 	b, err := json.MarshalIndent(sum, "", "  ")

@@ -32,10 +32,24 @@ func TestDiverged(t *testing.T) {
 		// The loss overflowed while the last decoding still looked finite.
 		{"NaN loss", []MetricsLine{line(100, 20), nanLoss(200, 97)}, 100, true},
 		{"infinite loss", []MetricsLine{line(100, 20), {Step: 200, Loss: Number(math.Inf(1)), DecodingErrorCM: 25}}, 100, true},
+		// An unstable learning rate: cross-entropy 3.4e12 at the first evaluation, 3e5 at the
+		// last, against 4.9 for a healthy run; decoding as bad as a network that never learned.
+		{"loss blew up", []MetricsLine{{Step: 50, Loss: 4.9, DecodingErrorCM: 98}, {Step: 100, Loss: 3.4e12, DecodingErrorCM: 99}, {Step: 300, Loss: 3e5, DecodingErrorCM: 97}}, 300, true},
+		{"loss 50 times its lowest", []MetricsLine{{Step: 50, Loss: 0.001, DecodingErrorCM: 5}, {Step: 100, Loss: 0.05, DecodingErrorCM: 6}}, 50, false},
 	} {
-		best, _, div := diverged(tc.lines, 10)
+		best, _, div := diverged(tc.lines, 10, 6.2, 5)
 		if best != tc.best || div != tc.diverged {
 			t.Errorf("%s: best step %d, diverged %v; want %d, %v", tc.name, best, div, tc.best, tc.diverged)
 		}
+	}
+	// The final evaluation (a different batch from the last line's) overflowed.
+	lines := []MetricsLine{line(100, 20), line(200, 15)}
+	for _, final := range [][2]float64{{math.NaN(), 15}, {6.2, math.NaN()}, {math.Inf(1), 15}} {
+		if _, _, div := diverged(lines, 10, final[0], final[1]); !div {
+			t.Errorf("final loss %v, decoding %v cm: not diverged", final[0], final[1])
+		}
+	}
+	if _, _, div := diverged(nil, 10, math.NaN(), 50); !div {
+		t.Error("no metrics, NaN final loss: not diverged")
 	}
 }
