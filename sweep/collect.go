@@ -137,16 +137,19 @@ func paramKeys(results []Result) []string {
 
 // WriteCSV writes one row per run: run_id, index, the swept parameters (canonical keys),
 // status, decoding_error_cm, max_score60 with the nbins and score_method it was measured at,
-// frac_units_score60_above_<t> for each threshold
-// of the summaries, has_possible_grid_cells, diverged, first_grid_step (the step from which
+// frac_units_score60_above_<t> for each threshold of the summaries, decode_threshold_cm and
+// grid_threshold (th, on every row), has_possible_grid_cells (decoding error below
+// th.DecodeCM and max score60 above th.Grid, as Table counts it, not the run's own eval
+// thresholds: so that the rows grouped in pandas give the table's fractions), diverged,
+// first_grid_step (the step from which
 // the best unit's score60 was above the run's own eval.grid_threshold, whatever
 // --grid-threshold says, at that evaluation and the next (the last's next: the post-training
 // evaluation); −1 where the scores
 // were tracked and that never happened, empty where they were not tracked), steps, wall_s,
 // error. Missing numbers are empty cells (pandas reads NaN).
 // WriteParquet writes the same columns.
-func WriteCSV(w io.Writer, results []Result) error {
-	cols, rows := runsTable(results)
+func WriteCSV(w io.Writer, results []Result, th Thresholds) error {
+	cols, rows := runsTable(results, th)
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.Name
@@ -233,7 +236,7 @@ func (k ColumnKind) parses(text string) bool {
 
 // RunsColumns returns the columns of runs.csv and runs.parquet for results, in order.
 func RunsColumns(results []Result) []Column {
-	cols, _ := runsTable(results)
+	cols, _ := runsTable(results, Thresholds{})
 	return cols
 }
 
@@ -241,7 +244,7 @@ func RunsColumns(results []Result) []Column {
 // have the same columns in the same order and the same cells. A parameter column takes its
 // kind from the config key's type (paramKind), or is text if some run's value does not
 // parse as one.
-func runsTable(results []Result) ([]Column, [][]cell) {
+func runsTable(results []Result, th Thresholds) ([]Column, [][]cell) {
 	pk, fk := paramKeys(results), fracKeys(results)
 	types := map[string]string{}
 	for _, ki := range config.Keys() {
@@ -264,7 +267,8 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 	for _, k := range fk {
 		cols = append(cols, Column{Name: "frac_units_score60_above_" + k, Kind: KindFloat})
 	}
-	cols = append(cols, Column{Name: "has_possible_grid_cells", Kind: KindBool}, Column{Name: "diverged", Kind: KindBool},
+	cols = append(cols, Column{Name: "decode_threshold_cm", Kind: KindFloat}, Column{Name: "grid_threshold", Kind: KindFloat},
+		Column{Name: "has_possible_grid_cells", Kind: KindBool}, Column{Name: "diverged", Kind: KindBool},
 		Column{Name: "first_grid_step", Kind: KindInt},
 		Column{Name: "steps", Kind: KindInt}, Column{Name: "wall_s", Kind: KindFloat},
 		Column{Name: "error", Kind: KindString})
@@ -289,6 +293,7 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 			}
 		}
 		row = append(row, cell{Text: r.Status})
+		thresholds := []cell{num(Number(th.DecodeCM)), num(Number(th.Grid))}
 		if s := r.Summary; s != nil {
 			row = append(row, num(s.DecodingErrorCM), num(s.MaxScore60), intOrMissing(s.NBins), textOrMissing(s.ScoreMethod))
 			for _, k := range fk {
@@ -302,10 +307,15 @@ func runsTable(results []Result) ([]Column, [][]cell) {
 			if s.FirstGridStep != nil {
 				first = cell{Text: strconv.Itoa(*s.FirstGridStep)}
 			}
-			row = append(row, cell{Text: strconv.FormatBool(s.HasPossibleGridCells)}, cell{Text: strconv.FormatBool(s.Diverged)},
+			row = append(row, thresholds...)
+			row = append(row, cell{Text: strconv.FormatBool(th.passes(s))}, cell{Text: strconv.FormatBool(s.Diverged)},
 				first, cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
-			for range 4 + len(fk) + 5 {
+			for range 4 + len(fk) {
+				row = append(row, missing)
+			}
+			row = append(row, thresholds...)
+			for range 5 {
 				row = append(row, missing)
 			}
 		}
@@ -339,6 +349,14 @@ func textOrMissing(s string) cell {
 type Thresholds struct {
 	DecodeCM float64 // decoding error below which a network path-integrates, cm
 	Grid     float64 // max score60 above which it has possible grid cells
+}
+
+// decodes reports whether a finished run's decoding error is below th.DecodeCM; passes,
+// whether it also has a max score60 above th.Grid: "has possible grid cells" at th. A NaN
+// decoding error or score does not pass.
+func (th Thresholds) decodes(s *Summary) bool { return float64(s.DecodingErrorCM) < th.DecodeCM }
+func (th Thresholds) passes(s *Summary) bool {
+	return th.decodes(s) && float64(s.MaxScore60) > th.Grid
 }
 
 // Interval is a proportion with its 95 % Wilson score interval.
@@ -476,9 +494,9 @@ func Table(results []Result, by []string, th Thresholds) ([]string, []Condition,
 			continue
 		}
 		c.N++
-		if float64(r.Summary.DecodingErrorCM) < th.DecodeCM {
+		if th.decodes(r.Summary) {
 			c.Decoded++
-			if float64(r.Summary.MaxScore60) > th.Grid {
+			if th.passes(r.Summary) {
 				c.Grid++
 			}
 		}

@@ -220,7 +220,7 @@ func TestCSVAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, results); err != nil {
+	if err := WriteCSV(&buf, results, Thresholds{DecodeCM: 10, Grid: 0.8}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -229,7 +229,7 @@ func TestCSVAndJSON(t *testing.T) {
 	}
 	wantHead := []string{"run_id", "index", "model.rnn_type", "seed", "status", "decoding_error_cm", "max_score60", "nbins", "score_method",
 		"frac_units_score60_above_0.3", "frac_units_score60_above_0.8", "frac_units_score60_above_1.2",
-		"has_possible_grid_cells", "diverged", "first_grid_step", "steps", "wall_s", "error"}
+		"decode_threshold_cm", "grid_threshold", "has_possible_grid_cells", "diverged", "first_grid_step", "steps", "wall_s", "error"}
 	if !slices.Equal(rows[0], wantHead) {
 		t.Fatalf("header %v\nwant %v", rows[0], wantHead)
 	}
@@ -243,8 +243,27 @@ func TestCSVAndJSON(t *testing.T) {
 	if r := rows[5]; r[5] != "" || r[6] != "" {
 		t.Errorf("diverged run: %v, want empty numbers", r)
 	}
-	if r := rows[8]; r[4] != "failed" || r[17] != "exit status 3" || r[5] != "" {
+	if r := rows[8]; r[4] != "failed" || r[19] != "exit status 3" || r[5] != "" || r[12] != "10" || r[13] != "0.8" {
 		t.Errorf("failed run: %v", r)
+	}
+	// has_possible_grid_cells is counted at the collect's thresholds, as Table counts it, not
+	// copied from the summaries (whose own eval thresholds say false for every run here):
+	// the column summed per condition is the table's grid count.
+	hp := slices.Index(wantHead, "has_possible_grid_cells")
+	if rows[1][hp] != "true" {
+		t.Errorf("run 0 (5 cm, 0.9): has_possible_grid_cells %q, want true at 10 cm and 0.8", rows[1][hp])
+	}
+	_, tconds, _ := Table(results, []string{"rnn_type"}, Thresholds{DecodeCM: 10, Grid: 0.8})
+	for _, c := range tconds {
+		n := 0
+		for _, r := range rows[1:] {
+			if r[2] == c.Values[0] && r[hp] == "true" {
+				n++
+			}
+		}
+		if n != c.Grid {
+			t.Errorf("%s: %d rows with possible grid cells, table counts %d", c.Values[0], n, c.Grid)
+		}
 	}
 	// first_grid_step: the step, −1 where no unit crossed, empty where it was not tracked.
 	if first := slices.Index(wantHead, "first_grid_step"); rows[6][first] != "1200" || rows[7][first] != "-1" || rows[1][first] != "" {

@@ -15,8 +15,8 @@ import (
 // column but run_id, index and status is optional: a missing number (an unfinished run,
 // NaN or ±Inf) is null, which pandas reads as NaN/None, as it reads runs.csv's empty
 // cells.
-func WriteParquet(w io.Writer, results []Result) error {
-	cols, rows := runsTable(results)
+func WriteParquet(w io.Writer, results []Result, th Thresholds) error {
+	cols, rows := runsTable(results, th)
 	group := orderedGroup{Group: parquet.Group{}}
 	for _, c := range cols {
 		var n parquet.Node

@@ -66,10 +66,10 @@ const parquetMagic = "PAR1"
 func TestParquetMatchesCSV(t *testing.T) {
 	results := mixedSweep(t)
 	var csvBuf, pqBuf bytes.Buffer
-	if err := WriteCSV(&csvBuf, results); err != nil {
+	if err := WriteCSV(&csvBuf, results, Thresholds{DecodeCM: 10, Grid: 0.8}); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteParquet(&pqBuf, results); err != nil {
+	if err := WriteParquet(&pqBuf, results, Thresholds{DecodeCM: 10, Grid: 0.8}); err != nil {
 		t.Fatal(err)
 	}
 	table, err := csv.NewReader(&csvBuf).ReadAll()
@@ -101,7 +101,7 @@ func TestParquetMatchesCSV(t *testing.T) {
 		"model.ng": parquet.Int64, "encoding.place_cell_rf": parquet.ByteArray, "status": parquet.ByteArray,
 		"decoding_error_cm": parquet.Double, "max_score60": parquet.Double, "nbins": parquet.Int64, "score_method": parquet.ByteArray,
 		"frac_units_score60_above_0.3": parquet.Double, "frac_units_score60_above_0.8": parquet.Double,
-		"has_possible_grid_cells": parquet.Boolean, "diverged": parquet.Boolean, "first_grid_step": parquet.Int64, "steps": parquet.Int64, "wall_s": parquet.Double,
+		"decode_threshold_cm": parquet.Double, "grid_threshold": parquet.Double, "has_possible_grid_cells": parquet.Boolean, "diverged": parquet.Boolean, "first_grid_step": parquet.Int64, "steps": parquet.Int64, "wall_s": parquet.Double,
 		"error": parquet.ByteArray,
 	}
 	required := map[string]bool{"run_id": true, "index": true, "status": true}

@@ -28,8 +28,8 @@ func TestWriteReaderFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for file, w := range map[string]func(*os.File) error{
-			"runs.csv":     func(f *os.File) error { return WriteCSV(f, results) },
-			"runs.parquet": func(f *os.File) error { return WriteParquet(f, results) },
+			"runs.csv":     func(f *os.File) error { return WriteCSV(f, results, Thresholds{DecodeCM: 10, Grid: 0.8}) },
+			"runs.parquet": func(f *os.File) error { return WriteParquet(f, results, Thresholds{DecodeCM: 10, Grid: 0.8}) },
 		} {
 			f, err := os.Create(filepath.Join(dir, file))
 			if err != nil {

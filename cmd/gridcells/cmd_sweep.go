@@ -744,12 +744,12 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 		out, pq := collectPaths(out)
 		// Both files are written before either is renamed into place, so an interruption
 		// leaves the previous pair, not a new CSV beside an old Parquet file.
-		csvFile, err := safefile.Prepare(out, func(w io.Writer) error { return sweep.WriteCSV(w, results) })
+		csvFile, err := safefile.Prepare(out, func(w io.Writer) error { return sweep.WriteCSV(w, results, th) })
 		if err != nil {
 			return err
 		}
 		defer csvFile.Discard()
-		pqFile, err := safefile.Prepare(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results) })
+		pqFile, err := safefile.Prepare(pq, func(w io.Writer) error { return sweep.WriteParquet(w, results, th) })
 		if err != nil {
 			return err
 		}
