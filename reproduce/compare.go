@@ -491,17 +491,21 @@ func (c *Comparison) dosDetails(in Input) {
 		pg, pgv := none, math.NaN()
 		ideal := fmt.Sprintf("%.2f (ideal DoS, N %d)", Fig4IdealGrid, Fig4IdealN)
 		n, decoded, grid, all := idealCounts(in, i)
+		label := fmt.Sprintf("networks with max score60 > %g, given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM)
+		k, of := cond.Grid, cond.Decoded
 		switch {
 		case n > 0 && n == all:
-			// Every run of the condition is the ideal network (the small and tiny scales).
+			// Every run of the condition is the ideal network (the small and tiny scales):
+			// counted as the paper's pie counts, with ≥ (spec §5.6).
 			pg, pgv = ideal, Fig4IdealGrid
+			label = fmt.Sprintf("networks with max score60 ≥ %g (the pie's ≥), given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM)
+			k, of = grid, decoded
 		case name == "DoG":
 			if p, ok := category("DoG"); ok {
 				pg, pgv = paperFrac(p.Grid, p.N)+" (Fig. 2)", p.Grid
 			}
 		}
-		c.Rows = append(c.Rows, fracRow(fmt.Sprintf("networks with max score60 > %g, given error < %g cm", in.Thresholds.Grid, in.Thresholds.DecodeCM),
-			c.Labels[i], cond.Grid, cond.Decoded, noneDecodes(cond.N), pg, pgv))
+		c.Rows = append(c.Rows, fracRow(label, c.Labels[i], k, of, noneDecodes(cond.N), pg, pgv))
 		if n > 0 && n < all {
 			// The paper's ideal-DoS figure belongs to those runs only, not to the whole
 			// factorial sweep at this width (other s, tanh, dropout, LSTM and GRU).

@@ -287,3 +287,24 @@ func TestIdealDoSConvention(t *testing.T) {
 		t.Error("s 2 as a variance ratio counts as the ideal DoS network")
 	}
 }
+
+// At the small scale every run of the DoS condition is the ideal network: its row is then
+// counted as the paper's pie counts, with ≥, so a network at exactly the threshold counts.
+func TestCompareIdealDoSAllIdealCountsAtThreshold(t *testing.T) {
+	c := compareAt(t, "dos-details", Small, func(r sweep.Run) (float64, bool) {
+		return 0.8, idealDoS(r.Config)
+	})
+	found := false
+	for _, row := range c.Rows {
+		if row.PaperValue != Fig4IdealGrid {
+			continue
+		}
+		found = true
+		if !strings.Contains(row.Quantity, "≥ 0.8") || row.N == 0 || row.K != row.N {
+			t.Errorf("%s %q: %d/%d; want every run, at exactly 0.8, counted by ≥", row.Condition, row.Quantity, row.K, row.N)
+		}
+	}
+	if !found {
+		t.Fatal("no row beside the paper's ideal-DoS figure")
+	}
+}
