@@ -394,3 +394,42 @@ func TestSweepReportManyConditions(t *testing.T) {
 		t.Errorf("%d conditions shown; want %d", shown, maxFigureConditions)
 	}
 }
+
+// The page says that unfinished runs are left out of the fractions, how many finished runs
+// diverged, and what "baseline" stands for in the figures; the survival figure draws each
+// threshold once (--grid-threshold 0.3 drew 0.3 twice and lost 0.8).
+func TestSweepReportNotes(t *testing.T) {
+	s := testSweep()
+	s.Runs[3].Diverged = true
+	html := sweepHTML(t, s)
+	for _, want := range []string{
+		"2 of 6 runs have not finished; the conditions count finished runs only",
+		"Diverged during training: 1 of the finished runs",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("sweep report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "“baseline”") {
+		t.Error("a one-key sweep's page explains a baseline it does not have")
+	}
+
+	hyper := &Sweep{Title: "hyper", Keys: []string{"model.activation", "training.learning_rate"}, DecodeCM: 10, Grid: 0.3}
+	frac := figure.Fraction{P: 0.5, Lo: 0.1, Hi: 0.9, K: 1, N: 2}
+	for _, v := range [][]string{{"relu", "0.003"}, {"tanh", "0.003"}, {"relu", "0.5"}} {
+		hyper.Conditions = append(hyper.Conditions, Condition{Values: v, Runs: 2, N: 2, FracDecode: frac, FracGrid: frac, Scores: []float64{0.1, 0.5}})
+	}
+	rep, err := NewSweepReport(hyper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	explained := 0
+	for _, f := range rep.Figures {
+		if strings.Contains(f.Caption, "“baseline” is the condition at the most common value of every key that varies (activation=relu, learning_rate=0.003)") {
+			explained++
+		}
+	}
+	if explained != 2 {
+		t.Errorf("%d figure captions explain the baseline, want 2 (fractions, survival)", explained)
+	}
+}

@@ -40,6 +40,7 @@ type SweepRun struct {
 	DecodingErrorCM float64  // NaN when not finished
 	MaxScore60      float64
 	HasGrid         bool   // has possible grid cells (spec §5.6)
+	Diverged        bool   // the network blew up during training (train.Summary)
 	Steps           int    // training steps done
 	Link            string // relative link to the run's own report; empty for none
 	Error           string // last failure
@@ -108,10 +109,24 @@ func shownConditions(shown, total int) string {
 // a key whose value is different in every condition (a name) alone; else the keys whose
 // value differs from the most common one ("baseline" for a condition at every such value).
 // Such labels are distinct, since each fixes every key's value: the common one unless named.
-func (s *Sweep) conditionLabels() []string {
+// baseline says what "baseline" stands for ("activation=relu, learning_rate=0.003"), for
+// the captions; it is empty when no condition is labelled so.
+func (s *Sweep) conditionLabels() (labels []string, baseline string) {
+	out, common := s.labelsAndCommon()
+	for _, l := range out {
+		if l == "baseline" && len(common) > 0 {
+			return out, strings.Join(common, ", ")
+		}
+	}
+	return out, ""
+}
+
+// labelsAndCommon is conditionLabels' labels, with the varying keys' most common values
+// ("key=value") where the labels are built from them.
+func (s *Sweep) labelsAndCommon() ([]string, []string) {
 	n := len(s.Conditions)
 	if len(s.Labels) == n {
-		return s.Labels
+		return s.Labels, nil
 	}
 	out := make([]string, n)
 	switch {
@@ -119,12 +134,12 @@ func (s *Sweep) conditionLabels() []string {
 		for i := range out {
 			out[i] = "all"
 		}
-		return out
+		return out, nil
 	case len(s.Keys) == 1:
 		for i, c := range s.Conditions {
 			out[i] = c.Values[0]
 		}
-		return out
+		return out, nil
 	}
 	short := func(k string) string { return k[strings.LastIndex(k, ".")+1:] }
 	var varying []int
@@ -137,7 +152,7 @@ func (s *Sweep) conditionLabels() []string {
 			for i, c := range s.Conditions {
 				out[i] = c.Values[k]
 			}
-			return out
+			return out, nil
 		}
 		if len(seen) > 1 {
 			varying = append(varying, k)
@@ -157,7 +172,22 @@ func (s *Sweep) conditionLabels() []string {
 		}
 		out[i] = cmp.Or(strings.Join(parts, ", "), "baseline")
 	}
-	return out
+	var base []string
+	for _, k := range varying {
+		base = append(base, short(s.Keys[k])+"="+common[k])
+	}
+	return out, base
+}
+
+// survivalThresholds are the lines of the survival figure: the summaries' unit thresholds
+// (0.3, 0.8, 1.2) and the report's grid threshold, each once, in order.
+func survivalThresholds(grid float64) []float64 {
+	lines := []float64{0.3, 0.8, 1.2}
+	if !slices.Contains(lines, grid) {
+		lines = append(lines, grid)
+		slices.Sort(lines)
+	}
+	return lines
 }
 
 // addSpectra adds the figure of the sweep's covariance spectra, if it has any.
@@ -222,6 +252,20 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	rep.page.Notes = append(rep.page.Notes, s.Notes...)
 	rep.page.Notes = append(rep.page.Notes, fmt.Sprintf(
 		"A network decodes when its position decoding error is below %g cm; it has possible grid cells when, in addition, its best unit's 60° grid score exceeds %g (NFL's rule, spec §5.6). Intervals are 95 %% Wilson score intervals.", s.DecodeCM, s.Grid))
+	if n := len(s.Runs) - counts["finished"]; n > 0 {
+		rep.page.Notes = append(rep.page.Notes, fmt.Sprintf(
+			"%d of %d runs have not finished; the conditions count finished runs only (column \"finished\"), and the fractions are of those.", n, len(s.Runs)))
+	}
+	diverged := 0
+	for _, r := range s.Runs {
+		if r.Status == "finished" && r.Diverged {
+			diverged++
+		}
+	}
+	if diverged > 0 {
+		rep.page.Notes = append(rep.page.Notes, fmt.Sprintf(
+			"Diverged during training: %d of the finished runs (a NaN or infinite loss, a training loss 100 times its lowest, or a late collapse of decoding). They are counted with their final numbers, which describe blown-up networks.", diverged))
+	}
 
 	// Per-condition table.
 	ct := table{ID: "conditions", Caption: "Conditions"}
@@ -241,7 +285,11 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	}
 	var groups []figure.FractionGroup
 	var samples []figure.Sample
-	labels := s.conditionLabels()
+	labels, baseline := s.conditionLabels()
+	baselineNote := ""
+	if baseline != "" {
+		baselineNote = " “baseline” is the condition at the most common value of every key that varies (" + baseline + ")."
+	}
 	inFractions, _ := s.largestConditions(maxFigureConditions, false)
 	inSurvival, withScores := s.largestConditions(maxSurvivalCurves, true)
 	for i, c := range s.Conditions {
@@ -288,17 +336,17 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 			return nil, err
 		}
 		caption := fmt.Sprintf("Fraction of finished networks per condition that decode position (error < %g cm) and, of those, that have possible grid cells (max score60 > %g), with 95 %% Wilson intervals and counts k/n (paper Fig. 2a).", s.DecodeCM, s.Grid)
-		if err := rep.addFigure("fractions.png", caption+shownConditions(len(groups), len(s.Conditions)), f); err != nil {
+		if err := rep.addFigure("fractions.png", caption+baselineNote+shownConditions(len(groups), len(s.Conditions)), f); err != nil {
 			return nil, err
 		}
 	}
 	if len(samples) > 0 {
-		f, err := figure.Survival(samples, &figure.SurvivalSettings{Thresholds: []float64{0.3, s.Grid, 1.2}})
+		f, err := figure.Survival(samples, &figure.SurvivalSettings{Thresholds: survivalThresholds(s.Grid)})
 		if err != nil {
 			return nil, err
 		}
 		caption := "Survival functions P(score > x) of the per-unit 60° grid scores, pooled over each condition's finished runs (paper Fig. 2b)."
-		if err := rep.addFigure("survival.png", caption+shownConditions(len(samples), withScores), f); err != nil {
+		if err := rep.addFigure("survival.png", caption+baselineNote+shownConditions(len(samples), withScores), f); err != nil {
 			return nil, err
 		}
 	}

@@ -29,8 +29,16 @@ func TestConditionLabels(t *testing.T) {
 		{"a grid", pairs, []string{"baseline", "ng=128", "seed_group=b", "ng=128, seed_group=b"}},
 		{"given labels", given, []string{"x", "y", "z"}},
 	} {
-		if got := c.s.conditionLabels(); !slices.Equal(got, c.want) {
+		if got, _ := c.s.conditionLabels(); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestSurvivalThresholds(t *testing.T) {
+	for grid, want := range map[float64][]float64{0.8: {0.3, 0.8, 1.2}, 0.3: {0.3, 0.8, 1.2}, 0.4: {0.3, 0.4, 0.8, 1.2}, 1.5: {0.3, 0.8, 1.2, 1.5}} {
+		if got := survivalThresholds(grid); !slices.Equal(got, want) {
+			t.Errorf("grid threshold %g: lines %v, want %v", grid, got, want)
 		}
 	}
 }

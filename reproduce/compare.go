@@ -134,6 +134,9 @@ func Compare(r Result, in Input) (*Comparison, error) {
 	if unreadable > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("%d finished runs have no readable scores.csv; their units are left out.", unreadable))
 	}
+	if note := sweep.ScoringNote(in.Results); note != "" {
+		c.Notes = append(c.Notes, "Warning: "+note+".")
+	}
 	switch r.Name {
 	case "encodings":
 		c.encodings(in)

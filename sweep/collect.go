@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -672,4 +673,36 @@ func GroupingNote(keys []string, conds []Condition, runs int) string {
 	}
 	return fmt.Sprintf("grouping by %s gives %d conditions for %d runs, most of one run each (a random search draws every run's values anew); choose the keys to compare with --by KEY[,KEY], or pool all runs with --by none",
 		what, len(conds), runs)
+}
+
+// ScoringNote returns a note when the finished runs' max score60 were not all measured the
+// same way, with one score method at one rate-map resolution (a run re-evaluated with
+// gridcells eval --method or --nbins, or sweeps merged from different settings): Table then
+// pools scores that are not one quantity against one threshold. It returns "" when they
+// were, and when no finished run says how it was scored (summaries from before the fields).
+func ScoringNote(results []Result) string {
+	counts := map[string]int{}
+	var order []string
+	for _, r := range results {
+		if r.Status != StatusFinished || r.Summary == nil {
+			continue
+		}
+		k := "unrecorded"
+		if m, n := r.Summary.ScoreMethod, r.Summary.NBins; m != "" || n > 0 {
+			k = fmt.Sprintf("%s at %d bins", cmp.Or(m, "unrecorded method"), n)
+		}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	if len(order) < 2 {
+		return ""
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%s: %d", k, counts[k])
+	}
+	return fmt.Sprintf("the finished runs' max score60 were measured in %d ways (%s); the fractions pool scores that are not one quantity: evaluate the runs alike (gridcells eval RUN --method M --nbins N)",
+		len(order), strings.Join(parts, "; "))
 }

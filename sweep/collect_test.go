@@ -347,3 +347,25 @@ func TestGroupingNote(t *testing.T) {
 		}
 	}
 }
+
+// Runs scored with different methods or resolutions are pooled only with a warning that
+// names each way and its count.
+func TestScoringNote(t *testing.T) {
+	fin := func(method string, nbins int) Result {
+		return Result{Status: StatusFinished, Summary: &Summary{ScoreMethod: method, NBins: nbins}}
+	}
+	same := []Result{fin("nfl", 20), fin("nfl", 20), {Status: StatusPending}, {Status: StatusFailed}}
+	if note := ScoringNote(same); note != "" {
+		t.Errorf("one way of scoring: %q", note)
+	}
+	if note := ScoringNote([]Result{fin("", 0), fin("", 0)}); note != "" {
+		t.Errorf("old summaries without the fields: %q", note)
+	}
+	mixed := append(same, fin("deepmind", 20), fin("nfl", 44))
+	note := ScoringNote(mixed)
+	for _, want := range []string{"3 ways", "nfl at 20 bins: 2", "deepmind at 20 bins: 1", "nfl at 44 bins: 1", "gridcells eval"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note %q lacks %q", note, want)
+		}
+	}
+}

@@ -21,9 +21,10 @@ import (
 	"github.com/gridcells/gridcells/sim"
 )
 
-// Score thresholds whose unit fractions the summary reports (spec §5.6: NFL plots 0.3, 0.8
-// and 1.2, strict ">").
-var summaryThresholds = []float64{0.3, 0.8, 1.2}
+// Score thresholds whose unit fractions the summary reports, strict ">": NFL's per-unit
+// percentages (spec §5.6: 0.3, 0.75, 0.8, 0.85, 1.0, 1.15; 1.15 is Fig. 4's) and the 1.2
+// of its survival plots.
+var summaryThresholds = []float64{0.3, 0.75, 0.8, 0.85, 1, 1.15, 1.2}
 
 // Summary is summary.json: the run's headline numbers.
 type Summary struct {

@@ -650,6 +650,9 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 	if groupingNote != "" {
 		s.Notes = append(s.Notes, "The conditions: "+groupingNote+" (gridcells report).")
 	}
+	if note := sweep.ScoringNote(results); note != "" {
+		s.Notes = append(s.Notes, "Warning: "+note+".")
+	}
 	if len(o.labels) == len(conds) {
 		s.Labels = o.labels
 	}
@@ -692,6 +695,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 			row.MaxScore60 = float64(r.Summary.MaxScore60)
 			row.Steps = r.Summary.Steps
 			row.HasGrid = float64(r.Summary.DecodingErrorCM) < o.decodeCM && float64(r.Summary.MaxScore60) > o.grid
+			row.Diverged = r.Summary.Diverged
 		}
 		if r.Status == sweep.StatusFinished {
 			if o.runs {

@@ -733,6 +733,9 @@ func runSweepCollect(ctx context.Context, o *sweepCollectOptions, args []string,
 			fmt.Fprintf(stderr, "note: %s\n", note)
 		}
 	}
+	if note := sweep.ScoringNote(results); note != "" {
+		fmt.Fprintf(stderr, "warning: %s\n", note)
+	}
 	written := "" // the CSV file collect writes
 	if !o.table {
 		out := o.Out
