@@ -216,6 +216,28 @@ type runSummary struct {
 }
 
 // runReportOf reads the run directory dir into a report.Run and renders it.
+// evalTrajectories is the trajectory figure's data of the run in dir: the first `paths`
+// evaluation trajectories of its eval/positions.npy (batch size batch, time-major rows t·B +
+// b, sim's layout) in the w × h box, the occupancy binned like the rate maps (nbins, so
+// that its empty bins are their grey ones; 0: the figure's default). Nil without the file
+// or with one of another shape.
+func evalTrajectories(dir string, batch, paths int, w, h float64, nbins int) (*figure.TrajectoryData, error) {
+	a, err := npyio.ReadFile(filepath.Join(dir, "eval", "positions.npy"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if len(a.Shape) != 2 || a.Shape[1] != 2 || a.Shape[0]%batch != 0 || !(w > 0 && h > 0) {
+		return nil, nil
+	}
+	b := &sim.Batch{B: batch, T: a.Shape[0] / batch, Pos: a.AsFloat32()}
+	d := figure.TrajectoriesOf(b, paths, w, h)
+	d.Bins = nbins
+	return &d, nil
+}
+
 func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Report, error) {
 	// Loading the run first finishes an evaluation that a kill left half moved into place,
 	// so that the maps, scores and summary read below are of one evaluation.
@@ -319,19 +341,11 @@ func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Rep
 	r.Units = units
 
 	if o.paths > 0 && sum.EvalBatch > 0 {
-		a, err := npyio.ReadFile(filepath.Join(dir, "eval", "positions.npy"))
-		switch {
-		case err == nil:
-			w, h := rf.Config.Trajectory.BoxWidth, rf.Config.Trajectory.BoxHeight
-			if len(a.Shape) == 2 && a.Shape[1] == 2 && a.Shape[0]%sum.EvalBatch == 0 && w > 0 && h > 0 {
-				// Rows are time-major, t·B + b: sim's layout.
-				b := &sim.Batch{B: sum.EvalBatch, T: a.Shape[0] / sum.EvalBatch, Pos: a.AsFloat32()}
-				d := figure.TrajectoriesOf(b, o.paths, w, h)
-				r.Trajectories = &d
-			}
-		case !errors.Is(err, os.ErrNotExist):
+		d, err := evalTrajectories(dir, sum.EvalBatch, o.paths, rf.Config.Trajectory.BoxWidth, rf.Config.Trajectory.BoxHeight, r.NBins)
+		if err != nil {
 			return nil, err
 		}
+		r.Trajectories = d
 	}
 	if o.theory {
 		if cfg, err := train.LoadConfig(dir); err == nil {

@@ -458,3 +458,16 @@ func TestSurroundNote(t *testing.T) {
 		}
 	}
 }
+
+// The occupancy beside the trajectories is binned like the run's rate maps, so its empty
+// bins are the maps' grey ones; it was always 44 bins.
+func TestReportOccupancyBinnedLikeMaps(t *testing.T) {
+	dir := copyTestdata(t, "run")
+	d, err := evalTrajectories(dir, 20, 5, 2.2, 2.2, 12) // the run's eval_batch_size, box and maps
+	if err != nil || d == nil {
+		t.Fatalf("%v, %v", d, err)
+	}
+	if d.Bins != 12 || len(d.Paths) != 5 {
+		t.Errorf("occupancy at %d bins with %d paths, want 12 and 5", d.Bins, len(d.Paths))
+	}
+}

@@ -677,3 +677,23 @@ func TestCodeColors(t *testing.T) {
 		}
 	}
 }
+
+// A periodic walk's wrap (a step across the box) breaks the drawn path instead of drawing a
+// line across the box; a NaN position breaks it too; ordinary steps do not.
+func TestPathSegmentsWrap(t *testing.T) {
+	box := Box{XMin: -1.1, XMax: 1.1, YMin: -1.1, YMax: 1.1}
+	path := []Point{{1.0, 0}, {1.08, 0.01}, {-1.05, 0.02}, {-1.0, 0.03}, {math.NaN(), 0}, {-0.9, -1.05}, {-0.9, -1.08}, {-0.88, 1.07}}
+	segs := pathSegments(path, box)
+	want := []int{2, 2, 2, 1}
+	if len(segs) != len(want) {
+		t.Fatalf("%d segments %v, want %d", len(segs), segs, len(want))
+	}
+	for i, n := range want {
+		if len(segs[i]) != n {
+			t.Errorf("segment %d has %d points, want %d", i, len(segs[i]), n)
+		}
+	}
+	if n := len(pathSegments([]Point{{0, 0}, {0.1, 0.1}, {0.3, 0.2}}, box)); n != 1 {
+		t.Errorf("an ordinary path in %d segments", n)
+	}
+}

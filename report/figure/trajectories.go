@@ -71,29 +71,27 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	frame.Color = color.Gray{80}
 	paths.Add(frame)
 	for i, path := range d.Paths {
-		var xy plotter.XYs
-		for _, q := range path {
-			if isFinite(q.X) && isFinite(q.Y) {
-				xy = append(xy, plotter.XY{X: q.X, Y: q.Y})
-			}
-		}
-		if len(xy) == 0 {
+		segs := pathSegments(path, b)
+		if len(segs) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return nil, fmt.Errorf("figure: %w", err)
+		for _, xy := range segs {
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, fmt.Errorf("figure: %w", err)
+			}
+			l.Color = SeriesColor(i)
+			l.Width = vg.Points(1)
+			paths.Add(l)
 		}
-		l.Color = SeriesColor(i)
-		l.Width = vg.Points(1)
-		start, err := plotter.NewScatter(xy[:1])
+		start, err := plotter.NewScatter(segs[0][:1])
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
 		}
 		start.Color = SeriesColor(i)
 		start.Shape = draw.CircleGlyph{}
 		start.Radius = vg.Points(2.5)
-		paths.Add(l, start)
+		paths.Add(start)
 	}
 	pad := 0.02 * math.Max(b.XMax-b.XMin, b.YMax-b.YMin)
 	paths.X.Min, paths.X.Max, paths.Y.Min, paths.Y.Max = b.XMin-pad, b.XMax+pad, b.YMin-pad, b.YMax+pad
@@ -124,6 +122,32 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	f.setEqualAxes(paths)
 	f.setEqualAxes(occPlot)
 	return f, nil
+}
+
+// pathSegments splits a trajectory into the runs of finite positions that the figure joins
+// with lines: a step longer than half the box's width or height is a periodic walk's wrap
+// (spec §1.1's periodic box), which a line would draw straight across the box, so the path
+// starts anew on the other side, as does a path after a non-finite position.
+func pathSegments(path []Point, b Box) []plotter.XYs {
+	halfW, halfH := (b.XMax-b.XMin)/2, (b.YMax-b.YMin)/2
+	var segs []plotter.XYs
+	var cur plotter.XYs
+	for _, q := range path {
+		if !isFinite(q.X) || !isFinite(q.Y) {
+			if len(cur) > 0 {
+				segs, cur = append(segs, cur), nil
+			}
+			continue
+		}
+		if n := len(cur); n > 0 && (math.Abs(q.X-cur[n-1].X) > halfW || math.Abs(q.Y-cur[n-1].Y) > halfH) {
+			segs, cur = append(segs, cur), nil
+		}
+		cur = append(cur, plotter.XY{X: q.X, Y: q.Y})
+	}
+	if len(cur) > 0 {
+		segs = append(segs, cur)
+	}
+	return segs
 }
 
 // TrajectoriesOf returns the data of Trajectories for a batch of package sim (time-major
