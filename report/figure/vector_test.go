@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/draw"
@@ -318,4 +320,43 @@ func blockDifference(a, b *image.RGBA) (worst, frac float64) {
 		}
 	}
 	return worst, frac
+}
+
+// PNGs say their resolution (pHYs, pixels per metre): the natural size at DPI, a printed
+// figure at its Print's DPI, so that LaTeX and word processors place it at its size. The
+// chunk's CRC is checked by reading it back, and image/png still decodes the file.
+func TestPNGResolution(t *testing.T) {
+	for _, dpi := range []int{DPI, 300} {
+		var b bytes.Buffer
+		if err := encodeCanvas(&b, "png", 2*vg.Inch, vg.Inch, dpi, func(vg.CanvasWriterTo) {}); err != nil {
+			t.Fatal(err)
+		}
+		data := b.Bytes()
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds().Dx() != 2*dpi {
+			t.Errorf("%d dpi: %d pixels for 2 in", dpi, img.Bounds().Dx())
+		}
+		found := false
+		for off := 8; off+12 <= len(data); {
+			n := int(binary.BigEndian.Uint32(data[off:]))
+			typ, body := string(data[off+4:off+8]), data[off+8:off+8+n]
+			if crc := binary.BigEndian.Uint32(data[off+8+n:]); crc != crc32.ChecksumIEEE(data[off+4:off+8+n]) {
+				t.Errorf("%d dpi: chunk %s has a bad CRC", dpi, typ)
+			}
+			if typ == "pHYs" {
+				found = true
+				x, y := binary.BigEndian.Uint32(body), binary.BigEndian.Uint32(body[4:])
+				if body[8] != 1 || x != y || math.Abs(float64(x)-float64(dpi)/0.0254) > 0.5 { // whole pixels per metre
+					t.Errorf("%d dpi: pHYs %d × %d per unit %d", dpi, x, y, body[8])
+				}
+			}
+			off += 12 + n
+		}
+		if !found {
+			t.Errorf("%d dpi: no pHYs chunk", dpi)
+		}
+	}
 }
