@@ -366,7 +366,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) from the encoding's spectrum (spec §8.4; paper Fig. 3)."+note, f); err != nil {
+		if err := rep.addFigure("periods.png", "Grid period of units with score60 above the threshold against the place-cell width σ: units, the KDE mode per width (spec §5.6) and theory's spacing 4π/(√3 k*) with k* in closed form from the encoding's tuning (spec §8.2, §8.4; paper Fig. 3): the spectra figure's rings, at the peak of the covariance spectrum of the sweep's own cells in its box, lie within a few per cent of it."+note, f); err != nil {
 			return nil, err
 		}
 	}

@@ -532,14 +532,14 @@ func plotRadialProfile(path string, spec *theory.Spectrum, hasClosed bool, close
 	// Power over its peak, as the reports' spectra show it: the absolute power depends on
 	// the number of cells and the box (radial_profile.csv has it), and ticks of 0.00005
 	// read badly.
-	p.Y.Label.Text = "spectrum / max spectrum"
+	p.Y.Label.Text = "spectrum / max |spectrum|"
 	p.Y.Tick.Marker = figure.TidyTicks{}
 	p.X.Tick.Marker = figure.TidyTicks{}
 	kmax := math.Min(spec.K[len(spec.K)-1], math.Max(4*spec.PeakK, 30))
 	top := 0.0
 	for i, k := range spec.K {
 		if k <= kmax {
-			top = math.Max(top, spec.Profile[i])
+			top = math.Max(top, math.Abs(spec.Profile[i]))
 		}
 	}
 	if !(top > 0) {

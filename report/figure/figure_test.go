@@ -487,9 +487,9 @@ func TestSpectra(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.plots) != 2*c.wantBands || len(f.plots[0]) != c.wantCols || f.Width < c.wantCols*100 || f.Height != c.wantBands*200+30 {
+		if len(f.plots) != 2*c.wantBands || len(f.plots[0]) != c.wantCols || f.Width < c.wantCols*100 || f.Height != c.wantBands*200+30+keyHeight {
 			t.Errorf("%d codes, columns %d: %d×%d panels in %d×%d px; want %d×%d panels, height %d",
-				c.n, c.columns, len(f.plots), len(f.plots[0]), f.Width, f.Height, 2*c.wantBands, c.wantCols, c.wantBands*200+30)
+				c.n, c.columns, len(f.plots), len(f.plots[0]), f.Width, f.Height, 2*c.wantBands, c.wantCols, c.wantBands*200+30+keyHeight)
 			continue
 		}
 		// Code i: its spectrum in band i/cols, column i%cols, its profile below it.
@@ -696,4 +696,34 @@ func TestPathSegmentsWrap(t *testing.T) {
 	if n := len(pathSegments([]Point{{0, 0}, {0.1, 0.1}, {0.3, 0.2}}, box)); n != 1 {
 		t.Errorf("an ordinary path in %d segments", n)
 	}
+}
+
+// A spectrum that dips below 0 is coloured from 0 to its maximum, negatives as 0: a bin at
+// 0 gets the palette's lowest colour whatever the panel's minimum, and the key says so.
+func TestSpectraColourFromZero(t *testing.T) {
+	const m = 9
+	power := make([]float64, m*m)
+	power[4*m+4] = -0.5 // k = 0, as a DoS code's spectrum
+	power[4*m+6] = 2    // the ring
+	ks, pr := []float64{0, 1, 2, 3, 4}, []float64{-0.5, 0, 2, 0, 0}
+	f, err := Spectra([]SpectrumPanel{{Name: "DoS", Size: m, Power: power, DKX: 1, DKY: 1, K: ks, Profile: pr, PeakK: 2}}, &SpectraSettings{Tile: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.key == nil || f.key.low != "0" || f.key.note != "below 0: as 0" {
+		t.Fatalf("key %+v, want 0 to the maximum, negatives noted", f.key)
+	}
+	rec := &recorder.Canvas{}
+	f.drawOn(draw.Canvas{Canvas: rec, Rectangle: vg.Rectangle{Max: vg.Point{X: px(f.Width), Y: px(f.Height)}}})
+	low := color.RGBAModel.Convert(heatPalette().Colors()[0])
+	for _, a := range rec.Actions {
+		if d, ok := a.(*recorder.DrawImage); ok {
+			// The corner bin holds 0 (image rows run downwards, y upwards: any corner will do).
+			if got := color.RGBAModel.Convert(d.Image.At(0, 0)); got != low {
+				t.Errorf("a bin at 0 drawn %v, want the palette's lowest colour %v", got, low)
+			}
+			return
+		}
+	}
+	t.Fatal("no heat map drawn")
 }

@@ -177,5 +177,9 @@ func formatScore(s float64) string {
 	if math.IsNaN(s) {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.2f", s)
+	t := fmt.Sprintf("%.2f", s)
+	if t == "-0.00" { // a score just below 0 is not a negative one at this precision
+		t = "0.00"
+	}
+	return t
 }

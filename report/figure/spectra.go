@@ -86,6 +86,7 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 	// Square tiles keep the ring |k| = k* round.
 	f := newFigure(max(cols*set.Tile, titleWidth(set.Title)), bands*2*set.Tile+30, 2*bands, cols)
 	f.Title = set.Title
+	negative := false // some panel has values below 0, drawn as 0
 	for i, sp := range panels {
 		row, col := 2*(i/cols), i%cols
 		if len(sp.Power) != sp.Size*sp.Size || len(sp.K) != len(sp.Profile) {
@@ -109,7 +110,21 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		for i := c - wx; i <= c+wx; i++ {
 			crop = append(crop, sp.Power[i*sp.Size+c-wy:i*sp.Size+c+wy+1]...)
 		}
-		top.Add(heatMap(mapGrid{z: crop, n0: 2*wx + 1, n1: 2*wy + 1, x0: -float64(wx) * sp.DKX, y0: -float64(wy) * sp.DKY, dx: sp.DKX, dy: sp.DKY}, math.NaN(), math.NaN()))
+		// Coloured from 0 to the panel's maximum, values below 0 as 0: the spectrum of a
+		// DoS code dips below 0 near k = 0, and a scale from the panel's own minimum put 0
+		// at a third of the palette, so that one panel's empty background was mid-red and
+		// another's black.
+		lo, hi := 0.0, math.Inf(-1)
+		for _, v := range crop {
+			if isFinite(v) {
+				hi = math.Max(hi, v)
+				negative = negative || v < 0
+			}
+		}
+		if !(hi > 0) {
+			lo, hi = math.NaN(), math.NaN() // nothing above 0: the panel's own range
+		}
+		top.Add(heatMap(mapGrid{z: crop, n0: 2*wx + 1, n1: 2*wy + 1, x0: -float64(wx) * sp.DKX, y0: -float64(wy) * sp.DKY, dx: sp.DKX, dy: sp.DKY}, lo, hi))
 		if sp.PeakK > 0 {
 			top.Add(circle(sp.PeakK, ringColor))
 		}
@@ -168,5 +183,10 @@ func Spectra(panels []SpectrumPanel, s *SpectraSettings) (*Figure, error) {
 		prof.Y.Min, prof.Y.Max = lowest-0.05, 1.05
 		f.plots[row+1][col] = prof
 	}
+	key := &colorKey{colors: heatPalette().Colors(), low: "0", high: "max of each panel"}
+	if negative {
+		key.note = "below 0: as 0"
+	}
+	f.addKey(key)
 	return f, nil
 }
