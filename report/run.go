@@ -116,11 +116,11 @@ func NewRunReport(r *Run) (*Report, error) {
 		rep.page.Notes = append(rep.page.Notes, "No rate maps were found (ratemaps.npy missing), so the montage and autocorrelograms are left out.")
 	}
 	if len(r.Units) > 0 {
-		f, err := figure.Survival([]figure.Sample{{Name: "this run", Values: unitScores(r.Units)}}, &figure.SurvivalSettings{Thresholds: []float64{0.3, grid, 1.2}})
+		f, err := figure.Survival([]figure.Sample{{Name: "this run", Values: unitScores(r.Units)}}, &figure.SurvivalSettings{Thresholds: survivalThresholds(grid)})
 		if err != nil {
 			return nil, err
 		}
-		if err := rep.addFigure("scores.png", fmt.Sprintf("Distribution of the units' 60° grid scores (the run's eval.score_method, at the first of eval.nbins) as a survival function P(score > x) (paper Fig. 2b); dashed lines at the thresholds 0.3, %g and 1.2.", grid), f); err != nil {
+		if err := rep.addFigure("scores.png", fmt.Sprintf("Distribution of the units' 60° grid scores (the run's eval.score_method, at the first of eval.nbins) as a survival function P(score > x) (paper Fig. 2b); dashed lines at the thresholds %s.", thresholdList(survivalThresholds(grid))), f); err != nil {
 			return nil, err
 		}
 		rep.page.Tables = append(rep.page.Tables, unitsTable(r.Units))

@@ -190,6 +190,18 @@ func survivalThresholds(grid float64) []float64 {
 	return lines
 }
 
+// thresholdList writes ths as "0.3, 0.8 and 1.2".
+func thresholdList(ths []float64) string {
+	parts := make([]string, len(ths))
+	for i, th := range ths {
+		parts[i] = strconv.FormatFloat(th, 'g', -1, 64)
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
 // addSpectra adds the figure of the sweep's covariance spectra, if it has any.
 func (s *Sweep) addSpectra(rep *Report) error {
 	if len(s.Spectra) == 0 {

@@ -78,3 +78,33 @@ func tidyAxes(p *plot.Plot) {
 		}
 	}
 }
+
+// scoreTicks marks a grid-score axis at round multiples of a step that always include 0 when
+// it is in range (0.25 on a span up to 1.5, 0.5 up to 4, else 1), with a minor tick between:
+// the default ticks of a padded range (−0.25, 0.50, 1.25) skipped 0, where the scores of a
+// population of non-grid units pile up.
+type scoreTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (scoreTicks) Ticks(min, max float64) []plot.Tick {
+	step := 1.0
+	switch span := max - min; {
+	case span <= 1.5:
+		step = 0.25
+	case span <= 4:
+		step = 0.5
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(min/step*2 - 1e-9); i <= math.Floor(max/step*2+1e-9); i++ {
+		v := i * step / 2
+		t := plot.Tick{Value: v}
+		if math.Mod(i, 2) == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			if v == 0 {
+				t.Label = "0"
+			}
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}

@@ -727,3 +727,29 @@ func TestSpectraColourFromZero(t *testing.T) {
 	}
 	t.Fatal("no heat map drawn")
 }
+
+func TestScoreTicks(t *testing.T) {
+	labels := func(min, max float64) []string {
+		var out []string
+		for _, tk := range (scoreTicks{}).Ticks(min, max) {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		min, max float64
+		want     []string
+	}{
+		{-0.3, 1.1, []string{"-0.25", "0", "0.25", "0.5", "0.75", "1"}},
+		{-0.35, 1.35, []string{"0", "0.5", "1"}},
+		{-0.6, 1.6, []string{"-0.5", "0", "0.5", "1", "1.5"}},
+		{-1.6, 2.9, []string{"-1", "0", "1", "2"}},
+		{0.2, 1.3, []string{"0.25", "0.5", "0.75", "1", "1.25"}},
+	} {
+		if got := labels(c.min, c.max); !slices.Equal(got, c.want) {
+			t.Errorf("[%g, %g]: %v, want %v", c.min, c.max, got, c.want)
+		}
+	}
+}

@@ -116,6 +116,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 	p.Y.Label.Text = "P(score > x)"
 	p.Y.Min, p.Y.Max = 0, 1.02
 	p.X.Min, p.X.Max = lo, hi
+	p.X.Tick.Marker = scoreTicks{}
 	p.Add(plotter.NewGrid())
 	var marks plotter.XYLabels
 	for _, th := range set.Thresholds {
