@@ -179,6 +179,19 @@ func (s *Sweep) labelsAndCommon() ([]string, []string) {
 	return out, base
 }
 
+// conditionsName says in the figures what their conditions are, which a figure file shows
+// without the page's table: the swept key when one key groups them (its values alone label
+// the bars and curves), "condition" for several keys or given labels, "" for one condition.
+func (s *Sweep) conditionsName() string {
+	switch {
+	case len(s.Conditions) < 2:
+		return ""
+	case len(s.Labels) != len(s.Conditions) && len(s.Keys) == 1:
+		return s.Keys[0]
+	}
+	return "condition"
+}
+
 // survivalThresholds are the lines of the survival figure: the summaries' unit thresholds
 // (0.3, 0.8, 1.2) and the report's grid threshold, each once, in order.
 func survivalThresholds(grid float64) []float64 {
@@ -343,7 +356,8 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	rep.page.Tables = append(rep.page.Tables, ct)
 
 	if len(groups) > 0 {
-		f, err := figure.Fractions([]string{fmt.Sprintf("error < %g cm", s.DecodeCM), fmt.Sprintf("max score60 > %g, given error < %g cm", s.Grid, s.DecodeCM)}, groups, nil)
+		f, err := figure.Fractions([]string{fmt.Sprintf("error < %g cm", s.DecodeCM), fmt.Sprintf("max score60 > %g, given error < %g cm", s.Grid, s.DecodeCM)}, groups,
+			&figure.FractionSettings{XLabel: s.conditionsName()})
 		if err != nil {
 			return nil, err
 		}
@@ -353,7 +367,11 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 		}
 	}
 	if len(samples) > 0 {
-		f, err := figure.Survival(samples, &figure.SurvivalSettings{Thresholds: survivalThresholds(s.Grid)})
+		title := "survival functions of per-unit grid scores"
+		if name := s.conditionsName(); name != "" {
+			title += ", by " + name
+		}
+		f, err := figure.Survival(samples, &figure.SurvivalSettings{Title: title, Thresholds: survivalThresholds(s.Grid)})
 		if err != nil {
 			return nil, err
 		}

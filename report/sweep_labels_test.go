@@ -42,3 +42,21 @@ func TestSurvivalThresholds(t *testing.T) {
 		}
 	}
 }
+
+// The figures name what their conditions are: the key when one key groups them.
+func TestConditionsName(t *testing.T) {
+	cond := func(v ...string) Condition { return Condition{Values: v} }
+	for _, c := range []struct {
+		s    *Sweep
+		want string
+	}{
+		{&Sweep{Keys: []string{"encoding.place_cell_rf"}, Conditions: []Condition{cond("0.1"), cond("0.14")}}, "encoding.place_cell_rf"},
+		{&Sweep{Keys: []string{"a", "b"}, Conditions: []Condition{cond("1", "2"), cond("1", "3")}}, "condition"},
+		{&Sweep{Keys: []string{"a"}, Conditions: []Condition{cond("1"), cond("2")}, Labels: []string{"x", "y"}}, "condition"},
+		{&Sweep{Conditions: []Condition{cond()}}, ""},
+	} {
+		if got := c.s.conditionsName(); got != c.want {
+			t.Errorf("keys %v: %q, want %q", c.s.Keys, got, c.want)
+		}
+	}
+}

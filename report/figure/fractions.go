@@ -31,6 +31,7 @@ type FractionSettings struct {
 	Width, Height int    // pixels of the axes (default 100 per group, at least 480, × 420); the legend above them adds its height
 	Title         string // default "fractions of networks per condition (95 % CI)"
 	YLabel        string // default "fraction of networks"
+	XLabel        string // what the groups are (the swept key, "condition"); default none
 }
 
 // Fractions draws grouped bars of fractions, one group per condition and one bar per
@@ -55,6 +56,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 		if s.YLabel != "" {
 			set.YLabel = s.YLabel
 		}
+		set.XLabel = s.XLabel
 	}
 	for _, g := range groups {
 		if len(g.Fractions) != len(series) {
@@ -65,6 +67,7 @@ func Fractions(series []string, groups []FractionGroup, s *FractionSettings) (*F
 	p := plot.New()
 	p.Title.Text = set.Title
 	p.Y.Label.Text = set.YLabel
+	p.X.Label.Text = set.XLabel
 	// Y.Max is set when the panel is drawn (Figure.fitY, countLabels.yMax), to what the count
 	// labels need in the data area they get.
 	p.Y.Min, p.Y.Max = 0, 1.55
