@@ -572,8 +572,12 @@ func TestTrajectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigure(t, f)
-	if f.Width != 500 || f.Height != 280 {
-		t.Errorf("size %d×%d, want 500×280", f.Width, f.Height)
+	if f.Width != 500 || f.Height != 280+keyHeight {
+		t.Errorf("size %d×%d, want 500×%d (with the occupancy's colour key)", f.Width, f.Height, 280+keyHeight)
+	}
+	// 153 positions in 22×22 bins leave most bins unvisited: grey, and the key says so.
+	if f.key == nil || f.key.note != "fraction of positions per bin; grey: none" {
+		t.Errorf("key %+v", f.key)
 	}
 }
 

@@ -112,15 +112,27 @@ func Trajectories(d TrajectoryData, s *TrajectorySettings) (*Figure, error) {
 	occPlot.X.Label.Text = "x (m)"
 	occPlot.Y.Label.Text = "y (m)"
 	dx, dy := (b.XMax-b.XMin)/float64(bins), (b.YMax-b.YMin)/float64(bins)
-	top := 0.0
-	for _, v := range hist {
+	top, empty := 0.0, 0
+	shown := make([]float64, len(hist))
+	for i, v := range hist {
 		top = math.Max(top, v)
+		shown[i] = v
+		if v == 0 {
+			// Grey, as the rate maps' empty bins (which these are when binned alike), not
+			// the colour of the least visited bins.
+			shown[i], empty = math.NaN(), empty+1
+		}
 	}
-	occPlot.Add(heatMap(mapGrid{z: hist, n0: bins, n1: bins, x0: b.XMin + dx/2, y0: b.YMin + dy/2, dx: dx, dy: dy}, 0, math.Max(top, 1e-300)))
+	occPlot.Add(heatMap(mapGrid{z: shown, n0: bins, n1: bins, x0: b.XMin + dx/2, y0: b.YMin + dy/2, dx: dx, dy: dy}, 0, math.Max(top, 1e-300)))
 	occPlot.X.Min, occPlot.X.Max, occPlot.Y.Min, occPlot.Y.Max = b.XMin, b.XMax, b.YMin, b.YMax
 	f.plots[0][0], f.plots[0][1] = paths, occPlot
 	f.setEqualAxes(paths)
 	f.setEqualAxes(occPlot)
+	key := &colorKey{colors: heatPalette().Colors(), low: "0", high: "max", note: "fraction of positions per bin"}
+	if empty > 0 {
+		key.note += "; grey: none"
+	}
+	f.addKey(key)
 	return f, nil
 }
 
