@@ -464,7 +464,7 @@ const keyBarW, keyBarH, keyMargin, keyGap = 120, 8, 10, 10
 // keyLabel is the text style of a colorKey's labels.
 func keyLabel() text.Style {
 	lab := text.Style{Color: color.Gray{40}, Font: titleFont, Handler: plot.DefaultTextHandler}
-	lab.Font.Size = vg.Points(8)
+	lab.Font.Size = vg.Points(10)
 	return lab
 }
 

@@ -168,11 +168,12 @@ type countLabels struct{ labels []countLabel }
 // countSkip is the room between a whisker's top and its count label.
 const countSkip vg.Length = 1.5 // points
 
-// style is the text style of the labels on plt: 7 pt, grey, running upwards from their point.
+// style is the text style of the labels on plt: 10 pt, the ticks' size (7.5 pt printed at 9 pt
+// labels), grey, running upwards from their point.
 func (l *countLabels) style(plt *plot.Plot) draw.TextStyle {
 	lab := draw.TextStyle{Color: color.Gray{40}, Font: plt.Y.Tick.Label.Font, Rotation: math.Pi / 2,
 		XAlign: draw.XLeft, YAlign: draw.YCenter, Handler: plt.Y.Tick.Label.Handler}
-	lab.Font.Size = vg.Points(7)
+	lab.Font.Size = vg.Points(10)
 	return lab
 }
 

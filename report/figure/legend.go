@@ -29,10 +29,11 @@ type rowEntry struct {
 	thumb plot.Thumbnailer
 }
 
-// newRowLegend returns an empty rowLegend with the text of gonum's legends at 9 pt.
+// newRowLegend returns an empty rowLegend with the text of gonum's legends at 10 pt, the
+// ticks' size: no text of a figure prints smaller than its tick labels.
 func newRowLegend() *rowLegend {
 	sty := plot.NewLegend().TextStyle
-	sty.Font.Size = vg.Points(9)
+	sty.Font.Size = vg.Points(10)
 	return &rowLegend{style: sty, thumb: vg.Points(18)}
 }
 

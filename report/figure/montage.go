@@ -158,7 +158,7 @@ func Montage(units []UnitMap, n int, s *MontageSettings) *Figure {
 		}
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s %d, score %s", set.Noun, u.Unit, formatScore(u.Score60))
-		p.Title.TextStyle.Font.Size = 9
+		p.Title.TextStyle.Font.Size = 10
 		p.HideAxes()
 		p.Add(heatMap(mapGrid{z: u.Map, n0: n, n1: n, dx: 1, dy: 1}, math.NaN(), math.NaN()))
 		f.plots[i/cols][i%cols] = p

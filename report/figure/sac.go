@@ -77,7 +77,7 @@ func Autocorrelograms(panels []SACPanel, s *GridSettings) *Figure {
 		}
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("unit %d, score %s", sp.Unit, formatScore(sp.Score60))
-		p.Title.TextStyle.Font.Size = 9
+		p.Title.TextStyle.Font.Size = 10
 		p.HideAxes()
 		half := float64(sp.Size-1) / 2
 		p.Add(heatMapWith(divergingPalette(), mapGrid{z: sp.SAC, n0: sp.Size, n1: sp.Size, x0: -half, y0: -half, dx: 1, dy: 1}, -1, 1))

@@ -140,7 +140,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		}
 		for i := range lab.TextStyle {
 			lab.TextStyle[i].Color = color.Gray{60}
-			lab.TextStyle[i].Font.Size = vg.Points(9)
+			lab.TextStyle[i].Font.Size = vg.Points(10)
 			lab.TextStyle[i].XAlign = draw.XLeft
 			lab.TextStyle[i].YAlign = draw.YTop
 		}
