@@ -59,7 +59,20 @@ func WriteCSV(w io.Writer, pts []Point) error {
 func Figure(pts []Point) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Neural predictivity vs dimensionality"
+	p.Title.Padding = vg.Points(5) // gonum's default sets the title at the image's top edge
 	p.X.Label.Text = "participation ratio of the rate maps"
+	// The resolution the ratio was measured at (NFL's 20 bins), when the runs share one.
+	bins := map[int]bool{}
+	for _, q := range pts {
+		if q.PRBins > 0 {
+			bins[q.PRBins] = true
+		}
+	}
+	if len(bins) == 1 {
+		for n := range bins {
+			p.X.Label.Text += fmt.Sprintf(" (%d×%d bins)", n, n)
+		}
+	}
 	p.Y.Label.Text = "median held-out Pearson r"
 	p.Legend.Top = true
 	p.Legend.Left = true

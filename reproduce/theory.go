@@ -169,7 +169,8 @@ func median(x []float64) float64 {
 	return (y[len(y)/2-1] + y[len(y)/2]) / 2
 }
 
-// codeLabel names a code: its paper category and, for place cells, σ and s.
+// codeLabel names a code: its paper category and, for place cells, σ and the surround
+// scale, written as the run and sweep reports write them ("DoS, σ 0.12 m, surround ×2").
 func codeLabel(cfg config.Config) string {
 	name := cfg.Name
 	if name == "" {
@@ -177,9 +178,9 @@ func codeLabel(cfg config.Config) string {
 	}
 	switch cfg.Encoding.Kind {
 	case theory.KindGaussian:
-		return fmt.Sprintf("%s σ %s", name, cfg.Encoding.PlaceCellRF)
+		return fmt.Sprintf("%s, σ %s m", name, cfg.Encoding.PlaceCellRF)
 	case theory.KindDoS, theory.KindTrueDoG, theory.KindSoD, theory.KindGeneralDoG:
-		return fmt.Sprintf("%s σ %s s %s", name, cfg.Encoding.PlaceCellRF, cfg.Encoding.SurroundScale)
+		return fmt.Sprintf("%s, σ %s m, surround ×%s", name, cfg.Encoding.PlaceCellRF, cfg.Encoding.SurroundScale)
 	}
 	return name
 }
