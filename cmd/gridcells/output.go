@@ -159,9 +159,22 @@ func (o *figureOutput) print() (*figure.Print, error) {
 
 // warnFit says on the warning writer of check, once per figure name, where the figure name
 // does not fit the page the flags ask for (figure.PrintFit): wider than --figure-width, or
-// taller than a page at any width it can have.
+// taller than a page at any width it can have; and, as a note, where it was laid out
+// narrower than --figure-width to keep within a page's height.
 func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
-	if o.pr == nil || o.warned[name] || (fit.Wider == "" && !fit.Taller) {
+	if o.pr == nil || o.warned[name] {
+		return
+	}
+	const tol = vg.Millimeter / 10
+	if fit.Wider == "" && !fit.Taller {
+		if fit.Width < o.pr.Width-tol {
+			fmt.Fprintf(o.warn, "gridcells %s: note: %s prints %s wide, narrower than --figure-width %s, so that it keeps within a %s page's height\n",
+				o.cmd, name, figure.FormatLength(fit.Width), o.width, figure.FormatLength(figure.PrintPageHeight))
+			if o.warned == nil {
+				o.warned = map[string]bool{}
+			}
+			o.warned[name] = true
+		}
 		return
 	}
 	smaller := ""
