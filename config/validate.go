@@ -30,6 +30,11 @@ const (
 	LossPolarMSE     = "polarmse"
 )
 
+// MaxDt is the longest trajectory time step a config may have, s: a step of several seconds
+// crosses the box many times over (Sorscher's mean speed is 1 m/s), and a huge one
+// overflows the positions to ±Inf and NaN (dt 1e308 wrote an all-NaN file).
+const MaxDt = 1.0
+
 // IsPlaceCode reports whether the encoding is a place-cell code (centres, σ, top-k decoding).
 func (e Encoding) IsPlaceCode() bool {
 	switch e.Kind {
@@ -155,19 +160,23 @@ func (c Config) Validate() error {
 	v.positive("trajectory.box_width", t.BoxWidth)
 	v.positive("trajectory.box_height", t.BoxHeight)
 	v.positive("trajectory.dt", t.Dt)
+	if t.Dt > MaxDt {
+		v.add("trajectory.dt", "must be at most %g s (a step that long crosses the box many times over), got %v", MaxDt, t.Dt)
+	}
 	v.atLeast("trajectory.sequence_length", t.SequenceLength, 1)
 	v.atLeast("trajectory.batch_size", t.BatchSize, 1)
 	v.nonNegative("trajectory.rot_vel_std", t.RotVelStd)
 	v.positive("trajectory.speed_scale", t.SpeedScale)
 	v.nonNegative("trajectory.border_region", t.BorderRegion)
-	if t.BorderRegion >= math.Min(t.BoxWidth, t.BoxHeight)/2 && t.BoxWidth > 0 && t.BoxHeight > 0 {
+	// The wall bands matter only with walls (not periodic) and only for their own model.
+	if t.MotionModel != "ratinabox" && !t.Periodic && t.BorderRegion >= math.Min(t.BoxWidth, t.BoxHeight)/2 && t.BoxWidth > 0 && t.BoxHeight > 0 {
 		v.add("trajectory.border_region", "must be less than half the box side (%v m), got %v", math.Min(t.BoxWidth, t.BoxHeight)/2, t.BorderRegion)
 	}
 	v.inClosed("trajectory.border_slowdown", t.BorderSlowdown, 0, 1)
 	if t.RNG == "philox" && t.MotionModel == "ratinabox" {
 		v.add("trajectory.rng", "the Philox walk exists for motion_model sorscher only; want pcg with ratinabox")
 	}
-	if half := math.Min(t.BoxWidth, t.BoxHeight) / 2; t.MotionModel == "ratinabox" && t.RIABWallRepelDistance >= half && half > 0 {
+	if half := math.Min(t.BoxWidth, t.BoxHeight) / 2; t.MotionModel == "ratinabox" && !t.Periodic && t.RIABWallRepelDistance >= half && half > 0 {
 		v.add("trajectory.riab_wall_repel_distance", "must be less than half the shorter box side (%v m), got %v", half, t.RIABWallRepelDistance)
 	}
 	v.positive("trajectory.riab_speed_mean", t.RIABSpeedMean)

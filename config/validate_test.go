@@ -27,6 +27,7 @@ func TestValidateRejects(t *testing.T) {
 		{name: "zero box", sets: []string{"box_width_in_m=0"}, key: "trajectory.box_width", msg: "must be > 0"},
 		{name: "negative box", sets: []string{"box_height=-2"}, key: "trajectory.box_height", msg: "must be > 0"},
 		{name: "zero dt", sets: []string{"dt=0"}, key: "trajectory.dt", msg: "must be > 0"},
+		{name: "huge dt", sets: []string{"dt=1e308"}, key: "trajectory.dt", msg: "at most 1 s"},
 		{name: "T 0", sets: []string{"sequence_length=0"}, key: "trajectory.sequence_length", msg: "≥ 1"},
 		{name: "batch 0", sets: []string{"batch_size=0"}, key: "trajectory.batch_size", msg: "≥ 1"},
 		{name: "s = 1 for DoS", sets: []string{"surround_scale=1"}, key: "encoding.surround_scale", msg: "> 1"},
@@ -140,6 +141,11 @@ func TestValidateAccepts(t *testing.T) {
 		{"pc_mse: place_field_loss=mse", "loss=mse"},
 		{"motion_model=ratinabox", "rnn_type=SRNN", "Ng=4096", "optimizer=adagrad", "readout_dropout=0.5"},
 		{"rnn_type=UGRNN", "recurrent_dropout=0.5"},
+		// Periodic boxes have no walls, so no wall band is too wide; a ratinabox run is not
+		// held to the sorscher walk's border_region.
+		{"periodic=true", "box_width=0.05", "box_height=0.05"},
+		{"motion_model=ratinabox", "periodic=true", "box_width=0.05", "box_height=0.05"},
+		{"motion_model=ratinabox", "box_width=0.05", "box_height=0.05", "riab_wall_repel_distance=0.02"},
 	}
 	for _, sets := range cases {
 		c := Default()

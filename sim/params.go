@@ -10,6 +10,9 @@ import (
 // MotionModel names a trajectory generator.
 type MotionModel string
 
+// MaxDt is the longest time step Validate accepts, s (config.MaxDt).
+const MaxDt = config.MaxDt
+
 const (
 	// Sorscher is the random walk of Sorscher et al. 2019 and NFL (spec §1.1).
 	Sorscher MotionModel = "sorscher"
@@ -141,18 +144,26 @@ func (p Params) Validate() error {
 		return bad("box_width", p.BoxWidth, "want a positive length in m")
 	case !positive(p.BoxHeight):
 		return bad("box_height", p.BoxHeight, "want a positive length in m")
-	case !positive(p.Dt):
-		return bad("dt", p.Dt, "want a positive time step in s")
+	case !positive(p.Dt) || p.Dt > MaxDt:
+		return bad("dt", p.Dt, fmt.Sprintf("want a positive time step of at most %g s", MaxDt))
 	}
+	// A wall band must leave room between the walls; a periodic box has no walls, so its
+	// bands (spec §1.1 step 4, "if not periodic"; RatInABox's repulsion) are not used and
+	// need only be non-negative.
 	half := math.Min(p.BoxWidth, p.BoxHeight) / 2
+	band := func(v float64) bool { return nonNegative(v) && (p.Periodic || v < half) }
+	bandWant := fmt.Sprintf("want a distance in [0, %v) m (half the shorter box side)", half)
+	if p.Periodic {
+		bandWant = "want a non-negative distance in m"
+	}
 	if p.Model == Sorscher {
 		switch {
 		case !nonNegative(p.RotVelStd):
 			return bad("rot_vel_std", p.RotVelStd, "want a non-negative std in rad/s")
 		case !positive(p.SpeedScale):
 			return bad("speed_scale", p.SpeedScale, "want a positive Rayleigh scale in m/s")
-		case !nonNegative(p.BorderRegion) || p.BorderRegion >= half:
-			return bad("border_region", p.BorderRegion, fmt.Sprintf("want a distance in [0, %v) m (half the shorter box side)", half))
+		case !band(p.BorderRegion):
+			return bad("border_region", p.BorderRegion, bandWant)
 		case !finite(p.BorderSlowdown) || p.BorderSlowdown < 0 || p.BorderSlowdown > 1:
 			return bad("border_slowdown", p.BorderSlowdown, "want a speed factor in [0, 1]")
 		}
@@ -168,8 +179,8 @@ func (p Params) Validate() error {
 		return bad("riab_rot_vel_std", o.RotVelStd, "want a non-negative std in rad/s")
 	case !positive(o.RotVelCoherence):
 		return bad("riab_rot_vel_coherence_time", o.RotVelCoherence, "want a positive time in s")
-	case !nonNegative(o.WallRepelDistance) || o.WallRepelDistance >= half:
-		return bad("riab_wall_repel_distance", o.WallRepelDistance, fmt.Sprintf("want a distance in [0, %v) m (half the shorter box side)", half))
+	case !band(o.WallRepelDistance):
+		return bad("riab_wall_repel_distance", o.WallRepelDistance, bandWant)
 	case !nonNegative(o.WallRepelStrength):
 		return bad("riab_wall_repel_strength", o.WallRepelStrength, "want a non-negative factor")
 	case !finite(o.Thigmotaxis) || o.Thigmotaxis < 0 || o.Thigmotaxis > 1:

@@ -612,6 +612,8 @@ func TestValidate(t *testing.T) {
 		{"box_width", func(p *Params) { p.BoxWidth = 0 }},
 		{"box_height", func(p *Params) { p.BoxHeight = math.NaN() }},
 		{"dt", func(p *Params) { p.Dt = -0.02 }},
+		{"dt", func(p *Params) { p.Dt = 1e308 }}, // overflowed every position to NaN
+		{"border_region", func(p *Params) { p.Periodic = true; p.BorderRegion = -0.1 }},
 		{"rot_vel_std", func(p *Params) { p.RotVelStd = -1 }},
 		{"speed_scale", func(p *Params) { p.SpeedScale = 0 }},
 		{"border_region", func(p *Params) { p.BorderRegion = 1.1 }},
@@ -635,6 +637,20 @@ func TestValidate(t *testing.T) {
 		}
 		if _, err := New(p, rand.NewPCG(1, 2)); err == nil {
 			t.Errorf("%s: New accepted invalid params", tc.field)
+		}
+	}
+}
+
+// A periodic box has no walls: a box smaller than the wall bands is fine, for either model.
+func TestValidatePeriodicSmallBox(t *testing.T) {
+	for _, p := range []Params{DefaultParams(), DefaultRatInABoxParams()} {
+		p.Periodic, p.BoxWidth, p.BoxHeight = true, 0.05, 0.05
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s, periodic 0.05 m box: %v", p.Model, err)
+		}
+		p.Periodic = false
+		if err := p.Validate(); err == nil {
+			t.Errorf("%s, walled 0.05 m box: accepted, with its wall band wider than half the box", p.Model)
 		}
 	}
 }
