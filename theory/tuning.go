@@ -38,6 +38,12 @@ type Tuning struct {
 // fields per cell, anisotropic fields.
 func TuningOf(e config.Encoding) (Tuning, error) {
 	t := Tuning{Kind: e.Kind, Convention: e.SurroundConvention, AlphaE: e.AlphaE, AlphaI: e.AlphaI}
+	if e.Kind == KindDoS && e.Normalization == "none" {
+		// Without the global softmax, DoS is e^{−d²/2σ_E²} − e^{−d²/2σ_I²} with the per-step
+		// shift and normalise (encode): the true DoG code, whose spectrum peaks at k = 0, not
+		// at DoS's k* (spec §2.2 lists DoS with normalization global only).
+		t.Kind = KindTrueDoG
+	}
 	switch e.Kind {
 	case KindGaussian, KindDoS, KindTrueDoG, KindGeneralDoG, KindSoD:
 	default:
@@ -55,10 +61,10 @@ func TuningOf(e config.Encoding) (Tuning, error) {
 		t.Surround = e.SurroundScale.A
 	}
 	if f := e.FieldsPerCell; !(f.Kind == "" || (f.Kind == "const" && (f.A == 0 || f.A == 1))) {
-		return Tuning{}, fmt.Errorf("theory: encoding.fields_per_cell is %s %g; the closed form needs one field per cell", f.Kind, f.A)
+		return Tuning{}, fmt.Errorf("theory: encoding.fields_per_cell is %s; the closed form needs one field per cell", f)
 	}
 	if a := e.Anisotropy; !(a.Kind == "" || (a.Kind == "const" && (a.A == 0 || a.A == 1))) {
-		return Tuning{}, fmt.Errorf("theory: encoding.anisotropy is %s %g; the closed form needs isotropic fields (const 1)", a.Kind, a.A)
+		return Tuning{}, fmt.Errorf("theory: encoding.anisotropy is %s; the closed form needs isotropic fields (const 1)", a)
 	}
 	if t.Convention == "" {
 		t.Convention = SigmaRatio

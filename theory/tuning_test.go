@@ -134,6 +134,24 @@ func TestTuningOf(t *testing.T) {
 	}
 }
 
+// DoS without its global softmax is the true DoG code (package encode): its spectrum peaks
+// at k = 0, not at DoS's k* (8.01 rad/m at σ 0.12, s 2).
+func TestTuningOfUnnormalizedDoS(t *testing.T) {
+	e := config.Encoding{Kind: KindDoS, Normalization: "none", PlaceCellRF: config.Dist{Kind: "const", A: 0.12},
+		SurroundScale: config.Dist{Kind: "const", A: 2}}
+	tu, err := TuningOf(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tu.Kind != KindTrueDoG || tu.PeakWavenumber() != 0 {
+		t.Errorf("DoS, normalization none: kind %s, k* %g; want true DoG's k* 0", tu.Kind, tu.PeakWavenumber())
+	}
+	e.Normalization = "global"
+	if tu, _ := TuningOf(e); tu.Kind != KindDoS || !(tu.PeakWavenumber() > 8) {
+		t.Errorf("DoS, normalization global: kind %s, k* %g", tu.Kind, tu.PeakWavenumber())
+	}
+}
+
 // An unset convention is the sigma-ratio one, as in package encode.
 func TestTuningDefaultConvention(t *testing.T) {
 	unset := Tuning{Kind: KindDoS, Sigma: 0.12, Surround: 2}
