@@ -289,7 +289,7 @@ func NewSweepReport(s *Sweep) (*Report, error) {
 	}
 	if diverged > 0 {
 		rep.page.Notes = append(rep.page.Notes, fmt.Sprintf(
-			"Diverged during training: %d of the finished runs (a NaN or infinite loss, a training loss 100 times its lowest, or a late collapse of decoding). They are counted with their final numbers, which describe blown-up networks.", diverged))
+			"Diverged during training: %d of the finished runs (a NaN or infinite loss, a cross-entropy above 10·ln Np, a training loss 100 times its lowest, or a late collapse of decoding). They are counted with their final numbers, which describe blown-up networks.", diverged))
 	}
 
 	// Per-condition table.

@@ -57,10 +57,11 @@ type Summary struct {
 	MaxScore60ByNBins map[string]Number `json:"max_score60_by_nbins"`
 
 	// The best evaluation during training (metrics.jsonl), and whether the network blew up
-	// (see diverged: a NaN or infinite loss or decoding error, a training loss 100 times its
-	// lowest, or a last evaluation decoding far worse than the best): a ReLU RNN at a large
-	// learning rate can blow up, early or late, and its final numbers then say nothing
-	// about what the network had learnt.
+	// (see diverged: a NaN or infinite loss or decoding error, a cross-entropy above
+	// 10·ln Np, a training loss 100 times its lowest and above its first, or a last
+	// evaluation decoding far worse than the best): a ReLU RNN at a large learning rate can
+	// blow up, early or late, and its final numbers then say nothing about what the network
+	// had learnt.
 	BestEvalStep            int    `json:"best_eval_step"`
 	BestEvalDecodingErrorCM Number `json:"best_eval_decoding_error_cm"`
 	Diverged                bool   `json:"diverged"`
@@ -137,42 +138,61 @@ func fracAbove(scores []analysis.GridScore, th float64) float64 {
 const divergeFactor = 3
 
 // lossBlowUp: training diverged when the last logged training loss is more than this many
-// times the lowest one, whatever the decoding: a network whose cross-entropy went from 4.9
-// to 3e5 (an unstable learning rate) decodes no worse than one that never learned, so the
-// decoding rule cannot see it. Two orders of magnitude: far beyond the noise of a healthy
-// run's loss, for cross-entropy and MSE alike.
+// times the lowest one and above the first one, whatever the decoding: a network whose
+// cross-entropy went from 4.9 to 3e5 (an unstable learning rate) decodes no worse than one
+// that never learned, so the decoding rule cannot see it. Two orders of magnitude are far
+// beyond the noise of a healthy run's loss; "above the first" keeps an MSE run that fell
+// from 0.04 to 2e-6 and rose back to 4e-4 (still decoding to 1.5 cm) from counting.
 const lossBlowUp = 100
+
+// crossEntropyBlowUp: a cross-entropy run diverged when its loss ends above this many times
+// ln(Np), the loss of predicting every cell alike (the targets of a place-cell code sum to
+// 1): a network that blew up before its first logged step has no healthy loss to compare
+// with (3.4e12 at the first line, 2.5e7 at the end, where an untrained one has 6.2).
+const crossEntropyBlowUp = 10
 
 // diverged finds the best evaluation of lines (lowest decoding error) and reports whether
 // training diverged: the final evaluation's loss or decoding error (finalLoss, finalCM), or
 // the last line's, is NaN or infinite (the loss overflowed; this covers a run whose every
-// evaluation is NaN, which has no best); the last line's loss is more than lossBlowUp times
-// the lowest logged; or the last evaluation decodes more than divergeFactor times worse
-// than the best and worse than threshold cm. Runs without metrics lines have best step −1
-// and diverge only by their final evaluation; a run with only NaN evaluations has best
-// step −1 too.
-func diverged(lines []MetricsLine, threshold, finalLoss, finalCM float64) (bestStep int, bestCM float64, div bool) {
+// evaluation is NaN, which has no best); the final loss or the last line's is above
+// lossCeiling (crossEntropyBlowUp·ln Np for cross-entropy, +Inf otherwise); the last line's
+// loss is more than lossBlowUp times the lowest logged and above the first; or the last
+// evaluation decodes more than divergeFactor times worse than the best and worse than
+// threshold cm. Runs without metrics lines have best step −1 and diverge only by their
+// final evaluation; a run with only NaN evaluations has best step −1 too.
+func diverged(lines []MetricsLine, threshold, lossCeiling, finalLoss, finalCM float64) (bestStep int, bestCM float64, div bool) {
 	bestStep, bestCM = -1, math.NaN()
 	minLoss := math.Inf(1)
 	for _, l := range lines {
 		if e := float64(l.DecodingErrorCM); !math.IsNaN(e) && (bestStep < 0 || e < bestCM) {
 			bestStep, bestCM = l.Step, e
 		}
-		minLoss = math.Min(minLoss, float64(l.Loss)) // NaN losses are not the lowest
+		if v := float64(l.Loss); v < minLoss { // false for NaN: a NaN loss is not the lowest
+			minLoss = v
+		}
 	}
 	nonFinite := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	if nonFinite(finalLoss) || nonFinite(finalCM) {
+	if nonFinite(finalLoss) || nonFinite(finalCM) || finalLoss > lossCeiling {
 		return bestStep, bestCM, true
 	}
 	if len(lines) == 0 {
 		return bestStep, bestCM, false
 	}
 	last := lines[len(lines)-1]
-	cm, loss := float64(last.DecodingErrorCM), float64(last.Loss)
-	if nonFinite(cm) || nonFinite(loss) || (minLoss > 0 && loss > lossBlowUp*minLoss) {
+	cm, loss, first := float64(last.DecodingErrorCM), float64(last.Loss), float64(lines[0].Loss)
+	if nonFinite(cm) || nonFinite(loss) || loss > lossCeiling || (minLoss > 0 && loss > lossBlowUp*minLoss && loss > first) {
 		return bestStep, bestCM, true
 	}
 	return bestStep, bestCM, cm > divergeFactor*bestCM && cm > threshold
+}
+
+// lossCeiling is the loss above which a run of cfg has blown up whatever its history
+// (crossEntropyBlowUp·ln Np for cross-entropy), +Inf for losses without such a scale.
+func lossCeiling(cfg config.Config) float64 {
+	if cfg.LossKind() == config.LossCrossEntropy && cfg.Encoding.Np > 1 {
+		return crossEntropyBlowUp * math.Log(float64(cfg.Encoding.Np))
+	}
+	return math.Inf(1)
 }
 
 // Evaluate recomputes the post-training evaluation of the finished (or fully trained) run in
@@ -363,7 +383,7 @@ func (r *run) evaluate(ctx context.Context, dst string) (*Summary, error) {
 	// A run directory without metrics.jsonl (no evaluation during training) has no best
 	// evaluation and never diverged: diverged of no lines says so.
 	lines, _ := ReadMetrics(r.dir)
-	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold, loss, decErr)
+	best, cm, div := diverged(lines, cfg.Eval.DecodeThreshold, lossCeiling(cfg), loss, decErr)
 	sum.BestEvalStep, sum.BestEvalDecodingErrorCM, sum.Diverged = best, Number(cm), div
 	sum.FirstGridStep = firstGridStep(lines, cfg.Eval.GridThreshold, float64(sum.MaxScore60))
 	b, err := json.MarshalIndent(sum, "", "  ")

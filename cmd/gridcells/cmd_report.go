@@ -218,9 +218,9 @@ type runSummary struct {
 // runReportOf reads the run directory dir into a report.Run and renders it.
 // evalTrajectories is the trajectory figure's data of the run in dir: the first `paths`
 // evaluation trajectories of its eval/positions.npy (batch size batch, time-major rows t·B +
-// b, sim's layout) in the w × h box, the occupancy binned like the rate maps (nbins, so
-// that its empty bins are their grey ones; 0: the figure's default). Nil without the file
-// or with one of another shape.
+// b, sim's layout) in the w × h box, the occupancy of a square box binned like the rate maps
+// (nbins, so that its empty bins are their grey ones; 0, and any box that is not square:
+// the figure's default). Nil without the file or with one of another shape.
 func evalTrajectories(dir string, batch, paths int, w, h float64, nbins int) (*figure.TrajectoryData, error) {
 	a, err := npyio.ReadFile(filepath.Join(dir, "eval", "positions.npy"))
 	switch {
@@ -234,7 +234,11 @@ func evalTrajectories(dir string, batch, paths int, w, h float64, nbins int) (*f
 	}
 	b := &sim.Batch{B: batch, T: a.Shape[0] / batch, Pos: a.AsFloat32()}
 	d := figure.TrajectoriesOf(b, paths, w, h)
-	d.Bins = nbins
+	if w == h {
+		// The rate maps bin the square of side max(w, h) (spec §5.1); in a square box that
+		// is the box, and the occupancy's bins are theirs.
+		d.Bins = nbins
+	}
 	return &d, nil
 }
 

@@ -59,7 +59,10 @@ unchanged) with no server: a static manifest plus an index-addressed worker.
       (DIR/runs.parquet; pandas reads both), and prints the paper's table: per condition
       N, the fraction with decoding error < 10 cm and, of those, the fraction with max
       score60 > 0.8, with Wilson 95 % intervals, and, where the runs scored their units
-      during training, the median step from which their grid cells emerged.
+      during training, the median step from which their grid cells emerged. The files'
+      has_possible_grid_cells is counted at --decode-cm and --grid-threshold, as the
+      table; --json's runs[].summary is each run's summary.json as written, whose
+      has_possible_grid_cells is at the run's own eval thresholds.
   gridcells sweep table DIR [--by KEY,KEY] [--json]
       prints the table only.
 

@@ -63,6 +63,8 @@ func TestSweepCommandUsage(t *testing.T) {
 		{[]string{"sweep", "table", out, "--decode-cm", "100"}, "no manifest.jsonl"}, // the flag is taken
 		{[]string{"sweep", "table", out, "--decode-threshold", "-5"}, "--decode-threshold (--decode-cm) -5: must be > 0"},
 		{[]string{"sweep", "collect", out, "--grid-threshold", "NaN"}, "--grid-threshold: must be a number"},
+		// A threshold beyond any grid score once made the figures' score axis ask for 10⁷ ticks.
+		{[]string{"sweep", "collect", out, "--grid-threshold", "1e7"}, "--grid-threshold 1e+07: must be in [-2, 2]"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {

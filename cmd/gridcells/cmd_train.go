@@ -67,8 +67,9 @@ rate maps, grid scores) and writes the run directory:
                          fractions of units above 0.3, 0.75, 0.8, 0.85, 1, 1.15 and 1.2,
                          has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
                          the best evaluation during training, "diverged" (a blow-up: a NaN
-                         or infinite loss or decoding error, a training loss 100× its
-                         lowest, or a last evaluation decoding >3× worse than the best)
+                         or infinite loss or decoding error, a cross-entropy above 10·ln Np,
+                         a training loss 100× its lowest and above its first, or a last
+                         evaluation decoding >3× worse than the best)
                          and first_grid_step (the first evaluation at which the best unit's
                          score60 was above eval.grid_threshold and still was at the next, or
                          the last one; −1 for none, null without eval.track_scores)

@@ -657,7 +657,10 @@
 //	    (DIR/runs.parquet; pandas reads both), and prints the paper's table: per condition
 //	    N, the fraction with decoding error < 10 cm and, of those, the fraction with max
 //	    score60 > 0.8, with Wilson 95 % intervals, and, where the runs scored their units
-//	    during training, the median step from which their grid cells emerged.
+//	    during training, the median step from which their grid cells emerged. The files'
+//	    has_possible_grid_cells is counted at --decode-cm and --grid-threshold, as the
+//	    table; --json's runs[].summary is each run's summary.json as written, whose
+//	    has_possible_grid_cells is at the run's own eval thresholds.
 //	gridcells sweep table DIR [--by KEY,KEY] [--json]
 //	    prints the table only.
 //
@@ -865,8 +868,9 @@
 //	                       fractions of units above 0.3, 0.75, 0.8, 0.85, 1, 1.15 and 1.2,
 //	                       has_possible_grid_cells (spec §5.6), steps, wall time, steps/s,
 //	                       the best evaluation during training, "diverged" (a blow-up: a NaN
-//	                       or infinite loss or decoding error, a training loss 100× its
-//	                       lowest, or a last evaluation decoding >3× worse than the best)
+//	                       or infinite loss or decoding error, a cross-entropy above 10·ln Np,
+//	                       a training loss 100× its lowest and above its first, or a last
+//	                       evaluation decoding >3× worse than the best)
 //	                       and first_grid_step (the first evaluation at which the best unit's
 //	                       score60 was above eval.grid_threshold and still was at the next, or
 //	                       the last one; −1 for none, null without eval.track_scores)

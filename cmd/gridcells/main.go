@@ -281,5 +281,10 @@ func checkNetworkThresholds(decodeCM, grid float64, decodeFlag string) error {
 	if math.IsNaN(grid) {
 		return usagef("--grid-threshold: must be a number")
 	}
+	if grid < -2 || grid > 2 {
+		// A 60° grid score is a difference of correlations, in [−2, 2] (eval.grid_threshold's
+		// range too); the figures draw the threshold on the score axis.
+		return usagef("--grid-threshold %g: must be in [-2, 2], the range of a grid score", grid)
+	}
 	return nil
 }

@@ -91,10 +91,11 @@ type figureOutput struct {
 	dpi      int           // --figure-dpi; 0: figure.DefaultPrintDPI
 	pr       *figure.Print // what check made of the flags
 	// warn receives the warnings of warnFit, for the command cmd; warned holds the figure
-	// names warned of (a sweep's run reports repeat them).
-	warn   io.Writer
-	cmd    string
-	warned map[string]bool
+	// names warned of (a sweep's run reports repeat them), noted those given the note that
+	// they print narrower (kept apart, so that a note does not silence a later warning).
+	warn          io.Writer
+	cmd           string
+	warned, noted map[string]bool
 }
 
 // addFigureFlags defines --formats, --figure-width, --figure-font-size and --figure-dpi on fs;
@@ -167,13 +168,13 @@ func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
 	}
 	const tol = vg.Millimeter / 10
 	if fit.Wider == "" && !fit.Taller {
-		if fit.Width < o.pr.Width-tol {
+		if fit.Width < o.pr.Width-tol && !o.noted[name] {
 			fmt.Fprintf(o.warn, "gridcells %s: note: %s prints %s wide, narrower than --figure-width %s, so that it keeps within a %s page's height\n",
 				o.cmd, name, figure.FormatLength(fit.Width), o.width, figure.FormatLength(figure.PrintPageHeight))
-			if o.warned == nil {
-				o.warned = map[string]bool{}
+			if o.noted == nil {
+				o.noted = map[string]bool{}
 			}
-			o.warned[name] = true
+			o.noted[name] = true
 		}
 		return
 	}

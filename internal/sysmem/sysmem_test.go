@@ -80,6 +80,14 @@ func TestRead(t *testing.T) {
 			"sys/fs/cgroup/memory/memory.limit_in_bytes": file("2147483648\n"),
 			"sys/fs/cgroup/memory/memory.usage_in_bytes": file("1073741824\n"),
 		}, 1 * gib, 2 * gib, true},
+		{"v2 container full of file cache, active and inactive: only anonymous memory counts", fstest.MapFS{
+			"proc/meminfo":                 meminfo(200),
+			"proc/self/cgroup":             file("0::/\n"),
+			"proc/self/mountinfo":          file(mountV2),
+			"sys/fs/cgroup/memory.max":     file("17179869184\n"),
+			"sys/fs/cgroup/memory.current": file("15569256448\n"),
+			"sys/fs/cgroup/memory.stat":    file("anon 536870912\nfile 15032385536\nactive_file 14000000000\ninactive_file 1032385536\n"),
+		}, 15*gib + gib/2, 16 * gib, true},
 		{"cgroup over its limit leaves nothing (1 byte, not unknown)", fstest.MapFS{
 			"proc/meminfo":                 meminfo(64),
 			"proc/self/cgroup":             file("0::/\n"),
@@ -96,10 +104,16 @@ func TestRead(t *testing.T) {
 }
 
 func TestMemoryHierarchiesPaths(t *testing.T) {
-	// A mount of part of the hierarchy (root /docker/a) does not hold /docker/ab.
+	// A mount of part of the hierarchy (root /docker/a) does not hold /docker/ab: a
+	// sibling's limits are not the process's.
 	hs := memoryHierarchies([]byte("0::/docker/ab\n"), []byte("30 23 0:26 /docker/a /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"))
+	if len(hs) != 0 {
+		t.Errorf("%+v, want no hierarchy", hs)
+	}
+	// A process moved above its cgroup namespace's root is still bounded by the mount.
+	hs = memoryHierarchies([]byte("0::/../other\n"), []byte("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"))
 	if len(hs) != 1 || hs[0].dir != "sys/fs/cgroup" {
-		t.Errorf("%+v, want the mount point itself", hs)
+		t.Errorf("%+v, want the mount point", hs)
 	}
 	hs = memoryHierarchies([]byte("0::/docker/a/b\n"), []byte("30 23 0:26 /docker/a /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"))
 	if len(hs) != 1 || hs[0].dir != "sys/fs/cgroup/b" {

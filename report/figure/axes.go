@@ -80,22 +80,39 @@ func tidyAxes(p *plot.Plot) {
 }
 
 // scoreTicks marks a grid-score axis at round multiples of a step that always include 0 when
-// it is in range (0.25 on a span up to 1.5, 0.5 up to 4, else 1), with a minor tick between:
-// the default ticks of a padded range (−0.25, 0.50, 1.25) skipped 0, where the scores of a
-// population of non-grid units pile up.
+// it is in range (0.25 on a span up to 1.5, 0.5 up to 4, then 1, 2, 5, 10, … so that there
+// are at most about ten), with a minor tick between: the default ticks of a padded range
+// (−0.25, 0.50, 1.25) skipped 0, where the scores of a population of non-grid units pile
+// up. A span too narrow for two of its ticks gets TidyTicks.
 type scoreTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (scoreTicks) Ticks(min, max float64) []plot.Tick {
-	step := 1.0
-	switch span := max - min; {
-	case span <= 1.5:
-		step = 0.25
-	case span <= 4:
-		step = 0.5
+	span := max - min
+	if !(span > 0) || math.IsInf(span, 0) {
+		return TidyTicks{}.Ticks(min, max)
+	}
+	step := 0.25
+	for _, s := range []float64{0.5, 1} {
+		if span/step <= 6 {
+			break
+		}
+		step = s
+	}
+nice:
+	for e := 1.0; span/step > 10; e *= 10 { // 1, 2, 5, 10, 20, 50, …
+		for _, m := range []float64{1, 2, 5} {
+			if step = m * e; span/step <= 10 {
+				break nice
+			}
+		}
+	}
+	lo, hi := math.Ceil(min/step*2-1e-9), math.Floor(max/step*2+1e-9)
+	if hi-lo < 2 {
+		return TidyTicks{}.Ticks(min, max)
 	}
 	var ticks []plot.Tick
-	for i := math.Ceil(min/step*2 - 1e-9); i <= math.Floor(max/step*2+1e-9); i++ {
+	for i := lo; i <= hi; i++ {
 		v := i * step / 2
 		t := plot.Tick{Value: v}
 		if math.Mod(i, 2) == 0 {

@@ -751,9 +751,19 @@ func TestScoreTicks(t *testing.T) {
 		{-0.6, 1.6, []string{"-0.5", "0", "0.5", "1", "1.5"}},
 		{-1.6, 2.9, []string{"-1", "0", "1", "2"}},
 		{0.2, 1.3, []string{"0.25", "0.5", "0.75", "1", "1.25"}},
+		{-0.1, 35, []string{"0", "5", "10", "15", "20", "25", "30", "35"}},
+		{-0.1, 1e6, []string{"0", "200000", "400000", "600000", "800000", "1000000"}},
 	} {
 		if got := labels(c.min, c.max); !slices.Equal(got, c.want) {
 			t.Errorf("[%g, %g]: %v, want %v", c.min, c.max, got, c.want)
+		}
+	}
+	// Any range gets a bounded number of ticks (a threshold of 1e7 once asked for 2·10⁷
+	// of them), and a range too narrow for the steps still gets labelled ticks.
+	for _, r := range [][2]float64{{-1e7, 1e7}, {0.545, 0.555}, {-3, 1e300}} {
+		ticks := (scoreTicks{}).Ticks(r[0], r[1])
+		if len(ticks) > 25 || len(labels(r[0], r[1])) < 2 {
+			t.Errorf("[%g, %g]: %d ticks, %d labelled", r[0], r[1], len(ticks), len(labels(r[0], r[1])))
 		}
 	}
 }

@@ -35,16 +35,39 @@ func (c pdfCanvas) FillString(f font.Face, pt vg.Point, s string) {
 		c.Canvas.FillString(f, pt, s)
 		return
 	}
+	// Each run starts where the previous one ends as drawn: fpdf sets text without kerning,
+	// as vgpdf's own ASCII strings, so the pen advances by the glyphs' plain advances (placed
+	// by the kerned width of the string before it, a σ after "AVAV" overlapped the V).
+	x := pt.X
 	for _, r := range winAnsiRuns(s) {
-		at := vg.Point{X: pt.X + f.Width(s[:r.start]), Y: pt.Y}
 		if r.text {
-			c.Canvas.FillString(f, at, toWinAnsi(s[r.start:r.end]))
+			c.Canvas.FillString(f, vg.Point{X: x, Y: pt.Y}, toWinAnsi(s[r.start:r.end]))
+			x += advance(f, s[r.start:r.end])
 			continue
 		}
-		for i, ch := range s[r.start:r.end] {
-			c.fillGlyph(f, vg.Point{X: pt.X + f.Width(s[:r.start+i]), Y: pt.Y}, ch)
+		for _, ch := range s[r.start:r.end] {
+			c.fillGlyph(f, vg.Point{X: x, Y: pt.Y}, ch)
+			x += advance(f, string(ch))
 		}
 	}
+}
+
+// advance is the width of s in f without kerning: the sum of its glyphs' advances, unhinted,
+// in font units scaled by Size/UnitsPerEm (the widths fpdf sets a string with).
+func advance(f font.Face, s string) vg.Length {
+	var buf sfnt.Buffer
+	upem := f.Face.UnitsPerEm()
+	var units fixed.Int26_6
+	for _, r := range s {
+		idx, err := f.Face.GlyphIndex(&buf, r)
+		if err != nil {
+			continue
+		}
+		if a, err := f.Face.GlyphAdvance(&buf, idx, fixed.Int26_6(upem), 0); err == nil {
+			units += a
+		}
+	}
+	return vg.Length(units) * f.Font.Size / vg.Length(upem)
 }
 
 // DrawImage draws img in rect with its first row at the top, as vgimg and vgsvg do. vgpdf

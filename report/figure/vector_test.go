@@ -36,7 +36,7 @@ func vectorTestFace(size vg.Length) font.Face {
 	return font.DefaultCache.Lookup(f, size)
 }
 
-// vectorTestDrawing draws, on a canvas of 7 × 2 in, vectorLabel at 28 pt and a 4×4
+// vectorTestDrawing draws, on a canvas of 9 × 2 in, vectorLabel at 28 pt and a 4×4
 // checkerboard of red and blue bins 1 in square, an image of 16×16 pixels a bin as the
 // figures' heat maps are (heatMapWith), bin (0, 0) red at the top left.
 func vectorTestDrawing(c vg.CanvasWriterTo) {
@@ -52,7 +52,7 @@ func vectorTestDrawing(c vg.CanvasWriterTo) {
 }
 
 const (
-	vectorTestWidth  = 7 * vg.Inch
+	vectorTestWidth  = 9 * vg.Inch
 	vectorTestHeight = 2 * vg.Inch
 	vectorTestDPI    = 144
 )
@@ -203,7 +203,7 @@ func TestSVGImagesArePNG(t *testing.T) {
 	if r, _, b, _ := img.At(0, 0).RGBA(); img.Bounds().Dx() != 64 || r>>8 != 200 || b>>8 != 30 {
 		t.Errorf("image %v, bin (0, 0) %v", img.Bounds(), img.At(0, 0))
 	}
-	if !regexp.MustCompile(`<path d="M0,0L504,0L504,144L0,144Z" style="fill:#FFFFFF" />`).Match(svg) {
+	if !regexp.MustCompile(`<path d="M0,0L648,0L648,144L0,144Z" style="fill:#FFFFFF" />`).Match(svg) {
 		t.Error("no white page behind the drawing")
 	}
 }
@@ -358,5 +358,57 @@ func TestPNGResolution(t *testing.T) {
 		if !found {
 			t.Errorf("%d dpi: no pHYs chunk", dpi)
 		}
+	}
+}
+
+// A letter drawn as an outline after text is placed where the text ends as the PDF sets it
+// (without kerning): placed by the kerned width, a σ after "AVAV…" overlapped the last V.
+// Rendered by poppler, the σ stands apart from the V by its space.
+func TestPDFOutlineAfterKernedText(t *testing.T) {
+	tool, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		t.Skip("pdftoppm not installed")
+	}
+	var b bytes.Buffer
+	if err := encodeCanvas(&b, "pdf", 9*vg.Inch, vg.Inch, 144, func(c vg.CanvasWriterTo) {
+		c.SetColor(color.Black)
+		c.FillString(vectorTestFace(28), vg.Point{X: 0.2 * vg.Inch, Y: 0.4 * vg.Inch}, "AVAVAVAVAVAVAVAV σ")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "k.pdf"), filepath.Join(dir, "k")
+	if err := os.WriteFile(in, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command(tool, "-r", "144", "-png", "-singlefile", in, out).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	data, err := os.ReadFile(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodeOnWhite(t, data)
+	// Columns with ink, right to left: the σ, then the gap of the space, then the V.
+	inked := func(x int) bool {
+		for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+			if color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y < 128 {
+				return true
+			}
+		}
+		return false
+	}
+	x := img.Bounds().Max.X - 1
+	for ; x > 0 && !inked(x); x-- {
+	}
+	for ; x > 0 && inked(x); x-- { // the σ
+	}
+	gap := 0
+	for ; x > 0 && !inked(x); x-- {
+		gap++
+	}
+	// The space of Liberation Serif is 0.25 em: 7 pt, 14 pixels at 144 dpi.
+	if gap < 8 {
+		t.Errorf("σ %d pixels from the V before it, want the space's 14 or so", gap)
 	}
 }
