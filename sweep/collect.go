@@ -44,8 +44,9 @@ type Summary struct {
 	FracAbove            map[string]Number `json:"frac_units_score60_above"`
 	HasPossibleGridCells bool              `json:"has_possible_grid_cells"`
 	// Diverged: the network blew up (train.Summary: a NaN or infinite loss or decoding
-	// error, a training loss 100 times its lowest, or a last evaluation decoding far worse
-	// than its best); its final numbers describe a blown-up network.
+	// error, a cross-entropy above 10·ln Np, a training loss 100 times its lowest and above
+	// its first, or a last evaluation decoding far worse than its best); its final numbers
+	// describe a blown-up network.
 	Diverged bool `json:"diverged"`
 	// NBins is the resolution of the run's ratemaps.npy and scores.csv (its last
 	// evaluation's, which gridcells eval --nbins may have changed from the config's).
