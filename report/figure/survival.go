@@ -167,7 +167,7 @@ func Survival(samples []Sample, s *SurvivalSettings) (*Figure, error) {
 		l.StepStyle = plotter.PostStep
 		l.Color, l.Dashes = SeriesColor(i), seriesDashes(i)
 		if byCode {
-			l.Color, l.Dashes = codeColors[sm.Name], nil
+			l.Color, l.Dashes = codeColors[sm.Name], codeDashes(sm.Name)
 		}
 		l.Width = vg.Points(1.5)
 		p.Add(l)
@@ -197,6 +197,17 @@ var codeColors = map[string]color.Color{
 	"high-dim Cartesian": seriesColors[5],
 	"polar":              seriesColors[6],
 	"high-dim polar":     seriesColors[7],
+}
+
+// codeDashes dashes the curves of the codes that are not place cells (Cartesian and polar,
+// high-dimensional or not): Okabe–Ito's orange and sky blue, theirs, are near the
+// vermillion and blue of the Gaussian and DoS codes, and a dash tells the pairs apart.
+func codeDashes(name string) []vg.Length {
+	switch name {
+	case "Cartesian", "high-dim Cartesian", "polar", "high-dim polar":
+		return []vg.Length{vg.Points(4), vg.Points(2)}
+	}
+	return nil
 }
 
 // namedByCode reports whether every sample is named after a different code of codeColors,
