@@ -458,7 +458,7 @@ func idealCounts(in Input, i int) (n, decoded, grid, all int) {
 			continue
 		}
 		n++
-		if float64(res.Summary.DecodingErrorCM) < in.Thresholds.DecodeCM {
+		if in.Thresholds.Decodes(res.Summary) {
 			decoded++
 			if float64(res.Summary.MaxScore60) >= in.Thresholds.Grid {
 				grid++

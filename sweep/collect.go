@@ -143,12 +143,11 @@ func paramKeys(results []Result) []string {
 // grid_threshold (th, on every row), has_possible_grid_cells (decoding error below
 // th.DecodeCM and max score60 above th.Grid, as Table counts it, not the run's own eval
 // thresholds: so that the rows grouped in pandas give the table's fractions), diverged,
-// first_grid_step (the step from which
-// the best unit's score60 was above the run's own eval.grid_threshold, whatever
-// --grid-threshold says, at that evaluation and the next (the last's next: the post-training
-// evaluation); −1 where the scores
-// were tracked and that never happened, empty where they were not tracked), steps, wall_s,
-// error. Missing numbers are empty cells (pandas reads NaN).
+// first_grid_step (the step from which the best unit's score60 was above the run's own
+// eval.grid_threshold, whatever --grid-threshold says, at that evaluation and the next (the
+// last's next: the post-training evaluation); −1 where the scores were tracked and that
+// never happened, empty where they were not tracked), steps, wall_s, error. Missing numbers
+// are empty cells (pandas reads NaN).
 // WriteParquet writes the same columns.
 func WriteCSV(w io.Writer, results []Result, th Thresholds) error {
 	cols, rows := runsTable(results, th)
@@ -310,7 +309,7 @@ func runsTable(results []Result, th Thresholds) ([]Column, [][]cell) {
 				first = cell{Text: strconv.Itoa(*s.FirstGridStep)}
 			}
 			row = append(row, thresholds...)
-			row = append(row, cell{Text: strconv.FormatBool(th.passes(s))}, cell{Text: strconv.FormatBool(s.Diverged)},
+			row = append(row, cell{Text: strconv.FormatBool(th.Passes(s))}, cell{Text: strconv.FormatBool(s.Diverged)},
 				first, cell{Text: strconv.Itoa(s.Steps)}, num(s.WallSeconds))
 		} else {
 			for range 4 + len(fk) {
@@ -353,12 +352,15 @@ type Thresholds struct {
 	Grid     float64 // max score60 above which it has possible grid cells
 }
 
-// decodes reports whether a finished run's decoding error is below th.DecodeCM; passes,
-// whether it also has a max score60 above th.Grid: "has possible grid cells" at th. A NaN
-// decoding error or score does not pass.
-func (th Thresholds) decodes(s *Summary) bool { return float64(s.DecodingErrorCM) < th.DecodeCM }
-func (th Thresholds) passes(s *Summary) bool {
-	return th.decodes(s) && float64(s.MaxScore60) > th.Grid
+// Decodes reports whether a finished run's decoding error is below th.DecodeCM; Passes,
+// whether it also has a max score60 above th.Grid: "has possible grid cells" at th (spec
+// §5.6), as Table, runs.csv and the sweep report count it. A NaN decoding error or score
+// does not pass.
+func (th Thresholds) Decodes(s *Summary) bool { return float64(s.DecodingErrorCM) < th.DecodeCM }
+
+// Passes: see Decodes.
+func (th Thresholds) Passes(s *Summary) bool {
+	return th.Decodes(s) && float64(s.MaxScore60) > th.Grid
 }
 
 // Interval is a proportion with its 95 % Wilson score interval.
@@ -496,9 +498,9 @@ func Table(results []Result, by []string, th Thresholds) ([]string, []Condition,
 			continue
 		}
 		c.N++
-		if th.decodes(r.Summary) {
+		if th.Decodes(r.Summary) {
 			c.Decoded++
-			if th.passes(r.Summary) {
+			if th.Passes(r.Summary) {
 				c.Grid++
 			}
 		}

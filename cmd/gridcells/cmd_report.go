@@ -215,7 +215,6 @@ type runSummary struct {
 	NBins         int     `json:"nbins"` // of ratemaps.npy and scores.csv (eval --nbins may differ from the config)
 }
 
-// runReportOf reads the run directory dir into a report.Run and renders it.
 // evalTrajectories is the trajectory figure's data of the run in dir: the first `paths`
 // evaluation trajectories of its eval/positions.npy (batch size batch, time-major rows t·B +
 // b, sim's layout) in the w × h box, the occupancy of a square box binned like the rate maps
@@ -242,6 +241,7 @@ func evalTrajectories(dir string, batch, paths int, w, h float64, nbins int) (*f
 	return &d, nil
 }
 
+// runReportOf reads the run directory dir into a report.Run and renders it.
 func runReportOf(ctx context.Context, dir string, o *reportOptions) (*report.Report, error) {
 	// Loading the run first finishes an evaluation that a kill left half moved into place,
 	// so that the maps, scores and summary read below are of one evaluation.
@@ -712,7 +712,7 @@ func sweepReportOf(ctx context.Context, dir, out string, o *reportOptions, stder
 			row.DecodingErrorCM = float64(r.Summary.DecodingErrorCM)
 			row.MaxScore60 = float64(r.Summary.MaxScore60)
 			row.Steps = r.Summary.Steps
-			row.HasGrid = float64(r.Summary.DecodingErrorCM) < o.decodeCM && float64(r.Summary.MaxScore60) > o.grid
+			row.HasGrid = th.Passes(r.Summary)
 			row.Diverged = r.Summary.Diverged
 		}
 		if r.Status == sweep.StatusFinished {

@@ -272,8 +272,8 @@ func interruptOn(cancel context.CancelFunc, finished <-chan struct{}, stderr io.
 
 // checkNetworkThresholds checks the two thresholds of "possible grid cells" (spec §5.6) that
 // report, reproduce and sweep collect/table take: a decoding error > 0 cm (decodeFlag names
-// the command's flag for it) and a grid-score threshold that is a number (min-max scores
-// run from −2 to 2, so any number is a threshold, but NaN makes every comparison false).
+// the command's flag for it) and a grid-score threshold within a score's range, [−2, 2]
+// (NaN, which makes every comparison false, is named apart).
 func checkNetworkThresholds(decodeCM, grid float64, decodeFlag string) error {
 	if !(decodeCM > 0) {
 		return usagef("%s %g: must be > 0", decodeFlag, decodeCM)
