@@ -112,21 +112,9 @@ func shownConditions(shown, total int) string {
 // baseline says what "baseline" stands for ("activation=relu, learning_rate=0.003"), for
 // the captions; it is empty when no condition is labelled so.
 func (s *Sweep) conditionLabels() (labels []string, baseline string) {
-	out, common := s.labelsAndCommon()
-	for _, l := range out {
-		if l == "baseline" && len(common) > 0 {
-			return out, strings.Join(common, ", ")
-		}
-	}
-	return out, ""
-}
-
-// labelsAndCommon is conditionLabels' labels, with the varying keys' most common values
-// ("key=value") where the labels are built from them.
-func (s *Sweep) labelsAndCommon() ([]string, []string) {
 	n := len(s.Conditions)
 	if len(s.Labels) == n {
-		return s.Labels, nil
+		return s.Labels, ""
 	}
 	out := make([]string, n)
 	switch {
@@ -134,12 +122,12 @@ func (s *Sweep) labelsAndCommon() ([]string, []string) {
 		for i := range out {
 			out[i] = "all"
 		}
-		return out, nil
+		return out, ""
 	case len(s.Keys) == 1:
 		for i, c := range s.Conditions {
 			out[i] = c.Values[0]
 		}
-		return out, nil
+		return out, ""
 	}
 	short := func(k string) string { return k[strings.LastIndex(k, ".")+1:] }
 	var varying []int
@@ -152,7 +140,7 @@ func (s *Sweep) labelsAndCommon() ([]string, []string) {
 			for i, c := range s.Conditions {
 				out[i] = c.Values[k]
 			}
-			return out, nil
+			return out, ""
 		}
 		if len(seen) > 1 {
 			varying = append(varying, k)
@@ -172,11 +160,14 @@ func (s *Sweep) labelsAndCommon() ([]string, []string) {
 		}
 		out[i] = cmp.Or(strings.Join(parts, ", "), "baseline")
 	}
-	var base []string
-	for _, k := range varying {
-		base = append(base, short(s.Keys[k])+"="+common[k])
+	if len(varying) > 0 && slices.Contains(out, "baseline") {
+		var base []string
+		for _, k := range varying {
+			base = append(base, short(s.Keys[k])+"="+common[k])
+		}
+		baseline = strings.Join(base, ", ")
 	}
-	return out, base
+	return out, baseline
 }
 
 // conditionsName says in the figures what their conditions are, which a figure file shows
