@@ -166,9 +166,8 @@ func (o *figureOutput) warnFit(name string, fit figure.PrintFit) {
 	if o.pr == nil || o.warned[name] {
 		return
 	}
-	const tol = vg.Millimeter / 10
 	if fit.Wider == "" && !fit.Taller {
-		if fit.Width < o.pr.Width-tol && !o.noted[name] {
+		if fit.Narrower && !o.noted[name] {
 			fmt.Fprintf(o.warn, "gridcells %s: note: %s prints %s wide, narrower than --figure-width %s, so that it keeps within a %s page's height\n",
 				o.cmd, name, figure.FormatLength(fit.Width), o.width, figure.FormatLength(figure.PrintPageHeight))
 			if o.noted == nil {

@@ -414,6 +414,9 @@ type PrintFit struct {
 	// Taller reports that it prints taller than PrintPageHeight: no width it can have at the
 	// Print's font size fits.
 	Taller bool
+	// Narrower reports that it was laid out narrower than Print.Width so that it keeps
+	// within PrintPageHeight.
+	Narrower bool
 }
 
 // fit returns how d fits pr.
@@ -428,6 +431,7 @@ func (d printable) fit(pr Print) PrintFit {
 		}
 	}
 	f.Taller = f.Height > PrintPageHeight+tol
+	f.Narrower = f.Width < pr.Width-tol
 	return f
 }
 

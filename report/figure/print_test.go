@@ -103,8 +103,8 @@ func TestPrintTextSize(t *testing.T) {
 			name := fmt.Sprintf("%v/%vpt", FormatLength(width), float64(want))
 			fit := f.PrintFit(pr)
 			pw, ph := fit.Width, fit.Height
-			if math.Abs(float64(pw-width)) > 1e-9 {
-				t.Errorf("%s: page %v wide, want %v", name, pw, width)
+			if math.Abs(float64(pw-width)) > 1e-9 || fit.Narrower {
+				t.Errorf("%s: page %v wide (narrower: %v), want %v", name, pw, fit.Narrower, width)
 			}
 			lw, lh, scale := d.layout(pr)
 			if math.Abs(float64(lw)*scale-float64(pw)) > 1e-9 || math.Abs(float64(lh)*scale-float64(ph)) > 1e-9 {
@@ -170,6 +170,9 @@ func TestPrintTallFigure(t *testing.T) {
 	if pw >= pr.Width || pw <= w*9/12 || ph > PrintPageHeight || ph < PrintPageHeight-vg.Inch/10 {
 		t.Errorf("4×6 in plot printed %.2f×%.2f in, want narrower than 7 in and wider than its natural %.2f in, %.2f in high at most and nearly that",
 			float64(pw/vg.Inch), float64(ph/vg.Inch), float64(w*9/12/vg.Inch), float64(PrintPageHeight/vg.Inch))
+	}
+	if !fit.Narrower || fit.Taller || fit.Wider != "" {
+		t.Errorf("4×6 in plot: fit %+v, want Narrower only", fit)
 	}
 	// 4 × 14 in: 10.5 in high at its natural layout at 9 pt; narrower, it fits.
 	w, h = 4*vg.Inch, 14*vg.Inch
