@@ -42,8 +42,8 @@ func checkMemory(cfg config.Config, backend string, training bool) error {
 		return nil
 	}
 	need := cpuStepBytes(cfg, training)
-	bound := availableMemory()
-	if bound.Available <= 0 || need <= float64(bound.Available) {
+	bound, fits := fitsMemory(need)
+	if fits {
 		return nil
 	}
 	eb, et := evalBatchShape(cfg)
@@ -70,13 +70,20 @@ func checkStackMemory(cfgs []config.Config, backend string) error {
 		eval = max(eval, e)
 	}
 	need += eval
-	bound := availableMemory()
-	if bound.Available <= 0 || need <= float64(bound.Available) {
+	bound, fits := fitsMemory(need)
+	if fits {
 		return nil
 	}
 	c := cfgs[0]
 	return fmt.Errorf("train: %w: %d lanes of trajectory.batch_size %d × trajectory.sequence_length %d with encoding.np %d and model.ng %d, trained as one ensemble, need at least %.1f GiB; %s: train fewer lanes at once (sweep run --lanes, lanes --stack off) or lower trajectory.batch_size",
 		ErrMemory, len(cfgs), c.Trajectory.BatchSize, c.Trajectory.SequenceLength, c.Encoding.Np, c.Model.Ng, need/gib, describeBound(bound))
+}
+
+// fitsMemory reports whether need bytes fit in what this process can allocate, with that
+// bound; where nothing could be read (not Linux), everything fits.
+func fitsMemory(need float64) (sysmem.Bound, bool) {
+	b := availableMemory()
+	return b, b.Available <= 0 || need <= float64(b.Available)
 }
 
 const gib = 1 << 30

@@ -12,10 +12,10 @@ import (
 	"github.com/gridcells/gridcells/internal/sysmem"
 )
 
-// fixMemory makes availableMemory report avail bytes for the rest of the test.
-func fixMemory(t *testing.T, avail int64) {
+// fixMemory makes availableMemory report b for the rest of the test.
+func fixMemory(t *testing.T, b sysmem.Bound) {
 	real := availableMemory
-	availableMemory = func() sysmem.Bound { return sysmem.Bound{Available: avail} }
+	availableMemory = func() sysmem.Bound { return b }
 	t.Cleanup(func() { availableMemory = real })
 }
 
@@ -35,7 +35,7 @@ func TestMemoryCheck(t *testing.T) {
 	// Between the two: the evaluation fits, the training does not. The fixed value makes
 	// the test independent of the machine: a refusal that failed would train the small
 	// config, not try to fill the memory.
-	fixMemory(t, int64(evalNeed)+1)
+	fixMemory(t, sysmem.Bound{Available: int64(evalNeed) + 1})
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := Train(context.Background(), dir, cfg, Options{}); !errors.Is(err, ErrMemory) {
 		t.Errorf("training needing %.0f bytes of %d: %v, want ErrMemory", trainNeed, int64(evalNeed)+1, err)
@@ -46,7 +46,7 @@ func TestMemoryCheck(t *testing.T) {
 	if _, err := Evaluate(context.Background(), trained, Options{}); err != nil {
 		t.Errorf("evaluating with %d bytes for an evaluation of %.0f: %v", int64(evalNeed)+1, evalNeed, err)
 	}
-	fixMemory(t, int64(evalNeed)-1)
+	fixMemory(t, sysmem.Bound{Available: int64(evalNeed) - 1})
 	if _, err := Evaluate(context.Background(), trained, Options{}); !errors.Is(err, ErrMemory) {
 		t.Errorf("evaluating with %d bytes for an evaluation of %.0f: %v, want ErrMemory", int64(evalNeed)-1, evalNeed, err)
 	}
@@ -56,7 +56,7 @@ func TestMemoryCheck(t *testing.T) {
 func TestStackMemoryCheck(t *testing.T) {
 	cfgs := stackConfigs(t)
 	one := cpuStepBytes(cfgs[0], true)
-	fixMemory(t, int64(1.5*one)) // one lane fits, three do not
+	fixMemory(t, sysmem.Bound{Available: int64(1.5 * one)}) // one lane fits, three do not
 	var runs []StackedRun
 	for i := range cfgs {
 		runs = append(runs, StackedRun{Dir: filepath.Join(t.TempDir(), "lane"), Config: &cfgs[i]})
@@ -78,9 +78,7 @@ func TestStackMemoryCheck(t *testing.T) {
 // A cgroup's limit is named in the refusal: the machine may have far more memory.
 func TestMemoryCheckNamesCgroup(t *testing.T) {
 	cfg := smallConfig(t)
-	real := availableMemory
-	availableMemory = func() sysmem.Bound { return sysmem.Bound{Available: 1000, CgroupLimit: 3 << 30} }
-	t.Cleanup(func() { availableMemory = real })
+	fixMemory(t, sysmem.Bound{Available: 1000, CgroupLimit: 3 << 30})
 	err := checkMemory(cfg, "cpu", true)
 	if !errors.Is(err, ErrMemory) || !strings.Contains(err.Error(), "memory cgroup (a container's or a job's limit of 3.0 GiB)") {
 		t.Errorf("%v, want ErrMemory naming the cgroup's limit", err)
