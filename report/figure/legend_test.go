@@ -60,8 +60,8 @@ func TestLegendsClear(t *testing.T) {
 		"paper Fig. 2a":             must(Fractions(series, groups, &FractionSettings{Title: "paper Fig. 2a beside this sweep (95 % Wilson intervals)"})),
 		"survival":                  must(Survival(survivalSamples(), nil)),
 		"periods":                   must(PeriodVsWidth(periods, nil)),
-		"training":                  trainingFigure(t),
-		"training with grid scores": scoredTrainingFigure(t),
+		"training":                  trainingFigure(t, false),
+		"training with grid scores": trainingFigure(t, true),
 	}
 	const tol = 1e-6
 	for name, f := range figs {
@@ -177,24 +177,13 @@ func TestFigureConcurrentEncode(t *testing.T) {
 	}
 }
 
-// scoredTrainingFigure is the training figure of a run that tracked its grid scores: three
-// panels, the last two titles long enough to be broken in a narrow column.
-func scoredTrainingFigure(t *testing.T) *Figure {
-	t.Helper()
-	f, err := TrainingCurves(trainingPoints(33, 500, true), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 // The panels of a row keep their data areas level wherever their titles are broken into
 // different numbers of lines (plot.Align) and however low a printed column makes them (a
 // y label longer than the panel is high made gonum pad its axes, 15 pt lower than the
 // others': the labels are short): the three-panel training figure at its natural size and
 // in 3.3 and 5.5 in columns.
 func TestRowDataAreasLevel(t *testing.T) {
-	f := scoredTrainingFigure(t)
+	f := trainingFigure(t, true)
 	for _, in := range []float64{0, 3.3, 5.5} {
 		w, h := px(f.Width), px(f.Height)
 		if in > 0 {

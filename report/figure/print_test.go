@@ -76,9 +76,16 @@ func trainingPoints(n, every int, scored bool) []MetricPoint {
 	return pts
 }
 
-func trainingFigure(t *testing.T) *Figure {
+// trainingFigure is the training figure of a run: two panels, or, when scored (the run
+// tracked its grid scores), three, the last two titles long enough to be broken in a narrow
+// column.
+func trainingFigure(t *testing.T, scored bool) *Figure {
 	t.Helper()
-	f, err := TrainingCurves(trainingPoints(30, 100, false), nil)
+	pts := trainingPoints(30, 100, false)
+	if scored {
+		pts = trainingPoints(33, 500, true)
+	}
+	f, err := TrainingCurves(pts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +96,7 @@ func trainingFigure(t *testing.T) *Figure {
 // of it, whatever the width; its text stays on the page; its panels are as much lower, in the
 // layout, as the layout is narrower than the figure.
 func TestPrintTextSize(t *testing.T) {
-	f := trainingFigure(t)
+	f := trainingFigure(t, false)
 	d := printableFigure(f)
 	w, h := d.w, d.h
 	if w <= 5*vg.Inch {
@@ -200,7 +207,7 @@ func TestPrintTallFigure(t *testing.T) {
 // The files of a printed figure have the page's size: the PNG in pixels at the DPI asked
 // for, the SVG and PDF in points.
 func TestEncodePrintSize(t *testing.T) {
-	f := trainingFigure(t)
+	f := trainingFigure(t, false)
 	pr := Print{Width: 5.5 * vg.Inch, DPI: 200}
 	fit := f.PrintFit(pr)
 	pw, ph := fit.Width, fit.Height
@@ -320,7 +327,7 @@ func TestPrintLayoutRows(t *testing.T) {
 	figs := map[string]*Figure{
 		"montage":   Montage(units, n, nil),
 		"fractions": fractions,
-		"training":  trainingFigure(t),
+		"training":  trainingFigure(t, false),
 	}
 	for name, f := range figs {
 		d := printableFigure(f)
@@ -375,7 +382,7 @@ func TestPrintNarrowPage(t *testing.T) {
 	figs := map[string]printable{
 		"survival":         printableFigure(survival),
 		"autocorrelograms": printableFigure(Autocorrelograms(sacs, nil)),
-		"training":         printableFigure(trainingFigure(t)),
+		"training":         printableFigure(trainingFigure(t, false)),
 		"plot":             printablePlot(p, 6*vg.Inch, 4*vg.Inch),
 	}
 	const tol = vg.Millimeter / 10
@@ -410,7 +417,7 @@ func TestPrintNarrowPage(t *testing.T) {
 
 // A printed PNG of more than MaxPrintPixels is refused before it is drawn.
 func TestPrintPixelCap(t *testing.T) {
-	f := trainingFigure(t)
+	f := trainingFigure(t, false)
 	err := f.EncodePrint(&bytes.Buffer{}, "png", Print{Width: 40 * vg.Inch, FontSize: 4, DPI: 1200})
 	if err == nil || !strings.Contains(err.Error(), "million") {
 		t.Errorf("a 40 in PNG at 1200 dpi: error %v, want one about its pixels", err)
@@ -436,8 +443,8 @@ func TestPrintFitWider(t *testing.T) {
 		{"long title", long, Print{Width: 2 * vg.Inch}, ""},
 		{"long word", word, Print{Width: 2 * vg.Inch}, "its title"},
 		{"survival", must(Survival(survivalSamples(), nil)), Print{Width: 1 * vg.Inch, FontSize: 24}, "its legend"},
-		{"training at 1.5 in", trainingFigure(t), Print{Width: 1.5 * vg.Inch, FontSize: 12}, "its panels, axes and legend"},
-		{"training at 5.5 in", trainingFigure(t), Print{Width: 5.5 * vg.Inch}, ""},
+		{"training at 1.5 in", trainingFigure(t, false), Print{Width: 1.5 * vg.Inch, FontSize: 12}, "its panels, axes and legend"},
+		{"training at 5.5 in", trainingFigure(t, false), Print{Width: 5.5 * vg.Inch}, ""},
 	} {
 		if fit := tc.f.PrintFit(tc.pr); fit.Wider != tc.want {
 			t.Errorf("%s: PrintFit %+v, want Wider %q", tc.name, fit, tc.want)

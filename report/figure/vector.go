@@ -188,8 +188,8 @@ func glyphPath(f font.Face, pt vg.Point, r rune) vg.Path {
 // type (JPEG's is image/jpeg): browsers sniff the bytes and show it, but librsvg (GNOME,
 // ImageMagick, rsvg-convert) and other strict readers drop the image, and a heat map's
 // panel shows empty. WriteTo declares image/png, and asks the renderer to draw the image's
-// pixels as squares, as the PNG and PDF files do, rather than smoothing a 20×20 rate map
-// into a blur.
+// pixels as squares rather than smooth them: a heat map's image holds several pixels a bin
+// (heatMapWith), so smoothing would soften only the bins' edges, which stay sharp this way.
 type svgCanvas struct{ *vgsvg.Canvas }
 
 // vgsvg's image reference, and what WriteTo makes it.
