@@ -144,12 +144,8 @@ func runSimulate(ctx context.Context, o *simulateOptions, args []string, logw io
 	if err != nil {
 		return err
 	}
-	if p.Model == sim.Sorscher && !p.Periodic && p.BorderRegion >= math.Min(p.BoxWidth, p.BoxHeight)/2 && p.BoxWidth > 0 && p.BoxHeight > 0 {
-		return usagef("box %v × %v m is too small for the %v m wall band", p.BoxWidth, p.BoxHeight, p.BorderRegion)
-	}
-	if p.Model == sim.RatInABox && !p.Periodic && p.OU.WallRepelDistance >= math.Min(p.BoxWidth, p.BoxHeight)/2 && p.BoxWidth > 0 && p.BoxHeight > 0 {
-		return usagef("box %v × %v m is too small for the %v m wall-repulsion band", p.BoxWidth, p.BoxHeight, p.OU.WallRepelDistance)
-	}
+	// sim's validation refuses a box too small for its wall band (border_region,
+	// riab_wall_repel_distance), naming the field and the widths allowed.
 	g, err := sim.NewSeed(p, o.Seed)
 	if err != nil {
 		return UsageError{err}
